@@ -1,0 +1,155 @@
+package parse
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+func addSeeds(f *testing.F) {
+	for _, c := range lineCases {
+		f.Add([]byte(c.line))
+	}
+	for _, l := range notEvents {
+		f.Add([]byte(l))
+	}
+	for _, name := range []string{"postfix-3.7-real.log", "formats.log", "journal.json"} {
+		data, err := os.ReadFile(filepath.Join(logs, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, l := range bytes.Split(data, []byte("\n")) {
+			f.Add(l)
+		}
+	}
+}
+
+// FuzzParseLine: whatever the bytes, Parse does not panic, and an event is
+// a record that holds together.
+func FuzzParseLine(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		p := testParser()
+		var r record.Record
+		res, why := p.Parse(line, &r)
+		switch res {
+		case NotEvent:
+			return
+		case Malformed:
+			if why == "" {
+				t.Fatal("malformed without a reason")
+			}
+			return
+		}
+		ip, err := netip.ParseAddr(r.IP)
+		if err != nil || ip.String() != r.IP || ip.Is4In6() {
+			t.Fatalf("ip %q not canonical", r.IP)
+		}
+		if r.Time.IsZero() || r.Service == "" {
+			t.Fatalf("no time or service: %+v", r)
+		}
+		switch r.Type {
+		case record.TypeLogin:
+			if r.User == "" {
+				t.Fatal("login without a user")
+			}
+		case record.TypeAuthFailure, record.TypeReject:
+		default:
+			t.Fatalf("type %q", r.Type)
+		}
+		if r.Method != strings.ToUpper(r.Method) {
+			t.Fatalf("method %q", r.Method)
+		}
+		out := record.AppendJSON(nil, &r)
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON %q", out)
+		}
+	})
+}
+
+// FuzzSource compares the chunked, parallel, marker-searching Source with
+// the plain reading of the same text line by line: the same records, with
+// the same line numbers, and the same counts, at chunk sizes small enough
+// that lines cross chunk boundaries.
+func FuzzSource(f *testing.F) {
+	real, err := os.ReadFile(filepath.Join(logs, "postfix-3.7-real.log"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	formats, _ := os.ReadFile(filepath.Join(logs, "formats.log"))
+	journal, _ := os.ReadFile(filepath.Join(logs, "journal.json"))
+	f.Add(real, uint16(300), uint8(2))
+	f.Add(formats, uint16(200), uint8(1))
+	f.Add(journal, uint16(700), uint8(3))
+	f.Add(append(append([]byte{}, formats...), real...), uint16(150), uint8(2))
+	f.Add([]byte("\n\n"+string(real[:500])), uint16(64), uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, size uint16, workers uint8) {
+		cs := 32 + int(size)%2048
+		old := chunkSize
+		chunkSize = cs
+		defer func() { chunkSize = old }()
+
+		ref := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+		// reference: line by line
+		var want bytes.Buffer
+		var wantLines, wantMalformed, wantLong int64
+		lines := bytes.Split(data, []byte("\n"))
+		if len(data) == 0 || data[len(data)-1] == '\n' {
+			lines = lines[:len(lines)-1]
+		}
+		jsonMode := false
+		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 {
+			jsonMode = t[0] == '{'
+		}
+		p := &LineParser{Loc: time.UTC, Ref: ref}
+		for i, l := range lines {
+			wantLines++
+			if len(l) >= cs {
+				wantLong++
+				continue
+			}
+			if !jsonMode && !hasMarker(l) {
+				continue
+			}
+			var r record.Record
+			switch res, _ := p.Parse(l, &r); res {
+			case Event:
+				r.SrcFile, r.SrcLine = "stdin", int64(i+1)
+				want.Write(record.AppendJSON(nil, &r))
+				want.WriteByte('\n')
+			case Malformed:
+				wantMalformed++
+			}
+		}
+		var got bytes.Buffer
+		w := record.NewWriter(&got)
+		src := &Source{Opts: Options{Loc: time.UTC, Stdin: bytes.NewReader(data), Workers: 1 + int(workers)%3,
+			Now: func() time.Time { return ref }}}
+		if err := record.Run(src, w.Write); err != nil {
+			t.Fatal(err)
+		}
+		w.Flush()
+		if got.String() != want.String() {
+			t.Fatalf("chunk size %d: records differ:\n%s", cs, diff(want.String(), got.String()))
+		}
+		if s := src.Stats; s.Lines != wantLines || s.Malformed != wantMalformed || s.TooLong != wantLong {
+			t.Fatalf("chunk size %d: stats %+v, want lines %d malformed %d too long %d", cs, s, wantLines, wantMalformed, wantLong)
+		}
+	})
+}
+
+func hasMarker(l []byte) bool {
+	for i := range markers {
+		if markers[i].find(l, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}

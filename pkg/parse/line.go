@@ -1,0 +1,517 @@
+// Package parse turns Postfix log lines into login-event records.
+package parse
+
+import (
+	"bytes"
+	"net/netip"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// Result says what a line was.
+type Result int
+
+const (
+	NotEvent  Result = iota // not an event: skipped
+	Event                   // an event: the record was filled in
+	Malformed               // looks like an event but does not parse: counted
+)
+
+// LineParser parses single lines. It is not safe for concurrent use (it
+// caches the year of the last classic-syslog date); copy it per goroutine.
+type LineParser struct {
+	// Loc is the zone of timestamps that carry none (classic syslog).
+	// Nil means the local zone.
+	Loc *time.Location
+	// Year, when not zero, is the year of every classic-syslog timestamp.
+	Year int
+	// Ref is when the log ended (a file's modification time; now for a
+	// stream). Classic syslog has no year: each date gets the latest year
+	// that does not put it more than a day after Ref, so a log that crosses
+	// New Year is dated right. Zero means now.
+	Ref time.Time
+
+	cMon   time.Month
+	cDay   int
+	cYear  int
+	tab    map[string]string // interned strings
+	sb     []byte            // scratch for a record's text
+	host   lastString
+	svc    lastString
+	method lastString // upper case
+	hKey   int64      // year, month, day and hour of hBase
+	hBase  time.Time  // the last classic-syslog hour seen
+}
+
+// lastString remembers the last string made, for values that repeat.
+type lastString struct{ s string }
+
+func (c *lastString) get(p *LineParser, b []byte) string {
+	if string(b) != c.s {
+		if c == &p.method {
+			return p.upperIntern(b) // "login" must not stick as "LOGIN"
+		}
+		c.s = p.intern(b)
+	}
+	return c.s
+}
+
+func (p *LineParser) loc() *time.Location {
+	if p.Loc == nil {
+		return time.Local
+	}
+	return p.Loc
+}
+
+func (p *LineParser) yearFor(mon time.Month, day int) int {
+	if p.Year != 0 {
+		return p.Year
+	}
+	if p.cYear != 0 && mon == p.cMon && day == p.cDay {
+		return p.cYear
+	}
+	ref := p.Ref
+	if ref.IsZero() {
+		ref = time.Now()
+	}
+	limit := ref.Add(24 * time.Hour)
+	y := ref.Year() + 1
+	for ; y > ref.Year()-8; y-- {
+		t := time.Date(y, mon, day, 0, 0, 0, 0, p.loc())
+		if t.Month() != mon || t.Day() != day {
+			continue // Feb 29 of a year that has none
+		}
+		if !t.After(limit) {
+			break
+		}
+	}
+	p.cMon, p.cDay, p.cYear = mon, day, y
+	return y
+}
+
+// Parse parses one line (without its newline) into r. It returns Event when
+// r was filled in, NotEvent for the many lines that are not login events, and
+// Malformed, with a reason, for a line that looks like an event but does not
+// parse. It never panics, whatever the bytes.
+func (p *LineParser) Parse(line []byte, r *record.Record) (Result, string) {
+	line = bytes.TrimRight(line, "\r")
+	var h header
+	if !p.header(line, &h) {
+		if looksLikeEvent(line) {
+			return Malformed, "unrecognised line format"
+		}
+		return NotEvent, ""
+	}
+	prog := h.prog
+	if i := bytes.LastIndexByte(prog, '/'); i >= 0 {
+		prog = prog[i+1:]
+	}
+	var res Result
+	var why string
+	smtpd := string(prog) == "smtpd"
+	if !smtpd && string(prog) != "postscreen" {
+		return NotEvent, ""
+	}
+	msg := h.msg
+	if smtpd && bytes.HasPrefix(msg, []byte("warning: ")) {
+		res, why = p.parseFailure(msg, r)
+	} else {
+		// "QUEUEID: client=…" or "QUEUEID: reject: …"
+		c := bytes.IndexByte(msg, ':')
+		if c < 0 {
+			return NotEvent, ""
+		}
+		switch rest := msg[c:]; {
+		case smtpd && bytes.HasPrefix(rest, clientMark):
+			res, why = p.parseLogin(msg[:c], rest[len(clientMark):], r)
+		case bytes.HasPrefix(rest, rejectMark):
+			res, why = p.parseReject(msg[:c], rest[len(rejectMark):], r)
+		default:
+			return NotEvent, ""
+		}
+	}
+	if res != Event {
+		return res, why
+	}
+	r.Time = h.t
+	r.Host = p.host.get(p, h.host)
+	r.Service = p.svc.get(p, h.prog)
+	r.PID = h.pid
+	return Event, ""
+}
+
+// looksLikeEvent is true for lines that carry one of the markers of a login,
+// failure or reject.
+func looksLikeEvent(line []byte) bool {
+	return bytes.Contains(line, []byte("sasl_username=")) ||
+		bytes.Contains(line, []byte("SASL ")) && bytes.Contains(line, []byte(" authentication failed")) ||
+		bytes.Contains(line, []byte(": reject: "))
+}
+
+var (
+	clientMark = []byte(": client=")
+	rejectMark = []byte(": reject: ")
+)
+
+// parseLogin parses
+// "QID: client=NAME[ADDR], sasl_method=M, sasl_username=U[, sasl_sender=S][, orig_queue_id=Q][, orig_client=C]".
+func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, string) {
+	sasl := bytes.Contains(rest, []byte("sasl_username="))
+	name, ip, port, after, ok := namaddr(rest)
+	switch {
+	case !sasl:
+		return NotEvent, "" // a client= line without SASL: not a login
+	case !ok:
+		return Malformed, "bad client address"
+	case !bytes.HasPrefix(after, []byte(", ")):
+		return Malformed, "bad login fields"
+	}
+	qid, ok := queueID(qidb)
+	if !ok {
+		return Malformed, "bad queue id"
+	}
+	f := after[2:]
+	// Postfix writes sasl_sender, orig_queue_id and orig_client after
+	// sasl_username, in that order; the user name ends where the first of
+	// them starts (a name such as "Doe, John" stays whole).
+	var sender []byte
+	if i := afterFields(f); i >= 0 {
+		tail := f[i:]
+		f = f[:i]
+		if bytes.HasPrefix(tail, []byte(", sasl_sender=")) {
+			sender = tail[len(", sasl_sender="):]
+			if j := afterFields(sender); j >= 0 {
+				sender = sender[:j]
+			}
+		}
+	}
+	var method []byte
+	if bytes.HasPrefix(f, []byte("sasl_method=")) {
+		i := bytes.Index(f, []byte(", sasl_username="))
+		if i < 0 {
+			return Malformed, "bad login fields"
+		}
+		method, f = f[len("sasl_method="):i], f[i+2:]
+	}
+	if !bytes.HasPrefix(f, []byte("sasl_username=")) {
+		return Malformed, "bad login fields"
+	}
+	user := f[len("sasl_username="):]
+	if len(user) == 0 {
+		return Malformed, "empty sasl_username"
+	}
+	p.sb = p.sb[:0]
+	su, sq, sn, ss := p.put(user), p.put(qid), p.put(name), p.put(sender)
+	si := p.putIP(ip)
+	all := string(p.sb)
+	r.Type = record.TypeLogin
+	r.User = su.of(all)
+	r.QueueID = sq.of(all)
+	r.IP = si.of(all)
+	r.ClientName = sn.of(all)
+	r.Port = port
+	r.Method = p.method.get(p, method)
+	r.Sender = ss.of(all)
+	return Event, ""
+}
+
+// afterFields returns the index in f of the first ", key=" of the fields
+// that follow sasl_username, or -1.
+func afterFields(f []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(f[i:], ',')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		t := f[i:]
+		if bytes.HasPrefix(t, []byte(", sasl_sender=")) || bytes.HasPrefix(t, []byte(", orig_queue_id=")) || bytes.HasPrefix(t, []byte(", orig_client=")) {
+			return i
+		}
+		i++
+	}
+}
+
+// span is a piece of the one string that holds all of a record's text.
+type span struct{ a, b int }
+
+func (s span) of(all string) string { return all[s.a:s.b] }
+
+func (p *LineParser) put(b []byte) span {
+	a := len(p.sb)
+	p.sb = append(p.sb, b...)
+	return span{a, len(p.sb)}
+}
+
+func (p *LineParser) putIP(ip netip.Addr) span {
+	a := len(p.sb)
+	p.sb = ip.AppendTo(p.sb)
+	return span{a, len(p.sb)}
+}
+
+// parseFailure parses
+// "warning: NAME[ADDR]: SASL M authentication failed: REASON[, sasl_username=U]".
+func (p *LineParser) parseFailure(msg []byte, r *record.Record) (Result, string) {
+	s := msg[len("warning: "):]
+	sasl := bytes.Index(s, []byte(": SASL "))
+	failed := bytes.Index(s, []byte(" authentication failed"))
+	if sasl < 0 || failed < sasl {
+		return NotEvent, "" // another warning
+	}
+	name, ip, port, after, ok := namaddr(s)
+	if !ok || !bytes.HasPrefix(after, []byte(": SASL ")) {
+		return Malformed, "bad client address"
+	}
+	after = after[len(": SASL "):]
+	mi := bytes.Index(after, []byte(" authentication failed"))
+	method := after[:mi]
+	if len(method) == 0 || bytes.IndexByte(method, ' ') >= 0 {
+		return Malformed, "bad SASL mechanism"
+	}
+	reason := after[mi+len(" authentication failed"):]
+	reason = bytes.TrimPrefix(reason, []byte(":"))
+	reason = bytes.TrimSpace(reason)
+	var user []byte
+	if i := bytes.LastIndex(reason, []byte(", sasl_username=")); i >= 0 {
+		reason, user = reason[:i], reason[i+len(", sasl_username="):]
+	} else if bytes.HasPrefix(reason, []byte("sasl_username=")) {
+		reason, user = nil, reason[len("sasl_username="):]
+	}
+	p.sb = p.sb[:0]
+	su, sn, sr, si := p.put(user), p.put(name), p.put(reason), p.putIP(ip)
+	all := string(p.sb)
+	r.Type = record.TypeAuthFailure
+	r.User = su.of(all)
+	r.IP = si.of(all)
+	r.ClientName = sn.of(all)
+	r.Port = port
+	r.Method = p.method.get(p, method)
+	r.Reason = sr.of(all)
+	return Event, ""
+}
+
+// parseReject parses
+// "QID: reject: CMD from NAME[ADDR]: REASON; from=<F> to=<T> proto=P helo=<H>"
+// and postscreen's variant with commas between the trailing fields.
+func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, string) {
+	qid, ok := queueID(qidb)
+	if !ok {
+		return NotEvent, "" // not a queue id: some other text with "reject: " in it
+	}
+	sp := bytes.Index(s, []byte(" from "))
+	if sp <= 0 || !isCommand(s[:sp]) {
+		return Malformed, "bad reject command"
+	}
+	cmd := s[:sp]
+	name, ip, port, after, ok := namaddr(s[sp+len(" from "):])
+	if !ok || !bytes.HasPrefix(after, []byte(": ")) {
+		return Malformed, "bad client address"
+	}
+	tail := after[2:]
+	// helo=<…> comes last and is the client's own text: cut it off first.
+	if i := bytes.LastIndex(tail, []byte(" helo=<")); i >= 0 {
+		tail = tail[:i]
+	}
+	reason := tail
+	var from, to []byte
+	hasFrom, hasTo := false, false
+	cut := bytes.LastIndex(tail, []byte("; from=<"))
+	if cut < 0 {
+		cut = bytes.LastIndex(tail, []byte("; to=<"))
+	}
+	if cut < 0 {
+		cut = bytes.LastIndex(tail, []byte("; proto="))
+	}
+	if cut >= 0 {
+		reason = tail[:cut]
+		trailer := tail[cut+2:]
+		from, hasFrom = angleField(trailer, "from=<")
+		to, hasTo = angleField(trailer, "to=<")
+	}
+	p.sb = p.sb[:0]
+	sq, sn, sr, si := p.put(qid), p.put(name), p.put(bytes.TrimSpace(reason)), p.putIP(ip)
+	sf, st := p.put(from), p.put(to)
+	all := string(p.sb)
+	r.Type = record.TypeReject
+	r.QueueID = sq.of(all)
+	r.IP = si.of(all)
+	r.ClientName = sn.of(all)
+	r.Port = port
+	r.Command = p.intern(cmd)
+	r.Reason = sr.of(all)
+	if hasFrom || hasTo {
+		pair := new([2]string) // one allocation for both
+		if hasFrom {
+			pair[0] = sf.of(all)
+			r.From = &pair[0]
+		}
+		if hasTo {
+			pair[1] = st.of(all)
+			r.To = &pair[1]
+		}
+	}
+	return Event, ""
+}
+
+// angleField finds key (e.g. "from=<") at the start of s or after a space
+// and returns the value up to the '>' that ends it.
+func angleField(s []byte, key string) ([]byte, bool) {
+	i := 0
+	for {
+		j := bytes.Index(s[i:], []byte(key))
+		if j < 0 {
+			return nil, false
+		}
+		j += i
+		if j == 0 || s[j-1] == ' ' {
+			i = j + len(key)
+			break
+		}
+		i = j + 1
+	}
+	v := s[i:]
+	for k := 0; k < len(v); k++ {
+		if v[k] == '>' && (k+1 == len(v) || v[k+1] == ' ' || v[k+1] == ',') {
+			return v[:k], true
+		}
+	}
+	return nil, false
+}
+
+func isCommand(s []byte) bool {
+	for _, c := range s {
+		if !('A' <= c && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return len(s) > 0 && len(s) < 20
+}
+
+// queueID checks a Postfix queue id (short hex or long form) or NOQUEUE,
+// which becomes "".
+func queueID(s []byte) ([]byte, bool) {
+	if string(s) == "NOQUEUE" {
+		return nil, true
+	}
+	if len(s) < 5 || len(s) > 32 {
+		return nil, false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return nil, false
+		}
+	}
+	return s, true
+}
+
+// namaddr parses "name[addr]" or "name[addr]:port" (or "[addr]:port" as
+// postscreen logs it) at the start of s and returns what follows.
+func namaddr(s []byte) (name []byte, ip netip.Addr, port int, rest []byte, ok bool) {
+	lb := bytes.IndexByte(s, '[')
+	if lb < 0 {
+		return nil, ip, 0, nil, false
+	}
+	rb := bytes.IndexByte(s[lb:], ']')
+	if rb < 0 {
+		return nil, ip, 0, nil, false
+	}
+	rb += lb
+	name = s[:lb]
+	if bytes.IndexByte(name, ' ') >= 0 {
+		return nil, ip, 0, nil, false
+	}
+	ip, ok = parseIPv4(s[lb+1 : rb])
+	if !ok {
+		var err error
+		if ip, err = netip.ParseAddr(string(s[lb+1 : rb])); err != nil {
+			return nil, ip, 0, nil, false
+		}
+	}
+	ip = ip.Unmap()
+	rest = s[rb+1:]
+	if len(rest) > 1 && rest[0] == ':' && isDigit(rest[1]) {
+		i := 1
+		for i < len(rest) && isDigit(rest[i]) {
+			i++
+		}
+		n, ok := atoi(rest[1:i])
+		if !ok || n > 65535 {
+			return nil, ip, 0, nil, false
+		}
+		port, rest = n, rest[i:]
+	}
+	return name, ip, port, rest, true
+}
+
+// parseIPv4 parses a dotted quad without allocating; anything else is left
+// to netip.ParseAddr.
+func parseIPv4(s []byte) (netip.Addr, bool) {
+	var a [4]byte
+	k, n, digits := 0, 0, 0
+	for _, c := range s {
+		switch {
+		case isDigit(c):
+			if digits > 0 && n == 0 {
+				return netip.Addr{}, false // leading zero
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+		case c == '.' && digits > 0 && k < 3:
+			a[k] = byte(n)
+			k, n, digits = k+1, 0, 0
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if k != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	a[3] = byte(n)
+	return netip.AddrFrom4(a), true
+}
+
+// intern returns a shared string for the few values that repeat on every
+// line (host, service, mechanism, command), so that they are not allocated
+// again and again. The table is bounded.
+func (p *LineParser) intern(b []byte) string {
+	s, ok := p.tab[string(b)]
+	if !ok {
+		s = string(b)
+		if p.tab == nil {
+			p.tab = make(map[string]string)
+		}
+		if len(p.tab) < 4096 {
+			p.tab[s] = s
+		}
+	}
+	return s
+}
+
+func (p *LineParser) upperIntern(b []byte) string {
+	var buf [32]byte
+	if len(b) > len(buf) {
+		return string(bytes.ToUpper(b))
+	}
+	upper := true
+	for _, c := range b {
+		if 'a' <= c && c <= 'z' {
+			upper = false
+			break
+		}
+	}
+	if upper {
+		return p.intern(b)
+	}
+	u := buf[:len(b)]
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		u[i] = c
+	}
+	return p.intern(u)
+}

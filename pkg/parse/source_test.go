@@ -1,0 +1,297 @@
+package parse
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/ulikunitz/xz"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const logs = "../../testdata/logs"
+
+// run reads names with a Source and returns the records as NDJSON.
+func run(t *testing.T, opts Options, names ...string) (string, *Source, error) {
+	t.Helper()
+	if opts.Loc == nil {
+		opts.Loc = time.UTC
+	}
+	var buf bytes.Buffer
+	w := record.NewWriter(&buf)
+	src := &Source{Names: names, Opts: opts}
+	err := record.Run(src, w.Write)
+	w.Flush()
+	return buf.String(), src, err
+}
+
+// Real logs paired with the records they must give (mtail style): the
+// golden files are the expected output, reviewed by hand; -update rewrites
+// them after a deliberate change.
+func TestGolden(t *testing.T) {
+	t.Chdir(logs)
+	for _, c := range []struct{ in, golden string }{
+		{"postfix-3.7-real.log", "postfix-3.7-real.ndjson"},
+		{"formats.log", "formats.ndjson"},
+		{"journal.json", "journal.ndjson"},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			got, _, err := run(t, Options{Year: 2026}, c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("..", "golden", c.golden)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from %s:\n%s", c.in, path, diff(string(want), got))
+			}
+		})
+	}
+}
+
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("- " + wl + "\n+ " + gl + "\n")
+		}
+	}
+	return b.String()
+}
+
+// The real Postfix log: exactly the logins and failures a person finds in it.
+func TestRealLogCounts(t *testing.T) {
+	_, src, err := run(t, Options{}, filepath.Join(logs, "postfix-3.7-real.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := src.Stats
+	if s.Lines != 42 || s.Logins != 11 || s.AuthFailures != 3 || s.Rejects != 0 || s.Malformed != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// Compressed inputs are recognised by content, whatever their name.
+func TestCompressed(t *testing.T) {
+	plain, err := os.ReadFile(filepath.Join(logs, "postfix-3.7-real.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, f func(io.Writer) io.WriteCloser) string {
+		var buf bytes.Buffer
+		w := f(&buf)
+		w.Write(plain)
+		w.Close()
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, buf.Bytes(), 0o644)
+		return p
+	}
+	inputs := []string{
+		write("maillog.1.gz", func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }),
+		write("maillog.2", func(w io.Writer) io.WriteCloser { z, _ := xz.NewWriter(w); return z }),
+		write("maillog.3.log", func(w io.Writer) io.WriteCloser { z, _ := zstd.NewWriter(w); return z }),
+		filepath.Join(logs, "postfix-3.7-real.log.bz2"),
+	}
+	// two gzip members in one file, as `cat a.gz b.gz` makes
+	var two bytes.Buffer
+	for i := 0; i < 2; i++ {
+		zw := gzip.NewWriter(&two)
+		zw.Write(plain)
+		zw.Close()
+	}
+	os.WriteFile(filepath.Join(dir, "two.gz"), two.Bytes(), 0o644)
+
+	want, _, _ := run(t, Options{Year: 2026}, filepath.Join(logs, "postfix-3.7-real.log"))
+	want = stripSrcFile(want)
+	for _, in := range inputs {
+		got, src, err := run(t, Options{Year: 2026}, in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if stripSrcFile(got) != want {
+			t.Errorf("%s: records differ from the plain file", in)
+		}
+		if src.Stats.Lines != 42 {
+			t.Errorf("%s: %d lines", in, src.Stats.Lines)
+		}
+	}
+	got, src, err := run(t, Options{Year: 2026}, filepath.Join(dir, "two.gz"))
+	if err != nil || src.Stats.Logins != 22 || !strings.Contains(got, `"src":"`+filepath.Join(dir, "two.gz")+`:83"}`) {
+		t.Errorf("concatenated gzip: %v %+v", err, src.Stats)
+	}
+}
+
+func stripSrcFile(ndjson string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(ndjson, "\n") {
+		if i := strings.Index(l, `"src":"`); i >= 0 {
+			j := strings.LastIndexByte(l, ':')
+			l = l[:i+7] + l[j:]
+		}
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// A truncated gzip file (a log being rotated) is an error naming the file,
+// after the records that could be read.
+func TestTruncatedGzip(t *testing.T) {
+	plain, _ := os.ReadFile(filepath.Join(logs, "postfix-3.7-real.log"))
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(plain)
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "cut.gz")
+	os.WriteFile(p, buf.Bytes()[:buf.Len()*2/3], 0o644)
+	var reported []error
+	_, src, err := run(t, Options{OnError: func(e error) { reported = append(reported, e) }}, p)
+	var ie *InputsError
+	if !errors.As(err, &ie) || len(reported) != 1 || !strings.Contains(reported[0].Error(), "cut.gz") {
+		t.Fatalf("err %v, reported %v", err, reported)
+	}
+	if src.Stats.Logins == 0 {
+		t.Error("no records before the cut")
+	}
+}
+
+// A missing file is reported, naming it, and the other files are read.
+func TestMissingFile(t *testing.T) {
+	var reported []error
+	real := filepath.Join(logs, "postfix-3.7-real.log")
+	got, src, err := run(t, Options{OnError: func(e error) { reported = append(reported, e) }}, "nonexistent.log", real, t.TempDir())
+	var ie *InputsError
+	if !errors.As(err, &ie) || ie.Failed != 2 || ie.Total != 3 {
+		t.Fatalf("err %v", err)
+	}
+	if len(reported) != 2 || !strings.Contains(reported[0].Error(), "nonexistent.log") || !strings.Contains(reported[1].Error(), "is a directory") {
+		t.Errorf("reported %v", reported)
+	}
+	if src.Stats.Logins != 11 || strings.Count(got, "\n") != 14 {
+		t.Errorf("other file not read: %+v", src.Stats)
+	}
+}
+
+// A line of 1 MiB or more is skipped and counted; it does not stop the
+// stream, and line numbers after it stay right.
+func TestLongLine(t *testing.T) {
+	login := "Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username="
+	in := login + "before\n" + login + strings.Repeat("x", 3*ChunkSize) + "\n" + login + "after\n" + strings.Repeat("y", ChunkSize+5)
+	got, src, err := run(t, Options{Stdin: strings.NewReader(in)}, "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Stats.TooLong != 2 || src.Stats.Lines != 4 || src.Stats.Logins != 2 {
+		t.Errorf("stats %+v", src.Stats)
+	}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"user":"before"`) || !strings.HasSuffix(lines[0], `"src":"stdin:1"}`) ||
+		!strings.Contains(lines[1], `"user":"after"`) || !strings.HasSuffix(lines[1], `"src":"stdin:3"}`) {
+		t.Errorf("got %s", got)
+	}
+}
+
+// countingReader counts what was read from it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// A stop downstream (head) stops the reading.
+func TestStopStopsReading(t *testing.T) {
+	line := "Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=u\n"
+	total := int64(len(line)) * 200000 // about 20 MB
+	cr := &countingReader{r: io.LimitReader(repeatReader(line), total)}
+	n := 0
+	src := &Source{Opts: Options{Stdin: cr}}
+	err := record.Run(src, func(*record.Record) error {
+		n++
+		if n == 10 {
+			return record.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.n > total/2 {
+		t.Errorf("read %d of %d bytes after the stop", cr.n, total)
+	}
+}
+
+func repeatReader(s string) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		n := 0
+		for n+len(s) <= len(p) {
+			n += copy(p[n:], s)
+		}
+		if n == 0 {
+			n = copy(p, s)
+		}
+		return n, nil
+	})
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// A pipe that delivers a little at a time (a live log) gets its events out
+// as soon as their lines are complete, not when a chunk is full.
+func TestLiveInput(t *testing.T) {
+	pr, pw := io.Pipe()
+	got := make(chan string, 10)
+	go func() {
+		src := &Source{Opts: Options{Stdin: pr, Loc: time.UTC}}
+		record.Run(src, func(r *record.Record) error { got <- r.User; return nil })
+		close(got)
+	}()
+	line := "Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username="
+	for _, u := range []string{"first", "second"} {
+		pw.Write([]byte(line + u + "\n"))
+		select {
+		case g := <-got:
+			if g != u {
+				t.Fatalf("got %q, want %q", g, u)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: not emitted while the pipe stays open", u)
+		}
+	}
+	pw.Close()
+	if _, ok := <-got; ok {
+		t.Error("extra record")
+	}
+}
