@@ -1,0 +1,123 @@
+// Package cli holds what the loganom commands share: streams passed in as
+// arguments (so that tests run a command in-process), flag parsing with kong,
+// and messages in one form: "prog: error: …", with "prog: hint: …" where a
+// hint helps.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes, documented in README.md.
+const (
+	ExitOK    = 0 // success
+	ExitError = 1 // an input could not be read, output could not be written, bad records
+	ExitUsage = 2 // bad flags or arguments
+)
+
+// Env is what a command gets from its process.
+type Env struct {
+	Args   []string // without the program name
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// Logger prints messages on stderr, prefixed with the program name.
+type Logger struct {
+	Prog  string
+	W     io.Writer
+	Debug bool
+}
+
+func (l *Logger) print(kind, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	for _, line := range strings.Split(msg, "\n") {
+		fmt.Fprintf(l.W, "%s: %s%s\n", l.Prog, kind, line)
+	}
+}
+
+// Errorf prints "prog: error: …".
+func (l *Logger) Errorf(format string, args ...any) { l.print("error: ", format, args...) }
+
+// Warnf prints "prog: warning: …".
+func (l *Logger) Warnf(format string, args ...any) { l.print("warning: ", format, args...) }
+
+// Hintf prints "prog: hint: …".
+func (l *Logger) Hintf(format string, args ...any) { l.print("hint: ", format, args...) }
+
+// Infof prints "prog: …".
+func (l *Logger) Infof(format string, args ...any) { l.print("", format, args...) }
+
+// Debugf prints "prog: debug: …" when debugging is on.
+func (l *Logger) Debugf(format string, args ...any) {
+	if l.Debug {
+		l.print("debug: ", format, args...)
+	}
+}
+
+// DebugFromEnv is true when LOGLEVEL asks for debug output, as it did for
+// the original tool.
+func DebugFromEnv(getenv func(string) string) bool {
+	return strings.EqualFold(getenv("LOGLEVEL"), "debug")
+}
+
+type exitPanic struct{ code int }
+
+// parseFlags parses env.Args into grammar. It returns done=true with an exit
+// code when the command should stop: after --help, or on a usage error (which
+// it reports).
+func parseFlags(env Env, log *Logger, grammar any, desc string, opts ...kong.Option) (code int, done bool) {
+	var exited *exitPanic
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				e, ok := p.(exitPanic)
+				if !ok {
+					panic(p)
+				}
+				exited = &e
+			}
+		}()
+		opts = append([]kong.Option{
+			kong.Name(log.Prog),
+			kong.Description(desc),
+			kong.Writers(env.Stdout, env.Stderr),
+			kong.Exit(func(code int) { panic(exitPanic{code}) }),
+			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		}, opts...)
+		parser, err := kong.New(grammar, opts...)
+		if err != nil {
+			panic(err) // a bug in the grammar
+		}
+		if _, err = parser.Parse(env.Args); err != nil {
+			log.Errorf("%s", err)
+			log.Hintf("see '%s --help'", log.Prog)
+			exited = &exitPanic{ExitUsage}
+		}
+	}()
+	if exited != nil {
+		return exited.code, true
+	}
+	return 0, false
+}
+
+// usageError is an error in arguments found after flag parsing.
+type usageError struct{ error }
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
+
+// OS returns the Env of this process.
+func OS() Env {
+	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+	_ "time/tzdata" // zones for --tz on machines without zoneinfo
+
+	"github.com/loganom/loganom/pkg/parse"
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// ParseFlags are the flags of loganom-parse; the wrapper takes them too.
+type ParseFlags struct {
+	Year  int    `help:"Year of classic syslog timestamps, which carry none (default: inferred from each file's modification time, or now for stdin)." placeholder:"YYYY"`
+	TZ    string `name:"tz" help:"Time zone of timestamps that carry none, e.g. Europe/Berlin (default: the local zone)." placeholder:"ZONE"`
+	Stats bool   `help:"Print counts of lines, events and malformed lines on stderr at the end."`
+	Debug bool   `short:"d" help:"Print debug lines on stderr (also LOGLEVEL=DEBUG)."`
+}
+
+type parseCLI struct {
+	ParseFlags
+	Files []string `arg:"" optional:"" name:"file" help:"Log files, plain or compressed (gzip, bzip2, xz, zstd: recognised by content), read in the order given; - or none reads stdin."`
+}
+
+const parseDesc = `Read Postfix logs and write one JSON record per line for each SASL login,
+SASL authentication failure and reject. Classic syslog, RFC 3339, RFC 5424 and
+journald JSON (journalctl -o json) lines are recognised without a flag.`
+
+// Parse runs loganom-parse.
+func Parse(env Env) int {
+	log := &Logger{Prog: "loganom-parse", W: env.Stderr}
+	var c parseCLI
+	if code, done := parseFlags(env, log, &c, parseDesc); done {
+		return code
+	}
+	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+	src, err := c.ParseFlags.Source(c.Files, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitUsage
+	}
+	out := record.NewWriter(env.Stdout)
+	err = record.Run(src, out.Write)
+	if ferr := out.Flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("write output: %w", ferr)
+	}
+	c.ParseFlags.Report(src, log)
+	var ie *parse.InputsError
+	switch {
+	case errors.As(err, &ie):
+		return ExitError // each input was reported as it failed
+	case err != nil:
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+// Source builds the parse stage's source from the flags.
+func (f *ParseFlags) Source(files []string, env Env, log *Logger) (*parse.Source, error) {
+	var loc *time.Location
+	if f.TZ != "" {
+		l, err := time.LoadLocation(f.TZ)
+		if err != nil {
+			return nil, fmt.Errorf("--tz %q: unknown time zone", f.TZ)
+		}
+		loc = l
+	}
+	if f.Year != 0 && (f.Year < 1970 || f.Year > 9999) {
+		return nil, fmt.Errorf("--year %d: out of range", f.Year)
+	}
+	src := &parse.Source{Names: files, Opts: parse.Options{
+		Loc:   loc,
+		Year:  f.Year,
+		Stdin: env.Stdin,
+		OnError: func(err error) {
+			log.Errorf("%v", err)
+			if errors.Is(err, fs.ErrPermission) {
+				log.Hintf("mail logs are often readable only by root or the adm group")
+			}
+		},
+	}}
+	if log.Debug {
+		src.Opts.Debug = func(s string) { log.Debugf("%s", s) }
+	}
+	return src, nil
+}
+
+// Report prints the counts (with --stats or debug) and a warning when lines
+// were skipped.
+func (f *ParseFlags) Report(src *parse.Source, log *Logger) {
+	s := src.Stats
+	if f.Stats || log.Debug {
+		log.Infof("stats: inputs=%d lines=%d events=%d login=%d auth_failure=%d reject=%d malformed=%d too_long=%d",
+			s.Inputs, s.Lines, s.Events(), s.Logins, s.AuthFailures, s.Rejects, s.Malformed, s.TooLong)
+	}
+	var skipped []string
+	if s.Malformed > 0 {
+		skipped = append(skipped, plural(s.Malformed, "line that looked like an event but did not parse", "lines that looked like events but did not parse"))
+	}
+	if s.TooLong > 0 {
+		skipped = append(skipped, plural(s.TooLong, "line of 1 MiB or more", "lines of 1 MiB or more"))
+	}
+	if len(skipped) > 0 && !log.Debug {
+		log.Warnf("skipped %s", strings.Join(skipped, " and "))
+		log.Hintf("run with --debug to see where they are")
+	}
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
