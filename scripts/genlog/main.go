@@ -1,0 +1,231 @@
+// Command genlog writes a synthetic but realistic Postfix maillog in classic
+// syslog format, for benchmarks: submission sessions with SASL logins (about
+// 5 % of lines), inbound MX deliveries, postscreen, SASL brute force from
+// bots, rejects, and TLS and queue-manager chatter. The output is the same for
+// the same -seed and -size.
+//
+//	go run ./scripts/genlog -size 300M > /tmp/maillog
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	size := flag.String("size", "300M", "approximate output size (K, M, G suffixes)")
+	seed := flag.Uint64("seed", 1, "random seed")
+	users := flag.Int("users", 2000, "number of mail accounts")
+	start := flag.String("start", "2025-11-01T00:00:00Z", "time of the first line")
+	flag.Parse()
+	limit, err := parseSize(*size)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "genlog: error:", err)
+		os.Exit(2)
+	}
+	t0, err := time.Parse(time.RFC3339, *start)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "genlog: error:", err)
+		os.Exit(2)
+	}
+	g := &gen{
+		rnd:   rand.New(rand.NewPCG(*seed, 42)),
+		w:     bufio.NewWriterSize(os.Stdout, 1<<20),
+		t:     t0,
+		users: *users,
+	}
+	for g.written < limit {
+		g.episode()
+	}
+	if err := g.w.Flush(); err != nil {
+		fmt.Fprintln(os.Stderr, "genlog: error:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "genlog: %d lines, %d bytes: %d logins, %d auth failures, %d rejects\n",
+		g.lines, g.written, g.logins, g.failures, g.rejects)
+}
+
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1<<30, strings.TrimSuffix(s, "G")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
+}
+
+type gen struct {
+	rnd                       *rand.Rand
+	w                         *bufio.Writer
+	t                         time.Time
+	users                     int
+	written, lines            int64
+	logins, failures, rejects int64
+	pid                       int
+	buf                       []byte
+}
+
+const host = "mail"
+
+func (g *gen) line(prog string, pid int, format string, args ...any) {
+	g.t = g.t.Add(time.Duration(g.rnd.IntN(900)) * time.Millisecond)
+	b := g.t.AppendFormat(g.buf[:0], time.Stamp)
+	b = append(b, ' ')
+	b = append(b, host...)
+	b = append(b, ' ')
+	b = append(b, prog...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, "]: "...)
+	b = fmt.Appendf(b, format, args...)
+	b = append(b, '\n')
+	g.buf = b
+	g.w.Write(b)
+	g.written += int64(len(b))
+	g.lines++
+}
+
+func (g *gen) ip() string {
+	return fmt.Sprintf("%d.%d.%d.%d", 1+g.rnd.IntN(222), g.rnd.IntN(256), g.rnd.IntN(256), 1+g.rnd.IntN(254))
+}
+
+func (g *gen) ip6() string {
+	return fmt.Sprintf("2a02:%x:%x::%x", g.rnd.IntN(0xffff), g.rnd.IntN(0xffff), 1+g.rnd.IntN(0xfff))
+}
+
+func (g *gen) qid() string {
+	return fmt.Sprintf("%010X", g.rnd.Uint64()&0xffffffffff)
+}
+
+func (g *gen) name(ip string) string {
+	switch g.rnd.IntN(4) {
+	case 0:
+		return "unknown"
+	case 1:
+		return strings.ReplaceAll(ip, ".", "-") + ".dyn.example-isp.net"
+	case 2:
+		return "mail-" + strconv.Itoa(g.rnd.IntN(99)) + ".outbound.example.com"
+	}
+	return "host" + strconv.Itoa(g.rnd.IntN(9999)) + ".static.example.org"
+}
+
+func (g *gen) user() string { return "user" + strconv.Itoa(g.rnd.IntN(g.users)) + "@example.com" }
+
+func (g *gen) nextPID() int { g.pid = 1000 + (g.pid+7919)%60000; return g.pid }
+
+func (g *gen) episode() {
+	// weights chosen so that about 5 % of lines are SASL logins and 1.5 %
+	// each are SASL failures and rejects
+	switch r := g.rnd.IntN(100); {
+	case r < 33:
+		g.submission()
+	case r < 63:
+		g.inbound()
+	case r < 73:
+		g.bruteForce()
+	case r < 83:
+		g.reject()
+	case r < 90:
+		g.postscreen()
+	default:
+		g.deferred()
+	}
+}
+
+// submission: an authenticated user sends a message out.
+func (g *gen) submission() {
+	pid, svc := g.nextPID(), "postfix/submission/smtpd"
+	if g.rnd.IntN(4) == 0 {
+		svc = "postfix/smtps/smtpd"
+	}
+	ip := g.ip()
+	if g.rnd.IntN(10) == 0 {
+		ip = g.ip6()
+	}
+	name, q, u := g.name(ip), g.qid(), g.user()
+	mech := "PLAIN"
+	if g.rnd.IntN(3) == 0 {
+		mech = "LOGIN"
+	}
+	g.line(svc, pid, "connect from %s[%s]", name, ip)
+	g.line(svc, pid, "Anonymous TLS connection established from %s[%s]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256", name, ip)
+	g.line(svc, pid, "%s: client=%s[%s], sasl_method=%s, sasl_username=%s", q, name, ip, mech, u)
+	g.logins++
+	g.line("postfix/cleanup", g.nextPID(), "%s: message-id=<%x@example.com>", q, g.rnd.Uint64())
+	g.line("postfix/qmgr", 900, "%s: from=<%s>, size=%d, nrcpt=1 (queue active)", q, u, 800+g.rnd.IntN(90000))
+	g.line("postfix/smtp", g.nextPID(), "Trusted TLS connection established to mx.example.net[%s]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)", g.ip())
+	g.line("postfix/smtp", g.pid, "%s: to=<rcpt%d@example.net>, relay=mx.example.net[%s]:25, delay=0.%d, delays=0.1/0/0.2/0.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as %s)", q, g.rnd.IntN(9999), g.ip(), g.rnd.IntN(99), g.qid())
+	g.line("postfix/qmgr", 900, "%s: removed", q)
+	g.line(svc, pid, "disconnect from %s[%s] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=8", name, ip)
+}
+
+// inbound: an MX delivery to a local mailbox, no SASL.
+func (g *gen) inbound() {
+	pid, ip := g.nextPID(), g.ip()
+	name, q := g.name(ip), g.qid()
+	g.line("postfix/smtpd", pid, "connect from %s[%s]", name, ip)
+	g.line("postfix/smtpd", pid, "%s: client=%s[%s]", q, name, ip)
+	g.line("postfix/cleanup", g.nextPID(), "%s: message-id=<%x@sender.example>", q, g.rnd.Uint64())
+	g.line("postfix/qmgr", 900, "%s: from=<news@sender.example>, size=%d, nrcpt=1 (queue active)", q, 2000+g.rnd.IntN(90000))
+	g.line("postfix/lmtp", g.nextPID(), "%s: to=<%s>, relay=mail.example.com[private/dovecot-lmtp], delay=0.1, delays=0.05/0.01/0.01/0.03, dsn=2.0.0, status=sent (250 2.0.0 <x> Saved)", q, g.user())
+	g.line("postfix/qmgr", 900, "%s: removed", q)
+	g.line("postfix/smtpd", pid, "disconnect from %s[%s] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5", name, ip)
+}
+
+// bruteForce: a bot guessing passwords.
+func (g *gen) bruteForce() {
+	pid, ip, svc := g.nextPID(), g.ip(), "postfix/submission/smtpd"
+	g.line(svc, pid, "connect from unknown[%s]", ip)
+	if g.rnd.IntN(2) == 0 {
+		g.line(svc, pid, "warning: unknown[%s]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", ip)
+	} else {
+		g.line(svc, pid, "warning: unknown[%s]: SASL LOGIN authentication failed: authentication failure, sasl_username=%s", ip, g.user())
+	}
+	g.failures++
+	g.line(svc, pid, "lost connection after AUTH from unknown[%s]", ip)
+	g.line(svc, pid, "disconnect from unknown[%s] ehlo=1 auth=0/1 commands=1/2", ip)
+}
+
+func (g *gen) reject() {
+	pid, ip := g.nextPID(), g.ip()
+	g.line("postfix/smtpd", pid, "connect from unknown[%s]", ip)
+	if g.rnd.IntN(3) == 0 {
+		g.line("postfix/submission/smtpd", pid, "NOQUEUE: reject: RCPT from %s[%s]: 450 4.7.1 <%s>: Recipient address rejected: Quota per hour exceeded; from=<%s> to=<x%d@example.net> proto=ESMTP helo=<[192.168.1.10]>", g.name(ip), ip, "x@example.net", g.user(), g.rnd.IntN(999))
+	} else {
+		g.line("postfix/smtpd", pid, "NOQUEUE: reject: RCPT from unknown[%s]: 450 4.7.25 Client host rejected: cannot find your hostname, [%s]; from=<spam%d@spam.example> to=<%s> proto=ESMTP helo=<bot>", ip, ip, g.rnd.IntN(999), g.user())
+	}
+	g.rejects++
+	g.line("postfix/smtpd", pid, "disconnect from unknown[%s] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4", ip)
+}
+
+// deferred: a message that could not be delivered yet, then bounced.
+func (g *gen) deferred() {
+	q := g.qid()
+	g.line("postfix/qmgr", 900, "%s: from=<%s>, size=%d, nrcpt=1 (queue active)", q, g.user(), 1000+g.rnd.IntN(50000))
+	g.line("postfix/smtp", g.nextPID(), "connect to mx.example.invalid[%s]:25: Connection timed out", g.ip())
+	g.line("postfix/smtp", g.pid, "%s: to=<x%d@example.invalid>, relay=none, delay=%d, delays=%d/0.01/30/0, dsn=4.4.1, status=deferred (connect to mx.example.invalid[%s]:25: Connection timed out)", q, g.rnd.IntN(999), 30+g.rnd.IntN(9000), g.rnd.IntN(9000), g.ip())
+	g.line("postfix/bounce", g.nextPID(), "%s: sender non-delivery notification: %s", q, g.qid())
+	g.line("postfix/qmgr", 900, "%s: removed", q)
+}
+
+func (g *gen) postscreen() {
+	pid, ip := 700, g.ip()
+	port := 1024 + g.rnd.IntN(60000)
+	g.line("postfix/postscreen", pid, "CONNECT from [%s]:%d to [203.0.113.25]:25", ip, port)
+	g.line("postfix/postscreen", pid, "PASS OLD [%s]:%d", ip, port)
+	g.line("postfix/dnsblog", g.nextPID(), "addr %s listed by domain zen.spamhaus.org as 127.0.0.4", ip)
+}
