@@ -42,6 +42,7 @@ func TestGolden(t *testing.T) {
 	t.Chdir(logs)
 	for _, c := range []struct{ in, golden string }{
 		{"postfix-3.7-real.log", "postfix-3.7-real.ndjson"},
+		{"postfix-lab.log", "postfix-lab.ndjson"},
 		{"formats.log", "formats.ndjson"},
 		{"journal.json", "journal.ndjson"},
 	} {
@@ -93,6 +94,18 @@ func TestRealLogCounts(t *testing.T) {
 	}
 	s := src.Stats
 	if s.Lines != 42 || s.Logins != 11 || s.AuthFailures != 3 || s.Rejects != 0 || s.Malformed != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// The log of scripts/postfix-lab's scenario, written by a real Postfix.
+func TestLabLogCounts(t *testing.T) {
+	_, src, err := run(t, Options{}, filepath.Join(logs, "postfix-lab.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := src.Stats
+	if s.Logins != 9 || s.AuthFailures != 3 || s.Rejects != 3 || s.Malformed != 0 {
 		t.Errorf("stats %+v", s)
 	}
 }
