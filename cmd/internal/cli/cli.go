@@ -5,7 +5,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,14 +106,6 @@ func parseFlags(env Env, log *Logger, grammar any, desc string, opts ...kong.Opt
 		return exited.code, true
 	}
 	return 0, false
-}
-
-// usageError is an error in arguments found after flag parsing.
-type usageError struct{ error }
-
-func isUsage(err error) bool {
-	var u usageError
-	return errors.As(err, &u)
 }
 
 // OS returns the Env of this process.

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/loganom/loganom/pkg/parse"
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// recordFiles is a Source of NDJSON records from files (compressed or not)
+// or stdin ("-", or no file), read in order. A malformed record is
+// reported with its file and line, counted, and skipped.
+type recordFiles struct {
+	names     []string
+	stdin     io.Reader
+	log       *Logger
+	malformed int
+	failed    int
+}
+
+func (s *recordFiles) Run(emit record.Emit) error {
+	names := s.names
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	for _, name := range names {
+		err := s.one(name, emit)
+		if errors.Is(err, record.ErrStop) {
+			return err
+		}
+		var ee emitErr
+		if errors.As(err, &ee) {
+			return ee.err
+		}
+		if err != nil {
+			s.failed++
+			s.log.Errorf("%v", err)
+		}
+	}
+	return nil
+}
+
+type emitErr struct{ err error }
+
+func (e emitErr) Error() string { return e.err.Error() }
+
+func (s *recordFiles) one(name string, emit record.Emit) error {
+	var r io.Reader = s.stdin
+	display := "stdin"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r, display = f, name
+	}
+	dr, _, release, err := parse.Decompress(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", display, err)
+	}
+	defer release()
+	src := record.ReaderSource{R: record.NewReader(dr, display), OnError: func(le *record.LineError) {
+		s.malformed++
+		if s.malformed <= 10 || s.log.Debug {
+			s.log.Errorf("%v", le)
+		}
+	}}
+	err = src.Run(func(r *record.Record) error {
+		if err := emit(r); err != nil {
+			return emitErr{err}
+		}
+		return nil
+	})
+	var ee emitErr
+	if errors.As(err, &ee) {
+		if errors.Is(ee.err, record.ErrStop) {
+			return record.ErrStop
+		}
+		return ee
+	}
+	return err
+}
+
+// RunRecords is the body of a record stage binary (loganom-enrich,
+// loganom-filter, loganom-report): it reads records from files or stdin,
+// passes them through stages, and writes what comes out as NDJSON on
+// stdout. The stages are the same ones the in-process wrapper chains.
+// It returns the exit code: ExitError when an input could not be read, a
+// record was malformed (each is reported with its place and skipped), or
+// the output could not be written.
+func RunRecords(env Env, log *Logger, files []string, stages ...record.Stage) int {
+	src := &recordFiles{names: files, stdin: env.Stdin, log: log}
+	out := record.NewWriter(env.Stdout)
+	err := record.Run(src, out.Write, stages...)
+	if ferr := out.Flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("write output: %w", ferr)
+	}
+	code := ExitOK
+	if err != nil {
+		log.Errorf("%v", err)
+		code = ExitError
+	}
+	if src.malformed > 0 {
+		log.Errorf("skipped %s", plural(int64(src.malformed), "malformed record", "malformed records"))
+		if src.malformed > 10 && !log.Debug {
+			log.Hintf("only the first 10 were shown; run with --debug to see all")
+		}
+		code = ExitError
+	}
+	if src.failed > 0 {
+		code = ExitError
+	}
+	return code
+}
