@@ -142,6 +142,15 @@ func FuzzSource(f *testing.F) {
 		if s := src.Stats; s.Lines != wantLines || s.Malformed != wantMalformed || s.TooLong != wantLong {
 			t.Fatalf("chunk size %d: stats %+v, want lines %d malformed %d too long %d", cs, s, wantLines, wantMalformed, wantLong)
 		}
+		var enc bytes.Buffer
+		src = &Source{Opts: Options{Loc: time.UTC, Stdin: bytes.NewReader(data), Workers: 1 + int(workers)%3,
+			Now: func() time.Time { return ref }}}
+		if err := src.RunNDJSON(func(b []byte) error { enc.Write(b); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if enc.String() != want.String() {
+			t.Fatalf("chunk size %d: RunNDJSON differs:\n%s", cs, diff(want.String(), enc.String()))
+		}
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -33,11 +34,13 @@ type LineParser struct {
 	// New Year is dated right. Zero means now.
 	Ref time.Time
 
-	cMon   time.Month
-	cDay   int
-	cYear  int
-	tab    map[string]string // interned strings
-	sb     []byte            // scratch for a record's text
+	cMon  time.Month
+	cDay  int
+	cYear int
+	tab   map[string]string // interned strings
+	sb    []byte            // scratch for a record's text
+	// borrow lets a record's strings point into sb (see text).
+	borrow bool
 	host   lastString
 	svc    lastString
 	method lastString // upper case
@@ -214,7 +217,7 @@ func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, st
 	p.sb = p.sb[:0]
 	su, sq, sn, ss := p.put(user), p.put(qid), p.put(name), p.put(sender)
 	si := p.putIP(ip)
-	all := string(p.sb)
+	all := p.text()
 	r.Type = record.TypeLogin
 	r.User = su.of(all)
 	r.QueueID = sq.of(all)
@@ -241,6 +244,17 @@ func afterFields(f []byte) int {
 		}
 		i++
 	}
+}
+
+// text returns the record's text as one string. With borrow set (by a
+// worker that encodes each record at once and then clears it), the string
+// shares p.sb's memory instead of copying it: no allocation, but the
+// record's strings are only valid until the next Parse.
+func (p *LineParser) text() string {
+	if p.borrow && len(p.sb) > 0 {
+		return unsafe.String(&p.sb[0], len(p.sb))
+	}
+	return string(p.sb)
 }
 
 // span is a piece of the one string that holds all of a record's text.
@@ -293,7 +307,7 @@ func (p *LineParser) parseFailure(msg []byte, r *record.Record) (Result, string)
 	}
 	p.sb = p.sb[:0]
 	su, sn, sr, si := p.put(user), p.put(name), p.put(reason), p.putIP(ip)
-	all := string(p.sb)
+	all := p.text()
 	r.Type = record.TypeAuthFailure
 	r.User = su.of(all)
 	r.IP = si.of(all)
@@ -345,7 +359,7 @@ func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, stri
 	p.sb = p.sb[:0]
 	sq, sn, sr, si := p.put(qid), p.put(name), p.put(bytes.TrimSpace(reason)), p.putIP(ip)
 	sf, st := p.put(from), p.put(to)
-	all := string(p.sb)
+	all := p.text()
 	r.Type = record.TypeReject
 	r.QueueID = sq.of(all)
 	r.IP = si.of(all)

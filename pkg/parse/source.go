@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/loganom/loganom/pkg/record"
@@ -76,6 +77,10 @@ type Source struct {
 
 	pool  chan []byte
 	alloc int
+	encs  sync.Pool // *[]byte buffers for encoded chunks
+	// write, when set (by RunNDJSON), receives the records already encoded
+	// by the workers, a chunk at a time, instead of emit.
+	write func([]byte) error
 }
 
 // Run reads every input. An input that cannot be read is reported to
@@ -103,6 +108,18 @@ func (s *Source) Run(emit record.Emit) error {
 		return &InputsError{s.Stats.Failed, len(names)}
 	}
 	return nil
+}
+
+// RunNDJSON reads every input, like Run, and writes the events as NDJSON
+// (the same bytes record.Writer would write) to write, a chunk at a time.
+// The workers encode the records they parse, so this is much cheaper than
+// Run followed by a record.Writer: it is what loganom-parse does, having no
+// stage after the parser. An error from write stops the reading and is
+// returned.
+func (s *Source) RunNDJSON(write func([]byte) error) error {
+	s.write = write
+	defer func() { s.write = nil }()
+	return s.Run(nil)
 }
 
 // errEmit wraps an error that came from downstream, not from an input.
@@ -173,15 +190,18 @@ func (s *Source) runOne(name string, emit record.Emit) error {
 
 // chunk is a run of whole lines handed to a worker.
 type chunk struct {
-	buf     []byte // the pooled buffer that data is in
-	data    []byte
-	skipped int64 // overlong lines dropped just before data
-	json    bool  // journald JSON: every line is parsed
-	res     chan *result
+	buf   []byte // the pooled buffer that data is in
+	data  []byte
+	name  string // of the input, for src
+	first int64  // lines of the input before data
+	json  bool   // journald JSON: every line is parsed
+	enc   bool   // encode the records (RunNDJSON) instead of keeping them
+	res   chan *result
 }
 
 type result struct {
-	recs  []*record.Record // SrcLine relative to the chunk
+	recs  []*record.Record
+	enc   []byte // the records as NDJSON, when the chunk says enc
 	stats Stats
 	bad   []badLine
 }
@@ -234,7 +254,7 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 	go func() { // reader
 		defer close(order)
 		defer close(jobs)
-		readErr, tooLong = s.read(r, live, get, jobs, order)
+		readErr, tooLong = s.read(r, live, name, get, jobs, order)
 	}()
 	for i := 0; i < nw; i++ {
 		// Each worker has its own parser (its caches are written on every
@@ -250,37 +270,52 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 				case <-done:
 					c.res <- &result{}
 				default:
-					c.res <- work(&w.p, c)
+					var enc []byte
+					if c.enc {
+						if b, ok := s.encs.Get().(*[]byte); ok {
+							enc = (*b)[:0]
+						} else {
+							enc = make([]byte, 0, chunkSize/2)
+						}
+					}
+					c.res <- work(&w.p, c, enc)
 				}
 			}
 		}()
 	}
 
-	var base int64 // lines before the current chunk
 	var emitErr error
+	stop := func(err error) {
+		emitErr = err
+		close(done)
+	}
 	for c := range order {
 		res := <-c.res
 		s.pool <- c.buf
 		if emitErr != nil {
 			continue // draining after a stop
 		}
-		base += c.skipped
 		s.Stats.add(res.stats)
 		if s.Opts.Debug != nil {
 			for _, b := range res.bad {
-				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", name, base+b.line, b.why))
+				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", name, b.line, b.why))
 			}
 		}
+		if c.enc {
+			if len(res.enc) > 0 {
+				if err := s.write(res.enc); err != nil {
+					stop(err)
+				}
+			}
+			s.encs.Put(&res.enc)
+			continue
+		}
 		for _, rec := range res.recs {
-			rec.SrcFile = name
-			rec.SrcLine += base
 			if err := emit(rec); err != nil {
-				emitErr = err
-				close(done)
+				stop(err)
 				break
 			}
 		}
-		base += res.stats.Lines
 	}
 	if emitErr != nil {
 		return emitError{emitErr}
@@ -295,8 +330,9 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 // number of overlong lines it dropped. A live input (a pipe) is handed on as
 // soon as a read brings whole lines; a file or a decompressor fills whole
 // chunks.
-func (s *Source) read(r io.Reader, live bool, get func() []byte, jobs, order chan *chunk) (error, int64) {
+func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jobs, order chan *chunk) (error, int64) {
 	var tooLong, skipped int64
+	var lines int64 // lines before buf
 	buf := get()
 	if buf == nil {
 		return nil, 0
@@ -311,7 +347,14 @@ func (s *Source) read(r io.Reader, live bool, get func() []byte, jobs, order cha
 			return false
 		}
 		rest := copy(nb, buf[cut:n])
-		c := &chunk{buf: buf, data: buf[:cut], skipped: skipped, json: jsonMode, res: make(chan *result, 1)}
+		data := buf[:cut]
+		lines += skipped
+		c := &chunk{buf: buf, data: data, name: name, first: lines, json: jsonMode, enc: s.write != nil, res: make(chan *result, 1)}
+		// Counting here, in order, lets the workers number lines absolutely.
+		lines += int64(bytes.Count(data, nl))
+		if data[len(data)-1] != '\n' {
+			lines++
+		}
 		skipped = 0
 		order <- c
 		jobs <- c
@@ -400,10 +443,13 @@ func (f *finder) find(data []byte, from int) int {
 
 // work parses the lines of one chunk that carry a marker (every line, for
 // journald JSON) and counts all lines.
-func work(p *LineParser, c *chunk) *result {
-	res := &result{}
+func work(p *LineParser, c *chunk, enc []byte) *result {
+	res := &result{enc: enc}
+	// Encoded at once and cleared, a record may borrow the parser's memory.
+	p.borrow = c.enc
+	defer func() { p.borrow = false }()
 	data := c.data
-	var lineNo int64 // lines before counted
+	lineNo := c.first // lines before counted
 	counted := 0
 	slab := make([]record.Record, 64) // records are allocated in slabs
 	rec := &slab[0]
@@ -414,7 +460,7 @@ func work(p *LineParser, c *chunk) *result {
 		counted = min(le+1, len(data))
 		switch kind, why := p.Parse(data[ls:le], rec); kind {
 		case Event:
-			rec.SrcLine = lineNo
+			rec.SrcFile, rec.SrcLine = c.name, lineNo
 			switch rec.Type {
 			case record.TypeLogin:
 				res.stats.Logins++
@@ -422,6 +468,12 @@ func work(p *LineParser, c *chunk) *result {
 				res.stats.AuthFailures++
 			case record.TypeReject:
 				res.stats.Rejects++
+			}
+			if c.enc {
+				res.enc = record.AppendJSON(res.enc, rec)
+				res.enc = append(res.enc, '\n')
+				*rec = record.Record{}
+				return
 			}
 			res.recs = append(res.recs, rec)
 			if len(slab) == 0 {
@@ -481,7 +533,7 @@ func work(p *LineParser, c *chunk) *result {
 	if counted < len(data) && data[len(data)-1] != '\n' {
 		lineNo++ // a last line without a newline, not handled above
 	}
-	res.stats.Lines = lineNo
+	res.stats.Lines = lineNo - c.first
 	return res
 }
 

@@ -21,17 +21,40 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 const logs = "../../testdata/logs"
 
-// run reads names with a Source and returns the records as NDJSON.
+// run reads names with a Source and returns the records as NDJSON. It
+// reads them twice, as records (Run, what the wrapper uses) and encoded by
+// the workers (RunNDJSON, what loganom-parse uses), and checks that both
+// give the same bytes and counts.
 func run(t *testing.T, opts Options, names ...string) (string, *Source, error) {
 	t.Helper()
 	if opts.Loc == nil {
 		opts.Loc = time.UTC
+	}
+	stdin := opts.Stdin
+	if stdin != nil {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Stdin = bytes.NewReader(data)
+		defer func() { opts.Stdin = bytes.NewReader(data) }()
 	}
 	var buf bytes.Buffer
 	w := record.NewWriter(&buf)
 	src := &Source{Names: names, Opts: opts}
 	err := record.Run(src, w.Write)
 	w.Flush()
+
+	if stdin != nil {
+		opts.Stdin.(*bytes.Reader).Seek(0, io.SeekStart)
+	}
+	var enc bytes.Buffer
+	opts.OnError = nil // the caller counts the first run's reports
+	src2 := &Source{Names: names, Opts: opts}
+	err2 := src2.RunNDJSON(func(b []byte) error { enc.Write(b); return nil })
+	if enc.String() != buf.String() || (err == nil) != (err2 == nil) || src.Stats != src2.Stats {
+		t.Errorf("RunNDJSON differs from Run: %v / %v, %+v / %+v\n%s", err, err2, src.Stats, src2.Stats, diff(buf.String(), enc.String()))
+	}
 	return buf.String(), src, err
 }
 

@@ -12,49 +12,55 @@ import (
 // encoding/json does.
 func AppendJSON(dst []byte, r *Record) []byte {
 	dst = append(dst, '{')
-	first := true
-	str := func(key, v string) {
-		if v == "" {
-			return
+	n := len(dst) // a field written after n starts with a comma
+	key := func(k string) {
+		// k is `,"name":`; the first field drops the comma
+		if len(dst) == n {
+			k = k[1:]
 		}
-		dst = appendKey(dst, key, &first)
-		dst = appendString(dst, v)
+		dst = append(dst, k...)
 	}
-	str("type", r.Type)
+	str := func(k, v string) {
+		if v != "" {
+			key(k)
+			dst = appendString(dst, v)
+		}
+	}
+	str(`,"type":`, r.Type)
 	if !r.Time.IsZero() {
-		dst = appendKey(dst, "time", &first)
+		key(`,"time":`)
 		dst = append(dst, '"')
 		dst = r.Time.AppendFormat(dst, time.RFC3339Nano)
 		dst = append(dst, '"')
 	}
-	str("host", r.Host)
-	str("service", r.Service)
+	str(`,"host":`, r.Host)
+	str(`,"service":`, r.Service)
 	if r.PID != 0 {
-		dst = appendKey(dst, "pid", &first)
+		key(`,"pid":`)
 		dst = strconv.AppendInt(dst, int64(r.PID), 10)
 	}
-	str("queue_id", r.QueueID)
-	str("user", r.User)
-	str("ip", r.IP)
-	str("client_name", r.ClientName)
+	str(`,"queue_id":`, r.QueueID)
+	str(`,"user":`, r.User)
+	str(`,"ip":`, r.IP)
+	str(`,"client_name":`, r.ClientName)
 	if r.Port != 0 {
-		dst = appendKey(dst, "port", &first)
+		key(`,"port":`)
 		dst = strconv.AppendInt(dst, int64(r.Port), 10)
 	}
-	str("method", r.Method)
-	str("sender", r.Sender)
+	str(`,"method":`, r.Method)
+	str(`,"sender":`, r.Sender)
 	if r.From != nil {
-		dst = appendKey(dst, "from", &first)
+		key(`,"from":`)
 		dst = appendString(dst, *r.From)
 	}
 	if r.To != nil {
-		dst = appendKey(dst, "to", &first)
+		key(`,"to":`)
 		dst = appendString(dst, *r.To)
 	}
-	str("command", r.Command)
-	str("reason", r.Reason)
+	str(`,"command":`, r.Command)
+	str(`,"reason":`, r.Reason)
 	if r.SrcFile != "" || r.SrcLine != 0 {
-		dst = appendKey(dst, "src", &first)
+		key(`,"src":`)
 		dst = append(dst, '"')
 		dst = appendStringBody(dst, r.SrcFile)
 		if r.SrcLine != 0 {
@@ -64,19 +70,14 @@ func AppendJSON(dst []byte, r *Record) []byte {
 		dst = append(dst, '"')
 	}
 	for _, f := range r.Extra {
-		dst = appendKey(dst, f.Key, &first)
+		if len(dst) != n {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, f.Key)
+		dst = append(dst, ':')
 		dst = append(dst, f.Value...)
 	}
 	return append(dst, '}')
-}
-
-func appendKey(dst []byte, key string, first *bool) []byte {
-	if !*first {
-		dst = append(dst, ',')
-	}
-	*first = false
-	dst = appendString(dst, key)
-	return append(dst, ':')
 }
 
 func appendString(dst []byte, s string) []byte {

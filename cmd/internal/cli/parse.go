@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +10,6 @@ import (
 	_ "time/tzdata" // zones for --tz on machines without zoneinfo
 
 	"github.com/loganom/loganom/pkg/parse"
-	"github.com/loganom/loganom/pkg/record"
 )
 
 // ParseFlags are the flags of loganom-parse; the wrapper takes them too.
@@ -42,13 +42,21 @@ func Parse(env Env) int {
 		log.Errorf("%v", err)
 		return ExitUsage
 	}
-	out := record.NewWriter(env.Stdout)
-	err = record.Run(src, out.Write)
+	// No stage follows the parser here, so its workers encode the records
+	// themselves (the same bytes as record.Writer).
+	out := bufio.NewWriterSize(env.Stdout, 256<<10)
+	err = src.RunNDJSON(func(b []byte) error {
+		_, err := out.Write(b)
+		return err
+	})
 	if ferr := out.Flush(); ferr != nil && err == nil {
-		err = fmt.Errorf("write output: %w", ferr)
+		err = ferr
+	}
+	var ie *parse.InputsError
+	if err != nil && !errors.As(err, &ie) {
+		err = fmt.Errorf("write output: %w", err)
 	}
 	c.ParseFlags.Report(src, log)
-	var ie *parse.InputsError
 	switch {
 	case errors.As(err, &ie):
 		return ExitError // each input was reported as it failed
