@@ -254,7 +254,7 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 	go func() { // reader
 		defer close(order)
 		defer close(jobs)
-		readErr, tooLong = s.read(r, live, name, get, jobs, order)
+		tooLong, readErr = s.read(r, live, name, get, jobs, order)
 	}()
 	for i := 0; i < nw; i++ {
 		// Each worker has its own parser (its caches are written on every
@@ -326,16 +326,16 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 }
 
 // read fills chunks with whole lines and sends them, in order, to the
-// workers and to the merger. It returns the read error, if any, and the
-// number of overlong lines it dropped. A live input (a pipe) is handed on as
+// workers and to the merger. It returns the number of overlong lines it
+// dropped, and the read error, if any. A live input (a pipe) is handed on as
 // soon as a read brings whole lines; a file or a decompressor fills whole
 // chunks.
-func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jobs, order chan *chunk) (error, int64) {
+func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jobs, order chan *chunk) (int64, error) {
 	var tooLong, skipped int64
 	var lines int64 // lines before buf
 	buf := get()
 	if buf == nil {
-		return nil, 0
+		return 0, nil
 	}
 	n := 0
 	skipping := false
@@ -381,13 +381,13 @@ func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jo
 		}
 		if err != nil {
 			if n > 0 && !send(n) {
-				return nil, tooLong
+				return tooLong, nil
 			}
 			if err == io.EOF {
 				err = nil
 			}
 			s.pool <- buf
-			return err, tooLong
+			return tooLong, err
 		}
 		if skipping {
 			continue
@@ -397,7 +397,7 @@ func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jo
 			switch {
 			case last >= 0:
 				if !send(last + 1) {
-					return nil, tooLong
+					return tooLong, nil
 				}
 			case n == len(buf): // a line longer than a chunk: drop it
 				tooLong++
@@ -491,12 +491,7 @@ func work(p *LineParser, c *chunk, enc []byte) *result {
 	}
 	if c.json {
 		for pos := 0; pos < len(data); {
-			le := bytes.IndexByte(data[pos:], '\n')
-			if le < 0 {
-				le = len(data)
-			} else {
-				le += pos
-			}
+			le := lineEnd(data, pos)
 			handle(pos, le)
 			pos = le + 1
 		}
@@ -519,12 +514,7 @@ func work(p *LineParser, c *chunk, enc []byte) *result {
 				break
 			}
 			ls := bytes.LastIndexByte(data[pos:best], '\n') + 1 + pos
-			le := bytes.IndexByte(data[best:], '\n')
-			if le < 0 {
-				le = len(data)
-			} else {
-				le += best
-			}
+			le := lineEnd(data, best)
 			handle(ls, le)
 			pos = le + 1
 		}
@@ -538,3 +528,12 @@ func work(p *LineParser, c *chunk, enc []byte) *result {
 }
 
 var nl = []byte{'\n'}
+
+// lineEnd returns the index of the newline that ends the line holding
+// data[i], or len(data).
+func lineEnd(data []byte, i int) int {
+	if le := bytes.IndexByte(data[i:], '\n'); le >= 0 {
+		return i + le
+	}
+	return len(data)
+}
