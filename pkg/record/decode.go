@@ -396,6 +396,64 @@ func (r *Record) assign(key string, raw []byte) error {
 		return str(&r.Command)
 	case "reason":
 		return str(&r.Reason)
+	case "rdns":
+		return str(&r.RDNS)
+	case "rdns_verified":
+		switch string(raw) {
+		case "true", "false":
+			r.RDNSVerified = Bool(raw[0] == 't')
+		case "null":
+			r.RDNSVerified = nil
+		default:
+			return errors.New("expected true or false")
+		}
+		return nil
+	case "country":
+		return str(&r.Country)
+	case "city":
+		return str(&r.City)
+	case "lat", "lon":
+		dst := &r.Lat
+		if key == "lon" {
+			dst = &r.Lon
+		}
+		if isNull(raw) {
+			return nil
+		}
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || raw[0] == '"' || raw[0] == 't' || raw[0] == 'f' || raw[0] == '{' || raw[0] == '[' {
+			return errors.New("expected a number")
+		}
+		*dst, r.HasLoc = f, true
+		return nil
+	case "accuracy_km":
+		return integer(&r.AccuracyKM)
+	case "asn":
+		var n int
+		if err := integer(&n); err != nil {
+			return err
+		}
+		if n < 0 || n > 1<<32-1 {
+			return errors.New("expected an AS number")
+		}
+		r.ASN = uint32(n)
+		return nil
+	case "org":
+		return str(&r.Org)
+	case "enrich_errors":
+		if isNull(raw) {
+			r.EnrichErrors = nil
+			return nil
+		}
+		if raw[0] != '[' {
+			return errors.New("expected an array of strings")
+		}
+		var list []string
+		if err := guard(func() error { return gojson.Unmarshal(raw, &list) }); err != nil {
+			return errors.New("expected an array of strings")
+		}
+		r.EnrichErrors = list
+		return nil
 	case "src":
 		var s string
 		if err := str(&s); err != nil {

@@ -59,6 +59,39 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	}
 	str(`,"command":`, r.Command)
 	str(`,"reason":`, r.Reason)
+	str(`,"rdns":`, r.RDNS)
+	if r.RDNSVerified != nil {
+		key(`,"rdns_verified":`)
+		dst = strconv.AppendBool(dst, *r.RDNSVerified)
+	}
+	str(`,"country":`, r.Country)
+	str(`,"city":`, r.City)
+	if r.HasLoc {
+		key(`,"lat":`)
+		dst = strconv.AppendFloat(dst, r.Lat, 'f', -1, 64)
+		key(`,"lon":`)
+		dst = strconv.AppendFloat(dst, r.Lon, 'f', -1, 64)
+	}
+	if r.AccuracyKM != 0 {
+		key(`,"accuracy_km":`)
+		dst = strconv.AppendInt(dst, int64(r.AccuracyKM), 10)
+	}
+	if r.ASN != 0 {
+		key(`,"asn":`)
+		dst = strconv.AppendUint(dst, uint64(r.ASN), 10)
+	}
+	str(`,"org":`, r.Org)
+	if len(r.EnrichErrors) > 0 {
+		key(`,"enrich_errors":`)
+		dst = append(dst, '[')
+		for i, e := range r.EnrichErrors {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, e)
+		}
+		dst = append(dst, ']')
+	}
 	if r.SrcFile != "" || r.SrcLine != 0 {
 		key(`,"src":`)
 		dst = append(dst, '"')

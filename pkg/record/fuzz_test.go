@@ -14,6 +14,8 @@ var knownKeys = map[string]bool{
 	"queue_id": true, "user": true, "ip": true, "client_name": true,
 	"port": true, "method": true, "sender": true, "from": true, "to": true,
 	"command": true, "reason": true, "src": true,
+	"rdns": true, "rdns_verified": true, "country": true, "city": true, "lat": true, "lon": true,
+	"accuracy_km": true, "asn": true, "org": true, "enrich_errors": true,
 }
 
 // FuzzDecode checks Decode against encoding/json on any bytes: no panic,
@@ -96,9 +98,29 @@ func allTypesRight(m map[string]json.RawMessage) bool {
 			continue
 		}
 		switch k {
-		case "pid", "port":
+		case "pid", "port", "accuracy_km":
 			var n int
 			if json.Unmarshal(v, &n) != nil {
+				return false
+			}
+		case "asn":
+			var n uint32
+			if json.Unmarshal(v, &n) != nil {
+				return false
+			}
+		case "lat", "lon":
+			var f float64
+			if json.Unmarshal(v, &f) != nil {
+				return false
+			}
+		case "rdns_verified":
+			var b bool
+			if json.Unmarshal(v, &b) != nil {
+				return false
+			}
+		case "enrich_errors":
+			var l []string
+			if json.Unmarshal(v, &l) != nil {
 				return false
 			}
 		case "time":

@@ -47,6 +47,18 @@ type Record struct {
 	SrcFile    string // where the event came from
 	SrcLine    int64
 
+	// Added by loganom-enrich.
+	RDNS         string  // the PTR name of IP
+	RDNSVerified *bool   // whether RDNS resolves back to IP; nil without RDNS
+	Country      string  // ISO 3166-1 alpha-2
+	City         string  // in English where the database has it
+	HasLoc       bool    // Lat and Lon are known
+	Lat, Lon     float64 // degrees
+	AccuracyKM   int     // radius of the location's uncertainty
+	ASN          uint32  // autonomous system number
+	Org          string  // the autonomous system's organisation
+	EnrichErrors []string
+
 	// Extra holds the fields this version does not know, in input order.
 	Extra []Field
 }
@@ -90,3 +102,6 @@ func (r *Record) Set(key string, raw []byte) {
 
 // Str returns a pointer to s, for From and To.
 func Str(s string) *string { return &s }
+
+// Bool returns a pointer to b, for RDNSVerified.
+func Bool(b bool) *bool { return &b }

@@ -19,12 +19,15 @@ func sample() *Record {
 		Method: "PLAIN", Sender: "bob@example.test", From: Str(""), To: Str("x@example.net"),
 		Command: "RCPT", Reason: "450 4.7.1 Quota per hour exceeded",
 		SrcFile: "/var/log/mail.log.1", SrcLine: 42,
+		RDNS: "x.example.net", RDNSVerified: Bool(false), Country: "BR", City: "São Paulo",
+		HasLoc: true, Lat: -23.5475, Lon: -46.63611, AccuracyKM: 20, ASN: 28573, Org: "Claro NXT",
+		EnrichErrors: []string{"rdns: timeout"},
 	}
 }
 
 func TestRoundTrip(t *testing.T) {
 	r := sample()
-	r.Extra = []Field{{"rdns", []byte(`"x.example.net"`)}, {"tags", []byte(`["a",{"b":1}]`)}}
+	r.Extra = []Field{{"note", []byte(`"x.example.net"`)}, {"tags", []byte(`["a",{"b":1}]`)}}
 	line := AppendJSON(nil, r)
 	if !json.Valid(line) {
 		t.Fatalf("invalid JSON: %s", line)
@@ -51,7 +54,7 @@ func TestEncodeShape(t *testing.T) {
 	}
 	r = sample()
 	got = string(AppendJSON(nil, r))
-	want = `{"type":"reject","time":"2026-11-27T10:32:16.5+01:00","host":"mail","service":"postfix/smtpd","pid":8259,"queue_id":"17D8EBA1AE","user":"bob@example.test","ip":"2001:db8::1","client_name":"unknown","port":4711,"method":"PLAIN","sender":"bob@example.test","from":"","to":"x@example.net","command":"RCPT","reason":"450 4.7.1 Quota per hour exceeded","src":"/var/log/mail.log.1:42"}`
+	want = `{"type":"reject","time":"2026-11-27T10:32:16.5+01:00","host":"mail","service":"postfix/smtpd","pid":8259,"queue_id":"17D8EBA1AE","user":"bob@example.test","ip":"2001:db8::1","client_name":"unknown","port":4711,"method":"PLAIN","sender":"bob@example.test","from":"","to":"x@example.net","command":"RCPT","reason":"450 4.7.1 Quota per hour exceeded","rdns":"x.example.net","rdns_verified":false,"country":"BR","city":"São Paulo","lat":-23.5475,"lon":-46.63611,"accuracy_km":20,"asn":28573,"org":"Claro NXT","enrich_errors":["rdns: timeout"],"src":"/var/log/mail.log.1:42"}`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
