@@ -60,7 +60,7 @@ func maxmindCity(t testing.TB) string {
 
 func maxmindASN(t testing.TB) string {
 	return writeMMDB(t, "GeoLite2-ASN", map[string]M{
-		"187.45.0.0/16": {"autonomous_system_number": mmdbtype.Uint32(28573), "autonomous_system_organization": S("Claro NXT Telecomunicacoes Ltda")},
+		"187.45.0.0/16":   {"autonomous_system_number": mmdbtype.Uint32(28573), "autonomous_system_organization": S("Claro NXT Telecomunicacoes Ltda")},
 		"209.85.128.0/17": {"autonomous_system_number": mmdbtype.Uint32(15169), "autonomous_system_organization": S("GOOGLE")},
 	})
 }

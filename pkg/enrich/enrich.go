@@ -1,0 +1,275 @@
+package enrich
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// Cache keeps answers between runs. Errors are never cached: a timeout
+// today says nothing about tomorrow.
+type Cache interface {
+	// GetRDNS returns a stored answer for ip that has not expired.
+	GetRDNS(ip netip.Addr) (RDNS, bool)
+	// PutRDNS stores an answer.
+	PutRDNS(ip netip.Addr, v RDNS)
+}
+
+// Options configure an Enricher.
+type Options struct {
+	Resolver *Resolver // nil: no reverse DNS
+	Geo      *GeoSet   // nil: no geo or AS
+	Cache    Cache     // nil: none
+	// Workers is the number of reverse lookups in flight (default 200).
+	Workers int
+	// Window is the number of records held back while their lookups run
+	// (default 10000); output order is input order.
+	Window int
+	// MaxIPs bounds the answers kept for the run (default 1<<20); past it
+	// they are dropped and asked of the cache again.
+	MaxIPs int
+}
+
+// Stats count what an Enricher did.
+type Stats struct {
+	Records   int64
+	IPs       int64          // distinct addresses looked up this run
+	CacheHits int64          // reverse answers from the cache
+	Lookups   int64          // reverse lookups sent to DNS
+	Errors    map[string]int // failures by kind, e.g. "rdns: timeout"
+}
+
+// Enricher is the enrich stage: a record.Stage that adds rdns,
+// rdns_verified, country, city, lat, lon, accuracy_km, asn and org to each
+// record, and enrich_errors naming what could not be found out. Records
+// come out in input order.
+type Enricher struct {
+	opts  Options
+	ips   map[netip.Addr]*answer
+	queue []item // held back, oldest first, from head on
+	head  int
+	sem   chan struct{}
+
+	mu    sync.Mutex // guards stats.Errors and the counters set by lookups
+	stats Stats
+}
+
+type item struct {
+	r *record.Record
+	a *answer // nil: nothing to add
+}
+
+// answer is what is known of one address; done is closed when the
+// reverse lookup, if any, has finished.
+type answer struct {
+	done chan struct{}
+	rdns RDNS
+	geo  Geo
+	errs []string
+}
+
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// New makes an Enricher.
+func New(opts Options) *Enricher {
+	if opts.Workers <= 0 {
+		opts.Workers = 200
+	}
+	if opts.Window <= 0 {
+		opts.Window = 10000
+	}
+	if opts.MaxIPs <= 0 {
+		opts.MaxIPs = 1 << 20
+	}
+	return &Enricher{
+		opts: opts,
+		ips:  make(map[netip.Addr]*answer),
+		sem:  make(chan struct{}, opts.Workers),
+		stats: Stats{
+			Errors: map[string]int{},
+		},
+	}
+}
+
+// Stats returns the counts; call it after Flush.
+func (e *Enricher) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.stats
+	s.Errors = make(map[string]int, len(e.stats.Errors))
+	for k, v := range e.stats.Errors {
+		s.Errors[k] = v
+	}
+	return s
+}
+
+// Process takes a record, starts what must be looked up for its address,
+// and emits the records at the head of the window whose answers are in.
+func (e *Enricher) Process(r *record.Record, emit record.Emit) error {
+	e.stats.Records++
+	e.queue = append(e.queue, item{r, e.answerFor(r.IP)})
+	if err := e.emitReady(emit); err != nil {
+		return err
+	}
+	for len(e.queue)-e.head > e.opts.Window {
+		if err := e.emitHead(emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush waits for every lookup still running and emits the rest.
+func (e *Enricher) Flush(emit record.Emit) error {
+	for e.head < len(e.queue) {
+		if err := e.emitHead(emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Enricher) emitReady(emit record.Emit) error {
+	for e.head < len(e.queue) {
+		a := e.queue[e.head].a
+		if a != nil {
+			select {
+			case <-a.done:
+			default:
+				return nil
+			}
+		}
+		if err := e.emitHead(emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitHead waits for the oldest record's answer and emits it.
+func (e *Enricher) emitHead(emit record.Emit) error {
+	it := e.queue[e.head]
+	e.queue[e.head] = item{}
+	e.head++
+	if e.head == len(e.queue) {
+		e.queue, e.head = e.queue[:0], 0
+	} else if e.head > 4096 && e.head*2 > len(e.queue) {
+		n := copy(e.queue, e.queue[e.head:])
+		e.queue, e.head = e.queue[:n], 0
+	}
+	if it.a != nil {
+		<-it.a.done
+		it.a.apply(it.r)
+	}
+	return emit(it.r)
+}
+
+func (a *answer) apply(r *record.Record) {
+	if a.rdns.Name != "" {
+		r.RDNS = a.rdns.Name
+		r.RDNSVerified = record.Bool(a.rdns.Verified)
+	}
+	g := a.geo
+	if g.Country != "" {
+		r.Country = g.Country
+	}
+	if g.City != "" {
+		r.City = g.City
+	}
+	if g.HasLoc {
+		r.HasLoc, r.Lat, r.Lon, r.AccuracyKM = true, g.Lat, g.Lon, g.AccuracyKM
+	}
+	if g.ASN != 0 {
+		r.ASN, r.Org = g.ASN, g.Org
+	}
+	if len(a.errs) > 0 {
+		r.EnrichErrors = append(r.EnrichErrors, a.errs...)
+	}
+}
+
+// answerFor returns the answer for an address, starting its lookups the
+// first time the address is seen in this run.
+func (e *Enricher) answerFor(s string) *answer {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return nil
+	}
+	ip = ip.Unmap()
+	if a, ok := e.ips[ip]; ok {
+		return a
+	}
+	if len(e.ips) >= e.opts.MaxIPs {
+		clear(e.ips)
+	}
+	e.stats.IPs++
+	a := &answer{done: closed}
+	e.ips[ip] = a
+	if e.opts.Geo != nil {
+		g, err := e.opts.Geo.Lookup(ip)
+		a.geo = g
+		if err != nil {
+			a.errs = append(a.errs, e.fail("geo", err))
+		}
+	}
+	if e.opts.Resolver == nil || !ip.IsGlobalUnicast() { // loopback, link-local …
+		return a
+	}
+	if e.opts.Cache != nil {
+		if v, ok := e.opts.Cache.GetRDNS(ip); ok {
+			e.stats.CacheHits++
+			a.rdns = v
+			return a
+		}
+	}
+	a.done = make(chan struct{})
+	e.stats.Lookups++
+	go func() {
+		e.sem <- struct{}{}
+		defer func() { <-e.sem }()
+		v, err := e.opts.Resolver.Reverse(context.Background(), ip)
+		a.rdns = v
+		if err != nil {
+			a.errs = append(a.errs, e.fail("rdns", err))
+		} else if e.opts.Cache != nil {
+			e.opts.Cache.PutRDNS(ip, v)
+		}
+		close(a.done)
+	}()
+	return a
+}
+
+// fail counts a failure by kind and returns the text for enrich_errors.
+func (e *Enricher) fail(what string, err error) string {
+	msg := what + ": " + err.Error()
+	kind := what + ": " + lastWord(err.Error())
+	e.mu.Lock()
+	e.stats.Errors[kind]++
+	e.mu.Unlock()
+	return msg
+}
+
+// lastWord is the kind of a lookup error: "timeout", "SERVFAIL" …
+func lastWord(s string) string {
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// Summary says, in one line, what failed and how often, or "" when nothing did.
+func (s Stats) Summary() string {
+	if len(s.Errors) == 0 {
+		return ""
+	}
+	kinds := make([]string, 0, len(s.Errors))
+	for k, n := range s.Errors {
+		kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+	}
+	sort.Strings(kinds)
+	return strings.Join(kinds, ", ")
+}

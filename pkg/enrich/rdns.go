@@ -1,0 +1,144 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Resolver finds the reverse DNS name of an address and checks it forward:
+// the name's A or AAAA records must hold the address, or anybody could name
+// their botnet x.google.com and be whitelisted.
+type Resolver struct {
+	server  string
+	timeout time.Duration
+	udp     *dns.Client
+	tcp     *dns.Client
+}
+
+// DefaultTimeout is the time one DNS query may take.
+const DefaultTimeout = 2 * time.Second
+
+// NewResolver asks server ("host:port"; "" for the first nameserver of
+// /etc/resolv.conf), each query timing out after timeout (0: DefaultTimeout).
+func NewResolver(server string, timeout time.Duration) (*Resolver, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if server == "" {
+		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+		if err != nil {
+			return nil, fmt.Errorf("no DNS server: %w", err)
+		}
+		if len(cfg.Servers) == 0 {
+			return nil, errors.New("no DNS server: /etc/resolv.conf names none")
+		}
+		server = net.JoinHostPort(cfg.Servers[0], cfg.Port)
+	} else if _, _, err := net.SplitHostPort(server); err != nil {
+		server = net.JoinHostPort(server, "53")
+	}
+	return &Resolver{
+		server:  server,
+		timeout: timeout,
+		udp:     &dns.Client{Net: "udp", Timeout: timeout},
+		tcp:     &dns.Client{Net: "tcp", Timeout: timeout},
+	}, nil
+}
+
+// Server is the server asked.
+func (r *Resolver) Server() string { return r.server }
+
+// RDNS is a reverse DNS answer. Name is "" when the address has no PTR
+// record (which is an answer, not an error).
+type RDNS struct {
+	Name     string
+	Verified bool
+}
+
+// maxPTR is how many PTR names of one address are checked.
+const maxPTR = 4
+
+// Reverse looks up the PTR names of ip and returns the first that resolves
+// back to ip, or else the first name, unverified. An error (a timeout, a
+// SERVFAIL) means the answer is not known; a forward lookup that fails
+// leaves the name unverified and is returned as an error too.
+func (r *Resolver) Reverse(ctx context.Context, ip netip.Addr) (RDNS, error) {
+	rev, err := dns.ReverseAddr(ip.String())
+	if err != nil {
+		return RDNS{}, err
+	}
+	ans, err := r.query(ctx, rev, dns.TypePTR)
+	if err != nil {
+		return RDNS{}, fmt.Errorf("PTR %s: %w", ip, err)
+	}
+	var names []string
+	for _, rr := range ans {
+		if ptr, ok := rr.(*dns.PTR); ok && len(names) < maxPTR {
+			names = append(names, strings.ToLower(strings.TrimSuffix(ptr.Ptr, ".")))
+		}
+	}
+	if len(names) == 0 {
+		return RDNS{}, nil
+	}
+	qtype := dns.TypeA
+	if ip.Is6() && !ip.Is4In6() {
+		qtype = dns.TypeAAAA
+	}
+	var ferr error
+	for _, name := range names {
+		ans, err := r.query(ctx, dns.Fqdn(name), qtype)
+		if err != nil {
+			ferr = errors.Join(ferr, fmt.Errorf("%s %s: %w", dns.TypeToString[qtype], name, err))
+			continue
+		}
+		for _, rr := range ans {
+			var a net.IP
+			switch x := rr.(type) {
+			case *dns.A:
+				a = x.A
+			case *dns.AAAA:
+				a = x.AAAA
+			}
+			if got, ok := netip.AddrFromSlice(a); ok && got.Unmap() == ip.Unmap() {
+				return RDNS{Name: name, Verified: true}, nil
+			}
+		}
+	}
+	return RDNS{Name: names[0]}, ferr
+}
+
+// errServer is an answer that says nothing (SERVFAIL, REFUSED …).
+type errServer struct{ rcode int }
+
+func (e errServer) Error() string { return dns.RcodeToString[e.rcode] }
+
+// query asks one question and returns the answer section; NXDOMAIN and an
+// empty answer are no records and no error. A truncated answer is asked
+// again over TCP.
+func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.RecursionDesired = true
+	in, _, err := r.udp.ExchangeContext(ctx, m, r.server)
+	if err == nil && in.Truncated {
+		in, _, err = r.tcp.ExchangeContext(ctx, m, r.server)
+	}
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			return nil, errors.New("timeout")
+		}
+		return nil, err
+	}
+	switch in.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+		return in.Answer, nil
+	}
+	return nil, errServer{in.Rcode}
+}

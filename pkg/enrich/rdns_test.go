@@ -1,0 +1,49 @@
+package enrich
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReverse(t *testing.T) {
+	server := startDNS(t, testZone())
+	r, err := NewResolver(server, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ip   string
+		want RDNS
+		err  string
+	}{
+		{"1.2.3.4", RDNS{"good.example", true}, ""},
+		{"5.6.7.8", RDNS{"mail.google.com", false}, ""}, // a PTR that does not confirm
+		{"2001:db8::1", RDNS{"v6.example", true}, ""},
+		{"2.2.2.2", RDNS{"alias.example", true}, ""}, // through a CNAME
+		{"9.9.9.9", RDNS{}, ""},                      // no PTR: an answer, not an error
+		{"10.0.0.10", RDNS{}, "PTR 10.0.0.10: SERVFAIL"},
+		{"10.0.0.20", RDNS{}, "PTR 10.0.0.20: timeout"},
+		{"3.3.3.3", RDNS{"broken.example", false}, "A broken.example: SERVFAIL"},
+	} {
+		got, err := r.Reverse(context.Background(), netip.MustParseAddr(c.ip))
+		if got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.ip, got, c.want)
+		}
+		if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: error %v, want %q", c.ip, err, c.err)
+		}
+	}
+}
+
+func TestResolverDefaults(t *testing.T) {
+	r, err := NewResolver("192.0.2.53", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Server() != "192.0.2.53:53" || r.timeout != DefaultTimeout {
+		t.Errorf("%s %v", r.Server(), r.timeout)
+	}
+}
