@@ -1,100 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
-	"errors"
-	"os"
-	"os/exec"
-	"strconv"
 	"testing"
-	"time"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/loganom/loganom/cmd/internal/cli"
-	"github.com/rogpeppe/go-internal/testscript"
-	"github.com/ulikunitz/xz"
+	"github.com/loganom/loganom/cmd/internal/clitest"
 )
 
-func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"loganom-parse": func() { os.Exit(cli.Parse(cli.OS())) },
-	})
-}
+func TestMain(m *testing.M) { clitest.Main(m) }
 
 // One script per feature, in testdata/script.
-func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("TZ", "UTC")
-			env.Setenv("LOGLEVEL", "")
-			return nil
-		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"compress": compressCmd,
-			"mtime":    mtimeCmd,
-			"exitcode": exitcodeCmd,
-		},
-	})
-}
-
-// compress FORMAT SRC DST writes SRC compressed with gzip, xz or zstd.
-func compressCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 3 {
-		ts.Fatalf("usage: compress gzip|xz|zstd SRC DST")
-	}
-	data, err := os.ReadFile(ts.MkAbs(args[1]))
-	ts.Check(err)
-	var buf bytes.Buffer
-	switch args[0] {
-	case "gzip":
-		w := gzip.NewWriter(&buf)
-		w.Write(data)
-		ts.Check(w.Close())
-	case "xz":
-		w, err := xz.NewWriter(&buf)
-		ts.Check(err)
-		w.Write(data)
-		ts.Check(w.Close())
-	case "zstd":
-		w, err := zstd.NewWriter(&buf)
-		ts.Check(err)
-		w.Write(data)
-		ts.Check(w.Close())
-	default:
-		ts.Fatalf("unknown format %s", args[0])
-	}
-	ts.Check(os.WriteFile(ts.MkAbs(args[2]), buf.Bytes(), 0o644))
-}
-
-// mtime FILE RFC3339 sets a file's modification time.
-func mtimeCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: mtime FILE TIME")
-	}
-	t, err := time.Parse(time.RFC3339, args[1])
-	ts.Check(err)
-	ts.Check(os.Chtimes(ts.MkAbs(args[0]), t, t))
-}
-
-// exitcode N PROG ARGS... runs PROG and checks that it exits with N; its
-// stdout and stderr are then checked as after exec.
-func exitcodeCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) < 2 {
-		ts.Fatalf("usage: exitcode N PROG [ARGS...]")
-	}
-	want, err := strconv.Atoi(args[0])
-	ts.Check(err)
-	err = ts.Exec(args[1], args[2:]...)
-	got := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		got = ee.ExitCode()
-	} else if err != nil {
-		ts.Fatalf("%v", err)
-	}
-	if got != want {
-		ts.Fatalf("exit code %d, want %d", got, want)
-	}
-}
+func TestScripts(t *testing.T) { clitest.Run(t, "testdata/script") }

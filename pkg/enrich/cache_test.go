@@ -172,13 +172,13 @@ func TestEnrichWithCache(t *testing.T) {
 		return out, e.Stats()
 	}
 	first, s1 := run()
-	q := z.queries.Load()
+	q := z.Queries.Load()
 	second, s2 := run()
 	if strings.Join(first, "\n") != strings.Join(second, "\n") {
 		t.Errorf("runs differ:\n%s\n%s", strings.Join(first, "\n"), strings.Join(second, "\n"))
 	}
 	// 10.0.0.10 fails (SERVFAIL): errors are not cached, so it is asked again
-	if s1.Lookups != 4 || s2.CacheHits != 3 || s2.Lookups != 1 || z.queries.Load()-q != 1 {
-		t.Errorf("first %+v, second %+v, queries %d then %d", s1, s2, q, z.queries.Load()-q)
+	if s1.Lookups != 4 || s2.CacheHits != 3 || s2.Lookups != 1 || z.Queries.Load()-q != 1 {
+		t.Errorf("first %+v, second %+v, queries %d then %d", s1, s2, q, z.Queries.Load()-q)
 	}
 }

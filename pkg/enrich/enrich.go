@@ -33,6 +33,52 @@ type Options struct {
 	// MaxIPs bounds the answers kept for the run (default 1<<20); past it
 	// they are dropped and asked of the cache again.
 	MaxIPs int
+	// OnAnswer, when set, is told of each address's answer once, as its
+	// first record leaves (for a debug trace), from the Process goroutine.
+	OnAnswer func(ip netip.Addr, a Answer)
+}
+
+// Answer is what was found out about one address.
+type Answer struct {
+	RDNS   RDNS
+	Geo    Geo
+	Errors []string
+}
+
+// Describe says it in one line: "1.2.3.4: rdns x.example (verified), BR
+// São Paulo, AS15169 Google LLC".
+func (a Answer) Describe(ip netip.Addr) string {
+	var b strings.Builder
+	b.WriteString(ip.String())
+	b.WriteString(": rdns ")
+	switch {
+	case a.RDNS.Name == "":
+		b.WriteString("none")
+	case a.RDNS.Verified:
+		b.WriteString(a.RDNS.Name + " (verified)")
+	default:
+		b.WriteString(a.RDNS.Name + " (does not resolve back)")
+	}
+	g := a.Geo
+	b.WriteString(", country ")
+	b.WriteString(cmpOr(g.Country, "unknown"))
+	if g.City != "" {
+		b.WriteString(" " + g.City)
+	}
+	if g.ASN != 0 {
+		fmt.Fprintf(&b, ", AS%d %s", g.ASN, g.Org)
+	}
+	for _, e := range a.Errors {
+		b.WriteString("; " + e)
+	}
+	return b.String()
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // Stats count what an Enricher did.
@@ -68,9 +114,11 @@ type item struct {
 // reverse lookup, if any, has finished.
 type answer struct {
 	done chan struct{}
+	ip   netip.Addr
 	rdns RDNS
 	geo  Geo
 	errs []string
+	told bool // OnAnswer has been called
 }
 
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -94,6 +142,14 @@ func New(opts Options) *Enricher {
 			Errors: map[string]int{},
 		},
 	}
+}
+
+// Resolver names the DNS server asked, or "" when reverse DNS is off.
+func (e *Enricher) Resolver() string {
+	if e.opts.Resolver == nil {
+		return ""
+	}
+	return e.opts.Resolver.Server()
 }
 
 // Stats returns the counts; call it after Flush.
@@ -162,9 +218,13 @@ func (e *Enricher) emitHead(emit record.Emit) error {
 		n := copy(e.queue, e.queue[e.head:])
 		e.queue, e.head = e.queue[:n], 0
 	}
-	if it.a != nil {
-		<-it.a.done
-		it.a.apply(it.r)
+	if a := it.a; a != nil {
+		<-a.done
+		a.apply(it.r)
+		if e.opts.OnAnswer != nil && !a.told {
+			a.told = true
+			e.opts.OnAnswer(a.ip, Answer{a.rdns, a.geo, a.errs})
+		}
 	}
 	return emit(it.r)
 }
@@ -207,7 +267,7 @@ func (e *Enricher) answerFor(s string) *answer {
 		clear(e.ips)
 	}
 	e.stats.IPs++
-	a := &answer{done: closed}
+	a := &answer{done: closed, ip: ip}
 	e.ips[ip] = a
 	if e.opts.Geo != nil {
 		g, err := e.opts.Geo.Lookup(ip)

@@ -76,7 +76,7 @@ func TestEnrich(t *testing.T) {
 // However slow the lookups and small the window, records come out in the
 // order they came in, and each address is asked once.
 func TestEnrichOrderAndWindow(t *testing.T) {
-	z := &zone{records: map[string][]string{}, delay: 20 * time.Millisecond}
+	z := &zone{Delay: 20 * time.Millisecond}
 	var ips []string
 	for i := 0; i < 300; i++ {
 		ip := fmt.Sprintf("198.51.100.%d", i%50)
@@ -90,8 +90,8 @@ func TestEnrichOrderAndWindow(t *testing.T) {
 			t.Fatalf("record %d out of order: %s", i, line)
 		}
 	}
-	if len(out) != 300 || z.queries.Load() != 50 {
-		t.Errorf("%d records, %d DNS queries (want 300, 50)", len(out), z.queries.Load())
+	if len(out) != 300 || z.Queries.Load() != 50 {
+		t.Errorf("%d records, %d DNS queries (want 300, 50)", len(out), z.Queries.Load())
 	}
 }
 

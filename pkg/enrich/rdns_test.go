@@ -47,3 +47,16 @@ func TestResolverDefaults(t *testing.T) {
 		t.Errorf("%s %v", r.Server(), r.timeout)
 	}
 }
+
+// The benchmark's server answers every address with a name that resolves
+// back (dnstest's Synthesize), after a delay.
+func TestSynthesizedZone(t *testing.T) {
+	z := &zone{Synthesize: "bench.example", Delay: 5 * time.Millisecond}
+	r, _ := NewResolver(startDNS(t, z), time.Second)
+	for ip, want := range map[string]string{"198.51.100.7": "h-198-51-100-7.bench.example", "2001:db8::7": "h-2001-db8--7.bench.example"} {
+		got, err := r.Reverse(context.Background(), netip.MustParseAddr(ip))
+		if err != nil || got != (RDNS{want, true}) {
+			t.Errorf("%s: %+v %v", ip, got, err)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/ini.v1"
+)
+
+// Config is the INI file the original tool used ([GENERAL], [SMTP],
+// [MATTERMOST], [TEAMS]) plus loganom's sections ([ENRICH] …), read the
+// way Python's configparser reads it: key names in any case, values that
+// continue on indented lines, and no inline comments (a '#' in a password
+// stays part of it).
+type Config struct {
+	Path string
+	f    *ini.File
+}
+
+// LoadConfig reads an INI file; "" gives an empty configuration.
+func LoadConfig(path string) (*Config, error) {
+	c := &Config{Path: path}
+	if path == "" {
+		c.f = ini.Empty()
+		return c, nil
+	}
+	f, err := ini.LoadSources(ini.LoadOptions{
+		Insensitive:                false,
+		InsensitiveKeys:            true,
+		AllowPythonMultilineValues: true,
+		IgnoreInlineComment:        true,
+		SkipUnrecognizableLines:    false,
+	}, path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.f = f
+	return c, nil
+}
+
+// String returns a value and whether it is set.
+func (c *Config) String(section, key string) (string, bool) {
+	s, err := c.f.GetSection(section)
+	if err != nil || !s.HasKey(key) {
+		return "", false
+	}
+	return strings.TrimSpace(s.Key(key).String()), true
+}
+
+// List splits a value on new lines and commas, as the original's lists
+// (pattern_ip one per line, country_ignore with commas) were written.
+func (c *Config) List(section, key string) []string {
+	v, _ := c.String(section, key)
+	var out []string
+	for _, line := range strings.Split(v, "\n") {
+		for _, item := range strings.Split(line, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+func (c *Config) where(section, key string) string {
+	return fmt.Sprintf("%s: [%s] %s", c.Path, section, key)
+}
+
+// Bool reads true/false, yes/no, on/off, 1/0.
+func (c *Config) Bool(section, key string) (v, set bool, err error) {
+	s, ok := c.String(section, key)
+	if !ok || s == "" {
+		return false, false, nil
+	}
+	switch strings.ToLower(s) {
+	case "true", "yes", "on", "1":
+		return true, true, nil
+	case "false", "no", "off", "0":
+		return false, true, nil
+	}
+	return false, false, fmt.Errorf("%s: %q is not true or false", c.where(section, key), s)
+}
+
+// Int reads a whole number.
+func (c *Config) Int(section, key string) (v int, set bool, err error) {
+	s, ok := c.String(section, key)
+	if !ok || s == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %q is not a whole number", c.where(section, key), s)
+	}
+	return n, true, nil
+}
+
+// Duration reads "2s", "36h", or a number of seconds.
+func (c *Config) Duration(section, key string) (v time.Duration, set bool, err error) {
+	s, ok := c.String(section, key)
+	if !ok || s == "" {
+		return 0, false, nil
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(n * float64(time.Second)), true, nil
+	}
+	if strings.HasSuffix(s, "d") {
+		if n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64); err == nil {
+			return time.Duration(n * 24 * float64(time.Hour)), true, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)
+	}
+	return d, true, nil
+}

@@ -1,0 +1,42 @@
+package cli
+
+type enrichCLI struct {
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [ENRICH] geoip, asn_csv, dns, rdns, cache, workers, timeout, ttl_rdns; flags override it."`
+	EnrichFlags
+	Stats bool     `help:"Print counts of records, addresses, cache hits and lookups on stderr at the end."`
+	Debug bool     `short:"d" help:"Print what was found for each address on stderr (also LOGLEVEL=DEBUG)."`
+	Files []string `arg:"" optional:"" name:"file" help:"Records from loganom-parse (NDJSON, compressed or not); - or none reads stdin."`
+}
+
+const enrichDesc = `Add to each record what is known of its client address: the reverse DNS name,
+checked forward (rdns, rdns_verified), and country, city, location and
+autonomous system from local databases (country, city, lat, lon, accuracy_km,
+asn, org). A lookup that fails leaves enrich_errors on the record; the run
+goes on. Records keep their order and every field they came with.`
+
+// Enrich runs loganom-enrich.
+func Enrich(env Env) int {
+	log := &Logger{Prog: "loganom-enrich", W: env.Stderr}
+	var c enrichCLI
+	if code, done := parseFlags(env, log, &c, enrichDesc); done {
+		return code
+	}
+	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+	cfg, err := LoadConfig(c.Config)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	e, err := c.EnrichFlags.Build(cfg, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	code := RunRecords(env, log, c.Files, e)
+	e.Report(c.Stats)
+	if err := e.Close(); err != nil {
+		log.Errorf("%v", err)
+		code = ExitError
+	}
+	return code
+}

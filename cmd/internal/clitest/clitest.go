@@ -1,0 +1,132 @@
+// Package clitest holds what the commands' testscript tests share: the
+// programs, the environment, and custom script commands.
+package clitest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/enrich/dnstest"
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/ulikunitz/xz"
+)
+
+// Main runs the tests with every loganom command available to scripts,
+// run in-process through the test binary.
+func Main(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"loganom-parse":  func() { os.Exit(cli.Parse(cli.OS())) },
+		"loganom-enrich": func() { os.Exit(cli.Enrich(cli.OS())) },
+	})
+}
+
+// Run runs the scripts of dir. Scripts see $GEO, the bundled example
+// databases; a UTC clock; and no debug or data directories of the user's.
+func Run(t *testing.T, dir string) {
+	geo, err := filepath.Abs("../../testdata/geo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: dir,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("TZ", "UTC")
+			env.Setenv("LOGLEVEL", "")
+			env.Setenv("GEO", geo)
+			env.Setenv("LOGANOM_DATA", "")
+			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+			env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, ".data"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"compress":  compressCmd,
+			"mtime":     mtimeCmd,
+			"exitcode":  exitcodeCmd,
+			"dnsserver": dnsServerCmd,
+		},
+	})
+}
+
+// compress FORMAT SRC DST writes SRC compressed with gzip, xz or zstd.
+func compressCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: compress gzip|xz|zstd SRC DST")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	var buf bytes.Buffer
+	switch args[0] {
+	case "gzip":
+		w := gzip.NewWriter(&buf)
+		w.Write(data)
+		ts.Check(w.Close())
+	case "xz":
+		w, err := xz.NewWriter(&buf)
+		ts.Check(err)
+		w.Write(data)
+		ts.Check(w.Close())
+	case "zstd":
+		w, err := zstd.NewWriter(&buf)
+		ts.Check(err)
+		w.Write(data)
+		ts.Check(w.Close())
+	default:
+		ts.Fatalf("unknown format %s", args[0])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), buf.Bytes(), 0o644))
+}
+
+// mtime FILE RFC3339 sets a file's modification time.
+func mtimeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mtime FILE TIME")
+	}
+	t, err := time.Parse(time.RFC3339, args[1])
+	ts.Check(err)
+	ts.Check(os.Chtimes(ts.MkAbs(args[0]), t, t))
+}
+
+// exitcode N PROG ARGS... runs PROG and checks that it exits with N; its
+// stdout and stderr are then checked as after exec.
+func exitcodeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// dnsserver ZONEFILE starts a DNS server on loopback for the rest of the
+// script, answering from the zone file (see dnstest.ParseZone), and sets
+// $DNS to its address.
+func dnsServerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: dnsserver ZONEFILE")
+	}
+	z, err := dnstest.ParseZone(ts.ReadFile(args[0]))
+	ts.Check(err)
+	s, err := dnstest.Start(z, "127.0.0.1:0")
+	ts.Check(err)
+	ts.Defer(s.Close)
+	ts.Setenv("DNS", s.Addr)
+}

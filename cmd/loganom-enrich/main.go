@@ -1,0 +1,10 @@
+// Command loganom-enrich adds reverse DNS, country, city and AS to records.
+package main
+
+import (
+	"os"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+)
+
+func main() { os.Exit(cli.Enrich(cli.OS())) }
