@@ -113,10 +113,19 @@ func (r *Resolver) Reverse(ctx context.Context, ip netip.Addr) (RDNS, error) {
 	return RDNS{Name: names[0]}, ferr
 }
 
+func isTimeout(err error) bool {
+	var ne net.Error
+	return err != nil && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded))
+}
+
 // errServer is an answer that says nothing (SERVFAIL, REFUSED …).
 type errServer struct{ rcode int }
 
 func (e errServer) Error() string { return dns.RcodeToString[e.rcode] }
+
+// Attempts is how many times a query that times out is sent, as a stub
+// resolver does: UDP answers get lost when many queries are in flight.
+const Attempts = 2
 
 // query asks one question and returns the answer section; NXDOMAIN and an
 // empty answer are no records and no error. A truncated answer is asked
@@ -125,13 +134,19 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = true
-	in, _, err := r.udp.ExchangeContext(ctx, m, r.server)
-	if err == nil && in.Truncated {
-		in, _, err = r.tcp.ExchangeContext(ctx, m, r.server)
+	var in *dns.Msg
+	var err error
+	for try := 0; try < Attempts; try++ {
+		in, _, err = r.udp.ExchangeContext(ctx, m, r.server)
+		if err == nil && in.Truncated {
+			in, _, err = r.tcp.ExchangeContext(ctx, m, r.server)
+		}
+		if !isTimeout(err) {
+			break
+		}
 	}
 	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		if isTimeout(err) {
 			return nil, errors.New("timeout")
 		}
 		return nil, err

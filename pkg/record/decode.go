@@ -24,9 +24,37 @@ func Decode(line []byte, r *Record) error {
 	return d.object(r)
 }
 
+// The decoder copies the line into one string, once, and takes every key
+// and every string without escapes as a piece of it: one allocation per
+// record instead of one per field. (A string a stage keeps holds its
+// record's line in memory, a few hundred bytes.)
 type decoder struct {
-	s []byte
-	i int
+	s     []byte
+	i     int
+	all   string // s as a string, made on first use
+	valid int8   // 0 unknown, 1 s is valid UTF-8, -1 it is not
+}
+
+// str decodes the JSON string at s[a:b] (quotes included), already checked
+// by skipString.
+func (d *decoder) str(a, b int) (string, error) {
+	body := d.s[a+1 : b-1]
+	if containsByte(body, '\\') {
+		return stringValue(d.s[a:b])
+	}
+	if d.valid == 0 {
+		d.valid = 1
+		if !utf8.Valid(d.s) {
+			d.valid = -1
+		}
+	}
+	if d.valid < 0 && !utf8.Valid(body) {
+		return validUTF8(body), nil
+	}
+	if d.all == "" {
+		d.all = string(d.s)
+	}
+	return d.all[a+1 : b-1], nil
 }
 
 func (d *decoder) ws() {
@@ -67,7 +95,7 @@ func (d *decoder) object(r *Record) error {
 		if err != nil {
 			return err
 		}
-		key, err := stringValue(d.s[kstart:kend])
+		key, err := d.str(kstart, kend)
 		if err != nil {
 			return d.errorf("bad key: %v", err)
 		}
@@ -82,7 +110,7 @@ func (d *decoder) object(r *Record) error {
 		if err := d.skipValue(); err != nil {
 			return err
 		}
-		if err := r.assign(key, d.s[vstart:d.i]); err != nil {
+		if err := r.assign(d, key, vstart, d.i); err != nil {
 			return fmt.Errorf("field %q: %w", key, err)
 		}
 		d.ws()
@@ -314,7 +342,8 @@ func validComposite(raw []byte) bool {
 
 func isNull(raw []byte) bool { return string(raw) == "null" }
 
-func (r *Record) assign(key string, raw []byte) error {
+func (r *Record) assign(d *decoder, key string, a, b int) error {
+	raw := d.s[a:b]
 	str := func(dst *string) error {
 		if isNull(raw) {
 			*dst = ""
@@ -323,7 +352,7 @@ func (r *Record) assign(key string, raw []byte) error {
 		if raw[0] != '"' {
 			return errors.New("expected a string")
 		}
-		s, err := stringValue(raw)
+		s, err := d.str(a, b)
 		*dst = s
 		return err
 	}

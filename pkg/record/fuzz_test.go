@@ -129,7 +129,7 @@ func allTypesRight(m map[string]json.RawMessage) bool {
 				return false
 			}
 			var r Record
-			if s != "" && r.assign("time", v) != nil {
+			if s != "" && r.assign(&decoder{s: v}, "time", 0, len(v)) != nil {
 				return false
 			}
 		default:

@@ -21,7 +21,7 @@ type EnrichFlags struct {
 	NoRDNS  bool          `name:"no-rdns" help:"Do not look up reverse DNS names."`
 	Cache   string        `placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
 	NoCache bool          `name:"no-cache" help:"Use no cache."`
-	Workers int           `placeholder:"N" help:"Reverse lookups in flight at once (default 200)."`
+	Workers int           `placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
 	Timeout time.Duration `placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
 }
 
@@ -53,8 +53,12 @@ func (e *Enricher) Report(stats bool) {
 	}
 	if sum := s.Summary(); sum != "" {
 		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), sum)
-		if strings.Contains(sum, "rdns: timeout") {
-			e.log.Hintf("is the DNS server %s reachable? --dns and --timeout choose another or wait longer", e.Enricher.Resolver())
+		if n := s.Errors["rdns: timeout"]; n > 0 {
+			if int64(n) < s.Lookups {
+				e.log.Hintf("%s answered some queries and not others: a busy or rate-limiting resolver drops them; try fewer --workers or a longer --timeout", e.Enricher.Resolver())
+			} else {
+				e.log.Hintf("is the DNS server %s reachable? --dns names another, --timeout waits longer", e.Enricher.Resolver())
+			}
 		}
 	}
 }
