@@ -102,7 +102,7 @@ type Stats struct {
 type Enricher struct {
 	opts  Options
 	ips   map[string]*answer // by the record's ip text, as loganom-parse writes it
-	queue []item // held back, oldest first, from head on
+	queue []item             // held back, oldest first, from head on
 	head  int
 	sem   chan struct{}
 
