@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -26,6 +27,7 @@ const (
 type SQLiteCache struct {
 	Path    string
 	TTLRDNS time.Duration
+	TTLGeo  time.Duration    // of network providers' answers
 	Now     func() time.Time // for tests; nil: time.Now
 
 	db   *sql.DB
@@ -217,6 +219,43 @@ func (c *SQLiteCache) commit(batch []rdnsRow) {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// GetGeo returns a stored answer of a network provider (source, e.g.
+// "ipinfo") that has not expired.
+func (c *SQLiteCache) GetGeo(source string, ip netip.Addr) (Geo, bool) {
+	var text string
+	var expires int64
+	err := c.db.QueryRow(`SELECT answer, expires FROM geo WHERE source = ? AND ip = ?`, source, ip.String()).Scan(&text, &expires)
+	if err != nil || expires <= c.now().Unix() {
+		return Geo{}, false
+	}
+	var g Geo
+	if json.Unmarshal([]byte(text), &g) != nil {
+		return Geo{}, false
+	}
+	return g, true
+}
+
+// PutGeo stores a network provider's answer for TTLGeo.
+func (c *SQLiteCache) PutGeo(source string, ip netip.Addr, g Geo) {
+	text, _ := json.Marshal(g)
+	_, err := c.db.Exec(`INSERT OR REPLACE INTO geo (source, ip, answer, expires) VALUES (?, ?, ?, ?)`,
+		source, ip.String(), string(text), c.now().Add(c.ttlGeo()).Unix())
+	if err != nil {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = fmt.Errorf("cache %s: %w", c.Path, err)
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *SQLiteCache) ttlGeo() time.Duration {
+	if c.TTLGeo > 0 {
+		return c.TTLGeo
+	}
+	return DefaultTTLGeo
 }
 
 // Close commits what is pending and closes the database. It returns the

@@ -20,10 +20,19 @@ type Cache interface {
 	PutRDNS(ip netip.Addr, v RDNS)
 }
 
+// GeoCache keeps a network provider's answers (ipinfo) between runs.
+type GeoCache interface {
+	GetGeo(source string, ip netip.Addr) (Geo, bool)
+	PutGeo(source string, ip netip.Addr, g Geo)
+}
+
 // Options configure an Enricher.
 type Options struct {
 	Resolver *Resolver // nil: no reverse DNS
 	Geo      *GeoSet   // nil: no geo or AS
+	// IPinfo, when set, is asked for the addresses whose country or AS the
+	// local databases do not know (for all, without databases).
+	IPinfo *IPinfo
 	Cache    Cache     // nil: none
 	// Workers is the number of reverse lookups in flight (default 400: a
 	// cold run of 10,000 addresses through a resolver that takes 50 ms
@@ -281,27 +290,52 @@ func (e *Enricher) answerFor(s string) *answer {
 			a.errs = append(a.errs, e.fail("geo", err))
 		}
 	}
-	if e.opts.Resolver == nil || !ip.IsGlobalUnicast() { // loopback, link-local …
-		return a
-	}
-	if e.opts.Cache != nil {
+	public := ip.IsGlobalUnicast() // not loopback, link-local, multicast …
+	needRDNS := e.opts.Resolver != nil && public
+	if needRDNS && e.opts.Cache != nil {
 		if v, ok := e.opts.Cache.GetRDNS(ip); ok {
 			e.stats.CacheHits++
-			a.rdns = v
-			return a
+			a.rdns, needRDNS = v, false
 		}
 	}
+	needIPinfo := e.opts.IPinfo != nil && public && !ip.IsPrivate() && (a.geo.Country == "" || a.geo.ASN == 0)
+	gc, _ := e.opts.Cache.(GeoCache)
+	if needIPinfo && gc != nil {
+		if g, ok := gc.GetGeo("ipinfo", ip); ok {
+			e.stats.CacheHits++
+			a.geo.merge(g)
+			needIPinfo = false
+		}
+	}
+	if !needRDNS && !needIPinfo {
+		return a
+	}
 	a.done = make(chan struct{})
-	e.stats.Lookups++
+	if needRDNS {
+		e.stats.Lookups++
+	}
 	go func() {
 		e.sem <- struct{}{}
 		defer func() { <-e.sem }()
-		v, err := e.opts.Resolver.Reverse(context.Background(), ip)
-		a.rdns = v
-		if err != nil {
-			a.errs = append(a.errs, e.fail("rdns", err))
-		} else if e.opts.Cache != nil {
-			e.opts.Cache.PutRDNS(ip, v)
+		if needRDNS {
+			v, err := e.opts.Resolver.Reverse(context.Background(), ip)
+			a.rdns = v
+			if err != nil {
+				a.errs = append(a.errs, e.fail("rdns", err))
+			} else if e.opts.Cache != nil {
+				e.opts.Cache.PutRDNS(ip, v)
+			}
+		}
+		if needIPinfo {
+			g, err := e.opts.IPinfo.Lookup(context.Background(), ip)
+			if err != nil {
+				a.errs = append(a.errs, e.fail("geo", err))
+			} else {
+				a.geo.merge(g)
+				if gc != nil {
+					gc.PutGeo("ipinfo", ip, g)
+				}
+			}
 		}
 		close(a.done)
 	}()

@@ -15,14 +15,15 @@ import (
 // EnrichFlags are the flags of loganom-enrich; the wrapper takes them too.
 // Each overrides the [ENRICH] key of the same name in the config file.
 type EnrichFlags struct {
-	GeoIP   []string      `name:"geoip" placeholder:"FILE" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
-	ASNCSV  []string      `name:"asn-csv" placeholder:"FILE" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
-	DNS     string        `name:"dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
-	NoRDNS  bool          `name:"no-rdns" help:"Do not look up reverse DNS names."`
-	Cache   string        `placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
-	NoCache bool          `name:"no-cache" help:"Use no cache."`
-	Workers int           `placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
-	Timeout time.Duration `placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
+	GeoIP    []string      `name:"geoip" placeholder:"FILE" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
+	ASNCSV   []string      `name:"asn-csv" placeholder:"FILE" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
+	DNS      string        `name:"dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
+	NoRDNS   bool          `name:"no-rdns" help:"Do not look up reverse DNS names."`
+	Cache    string        `placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
+	NoCache  bool          `name:"no-cache" help:"Use no cache."`
+	Workers  int           `placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
+	NoIPinfo bool          `name:"no-ipinfo" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
+	Timeout  time.Duration `placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
 }
 
 // Enricher is a configured enrich stage and what it holds open.
@@ -200,7 +201,23 @@ func (f *EnrichFlags) Build(cfg *Config, env Env, log *Logger) (*Enricher, error
 	}
 	opts.Workers = workers
 
-	if !f.NoCache && opts.Resolver != nil {
+	token := env.Getenv("IPINFO_TOKEN")
+	if t, ok := cfg.String("GENERAL", "ipinfo_token"); ok && t != "" {
+		token = t
+	}
+	useIPinfo := token != "" && !f.NoIPinfo
+	if v, set, err := cfg.Bool(sec, "ipinfo"); err != nil {
+		out.Close()
+		return nil, err
+	} else if set && !v {
+		useIPinfo = false
+	}
+	if useIPinfo {
+		opts.IPinfo = &enrich.IPinfo{Token: token}
+		log.Debugf("ipinfo.io: asked for what the local databases do not know")
+	}
+
+	if !f.NoCache && (opts.Resolver != nil || opts.IPinfo != nil) {
 		path := f.Cache
 		if path == "" {
 			path, _ = cfg.String(sec, "cache")
@@ -218,6 +235,11 @@ func (f *EnrichFlags) Build(cfg *Config, env Env, log *Logger) (*Enricher, error
 			out.Close()
 			return nil, err
 		}
+		ttlGeo, _, err := cfg.Duration(sec, "ttl_geo")
+		if err != nil {
+			out.Close()
+			return nil, err
+		}
 		if path != "" {
 			c, err := enrich.OpenCache(path, ttl)
 			switch {
@@ -228,6 +250,7 @@ func (f *EnrichFlags) Build(cfg *Config, env Env, log *Logger) (*Enricher, error
 				log.Warnf("running without a cache: %v", err)
 				log.Hintf("name a writable one with --cache, or say --no-cache")
 			default:
+				c.TTLGeo = ttlGeo
 				opts.Cache, out.cache = c, c
 				log.Debugf("cache: %s", path)
 			}
