@@ -33,7 +33,7 @@ type Options struct {
 	// IPinfo, when set, is asked for the addresses whose country or AS the
 	// local databases do not know (for all, without databases).
 	IPinfo *IPinfo
-	Cache    Cache     // nil: none
+	Cache  Cache // nil: none
 	// Workers is the number of reverse lookups in flight (default 400: a
 	// cold run of 10,000 addresses through a resolver that takes 50 ms
 	// then takes under 3 s; lower it for a resolver that limits clients).

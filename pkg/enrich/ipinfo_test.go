@@ -59,7 +59,7 @@ func newIPinfo(srv *httptest.Server, tok string) *IPinfo {
 
 func TestIPinfo(t *testing.T) {
 	srv, _ := ipinfoServer(t, map[string][2]int{
-		"176.63.195.207": {http.StatusTooManyRequests, 2},   // rate limited twice, then fine
+		"176.63.195.207": {http.StatusTooManyRequests, 2},     // rate limited twice, then fine
 		"176.63.195.208": {http.StatusInternalServerError, 1}, // a 500, then fine
 		"176.63.195.209": {http.StatusBadGateway, -1},         // always down
 	})
