@@ -213,7 +213,8 @@ func (f *EnrichFlags) Build(cfg *Config, env Env, log *Logger) (*Enricher, error
 		useIPinfo = false
 	}
 	if useIPinfo {
-		opts.IPinfo = &enrich.IPinfo{Token: token}
+		u, _ := cfg.String(sec, "ipinfo_url") // a proxy or mirror; https only
+		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: u}
 		log.Debugf("ipinfo.io: asked for what the local databases do not know")
 	}
 

@@ -5,11 +5,16 @@ package clitest
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,10 +53,11 @@ func Run(t *testing.T, dir string) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"compress":  compressCmd,
-			"mtime":     mtimeCmd,
-			"exitcode":  exitcodeCmd,
-			"dnsserver": dnsServerCmd,
+			"compress":     compressCmd,
+			"mtime":        mtimeCmd,
+			"exitcode":     exitcodeCmd,
+			"dnsserver":    dnsServerCmd,
+			"ipinfoserver": ipinfoServerCmd,
 		},
 	})
 }
@@ -129,4 +135,25 @@ func dnsServerCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(s.Close)
 	ts.Setenv("DNS", s.Addr)
+}
+
+// ipinfoserver starts an HTTPS server shaped like ipinfo.io for the rest of
+// the script: it answers GET /IP/json with the token "test-token" in an
+// Authorization header, and 403 without it. It sets $IPINFO_URL, and
+// $SSL_CERT_FILE so that the commands trust its certificate.
+func ipinfoServerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer test-token" {
+			http.Error(w, "{}", http.StatusForbidden)
+			return
+		}
+		ip := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/json")
+		fmt.Fprintf(w, `{"ip": %q, "city": "Lagos", "region": "Lagos", "country": "NG", "loc": "6.4541,3.3947", "org": "AS37148 Globacom Limited"}`, ip)
+	}))
+	ts.Defer(srv.Close)
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	path := ts.MkAbs("ipinfo-cert.pem")
+	ts.Check(os.WriteFile(path, cert, 0o644))
+	ts.Setenv("IPINFO_URL", srv.URL)
+	ts.Setenv("SSL_CERT_FILE", path)
 }
