@@ -74,6 +74,13 @@ type exitPanic struct{ code int }
 // code when the command should stop: after --help, or on a usage error (which
 // it reports).
 func parseFlags(env Env, log *Logger, grammar any, desc string, opts ...kong.Option) (code int, done bool) {
+	_, code, done = parseCommand(env, log, grammar, desc, opts...)
+	return code, done
+}
+
+// parseCommand is parseFlags for a command with subcommands: it also
+// returns kong's context, whose Command() names the one chosen.
+func parseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.Option) (ctx *kong.Context, code int, done bool) {
 	var exited *exitPanic
 	func() {
 		defer func() {
@@ -96,16 +103,16 @@ func parseFlags(env Env, log *Logger, grammar any, desc string, opts ...kong.Opt
 		if err != nil {
 			panic(err) // a bug in the grammar
 		}
-		if _, err = parser.Parse(env.Args); err != nil {
+		if ctx, err = parser.Parse(env.Args); err != nil {
 			log.Errorf("%s", err)
 			log.Hintf("see '%s --help'", log.Prog)
 			exited = &exitPanic{ExitUsage}
 		}
 	}()
 	if exited != nil {
-		return exited.code, true
+		return nil, exited.code, true
 	}
-	return 0, false
+	return ctx, 0, false
 }
 
 // OS returns the Env of this process.

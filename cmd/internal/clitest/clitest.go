@@ -31,6 +31,7 @@ func Main(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"loganom-parse":  func() { os.Exit(cli.Parse(cli.OS())) },
 		"loganom-enrich": func() { os.Exit(cli.Enrich(cli.OS())) },
+		"loganom":        func() { os.Exit(cli.Loganom(cli.OS())) },
 	})
 }
 

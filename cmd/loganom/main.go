@@ -1,0 +1,10 @@
+// Command loganom finds mail accounts whose password was stolen.
+package main
+
+import (
+	"os"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+)
+
+func main() { os.Exit(cli.Loganom(cli.OS())) }
