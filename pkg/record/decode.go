@@ -483,6 +483,8 @@ func (r *Record) assign(d *decoder, key string, a, b int) error {
 		}
 		r.EnrichErrors = list
 		return nil
+	case "filtered_by":
+		return str(&r.FilteredBy)
 	case "src":
 		var s string
 		if err := str(&s); err != nil {

@@ -92,6 +92,7 @@ func AppendJSON(dst []byte, r *Record) []byte {
 		}
 		dst = append(dst, ']')
 	}
+	str(`,"filtered_by":`, r.FilteredBy)
 	if r.SrcFile != "" || r.SrcLine != 0 {
 		key(`,"src":`)
 		dst = append(dst, '"')

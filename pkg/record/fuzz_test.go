@@ -15,7 +15,7 @@ var knownKeys = map[string]bool{
 	"port": true, "method": true, "sender": true, "from": true, "to": true,
 	"command": true, "reason": true, "src": true,
 	"rdns": true, "rdns_verified": true, "country": true, "city": true, "lat": true, "lon": true,
-	"accuracy_km": true, "asn": true, "org": true, "enrich_errors": true,
+	"accuracy_km": true, "asn": true, "org": true, "enrich_errors": true, "filtered_by": true,
 }
 
 // FuzzDecode checks Decode against encoding/json on any bytes: no panic,

@@ -59,6 +59,10 @@ type Record struct {
 	Org          string  // the autonomous system's organisation
 	EnrichErrors []string
 
+	// Added by loganom-filter --explain: the rule and value that would
+	// drop the record, e.g. "country_ignore: BR".
+	FilteredBy string
+
 	// Extra holds the fields this version does not know, in input order.
 	Extra []Field
 }

@@ -32,6 +32,7 @@ func Main(m *testing.M) {
 		"loganom-parse":  func() { os.Exit(cli.Parse(cli.OS())) },
 		"loganom-enrich": func() { os.Exit(cli.Enrich(cli.OS())) },
 		"loganom":        func() { os.Exit(cli.Loganom(cli.OS())) },
+		"loganom-filter": func() { os.Exit(cli.FilterMain(cli.OS())) },
 	})
 }
 

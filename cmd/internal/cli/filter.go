@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/loganom/loganom/pkg/filter"
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// FilterFlags are the flags of loganom-filter; the wrapper takes them too.
+type FilterFlags struct {
+	Explain             bool `help:"Keep the records the rules drop, saying why in filtered_by."`
+	TrustUnverifiedRDNS bool `name:"trust-unverified-rdns" help:"Match pattern_ip also against reverse names that do not resolve back to the address (anybody can name their address x.google.com)."`
+	KeepPrivate         bool `name:"keep-private" help:"Keep private, loopback, link-local, CGNAT, documentation and reserved addresses."`
+}
+
+// Build makes the filter stage from the [GENERAL] whitelist of the
+// original tool (pattern_ip, pattern_org, country_ignore, email_skip) and
+// ip_ignore, with [FILTER] trust_unverified_rdns and keep_private.
+func (f *FilterFlags) Build(cfg *Config, log *Logger) (*Filter, error) {
+	const g = "GENERAL"
+	rules := filter.Rules{
+		PatternIP:       cfg.List(g, "pattern_ip"),
+		PatternOrg:      cfg.List(g, "pattern_org"),
+		CountryIgnore:   cfg.List(g, "country_ignore"),
+		EmailSkip:       cfg.List(g, "email_skip"),
+		TrustUnverified: f.TrustUnverifiedRDNS,
+		KeepPrivate:     f.KeepPrivate,
+	}
+	var err error
+	if rules.IPIgnore, err = filter.ParsePrefixes(cfg.List(g, "ip_ignore")); err != nil {
+		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
+	}
+	for key, dst := range map[string]*bool{"trust_unverified_rdns": &rules.TrustUnverified, "keep_private": &rules.KeepPrivate} {
+		v, set, err := cfg.Bool("FILTER", key)
+		if err != nil {
+			return nil, err
+		}
+		if set && v {
+			*dst = true
+		}
+	}
+	flt, err := filter.New(rules, f.Explain)
+	if err != nil {
+		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
+	}
+	out := &Filter{Filter: flt, log: log}
+	return out, nil
+}
+
+// Filter is a configured filter stage that can tell what it dropped.
+type Filter struct {
+	*filter.Filter
+	log *Logger
+}
+
+// Process traces each drop at debug level, as the original did.
+func (f *Filter) Process(r *record.Record, emit record.Emit) error {
+	if f.log.Debug {
+		if why := f.Why(r); why != "" {
+			f.log.Debugf("%s %s: skipped by %s", r.User, r.IP, why)
+		}
+	}
+	return f.Filter.Process(r, emit)
+}
+
+// Report prints what was dropped, by rule.
+func (f *Filter) Report(stats bool) {
+	if !stats && !f.log.Debug {
+		return
+	}
+	var parts []string
+	for k, n := range f.Dropped {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, n))
+	}
+	sort.Strings(parts)
+	verb := "dropped"
+	if f.Explain {
+		verb = "marked"
+	}
+	if len(parts) == 0 {
+		parts = []string{"none"}
+	}
+	f.log.Infof("stats: %s: %s", verb, strings.Join(parts, " "))
+}
+
+type filterCLI struct {
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [GENERAL] pattern_ip, pattern_org, country_ignore, email_skip, ip_ignore; [FILTER] trust_unverified_rdns, keep_private."`
+	FilterFlags
+	Stats bool     `help:"Print on stderr how many records each rule dropped."`
+	Debug bool     `short:"d" help:"Print each record dropped and the rule that dropped it (also LOGLEVEL=DEBUG)."`
+	Files []string `arg:"" optional:"" name:"file" help:"Records from loganom-enrich (NDJSON, compressed or not); - or none reads stdin."`
+}
+
+const filterDesc = `Drop the records that the whitelist of config.ini covers: reverse DNS names
+(pattern_ip, forward-confirmed names only), AS numbers and organisations
+(pattern_org), countries (country_ignore), accounts (email_skip), address
+ranges (ip_ignore), and private or reserved addresses.`
+
+// FilterMain runs loganom-filter.
+func FilterMain(env Env) int {
+	log := &Logger{Prog: "loganom-filter", W: env.Stderr}
+	var c filterCLI
+	if code, done := parseFlags(env, log, &c, filterDesc); done {
+		return code
+	}
+	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+	cfg, err := LoadConfig(c.Config)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	f, err := c.FilterFlags.Build(cfg, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	code := RunRecords(env, log, c.Files, f)
+	f.Report(c.Stats)
+	return code
+}

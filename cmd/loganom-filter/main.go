@@ -1,0 +1,10 @@
+// Command loganom-filter drops the records the whitelist covers.
+package main
+
+import (
+	"os"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+)
+
+func main() { os.Exit(cli.FilterMain(cli.OS())) }

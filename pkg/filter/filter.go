@@ -1,0 +1,218 @@
+// Package filter drops the records that the postmaster's whitelist
+// covers, with the original tool's configuration: rDNS name patterns,
+// AS numbers and organisations, countries, accounts, and private or
+// reserved addresses, plus CIDR ranges.
+package filter
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// Rules is the whitelist.
+type Rules struct {
+	// PatternIP: substrings of the reverse DNS name ([GENERAL] pattern_ip),
+	// matched without regard to case, against forward-confirmed names only
+	// unless TrustUnverified: an unconfirmed PTR is whatever the owner of
+	// the address chose to call it.
+	PatternIP       []string
+	TrustUnverified bool
+	// PatternOrg: "AS8075" entries match the AS number, others are
+	// substrings of the organisation ([GENERAL] pattern_org).
+	PatternOrg []string
+	// CountryIgnore: ISO codes ([GENERAL] country_ignore).
+	CountryIgnore []string
+	// EmailSkip: accounts ([GENERAL] email_skip), without regard to case;
+	// an entry "@example.com" covers the whole domain.
+	EmailSkip []string
+	// IPIgnore: addresses and CIDR ranges ([GENERAL] ip_ignore).
+	IPIgnore []netip.Prefix
+	// KeepPrivate keeps private, loopback, link-local, CGNAT,
+	// documentation and other reserved addresses, which are dropped by
+	// default as the original dropped private ones.
+	KeepPrivate bool
+}
+
+// ParsePrefixes reads addresses and CIDR ranges.
+func ParsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("ip_ignore: %q is not an address or CIDR range", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// Filter is the filter stage. With Explain, dropped records are kept and
+// say why in filtered_by.
+type Filter struct {
+	Explain bool
+	rules   Rules
+	asns    map[uint32]bool
+	orgs    []string // lower case
+	country map[string]bool
+	emails  map[string]bool
+	domains []string
+	pats    []string // lower case
+
+	Dropped map[string]int // by rule
+}
+
+// New compiles rules.
+func New(r Rules, explain bool) (*Filter, error) {
+	f := &Filter{Explain: explain, rules: r, asns: map[uint32]bool{}, country: map[string]bool{}, emails: map[string]bool{}, Dropped: map[string]int{}}
+	for _, p := range r.PatternIP {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			f.pats = append(f.pats, p)
+		}
+	}
+	for _, o := range r.PatternOrg {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if len(o) > 2 && strings.EqualFold(o[:2], "AS") {
+			if n, err := strconv.ParseUint(o[2:], 10, 32); err == nil {
+				f.asns[uint32(n)] = true
+				continue
+			}
+		}
+		f.orgs = append(f.orgs, strings.ToLower(o))
+	}
+	for _, c := range r.CountryIgnore {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		if len(c) != 2 {
+			return nil, fmt.Errorf("country_ignore: %q is not a two-letter country code", c)
+		}
+		f.country[c] = true
+	}
+	for _, e := range r.EmailSkip {
+		e = strings.ToLower(strings.TrimSpace(e))
+		switch {
+		case e == "":
+		case strings.HasPrefix(e, "@"):
+			f.domains = append(f.domains, e)
+		default:
+			f.emails[e] = true
+		}
+	}
+	return f, nil
+}
+
+// Why returns the rule and value that drop r, or "".
+func (f *Filter) Why(r *record.Record) string {
+	if r.User != "" {
+		u := strings.ToLower(r.User)
+		if f.emails[u] {
+			return "email_skip: " + r.User
+		}
+		for _, d := range f.domains {
+			if strings.HasSuffix(u, d) {
+				return "email_skip: " + d
+			}
+		}
+	}
+	if ip, err := netip.ParseAddr(r.IP); err == nil {
+		ip = ip.Unmap()
+		for _, p := range f.rules.IPIgnore {
+			if p.Contains(ip) {
+				return "ip_ignore: " + p.String()
+			}
+		}
+		if !f.rules.KeepPrivate {
+			if kind := special(ip); kind != "" {
+				return kind + ": " + ip.String()
+			}
+		}
+	}
+	if r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
+		name := strings.ToLower(r.RDNS)
+		for _, p := range f.pats {
+			if strings.Contains(name, p) {
+				return "pattern_ip: " + p
+			}
+		}
+	}
+	if r.ASN != 0 && f.asns[r.ASN] {
+		return "pattern_org: AS" + strconv.FormatUint(uint64(r.ASN), 10)
+	}
+	if r.Org != "" && len(f.orgs) > 0 {
+		org := strings.ToLower(r.Org)
+		for _, o := range f.orgs {
+			if strings.Contains(org, o) {
+				return "pattern_org: " + o
+			}
+		}
+	}
+	if r.Country != "" && f.country[strings.ToUpper(r.Country)] {
+		return "country_ignore: " + strings.ToUpper(r.Country)
+	}
+	return ""
+}
+
+// Process drops (or, with Explain, marks) a record the rules cover.
+func (f *Filter) Process(r *record.Record, emit record.Emit) error {
+	why := f.Why(r)
+	if why == "" {
+		return emit(r)
+	}
+	f.Dropped[why[:strings.IndexByte(why, ':')]]++
+	if f.Explain {
+		r.FilteredBy = why
+		return emit(r)
+	}
+	return nil
+}
+
+// Flush does nothing: the filter holds nothing back.
+func (f *Filter) Flush(record.Emit) error { return nil }
+
+var specials = []struct {
+	kind   string
+	prefix netip.Prefix
+}{
+	{"private", netip.MustParsePrefix("10.0.0.0/8")},
+	{"private", netip.MustParsePrefix("172.16.0.0/12")},
+	{"private", netip.MustParsePrefix("192.168.0.0/16")},
+	{"private", netip.MustParsePrefix("fc00::/7")},
+	{"cgnat", netip.MustParsePrefix("100.64.0.0/10")},
+	{"loopback", netip.MustParsePrefix("127.0.0.0/8")},
+	{"loopback", netip.MustParsePrefix("::1/128")},
+	{"link-local", netip.MustParsePrefix("169.254.0.0/16")},
+	{"link-local", netip.MustParsePrefix("fe80::/10")},
+	{"documentation", netip.MustParsePrefix("192.0.2.0/24")},
+	{"documentation", netip.MustParsePrefix("198.51.100.0/24")},
+	{"documentation", netip.MustParsePrefix("203.0.113.0/24")},
+	{"documentation", netip.MustParsePrefix("2001:db8::/32")},
+	{"documentation", netip.MustParsePrefix("3fff::/20")},
+	{"reserved", netip.MustParsePrefix("0.0.0.0/8")},
+	{"reserved", netip.MustParsePrefix("192.0.0.0/24")},
+	{"reserved", netip.MustParsePrefix("198.18.0.0/15")},
+	{"reserved", netip.MustParsePrefix("224.0.0.0/3")}, // multicast, class E, broadcast
+	{"reserved", netip.MustParsePrefix("::/128")},
+	{"reserved", netip.MustParsePrefix("100::/64")},
+	{"reserved", netip.MustParsePrefix("2001::/23")},
+	{"reserved", netip.MustParsePrefix("ff00::/8")},
+}
+
+// special names the kind of a private or reserved address, or "".
+func special(ip netip.Addr) string {
+	for _, s := range specials {
+		if s.prefix.Contains(ip) {
+			return s.kind
+		}
+	}
+	return ""
+}
