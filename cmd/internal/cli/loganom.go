@@ -1,23 +1,53 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
+	"time"
 
 	"github.com/loganom/loganom/pkg/enrich"
+	"github.com/loganom/loganom/pkg/parse"
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
 )
 
+type postfixSASLCmd struct {
+	Config string   `short:"c" placeholder:"FILE" help:"INI configuration, the original tool's (default: ./config.ini when it exists)."`
+	Log    []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" help:"Postfix log, plain or compressed; repeat for several; - reads stdin."`
+	Exec   string   `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell)."`
+	ParseFlags
+	EnrichFlags
+	FilterFlags
+	ReportFlags
+}
+
+type quotaHighCmd struct {
+	Log          []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" help:"Postfix log, plain or compressed; repeat for several; - reads stdin."`
+	QuotaLimit   int      `name:"quota-limit" default:"150" placeholder:"N" help:"Report senders with more than N matching rejects."`
+	QuotaMessage string   `name:"quota-message" default:"Quota per hour exceeded" placeholder:"TEXT" help:"The text of the policy service's reject."`
+	Format       string   `enum:"text,json" default:"text" help:"text or json (one object per sender and line)."`
+	ExitCode     bool     `name:"exit-code" help:"Exit with 3 when a sender is over the quota."`
+	ParseFlags
+}
+
 type loganomCLI struct {
-	Cache struct {
+	PostfixSASL postfixSASLCmd `cmd:"" name:"postfix-sasl" help:"Find the accounts whose password was stolen: parse, enrich, filter and report the SASL logins of Postfix logs, in one process."`
+	QuotaHigh   quotaHighCmd   `cmd:"" name:"quota-high" help:"Find the senders over their hourly quota, from the rejects of a policy service."`
+	Cache       struct {
 		Path  string   `name:"cache" placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
 		Stats struct{} `cmd:"" default:"1" help:"Count the cached answers (the default)."`
 		Prune struct{} `cmd:"" help:"Delete the answers past their lifetime."`
 	} `cmd:"" help:"Show or prune loganom-enrich's lookup cache."`
 }
 
-const loganomDesc = `loganom finds mail accounts whose password was stolen, from the Postfix log.`
+const loganomDesc = `loganom finds mail accounts whose password was stolen, from the Postfix log.
+Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code) something was found.`
 
 // Loganom runs the loganom command.
 func Loganom(env Env) int {
@@ -28,11 +58,144 @@ func Loganom(env Env) int {
 		return code
 	}
 	switch ctx.Command() {
+	case "postfix-sasl":
+		return postfixSASL(env, log, &c.PostfixSASL)
+	case "quota-high":
+		return quotaHigh(env, log, &c.QuotaHigh)
 	case "cache stats", "cache prune":
 		return cacheCmd(env, log, c.Cache.Path, ctx.Command() == "cache prune")
 	}
 	log.Errorf("unknown command %q", ctx.Command())
 	return ExitUsage
+}
+
+// loadDefaultConfig loads path, or ./config.ini when none is named and it
+// exists, as the original tool did.
+func loadDefaultConfig(path string, log *Logger) (*Config, error) {
+	if path == "" {
+		if _, err := os.Stat("config.ini"); err == nil {
+			path = "config.ini"
+		} else {
+			log.Debugf("no ./config.ini: no whitelist, default settings")
+		}
+	}
+	return LoadConfig(path)
+}
+
+// postfixSASL chains parse, enrich, filter and report in one process,
+// with no JSON between them: the same stages the pipe binaries run.
+func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
+	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+	cfg, err := loadDefaultConfig(c.Config, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	src, err := c.ParseFlags.Source(c.Log, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitUsage
+	}
+	rule, err := c.ReportFlags.Rule(cfg)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	flt, err := c.FilterFlags.Build(cfg, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	enr, err := c.EnrichFlags.Build(cfg, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	defer enr.Close()
+	rep := report.New(rule)
+	logins := record.Func(func(r *record.Record, emit record.Emit) error {
+		if r.Type != record.TypeLogin {
+			return nil // failures and rejects are not this processor's
+		}
+		return emit(r)
+	})
+	err = record.Run(src, func(*record.Record) error { return nil }, logins, enr, flt, rep)
+	c.ParseFlags.Report(src, log)
+	enr.Report(c.Stats)
+	flt.Report(c.Stats)
+	code := ExitOK
+	if err != nil {
+		code = ExitError
+		var ie *parse.InputsError
+		if !errors.As(err, &ie) { // unreadable inputs were reported one by one
+			log.Errorf("%v", err)
+		}
+	}
+	rc, werr := c.ReportFlags.Write(env.Stdout, rep)
+	if werr != nil {
+		log.Errorf("%v", werr)
+		return ExitError
+	}
+	if c.Exec != "" && !runScripts(env, log, c.Exec, rep.Anomalies()) {
+		code = ExitError
+	}
+	if cerr := enr.Close(); cerr != nil {
+		log.Errorf("%v", cerr)
+		code = ExitError
+	}
+	if code != ExitOK {
+		return code
+	}
+	return rc
+}
+
+// runScripts runs script once per account, with the account as its only
+// argument and its data as JSON on stdin, directly (no shell sees the
+// name); its output goes to stderr. It reports each failure.
+func runScripts(env Env, log *Logger, script string, accounts []*report.Account) bool {
+	ok := true
+	for _, a := range accounts {
+		data, _ := json.Marshal(a)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, script, a.User)
+		cmd.Stdin = bytes.NewReader(append(data, '\n'))
+		cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
+		if err := cmd.Run(); err != nil {
+			log.Errorf("-e %s for %s: %v", script, report.Inert(a.User), err)
+			ok = false
+		}
+		cancel()
+	}
+	return ok
+}
+
+func quotaHigh(env Env, log *Logger, c *quotaHighCmd) int {
+	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+	if c.QuotaLimit < 0 || c.QuotaMessage == "" {
+		log.Errorf("--quota-limit must not be negative and --quota-message not empty")
+		return ExitUsage
+	}
+	src, err := c.ParseFlags.Source(c.Log, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitUsage
+	}
+	q := report.NewQuota(c.QuotaLimit, c.QuotaMessage)
+	err = record.Run(src, func(*record.Record) error { return nil }, q)
+	c.ParseFlags.Report(src, log)
+	code := ExitOK
+	if err != nil {
+		code = ExitError
+	}
+	over := q.Over()
+	if werr := writeQuota(env.Stdout, c.Format, over, c.QuotaLimit); werr != nil {
+		log.Errorf("write output: %v", werr)
+		return ExitError
+	}
+	if code == ExitOK && c.ExitCode && len(over) > 0 {
+		return ExitAnomalies
+	}
+	return code
 }
 
 func cacheCmd(env Env, log *Logger, path string, prune bool) int {

@@ -33,6 +33,7 @@ func Main(m *testing.M) {
 		"loganom-enrich": func() { os.Exit(cli.Enrich(cli.OS())) },
 		"loganom":        func() { os.Exit(cli.Loganom(cli.OS())) },
 		"loganom-filter": func() { os.Exit(cli.FilterMain(cli.OS())) },
+		"loganom-report": func() { os.Exit(cli.ReportMain(cli.OS())) },
 	})
 }
 
@@ -49,6 +50,7 @@ func Run(t *testing.T, dir string) {
 			env.Setenv("TZ", "UTC")
 			env.Setenv("LOGLEVEL", "")
 			env.Setenv("GEO", geo)
+			env.Setenv("ROOT", filepath.Dir(filepath.Dir(geo)))
 			env.Setenv("LOGANOM_DATA", "")
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, ".data"))

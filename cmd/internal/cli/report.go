@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/loganom/loganom/pkg/report"
+)
+
+// ExitAnomalies is the exit code of --exit-code when an account looks
+// compromised (or a sender is over quota).
+const ExitAnomalies = 3
+
+// ReportFlags are the flags of loganom-report; the wrapper takes them too.
+type ReportFlags struct {
+	Format       string `enum:"text,json" default:"text" help:"text: a table per account; json: one object per account and line."`
+	MinIPs       int    `name:"min-ips" placeholder:"N" help:"Report an account that logged in from N or more distinct addresses (default 2, the original's rule; [REPORT] min_ips)."`
+	MinCountries int    `name:"min-countries" placeholder:"N" help:"... and from N or more countries ([REPORT] min_countries)."`
+	MinASNs      int    `name:"min-asns" placeholder:"N" help:"... and from N or more networks ([REPORT] min_asns)."`
+	ExitCode     bool   `name:"exit-code" help:"Exit with 3 when an account looks compromised (0 when none does)."`
+}
+
+// Rule reads the thresholds; flags override [REPORT].
+func (f *ReportFlags) Rule(cfg *Config) (report.Rule, error) {
+	var r report.Rule
+	for _, x := range []struct {
+		key  string
+		flag int
+		dst  *int
+	}{{"min_ips", f.MinIPs, &r.MinIPs}, {"min_countries", f.MinCountries, &r.MinCountries}, {"min_asns", f.MinASNs, &r.MinASNs}} {
+		if x.flag < 0 {
+			return r, fmt.Errorf("--%s must not be negative", x.key)
+		}
+		if x.flag > 0 {
+			*x.dst = x.flag
+			continue
+		}
+		v, _, err := cfg.Int("REPORT", x.key)
+		if err != nil {
+			return r, err
+		}
+		*x.dst = v
+	}
+	return r, nil
+}
+
+// Write prints the report and returns the exit code for it.
+func (f *ReportFlags) Write(w io.Writer, rep *report.Report) (int, error) {
+	accounts := rep.Anomalies()
+	var err error
+	if f.Format == "json" {
+		err = report.JSON(w, accounts)
+	} else {
+		err = report.Text(w, accounts, rep.Accounts())
+	}
+	if err != nil {
+		return ExitError, fmt.Errorf("write output: %w", err)
+	}
+	if f.ExitCode && len(accounts) > 0 {
+		return ExitAnomalies, nil
+	}
+	return ExitOK, nil
+}
+
+type reportCLI struct {
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [REPORT] min_ips, min_countries, min_asns."`
+	ReportFlags
+	Debug bool     `short:"d" help:"Print debug lines on stderr (also LOGLEVEL=DEBUG)."`
+	Files []string `arg:"" optional:"" name:"file" help:"Records from loganom-filter (NDJSON); - or none reads stdin."`
+}
+
+const reportDesc = `Group the logins per account and report the accounts that look compromised:
+by default those that logged in from two or more distinct addresses, as the
+original tool did. Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code)
+an account looks compromised.`
+
+// ReportMain runs loganom-report.
+func ReportMain(env Env) int {
+	log := &Logger{Prog: "loganom-report", W: env.Stderr}
+	var c reportCLI
+	if code, done := parseFlags(env, log, &c, reportDesc); done {
+		return code
+	}
+	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+	cfg, err := LoadConfig(c.Config)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	rule, err := c.ReportFlags.Rule(cfg)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	rep := report.New(rule)
+	code := RunRecords(env, log, c.Files, rep)
+	rc, err := c.ReportFlags.Write(env.Stdout, rep)
+	if err != nil {
+		log.Errorf("%v", err)
+		return ExitError
+	}
+	if code != ExitOK {
+		return code
+	}
+	return rc
+}
+
+// writeQuota prints the senders over quota.
+func writeQuota(w io.Writer, format string, over []*report.Sender, limit int) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		for _, s := range over {
+			if err := enc.Encode(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(over) == 0 {
+		_, err := fmt.Fprintf(w, "No sender is over the quota (more than %d rejects).\n", limit)
+		return err
+	}
+	fmt.Fprintf(w, "Senders with more than %d quota rejects:\n", limit)
+	for _, s := range over {
+		fmt.Fprintf(w, "  %s: %d rejects, %s to %s\n", report.Inert(s.From), s.Rejects, s.First.Format("2006-01-02 15:04:05"), s.Last.Format("2006-01-02 15:04:05"))
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Inert makes text from the network safe to print on a terminal or in a
+// mail: a string with control characters (escape sequences among them) or
+// invalid UTF-8 is shown quoted, with those characters escaped.
+func Inert(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			return strconv.QuoteToASCII(s)
+		}
+	}
+	return s
+}
+
+const timeFormat = "2006-01-02 15:04:05"
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(timeFormat)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// Text writes the report as a readable table, one block per account, in
+// the original's column order (IP, country, city, rDNS, AS and
+// organisation) with logins and first and last time per address.
+func Text(w io.Writer, accounts []*Account, seen int) error {
+	bw := bufio.NewWriter(w)
+	after := plural(seen, "account", "accounts") + " with logins after the whitelist"
+	switch len(accounts) {
+	case 0:
+		fmt.Fprintf(bw, "No account looks compromised (%s).\n", after)
+		return bw.Flush()
+	case 1:
+		fmt.Fprintf(bw, "1 account looks compromised (of %s):\n", after)
+	default:
+		fmt.Fprintf(bw, "%d accounts look compromised (of %s):\n", len(accounts), after)
+	}
+	for _, a := range accounts {
+		fmt.Fprintf(bw, "\n%s: %s, %s (%s), %s, %s, %s to %s\n", Inert(a.User),
+			plural(len(a.IPs), "address", "addresses"), plural(len(a.Countries), "country", "countries"),
+			strings.Join(a.Countries, " "), plural(len(a.ASNs), "network", "networks"),
+			plural(a.Logins, "login", "logins"), when(a.First), when(a.Last))
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  IP\tCC\tCITY\tRDNS\tAS ORG\tLOGINS\tFIRST\tLAST")
+		for _, ip := range a.IPs {
+			rdns := "-"
+			if ip.RDNS != "" {
+				rdns = Inert(ip.RDNS)
+				if ip.RDNSVerified == nil || !*ip.RDNSVerified {
+					rdns += " (unverified)"
+				}
+			}
+			as := "-"
+			if ip.ASN != 0 {
+				as = "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + Inert(ip.Org)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ip.IP, dash(ip.Country), dash(Inert(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
+		}
+		tw.Flush()
+	}
+	return bw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// JSON writes one JSON object per anomalous account and line.
+func JSON(w io.Writer, accounts []*Account) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, a := range accounts {
+		if err := enc.Encode(a); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}

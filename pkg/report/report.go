@@ -1,0 +1,163 @@
+// Package report groups logins per account and decides which accounts
+// look stolen: by the original tool's rule, an account that logged in from
+// two or more distinct addresses (after the whitelist) is reported, with
+// thresholds on distinct countries and networks as well.
+package report
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// Rule says when an account is anomalous: all thresholds that are not
+// zero must be reached.
+type Rule struct {
+	MinIPs       int // distinct addresses (default 2, the original's rule)
+	MinCountries int // distinct countries
+	MinASNs      int // distinct autonomous systems
+}
+
+// IP is what an account did from one address.
+type IP struct {
+	IP           string    `json:"ip"`
+	Count        int       `json:"count"`
+	First        time.Time `json:"first"`
+	Last         time.Time `json:"last"`
+	Country      string    `json:"country,omitempty"`
+	City         string    `json:"city,omitempty"`
+	RDNS         string    `json:"rdns,omitempty"`
+	RDNSVerified *bool     `json:"rdns_verified,omitempty"`
+	ASN          uint32    `json:"asn,omitempty"`
+	Org          string    `json:"org,omitempty"`
+}
+
+// Account is one account's logins.
+type Account struct {
+	User      string    `json:"user"`
+	Logins    int       `json:"logins"`
+	First     time.Time `json:"first"`
+	Last      time.Time `json:"last"`
+	Countries []string  `json:"countries"`
+	ASNs      []uint32  `json:"asns"`
+	IPs       []*IP     `json:"ips"`
+
+	byIP map[string]*IP
+}
+
+// Report is the report stage: it keeps one entry per account and address
+// (memory grows with accounts × addresses, not with lines), and emits
+// nothing; Anomalies gives the verdict at the end.
+type Report struct {
+	Rule     Rule
+	accounts map[string]*Account
+	order    []string
+}
+
+// New makes a report stage.
+func New(rule Rule) *Report {
+	if rule.MinIPs == 0 && rule.MinCountries == 0 && rule.MinASNs == 0 {
+		rule.MinIPs = 2
+	}
+	return &Report{Rule: rule, accounts: map[string]*Account{}}
+}
+
+// Process counts a login; other records, and logins the filter marked
+// (--explain), are ignored.
+func (rep *Report) Process(r *record.Record, emit record.Emit) error {
+	if r.Type != record.TypeLogin || r.User == "" || r.IP == "" || r.FilteredBy != "" {
+		return nil
+	}
+	a := rep.accounts[r.User]
+	if a == nil {
+		// strings are cloned: a record's strings may share its whole line
+		a = &Account{User: strings.Clone(r.User), byIP: map[string]*IP{}}
+		rep.accounts[a.User] = a
+		rep.order = append(rep.order, a.User)
+	}
+	a.Logins++
+	ip := a.byIP[r.IP]
+	if ip == nil {
+		ip = &IP{IP: strings.Clone(r.IP), Country: strings.Clone(r.Country), City: strings.Clone(r.City),
+			RDNS: strings.Clone(r.RDNS), RDNSVerified: r.RDNSVerified, ASN: r.ASN, Org: strings.Clone(r.Org)}
+		a.byIP[ip.IP] = ip
+		a.IPs = append(a.IPs, ip)
+	}
+	ip.Count++
+	if t := r.Time; !t.IsZero() {
+		if ip.First.IsZero() || t.Before(ip.First) {
+			ip.First = t
+		}
+		if t.After(ip.Last) {
+			ip.Last = t
+		}
+		if a.First.IsZero() || t.Before(a.First) {
+			a.First = t
+		}
+		if t.After(a.Last) {
+			a.Last = t
+		}
+	}
+	return nil
+}
+
+// Flush does nothing: the verdict is read with Anomalies.
+func (rep *Report) Flush(record.Emit) error { return nil }
+
+// Accounts is the number of accounts seen.
+func (rep *Report) Accounts() int { return len(rep.accounts) }
+
+// Anomalies returns the accounts the rule reports, the most severe first:
+// more countries, then more networks, then more addresses, then more
+// logins; ties by name.
+func (rep *Report) Anomalies() []*Account {
+	var out []*Account
+	for _, user := range rep.order {
+		a := rep.accounts[user]
+		a.summarise()
+		r := rep.Rule
+		if len(a.IPs) >= r.MinIPs && len(a.Countries) >= r.MinCountries && len(a.ASNs) >= r.MinASNs {
+			out = append(out, a)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y *Account) int {
+		return cmp.Or(
+			cmp.Compare(len(y.Countries), len(x.Countries)),
+			cmp.Compare(len(y.ASNs), len(x.ASNs)),
+			cmp.Compare(len(y.IPs), len(x.IPs)),
+			cmp.Compare(y.Logins, x.Logins),
+			strings.Compare(x.User, y.User))
+	})
+	return out
+}
+
+// summarise fills Countries and ASNs and orders the addresses: by country,
+// then by first login.
+func (a *Account) summarise() {
+	cs, as := map[string]bool{}, map[uint32]bool{}
+	a.Countries, a.ASNs = a.Countries[:0], a.ASNs[:0]
+	for _, ip := range a.IPs {
+		if ip.Country != "" && !cs[ip.Country] {
+			cs[ip.Country] = true
+			a.Countries = append(a.Countries, ip.Country)
+		}
+		if ip.ASN != 0 && !as[ip.ASN] {
+			as[ip.ASN] = true
+			a.ASNs = append(a.ASNs, ip.ASN)
+		}
+	}
+	slices.Sort(a.Countries)
+	slices.Sort(a.ASNs)
+	if a.Countries == nil {
+		a.Countries = []string{}
+	}
+	if a.ASNs == nil {
+		a.ASNs = []uint32{}
+	}
+	slices.SortStableFunc(a.IPs, func(x, y *IP) int {
+		return cmp.Or(strings.Compare(x.Country, y.Country), x.First.Compare(y.First), strings.Compare(x.IP, y.IP))
+	})
+}
