@@ -43,6 +43,9 @@ type SQLiteCache struct {
 
 	mu  sync.Mutex
 	err error // the first write error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 type memRow struct {
@@ -260,14 +263,18 @@ func (c *SQLiteCache) ttlGeo() time.Duration {
 
 // Close commits what is pending and closes the database. It returns the
 // first write error, if any.
+// Closing twice is harmless.
 func (c *SQLiteCache) Close() error {
-	close(c.puts)
-	c.wg.Wait()
-	c.get.Close()
-	err := c.db.Close()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return errors.Join(c.err, err)
+	c.closeOnce.Do(func() {
+		close(c.puts)
+		c.wg.Wait()
+		c.get.Close()
+		err := c.db.Close()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.closeErr = errors.Join(c.err, err)
+	})
+	return c.closeErr
 }
 
 // CacheStats describe the cache.

@@ -29,13 +29,18 @@ type EnrichFlags struct {
 // Enricher is a configured enrich stage and what it holds open.
 type Enricher struct {
 	*enrich.Enricher
-	geo   *enrich.GeoSet
-	cache *enrich.SQLiteCache
-	log   *Logger
+	geo    *enrich.GeoSet
+	cache  *enrich.SQLiteCache
+	log    *Logger
+	closed bool
 }
 
-// Close releases the databases and commits the cache.
+// Close releases the databases and commits the cache; once.
 func (e *Enricher) Close() error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
 	var errs []error
 	if e.geo != nil {
 		errs = append(errs, e.geo.Close())
