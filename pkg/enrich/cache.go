@@ -143,10 +143,19 @@ func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
 	return v, true
 }
 
-// load reads every row that has not expired into memory.
+// preloadMax is the largest cache loaded whole; a larger one is asked
+// address by address.
+var preloadMax = 50000
+
+// load reads every row that has not expired into memory, when there are
+// not too many of them.
 func (c *SQLiteCache) load() {
 	c.loaded = true
 	c.mem = map[netip.Addr]memRow{}
+	var n int
+	if c.db.QueryRow(`SELECT count(*) FROM rdns`).Scan(&n) != nil || n > preloadMax {
+		return
+	}
 	rows, err := c.db.Query(`SELECT ip, name, verified, expires FROM rdns WHERE expires > ?`, c.now().Unix())
 	if err != nil {
 		return // the queries of GetRDNS still answer

@@ -71,7 +71,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		for i := 0; n == 0 || i < n; i++ {
-			ip := netip.AddrFrom4([4]byte{10, byte(base), byte(i >> 8), byte(i)})
+			ip := netip.AddrFrom4([4]byte{byte(base), byte(i >> 16), byte(i >> 8), byte(i)}) // unique up to 2^24
 			c.PutRDNS(ip, RDNS{Name: fmt.Sprintf("h%d.example", i), Verified: true})
 			if i == 1000 {
 				fmt.Println("ready")
@@ -121,7 +121,7 @@ func TestCacheSurvivesKill(t *testing.T) {
 	if s.RDNS == 0 {
 		t.Fatal("nothing committed before the kill")
 	}
-	if v, ok := c.GetRDNS(netip.AddrFrom4([4]byte{10, 1, 0, 5})); !ok || v.Name != "h5.example" {
+	if v, ok := c.GetRDNS(netip.AddrFrom4([4]byte{1, 0, 0, 5})); !ok || v.Name != "h5.example" {
 		t.Errorf("answer after the kill: %+v %v", v, ok)
 	}
 	c.PutRDNS(netip.MustParseAddr("1.1.1.1"), RDNS{Name: "one.example"})
@@ -180,5 +180,23 @@ func TestEnrichWithCache(t *testing.T) {
 	// 10.0.0.10 fails (SERVFAIL): errors are not cached, so it is asked again
 	if s1.Lookups != 4 || s2.CacheHits != 3 || s2.Lookups != 1 || z.Queries.Load()-q != 1 {
 		t.Errorf("first %+v, second %+v, queries %d then %d", s1, s2, q, z.Queries.Load()-q)
+	}
+}
+
+// A cache too large to load whole answers address by address.
+func TestCacheLargeAnswersByQuery(t *testing.T) {
+	old := preloadMax
+	preloadMax = 2
+	defer func() { preloadMax = old }()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, _ := OpenCache(path, time.Hour)
+	for i := 1; i <= 3; i++ {
+		c.PutRDNS(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), RDNS{Name: fmt.Sprint("h", i)})
+	}
+	c.Close()
+	c, _ = OpenCache(path, time.Hour)
+	defer c.Close()
+	if v, ok := c.GetRDNS(netip.AddrFrom4([4]byte{192, 0, 2, 3})); !ok || v.Name != "h3" || len(c.mem) != 0 {
+		t.Errorf("%+v %v, %d rows in memory", v, ok, len(c.mem))
 	}
 }

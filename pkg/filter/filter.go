@@ -65,7 +65,8 @@ type Filter struct {
 	country map[string]bool
 	emails  map[string]bool
 	domains []string
-	pats    []string // lower case
+	pats    []string          // lower case
+	byIP    map[string]string // the address rules' verdict, by ip text
 
 	Dropped map[string]int // by rule
 }
@@ -124,18 +125,8 @@ func (f *Filter) Why(r *record.Record) string {
 			}
 		}
 	}
-	if ip, err := netip.ParseAddr(r.IP); err == nil {
-		ip = ip.Unmap()
-		for _, p := range f.rules.IPIgnore {
-			if p.Contains(ip) {
-				return "ip_ignore: " + p.String()
-			}
-		}
-		if !f.rules.KeepPrivate {
-			if kind := special(ip); kind != "" {
-				return kind + ": " + ip.String()
-			}
-		}
+	if why := f.addressRule(r.IP); why != "" {
+		return why
 	}
 	if r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
 		name := strings.ToLower(r.RDNS)
@@ -160,6 +151,35 @@ func (f *Filter) Why(r *record.Record) string {
 		return "country_ignore: " + strings.ToUpper(r.Country)
 	}
 	return ""
+}
+
+// addressRule is the verdict of ip_ignore and the private and reserved
+// ranges on an address, remembered: addresses repeat, records by the
+// thousand.
+func (f *Filter) addressRule(s string) string {
+	if why, ok := f.byIP[s]; ok {
+		return why
+	}
+	why := ""
+	if ip, err := netip.ParseAddr(s); err == nil {
+		ip = ip.Unmap()
+		for _, p := range f.rules.IPIgnore {
+			if p.Contains(ip) {
+				why = "ip_ignore: " + p.String()
+				break
+			}
+		}
+		if why == "" && !f.rules.KeepPrivate {
+			if kind := special(ip); kind != "" {
+				why = kind + ": " + ip.String()
+			}
+		}
+	}
+	if f.byIP == nil || len(f.byIP) >= 1<<16 {
+		f.byIP = make(map[string]string)
+	}
+	f.byIP[strings.Clone(s)] = why
+	return why
 }
 
 // Process drops (or, with Explain, marks) a record the rules cover.

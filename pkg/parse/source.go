@@ -33,6 +33,9 @@ type Options struct {
 	OnError func(error)
 	// Debug, when set, is told of each malformed line and of each input.
 	Debug func(string)
+	// OnlyLogins drops failures and rejects in the workers, for a reader
+	// that wants nothing else (loganom postfix-sasl); they are still counted.
+	OnlyLogins bool
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -251,6 +254,7 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 		}
 	}
 
+	onlyLogins := s.Opts.OnlyLogins
 	go func() { // reader
 		defer close(order)
 		defer close(jobs)
@@ -278,7 +282,7 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 							enc = make([]byte, 0, chunkSize/2)
 						}
 					}
-					c.res <- work(&w.p, c, enc)
+					c.res <- work(&w.p, c, enc, onlyLogins)
 				}
 			}
 		}()
@@ -443,7 +447,7 @@ func (f *finder) find(data []byte, from int) int {
 
 // work parses the lines of one chunk that carry a marker (every line, for
 // journald JSON) and counts all lines.
-func work(p *LineParser, c *chunk, enc []byte) *result {
+func work(p *LineParser, c *chunk, enc []byte, onlyLogins bool) *result {
 	res := &result{enc: enc}
 	// Encoded at once and cleared, a record may borrow the parser's memory.
 	p.borrow = c.enc
@@ -468,6 +472,10 @@ func work(p *LineParser, c *chunk, enc []byte) *result {
 				res.stats.AuthFailures++
 			case record.TypeReject:
 				res.stats.Rejects++
+			}
+			if onlyLogins && rec.Type != record.TypeLogin {
+				*rec = record.Record{}
+				return
 			}
 			if c.enc {
 				res.enc = record.AppendJSON(res.enc, rec)

@@ -40,6 +40,9 @@ func main() {
 		t:     t0,
 		users: *users,
 	}
+	for i := 0; i < 3000; i++ {
+		g.botnet = append(g.botnet, g.ip())
+	}
 	for g.written < limit {
 		g.episode()
 	}
@@ -77,6 +80,8 @@ type gen struct {
 	logins, failures, rejects int64
 	pid                       int
 	buf                       []byte
+	homes                     map[int][]string // each account's own addresses
+	botnet                    []string
 }
 
 const host = "mail"
@@ -146,17 +151,41 @@ func (g *gen) episode() {
 	}
 }
 
+// loginFrom returns an account and the address it logs in from: each
+// account has one to three addresses of its own (home, office, phone); a
+// few accounts (1 in 50) have a stolen password and are also used from a
+// botnet of a few thousand addresses.
+func (g *gen) loginFrom() (user, ip string) {
+	n := g.rnd.IntN(g.users)
+	user = "user" + strconv.Itoa(n) + "@example.com"
+	if n%50 == 7 && g.rnd.IntN(2) == 0 {
+		return user, g.botnet[g.rnd.IntN(len(g.botnet))]
+	}
+	if g.homes == nil {
+		g.homes = make(map[int][]string)
+	}
+	h, ok := g.homes[n]
+	if !ok {
+		for k := 0; k < 1+g.rnd.IntN(3); k++ {
+			if g.rnd.IntN(10) == 0 {
+				h = append(h, g.ip6())
+			} else {
+				h = append(h, g.ip())
+			}
+		}
+		g.homes[n] = h
+	}
+	return user, h[g.rnd.IntN(len(h))]
+}
+
 // submission: an authenticated user sends a message out.
 func (g *gen) submission() {
 	pid, svc := g.nextPID(), "postfix/submission/smtpd"
 	if g.rnd.IntN(4) == 0 {
 		svc = "postfix/smtps/smtpd"
 	}
-	ip := g.ip()
-	if g.rnd.IntN(10) == 0 {
-		ip = g.ip6()
-	}
-	name, q, u := g.name(ip), g.qid(), g.user()
+	u, ip := g.loginFrom()
+	name, q := g.name(ip), g.qid()
 	mech := "PLAIN"
 	if g.rnd.IntN(3) == 0 {
 		mech = "LOGIN"

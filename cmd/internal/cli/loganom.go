@@ -96,6 +96,7 @@ func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", err)
 		return ExitUsage
 	}
+	src.Opts.OnlyLogins = true // failures and rejects are not this processor's
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
