@@ -1,0 +1,157 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// postJSON posts a JSON body; 429 and 5xx are transient, other non-2xx
+// permanent. Errors never show the URL, which may hold a key.
+func postJSON(ctx context.Context, client *http.Client, u string, body any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return Permanent{err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(data))
+	if err != nil {
+		return Permanent{errors.New("bad URL")}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return Permanent{fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))}
+}
+
+// Mattermost posts to an incoming webhook, {url}/hooks/{api_key} as the
+// original did: a Markdown table per account, MaxRows rows at most.
+type Mattermost struct {
+	URL, APIKey                string
+	Channel, Username, IconURL string
+	Client                     *http.Client
+}
+
+// Name is "mattermost".
+func (mm *Mattermost) Name() string { return "mattermost" }
+
+func (mm *Mattermost) payload(m *Message) map[string]string {
+	p := map[string]string{"text": Markdown(m)}
+	for k, v := range map[string]string{"channel": mm.Channel, "username": mm.Username, "icon_url": mm.IconURL} {
+		if v != "" {
+			p[k] = v
+		}
+	}
+	return p
+}
+
+// Preview shows the payload (not the key).
+func (mm *Mattermost) Preview(m *Message) (string, error) {
+	b, err := json.MarshalIndent(mm.payload(m), "", "  ")
+	return fmt.Sprintf("Mattermost %s/hooks/…:\n%s", strings.TrimSuffix(mm.URL, "/"), b), err
+}
+
+// Send posts the report.
+func (mm *Mattermost) Send(ctx context.Context, m *Message) error {
+	return postJSON(ctx, mm.Client, strings.TrimSuffix(mm.URL, "/")+"/hooks/"+url.PathEscape(mm.APIKey), mm.payload(m))
+}
+
+// Teams posts to a Teams workflow webhook, as an Adaptive Card (the
+// format Teams webhooks take today), with the original's title and button.
+type Teams struct {
+	URL, Title, ButtonCaption, ButtonURL string
+	Client                               *http.Client
+}
+
+// Name is "teams".
+func (t *Teams) Name() string { return "teams" }
+
+func (t *Teams) payload(m *Message) map[string]any {
+	title := t.Title
+	if title == "" {
+		title = Subject(m)
+	}
+	body := []any{map[string]any{"type": "TextBlock", "text": mdEscape(title), "weight": "Bolder", "size": "Medium", "wrap": true}}
+	for _, a := range m.Accounts {
+		body = append(body, map[string]any{"type": "TextBlock", "text": mdEscape(a.User), "weight": "Bolder", "wrap": true, "separator": true},
+			map[string]any{"type": "TextBlock", "text": mdEscape(summary(a)), "wrap": true})
+		var facts []any
+		for i, ip := range a.IPs {
+			if i == MaxRows {
+				facts = append(facts, map[string]any{"title": "…", "value": fmt.Sprintf("and %d more addresses", len(a.IPs)-MaxRows)})
+				break
+			}
+			v := strings.TrimSpace(strings.Join([]string{ip.Country, ip.City, rdns(ip), asOrg(ip)}, " "))
+			facts = append(facts, map[string]any{"title": mdEscape(ip.IP), "value": mdEscape(v) + fmt.Sprintf(" (%d)", ip.Count)})
+		}
+		body = append(body, map[string]any{"type": "FactSet", "facts": facts})
+	}
+	card := map[string]any{"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4", "body": body}
+	if t.ButtonURL != "" {
+		caption := t.ButtonCaption
+		if caption == "" {
+			caption = "Open"
+		}
+		card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": caption, "url": t.ButtonURL}}
+	}
+	return map[string]any{"type": "message", "attachments": []any{map[string]any{
+		"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": nil, "content": card}}}
+}
+
+// Preview shows the payload.
+func (t *Teams) Preview(m *Message) (string, error) {
+	b, err := json.MarshalIndent(t.payload(m), "", "  ")
+	return "Teams webhook:\n" + string(b), err
+}
+
+// Send posts the card.
+func (t *Teams) Send(ctx context.Context, m *Message) error {
+	return postJSON(ctx, t.Client, t.URL, t.payload(m))
+}
+
+// Webhook posts generic JSON: "text" (plain, as Slack takes it) and the
+// accounts as loganom-report --format json writes them.
+type Webhook struct {
+	URL    string
+	Client *http.Client
+}
+
+// Name is "webhook".
+func (w *Webhook) Name() string { return "webhook" }
+
+func (w *Webhook) payload(m *Message) map[string]any {
+	return map[string]any{"text": Plain(m), "host": m.Host, "accounts": m.Accounts}
+}
+
+// Preview shows the payload.
+func (w *Webhook) Preview(m *Message) (string, error) {
+	b, err := json.MarshalIndent(w.payload(m), "", "  ")
+	return "webhook:\n" + string(b), err
+}
+
+// Send posts it.
+func (w *Webhook) Send(ctx context.Context, m *Message) error {
+	return postJSON(ctx, w.Client, w.URL, w.payload(m))
+}

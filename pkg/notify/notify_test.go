@@ -1,0 +1,285 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+	"github.com/loganom/loganom/pkg/report"
+)
+
+func message() *Message {
+	yes, no := true, false
+	t0 := time.Date(2026, 11, 27, 10, 32, 17, 0, time.UTC)
+	var ips []*report.IP
+	for i := 0; i < 12; i++ {
+		ips = append(ips, &report.IP{IP: "192.0.2." + string(rune('0'+i%10)), Count: 1, First: t0, Last: t0, Country: "BA", ASN: 9146, Org: "BH Telecom"})
+	}
+	ips[0].RDNS, ips[0].RDNSVerified = "smtp.google.com", &no
+	ips[1].RDNS, ips[1].RDNSVerified = "ok.example", &yes
+	ips[2].City = "<b>Sarajevo</b> | *x*"
+	return &Message{Host: "mail.example.test", Seen: 3, Accounts: []*report.Account{{
+		User: `bob<script>alert(1)</script>|**x**@example.test`, Logins: 12, First: t0, Last: t0,
+		Countries: []string{"BA"}, ASNs: []uint32{9146}, IPs: ips,
+	}}}
+}
+
+var fast = Retry{Attempts: 3, Backoff: time.Millisecond, Timeout: 2 * time.Second}
+
+// smtpServer is a real SMTP server (go-smtp) on loopback that keeps what it
+// receives; rcptFail makes the first RCPT fail with that code.
+type smtpServer struct {
+	mu       sync.Mutex
+	got      []string
+	rcpts    []string
+	rcptFail int
+	tries    atomic.Int64
+}
+
+func (s *smtpServer) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: s}, nil }
+
+type session struct{ s *smtpServer }
+
+func (x *session) Reset()        {}
+func (x *session) Logout() error { return nil }
+func (x *session) Mail(string, *gosmtp.MailOptions) error {
+	x.s.tries.Add(1)
+	return nil
+}
+func (x *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if x.s.rcptFail != 0 {
+		code := x.s.rcptFail
+		if code < 500 {
+			x.s.rcptFail = 0 // only once
+		}
+		return &gosmtp.SMTPError{Code: code, Message: "try later"}
+	}
+	x.s.rcpts = append(x.s.rcpts, to)
+	return nil
+}
+func (x *session) Data(r io.Reader) error {
+	b, _ := io.ReadAll(r)
+	x.s.mu.Lock()
+	x.s.got = append(x.s.got, string(b))
+	x.s.mu.Unlock()
+	return nil
+}
+
+func startSMTP(t *testing.T, s *smtpServer) (string, int) {
+	srv := gosmtp.NewServer(s)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestSMTP(t *testing.T) {
+	s := &smtpServer{}
+	host, port := startSMTP(t, s)
+	ch := &SMTP{From: "loganom <loganom@example.test>", To: []string{"postmaster@example.test", "Abuse <abuse@example.test>"}, Host: host, Port: port}
+	res := SendAll(context.Background(), []Channel{ch}, message(), fast)
+	if res[0].Err != nil {
+		t.Fatal(res[0].Error())
+	}
+	if strings.Join(s.rcpts, ",") != "postmaster@example.test,abuse@example.test" || len(s.got) != 1 {
+		t.Fatalf("rcpts %v, %d messages", s.rcpts, len(s.got))
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(s.got[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := msg.Header
+	if h.Get("Auto-Submitted") != "auto-generated" || !strings.HasSuffix(h.Get("Message-ID"), "@example.test>") || h.Get("Date") == "" {
+		t.Errorf("headers %v", h)
+	}
+	if subj, _ := new(mime.WordDecoder).DecodeHeader(h.Get("Subject")); subj != "loganom: 1 account may be compromised on mail.example.test" {
+		t.Errorf("subject %q", subj)
+	}
+	_, params, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	parts := map[string]string{}
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(p) // quoted-printable is decoded by NextPart
+		parts[strings.Split(p.Header.Get("Content-Type"), ";")[0]] = string(b)
+	}
+	if !strings.Contains(parts["text/plain"], "bob<script>") || !strings.Contains(parts["text/plain"], "smtp.google.com (unverified)") {
+		t.Errorf("text part:\n%s", parts["text/plain"])
+	}
+	html := parts["text/html"]
+	if strings.Contains(html, "<script>") || strings.Contains(html, "<b>Sarajevo") || !strings.Contains(html, "bob&lt;script&gt;") {
+		t.Errorf("HTML part not escaped:\n%s", html)
+	}
+}
+
+// A 4xx reply is retried; a 5xx is not.
+func TestSMTPRetry(t *testing.T) {
+	s := &smtpServer{rcptFail: 451}
+	host, port := startSMTP(t, s)
+	ch := &SMTP{From: "loganom@example.test", To: []string{"postmaster@example.test"}, Host: host, Port: port}
+	res := SendAll(context.Background(), []Channel{ch}, message(), fast)
+	if res[0].Err != nil || res[0].Attempts != 2 || len(s.got) != 1 {
+		t.Errorf("%+v, %d messages", res[0], len(s.got))
+	}
+	s2 := &smtpServer{rcptFail: 550}
+	host, port = startSMTP(t, s2)
+	ch = &SMTP{From: "loganom@example.test", To: []string{"postmaster@example.test"}, Host: host, Port: port}
+	res = SendAll(context.Background(), []Channel{ch}, message(), fast)
+	var p Permanent
+	if !errors.As(res[0].Err, &p) || res[0].Attempts != 1 {
+		t.Errorf("%+v", res[0])
+	}
+	// nobody listening: transient, tried every time
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ch.Port = port
+	res = SendAll(context.Background(), []Channel{ch}, message(), fast)
+	if res[0].Err == nil || res[0].Attempts != 3 || !strings.Contains(res[0].Error(), "connection refused") {
+		t.Errorf("%+v", res[0])
+	}
+}
+
+// hookServer answers with the given statuses in turn, then 200, and keeps
+// the bodies and paths.
+func hookServer(t *testing.T, statuses ...int) (*httptest.Server, *[]string, *[]string) {
+	var mu sync.Mutex
+	var bodies, paths []string
+	i := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Content-Type") != "application/json" {
+			t.Error("not JSON")
+		}
+		mu.Lock()
+		bodies, paths = append(bodies, string(b)), append(paths, r.URL.Path)
+		status := 200
+		if i < len(statuses) {
+			status = statuses[i]
+			i++
+		}
+		mu.Unlock()
+		if status == -1 {
+			time.Sleep(3 * time.Second) // never answers in time
+			return
+		}
+		w.WriteHeader(status)
+		w.Write([]byte(`{"message":"nope"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &bodies, &paths
+}
+
+func TestMattermost(t *testing.T) {
+	srv, bodies, paths := hookServer(t, 429, 500)
+	ch := &Mattermost{URL: srv.URL + "/", APIKey: "sekrit-key", Channel: "town-square", Username: "loganom"}
+	res := SendAll(context.Background(), []Channel{ch}, message(), fast)
+	if res[0].Err != nil || res[0].Attempts != 3 {
+		t.Fatalf("%+v", res[0])
+	}
+	if (*paths)[2] != "/hooks/sekrit-key" {
+		t.Errorf("path %s", (*paths)[2])
+	}
+	var p map[string]string
+	json.Unmarshal([]byte((*bodies)[2]), &p)
+	text := p["text"]
+	if p["channel"] != "town-square" || p["username"] != "loganom" {
+		t.Errorf("payload %v", p)
+	}
+	if strings.Contains(text, "<script>") || !strings.Contains(text, `bob\<script\>alert\(1\)\</script\>\|\*\*x\*\*\@example\.test`) {
+		t.Errorf("user not escaped:\n%s", text)
+	}
+	if strings.Count(text, "\n| 192") != MaxRows || !strings.Contains(text, "_… and 2 more addresses_") {
+		t.Errorf("rows not trimmed:\n%s", text)
+	}
+	if strings.Contains(text, "| <b>") || !strings.Contains(text, `\<b\>Sarajevo\</b\> \| \*x\*`) {
+		t.Errorf("cell not escaped:\n%s", text)
+	}
+	// a refused key is permanent, and the error does not show it
+	srv2, _, _ := hookServer(t, 404)
+	ch.URL = srv2.URL
+	res = SendAll(context.Background(), []Channel{ch}, message(), fast)
+	if res[0].Attempts != 1 || res[0].Err == nil || strings.Contains(res[0].Error(), "sekrit") {
+		t.Errorf("%s", res[0].Error())
+	}
+}
+
+func TestTeams(t *testing.T) {
+	srv, bodies, _ := hookServer(t)
+	ch := &Teams{URL: srv.URL, Title: "Stolen passwords?", ButtonCaption: "Open the admin", ButtonURL: "https://admin.example.test/"}
+	if res := SendAll(context.Background(), []Channel{ch}, message(), fast); res[0].Err != nil {
+		t.Fatal(res[0].Error())
+	}
+	var p struct {
+		Type        string `json:"type"`
+		Attachments []struct {
+			ContentType string `json:"contentType"`
+			Content     struct {
+				Type    string           `json:"type"`
+				Version string           `json:"version"`
+				Body    []map[string]any `json:"body"`
+				Actions []map[string]any `json:"actions"`
+			} `json:"content"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal([]byte((*bodies)[0]), &p); err != nil {
+		t.Fatal(err)
+	}
+	c := p.Attachments[0]
+	if p.Type != "message" || c.ContentType != "application/vnd.microsoft.card.adaptive" || c.Content.Type != "AdaptiveCard" ||
+		c.Content.Body[0]["text"] != `Stolen passwords?` || c.Content.Actions[0]["title"] != "Open the admin" || c.Content.Actions[0]["url"] != "https://admin.example.test/" {
+		t.Errorf("%s", (*bodies)[0])
+	}
+}
+
+func TestWebhookAndTimeout(t *testing.T) {
+	srv, bodies, _ := hookServer(t, -1)
+	ch := &Webhook{URL: srv.URL}
+	r := fast
+	r.Timeout = 300 * time.Millisecond
+	res := SendAll(context.Background(), []Channel{ch}, message(), r)
+	if res[0].Err != nil || res[0].Attempts != 2 {
+		t.Fatalf("%+v", res[0])
+	}
+	var p struct {
+		Text     string            `json:"text"`
+		Accounts []*report.Account `json:"accounts"`
+	}
+	json.Unmarshal([]byte((*bodies)[1]), &p)
+	if !strings.Contains(p.Text, "1 account looks compromised") || len(p.Accounts) != 1 || len(p.Accounts[0].IPs) != 12 {
+		t.Errorf("%s", (*bodies)[1])
+	}
+}
+
+// One channel failing does not keep the others from sending.
+func TestIndependent(t *testing.T) {
+	bad, _, _ := hookServer(t, 500, 500, 500, 500)
+	good, bodies, _ := hookServer(t)
+	res := SendAll(context.Background(), []Channel{&Webhook{URL: bad.URL}, &Webhook{URL: good.URL}}, message(), fast)
+	if res[0].Err == nil || res[1].Err != nil || len(*bodies) != 1 {
+		t.Errorf("%+v", res)
+	}
+}

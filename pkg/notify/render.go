@@ -1,0 +1,116 @@
+package notify
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+
+	"github.com/loganom/loganom/pkg/report"
+)
+
+// Subject is the default subject and title.
+func Subject(m *Message) string {
+	n := len(m.Accounts)
+	s := fmt.Sprintf("loganom: %d accounts may be compromised", n)
+	if n == 1 {
+		s = "loganom: 1 account may be compromised"
+	}
+	if m.Host != "" {
+		s += " on " + report.Inert(m.Host)
+	}
+	return s
+}
+
+// Plain is the report as plain text (the mail's text part, the webhook's
+// text field).
+func Plain(m *Message) string {
+	var b bytes.Buffer
+	report.Text(&b, m.Accounts, m.Seen)
+	return b.String()
+}
+
+func rdns(ip *report.IP) string {
+	if ip.RDNS == "" {
+		return ""
+	}
+	if ip.RDNSVerified == nil || !*ip.RDNSVerified {
+		return ip.RDNS + " (unverified)"
+	}
+	return ip.RDNS
+}
+
+func asOrg(ip *report.IP) string {
+	if ip.ASN == 0 {
+		return ""
+	}
+	return "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + ip.Org
+}
+
+func summary(a *report.Account) string {
+	return fmt.Sprintf("%d addresses, %d countries (%s), %d networks, %d logins",
+		len(a.IPs), len(a.Countries), strings.Join(a.Countries, " "), len(a.ASNs), a.Logins)
+}
+
+// HTML is the report as an HTML document (the mail's HTML part); every
+// value is escaped.
+func HTML(m *Message) string {
+	var b strings.Builder
+	e := html.EscapeString
+	b.WriteString("<!DOCTYPE html>\n<html><body>\n<h2>" + e(Subject(m)) + "</h2>\n")
+	for _, a := range m.Accounts {
+		fmt.Fprintf(&b, "<h3>%s</h3>\n<p>%s</p>\n<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n", e(a.User), e(summary(a)))
+		b.WriteString("<tr><th>IP</th><th>Country</th><th>City</th><th>rDNS</th><th>AS / organisation</th><th>Logins</th><th>First</th><th>Last</th></tr>\n")
+		for _, ip := range a.IPs {
+			fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td></tr>\n",
+				e(ip.IP), e(ip.Country), e(ip.City), e(rdns(ip)), e(asOrg(ip)), ip.Count, e(ip.First.Format("2006-01-02 15:04")), e(ip.Last.Format("2006-01-02 15:04")))
+		}
+		b.WriteString("</table>\n")
+	}
+	b.WriteString("</body></html>\n")
+	return b.String()
+}
+
+// MaxRows is how many addresses of one account a chat message lists, as
+// the original did; the rest are counted.
+const MaxRows = 10
+
+// mdEscape makes a value inert in Markdown and in a table cell: control
+// characters and line breaks go, and every character Markdown gives a
+// meaning to is escaped.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == '\u2028' || r == '\u2029':
+			b.WriteRune(' ')
+		case strings.ContainsRune("\\`*_{}[]()<>#+-.!|~&:@=\"'$%", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Markdown is the report for chat (Mattermost): a table per account,
+// at most MaxRows rows each.
+func Markdown(m *Message) string {
+	var b strings.Builder
+	b.WriteString("#### " + mdEscape(Subject(m)) + "\n")
+	for _, a := range m.Accounts {
+		fmt.Fprintf(&b, "\n**%s**: %s\n\n", mdEscape(a.User), mdEscape(summary(a)))
+		b.WriteString("| IP | Country | City | rDNS | AS / organisation | Logins | Last |\n|---|---|---|---|---|---|---|\n")
+		for i, ip := range a.IPs {
+			if i == MaxRows {
+				fmt.Fprintf(&b, "\n_… and %d more addresses_\n", len(a.IPs)-MaxRows)
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", mdEscape(ip.IP), mdEscape(ip.Country), mdEscape(ip.City),
+				mdEscape(rdns(ip)), mdEscape(asOrg(ip)), ip.Count, ip.Last.Format("2006-01-02 15:04"))
+		}
+	}
+	return b.String()
+}
