@@ -27,6 +27,7 @@ func Enrich(env Env) int {
 		log.Errorf("%v", err)
 		return ExitError
 	}
+	CheckSecrets(cfg, log)
 	e, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)

@@ -25,6 +25,7 @@ type postfixSASLCmd struct {
 	EnrichFlags
 	FilterFlags
 	ReportFlags
+	NotifyFlags
 }
 
 type quotaHighCmd struct {
@@ -91,6 +92,7 @@ func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", err)
 		return ExitError
 	}
+	CheckSecrets(cfg, log)
 	src, err := c.ParseFlags.Source(c.Log, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
@@ -137,8 +139,23 @@ func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", werr)
 		return ExitError
 	}
-	if c.Exec != "" && !runScripts(env, log, c.Exec, rep.Anomalies()) {
+	anomalies := rep.Anomalies()
+	host, _ := os.Hostname()
+	if !c.NotifyFlags.Notify(env, log, cfg, host, anomalies, rep.Accounts()) {
 		code = ExitError
+	}
+	script := c.Exec
+	if script == "" {
+		script, _ = cfg.String("EXEC", "script")
+	}
+	if script != "" && !c.NoNotify {
+		if c.DryRun {
+			for _, a := range anomalies {
+				fmt.Fprintf(env.Stdout, "\n--- exec (not run: --dry-run) ---\n%s %s\n", script, report.Inert(a.User))
+			}
+		} else if !runScripts(env, log, script, anomalies) {
+			code = ExitError
+		}
 	}
 	if cerr := enr.Close(); cerr != nil {
 		log.Errorf("%v", cerr)

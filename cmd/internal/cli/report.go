@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/loganom/loganom/pkg/report"
 )
@@ -64,8 +65,10 @@ func (f *ReportFlags) Write(w io.Writer, rep *report.Report) (int, error) {
 }
 
 type reportCLI struct {
-	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [REPORT] min_ips, min_countries, min_asns."`
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [REPORT] min_ips, min_countries, min_asns; [SMTP], [MATTERMOST], [TEAMS], [WEBHOOK], [EXEC], [NOTIFY_USER] to notify."`
 	ReportFlags
+	NotifyFlags
+	Exec  string   `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell); also [EXEC] script."`
 	Debug bool     `short:"d" help:"Print debug lines on stderr (also LOGLEVEL=DEBUG)."`
 	Files []string `arg:"" optional:"" name:"file" help:"Records from loganom-filter (NDJSON); - or none reads stdin."`
 }
@@ -93,12 +96,25 @@ func ReportMain(env Env) int {
 		log.Errorf("%v", err)
 		return ExitError
 	}
+	CheckSecrets(cfg, log)
 	rep := report.New(rule)
 	code := RunRecords(env, log, c.Files, rep)
 	rc, err := c.ReportFlags.Write(env.Stdout, rep)
 	if err != nil {
 		log.Errorf("%v", err)
 		return ExitError
+	}
+	host, _ := os.Hostname()
+	anomalies := rep.Anomalies()
+	if !c.NotifyFlags.Notify(env, log, cfg, host, anomalies, rep.Accounts()) {
+		code = ExitError
+	}
+	script := c.Exec
+	if script == "" {
+		script, _ = cfg.String("EXEC", "script")
+	}
+	if script != "" && !c.NoNotify && !c.DryRun && !runScripts(env, log, script, anomalies) {
+		code = ExitError
 	}
 	if code != ExitOK {
 		return code

@@ -8,6 +8,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,9 +17,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	gosmtp "github.com/emersion/go-smtp"
 	"github.com/klauspost/compress/zstd"
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
@@ -62,6 +66,8 @@ func Run(t *testing.T, dir string) {
 			"exitcode":     exitcodeCmd,
 			"dnsserver":    dnsServerCmd,
 			"ipinfoserver": ipinfoServerCmd,
+			"smtpserver":   smtpServerCmd,
+			"hookserver":   hookServerCmd,
 		},
 	})
 }
@@ -160,4 +166,77 @@ func ipinfoServerCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(path, cert, 0o644))
 	ts.Setenv("IPINFO_URL", srv.URL)
 	ts.Setenv("SSL_CERT_FILE", path)
+}
+
+// smtpserver starts a real SMTP server (go-smtp) on loopback for the rest
+// of the script; each message it receives is written to $WORK/mail/N.eml
+// with its envelope recipients in an X-Rcpt header. It sets $SMTP_PORT.
+func smtpServerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	dir := ts.MkAbs("mail")
+	ts.Check(os.MkdirAll(dir, 0o755))
+	be := &mailBackend{dir: dir}
+	srv := gosmtp.NewServer(be)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv("SMTP_PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+}
+
+type mailBackend struct {
+	dir string
+	mu  sync.Mutex
+	n   int
+}
+
+func (b *mailBackend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) {
+	return &mailSession{b: b}, nil
+}
+
+type mailSession struct {
+	b     *mailBackend
+	rcpts []string
+}
+
+func (s *mailSession) Reset()                                 { s.rcpts = nil }
+func (s *mailSession) Logout() error                          { return nil }
+func (s *mailSession) Mail(string, *gosmtp.MailOptions) error { return nil }
+func (s *mailSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+func (s *mailSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.b.mu.Lock()
+	s.b.n++
+	n := s.b.n
+	s.b.mu.Unlock()
+	out := "X-Rcpt: " + strings.Join(s.rcpts, ", ") + "\r\n" + string(data)
+	return os.WriteFile(filepath.Join(s.b.dir, strconv.Itoa(n)+".eml"), []byte(out), 0o644)
+}
+
+// hookserver NAME starts an HTTP server that records each request's path
+// and body in $WORK/NAME/N.txt and answers 200; it sets $NAME_URL.
+func hookServerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: hookserver NAME")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		n++
+		k := n
+		mu.Unlock()
+		os.WriteFile(filepath.Join(dir, strconv.Itoa(k)+".txt"), append([]byte(r.URL.Path+"\n"), body...), 0o644)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(strings.ToUpper(args[0])+"_URL", srv.URL)
 }
