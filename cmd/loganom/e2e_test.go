@@ -12,6 +12,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
+	"github.com/loganom/loganom/pkg/postfixlab"
 )
 
 // TestEndToEnd drives a real Postfix (scripts/postfix-lab: loopback only,
@@ -21,22 +22,9 @@ import (
 // account whose password a botnet uses. It needs root, postfix and swaks;
 // CI installs them and sets LOGANOM_REQUIRE_POSTFIX=1.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	_, errP := exec.LookPath("postfix")
-	_, errS := exec.LookPath("swaks")
-	if os.Geteuid() != 0 || errP != nil || errS != nil {
-		if os.Getenv("LOGANOM_REQUIRE_POSTFIX") != "" {
-			t.Fatal("needs root, postfix and swaks (scripts/postfix-lab install)")
-		}
-		t.Skip("needs root, postfix and swaks (scripts/postfix-lab install)")
-	}
+	postfixlab.Require(t)
 	root, _ := filepath.Abs("../..")
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o755) // Postfix's own user must reach its queue
-	}
+	dir := postfixlab.Dir(t)
 	lab := filepath.Join(dir, "lab")
 	labCmd := func(args ...string) {
 		t.Helper()

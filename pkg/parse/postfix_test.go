@@ -1,13 +1,13 @@
 package parse
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/loganom/loganom/pkg/postfixlab"
 	"github.com/loganom/loganom/pkg/record"
 )
 
@@ -17,22 +17,8 @@ import (
 // version writes. It needs root, postfix and swaks; CI installs them and
 // sets LOGANOM_REQUIRE_POSTFIX=1 so that it cannot be skipped there.
 func TestRealPostfix(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	_, errP := exec.LookPath("postfix")
-	_, errS := exec.LookPath("swaks")
-	if os.Geteuid() != 0 || errP != nil || errS != nil {
-		if os.Getenv("LOGANOM_REQUIRE_POSTFIX") != "" {
-			t.Fatal("needs root, postfix and swaks (scripts/postfix-lab install)")
-		}
-		t.Skip("needs root, postfix and swaks (scripts/postfix-lab install)")
-	}
-	dir := t.TempDir()
-	// Postfix's own user must reach its queue below dir.
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
+	postfixlab.Require(t)
+	dir := postfixlab.Dir(t)
 	out := filepath.Join(dir, "maillog")
 	cmd := exec.Command("../../scripts/postfix-lab", "scenario", filepath.Join(dir, "lab"), out)
 	if b, err := cmd.CombinedOutput(); err != nil {

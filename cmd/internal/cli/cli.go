@@ -119,3 +119,20 @@ func parseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 func OS() Env {
 	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
+
+// start is how a stage command begins: parse the flags into grammar, turn
+// on debug output (the flag or LOGLEVEL=DEBUG), load the config, and warn
+// when it exposes a secret. done says the command should stop with code.
+func start(env Env, log *Logger, grammar any, desc string, debug *bool, config *string) (cfg *Config, code int, done bool) {
+	if code, done := parseFlags(env, log, grammar, desc); done {
+		return nil, code, true
+	}
+	log.Debug = *debug || DebugFromEnv(env.Getenv)
+	cfg, err := LoadConfig(*config)
+	if err != nil {
+		log.Errorf("%v", err)
+		return nil, ExitError, true
+	}
+	CheckSecrets(cfg, log)
+	return cfg, 0, false
+}

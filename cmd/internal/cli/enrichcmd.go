@@ -18,22 +18,16 @@ goes on. Records keep their order and every field they came with.`
 func Enrich(env Env) int {
 	log := &Logger{Prog: "loganom-enrich", W: env.Stderr}
 	var c enrichCLI
-	if code, done := parseFlags(env, log, &c, enrichDesc); done {
+	cfg, code, done := start(env, log, &c, enrichDesc, &c.Debug, &c.Config)
+	if done {
 		return code
 	}
-	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
-	cfg, err := LoadConfig(c.Config)
-	if err != nil {
-		log.Errorf("%v", err)
-		return ExitError
-	}
-	CheckSecrets(cfg, log)
 	e, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
 		return ExitError
 	}
-	code := RunRecords(env, log, c.Files, e)
+	code = RunRecords(env, log, c.Files, e)
 	e.Report(c.Stats)
 	if err := e.Close(); err != nil {
 		log.Errorf("%v", err)

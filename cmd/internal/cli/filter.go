@@ -103,21 +103,16 @@ ranges (ip_ignore), and private or reserved addresses.`
 func FilterMain(env Env) int {
 	log := &Logger{Prog: "loganom-filter", W: env.Stderr}
 	var c filterCLI
-	if code, done := parseFlags(env, log, &c, filterDesc); done {
+	cfg, code, done := start(env, log, &c, filterDesc, &c.Debug, &c.Config)
+	if done {
 		return code
-	}
-	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
-	cfg, err := LoadConfig(c.Config)
-	if err != nil {
-		log.Errorf("%v", err)
-		return ExitError
 	}
 	f, err := c.FilterFlags.Build(cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)
 		return ExitError
 	}
-	code := RunRecords(env, log, c.Files, f)
+	code = RunRecords(env, log, c.Files, f)
 	f.Report(c.Stats)
 	return code
 }

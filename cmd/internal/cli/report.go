@@ -82,23 +82,17 @@ an account looks compromised.`
 func ReportMain(env Env) int {
 	log := &Logger{Prog: "loganom-report", W: env.Stderr}
 	var c reportCLI
-	if code, done := parseFlags(env, log, &c, reportDesc); done {
+	cfg, code, done := start(env, log, &c, reportDesc, &c.Debug, &c.Config)
+	if done {
 		return code
-	}
-	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
-	cfg, err := LoadConfig(c.Config)
-	if err != nil {
-		log.Errorf("%v", err)
-		return ExitError
 	}
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
 		return ExitError
 	}
-	CheckSecrets(cfg, log)
 	rep := report.New(rule)
-	code := RunRecords(env, log, c.Files, rep)
+	code = RunRecords(env, log, c.Files, rep)
 	rc, err := c.ReportFlags.Write(env.Stdout, rep)
 	if err != nil {
 		log.Errorf("%v", err)
