@@ -41,7 +41,9 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode accepted what encoding/json refuses (%v): %q", stdErr, line)
 		}
 		if err != nil {
-			if stdErr == nil && m != nil && allTypesRight(m) {
+			// With a key given twice, a map shows only the last value; an
+			// earlier one of the wrong type is rightly refused.
+			if stdErr == nil && m != nil && allTypesRight(m) && !repeatsKey(line) {
 				t.Fatalf("Decode refused a valid record: %v: %q", err, line)
 			}
 			return
@@ -78,6 +80,31 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the record:\n%+v\n%+v", again, r)
 		}
 	})
+}
+
+// repeatsKey says whether the top-level object names a key twice.
+func repeatsKey(line []byte) bool {
+	d := json.NewDecoder(bytes.NewReader(line))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if d.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // normal clears what a round trip may legitimately change: an empty
