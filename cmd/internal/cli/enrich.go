@@ -15,8 +15,8 @@ import (
 // EnrichFlags are the flags of loganom-enrich; the wrapper takes them too.
 // Each overrides the [ENRICH] key of the same name in the config file.
 type EnrichFlags struct {
-	GeoIP    []string      `name:"geoip" placeholder:"FILE" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
-	ASNCSV   []string      `name:"asn-csv" placeholder:"FILE" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
+	GeoIP    []string      `name:"geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
+	ASNCSV   []string      `name:"asn-csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
 	DNS      string        `name:"dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
 	NoRDNS   bool          `name:"no-rdns" help:"Do not look up reverse DNS names."`
 	Cache    string        `placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`

@@ -19,7 +19,7 @@ import (
 
 type postfixSASLCmd struct {
 	Config string   `short:"c" placeholder:"FILE" help:"INI configuration, the original tool's (default: ./config.ini when it exists)."`
-	Log    []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" help:"Postfix log, plain or compressed; repeat for several; - reads stdin."`
+	Log    []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog); repeat for several; - reads stdin."`
 	Exec   string   `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell)."`
 	ParseFlags
 	EnrichFlags
@@ -29,7 +29,7 @@ type postfixSASLCmd struct {
 }
 
 type quotaHighCmd struct {
-	Log          []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" help:"Postfix log, plain or compressed; repeat for several; - reads stdin."`
+	Log          []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog); repeat for several; - reads stdin."`
 	QuotaLimit   int      `name:"quota-limit" default:"150" placeholder:"N" help:"Report senders with more than N matching rejects."`
 	QuotaMessage string   `name:"quota-message" default:"Quota per hour exceeded" placeholder:"TEXT" help:"The text of the policy service's reject."`
 	Format       string   `enum:"text,json" default:"text" help:"text or json (one object per sender and line)."`
