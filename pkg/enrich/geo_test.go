@@ -126,22 +126,14 @@ func TestLayouts(t *testing.T) {
 // A city database and an ASN database together give every field; CSV
 // ranges fill the AS where no database has it.
 func TestGeoSet(t *testing.T) {
-	city, err := OpenGeoDB(maxmindCity(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	asn, err := OpenGeoDB(maxmindASN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	csvPath := filepath.Join(t.TempDir(), "asn.csv")
 	os.WriteFile(csvPath, []byte("2804:14c::,2804:14c:ffff:ffff:ffff:ffff:ffff:ffff,28573,\"Claro, S.A.\"\n92.36.0.0,92.36.255.255,9146,BH Telecom\n"), 0o644)
 	ranges, err := LoadASNCSV(csvPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := &GeoSet{DBs: []*GeoDB{city, asn}, ASN: ranges}
-	defer set.Close()
+	set := geoSet(t) // the city database, then the ASN database
+	set.ASN = ranges
 	for ip, want := range map[string]Geo{
 		"187.45.12.9":           {Country: "BR", City: "São Paulo", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 20, ASN: 28573, Org: "Claro NXT Telecomunicacoes Ltda"},
 		"2804:14c:5bb3:8a1c::1": {Country: "BR", City: "Rio", ASN: 28573, Org: "Claro, S.A."},

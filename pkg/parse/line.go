@@ -48,15 +48,13 @@ type LineParser struct {
 	hBase  time.Time  // the last classic-syslog hour seen
 }
 
-// lastString remembers the last string made, for values that repeat.
-type lastString struct{ s string }
+// lastString remembers the last value seen and the string made of it,
+// for values that repeat line after line.
+type lastString struct{ raw, s string }
 
-func (c *lastString) get(p *LineParser, b []byte) string {
-	if string(b) != c.s {
-		if c == &p.method {
-			return p.upperIntern(b) // "login" must not stick as "LOGIN"
-		}
-		c.s = p.intern(b)
+func (c *lastString) get(p *LineParser, b []byte, conv func([]byte) string) string {
+	if string(b) != c.raw {
+		c.raw, c.s = p.intern(b), conv(b)
 	}
 	return c.s
 }
@@ -145,8 +143,8 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 		return res, why
 	}
 	r.Time = h.t
-	r.Host = p.host.get(p, h.host)
-	r.Service = p.svc.get(p, h.prog)
+	r.Host = p.host.get(p, h.host, p.intern)
+	r.Service = p.svc.get(p, h.prog, p.intern)
 	r.PID = h.pid
 	return Event, ""
 }
@@ -224,7 +222,7 @@ func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, st
 	r.IP = si.of(all)
 	r.ClientName = sn.of(all)
 	r.Port = port
-	r.Method = p.method.get(p, method)
+	r.Method = p.method.get(p, method, p.upperIntern)
 	r.Sender = ss.of(all)
 	return Event, ""
 }
@@ -313,7 +311,7 @@ func (p *LineParser) parseFailure(msg []byte, r *record.Record) (Result, string)
 	r.IP = si.of(all)
 	r.ClientName = sn.of(all)
 	r.Port = port
-	r.Method = p.method.get(p, method)
+	r.Method = p.method.get(p, method, p.upperIntern)
 	r.Reason = sr.of(all)
 	return Event, ""
 }
