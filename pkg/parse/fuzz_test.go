@@ -90,6 +90,9 @@ func FuzzSource(f *testing.F) {
 	f.Add(journal, uint16(700), uint8(3))
 	f.Add(append(append([]byte{}, formats...), real...), uint16(150), uint8(2))
 	f.Add([]byte("\n\n"+string(real[:500])), uint16(64), uint8(2))
+	long := string(real[:2000]) + strings.Repeat("x", 900) + "\n" + string(real[2000:4000]) + strings.Repeat("y", 400)
+	f.Add([]byte(long), uint16(300), uint8(2))
+	f.Add([]byte(long), uint16(868), uint8(1)) // the x line is exactly one chunk long
 	f.Fuzz(func(t *testing.T, data []byte, size uint16, workers uint8) {
 		cs := 32 + int(size)%2048
 		old := chunkSize
@@ -121,35 +124,49 @@ func FuzzSource(f *testing.F) {
 			var r record.Record
 			switch res, _ := p.Parse(l, &r); res {
 			case Event:
-				r.SrcFile, r.SrcLine = "stdin", int64(i+1)
+				r.SrcFile, r.SrcLine = "IN", int64(i+1)
 				want.Write(record.AppendJSON(nil, &r))
 				want.WriteByte('\n')
 			case Malformed:
 				wantMalformed++
 			}
 		}
-		var got bytes.Buffer
-		w := record.NewWriter(&got)
-		src := &Source{Opts: Options{Loc: time.UTC, Stdin: bytes.NewReader(data), Workers: 1 + int(workers)%3,
-			Now: func() time.Time { return ref }}}
-		if err := record.Run(src, w.Write); err != nil {
+		// The same text as a stream (read by one reader) and as a regular
+		// file (read by the workers themselves), as records and encoded.
+		file := filepath.Join(t.TempDir(), "IN")
+		if err := os.WriteFile(file, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		w.Flush()
-		if got.String() != want.String() {
-			t.Fatalf("chunk size %d: records differ:\n%s", cs, diff(want.String(), got.String()))
-		}
-		if s := src.Stats; s.Lines != wantLines || s.Malformed != wantMalformed || s.TooLong != wantLong {
-			t.Fatalf("chunk size %d: stats %+v, want lines %d malformed %d too long %d", cs, s, wantLines, wantMalformed, wantLong)
-		}
-		var enc bytes.Buffer
-		src = &Source{Opts: Options{Loc: time.UTC, Stdin: bytes.NewReader(data), Workers: 1 + int(workers)%3,
-			Now: func() time.Time { return ref }}}
-		if err := src.RunNDJSON(func(b []byte) error { enc.Write(b); return nil }); err != nil {
+		if err := os.Chtimes(file, ref, ref); err != nil {
 			t.Fatal(err)
 		}
-		if enc.String() != want.String() {
-			t.Fatalf("chunk size %d: RunNDJSON differs:\n%s", cs, diff(want.String(), enc.String()))
+		for _, name := range []string{"-", file} {
+			src := func() *Source {
+				return &Source{Names: []string{name}, Opts: Options{Loc: time.UTC, Stdin: bytes.NewReader(data),
+					Workers: 1 + int(workers)%3, Now: func() time.Time { return ref }}}
+			}
+			wantName := strings.ReplaceAll(want.String(), `"src":"IN:`, `"src":"`+map[string]string{"-": "stdin", file: file}[name]+`:`)
+			var got bytes.Buffer
+			w := record.NewWriter(&got)
+			s := src()
+			if err := record.Run(s, w.Write); err != nil {
+				t.Fatal(err)
+			}
+			w.Flush()
+			if got.String() != wantName {
+				t.Fatalf("%s, chunk size %d: records differ:\n%s", name, cs, diff(wantName, got.String()))
+			}
+			if st := s.Stats; st.Lines != wantLines || st.Malformed != wantMalformed || st.TooLong != wantLong {
+				t.Fatalf("%s, chunk size %d: stats %+v, want lines %d malformed %d too long %d", name, cs, st, wantLines, wantMalformed, wantLong)
+			}
+			var enc bytes.Buffer
+			s = src()
+			if err := s.RunNDJSON(func(b []byte) error { enc.Write(b); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if enc.String() != wantName {
+				t.Fatalf("%s, chunk size %d: RunNDJSON differs:\n%s", name, cs, diff(wantName, enc.String()))
+			}
 		}
 	})
 }

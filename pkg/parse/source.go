@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -143,6 +144,8 @@ func (s *Source) now() time.Time {
 
 func (s *Source) runOne(name string, emit record.Emit) error {
 	var r io.Reader
+	var file *os.File // a regular file, which the workers may read themselves
+	var size int64
 	ref := s.now()
 	live := true
 	display := name
@@ -167,6 +170,7 @@ func (s *Source) runOne(name string, emit record.Emit) error {
 		}
 		if fi.Mode().IsRegular() {
 			ref, live = fi.ModTime(), false
+			file, size = f, fi.Size()
 		}
 		r = f
 	}
@@ -178,7 +182,11 @@ func (s *Source) runOne(name string, emit record.Emit) error {
 	defer release()
 	lp := LineParser{Loc: s.Opts.Loc, Year: s.Opts.Year, Ref: ref}
 	before := s.Stats
-	err = s.scan(dr, live && kind == Plain, display, lp, emit)
+	if kind == Plain && file != nil {
+		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return 0, p.plan(file, size) })
+	} else {
+		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return p.read(dr, live && kind == Plain) })
+	}
 	if s.Opts.Debug != nil {
 		d := s.Stats
 		s.Opts.Debug(fmt.Sprintf("%s: %s, %d lines, %d logins, %d auth failures, %d rejects, %d malformed, %d too long",
@@ -191,22 +199,36 @@ func (s *Source) runOne(name string, emit record.Emit) error {
 	return err
 }
 
-// chunk is a run of whole lines handed to a worker.
+// chunk is a run of whole lines handed to a worker. Either a reader has
+// filled data (a stream), or the worker reads the lines that start in
+// [off, end) of f itself (a plain regular file): then the workers read in
+// parallel, each into its own buffer, and parse what is still in its cache.
 type chunk struct {
-	buf   []byte // the pooled buffer that data is in
-	data  []byte
-	name  string // of the input, for src
-	first int64  // lines of the input before data
-	json  bool   // journald JSON: every line is parsed
-	enc   bool   // encode the records (RunNDJSON) instead of keeping them
-	res   chan *result
+	buf     []byte // the pooled buffer that data is in
+	data    []byte
+	skipped int64 // overlong lines the reader dropped just before data
+
+	f              *os.File
+	off, end, size int64
+
+	res chan *result
 }
 
 type result struct {
-	recs  []*record.Record
-	enc   []byte // the records as NDJSON, when the chunk says enc
+	// recs and bad carry line numbers relative to the chunk (its first
+	// line is 1): only the merger, taking chunks in order, knows how many
+	// lines came before.
+	recs []*record.Record
+	// enc holds the records as NDJSON, when encoding, each without its line
+	// number: the record ends in `"src":"NAME"}`, and cuts[i] is where the
+	// `"}` of record i starts, to be preceded by ":" and the line number
+	// base+rels[i].
+	enc   []byte
+	cuts  []int
+	rels  []int64
 	stats Stats
 	bad   []badLine
+	err   error // reading the file failed
 }
 
 type badLine struct {
@@ -221,22 +243,50 @@ func (s *Source) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// scan reads r in chunks of whole lines, has workers parse them in
+// pipe is what the producer of chunks (a reader or a planner) shares with
+// the workers and the merger of one input.
+type pipe struct {
+	s           *Source
+	name        string
+	jobs, order chan *chunk
+	done        chan struct{} // closed when the merger stops early
+	get         func() []byte // a pooled buffer; nil after done
+	json        bool          // journald JSON: every line is parsed
+	enc         bool          // encode the records (RunNDJSON)
+}
+
+// send hands c to the workers and, in the same order, to the merger.
+func (p *pipe) send(c *chunk) bool {
+	c.res = make(chan *result, 1)
+	select {
+	case p.order <- c:
+	case <-p.done:
+		return false
+	}
+	p.jobs <- c
+	return true
+}
+
+// scan has produce cut the input into chunks, workers parse them in
 // parallel, and emits their records in input order from this goroutine.
-// Memory is bounded by the pool of chunk buffers.
-func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit record.Emit) error {
+// produce returns the number of overlong lines it dropped at the very end
+// of the input, and the read error, if any. Memory is bounded by the
+// number of chunks in flight.
+func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func(*pipe) (int64, error)) error {
 	nw := s.workers()
 	maxBufs := 2*nw + 2
 	if s.pool == nil {
 		s.pool = make(chan []byte, maxBufs)
 	}
-	jobs := make(chan *chunk, maxBufs)
-	order := make(chan *chunk, maxBufs)
-	done := make(chan struct{})
-	var readErr error
-	var tooLong int64
-
-	get := func() []byte {
+	p := &pipe{
+		s:     s,
+		name:  name,
+		jobs:  make(chan *chunk, maxBufs),
+		order: make(chan *chunk, maxBufs),
+		done:  make(chan struct{}),
+		enc:   s.write != nil,
+	}
+	p.get = func() []byte {
 		select {
 		case b := <-s.pool:
 			return b
@@ -249,119 +299,152 @@ func (s *Source) scan(r io.Reader, live bool, name string, lp LineParser, emit r
 		select {
 		case b := <-s.pool:
 			return b
-		case <-done:
+		case <-p.done:
 			return nil
 		}
 	}
-
-	onlyLogins := s.Opts.OnlyLogins
-	go func() { // reader
-		defer close(order)
-		defer close(jobs)
-		tooLong, readErr = s.read(r, live, name, get, jobs, order)
+	var readErr error
+	var tailLong int64
+	go func() { // producer
+		defer close(p.order)
+		defer close(p.jobs)
+		tailLong, readErr = produce(p)
 	}()
+	onlyLogins := s.Opts.OnlyLogins
 	for i := 0; i < nw; i++ {
 		// Each worker has its own parser (its caches are written on every
 		// line), padded so that two never share a cache line.
 		w := &struct {
-			_ [64]byte
-			p LineParser
-			_ [64]byte
+			_   [64]byte
+			p   LineParser
+			buf []byte // for file chunks
+			_   [64]byte
 		}{p: lp}
 		go func() {
-			for c := range jobs {
+			for c := range p.jobs {
 				select {
-				case <-done:
+				case <-p.done:
 					c.res <- &result{}
+					continue
 				default:
-					var enc []byte
-					if c.enc {
-						if b, ok := s.encs.Get().(*[]byte); ok {
-							enc = (*b)[:0]
-						} else {
-							enc = make([]byte, 0, chunkSize/2)
-						}
-					}
-					c.res <- work(&w.p, c, enc, onlyLogins)
 				}
+				data := c.data
+				var long bool
+				if c.f != nil {
+					var err error
+					data, long, err = readOwned(c, &w.buf)
+					if err != nil {
+						c.res <- &result{err: err}
+						continue
+					}
+				}
+				var enc []byte
+				if p.enc {
+					if b, ok := s.encs.Get().(*[]byte); ok {
+						enc = (*b)[:0]
+					} else {
+						enc = make([]byte, 0, chunkSize/2)
+					}
+				}
+				res := work(&w.p, p, data, enc, onlyLogins)
+				if long {
+					res.stats.Lines++
+					res.stats.TooLong++
+				}
+				c.res <- res
 			}
 		}()
 	}
 
-	var emitErr error
+	var stopErr error // from downstream, or reading a file
 	stop := func(err error) {
-		emitErr = err
-		close(done)
+		stopErr = err
+		close(p.done)
 	}
-	for c := range order {
+	var base int64 // lines of the input before the chunk
+	var out []byte
+	for c := range p.order {
 		res := <-c.res
-		s.pool <- c.buf
-		if emitErr != nil {
+		if c.buf != nil {
+			s.pool <- c.buf
+		}
+		if stopErr != nil {
 			continue // draining after a stop
 		}
+		if res.err != nil {
+			stop(res.err)
+			continue
+		}
+		base += c.skipped
+		s.Stats.Lines += c.skipped
+		s.Stats.TooLong += c.skipped
 		s.Stats.add(res.stats)
 		if s.Opts.Debug != nil {
 			for _, b := range res.bad {
-				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", name, b.line, b.why))
+				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", name, base+b.line, b.why))
 			}
 		}
-		if c.enc {
-			if len(res.enc) > 0 {
-				if err := s.write(res.enc); err != nil {
-					stop(err)
+		if p.enc {
+			out = out[:0]
+			prev := 0
+			for i, cut := range res.cuts {
+				out = append(out, res.enc[prev:cut]...)
+				out = append(out, ':')
+				out = strconv.AppendInt(out, base+res.rels[i], 10)
+				prev = cut
+			}
+			out = append(out, res.enc[prev:]...)
+			s.encs.Put(&res.enc)
+			base += res.stats.Lines
+			if len(out) > 0 {
+				if err := s.write(out); err != nil {
+					stop(emitError{err})
 				}
 			}
-			s.encs.Put(&res.enc)
 			continue
 		}
 		for _, rec := range res.recs {
+			rec.SrcLine += base
 			if err := emit(rec); err != nil {
-				stop(err)
+				stop(emitError{err})
 				break
 			}
 		}
+		base += res.stats.Lines
 	}
-	if emitErr != nil {
-		return emitError{emitErr}
+	if stopErr != nil {
+		return stopErr
 	}
-	s.Stats.TooLong += tooLong
-	s.Stats.Lines += tooLong
+	s.Stats.TooLong += tailLong
+	s.Stats.Lines += tailLong
 	return readErr
 }
 
-// read fills chunks with whole lines and sends them, in order, to the
-// workers and to the merger. It returns the number of overlong lines it
-// dropped, and the read error, if any. A live input (a pipe) is handed on as
-// soon as a read brings whole lines; a file or a decompressor fills whole
-// chunks.
-func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jobs, order chan *chunk) (int64, error) {
-	var tooLong, skipped int64
-	var lines int64 // lines before buf
-	buf := get()
+// read fills chunks with whole lines from r and sends them, in order, to
+// the workers and to the merger. It returns the number of overlong lines it
+// dropped after the last chunk, and the read error, if any. A live input (a
+// pipe) is handed on as soon as a read brings whole lines; a file or a
+// decompressor fills whole chunks.
+func (p *pipe) read(r io.Reader, live bool) (int64, error) {
+	var skipped int64 // overlong lines dropped since the last chunk
+	buf := p.get()
 	if buf == nil {
 		return 0, nil
 	}
 	n := 0
 	skipping := false
 	first := true
-	jsonMode := false
 	send := func(cut int) bool {
-		nb := get()
+		nb := p.get()
 		if nb == nil {
 			return false
 		}
 		rest := copy(nb, buf[cut:n])
-		data := buf[:cut]
-		lines += skipped
-		c := &chunk{buf: buf, data: data, name: name, first: lines, json: jsonMode, enc: s.write != nil, res: make(chan *result, 1)}
-		// Counting here, in order, lets the workers number lines absolutely.
-		lines += int64(bytes.Count(data, nl))
-		if data[len(data)-1] != '\n' {
-			lines++
-		}
+		c := &chunk{buf: buf, data: buf[:cut], skipped: skipped}
 		skipped = 0
-		order <- c
-		jobs <- c
+		if !p.send(c) {
+			return false
+		}
 		buf, n = nb, rest
 		return true
 	}
@@ -380,18 +463,18 @@ func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jo
 		}
 		if first && n > 0 {
 			if t := bytes.TrimLeft(buf[:n], " \t\r\n"); len(t) > 0 {
-				first, jsonMode = false, t[0] == '{'
+				first, p.json = false, t[0] == '{'
 			}
 		}
 		if err != nil {
 			if n > 0 && !send(n) {
-				return tooLong, nil
+				return 0, nil
 			}
 			if err == io.EOF {
 				err = nil
 			}
-			s.pool <- buf
-			return tooLong, err
+			p.s.pool <- buf
+			return skipped, err
 		}
 		if skipping {
 			continue
@@ -401,10 +484,9 @@ func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jo
 			switch {
 			case last >= 0:
 				if !send(last + 1) {
-					return tooLong, nil
+					return 0, nil
 				}
 			case n == len(buf): // a line longer than a chunk: drop it
-				tooLong++
 				skipped++
 				skipping = true
 				n = 0
@@ -413,47 +495,96 @@ func (s *Source) read(r io.Reader, live bool, name string, get func() []byte, jo
 	}
 }
 
-// Markers that every event line carries, each found by a fast search for
-// one rare byte of it (the anchor) and then compared in full. Lines without
-// any marker are never parsed: that is what keeps the parser near memory
-// speed on a log that is mostly delivery traffic.
-var markers = []finder{
-	{pat: []byte("sasl_username="), off: 4}, // '_'
-	{pat: []byte("SASL "), off: 3},          // 'L'
-	{pat: []byte("reject: "), off: 2},       // 'j'
-}
-
-type finder struct {
-	pat []byte
-	off int
-}
-
-// find returns the index of the first match at or after from, or -1.
-func (f *finder) find(data []byte, from int) int {
-	a := f.pat[f.off]
-	for i := from + f.off; i < len(data); {
-		k := bytes.IndexByte(data[i:], a)
-		if k < 0 {
-			return -1
-		}
-		p := i + k - f.off
-		if p+len(f.pat) <= len(data) && bytes.Equal(data[p:p+len(f.pat)], f.pat) {
-			return p
-		}
-		i += k + 1
+// plan cuts a regular file of the given size into chunks that the workers
+// read themselves.
+func (p *pipe) plan(f *os.File, size int64) error {
+	head := make([]byte, 4096)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return err
 	}
-	return -1
+	if t := bytes.TrimLeft(head[:n], " \t\r\n"); len(t) > 0 {
+		p.json = t[0] == '{'
+	}
+	cs := int64(chunkSize)
+	for off := int64(0); off < size; off += cs {
+		if !p.send(&chunk{f: f, off: off, end: min(off+cs, size), size: size}) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// readAhead is how far past its end a worker reads a file chunk to finish
+// its last line, which starts in the chunk; a longer line is read again
+// with a bigger buffer.
+const readAhead = 16 << 10
+
+// readOwned reads, into *buf, the lines of c.f whose first byte lies in
+// [c.off, c.end): a line belongs to the chunk it starts in. It returns
+// them, and whether a last line of chunkSize bytes or more was left out
+// (to be counted as too long).
+func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
+	start := c.off
+	if start > 0 {
+		start-- // to see whether a line starts at off
+	}
+	ahead := int64(min(readAhead, chunkSize+1))
+	for {
+		want := min(c.end+ahead, c.size) - start
+		if int64(cap(*buf)) < want {
+			*buf = make([]byte, want)
+		}
+		b := (*buf)[:want]
+		n, err := c.f.ReadAt(b, start)
+		if err != nil && err != io.EOF {
+			return nil, false, err
+		}
+		b = b[:n]
+		eof := start+int64(n) >= c.size || n < len(b) || err == io.EOF
+		limit := int(c.end - start) // b[:limit] is the chunk itself
+		if limit > n {
+			limit = n
+		}
+		i := 0
+		if c.off > 0 {
+			// The first line starts after the first newline, which must
+			// come before the chunk's end.
+			j := bytes.IndexByte(b[:limit], '\n')
+			if j < 0 || int64(j)+start >= c.end-1 {
+				return nil, false, nil // the chunk is inside a line started earlier
+			}
+			i = j + 1
+		}
+		// The last line is the one holding the chunk's last byte.
+		ls := bytes.LastIndexByte(b[i:limit], '\n') + 1 + i
+		if ls == limit {
+			return b[i:limit], false, nil // the chunk ends with a newline
+		}
+		le := bytes.IndexByte(b[limit:], '\n')
+		switch {
+		case le >= 0 && limit+le-ls < chunkSize:
+			return b[i : limit+le+1], false, nil
+		case le >= 0 || n-ls >= chunkSize:
+			return b[i:ls], true, nil
+		case eof:
+			return b[i:n], false, nil // a last line without a newline
+		}
+		// The last line goes on past what was read: read enough to tell
+		// whether it is too long.
+		ahead = int64(chunkSize) + 1
+	}
 }
 
 // work parses the lines of one chunk that carry a marker (every line, for
-// journald JSON) and counts all lines.
-func work(p *LineParser, c *chunk, enc []byte, onlyLogins bool) *result {
+// journald JSON) and counts all lines. Line numbers are relative to the
+// chunk.
+func work(p *LineParser, pp *pipe, data, enc []byte, onlyLogins bool) *result {
 	res := &result{enc: enc}
 	// Encoded at once and cleared, a record may borrow the parser's memory.
-	p.borrow = c.enc
+	p.borrow = pp.enc
 	defer func() { p.borrow = false }()
-	data := c.data
-	lineNo := c.first // lines before counted
+	var lineNo int64 // lines before counted
 	counted := 0
 	slab := make([]record.Record, 64) // records are allocated in slabs
 	rec := &slab[0]
@@ -464,7 +595,6 @@ func work(p *LineParser, c *chunk, enc []byte, onlyLogins bool) *result {
 		counted = min(le+1, len(data))
 		switch kind, why := p.Parse(data[ls:le], rec); kind {
 		case Event:
-			rec.SrcFile, rec.SrcLine = c.name, lineNo
 			switch rec.Type {
 			case record.TypeLogin:
 				res.stats.Logins++
@@ -477,12 +607,18 @@ func work(p *LineParser, c *chunk, enc []byte, onlyLogins bool) *result {
 				*rec = record.Record{}
 				return
 			}
-			if c.enc {
+			if pp.enc {
+				// Without its line number, the record ends in
+				// `"src":"NAME"}`; the merger puts the number in.
+				rec.SrcFile = pp.name
 				res.enc = record.AppendJSON(res.enc, rec)
+				res.cuts = append(res.cuts, len(res.enc)-2)
+				res.rels = append(res.rels, lineNo)
 				res.enc = append(res.enc, '\n')
 				*rec = record.Record{}
 				return
 			}
+			rec.SrcFile, rec.SrcLine = pp.name, lineNo
 			res.recs = append(res.recs, rec)
 			if len(slab) == 0 {
 				slab = make([]record.Record, 2*cap(res.recs))
@@ -497,27 +633,16 @@ func work(p *LineParser, c *chunk, enc []byte, onlyLogins bool) *result {
 			*rec = record.Record{}
 		}
 	}
-	if c.json {
+	if pp.json {
 		for pos := 0; pos < len(data); {
 			le := lineEnd(data, pos)
 			handle(pos, le)
 			pos = le + 1
 		}
 	} else {
-		var next [3]int
-		for k := range next {
-			next[k] = -2 // not searched yet
-		}
+		var m markerScan
 		for pos := 0; pos < len(data); {
-			best := -1
-			for k := range markers {
-				if next[k] != -1 && next[k] < pos {
-					next[k] = markers[k].find(data, pos)
-				}
-				if next[k] >= 0 && (best < 0 || next[k] < best) {
-					best = next[k]
-				}
-			}
+			best := m.next(data, pos)
 			if best < 0 {
 				break
 			}
@@ -531,7 +656,7 @@ func work(p *LineParser, c *chunk, enc []byte, onlyLogins bool) *result {
 	if counted < len(data) && data[len(data)-1] != '\n' {
 		lineNo++ // a last line without a newline, not handled above
 	}
-	res.stats.Lines = lineNo - c.first
+	res.stats.Lines = lineNo
 	return res
 }
 

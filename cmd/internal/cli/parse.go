@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -43,15 +42,13 @@ func Parse(env Env) int {
 		return ExitUsage
 	}
 	// No stage follows the parser here, so its workers encode the records
-	// themselves (the same bytes as record.Writer).
-	out := bufio.NewWriterSize(env.Stdout, 256<<10)
+	// themselves (the same bytes as record.Writer), and they come a chunk
+	// of the input at a time: written as they come, unbuffered, a live log
+	// piped in gets its events out at once.
 	err = src.RunNDJSON(func(b []byte) error {
-		_, err := out.Write(b)
+		_, err := env.Stdout.Write(b)
 		return err
 	})
-	if ferr := out.Flush(); ferr != nil && err == nil {
-		err = ferr
-	}
 	var ie *parse.InputsError
 	if err != nil && !errors.As(err, &ie) {
 		err = fmt.Errorf("write output: %w", err)
