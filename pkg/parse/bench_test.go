@@ -35,3 +35,23 @@ func BenchmarkParseLine(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeLine is Parse followed by the encoding loganom-parse does.
+func BenchmarkEncodeLine(b *testing.B) {
+	for _, bl := range benchLines[:3] {
+		b.Run(bl.name, func(b *testing.B) {
+			p := LineParser{Loc: time.UTC, Ref: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}
+			line := []byte(bl.line)
+			var r record.Record
+			var out []byte
+			b.SetBytes(int64(len(line)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r = record.Record{}
+				p.Parse(line, &r)
+				r.SrcFile = "/var/log/mail.log"
+				out = p.enc.AppendJSON(out[:0], &r)
+			}
+		})
+	}
+}

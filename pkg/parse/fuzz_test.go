@@ -39,6 +39,14 @@ func FuzzParseLine(f *testing.F) {
 		p := testParser()
 		var r record.Record
 		res, why := p.Parse(line, &r)
+		// The long way through a login line gives the same.
+		loginFastPath = false
+		var slow record.Record
+		slowRes, _ := testParser().Parse(line, &slow)
+		loginFastPath = true
+		if slowRes != res || string(record.AppendJSON(nil, &slow)) != string(record.AppendJSON(nil, &r)) {
+			t.Fatalf("fast path %v %+v, long way %v %+v", res, r, slowRes, slow)
+		}
 		switch res {
 		case NotEvent:
 			return

@@ -95,9 +95,15 @@ func tagAndMessage(s []byte, h *header) bool {
 	return true
 }
 
-var months = map[string]time.Month{
-	"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
-	"Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12,
+// month returns the month of an English abbreviation ("Jan"), or 0.
+func month(s []byte) time.Month {
+	const names = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	for m := 0; m < 12; m++ {
+		if s[0] == names[3*m] && s[1] == names[3*m+1] && s[2] == names[3*m+2] {
+			return time.Month(m + 1)
+		}
+	}
+	return 0
 }
 
 // classicTime parses "Mmm dd hh:mm:ss[.frac] " (day space- or zero-padded,
@@ -106,8 +112,8 @@ func (p *LineParser) classicTime(s []byte) (time.Time, int, bool) {
 	if len(s) < 15 || s[3] != ' ' {
 		return time.Time{}, 0, false
 	}
-	mon, ok := months[string(s[:3])]
-	if !ok {
+	mon := month(s)
+	if mon == 0 {
 		return time.Time{}, 0, false
 	}
 	i := 4

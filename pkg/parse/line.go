@@ -44,19 +44,34 @@ type LineParser struct {
 	host   lastString
 	svc    lastString
 	method lastString // upper case
-	hKey   int64      // year, month, day and hour of hBase
-	hBase  time.Time  // the last classic-syslog hour seen
+	cmd    lastString
+	hKey   int64          // year, month, day and hour of hBase
+	hBase  time.Time      // the last classic-syslog hour seen
+	enc    record.Encoder // for the records of this parser's worker
+	rec    record.Record  // the record a worker that encodes reuses
 }
 
-// lastString remembers the last value seen and the string made of it,
-// for values that repeat line after line.
-type lastString struct{ raw, s string }
+// lastString remembers the last few values seen and the strings made of
+// them, for values that repeat line after line (a host, the services of a
+// few smtpd instances, a mechanism or two).
+type lastString struct {
+	raw, s [4]string
+	next   int
+}
 
 func (c *lastString) get(p *LineParser, b []byte, conv func([]byte) string) string {
-	if string(b) != c.raw {
-		c.raw, c.s = p.intern(b), conv(b)
+	if len(b) == 0 {
+		return ""
 	}
-	return c.s
+	for i := range c.raw {
+		if string(b) == c.raw[i] {
+			return c.s[i]
+		}
+	}
+	i := c.next
+	c.next = (i + 1) % len(c.raw)
+	c.raw[i], c.s[i] = p.intern(b), conv(b)
+	return c.s[i]
 }
 
 func (p *LineParser) loc() *time.Location {
@@ -165,8 +180,16 @@ var (
 // parseLogin parses
 // "QID: client=NAME[ADDR], sasl_method=M, sasl_username=U[, sasl_sender=S][, orig_queue_id=Q][, orig_client=C]".
 func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, string) {
-	sasl := bytes.Contains(rest, []byte("sasl_username="))
 	name, ip, port, after, ok := namaddr(rest)
+	// The usual layout, ", sasl_method=M, sasl_username=U…", is taken
+	// straight; anything else goes the long way below.
+	if ok && loginFastPath && bytes.HasPrefix(after, []byte(", sasl_method=")) {
+		m := after[len(", sasl_method="):]
+		if c := bytes.IndexByte(m, ','); c > 0 && isMechanism(m[:c]) && bytes.HasPrefix(m[c:], []byte(", sasl_username=")) {
+			return p.login(qidb, name, ip, port, m[:c], m[c+len(", "):], r)
+		}
+	}
+	sasl := bytes.Contains(rest, []byte("sasl_username="))
 	switch {
 	case !sasl:
 		return NotEvent, "" // a client= line without SASL: not a login
@@ -175,11 +198,31 @@ func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, st
 	case !bytes.HasPrefix(after, []byte(", ")):
 		return Malformed, "bad login fields"
 	}
+	if _, ok := queueID(qidb); !ok {
+		return Malformed, "bad queue id"
+	}
+	f := after[2:]
+	var method []byte
+	if bytes.HasPrefix(f, []byte("sasl_method=")) {
+		i := bytes.Index(f, []byte(", sasl_username="))
+		if i < 0 {
+			return Malformed, "bad login fields"
+		}
+		method, f = f[len("sasl_method="):i], f[i+2:]
+		if !isMechanism(method) {
+			return Malformed, "bad SASL mechanism"
+		}
+	}
+	return p.login(qidb, name, ip, port, method, f, r)
+}
+
+// login fills in r from the parts of a login line; f is
+// "sasl_username=U[, sasl_sender=S][, orig_queue_id=Q][, orig_client=C]".
+func (p *LineParser) login(qidb, name []byte, ip netip.Addr, port int, method, f []byte, r *record.Record) (Result, string) {
 	qid, ok := queueID(qidb)
 	if !ok {
 		return Malformed, "bad queue id"
 	}
-	f := after[2:]
 	// Postfix writes sasl_sender, orig_queue_id and orig_client after
 	// sasl_username, in that order; the user name ends where the first of
 	// them starts (a name such as "Doe, John" stays whole).
@@ -192,17 +235,6 @@ func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, st
 			if j := afterFields(sender); j >= 0 {
 				sender = sender[:j]
 			}
-		}
-	}
-	var method []byte
-	if bytes.HasPrefix(f, []byte("sasl_method=")) {
-		i := bytes.Index(f, []byte(", sasl_username="))
-		if i < 0 {
-			return Malformed, "bad login fields"
-		}
-		method, f = f[len("sasl_method="):i], f[i+2:]
-		if !isMechanism(method) {
-			return Malformed, "bad SASL mechanism"
 		}
 	}
 	if !bytes.HasPrefix(f, []byte("sasl_username=")) {
@@ -226,6 +258,9 @@ func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, st
 	r.Sender = ss.of(all)
 	return Event, ""
 }
+
+// loginFastPath is turned off by tests, to check that both ways agree.
+var loginFastPath = true
 
 // afterFields returns the index in f of the first ", key=" of the fields
 // that follow sasl_username, or -1.
@@ -363,7 +398,7 @@ func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, stri
 	r.IP = si.of(all)
 	r.ClientName = sn.of(all)
 	r.Port = port
-	r.Command = p.intern(cmd)
+	r.Command = p.cmd.get(p, cmd, p.intern)
 	r.Reason = sr.of(all)
 	if hasFrom || hasTo {
 		pair := new([2]string) // one allocation for both

@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/loganom/loganom/pkg/record"
@@ -81,7 +80,9 @@ type Source struct {
 
 	pool  chan []byte
 	alloc int
-	encs  sync.Pool // *[]byte buffers for encoded chunks
+	// spent holds results of encoded chunks, written out, for reuse: their
+	// buffers are big, and fresh memory costs page faults.
+	spent chan *result
 	// write, when set (by RunNDJSON), receives the records already encoded
 	// by the workers, a chunk at a time, instead of emit.
 	write func([]byte) error
@@ -277,6 +278,7 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 	maxBufs := 2*nw + 2
 	if s.pool == nil {
 		s.pool = make(chan []byte, maxBufs)
+		s.spent = make(chan *result, maxBufs+nw)
 	}
 	p := &pipe{
 		s:     s,
@@ -338,15 +340,17 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 						continue
 					}
 				}
-				var enc []byte
+				var res *result
 				if p.enc {
-					if b, ok := s.encs.Get().(*[]byte); ok {
-						enc = (*b)[:0]
-					} else {
-						enc = make([]byte, 0, chunkSize/2)
+					select {
+					case res = <-s.spent:
+					default:
+						res = &result{enc: make([]byte, 0, chunkSize/2)}
 					}
+				} else {
+					res = new(result)
 				}
-				res := work(&w.p, p, data, enc, onlyLogins)
+				work(&w.p, p, data, res, onlyLogins)
 				if long {
 					res.stats.Lines++
 					res.stats.TooLong++
@@ -394,8 +398,12 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 				prev = cut
 			}
 			out = append(out, res.enc[prev:]...)
-			s.encs.Put(&res.enc)
 			base += res.stats.Lines
+			res.reset()
+			select {
+			case s.spent <- res:
+			default:
+			}
 			if len(out) > 0 {
 				if err := s.write(out); err != nil {
 					stop(emitError{err})
@@ -579,16 +587,19 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
 // work parses the lines of one chunk that carry a marker (every line, for
 // journald JSON) and counts all lines. Line numbers are relative to the
 // chunk.
-func work(p *LineParser, pp *pipe, data, enc []byte, onlyLogins bool) *result {
-	res := &result{enc: enc}
+func work(p *LineParser, pp *pipe, data []byte, res *result, onlyLogins bool) {
 	// Encoded at once and cleared, a record may borrow the parser's memory.
 	p.borrow = pp.enc
 	defer func() { p.borrow = false }()
 	var lineNo int64 // lines before counted
 	counted := 0
-	slab := make([]record.Record, 64) // records are allocated in slabs
-	rec := &slab[0]
-	slab = slab[1:]
+	var slab []record.Record // records are allocated in slabs
+	rec := &p.rec            // encoded at once, one record will do
+	if !pp.enc {
+		slab = make([]record.Record, 64)
+		rec = &slab[0]
+		slab = slab[1:]
+	}
 	handle := func(ls, le int) {
 		lineNo += int64(bytes.Count(data[counted:ls], nl))
 		lineNo++
@@ -611,7 +622,7 @@ func work(p *LineParser, pp *pipe, data, enc []byte, onlyLogins bool) *result {
 				// Without its line number, the record ends in
 				// `"src":"NAME"}`; the merger puts the number in.
 				rec.SrcFile = pp.name
-				res.enc = record.AppendJSON(res.enc, rec)
+				res.enc = p.enc.AppendJSON(res.enc, rec)
 				res.cuts = append(res.cuts, len(res.enc)-2)
 				res.rels = append(res.rels, lineNo)
 				res.enc = append(res.enc, '\n')
@@ -657,7 +668,11 @@ func work(p *LineParser, pp *pipe, data, enc []byte, onlyLogins bool) *result {
 		lineNo++ // a last line without a newline, not handled above
 	}
 	res.stats.Lines = lineNo
-	return res
+}
+
+// reset empties a result for reuse, keeping its buffers.
+func (r *result) reset() {
+	*r = result{enc: r.enc[:0], cuts: r.cuts[:0], rels: r.rels[:0], bad: r.bad[:0]}
 }
 
 var nl = []byte{'\n'}

@@ -122,6 +122,7 @@ func (s ReaderSource) Run(emit Emit) error {
 type Writer struct {
 	bw  *bufio.Writer
 	buf []byte
+	enc Encoder
 }
 
 // NewWriter writes records to w.
@@ -131,7 +132,7 @@ func NewWriter(w io.Writer) *Writer {
 
 // Write writes one record and a newline. It is an Emit.
 func (w *Writer) Write(r *Record) error {
-	w.buf = AppendJSON(w.buf[:0], r)
+	w.buf = w.enc.AppendJSON(w.buf[:0], r)
 	w.buf = append(w.buf, '\n')
 	_, err := w.bw.Write(w.buf)
 	return err
