@@ -1,6 +1,10 @@
 package parse
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // Markers that every event line carries. Lines without any marker are never
 // parsed: that is what keeps the parser near memory speed on a log that is
@@ -114,6 +118,30 @@ func indexPairsGeneric(b []byte) int {
 			if b[i] == pairs[2*k][0] && b[i+1] == pairs[2*k+1][0] {
 				return i
 			}
+		}
+	}
+	return -1
+}
+
+// lastNewline is bytes.LastIndexByte(b, '\n'), eight bytes at a time: the
+// line start before a marker is a hundred bytes back or so, and the
+// standard function goes a byte at a time.
+func lastNewline(b []byte) int {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	i := len(b)
+	for ; i >= 8; i -= 8 {
+		x := binary.LittleEndian.Uint64(b[i-8:]) ^ 0x0a0a0a0a0a0a0a0a
+		// The high bit of each byte of m is set where x is zero, exactly
+		// (no carry crosses a byte).
+		m := ^(((x & lo7) + lo7) | x | lo7)
+		if m != 0 {
+			return i - 8 + (63-bits.LeadingZeros64(m))/8
+		}
+	}
+	for i > 0 {
+		i--
+		if b[i] == '\n' {
+			return i
 		}
 	}
 	return -1

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -27,6 +28,11 @@ func checkMarkers(t *testing.T, data []byte) {
 	t.Helper()
 	if g, w := indexPairs(data), indexPairsGeneric(data); g != w {
 		t.Fatalf("indexPairs(%q) = %d, want %d", data, g, w)
+	}
+	for i := 0; i <= len(data); i++ {
+		if g, w := lastNewline(data[:i]), bytes.LastIndexByte(data[:i], '\n'); g != w {
+			t.Fatalf("lastNewline(%q) = %d, want %d", data[:i], g, w)
+		}
 	}
 	var fast, slow markerScan
 	for pos := 0; pos <= len(data); pos++ {

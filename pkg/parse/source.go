@@ -657,7 +657,7 @@ func work(p *LineParser, pp *pipe, data []byte, res *result, onlyLogins bool) {
 			if best < 0 {
 				break
 			}
-			ls := bytes.LastIndexByte(data[pos:best], '\n') + 1 + pos
+			ls := lastNewline(data[pos:best]) + 1 + pos
 			le := lineEnd(data, best)
 			handle(ls, le)
 			pos = le + 1

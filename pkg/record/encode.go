@@ -1,6 +1,7 @@
 package record
 
 import (
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -15,14 +16,17 @@ func AppendJSON(dst []byte, r *Record) []byte {
 	return e.AppendJSON(dst, r)
 }
 
-// An Encoder appends records as JSON, as AppendJSON does. It keeps the text
-// of the last second it formatted, which the next record is likely to share.
-// The zero value is ready to use; an Encoder is not safe for concurrent use.
+// An Encoder appends records as JSON, as AppendJSON does. It keeps the zone
+// and the date of the last timestamp it formatted, which the next record is
+// likely to share. The zero value is ready to use; an Encoder is not safe
+// for concurrent use.
 type Encoder struct {
-	sec  int64 // Unix seconds of the cached text
-	loc  *time.Location
-	date []byte // "2006-01-02T15:04:05" of sec in loc
-	zone []byte // "Z" or "-07:00"
+	loc        *time.Location
+	zFrom, zTo int64  // Unix seconds in which the zone below is in effect
+	off        int64  // its offset, in seconds
+	zone       []byte // "Z" or "-07:00"
+	day        int64  // local days since 1970-01-01 of date
+	date       []byte // "2006-01-02T" of day; nil when not known
 }
 
 // AppendJSON appends r as one JSON object, without a newline, to dst.
@@ -130,17 +134,35 @@ func appendField(dst []byte, key, v string) []byte {
 // appendTime appends t as time.RFC3339Nano does.
 func (e *Encoder) appendTime(dst []byte, t time.Time) []byte {
 	sec, loc := t.Unix(), t.Location()
-	if sec != e.sec || loc != e.loc || e.date == nil {
-		b := time.Unix(sec, 0).In(loc).AppendFormat(e.date[:0], time.RFC3339)
-		z := len(b) - 1 // "Z"
-		if b[z] != 'Z' {
-			z = len(b) - 6 // "-07:00"
+	if loc != e.loc || sec < e.zFrom || sec >= e.zTo {
+		e.loc, e.date = loc, nil
+		from, to := t.ZoneBounds()
+		e.zFrom, e.zTo = math.MinInt64, math.MaxInt64
+		if !from.IsZero() {
+			e.zFrom = from.Unix()
 		}
-		e.sec, e.loc = sec, loc
-		e.date = b[:z]
-		e.zone = append(e.zone[:0], b[z:]...)
+		if !to.IsZero() {
+			e.zTo = to.Unix()
+		}
+		_, off := t.Zone()
+		e.off = int64(off)
+		b := t.AppendFormat(e.zone[:0], "Z07:00")
+		e.zone = b
+	}
+	local := sec + e.off
+	day := local / 86400
+	if local < 0 && local%86400 != 0 {
+		day-- // floor
+	}
+	if day != e.day || e.date == nil {
+		e.day = day
+		b := t.AppendFormat(e.date[:0], "2006-01-02T")
+		e.date = b
 	}
 	dst = append(dst, e.date...)
+	s := local - day*86400
+	h, m, c := s/3600, s/60%60, s%60
+	dst = append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':', byte('0'+c/10), byte('0'+c%10))
 	if ns := t.Nanosecond(); ns != 0 {
 		// Nine digits, without the trailing zeros.
 		var frac [10]byte
@@ -209,7 +231,29 @@ func load64(s string, i int) uint64 {
 		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
+// plain reports whether s needs no escaping, eight bytes at a time.
+func plain(s string) bool {
+	n := len(s)
+	if n < 8 {
+		// The missing bytes are taken as 'a', which needs none.
+		x := uint64(0x6161616161616161)
+		for i := 0; i < n; i++ {
+			x = x&^(0xff<<(8*i)) | uint64(s[i])<<(8*i)
+		}
+		return !needsEscape(x)
+	}
+	for i := 0; i+8 < n; i += 8 {
+		if needsEscape(load64(s, i)) {
+			return false
+		}
+	}
+	return !needsEscape(load64(s, n-8)) // the last eight, which may overlap
+}
+
 func appendStringBody(dst []byte, s string) []byte {
+	if plain(s) {
+		return append(dst, s...)
+	}
 	start := 0
 	i := 0
 	for i < len(s) {

@@ -6,22 +6,29 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones below, wherever the test runs
 )
 
 // The Encoder's cached seconds give what time.RFC3339Nano gives, whether
 // the next record shares the second, the zone, neither or both.
 func TestEncoderTime(t *testing.T) {
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Fatal(err)
+	locs := []*time.Location{time.UTC, time.FixedZone("", 5*3600+30*60), time.FixedZone("X", -7*3600), time.Local,
+		time.FixedZone("seconds", -(3600 + 23*60 + 17))}
+	// Berlin changes to summer time on 2026-03-29 at 01:00 UTC, Lord Howe
+	// by half an hour, Kathmandu is 5:45 ahead, Apia skipped a day.
+	for _, name := range []string{"Europe/Berlin", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Apia", "America/St_Johns"} {
+		l, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locs = append(locs, l)
 	}
-	locs := []*time.Location{time.UTC, berlin, time.FixedZone("", 5*3600+30*60), time.FixedZone("X", -7*3600), time.Local}
 	r := rand.New(rand.NewPCG(5, 6))
 	var e Encoder
-	base := time.Date(2026, 3, 29, 0, 59, 58, 0, time.UTC) // Berlin changes to summer time at 01:00 UTC
-	for i := range 20000 {
+	base := time.Date(2026, 3, 29, 0, 59, 58, 0, time.UTC)
+	for i := range 50000 {
 		var ts time.Time
-		switch i % 4 {
+		switch i % 5 {
 		case 0: // around a zone change, often in the same second as the last
 			ts = base.Add(time.Duration(r.IntN(4000)) * time.Millisecond)
 		case 1: // nanoseconds of every length
@@ -30,8 +37,10 @@ func TestEncoderTime(t *testing.T) {
 			ts = time.Unix(r.Int64N(1<<40)-1<<39, r.Int64N(1e9))
 		case 3:
 			ts = time.Unix(1764239536, 0)
+		case 4: // around other zone changes and midnights, in order
+			ts = time.Date(2011, 12, 29, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 7 * time.Minute)
 		}
-		ts = ts.In(locs[r.IntN(len(locs))])
+		ts = ts.In(locs[i/97%len(locs)]) // a run of records in each zone
 		got := string(e.appendTime(nil, ts))
 		if want := ts.Format(time.RFC3339Nano); got != want {
 			t.Fatalf("%v: got %s, want %s", ts, got, want)
@@ -62,4 +71,40 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 	if got := string(AppendJSON(nil, &Record{})); got != "{}" {
 		t.Errorf("empty record: %s", got)
 	}
+}
+
+// Strings of every length up to 20, with a byte that needs care at every
+// position, come back from encoding/json as they went in (invalid UTF-8 as
+// U+FFFD).
+func TestStringEscapingEveryPosition(t *testing.T) {
+	for _, special := range []string{`"`, `\`, "\x00", "\x1f", "\n", "\x7f", "\x80", "\xff", "é", "\u2028", "<"} {
+		for n := 0; n <= 20; n++ {
+			for pos := 0; pos <= n; pos++ {
+				s := strings.Repeat("a", pos) + special + strings.Repeat("b", n-pos)
+				out := appendString(nil, s)
+				var back string
+				if err := json.Unmarshal(out, &back); err != nil {
+					t.Fatalf("%q: %v: %s", s, err, out)
+				}
+				if want := strings.ToValidUTF8(s, "\ufffd"); back != want {
+					t.Fatalf("%q: came back as %q", s, back)
+				}
+				if plain(s) != (special == "<" || special == "\x7f") { // both allowed raw in JSON
+					t.Fatalf("plain(%q) = %v", s, plain(s))
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	r := &Record{Type: TypeLogin, Time: time.Date(2026, 11, 27, 10, 32, 16, 0, time.Local), Host: "mail",
+		Service: "postfix/submission/smtpd", PID: 8251, QueueID: "CEED5BA1AA", User: "alice@example.test", IP: "187.45.12.9",
+		ClientName: "187-45-12-9.user.vivozap.com.br", Method: "PLAIN", SrcFile: "/var/log/mail.log", SrcLine: 123456}
+	var e Encoder
+	var out []byte
+	for b.Loop() {
+		out = e.AppendJSON(out[:0], r)
+	}
+	b.SetBytes(int64(len(out)))
 }
