@@ -5,7 +5,8 @@ package main
 import (
 	"os"
 
+	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
 )
 
-func main() { os.Exit(cli.ReportMain(cli.OS())) }
+func main() { os.Exit(app.ReportMain(cli.OS())) }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 	"github.com/loganom/loganom/pkg/postfixlab"
@@ -87,7 +88,7 @@ cache = %[3]s/cache.db
 `, root, srv.Addr, dir)), 0o644)
 
 	var stdout, stderr bytes.Buffer
-	code := cli.Loganom(cli.Env{
+	code := app.Loganom(cli.Env{
 		Args:   []string{"postfix-sasl", "-c", config, "-l", filepath.Join(lab, "maillog"), "--format", "json", "--stats"},
 		Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
 	})

@@ -4,7 +4,8 @@ package main
 import (
 	"os"
 
+	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
 )
 
-func main() { os.Exit(cli.Loganom(cli.OS())) }
+func main() { os.Exit(app.Loganom(cli.OS())) }

@@ -70,17 +70,17 @@ func DebugFromEnv(getenv func(string) string) bool {
 
 type exitPanic struct{ code int }
 
-// parseFlags parses env.Args into grammar. It returns done=true with an exit
+// ParseArgs parses env.Args into grammar. It returns done=true with an exit
 // code when the command should stop: after --help, or on a usage error (which
 // it reports).
-func parseFlags(env Env, log *Logger, grammar any, desc string, opts ...kong.Option) (code int, done bool) {
-	_, code, done = parseCommand(env, log, grammar, desc, opts...)
+func ParseArgs(env Env, log *Logger, grammar any, desc string, opts ...kong.Option) (code int, done bool) {
+	_, code, done = ParseCommand(env, log, grammar, desc, opts...)
 	return code, done
 }
 
-// parseCommand is parseFlags for a command with subcommands: it also
+// ParseCommand is ParseArgs for a command with subcommands: it also
 // returns kong's context, whose Command() names the one chosen.
-func parseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.Option) (ctx *kong.Context, code int, done bool) {
+func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.Option) (ctx *kong.Context, code int, done bool) {
 	var exited *exitPanic
 	func() {
 		defer func() {
@@ -118,21 +118,4 @@ func parseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 // OS returns the Env of this process.
 func OS() Env {
 	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
-}
-
-// start is how a stage command begins: parse the flags into grammar, turn
-// on debug output (the flag or LOGLEVEL=DEBUG), load the config, and warn
-// when it exposes a secret. done says the command should stop with code.
-func start(env Env, log *Logger, grammar any, desc string, debug *bool, config *string) (cfg *Config, code int, done bool) {
-	if code, done := parseFlags(env, log, grammar, desc); done {
-		return nil, code, true
-	}
-	log.Debug = *debug || DebugFromEnv(env.Getenv)
-	cfg, err := LoadConfig(*config)
-	if err != nil {
-		log.Errorf("%v", err)
-		return nil, ExitError, true
-	}
-	CheckSecrets(cfg, log)
-	return cfg, 0, false
 }

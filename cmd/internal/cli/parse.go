@@ -32,7 +32,7 @@ journald JSON (journalctl -o json) lines are recognised without a flag.`
 func Parse(env Env) int {
 	log := &Logger{Prog: "loganom-parse", W: env.Stderr}
 	var c parseCLI
-	if code, done := parseFlags(env, log, &c, parseDesc); done {
+	if code, done := ParseArgs(env, log, &c, parseDesc); done {
 		return code
 	}
 	log.Debug = c.Debug || DebugFromEnv(env.Getenv)

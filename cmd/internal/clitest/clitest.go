@@ -23,10 +23,12 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/klauspost/compress/zstd"
-	"github.com/loganom/loganom/cmd/internal/cli"
-	"github.com/loganom/loganom/pkg/enrich/dnstest"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/ulikunitz/xz"
+
+	"github.com/loganom/loganom/cmd/internal/app"
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/enrich/dnstest"
 )
 
 // Main runs the tests with every loganom command available to scripts,
@@ -34,10 +36,10 @@ import (
 func Main(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"loganom-parse":  func() { os.Exit(cli.Parse(cli.OS())) },
-		"loganom-enrich": func() { os.Exit(cli.Enrich(cli.OS())) },
-		"loganom":        func() { os.Exit(cli.Loganom(cli.OS())) },
-		"loganom-filter": func() { os.Exit(cli.FilterMain(cli.OS())) },
-		"loganom-report": func() { os.Exit(cli.ReportMain(cli.OS())) },
+		"loganom-enrich": func() { os.Exit(app.Enrich(cli.OS())) },
+		"loganom":        func() { os.Exit(app.Loganom(cli.OS())) },
+		"loganom-filter": func() { os.Exit(app.FilterMain(cli.OS())) },
+		"loganom-report": func() { os.Exit(app.ReportMain(cli.OS())) },
 	})
 }
 

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"os"
 	"text/template"
 
+	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/notify"
 	"github.com/loganom/loganom/pkg/report"
 )
@@ -128,7 +129,7 @@ administrator.
 
 // CheckSecrets warns when a config file that holds a password or a key
 // can be read by others than its owner.
-func CheckSecrets(cfg *Config, log *Logger) {
+func CheckSecrets(cfg *Config, log *cli.Logger) {
 	if cfg.Path == "" {
 		return
 	}
@@ -149,7 +150,7 @@ func CheckSecrets(cfg *Config, log *Logger) {
 // --dry-run, prints what it would send), and the affected users their
 // notice with [NOTIFY_USER]. It reports each failure and returns false if
 // any.
-func (f *NotifyFlags) Notify(env Env, log *Logger, cfg *Config, host string, accounts []*report.Account, seen int) bool {
+func (f *NotifyFlags) Notify(env cli.Env, log *cli.Logger, cfg *Config, host string, accounts []*report.Account, seen int) bool {
 	if f.NoNotify || len(accounts) == 0 {
 		return true
 	}

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/report"
 )
 
@@ -56,12 +57,12 @@ func (f *ReportFlags) Write(w io.Writer, rep *report.Report) (int, error) {
 		err = report.Text(w, accounts, rep.Accounts())
 	}
 	if err != nil {
-		return ExitError, fmt.Errorf("write output: %w", err)
+		return cli.ExitError, fmt.Errorf("write output: %w", err)
 	}
 	if f.ExitCode && len(accounts) > 0 {
 		return ExitAnomalies, nil
 	}
-	return ExitOK, nil
+	return cli.ExitOK, nil
 }
 
 type reportCLI struct {
@@ -79,8 +80,8 @@ original tool did. Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code)
 an account looks compromised.`
 
 // ReportMain runs loganom-report.
-func ReportMain(env Env) int {
-	log := &Logger{Prog: "loganom-report", W: env.Stderr}
+func ReportMain(env cli.Env) int {
+	log := &cli.Logger{Prog: "loganom-report", W: env.Stderr}
 	var c reportCLI
 	cfg, code, done := start(env, log, &c, reportDesc, &c.Debug, &c.Config)
 	if done {
@@ -89,28 +90,28 @@ func ReportMain(env Env) int {
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	rep := report.New(rule)
-	code = RunRecords(env, log, c.Files, rep)
+	code = cli.RunRecords(env, log, c.Files, rep)
 	rc, err := c.ReportFlags.Write(env.Stdout, rep)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	host, _ := os.Hostname()
 	anomalies := rep.Anomalies()
 	if !c.NotifyFlags.Notify(env, log, cfg, host, anomalies, rep.Accounts()) {
-		code = ExitError
+		code = cli.ExitError
 	}
 	script := c.Exec
 	if script == "" {
 		script, _ = cfg.String("EXEC", "script")
 	}
 	if script != "" && !c.NoNotify && !c.DryRun && !runScripts(env, log, script, anomalies) {
-		code = ExitError
+		code = cli.ExitError
 	}
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		return code
 	}
 	return rc

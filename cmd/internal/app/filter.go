@@ -1,10 +1,11 @@
-package cli
+package app
 
 import (
 	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/filter"
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -19,7 +20,7 @@ type FilterFlags struct {
 // Build makes the filter stage from the [GENERAL] whitelist of the
 // original tool (pattern_ip, pattern_org, country_ignore, email_skip) and
 // ip_ignore, with [FILTER] trust_unverified_rdns and keep_private.
-func (f *FilterFlags) Build(cfg *Config, log *Logger) (*Filter, error) {
+func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	const g = "GENERAL"
 	rules := filter.Rules{
 		PatternIP:       cfg.List(g, "pattern_ip"),
@@ -53,7 +54,7 @@ func (f *FilterFlags) Build(cfg *Config, log *Logger) (*Filter, error) {
 // Filter is a configured filter stage that can tell what it dropped.
 type Filter struct {
 	*filter.Filter
-	log *Logger
+	log *cli.Logger
 }
 
 // Process traces each drop at debug level, as the original did.
@@ -100,8 +101,8 @@ const filterDesc = `Drop the records that the whitelist of config.ini covers: re
 ranges (ip_ignore), and private or reserved addresses.`
 
 // FilterMain runs loganom-filter.
-func FilterMain(env Env) int {
-	log := &Logger{Prog: "loganom-filter", W: env.Stderr}
+func FilterMain(env cli.Env) int {
+	log := &cli.Logger{Prog: "loganom-filter", W: env.Stderr}
 	var c filterCLI
 	cfg, code, done := start(env, log, &c, filterDesc, &c.Debug, &c.Config)
 	if done {
@@ -110,9 +111,9 @@ func FilterMain(env Env) int {
 	f, err := c.FilterFlags.Build(cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
-	code = RunRecords(env, log, c.Files, f)
+	code = cli.RunRecords(env, log, c.Files, f)
 	f.Report(c.Stats)
 	return code
 }

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich"
 	"github.com/loganom/loganom/pkg/parse"
 	"github.com/loganom/loganom/pkg/record"
@@ -21,7 +22,7 @@ type postfixSASLCmd struct {
 	Config string   `short:"c" placeholder:"FILE" help:"INI configuration, the original tool's (default: ./config.ini when it exists)."`
 	Log    []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog); repeat for several; - reads stdin."`
 	Exec   string   `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell)."`
-	ParseFlags
+	cli.ParseFlags
 	EnrichFlags
 	FilterFlags
 	ReportFlags
@@ -34,7 +35,7 @@ type quotaHighCmd struct {
 	QuotaMessage string   `name:"quota-message" default:"Quota per hour exceeded" placeholder:"TEXT" help:"The text of the policy service's reject."`
 	Format       string   `enum:"text,json" default:"text" help:"text or json (one object per sender and line)."`
 	ExitCode     bool     `name:"exit-code" help:"Exit with 3 when a sender is over the quota."`
-	ParseFlags
+	cli.ParseFlags
 }
 
 type loganomCLI struct {
@@ -51,10 +52,10 @@ const loganomDesc = `loganom finds mail accounts whose password was stolen, from
 Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code) something was found.`
 
 // Loganom runs the loganom command.
-func Loganom(env Env) int {
-	log := &Logger{Prog: "loganom", W: env.Stderr}
+func Loganom(env cli.Env) int {
+	log := &cli.Logger{Prog: "loganom", W: env.Stderr}
 	var c loganomCLI
-	ctx, code, done := parseCommand(env, log, &c, loganomDesc)
+	ctx, code, done := cli.ParseCommand(env, log, &c, loganomDesc)
 	if done {
 		return code
 	}
@@ -67,12 +68,12 @@ func Loganom(env Env) int {
 		return cacheCmd(env, log, c.Cache.Path, ctx.Command() == "cache prune")
 	}
 	log.Errorf("unknown command %q", ctx.Command())
-	return ExitUsage
+	return cli.ExitUsage
 }
 
 // loadDefaultConfig loads path, or ./config.ini when none is named and it
 // exists, as the original tool did.
-func loadDefaultConfig(path string, log *Logger) (*Config, error) {
+func loadDefaultConfig(path string, log *cli.Logger) (*Config, error) {
 	if path == "" {
 		if _, err := os.Stat("config.ini"); err == nil {
 			path = "config.ini"
@@ -85,34 +86,34 @@ func loadDefaultConfig(path string, log *Logger) (*Config, error) {
 
 // postfixSASL chains parse, enrich, filter and report in one process,
 // with no JSON between them: the same stages the pipe binaries run.
-func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
-	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
+	log.Debug = c.Debug || cli.DebugFromEnv(env.Getenv)
 	cfg, err := loadDefaultConfig(c.Config, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	CheckSecrets(cfg, log)
 	src, err := c.ParseFlags.Source(c.Log, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitUsage
+		return cli.ExitUsage
 	}
 	src.Opts.OnlyLogins = true // failures and rejects are not this processor's
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	flt, err := c.FilterFlags.Build(cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	enr, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	defer enr.Close()
 	rep := report.New(rule)
@@ -126,9 +127,9 @@ func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
 	c.ParseFlags.Report(src, log)
 	enr.Report(c.Stats)
 	flt.Report(c.Stats)
-	code := ExitOK
+	code := cli.ExitOK
 	if err != nil {
-		code = ExitError
+		code = cli.ExitError
 		var ie *parse.InputsError
 		if !errors.As(err, &ie) { // unreadable inputs were reported one by one
 			log.Errorf("%v", err)
@@ -137,12 +138,12 @@ func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
 	rc, werr := c.ReportFlags.Write(env.Stdout, rep)
 	if werr != nil {
 		log.Errorf("%v", werr)
-		return ExitError
+		return cli.ExitError
 	}
 	anomalies := rep.Anomalies()
 	host, _ := os.Hostname()
 	if !c.NotifyFlags.Notify(env, log, cfg, host, anomalies, rep.Accounts()) {
-		code = ExitError
+		code = cli.ExitError
 	}
 	script := c.Exec
 	if script == "" {
@@ -154,14 +155,14 @@ func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
 				fmt.Fprintf(env.Stdout, "\n--- exec (not run: --dry-run) ---\n%s %s\n", script, report.Inert(a.User))
 			}
 		} else if !runScripts(env, log, script, anomalies) {
-			code = ExitError
+			code = cli.ExitError
 		}
 	}
 	if cerr := enr.Close(); cerr != nil {
 		log.Errorf("%v", cerr)
-		code = ExitError
+		code = cli.ExitError
 	}
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		return code
 	}
 	return rc
@@ -170,7 +171,7 @@ func postfixSASL(env Env, log *Logger, c *postfixSASLCmd) int {
 // runScripts runs script once per account, with the account as its only
 // argument and its data as JSON on stdin, directly (no shell sees the
 // name); its output goes to stderr. It reports each failure.
-func runScripts(env Env, log *Logger, script string, accounts []*report.Account) bool {
+func runScripts(env cli.Env, log *cli.Logger, script string, accounts []*report.Account) bool {
 	ok := true
 	for _, a := range accounts {
 		data, _ := json.Marshal(a)
@@ -187,72 +188,72 @@ func runScripts(env Env, log *Logger, script string, accounts []*report.Account)
 	return ok
 }
 
-func quotaHigh(env Env, log *Logger, c *quotaHighCmd) int {
-	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
+	log.Debug = c.Debug || cli.DebugFromEnv(env.Getenv)
 	if c.QuotaLimit < 0 || c.QuotaMessage == "" {
 		log.Errorf("--quota-limit must not be negative and --quota-message not empty")
-		return ExitUsage
+		return cli.ExitUsage
 	}
 	src, err := c.ParseFlags.Source(c.Log, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitUsage
+		return cli.ExitUsage
 	}
 	q := report.NewQuota(c.QuotaLimit, c.QuotaMessage)
 	err = record.Run(src, func(*record.Record) error { return nil }, q)
 	c.ParseFlags.Report(src, log)
-	code := ExitOK
+	code := cli.ExitOK
 	if err != nil {
-		code = ExitError
+		code = cli.ExitError
 	}
 	over := q.Over()
 	if werr := writeQuota(env.Stdout, c.Format, over, c.QuotaLimit); werr != nil {
 		log.Errorf("write output: %v", werr)
-		return ExitError
+		return cli.ExitError
 	}
-	if code == ExitOK && c.ExitCode && len(over) > 0 {
+	if code == cli.ExitOK && c.ExitCode && len(over) > 0 {
 		return ExitAnomalies
 	}
 	return code
 }
 
-func cacheCmd(env Env, log *Logger, path string, prune bool) int {
+func cacheCmd(env cli.Env, log *cli.Logger, path string, prune bool) int {
 	if path == "" {
 		p, err := enrich.DefaultCachePath()
 		if err != nil {
 			log.Errorf("%v", err)
-			return ExitError
+			return cli.ExitError
 		}
 		path = p
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		log.Errorf("no cache at %s", path)
 		log.Hintf("loganom-enrich makes it; name another with --cache")
-		return ExitError
+		return cli.ExitError
 	}
 	c, err := enrich.OpenCache(path, 0)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	defer c.Close()
 	if prune {
 		n, err := c.Prune()
 		if err != nil {
 			log.Errorf("%v", err)
-			return ExitError
+			return cli.ExitError
 		}
 		fmt.Fprintf(env.Stdout, "pruned %d expired answers from %s\n", n, path)
-		return ExitOK
+		return cli.ExitOK
 	}
 	s, err := c.Stats()
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
 	fmt.Fprintf(env.Stdout, "cache:          %s (%.1f kB)\n", s.Path, float64(s.Bytes)/1024)
 	fmt.Fprintf(env.Stdout, "reverse DNS:    %d answers (%d without a PTR, %d names that do not resolve back)\n", s.RDNS, s.NoPTR, s.Unconfirmed)
 	fmt.Fprintf(env.Stdout, "ipinfo.io:      %d answers\n", s.Geo)
 	fmt.Fprintf(env.Stdout, "expired:        %d (loganom cache prune deletes them)\n", s.Expired)
-	return ExitOK
+	return cli.ExitOK
 }

@@ -1,4 +1,6 @@
-package cli
+package app
+
+import "github.com/loganom/loganom/cmd/internal/cli"
 
 type enrichCLI struct {
 	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [ENRICH] geoip, asn_csv, dns, rdns, cache, workers, timeout, ttl_rdns; flags override it."`
@@ -15,8 +17,8 @@ asn, org). A lookup that fails leaves enrich_errors on the record; the run
 goes on. Records keep their order and every field they came with.`
 
 // Enrich runs loganom-enrich.
-func Enrich(env Env) int {
-	log := &Logger{Prog: "loganom-enrich", W: env.Stderr}
+func Enrich(env cli.Env) int {
+	log := &cli.Logger{Prog: "loganom-enrich", W: env.Stderr}
 	var c enrichCLI
 	cfg, code, done := start(env, log, &c, enrichDesc, &c.Debug, &c.Config)
 	if done {
@@ -25,13 +27,13 @@ func Enrich(env Env) int {
 	e, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
-	code = RunRecords(env, log, c.Files, e)
+	code = cli.RunRecords(env, log, c.Files, e)
 	e.Report(c.Stats)
 	if err := e.Close(); err != nil {
 		log.Errorf("%v", err)
-		code = ExitError
+		code = cli.ExitError
 	}
 	return code
 }

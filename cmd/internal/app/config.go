@@ -1,4 +1,9 @@
-package cli
+// Package app holds the loganom commands that read the configuration:
+// loganom-enrich, loganom-filter, loganom-report and the in-process wrapper
+// loganom, with the INI config and the notifications. loganom-parse, which
+// needs none of it, lives in package cli alone, so that its binary leaves
+// out SQLite, DNS, HTTP and SMTP and starts faster.
+package app
 
 import (
 	"fmt"
@@ -7,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/ini.v1"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
 )
 
 // Config is the INI file the original tool used ([GENERAL], [SMTP],
@@ -115,4 +122,21 @@ func (c *Config) Duration(section, key string) (v time.Duration, set bool, err e
 		return 0, false, fmt.Errorf("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)
 	}
 	return d, true, nil
+}
+
+// start is how a stage command begins: parse the flags into grammar, turn
+// on debug output (the flag or LOGLEVEL=DEBUG), load the config, and warn
+// when it exposes a secret. done says the command should stop with code.
+func start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, config *string) (cfg *Config, code int, done bool) {
+	if code, done := cli.ParseArgs(env, log, grammar, desc); done {
+		return nil, code, true
+	}
+	log.Debug = *debug || cli.DebugFromEnv(env.Getenv)
+	cfg, err := LoadConfig(*config)
+	if err != nil {
+		log.Errorf("%v", err)
+		return nil, cli.ExitError, true
+	}
+	CheckSecrets(cfg, log)
+	return cfg, 0, false
 }

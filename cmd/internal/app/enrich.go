@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich"
 )
 
@@ -31,7 +32,7 @@ type Enricher struct {
 	*enrich.Enricher
 	geo    *enrich.GeoSet
 	cache  *enrich.SQLiteCache
-	log    *Logger
+	log    *cli.Logger
 	closed bool
 }
 
@@ -111,7 +112,7 @@ func defaultDatabases(getenv func(string) string) (mmdb, csv []string, dir strin
 
 // Build makes the enrich stage from flags and config. A database or cache
 // that cannot be opened is an error naming it.
-func (f *EnrichFlags) Build(cfg *Config, env Env, log *Logger) (*Enricher, error) {
+func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enricher, error) {
 	const sec = "ENRICH"
 	out := &Enricher{log: log}
 	var opts enrich.Options
