@@ -103,9 +103,11 @@ func FuzzSource(f *testing.F) {
 	f.Add([]byte(long), uint16(868), uint8(1)) // the x line is exactly one chunk long
 	f.Fuzz(func(t *testing.T, data []byte, size uint16, workers uint8) {
 		cs := 32 + int(size)%2048
-		old := chunkSize
-		chunkSize = cs
-		defer func() { chunkSize = old }()
+		// Lines up to cs long, in file chunks of a third of that to all of
+		// it, so that lines start, end and lie across chunk ends.
+		oldMax, oldChunk := maxLine, chunkSize
+		maxLine, chunkSize = cs, cs/3+int(size)%(cs-cs/3)
+		defer func() { maxLine, chunkSize = oldMax, oldChunk }()
 
 		ref := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 		// reference: line by line

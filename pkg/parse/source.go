@@ -13,12 +13,23 @@ import (
 	"github.com/loganom/loganom/pkg/record"
 )
 
-// ChunkSize is the unit of work, and the longest line the parser keeps: a
-// longer line is counted in Stats.TooLong and skipped.
-const ChunkSize = 1 << 20
+// MaxLine is the longest line the parser keeps: a line of MaxLine bytes or
+// more is counted in Stats.TooLong and skipped. It is also the size of the
+// buffers a stream (stdin, a pipe, a decompressor) is read into.
+const MaxLine = 1 << 20
 
-// chunkSize is ChunkSize, smaller in tests to exercise chunk boundaries.
-var chunkSize = ChunkSize
+// fileChunk is the unit of work of a regular file: small enough that what
+// a worker reads is still in its cache when it scans it, and that its
+// buffers stay small.
+const fileChunk = 256 << 10
+
+// maxLine and chunkSize are MaxLine and fileChunk, smaller in tests to
+// exercise chunk boundaries. chunkSize must not exceed maxLine: a line that
+// starts and ends within a chunk is then never too long.
+var (
+	maxLine   = MaxLine
+	chunkSize = fileChunk
+)
 
 // Options configure a Source.
 type Options struct {
@@ -49,7 +60,7 @@ type Stats struct {
 	AuthFailures int64
 	Rejects      int64
 	Malformed    int64 // lines that look like events but do not parse
-	TooLong      int64 // lines of ChunkSize or more, skipped
+	TooLong      int64 // lines of MaxLine bytes or more, skipped
 }
 
 // Events is the number of records emitted.
@@ -296,7 +307,7 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 		}
 		if s.alloc < maxBufs {
 			s.alloc++
-			return make([]byte, chunkSize)
+			return make([]byte, maxLine)
 		}
 		select {
 		case b := <-s.pool:
@@ -345,7 +356,7 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 					select {
 					case res = <-s.spent:
 					default:
-						res = &result{enc: make([]byte, 0, chunkSize/2)}
+						res = &result{enc: make([]byte, 0, 64<<10)}
 					}
 				} else {
 					res = new(result)
@@ -530,14 +541,14 @@ const readAhead = 16 << 10
 
 // readOwned reads, into *buf, the lines of c.f whose first byte lies in
 // [c.off, c.end): a line belongs to the chunk it starts in. It returns
-// them, and whether a last line of chunkSize bytes or more was left out
+// them, and whether a last line of maxLine bytes or more was left out
 // (to be counted as too long).
 func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
 	start := c.off
 	if start > 0 {
 		start-- // to see whether a line starts at off
 	}
-	ahead := int64(min(readAhead, chunkSize+1))
+	ahead := int64(min(readAhead, maxLine+1))
 	for {
 		want := min(c.end+ahead, c.size) - start
 		if int64(cap(*buf)) < want {
@@ -571,16 +582,16 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
 		}
 		le := bytes.IndexByte(b[limit:], '\n')
 		switch {
-		case le >= 0 && limit+le-ls < chunkSize:
+		case le >= 0 && limit+le-ls < maxLine:
 			return b[i : limit+le+1], false, nil
-		case le >= 0 || n-ls >= chunkSize:
+		case le >= 0 || n-ls >= maxLine:
 			return b[i:ls], true, nil
 		case eof:
 			return b[i:n], false, nil // a last line without a newline
 		}
 		// The last line goes on past what was read: read enough to tell
 		// whether it is too long.
-		ahead = int64(chunkSize) + 1
+		ahead = int64(maxLine) + 1
 	}
 }
 

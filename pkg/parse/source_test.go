@@ -238,18 +238,26 @@ func TestMissingFile(t *testing.T) {
 // stream, and line numbers after it stay right.
 func TestLongLine(t *testing.T) {
 	login := "Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username="
-	in := login + "before\n" + login + strings.Repeat("x", 3*ChunkSize) + "\n" + login + "after\n" + strings.Repeat("y", ChunkSize+5)
-	got, src, err := run(t, Options{Stdin: strings.NewReader(in)}, "-")
-	if err != nil {
+	in := login + "before\n" + login + strings.Repeat("x", 3*MaxLine) + "\n" + login + "after\n" + strings.Repeat("y", MaxLine+5)
+	// As a stream, and as a file read in chunks much shorter than the line.
+	file := filepath.Join(t.TempDir(), "maillog")
+	if err := os.WriteFile(file, []byte(in), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if src.Stats.TooLong != 2 || src.Stats.Lines != 4 || src.Stats.Logins != 2 {
-		t.Errorf("stats %+v", src.Stats)
-	}
-	lines := strings.Split(strings.TrimSpace(got), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], `"user":"before"`) || !strings.HasSuffix(lines[0], `"src":"stdin:1"}`) ||
-		!strings.Contains(lines[1], `"user":"after"`) || !strings.HasSuffix(lines[1], `"src":"stdin:3"}`) {
-		t.Errorf("got %s", got)
+	for _, name := range []string{"-", file} {
+		got, src, err := run(t, Options{Stdin: strings.NewReader(in), Year: 2026}, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.Stats.TooLong != 2 || src.Stats.Lines != 4 || src.Stats.Logins != 2 {
+			t.Errorf("%s: stats %+v", name, src.Stats)
+		}
+		display := map[string]string{"-": "stdin", file: file}[name]
+		lines := strings.Split(strings.TrimSpace(got), "\n")
+		if len(lines) != 2 || !strings.Contains(lines[0], `"user":"before"`) || !strings.HasSuffix(lines[0], `"src":"`+display+`:1"}`) ||
+			!strings.Contains(lines[1], `"user":"after"`) || !strings.HasSuffix(lines[1], `"src":"`+display+`:3"}`) {
+			t.Errorf("%s: got %s", name, got)
+		}
 	}
 }
 
