@@ -218,7 +218,7 @@ func (p *LineParser) parseLogin(qidb, rest []byte, r *record.Record) (Result, st
 
 // login fills in r from the parts of a login line; f is
 // "sasl_username=U[, sasl_sender=S][, orig_queue_id=Q][, orig_client=C]".
-func (p *LineParser) login(qidb, name []byte, ip netip.Addr, port int, method, f []byte, r *record.Record) (Result, string) {
+func (p *LineParser) login(qidb, name []byte, ip addr, port int, method, f []byte, r *record.Record) (Result, string) {
 	qid, ok := queueID(qidb)
 	if !ok {
 		return Malformed, "bad queue id"
@@ -301,9 +301,12 @@ func (p *LineParser) put(b []byte) span {
 	return span{a, len(p.sb)}
 }
 
-func (p *LineParser) putIP(ip netip.Addr) span {
+func (p *LineParser) putIP(ip addr) span {
+	if ip.text != nil {
+		return p.put(ip.text)
+	}
 	a := len(p.sb)
-	p.sb = ip.AppendTo(p.sb)
+	p.sb = ip.ip.AppendTo(p.sb)
 	return span{a, len(p.sb)}
 }
 
@@ -333,7 +336,7 @@ func (p *LineParser) parseFailure(msg []byte, r *record.Record) (Result, string)
 	reason = bytes.TrimPrefix(reason, []byte(":"))
 	reason = bytes.TrimSpace(reason)
 	var user []byte
-	if i := bytes.LastIndex(reason, []byte(", sasl_username=")); i >= 0 {
+	if i := lastIndex(reason, ", sasl_username="); i >= 0 {
 		reason, user = reason[:i], reason[i+len(", sasl_username="):]
 	} else if bytes.HasPrefix(reason, []byte("sasl_username=")) {
 		reason, user = nil, reason[len("sasl_username="):]
@@ -370,18 +373,18 @@ func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, stri
 	}
 	tail := after[2:]
 	// helo=<…> comes last and is the client's own text: cut it off first.
-	if i := bytes.LastIndex(tail, []byte(" helo=<")); i >= 0 {
+	if i := lastIndex(tail, " helo=<"); i >= 0 {
 		tail = tail[:i]
 	}
 	reason := tail
 	var from, to []byte
 	hasFrom, hasTo := false, false
-	cut := bytes.LastIndex(tail, []byte("; from=<"))
+	cut := lastIndex(tail, "; from=<")
 	if cut < 0 {
-		cut = bytes.LastIndex(tail, []byte("; to=<"))
+		cut = lastIndex(tail, "; to=<")
 	}
 	if cut < 0 {
-		cut = bytes.LastIndex(tail, []byte("; proto="))
+		cut = lastIndex(tail, "; proto=")
 	}
 	if cut >= 0 {
 		reason = tail[:cut]
@@ -412,6 +415,18 @@ func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, stri
 		}
 	}
 	return Event, ""
+}
+
+// lastIndex is bytes.LastIndex for the short separators above, which sit
+// near the end of a line: a backward search for the first byte, where
+// bytes.LastIndex hashes its way from the end.
+func lastIndex(s []byte, sep string) int {
+	for i := len(s) - len(sep); i >= 0; i-- {
+		if s[i] == sep[0] && string(s[i:i+len(sep)]) == sep {
+			return i
+		}
+	}
+	return -1
 }
 
 // angleField finds key (e.g. "from=<") at the start of s or after a space
@@ -477,8 +492,11 @@ func queueID(s []byte) ([]byte, bool) {
 }
 
 // namaddr parses "name[addr]" or "name[addr]:port" (or "[addr]:port" as
-// postscreen logs it) at the start of s and returns what follows.
-func namaddr(s []byte) (name []byte, ip netip.Addr, port int, rest []byte, ok bool) {
+// postscreen logs it) at the start of s and returns what follows. The
+// address comes parsed, and as written when that is already its canonical
+// text (a dotted quad without leading zeros), so that it need not be
+// formatted again.
+func namaddr(s []byte) (name []byte, ip addr, port int, rest []byte, ok bool) {
 	lb := bytes.IndexByte(s, '[')
 	if lb < 0 {
 		return nil, ip, 0, nil, false
@@ -492,14 +510,15 @@ func namaddr(s []byte) (name []byte, ip netip.Addr, port int, rest []byte, ok bo
 	if bytes.IndexByte(name, ' ') >= 0 {
 		return nil, ip, 0, nil, false
 	}
-	ip, ok = parseIPv4(s[lb+1 : rb])
-	if !ok {
-		var err error
-		if ip, err = netip.ParseAddr(string(s[lb+1 : rb])); err != nil {
+	if ip.ip, ok = parseIPv4(s[lb+1 : rb]); ok {
+		ip.text = s[lb+1 : rb]
+	} else {
+		a, err := netip.ParseAddr(string(s[lb+1 : rb]))
+		if err != nil {
 			return nil, ip, 0, nil, false
 		}
+		ip.ip = a.Unmap()
 	}
-	ip = ip.Unmap()
 	rest = s[rb+1:]
 	if len(rest) > 1 && rest[0] == ':' && isDigit(rest[1]) {
 		i := 1
@@ -513,6 +532,12 @@ func namaddr(s []byte) (name []byte, ip netip.Addr, port int, rest []byte, ok bo
 		port, rest = n, rest[i:]
 	}
 	return name, ip, port, rest, true
+}
+
+// addr is a client address, with its canonical text when the log had it so.
+type addr struct {
+	ip   netip.Addr
+	text []byte
 }
 
 // parseIPv4 parses a dotted quad without allocating; anything else is left

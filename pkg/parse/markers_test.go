@@ -60,3 +60,15 @@ func FuzzMarkers(f *testing.F) {
 	}
 	f.Fuzz(checkMarkers)
 }
+
+func TestLastIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 3000 {
+		s := markerText(r, r.IntN(60))
+		for _, sep := range []string{"; from=<", " helo=<", "je", "_", "sasl_username="} {
+			if g, w := lastIndex(s, sep), bytes.LastIndex(s, []byte(sep)); g != w {
+				t.Fatalf("lastIndex(%q, %q) = %d, want %d", s, sep, g, w)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package record
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -182,19 +183,22 @@ func (e *Encoder) appendTime(dst []byte, t time.Time) []byte {
 
 // appendInt appends n in decimal.
 func appendInt(dst []byte, n int64) []byte {
-	if n < 0 || n >= 1e15 {
+	if n < 0 {
 		return strconv.AppendInt(dst, n, 10)
 	}
-	var b [16]byte
-	i := len(b)
-	for n >= 10 {
-		i--
-		b[i] = byte('0' + n%10)
+	// Digits written in place, from the last: no copy of a scratch buffer.
+	d := 1
+	for m := n; m >= 10; m /= 10 {
+		d++
+	}
+	l := len(dst)
+	dst = slices.Grow(dst, d)[:l+d]
+	for i := l + d - 1; i > l; i-- {
+		dst[i] = byte('0' + n%10)
 		n /= 10
 	}
-	i--
-	b[i] = byte('0' + n)
-	return append(dst, b[i:]...)
+	dst[l] = byte('0' + n)
+	return dst
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -235,12 +239,12 @@ func load64(s string, i int) uint64 {
 func plain(s string) bool {
 	n := len(s)
 	if n < 8 {
-		// The missing bytes are taken as 'a', which needs none.
-		x := uint64(0x6161616161616161)
 		for i := 0; i < n; i++ {
-			x = x&^(0xff<<(8*i)) | uint64(s[i])<<(8*i)
+			if s[i] >= utf8.RuneSelf || !safe[s[i]] {
+				return false
+			}
 		}
-		return !needsEscape(x)
+		return true
 	}
 	for i := 0; i+8 < n; i += 8 {
 		if needsEscape(load64(s, i)) {

@@ -2,7 +2,9 @@ package record
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,4 +109,12 @@ func BenchmarkAppendJSON(b *testing.B) {
 		out = e.AppendJSON(out[:0], r)
 	}
 	b.SetBytes(int64(len(out)))
+}
+
+func TestAppendInt(t *testing.T) {
+	for _, n := range []int64{0, 1, 9, 10, 11, 99, 100, 65535, 1 << 40, 999999999999999, 1e15, math.MaxInt64, -1, math.MinInt64} {
+		if got, want := string(appendInt([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Errorf("appendInt(%d) = %s, want %s", n, got, want)
+		}
+	}
 }
