@@ -1,6 +1,9 @@
 package parse
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -53,5 +56,26 @@ func BenchmarkEncodeLine(b *testing.B) {
 				out = p.enc.AppendJSON(out[:0], &r)
 			}
 		})
+	}
+}
+
+// BenchmarkSourceFile is what loganom-parse does with a plain file: the
+// bundled real log repeated to 20 MB, read by the workers and encoded.
+func BenchmarkSourceFile(b *testing.B) {
+	sample, err := os.ReadFile("../../testdata/logs/postfix-3.7-real.log")
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "maillog")
+	if err := os.WriteFile(file, bytes.Repeat(sample, 20<<20/len(sample)), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(20<<20/len(sample)) * int64(len(sample)))
+	b.ReportAllocs()
+	for b.Loop() {
+		src := &Source{Names: []string{file}, Opts: Options{Loc: time.UTC}}
+		if err := src.RunNDJSON(func([]byte) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

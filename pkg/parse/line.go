@@ -49,6 +49,7 @@ type LineParser struct {
 	hBase  time.Time      // the last classic-syslog hour seen
 	enc    record.Encoder // for the records of this parser's worker
 	rec    record.Record  // the record a worker that encodes reuses
+	pair   [2]string      // a borrowed record's from and to
 }
 
 // lastString remembers the last few values seen and the strings made of
@@ -404,7 +405,10 @@ func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, stri
 	r.Command = p.cmd.get(p, cmd, p.intern)
 	r.Reason = sr.of(all)
 	if hasFrom || hasTo {
-		pair := new([2]string) // one allocation for both
+		pair := &p.pair // borrowed, like the strings
+		if !p.borrow {
+			pair = new([2]string) // one allocation for both
+		}
 		if hasFrom {
 			pair[0] = sf.of(all)
 			r.From = &pair[0]
