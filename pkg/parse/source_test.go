@@ -315,27 +315,43 @@ func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 // A pipe that delivers a little at a time (a live log) gets its events out
 // as soon as their lines are complete, not when a chunk is full.
 func TestLiveInput(t *testing.T) {
-	pr, pw := io.Pipe()
-	got := make(chan string, 10)
-	go func() {
-		src := &Source{Opts: Options{Stdin: pr, Loc: time.UTC}}
-		record.Run(src, func(r *record.Record) error { got <- r.User; return nil })
-		close(got)
-	}()
-	line := "Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username="
-	for _, u := range []string{"first", "second"} {
-		pw.Write([]byte(line + u + "\n"))
-		select {
-		case g := <-got:
-			if g != u {
-				t.Fatalf("got %q, want %q", g, u)
+	for _, encoded := range []bool{false, true} {
+		pr, pw := io.Pipe()
+		got := make(chan string, 10)
+		go func() {
+			src := &Source{Opts: Options{Stdin: pr, Loc: time.UTC}}
+			if encoded { // as loganom-parse reads it
+				src.RunNDJSON(func(b []byte) error {
+					for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+						var r record.Record
+						if err := record.Decode([]byte(l), &r); err != nil {
+							t.Error(err)
+							return err
+						}
+						got <- r.User
+					}
+					return nil
+				})
+			} else {
+				record.Run(src, func(r *record.Record) error { got <- r.User; return nil })
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: not emitted while the pipe stays open", u)
+			close(got)
+		}()
+		line := "Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username="
+		for _, u := range []string{"first", "second"} {
+			pw.Write([]byte(line + u + "\n"))
+			select {
+			case g := <-got:
+				if g != u {
+					t.Fatalf("got %q, want %q", g, u)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("encoded %v: %s: not emitted while the pipe stays open", encoded, u)
+			}
 		}
-	}
-	pw.Close()
-	if _, ok := <-got; ok {
-		t.Error("extra record")
+		pw.Close()
+		if _, ok := <-got; ok {
+			t.Error("extra record")
+		}
 	}
 }
