@@ -292,14 +292,26 @@ func (p *LineParser) text() string {
 }
 
 // span is a piece of the one string that holds all of a record's text.
-type span struct{ a, b int }
+// A borrowing parser's span is the line's own bytes, not a copy.
+type span struct {
+	a, b     int
+	borrowed string
+}
 
-func (s span) of(all string) string { return all[s.a:s.b] }
+func (s span) of(all string) string {
+	if s.borrowed != "" {
+		return s.borrowed
+	}
+	return all[s.a:s.b]
+}
 
 func (p *LineParser) put(b []byte) span {
+	if p.borrow && len(b) > 0 {
+		return span{borrowed: unsafe.String(&b[0], len(b))}
+	}
 	a := len(p.sb)
 	p.sb = append(p.sb, b...)
-	return span{a, len(p.sb)}
+	return span{a: a, b: len(p.sb)}
 }
 
 func (p *LineParser) putIP(ip addr) span {
@@ -308,7 +320,7 @@ func (p *LineParser) putIP(ip addr) span {
 	}
 	a := len(p.sb)
 	p.sb = ip.ip.AppendTo(p.sb)
-	return span{a, len(p.sb)}
+	return span{a: a, b: len(p.sb)}
 }
 
 // parseFailure parses
