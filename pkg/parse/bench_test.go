@@ -79,3 +79,20 @@ func BenchmarkSourceFile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeMix is BenchmarkEncodeLine over the three kinds in turn,
+// as they come in a log.
+func BenchmarkEncodeMix(b *testing.B) {
+	p := LineParser{Loc: time.UTC, Ref: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), borrow: true}
+	lines := [][]byte{[]byte(benchLines[0].line), []byte(benchLines[1].line), []byte(benchLines[0].line), []byte(benchLines[2].line), []byte(benchLines[3].line)}
+	var r record.Record
+	var out []byte
+	i := 0
+	for b.Loop() {
+		r = record.Record{}
+		p.Parse(lines[i%len(lines)], &r)
+		r.SrcFile = "/var/log/mail.log"
+		out = p.enc.AppendJSON(out[:0], &r)
+		i++
+	}
+}
