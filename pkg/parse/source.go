@@ -517,13 +517,22 @@ func (p *pipe) read(r io.Reader, live bool) (int64, error) {
 // plan cuts a regular file of the given size into chunks that the workers
 // read themselves.
 func (p *pipe) plan(f *os.File, size int64) error {
+	// journald JSON or not, from the first byte that is not white space,
+	// as a stream is judged.
 	head := make([]byte, 4096)
-	n, err := f.ReadAt(head, 0)
-	if err != nil && err != io.EOF {
-		return err
-	}
-	if t := bytes.TrimLeft(head[:n], " \t\r\n"); len(t) > 0 {
-		p.json = t[0] == '{'
+	for off := int64(0); off < size; {
+		n, err := f.ReadAt(head, off)
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if t := bytes.TrimLeft(head[:n], " \t\r\n"); len(t) > 0 {
+			p.json = t[0] == '{'
+			break
+		}
+		if n == 0 {
+			break
+		}
+		off += int64(n)
 	}
 	cs := int64(chunkSize)
 	for off := int64(0); off < size; off += cs {

@@ -355,3 +355,31 @@ func TestLiveInput(t *testing.T) {
 		}
 	}
 }
+
+// A journald export that starts with more blank space than one read is
+// still recognised, from a file as from a stream.
+func TestJournalAfterBlankSpace(t *testing.T) {
+	journal, err := os.ReadFile(filepath.Join(logs, "journal.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Repeat(" \n", 5000) + string(journal)
+	file := filepath.Join(t.TempDir(), "journal")
+	if err := os.WriteFile(file, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want, wantSrc, err := run(t, Options{Year: 2026}, filepath.Join(logs, "journal.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"-", file} {
+		got, src, err := run(t, Options{Stdin: strings.NewReader(in), Year: 2026}, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every entry, those whose MESSAGE is an array of bytes included.
+		if src.Stats.Events() != wantSrc.Stats.Events() || strings.Count(got, "\n") != strings.Count(want, "\n") {
+			t.Errorf("%s: %+v, want the events of %+v", name, src.Stats, wantSrc.Stats)
+		}
+	}
+}
