@@ -18,6 +18,7 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 7, "rounds")
+	between := flag.String("between", "", "a command run, untimed, before each timed one (to remove the last one's output, say)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: benchcmp [-runs N] BASELINE-COMMAND COMMAND...")
 		flag.PrintDefaults()
@@ -34,6 +35,12 @@ func main() {
 	for r := 0; r < *runs; r++ {
 		var base float64
 		for i, c := range cmds {
+			if *between != "" {
+				if _, _, err := run(*between); err != nil {
+					fmt.Fprintf(os.Stderr, "benchcmp: error: %q: %v\n", *between, err)
+					os.Exit(1)
+				}
+			}
 			sec, kb, err := run(c)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "benchcmp: error: %q: %v\n", c, err)
