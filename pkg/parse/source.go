@@ -219,6 +219,7 @@ type chunk struct {
 	buf     []byte // the pooled buffer that data is in
 	data    []byte
 	skipped int64 // overlong lines the reader dropped just before data
+	json    bool  // journald JSON: every line is parsed
 
 	f              *os.File
 	off, end, size int64
@@ -263,13 +264,15 @@ type pipe struct {
 	jobs, order chan *chunk
 	done        chan struct{} // closed when the merger stops early
 	get         func() []byte // a pooled buffer; nil after done
-	json        bool          // journald JSON: every line is parsed
+	json        bool          // journald JSON, as far as the producer knows
 	enc         bool          // encode the records (RunNDJSON)
 }
 
-// send hands c to the workers and, in the same order, to the merger.
+// send hands c to the workers and, in the same order, to the merger. It is
+// called by the producer only, which alone writes p.json.
 func (p *pipe) send(c *chunk) bool {
 	c.res = make(chan *result, 1)
+	c.json = p.json
 	select {
 	case p.order <- c:
 	case <-p.done:
@@ -361,7 +364,7 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 				} else {
 					res = new(result)
 				}
-				work(&w.p, p, data, res, onlyLogins)
+				work(&w.p, p, data, c.json, res, onlyLogins)
 				if long {
 					res.stats.Lines++
 					res.stats.TooLong++
@@ -607,7 +610,7 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
 // work parses the lines of one chunk that carry a marker (every line, for
 // journald JSON) and counts all lines. Line numbers are relative to the
 // chunk.
-func work(p *LineParser, pp *pipe, data []byte, res *result, onlyLogins bool) {
+func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogins bool) {
 	// Encoded at once and cleared, a record may borrow the parser's memory.
 	p.borrow = pp.enc
 	defer func() { p.borrow = false }()
@@ -664,7 +667,7 @@ func work(p *LineParser, pp *pipe, data []byte, res *result, onlyLogins bool) {
 			*rec = record.Record{}
 		}
 	}
-	if pp.json {
+	if json {
 		for pos := 0; pos < len(data); {
 			le := lineEnd(data, pos)
 			handle(pos, le)
