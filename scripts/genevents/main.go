@@ -42,6 +42,7 @@ func main() {
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	t := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	var buf []byte
+	var enc record.Encoder
 	for i := 0; i < *n; i++ {
 		// every address appears at least once, then by popularity
 		k := i
@@ -54,7 +55,7 @@ func main() {
 			QueueID: fmt.Sprintf("%010X", rnd.Uint64()&0xffffffffff), User: fmt.Sprintf("user%d@example.com", rnd.IntN(*users)),
 			IP: addrs[k], ClientName: "unknown", Method: "PLAIN", SrcFile: "maillog", SrcLine: int64(i*9 + 3),
 		}
-		buf = record.AppendJSON(buf[:0], &r)
+		buf = enc.AppendJSON(buf[:0], &r)
 		buf = append(buf, '\n')
 		w.Write(buf)
 	}
