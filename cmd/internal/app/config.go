@@ -7,6 +7,7 @@ package app
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +48,18 @@ func LoadConfig(path string) (*Config, error) {
 	return c, nil
 }
 
-// String returns a value and whether it is set.
+// String returns a value and whether it is set. A file name (a key of
+// kind kPath) that is relative is resolved from the config file's
+// directory, so that a config works from any working directory.
 func (c *Config) String(section, key string) (string, bool) {
+	v, ok := c.raw(section, key)
+	if ok && kind(section, key) == kPath {
+		v = c.resolve(v)
+	}
+	return v, ok
+}
+
+func (c *Config) raw(section, key string) (string, bool) {
 	s, err := c.f.GetSection(section)
 	if err != nil || !s.HasKey(key) {
 		return "", false
@@ -56,20 +67,39 @@ func (c *Config) String(section, key string) (string, bool) {
 	return strings.TrimSpace(s.Key(key).String()), true
 }
 
+// resolve makes a relative file name relative to the config's directory.
+func (c *Config) resolve(name string) string {
+	if name == "" || c.Path == "" || filepath.IsAbs(name) || name == "-" {
+		return name
+	}
+	if strings.HasPrefix(name, "~/") {
+		return name // not expanded, as configparser does not; the error will say so
+	}
+	return filepath.Join(filepath.Dir(c.Path), name)
+}
+
 // List splits a value on new lines and commas, as the original's lists
 // (pattern_ip one per line, country_ignore with commas) were written.
+// File names (kPaths) are resolved as String resolves them.
 func (c *Config) List(section, key string) []string {
-	v, _ := c.String(section, key)
+	v, _ := c.raw(section, key)
+	paths := kind(section, key) == kPaths
 	var out []string
 	for _, line := range strings.Split(v, "\n") {
 		for _, item := range strings.Split(line, ",") {
 			if item = strings.TrimSpace(item); item != "" {
+				if paths {
+					item = c.resolve(item)
+				}
 				out = append(out, item)
 			}
 		}
 	}
 	return out
 }
+
+// Where names a key for messages: "config.ini: [ENRICH] geoip".
+func (c *Config) Where(section, key string) string { return c.where(section, key) }
 
 func (c *Config) where(section, key string) string {
 	return fmt.Sprintf("%s: [%s] %s", c.Path, section, key)
@@ -137,6 +167,7 @@ func start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, 
 		log.Errorf("%v", err)
 		return nil, cli.ExitError, true
 	}
+	cfg.Check(log)
 	CheckSecrets(cfg, log)
 	return cfg, 0, false
 }

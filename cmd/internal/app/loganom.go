@@ -78,10 +78,15 @@ func loadDefaultConfig(path string, log *cli.Logger) (*Config, error) {
 		if _, err := os.Stat("config.ini"); err == nil {
 			path = "config.ini"
 		} else {
-			log.Debugf("no ./config.ini: no whitelist, default settings")
+			log.Warnf("no config: -c not given and no ./config.ini, so nothing is whitelisted and nothing is notified")
+			log.Hintf("name your config with -c FILE")
 		}
 	}
-	return LoadConfig(path)
+	cfg, err := LoadConfig(path)
+	if err == nil {
+		cfg.Check(log)
+	}
+	return cfg, err
 }
 
 // postfixSASL chains parse, enrich, filter and report in one process,
