@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
@@ -20,7 +21,7 @@ import (
 
 type postfixSASLCmd struct {
 	Config string   `short:"c" placeholder:"FILE" help:"INI configuration, the original tool's (default: ./config.ini when it exists)."`
-	Log    []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog); repeat for several; - reads stdin."`
+	Log    []string `short:"l" placeholder:"FILE" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog, or /var/log/mail.log where that is missing, as on Debian); repeat for several; - reads stdin."`
 	Exec   string   `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell)."`
 	cli.ParseFlags
 	EnrichFlags
@@ -30,10 +31,10 @@ type postfixSASLCmd struct {
 }
 
 type quotaHighCmd struct {
-	Log          []string `short:"l" placeholder:"FILE" default:"/var/log/maillog" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog); repeat for several; - reads stdin."`
-	QuotaLimit   int      `name:"quota-limit" default:"150" placeholder:"N" help:"Report senders with more than N matching rejects."`
-	QuotaMessage string   `name:"quota-message" default:"Quota per hour exceeded" placeholder:"TEXT" help:"The text of the policy service's reject."`
-	Format       string   `enum:"text,json" default:"text" help:"text or json (one object per sender and line)."`
+	Log          []string `short:"l" placeholder:"FILE" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog, or /var/log/mail.log where that is missing, as on Debian); repeat for several; - reads stdin."`
+	QuotaLimit   int      `name:"quota-limit" default:"150" placeholder:"N" help:"Report senders with more than N matching rejects (default ${default})."`
+	QuotaMessage string   `name:"quota-message" default:"Quota per hour exceeded" placeholder:"TEXT" help:"The text of the policy service's reject (default \"${default}\")."`
+	Format       string   `enum:"text,json" default:"text" help:"text or json (one object per sender and line; default ${default})."`
 	ExitCode     bool     `name:"exit-code" help:"Exit with 3 when a sender is over the quota."`
 	cli.ParseFlags
 }
@@ -89,6 +90,29 @@ func loadDefaultConfig(path string, log *cli.Logger) (*Config, error) {
 	return cfg, err
 }
 
+// defaultLogs are the logs read when -l is not given, as the original
+// did: /var/log/maillog (Red Hat, SUSE, BSD, Postfix's own maillog_file
+// examples), else /var/log/mail.log (Debian, Ubuntu).
+var defaultLogs = []string{"/var/log/maillog", "/var/log/mail.log"}
+
+// logsOrDefault returns the logs named with -l, or the first default log
+// that exists. When none does, it returns the first, whose opening will
+// fail with a hint naming the others.
+func logsOrDefault(logs []string, log *cli.Logger) []string {
+	if len(logs) > 0 {
+		return logs
+	}
+	for _, p := range defaultLogs {
+		if _, err := os.Stat(p); err == nil {
+			log.Debugf("no -l: reading %s", p)
+			return []string{p}
+		}
+	}
+	log.Errorf("no log named and none of %s exists", strings.Join(defaultLogs, ", "))
+	log.Hintf("name the Postfix log with -l FILE (or -l - for stdin); journald-only systems: journalctl -u postfix -o json | loganom postfix-sasl -l -")
+	return nil
+}
+
 // postfixSASL chains parse, enrich, filter and report in one process,
 // with no JSON between them: the same stages the pipe binaries run.
 func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
@@ -99,7 +123,11 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return cli.ExitError
 	}
 	CheckSecrets(cfg, log)
-	src, err := c.ParseFlags.Source(c.Log, env, log)
+	logs := logsOrDefault(c.Log, log)
+	if logs == nil {
+		return cli.ExitError
+	}
+	src, err := c.ParseFlags.Source(logs, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitUsage
@@ -199,7 +227,11 @@ func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
 		log.Errorf("--quota-limit must not be negative and --quota-message not empty")
 		return cli.ExitUsage
 	}
-	src, err := c.ParseFlags.Source(c.Log, env, log)
+	logs := logsOrDefault(c.Log, log)
+	if logs == nil {
+		return cli.ExitError
+	}
+	src, err := c.ParseFlags.Source(logs, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitUsage

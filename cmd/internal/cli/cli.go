@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -70,6 +71,45 @@ func DebugFromEnv(getenv func(string) string) bool {
 
 type exitPanic struct{ code int }
 
+// versionFlags is embedded in every command's grammar.
+type versionFlags struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// Version is the version of the binary: the module version it was built
+// from (go install …@vX), or the commit and date of the checkout, or
+// "(devel)".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "loganom (devel)"
+	}
+	v := bi.Main.Version
+	var rev, date, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			date = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v = rev + dirty + " " + date
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return "loganom " + strings.TrimSpace(v) + " (" + bi.GoVersion + ")"
+}
+
 // ParseArgs parses env.Args into grammar. It returns done=true with an exit
 // code when the command should stop: after --help, or on a usage error (which
 // it reports).
@@ -98,6 +138,8 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 			kong.Writers(env.Stdout, env.Stderr),
 			kong.Exit(func(code int) { panic(exitPanic{code}) }),
 			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+			kong.Embed(&versionFlags{}),
+			kong.Vars{"version": Version()},
 		}, opts...)
 		parser, err := kong.New(grammar, opts...)
 		if err != nil {
