@@ -113,7 +113,9 @@ func FilterMain(env cli.Env) int {
 		log.Errorf("%v", err)
 		return cli.ExitError
 	}
-	code = cli.RunRecords(env, log, c.Files, f)
+	var check enrichedCheck
+	code = cli.RunRecords(env, log, c.Files, &check, f)
+	check.Warn(log, "pattern_ip, pattern_org and country_ignore cannot match them")
 	f.Report(c.Stats)
 	return code
 }

@@ -93,7 +93,9 @@ func ReportMain(env cli.Env) int {
 		return cli.ExitError
 	}
 	rep := report.New(rule)
-	code = cli.RunRecords(env, log, c.Files, rep)
+	var check enrichedCheck
+	code = cli.RunRecords(env, log, c.Files, &check, rep)
+	check.Warn(log, "the report can tell no country or network")
 	rc, err := c.ReportFlags.Write(env.Stdout, rep)
 	if err != nil {
 		log.Errorf("%v", err)

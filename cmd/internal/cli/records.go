@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -37,13 +39,33 @@ func (s *recordFiles) Run(emit record.Emit) error {
 		}
 		if err != nil {
 			s.failed++
-			s.log.Errorf("%v", err)
+			if err != errNotRecords {
+				s.log.Errorf("%v", err)
+			}
 		}
 	}
 	return nil
 }
 
 type emitErr struct{ err error }
+
+// errNotRecords is an input that is a log, reported with a hint already.
+var errNotRecords = errors.New("not records")
+
+// looksLikeLog tells whether the start of an input is a syslog or journal
+// line rather than a JSON record: its first line, when it is not JSON,
+// has a syslog priority, an RFC 3339 date or a month name, and says
+// postfix.
+func looksLikeLog(head []byte) bool {
+	head = bytes.TrimLeft(head, " \t\r\n")
+	if len(head) == 0 || head[0] == '{' {
+		return false
+	}
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	return bytes.Contains(head, []byte("postfix")) || bytes.Contains(head, []byte("smtpd["))
+}
 
 func (e emitErr) Error() string { return e.err.Error() }
 
@@ -63,7 +85,13 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 		return fmt.Errorf("%s: %w", display, err)
 	}
 	defer release()
-	src := record.ReaderSource{R: record.NewReader(dr, display), OnError: func(le *record.LineError) {
+	br := bufio.NewReaderSize(dr, 64<<10)
+	if head, _ := br.Peek(512); looksLikeLog(head) {
+		s.log.Errorf("%s: this is a log, not loganom records (NDJSON)", display)
+		s.log.Hintf("put loganom-parse in front: loganom-parse LOG | %s", s.log.Prog)
+		return errNotRecords
+	}
+	src := record.ReaderSource{R: record.NewReader(br, display), OnError: func(le *record.LineError) {
 		s.malformed++
 		if s.malformed <= 10 || s.log.Debug {
 			s.log.Errorf("%v", le)
