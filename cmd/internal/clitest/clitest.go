@@ -70,6 +70,7 @@ func Run(t *testing.T, dir string) {
 			"ipinfoserver": ipinfoServerCmd,
 			"smtpserver":   smtpServerCmd,
 			"hookserver":   hookServerCmd,
+			"readme":       readmeCmd,
 		},
 	})
 }
@@ -101,6 +102,38 @@ func compressCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unknown format %s", args[0])
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[2]), buf.Bytes(), 0o644))
+}
+
+// readme TEXT OUT writes to OUT the code block of README.md (its lines
+// indented by four spaces) that holds TEXT, without the indent: so that a
+// script tests a recipe as the README writes it.
+func readmeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: readme TEXT OUT")
+	}
+	b, err := os.ReadFile(filepath.Join(ts.Getenv("ROOT"), "README.md"))
+	ts.Check(err)
+	var block []string
+	flush := func() bool {
+		if strings.Contains(strings.Join(block, "\n"), args[0]) {
+			ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(block, "\n")+"\n"), 0o755))
+			return true
+		}
+		block = block[:0]
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "    ") {
+			block = append(block, line[4:])
+			continue
+		}
+		if flush() {
+			return
+		}
+	}
+	if !flush() {
+		ts.Fatalf("README.md has no code block holding %q", args[0])
+	}
 }
 
 // mtime FILE RFC3339 sets a file's modification time.
