@@ -13,19 +13,30 @@ import (
 	"unicode/utf8"
 )
 
-// Inert makes text from the network safe to print on a terminal or in a
-// mail: a string with control characters (escape sequences among them) or
-// invalid UTF-8 is shown quoted, with those characters escaped.
+// Inert escapes text from the network so that it is safe to print on a
+// terminal or in a mail: a string with control characters (escape
+// sequences among them: ESC, OSC, BEL, NUL), invisible format characters
+// (bidi controls such as U+202E, which reorder what follows, and
+// zero-width characters, which hide a difference between two names), line
+// separators or invalid UTF-8 is shown quoted, with those characters
+// escaped as \u202e and the like. Other text is returned as it is.
 func Inert(s string) string {
 	if !utf8.ValidString(s) {
 		return strconv.Quote(s)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+		if Suspicious(r) {
 			return strconv.QuoteToASCII(s)
 		}
 	}
 	return s
+}
+
+// Suspicious tells whether r is a character that Inert escapes: a control
+// character, a format character (category Cf: bidi controls, zero-width
+// spaces and joiners, the BOM) or a line or paragraph separator.
+func Suspicious(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }
 
 const timeFormat = "2006-01-02 15:04:05"
