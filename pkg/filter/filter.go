@@ -37,22 +37,47 @@ type Rules struct {
 	KeepPrivate bool
 }
 
-// ParsePrefixes reads addresses and CIDR ranges.
+// ParsePrefixes reads addresses and CIDR ranges. IPv4-mapped entries
+// (::ffff:9.9.9.0/120, ::ffff:1.2.3.4) are made IPv4 (9.9.9.0/24,
+// 1.2.3.4/32), as records write those addresses; a mapped range wider than
+// the mapped space (shorter than /96) is refused, and so is an entry with
+// an IPv6 zone (fe80::1%eth0): records are matched without their zone, so
+// a zone in the list would whitelist the address on every link.
 func ParsePrefixes(list []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, s := range list {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			out = append(out, p.Masked())
+		s = strings.TrimSpace(s)
+		if s == "" {
 			continue
 		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("ip_ignore: %q is not an address or CIDR range", s)
+		if i := strings.IndexByte(s, '%'); i >= 0 {
+			return nil, fmt.Errorf("ip_ignore: %q has an IPv6 zone; write it without %q (addresses are matched without their zone)", s, zoneOf(s[i:]))
 		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("ip_ignore: %q is not an address or CIDR range", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if a := p.Addr(); a.Is4In6() {
+			if p.Bits() < 96 {
+				return nil, fmt.Errorf("ip_ignore: %q is an IPv4-mapped range shorter than /96, wider than the IPv4-mapped addresses; write the IPv4 range instead", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// zoneOf is the zone part of an entry ("%eth0" of "%eth0/64").
+func zoneOf(s string) string {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // Filter is the filter stage. With Explain, dropped records are kept and
@@ -162,7 +187,10 @@ func (f *Filter) addressRule(s string) string {
 	}
 	why := ""
 	if ip, err := netip.ParseAddr(s); err == nil {
-		ip = ip.Unmap()
+		// fe80::1%eth0 is fe80::1 on some link: link-local all the same,
+		// and in ip_ignore's ranges as fe80::1 is (Contains is false for
+		// any zoned address)
+		ip = ip.Unmap().WithZone("")
 		for _, p := range f.rules.IPIgnore {
 			if p.Contains(ip) {
 				why = "ip_ignore: " + p.String()
