@@ -15,12 +15,17 @@ import (
 
 // Rules is the whitelist.
 type Rules struct {
-	// PatternIP: substrings of the reverse DNS name ([GENERAL] pattern_ip),
-	// matched without regard to case, against forward-confirmed names only
-	// unless TrustUnverified: an unconfirmed PTR is whatever the owner of
-	// the address chose to call it.
+	// PatternIP: reverse DNS names ([GENERAL] pattern_ip) matched on whole
+	// labels (see namePattern), without regard to case, against
+	// forward-confirmed names only unless TrustUnverified: an unconfirmed
+	// PTR is whatever the owner of the address chose to call it.
 	PatternIP       []string
 	TrustUnverified bool
+	// PatternIPSubstring matches the PatternIP entries anywhere in the
+	// name, as the original tool did ([FILTER] pattern_ip_substring):
+	// unsafe, since the owner of an address can make
+	// google.com.evil.example resolve back to it.
+	PatternIPSubstring bool
 	// PatternOrg: "AS8075" entries match the AS number, others are
 	// substrings of the organisation ([GENERAL] pattern_org).
 	PatternOrg []string
@@ -90,19 +95,36 @@ type Filter struct {
 	country map[string]bool
 	emails  map[string]bool
 	domains []string
-	pats    []string          // lower case
+	pats    []namePattern
+	words   bool              // a pattern is a word: the registrable domain is wanted
 	byIP    map[string]string // the address rules' verdict, by ip text
 
 	Dropped map[string]int // by rule
+	// Warnings are about the rules: unsafe options, entries that are
+	// likely mistakes. The caller shows them once.
+	Warnings []string
 }
 
 // New compiles rules.
 func New(r Rules, explain bool) (*Filter, error) {
 	f := &Filter{Explain: explain, rules: r, asns: map[uint32]bool{}, country: map[string]bool{}, emails: map[string]bool{}, Dropped: map[string]int{}}
+	if r.PatternIPSubstring {
+		f.Warnings = append(f.Warnings, "pattern_ip_substring is on: pattern_ip entries match anywhere in the reverse name, "+
+			"which is unsafe (google.com also matches google.com.evil.example, a name its owner can make resolve back)")
+	}
 	for _, p := range r.PatternIP {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
-			f.pats = append(f.pats, p)
+		if p = strings.ToLower(strings.TrimSpace(p)); p == "" {
+			continue
 		}
+		pat, warn, err := parsePattern(p, r.PatternIPSubstring)
+		if err != nil {
+			return nil, err
+		}
+		if warn != "" {
+			f.Warnings = append(f.Warnings, warn)
+		}
+		f.pats = append(f.pats, pat)
+		f.words = f.words || pat.kind == patWord
 	}
 	for _, o := range r.PatternOrg {
 		o = strings.TrimSpace(o)
@@ -153,12 +175,9 @@ func (f *Filter) Why(r *record.Record) string {
 	if why := f.addressRule(r.IP); why != "" {
 		return why
 	}
-	if r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
-		name := strings.ToLower(r.RDNS)
-		for _, p := range f.pats {
-			if strings.Contains(name, p) {
-				return "pattern_ip: " + p
-			}
+	if len(f.pats) > 0 && r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
+		if p := f.namePattern(r.RDNS); p != nil {
+			return "pattern_ip: " + p.text
 		}
 	}
 	if r.ASN != 0 && f.asns[r.ASN] {
@@ -176,6 +195,27 @@ func (f *Filter) Why(r *record.Record) string {
 		return "country_ignore: " + strings.ToUpper(r.Country)
 	}
 	return ""
+}
+
+// namePattern is the first pattern_ip entry that matches a reverse name,
+// or nil.
+func (f *Filter) namePattern(rdns string) *namePattern {
+	name, word := strings.ToLower(rdns), ""
+	if !f.rules.PatternIPSubstring {
+		name = strings.TrimSuffix(name, ".")
+		if !hostName(name) {
+			return nil
+		}
+		if f.words {
+			word = registrableWord(name)
+		}
+	}
+	for i := range f.pats {
+		if f.pats[i].match(name, word) {
+			return &f.pats[i]
+		}
+	}
+	return nil
 }
 
 // addressRule is the verdict of ip_ignore and the private and reserved

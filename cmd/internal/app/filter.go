@@ -15,26 +15,31 @@ type FilterFlags struct {
 	Explain             bool `help:"Keep the records the rules drop, saying why in filtered_by."`
 	TrustUnverifiedRDNS bool `name:"trust-unverified-rdns" help:"Match pattern_ip also against reverse names that do not resolve back to the address (anybody can name their address x.google.com)."`
 	KeepPrivate         bool `name:"keep-private" help:"Keep private, loopback, link-local, CGNAT, documentation and reserved addresses."`
+	PatternIPSubstring  bool `name:"pattern-ip-substring" help:"UNSAFE: match pattern_ip anywhere in reverse names, as the original did (google.com then passes google.com.evil.example, which its owner can make resolve back)."`
 }
 
 // Build makes the filter stage from the [GENERAL] whitelist of the
 // original tool (pattern_ip, pattern_org, country_ignore, email_skip) and
-// ip_ignore, with [FILTER] trust_unverified_rdns and keep_private.
+// ip_ignore, with [FILTER] trust_unverified_rdns, keep_private and
+// pattern_ip_substring. Its warnings (an unsafe option, a pattern_ip entry
+// that looks like a fragment) are printed here, once.
 func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	const g = "GENERAL"
 	rules := filter.Rules{
-		PatternIP:       cfg.List(g, "pattern_ip"),
-		PatternOrg:      cfg.List(g, "pattern_org"),
-		CountryIgnore:   cfg.List(g, "country_ignore"),
-		EmailSkip:       cfg.List(g, "email_skip"),
-		TrustUnverified: f.TrustUnverifiedRDNS,
-		KeepPrivate:     f.KeepPrivate,
+		PatternIP:          cfg.List(g, "pattern_ip"),
+		PatternOrg:         cfg.List(g, "pattern_org"),
+		CountryIgnore:      cfg.List(g, "country_ignore"),
+		EmailSkip:          cfg.List(g, "email_skip"),
+		TrustUnverified:    f.TrustUnverifiedRDNS,
+		KeepPrivate:        f.KeepPrivate,
+		PatternIPSubstring: f.PatternIPSubstring,
 	}
 	var err error
 	if rules.IPIgnore, err = filter.ParsePrefixes(cfg.List(g, "ip_ignore")); err != nil {
 		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
 	}
-	for key, dst := range map[string]*bool{"trust_unverified_rdns": &rules.TrustUnverified, "keep_private": &rules.KeepPrivate} {
+	for key, dst := range map[string]*bool{"trust_unverified_rdns": &rules.TrustUnverified, "keep_private": &rules.KeepPrivate,
+		"pattern_ip_substring": &rules.PatternIPSubstring} {
 		v, set, err := cfg.Bool("FILTER", key)
 		if err != nil {
 			return nil, err
@@ -46,6 +51,9 @@ func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	flt, err := filter.New(rules, f.Explain)
 	if err != nil {
 		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
+	}
+	for _, w := range flt.Warnings {
+		log.Warnf("%s", w)
 	}
 	out := &Filter{Filter: flt, log: log}
 	return out, nil
@@ -88,7 +96,7 @@ func (f *Filter) Report(stats bool) {
 }
 
 type filterCLI struct {
-	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [GENERAL] pattern_ip, pattern_org, country_ignore, email_skip, ip_ignore; [FILTER] trust_unverified_rdns, keep_private."`
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [GENERAL] pattern_ip, pattern_org, country_ignore, email_skip, ip_ignore; [FILTER] trust_unverified_rdns, keep_private, pattern_ip_substring."`
 	FilterFlags
 	Stats bool     `help:"Print on stderr how many records each rule dropped."`
 	Debug bool     `short:"d" help:"Print each record dropped and the rule that dropped it (also LOGLEVEL=DEBUG)."`
@@ -96,7 +104,7 @@ type filterCLI struct {
 }
 
 const filterDesc = `Drop the records that the whitelist of config.ini covers: reverse DNS names
-(pattern_ip, forward-confirmed names only), AS numbers and organisations
+(pattern_ip, whole labels of forward-confirmed names only), AS numbers and organisations
 (pattern_org), countries (country_ignore), accounts (email_skip), address
 ranges (ip_ignore), and private or reserved addresses.`
 
