@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // Rules is the whitelist.
@@ -31,9 +32,12 @@ type Rules struct {
 	PatternOrg []string
 	// CountryIgnore: ISO codes ([GENERAL] country_ignore).
 	CountryIgnore []string
-	// EmailSkip: accounts ([GENERAL] email_skip), without regard to case;
-	// an entry "@example.com" covers the whole domain.
-	EmailSkip []string
+	// EmailSkip: accounts ([GENERAL] email_skip), compared as the report
+	// groups them (report.CanonicalUser): without regard to case, or, with
+	// CaseSensitiveUsers, with the local part as it is; an entry
+	// "@example.com" covers the whole domain, whatever its case.
+	EmailSkip          []string
+	CaseSensitiveUsers bool
 	// IPIgnore: addresses and CIDR ranges ([GENERAL] ip_ignore).
 	IPIgnore []netip.Prefix
 	// KeepPrivate keeps private, loopback, link-local, CGNAT,
@@ -147,13 +151,13 @@ func New(r Rules, explain bool) (*Filter, error) {
 		f.country[c] = true
 	}
 	for _, e := range r.EmailSkip {
-		e = strings.ToLower(strings.TrimSpace(e))
+		e = strings.TrimSpace(e)
 		switch {
 		case e == "":
 		case strings.HasPrefix(e, "@"):
-			f.domains = append(f.domains, e)
+			f.domains = append(f.domains, report.CanonicalUser(e, false))
 		default:
-			f.emails[e] = true
+			f.emails[report.CanonicalUser(e, r.CaseSensitiveUsers)] = true
 		}
 	}
 	return f, nil
@@ -161,8 +165,8 @@ func New(r Rules, explain bool) (*Filter, error) {
 
 // Why returns the rule and value that drop r, or "".
 func (f *Filter) Why(r *record.Record) string {
-	if r.User != "" {
-		u := strings.ToLower(r.User)
+	if r.User != "" && (len(f.emails) > 0 || len(f.domains) > 0) {
+		u := report.CanonicalUser(r.User, f.rules.CaseSensitiveUsers)
 		if f.emails[u] {
 			return "email_skip: " + r.User
 		}

@@ -166,3 +166,47 @@ func TestZonedAndMappedRecords(t *testing.T) {
 		}
 	}
 }
+
+// email_skip compares accounts as the report groups them: the domain
+// without regard to case always, the local part too unless the accounts
+// are case-sensitive.
+func TestEmailSkipCase(t *testing.T) {
+	skip := []string{"BOB@example.com", "Carol@Example.com", "@Robots.EXAMPLE.test", "ÉLODIE@exemple.fr", "Dave"}
+	folded, err := New(Rules{EmailSkip: skip}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sensitive, err := New(Rules{EmailSkip: skip, CaseSensitiveUsers: true}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		user              string
+		folded, sensitive string
+	}{
+		{"bob@example.com", "email_skip: bob@example.com", ""},
+		{"BOB@example.com", "email_skip: BOB@example.com", "email_skip: BOB@example.com"},
+		{"BOB@EXAMPLE.COM", "email_skip: BOB@EXAMPLE.COM", "email_skip: BOB@EXAMPLE.COM"}, // the domain has no case
+		{"Bob@Example.com", "email_skip: Bob@Example.com", ""},
+		{"carol@example.com", "email_skip: carol@example.com", ""},
+		{"Carol@example.COM", "email_skip: Carol@example.COM", "email_skip: Carol@example.COM"},
+		{"élodie@Exemple.fr", "email_skip: élodie@Exemple.fr", ""},
+		{"ÉLODIE@exemple.fr", "email_skip: ÉLODIE@exemple.fr", "email_skip: ÉLODIE@exemple.fr"},
+		{"dave", "email_skip: dave", ""},
+		{"Dave", "email_skip: Dave", "email_skip: Dave"},
+		{"bot7@robots.example.test", "email_skip: @robots.example.test", "email_skip: @robots.example.test"},
+		{"BOT7@Robots.Example.Test", "email_skip: @robots.example.test", "email_skip: @robots.example.test"},
+		{"bot7@evilrobots.example.test", "", ""},
+		{"bot7@robots.example.test.evil", "", ""},
+		{"bob@example.com.evil", "", ""},
+		{"alice@example.com", "", ""},
+	} {
+		r := record.Record{User: c.user, IP: "8.8.8.8"}
+		if got := folded.Why(&r); got != c.folded {
+			t.Errorf("%q: %q, want %q", c.user, got, c.folded)
+		}
+		if got := sensitive.Why(&r); got != c.sensitive {
+			t.Errorf("%q, case-sensitive: %q, want %q", c.user, got, c.sensitive)
+		}
+	}
+}
