@@ -102,6 +102,7 @@ type Filter struct {
 	pats    []namePattern
 	words   bool              // a pattern is a word: the registrable domain is wanted
 	byIP    map[string]string // the address rules' verdict, by ip text
+	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
 	Dropped map[string]int // by rule
 	// Warnings are about the rules: unsafe options, entries that are
@@ -202,13 +203,30 @@ func (f *Filter) Why(r *record.Record) string {
 }
 
 // namePattern is the first pattern_ip entry that matches a reverse name,
-// or nil.
+// or nil; remembered, as names repeat with their addresses.
 func (f *Filter) namePattern(rdns string) *namePattern {
+	i, ok := f.byName[rdns]
+	if !ok {
+		i = f.matchName(rdns)
+		if f.byName == nil || len(f.byName) >= 1<<16 {
+			f.byName = make(map[string]int)
+		}
+		f.byName[strings.Clone(rdns)] = i
+	}
+	if i < 0 {
+		return nil
+	}
+	return &f.pats[i]
+}
+
+// matchName is the index of the first pattern_ip entry that matches a
+// reverse name, or -1.
+func (f *Filter) matchName(rdns string) int {
 	name, word := strings.ToLower(rdns), ""
 	if !f.rules.PatternIPSubstring {
 		name = strings.TrimSuffix(name, ".")
 		if !hostName(name) {
-			return nil
+			return -1
 		}
 		if f.words {
 			word = registrableWord(name)
@@ -216,10 +234,10 @@ func (f *Filter) namePattern(rdns string) *namePattern {
 	}
 	for i := range f.pats {
 		if f.pats[i].match(name, word) {
-			return &f.pats[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // addressRule is the verdict of ip_ignore and the private and reserved

@@ -66,7 +66,11 @@ func TestPatternIP(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := "pattern_ip: " + strings.ToLower(pats[label])
-			switch why := f.Why(&record.Record{IP: "8.8.8.8", RDNS: c.name}); why {
+			why := f.Why(&record.Record{IP: "8.8.8.8", RDNS: c.name})
+			if again := f.Why(&record.Record{IP: "8.8.4.4", RDNS: c.name}); again != why { // remembered
+				t.Errorf("%q: %q, then %q", c.name, why, again)
+			}
+			switch why {
 			case want:
 				got = append(got, label)
 			case "":
