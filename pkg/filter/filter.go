@@ -105,28 +105,39 @@ type Filter struct {
 	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
 	Dropped map[string]int // by rule
-	// Warnings are about the rules: unsafe options, entries that are
-	// likely mistakes. The caller shows them once.
-	Warnings []string
+	// Warnings are about the rules: an unsafe option, entries ignored or
+	// likely mistaken. The caller shows them once.
+	Warnings []Warning
+}
+
+// A Warning is about the rules: about an entry of the [GENERAL] key Key,
+// or, with no Key, about an option. Hint, when set, says what to do.
+type Warning struct{ Key, Msg, Hint string }
+
+func (w Warning) String() string {
+	if w.Key != "" {
+		return w.Key + ": " + w.Msg
+	}
+	return w.Msg
 }
 
 // New compiles rules.
 func New(r Rules, explain bool) (*Filter, error) {
 	f := &Filter{Explain: explain, rules: r, asns: map[uint32]bool{}, country: map[string]bool{}, emails: map[string]bool{}, Dropped: map[string]int{}}
 	if r.PatternIPSubstring {
-		f.Warnings = append(f.Warnings, "pattern_ip_substring is on: pattern_ip entries match anywhere in the reverse name, "+
-			"which is unsafe (google.com also matches google.com.evil.example, a name its owner can make resolve back)")
+		f.Warnings = append(f.Warnings, Warning{Msg: "pattern_ip_substring is on: pattern_ip entries match anywhere in the reverse name, " +
+			"which is unsafe (google.com also matches google.com.evil.example, a name its owner can make resolve back)"})
 	}
 	for _, p := range r.PatternIP {
 		if p = strings.ToLower(strings.TrimSpace(p)); p == "" {
 			continue
 		}
-		pat, warn, err := parsePattern(p, r.PatternIPSubstring)
-		if err != nil {
-			return nil, err
+		pat, w, ok := parsePattern(p, r.PatternIPSubstring)
+		if w.Msg != "" {
+			f.Warnings = append(f.Warnings, w)
 		}
-		if warn != "" {
-			f.Warnings = append(f.Warnings, warn)
+		if !ok {
+			continue
 		}
 		f.pats = append(f.pats, pat)
 		f.words = f.words || pat.kind == patWord

@@ -38,14 +38,16 @@ const (
 )
 
 // parsePattern reads one pattern_ip entry (not empty, trimmed, lower
-// case). warn is set for a name that ends in no known top-level domain:
-// protection.outlook matches x.protection.outlook, not
-// x.protection.outlook.com, as a substring would have.
-func parsePattern(text string, substring bool) (p namePattern, warn string, err error) {
+// case). An entry that cannot be a name (*.google.com, a comment after the
+// name) is ignored (ok false) with a warning: it would match nothing, and
+// ignoring a whitelist entry hides nothing. A name that ends in no known
+// top-level domain is kept, with a warning: protection.outlook matches
+// x.protection.outlook, not x.protection.outlook.com as a substring did.
+func parsePattern(text string, substring bool) (p namePattern, w Warning, ok bool) {
 	p.text = text
 	if substring {
 		p.kind, p.value = patSubstring, text
-		return p, "", nil
+		return p, w, true
 	}
 	v := strings.TrimSuffix(text, ".")
 	if strings.HasPrefix(v, ".") {
@@ -58,22 +60,23 @@ func parsePattern(text string, substring bool) (p namePattern, warn string, err 
 	if !isASCII(v) {
 		// reverse names come in their ASCII form; converting would take
 		// golang.org/x/net/idna and golang.org/x/text along
-		return p, "", fmt.Errorf("pattern_ip: %q is not ASCII; write an internationalised name in its xn-- form, as DNS answers carry it", text)
+		return p, Warning{"pattern_ip", fmt.Sprintf("%q is not ASCII, ignored", text),
+			"write an internationalised name in its xn-- form, as DNS answers carry it"}, false
 	}
 	if !hostName(v) {
-		return p, "", fmt.Errorf("pattern_ip: %q is not a host name (google.com), a suffix (.com.br) or a word (google); "+
-			"(hint: entries match whole labels, and pattern_ip_substring = true in [FILTER] restores the original's substring match, which is unsafe)", text)
+		return p, Warning{"pattern_ip", fmt.Sprintf("%q is not a host name (google.com), a suffix (.com.br) or a word (google), ignored", text),
+			"entries match whole DNS labels; [FILTER] pattern_ip_substring = true brings back the original's substring match, which is unsafe"}, false
 	}
 	if p.kind == patName {
-		if _, ok := icannSuffix(v); !ok {
-			warn = fmt.Sprintf("pattern_ip: %q ends in no known top-level domain: it matches only that name and the names that end in %q", text, "."+v)
+		if _, known := icannSuffix(v); !known {
+			w = Warning{Key: "pattern_ip", Msg: fmt.Sprintf("%q ends in no known top-level domain: it matches only that name and the names that end in %q", text, "."+v)}
 		}
 	}
 	if p.kind == patSuffix {
 		v = "." + v
 	}
 	p.value = v
-	return p, warn, nil
+	return p, w, true
 }
 
 // match says whether the name (lower case, no trailing dot, a valid host

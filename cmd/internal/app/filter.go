@@ -62,7 +62,14 @@ func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
 	}
 	for _, w := range flt.Warnings {
-		log.Warnf("%s", w)
+		if w.Key != "" {
+			log.Warnf("%s: [GENERAL] %s", cfg.Path, w)
+		} else {
+			log.Warnf("%s", w)
+		}
+		if w.Hint != "" {
+			log.Hintf("%s", w.Hint)
+		}
 	}
 	out := &Filter{Filter: flt, log: log}
 	return out, nil
