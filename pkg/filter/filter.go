@@ -11,24 +11,33 @@ import (
 	"strings"
 
 	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // Rules is the whitelist.
 type Rules struct {
-	// PatternIP: substrings of the reverse DNS name ([GENERAL] pattern_ip),
-	// matched without regard to case, against forward-confirmed names only
-	// unless TrustUnverified: an unconfirmed PTR is whatever the owner of
-	// the address chose to call it.
+	// PatternIP: reverse DNS names ([GENERAL] pattern_ip) matched on whole
+	// labels (see namePattern), without regard to case, against
+	// forward-confirmed names only unless TrustUnverified: an unconfirmed
+	// PTR is whatever the owner of the address chose to call it.
 	PatternIP       []string
 	TrustUnverified bool
+	// PatternIPSubstring matches the PatternIP entries anywhere in the
+	// name, as the original tool did ([FILTER] pattern_ip_substring):
+	// unsafe, since the owner of an address can make
+	// google.com.evil.example resolve back to it.
+	PatternIPSubstring bool
 	// PatternOrg: "AS8075" entries match the AS number, others are
 	// substrings of the organisation ([GENERAL] pattern_org).
 	PatternOrg []string
 	// CountryIgnore: ISO codes ([GENERAL] country_ignore).
 	CountryIgnore []string
-	// EmailSkip: accounts ([GENERAL] email_skip), without regard to case;
-	// an entry "@example.com" covers the whole domain.
-	EmailSkip []string
+	// EmailSkip: accounts ([GENERAL] email_skip), compared as the report
+	// groups them (report.CanonicalUser): without regard to case, or, with
+	// CaseSensitiveUsers, with the local part as it is; an entry
+	// "@example.com" covers the whole domain, whatever its case.
+	EmailSkip          []string
+	CaseSensitiveUsers bool
 	// IPIgnore: addresses and CIDR ranges ([GENERAL] ip_ignore).
 	IPIgnore []netip.Prefix
 	// KeepPrivate keeps private, loopback, link-local, CGNAT,
@@ -37,22 +46,47 @@ type Rules struct {
 	KeepPrivate bool
 }
 
-// ParsePrefixes reads addresses and CIDR ranges.
+// ParsePrefixes reads addresses and CIDR ranges. IPv4-mapped entries
+// (::ffff:9.9.9.0/120, ::ffff:1.2.3.4) are made IPv4 (9.9.9.0/24,
+// 1.2.3.4/32), as records write those addresses; a mapped range wider than
+// the mapped space (shorter than /96) is refused, and so is an entry with
+// an IPv6 zone (fe80::1%eth0): records are matched without their zone, so
+// a zone in the list would whitelist the address on every link.
 func ParsePrefixes(list []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, s := range list {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			out = append(out, p.Masked())
+		s = strings.TrimSpace(s)
+		if s == "" {
 			continue
 		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("ip_ignore: %q is not an address or CIDR range", s)
+		if i := strings.IndexByte(s, '%'); i >= 0 {
+			return nil, fmt.Errorf("ip_ignore: %q has an IPv6 zone; write it without %q (addresses are matched without their zone)", s, zoneOf(s[i:]))
 		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("ip_ignore: %q is not an address or CIDR range", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if a := p.Addr(); a.Is4In6() {
+			if p.Bits() < 96 {
+				return nil, fmt.Errorf("ip_ignore: %q is an IPv4-mapped range shorter than /96, wider than the IPv4-mapped addresses; write the IPv4 range instead", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// zoneOf is the zone part of an entry ("%eth0" of "%eth0/64").
+func zoneOf(s string) string {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // Filter is the filter stage. With Explain, dropped records are kept and
@@ -65,19 +99,48 @@ type Filter struct {
 	country map[string]bool
 	emails  map[string]bool
 	domains []string
-	pats    []string          // lower case
+	pats    []namePattern
+	words   bool              // a pattern is a word: the registrable domain is wanted
 	byIP    map[string]string // the address rules' verdict, by ip text
+	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
 	Dropped map[string]int // by rule
+	// Warnings are about the rules: an unsafe option, entries ignored or
+	// likely mistaken. The caller shows them once.
+	Warnings []Warning
+}
+
+// A Warning is about the rules: about an entry of the [GENERAL] key Key,
+// or, with no Key, about an option. Hint, when set, says what to do.
+type Warning struct{ Key, Msg, Hint string }
+
+func (w Warning) String() string {
+	if w.Key != "" {
+		return w.Key + ": " + w.Msg
+	}
+	return w.Msg
 }
 
 // New compiles rules.
 func New(r Rules, explain bool) (*Filter, error) {
 	f := &Filter{Explain: explain, rules: r, asns: map[uint32]bool{}, country: map[string]bool{}, emails: map[string]bool{}, Dropped: map[string]int{}}
+	if r.PatternIPSubstring {
+		f.Warnings = append(f.Warnings, Warning{Msg: "pattern_ip_substring is on: pattern_ip entries match anywhere in the reverse name, " +
+			"which is unsafe (google.com also matches google.com.evil.example, a name its owner can make resolve back)"})
+	}
 	for _, p := range r.PatternIP {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
-			f.pats = append(f.pats, p)
+		if p = strings.ToLower(strings.TrimSpace(p)); p == "" {
+			continue
 		}
+		pat, w, ok := parsePattern(p, r.PatternIPSubstring)
+		if w.Msg != "" {
+			f.Warnings = append(f.Warnings, w)
+		}
+		if !ok {
+			continue
+		}
+		f.pats = append(f.pats, pat)
+		f.words = f.words || pat.kind == patWord
 	}
 	for _, o := range r.PatternOrg {
 		o = strings.TrimSpace(o)
@@ -100,13 +163,13 @@ func New(r Rules, explain bool) (*Filter, error) {
 		f.country[c] = true
 	}
 	for _, e := range r.EmailSkip {
-		e = strings.ToLower(strings.TrimSpace(e))
+		e = strings.TrimSpace(e)
 		switch {
 		case e == "":
 		case strings.HasPrefix(e, "@"):
-			f.domains = append(f.domains, e)
+			f.domains = append(f.domains, report.CanonicalUser(e, false))
 		default:
-			f.emails[e] = true
+			f.emails[report.CanonicalUser(e, r.CaseSensitiveUsers)] = true
 		}
 	}
 	return f, nil
@@ -114,8 +177,8 @@ func New(r Rules, explain bool) (*Filter, error) {
 
 // Why returns the rule and value that drop r, or "".
 func (f *Filter) Why(r *record.Record) string {
-	if r.User != "" {
-		u := strings.ToLower(r.User)
+	if r.User != "" && (len(f.emails) > 0 || len(f.domains) > 0) {
+		u := report.CanonicalUser(r.User, f.rules.CaseSensitiveUsers)
 		if f.emails[u] {
 			return "email_skip: " + r.User
 		}
@@ -128,12 +191,9 @@ func (f *Filter) Why(r *record.Record) string {
 	if why := f.addressRule(r.IP); why != "" {
 		return why
 	}
-	if r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
-		name := strings.ToLower(r.RDNS)
-		for _, p := range f.pats {
-			if strings.Contains(name, p) {
-				return "pattern_ip: " + p
-			}
+	if len(f.pats) > 0 && r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
+		if p := f.namePattern(r.RDNS); p != nil {
+			return "pattern_ip: " + p.text
 		}
 	}
 	if r.ASN != 0 && f.asns[r.ASN] {
@@ -153,6 +213,44 @@ func (f *Filter) Why(r *record.Record) string {
 	return ""
 }
 
+// namePattern is the first pattern_ip entry that matches a reverse name,
+// or nil; remembered, as names repeat with their addresses.
+func (f *Filter) namePattern(rdns string) *namePattern {
+	i, ok := f.byName[rdns]
+	if !ok {
+		i = f.matchName(rdns)
+		if f.byName == nil || len(f.byName) >= 1<<16 {
+			f.byName = make(map[string]int)
+		}
+		f.byName[strings.Clone(rdns)] = i
+	}
+	if i < 0 {
+		return nil
+	}
+	return &f.pats[i]
+}
+
+// matchName is the index of the first pattern_ip entry that matches a
+// reverse name, or -1.
+func (f *Filter) matchName(rdns string) int {
+	name, word := strings.ToLower(rdns), ""
+	if !f.rules.PatternIPSubstring {
+		name = strings.TrimSuffix(name, ".")
+		if !hostName(name) {
+			return -1
+		}
+		if f.words {
+			word = registrableWord(name)
+		}
+	}
+	for i := range f.pats {
+		if f.pats[i].match(name, word) {
+			return i
+		}
+	}
+	return -1
+}
+
 // addressRule is the verdict of ip_ignore and the private and reserved
 // ranges on an address, remembered: addresses repeat, records by the
 // thousand.
@@ -162,7 +260,10 @@ func (f *Filter) addressRule(s string) string {
 	}
 	why := ""
 	if ip, err := netip.ParseAddr(s); err == nil {
-		ip = ip.Unmap()
+		// fe80::1%eth0 is fe80::1 on some link: link-local all the same,
+		// and in ip_ignore's ranges as fe80::1 is (Contains is false for
+		// any zoned address)
+		ip = ip.Unmap().WithZone("")
 		for _, p := range f.rules.IPIgnore {
 			if p.Contains(ip) {
 				why = "ip_ignore: " + p.String()

@@ -99,3 +99,114 @@ func TestProcess(t *testing.T) {
 		}
 	}
 }
+
+// ip_ignore entries in IPv4-mapped form are the IPv4 ranges records carry;
+// zones are refused in the list and ignored in records.
+func TestParsePrefixes(t *testing.T) {
+	for _, c := range []struct {
+		in, want, err string
+	}{
+		{in: "9.9.9.0/24", want: "9.9.9.0/24"},
+		{in: "9.9.9.7/24", want: "9.9.9.0/24"},
+		{in: "1.2.3.4", want: "1.2.3.4/32"},
+		{in: " 2a02:1:2::/48 ", want: "2a02:1:2::/48"},
+		{in: "2a02:1:2::1", want: "2a02:1:2::1/128"},
+		{in: "::ffff:9.9.9.0/120", want: "9.9.9.0/24"},
+		{in: "::ffff:9.9.9.77/120", want: "9.9.9.0/24"},
+		{in: "::FFFF:1.2.3.4", want: "1.2.3.4/32"},
+		{in: "::ffff:1.2.3.4/128", want: "1.2.3.4/32"},
+		{in: "::ffff:0:0/96", want: "0.0.0.0/0"},
+		{in: "::ffff:0102:0304/127", want: "1.2.3.4/31"},
+		{in: "::fffe:0:0/95", want: "::fffe:0:0/95"}, // not mapped: an IPv6 range
+		{in: "::ffff:0:0/95", err: `ip_ignore: "::ffff:0:0/95" is an IPv4-mapped range shorter than /96`},
+		{in: "::ffff:9.9.9.0/80", err: `ip_ignore: "::ffff:9.9.9.0/80" is an IPv4-mapped range shorter than /96`},
+		{in: "fe80::1%eth0", err: `ip_ignore: "fe80::1%eth0" has an IPv6 zone; write it without "%eth0"`},
+		{in: "fe80::%eth0/64", err: `ip_ignore: "fe80::%eth0/64" has an IPv6 zone; write it without "%eth0"`},
+		{in: "10.0.0.0/33", err: `ip_ignore: "10.0.0.0/33" is not an address or CIDR range`},
+		{in: "example.com", err: `ip_ignore: "example.com" is not an address or CIDR range`},
+	} {
+		got, err := ParsePrefixes([]string{c.in})
+		switch {
+		case c.err != "":
+			if err == nil || !strings.HasPrefix(err.Error(), c.err) {
+				t.Errorf("%q: %v %v, want error %s", c.in, got, err, c.err)
+			}
+		case err != nil || len(got) != 1 || got[0].String() != c.want:
+			t.Errorf("%q: %v %v, want %s", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestZonedAndMappedRecords(t *testing.T) {
+	ipIgnore, err := ParsePrefixes([]string{"::ffff:9.9.9.0/120", "2a02:1:2::/48", "fe80::/10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict, _ := New(Rules{IPIgnore: ipIgnore[:2]}, false)
+	listed, _ := New(Rules{IPIgnore: ipIgnore, KeepPrivate: true}, false)
+	for _, c := range []struct {
+		ip             string
+		strict, listed string
+	}{
+		{"9.9.9.9", "ip_ignore: 9.9.9.0/24", "ip_ignore: 9.9.9.0/24"},
+		{"::ffff:9.9.9.9", "ip_ignore: 9.9.9.0/24", "ip_ignore: 9.9.9.0/24"},
+		{"9.9.8.9", "", ""},
+		{"fe80::1%eth0", "link-local: fe80::1", "ip_ignore: fe80::/10"},
+		{"fe80::1%\x1b[2J", "link-local: fe80::1", "ip_ignore: fe80::/10"}, // the zone is not repeated
+		{"fd00::1%3", "private: fd00::1", ""},
+		{"2a02:1:2::9%eth1", "ip_ignore: 2a02:1:2::/48", "ip_ignore: 2a02:1:2::/48"},
+		{"2a02:1:3::9%eth1", "", ""},
+		{"::ffff:10.1.2.3", "private: 10.1.2.3", ""},
+	} {
+		if got := strict.Why(&record.Record{IP: c.ip}); got != c.strict {
+			t.Errorf("%q: %q, want %q", c.ip, got, c.strict)
+		}
+		if got := listed.Why(&record.Record{IP: c.ip}); got != c.listed {
+			t.Errorf("%q with fe80::/10 listed, private kept: %q, want %q", c.ip, got, c.listed)
+		}
+	}
+}
+
+// email_skip compares accounts as the report groups them: the domain
+// without regard to case always, the local part too unless the accounts
+// are case-sensitive.
+func TestEmailSkipCase(t *testing.T) {
+	skip := []string{"BOB@example.com", "Carol@Example.com", "@Robots.EXAMPLE.test", "ÉLODIE@exemple.fr", "Dave"}
+	folded, err := New(Rules{EmailSkip: skip}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sensitive, err := New(Rules{EmailSkip: skip, CaseSensitiveUsers: true}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		user              string
+		folded, sensitive string
+	}{
+		{"bob@example.com", "email_skip: bob@example.com", ""},
+		{"BOB@example.com", "email_skip: BOB@example.com", "email_skip: BOB@example.com"},
+		{"BOB@EXAMPLE.COM", "email_skip: BOB@EXAMPLE.COM", "email_skip: BOB@EXAMPLE.COM"}, // the domain has no case
+		{"Bob@Example.com", "email_skip: Bob@Example.com", ""},
+		{"carol@example.com", "email_skip: carol@example.com", ""},
+		{"Carol@example.COM", "email_skip: Carol@example.COM", "email_skip: Carol@example.COM"},
+		{"élodie@Exemple.fr", "email_skip: élodie@Exemple.fr", ""},
+		{"ÉLODIE@exemple.fr", "email_skip: ÉLODIE@exemple.fr", "email_skip: ÉLODIE@exemple.fr"},
+		{"dave", "email_skip: dave", ""},
+		{"Dave", "email_skip: Dave", "email_skip: Dave"},
+		{"bot7@robots.example.test", "email_skip: @robots.example.test", "email_skip: @robots.example.test"},
+		{"BOT7@Robots.Example.Test", "email_skip: @robots.example.test", "email_skip: @robots.example.test"},
+		{"bot7@evilrobots.example.test", "", ""},
+		{"bot7@robots.example.test.evil", "", ""},
+		{"bob@example.com.evil", "", ""},
+		{"alice@example.com", "", ""},
+	} {
+		r := record.Record{User: c.user, IP: "8.8.8.8"}
+		if got := folded.Why(&r); got != c.folded {
+			t.Errorf("%q: %q, want %q", c.user, got, c.folded)
+		}
+		if got := sensitive.Why(&r); got != c.sensitive {
+			t.Errorf("%q, case-sensitive: %q, want %q", c.user, got, c.sensitive)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -19,6 +21,67 @@ type Rule struct {
 	MinIPs       int // distinct addresses (default 2, the original's rule)
 	MinCountries int // distinct countries
 	MinASNs      int // distinct autonomous systems
+	// CaseSensitive keeps apart the accounts whose local parts differ in
+	// case only (Bob@example.com, bob@example.com), for a SASL backend
+	// that tells them apart ([REPORT] case_sensitive_users). By default
+	// they are one account, reported in lower case. The domain, after the
+	// last @, is compared without regard to case either way.
+	CaseSensitive bool
+}
+
+// CanonicalUser is the name under which a SASL username is counted and
+// reported: in lower case, or with only its domain (after the last @) in
+// lower case when caseSensitive. Bytes that are not UTF-8 are kept as they
+// are, so that two different names never become one by being mangled.
+func CanonicalUser(user string, caseSensitive bool) string {
+	start := 0
+	if caseSensitive {
+		at := strings.LastIndexByte(user, '@')
+		if at < 0 {
+			return user
+		}
+		start = at + 1
+	}
+	return user[:start] + lower(user[start:])
+}
+
+// lower is strings.ToLower for valid UTF-8, leaving invalid bytes alone
+// (strings.ToLower makes each of them U+FFFD); s itself when already lower.
+func lower(s string) string {
+	i := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteByte(c)
+		} else {
+			b.WriteRune(unicode.ToLower(r))
+		}
+		i += n
+	}
+	if b.Len() == len(s) && b.String() == s {
+		return s
+	}
+	return b.String()
 }
 
 // IP is what an account did from one address.
@@ -65,16 +128,18 @@ func New(rule Rule) *Report {
 	return &Report{Rule: rule, accounts: map[string]*Account{}}
 }
 
-// Process counts a login; other records, and logins the filter marked
+// Process counts a login, under the account's canonical name
+// (CanonicalUser); other records, and logins the filter marked
 // (--explain), are ignored.
 func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	if r.Type != record.TypeLogin || r.User == "" || r.IP == "" || r.FilteredBy != "" {
 		return nil
 	}
-	a := rep.accounts[r.User]
+	user := CanonicalUser(r.User, rep.Rule.CaseSensitive)
+	a := rep.accounts[user]
 	if a == nil {
 		// strings are cloned: a record's strings may share its whole line
-		a = &Account{User: strings.Clone(r.User), byIP: map[string]*IP{}}
+		a = &Account{User: strings.Clone(user), byIP: map[string]*IP{}}
 		rep.accounts[a.User] = a
 		rep.order = append(rep.order, a.User)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,61 @@ func TestInert(t *testing.T) {
 	Text(&buf, rep.Anomalies(), rep.Accounts())
 	if strings.ContainsAny(buf.String(), "\x1b\x07") {
 		t.Errorf("control characters in the text report:\n%s", buf.String())
+	}
+}
+
+func TestCanonicalUser(t *testing.T) {
+	for _, c := range []struct {
+		in, folded, sensitive string
+	}{
+		{"bob@example.com", "bob@example.com", "bob@example.com"},
+		{"BOB@example.com", "bob@example.com", "BOB@example.com"},
+		{"Bob@Example.COM", "bob@example.com", "Bob@example.com"},
+		{"Bob", "bob", "Bob"},
+		{"Bob@Team@Example.com", "bob@team@example.com", "Bob@Team@example.com"}, // the domain is after the last @
+		{"ÉLODIE@Exemple.FR", "élodie@exemple.fr", "ÉLODIE@exemple.fr"},
+		{"Bad\xffUTF8@X.test", "bad\xffutf8@x.test", "Bad\xffUTF8@x.test"}, // the invalid byte stays
+		{"bad\xfe@x.test", "bad\xfe@x.test", "bad\xfe@x.test"},             // not made U+FFFD: distinct from bad\xff
+		{"X\x1b[31M@A.test", "x\x1b[31m@a.test", "X\x1b[31M@a.test"},
+		{"", "", ""},
+		{"@", "@", "@"},
+	} {
+		if got := CanonicalUser(c.in, false); got != c.folded {
+			t.Errorf("%q: %q, want %q", c.in, got, c.folded)
+		}
+		if got := CanonicalUser(c.in, true); got != c.sensitive {
+			t.Errorf("%q case-sensitive: %q, want %q", c.in, got, c.sensitive)
+		}
+	}
+}
+
+// One account is one account, whatever the case it was typed in.
+func TestGroupingCase(t *testing.T) {
+	recs := []*record.Record{
+		login("bob@example.com", "92.36.10.20", "BA", 9146, 1),
+		login("BOB@example.com", "176.63.195.207", "HU", 6830, 2),
+		login("Bob@Example.com", "41.203.64.7", "NG", 37148, 3),
+		login("bob@EXAMPLE.COM", "41.203.64.7", "NG", 37148, 4),
+		login("Carol@example.com", "187.45.12.9", "BR", 26599, 5),
+		login("carol@example.com", "177.66.162.138", "BR", 28573, 6),
+		login("bad\xff@example.com", "1.1.1.1", "AU", 13335, 7),
+		login("bad\xfe@example.com", "8.8.8.8", "US", 15169, 8),
+	}
+	for _, c := range []struct {
+		caseSensitive bool
+		want          string // user:addresses/logins, most severe first
+	}{
+		{false, "bob@example.com:3/4 carol@example.com:2/2 bad\xfe@example.com:1/1 bad\xff@example.com:1/1"},
+		{true, "bob@example.com:2/2 BOB@example.com:1/1 Bob@example.com:1/1 Carol@example.com:1/1 bad\xfe@example.com:1/1 bad\xff@example.com:1/1 carol@example.com:1/1"},
+	} {
+		rep := New(Rule{MinIPs: 1, CaseSensitive: c.caseSensitive})
+		feed(rep, recs...)
+		var got []string
+		for _, a := range rep.Anomalies() {
+			got = append(got, fmt.Sprintf("%s:%d/%d", a.User, len(a.IPs), a.Logins))
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("case-sensitive %v:\n%q\nwant\n%q", c.caseSensitive, g, c.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/filter"
 	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // FilterFlags are the flags of loganom-filter; the wrapper takes them too.
@@ -15,27 +16,40 @@ type FilterFlags struct {
 	Explain             bool `help:"Keep the records the rules drop, saying why in filtered_by."`
 	TrustUnverifiedRDNS bool `name:"trust-unverified-rdns" help:"Match pattern_ip also against reverse names that do not resolve back to the address (anybody can name their address x.google.com)."`
 	KeepPrivate         bool `name:"keep-private" help:"Keep private, loopback, link-local, CGNAT, documentation and reserved addresses."`
+	PatternIPSubstring  bool `name:"pattern-ip-substring" help:"UNSAFE: match pattern_ip anywhere in reverse names, as the original did (google.com then passes google.com.evil.example, which its owner can make resolve back)."`
+
+	// caseSensitiveUsers compares email_skip's local parts with their
+	// case, as the report keeps such accounts apart: set from
+	// loganom-filter's --case-sensitive-users, or by the wrapper from
+	// report.Rule.CaseSensitive; [REPORT] case_sensitive_users sets it too.
+	caseSensitiveUsers bool
 }
 
 // Build makes the filter stage from the [GENERAL] whitelist of the
 // original tool (pattern_ip, pattern_org, country_ignore, email_skip) and
-// ip_ignore, with [FILTER] trust_unverified_rdns and keep_private.
+// ip_ignore, with [FILTER] trust_unverified_rdns, keep_private and
+// pattern_ip_substring, and [REPORT] case_sensitive_users for email_skip. Its warnings (an unsafe option, a pattern_ip entry
+// that looks like a fragment) are printed here, once.
 func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	const g = "GENERAL"
 	rules := filter.Rules{
-		PatternIP:       cfg.List(g, "pattern_ip"),
-		PatternOrg:      cfg.List(g, "pattern_org"),
-		CountryIgnore:   cfg.List(g, "country_ignore"),
-		EmailSkip:       cfg.List(g, "email_skip"),
-		TrustUnverified: f.TrustUnverifiedRDNS,
-		KeepPrivate:     f.KeepPrivate,
+		PatternIP:          cfg.List(g, "pattern_ip"),
+		PatternOrg:         cfg.List(g, "pattern_org"),
+		CountryIgnore:      cfg.List(g, "country_ignore"),
+		EmailSkip:          cfg.List(g, "email_skip"),
+		TrustUnverified:    f.TrustUnverifiedRDNS,
+		KeepPrivate:        f.KeepPrivate,
+		PatternIPSubstring: f.PatternIPSubstring,
+		CaseSensitiveUsers: f.caseSensitiveUsers,
 	}
 	var err error
 	if rules.IPIgnore, err = filter.ParsePrefixes(cfg.List(g, "ip_ignore")); err != nil {
 		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
 	}
-	for key, dst := range map[string]*bool{"trust_unverified_rdns": &rules.TrustUnverified, "keep_private": &rules.KeepPrivate} {
-		v, set, err := cfg.Bool("FILTER", key)
+	for key, dst := range map[string]*bool{"FILTER trust_unverified_rdns": &rules.TrustUnverified, "FILTER keep_private": &rules.KeepPrivate,
+		"FILTER pattern_ip_substring": &rules.PatternIPSubstring, "REPORT case_sensitive_users": &rules.CaseSensitiveUsers} {
+		section, key, _ := strings.Cut(key, " ")
+		v, set, err := cfg.Bool(section, key)
 		if err != nil {
 			return nil, err
 		}
@@ -46,6 +60,16 @@ func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	flt, err := filter.New(rules, f.Explain)
 	if err != nil {
 		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
+	}
+	for _, w := range flt.Warnings {
+		if w.Key != "" {
+			log.Warnf("%s: [GENERAL] %s", cfg.Path, w)
+		} else {
+			log.Warnf("%s", w)
+		}
+		if w.Hint != "" {
+			log.Hintf("%s", w.Hint)
+		}
 	}
 	out := &Filter{Filter: flt, log: log}
 	return out, nil
@@ -61,7 +85,7 @@ type Filter struct {
 func (f *Filter) Process(r *record.Record, emit record.Emit) error {
 	if f.log.Debug {
 		if why := f.Why(r); why != "" {
-			f.log.Debugf("%s %s: skipped by %s", r.User, r.IP, why)
+			f.log.Debugf("%s %s: skipped by %s", report.Inert(r.User), report.Inert(r.IP), report.Inert(why))
 		}
 	}
 	return f.Filter.Process(r, emit)
@@ -88,15 +112,17 @@ func (f *Filter) Report(stats bool) {
 }
 
 type filterCLI struct {
-	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [GENERAL] pattern_ip, pattern_org, country_ignore, email_skip, ip_ignore; [FILTER] trust_unverified_rdns, keep_private."`
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [GENERAL] pattern_ip, pattern_org, country_ignore, email_skip, ip_ignore; [FILTER] trust_unverified_rdns, keep_private, pattern_ip_substring; [REPORT] case_sensitive_users."`
 	FilterFlags
+	CaseSensitiveUsers bool `name:"case-sensitive-users" help:"email_skip: an entry's local part matches only in its case, as loganom-report --case-sensitive-users keeps such accounts apart ([REPORT] case_sensitive_users)."`
+
 	Stats bool     `help:"Print on stderr how many records each rule dropped."`
 	Debug bool     `short:"d" help:"Print each record dropped and the rule that dropped it (also LOGLEVEL=DEBUG)."`
 	Files []string `arg:"" optional:"" name:"file" help:"Records from loganom-enrich (NDJSON, compressed or not); - or none reads stdin."`
 }
 
 const filterDesc = `Drop the records that the whitelist of config.ini covers: reverse DNS names
-(pattern_ip, forward-confirmed names only), AS numbers and organisations
+(pattern_ip, whole labels of forward-confirmed names only), AS numbers and organisations
 (pattern_org), countries (country_ignore), accounts (email_skip), address
 ranges (ip_ignore), and private or reserved addresses.`
 
@@ -108,6 +134,7 @@ func FilterMain(env cli.Env) int {
 	if done {
 		return code
 	}
+	c.FilterFlags.caseSensitiveUsers = c.CaseSensitiveUsers
 	f, err := c.FilterFlags.Build(cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)

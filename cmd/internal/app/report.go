@@ -21,6 +21,9 @@ type ReportFlags struct {
 	MinCountries int    `name:"min-countries" placeholder:"N" help:"... and from N or more countries ([REPORT] min_countries)."`
 	MinASNs      int    `name:"min-asns" placeholder:"N" help:"... and from N or more networks ([REPORT] min_asns)."`
 	ExitCode     bool   `name:"exit-code" help:"Exit with 3 when an account looks compromised (0 when none does)."`
+
+	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
+	CaseSensitiveUsers bool `name:"case-sensitive-users" help:"Keep apart accounts whose names differ in case (Bob@example.com, bob@example.com), for a SASL backend that does; the domain is compared without regard to case ([REPORT] case_sensitive_users)."`
 }
 
 // Rule reads the thresholds; flags override [REPORT].
@@ -44,6 +47,11 @@ func (f *ReportFlags) Rule(cfg *Config) (report.Rule, error) {
 		}
 		*x.dst = v
 	}
+	v, _, err := cfg.Bool("REPORT", "case_sensitive_users")
+	if err != nil {
+		return r, err
+	}
+	r.CaseSensitive = f.CaseSensitiveUsers || v
 	return r, nil
 }
 
