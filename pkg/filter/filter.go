@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/loganom/loganom/pkg/record"
-	"github.com/loganom/loganom/pkg/report"
 )
 
 // Rules is the whitelist.
@@ -33,7 +32,7 @@ type Rules struct {
 	// CountryIgnore: ISO codes ([GENERAL] country_ignore).
 	CountryIgnore []string
 	// EmailSkip: accounts ([GENERAL] email_skip), compared as the report
-	// groups them (report.CanonicalUser): without regard to case, or, with
+	// groups them (record.CanonicalUser): without regard to case, or, with
 	// CaseSensitiveUsers, with the local part as it is; an entry
 	// "@example.com" covers the whole domain, whatever its case.
 	EmailSkip          []string
@@ -167,9 +166,9 @@ func New(r Rules, explain bool) (*Filter, error) {
 		switch {
 		case e == "":
 		case strings.HasPrefix(e, "@"):
-			f.domains = append(f.domains, report.CanonicalUser(e, false))
+			f.domains = append(f.domains, record.CanonicalUser(e, false))
 		default:
-			f.emails[report.CanonicalUser(e, r.CaseSensitiveUsers)] = true
+			f.emails[record.CanonicalUser(e, r.CaseSensitiveUsers)] = true
 		}
 	}
 	return f, nil
@@ -178,7 +177,7 @@ func New(r Rules, explain bool) (*Filter, error) {
 // Why returns the rule and value that drop r, or "".
 func (f *Filter) Why(r *record.Record) string {
 	if r.User != "" && (len(f.emails) > 0 || len(f.domains) > 0) {
-		u := report.CanonicalUser(r.User, f.rules.CaseSensitiveUsers)
+		u := record.CanonicalUser(r.User, f.rules.CaseSensitiveUsers)
 		if f.emails[u] {
 			return "email_skip: " + r.User
 		}

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -27,61 +25,6 @@ type Rule struct {
 	// they are one account, reported in lower case. The domain, after the
 	// last @, is compared without regard to case either way.
 	CaseSensitive bool
-}
-
-// CanonicalUser is the name under which a SASL username is counted and
-// reported: in lower case, or with only its domain (after the last @) in
-// lower case when caseSensitive. Bytes that are not UTF-8 are kept as they
-// are, so that two different names never become one by being mangled.
-func CanonicalUser(user string, caseSensitive bool) string {
-	start := 0
-	if caseSensitive {
-		at := strings.LastIndexByte(user, '@')
-		if at < 0 {
-			return user
-		}
-		start = at + 1
-	}
-	return user[:start] + lower(user[start:])
-}
-
-// lower is strings.ToLower for valid UTF-8, leaving invalid bytes alone
-// (strings.ToLower makes each of them U+FFFD); s itself when already lower.
-func lower(s string) string {
-	i := 0
-	for ; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
-			break
-		}
-	}
-	if i == len(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b.WriteByte(c)
-		} else {
-			b.WriteRune(unicode.ToLower(r))
-		}
-		i += n
-	}
-	if b.Len() == len(s) && b.String() == s {
-		return s
-	}
-	return b.String()
 }
 
 // IP is what an account did from one address.
@@ -129,13 +72,13 @@ func New(rule Rule) *Report {
 }
 
 // Process counts a login, under the account's canonical name
-// (CanonicalUser); other records, and logins the filter marked
+// (record.CanonicalUser); other records, and logins the filter marked
 // (--explain), are ignored.
 func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	if r.Type != record.TypeLogin || r.User == "" || r.IP == "" || r.FilteredBy != "" {
 		return nil
 	}
-	user := CanonicalUser(r.User, rep.Rule.CaseSensitive)
+	user := record.CanonicalUser(r.User, rep.Rule.CaseSensitive)
 	a := rep.accounts[user]
 	if a == nil {
 		// strings are cloned: a record's strings may share its whole line

@@ -138,6 +138,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", err)
 		return cli.ExitError
 	}
+	c.FilterFlags.caseSensitiveUsers = rule.CaseSensitive // email_skip agrees with the grouping
 	flt, err := c.FilterFlags.Build(cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)
