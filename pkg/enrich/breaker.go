@@ -29,7 +29,8 @@ const GiveUpAfter = 20
 // server stopped answering earlier in the run.
 type GaveUpError struct {
 	Server string // "DNS server 127.0.0.1:53", "ipinfo.io"
-	Failed int    // requests that failed in a row
+	Asked  string // what was sent to it: "queries", "requests"
+	Failed int    // how many of them failed in a row
 	Last   string // how the last of them failed: "timeout", "connection refused"
 }
 
@@ -37,8 +38,8 @@ func (e *GaveUpError) Error() string { return "skipped: " + e.Server + " not ans
 
 // Warning says it once for a person.
 func (e *GaveUpError) Warning() string {
-	return fmt.Sprintf("%s not answering: %d requests in a row failed (the last: %s); not asked again in this run, and the records say so in enrich_errors",
-		e.Server, e.Failed, e.Last)
+	return fmt.Sprintf("%s not answering: %d %s in a row failed (the last: %s); not asked again in this run, and the records say so in enrich_errors",
+		e.Server, e.Failed, e.Asked, e.Last)
 }
 
 // breaker counts the failures of one server in a row and gives up on it.
@@ -73,8 +74,8 @@ func (b *breaker) ok() {
 }
 
 // failed notes a request sent at sent that failed with err, and gives up on
-// server after GiveUpAfter of them in a row.
-func (b *breaker) failed(sent time.Time, server string, err error) {
+// server after GiveUpAfter of them in a row. asked names the requests.
+func (b *breaker) failed(sent time.Time, server, asked string, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.gaveUp.Load() != nil || sent.Before(b.lastOK) {
@@ -82,7 +83,7 @@ func (b *breaker) failed(sent time.Time, server string, err error) {
 	}
 	b.fails++
 	if b.fails >= GiveUpAfter {
-		b.gaveUp.Store(&GaveUpError{Server: server, Failed: b.fails, Last: shortErr(err)})
+		b.gaveUp.Store(&GaveUpError{Server: server, Asked: asked, Failed: b.fails, Last: shortErr(err)})
 		b.done()
 		close(b.down)
 	}

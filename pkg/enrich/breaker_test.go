@@ -45,7 +45,7 @@ func TestBreaker(t *testing.T) {
 					if s.old {
 						sent = before
 					}
-					b.failed(sent, "DNS server 192.0.2.53:53", timeout)
+					b.failed(sent, "DNS server 192.0.2.53:53", "queries", timeout)
 				}
 				if got := b.gaveUp.Load() != nil; got != s.down {
 					t.Fatalf("step %d: given up %v, want %v", i, got, s.down)
@@ -66,7 +66,7 @@ func TestBreaker(t *testing.T) {
 			if gu.Error() != "skipped: DNS server 192.0.2.53:53 not answering" || gu.Failed != GiveUpAfter || gu.Last != "i/o timeout" {
 				t.Errorf("%q %d %q", gu.Error(), gu.Failed, gu.Last)
 			}
-			if !strings.Contains(gu.Warning(), "20 requests in a row failed (the last: i/o timeout); not asked again in this run") {
+			if !strings.Contains(gu.Warning(), "20 queries in a row failed (the last: i/o timeout); not asked again in this run") {
 				t.Errorf("warning %q", gu.Warning())
 			}
 		})

@@ -38,19 +38,23 @@ type IPinfo struct {
 const DefaultIPinfoURL = "https://ipinfo.io"
 
 // CheckIPinfoURL says whether s can be an IPinfo.BaseURL: an https URL with
-// a host, and no query or fragment (the path /IP/json is added to it).
-// Anything else would send the token in clear or fail for every address.
+// a host, and no user, query or fragment (the path /IP/json is added to
+// it). Anything else would send the token in clear or fail for every
+// address. The error shows only the scheme, host and path of s, which hold
+// no secret.
 func CheckIPinfoURL(s string) error {
 	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL; want https://HOST[:PORT][/PATH]")
+	}
+	shown := strconv.QuoteToASCII(u.Scheme + "://" + u.Host + u.Path)
 	switch {
-	case err != nil:
-		return fmt.Errorf("%q is not a URL", s)
 	case u.Scheme != "https":
-		return fmt.Errorf("%q is not an https URL (the token would travel in clear)", s)
+		return fmt.Errorf("%s is not an https URL (the token would travel in clear)", shown)
 	case u.Host == "":
-		return fmt.Errorf("%q names no host", s)
+		return fmt.Errorf("%s names no host", shown)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return fmt.Errorf("%q: want https://HOST[:PORT][/PATH], without user, query or fragment", s)
+		return fmt.Errorf("%s: want https://HOST[:PORT][/PATH], without user, query or fragment (the token goes in [GENERAL] ipinfo_token)", shown)
 	}
 	return nil
 }
@@ -159,7 +163,7 @@ func (p *IPinfo) once(ctx context.Context, client *http.Client, server, u string
 			err = ue.Err // the URL holds no secret, but say it shorter
 		}
 		if ctx.Err() == nil {
-			p.brk.failed(sent, server, err)
+			p.brk.failed(sent, server, "requests", err)
 		}
 		// A timeout may pass; a refused connection, an unknown host or a
 		// certificate that is not trusted will not.
@@ -168,11 +172,11 @@ func (p *IPinfo) once(ctx context.Context, client *http.Client, server, u string
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		p.brk.failed(sent, server, err)
+		p.brk.failed(sent, server, "requests", err)
 		return Geo{}, true, fmt.Errorf("ipinfo: %w", err)
 	}
 	if resp.StatusCode >= 500 {
-		p.brk.failed(sent, server, fmt.Errorf("HTTP %d", resp.StatusCode))
+		p.brk.failed(sent, server, "requests", fmt.Errorf("HTTP %d", resp.StatusCode))
 	} else {
 		p.brk.ok()
 	}

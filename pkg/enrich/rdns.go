@@ -162,7 +162,7 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 		case err == nil:
 			r.brk.ok()
 		case ctx.Err() == nil:
-			r.brk.failed(sent, "DNS server "+r.server, err)
+			r.brk.failed(sent, "DNS server "+r.server, "queries", err)
 		}
 		if !isTimeout(err) {
 			break
