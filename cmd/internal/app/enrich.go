@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -184,27 +185,8 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 		opts.Geo, out.geo = set, set
 	}
 
-	rdns := !f.NoRDNS
-	if v, set, err := cfg.Bool(sec, "rdns"); err != nil {
-		out.Close()
-		return nil, err
-	} else if set && !v {
-		rdns = false
-	}
-	if rdns {
-		server := f.DNS
-		if server == "" {
-			server, _ = cfg.String(sec, "dns")
-		}
-		if server != "" {
-			if _, err := netip.ParseAddrPort(server); err != nil {
-				if _, err2 := netip.ParseAddr(server); err2 != nil {
-					out.Close()
-					return nil, fmt.Errorf("--dns %q: want an address and port, like 127.0.0.1:53", server)
-				}
-			}
-		}
-		r, err := enrich.NewResolver(server, vals.timeout)
+	if vals.rdns {
+		r, err := enrich.NewResolver(vals.dns, vals.timeout)
 		if err != nil {
 			out.Close()
 			return nil, fmt.Errorf("%w (hint: name one with --dns, or turn reverse DNS off with --no-rdns)", err)
@@ -261,7 +243,7 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 		opts.OnAnswer = func(ip netip.Addr, a enrich.Answer) { log.Debugf("%s", inertAnswer(a).Describe(ip)) }
 	}
 	opts.OnGiveUp = func(gu *enrich.GaveUpError) {
-		log.Warnf("%s", gu.Warning())
+		log.Warnf("%s", inert(gu.Warning()))
 		switch {
 		case opts.Resolver != nil && gu == opts.Resolver.GaveUp():
 			out.gaveUpDNS = true
@@ -288,16 +270,41 @@ func inertAnswer(a enrich.Answer) enrich.Answer {
 
 // enrichValues are the settings Build checks before it opens anything.
 type enrichValues struct {
+	rdns      bool          // reverse DNS is on
+	dns       string        // the DNS server; "": the default
 	workers   int           // 0: the default
 	timeout   time.Duration // 0: the default
 	ipinfoURL string        // "": the default
 }
 
-// values reads --workers, --timeout and [ENRICH] workers, timeout and
-// ipinfo_url (flags first) and checks them; a bad one is a usageError.
+// values reads --no-rdns, --dns, --workers, --timeout and [ENRICH] rdns,
+// dns, workers, timeout and ipinfo_url (flags first) and checks them; a bad
+// one is a usageError, but for a value of the file that is not of its type
+// at all (workers = many), which is the file's error.
 func (f *EnrichFlags) values(cfg *Config) (enrichValues, error) {
 	const sec = "ENRICH"
 	var v enrichValues
+	v.rdns = !f.NoRDNS
+	if on, set, err := cfg.Bool(sec, "rdns"); err != nil {
+		return v, err
+	} else if set && !on {
+		v.rdns = false
+	}
+	if v.rdns {
+		v.dns = f.DNS
+		where := "--dns"
+		if v.dns == "" {
+			v.dns, _ = cfg.String(sec, "dns")
+			where = fmt.Sprintf("%s: [%s] dns:", cfg.Path, sec)
+		}
+		if v.dns != "" {
+			if _, err := netip.ParseAddrPort(v.dns); err != nil {
+				if _, err2 := netip.ParseAddr(v.dns); err2 != nil {
+					return v, usageError{fmt.Errorf("%s %s: want an address and port, like 127.0.0.1:53", where, strconv.QuoteToASCII(v.dns))}
+				}
+			}
+		}
+	}
 	switch {
 	case f.Workers != nil:
 		if *f.Workers < 1 {
