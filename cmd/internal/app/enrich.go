@@ -12,6 +12,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich"
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // EnrichFlags are the flags of loganom-enrich; the wrapper takes them too.
@@ -62,7 +63,7 @@ func (e *Enricher) Report(stats bool) {
 		e.log.Infof("stats: records=%d ips=%d cache_hits=%d dns_lookups=%d failures=%d", s.Records, s.IPs, s.CacheHits, s.Lookups, total(s.Errors))
 	}
 	if sum := s.Summary(); sum != "" {
-		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), inert(sum))
+		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), report.Inert(sum))
 		if n := s.Errors["rdns: timeout"]; n > 0 && !e.gaveUpDNS {
 			if int64(n) < s.Lookups {
 				e.log.Hintf("%s answered some queries and not others: a busy or rate-limiting resolver drops them; try fewer --workers or a longer --timeout", e.Enricher.Resolver())
@@ -243,7 +244,7 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 		opts.OnAnswer = func(ip netip.Addr, a enrich.Answer) { log.Debugf("%s", inertAnswer(a).Describe(ip)) }
 	}
 	opts.OnGiveUp = func(gu *enrich.GaveUpError) {
-		log.Warnf("%s", inert(gu.Warning()))
+		log.Warnf("%s", report.Inert(gu.Warning()))
 		switch {
 		case opts.Resolver != nil && gu == opts.Resolver.GaveUp():
 			out.gaveUpDNS = true
@@ -256,13 +257,14 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 	return out, nil
 }
 
-// inertAnswer escapes the names in an answer (see inert) for the trace.
+// inertAnswer escapes the names in an answer (report.Inert: controls,
+// bidi and zero-width characters) for the trace.
 func inertAnswer(a enrich.Answer) enrich.Answer {
-	a.RDNS.Name = inert(a.RDNS.Name)
-	a.Geo.Country, a.Geo.City, a.Geo.Org = inert(a.Geo.Country), inert(a.Geo.City), inert(a.Geo.Org)
+	a.RDNS.Name = report.Inert(a.RDNS.Name)
+	a.Geo.Country, a.Geo.City, a.Geo.Org = report.Inert(a.Geo.Country), report.Inert(a.Geo.City), report.Inert(a.Geo.Org)
 	errs := make([]string, len(a.Errors))
 	for i, e := range a.Errors {
-		errs[i] = inert(e)
+		errs[i] = report.Inert(e)
 	}
 	a.Errors = errs
 	return a

@@ -16,30 +16,6 @@ import (
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 )
 
-func TestInert(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"mail.example.com", "mail.example.com"},
-		{"São Paulo", "São Paulo"},
-		{"", ""},
-		{"\x1b]0;owned\x07", `"\x1b]0;owned\a"`},   // ESC, OSC, BEL
-		{"a\x00b", `"a\x00b"`},                     // NUL
-		{"a\u009bb", `"a\u009bb"`},                 // C1 CSI
-		{"abc\u202egpj.exe", `"abc\u202egpj.exe"`}, // bidi override
-		{"\u2066x\u2069", `"\u2066x\u2069"`},       // bidi isolates
-		{"a\u200eb\u200fc", `"a\u200eb\u200fc"`},   // LRM, RLM
-		{"goo\u200bgle.com", `"goo\u200bgle.com"`}, // zero-width space
-		{"a\u200cb\u200dc", `"a\u200cb\u200dc"`},   // ZWNJ, ZWJ
-		{"a\u2060b\ufeffc", `"a\u2060b\ufeffc"`},   // word joiner, BOM
-		{"line\u2028break", `"line\u2028break"`},   // line separator
-		{"São\x1b", `"S\u00e3o\x1b"`},              // all escaped once quoted
-		{"bad\xffutf8", `"bad\xffutf8"`},           // not UTF-8
-	} {
-		if got := inert(c.in); got != c.want {
-			t.Errorf("inert(%q) = %s, want %s", c.in, got, c.want)
-		}
-	}
-}
-
 // The debug trace (LOGLEVEL=DEBUG) prints what a DNS server and a database
 // said of an address; hostile names in it come out escaped, never raw.
 func TestEnrichTraceInert(t *testing.T) {
