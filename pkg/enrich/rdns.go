@@ -20,6 +20,7 @@ type Resolver struct {
 	timeout time.Duration
 	udp     *dns.Client
 	tcp     *dns.Client
+	brk     breaker
 }
 
 // DefaultTimeout is the time one DNS query may take.
@@ -54,6 +55,10 @@ func NewResolver(server string, timeout time.Duration) (*Resolver, error) {
 // Server is the server asked.
 func (r *Resolver) Server() string { return r.server }
 
+// GaveUp says why the server is no longer asked (a *GaveUpError: it did not
+// answer GiveUpAfter queries in a row), or nil while it is.
+func (r *Resolver) GaveUp() *GaveUpError { return r.brk.gaveUp.Load() }
+
 // RDNS is a reverse DNS answer. Name is "" when the address has no PTR
 // record (which is an answer, not an error).
 type RDNS struct {
@@ -67,13 +72,19 @@ const maxPTR = 4
 // Reverse looks up the PTR names of ip and returns the first that resolves
 // back to ip, or else the first name, unverified. An error (a timeout, a
 // SERVFAIL) means the answer is not known; a forward lookup that fails
-// leaves the name unverified and is returned as an error too.
+// leaves the name unverified and is returned as an error too. Once the
+// server has been given up on, the error is a *GaveUpError and nothing is
+// asked.
 func (r *Resolver) Reverse(ctx context.Context, ip netip.Addr) (RDNS, error) {
 	rev, err := dns.ReverseAddr(ip.String())
 	if err != nil {
 		return RDNS{}, err
 	}
 	ans, err := r.query(ctx, rev, dns.TypePTR)
+	var gu *GaveUpError
+	if errors.As(err, &gu) {
+		return RDNS{}, gu
+	}
 	if err != nil {
 		return RDNS{}, fmt.Errorf("PTR %s: %w", ip, err)
 	}
@@ -129,7 +140,9 @@ const Attempts = 2
 
 // query asks one question and returns the answer section; NXDOMAIN and an
 // empty answer are no records and no error. A truncated answer is asked
-// again over TCP.
+// again over TCP. Every exchange that fails (a timeout, a refused port)
+// counts towards giving up on the server; every answer, whatever its
+// rcode, shows that it is there.
 func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
@@ -137,9 +150,19 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.
 	var in *dns.Msg
 	var err error
 	for try := 0; try < Attempts; try++ {
+		if gu := r.brk.gaveUp.Load(); gu != nil {
+			return nil, gu
+		}
+		sent := time.Now()
 		in, _, err = r.udp.ExchangeContext(ctx, m, r.server)
 		if err == nil && in.Truncated {
 			in, _, err = r.tcp.ExchangeContext(ctx, m, r.server)
+		}
+		switch {
+		case err == nil:
+			r.brk.ok()
+		case ctx.Err() == nil:
+			r.brk.failed(sent, "DNS server "+r.server, "queries", err)
 		}
 		if !isTimeout(err) {
 			break

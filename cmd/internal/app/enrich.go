@@ -6,25 +6,27 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich"
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // EnrichFlags are the flags of loganom-enrich; the wrapper takes them too.
 // Each overrides the [ENRICH] key of the same name in the config file.
 type EnrichFlags struct {
-	GeoIP    []string      `name:"geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
-	ASNCSV   []string      `name:"asn-csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
-	DNS      string        `name:"dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
-	NoRDNS   bool          `name:"no-rdns" help:"Do not look up reverse DNS names."`
-	Cache    string        `placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
-	NoCache  bool          `name:"no-cache" help:"Use no cache."`
-	Workers  int           `placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
-	NoIPinfo bool          `name:"no-ipinfo" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
-	Timeout  time.Duration `placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
+	GeoIP    []string       `name:"geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
+	ASNCSV   []string       `name:"asn-csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
+	DNS      string         `name:"dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
+	NoRDNS   bool           `name:"no-rdns" help:"Do not look up reverse DNS names."`
+	Cache    string         `placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
+	NoCache  bool           `name:"no-cache" help:"Use no cache."`
+	Workers  *int           `placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
+	NoIPinfo bool           `name:"no-ipinfo" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
+	Timeout  *time.Duration `placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
 }
 
 // Enricher is a configured enrich stage and what it holds open.
@@ -34,6 +36,8 @@ type Enricher struct {
 	cache  *enrich.SQLiteCache
 	log    *cli.Logger
 	closed bool
+
+	gaveUpDNS bool // the DNS server was given up on, and that was said
 }
 
 // Close releases the databases and commits the cache; once.
@@ -59,8 +63,8 @@ func (e *Enricher) Report(stats bool) {
 		e.log.Infof("stats: records=%d ips=%d cache_hits=%d dns_lookups=%d failures=%d", s.Records, s.IPs, s.CacheHits, s.Lookups, total(s.Errors))
 	}
 	if sum := s.Summary(); sum != "" {
-		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), sum)
-		if n := s.Errors["rdns: timeout"]; n > 0 {
+		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), report.Inert(sum))
+		if n := s.Errors["rdns: timeout"]; n > 0 && !e.gaveUpDNS {
 			if int64(n) < s.Lookups {
 				e.log.Hintf("%s answered some queries and not others: a busy or rate-limiting resolver drops them; try fewer --workers or a longer --timeout", e.Enricher.Resolver())
 			} else {
@@ -112,10 +116,29 @@ func defaultDatabases(getenv func(string) string) (mmdb, csv []string, dir strin
 
 // Build makes the enrich stage from flags and config. A database or cache
 // that cannot be opened is an error naming it.
+//
+// A bad value of --workers, --timeout or [ENRICH] workers, timeout or
+// ipinfo_url is found before anything is opened or read, and is a
+// usageError (see exitCode).
 func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enricher, error) {
 	const sec = "ENRICH"
+	vals, err := f.values(cfg)
+	if err != nil {
+		return nil, err
+	}
 	out := &Enricher{log: log}
 	var opts enrich.Options
+
+	token := env.Getenv("IPINFO_TOKEN")
+	if t, ok := cfg.String("GENERAL", "ipinfo_token"); ok && t != "" {
+		token = t
+	}
+	useIPinfo := token != "" && !f.NoIPinfo
+	if v, set, err := cfg.Bool(sec, "ipinfo"); err != nil {
+		return nil, err
+	} else if set && !v {
+		useIPinfo = false
+	}
 
 	geoip, csvs := f.GeoIP, f.ASNCSV
 	if len(geoip) == 0 {
@@ -127,9 +150,12 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 	if len(geoip)+len(csvs) == 0 {
 		var dir string
 		geoip, csvs, dir = defaultDatabases(env.Getenv)
-		if dir != "" {
+		switch {
+		case dir != "":
 			log.Debugf("geo databases from %s: %s", dir, strings.Join(append(append([]string{}, geoip...), csvs...), ", "))
-		} else {
+		case useIPinfo:
+			log.Debugf("no geo databases: ipinfo.io is asked about every address")
+		default:
 			log.Warnf("no geo databases: country, city and AS are left out")
 			log.Hintf("scripts/fetch-geodb downloads free ones; or name yours with --geoip or [ENRICH] geoip")
 		}
@@ -141,7 +167,11 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 			set.Close()
 			return nil, err
 		}
-		log.Debugf("%s: %s, %s layout, built %s", p, db.Type, db.Layout(), db.Built.Format(time.DateOnly))
+		v4 := ""
+		if db.IPv4Only {
+			v4 = ", IPv4 only"
+		}
+		log.Debugf("%s: %s, %s layout, built %s%s", p, db.Type, db.Layout(), db.Built.Format(time.DateOnly), v4)
 		set.DBs = append(set.DBs, db)
 	}
 	if len(csvs) > 0 {
@@ -156,71 +186,18 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 		opts.Geo, out.geo = set, set
 	}
 
-	rdns := !f.NoRDNS
-	if v, set, err := cfg.Bool(sec, "rdns"); err != nil {
-		out.Close()
-		return nil, err
-	} else if set && !v {
-		rdns = false
-	}
-	timeout := f.Timeout
-	if timeout == 0 {
-		d, _, err := cfg.Duration(sec, "timeout")
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		timeout = d
-	}
-	if rdns {
-		server := f.DNS
-		if server == "" {
-			server, _ = cfg.String(sec, "dns")
-		}
-		if server != "" {
-			if _, err := netip.ParseAddrPort(server); err != nil {
-				if _, err2 := netip.ParseAddr(server); err2 != nil {
-					out.Close()
-					return nil, fmt.Errorf("--dns %q: want an address and port, like 127.0.0.1:53", server)
-				}
-			}
-		}
-		r, err := enrich.NewResolver(server, timeout)
+	if vals.rdns {
+		r, err := enrich.NewResolver(vals.dns, vals.timeout)
 		if err != nil {
 			out.Close()
 			return nil, fmt.Errorf("%w (hint: name one with --dns, or turn reverse DNS off with --no-rdns)", err)
 		}
 		opts.Resolver = r
 	}
-	workers := f.Workers
-	if workers == 0 {
-		n, _, err := cfg.Int(sec, "workers")
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		workers = n
-	}
-	if workers < 0 {
-		out.Close()
-		return nil, fmt.Errorf("--workers %d: must be positive", workers)
-	}
-	opts.Workers = workers
+	opts.Workers = vals.workers
 
-	token := env.Getenv("IPINFO_TOKEN")
-	if t, ok := cfg.String("GENERAL", "ipinfo_token"); ok && t != "" {
-		token = t
-	}
-	useIPinfo := token != "" && !f.NoIPinfo
-	if v, set, err := cfg.Bool(sec, "ipinfo"); err != nil {
-		out.Close()
-		return nil, err
-	} else if set && !v {
-		useIPinfo = false
-	}
 	if useIPinfo {
-		u, _ := cfg.String(sec, "ipinfo_url") // a proxy or mirror; https only
-		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: u}
+		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: vals.ipinfoURL}
 		log.Debugf("ipinfo.io: asked for what the local databases do not know")
 	}
 
@@ -264,8 +241,109 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 		}
 	}
 	if log.Debug {
-		opts.OnAnswer = func(ip netip.Addr, a enrich.Answer) { log.Debugf("%s", a.Describe(ip)) }
+		opts.OnAnswer = func(ip netip.Addr, a enrich.Answer) { log.Debugf("%s", inertAnswer(a).Describe(ip)) }
+	}
+	opts.OnGiveUp = func(gu *enrich.GaveUpError) {
+		log.Warnf("%s", report.Inert(gu.Warning()))
+		switch {
+		case opts.Resolver != nil && gu == opts.Resolver.GaveUp():
+			out.gaveUpDNS = true
+			log.Hintf("is the DNS server %s reachable? --dns names another, --timeout waits longer, --no-rdns turns reverse DNS off", opts.Resolver.Server())
+		default:
+			log.Hintf("is ipinfo.io reachable from here? [ENRICH] ipinfo_url names a proxy; --no-ipinfo turns it off")
+		}
 	}
 	out.Enricher = enrich.New(opts)
 	return out, nil
+}
+
+// inertAnswer escapes the names in an answer (report.Inert: controls,
+// bidi and zero-width characters) for the trace.
+func inertAnswer(a enrich.Answer) enrich.Answer {
+	a.RDNS.Name = report.Inert(a.RDNS.Name)
+	a.Geo.Country, a.Geo.City, a.Geo.Org = report.Inert(a.Geo.Country), report.Inert(a.Geo.City), report.Inert(a.Geo.Org)
+	errs := make([]string, len(a.Errors))
+	for i, e := range a.Errors {
+		errs[i] = report.Inert(e)
+	}
+	a.Errors = errs
+	return a
+}
+
+// enrichValues are the settings Build checks before it opens anything.
+type enrichValues struct {
+	rdns      bool          // reverse DNS is on
+	dns       string        // the DNS server; "": the default
+	workers   int           // 0: the default
+	timeout   time.Duration // 0: the default
+	ipinfoURL string        // "": the default
+}
+
+// values reads --no-rdns, --dns, --workers, --timeout and [ENRICH] rdns,
+// dns, workers, timeout and ipinfo_url (flags first) and checks them; a bad
+// one is a usageError, but for a value of the file that is not of its type
+// at all (workers = many), which is the file's error.
+func (f *EnrichFlags) values(cfg *Config) (enrichValues, error) {
+	const sec = "ENRICH"
+	var v enrichValues
+	v.rdns = !f.NoRDNS
+	if on, set, err := cfg.Bool(sec, "rdns"); err != nil {
+		return v, err
+	} else if set && !on {
+		v.rdns = false
+	}
+	if v.rdns {
+		v.dns = f.DNS
+		where := "--dns"
+		if v.dns == "" {
+			v.dns, _ = cfg.String(sec, "dns")
+			where = fmt.Sprintf("%s: [%s] dns:", cfg.Path, sec)
+		}
+		if v.dns != "" {
+			if _, err := netip.ParseAddrPort(v.dns); err != nil {
+				if _, err2 := netip.ParseAddr(v.dns); err2 != nil {
+					return v, usageError{fmt.Errorf("%s %s: want an address and port, like 127.0.0.1:53", where, strconv.QuoteToASCII(v.dns))}
+				}
+			}
+		}
+	}
+	switch {
+	case f.Workers != nil:
+		if *f.Workers < 1 {
+			return v, usageError{fmt.Errorf("--workers %d: want at least 1 lookup in flight", *f.Workers)}
+		}
+		v.workers = *f.Workers
+	default:
+		n, set, err := cfg.Int(sec, "workers")
+		if err != nil {
+			return v, err
+		}
+		if set && n < 1 {
+			return v, usageError{fmt.Errorf("%s: [%s] workers: %d: want at least 1 lookup in flight", cfg.Path, sec, n)}
+		}
+		v.workers = n
+	}
+	switch {
+	case f.Timeout != nil:
+		if *f.Timeout <= 0 {
+			return v, usageError{fmt.Errorf("--timeout %s: want a time above zero, like 2s or 500ms", *f.Timeout)}
+		}
+		v.timeout = *f.Timeout
+	default:
+		d, set, err := cfg.Duration(sec, "timeout")
+		if err != nil {
+			return v, err
+		}
+		if set && d <= 0 {
+			return v, usageError{fmt.Errorf("%s: [%s] timeout: %s: want a time above zero, like 2s or 500ms", cfg.Path, sec, d)}
+		}
+		v.timeout = d
+	}
+	if u, ok := cfg.String(sec, "ipinfo_url"); ok && u != "" { // a proxy or mirror
+		if err := enrich.CheckIPinfoURL(u); err != nil {
+			return v, usageError{fmt.Errorf("%s: [%s] ipinfo_url: %w", cfg.Path, sec, err)}
+		}
+		v.ipinfoURL = u
+	}
+	return v, nil
 }

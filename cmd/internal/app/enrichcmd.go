@@ -3,7 +3,7 @@ package app
 import "github.com/loganom/loganom/cmd/internal/cli"
 
 type enrichCLI struct {
-	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [ENRICH] geoip, asn_csv, dns, rdns, cache, workers, timeout, ttl_rdns; flags override it."`
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [ENRICH] geoip, asn_csv, dns, rdns, cache, workers, timeout, ttl_rdns, ipinfo, ipinfo_url, ttl_geo; flags override it."`
 	EnrichFlags
 	Stats bool     `help:"Print counts of records, addresses, cache hits and lookups on stderr at the end."`
 	Debug bool     `short:"d" help:"Print what was found for each address on stderr (also LOGLEVEL=DEBUG)."`
@@ -27,7 +27,7 @@ func Enrich(env cli.Env) int {
 	e, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	code = cli.RunRecords(env, log, c.Files, e)
 	e.Report(c.Stats)
