@@ -117,7 +117,7 @@ func (c *Config) Bool(section, key string) (v, set bool, err error) {
 	case "false", "no", "off", "0":
 		return false, true, nil
 	}
-	return false, false, fmt.Errorf("%s: %q is not true or false", c.where(section, key), s)
+	return false, false, usageError{fmt.Errorf("%s: %q is not true or false", c.where(section, key), s)}
 }
 
 // Int reads a whole number.
@@ -128,7 +128,7 @@ func (c *Config) Int(section, key string) (v int, set bool, err error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, false, fmt.Errorf("%s: %q is not a whole number", c.where(section, key), s)
+		return 0, false, usageError{fmt.Errorf("%s: %q is not a whole number", c.where(section, key), s)}
 	}
 	return n, true, nil
 }
@@ -149,7 +149,7 @@ func (c *Config) Duration(section, key string) (v time.Duration, set bool, err e
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, false, fmt.Errorf("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)
+		return 0, false, usageError{fmt.Errorf("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)}
 	}
 	return d, true, nil
 }

@@ -44,7 +44,7 @@ func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	}
 	var err error
 	if rules.IPIgnore, err = filter.ParsePrefixes(cfg.List(g, "ip_ignore")); err != nil {
-		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
+		return nil, usageError{fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)}
 	}
 	for key, dst := range map[string]*bool{"FILTER trust_unverified_rdns": &rules.TrustUnverified, "FILTER keep_private": &rules.KeepPrivate,
 		"FILTER pattern_ip_substring": &rules.PatternIPSubstring, "REPORT case_sensitive_users": &rules.CaseSensitiveUsers} {
@@ -59,7 +59,7 @@ func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	}
 	flt, err := filter.New(rules, f.Explain)
 	if err != nil {
-		return nil, fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)
+		return nil, usageError{fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)}
 	}
 	for _, w := range flt.Warnings {
 		if w.Key != "" {
@@ -138,7 +138,7 @@ func FilterMain(env cli.Env) int {
 	f, err := c.FilterFlags.Build(cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	var check enrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, f)

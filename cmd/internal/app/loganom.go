@@ -136,18 +136,18 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	c.FilterFlags.caseSensitiveUsers = rule.CaseSensitive // email_skip agrees with the grouping
 	flt, err := c.FilterFlags.Build(cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	enr, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	defer enr.Close()
 	rep := report.New(rule)

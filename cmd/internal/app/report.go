@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/report"
@@ -35,7 +36,7 @@ func (f *ReportFlags) Rule(cfg *Config) (report.Rule, error) {
 		dst  *int
 	}{{"min_ips", f.MinIPs, &r.MinIPs}, {"min_countries", f.MinCountries, &r.MinCountries}, {"min_asns", f.MinASNs, &r.MinASNs}} {
 		if x.flag < 0 {
-			return r, fmt.Errorf("--%s must not be negative", x.key)
+			return r, usageError{fmt.Errorf("--%s must not be negative", strings.ReplaceAll(x.key, "_", "-"))}
 		}
 		if x.flag > 0 {
 			*x.dst = x.flag
@@ -98,7 +99,7 @@ func ReportMain(env cli.Env) int {
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	rep := report.New(rule)
 	var check enrichedCheck
