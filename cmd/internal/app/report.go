@@ -18,9 +18,9 @@ const ExitAnomalies = 3
 // ReportFlags are the flags of loganom-report; the wrapper takes them too.
 type ReportFlags struct {
 	Format       string `enum:"text,json" default:"text" help:"text: a table per account; json: one object per account and line."`
-	MinIPs       int    `name:"min-ips" placeholder:"N" help:"Report an account that logged in from N or more distinct addresses (default 2, the original's rule; [REPORT] min_ips)."`
-	MinCountries int    `name:"min-countries" placeholder:"N" help:"... and from N or more countries ([REPORT] min_countries)."`
-	MinASNs      int    `name:"min-asns" placeholder:"N" help:"... and from N or more networks ([REPORT] min_asns)."`
+	MinIPs       *int   `name:"min-ips" placeholder:"N" help:"Report an account that logged in from N or more distinct addresses (default 2, the original's rule; [REPORT] min_ips)."`
+	MinCountries *int   `name:"min-countries" placeholder:"N" help:"... and from N or more countries (default 0: any; [REPORT] min_countries)."`
+	MinASNs      *int   `name:"min-asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
 	ExitCode     bool   `name:"exit-code" help:"Exit with 3 when an account looks compromised (0 when none does)."`
 
 	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
@@ -31,20 +31,21 @@ type ReportFlags struct {
 func (f *ReportFlags) Rule(cfg *Config) (report.Rule, error) {
 	var r report.Rule
 	for _, x := range []struct {
-		key  string
-		flag int
-		dst  *int
-	}{{"min_ips", f.MinIPs, &r.MinIPs}, {"min_countries", f.MinCountries, &r.MinCountries}, {"min_asns", f.MinASNs, &r.MinASNs}} {
-		if x.flag < 0 {
-			return r, usageError{fmt.Errorf("--%s must not be negative", strings.ReplaceAll(x.key, "_", "-"))}
-		}
-		if x.flag > 0 {
-			*x.dst = x.flag
-			continue
-		}
-		v, _, err := cfg.Int("REPORT", x.key)
+		key   string
+		flag  *int
+		dst   *int
+		least int
+	}{{"min_ips", f.MinIPs, &r.MinIPs, 1}, {"min_countries", f.MinCountries, &r.MinCountries, 0}, {"min_asns", f.MinASNs, &r.MinASNs, 0}} {
+		v, set, err := cfg.Int("REPORT", x.key)
 		if err != nil {
 			return r, err
+		}
+		where := cfg.where("REPORT", x.key)
+		if x.flag != nil {
+			v, set, where = *x.flag, true, "--"+strings.ReplaceAll(x.key, "_", "-")
+		}
+		if set && v < x.least {
+			return r, usageError{fmt.Errorf("%s %d: must be at least %d", where, v, x.least)}
 		}
 		*x.dst = v
 	}
