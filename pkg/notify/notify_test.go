@@ -283,3 +283,97 @@ func TestIndependent(t *testing.T) {
 		t.Errorf("%+v", res)
 	}
 }
+
+// dropConn loses the connection right after the server accepted the
+// message (its 250 after DATA), or when the client says QUIT.
+type dropConn struct {
+	net.Conn
+	at string // "after-250" or "at-quit"
+}
+
+func (c *dropConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.at == "after-250" && strings.Contains(string(p), "250 2.0.0 OK: queued") {
+		c.Conn.Close()
+	}
+	return n, err
+}
+
+func (c *dropConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.at == "at-quit" && strings.Contains(string(p[:n]), "QUIT") {
+		c.Conn.Close()
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+type dropListener struct {
+	net.Listener
+	at string
+}
+
+func (l dropListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &dropConn{Conn: c, at: l.at}, nil
+}
+
+// Once the server took the message (250 after DATA), it is sent: a lost
+// connection at QUIT is no failure, and the mail is not sent again.
+func TestSMTPSentOnce(t *testing.T) {
+	for _, at := range []string{"after-250", "at-quit"} {
+		t.Run(at, func(t *testing.T) {
+			s := &smtpServer{}
+			srv := gosmtp.NewServer(s)
+			srv.Domain = "localhost"
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			go srv.Serve(dropListener{ln, at})
+			t.Cleanup(func() { srv.Close() })
+			ch := &SMTP{From: "loganom@example.test", To: []string{"postmaster@example.test"}, Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}
+			res := SendAll(context.Background(), []Channel{ch}, message(), fast)
+			s.mu.Lock()
+			n := len(s.got)
+			s.mu.Unlock()
+			if res[0].Err != nil || res[0].Attempts != 1 || n != 1 {
+				t.Errorf("%+v (%v), %d messages delivered, want 1", res[0], res[0].Err, n)
+			}
+		})
+	}
+}
+
+// A server that never greets is given up at the try's timeout.
+func TestSMTPTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // never answers
+		}
+	}()
+	ch := &SMTP{From: "loganom@example.test", To: []string{"postmaster@example.test"}, Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}
+	r := fast
+	r.Attempts, r.Timeout = 2, 200*time.Millisecond
+	res := SendAll(context.Background(), []Channel{ch}, message(), r)
+	if !errors.Is(res[0].Err, context.DeadlineExceeded) || res[0].Attempts != 2 {
+		t.Errorf("%+v", res[0])
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // SMTP sends the report by mail: a plain-text body with an HTML
@@ -127,13 +130,33 @@ func (s *SMTP) SendTo(ctx context.Context, m *Message, to []string) error {
 	if err := s.Check(); err != nil && len(to) == len(s.To) {
 		return Permanent{err}
 	}
-	msg := s.build(m, to)
+	var rcpts []string
+	for _, t := range to {
+		a, err := mail.ParseAddress(t)
+		if err != nil {
+			return Permanent{fmt.Errorf("to %q: %v", t, err)}
+		}
+		rcpts = append(rcpts, a.Address)
+	}
+	from, err := mail.ParseAddress(s.From)
+	if err != nil {
+		return Permanent{fmt.Errorf("from %q: %v", s.From, err)}
+	}
+	return s.deliver(ctx, from.Address, rcpts, s.build(m, to))
+}
+
+// deliver sends one message over one connection. Once the server has
+// accepted it (250 after the data), it is sent: what happens at QUIT (a
+// lost connection, an odd reply) is no failure, since another try would
+// deliver the mail again. A connection lost before that reply is retried,
+// though the server may have taken the message: a mail twice is better
+// than none.
+func (s *SMTP) deliver(ctx context.Context, from string, rcpts []string, msg []byte) error {
 	tlsConf := s.TLS
 	if tlsConf == nil {
 		tlsConf = &tls.Config{ServerName: s.Host}
 	}
 	d := net.Dialer{}
-	deadline, _ := ctx.Deadline()
 	var conn net.Conn
 	var err error
 	if s.SSL {
@@ -142,60 +165,98 @@ func (s *SMTP) SendTo(ctx context.Context, m *Message, to []string) error {
 		conn, err = d.DialContext(ctx, "tcp", s.addr())
 	}
 	if err != nil {
-		return err
+		return classify(err)
 	}
-	if !deadline.IsZero() {
+	// The context bounds the whole exchange: its deadline is the
+	// connection's, and its end unblocks whatever is waiting.
+	if deadline, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	fail := func(stage string, err error) error {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		err = classify(err)
+		if stage == "" {
+			return err
+		}
+		var p Permanent
+		if errors.As(err, &p) {
+			return Permanent{fmt.Errorf("%s: %w", stage, p.Err)}
+		}
+		return fmt.Errorf("%s: %w", stage, err)
 	}
 	c, err := smtp.NewClient(conn, s.Host)
 	if err != nil {
 		conn.Close()
-		return classify(err)
+		return fail("", err)
 	}
 	defer c.Close()
 	if !s.SSL {
 		if ok, _ := c.Extension("STARTTLS"); ok {
 			if err := c.StartTLS(tlsConf); err != nil {
-				return fmt.Errorf("STARTTLS: %w", err)
+				return fail("STARTTLS", err)
 			}
 		}
 	}
 	if s.User != "" {
 		if err := c.Auth(smtp.PlainAuth("", s.User, s.Pass, s.Host)); err != nil {
-			return classify(fmt.Errorf("AUTH: %w", err)) // net/smtp's messages never hold the password
+			return fail("AUTH", err) // net/smtp's messages never hold the password
 		}
 	}
-	from, _ := mail.ParseAddress(s.From)
-	if err := c.Mail(from.Address); err != nil {
-		return classify(fmt.Errorf("MAIL FROM: %w", err))
+	if err := c.Mail(from); err != nil {
+		return fail("MAIL FROM", err)
 	}
-	for _, t := range to {
-		a, err := mail.ParseAddress(t)
-		if err != nil {
-			return Permanent{fmt.Errorf("to %q: %v", t, err)}
-		}
-		if err := c.Rcpt(a.Address); err != nil {
-			return classify(fmt.Errorf("RCPT TO %s: %w", a.Address, err))
+	for _, rcpt := range rcpts {
+		if err := c.Rcpt(rcpt); err != nil {
+			return fail("RCPT TO "+rcpt, err)
 		}
 	}
 	w, err := c.Data()
 	if err != nil {
-		return classify(fmt.Errorf("DATA: %w", err))
+		return fail("DATA", err)
 	}
 	if _, err := w.Write(msg); err != nil {
-		return err
+		return fail("DATA", err)
 	}
 	if err := w.Close(); err != nil {
-		return classify(fmt.Errorf("DATA: %w", err))
+		return fail("DATA", err)
 	}
-	return c.Quit()
+	c.Quit() // the server has the message: see above
+	return nil
 }
 
-// classify makes a 5xx reply permanent; 4xx replies and network errors
-// stay transient.
+// Reply is an SMTP server's refusal; its text is inert and cut short.
+type Reply struct {
+	Code int
+	Msg  string
+}
+
+func (r *Reply) Error() string { return strconv.Itoa(r.Code) + " " + r.Msg }
+
+// classify makes a 5xx reply and a certificate that does not verify
+// permanent; 4xx replies and network errors stay transient. A server's
+// reply is shown inert and cut short.
 func classify(err error) error {
 	var te *textproto.Error
-	if errors.As(err, &te) && te.Code >= 500 {
+	if errors.As(err, &te) {
+		msg := te.Msg
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		r := &Reply{Code: te.Code, Msg: report.Inert(msg)}
+		if r.Code >= 500 {
+			return Permanent{r}
+		}
+		return r
+	}
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
 		return Permanent{err}
 	}
 	return err
