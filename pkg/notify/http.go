@@ -13,7 +13,9 @@ import (
 )
 
 // postJSON posts a JSON body; 429 and 5xx are transient, other non-2xx
-// permanent. Errors never show the URL, which may hold a key.
+// permanent. An error says the status code only: never the response body
+// (a 404 page may echo the key) nor the URL, which may hold a key in its
+// path or query.
 func postJSON(ctx context.Context, client *http.Client, u string, body any) error {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -33,17 +35,33 @@ func postJSON(ctx context.Context, client *http.Client, u string, body any) erro
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return err
+		return scrub(err, req.URL)
 	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	// drain a little, so that the connection may serve again; never shown
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	return Permanent{fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))}
+	return Permanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
+}
+
+// scrub takes the URL's path and query out of an error's text, should a
+// lower layer have put them there.
+func scrub(err error, u *url.URL) error {
+	msg := err.Error()
+	for _, secret := range []string{u.String(), u.EscapedPath(), u.Path, u.RawQuery} {
+		if len(secret) > 1 {
+			msg = strings.ReplaceAll(msg, secret, "…")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
 }
 
 // Mattermost posts to an incoming webhook, {url}/hooks/{api_key} as the

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -169,6 +170,7 @@ func hookServer(t *testing.T, statuses ...int) (*httptest.Server, *[]string, *[]
 	var mu sync.Mutex
 	var bodies, paths []string
 	i := 0
+	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		if r.Header.Get("Content-Type") != "application/json" {
@@ -182,14 +184,18 @@ func hookServer(t *testing.T, statuses ...int) (*httptest.Server, *[]string, *[]
 			i++
 		}
 		mu.Unlock()
-		if status == -1 {
-			time.Sleep(3 * time.Second) // never answers in time
+		if status == -1 { // never answers: waits for the client to give up
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
 			return
 		}
 		w.WriteHeader(status)
-		w.Write([]byte(`{"message":"nope"}`))
+		w.Write([]byte(`{"message":"nope: ` + r.URL.String() + `"}`)) // as a 404 page may echo the key
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stop) }) // before srv.Close
 	return srv, &bodies, &paths
 }
 
@@ -375,5 +381,59 @@ func TestSMTPTimeout(t *testing.T) {
 	res := SendAll(context.Background(), []Channel{ch}, message(), r)
 	if !errors.Is(res[0].Err, context.DeadlineExceeded) || res[0].Attempts != 2 {
 		t.Errorf("%+v", res[0])
+	}
+}
+
+// An HTTP channel's error says the status code and the channel, never the
+// response body (a 404 page that echoes the key) nor the URL's path or
+// query, where keys live.
+func TestHTTPErrorsHideSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/loop/"):
+			http.Redirect(w, r, r.URL.String(), http.StatusTemporaryRedirect)
+		case strings.HasPrefix(r.URL.Path, "/busy/"):
+			http.Error(w, "busy: "+r.URL.String(), http.StatusServiceUnavailable)
+		case strings.HasPrefix(r.URL.Path, "/bad/"):
+			http.Error(w, "bad request for "+r.URL.String(), http.StatusBadRequest)
+		default:
+			http.Error(w, "no such hook: "+r.URL.String(), http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	for _, tc := range []struct {
+		ch   Channel
+		want string // the whole message, or a part with a * in front
+	}{
+		{&Mattermost{URL: srv.URL, APIKey: "s3cret-key"}, "mattermost: HTTP 404 (after 1 try)"},
+		{&Teams{URL: srv.URL + "/bad/workflows/x?sig=s3cret-sig"}, "teams: HTTP 400 (after 1 try)"},
+		{&Webhook{URL: srv.URL + "/busy/s3cret-path"}, "webhook: HTTP 503 (after 3 tries)"},
+		{&Mattermost{URL: srv.URL + "/loop", APIKey: "s3cret-key"}, "*stopped after 10 redirects"},
+		{&Teams{URL: closed + "/workflows/x?sig=s3cret-sig"}, "*connection refused"},
+	} {
+		res := SendAll(context.Background(), []Channel{tc.ch}, message(), fast)
+		got := res[0].Error()
+		if res[0].Err == nil || strings.Contains(got, "s3cret") || strings.Contains(got, "such hook") ||
+			strings.HasPrefix(tc.want, "*") && !strings.Contains(got, tc.want[1:]) || !strings.HasPrefix(tc.want, "*") && got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.ch.Name(), got, tc.want)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	u, _ := url.Parse("https://chat.example.test/hooks/k3y%2Fx?sig=s1g")
+	for _, tc := range []struct{ in, want string }{
+		{"Post https://chat.example.test/hooks/k3y%2Fx?sig=s1g: refused", "Post …: refused"},
+		{"bad path /hooks/k3y%2Fx here", "bad path … here"},
+		{"bad path /hooks/k3y/x here", "bad path … here"},
+		{"query sig=s1g here", "query … here"},
+		{"dial tcp 127.0.0.1:1: connect: connection refused", "dial tcp 127.0.0.1:1: connect: connection refused"},
+	} {
+		if got := scrub(errors.New(tc.in), u).Error(); got != tc.want {
+			t.Errorf("scrub(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
