@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/loganom/loganom/pkg/report"
@@ -435,5 +436,63 @@ func TestScrub(t *testing.T) {
 		if got := scrub(errors.New(tc.in), u).Error(); got != tc.want {
 			t.Errorf("scrub(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// hiddenRunes are the bidi controls and zero-width characters that must
+// never reach a reader raw.
+var hiddenRunes = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff"
+
+// Bidi controls and zero-width characters in names are shown escaped
+// (\u202e) in Mattermost, Teams and the HTML mail.
+func TestHiddenCharacters(t *testing.T) {
+	m := message()
+	m.Accounts[0].User = "adm\u202enimda\u200b@example.test\x1b[31m\xff"
+	for _, r := range hiddenRunes {
+		m.Accounts[0].IPs[3].City += string(r)
+	}
+	m.Accounts[0].IPs[4].Org = "Org\u2066x\u2069"
+	teams, _ := (&Teams{}).Preview(m)
+	var card any
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(teams, "Teams webhook:\n")), &card); err != nil {
+		t.Fatal(err)
+	}
+	cardText, _ := json.Marshal(card)
+	var decoded []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			decoded = append(decoded, v)
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(card)
+	for _, tc := range []struct {
+		name, out string
+		want      []string
+	}{
+		{"markdown", Markdown(m), []string{`adm\\u202enimda\\u200b\@example\.test\\u001b\[31m\\xff`, `\\u2066x\\u2069`}},
+		{"html", HTML(m), []string{`adm\u202enimda\u200b@example.test\u001b[31m\xff`, `Org\u2066x\u2069`, `\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff`}},
+		{"teams", strings.Join(decoded, "\n"), []string{`adm\\u202enimda\\u200b\@example\.test`, `Org\\u2066x\\u2069`}},
+	} {
+		if strings.ContainsAny(tc.out, hiddenRunes+"\x1b") || !utf8.ValidString(tc.out) {
+			t.Errorf("%s: a hidden character went through:\n%+q", tc.name, tc.out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(tc.out, w) {
+				t.Errorf("%s: no %s in\n%s", tc.name, w, tc.out)
+			}
+		}
+	}
+	if strings.ContainsAny(string(cardText), hiddenRunes) {
+		t.Errorf("teams payload: %s", cardText)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"html"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/report"
 )
@@ -57,7 +59,7 @@ func summary(a *report.Account) string {
 // value is escaped.
 func HTML(m *Message) string {
 	var b strings.Builder
-	e := html.EscapeString
+	e := func(s string) string { return html.EscapeString(neutral(s)) }
 	b.WriteString("<!DOCTYPE html>\n<html><body>\n<h2>" + e(Subject(m)) + "</h2>\n")
 	for _, a := range m.Accounts {
 		fmt.Fprintf(&b, "<h3>%s</h3>\n<p>%s</p>\n<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n", e(a.User), e(summary(a)))
@@ -72,19 +74,61 @@ func HTML(m *Message) string {
 	return b.String()
 }
 
+// hidden says whether r acts on the text around it without being seen:
+// the bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
+// U+061C), which can show "moc.elpmaxe@bob" as "bob@example.com", and the
+// zero-width characters (U+200B–U+200D, U+2060, U+FEFF), which make two
+// names that look the same differ.
+func hidden(r rune) bool {
+	switch {
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c,
+		r >= 0x200b && r <= 0x200d, r == 0x2060, r == 0xfeff:
+		return true
+	}
+	return false
+}
+
+// neutral shows what would act instead of being seen, escaped: control
+// characters, line and paragraph separators, bidi controls and
+// zero-width characters as \u202e, bytes that are not UTF-8 as \xff.
+func neutral(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || hidden(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || hidden(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
 // MaxRows is how many addresses of one account a chat message lists, as
 // the original did; the rest are counted.
 const MaxRows = 10
 
-// mdEscape makes a value inert in Markdown and in a table cell: control
-// characters and line breaks go, and every character Markdown gives a
-// meaning to is escaped.
+// mdEscape makes a value inert in Markdown and in a table cell: what
+// would act unseen is shown escaped (neutral), and every character
+// Markdown gives a meaning to is escaped.
 func mdEscape(s string) string {
 	var b strings.Builder
-	for _, r := range s {
+	for _, r := range neutral(s) {
 		switch {
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == '\u2028' || r == '\u2029':
-			b.WriteRune(' ')
 		case strings.ContainsRune("\\`*_{}[]()<>#+-.!|~&:@=\"'$%", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
