@@ -167,11 +167,9 @@ func (s *SMTP) deliver(ctx context.Context, from string, rcpts []string, msg []b
 	if err != nil {
 		return classify(err)
 	}
-	// The context bounds the whole exchange: its deadline is the
-	// connection's, and its end unblocks whatever is waiting.
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(deadline)
-	}
+	// The context bounds the whole exchange: its end (its deadline
+	// passed, or cancelled) unblocks whatever is waiting, and the error
+	// then says so.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	fail := func(stage string, err error) error {
