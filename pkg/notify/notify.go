@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/loganom/loganom/pkg/report"
@@ -35,6 +37,15 @@ type Permanent struct{ Err error }
 func (p Permanent) Error() string { return p.Err.Error() }
 func (p Permanent) Unwrap() error { return p.Err }
 
+// Once is a channel that SendAll runs once, with neither retry nor
+// timeout of its own, because it sends per account and keeps its own:
+// Exec (a script may have side effects that a second run would repeat)
+// and UserNotice (each notice with its own tries).
+type Once interface {
+	Channel
+	Once()
+}
+
 // Retry is how often and how long to try.
 type Retry struct {
 	Attempts int           // default 4
@@ -42,16 +53,7 @@ type Retry struct {
 	Timeout  time.Duration // per attempt; default 30 s
 }
 
-// Result is what came of one channel.
-type Result struct {
-	Channel  string
-	Attempts int
-	Err      error
-}
-
-// SendAll sends m on every channel, each on its own, with retries, and
-// returns one result per channel, in order.
-func SendAll(ctx context.Context, chans []Channel, m *Message, r Retry) []Result {
+func (r Retry) withDefaults() Retry {
 	if r.Attempts <= 0 {
 		r.Attempts = 4
 	}
@@ -61,43 +63,116 @@ func SendAll(ctx context.Context, chans []Channel, m *Message, r Retry) []Result
 	if r.Timeout <= 0 {
 		r.Timeout = 30 * time.Second
 	}
+	return r
+}
+
+// try calls send until it succeeds, fails for good (Permanent), or has
+// been tried r.Attempts times, each try within r.Timeout; it returns the
+// number of tries and the last error.
+func (r Retry) try(ctx context.Context, send func(context.Context) error) (attempts int, err error) {
+	r = r.withDefaults()
+	wait := r.Backoff
+	for attempts < r.Attempts {
+		if attempts > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return attempts, ctx.Err()
+			}
+			wait *= 2
+		}
+		attempts++
+		actx, cancel := context.WithTimeout(ctx, r.Timeout)
+		err = send(actx)
+		cancel()
+		var p Permanent
+		if err == nil || errors.As(err, &p) {
+			break
+		}
+	}
+	return attempts, err
+}
+
+// Result is what came of one channel.
+type Result struct {
+	Channel  string
+	Attempts int // 0 for a Once channel
+	Err      error
+}
+
+// AccountError is the failure of a channel that sends per account
+// (Exec, UserNotice) for one account.
+type AccountError struct {
+	User     string
+	Attempts int // 0 when not retried
+	Err      error
+}
+
+// AccountErrors are a per-account channel's failures, in account order.
+type AccountErrors []AccountError
+
+func (e AccountErrors) Error() string {
+	lines := make([]string, len(e))
+	for i, a := range e {
+		lines[i] = a.line()
+	}
+	return strings.Join(lines, "; ")
+}
+
+func (a AccountError) line() string {
+	s := fmt.Sprintf("for %s: %v", report.Inert(a.User), a.Err)
+	if a.Attempts > 0 {
+		s += tries(a.Attempts)
+	}
+	return s
+}
+
+func tries(n int) string {
+	if n == 1 {
+		return " (after 1 try)"
+	}
+	return fmt.Sprintf(" (after %d tries)", n)
+}
+
+// SendAll sends m on every channel, each on its own, with retries, and
+// returns one result per channel, in order.
+func SendAll(ctx context.Context, chans []Channel, m *Message, r Retry) []Result {
 	out := make([]Result, len(chans))
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for i, ch := range chans {
-		go func() {
-			defer func() { done <- struct{}{} }()
+		wg.Go(func() {
 			res := Result{Channel: ch.Name()}
-			wait := r.Backoff
-			for res.Attempts < r.Attempts {
-				if res.Attempts > 0 {
-					select {
-					case <-time.After(wait):
-					case <-ctx.Done():
-						res.Err = ctx.Err()
-						out[i] = res
-						return
-					}
-					wait *= 2
-				}
-				res.Attempts++
-				actx, cancel := context.WithTimeout(ctx, r.Timeout)
-				res.Err = ch.Send(actx, m)
-				cancel()
-				var p Permanent
-				if res.Err == nil || errors.As(res.Err, &p) {
-					break
-				}
+			if _, ok := ch.(Once); ok {
+				res.Err = ch.Send(ctx, m)
+			} else {
+				res.Attempts, res.Err = r.try(ctx, func(ctx context.Context) error { return ch.Send(ctx, m) })
 			}
 			out[i] = res
-		}()
+		})
 	}
-	for range chans {
-		<-done
-	}
+	wg.Wait()
 	return out
 }
 
 // Error describes a failed result in one line.
-func (r Result) Error() string {
-	return fmt.Sprintf("%s: %v (after %d %s)", r.Channel, r.Err, r.Attempts, map[bool]string{true: "try", false: "tries"}[r.Attempts == 1])
+func (r Result) Error() string { return strings.Join(r.Lines(), "; ") }
+
+// Lines describe a failed result, one line per failure: one for most
+// channels, one per account that failed for Exec and UserNotice.
+func (r Result) Lines() []string {
+	var ae AccountErrors
+	if errors.As(r.Err, &ae) {
+		lines := make([]string, len(ae))
+		for i, a := range ae {
+			lines[i] = r.Channel + " " + a.line()
+		}
+		return lines
+	}
+	s := fmt.Sprintf("%s: %v", r.Channel, r.Err)
+	if r.Attempts > 0 {
+		s += tries(r.Attempts)
+	}
+	return []string{s}
 }

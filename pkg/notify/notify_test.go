@@ -48,6 +48,7 @@ type smtpServer struct {
 	got      []string
 	rcpts    []string
 	rcptFail int
+	rcptMsg  string // "": "try later"
 	tries    atomic.Int64
 }
 
@@ -69,7 +70,11 @@ func (x *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 		if code < 500 {
 			x.s.rcptFail = 0 // only once
 		}
-		return &gosmtp.SMTPError{Code: code, Message: "try later"}
+		msg := x.s.rcptMsg
+		if msg == "" {
+			msg = "try later"
+		}
+		return &gosmtp.SMTPError{Code: code, Message: msg}
 	}
 	x.s.rcpts = append(x.s.rcpts, to)
 	return nil

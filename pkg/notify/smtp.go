@@ -38,7 +38,6 @@ type SMTP struct {
 	Subject string
 	TLS     *tls.Config // nil: the system's roots, ServerName Host
 	Now     func() time.Time
-	Body    func(*Message) (text, html string) // nil: the report
 }
 
 // Name is "smtp".
@@ -71,24 +70,25 @@ func (s *SMTP) Check() error {
 	return nil
 }
 
-// build makes the message.
-func (s *SMTP) build(m *Message, to []string) []byte {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	text, htm := Plain(m), HTML(m)
-	if s.Body != nil {
-		text, htm = s.Body(m)
-	}
+// build makes the report's message.
+func (s *SMTP) build(m *Message) []byte {
 	subject := s.Subject
 	if subject == "" {
 		subject = Subject(m)
 	}
+	return s.compose(s.From, s.To, subject, Plain(m), HTML(m))
+}
+
+// compose makes a message: text with an HTML alternative.
+func (s *SMTP) compose(from string, to []string, subject, text, htm string) []byte {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
 	var id [12]byte
 	rand.Read(id[:])
 	domain := "loganom.invalid"
-	if a, err := mail.ParseAddress(s.From); err == nil {
+	if a, err := mail.ParseAddress(from); err == nil {
 		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 {
 			domain = a.Address[i+1:]
 		}
@@ -96,7 +96,7 @@ func (s *SMTP) build(m *Message, to []string) []byte {
 	boundary := "loganom-" + hex.EncodeToString(id[:6])
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", s.From)
+	h("From", from)
 	h("To", strings.Join(to, ", "))
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
 	h("Date", now().Format(time.RFC1123Z))
@@ -119,30 +119,21 @@ func (s *SMTP) build(m *Message, to []string) []byte {
 
 // Preview is the message as it would be sent.
 func (s *SMTP) Preview(m *Message) (string, error) {
-	return fmt.Sprintf("SMTP %s, from %s to %s:\n%s", s.addr(), s.From, strings.Join(s.To, ", "), s.build(m, s.To)), nil
+	return fmt.Sprintf("SMTP %s, from %s to %s:\n%s", s.addr(), s.From, strings.Join(s.To, ", "), s.build(m)), nil
 }
 
-// Send delivers the message.
-func (s *SMTP) Send(ctx context.Context, m *Message) error { return s.SendTo(ctx, m, s.To) }
-
-// SendTo delivers the message to other recipients (the affected user).
-func (s *SMTP) SendTo(ctx context.Context, m *Message, to []string) error {
-	if err := s.Check(); err != nil && len(to) == len(s.To) {
+// Send delivers the report.
+func (s *SMTP) Send(ctx context.Context, m *Message) error {
+	if err := s.Check(); err != nil {
 		return Permanent{err}
 	}
+	from, _ := mail.ParseAddress(s.From)
 	var rcpts []string
-	for _, t := range to {
-		a, err := mail.ParseAddress(t)
-		if err != nil {
-			return Permanent{fmt.Errorf("to %q: %v", t, err)}
-		}
+	for _, t := range s.To {
+		a, _ := mail.ParseAddress(t)
 		rcpts = append(rcpts, a.Address)
 	}
-	from, err := mail.ParseAddress(s.From)
-	if err != nil {
-		return Permanent{fmt.Errorf("from %q: %v", s.From, err)}
-	}
-	return s.deliver(ctx, from.Address, rcpts, s.build(m, to))
+	return s.deliver(ctx, from.Address, rcpts, s.build(m))
 }
 
 // deliver sends one message over one connection. Once the server has

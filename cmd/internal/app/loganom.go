@@ -1,16 +1,11 @@
 package app
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"strings"
-	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/enrich"
@@ -123,6 +118,11 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return cli.ExitError
 	}
 	CheckSecrets(cfg, log)
+	notifier, err := c.NotifyFlags.Prepare(cfg, c.Exec)
+	if err != nil {
+		LogError(log, err)
+		return cli.ExitError
+	}
 	logs := logsOrDefault(c.Log, log)
 	if logs == nil {
 		return cli.ExitError
@@ -174,23 +174,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", werr)
 		return cli.ExitError
 	}
-	anomalies := rep.Anomalies()
 	host, _ := os.Hostname()
-	if !c.NotifyFlags.Notify(env, log, cfg, host, anomalies, rep.Accounts()) {
+	if !notifier.Notify(env, log, host, rep.Anomalies(), rep.Accounts()) {
 		code = cli.ExitError
-	}
-	script := c.Exec
-	if script == "" {
-		script, _ = cfg.String("EXEC", "script")
-	}
-	if script != "" && !c.NoNotify {
-		if c.DryRun {
-			for _, a := range anomalies {
-				fmt.Fprintf(env.Stdout, "\n--- exec (not run: --dry-run) ---\n%s %s\n", script, report.Inert(a.User))
-			}
-		} else if !runScripts(env, log, script, anomalies) {
-			code = cli.ExitError
-		}
 	}
 	if cerr := enr.Close(); cerr != nil {
 		log.Errorf("%v", cerr)
@@ -200,26 +186,6 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return code
 	}
 	return rc
-}
-
-// runScripts runs script once per account, with the account as its only
-// argument and its data as JSON on stdin, directly (no shell sees the
-// name); its output goes to stderr. It reports each failure.
-func runScripts(env cli.Env, log *cli.Logger, script string, accounts []*report.Account) bool {
-	ok := true
-	for _, a := range accounts {
-		data, _ := json.Marshal(a)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		cmd := exec.CommandContext(ctx, script, a.User)
-		cmd.Stdin = bytes.NewReader(append(data, '\n'))
-		cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
-		if err := cmd.Run(); err != nil {
-			log.Errorf("-e %s for %s: %v", script, report.Inert(a.User), err)
-			ok = false
-		}
-		cancel()
-	}
-	return ok
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {

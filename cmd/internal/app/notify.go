@@ -1,11 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"html"
-	"net/mail"
 	"os"
 	"text/template"
 
@@ -16,17 +14,20 @@ import (
 
 // NotifyFlags are the notification flags of loganom-report and the wrapper.
 type NotifyFlags struct {
-	DryRun   bool `name:"dry-run" help:"Print what each notification channel would send, instead of sending it."`
+	DryRun   bool `name:"dry-run" help:"Print what each notification channel would send, and what script would run, instead of doing it."`
 	NoNotify bool `name:"no-notify" help:"Send no notification, whatever the config says."`
 }
 
-// notifier is what the config asks for.
-type notifier struct {
-	channels []notify.Channel
-	smtp     *notify.SMTP // for [NOTIFY_USER]
-	userTmpl *template.Template
-	userSubj string
-	userFrom string
+// Notifier is the end of a run: the report on every channel the config
+// enables, the script (-e, [EXEC] script) once per account, and the
+// affected users' notices ([NOTIFY_USER]). Prepare builds and checks it
+// before the log is read; Notify runs it.
+type Notifier struct {
+	off, dryRun bool
+	chans       []notify.Channel
+	exec        *notify.Exec
+	user        *notify.UserNotice
+	retry       notify.Retry
 }
 
 func enabled(cfg *Config, sec string) (bool, error) {
@@ -34,10 +35,17 @@ func enabled(cfg *Config, sec string) (bool, error) {
 	return v, err
 }
 
-// channels reads [SMTP], [MATTERMOST], [TEAMS], [WEBHOOK] and [NOTIFY_USER];
-// a section counts when it says enabled = true, as in the original.
-func channels(cfg *Config) (*notifier, error) {
-	n := &notifier{}
+// Prepare reads [SMTP], [MATTERMOST], [TEAMS], [WEBHOOK] (a section counts
+// when it says enabled = true, as in the original), [NOTIFY_USER],
+// [NOTIFY] and [EXEC], and checks the script: script is -e's, or "" for
+// [EXEC] script. It is called before the log is read, so that a bad
+// setting or a script that cannot or must not be run stops the run
+// before it starts. With --no-notify nothing is read or checked.
+func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
+	n := &Notifier{off: f.NoNotify, dryRun: f.DryRun}
+	if f.NoNotify {
+		return n, nil
+	}
 	str := func(sec, key string) string { v, _ := cfg.String(sec, key); return v }
 	smtpOn, err := enabled(cfg, "SMTP")
 	if err != nil {
@@ -47,6 +55,7 @@ func channels(cfg *Config) (*notifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	var smtp *notify.SMTP
 	if smtpOn || userOn {
 		port, _, err := cfg.Int("SMTP", "port")
 		if err != nil {
@@ -56,14 +65,13 @@ func channels(cfg *Config) (*notifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &notify.SMTP{From: str("SMTP", "from"), To: cfg.List("SMTP", "to"), Host: str("SMTP", "host"), Port: port, SSL: ssl,
+		smtp = &notify.SMTP{From: str("SMTP", "from"), To: cfg.List("SMTP", "to"), Host: str("SMTP", "host"), Port: port, SSL: ssl,
 			User: str("SMTP", "user"), Pass: str("SMTP", "pass"), Subject: str("SMTP", "subject")}
-		if err := s.Check(); err != nil && (smtpOn || s.Host == "") {
-			return nil, fmt.Errorf("%s: [SMTP] %v", cfg.Path, err)
-		}
-		n.smtp = s
 		if smtpOn {
-			n.channels = append(n.channels, s)
+			if err := smtp.Check(); err != nil {
+				return nil, fmt.Errorf("%s: [SMTP] %v", cfg.Path, err)
+			}
+			n.chans = append(n.chans, smtp)
 		}
 	}
 	if on, err := enabled(cfg, "MATTERMOST"); err != nil {
@@ -74,7 +82,7 @@ func channels(cfg *Config) (*notifier, error) {
 		if m.URL == "" || m.APIKey == "" {
 			return nil, fmt.Errorf("%s: [MATTERMOST] needs url and api_key", cfg.Path)
 		}
-		n.channels = append(n.channels, m)
+		n.chans = append(n.chans, m)
 	}
 	if on, err := enabled(cfg, "TEAMS"); err != nil {
 		return nil, err
@@ -83,7 +91,7 @@ func channels(cfg *Config) (*notifier, error) {
 		if t.URL == "" {
 			return nil, fmt.Errorf("%s: [TEAMS] needs url", cfg.Path)
 		}
-		n.channels = append(n.channels, t)
+		n.chans = append(n.chans, t)
 	}
 	if on, err := enabled(cfg, "WEBHOOK"); err != nil {
 		return nil, err
@@ -92,40 +100,61 @@ func channels(cfg *Config) (*notifier, error) {
 		if w.URL == "" {
 			return nil, fmt.Errorf("%s: [WEBHOOK] needs url", cfg.Path)
 		}
-		n.channels = append(n.channels, w)
+		n.chans = append(n.chans, w)
+	}
+	var rerr error
+	if n.retry.Attempts, _, rerr = cfg.Int("NOTIFY", "attempts"); rerr == nil {
+		if n.retry.Backoff, _, rerr = cfg.Duration("NOTIFY", "backoff"); rerr == nil {
+			n.retry.Timeout, _, rerr = cfg.Duration("NOTIFY", "timeout")
+		}
+	}
+	if rerr != nil {
+		return nil, rerr
 	}
 	if userOn {
-		text := defaultUserTemplate
+		u := &notify.UserNotice{SMTP: smtp, From: str("NOTIFY_USER", "from"), Subject: str("NOTIFY_USER", "subject"), Retry: n.retry}
 		if p := str("NOTIFY_USER", "template"); p != "" {
 			b, err := os.ReadFile(p)
 			if err != nil {
 				return nil, fmt.Errorf("%s: [NOTIFY_USER] template: %w", cfg.Path, err)
 			}
-			text = string(b)
+			if u.Template, err = template.New("notify_user").Parse(string(b)); err != nil {
+				return nil, fmt.Errorf("%s: [NOTIFY_USER] template: %w", cfg.Path, err)
+			}
 		}
-		t, err := template.New("notify_user").Parse(text)
-		if err != nil {
-			return nil, fmt.Errorf("%s: [NOTIFY_USER] template: %w", cfg.Path, err)
+		if err := u.Check(); err != nil {
+			return nil, fmt.Errorf("%s: [NOTIFY_USER] %v", cfg.Path, err)
 		}
-		n.userTmpl = t
-		n.userSubj = str("NOTIFY_USER", "subject")
-		if n.userSubj == "" {
-			n.userSubj = "Your mail account was used from places you may not know"
+		n.user = u
+		n.chans = append(n.chans, u)
+	}
+	timeout, set, err := cfg.Duration("EXEC", "timeout")
+	if err != nil {
+		return nil, err
+	}
+	if set && timeout <= 0 {
+		return nil, fmt.Errorf("%s: [EXEC] timeout must be more than 0", cfg.Path)
+	}
+	where := "-e "
+	if script == "" {
+		script, _ = cfg.String("EXEC", "script")
+		where = cfg.Path + ": [EXEC] script "
+		if script != "" {
+			// whoever may change the config may change what is run
+			if err := notify.CheckPrivate(cfg.Path); err != nil {
+				return nil, fmt.Errorf("%w; it names the script to run ([EXEC] script), which is not run", err)
+			}
 		}
-		n.userFrom = str("NOTIFY_USER", "from")
+	}
+	if script != "" {
+		n.exec = &notify.Exec{Path: script, Timeout: timeout}
+		if err := n.exec.Check(); err != nil {
+			return nil, fmt.Errorf("%s%w", where, err)
+		}
+		n.chans = append(n.chans, n.exec)
 	}
 	return n, nil
 }
-
-const defaultUserTemplate = `Hello,
-
-your mail account {{.User}} logged in from these addresses:
-{{range .IPs}}
-  {{.IP}}  {{.Country}} {{.City}}  {{.Org}}  ({{.Count}} times, last {{.Last.Format "2006-01-02 15:04"}}){{end}}
-
-If this was not you, change your password now, and tell your mail
-administrator.
-`
 
 // CheckSecrets warns when a config file that holds a password or a key
 // can be read by others than its owner.
@@ -146,56 +175,46 @@ func CheckSecrets(cfg *Config, log *cli.Logger) {
 	}
 }
 
-// Notify sends the report on every configured channel (or, with
-// --dry-run, prints what it would send), and the affected users their
-// notice with [NOTIFY_USER]. It reports each failure and returns false if
-// any.
-func (f *NotifyFlags) Notify(env cli.Env, log *cli.Logger, cfg *Config, host string, accounts []*report.Account, seen int) bool {
-	if f.NoNotify || len(accounts) == 0 {
+// Notify sends the report on every channel, runs the script and sends
+// the users' notices (or, with --dry-run, prints what each would do),
+// when an account looks compromised. It reports each failure and returns
+// false if any.
+func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int) bool {
+	if n == nil || n.off || len(anomalies) == 0 || len(n.chans) == 0 {
 		return true
 	}
-	n, err := channels(cfg)
-	if err != nil {
-		log.Errorf("%v", err)
-		return false
-	}
-	m := &notify.Message{Host: host, Accounts: accounts, Seen: seen}
-	chans := n.channels
-	if n.userTmpl != nil {
-		for _, a := range accounts {
-			if _, err := mail.ParseAddress(a.User); err != nil {
-				log.Warnf("[NOTIFY_USER]: %s is not a mail address; not notified", report.Inert(a.User))
-				continue
+	m := &notify.Message{Host: host, Accounts: anomalies, Seen: seen}
+	if n.user != nil {
+		for _, a := range anomalies {
+			if _, ok := notify.UserAddress(a.User); !ok {
+				log.Warnf("[NOTIFY_USER]: %s is not a bare mail address (local@domain); no notice sent", report.Inert(a.User))
 			}
-			chans = append(chans, n.userChannel(a, host))
 		}
 	}
-	if f.DryRun {
-		for _, ch := range chans {
+	if n.dryRun {
+		for _, ch := range n.chans {
 			p, err := ch.Preview(m)
 			if err != nil {
 				log.Errorf("notify %s: %v", ch.Name(), err)
 				return false
 			}
-			fmt.Fprintf(env.Stdout, "\n--- %s (not sent: --dry-run) ---\n%s\n", ch.Name(), p)
+			not := "not sent"
+			if _, ok := ch.(*notify.Exec); ok {
+				not = "not run"
+			}
+			fmt.Fprintf(env.Stdout, "\n--- %s (%s: --dry-run) ---\n%s\n", ch.Name(), not, p)
 		}
 		return true
 	}
-	var retry notify.Retry
-	var rerr error
-	if retry.Attempts, _, rerr = cfg.Int("NOTIFY", "attempts"); rerr == nil {
-		if retry.Backoff, _, rerr = cfg.Duration("NOTIFY", "backoff"); rerr == nil {
-			retry.Timeout, _, rerr = cfg.Duration("NOTIFY", "timeout")
-		}
-	}
-	if rerr != nil {
-		log.Errorf("%v", rerr)
-		return false
+	if n.exec != nil {
+		n.exec.Output = env.Stderr
 	}
 	ok := true
-	for _, r := range notify.SendAll(context.Background(), chans, m, retry) {
+	for _, r := range notify.SendAll(context.Background(), n.chans, m, n.retry) {
 		if r.Err != nil {
-			log.Errorf("notify %s", r.Error())
+			for _, line := range r.Lines() {
+				log.Errorf("notify %s", line)
+			}
 			ok = false
 		} else {
 			log.Debugf("notify %s: sent", r.Channel)
@@ -204,36 +223,12 @@ func (f *NotifyFlags) Notify(env cli.Env, log *cli.Logger, cfg *Config, host str
 	return ok
 }
 
-// userMail sends one account's notice to the account itself.
-type userMail struct {
-	smtp *notify.SMTP
-	a    *report.Account
-	text string
-}
-
-func (u *userMail) Name() string { return "notify_user " + report.Inert(u.a.User) }
-
-func (u *userMail) Preview(m *notify.Message) (string, error) {
-	return fmt.Sprintf("mail to %s, from %s, subject %q:\n%s", report.Inert(u.a.User), u.smtp.From, u.smtp.Subject, u.text), nil
-}
-
-func (u *userMail) Send(ctx context.Context, m *notify.Message) error {
-	return u.smtp.SendTo(ctx, m, []string{u.a.User})
-}
-
-func (n *notifier) userChannel(a *report.Account, host string) notify.Channel {
-	var b bytes.Buffer
-	if err := n.userTmpl.Execute(&b, a); err != nil {
-		b.WriteString("(the notice template failed: " + err.Error() + ")")
+// LogError prints err, and the hint that mends it when it has one (a
+// script or config file that others may change: chmod go-w FILE).
+func LogError(log *cli.Logger, err error) {
+	log.Errorf("%v", err)
+	var ue *notify.UnsafeError
+	if errors.As(err, &ue) && ue.Hint != "" {
+		log.Hintf("%s", ue.Hint)
 	}
-	s := *n.smtp
-	s.Subject = n.userSubj
-	if n.userFrom != "" {
-		s.From = n.userFrom
-	}
-	text := b.String()
-	s.Body = func(*notify.Message) (string, string) {
-		return text, "<!DOCTYPE html>\n<html><body><pre>" + html.EscapeString(text) + "</pre></body></html>\n"
-	}
-	return &userMail{smtp: &s, a: a, text: text}
 }

@@ -102,6 +102,11 @@ func ReportMain(env cli.Env) int {
 		log.Errorf("%v", err)
 		return exitCode(err)
 	}
+	notifier, err := c.NotifyFlags.Prepare(cfg, c.Exec)
+	if err != nil {
+		LogError(log, err)
+		return cli.ExitError
+	}
 	rep := report.New(rule)
 	var check enrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, rep)
@@ -112,15 +117,7 @@ func ReportMain(env cli.Env) int {
 		return cli.ExitError
 	}
 	host, _ := os.Hostname()
-	anomalies := rep.Anomalies()
-	if !c.NotifyFlags.Notify(env, log, cfg, host, anomalies, rep.Accounts()) {
-		code = cli.ExitError
-	}
-	script := c.Exec
-	if script == "" {
-		script, _ = cfg.String("EXEC", "script")
-	}
-	if script != "" && !c.NoNotify && !c.DryRun && !runScripts(env, log, script, anomalies) {
+	if !notifier.Notify(env, log, host, rep.Anomalies(), rep.Accounts()) {
 		code = cli.ExitError
 	}
 	if code != cli.ExitOK {
