@@ -6,7 +6,6 @@ import (
 	"html"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/report"
@@ -74,27 +73,17 @@ func HTML(m *Message) string {
 	return b.String()
 }
 
-// hidden says whether r acts on the text around it without being seen:
-// the bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
-// U+061C), which can show "moc.elpmaxe@bob" as "bob@example.com", and the
-// zero-width characters (U+200B–U+200D, U+2060, U+FEFF), which make two
-// names that look the same differ.
-func hidden(r rune) bool {
-	switch {
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c,
-		r >= 0x200b && r <= 0x200d, r == 0x2060, r == 0xfeff:
-		return true
-	}
-	return false
-}
-
-// neutral shows what would act instead of being seen, escaped: control
-// characters, line and paragraph separators, bidi controls and
-// zero-width characters as \u202e, bytes that are not UTF-8 as \xff.
+// neutral shows what would act instead of being seen, escaped: what
+// report.Inert escapes (control characters, line and paragraph
+// separators, format characters: the bidi controls, which can show
+// "moc.elpmaxe@bob" as "bob@example.com", and the zero-width characters,
+// which make two names that look the same differ) as \u202e, bytes that
+// are not UTF-8 as \xff. Unlike Inert it neither quotes the text nor
+// escapes the rest of it, for a reader who is not at a terminal.
 func neutral(s string) string {
 	clean := true
 	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || hidden(r) {
+		if r == utf8.RuneError || report.Suspicious(r) {
 			clean = false
 			break
 		}
@@ -108,7 +97,7 @@ func neutral(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || hidden(r):
+		case report.Suspicious(r):
 			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteString(s[i : i+n])

@@ -63,7 +63,7 @@ func UserAddress(user string) (string, bool) {
 		return "", false
 	}
 	for _, r := range u {
-		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || hidden(r) {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || report.Suspicious(r) {
 			return "", false
 		}
 	}
