@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"text/template"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
@@ -139,6 +140,9 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	if script == "" {
 		script, _ = cfg.String("EXEC", "script")
 		where = cfg.Path + ": [EXEC] script "
+		if script != "" && !strings.ContainsRune(script, '/') {
+			script = "./" + script // a file beside the config, not one from $PATH
+		}
 		if script != "" {
 			// whoever may change the config may change what is run
 			if err := notify.CheckPrivate(cfg.Path); err != nil {
