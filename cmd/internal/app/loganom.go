@@ -121,7 +121,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	notifier, err := c.NotifyFlags.Prepare(cfg, c.Exec)
 	if err != nil {
 		LogError(log, err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	logs := logsOrDefault(c.Log, log)
 	if logs == nil {

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"strings"
 	"text/template"
@@ -42,6 +44,11 @@ func enabled(cfg *Config, sec string) (bool, error) {
 // [EXEC] script. It is called before the log is read, so that a bad
 // setting or a script that cannot or must not be run stops the run
 // before it starts. With --no-notify nothing is read or checked.
+//
+// A bad value in the config is a usageError (exit 2, see exitCode); a
+// file that cannot or must not be used (the script missing, not
+// executable, or open to others' changes; the notice template unreadable
+// or failing) is a plain error (exit 1), as an unusable database is.
 func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	n := &Notifier{off: f.NoNotify, dryRun: f.DryRun}
 	if f.NoNotify {
@@ -70,7 +77,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 			User: str("SMTP", "user"), Pass: str("SMTP", "pass"), Subject: str("SMTP", "subject")}
 		if smtpOn {
 			if err := smtp.Check(); err != nil {
-				return nil, fmt.Errorf("%s: [SMTP] %v", cfg.Path, err)
+				return nil, usageError{fmt.Errorf("%s: [SMTP] %v", cfg.Path, err)}
 			}
 			n.chans = append(n.chans, smtp)
 		}
@@ -81,7 +88,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 		m := &notify.Mattermost{URL: str("MATTERMOST", "url"), APIKey: str("MATTERMOST", "api_key"), Channel: str("MATTERMOST", "channel"),
 			Username: str("MATTERMOST", "username"), IconURL: str("MATTERMOST", "icon_url")}
 		if m.URL == "" || m.APIKey == "" {
-			return nil, fmt.Errorf("%s: [MATTERMOST] needs url and api_key", cfg.Path)
+			return nil, usageError{fmt.Errorf("%s: [MATTERMOST] needs url and api_key", cfg.Path)}
 		}
 		n.chans = append(n.chans, m)
 	}
@@ -90,7 +97,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	} else if on {
 		t := &notify.Teams{URL: str("TEAMS", "url"), Title: str("TEAMS", "title"), ButtonCaption: str("TEAMS", "button_caption"), ButtonURL: str("TEAMS", "button_url")}
 		if t.URL == "" {
-			return nil, fmt.Errorf("%s: [TEAMS] needs url", cfg.Path)
+			return nil, usageError{fmt.Errorf("%s: [TEAMS] needs url", cfg.Path)}
 		}
 		n.chans = append(n.chans, t)
 	}
@@ -99,7 +106,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	} else if on {
 		w := &notify.Webhook{URL: str("WEBHOOK", "url")}
 		if w.URL == "" {
-			return nil, fmt.Errorf("%s: [WEBHOOK] needs url", cfg.Path)
+			return nil, usageError{fmt.Errorf("%s: [WEBHOOK] needs url", cfg.Path)}
 		}
 		n.chans = append(n.chans, w)
 	}
@@ -114,6 +121,14 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	}
 	if userOn {
 		u := &notify.UserNotice{SMTP: smtp, From: str("NOTIFY_USER", "from"), Subject: str("NOTIFY_USER", "subject"), Retry: n.retry}
+		if smtp.Host == "" {
+			return nil, usageError{fmt.Errorf("%s: [NOTIFY_USER] needs the [SMTP] server (host)", cfg.Path)}
+		}
+		if from := cmp.Or(u.From, smtp.From); from == "" {
+			return nil, usageError{fmt.Errorf("%s: [NOTIFY_USER] needs from, or [SMTP] from", cfg.Path)}
+		} else if _, err := mail.ParseAddress(from); err != nil {
+			return nil, usageError{fmt.Errorf("%s: [NOTIFY_USER] from %q: %v", cfg.Path, from, err)}
+		}
 		if p := str("NOTIFY_USER", "template"); p != "" {
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -123,7 +138,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 				return nil, fmt.Errorf("%s: [NOTIFY_USER] template: %w", cfg.Path, err)
 			}
 		}
-		if err := u.Check(); err != nil {
+		if err := u.Check(); err != nil { // the template, tried on a made-up account
 			return nil, fmt.Errorf("%s: [NOTIFY_USER] %v", cfg.Path, err)
 		}
 		n.user = u
@@ -134,7 +149,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 		return nil, err
 	}
 	if set && timeout <= 0 {
-		return nil, fmt.Errorf("%s: [EXEC] timeout must be more than 0", cfg.Path)
+		return nil, usageError{fmt.Errorf("%s: [EXEC] timeout: %v: want a time above zero, like 60s", cfg.Path, timeout)}
 	}
 	where := "-e "
 	if script == "" {

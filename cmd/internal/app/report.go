@@ -105,7 +105,7 @@ func ReportMain(env cli.Env) int {
 	notifier, err := c.NotifyFlags.Prepare(cfg, c.Exec)
 	if err != nil {
 		LogError(log, err)
-		return cli.ExitError
+		return exitCode(err)
 	}
 	rep := report.New(rule)
 	var check enrichedCheck
