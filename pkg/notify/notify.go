@@ -19,7 +19,8 @@ import (
 type Message struct {
 	Host     string // the mail server, for subjects and titles
 	Accounts []*report.Account
-	Seen     int // accounts with logins after the whitelist
+	Seen     int             // accounts with logins after the whitelist
+	Unread   []report.Unread // inputs that could not be read in full
 }
 
 // Channel is one way of sending.

@@ -28,7 +28,7 @@ func Subject(m *Message) string {
 // text field).
 func Plain(m *Message) string {
 	var b bytes.Buffer
-	report.Text(&b, m.Accounts, m.Seen)
+	report.Text(&b, m.Accounts, m.Seen, m.Unread)
 	return b.String()
 }
 

@@ -58,12 +58,28 @@ func plural(n int, one, many string) string {
 // Text writes the report as a readable table, one block per account, in
 // the original's column order (IP, country, city, rDNS, AS and
 // organisation) with logins and first and last time per address.
-func Text(w io.Writer, accounts []*Account, seen int) error {
+//
+// When inputs could not be read (unread), it names them first, and, with
+// nothing found, does not say that no account looks compromised: what was
+// not read may hold one.
+func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 	bw := bufio.NewWriter(w)
+	if len(unread) > 0 {
+		fmt.Fprintf(bw, "INCOMPLETE: %s could not be read in full; accounts in %s may be missing from this report:\n",
+			plural(len(unread), "input", "inputs"), map[bool]string{true: "it", false: "them"}[len(unread) == 1])
+		for _, u := range unread {
+			fmt.Fprintf(bw, "  %s: %s\n", Inert(u.Src), Inert(u.Error))
+		}
+		fmt.Fprintln(bw)
+	}
 	after := plural(seen, "account", "accounts") + " with logins after the whitelist"
 	switch len(accounts) {
 	case 0:
-		fmt.Fprintf(bw, "No account looks compromised (%s).\n", after)
+		if len(unread) > 0 {
+			fmt.Fprintf(bw, "Nothing found in what was read (%s), but this is no all-clear: see above.\n", after)
+		} else {
+			fmt.Fprintf(bw, "No account looks compromised (%s).\n", after)
+		}
 		return bw.Flush()
 	case 1:
 		fmt.Fprintf(bw, "1 account looks compromised (of %s):\n", after)
@@ -103,11 +119,21 @@ func dash(s string) string {
 	return s
 }
 
-// JSON writes one JSON object per anomalous account and line.
-func JSON(w io.Writer, accounts []*Account) error {
+// JSON writes one JSON object per anomalous account and line. When inputs
+// could not be read, a first line says so:
+// {"incomplete":true,"unread":[{"src":"FILE:LINE","error":"..."}]}.
+func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	if len(unread) > 0 {
+		if err := enc.Encode(struct {
+			Incomplete bool     `json:"incomplete"`
+			Unread     []Unread `json:"unread"`
+		}{true, unread}); err != nil {
+			return err
+		}
+	}
 	for _, a := range accounts {
 		if err := enc.Encode(a); err != nil {
 			return err

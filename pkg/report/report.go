@@ -61,7 +61,24 @@ type Report struct {
 	Rule     Rule
 	accounts map[string]*Account
 	order    []string
+	unread   []Unread
 }
+
+// Unread is an input that could not be read in full: the report made
+// without it is no all-clear.
+type Unread struct {
+	Src   string `json:"src"`   // the input, and the lines read before the error (FILE:LINE)
+	Error string `json:"error"` // what went wrong
+}
+
+// Incomplete records an input that could not be read in full; the
+// formats name it. A record of type input_error does the same.
+func (rep *Report) Incomplete(src, reason string) {
+	rep.unread = append(rep.unread, Unread{Src: strings.Clone(src), Error: strings.Clone(reason)})
+}
+
+// Unread returns the inputs that could not be read in full.
+func (rep *Report) Unread() []Unread { return rep.unread }
 
 // New makes a report stage.
 func New(rule Rule) *Report {
@@ -72,9 +89,14 @@ func New(rule Rule) *Report {
 }
 
 // Process counts a login, under the account's canonical name
-// (record.CanonicalUser); other records, and logins the filter marked
-// (--explain), are ignored.
+// (record.CanonicalUser), and an input_error record as an input not read
+// (Incomplete); other records, and logins the filter marked (--explain),
+// are ignored.
 func (rep *Report) Process(r *record.Record, emit record.Emit) error {
+	if r.Type == record.TypeInputError {
+		rep.Incomplete(r.Src(), r.Reason)
+		return nil
+	}
 	if r.Type != record.TypeLogin || r.User == "" || r.IP == "" || r.FilteredBy != "" {
 		return nil
 	}

@@ -66,7 +66,7 @@ func TestAccountDetail(t *testing.T) {
 		t.Errorf("%+v", ip)
 	}
 	var buf bytes.Buffer
-	JSON(&buf, rep.Anomalies())
+	JSON(&buf, rep.Anomalies(), nil)
 	var m map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil || m["user"] != "bob" || len(m["ips"].([]any)) != 2 {
 		t.Errorf("json %s %v", buf.String(), err)
@@ -92,7 +92,7 @@ func TestInert(t *testing.T) {
 	r1.RDNS = "one.one\x07"
 	feed(rep, r1, login("x\x1b[31m", "8.8.8.8", "US", 15169, 2))
 	var buf bytes.Buffer
-	Text(&buf, rep.Anomalies(), rep.Accounts())
+	Text(&buf, rep.Anomalies(), rep.Accounts(), nil)
 	if strings.ContainsAny(buf.String(), "\x1b\x07") {
 		t.Errorf("control characters in the text report:\n%s", buf.String())
 	}

@@ -30,7 +30,8 @@ type quotaHighCmd struct {
 	QuotaLimit   int      `name:"quota-limit" default:"150" placeholder:"N" help:"Report senders with more than N matching rejects (default ${default})."`
 	QuotaMessage string   `name:"quota-message" default:"Quota per hour exceeded" placeholder:"TEXT" help:"The text of the policy service's reject (default \"${default}\")."`
 	Format       string   `enum:"text,json" default:"text" help:"text or json (one object per sender and line; default ${default})."`
-	ExitCode     bool     `name:"exit-code" help:"Exit with 3 when a sender is over the quota."`
+	ExitCode     bool     `name:"exit-code" help:"Exit with 3 when a sender is over the quota, even if errors were also printed."`
+	Quiet        bool     `short:"q" help:"Print nothing on stdout when no sender is over the quota and every input was read."`
 	cli.ParseFlags
 }
 
@@ -161,31 +162,19 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	c.ParseFlags.Report(src, log)
 	enr.Report(c.Stats)
 	flt.Report(c.Stats)
-	code := cli.ExitOK
+	failed := false
 	if err != nil {
-		code = cli.ExitError
+		failed = true
 		var ie *parse.InputsError
 		if !errors.As(err, &ie) { // unreadable inputs were reported one by one
 			log.Errorf("%v", err)
 		}
 	}
-	rc, werr := c.ReportFlags.Write(env.Stdout, rep)
-	if werr != nil {
-		log.Errorf("%v", werr)
-		return cli.ExitError
-	}
-	host, _ := os.Hostname()
-	if !notifier.Notify(env, log, host, rep.Anomalies(), rep.Accounts()) {
-		code = cli.ExitError
-	}
 	if cerr := enr.Close(); cerr != nil {
 		log.Errorf("%v", cerr)
-		code = cli.ExitError
+		failed = true
 	}
-	if code != cli.ExitOK {
-		return code
-	}
-	return rc
+	return c.ReportFlags.finish(env, log, rep, notifier, failed)
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
@@ -206,19 +195,21 @@ func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
 	q := report.NewQuota(c.QuotaLimit, c.QuotaMessage)
 	err = record.Run(src, func(*record.Record) error { return nil }, q)
 	c.ParseFlags.Report(src, log)
-	code := cli.ExitOK
-	if err != nil {
-		code = cli.ExitError
-	}
+	failed := err != nil
 	over := q.Over()
-	if werr := writeQuota(env.Stdout, c.Format, over, c.QuotaLimit); werr != nil {
-		log.Errorf("write output: %v", werr)
+	if !c.Quiet || len(over) > 0 || failed {
+		if werr := writeQuota(env.Stdout, c.Format, over, c.QuotaLimit, failed); werr != nil {
+			log.Errorf("write output: %v", werr)
+			failed = true
+		}
+	}
+	switch {
+	case c.ExitCode && len(over) > 0:
+		return ExitAnomalies // errors, if any, were printed
+	case failed:
 		return cli.ExitError
 	}
-	if code == cli.ExitOK && c.ExitCode && len(over) > 0 {
-		return ExitAnomalies
-	}
-	return code
+	return cli.ExitOK
 }
 
 func cacheCmd(env cli.Env, log *cli.Logger, path string, prune bool) int {

@@ -198,11 +198,12 @@ func CheckSecrets(cfg *Config, log *cli.Logger) {
 // the users' notices (or, with --dry-run, prints what each would do),
 // when an account looks compromised. It reports each failure and returns
 // false if any.
-func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int) bool {
+func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, rep *report.Report) bool {
+	anomalies := rep.Anomalies()
 	if n == nil || n.off || len(anomalies) == 0 || len(n.chans) == 0 {
 		return true
 	}
-	m := &notify.Message{Host: host, Accounts: anomalies, Seen: seen}
+	m := &notify.Message{Host: host, Accounts: anomalies, Seen: rep.Accounts(), Unread: rep.Unread()}
 	if n.user != nil {
 		for _, a := range anomalies {
 			if _, ok := notify.UserAddress(a.User); !ok {

@@ -21,7 +21,8 @@ type ReportFlags struct {
 	MinIPs       *int   `name:"min-ips" placeholder:"N" help:"Report an account that logged in from N or more distinct addresses (default 2, the original's rule; [REPORT] min_ips)."`
 	MinCountries *int   `name:"min-countries" placeholder:"N" help:"... and from N or more countries (default 0: any; [REPORT] min_countries)."`
 	MinASNs      *int   `name:"min-asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
-	ExitCode     bool   `name:"exit-code" help:"Exit with 3 when an account looks compromised (0 when none does)."`
+	ExitCode     bool   `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error)."`
+	Quiet        bool   `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints)."`
 
 	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
 	CaseSensitiveUsers bool `name:"case-sensitive-users" help:"Keep apart accounts whose names differ in case (Bob@example.com, bob@example.com), for a SASL backend that does; the domain is compared without regard to case ([REPORT] case_sensitive_users)."`
@@ -57,22 +58,47 @@ func (f *ReportFlags) Rule(cfg *Config) (report.Rule, error) {
 	return r, nil
 }
 
-// Write prints the report and returns the exit code for it.
-func (f *ReportFlags) Write(w io.Writer, rep *report.Report) (int, error) {
-	accounts := rep.Anomalies()
+// Write prints the report: nothing with --quiet when nothing was found
+// and every input was read.
+func (f *ReportFlags) Write(w io.Writer, accounts []*report.Account, rep *report.Report) error {
+	if f.Quiet && len(accounts) == 0 && len(rep.Unread()) == 0 {
+		return nil
+	}
 	var err error
 	if f.Format == "json" {
-		err = report.JSON(w, accounts)
+		err = report.JSON(w, accounts, rep.Unread())
 	} else {
-		err = report.Text(w, accounts, rep.Accounts())
+		err = report.Text(w, accounts, rep.Accounts(), rep.Unread())
 	}
 	if err != nil {
-		return cli.ExitError, fmt.Errorf("write output: %w", err)
+		return fmt.Errorf("write output: %w", err)
 	}
-	if f.ExitCode && len(accounts) > 0 {
-		return ExitAnomalies, nil
+	return nil
+}
+
+// finish is how loganom-report and loganom postfix-sasl end a run: write
+// the report, notify, and choose the exit code. With --exit-code, an
+// account found gives ExitAnomalies whatever else went wrong (an input not
+// read, a channel down: each was printed on stderr), so that a finding is
+// never hidden behind an error; otherwise an error (failed: one during the
+// run) gives ExitError.
+func (f *ReportFlags) finish(env cli.Env, log *cli.Logger, rep *report.Report, n *Notifier, failed bool) int {
+	accounts := rep.Anomalies()
+	if err := f.Write(env.Stdout, accounts, rep); err != nil {
+		log.Errorf("%v", err)
+		failed = true
 	}
-	return cli.ExitOK, nil
+	host, _ := os.Hostname()
+	if !n.Notify(env, log, host, rep) {
+		failed = true
+	}
+	switch {
+	case f.ExitCode && len(accounts) > 0:
+		return ExitAnomalies
+	case failed:
+		return cli.ExitError
+	}
+	return cli.ExitOK
 }
 
 type reportCLI struct {
@@ -111,23 +137,13 @@ func ReportMain(env cli.Env) int {
 	var check enrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, rep)
 	check.Warn(log, "the report can tell no country or network")
-	rc, err := c.ReportFlags.Write(env.Stdout, rep)
-	if err != nil {
-		log.Errorf("%v", err)
-		return cli.ExitError
-	}
-	host, _ := os.Hostname()
-	if !notifier.Notify(env, log, host, rep.Anomalies(), rep.Accounts()) {
-		code = cli.ExitError
-	}
-	if code != cli.ExitOK {
-		return code
-	}
-	return rc
+	return c.ReportFlags.finish(env, log, rep, notifier, code != cli.ExitOK)
 }
 
 // writeQuota prints the senders over quota.
-func writeQuota(w io.Writer, format string, over []*report.Sender, limit int) error {
+// When an input could not be read (incomplete), the text does not say
+// that no sender is over the quota.
+func writeQuota(w io.Writer, format string, over []*report.Sender, limit int, incomplete bool) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		for _, s := range over {
@@ -136,6 +152,10 @@ func writeQuota(w io.Writer, format string, over []*report.Sender, limit int) er
 			}
 		}
 		return nil
+	}
+	if len(over) == 0 && incomplete {
+		_, err := fmt.Fprintf(w, "INCOMPLETE: an input could not be read (see the errors); no sender is over the quota (more than %d rejects) in what was read, but this is no all-clear.\n", limit)
+		return err
 	}
 	if len(over) == 0 {
 		_, err := fmt.Fprintf(w, "No sender is over the quota (more than %d rejects).\n", limit)

@@ -1,0 +1,64 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// An input that was not read makes the report say so, in text and JSON,
+// and never gives an all-clear; an input_error record, as loganom-parse
+// writes it, does the same as a direct call.
+func TestIncomplete(t *testing.T) {
+	rep := New(Rule{})
+	tm := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for _, r := range []*record.Record{
+		{Type: record.TypeLogin, User: "alice@example.test", IP: "187.45.12.9", Country: "BR", Time: tm},
+		{Type: record.TypeInputError, SrcFile: "maillog.2.gz", SrcLine: 1200, Reason: "unexpected EOF"},
+	} {
+		if err := rep.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep.Incomplete("maillog.1:0", "open maillog.1: permission denied\x1b[2J")
+
+	var text bytes.Buffer
+	if err := Text(&text, rep.Anomalies(), rep.Accounts(), rep.Unread()); err != nil {
+		t.Fatal(err)
+	}
+	want := `INCOMPLETE: 2 inputs could not be read in full; accounts in them may be missing from this report:
+  maillog.2.gz:1200: unexpected EOF
+  maillog.1:0: "open maillog.1: permission denied\x1b[2J"
+
+Nothing found in what was read (1 account with logins after the whitelist), but this is no all-clear: see above.
+`
+	if text.String() != want {
+		t.Errorf("text:\n%s\nwant:\n%s", text.String(), want)
+	}
+	if strings.Contains(text.String(), "No account looks compromised") {
+		t.Error("an incomplete run gave an all-clear")
+	}
+
+	var js bytes.Buffer
+	if err := JSON(&js, rep.Anomalies(), rep.Unread()); err != nil {
+		t.Fatal(err)
+	}
+	wantJSON := `{"incomplete":true,"unread":[{"src":"maillog.2.gz:1200","error":"unexpected EOF"},{"src":"maillog.1:0","error":"open maillog.1: permission denied\u001b[2J"}]}` + "\n"
+	if js.String() != wantJSON {
+		t.Errorf("json:\n%s\nwant:\n%s", js.String(), wantJSON)
+	}
+
+	// A complete run says no account looks compromised, and JSON prints
+	// nothing at all.
+	clean := New(Rule{})
+	text.Reset()
+	js.Reset()
+	Text(&text, clean.Anomalies(), clean.Accounts(), clean.Unread())
+	JSON(&js, clean.Anomalies(), clean.Unread())
+	if text.String() != "No account looks compromised (0 accounts with logins after the whitelist).\n" || js.Len() != 0 {
+		t.Errorf("complete run: text %q, json %q", text.String(), js.String())
+	}
+}
