@@ -248,7 +248,7 @@ func TestCacheTwoProcesses(t *testing.T) {
 // A second run answers from the cache and asks DNS nothing.
 func TestEnrichWithCache(t *testing.T) {
 	z := testZone()
-	r, _ := NewResolver(startDNS(t, z), 300*time.Millisecond)
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
 	path := filepath.Join(t.TempDir(), "cache.db")
 	run := func() ([]string, Stats) {
 		c, err := OpenCache(path, time.Hour)
