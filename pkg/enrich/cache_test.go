@@ -390,3 +390,43 @@ func TestCacheLockedWrite(t *testing.T) {
 		}
 	}
 }
+
+// A cache that another process holds locked for longer than the busy
+// timeout gives an error (not "damaged") in bounded time.
+func TestCacheLockedOpen(t *testing.T) {
+	oldBusy, oldDeadline := busyTimeout, openDeadline
+	busyTimeout, openDeadline = 50*time.Millisecond, 200*time.Millisecond
+	defer func() { busyTimeout, openDeadline = oldBusy, oldDeadline }()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`PRAGMA locking_mode=EXCLUSIVE`, `BEGIN EXCLUSIVE`} {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+
+	c, err = OpenCache(path, time.Hour)
+	if err == nil {
+		c.Close()
+		t.Fatal("opened a cache held locked")
+	}
+	if errors.Is(err, ErrCacheDamaged) || !strings.Contains(err.Error(), "database is locked") {
+		t.Errorf("%v", err)
+	}
+}
