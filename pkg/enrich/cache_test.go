@@ -98,7 +98,7 @@ func TestMain(m *testing.M) {
 // committedRows counts the reverse answers another process has committed
 // to the cache at path (0 when there is no cache yet), without writing to it.
 func committedRows(path string) int64 {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return 0
 	}
@@ -428,5 +428,26 @@ func TestCacheLockedOpen(t *testing.T) {
 	}
 	if errors.Is(err, ErrCacheDamaged) || !strings.Contains(err.Error(), "database is locked") {
 		t.Errorf("%v", err)
+	}
+}
+
+// A path with what an SQLite URI would read as a query, an escape or a
+// fragment is the file's name all the same.
+func TestCacheOddPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a?b=1%20c#d.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.PutRDNS(netip.MustParseAddr("192.0.2.1"), RDNS{Name: "a.example"})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*"))
+	if len(names) != 1 || names[0] != path {
+		t.Fatalf("files %q, want %q", names, path)
+	}
+	if n := committedRows(path); n != 1 {
+		t.Errorf("%d rows", n)
 	}
 }
