@@ -8,10 +8,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
+	"modernc.org/sqlite" // the "sqlite" driver, pure Go
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Default lifetimes of cached answers.
@@ -24,14 +26,23 @@ const (
 // several processes at once and for a kill at any moment (SQLite's journal
 // keeps it whole; what was not committed yet is lost, nothing else).
 // Writes are batched by one goroutine; Close commits what is left.
+//
+// It is only an optimisation: an answer that cannot be read is a miss, and
+// one that cannot be stored (the database locked by another process for
+// longer than the busy timeout, a full disk) is lost. Close reports those.
 type SQLiteCache struct {
 	Path    string
 	TTLRDNS time.Duration
 	TTLGeo  time.Duration    // of network providers' answers
 	Now     func() time.Time // for tests; nil: time.Now
+	// OnWriteError, when set, is given the answers that could not be
+	// stored, at Close, instead of Close returning them as its error: a
+	// cache that cannot store is a warning, not a failed run.
+	OnWriteError func(error)
 
 	db   *sql.DB
 	get  *sql.Stmt
+	rows int64 // reverse answers at the opening
 	puts chan rdnsRow
 	wg   sync.WaitGroup
 
@@ -41,8 +52,9 @@ type SQLiteCache struct {
 	mem    map[netip.Addr]memRow
 	loaded bool
 
-	mu  sync.Mutex
-	err error // the first write error
+	mu   sync.Mutex
+	err  error // the first write error
+	lost int   // answers not stored
 
 	closeOnce sync.Once
 	closeErr  error
@@ -85,7 +97,21 @@ func DefaultCachePath() (string, error) {
 	return filepath.Join(dir, "loganom", "cache.db"), nil
 }
 
-// OpenCache opens (or creates) the cache at path.
+// ErrCacheDamaged is in OpenCache's error when the file is not an SQLite
+// database, or a damaged one (a truncated copy, say).
+var ErrCacheDamaged = errors.New("damaged, or not an SQLite database")
+
+// busyTimeout is how long a statement waits for another process's lock
+// before it fails with SQLITE_BUSY; openDeadline how long OpenCache tries
+// again when it does. Variables for the tests.
+var (
+	busyTimeout  = 10 * time.Second
+	openDeadline = 10 * time.Second
+)
+
+// OpenCache opens (or creates) the cache at path. Several processes may
+// open, even create, the same cache at once. A file that is not a cache
+// gives an error that wraps ErrCacheDamaged.
 func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 	if ttlRDNS <= 0 {
 		ttlRDNS = DefaultTTLRDNS
@@ -93,25 +119,96 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	// Made here with mode 0600, which SQLite gives its -wal and -shm
+	// files too. An empty file is an empty database.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		os.Chmod(path, fi.Mode().Perm()&^0o077) // made by an older version
+	}
+	// The busy timeout is set on every connection of the pool before its
+	// first statement; BEGIN IMMEDIATE makes a writing transaction wait
+	// for the lock at its start, where waiting cannot deadlock.
+	dsn := "file:" + uriPath(path) + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_txlock=immediate", busyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	if _, err := db.Exec(schema); err != nil {
+	var rows int64
+	if err := retryBusy(func() (err error) { rows, err = setUp(db); return err }); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("cache %s: %w", path, err)
+		return nil, cacheError(path, err)
 	}
-	os.Chmod(path, 0o600)
 	get, err := db.Prepare(`SELECT name, verified, expires FROM rdns WHERE ip = ?`)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("cache %s: %w", path, err)
+		return nil, cacheError(path, err)
 	}
-	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, get: get, puts: make(chan rdnsRow, 4096)}
+	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, get: get, rows: rows, puts: make(chan rdnsRow, 4096)}
 	c.wg.Add(1)
 	go c.writer()
 	return c, nil
+}
+
+// setUp switches the database to WAL, makes the tables if they are not
+// there, and counts the rows: a file that is damaged shows here rather
+// than in the middle of a run. It returns the number of reverse answers.
+func setUp(db *sql.DB) (int64, error) {
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode=WAL`).Scan(&mode); err != nil {
+		return 0, err
+	}
+	if _, err := db.Exec(schema); err != nil {
+		return 0, err
+	}
+	var rows, geo int64
+	if err := db.QueryRow(`SELECT count(*) FROM rdns`).Scan(&rows); err != nil {
+		return 0, err
+	}
+	return rows, db.QueryRow(`SELECT count(*) FROM geo`).Scan(&geo)
+}
+
+// retryBusy runs f until it does not fail with SQLITE_BUSY or
+// SQLITE_LOCKED, or openDeadline has passed. The busy timeout does not
+// cover every lock: switching a new database to WAL while another
+// process makes it fails at once.
+func retryBusy(f func() error) error {
+	deadline := time.Now().Add(openDeadline)
+	wait := 5 * time.Millisecond
+	for {
+		err := f()
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() & 0xff // the primary code of an extended one
+	}
+	return 0
+}
+
+func isBusy(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+}
+
+func cacheError(path string, err error) error {
+	if c := sqliteCode(err); c == sqlite3.SQLITE_CORRUPT || c == sqlite3.SQLITE_NOTADB {
+		return fmt.Errorf("cache %s: %w: %v", path, ErrCacheDamaged, err)
+	}
+	return fmt.Errorf("cache %s: %w", path, err)
+}
+
+// uriPath escapes what an SQLite URI filename would take for a query, a
+// fragment or an escape.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.Clean(path))
 }
 
 func (c *SQLiteCache) now() time.Time {
@@ -152,8 +249,7 @@ var preloadMax = 50000
 func (c *SQLiteCache) load() {
 	c.loaded = true
 	c.mem = map[netip.Addr]memRow{}
-	var n int
-	if c.db.QueryRow(`SELECT count(*) FROM rdns`).Scan(&n) != nil || n > preloadMax {
+	if c.rows > int64(preloadMax) {
 		return
 	}
 	rows, err := c.db.Query(`SELECT ip, name, verified, expires FROM rdns WHERE expires > ?`, c.now().Unix())
@@ -225,12 +321,18 @@ func (c *SQLiteCache) commit(batch []rdnsRow) {
 		return tx.Commit()
 	}()
 	if err != nil {
-		c.mu.Lock()
-		if c.err == nil {
-			c.err = fmt.Errorf("cache %s: %w", c.Path, err)
-		}
-		c.mu.Unlock()
+		c.writeFailed(err, len(batch))
 	}
+}
+
+// writeFailed notes n answers lost to err.
+func (c *SQLiteCache) writeFailed(err error, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.lost += n
 }
 
 // GetGeo returns a stored answer of a network provider (source, e.g.
@@ -255,11 +357,7 @@ func (c *SQLiteCache) PutGeo(source string, ip netip.Addr, g Geo) {
 	_, err := c.db.Exec(`INSERT OR REPLACE INTO geo (source, ip, answer, expires) VALUES (?, ?, ?, ?)`,
 		source, ip.String(), string(text), c.now().Add(c.ttlGeo()).Unix())
 	if err != nil {
-		c.mu.Lock()
-		if c.err == nil {
-			c.err = fmt.Errorf("cache %s: %w", c.Path, err)
-		}
-		c.mu.Unlock()
+		c.writeFailed(err, 1)
 	}
 }
 
@@ -270,8 +368,8 @@ func (c *SQLiteCache) ttlGeo() time.Duration {
 	return DefaultTTLGeo
 }
 
-// Close commits what is pending and closes the database. It returns the
-// first write error, if any.
+// Close commits what is pending and closes the database. What could not
+// be stored goes to OnWriteError if it is set, else Close returns it.
 // Closing twice is harmless.
 func (c *SQLiteCache) Close() error {
 	c.closeOnce.Do(func() {
@@ -279,9 +377,19 @@ func (c *SQLiteCache) Close() error {
 		c.wg.Wait()
 		c.get.Close()
 		err := c.db.Close()
+		if err != nil {
+			err = fmt.Errorf("cache %s: %w", c.Path, err)
+		}
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.closeErr = errors.Join(c.err, err)
+		if c.err != nil {
+			err = errors.Join(fmt.Errorf("cache %s: %d answers not stored: %w", c.Path, c.lost, c.err), err)
+		}
+		c.mu.Unlock()
+		if err != nil && c.OnWriteError != nil {
+			c.OnWriteError(err)
+			err = nil
+		}
+		c.closeErr = err
 	})
 	return c.closeErr
 }

@@ -1,7 +1,13 @@
 package enrich
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -59,12 +65,18 @@ func TestCache(t *testing.T) {
 	}
 }
 
-// The child half of the process tests: writes answers until killed, or n
-// of them, committing as it goes.
+// The child half of the process tests: opens the cache (with
+// LOGANOM_CACHE_GATE set, only after a line on stdin, so that several
+// children open it at once), writes LOGANOM_CACHE_N answers (0: until
+// killed) and closes it. Any error is its exit status 1.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("LOGANOM_CACHE_CHILD"); path != "" {
 		n, _ := strconv.Atoi(os.Getenv("LOGANOM_CACHE_N"))
 		base, _ := strconv.Atoi(os.Getenv("LOGANOM_CACHE_BASE"))
+		if os.Getenv("LOGANOM_CACHE_GATE") != "" {
+			fmt.Println("waiting")
+			bufio.NewReader(os.Stdin).ReadString('\n')
+		}
 		c, err := OpenCache(path, time.Hour)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -73,9 +85,6 @@ func TestMain(m *testing.M) {
 		for i := 0; n == 0 || i < n; i++ {
 			ip := netip.AddrFrom4([4]byte{byte(base), byte(i >> 16), byte(i >> 8), byte(i)}) // unique up to 2^24
 			c.PutRDNS(ip, RDNS{Name: fmt.Sprintf("h%d.example", i), Verified: true})
-			if i == 1000 {
-				fmt.Println("ready")
-			}
 		}
 		if err := c.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -86,6 +95,19 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// committedRows counts the reverse answers another process has committed
+// to the cache at path (0 when there is no cache yet), without writing to it.
+func committedRows(path string) int64 {
+	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	var n int64
+	db.QueryRow(`SELECT count(*) FROM rdns`).Scan(&n)
+	return n
+}
+
 func child(path string, base, n int) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LOGANOM_CACHE_CHILD="+path, "LOGANOM_CACHE_BASE="+strconv.Itoa(base), "LOGANOM_CACHE_N="+strconv.Itoa(n))
@@ -93,20 +115,89 @@ func child(path string, base, n int) *exec.Cmd {
 	return cmd
 }
 
+// Eight processes creating the same new cache at once all get it open,
+// and all their answers in; several rounds, each on a new file.
+func TestCacheConcurrentCreate(t *testing.T) {
+	const procs, rows = 8, 300
+	rounds := 5
+	if testing.Short() {
+		rounds = 2
+	}
+	for round := 0; round < rounds; round++ {
+		path := filepath.Join(t.TempDir(), "new", "cache.db")
+		var cmds []*exec.Cmd
+		var gates []io.WriteCloser
+		var stderrs []*bytes.Buffer
+		for p := 0; p < procs; p++ {
+			cmd := child(path, p+1, rows)
+			cmd.Env = append(cmd.Env, "LOGANOM_CACHE_GATE=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// started and waiting at the gate
+			if line, err := bufio.NewReader(out).ReadString('\n'); line != "waiting\n" {
+				t.Fatalf("child: %q %v", line, err)
+			}
+			cmds, gates, stderrs = append(cmds, cmd), append(gates, in), append(stderrs, &stderr)
+		}
+		for _, g := range gates {
+			g.Close() // go
+		}
+		for p, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("round %d, process %d: %v: %s", round, p, err, stderrs[p])
+			}
+		}
+		if t.Failed() {
+			return
+		}
+		c, err := OpenCache(path, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Stats()
+		c.Close()
+		if err != nil || s.RDNS != procs*rows {
+			t.Fatalf("round %d: %d rows, want %d (%v)", round, s.RDNS, procs*rows, err)
+		}
+	}
+}
+
 // A process killed with SIGKILL in the middle of writing leaves a cache
 // that opens and answers.
 func TestCacheSurvivesKill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cache.db")
-	cmd := child(path, 1, 0)
-	out, _ := cmd.StdoutPipe()
+	cmd := child(path, 1, 0) // writes until killed
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 6)
-	out.Read(buf) // "ready": it has been writing for a while
-	time.Sleep(500 * time.Millisecond)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// killed once it has committed some answers (and goes on writing)
+	deadline := time.Now().Add(time.Minute)
+	for committedRows(path) == 0 {
+		select {
+		case err := <-exited:
+			t.Fatalf("the writer exited: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("nothing committed after a minute")
+		}
+	}
 	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	<-exited
 
 	c, err := OpenCache(path, time.Hour)
 	if err != nil {
@@ -157,7 +248,7 @@ func TestCacheTwoProcesses(t *testing.T) {
 // A second run answers from the cache and asks DNS nothing.
 func TestEnrichWithCache(t *testing.T) {
 	z := testZone()
-	r, _ := NewResolver(startDNS(t, z), 300*time.Millisecond)
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
 	path := filepath.Join(t.TempDir(), "cache.db")
 	run := func() ([]string, Stats) {
 		c, err := OpenCache(path, time.Hour)
@@ -198,5 +289,165 @@ func TestCacheLargeAnswersByQuery(t *testing.T) {
 	defer c.Close()
 	if v, ok := c.GetRDNS(netip.AddrFrom4([4]byte{192, 0, 2, 3})); !ok || v.Name != "h3" || len(c.mem) != 0 {
 		t.Errorf("%+v %v, %d rows in memory", v, ok, len(c.mem))
+	}
+}
+
+// A file that is not a cache, or a damaged one, is told apart from other
+// failures: it can be moved aside.
+func TestCacheDamaged(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	c, err := OpenCache(good, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		c.PutRDNS(netip.AddrFrom4([4]byte{192, 0, byte(i >> 8), byte(i)}), RDNS{Name: fmt.Sprintf("host-%d.example", i)})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(good)
+	if err != nil || len(whole) < 8192 {
+		t.Fatalf("%d bytes, %v", len(whole), err)
+	}
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		damaged bool
+	}{
+		{"garbage", bytes.Repeat([]byte("not a database\n"), 500), true},
+		{"truncated-half", whole[:len(whole)/2], true},
+		{"truncated-header", whole[:50], true},
+		{"empty", nil, false}, // an empty file is a new cache
+	} {
+		path := filepath.Join(dir, tc.name+".db")
+		if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := OpenCache(path, time.Hour)
+		if got := errors.Is(err, ErrCacheDamaged); got != tc.damaged {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if err == nil {
+			c.Close()
+		} else if !strings.HasPrefix(err.Error(), "cache "+path+": ") {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+// Answers that cannot be stored, the database being locked by another
+// process, are lost and told of, and the run goes on.
+func TestCacheLockedWrite(t *testing.T) {
+	old := busyTimeout
+	busyTimeout = 50 * time.Millisecond
+	defer func() { busyTimeout = old }()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	// another process holds the write lock
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+
+	for _, report := range []bool{false, true} {
+		c, err := OpenCache(path, time.Hour)
+		if err != nil {
+			t.Fatalf("opening a cache that another process writes: %v", err)
+		}
+		var reported []error
+		if report {
+			c.OnWriteError = func(err error) { reported = append(reported, err) }
+		}
+		c.PutRDNS(netip.MustParseAddr("192.0.2.1"), RDNS{Name: "a.example"})
+		c.PutRDNS(netip.MustParseAddr("192.0.2.2"), RDNS{Name: "b.example"})
+		c.PutGeo("ipinfo", netip.MustParseAddr("192.0.2.3"), Geo{Country: "NG"})
+		err = c.Close()
+		if report {
+			if err != nil || len(reported) != 1 {
+				t.Fatalf("close: %v, reported %v", err, reported)
+			}
+			err = reported[0]
+		}
+		if err == nil || !strings.Contains(err.Error(), "cache "+path+": 3 answers not stored: database is locked") {
+			t.Errorf("OnWriteError set %v: %v", report, err)
+		}
+	}
+}
+
+// A cache that another process holds locked for longer than the busy
+// timeout gives an error (not "damaged") in bounded time.
+func TestCacheLockedOpen(t *testing.T) {
+	oldBusy, oldDeadline := busyTimeout, openDeadline
+	busyTimeout, openDeadline = 50*time.Millisecond, 200*time.Millisecond
+	defer func() { busyTimeout, openDeadline = oldBusy, oldDeadline }()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`PRAGMA locking_mode=EXCLUSIVE`, `BEGIN EXCLUSIVE`} {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+
+	c, err = OpenCache(path, time.Hour)
+	if err == nil {
+		c.Close()
+		t.Fatal("opened a cache held locked")
+	}
+	if errors.Is(err, ErrCacheDamaged) || !strings.Contains(err.Error(), "database is locked") {
+		t.Errorf("%v", err)
+	}
+}
+
+// A path with what an SQLite URI would read as a query, an escape or a
+// fragment is the file's name all the same.
+func TestCacheOddPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a?b=1%20c#d.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.PutRDNS(netip.MustParseAddr("192.0.2.1"), RDNS{Name: "a.example"})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*"))
+	if len(names) != 1 || names[0] != path {
+		t.Fatalf("files %q, want %q", names, path)
+	}
+	if n := committedRows(path); n != 1 {
+		t.Errorf("%d rows", n)
 	}
 }

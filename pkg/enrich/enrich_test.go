@@ -46,7 +46,7 @@ func runStage(t testing.TB, st record.Stage, ips ...string) []string {
 
 func TestEnrich(t *testing.T) {
 	z := testZone()
-	r, err := NewResolver(startDNS(t, z), 300*time.Millisecond)
+	r, err := NewResolver(startDNS(t, z), silentTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestEnrichOrderAndWindow(t *testing.T) {
 		ip := fmt.Sprintf("198.51.100.%d", i%50)
 		ips = append(ips, ip)
 	}
-	r, _ := NewResolver(startDNS(t, z), time.Second)
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
 	e := New(Options{Resolver: r, Window: 7, Workers: 8})
 	out := runStage(t, e, ips...)
 	for i, line := range out {

@@ -10,7 +10,7 @@ import (
 
 func TestReverse(t *testing.T) {
 	server := startDNS(t, testZone())
-	r, err := NewResolver(server, 300*time.Millisecond)
+	r, err := NewResolver(server, silentTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestResolverDefaults(t *testing.T) {
 // back (dnstest's Synthesize), after a delay.
 func TestSynthesizedZone(t *testing.T) {
 	z := &zone{Synthesize: "bench.example", Delay: 5 * time.Millisecond}
-	r, _ := NewResolver(startDNS(t, z), time.Second)
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
 	for ip, want := range map[string]string{"198.51.100.7": "h-198-51-100-7.bench.example", "2001:db8::7": "h-2001-db8--7.bench.example"} {
 		got, err := r.Reverse(context.Background(), netip.MustParseAddr(ip))
 		if err != nil || got != (RDNS{want, true}) {

@@ -225,16 +225,25 @@ func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enriche
 			return nil, err
 		}
 		if path != "" {
+			// The cache only saves lookups: a run goes on without it, and
+			// answers it could not store are a warning at the end.
 			c, err := enrich.OpenCache(path, ttl)
 			switch {
+			case errors.Is(err, enrich.ErrCacheDamaged):
+				log.Warnf("running without the cache: %v", err)
+				log.Hintf("move %s aside (a new cache is made in its place), or say --no-cache", path)
 			case err != nil && explicit:
-				out.Close()
-				return nil, err
+				log.Warnf("running without the cache: %v", err)
+				log.Hintf("check --cache or [ENRICH] cache; or say --no-cache")
 			case err != nil:
 				log.Warnf("running without a cache: %v", err)
 				log.Hintf("name a writable one with --cache, or say --no-cache")
 			default:
 				c.TTLGeo = ttlGeo
+				c.OnWriteError = func(err error) {
+					log.Warnf("%v", err)
+					log.Hintf("the records are complete; those answers are looked up again next time")
+				}
 				opts.Cache, out.cache = c, c
 				log.Debugf("cache: %s", path)
 			}

@@ -5,11 +5,13 @@ package dnstest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -76,23 +78,50 @@ type Server struct {
 	tcp  *dns.Server
 }
 
-// Start serves z on addr ("127.0.0.1:0" for any free port), UDP and TCP.
+// Start serves z on addr ("127.0.0.1:0" for any free port), UDP and TCP
+// on the same port. With port 0 the port is the system's choice for UDP;
+// when TCP's same number is taken (by another process's connection, say),
+// it tries again on a new one.
 func Start(z *Zone, addr string) (*Server, error) {
-	pc, err := net.ListenPacket("udp", addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, err
+	const tries = 100
+	for try := 1; ; try++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, err
+		}
+		bound := pc.LocalAddr().String()
+		ln, err := net.Listen("tcp", bound)
+		if err != nil {
+			pc.Close()
+			if port == "0" && try < tries && errors.Is(err, syscall.EADDRINUSE) {
+				continue
+			}
+			return nil, fmt.Errorf("dnstest: %w", err)
+		}
+		s := &Server{Addr: bound}
+		s.udp = &dns.Server{PacketConn: pc, Handler: z}
+		s.tcp = &dns.Server{Listener: ln, Handler: z}
+		// both serving before Start returns: a Shutdown before that
+		// would leave a server running
+		for _, srv := range []*dns.Server{s.udp, s.tcp} {
+			started, failed := make(chan struct{}), make(chan error, 1)
+			srv.NotifyStartedFunc = func() { close(started) }
+			go func() { failed <- srv.ActivateAndServe() }()
+			select {
+			case <-started:
+			case err := <-failed:
+				s.Close()
+				pc.Close()
+				ln.Close()
+				return nil, fmt.Errorf("dnstest: %w", err)
+			}
+		}
+		return s, nil
 	}
-	s := &Server{Addr: pc.LocalAddr().String()}
-	s.udp = &dns.Server{PacketConn: pc, Handler: z}
-	s.tcp = &dns.Server{Listener: ln, Handler: z}
-	go s.udp.ActivateAndServe()
-	go s.tcp.ActivateAndServe()
-	return s, nil
 }
 
 // Close stops the server.
