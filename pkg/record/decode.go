@@ -458,11 +458,14 @@ func (r *Record) assign(d *decoder, key string, a, b int) error {
 	case "accuracy_km":
 		return integer(&r.AccuracyKM)
 	case "asn":
-		var n int
-		if err := integer(&n); err != nil {
-			return err
+		if isNull(raw) {
+			r.ASN = 0
+			return nil
 		}
-		if n < 0 || n > 1<<32-1 {
+		// ParseUint, not integer: on a 32-bit platform an int does not
+		// hold every AS number.
+		n, err := strconv.ParseUint(string(raw), 10, 32)
+		if err != nil || raw[0] == '+' {
 			return errors.New("expected an AS number")
 		}
 		r.ASN = uint32(n)
