@@ -239,3 +239,38 @@ func TestUnknownFieldsRepeated(t *testing.T) {
 		}
 	}
 }
+
+// A record of MaxLine bytes is read, newline or not; one byte more is not.
+func TestReaderLimit(t *testing.T) {
+	rec := func(n int) string { return `{"x":"` + strings.Repeat("a", n-len(`{"x":""}`)) + `"}` }
+	for _, c := range []struct {
+		in   string
+		want []string // "ok" or the error
+	}{
+		{rec(MaxLine) + "\n", []string{"ok"}},
+		{rec(MaxLine), []string{"ok"}},
+		{rec(MaxLine) + "\r\n" + rec(20) + "\n", []string{"ok", "ok"}},
+		{rec(MaxLine+1) + "\n" + rec(20), []string{"in:1: malformed record: longer than 1048576 bytes", "ok"}},
+		{rec(MaxLine + 1), []string{"in:1: malformed record: longer than 1048576 bytes"}},
+	} {
+		rd := NewReader(strings.NewReader(c.in), "in")
+		var got []string
+		for {
+			r, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			switch {
+			case err != nil:
+				got = append(got, err.Error())
+			case len(r.Get("x")) < 10:
+				got = append(got, "short")
+			default:
+				got = append(got, "ok")
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%d bytes: got %q, want %q", len(c.in), got, c.want)
+		}
+	}
+}
