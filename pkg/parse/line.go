@@ -129,16 +129,25 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 		}
 		return NotEvent, ""
 	}
+	// The program is "postfix/smtpd", "postfix-in/submission/smtpd",
+	// "postfix/postscreen"; but rsyslog's RFC 5424 templates, and some
+	// classic ones, cut it at the first '/': "postfix", "postfix-in". A
+	// program without a '/' may be any daemon, and the message alone tells.
+	// A program named in full that is neither smtpd nor postscreen logs no
+	// event (cleanup's "reject: header …" is about content, not a client).
 	prog := h.prog
+	named := false
 	if i := bytes.LastIndexByte(prog, '/'); i >= 0 {
-		prog = prog[i+1:]
+		prog, named = prog[i+1:], true
 	}
 	smtpd := string(prog) == "smtpd"
-	if !smtpd && string(prog) != "postscreen" {
+	postscreen := string(prog) == "postscreen"
+	if named && !smtpd && !postscreen {
 		return NotEvent, ""
 	}
+	anyProg := !smtpd && !postscreen // whatever the name, by the message
 	msg := h.msg
-	if smtpd && bytes.HasPrefix(msg, []byte("warning: ")) {
+	if (smtpd || anyProg) && bytes.HasPrefix(msg, []byte("warning: ")) {
 		res, why = p.parseFailure(msg, r)
 	} else {
 		// "QUEUEID: client=…" or "QUEUEID: reject: …"
@@ -147,10 +156,10 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 			return NotEvent, ""
 		}
 		switch rest := msg[c:]; {
-		case smtpd && bytes.HasPrefix(rest, clientMark):
+		case (smtpd || anyProg) && bytes.HasPrefix(rest, clientMark):
 			res, why = p.parseLogin(msg[:c], rest[len(clientMark):], r)
 		case bytes.HasPrefix(rest, rejectMark):
-			res, why = p.parseReject(msg[:c], rest[len(rejectMark):], r)
+			res, why = p.parseReject(msg[:c], rest[len(rejectMark):], anyProg, r)
 		default:
 			return NotEvent, ""
 		}
@@ -369,14 +378,20 @@ func (p *LineParser) parseFailure(msg []byte, r *record.Record) (Result, string)
 
 // parseReject parses
 // "QID: reject: CMD from NAME[ADDR]: REASON; from=<F> to=<T> proto=P helo=<H>"
-// and postscreen's variant with commas between the trailing fields.
-func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, string) {
+// and postscreen's variant with commas between the trailing fields. From a
+// program that may not be smtpd or postscreen (anyProg), a reject without
+// an SMTP command is another daemon's (cleanup's "reject: header …"), not
+// an event.
+func (p *LineParser) parseReject(qidb, s []byte, anyProg bool, r *record.Record) (Result, string) {
 	qid, ok := queueID(qidb)
 	if !ok {
 		return NotEvent, "" // not a queue id: some other text with "reject: " in it
 	}
 	sp := bytes.Index(s, []byte(" from "))
 	if sp <= 0 || !isCommand(s[:sp]) {
+		if anyProg {
+			return NotEvent, ""
+		}
 		return Malformed, "bad reject command"
 	}
 	cmd := s[:sp]
