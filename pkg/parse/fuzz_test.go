@@ -20,6 +20,9 @@ func addSeeds(f *testing.F) {
 	for _, l := range notEvents {
 		f.Add([]byte(l))
 	}
+	for _, wl := range worstLines {
+		f.Add([]byte(wl.line("\x01\xff\"\\\u2028\xc3")))
+	}
 	for _, name := range []string{"postfix-3.7-real.log", "formats.log", "journal.json"} {
 		data, err := os.ReadFile(filepath.Join(logs, name))
 		if err != nil {
@@ -79,6 +82,9 @@ func FuzzParseLine(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("invalid JSON %q", out)
 		}
+		// What a stage behind a pipe reads is what an in-process one gets.
+		r.SrcFile, r.SrcLine = "in\x01\"é", 7 // as Source makes it: valid UTF-8
+		roundTrip(t, &r)
 	})
 }
 

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/loganom/loganom/pkg/record"
@@ -167,11 +169,61 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 	if res != Event {
 		return res, why
 	}
+	if len(line) > MaxEventLine {
+		*r = record.Record{}
+		return Malformed, tooLongEvent
+	}
 	r.Time = h.t
 	r.Host = p.host.get(p, h.host, p.intern)
 	r.Service = p.svc.get(p, h.prog, p.intern)
 	r.PID = h.pid
+	// The fields of a classic line are cut at ASCII bytes, so they are
+	// valid UTF-8 when the line is; journald's may be bytes of any kind.
+	if line[0] == '{' || !utf8.Valid(line) {
+		validText(r)
+	}
 	return Event, ""
+}
+
+// MaxEventLine is the longest line that gives a record: a longer one that
+// holds an event is counted as malformed. No Postfix event comes near it
+// (syslog daemons cut messages at 8 KiB or so), and it bounds the record
+// that loganom-parse writes: in JSON, each byte of the line may take six
+// (\u0001; \ufffd for a byte that is not UTF-8), and so may each byte of
+// the file name (PATH_MAX, 4 KiB), which makes at most 6 × 68 KiB and a few
+// hundred bytes, well under the record.MaxLine (1 MiB) that the next stage
+// reads, with room for the fields it adds.
+const MaxEventLine = 64 << 10
+
+var tooLongEvent = fmt.Sprintf("event line longer than %d bytes", MaxEventLine)
+
+// validText makes every string of r valid UTF-8, each byte that is not
+// becoming U+FFFD, as record.Encoder writes it: the record that an
+// in-process stage gets is then the same as the one a stage behind a pipe
+// decodes.
+func validText(r *record.Record) {
+	for _, s := range [...]*string{&r.Host, &r.Service, &r.QueueID, &r.User, &r.IP, &r.ClientName,
+		&r.Method, &r.Sender, &r.Command, &r.Reason, r.From, r.To} {
+		if s != nil && !utf8.ValidString(*s) {
+			*s = toValidUTF8(*s)
+		}
+	}
+}
+
+// toValidUTF8 replaces each byte of s that is not part of valid UTF-8 with
+// U+FFFD (strings.ToValidUTF8 replaces a run of them with one).
+func toValidUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // looksLikeEvent is true for lines that carry one of the markers of a login,

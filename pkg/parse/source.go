@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -293,6 +294,9 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 	if s.pool == nil {
 		s.pool = make(chan []byte, maxBufs)
 		s.spent = make(chan *result, maxBufs+nw)
+	}
+	if !utf8.ValidString(name) {
+		name = toValidUTF8(name) // as record.Encoder would write it
 	}
 	p := &pipe{
 		s:     s,
