@@ -3,6 +3,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -143,11 +144,13 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 		prog, named = prog[i+1:], true
 	}
 	smtpd := string(prog) == "smtpd"
-	postscreen := string(prog) == "postscreen"
-	if named && !smtpd && !postscreen {
-		return NotEvent, ""
+	anyProg := false // whatever the name: by the message
+	if !smtpd && string(prog) != "postscreen" {
+		if named {
+			return NotEvent, ""
+		}
+		anyProg = true
 	}
-	anyProg := !smtpd && !postscreen // whatever the name, by the message
 	msg := h.msg
 	if (smtpd || anyProg) && bytes.HasPrefix(msg, []byte("warning: ")) {
 		res, why = p.parseFailure(msg, r)
@@ -174,12 +177,15 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 		return Malformed, tooLongEvent
 	}
 	r.Time = h.t
-	r.Host = p.host.get(p, h.host, p.intern)
-	r.Service = p.svc.get(p, h.prog, p.intern)
+	r.Host = p.host.get(p, h.host, p.internText)
+	r.Service = p.svc.get(p, h.prog, p.internText)
 	r.PID = h.pid
-	// The fields of a classic line are cut at ASCII bytes, so they are
-	// valid UTF-8 when the line is; journald's may be bytes of any kind.
-	if line[0] == '{' || !utf8.Valid(line) {
+	// The text of a record is made valid UTF-8, as the next stage would
+	// read it from the pipe: p.sb holds all of it but the host and the
+	// program (made valid above) and the mechanism and command (checked).
+	// A borrowing parser's record is encoded at once, and the encoder
+	// writes what validText would make.
+	if !p.borrow && !ascii(p.sb) {
 		validText(r)
 	}
 	return Event, ""
@@ -200,7 +206,7 @@ var tooLongEvent = fmt.Sprintf("event line longer than %d bytes", MaxEventLine)
 // validText makes every string of r valid UTF-8, each byte that is not
 // becoming U+FFFD, as record.Encoder writes it: the record that an
 // in-process stage gets is then the same as the one a stage behind a pipe
-// decodes.
+// decodes, and both are written alike.
 func validText(r *record.Record) {
 	for _, s := range [...]*string{&r.Host, &r.Service, &r.QueueID, &r.User, &r.IP, &r.ClientName,
 		&r.Method, &r.Sender, &r.Command, &r.Reason, r.From, r.To} {
@@ -382,6 +388,40 @@ func (p *LineParser) putIP(ip addr) span {
 	a := len(p.sb)
 	p.sb = ip.ip.AppendTo(p.sb)
 	return span{a: a, b: len(p.sb)}
+}
+
+// internText is intern for the host and the program, which journald may
+// give as bytes of any kind: they are made valid UTF-8.
+func (p *LineParser) internText(b []byte) string {
+	if !ascii(b) && !utf8.Valid(b) {
+		return toValidUTF8(string(b))
+	}
+	return p.intern(b)
+}
+
+// ascii reports whether b is all ASCII, 32 bytes at a time.
+func ascii(b []byte) bool {
+	n := len(b)
+	if n < 8 {
+		var x byte
+		for _, c := range b {
+			x |= c
+		}
+		return x < utf8.RuneSelf
+	}
+	x0 := binary.LittleEndian.Uint64(b[n-8:]) // the last eight, which the loops may leave
+	var x1 uint64
+	for len(b) >= 32 {
+		c := b[:32]
+		x0 |= binary.LittleEndian.Uint64(c[0:8]) | binary.LittleEndian.Uint64(c[16:24])
+		x1 |= binary.LittleEndian.Uint64(c[8:16]) | binary.LittleEndian.Uint64(c[24:32])
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		x0 |= binary.LittleEndian.Uint64(b[:8])
+		b = b[8:]
+	}
+	return (x0|x1)&0x8080808080808080 == 0
 }
 
 // parseFailure parses

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -232,5 +233,19 @@ func TestZone(t *testing.T) {
 	p.Parse([]byte("Jul  1 12:00:00 mail postfix/smtpd[1]: warning: u[192.0.2.1]: SASL LOGIN authentication failed: x"), &r)
 	if got := r.Time.Format(time.RFC3339); got != "2026-07-01T12:00:00+02:00" {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestASCII(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		for pos := -1; pos < n; pos++ {
+			b := bytes.Repeat([]byte("a"), n)
+			if pos >= 0 {
+				b[pos] = 0x80
+			}
+			if got := ascii(b); got != (pos < 0) {
+				t.Fatalf("ascii(%q) = %v", b, got)
+			}
+		}
 	}
 }

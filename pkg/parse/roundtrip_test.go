@@ -177,15 +177,16 @@ func TestWorstCaseOutput(t *testing.T) {
 			if stdin {
 				opts.Stdin, names = bytes.NewReader(in.Bytes()), []string{"-"}
 			}
-			var out bytes.Buffer
-			src := &Source{Names: names, Opts: opts}
-			if err := src.RunNDJSON(func(b []byte) error { out.Write(b); return nil }); err != nil {
+			// run checks that Run and RunNDJSON write the same bytes.
+			text, src, err := run(t, opts, names...)
+			if err != nil {
 				t.Fatal(err)
 			}
+			out := bytes.NewBufferString(text)
 			if src.Stats.Events() != int64(events) || src.Stats.Malformed != int64(malformed) {
 				t.Fatalf("stdin %v: stats %+v, want %d events, %d malformed", stdin, src.Stats, events, malformed)
 			}
-			rd := record.NewReader(&out, "out")
+			rd := record.NewReader(out, "out")
 			read := 0
 			for {
 				r, err := rd.Next()

@@ -290,8 +290,10 @@ func appendStringBody(dst []byte, s string) []byte {
 		}
 		c, size := utf8.DecodeRuneInString(s[i:])
 		if c == utf8.RuneError && size == 1 {
+			// U+FFFD itself, not "\ufffd": the same bytes as for a
+			// string already made valid (as the parser makes them).
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, "\uFFFD"...)
 			i += size
 			start = i
 			continue
