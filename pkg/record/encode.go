@@ -289,11 +289,13 @@ func appendStringBody(dst []byte, s string) []byte {
 			continue
 		}
 		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			// U+FFFD itself, not "\ufffd": the same bytes as for a
-			// string already made valid (as the parser makes them).
+		if c == utf8.RuneError {
+			// A byte that is not UTF-8, or U+FFFD itself: both are
+			// written \ufffd, so that a string made valid before (as the
+			// parser makes its records for a stage in the same process)
+			// is written as it would have been.
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
+			dst = append(dst, `\ufffd`...)
 			i += size
 			start = i
 			continue
