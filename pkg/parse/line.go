@@ -1,4 +1,3 @@
-// Package parse turns Postfix log lines into login-event records.
 package parse
 
 import (
