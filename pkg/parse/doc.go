@@ -16,8 +16,8 @@
 // The program decides which messages are events: smtpd logs all three
 // kinds, postscreen only rejects, and another daemon named in full
 // ("postfix/cleanup") none. A program without a '/' ("postfix",
-// "postfix-in", as rsyslog's RFC 5424 templates cut "postfix/smtpd") may be
-// any daemon, and the message alone tells. Lines that look like events but
+// "postfix-in", as rsyslog's RFC 5424 templates cut "postfix/smtpd"), or
+// none, may be any daemon, and the message alone tells. Lines that look like events but
 // do not parse are Malformed, with a reason; Parse never panics.
 //
 // A record's strings are pieces of one string made per record, valid
