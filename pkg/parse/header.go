@@ -194,6 +194,9 @@ func (p *LineParser) rfc5424(s []byte, h *header) bool {
 		return false
 	}
 	h.t, h.host, h.prog, h.pid = t, f[1], f[2], 0
+	if string(h.prog) == "-" {
+		h.prog = nil // the NILVALUE: no program named
+	}
 	if string(f[3]) != "-" {
 		h.pid, _ = atoi(f[3])
 	}

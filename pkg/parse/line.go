@@ -1,11 +1,13 @@
-// Package parse turns Postfix log lines into login-event records.
 package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/loganom/loganom/pkg/record"
@@ -129,16 +131,27 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 		}
 		return NotEvent, ""
 	}
+	// The program is "postfix/smtpd", "postfix-in/submission/smtpd",
+	// "postfix/postscreen"; but rsyslog's RFC 5424 templates, and some
+	// classic ones, cut it at the first '/': "postfix", "postfix-in". A
+	// program without a '/' may be any daemon, and the message alone tells.
+	// A program named in full that is neither smtpd nor postscreen logs no
+	// event (cleanup's "reject: header …" is about content, not a client).
 	prog := h.prog
+	named := false
 	if i := bytes.LastIndexByte(prog, '/'); i >= 0 {
-		prog = prog[i+1:]
+		prog, named = prog[i+1:], true
 	}
 	smtpd := string(prog) == "smtpd"
+	anyProg := false // whatever the name: by the message
 	if !smtpd && string(prog) != "postscreen" {
-		return NotEvent, ""
+		if named {
+			return NotEvent, ""
+		}
+		anyProg = true
 	}
 	msg := h.msg
-	if smtpd && bytes.HasPrefix(msg, []byte("warning: ")) {
+	if (smtpd || anyProg) && bytes.HasPrefix(msg, []byte("warning: ")) {
 		res, why = p.parseFailure(msg, r)
 	} else {
 		// "QUEUEID: client=…" or "QUEUEID: reject: …"
@@ -147,10 +160,10 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 			return NotEvent, ""
 		}
 		switch rest := msg[c:]; {
-		case smtpd && bytes.HasPrefix(rest, clientMark):
+		case (smtpd || anyProg) && bytes.HasPrefix(rest, clientMark):
 			res, why = p.parseLogin(msg[:c], rest[len(clientMark):], r)
 		case bytes.HasPrefix(rest, rejectMark):
-			res, why = p.parseReject(msg[:c], rest[len(rejectMark):], r)
+			res, why = p.parseReject(msg[:c], rest[len(rejectMark):], anyProg, r)
 		default:
 			return NotEvent, ""
 		}
@@ -158,11 +171,64 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 	if res != Event {
 		return res, why
 	}
+	if len(line) > MaxEventLine {
+		*r = record.Record{}
+		return Malformed, tooLongEvent
+	}
 	r.Time = h.t
-	r.Host = p.host.get(p, h.host, p.intern)
-	r.Service = p.svc.get(p, h.prog, p.intern)
+	r.Host = p.host.get(p, h.host, p.internText)
+	r.Service = p.svc.get(p, h.prog, p.internText)
 	r.PID = h.pid
+	// The text of a record is made valid UTF-8, as the next stage would
+	// read it from the pipe: p.sb holds all of it but the host and the
+	// program (made valid above) and the mechanism and command (checked).
+	// A borrowing parser's record is encoded at once, and the encoder
+	// writes what validText would make.
+	if !p.borrow && !ascii(p.sb) {
+		validText(r)
+	}
 	return Event, ""
+}
+
+// MaxEventLine is the longest line that gives a record: a longer one that
+// holds an event is counted as malformed. No Postfix event comes near it
+// (syslog daemons cut messages at 8 KiB or so), and it bounds the record
+// that loganom-parse writes: in JSON, each byte of the line may take six
+// (\u0001; \ufffd for a byte that is not UTF-8), and so may each byte of
+// the file name (PATH_MAX, 4 KiB), which makes at most 6 × 68 KiB and a few
+// hundred bytes, well under the record.MaxLine (1 MiB) that the next stage
+// reads, with room for the fields it adds.
+const MaxEventLine = 64 << 10
+
+var tooLongEvent = fmt.Sprintf("event line longer than %d bytes", MaxEventLine)
+
+// validText makes every string of r valid UTF-8, each byte that is not
+// becoming U+FFFD, as record.Encoder writes it: the record that an
+// in-process stage gets is then the same as the one a stage behind a pipe
+// decodes, and both are written alike.
+func validText(r *record.Record) {
+	for _, s := range [...]*string{&r.Host, &r.Service, &r.QueueID, &r.User, &r.IP, &r.ClientName,
+		&r.Method, &r.Sender, &r.Command, &r.Reason, r.From, r.To} {
+		if s != nil && !utf8.ValidString(*s) {
+			*s = toValidUTF8(*s)
+		}
+	}
+}
+
+// toValidUTF8 replaces each byte of s that is not part of valid UTF-8 with
+// U+FFFD (strings.ToValidUTF8 replaces a run of them with one).
+func toValidUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // looksLikeEvent is true for lines that carry one of the markers of a login,
@@ -323,6 +389,40 @@ func (p *LineParser) putIP(ip addr) span {
 	return span{a: a, b: len(p.sb)}
 }
 
+// internText is intern for the host and the program, which journald may
+// give as bytes of any kind: they are made valid UTF-8.
+func (p *LineParser) internText(b []byte) string {
+	if !ascii(b) && !utf8.Valid(b) {
+		return toValidUTF8(string(b))
+	}
+	return p.intern(b)
+}
+
+// ascii reports whether b is all ASCII, 32 bytes at a time.
+func ascii(b []byte) bool {
+	n := len(b)
+	if n < 8 {
+		var x byte
+		for _, c := range b {
+			x |= c
+		}
+		return x < utf8.RuneSelf
+	}
+	x0 := binary.LittleEndian.Uint64(b[n-8:]) // the last eight, which the loops may leave
+	var x1 uint64
+	for len(b) >= 32 {
+		c := b[:32]
+		x0 |= binary.LittleEndian.Uint64(c[0:8]) | binary.LittleEndian.Uint64(c[16:24])
+		x1 |= binary.LittleEndian.Uint64(c[8:16]) | binary.LittleEndian.Uint64(c[24:32])
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		x0 |= binary.LittleEndian.Uint64(b[:8])
+		b = b[8:]
+	}
+	return (x0|x1)&0x8080808080808080 == 0
+}
+
 // parseFailure parses
 // "warning: NAME[ADDR]: SASL M authentication failed: REASON[, sasl_username=U]".
 func (p *LineParser) parseFailure(msg []byte, r *record.Record) (Result, string) {
@@ -369,14 +469,20 @@ func (p *LineParser) parseFailure(msg []byte, r *record.Record) (Result, string)
 
 // parseReject parses
 // "QID: reject: CMD from NAME[ADDR]: REASON; from=<F> to=<T> proto=P helo=<H>"
-// and postscreen's variant with commas between the trailing fields.
-func (p *LineParser) parseReject(qidb, s []byte, r *record.Record) (Result, string) {
+// and postscreen's variant with commas between the trailing fields. From a
+// program that may not be smtpd or postscreen (anyProg), a reject without
+// an SMTP command is another daemon's (cleanup's "reject: header …"), not
+// an event.
+func (p *LineParser) parseReject(qidb, s []byte, anyProg bool, r *record.Record) (Result, string) {
 	qid, ok := queueID(qidb)
 	if !ok {
 		return NotEvent, "" // not a queue id: some other text with "reject: " in it
 	}
 	sp := bytes.Index(s, []byte(" from "))
 	if sp <= 0 || !isCommand(s[:sp]) {
+		if anyProg {
+			return NotEvent, ""
+		}
 		return Malformed, "bad reject command"
 	}
 	cmd := s[:sp]

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -76,6 +77,30 @@ var lineCases = []struct {
 	{"postscreen reject, [addr]:port and commas",
 		"May  5 15:51:11 xxx postfix/postscreen[1148]: NOQUEUE: reject: RCPT from [216.245.194.173]:60591: 550 5.7.1 Service unavailable; client [216.245.194.173] blocked using rbl.example.com; from=<spammer@example.com>, to=<goodguy@example.com>, proto=ESMTP, helo=<badguy.example.com>",
 		`{"type":"reject","time":"2026-05-05T15:51:11Z","host":"xxx","service":"postfix/postscreen","pid":1148,"ip":"216.245.194.173","port":60591,"from":"spammer@example.com","to":"goodguy@example.com","command":"RCPT","reason":"550 5.7.1 Service unavailable; client [216.245.194.173] blocked using rbl.example.com"}`},
+	{"RFC 5424 from rsyslog, APP-NAME cut at the first '/'",
+		"<22>1 2026-11-27T10:29:38.123456+01:00 mail postfix 5753 - - 5A1C2E0B1C: client=unknown[203.0.113.7]:50000, sasl_method=PLAIN, sasl_username=bob@example.com",
+		`{"type":"login","time":"2026-11-27T10:29:38.123456+01:00","host":"mail","service":"postfix","pid":5753,"queue_id":"5A1C2E0B1C","user":"bob@example.com","ip":"203.0.113.7","client_name":"unknown","port":50000,"method":"PLAIN"}`},
+	{"RFC 5424, cut APP-NAME of a multi-instance Postfix, failure",
+		"<22>1 2026-11-27T10:29:39+01:00 mail postfix-in 5754 - - warning: unknown[203.0.113.8]: SASL LOGIN authentication failed: authentication failure, sasl_username=bob@example.com",
+		`{"type":"auth_failure","time":"2026-11-27T10:29:39+01:00","host":"mail","service":"postfix-in","pid":5754,"user":"bob@example.com","ip":"203.0.113.8","client_name":"unknown","method":"LOGIN","reason":"authentication failure"}`},
+	{"RFC 5424, cut APP-NAME, reject",
+		"<22>1 2026-11-27T10:29:40Z mail postfix 5755 - - NOQUEUE: reject: RCPT from unknown[192.0.2.236]: 554 5.7.1 <x@example.net>: Relay access denied; from=<a@example.org> to=<x@example.net> proto=ESMTP helo=<pc>",
+		`{"type":"reject","time":"2026-11-27T10:29:40Z","host":"mail","service":"postfix","pid":5755,"ip":"192.0.2.236","client_name":"unknown","from":"a@example.org","to":"x@example.net","command":"RCPT","reason":"554 5.7.1 <x@example.net>: Relay access denied"}`},
+	{"RFC 5424, cut APP-NAME, postscreen reject",
+		"<22>1 2026-11-27T10:29:41Z mail postfix 1148 - - NOQUEUE: reject: RCPT from [216.245.194.173]:60591: 550 5.7.1 Service unavailable; client [216.245.194.173] blocked using rbl.example.com; from=<s@example.com>, to=<g@example.com>, proto=ESMTP, helo=<b.example.com>",
+		`{"type":"reject","time":"2026-11-27T10:29:41Z","host":"mail","service":"postfix","pid":1148,"ip":"216.245.194.173","port":60591,"from":"s@example.com","to":"g@example.com","command":"RCPT","reason":"550 5.7.1 Service unavailable; client [216.245.194.173] blocked using rbl.example.com"}`},
+	{"RFC 5424, APP-NAME left out: no service",
+		"<22>1 2026-11-27T10:29:42Z mail - - - - 5A1C2E0B1D: client=h[192.0.2.3], sasl_method=PLAIN, sasl_username=bob",
+		`{"type":"login","time":"2026-11-27T10:29:42Z","host":"mail","queue_id":"5A1C2E0B1D","user":"bob","ip":"192.0.2.3","client_name":"h","method":"PLAIN"}`},
+	{"classic, tag cut at the first '/'",
+		"Nov 27 10:29:38 mail postfix[5753]: 5A1C2E0B1C: client=unknown[203.0.113.7], sasl_method=PLAIN, sasl_username=bob@example.com",
+		`{"type":"login","time":"2026-11-27T10:29:38Z","host":"mail","service":"postfix","pid":5753,"queue_id":"5A1C2E0B1C","user":"bob@example.com","ip":"203.0.113.7","client_name":"unknown","method":"PLAIN"}`},
+	{"classic, cut tag without a pid, failure",
+		"Nov 27 10:29:39 mail postfix-in: warning: h[2001:db8::5]: SASL PLAIN authentication failed: ",
+		`{"type":"auth_failure","time":"2026-11-27T10:29:39Z","host":"mail","service":"postfix-in","ip":"2001:db8::5","client_name":"h","method":"PLAIN"}`},
+	{"journald, identifier cut",
+		`{"__REALTIME_TIMESTAMP":"1764239536000000","_HOSTNAME":"mail","SYSLOG_IDENTIFIER":"postfix","_PID":"8251","MESSAGE":"CEED5BA1AA: client=h[187.45.12.9], sasl_method=PLAIN, sasl_username=alice"}`,
+		`{"type":"login","time":"2025-11-27T10:32:16Z","host":"mail","service":"postfix","pid":8251,"queue_id":"CEED5BA1AA","user":"alice","ip":"187.45.12.9","client_name":"h","method":"PLAIN"}`},
 	{"CRLF line end",
 		"Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=a\r",
 		`{"type":"login","time":"2026-11-27T10:32:16Z","host":"mail","service":"postfix/smtpd","pid":1,"queue_id":"CEED5BA1AA","user":"a","ip":"192.0.2.1","client_name":"h","method":"PLAIN"}`},
@@ -113,6 +138,14 @@ var notEvents = []string{
 	"Dec 17 06:28:56 sm02 postfix/submission/smtpd[115113]: NOQUEUE: filter: RCPT from unknown[11.22.33.44]: <s@x>: Sender address triggers FILTER smtp-amavis:[127.0.0.1]:10026; from=<s@x> to=<r@y> proto=ESMTP helo=<MsLy>",
 	"Sep  6 11:47:43 poseidon postfix/postscreen[14766]: PREGREET 14 after 0.04 from [1.2.3.4]:55868: EHLO ylmf-pc\\r\\n",
 	"Aug 14 10:00:01 mail postfix/smtpd[1234]: warning: hostname bad.example.com does not resolve to address 192.0.2.44: Name or service not known",
+	// A program cut to "postfix" may be any daemon: only smtpd's and
+	// postscreen's messages are events.
+	"Nov 27 10:29:38 mail postfix[11989]: 0B73130001FB: reject: header Subject: x from h[1.2.3.4]; from=<a@b> to=<c@d> proto=ESMTP helo=<x>: 5.7.1 no",
+	"<22>1 2026-11-27T10:29:38Z mail postfix 11989 - - 0B73130001FB: reject: body buy now from h[1.2.3.4]; from=<a@b> to=<c@d> proto=ESMTP helo=<x>: 5.7.1 no",
+	"Nov 27 10:29:38 mail postfix[2]: warning: SASL authentication failure: No worthy mechs found",
+	"Nov 27 10:29:38 mail postfix[2]: 0B73130001FB: to=<a@b>, relay=x[192.0.2.4]:587, delay=1, status=deferred (SASL authentication failed; server x[192.0.2.4] said: 535 5.7.8 Error)",
+	"Nov 27 10:29:38 mail postfix[3]: 0B73130001FB: milter-reject: END-OF-MESSAGE from h[192.0.2.5]: 5.7.1 spam; from=<a@b> to=<c@d> proto=ESMTP helo=<x>",
+	"Nov 27 10:29:38 mail postfix[4]: 0B73130001FB: client=h[192.0.2.6]",
 	"",
 	"just some text",
 	"{not json",
@@ -137,6 +170,9 @@ func TestMalformed(t *testing.T) {
 		"Nov 27 10:32:16 mail postfix/smtpd[1]: warning: h[nonsense]: SASL LOGIN authentication failed: x",
 		"Nov 27 10:32:16 mail postfix/smtpd[1]: NOQUEUE: reject: RCPT from h[192.0.2.1 550 oops",
 		"Nov 27 10:32 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=a",
+		"<22>1 2026-11-27T10:29:38Z mail postfix 5753 - - 5A1C2E0B1C: client=h[999.1.2.3], sasl_method=PLAIN, sasl_username=a",
+		"Nov 27 10:32:16 mail postfix[1]: NOQUEUE: reject: RCPT from h[192.0.2.1 550 oops",
+		"Nov 27 10:32:16 mail postfix[1]: warning: h[nonsense]: SASL LOGIN authentication failed: x",
 	} {
 		res, why, _ := parseOne(t, line)
 		if res == Malformed && why == "" {
@@ -197,5 +233,19 @@ func TestZone(t *testing.T) {
 	p.Parse([]byte("Jul  1 12:00:00 mail postfix/smtpd[1]: warning: u[192.0.2.1]: SASL LOGIN authentication failed: x"), &r)
 	if got := r.Time.Format(time.RFC3339); got != "2026-07-01T12:00:00+02:00" {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestASCII(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		for pos := -1; pos < n; pos++ {
+			b := bytes.Repeat([]byte("a"), n)
+			if pos >= 0 {
+				b[pos] = 0x80
+			}
+			if got := ascii(b); got != (pos < 0) {
+				t.Fatalf("ascii(%q) = %v", b, got)
+			}
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -61,6 +62,14 @@ type Stats struct {
 	Rejects      int64
 	Malformed    int64 // lines that look like events but do not parse
 	TooLong      int64 // lines of MaxLine bytes or more, skipped
+	// MailLines counts lines seen to come from Postfix: every event, and
+	// in each piece of input that a worker takes at once (256 KiB of a
+	// file, up to 1 MiB of a stream) without one, the first line whose
+	// program's name starts with "postfix" (written out as such). Most
+	// lines are never looked at, so it is not how many there are; but it
+	// is zero only when no line of the input came from a program so named
+	// and none was an event: when the input does not look like a mail log.
+	MailLines int64
 }
 
 // Events is the number of records emitted.
@@ -73,6 +82,7 @@ func (s *Stats) add(o Stats) {
 	s.Rejects += o.Rejects
 	s.Malformed += o.Malformed
 	s.TooLong += o.TooLong
+	s.MailLines += o.MailLines
 }
 
 // InputsError says how many inputs failed; each was passed to OnError.
@@ -293,6 +303,9 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 	if s.pool == nil {
 		s.pool = make(chan []byte, maxBufs)
 		s.spent = make(chan *result, maxBufs+nw)
+	}
+	if !utf8.ValidString(name) {
+		name = toValidUTF8(name) // as record.Encoder would write it
 	}
 	p := &pipe{
 		s:     s,
@@ -629,6 +642,7 @@ func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogi
 		counted = min(le+1, len(data))
 		switch kind, why := p.Parse(data[ls:le], rec); kind {
 		case Event:
+			res.stats.MailLines++
 			switch rec.Type {
 			case record.TypeLogin:
 				res.stats.Logins++
@@ -686,12 +700,38 @@ func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogi
 			pos = le + 1
 		}
 	}
+	if res.stats.MailLines == 0 && p.postfixLine(data) {
+		res.stats.MailLines++
+	}
 	lineNo += int64(bytes.Count(data[counted:], nl))
 	if counted < len(data) && data[len(data)-1] != '\n' {
 		lineNo++ // a last line without a newline, not handled above
 	}
 	res.stats.Lines = lineNo
 }
+
+// postfixLine says whether a line of data comes from a program whose name
+// starts with "postfix". In a mail log the first line does, and the search
+// ends there.
+func (p *LineParser) postfixLine(data []byte) bool {
+	for i := 0; i < len(data); {
+		k := bytes.Index(data[i:], postfixName)
+		if k < 0 {
+			return false
+		}
+		k += i
+		ls := lastNewline(data[i:k]) + 1 + i // i is a line start
+		le := lineEnd(data, k)
+		var h header
+		if p.header(bytes.TrimRight(data[ls:le], "\r"), &h) && bytes.HasPrefix(h.prog, postfixName) {
+			return true
+		}
+		i = le + 1
+	}
+	return false
+}
+
+var postfixName = []byte("postfix")
 
 // reset empties a result for reuse, keeping its buffers.
 func (r *result) reset() {

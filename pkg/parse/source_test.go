@@ -383,3 +383,51 @@ func TestJournalAfterBlankSpace(t *testing.T) {
 		}
 	}
 }
+
+// MailLines is zero exactly when no line came from a program named
+// postfix… and none was an event, whatever the format, wherever the line.
+func TestMailLines(t *testing.T) {
+	other := strings.Repeat("Nov 27 10:00:00 host sshd[1]: Accepted publickey for root from 192.0.2.1 port 22 ssh2\n"+
+		"Nov 27 10:00:01 host systemd[1]: Started postfix.service - Postfix Mail Transport Agent.\n"+
+		"Nov 27 10:00:02 host CRON[7]: (root) CMD (postfix flush)\n", 8000) // 2 MiB: several chunks
+	half := len(other) / 2
+	half += strings.IndexByte(other[half:], '\n') + 1
+	qmgr := "Nov 27 10:00:03 host postfix/qmgr[12]: 4AB3C2D1E0F: removed\n"
+	cut := "<22>1 2026-11-27T10:29:38Z mail postfix 5753 - - 5A1C2E0B1C: client=h[203.0.113.7], sasl_method=PLAIN, sasl_username=bob\n"
+	journal := func(id, msg string) string {
+		return `{"__REALTIME_TIMESTAMP":"1764239536000000","_HOSTNAME":"mail","SYSLOG_IDENTIFIER":"` + id + `","MESSAGE":"` + msg + `"}` + "\n"
+	}
+	for _, c := range []struct {
+		name, in string
+		mail     bool
+	}{
+		{"other programs only", other, false},
+		{"one Postfix line in the middle, no event", other[:half] + qmgr + other[half:], true},
+		{"one Postfix line at the end, without a newline", other + strings.TrimSuffix(qmgr, "\n"), true},
+		{"an event from a program cut to postfix", other[:half] + cut + other[half:], true},
+		{"an event whatever the program", other + strings.Replace(cut, "postfix", "mta", 1), true},
+		{"journald, other programs", strings.Repeat(journal("systemd", "Started postfix.service"), 100), false},
+		{"journald, Postfix", strings.Repeat(journal("systemd", "Started postfix.service"), 100) + journal("postfix/qmgr", "4AB3C2D1E0F: removed"), true},
+		{"empty", "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "log")
+			if err := os.WriteFile(file, []byte(c.in), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{file, "-"} {
+				_, src, err := run(t, Options{Stdin: strings.NewReader(c.in)}, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := src.Stats.MailLines > 0; got != c.mail {
+					t.Errorf("%s: %d mail lines, want some: %v", name, src.Stats.MailLines, c.mail)
+				}
+			}
+		})
+	}
+	_, src, err := run(t, Options{}, filepath.Join(logs, "postfix-3.7-real.log"))
+	if err != nil || src.Stats.MailLines == 0 {
+		t.Errorf("the real log: %+v, %v", src.Stats, err)
+	}
+}

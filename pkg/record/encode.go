@@ -289,7 +289,11 @@ func appendStringBody(dst []byte, s string) []byte {
 			continue
 		}
 		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
+		if c == utf8.RuneError {
+			// A byte that is not UTF-8, or U+FFFD itself: both are
+			// written \ufffd, so that a string made valid before (as the
+			// parser makes its records for a stage in the same process)
+			// is written as it would have been.
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
 			i += size

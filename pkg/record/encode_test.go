@@ -118,3 +118,13 @@ func TestAppendInt(t *testing.T) {
 		}
 	}
 }
+
+// A byte that is not UTF-8 and U+FFFD, which replaces it, are written
+// alike: a record made valid in the parser is written as one that was not.
+func TestReplacementWrittenAlike(t *testing.T) {
+	for _, s := range []string{"a\xffb", "a\uFFFDb"} {
+		if got := string(appendString(nil, s)); got != `"a\ufffdb"` {
+			t.Errorf("%q: %s", s, got)
+		}
+	}
+}

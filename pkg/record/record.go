@@ -93,7 +93,9 @@ func (r *Record) Get(key string) []byte {
 
 // Set sets an unknown field to a raw JSON value (which must be valid JSON),
 // replacing an earlier value of the same key. Keys that the Record has a field
-// for must be set through that field.
+// for must be set through that field. Set looks for the key through Extra:
+// it is meant for a stage's few fields of its own (Decode, which may add
+// thousands, keeps an index instead).
 func (r *Record) Set(key string, raw []byte) {
 	for i := range r.Extra {
 		if r.Extra[i].Key == key {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +173,104 @@ func TestWriter(t *testing.T) {
 	w.Flush()
 	if got := buf.String(); got != "{\"type\":\"login\",\"user\":\"a\"}\n{\"type\":\"login\",\"user\":\"b\"}\n" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// A record of 96,000 unknown fields (just under 1 MiB) is read in time
+// linear in its size. The decoder's key comparisons and lookups are
+// counted, not timed: before the index, each field was compared with every
+// earlier one, 4.6 billion comparisons here.
+func TestManyUnknownFields(t *testing.T) {
+	for _, n := range []int{0, 1, indexFrom - 1, indexFrom, indexFrom + 1, 1000, 96000} {
+		line := manyKeys(n)
+		var r Record
+		d := decoder{s: line}
+		if err := d.object(&r); err != nil {
+			t.Fatalf("%d fields: %v", n, err)
+		}
+		if len(r.Extra) != n {
+			t.Fatalf("%d fields: %d kept", n, len(r.Extra))
+		}
+		// At most indexFrom comparisons for each of the first fields,
+		// then one index for them, then one lookup per field.
+		if limit := indexFrom*indexFrom + 2*n; d.ops > limit {
+			t.Errorf("%d fields: %d operations, want at most %d", n, d.ops, limit)
+		}
+		// Kept in input order: encoded, it is the same text again.
+		if got := AppendJSON(nil, &r); !bytes.Equal(got, line) {
+			t.Errorf("%d fields: encoded differently", n)
+		}
+	}
+	line := manyKeys(96000)
+	if len(line) > MaxLine {
+		t.Fatalf("the record is %d bytes, more than a Reader takes", len(line))
+	}
+	r, err := NewReader(bytes.NewReader(append(line, '\n')), "big").Next()
+	if err != nil || len(r.Extra) != 96000 {
+		t.Fatalf("Reader: %v", err)
+	}
+}
+
+// With the index or without it, a key given again keeps its first place
+// and takes its last value, as Set does.
+func TestUnknownFieldsRepeated(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	for range 300 {
+		var sb strings.Builder
+		var want Record
+		sb.WriteString("{")
+		n := rnd.IntN(4 * indexFrom)
+		for i := range n {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			key := "k" + strconv.Itoa(rnd.IntN(3*indexFrom))
+			val := strconv.Itoa(i)
+			sb.WriteString(`"` + key + `":` + val)
+			want.Set(key, []byte(val))
+		}
+		sb.WriteString("}")
+		var got Record
+		if err := Decode([]byte(sb.String()), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(normal(&got), normal(&want)) {
+			t.Fatalf("%s:\n got %v\nwant %v", sb.String(), got.Extra, want.Extra)
+		}
+	}
+}
+
+// A record of MaxLine bytes is read, newline or not; one byte more is not.
+func TestReaderLimit(t *testing.T) {
+	rec := func(n int) string { return `{"x":"` + strings.Repeat("a", n-len(`{"x":""}`)) + `"}` }
+	for _, c := range []struct {
+		in   string
+		want []string // "ok" or the error
+	}{
+		{rec(MaxLine) + "\n", []string{"ok"}},
+		{rec(MaxLine), []string{"ok"}},
+		{rec(MaxLine) + "\r\n" + rec(20) + "\n", []string{"ok", "ok"}},
+		{rec(MaxLine+1) + "\n" + rec(20), []string{"in:1: malformed record: longer than 1048576 bytes", "ok"}},
+		{rec(MaxLine + 1), []string{"in:1: malformed record: longer than 1048576 bytes"}},
+	} {
+		rd := NewReader(strings.NewReader(c.in), "in")
+		var got []string
+		for {
+			r, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			switch {
+			case err != nil:
+				got = append(got, err.Error())
+			case len(r.Get("x")) < 10:
+				got = append(got, "short")
+			default:
+				got = append(got, "ok")
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%d bytes: got %q, want %q", len(c.in), got, c.want)
+		}
 	}
 }

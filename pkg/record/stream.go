@@ -8,8 +8,11 @@ import (
 	"io"
 )
 
-// MaxLine is the longest record line a Reader accepts.
+// MaxLine is the longest record line a Reader accepts, its "\n" or "\r\n"
+// not counted. loganom-parse writes no longer record (see parse.MaxEventLine).
 const MaxLine = 1 << 20
+
+var nl, cr = []byte{'\n'}, []byte{'\r'}
 
 // LineError is a record line that could not be read. The Reader goes on
 // after it.
@@ -47,7 +50,8 @@ func (rd *Reader) Next() (*Record, error) {
 		chunk, err := rd.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			if !tooLong {
-				if len(long)+len(chunk) > MaxLine {
+				// +1: a '\r' here may be part of the line's end.
+				if len(long)+len(chunk) > MaxLine+1 {
 					tooLong, long = true, nil
 				} else {
 					long = append(long, chunk...)
@@ -64,11 +68,11 @@ func (rd *Reader) Next() (*Record, error) {
 		rd.line++
 		line := chunk
 		if long != nil {
-			if len(long)+len(chunk) > MaxLine {
-				tooLong = true
-			}
 			long = append(long, chunk...)
 			line = long
+		}
+		if len(line) > MaxLine && len(bytes.TrimSuffix(bytes.TrimSuffix(line, nl), cr)) > MaxLine {
+			tooLong = true
 		}
 		if tooLong {
 			return nil, &LineError{rd.name, rd.line, fmt.Errorf("longer than %d bytes", MaxLine)}
