@@ -110,7 +110,8 @@ type Source struct {
 }
 
 // Run reads every input. An input that cannot be read is reported to
-// OnError and the others are still read; Run then returns an *InputsError.
+// OnError, passed on as an input_error record, and the others are still
+// read; Run then returns an *InputsError.
 // When emit returns an error (record.ErrStop included), reading stops and
 // that error is returned.
 func (s *Source) Run(emit record.Emit) error {
@@ -119,6 +120,7 @@ func (s *Source) Run(emit record.Emit) error {
 		names = []string{"-"}
 	}
 	for _, name := range names {
+		lines := s.Stats.Lines
 		err := s.runOne(name, emit)
 		if errors.Is(err, errEmit) {
 			return errors.Unwrap(err)
@@ -128,12 +130,30 @@ func (s *Source) Run(emit record.Emit) error {
 			if s.Opts.OnError != nil {
 				s.Opts.OnError(err)
 			}
+			if err := s.inputError(name, s.Stats.Lines-lines, err, emit); err != nil {
+				return err
+			}
 		}
 	}
 	if s.Stats.Failed > 0 {
 		return &InputsError{s.Stats.Failed, len(names)}
 	}
 	return nil
+}
+
+// inputError passes on, in the stream of records, that an input could not
+// be read in full: a record of type input_error (record.TypeInputError)
+// naming the input, the lines read before the error and the error, so
+// that a report at the end of a pipe knows what it did not see.
+func (s *Source) inputError(name string, lines int64, err error, emit record.Emit) error {
+	if name == "-" {
+		name = "stdin"
+	}
+	r := &record.Record{Type: record.TypeInputError, SrcFile: name, SrcLine: lines, Reason: err.Error()}
+	if s.write != nil {
+		return s.write(append(record.AppendJSON(nil, r), '\n'))
+	}
+	return emit(r)
 }
 
 // RunNDJSON reads every input, like Run, and writes the events as NDJSON

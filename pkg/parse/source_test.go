@@ -215,6 +215,12 @@ func TestTruncatedGzip(t *testing.T) {
 	if src.Stats.Logins == 0 {
 		t.Error("no records before the cut")
 	}
+	// the input_error record says how many lines were read before the cut
+	var last *record.Record
+	(&Source{Names: []string{p}, Opts: Options{Loc: time.UTC}}).Run(func(r *record.Record) error { last = r; return nil })
+	if last.Type != record.TypeInputError || last.SrcFile != p || last.SrcLine != src.Stats.Lines || !strings.Contains(last.Reason, "unexpected EOF") {
+		t.Errorf("last record %+v, want an input_error after %d lines", last, src.Stats.Lines)
+	}
 }
 
 // A missing file is reported, naming it, and the other files are read.
@@ -229,8 +235,14 @@ func TestMissingFile(t *testing.T) {
 	if len(reported) != 2 || !strings.Contains(reported[0].Error(), "nonexistent.log") || !strings.Contains(reported[1].Error(), "is a directory") {
 		t.Errorf("reported %v", reported)
 	}
-	if src.Stats.Logins != 11 || strings.Count(got, "\n") != 14 {
+	if src.Stats.Logins != 11 || strings.Count(got, "\n") != 16 {
 		t.Errorf("other file not read: %+v", src.Stats)
+	}
+	// each failure is passed on in the stream, in its place, for the report
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if !strings.HasPrefix(lines[0], `{"type":"input_error","reason":"open nonexistent.log: no such file or directory","src":"nonexistent.log"}`) ||
+		!strings.Contains(lines[15], `"type":"input_error","reason":"`) || !strings.Contains(lines[15], `: is a directory"`) {
+		t.Errorf("input_error records: first %s, last %s", lines[0], lines[15])
 	}
 }
 

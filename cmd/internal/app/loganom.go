@@ -152,13 +152,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	}
 	defer enr.Close()
 	rep := report.New(rule)
-	logins := record.Func(func(r *record.Record, emit record.Emit) error {
-		if r.Type != record.TypeLogin {
-			return nil // failures and rejects are not this processor's
-		}
-		return emit(r)
-	})
-	err = record.Run(src, func(*record.Record) error { return nil }, logins, enr, flt, rep)
+	err = record.Run(src, func(*record.Record) error { return nil }, enr, flt, rep)
 	c.ParseFlags.Report(src, log)
 	enr.Report(c.Stats)
 	flt.Report(c.Stats)

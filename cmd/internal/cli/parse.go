@@ -109,6 +109,10 @@ func (f *ParseFlags) Report(src *parse.Source, log *Logger) {
 	if s.TooLong > 0 {
 		skipped = append(skipped, plural(s.TooLong, "line of 1 MiB or more", "lines of 1 MiB or more"))
 	}
+	if s.Lines > 0 && s.MailLines == 0 {
+		log.Warnf("none of the %s read looks like a Postfix log line", plural(s.Lines, "line", "lines"))
+		log.Hintf("is this the mail log? Postfix writes to /var/log/maillog or /var/log/mail.log, or to the journal, which can be piped in: journalctl -u postfix -o json")
+	}
 	if len(skipped) > 0 && !log.Debug {
 		log.Warnf("skipped %s", strings.Join(skipped, " and "))
 		log.Hintf("run with --debug to see where they are")
