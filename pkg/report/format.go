@@ -68,7 +68,11 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		fmt.Fprintf(bw, "INCOMPLETE: %s could not be read in full; accounts in %s may be missing from this report:\n",
 			plural(len(unread), "input", "inputs"), map[bool]string{true: "it", false: "them"}[len(unread) == 1])
 		for _, u := range unread {
-			fmt.Fprintf(bw, "  %s: %s\n", Inert(u.Src), Inert(u.Error))
+			after := "not read"
+			if u.Lines > 0 {
+				after = "read up to line " + strconv.FormatInt(u.Lines, 10)
+			}
+			fmt.Fprintf(bw, "  %s (%s): %s\n", Inert(u.Input), after, Inert(u.Error))
 		}
 		fmt.Fprintln(bw)
 	}
@@ -121,7 +125,7 @@ func dash(s string) string {
 
 // JSON writes one JSON object per anomalous account and line. When inputs
 // could not be read, a first line says so:
-// {"incomplete":true,"unread":[{"src":"FILE:LINE","error":"..."}]}.
+// {"incomplete":true,"unread":[{"input":"FILE","lines_read":N,"error":"..."}]}.
 func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)

@@ -23,15 +23,15 @@ func TestIncomplete(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep.Incomplete("maillog.1:0", "open maillog.1: permission denied\x1b[2J")
+	rep.Incomplete("maillog.1", 0, "open maillog.1: permission denied\x1b[2J")
 
 	var text bytes.Buffer
 	if err := Text(&text, rep.Anomalies(), rep.Accounts(), rep.Unread()); err != nil {
 		t.Fatal(err)
 	}
 	want := `INCOMPLETE: 2 inputs could not be read in full; accounts in them may be missing from this report:
-  maillog.2.gz:1200: unexpected EOF
-  maillog.1:0: "open maillog.1: permission denied\x1b[2J"
+  maillog.2.gz (read up to line 1200): unexpected EOF
+  maillog.1 (not read): "open maillog.1: permission denied\x1b[2J"
 
 Nothing found in what was read (1 account with logins after the whitelist), but this is no all-clear: see above.
 `
@@ -46,7 +46,7 @@ Nothing found in what was read (1 account with logins after the whitelist), but 
 	if err := JSON(&js, rep.Anomalies(), rep.Unread()); err != nil {
 		t.Fatal(err)
 	}
-	wantJSON := `{"incomplete":true,"unread":[{"src":"maillog.2.gz:1200","error":"unexpected EOF"},{"src":"maillog.1:0","error":"open maillog.1: permission denied\u001b[2J"}]}` + "\n"
+	wantJSON := `{"incomplete":true,"unread":[{"input":"maillog.2.gz","lines_read":1200,"error":"unexpected EOF"},{"input":"maillog.1","lines_read":0,"error":"open maillog.1: permission denied\u001b[2J"}]}` + "\n"
 	if js.String() != wantJSON {
 		t.Errorf("json:\n%s\nwant:\n%s", js.String(), wantJSON)
 	}

@@ -67,14 +67,15 @@ type Report struct {
 // Unread is an input that could not be read in full: the report made
 // without it is no all-clear.
 type Unread struct {
-	Src   string `json:"src"`   // the input, and the lines read before the error (FILE:LINE)
-	Error string `json:"error"` // what went wrong
+	Input string `json:"input"`      // the file, or stdin
+	Lines int64  `json:"lines_read"` // lines read before the error
+	Error string `json:"error"`      // what went wrong
 }
 
-// Incomplete records an input that could not be read in full; the
-// formats name it. A record of type input_error does the same.
-func (rep *Report) Incomplete(src, reason string) {
-	rep.unread = append(rep.unread, Unread{Src: strings.Clone(src), Error: strings.Clone(reason)})
+// Incomplete records an input that could not be read in full, after lines
+// lines; the formats name it. A record of type input_error does the same.
+func (rep *Report) Incomplete(input string, lines int64, reason string) {
+	rep.unread = append(rep.unread, Unread{Input: strings.Clone(input), Lines: lines, Error: strings.Clone(reason)})
 }
 
 // Unread returns the inputs that could not be read in full.
@@ -94,7 +95,7 @@ func New(rule Rule) *Report {
 // are ignored.
 func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	if r.Type == record.TypeInputError {
-		rep.Incomplete(r.Src(), r.Reason)
+		rep.Incomplete(r.SrcFile, r.SrcLine, r.Reason)
 		return nil
 	}
 	if r.Type != record.TypeLogin || r.User == "" || r.IP == "" || r.FilteredBy != "" {
