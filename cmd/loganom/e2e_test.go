@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +28,7 @@ func TestEndToEnd(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	dir := postfixlab.Dir(t)
 	lab := filepath.Join(dir, "lab")
-	base := labPortBase(t)
+	base := postfixlab.PortBase(t)
 	labCmd := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(root, "scripts/postfix-lab"), args...)
@@ -132,32 +130,4 @@ cache = %[3]s/cache.db
 	if !strings.Contains(stderr.String(), "stats: inputs=1") || !strings.Contains(stderr.String(), "login=12 auth_failure=3") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
-}
-
-// labPortBase picks LAB_PORT_BASE for the lab (ports base+25, +587,
-// +465). Postfix listens with SO_REUSEPORT: a second lab on the same ports
-// (pkg/parse's test, the tests of another checkout on the same machine)
-// starts without an error and takes some of the other's connections, and
-// logins land in the wrong log. So: a random base, below the ephemeral
-// ports and away from the fixed bases 10000 and 20000, whose three ports
-// nobody listens on now.
-func labPortBase(t *testing.T) int {
-	t.Helper()
-	for try := 0; try < 100; try++ {
-		base := 21000 + rand.IntN(11000)
-		free := true
-		for _, p := range []int{base + 25, base + 587, base + 465} {
-			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				free = false
-				break
-			}
-			ln.Close()
-		}
-		if free {
-			return base
-		}
-	}
-	t.Fatal("no free ports for the lab")
-	return 0
 }

@@ -1,9 +1,11 @@
 package parse
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,6 +23,7 @@ func TestRealPostfix(t *testing.T) {
 	dir := postfixlab.Dir(t)
 	out := filepath.Join(dir, "maillog")
 	cmd := exec.Command("../../scripts/postfix-lab", "scenario", filepath.Join(dir, "lab"), out)
+	cmd.Env = append(os.Environ(), "LAB_PORT_BASE="+strconv.Itoa(postfixlab.PortBase(t)))
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("postfix-lab: %v\n%s", err, b)
 	}

@@ -3,9 +3,12 @@
 package postfixlab
 
 import (
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -33,4 +36,32 @@ func Dir(t *testing.T) string {
 		os.Chmod(d, 0o755)
 	}
 	return dir
+}
+
+// PortBase picks LAB_PORT_BASE for the lab (ports base+25, +587,
+// +465). Postfix listens with SO_REUSEPORT: a second lab on the same ports
+// (pkg/parse's test, the tests of another checkout on the same machine)
+// starts without an error and takes some of the other's connections, and
+// logins land in the wrong log. So: a random base, below the ephemeral
+// ports and away from the fixed bases 10000 and 20000, whose three ports
+// nobody listens on now.
+func PortBase(t *testing.T) int {
+	t.Helper()
+	for try := 0; try < 100; try++ {
+		base := 21000 + rand.IntN(11000)
+		free := true
+		for _, p := range []int{base + 25, base + 587, base + 465} {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				break
+			}
+			ln.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free ports for the lab")
+	return 0
 }
