@@ -260,7 +260,7 @@ func asNumber(v any) (uint32, bool) {
 	case uint16:
 		return uint32(x), x > 0
 	case int:
-		return uint32(x), x > 0 && x < 1<<32
+		return uint32(x), x > 0 && uint64(x) < 1<<32 // int is 32 bits on 386
 	}
 	return 0, false
 }
