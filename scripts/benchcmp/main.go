@@ -72,7 +72,7 @@ func run(c string) (float64, int64, error) {
 		return 0, 0, err
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return sec, ru.Maxrss, nil
+	return sec, int64(ru.Maxrss), nil // int32 on 386
 }
 
 func median(v []float64) float64 {
