@@ -735,11 +735,10 @@ func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogi
 // ends there.
 func (p *LineParser) postfixLine(data []byte) bool {
 	for i := 0; i < len(data); {
-		k := bytes.Index(data[i:], postfixName)
+		k := indexPostfix(data, i)
 		if k < 0 {
 			return false
 		}
-		k += i
 		ls := lastNewline(data[i:k]) + 1 + i // i is a line start
 		le := lineEnd(data, k)
 		var h header
@@ -752,6 +751,25 @@ func (p *LineParser) postfixLine(data []byte) bool {
 }
 
 var postfixName = []byte("postfix")
+
+// indexPostfix returns the index of the first "postfix" at or after from
+// in data, or -1. It looks for the 'x', rarer in logs than the 'p' that
+// bytes.Index would look for, and fast to find.
+func indexPostfix(data []byte, from int) int {
+	const n = len("postfix")
+	for i := from + n - 1; i < len(data); {
+		k := bytes.IndexByte(data[i:], 'x')
+		if k < 0 {
+			return -1
+		}
+		i += k
+		if string(data[i-n+1:i+1]) == "postfix" {
+			return i - n + 1
+		}
+		i++
+	}
+	return -1
+}
 
 // reset empties a result for reuse, keeping its buffers.
 func (r *result) reset() {

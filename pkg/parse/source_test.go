@@ -443,3 +443,17 @@ func TestMailLines(t *testing.T) {
 		t.Errorf("the real log: %+v, %v", src.Stats, err)
 	}
 }
+
+func TestIndexPostfix(t *testing.T) {
+	for _, s := range []string{"", "x", "postfix", "postfi", "ostfix", "xpostfix", "postfipostfix", "a\npostfix/smtpd", "xxxxxxxpostfixx"} {
+		for from := 0; from <= len(s); from++ {
+			want := strings.Index(s[from:], "postfix")
+			if want >= 0 {
+				want += from
+			}
+			if got := indexPostfix([]byte(s), from); got != want {
+				t.Errorf("indexPostfix(%q, %d) = %d, want %d", s, from, got, want)
+			}
+		}
+	}
+}
