@@ -133,7 +133,7 @@ func RunRecords(env Env, log *Logger, files []string, stages ...record.Stage) in
 		code = ExitError
 	}
 	if src.malformed > 0 {
-		log.Errorf("skipped %s", plural(int64(src.malformed), "malformed record", "malformed records"))
+		log.Errorf("skipped %s", Plural(int64(src.malformed), "malformed record", "malformed records"))
 		if src.malformed > 10 && !log.Debug {
 			log.Hintf("only the first 10 were shown; run with --debug to see all")
 		}

@@ -1,4 +1,4 @@
-package app
+package enrichcmd
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/enrich"
 	"github.com/loganom/loganom/pkg/report"
 )
@@ -29,8 +30,9 @@ type EnrichFlags struct {
 	Timeout  *time.Duration `placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
 }
 
-// Enricher is a configured enrich stage and what it holds open.
-type Enricher struct {
+// Stage is the configured enrich stage with the resources it holds open
+// (databases, cache), and the logger its summary goes to.
+type Stage struct {
 	*enrich.Enricher
 	geo    *enrich.GeoSet
 	cache  *enrich.SQLiteCache
@@ -41,7 +43,7 @@ type Enricher struct {
 }
 
 // Close releases the databases and commits the cache; once.
-func (e *Enricher) Close() error {
+func (e *Stage) Close() error {
 	if e.closed {
 		return nil
 	}
@@ -57,7 +59,7 @@ func (e *Enricher) Close() error {
 }
 
 // Report prints the summary of failures (and the counts, with stats).
-func (e *Enricher) Report(stats bool) {
+func (e *Stage) Report(stats bool) {
 	s := e.Stats()
 	if stats || e.log.Debug {
 		e.log.Infof("stats: records=%d ips=%d cache_hits=%d dns_lookups=%d failures=%d", s.Records, s.IPs, s.CacheHits, s.Lookups, total(s.Errors))
@@ -120,13 +122,13 @@ func defaultDatabases(getenv func(string) string) (mmdb, csv []string, dir strin
 // A bad value of --workers, --timeout or [ENRICH] workers, timeout or
 // ipinfo_url is found before anything is opened or read, and is a
 // usageError (see exitCode).
-func (f *EnrichFlags) Build(cfg *Config, env cli.Env, log *cli.Logger) (*Enricher, error) {
+func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (*Stage, error) {
 	const sec = "ENRICH"
 	vals, err := f.values(cfg)
 	if err != nil {
 		return nil, err
 	}
-	out := &Enricher{log: log}
+	out := &Stage{log: log}
 	var opts enrich.Options
 
 	token := env.Getenv("IPINFO_TOKEN")
@@ -292,7 +294,7 @@ type enrichValues struct {
 // dns, workers, timeout and ipinfo_url (flags first) and checks them; a bad
 // one is a usageError, but for a value of the file that is not of its type
 // at all (workers = many), which is the file's error.
-func (f *EnrichFlags) values(cfg *Config) (enrichValues, error) {
+func (f *EnrichFlags) values(cfg *config.Config) (enrichValues, error) {
 	const sec = "ENRICH"
 	var v enrichValues
 	v.rdns = !f.NoRDNS
@@ -311,7 +313,7 @@ func (f *EnrichFlags) values(cfg *Config) (enrichValues, error) {
 		if v.dns != "" {
 			if _, err := netip.ParseAddrPort(v.dns); err != nil {
 				if _, err2 := netip.ParseAddr(v.dns); err2 != nil {
-					return v, usageError{fmt.Errorf("%s %s: want an address and port, like 127.0.0.1:53", where, strconv.QuoteToASCII(v.dns))}
+					return v, cli.Usagef("%s %s: want an address and port, like 127.0.0.1:53", where, strconv.QuoteToASCII(v.dns))
 				}
 			}
 		}
@@ -319,7 +321,7 @@ func (f *EnrichFlags) values(cfg *Config) (enrichValues, error) {
 	switch {
 	case f.Workers != nil:
 		if *f.Workers < 1 {
-			return v, usageError{fmt.Errorf("--workers %d: want at least 1 lookup in flight", *f.Workers)}
+			return v, cli.Usagef("--workers %d: want at least 1 lookup in flight", *f.Workers)
 		}
 		v.workers = *f.Workers
 	default:
@@ -328,14 +330,14 @@ func (f *EnrichFlags) values(cfg *Config) (enrichValues, error) {
 			return v, err
 		}
 		if set && n < 1 {
-			return v, usageError{fmt.Errorf("%s: [%s] workers: %d: want at least 1 lookup in flight", cfg.Path, sec, n)}
+			return v, cli.Usagef("%s: [%s] workers: %d: want at least 1 lookup in flight", cfg.Path, sec, n)
 		}
 		v.workers = n
 	}
 	switch {
 	case f.Timeout != nil:
 		if *f.Timeout <= 0 {
-			return v, usageError{fmt.Errorf("--timeout %s: want a time above zero, like 2s or 500ms", *f.Timeout)}
+			return v, cli.Usagef("--timeout %s: want a time above zero, like 2s or 500ms", *f.Timeout)
 		}
 		v.timeout = *f.Timeout
 	default:
@@ -344,13 +346,13 @@ func (f *EnrichFlags) values(cfg *Config) (enrichValues, error) {
 			return v, err
 		}
 		if set && d <= 0 {
-			return v, usageError{fmt.Errorf("%s: [%s] timeout: %s: want a time above zero, like 2s or 500ms", cfg.Path, sec, d)}
+			return v, cli.Usagef("%s: [%s] timeout: %s: want a time above zero, like 2s or 500ms", cfg.Path, sec, d)
 		}
 		v.timeout = d
 	}
 	if u, ok := cfg.String(sec, "ipinfo_url"); ok && u != "" { // a proxy or mirror
 		if err := enrich.CheckIPinfoURL(u); err != nil {
-			return v, usageError{fmt.Errorf("%s: [%s] ipinfo_url: %w", cfg.Path, sec, err)}
+			return v, cli.Usagef("%s: [%s] ipinfo_url: %w", cfg.Path, sec, err)
 		}
 		v.ipinfoURL = u
 	}

@@ -1,4 +1,6 @@
-package app
+// Package filtercmd is loganom-filter, and the filter stage (FilterFlags,
+// Filter) that the wrapper chains too.
+package filtercmd
 
 import (
 	"fmt"
@@ -6,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/filter"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
@@ -17,20 +20,17 @@ type FilterFlags struct {
 	TrustUnverifiedRDNS bool `name:"trust-unverified-rdns" help:"Match pattern_ip also against reverse names that do not resolve back to the address (anybody can name their address x.google.com)."`
 	KeepPrivate         bool `name:"keep-private" help:"Keep private, loopback, link-local, CGNAT, documentation and reserved addresses."`
 	PatternIPSubstring  bool `name:"pattern-ip-substring" help:"UNSAFE: match pattern_ip anywhere in reverse names, as the original did (google.com then passes google.com.evil.example, which its owner can make resolve back)."`
-
-	// caseSensitiveUsers compares email_skip's local parts with their
-	// case, as the report keeps such accounts apart: set from
-	// loganom-filter's --case-sensitive-users, or by the wrapper from
-	// report.Rule.CaseSensitive; [REPORT] case_sensitive_users sets it too.
-	caseSensitiveUsers bool
 }
 
 // Build makes the filter stage from the [GENERAL] whitelist of the
 // original tool (pattern_ip, pattern_org, country_ignore, email_skip) and
 // ip_ignore, with [FILTER] trust_unverified_rdns, keep_private and
-// pattern_ip_substring, and [REPORT] case_sensitive_users for email_skip. Its warnings (an unsafe option, a pattern_ip entry
+// pattern_ip_substring. caseSensitiveUsers compares email_skip's local
+// parts with their case, as the report keeps such accounts apart: set from
+// loganom-filter's --case-sensitive-users, or by the wrapper from
+// report.Rule.CaseSensitive; [REPORT] case_sensitive_users sets it too. Its warnings (an unsafe option, a pattern_ip entry
 // that looks like a fragment) are printed here, once.
-func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
+func (f *FilterFlags) Build(cfg *config.Config, log *cli.Logger, caseSensitiveUsers bool) (*Filter, error) {
 	const g = "GENERAL"
 	rules := filter.Rules{
 		PatternIP:          cfg.List(g, "pattern_ip"),
@@ -40,11 +40,11 @@ func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 		TrustUnverified:    f.TrustUnverifiedRDNS,
 		KeepPrivate:        f.KeepPrivate,
 		PatternIPSubstring: f.PatternIPSubstring,
-		CaseSensitiveUsers: f.caseSensitiveUsers,
+		CaseSensitiveUsers: caseSensitiveUsers,
 	}
 	var err error
 	if rules.IPIgnore, err = filter.ParsePrefixes(cfg.List(g, "ip_ignore")); err != nil {
-		return nil, usageError{fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)}
+		return nil, cli.Usagef("%s: [GENERAL] %w", cfg.Path, err)
 	}
 	for key, dst := range map[string]*bool{"FILTER trust_unverified_rdns": &rules.TrustUnverified, "FILTER keep_private": &rules.KeepPrivate,
 		"FILTER pattern_ip_substring": &rules.PatternIPSubstring, "REPORT case_sensitive_users": &rules.CaseSensitiveUsers} {
@@ -59,7 +59,7 @@ func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
 	}
 	flt, err := filter.New(rules, f.Explain)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)}
+		return nil, cli.Usagef("%s: [GENERAL] %w", cfg.Path, err)
 	}
 	for _, w := range flt.Warnings {
 		if w.Key != "" {
@@ -126,21 +126,20 @@ const filterDesc = `Drop the records that the whitelist of config.ini covers: re
 (pattern_org), countries (country_ignore), accounts (email_skip), address
 ranges (ip_ignore), and private or reserved addresses.`
 
-// FilterMain runs loganom-filter.
-func FilterMain(env cli.Env) int {
+// Main runs loganom-filter.
+func Main(env cli.Env) int {
 	log := &cli.Logger{Prog: "loganom-filter", W: env.Stderr}
 	var c filterCLI
-	cfg, code, done := start(env, log, &c, filterDesc, &c.Debug, &c.Config)
+	cfg, code, done := config.Start(env, log, &c, filterDesc, &c.Debug, &c.Config)
 	if done {
 		return code
 	}
-	c.FilterFlags.caseSensitiveUsers = c.CaseSensitiveUsers
-	f, err := c.FilterFlags.Build(cfg, log)
+	f, err := c.FilterFlags.Build(cfg, log, c.CaseSensitiveUsers)
 	if err != nil {
 		log.Errorf("%v", err)
-		return exitCode(err)
+		return cli.ExitCodeOf(err)
 	}
-	var check enrichedCheck
+	var check cli.EnrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, f)
 	check.Warn(log, "pattern_ip, pattern_org and country_ignore cannot match them")
 	f.Report(c.Stats)
