@@ -22,8 +22,9 @@ import (
 // continue on indented lines, and no inline comments (a '#' in a password
 // stays part of it).
 type Config struct {
-	Path string
-	f    *ini.File
+	Path   string
+	f      *ini.File
+	filled map[string]bool // "SECTION.key" that Fill set a field from
 }
 
 // LoadConfig reads an INI file; "" gives an empty configuration.
@@ -154,8 +155,8 @@ func (c *Config) Duration(section, key string) (v time.Duration, set bool, err e
 }
 
 // Start is how a stage command begins: parse the flags into grammar, turn
-// on debug output (the flag or LOGLEVEL=DEBUG), load the config, and warn
-// when it exposes a secret. done says the command should stop with code.
+// on debug output (the flag or LOGLEVEL=DEBUG), load the config, warn
+// when it exposes a secret, and fill in from it what no flag gave (Fill). done says the command should stop with code.
 func Start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, config *string) (cfg *Config, code int, done bool) {
 	if code, done := cli.ParseArgs(env, log, grammar, desc); done {
 		return nil, code, true
@@ -168,6 +169,10 @@ func Start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, 
 	}
 	cfg.Check(log)
 	CheckSecrets(cfg, log)
+	if err := cfg.Fill(grammar); err != nil {
+		log.Errorf("%v", err)
+		return nil, cli.ExitCodeOf(err), true
+	}
 	return cfg, 0, false
 }
 

@@ -1,6 +1,7 @@
 package enrichcmd
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -17,17 +18,23 @@ import (
 )
 
 // EnrichFlags are the flags of loganom-enrich; the wrapper takes them too.
-// Each overrides the [ENRICH] key of the same name in the config file.
+// A flag overrides the config key of its ini tag (config.Fill); the keys
+// with no flag are read from the config only.
 type EnrichFlags struct {
-	GeoIP    []string       `name:"geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
-	ASNCSV   []string       `name:"asn-csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
-	DNS      string         `name:"dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
-	NoRDNS   bool           `name:"no-rdns" help:"Do not look up reverse DNS names."`
-	Cache    string         `placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
+	GeoIP    []string       `name:"geoip" ini:"ENRICH.geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
+	ASNCSV   []string       `name:"asn-csv" ini:"ENRICH.asn_csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
+	DNS      string         `name:"dns" ini:"ENRICH.dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
+	NoRDNS   bool           `name:"no-rdns" ini:"ENRICH.rdns,negate" help:"Do not look up reverse DNS names."`
+	Cache    string         `ini:"ENRICH.cache" placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
 	NoCache  bool           `name:"no-cache" help:"Use no cache."`
-	Workers  *int           `placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
-	NoIPinfo bool           `name:"no-ipinfo" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
-	Timeout  *time.Duration `placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
+	Workers  *int           `ini:"ENRICH.workers" placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
+	NoIPinfo bool           `name:"no-ipinfo" ini:"ENRICH.ipinfo,negate" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
+	Timeout  *time.Duration `ini:"ENRICH.timeout" placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
+
+	TTLRDNS     time.Duration `kong:"-" ini:"ENRICH.ttl_rdns"`
+	TTLGeo      time.Duration `kong:"-" ini:"ENRICH.ttl_geo"`
+	IPinfoURL   string        `kong:"-" ini:"ENRICH.ipinfo_url"` // a proxy or mirror
+	IPinfoToken string        `kong:"-" ini:"GENERAL.ipinfo_token"`
 }
 
 // Stage is the configured enrich stage with the resources it holds open
@@ -116,46 +123,85 @@ func defaultDatabases(getenv func(string) string) (mmdb, csv []string, dir strin
 	return nil, nil, ""
 }
 
-// Build makes the enrich stage from flags and config. A database or cache
-// that cannot be opened is an error naming it.
+// Build makes the enrich stage from the flags, filled from the config
+// (config.Fill). A database or cache that cannot be opened is an error
+// naming it; what was opened before it is closed.
 //
-// A bad value of --workers, --timeout or [ENRICH] workers, timeout or
-// ipinfo_url is found before anything is opened or read, and is a
-// usageError (see exitCode).
-func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (*Stage, error) {
-	const sec = "ENRICH"
-	vals, err := f.values(cfg)
-	if err != nil {
+// A bad value of --workers, --timeout, --dns or their [ENRICH] keys, or of
+// [ENRICH] ipinfo_url, is found before anything is opened or read, and is
+// a cli.UsageError.
+func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_ *Stage, err error) {
+	if err := f.check(cfg); err != nil {
 		return nil, err
 	}
-	out := &Stage{log: log}
+	st := &Stage{log: log}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
 	var opts enrich.Options
-
-	token := env.Getenv("IPINFO_TOKEN")
-	if t, ok := cfg.String("GENERAL", "ipinfo_token"); ok && t != "" {
-		token = t
+	token := cmp.Or(f.IPinfoToken, env.Getenv("IPINFO_TOKEN"))
+	if token != "" && !f.NoIPinfo {
+		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: f.IPinfoURL}
 	}
-	useIPinfo := token != "" && !f.NoIPinfo
-	if v, set, err := cfg.Bool(sec, "ipinfo"); err != nil {
+	if st.geo, err = f.openGeo(env, log, opts.IPinfo != nil); err != nil {
 		return nil, err
-	} else if set && !v {
-		useIPinfo = false
 	}
+	if st.geo != nil {
+		opts.Geo = st.geo
+	}
+	if !f.NoRDNS {
+		if opts.Resolver, err = enrich.NewResolver(f.DNS, durationOr0(f.Timeout)); err != nil {
+			return nil, fmt.Errorf("%w (hint: name one with --dns, or turn reverse DNS off with --no-rdns)", err)
+		}
+	}
+	if f.Workers != nil {
+		opts.Workers = *f.Workers
+	}
+	if opts.IPinfo != nil {
+		log.Debugf("ipinfo.io: asked for what the local databases do not know")
+	}
+	if !f.NoCache && (opts.Resolver != nil || opts.IPinfo != nil) {
+		if st.cache = f.openCache(log); st.cache != nil {
+			opts.Cache = st.cache
+		}
+	}
+	if log.Debug {
+		opts.OnAnswer = func(ip netip.Addr, a enrich.Answer) { log.Debugf("%s", inertAnswer(a).Describe(ip)) }
+	}
+	opts.OnGiveUp = func(gu *enrich.GaveUpError) {
+		log.Warnf("%s", report.Inert(gu.Warning()))
+		switch {
+		case opts.Resolver != nil && gu == opts.Resolver.GaveUp():
+			st.gaveUpDNS = true
+			log.Hintf("is the DNS server %s reachable? --dns names another, --timeout waits longer, --no-rdns turns reverse DNS off", opts.Resolver.Server())
+		default:
+			log.Hintf("is ipinfo.io reachable from here? [ENRICH] ipinfo_url names a proxy; --no-ipinfo turns it off")
+		}
+	}
+	st.Enricher = enrich.New(opts)
+	return st, nil
+}
 
+func durationOr0(d *time.Duration) time.Duration {
+	if d == nil {
+		return 0
+	}
+	return *d
+}
+
+// openGeo opens the geo databases: --geoip and --asn-csv, else the
+// default ones of the data directory. It returns nil when there are none.
+func (f *EnrichFlags) openGeo(env cli.Env, log *cli.Logger, ipinfo bool) (*enrich.GeoSet, error) {
 	geoip, csvs := f.GeoIP, f.ASNCSV
-	if len(geoip) == 0 {
-		geoip = cfg.List(sec, "geoip")
-	}
-	if len(csvs) == 0 {
-		csvs = cfg.List(sec, "asn_csv")
-	}
 	if len(geoip)+len(csvs) == 0 {
 		var dir string
 		geoip, csvs, dir = defaultDatabases(env.Getenv)
 		switch {
 		case dir != "":
 			log.Debugf("geo databases from %s: %s", dir, strings.Join(append(append([]string{}, geoip...), csvs...), ", "))
-		case useIPinfo:
+		case ipinfo:
 			log.Debugf("no geo databases: ipinfo.io is asked about every address")
 		default:
 			log.Warnf("no geo databases: country, city and AS are left out")
@@ -184,88 +230,50 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (*
 		}
 		set.ASN = r
 	}
-	if len(set.DBs) > 0 || set.ASN != nil {
-		opts.Geo, out.geo = set, set
+	if len(set.DBs) == 0 && set.ASN == nil {
+		return nil, nil
 	}
+	return set, nil
+}
 
-	if vals.rdns {
-		r, err := enrich.NewResolver(vals.dns, vals.timeout)
+// openCache opens the cache: --cache, else the default one. The cache
+// only saves lookups: a run goes on without it (nil), with a warning, and
+// answers it could not store are a warning at the end.
+func (f *EnrichFlags) openCache(log *cli.Logger) *enrich.SQLiteCache {
+	path := f.Cache
+	explicit := path != ""
+	if path == "" {
+		p, err := enrich.DefaultCachePath()
 		if err != nil {
-			out.Close()
-			return nil, fmt.Errorf("%w (hint: name one with --dns, or turn reverse DNS off with --no-rdns)", err)
+			log.Warnf("no cache: %v", err)
 		}
-		opts.Resolver = r
+		path = p
 	}
-	opts.Workers = vals.workers
-
-	if useIPinfo {
-		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: vals.ipinfoURL}
-		log.Debugf("ipinfo.io: asked for what the local databases do not know")
+	if path == "" {
+		return nil
 	}
-
-	if !f.NoCache && (opts.Resolver != nil || opts.IPinfo != nil) {
-		path := f.Cache
-		if path == "" {
-			path, _ = cfg.String(sec, "cache")
-		}
-		explicit := path != ""
-		if path == "" {
-			p, err := enrich.DefaultCachePath()
-			if err != nil {
-				log.Warnf("no cache: %v", err)
-			}
-			path = p
-		}
-		ttl, _, err := cfg.Duration(sec, "ttl_rdns")
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		ttlGeo, _, err := cfg.Duration(sec, "ttl_geo")
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		if path != "" {
-			// The cache only saves lookups: a run goes on without it, and
-			// answers it could not store are a warning at the end.
-			c, err := enrich.OpenCache(path, ttl)
-			switch {
-			case errors.Is(err, enrich.ErrCacheDamaged):
-				log.Warnf("running without the cache: %v", err)
-				log.Hintf("move %s aside (a new cache is made in its place), or say --no-cache", path)
-			case err != nil && explicit:
-				log.Warnf("running without the cache: %v", err)
-				log.Hintf("check --cache or [ENRICH] cache; or say --no-cache")
-			case err != nil:
-				log.Warnf("running without a cache: %v", err)
-				log.Hintf("name a writable one with --cache, or say --no-cache")
-			default:
-				c.TTLGeo = ttlGeo
-				c.OnWriteError = func(err error) {
-					log.Warnf("%v", err)
-					log.Hintf("the records are complete; those answers are looked up again next time")
-				}
-				opts.Cache, out.cache = c, c
-				log.Debugf("cache: %s", path)
-			}
-		}
+	c, err := enrich.OpenCache(path, f.TTLRDNS)
+	switch {
+	case errors.Is(err, enrich.ErrCacheDamaged):
+		log.Warnf("running without the cache: %v", err)
+		log.Hintf("move %s aside (a new cache is made in its place), or say --no-cache", path)
+		return nil
+	case err != nil && explicit:
+		log.Warnf("running without the cache: %v", err)
+		log.Hintf("check --cache or [ENRICH] cache; or say --no-cache")
+		return nil
+	case err != nil:
+		log.Warnf("running without a cache: %v", err)
+		log.Hintf("name a writable one with --cache, or say --no-cache")
+		return nil
 	}
-	if log.Debug {
-		opts.OnAnswer = func(ip netip.Addr, a enrich.Answer) { log.Debugf("%s", inertAnswer(a).Describe(ip)) }
+	c.TTLGeo = f.TTLGeo
+	c.OnWriteError = func(err error) {
+		log.Warnf("%v", err)
+		log.Hintf("the records are complete; those answers are looked up again next time")
 	}
-	opts.OnGiveUp = func(gu *enrich.GaveUpError) {
-		log.Warnf("%s", report.Inert(gu.Warning()))
-		switch {
-		case opts.Resolver != nil && gu == opts.Resolver.GaveUp():
-			out.gaveUpDNS = true
-			log.Hintf("is the DNS server %s reachable? --dns names another, --timeout waits longer, --no-rdns turns reverse DNS off", opts.Resolver.Server())
-		default:
-			log.Hintf("is ipinfo.io reachable from here? [ENRICH] ipinfo_url names a proxy; --no-ipinfo turns it off")
-		}
-	}
-	out.Enricher = enrich.New(opts)
-	return out, nil
+	log.Debugf("cache: %s", path)
+	return c
 }
 
 // inertAnswer escapes the names in an answer (report.Inert: controls,
@@ -281,80 +289,34 @@ func inertAnswer(a enrich.Answer) enrich.Answer {
 	return a
 }
 
-// enrichValues are the settings Build checks before it opens anything.
-type enrichValues struct {
-	rdns      bool          // reverse DNS is on
-	dns       string        // the DNS server; "": the default
-	workers   int           // 0: the default
-	timeout   time.Duration // 0: the default
-	ipinfoURL string        // "": the default
-}
-
-// values reads --no-rdns, --dns, --workers, --timeout and [ENRICH] rdns,
-// dns, workers, timeout and ipinfo_url (flags first) and checks them; a bad
-// one is a usageError, but for a value of the file that is not of its type
-// at all (workers = many), which is the file's error.
-func (f *EnrichFlags) values(cfg *config.Config) (enrichValues, error) {
-	const sec = "ENRICH"
-	var v enrichValues
-	v.rdns = !f.NoRDNS
-	if on, set, err := cfg.Bool(sec, "rdns"); err != nil {
-		return v, err
-	} else if set && !on {
-		v.rdns = false
-	}
-	if v.rdns {
-		v.dns = f.DNS
-		where := "--dns"
-		if v.dns == "" {
-			v.dns, _ = cfg.String(sec, "dns")
-			where = fmt.Sprintf("%s: [%s] dns:", cfg.Path, sec)
+// check checks --dns, --workers, --timeout and [ENRICH] ipinfo_url,
+// whether they were given as flags or filled from the config; a bad one is
+// a cli.UsageError that names where it came from.
+func (f *EnrichFlags) check(cfg *config.Config) error {
+	// where names the flag, or the key: "FILE: [ENRICH] workers:".
+	where := func(key, flag string) string {
+		if cfg.Filled("ENRICH", key) {
+			return cfg.Where("ENRICH", key) + ":"
 		}
-		if v.dns != "" {
-			if _, err := netip.ParseAddrPort(v.dns); err != nil {
-				if _, err2 := netip.ParseAddr(v.dns); err2 != nil {
-					return v, cli.Usagef("%s %s: want an address and port, like 127.0.0.1:53", where, strconv.QuoteToASCII(v.dns))
-				}
+		return flag
+	}
+	if !f.NoRDNS && f.DNS != "" {
+		if _, err := netip.ParseAddrPort(f.DNS); err != nil {
+			if _, err2 := netip.ParseAddr(f.DNS); err2 != nil {
+				return cli.Usagef("%s %s: want an address and port, like 127.0.0.1:53", where("dns", "--dns"), strconv.QuoteToASCII(f.DNS))
 			}
 		}
 	}
-	switch {
-	case f.Workers != nil:
-		if *f.Workers < 1 {
-			return v, cli.Usagef("--workers %d: want at least 1 lookup in flight", *f.Workers)
-		}
-		v.workers = *f.Workers
-	default:
-		n, set, err := cfg.Int(sec, "workers")
-		if err != nil {
-			return v, err
-		}
-		if set && n < 1 {
-			return v, cli.Usagef("%s: [%s] workers: %d: want at least 1 lookup in flight", cfg.Path, sec, n)
-		}
-		v.workers = n
+	if f.Workers != nil && *f.Workers < 1 {
+		return cli.Usagef("%s %d: want at least 1 lookup in flight", where("workers", "--workers"), *f.Workers)
 	}
-	switch {
-	case f.Timeout != nil:
-		if *f.Timeout <= 0 {
-			return v, cli.Usagef("--timeout %s: want a time above zero, like 2s or 500ms", *f.Timeout)
-		}
-		v.timeout = *f.Timeout
-	default:
-		d, set, err := cfg.Duration(sec, "timeout")
-		if err != nil {
-			return v, err
-		}
-		if set && d <= 0 {
-			return v, cli.Usagef("%s: [%s] timeout: %s: want a time above zero, like 2s or 500ms", cfg.Path, sec, d)
-		}
-		v.timeout = d
+	if f.Timeout != nil && *f.Timeout <= 0 {
+		return cli.Usagef("%s %s: want a time above zero, like 2s or 500ms", where("timeout", "--timeout"), *f.Timeout)
 	}
-	if u, ok := cfg.String(sec, "ipinfo_url"); ok && u != "" { // a proxy or mirror
-		if err := enrich.CheckIPinfoURL(u); err != nil {
-			return v, cli.Usagef("%s: [%s] ipinfo_url: %w", cfg.Path, sec, err)
+	if f.IPinfoURL != "" {
+		if err := enrich.CheckIPinfoURL(f.IPinfoURL); err != nil {
+			return cli.Usagef("%s: %w", cfg.Where("ENRICH", "ipinfo_url"), err)
 		}
-		v.ipinfoURL = u
 	}
-	return v, nil
+	return nil
 }

@@ -116,6 +116,21 @@ func logsOrDefault(logs []string, log *cli.Logger) []string {
 	return nil
 }
 
+// logSource is the parse stage of the logs named with -l (or the default
+// log); nil and the exit code when there is none or a flag is wrong.
+func logSource(env cli.Env, log *cli.Logger, named []string, f *parsecmd.ParseFlags) (*parse.Source, int) {
+	logs := logsOrDefault(named, log)
+	if logs == nil {
+		return nil, cli.ExitError
+	}
+	src, err := f.Source(logs, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return nil, cli.ExitUsage
+	}
+	return src, cli.ExitOK
+}
+
 // postfixSASL chains parse, enrich, filter and report in one process,
 // with no JSON between them: the same stages the pipe binaries run.
 func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
@@ -131,16 +146,15 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		reportcmd.LogError(log, err)
 		return cli.ExitCodeOf(err)
 	}
-	logs := logsOrDefault(c.Log, log)
-	if logs == nil {
-		return cli.ExitError
-	}
-	src, err := c.ParseFlags.Source(logs, env, log)
-	if err != nil {
-		log.Errorf("%v", err)
-		return cli.ExitUsage
+	src, code := logSource(env, log, c.Log, &c.ParseFlags)
+	if src == nil {
+		return code
 	}
 	src.Opts.OnlyLogins = true // failures and rejects are not this processor's
+	if err := cfg.Fill(c); err != nil {
+		log.Errorf("%v", err)
+		return cli.ExitCodeOf(err)
+	}
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
@@ -183,17 +197,12 @@ func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
 		log.Errorf("--quota-limit must not be negative and --quota-message not empty")
 		return cli.ExitUsage
 	}
-	logs := logsOrDefault(c.Log, log)
-	if logs == nil {
-		return cli.ExitError
-	}
-	src, err := c.ParseFlags.Source(logs, env, log)
-	if err != nil {
-		log.Errorf("%v", err)
-		return cli.ExitUsage
+	src, code := logSource(env, log, c.Log, &c.ParseFlags)
+	if src == nil {
+		return code
 	}
 	q := report.NewQuota(c.QuotaLimit, c.QuotaMessage)
-	err = record.Run(src, func(*record.Record) error { return nil }, q)
+	err := record.Run(src, func(*record.Record) error { return nil }, q)
 	c.ParseFlags.Report(src, log)
 	failed := err != nil
 	over := q.Over()

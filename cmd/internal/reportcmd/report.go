@@ -17,43 +17,34 @@ import (
 // ReportFlags are the flags of loganom-report; the wrapper takes them too.
 type ReportFlags struct {
 	Format       string `enum:"text,json" default:"text" help:"text: a table per account; json: one object per account and line."`
-	MinIPs       *int   `name:"min-ips" placeholder:"N" help:"Report an account that logged in from N or more distinct addresses (default 2, the original's rule; [REPORT] min_ips)."`
-	MinCountries *int   `name:"min-countries" placeholder:"N" help:"... and from N or more countries (default 0: any; [REPORT] min_countries)."`
-	MinASNs      *int   `name:"min-asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
+	MinIPs       *int   `name:"min-ips" ini:"REPORT.min_ips" placeholder:"N" help:"Report an account that logged in from N or more distinct addresses (default 2, the original's rule; [REPORT] min_ips)."`
+	MinCountries *int   `name:"min-countries" ini:"REPORT.min_countries" placeholder:"N" help:"... and from N or more countries (default 0: any; [REPORT] min_countries)."`
+	MinASNs      *int   `name:"min-asns" ini:"REPORT.min_asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
 	ExitCode     bool   `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error)."`
 	Quiet        bool   `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints)."`
 
 	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
-	CaseSensitiveUsers bool `name:"case-sensitive-users" help:"Keep apart accounts whose names differ in case (Bob@example.com, bob@example.com), for a SASL backend that does; the domain is compared without regard to case ([REPORT] case_sensitive_users)."`
+	CaseSensitiveUsers bool `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"Keep apart accounts whose names differ in case (Bob@example.com, bob@example.com), for a SASL backend that does; the domain is compared without regard to case ([REPORT] case_sensitive_users)."`
 }
 
-// Rule reads the thresholds; flags override [REPORT].
+// Rule checks the thresholds (flags, filled from [REPORT]: config.Fill).
 func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
-	var r report.Rule
+	r := report.Rule{CaseSensitive: f.CaseSensitiveUsers}
 	for _, x := range []struct {
 		key   string
-		flag  *int
+		val   *int
 		dst   *int
 		least int
 	}{{"min_ips", f.MinIPs, &r.MinIPs, 1}, {"min_countries", f.MinCountries, &r.MinCountries, 0}, {"min_asns", f.MinASNs, &r.MinASNs, 0}} {
-		v, set, err := cfg.Int("REPORT", x.key)
-		if err != nil {
-			return r, err
+		if x.val == nil {
+			continue
 		}
-		where := cfg.Where("REPORT", x.key)
-		if x.flag != nil {
-			v, set, where = *x.flag, true, "--"+strings.ReplaceAll(x.key, "_", "-")
+		if *x.val < x.least {
+			where := cfg.Origin("REPORT", x.key, "--"+strings.ReplaceAll(x.key, "_", "-"))
+			return r, cli.Usagef("%s %d: must be at least %d", where, *x.val, x.least)
 		}
-		if set && v < x.least {
-			return r, cli.Usagef("%s %d: must be at least %d", where, v, x.least)
-		}
-		*x.dst = v
+		*x.dst = *x.val
 	}
-	v, _, err := cfg.Bool("REPORT", "case_sensitive_users")
-	if err != nil {
-		return r, err
-	}
-	r.CaseSensitive = f.CaseSensitiveUsers || v
 	return r, nil
 }
 
