@@ -4,8 +4,8 @@ package main
 import (
 	"os"
 
-	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/enrichcmd"
 )
 
-func main() { os.Exit(app.Enrich(cli.OS())) }
+func main() { os.Exit(enrichcmd.Main(cli.OS())) }

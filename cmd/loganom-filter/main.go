@@ -4,8 +4,8 @@ package main
 import (
 	"os"
 
-	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/filtercmd"
 )
 
-func main() { os.Exit(app.FilterMain(cli.OS())) }
+func main() { os.Exit(filtercmd.Main(cli.OS())) }

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/parsecmd"
 )
 
-func main() { os.Exit(cli.Parse(cli.OS())) }
+func main() { os.Exit(parsecmd.Main(cli.OS())) }

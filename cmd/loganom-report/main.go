@@ -5,8 +5,8 @@ package main
 import (
 	"os"
 
-	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/reportcmd"
 )
 
-func main() { os.Exit(app.ReportMain(cli.OS())) }
+func main() { os.Exit(reportcmd.Main(cli.OS())) }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/loganomcmd"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 	"github.com/loganom/loganom/pkg/postfixlab"
 )
@@ -90,7 +90,7 @@ cache = %[3]s/cache.db
 `, root, srv.Addr, dir)), 0o644)
 
 	var stdout, stderr bytes.Buffer
-	code := app.Loganom(cli.Env{
+	code := loganomcmd.Main(cli.Env{
 		Args:   []string{"postfix-sasl", "-c", config, "-l", filepath.Join(lab, "maillog"), "--format", "json", "--stats"},
 		Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
 	})

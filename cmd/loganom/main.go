@@ -4,8 +4,8 @@ package main
 import (
 	"os"
 
-	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/loganomcmd"
 )
 
-func main() { os.Exit(app.Loganom(cli.OS())) }
+func main() { os.Exit(loganomcmd.Main(cli.OS())) }

@@ -2,6 +2,9 @@ package report
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -69,4 +72,38 @@ func (q *Quota) Over() []*Sender {
 		return cmp.Or(cmp.Compare(b.Rejects, a.Rejects), strings.Compare(a.From, b.From))
 	})
 	return out
+}
+
+// QuotaText writes the senders over quota (Over) as text, with the limit
+// they passed. When an input could not be read (incomplete), it does not
+// say that no sender is over the quota.
+func QuotaText(w io.Writer, over []*Sender, limit int, incomplete bool) error {
+	if len(over) == 0 && incomplete {
+		_, err := fmt.Fprintf(w, "INCOMPLETE: an input could not be read (see the errors); no sender is over the quota (more than %d rejects) in what was read, but this is no all-clear.\n", limit)
+		return err
+	}
+	if len(over) == 0 {
+		_, err := fmt.Fprintf(w, "No sender is over the quota (more than %d rejects).\n", limit)
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "Senders with more than %d quota rejects:\n", limit); err != nil {
+		return err
+	}
+	for _, s := range over {
+		if _, err := fmt.Fprintf(w, "  %s: %d rejects, %s to %s\n", Inert(s.From), s.Rejects, s.First.Format("2006-01-02 15:04:05"), s.Last.Format("2006-01-02 15:04:05")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// QuotaJSON writes one JSON object per sender over quota and line.
+func QuotaJSON(w io.Writer, over []*Sender) error {
+	enc := json.NewEncoder(w)
+	for _, s := range over {
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

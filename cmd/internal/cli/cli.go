@@ -161,3 +161,11 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 func OS() Env {
 	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
+
+// Plural is "1 one" or "N many".
+func Plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

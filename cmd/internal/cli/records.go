@@ -33,7 +33,7 @@ func (s *recordFiles) Run(emit record.Emit) error {
 		if errors.Is(err, record.ErrStop) {
 			return err
 		}
-		var ee emitErr
+		var ee downstreamErr
 		if errors.As(err, &ee) {
 			return ee.err
 		}
@@ -47,7 +47,10 @@ func (s *recordFiles) Run(emit record.Emit) error {
 	return nil
 }
 
-type emitErr struct{ err error }
+// downstreamErr is an error that a stage after the source returned (an
+// output that cannot be written): it stops the run, where an input that
+// cannot be read only fails that input.
+type downstreamErr struct{ err error }
 
 // errNotRecords is an input that is a log, reported with a hint already.
 var errNotRecords = errors.New("not records")
@@ -67,7 +70,7 @@ func looksLikeLog(head []byte) bool {
 	return bytes.Contains(head, []byte("postfix")) || bytes.Contains(head, []byte("smtpd["))
 }
 
-func (e emitErr) Error() string { return e.err.Error() }
+func (e downstreamErr) Error() string { return e.err.Error() }
 
 func (s *recordFiles) one(name string, emit record.Emit) error {
 	var r io.Reader = s.stdin
@@ -99,11 +102,11 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 	}}
 	err = src.Run(func(r *record.Record) error {
 		if err := emit(r); err != nil {
-			return emitErr{err}
+			return downstreamErr{err}
 		}
 		return nil
 	})
-	var ee emitErr
+	var ee downstreamErr
 	if errors.As(err, &ee) {
 		if errors.Is(ee.err, record.ErrStop) {
 			return record.ErrStop
@@ -133,7 +136,7 @@ func RunRecords(env Env, log *Logger, files []string, stages ...record.Stage) in
 		code = ExitError
 	}
 	if src.malformed > 0 {
-		log.Errorf("skipped %s", plural(int64(src.malformed), "malformed record", "malformed records"))
+		log.Errorf("skipped %s", Plural(int64(src.malformed), "malformed record", "malformed records"))
 		if src.malformed > 10 && !log.Debug {
 			log.Hintf("only the first 10 were shown; run with --debug to see all")
 		}

@@ -26,8 +26,12 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/ulikunitz/xz"
 
-	"github.com/loganom/loganom/cmd/internal/app"
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/enrichcmd"
+	"github.com/loganom/loganom/cmd/internal/filtercmd"
+	"github.com/loganom/loganom/cmd/internal/loganomcmd"
+	"github.com/loganom/loganom/cmd/internal/parsecmd"
+	"github.com/loganom/loganom/cmd/internal/reportcmd"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 )
 
@@ -35,11 +39,11 @@ import (
 // run in-process through the test binary.
 func Main(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"loganom-parse":  func() { os.Exit(cli.Parse(cli.OS())) },
-		"loganom-enrich": func() { os.Exit(app.Enrich(cli.OS())) },
-		"loganom":        func() { os.Exit(app.Loganom(cli.OS())) },
-		"loganom-filter": func() { os.Exit(app.FilterMain(cli.OS())) },
-		"loganom-report": func() { os.Exit(app.ReportMain(cli.OS())) },
+		"loganom-parse":  func() { os.Exit(parsecmd.Main(cli.OS())) },
+		"loganom-enrich": func() { os.Exit(enrichcmd.Main(cli.OS())) },
+		"loganom-filter": func() { os.Exit(filtercmd.Main(cli.OS())) },
+		"loganom-report": func() { os.Exit(reportcmd.Main(cli.OS())) },
+		"loganom":        func() { os.Exit(loganomcmd.Main(cli.OS())) },
 	})
 }
 

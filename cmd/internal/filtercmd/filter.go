@@ -1,4 +1,6 @@
-package app
+// Package filtercmd is loganom-filter, and the filter stage (FilterFlags,
+// Filter) that the wrapper chains too.
+package filtercmd
 
 import (
 	"fmt"
@@ -6,60 +8,56 @@ import (
 	"strings"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/filter"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 )
 
 // FilterFlags are the flags of loganom-filter; the wrapper takes them too.
+// A flag overrides the config key of its ini tag (config.Fill); the
+// [GENERAL] whitelist has no flags.
 type FilterFlags struct {
 	Explain             bool `help:"Keep the records the rules drop, saying why in filtered_by."`
-	TrustUnverifiedRDNS bool `name:"trust-unverified-rdns" help:"Match pattern_ip also against reverse names that do not resolve back to the address (anybody can name their address x.google.com)."`
-	KeepPrivate         bool `name:"keep-private" help:"Keep private, loopback, link-local, CGNAT, documentation and reserved addresses."`
-	PatternIPSubstring  bool `name:"pattern-ip-substring" help:"UNSAFE: match pattern_ip anywhere in reverse names, as the original did (google.com then passes google.com.evil.example, which its owner can make resolve back)."`
+	TrustUnverifiedRDNS bool `name:"trust-unverified-rdns" ini:"FILTER.trust_unverified_rdns" help:"Match pattern_ip also against reverse names that do not resolve back to the address (anybody can name their address x.google.com)."`
+	KeepPrivate         bool `name:"keep-private" ini:"FILTER.keep_private" help:"Keep private, loopback, link-local, CGNAT, documentation and reserved addresses."`
+	PatternIPSubstring  bool `name:"pattern-ip-substring" ini:"FILTER.pattern_ip_substring" help:"UNSAFE: match pattern_ip anywhere in reverse names, as the original did (google.com then passes google.com.evil.example, which its owner can make resolve back)."`
 
-	// caseSensitiveUsers compares email_skip's local parts with their
-	// case, as the report keeps such accounts apart: set from
-	// loganom-filter's --case-sensitive-users, or by the wrapper from
-	// report.Rule.CaseSensitive; [REPORT] case_sensitive_users sets it too.
-	caseSensitiveUsers bool
+	// The whitelist of the original tool, and ip_ignore.
+	PatternIP     []string `kong:"-" ini:"GENERAL.pattern_ip"`
+	PatternOrg    []string `kong:"-" ini:"GENERAL.pattern_org"`
+	CountryIgnore []string `kong:"-" ini:"GENERAL.country_ignore"`
+	EmailSkip     []string `kong:"-" ini:"GENERAL.email_skip"`
+	IPIgnore      []string `kong:"-" ini:"GENERAL.ip_ignore"`
 }
 
-// Build makes the filter stage from the [GENERAL] whitelist of the
-// original tool (pattern_ip, pattern_org, country_ignore, email_skip) and
-// ip_ignore, with [FILTER] trust_unverified_rdns, keep_private and
-// pattern_ip_substring, and [REPORT] case_sensitive_users for email_skip. Its warnings (an unsafe option, a pattern_ip entry
-// that looks like a fragment) are printed here, once.
-func (f *FilterFlags) Build(cfg *Config, log *cli.Logger) (*Filter, error) {
-	const g = "GENERAL"
+// Build makes the filter stage from the flags, filled from the config
+// (config.Fill): the [GENERAL] whitelist of the original tool (pattern_ip,
+// pattern_org, country_ignore, email_skip) and ip_ignore, with [FILTER]
+// trust_unverified_rdns, keep_private and pattern_ip_substring.
+// caseSensitiveUsers compares email_skip's local parts with their case, as
+// the report keeps such accounts apart: loganom-filter's
+// --case-sensitive-users, or the wrapper's report.Rule.CaseSensitive (both
+// also [REPORT] case_sensitive_users). Its warnings (an unsafe option, a
+// pattern_ip entry that looks like a fragment) are printed here, once.
+func (f *FilterFlags) Build(cfg *config.Config, log *cli.Logger, caseSensitiveUsers bool) (*Filter, error) {
 	rules := filter.Rules{
-		PatternIP:          cfg.List(g, "pattern_ip"),
-		PatternOrg:         cfg.List(g, "pattern_org"),
-		CountryIgnore:      cfg.List(g, "country_ignore"),
-		EmailSkip:          cfg.List(g, "email_skip"),
+		PatternIP:          f.PatternIP,
+		PatternOrg:         f.PatternOrg,
+		CountryIgnore:      f.CountryIgnore,
+		EmailSkip:          f.EmailSkip,
 		TrustUnverified:    f.TrustUnverifiedRDNS,
 		KeepPrivate:        f.KeepPrivate,
 		PatternIPSubstring: f.PatternIPSubstring,
-		CaseSensitiveUsers: f.caseSensitiveUsers,
+		CaseSensitiveUsers: caseSensitiveUsers,
 	}
 	var err error
-	if rules.IPIgnore, err = filter.ParsePrefixes(cfg.List(g, "ip_ignore")); err != nil {
-		return nil, usageError{fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)}
-	}
-	for key, dst := range map[string]*bool{"FILTER trust_unverified_rdns": &rules.TrustUnverified, "FILTER keep_private": &rules.KeepPrivate,
-		"FILTER pattern_ip_substring": &rules.PatternIPSubstring, "REPORT case_sensitive_users": &rules.CaseSensitiveUsers} {
-		section, key, _ := strings.Cut(key, " ")
-		v, set, err := cfg.Bool(section, key)
-		if err != nil {
-			return nil, err
-		}
-		if set && v {
-			*dst = true
-		}
+	if rules.IPIgnore, err = filter.ParsePrefixes(f.IPIgnore); err != nil {
+		return nil, cli.Usagef("%s: [GENERAL] %w", cfg.Path, err)
 	}
 	flt, err := filter.New(rules, f.Explain)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("%s: [GENERAL] %w", cfg.Path, err)}
+		return nil, cli.Usagef("%s: [GENERAL] %w", cfg.Path, err)
 	}
 	for _, w := range flt.Warnings {
 		if w.Key != "" {
@@ -114,7 +112,7 @@ func (f *Filter) Report(stats bool) {
 type filterCLI struct {
 	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [GENERAL] pattern_ip, pattern_org, country_ignore, email_skip, ip_ignore; [FILTER] trust_unverified_rdns, keep_private, pattern_ip_substring; [REPORT] case_sensitive_users."`
 	FilterFlags
-	CaseSensitiveUsers bool `name:"case-sensitive-users" help:"email_skip: an entry's local part matches only in its case, as loganom-report --case-sensitive-users keeps such accounts apart ([REPORT] case_sensitive_users)."`
+	CaseSensitiveUsers bool `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"email_skip: an entry's local part matches only in its case, as loganom-report --case-sensitive-users keeps such accounts apart ([REPORT] case_sensitive_users)."`
 
 	Stats bool     `help:"Print on stderr how many records each rule dropped."`
 	Debug bool     `short:"d" help:"Print each record dropped and the rule that dropped it (also LOGLEVEL=DEBUG)."`
@@ -126,21 +124,20 @@ const filterDesc = `Drop the records that the whitelist of config.ini covers: re
 (pattern_org), countries (country_ignore), accounts (email_skip), address
 ranges (ip_ignore), and private or reserved addresses.`
 
-// FilterMain runs loganom-filter.
-func FilterMain(env cli.Env) int {
+// Main runs loganom-filter.
+func Main(env cli.Env) int {
 	log := &cli.Logger{Prog: "loganom-filter", W: env.Stderr}
 	var c filterCLI
-	cfg, code, done := start(env, log, &c, filterDesc, &c.Debug, &c.Config)
+	cfg, code, done := config.Start(env, log, &c, filterDesc, &c.Debug, &c.Config)
 	if done {
 		return code
 	}
-	c.FilterFlags.caseSensitiveUsers = c.CaseSensitiveUsers
-	f, err := c.FilterFlags.Build(cfg, log)
+	f, err := c.FilterFlags.Build(cfg, log, c.CaseSensitiveUsers)
 	if err != nil {
 		log.Errorf("%v", err)
-		return exitCode(err)
+		return cli.ExitCodeOf(err)
 	}
-	var check enrichedCheck
+	var check cli.EnrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, f)
 	check.Warn(log, "pattern_ip, pattern_org and country_ignore cannot match them")
 	f.Report(c.Stats)

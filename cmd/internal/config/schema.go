@@ -1,4 +1,4 @@
-package app
+package config
 
 import (
 	"bufio"
@@ -248,3 +248,6 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Keys returns the keys of a section that loganom reads, sorted.
+func Keys(section string) []string { return keyNames(schema[section]) }

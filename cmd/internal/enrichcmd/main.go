@@ -1,6 +1,11 @@
-package app
+// Package enrichcmd is loganom-enrich, and the enrich stage (EnrichFlags,
+// Stage) that the wrapper chains too.
+package enrichcmd
 
-import "github.com/loganom/loganom/cmd/internal/cli"
+import (
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
+)
 
 type enrichCLI struct {
 	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [ENRICH] geoip, asn_csv, dns, rdns, cache, workers, timeout, ttl_rdns, ipinfo, ipinfo_url, ttl_geo; flags override it."`
@@ -16,18 +21,18 @@ autonomous system from local databases (country, city, lat, lon, accuracy_km,
 asn, org). A lookup that fails leaves enrich_errors on the record; the run
 goes on. Records keep their order and every field they came with.`
 
-// Enrich runs loganom-enrich.
-func Enrich(env cli.Env) int {
+// Main runs loganom-enrich.
+func Main(env cli.Env) int {
 	log := &cli.Logger{Prog: "loganom-enrich", W: env.Stderr}
 	var c enrichCLI
-	cfg, code, done := start(env, log, &c, enrichDesc, &c.Debug, &c.Config)
+	cfg, code, done := config.Start(env, log, &c, enrichDesc, &c.Debug, &c.Config)
 	if done {
 		return code
 	}
 	e, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return exitCode(err)
+		return cli.ExitCodeOf(err)
 	}
 	code = cli.RunRecords(env, log, c.Files, e)
 	e.Report(c.Stats)

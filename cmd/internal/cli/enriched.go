@@ -1,19 +1,18 @@
-package app
+package cli
 
 import (
-	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/record"
 )
 
-// enrichedCheck passes records through and counts those with an address
+// EnrichedCheck passes records through and counts those with an address
 // that carry nothing loganom-enrich adds: records piped straight from
 // loganom-parse, for which the country, AS and reverse-name rules can
 // never match.
-type enrichedCheck struct {
+type EnrichedCheck struct {
 	withIP, bare int
 }
 
-func (c *enrichedCheck) Process(r *record.Record, emit record.Emit) error {
+func (c *EnrichedCheck) Process(r *record.Record, emit record.Emit) error {
 	if r.IP != "" {
 		c.withIP++
 		if r.Country == "" && r.ASN == 0 && r.Org == "" && r.RDNS == "" && r.RDNSVerified == nil && !r.HasLoc && len(r.EnrichErrors) == 0 {
@@ -23,10 +22,10 @@ func (c *enrichedCheck) Process(r *record.Record, emit record.Emit) error {
 	return emit(r)
 }
 
-func (c *enrichedCheck) Flush(record.Emit) error { return nil }
+func (c *EnrichedCheck) Flush(record.Emit) error { return nil }
 
 // Warn says so when no record carried enrichment.
-func (c *enrichedCheck) Warn(log *cli.Logger, what string) {
+func (c *EnrichedCheck) Warn(log *Logger, what string) {
 	if c.withIP > 0 && c.bare == c.withIP {
 		log.Warnf("none of the %d records carries what loganom-enrich adds (country, AS, reverse name): %s", c.withIP, what)
 		log.Hintf("put loganom-enrich in front: loganom-parse LOG | loganom-enrich | %s", log.Prog)

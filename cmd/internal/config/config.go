@@ -1,12 +1,11 @@
-// Package app holds the loganom commands that read the configuration:
-// loganom-enrich, loganom-filter, loganom-report and the in-process wrapper
-// loganom, with the INI config and the notifications. loganom-parse, which
-// needs none of it, lives in package cli alone, so that its binary leaves
-// out SQLite, DNS, HTTP and SMTP and starts faster.
-package app
+// Package config is the INI configuration of the loganom commands: how it
+// is read (Config), the keys loganom knows (the schema, with warnings for
+// the others), and how a stage command starts (Start).
+package config
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,8 +22,9 @@ import (
 // continue on indented lines, and no inline comments (a '#' in a password
 // stays part of it).
 type Config struct {
-	Path string
-	f    *ini.File
+	Path   string
+	f      *ini.File
+	filled map[string]bool // "SECTION.key" that Fill set a field from
 }
 
 // LoadConfig reads an INI file; "" gives an empty configuration.
@@ -117,7 +117,7 @@ func (c *Config) Bool(section, key string) (v, set bool, err error) {
 	case "false", "no", "off", "0":
 		return false, true, nil
 	}
-	return false, false, usageError{fmt.Errorf("%s: %q is not true or false", c.where(section, key), s)}
+	return false, false, cli.Usagef("%s: %q is not true or false", c.where(section, key), s)
 }
 
 // Int reads a whole number.
@@ -128,7 +128,7 @@ func (c *Config) Int(section, key string) (v int, set bool, err error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, false, usageError{fmt.Errorf("%s: %q is not a whole number", c.where(section, key), s)}
+		return 0, false, cli.Usagef("%s: %q is not a whole number", c.where(section, key), s)
 	}
 	return n, true, nil
 }
@@ -149,15 +149,15 @@ func (c *Config) Duration(section, key string) (v time.Duration, set bool, err e
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, false, usageError{fmt.Errorf("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)}
+		return 0, false, cli.Usagef("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)
 	}
 	return d, true, nil
 }
 
-// start is how a stage command begins: parse the flags into grammar, turn
-// on debug output (the flag or LOGLEVEL=DEBUG), load the config, and warn
-// when it exposes a secret. done says the command should stop with code.
-func start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, config *string) (cfg *Config, code int, done bool) {
+// Start is how a stage command begins: parse the flags into grammar, turn
+// on debug output (the flag or LOGLEVEL=DEBUG), load the config, warn
+// when it exposes a secret, and fill in from it what no flag gave (Fill). done says the command should stop with code.
+func Start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, config *string) (cfg *Config, code int, done bool) {
 	if code, done := cli.ParseArgs(env, log, grammar, desc); done {
 		return nil, code, true
 	}
@@ -169,5 +169,28 @@ func start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, 
 	}
 	cfg.Check(log)
 	CheckSecrets(cfg, log)
+	if err := cfg.Fill(grammar); err != nil {
+		log.Errorf("%v", err)
+		return nil, cli.ExitCodeOf(err), true
+	}
 	return cfg, 0, false
+}
+
+// CheckSecrets warns when a config file that holds a password or a key
+// can be read by others than its owner.
+func CheckSecrets(cfg *Config, log *cli.Logger) {
+	if cfg.Path == "" {
+		return
+	}
+	fi, err := os.Stat(cfg.Path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	for _, k := range [][2]string{{"SMTP", "pass"}, {"MATTERMOST", "api_key"}, {"GENERAL", "ipinfo_token"}, {"TEAMS", "url"}, {"WEBHOOK", "url"}} {
+		if v, _ := cfg.String(k[0], k[1]); v != "" {
+			log.Warnf("%s holds a secret ([%s] %s) and others than its owner may read it (mode %04o)", cfg.Path, k[0], k[1], fi.Mode().Perm())
+			log.Hintf("chmod 600 %s", cfg.Path)
+			return
+		}
+	}
 }

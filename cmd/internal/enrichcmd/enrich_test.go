@@ -1,4 +1,4 @@
-package app
+package enrichcmd
 
 import (
 	"bytes"
@@ -67,7 +67,7 @@ func TestEnrichTraceInert(t *testing.T) {
 			return ""
 		},
 	}
-	if code := Enrich(env); code != cli.ExitOK {
+	if code := Main(env); code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	trace := stderr.String()
@@ -112,7 +112,7 @@ func TestEnrichDeadDNS(t *testing.T) {
 		Stderr: &stderr,
 		Getenv: func(string) string { return "" },
 	}
-	if code := Enrich(env); code != cli.ExitOK {
+	if code := Main(env); code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	errs := stderr.String()

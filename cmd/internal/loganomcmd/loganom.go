@@ -1,4 +1,6 @@
-package app
+// Package loganomcmd is the loganom command: postfix-sasl chains the
+// stages of the pipe binaries in one process; quota-high and cache.
+package loganomcmd
 
 import (
 	"errors"
@@ -8,6 +10,11 @@ import (
 	"strings"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/enrichcmd"
+	"github.com/loganom/loganom/cmd/internal/filtercmd"
+	"github.com/loganom/loganom/cmd/internal/parsecmd"
+	"github.com/loganom/loganom/cmd/internal/reportcmd"
 	"github.com/loganom/loganom/pkg/enrich"
 	"github.com/loganom/loganom/pkg/parse"
 	"github.com/loganom/loganom/pkg/record"
@@ -18,11 +25,11 @@ type postfixSASLCmd struct {
 	Config string   `short:"c" placeholder:"FILE" help:"INI configuration, the original tool's (default: ./config.ini when it exists)."`
 	Log    []string `short:"l" placeholder:"FILE" sep:"none" help:"Postfix log, plain or compressed (default /var/log/maillog, or /var/log/mail.log where that is missing, as on Debian); repeat for several; - reads stdin."`
 	Exec   string   `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell)."`
-	cli.ParseFlags
-	EnrichFlags
-	FilterFlags
-	ReportFlags
-	NotifyFlags
+	parsecmd.ParseFlags
+	enrichcmd.EnrichFlags
+	filtercmd.FilterFlags
+	reportcmd.ReportFlags
+	reportcmd.NotifyFlags
 }
 
 type quotaHighCmd struct {
@@ -32,7 +39,7 @@ type quotaHighCmd struct {
 	Format       string   `enum:"text,json" default:"text" help:"text or json (one object per sender and line; default ${default})."`
 	ExitCode     bool     `name:"exit-code" help:"Exit with 3 when a sender is over the quota, even if errors were also printed."`
 	Quiet        bool     `short:"q" help:"Print nothing on stdout when no sender is over the quota and every input was read."`
-	cli.ParseFlags
+	parsecmd.ParseFlags
 }
 
 type loganomCLI struct {
@@ -48,8 +55,8 @@ type loganomCLI struct {
 const loganomDesc = `loganom finds mail accounts whose password was stolen, from the Postfix log.
 Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code) something was found.`
 
-// Loganom runs the loganom command.
-func Loganom(env cli.Env) int {
+// Main runs the loganom command.
+func Main(env cli.Env) int {
 	log := &cli.Logger{Prog: "loganom", W: env.Stderr}
 	var c loganomCLI
 	ctx, code, done := cli.ParseCommand(env, log, &c, loganomDesc)
@@ -70,7 +77,7 @@ func Loganom(env cli.Env) int {
 
 // loadDefaultConfig loads path, or ./config.ini when none is named and it
 // exists, as the original tool did.
-func loadDefaultConfig(path string, log *cli.Logger) (*Config, error) {
+func loadDefaultConfig(path string, log *cli.Logger) (*config.Config, error) {
 	if path == "" {
 		if _, err := os.Stat("config.ini"); err == nil {
 			path = "config.ini"
@@ -79,7 +86,7 @@ func loadDefaultConfig(path string, log *cli.Logger) (*Config, error) {
 			log.Hintf("name your config with -c FILE")
 		}
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := config.LoadConfig(path)
 	if err == nil {
 		cfg.Check(log)
 	}
@@ -109,6 +116,21 @@ func logsOrDefault(logs []string, log *cli.Logger) []string {
 	return nil
 }
 
+// logSource is the parse stage of the logs named with -l (or the default
+// log); nil and the exit code when there is none or a flag is wrong.
+func logSource(env cli.Env, log *cli.Logger, named []string, f *parsecmd.ParseFlags) (*parse.Source, int) {
+	logs := logsOrDefault(named, log)
+	if logs == nil {
+		return nil, cli.ExitError
+	}
+	src, err := f.Source(logs, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return nil, cli.ExitUsage
+	}
+	return src, cli.ExitOK
+}
+
 // postfixSASL chains parse, enrich, filter and report in one process,
 // with no JSON between them: the same stages the pipe binaries run.
 func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
@@ -118,37 +140,35 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", err)
 		return cli.ExitError
 	}
-	CheckSecrets(cfg, log)
+	config.CheckSecrets(cfg, log)
 	notifier, err := c.NotifyFlags.Prepare(cfg, c.Exec)
 	if err != nil {
-		LogError(log, err)
-		return exitCode(err)
+		reportcmd.LogError(log, err)
+		return cli.ExitCodeOf(err)
 	}
-	logs := logsOrDefault(c.Log, log)
-	if logs == nil {
-		return cli.ExitError
-	}
-	src, err := c.ParseFlags.Source(logs, env, log)
-	if err != nil {
-		log.Errorf("%v", err)
-		return cli.ExitUsage
+	src, code := logSource(env, log, c.Log, &c.ParseFlags)
+	if src == nil {
+		return code
 	}
 	src.Opts.OnlyLogins = true // failures and rejects are not this processor's
+	if err := cfg.Fill(c); err != nil {
+		log.Errorf("%v", err)
+		return cli.ExitCodeOf(err)
+	}
 	rule, err := c.ReportFlags.Rule(cfg)
 	if err != nil {
 		log.Errorf("%v", err)
-		return exitCode(err)
+		return cli.ExitCodeOf(err)
 	}
-	c.FilterFlags.caseSensitiveUsers = rule.CaseSensitive // email_skip agrees with the grouping
-	flt, err := c.FilterFlags.Build(cfg, log)
+	flt, err := c.FilterFlags.Build(cfg, log, rule.CaseSensitive) // email_skip agrees with the grouping
 	if err != nil {
 		log.Errorf("%v", err)
-		return exitCode(err)
+		return cli.ExitCodeOf(err)
 	}
 	enr, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return exitCode(err)
+		return cli.ExitCodeOf(err)
 	}
 	defer enr.Close()
 	rep := report.New(rule)
@@ -168,7 +188,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", cerr)
 		failed = true
 	}
-	return c.ReportFlags.finish(env, log, rep, notifier, failed)
+	return c.ReportFlags.Finish(env, log, rep, notifier, failed)
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
@@ -177,29 +197,30 @@ func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
 		log.Errorf("--quota-limit must not be negative and --quota-message not empty")
 		return cli.ExitUsage
 	}
-	logs := logsOrDefault(c.Log, log)
-	if logs == nil {
-		return cli.ExitError
-	}
-	src, err := c.ParseFlags.Source(logs, env, log)
-	if err != nil {
-		log.Errorf("%v", err)
-		return cli.ExitUsage
+	src, code := logSource(env, log, c.Log, &c.ParseFlags)
+	if src == nil {
+		return code
 	}
 	q := report.NewQuota(c.QuotaLimit, c.QuotaMessage)
-	err = record.Run(src, func(*record.Record) error { return nil }, q)
+	err := record.Run(src, func(*record.Record) error { return nil }, q)
 	c.ParseFlags.Report(src, log)
 	failed := err != nil
 	over := q.Over()
 	if !c.Quiet || len(over) > 0 || failed {
-		if werr := writeQuota(env.Stdout, c.Format, over, c.QuotaLimit, failed); werr != nil {
+		var werr error
+		if c.Format == "json" {
+			werr = report.QuotaJSON(env.Stdout, over)
+		} else {
+			werr = report.QuotaText(env.Stdout, over, c.QuotaLimit, failed)
+		}
+		if werr != nil {
 			log.Errorf("write output: %v", werr)
 			failed = true
 		}
 	}
 	switch {
 	case c.ExitCode && len(over) > 0:
-		return ExitAnomalies // errors, if any, were printed
+		return cli.ExitAnomalies // errors, if any, were printed
 	case failed:
 		return cli.ExitError
 	}

@@ -1,4 +1,4 @@
-package app
+package reportcmd
 
 import (
 	"cmp"
@@ -11,6 +11,7 @@ import (
 	"text/template"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/notify"
 	"github.com/loganom/loganom/pkg/report"
 )
@@ -33,7 +34,7 @@ type Notifier struct {
 	retry       notify.Retry
 }
 
-func enabled(cfg *Config, sec string) (bool, error) {
+func enabled(cfg *config.Config, sec string) (bool, error) {
 	v, _, err := cfg.Bool(sec, "enabled")
 	return v, err
 }
@@ -49,7 +50,7 @@ func enabled(cfg *Config, sec string) (bool, error) {
 // file that cannot or must not be used (the script missing, not
 // executable, or open to others' changes; the notice template unreadable
 // or failing) is a plain error (exit 1), as an unusable database is.
-func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
+func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, error) {
 	n := &Notifier{off: f.NoNotify, dryRun: f.DryRun}
 	if f.NoNotify {
 		return n, nil
@@ -77,7 +78,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 			User: str("SMTP", "user"), Pass: str("SMTP", "pass"), Subject: str("SMTP", "subject")}
 		if smtpOn {
 			if err := smtp.Check(); err != nil {
-				return nil, usageError{fmt.Errorf("%s: [SMTP] %v", cfg.Path, err)}
+				return nil, cli.Usagef("%s: [SMTP] %v", cfg.Path, err)
 			}
 			n.chans = append(n.chans, smtp)
 		}
@@ -88,7 +89,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 		m := &notify.Mattermost{URL: str("MATTERMOST", "url"), APIKey: str("MATTERMOST", "api_key"), Channel: str("MATTERMOST", "channel"),
 			Username: str("MATTERMOST", "username"), IconURL: str("MATTERMOST", "icon_url")}
 		if m.URL == "" || m.APIKey == "" {
-			return nil, usageError{fmt.Errorf("%s: [MATTERMOST] needs url and api_key", cfg.Path)}
+			return nil, cli.Usagef("%s: [MATTERMOST] needs url and api_key", cfg.Path)
 		}
 		n.chans = append(n.chans, m)
 	}
@@ -97,7 +98,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	} else if on {
 		t := &notify.Teams{URL: str("TEAMS", "url"), Title: str("TEAMS", "title"), ButtonCaption: str("TEAMS", "button_caption"), ButtonURL: str("TEAMS", "button_url")}
 		if t.URL == "" {
-			return nil, usageError{fmt.Errorf("%s: [TEAMS] needs url", cfg.Path)}
+			return nil, cli.Usagef("%s: [TEAMS] needs url", cfg.Path)
 		}
 		n.chans = append(n.chans, t)
 	}
@@ -106,7 +107,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	} else if on {
 		w := &notify.Webhook{URL: str("WEBHOOK", "url")}
 		if w.URL == "" {
-			return nil, usageError{fmt.Errorf("%s: [WEBHOOK] needs url", cfg.Path)}
+			return nil, cli.Usagef("%s: [WEBHOOK] needs url", cfg.Path)
 		}
 		n.chans = append(n.chans, w)
 	}
@@ -122,12 +123,12 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 	if userOn {
 		u := &notify.UserNotice{SMTP: smtp, From: str("NOTIFY_USER", "from"), Subject: str("NOTIFY_USER", "subject"), Retry: n.retry}
 		if smtp.Host == "" {
-			return nil, usageError{fmt.Errorf("%s: [NOTIFY_USER] needs the [SMTP] server (host)", cfg.Path)}
+			return nil, cli.Usagef("%s: [NOTIFY_USER] needs the [SMTP] server (host)", cfg.Path)
 		}
 		if from := cmp.Or(u.From, smtp.From); from == "" {
-			return nil, usageError{fmt.Errorf("%s: [NOTIFY_USER] needs from, or [SMTP] from", cfg.Path)}
+			return nil, cli.Usagef("%s: [NOTIFY_USER] needs from, or [SMTP] from", cfg.Path)
 		} else if _, err := mail.ParseAddress(from); err != nil {
-			return nil, usageError{fmt.Errorf("%s: [NOTIFY_USER] from %q: %v", cfg.Path, from, err)}
+			return nil, cli.Usagef("%s: [NOTIFY_USER] from %q: %v", cfg.Path, from, err)
 		}
 		if p := str("NOTIFY_USER", "template"); p != "" {
 			b, err := os.ReadFile(p)
@@ -149,7 +150,7 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 		return nil, err
 	}
 	if set && timeout <= 0 {
-		return nil, usageError{fmt.Errorf("%s: [EXEC] timeout: %v: want a time above zero, like 60s", cfg.Path, timeout)}
+		return nil, cli.Usagef("%s: [EXEC] timeout: %v: want a time above zero, like 60s", cfg.Path, timeout)
 	}
 	where := "-e "
 	if script == "" {
@@ -173,25 +174,6 @@ func (f *NotifyFlags) Prepare(cfg *Config, script string) (*Notifier, error) {
 		n.chans = append(n.chans, n.exec)
 	}
 	return n, nil
-}
-
-// CheckSecrets warns when a config file that holds a password or a key
-// can be read by others than its owner.
-func CheckSecrets(cfg *Config, log *cli.Logger) {
-	if cfg.Path == "" {
-		return
-	}
-	fi, err := os.Stat(cfg.Path)
-	if err != nil || fi.Mode().Perm()&0o077 == 0 {
-		return
-	}
-	for _, k := range [][2]string{{"SMTP", "pass"}, {"MATTERMOST", "api_key"}, {"GENERAL", "ipinfo_token"}, {"TEAMS", "url"}, {"WEBHOOK", "url"}} {
-		if v, _ := cfg.String(k[0], k[1]); v != "" {
-			log.Warnf("%s holds a secret ([%s] %s) and others than its owner may read it (mode %04o)", cfg.Path, k[0], k[1], fi.Mode().Perm())
-			log.Hintf("chmod 600 %s", cfg.Path)
-			return
-		}
-	}
 }
 
 // Notify sends the report on every channel, runs the script and sends

@@ -1,4 +1,6 @@
-package cli
+// Package parsecmd is loganom-parse. It needs no config, so that its binary
+// leaves out SQLite, DNS, HTTP and SMTP and starts faster.
+package parsecmd
 
 import (
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // zones for --tz on machines without zoneinfo
 
+	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/parse"
 )
 
@@ -28,18 +31,18 @@ const parseDesc = `Read Postfix logs and write one JSON record per line for each
 SASL authentication failure and reject. Classic syslog, RFC 3339, RFC 5424 and
 journald JSON (journalctl -o json) lines are recognised without a flag.`
 
-// Parse runs loganom-parse.
-func Parse(env Env) int {
-	log := &Logger{Prog: "loganom-parse", W: env.Stderr}
+// Main runs loganom-parse.
+func Main(env cli.Env) int {
+	log := &cli.Logger{Prog: "loganom-parse", W: env.Stderr}
 	var c parseCLI
-	if code, done := ParseArgs(env, log, &c, parseDesc); done {
+	if code, done := cli.ParseArgs(env, log, &c, parseDesc); done {
 		return code
 	}
-	log.Debug = c.Debug || DebugFromEnv(env.Getenv)
+	log.Debug = c.Debug || cli.DebugFromEnv(env.Getenv)
 	src, err := c.ParseFlags.Source(c.Files, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return ExitUsage
+		return cli.ExitUsage
 	}
 	// No stage follows the parser here, so its workers encode the records
 	// themselves (the same bytes as record.Writer), and they come a chunk
@@ -56,16 +59,16 @@ func Parse(env Env) int {
 	c.ParseFlags.Report(src, log)
 	switch {
 	case errors.As(err, &ie):
-		return ExitError // each input was reported as it failed
+		return cli.ExitError // each input was reported as it failed
 	case err != nil:
 		log.Errorf("%v", err)
-		return ExitError
+		return cli.ExitError
 	}
-	return ExitOK
+	return cli.ExitOK
 }
 
 // Source builds the parse stage's source from the flags.
-func (f *ParseFlags) Source(files []string, env Env, log *Logger) (*parse.Source, error) {
+func (f *ParseFlags) Source(files []string, env cli.Env, log *cli.Logger) (*parse.Source, error) {
 	var loc *time.Location
 	if f.TZ != "" {
 		l, err := time.LoadLocation(f.TZ)
@@ -96,7 +99,7 @@ func (f *ParseFlags) Source(files []string, env Env, log *Logger) (*parse.Source
 
 // Report prints the counts (with --stats or debug) and a warning when lines
 // were skipped.
-func (f *ParseFlags) Report(src *parse.Source, log *Logger) {
+func (f *ParseFlags) Report(src *parse.Source, log *cli.Logger) {
 	s := src.Stats
 	if f.Stats || log.Debug {
 		log.Infof("stats: inputs=%d lines=%d events=%d login=%d auth_failure=%d reject=%d malformed=%d too_long=%d",
@@ -104,24 +107,17 @@ func (f *ParseFlags) Report(src *parse.Source, log *Logger) {
 	}
 	var skipped []string
 	if s.Malformed > 0 {
-		skipped = append(skipped, plural(s.Malformed, "line that looked like an event but did not parse", "lines that looked like events but did not parse"))
+		skipped = append(skipped, cli.Plural(s.Malformed, "line that looked like an event but did not parse", "lines that looked like events but did not parse"))
 	}
 	if s.TooLong > 0 {
-		skipped = append(skipped, plural(s.TooLong, "line of 1 MiB or more", "lines of 1 MiB or more"))
+		skipped = append(skipped, cli.Plural(s.TooLong, "line of 1 MiB or more", "lines of 1 MiB or more"))
 	}
 	if s.Lines > 0 && s.MailLines == 0 {
-		log.Warnf("none of the %s read looks like a Postfix log line", plural(s.Lines, "line", "lines"))
+		log.Warnf("none of the %s read looks like a Postfix log line", cli.Plural(s.Lines, "line", "lines"))
 		log.Hintf("is this the mail log? Postfix writes to /var/log/maillog or /var/log/mail.log, or to the journal, which can be piped in: journalctl -u postfix -o json")
 	}
 	if len(skipped) > 0 && !log.Debug {
 		log.Warnf("skipped %s", strings.Join(skipped, " and "))
 		log.Hintf("run with --debug to see where they are")
 	}
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
