@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/loganom/loganom/pkg/retry"
 )
 
 // IPinfo asks ipinfo.io, the original tool's provider, over HTTPS, with the
@@ -24,10 +26,12 @@ import (
 // in each record's enrich_errors.
 type IPinfo struct {
 	Token   string
-	BaseURL string       // default https://ipinfo.io; see CheckIPinfoURL
-	Client  *http.Client // default: 10 s timeout
-	Retries int          // default 3
-	Backoff time.Duration
+	BaseURL string        // default https://ipinfo.io; see CheckIPinfoURL
+	Client  *http.Client  // default: 10 s timeout
+	Retries int           // tries after the first; default 3
+	Backoff time.Duration // the first wait, doubled each time (with jitter); default 1 s
+
+	sleep func(context.Context, time.Duration) error // tests: replaces the waiting
 
 	stopped atomic.Pointer[error] // why it stopped asking
 	calls   atomic.Int64
@@ -97,40 +101,58 @@ func (p *IPinfo) Lookup(ctx context.Context, ip netip.Addr) (Geo, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	retries, backoff := p.Retries, p.Backoff
-	if retries <= 0 {
-		retries = 3
-	}
-	if backoff <= 0 {
-		backoff = time.Second
-	}
-	var last error
-	for attempt := 0; attempt <= retries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-time.After(backoff << (attempt - 1)):
-			case <-p.brk.done():
-			case <-ctx.Done():
-				return Geo{}, ctx.Err()
-			}
-		}
+	u := strings.TrimSuffix(base, "/") + "/" + ip.String() + "/json"
+	var g Geo
+	err := p.policy().Do(ctx, func(ctx context.Context, _ int) error {
 		if gu := p.brk.gaveUp.Load(); gu != nil {
-			return Geo{}, fmt.Errorf("ipinfo: %w", gu)
+			return retry.Permanent(fmt.Errorf("ipinfo: %w", gu))
 		}
-		g, retry, err := p.once(ctx, client, server, strings.TrimSuffix(base, "/")+"/"+ip.String()+"/json")
-		if err == nil || !retry {
-			return g, err
+		var again bool
+		var err error
+		g, again, err = p.once(ctx, client, server, u)
+		var ra retryAfter
+		switch {
+		case err == nil || !again:
+			return retry.Permanent(err)
+		case errors.As(err, &ra):
+			return retry.After(ra.d, err)
 		}
-		last = err
-		if ra, ok := err.(retryAfter); ok && ra.d > backoff {
-			backoff = min(ra.d, time.Minute)
-		}
-	}
+		return err
+	})
 	var ra retryAfter
-	if errors.As(last, &ra) {
+	if errors.As(err, &ra) { // rate limited on every try
 		return Geo{}, p.stop(errors.New("ipinfo: quota exceeded (HTTP 429); not asked again in this run"))
 	}
-	return Geo{}, last
+	return g, err
+}
+
+// policy is how Lookup tries: 1+Retries times (default 1+3), waiting
+// Backoff (default 1 s) doubled each time with equal jitter, or what a
+// 429's Retry-After asks, a minute at most; the waiting ends when the
+// context does or when ipinfo.io is given up on (see GiveUpAfter).
+func (p *IPinfo) policy() retry.Policy {
+	pol := retry.Policy{Attempts: p.Retries + 1, Backoff: p.Backoff, Max: time.Minute, Jitter: 0.5, Sleep: p.sleep}
+	if p.Retries <= 0 {
+		pol.Attempts = 1 + 3
+	}
+	if pol.Backoff <= 0 {
+		pol.Backoff = time.Second
+	}
+	if pol.Sleep == nil {
+		pol.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-p.brk.done():
+				return fmt.Errorf("ipinfo: %w", p.brk.gaveUp.Load())
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return pol
 }
 
 // stop makes every later Lookup fail with why (the first reason given) and

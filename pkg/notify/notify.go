@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/retry"
 )
 
 // Message is what is sent: the accounts that look compromised.
@@ -47,52 +48,49 @@ type Once interface {
 	Once()
 }
 
-// Retry is how often and how long to try.
+// Retry is how often and how long to try: the [NOTIFY] settings.
 type Retry struct {
 	Attempts int           // default 4
 	Backoff  time.Duration // first wait, doubled each time; default 2 s
 	Timeout  time.Duration // per attempt; default 30 s
+
+	// sleep replaces retry.Sleep in tests, to record the waits.
+	sleep func(context.Context, time.Duration) error
 }
 
-func (r Retry) withDefaults() Retry {
-	if r.Attempts <= 0 {
-		r.Attempts = 4
+// jitter is the random share of each wait between tries: "equal jitter",
+// each wait between half the doubled backoff and all of it, so that
+// channels (and notices) failing together do not all try again together.
+const jitter = 0.5
+
+// Policy is r as a retry.Policy, with the defaults filled in.
+func (r Retry) Policy() retry.Policy {
+	p := retry.Policy{Attempts: r.Attempts, Backoff: r.Backoff, Timeout: r.Timeout, Jitter: jitter, Sleep: r.sleep}
+	if p.Attempts <= 0 {
+		p.Attempts = 4
 	}
-	if r.Backoff <= 0 {
-		r.Backoff = 2 * time.Second
+	if p.Backoff <= 0 {
+		p.Backoff = 2 * time.Second
 	}
-	if r.Timeout <= 0 {
-		r.Timeout = 30 * time.Second
+	if p.Timeout <= 0 {
+		p.Timeout = 30 * time.Second
 	}
-	return r
+	return p
 }
 
 // try calls send until it succeeds, fails for good (Permanent), or has
 // been tried r.Attempts times, each try within r.Timeout; it returns the
-// number of tries and the last error.
+// number of tries and the last error (or the context's, when it ended
+// during a wait).
 func (r Retry) try(ctx context.Context, send func(context.Context) error) (attempts int, err error) {
-	r = r.withDefaults()
-	wait := r.Backoff
-	for attempts < r.Attempts {
-		if attempts > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return attempts, ctx.Err()
-			}
-			wait *= 2
+	err = r.Policy().Do(ctx, func(ctx context.Context, attempt int) error {
+		attempts = attempt
+		err := send(ctx)
+		if p := (Permanent{}); errors.As(err, &p) {
+			return retry.Permanent(err)
 		}
-		attempts++
-		actx, cancel := context.WithTimeout(ctx, r.Timeout)
-		err = send(actx)
-		cancel()
-		var p Permanent
-		if err == nil || errors.As(err, &p) {
-			break
-		}
-	}
+		return err
+	})
 	return attempts, err
 }
 

@@ -177,6 +177,18 @@ func (s *SMTP) deliver(ctx context.Context, from string, rcpts []string, msg []b
 		}
 		return fmt.Errorf("%s: %w", stage, err)
 	}
+	// net/smtp, not github.com/emersion/go-smtp's client (v0.25.1, which
+	// the tests use as the server): go-smtp's client cannot do STARTTLS
+	// only when offered on one connection (its startTLS is unexported, and
+	// NewClientStartTLS and DialStartTLS fail when the server does not
+	// offer it); it sets the connection's deadline before every command
+	// and clears it after, undoing the deadline that the context's end
+	// sets above; its Auth takes any sasl.Client, and go-sasl's PLAIN
+	// sends the password over an unencrypted connection to any host,
+	// where net/smtp's PlainAuth refuses one that is not localhost; and
+	// its Mail adds SMTPUTF8 only when asked (MailOptions.UTF8, failing
+	// if the server lacks it), where net/smtp's adds it whenever the
+	// server offers it.
 	c, err := smtp.NewClient(conn, s.Host)
 	if err != nil {
 		conn.Close()
