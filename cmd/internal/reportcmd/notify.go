@@ -162,14 +162,16 @@ func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, err
 		if script != "" {
 			// whoever may change the config may change what is run
 			if err := notify.CheckPrivate(cfg.Path); err != nil {
-				return nil, fmt.Errorf("%w; it names the script to run ([EXEC] script), which is not run", err)
+				return nil, cli.UsageError{Err: fmt.Errorf("%w; it names the script to run ([EXEC] script), which is not run", err)}
 			}
 		}
 	}
 	if script != "" {
 		n.exec = &notify.Exec{Path: script, Timeout: timeout}
 		if err := n.exec.Check(); err != nil {
-			return nil, fmt.Errorf("%s%w", where, err)
+			// missing, not executable, or others may change it: a bad
+			// value, refused before any log is read
+			return nil, cli.UsageError{Err: fmt.Errorf("%s%w", where, err)}
 		}
 		n.chans = append(n.chans, n.exec)
 	}
