@@ -121,7 +121,7 @@ func (e AccountErrors) Error() string {
 }
 
 func (a AccountError) line() string {
-	s := fmt.Sprintf("for %s: %v", report.Inert(a.User), a.Err)
+	s := fmt.Sprintf("for %s: %v", report.Escape(a.User), a.Err)
 	if a.Attempts > 0 {
 		s += tries(a.Attempts)
 	}

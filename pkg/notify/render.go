@@ -19,7 +19,7 @@ func Subject(m *Message) string {
 		s = "loganom: 1 account may be compromised"
 	}
 	if m.Host != "" {
-		s += " on " + report.Inert(m.Host)
+		s += " on " + report.Escape(m.Host)
 	}
 	return s
 }
@@ -74,11 +74,11 @@ func HTML(m *Message) string {
 }
 
 // neutral shows what would act instead of being seen, escaped: what
-// report.Inert escapes (control characters, line and paragraph
+// report.Escape escapes (control characters, line and paragraph
 // separators, format characters: the bidi controls, which can show
 // "moc.elpmaxe@bob" as "bob@example.com", and the zero-width characters,
 // which make two names that look the same differ) as \u202e, bytes that
-// are not UTF-8 as \xff. Unlike Inert it neither quotes the text nor
+// are not UTF-8 as \xff. Unlike Escape it neither quotes the text nor
 // escapes the rest of it, for a reader who is not at a terminal.
 func neutral(s string) string {
 	clean := true

@@ -247,7 +247,7 @@ func classify(err error) error {
 		if len(msg) > 200 {
 			msg = msg[:200] + "…"
 		}
-		r := &Reply{Code: te.Code, Msg: report.Inert(msg)}
+		r := &Reply{Code: te.Code, Msg: report.Escape(msg)}
 		if r.Code >= 500 {
 			return Permanent{r}
 		}

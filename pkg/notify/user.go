@@ -136,7 +136,7 @@ func (u *UserNotice) Preview(m *Message) (string, error) {
 	for _, a := range m.Accounts {
 		to, ok := UserAddress(a.User)
 		if !ok {
-			parts = append(parts, fmt.Sprintf("%s is not a bare mail address (local@domain): no notice", report.Inert(a.User)))
+			parts = append(parts, fmt.Sprintf("%s is not a bare mail address (local@domain): no notice", report.Escape(a.User)))
 			continue
 		}
 		text, err := u.text(a)

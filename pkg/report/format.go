@@ -13,14 +13,14 @@ import (
 	"unicode/utf8"
 )
 
-// Inert escapes text from the network so that it is safe to print on a
+// Escape escapes text from the network so that it is safe to print on a
 // terminal or in a mail: a string with control characters (escape
 // sequences among them: ESC, OSC, BEL, NUL), invisible format characters
 // (bidi controls such as U+202E, which reorder what follows, and
 // zero-width characters, which hide a difference between two names), line
 // separators or invalid UTF-8 is shown quoted, with those characters
 // escaped as \u202e and the like. Other text is returned as it is.
-func Inert(s string) string {
+func Escape(s string) string {
 	if !utf8.ValidString(s) {
 		return strconv.Quote(s)
 	}
@@ -32,7 +32,7 @@ func Inert(s string) string {
 	return s
 }
 
-// Suspicious tells whether r is a character that Inert escapes: a control
+// Suspicious tells whether r is a character that Escape escapes: a control
 // character, a format character (category Cf: bidi controls, zero-width
 // spaces and joiners, the BOM) or a line or paragraph separator.
 func Suspicious(r rune) bool {
@@ -72,7 +72,7 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 			if u.Lines > 0 {
 				after = "read up to line " + strconv.FormatInt(u.Lines, 10)
 			}
-			fmt.Fprintf(bw, "  %s (%s): %s\n", Inert(u.Input), after, Inert(u.Error))
+			fmt.Fprintf(bw, "  %s (%s): %s\n", Escape(u.Input), after, Escape(u.Error))
 		}
 		fmt.Fprintln(bw)
 	}
@@ -91,7 +91,7 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		fmt.Fprintf(bw, "%d accounts look compromised (of %s):\n", len(accounts), after)
 	}
 	for _, a := range accounts {
-		fmt.Fprintf(bw, "\n%s: %s, %s (%s), %s, %s, %s to %s\n", Inert(a.User),
+		fmt.Fprintf(bw, "\n%s: %s, %s (%s), %s, %s, %s to %s\n", Escape(a.User),
 			plural(len(a.IPs), "address", "addresses"), plural(len(a.Countries), "country", "countries"),
 			strings.Join(a.Countries, " "), plural(len(a.ASNs), "network", "networks"),
 			plural(a.Logins, "login", "logins"), when(a.First), when(a.Last))
@@ -100,16 +100,16 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		for _, ip := range a.IPs {
 			rdns := "-"
 			if ip.RDNS != "" {
-				rdns = Inert(ip.RDNS)
+				rdns = Escape(ip.RDNS)
 				if ip.RDNSVerified == nil || !*ip.RDNSVerified {
 					rdns += " (unverified)"
 				}
 			}
 			as := "-"
 			if ip.ASN != 0 {
-				as = "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + Inert(ip.Org)
+				as = "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + Escape(ip.Org)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ip.IP, dash(ip.Country), dash(Inert(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ip.IP, dash(ip.Country), dash(Escape(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
 		}
 		tw.Flush()
 	}

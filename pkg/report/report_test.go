@@ -74,7 +74,7 @@ func TestAccountDetail(t *testing.T) {
 }
 
 // Names from the network cannot put escape sequences on a terminal.
-func TestInert(t *testing.T) {
+func TestEscape(t *testing.T) {
 	for in, want := range map[string]string{
 		"bob@example.test":      "bob@example.test",
 		"ünïcödé":               "ünïcödé",
@@ -83,7 +83,7 @@ func TestInert(t *testing.T) {
 		"bad\xffutf8":           `"bad\xffutf8"`,
 		"rtl\u202eoverride":     `"rtl\u202eoverride"`,
 	} {
-		if got := Inert(in); got != want {
+		if got := Escape(in); got != want {
 			t.Errorf("%q: %s, want %s", in, got, want)
 		}
 	}

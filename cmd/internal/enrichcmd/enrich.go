@@ -72,7 +72,7 @@ func (e *Stage) Report(stats bool) {
 		e.log.Infof("stats: records=%d ips=%d cache_hits=%d dns_lookups=%d failures=%d", s.Records, s.IPs, s.CacheHits, s.Lookups, total(s.Errors))
 	}
 	if sum := s.Summary(); sum != "" {
-		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), report.Inert(sum))
+		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), report.Escape(sum))
 		if n := s.Errors["rdns: timeout"]; n > 0 && !e.gaveUpDNS {
 			if int64(n) < s.Lookups {
 				e.log.Hintf("%s answered some queries and not others: a busy or rate-limiting resolver drops them; try fewer --workers or a longer --timeout", e.Enricher.Resolver())
@@ -171,7 +171,7 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_
 		opts.OnAnswer = func(ip netip.Addr, a enrich.Answer) { log.Debugf("%s", inertAnswer(a).Describe(ip)) }
 	}
 	opts.OnGiveUp = func(gu *enrich.GaveUpError) {
-		log.Warnf("%s", report.Inert(gu.Warning()))
+		log.Warnf("%s", report.Escape(gu.Warning()))
 		switch {
 		case opts.Resolver != nil && gu == opts.Resolver.GaveUp():
 			st.gaveUpDNS = true
@@ -276,14 +276,14 @@ func (f *EnrichFlags) openCache(log *cli.Logger) *enrich.SQLiteCache {
 	return c
 }
 
-// inertAnswer escapes the names in an answer (report.Inert: controls,
+// inertAnswer escapes the names in an answer (report.Escape: controls,
 // bidi and zero-width characters) for the trace.
 func inertAnswer(a enrich.Answer) enrich.Answer {
-	a.RDNS.Name = report.Inert(a.RDNS.Name)
-	a.Geo.Country, a.Geo.City, a.Geo.Org = report.Inert(a.Geo.Country), report.Inert(a.Geo.City), report.Inert(a.Geo.Org)
+	a.RDNS.Name = report.Escape(a.RDNS.Name)
+	a.Geo.Country, a.Geo.City, a.Geo.Org = report.Escape(a.Geo.Country), report.Escape(a.Geo.City), report.Escape(a.Geo.Org)
 	errs := make([]string, len(a.Errors))
 	for i, e := range a.Errors {
-		errs[i] = report.Inert(e)
+		errs[i] = report.Escape(e)
 	}
 	a.Errors = errs
 	return a

@@ -83,7 +83,7 @@ type Filter struct {
 func (f *Filter) Process(r *record.Record, emit record.Emit) error {
 	if f.log.Debug {
 		if why := f.Why(r); why != "" {
-			f.log.Debugf("%s %s: skipped by %s", report.Inert(r.User), report.Inert(r.IP), report.Inert(why))
+			f.log.Debugf("%s %s: skipped by %s", report.Escape(r.User), report.Escape(r.IP), report.Escape(why))
 		}
 	}
 	return f.Filter.Process(r, emit)

@@ -191,7 +191,7 @@ func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, rep *report
 	if n.user != nil {
 		for _, a := range anomalies {
 			if _, ok := notify.UserAddress(a.User); !ok {
-				log.Warnf("[NOTIFY_USER]: %s is not a bare mail address (local@domain); no notice sent", report.Inert(a.User))
+				log.Warnf("[NOTIFY_USER]: %s is not a bare mail address (local@domain); no notice sent", report.Escape(a.User))
 			}
 		}
 	}

@@ -5,7 +5,7 @@ import "testing"
 // Names from the network that could rewrite a terminal, hide a difference
 // or reorder a line are shown escaped; ordinary names, accented ones too,
 // are left alone.
-func TestInertFormatCharacters(t *testing.T) {
+func TestEscapeFormatCharacters(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"bob@example.com", "bob@example.com"},
 		{"São Paulo", "São Paulo"},
@@ -23,8 +23,8 @@ func TestInertFormatCharacters(t *testing.T) {
 		{"bad\xffutf8", `"bad\xffutf8"`},               // invalid UTF-8
 		{"São\u200bPaulo", `"S\u00e3o\u200bPaulo"`},    // all of it escaped once one is
 	} {
-		if got := Inert(c.in); got != c.want {
-			t.Errorf("Inert(%q) = %s, want %s", c.in, got, c.want)
+		if got := Escape(c.in); got != c.want {
+			t.Errorf("Escape(%q) = %s, want %s", c.in, got, c.want)
 		}
 	}
 }
