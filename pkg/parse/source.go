@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/record"
 )
 
@@ -185,49 +186,31 @@ func (s *Source) now() time.Time {
 }
 
 func (s *Source) runOne(name string, emit record.Emit) error {
-	var r io.Reader
-	var file *os.File // a regular file, which the workers may read themselves
-	var size int64
-	ref := s.now()
-	live := true
-	display := name
-	if name == "-" {
-		display = "stdin"
-		r = s.Opts.Stdin
-		if r == nil {
-			r = os.Stdin
-		}
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() {
-			return fmt.Errorf("%s: is a directory", name)
-		}
-		if fi.Mode().IsRegular() {
-			ref, live = fi.ModTime(), false
-			file, size = f, fi.Size()
-		}
-		r = f
+	in, err := input.Open(name, s.Opts.Stdin)
+	if err != nil {
+		return err
 	}
+	defer in.Close()
+	// A regular file is dated by its modification time, and the workers
+	// may read it themselves; a stream is dated now, and is live: what a
+	// read brings is handed on at once.
+	ref, live := s.now(), true
+	if in.File != nil {
+		ref, live = in.ModTime, false
+	}
+	display := in.Name
 	s.Stats.Inputs++
-	dr, kind, release, err := Decompress(r)
+	dr, kind, release, err := input.Decompress(in.R)
 	if err != nil {
 		return fmt.Errorf("%s: %w", display, err)
 	}
 	defer release()
 	lp := LineParser{Loc: s.Opts.Loc, Year: s.Opts.Year, Ref: ref}
 	before := s.Stats
-	if kind == Plain && file != nil {
-		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return 0, p.plan(file, size) })
+	if kind == input.Plain && in.File != nil {
+		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return 0, p.plan(in.File, in.Size) })
 	} else {
-		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return p.read(dr, live && kind == Plain) })
+		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return p.read(dr, live && kind == input.Plain) })
 	}
 	if s.Opts.Debug != nil {
 		d := s.Stats
