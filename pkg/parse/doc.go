@@ -30,17 +30,21 @@
 //
 // # Inputs
 //
-// A Source reads files (or stdin, named "-"), compressed or not (gzip,
-// bzip2, xz, zstd, recognised by content), in the order given, and emits
-// their records in input order. A plain regular file is cut into 256 KiB
-// byte ranges that the workers (one per core) read themselves with pread:
-// a line belongs to the range it starts in, and the worker reads past the
-// range's end to finish it. A stream (stdin, a pipe, a decompressor) is
-// read by one reader into 1 MiB chunks of whole lines. Lines of MaxLine
-// bytes or more are skipped and counted.
+// A Source reads files (or stdin, named "-"), compressed or not, in the
+// order given, and emits their records in input order. Package input
+// opens each (input.Open) and decompresses it (input.Decompress: gzip,
+// bzip2, xz, zstd, recognised by content). Each input then goes through a
+// pipeline of three parts (source.go): a producer cuts it into chunks,
+// workers (one per core) parse the chunks in parallel, and a merger takes
+// their results in input order. For a plain regular file the producer
+// (planChunks) only plans 256 KiB byte ranges, which the workers read
+// themselves with pread: a line belongs to the range it starts in, and the
+// worker reads past the range's end to finish it. A stream (stdin, a pipe,
+// a decompressor) is read by the producer (readChunks) into 1 MiB chunks
+// of whole lines. Lines of MaxLine bytes or more are skipped and counted.
 //
-// Most lines of a mail log are not events, and a worker never parses
-// them: it searches the chunk for an anchor pair of each marker that every
+// Most lines of a mail log are not events, and a worker (parseChunk) never
+// parses them: it searches the chunk for an anchor pair of each marker that every
 // event line carries ("_u" of "sasl_username=", "L " of "SASL ", "je" of
 // "reject: "), 32 bytes at a time (AVX2, or SSE2, in markers_amd64.s; a
 // portable search elsewhere), compares the whole marker, and parses only
@@ -50,12 +54,15 @@
 // for "postfix" finds the first line from Postfix, for Stats.MailLines: a
 // log with none does not look like a mail log.
 //
-// Line numbers are counted per chunk and made absolute by the merger,
-// which takes the chunks' results in input order. Run emits records, for
-// stages in the same process; RunNDJSON, for loganom-parse, which has no
-// stage after the parser, has the workers encode their records themselves
-// (record.Encoder) and the merger only splice in the line numbers and
-// write bytes. Both write the same bytes, which the tests check.
+// Line numbers are counted per chunk and made absolute by the merger
+// (pipeline.merge), which takes the chunks' results in input order. Run
+// emits records, for stages in the same process; RunNDJSON, for
+// loganom-parse, which has no stage after the parser, has the workers
+// encode their records themselves (record.Encoder) and the merger only
+// splice in the line numbers and write bytes. Both write the same bytes,
+// which the tests check. An error from downstream (emit or write) stops
+// the Source and is returned as it is; an input that cannot be read is
+// reported and passed on as an input_error record, and the next is read.
 //
 // # Tests
 //

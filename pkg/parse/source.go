@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/record"
 )
 
@@ -122,8 +123,8 @@ func (s *Source) Run(emit record.Emit) error {
 	for _, name := range names {
 		lines := s.Stats.Lines
 		err := s.runOne(name, emit)
-		if errors.Is(err, errEmit) {
-			return errors.Unwrap(err)
+		if derr, ok := fromDownstream(err); ok {
+			return derr
 		}
 		if err != nil {
 			s.Stats.Failed++
@@ -168,14 +169,23 @@ func (s *Source) RunNDJSON(write func([]byte) error) error {
 	return s.Run(nil)
 }
 
-// errEmit wraps an error that came from downstream, not from an input.
-var errEmit = errors.New("emit")
+// downstreamError is an error from emit or write, that is from downstream,
+// not from reading an input: it stops the whole Source, and Run returns
+// the error it wraps.
+type downstreamError struct{ err error }
 
-type emitError struct{ err error }
+func (e downstreamError) Error() string { return e.err.Error() }
+func (e downstreamError) Unwrap() error { return e.err }
 
-func (e emitError) Error() string   { return e.err.Error() }
-func (e emitError) Unwrap() error   { return e.err }
-func (e emitError) Is(t error) bool { return t == errEmit }
+// fromDownstream returns the error that downstreamError err wraps, and
+// whether err is one.
+func fromDownstream(err error) (error, bool) {
+	var d downstreamError
+	if errors.As(err, &d) {
+		return d.err, true
+	}
+	return nil, false
+}
 
 func (s *Source) now() time.Time {
 	if s.Opts.Now != nil {
@@ -185,49 +195,31 @@ func (s *Source) now() time.Time {
 }
 
 func (s *Source) runOne(name string, emit record.Emit) error {
-	var r io.Reader
-	var file *os.File // a regular file, which the workers may read themselves
-	var size int64
-	ref := s.now()
-	live := true
-	display := name
-	if name == "-" {
-		display = "stdin"
-		r = s.Opts.Stdin
-		if r == nil {
-			r = os.Stdin
-		}
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() {
-			return fmt.Errorf("%s: is a directory", name)
-		}
-		if fi.Mode().IsRegular() {
-			ref, live = fi.ModTime(), false
-			file, size = f, fi.Size()
-		}
-		r = f
+	in, err := input.Open(name, s.Opts.Stdin)
+	if err != nil {
+		return err
 	}
+	defer in.Close()
+	// A regular file is dated by its modification time, and the workers
+	// may read it themselves; a stream is dated now, and is live: what a
+	// read brings is handed on at once.
+	ref, live := s.now(), true
+	if in.File != nil {
+		ref, live = in.ModTime, false
+	}
+	display := in.Name
 	s.Stats.Inputs++
-	dr, kind, release, err := Decompress(r)
+	dr, kind, release, err := input.Decompress(in.R)
 	if err != nil {
 		return fmt.Errorf("%s: %w", display, err)
 	}
 	defer release()
 	lp := LineParser{Loc: s.Opts.Loc, Year: s.Opts.Year, Ref: ref}
 	before := s.Stats
-	if kind == Plain && file != nil {
-		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return 0, p.plan(file, size) })
+	if kind == input.Plain && in.File != nil {
+		err = s.scan(display, lp, emit, func(pl *pipeline) (int64, error) { return 0, pl.planChunks(in.File, in.Size) })
 	} else {
-		err = s.scan(display, lp, emit, func(p *pipe) (int64, error) { return p.read(dr, live && kind == Plain) })
+		err = s.scan(display, lp, emit, func(pl *pipeline) (int64, error) { return pl.readChunks(dr, live && kind == input.Plain) })
 	}
 	if s.Opts.Debug != nil {
 		d := s.Stats
@@ -235,7 +227,7 @@ func (s *Source) runOne(name string, emit record.Emit) error {
 			display, kind, d.Lines-before.Lines, d.Logins-before.Logins, d.AuthFailures-before.AuthFailures,
 			d.Rejects-before.Rejects, d.Malformed-before.Malformed, d.TooLong-before.TooLong))
 	}
-	if err != nil && !errors.Is(err, errEmit) {
+	if _, ok := fromDownstream(err); err != nil && !ok {
 		return fmt.Errorf("%s: %w", display, err)
 	}
 	return err
@@ -286,39 +278,51 @@ func (s *Source) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// pipe is what the producer of chunks (a reader or a planner) shares with
-// the workers and the merger of one input.
-type pipe struct {
-	s           *Source
-	name        string
-	jobs, order chan *chunk
-	done        chan struct{} // closed when the merger stops early
-	get         func() []byte // a pooled buffer; nil after done
-	json        bool          // journald JSON, as far as the producer knows
-	enc         bool          // encode the records (RunNDJSON)
+// pipeline carries one input through the three parts of scan. The
+// producer (readChunks for a stream, planChunks for a plain regular file)
+// cuts the input into chunks and sends each to the workers and, in the
+// same order, to the merger. The workers (worker.run) parse the chunks in
+// parallel. The merger (pipeline.merge) takes their results in input order
+// and emits the records, or writes them when the workers encoded them.
+type pipeline struct {
+	s          *Source
+	name       string        // the input's name in records, valid UTF-8
+	jobs       chan *chunk   // to the workers
+	order      chan *chunk   // to the merger, in input order
+	done       chan struct{} // closed when the merger stops early
+	maxBufs    int           // buffers the producer may allocate, in all
+	json       bool          // journald JSON, as far as the producer knows
+	encode     bool          // the workers encode the records (RunNDJSON)
+	onlyLogins bool          // the workers drop failures and rejects
+
+	// Written by the producer, read by the merger once order is closed.
+	tailLong int64 // overlong lines dropped after the last chunk
+	readErr  error
+
+	// The merger's own.
+	stopErr error  // from downstream, or reading a file chunk
+	out     []byte // an encoded chunk with its line numbers spliced in
 }
 
-// send hands c to the workers and, in the same order, to the merger. It is
-// called by the producer only, which alone writes p.json.
-func (p *pipe) send(c *chunk) bool {
-	c.res = make(chan *result, 1)
-	c.json = p.json
-	select {
-	case p.order <- c:
-	case <-p.done:
-		return false
-	}
-	p.jobs <- c
-	return true
-}
-
-// scan has produce cut the input into chunks, workers parse them in
-// parallel, and emits their records in input order from this goroutine.
-// produce returns the number of overlong lines it dropped at the very end
-// of the input, and the read error, if any. Memory is bounded by the
-// number of chunks in flight.
-func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func(*pipe) (int64, error)) error {
+// scan reads one input: produce cuts it into chunks in a goroutine of its
+// own, workers parse them in parallel, and the merger emits their records
+// in input order from this goroutine. produce returns the number of
+// overlong lines it dropped at the very end of the input, and the read
+// error, if any. Memory is bounded by the number of chunks in flight.
+func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func(*pipeline) (int64, error)) error {
 	nw := s.workers()
+	pl := s.newPipeline(name, nw)
+	go pl.produce(produce)
+	for i := 0; i < nw; i++ {
+		go (&worker{lp: lp}).run(pl)
+	}
+	return pl.merge(emit)
+}
+
+// newPipeline makes the pipeline of one input, read by nw workers. The
+// buffers of chunks and the results of encoded chunks are pooled in s,
+// from one input to the next.
+func (s *Source) newPipeline(name string, nw int) *pipeline {
 	maxBufs := 2*nw + 2
 	if s.pool == nil {
 		s.pool = make(chan []byte, maxBufs)
@@ -327,103 +331,142 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 	if !utf8.ValidString(name) {
 		name = toValidUTF8(name) // as record.Encoder would write it
 	}
-	p := &pipe{
-		s:     s,
-		name:  name,
-		jobs:  make(chan *chunk, maxBufs),
-		order: make(chan *chunk, maxBufs),
-		done:  make(chan struct{}),
-		enc:   s.write != nil,
+	return &pipeline{
+		s:          s,
+		name:       name,
+		jobs:       make(chan *chunk, maxBufs),
+		order:      make(chan *chunk, maxBufs),
+		done:       make(chan struct{}),
+		maxBufs:    maxBufs,
+		encode:     s.write != nil,
+		onlyLogins: s.Opts.OnlyLogins,
 	}
-	p.get = func() []byte {
-		select {
-		case b := <-s.pool:
-			return b
-		default:
-		}
-		if s.alloc < maxBufs {
-			s.alloc++
-			return make([]byte, maxLine)
-		}
-		select {
-		case b := <-s.pool:
-			return b
-		case <-p.done:
-			return nil
-		}
-	}
-	var readErr error
-	var tailLong int64
-	go func() { // producer
-		defer close(p.order)
-		defer close(p.jobs)
-		tailLong, readErr = produce(p)
-	}()
-	onlyLogins := s.Opts.OnlyLogins
-	for i := 0; i < nw; i++ {
-		// Each worker has its own parser (its caches are written on every
-		// line), padded so that two never share a cache line.
-		w := &struct {
-			_   [64]byte
-			p   LineParser
-			buf []byte // for file chunks
-			_   [64]byte
-		}{p: lp}
-		go func() {
-			for c := range p.jobs {
-				select {
-				case <-p.done:
-					c.res <- &result{}
-					continue
-				default:
-				}
-				data := c.data
-				var long bool
-				if c.f != nil {
-					var err error
-					data, long, err = readOwned(c, &w.buf)
-					if err != nil {
-						c.res <- &result{err: err}
-						continue
-					}
-				}
-				var res *result
-				if p.enc {
-					select {
-					case res = <-s.spent:
-					default:
-						res = &result{enc: make([]byte, 0, 64<<10)}
-					}
-				} else {
-					res = new(result)
-				}
-				work(&w.p, p, data, c.json, res, onlyLogins)
-				if long {
-					res.stats.Lines++
-					res.stats.TooLong++
-				}
-				c.res <- res
-			}
-		}()
-	}
+}
 
-	var stopErr error // from downstream, or reading a file
-	stop := func(err error) {
-		stopErr = err
-		close(p.done)
+// produce runs the producer, then tells the workers and the merger that
+// no chunk follows.
+func (pl *pipeline) produce(produce func(*pipeline) (int64, error)) {
+	defer close(pl.order)
+	defer close(pl.jobs)
+	pl.tailLong, pl.readErr = produce(pl)
+}
+
+// buffer returns a pooled buffer of maxLine bytes for the producer to fill:
+// a new one while fewer than maxBufs exist, else the next one the merger
+// gives back; nil once the merger has stopped.
+func (pl *pipeline) buffer() []byte {
+	s := pl.s
+	select {
+	case b := <-s.pool:
+		return b
+	default:
 	}
+	if s.alloc < pl.maxBufs {
+		s.alloc++
+		return make([]byte, maxLine)
+	}
+	select {
+	case b := <-s.pool:
+		return b
+	case <-pl.done:
+		return nil
+	}
+}
+
+// send hands c to the workers and, in the same order, to the merger. It is
+// called by the producer only, which alone writes pl.json. It returns
+// false when the merger has stopped.
+func (pl *pipeline) send(c *chunk) bool {
+	c.res = make(chan *result, 1)
+	c.json = pl.json
+	select {
+	case pl.order <- c:
+	case <-pl.done:
+		return false
+	}
+	pl.jobs <- c
+	return true
+}
+
+// worker parses chunks with a parser of its own, whose caches are written
+// on every line: the padding keeps two workers' parsers off a shared cache
+// line.
+type worker struct {
+	_   [64]byte
+	lp  LineParser
+	buf []byte // what file chunks are read into
+	_   [64]byte
+}
+
+// run parses the chunks sent to the workers until there are no more, and
+// hands each chunk's result to the merger through the chunk.
+func (w *worker) run(pl *pipeline) {
+	for c := range pl.jobs {
+		c.res <- w.parse(pl, c)
+	}
+}
+
+// parse reads c, when it is a range of a file, and parses it. Once the
+// merger has stopped, it returns an empty result at once.
+func (w *worker) parse(pl *pipeline, c *chunk) *result {
+	select {
+	case <-pl.done:
+		return &result{}
+	default:
+	}
+	data := c.data
+	var long bool
+	if c.f != nil {
+		var err error
+		data, long, err = readOwned(c, &w.buf)
+		if err != nil {
+			return &result{err: err}
+		}
+	}
+	res := pl.newResult()
+	parseChunk(&w.lp, pl, data, c.json, res)
+	if long {
+		res.stats.Lines++
+		res.stats.TooLong++
+	}
+	return res
+}
+
+// newResult returns an empty result for a worker to fill: when encoding,
+// one the merger has written out, if any, for its big buffers (fresh
+// memory costs page faults).
+func (pl *pipeline) newResult() *result {
+	if !pl.encode {
+		return new(result)
+	}
+	select {
+	case res := <-pl.s.spent:
+		return res
+	default:
+		return &result{enc: make([]byte, 0, 64<<10)}
+	}
+}
+
+// merge takes the results of the chunks in input order, as the producer
+// sent them, and emits their records (or writes their bytes, when the
+// workers encoded them) with line numbers made absolute. It adds up the
+// stats of the input in s.Stats. It returns the first error, from
+// downstream (a downstreamError) or from reading a file chunk, after which
+// it stops the producer and the workers and drains what they had under
+// way; else the producer's read error.
+func (pl *pipeline) merge(emit record.Emit) error {
+	s := pl.s
 	var base int64 // lines of the input before the chunk
-	var out []byte
-	for c := range p.order {
+	for c := range pl.order {
 		res := <-c.res
 		if c.buf != nil {
 			s.pool <- c.buf
 		}
-		if stopErr != nil {
+		if pl.stopErr != nil {
 			continue // draining after a stop
 		}
 		if res.err != nil {
-			stop(res.err)
+			pl.stop(res.err)
 			continue
 		}
 		base += c.skipped
@@ -432,57 +475,81 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func
 		s.Stats.add(res.stats)
 		if s.Opts.Debug != nil {
 			for _, b := range res.bad {
-				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", name, base+b.line, b.why))
+				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", pl.name, base+b.line, b.why))
 			}
 		}
-		if p.enc {
-			out = out[:0]
-			prev := 0
-			for i, cut := range res.cuts {
-				out = append(out, res.enc[prev:cut]...)
-				out = append(out, ':')
-				out = strconv.AppendInt(out, base+res.rels[i], 10)
-				prev = cut
-			}
-			out = append(out, res.enc[prev:]...)
-			base += res.stats.Lines
-			res.reset()
-			select {
-			case s.spent <- res:
-			default:
-			}
-			if len(out) > 0 {
-				if err := s.write(out); err != nil {
-					stop(emitError{err})
-				}
-			}
-			continue
+		lines := res.stats.Lines // writeEncoded resets res
+		var err error
+		if pl.encode {
+			err = pl.writeEncoded(res, base)
+		} else {
+			err = emitRecords(res.recs, base, emit)
 		}
-		for _, rec := range res.recs {
-			rec.SrcLine += base
-			if err := emit(rec); err != nil {
-				stop(emitError{err})
-				break
-			}
+		if err != nil {
+			pl.stop(downstreamError{err})
 		}
-		base += res.stats.Lines
+		base += lines
 	}
-	if stopErr != nil {
-		return stopErr
+	if pl.stopErr != nil {
+		return pl.stopErr
 	}
-	s.Stats.TooLong += tailLong
-	s.Stats.Lines += tailLong
-	return readErr
+	s.Stats.TooLong += pl.tailLong
+	s.Stats.Lines += pl.tailLong
+	return pl.readErr
 }
 
-// read fills chunks with whole lines from r and sends them, in order, to
-// the workers and to the merger. It returns the number of overlong lines it
-// dropped after the last chunk, and the read error, if any. A live input (a
-// pipe) is handed on as soon as a read brings whole lines; a file or a
-// decompressor fills whole chunks.
-func (p *pipe) read(r io.Reader, live bool) (int64, error) {
+// stop keeps the merger's first error and tells the producer and the
+// workers to stop.
+func (pl *pipeline) stop(err error) {
+	pl.stopErr = err
+	close(pl.done)
+}
+
+// emitRecords emits the records of a chunk, adding base, the lines of the
+// input before the chunk, to their line numbers.
+func emitRecords(recs []*record.Record, base int64, emit record.Emit) error {
+	for _, rec := range recs {
+		rec.SrcLine += base
+		if err := emit(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeEncoded splices the line numbers, base plus each record's line in
+// the chunk, into the records a worker encoded, gives res back for reuse,
+// and writes the chunk's bytes.
+func (pl *pipeline) writeEncoded(res *result, base int64) error {
+	out := pl.out[:0]
+	prev := 0
+	for i, cut := range res.cuts {
+		out = append(out, res.enc[prev:cut]...)
+		out = append(out, ':')
+		out = strconv.AppendInt(out, base+res.rels[i], 10)
+		prev = cut
+	}
+	out = append(out, res.enc[prev:]...)
+	pl.out = out
+	res.reset()
+	select {
+	case pl.s.spent <- res:
+	default:
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return pl.s.write(out)
+}
+
+// readChunks, the producer of a stream, fills chunks with whole lines from
+// r and sends them, in order, to the workers and to the merger. It returns
+// the number of overlong lines it dropped after the last chunk, and the
+// read error, if any. A live input (a pipe) is handed on as soon as a read
+// brings whole lines; a file or a decompressor fills whole chunks.
+func (pl *pipeline) readChunks(r io.Reader, live bool) (int64, error) {
 	var skipped int64 // overlong lines dropped since the last chunk
-	buf := p.get()
+	buf := pl.buffer()
 	if buf == nil {
 		return 0, nil
 	}
@@ -490,14 +557,14 @@ func (p *pipe) read(r io.Reader, live bool) (int64, error) {
 	skipping := false
 	first := true
 	send := func(cut int) bool {
-		nb := p.get()
+		nb := pl.buffer()
 		if nb == nil {
 			return false
 		}
 		rest := copy(nb, buf[cut:n])
 		c := &chunk{buf: buf, data: buf[:cut], skipped: skipped}
 		skipped = 0
-		if !p.send(c) {
+		if !pl.send(c) {
 			return false
 		}
 		buf, n = nb, rest
@@ -518,7 +585,7 @@ func (p *pipe) read(r io.Reader, live bool) (int64, error) {
 		}
 		if first && n > 0 {
 			if t := bytes.TrimLeft(buf[:n], " \t\r\n"); len(t) > 0 {
-				first, p.json = false, t[0] == '{'
+				first, pl.json = false, t[0] == '{'
 			}
 		}
 		if err != nil {
@@ -528,7 +595,7 @@ func (p *pipe) read(r io.Reader, live bool) (int64, error) {
 			if err == io.EOF {
 				err = nil
 			}
-			p.s.pool <- buf
+			pl.s.pool <- buf
 			return skipped, err
 		}
 		if skipping {
@@ -550,9 +617,9 @@ func (p *pipe) read(r io.Reader, live bool) (int64, error) {
 	}
 }
 
-// plan cuts a regular file of the given size into chunks that the workers
-// read themselves.
-func (p *pipe) plan(f *os.File, size int64) error {
+// planChunks, the producer of a plain regular file, cuts the file, of the
+// given size, into chunks that the workers read themselves.
+func (pl *pipeline) planChunks(f *os.File, size int64) error {
 	// journald JSON or not, from the first byte that is not white space,
 	// as a stream is judged.
 	head := make([]byte, 4096)
@@ -562,7 +629,7 @@ func (p *pipe) plan(f *os.File, size int64) error {
 			return err
 		}
 		if t := bytes.TrimLeft(head[:n], " \t\r\n"); len(t) > 0 {
-			p.json = t[0] == '{'
+			pl.json = t[0] == '{'
 			break
 		}
 		if n == 0 {
@@ -572,7 +639,7 @@ func (p *pipe) plan(f *os.File, size int64) error {
 	}
 	cs := int64(chunkSize)
 	for off := int64(0); off < size; off += cs {
-		if !p.send(&chunk{f: f, off: off, end: min(off+cs, size), size: size}) {
+		if !pl.send(&chunk{f: f, off: off, end: min(off+cs, size), size: size}) {
 			return nil
 		}
 	}
@@ -640,18 +707,20 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
 	}
 }
 
-// work parses the lines of one chunk that carry a marker (every line, for
-// journald JSON) and counts all lines. Line numbers are relative to the
-// chunk.
-func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogins bool) {
+// parseChunk, the work of a worker, parses with lp the lines of data (a
+// chunk) that carry a marker (every line, for journald JSON), and counts
+// all lines, into res: its records, encoded when pl.encode, and its
+// stats. Line numbers are relative to the chunk.
+func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *result) {
+	onlyLogins := pl.onlyLogins
 	// Encoded at once and cleared, a record may borrow the parser's memory.
-	p.borrow = pp.enc
-	defer func() { p.borrow = false }()
+	lp.borrow = pl.encode
+	defer func() { lp.borrow = false }()
 	var lineNo int64 // lines before counted
 	counted := 0
 	var slab []record.Record // records are allocated in slabs
-	rec := &p.rec            // encoded at once, one record will do
-	if !pp.enc {
+	rec := &lp.rec           // encoded at once, one record will do
+	if !pl.encode {
 		slab = make([]record.Record, 64)
 		rec = &slab[0]
 		slab = slab[1:]
@@ -660,7 +729,7 @@ func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogi
 		lineNo += int64(bytes.Count(data[counted:ls], nl))
 		lineNo++
 		counted = min(le+1, len(data))
-		switch kind, why := p.Parse(data[ls:le], rec); kind {
+		switch kind, why := lp.Parse(data[ls:le], rec); kind {
 		case Event:
 			res.stats.MailLines++
 			switch rec.Type {
@@ -675,18 +744,18 @@ func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogi
 				*rec = record.Record{}
 				return
 			}
-			if pp.enc {
+			if pl.encode {
 				// Without its line number, the record ends in
 				// `"src":"NAME"}`; the merger puts the number in.
-				rec.SrcFile = pp.name
-				res.enc = p.enc.AppendJSON(res.enc, rec)
+				rec.SrcFile = pl.name
+				res.enc = lp.enc.AppendJSON(res.enc, rec)
 				res.cuts = append(res.cuts, len(res.enc)-2)
 				res.rels = append(res.rels, lineNo)
 				res.enc = append(res.enc, '\n')
 				*rec = record.Record{}
 				return
 			}
-			rec.SrcFile, rec.SrcLine = pp.name, lineNo
+			rec.SrcFile, rec.SrcLine = pl.name, lineNo
 			res.recs = append(res.recs, rec)
 			if len(slab) == 0 {
 				slab = make([]record.Record, 2*cap(res.recs))
@@ -720,7 +789,7 @@ func work(p *LineParser, pp *pipe, data []byte, json bool, res *result, onlyLogi
 			pos = le + 1
 		}
 	}
-	if res.stats.MailLines == 0 && p.postfixLine(data) {
+	if res.stats.MailLines == 0 && lp.postfixLine(data) {
 		res.stats.MailLines++
 	}
 	lineNo += int64(bytes.Count(data[counted:], nl))

@@ -307,6 +307,46 @@ func TestStopStopsReading(t *testing.T) {
 	}
 }
 
+// An error from downstream (emit, or write for RunNDJSON) stops the whole
+// Source and is returned as it is: it is not an input's failure, and the
+// inputs after the one being read are not opened.
+func TestDownstreamErrorStops(t *testing.T) {
+	file := filepath.Join(logs, "postfix-3.7-real.log")
+	plain, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("downstream broke")
+	for _, tt := range []struct {
+		name  string
+		first string // the input being read when downstream fails
+	}{
+		{"regular file, read by the workers", file},
+		{"stream, read by one reader", "-"},
+	} {
+		for _, encoded := range []bool{false, true} {
+			var reported []error
+			src := &Source{Names: []string{tt.first, file}, Opts: Options{
+				Loc: time.UTC, Stdin: bytes.NewReader(plain), Workers: 2,
+				OnError: func(e error) { reported = append(reported, e) },
+			}}
+			calls := 0
+			var err error
+			if encoded {
+				err = src.RunNDJSON(func([]byte) error { calls++; return boom })
+			} else {
+				err = src.Run(func(*record.Record) error { calls++; return boom })
+			}
+			if err != boom || calls != 1 {
+				t.Errorf("%s, encoded %v: err %v after %d calls, want %v after 1", tt.name, encoded, err, calls, boom)
+			}
+			if src.Stats.Inputs != 1 || src.Stats.Failed != 0 || len(reported) != 0 {
+				t.Errorf("%s, encoded %v: stats %+v, reported %v; want one input opened, none failed", tt.name, encoded, src.Stats, reported)
+			}
+		}
+	}
+}
+
 func repeatReader(s string) io.Reader {
 	return readerFunc(func(p []byte) (int, error) {
 		n := 0

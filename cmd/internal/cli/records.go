@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/loganom/loganom/pkg/parse"
+	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/record"
 )
 
@@ -83,7 +83,7 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 		defer f.Close()
 		r, display = f, name
 	}
-	dr, _, release, err := parse.Decompress(r)
+	dr, _, release, err := input.Decompress(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", display, err)
 	}

@@ -1,4 +1,4 @@
-package parse
+package input
 
 import (
 	"bytes"
@@ -11,17 +11,23 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-// Compression formats, recognised by their magic bytes.
+// Kind is the compression format of an input, recognised by its magic
+// bytes.
+type Kind string
+
+// The formats Decompress recognises.
 const (
-	Plain = "plain"
-	Gzip  = "gzip"
-	Bzip2 = "bzip2"
-	XZ    = "xz"
-	Zstd  = "zstd"
+	Plain Kind = "plain"
+	Gzip  Kind = "gzip"
+	Bzip2 Kind = "bzip2"
+	XZ    Kind = "xz"
+	Zstd  Kind = "zstd"
 )
 
+// magics are the first bytes of each compressed format; anything else is
+// Plain.
 var magics = []struct {
-	kind  string
+	kind  Kind
 	magic []byte
 }{
 	{Gzip, []byte{0x1f, 0x8b}},
@@ -30,11 +36,22 @@ var magics = []struct {
 	{Zstd, []byte{0x28, 0xb5, 0x2f, 0xfd}},
 }
 
+// Detect says which format data, the first bytes of an input (six are
+// enough), is in.
+func Detect(head []byte) Kind {
+	for _, m := range magics {
+		if bytes.HasPrefix(head, m.magic) {
+			return m.kind
+		}
+	}
+	return Plain
+}
+
 // Decompress looks at the first bytes of r and returns a reader of its
 // decompressed content (r itself, for plain text), the format it found, and a
 // function that releases the decompressor. The file name is not consulted:
 // rotated logs are named every which way.
-func Decompress(r io.Reader) (io.Reader, string, func(), error) {
+func Decompress(r io.Reader) (io.Reader, Kind, func(), error) {
 	head := make([]byte, 6)
 	n, err := io.ReadFull(r, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
@@ -42,13 +59,7 @@ func Decompress(r io.Reader) (io.Reader, string, func(), error) {
 	}
 	head = head[:n]
 	src := io.MultiReader(bytes.NewReader(head), r)
-	kind := Plain
-	for _, m := range magics {
-		if bytes.HasPrefix(head, m.magic) {
-			kind = m.kind
-			break
-		}
-	}
+	kind := Detect(head)
 	nop := func() {}
 	switch kind {
 	case Gzip:
