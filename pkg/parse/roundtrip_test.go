@@ -93,9 +93,11 @@ var worstLines = []struct {
 func fillTo(t *testing.T, line func(string) string, unit string, n int) string {
 	t.Helper()
 	fill := strings.Repeat(unit, n/len(unit)+1)
-	if k := n - len(line("")); k >= 0 && k <= len(fill) {
-		if s := line(fill[:k]); len(s) == n {
-			return s // a line that grows a byte a fill byte
+	if k := n - len(line("")); k >= 0 && k < len(fill) {
+		for _, k := range []int{k, k + 1} { // the journald line grows two bytes every other fill byte
+			if s := line(fill[:k]); len(s) == n {
+				return s
+			}
 		}
 	}
 	lo, hi := 0, len(fill) // the longest fill that keeps the line within n
@@ -122,8 +124,13 @@ func fillTo(t *testing.T, line func(string) string, unit string, n int) string {
 func TestWorstCaseLines(t *testing.T) {
 	longName := strings.Repeat("\x01", 4096) // PATH_MAX bytes, each escaped to six
 	for _, wl := range worstLines {
-		for _, unit := range []string{"\x01", "\xff", `"`, "\\", "\u2028", "é\xc3"} {
+		// Bytes escaped to six, and valid and invalid UTF-8 mixed (the
+		// record package's tests have the other escapes).
+		for _, unit := range []string{"\x01", "\xff", "é\xc3\"\u2028"} {
 			for _, n := range []int{MaxEventLine, MaxEventLine + 1, MaxLine - 1} {
+				if n == MaxLine-1 && unit != "\x01" {
+					continue // one will do, and they take time under -race
+				}
 				line := fillTo(t, wl.line, unit, n)
 				if n == MaxEventLine+1 && len(line) <= MaxEventLine {
 					line = fillTo(t, wl.line, unit, n+8) // the journald line grows in steps
@@ -157,7 +164,10 @@ func TestWorstCaseOutput(t *testing.T) {
 		var in bytes.Buffer
 		events, malformed := 0, 0
 		for _, i := range lines {
-			for _, n := range []int{MaxEventLine - 100, MaxEventLine, MaxEventLine + 1, MaxLine / 2, MaxLine - 1} {
+			for _, n := range []int{MaxEventLine - 100, MaxEventLine, MaxEventLine + 1, MaxLine - 1} {
+				if n == MaxLine-1 && i != 0 {
+					continue // one will do (TestWorstCaseLines has the others), and they take time under -race
+				}
 				line := fillTo(t, worstLines[i].line, "\x01\xff\"", n)
 				in.WriteString(line + "\n")
 				if len(line) <= MaxEventLine {

@@ -22,7 +22,13 @@ import (
 // the last value wins. Unknown keys go to r.Extra in input order.
 func Decode(line []byte, r *Record) error {
 	d := decoder{s: line}
-	return d.object(r)
+	err := d.object(r)
+	if d.idx != nil && cap(r.Extra) > len(r.Extra)+len(r.Extra)/4 {
+		// set's guess of the number of fields was too high: keep no more
+		// room than append would have.
+		r.Extra = slices.Clone(r.Extra)
+	}
+	return err
 }
 
 // The decoder copies the line into one string, once, and takes every key
@@ -79,7 +85,7 @@ func (d *decoder) set(r *Record, key string, raw []byte) {
 		// holds at the rate so far (appending 1.25 times bigger each
 		// time would copy them five times over).
 		n := len(r.Extra)
-		more := n * (len(d.s) - d.i) / max(d.i, 1)
+		more := (len(d.s) - d.i) / max(d.i/n, 1)
 		r.Extra = slices.Grow(r.Extra, more)
 		d.idx = make(map[string]int, n+more)
 		for i, f := range r.Extra {

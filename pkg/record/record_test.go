@@ -274,3 +274,21 @@ func TestReaderLimit(t *testing.T) {
 		}
 	}
 }
+
+// A record whose first fields are short and the rest one long value does
+// not keep the room that the decoder guessed for more fields.
+func TestManyFieldsGuessTooHigh(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("{")
+	for i := range 2 * indexFrom {
+		sb.WriteString(`"` + strconv.Itoa(i) + `":1,`)
+	}
+	sb.WriteString(`"long":"` + strings.Repeat("x", 100000) + `"}`)
+	var r Record
+	if err := Decode([]byte(sb.String()), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Extra) != 2*indexFrom+1 || cap(r.Extra) > 2*len(r.Extra) {
+		t.Errorf("%d fields kept in room for %d", len(r.Extra), cap(r.Extra))
+	}
+}
