@@ -25,6 +25,7 @@ type Config struct {
 	Path   string
 	f      *ini.File
 	filled map[string]bool // "SECTION.key" that Fill set a field from
+	text   []byte          // the file as read, for Check's line numbers
 }
 
 // LoadConfig reads an INI file; "" gives an empty configuration.
@@ -34,17 +35,21 @@ func LoadConfig(path string) (*Config, error) {
 		c.f = ini.Empty()
 		return c, nil
 	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	f, err := ini.LoadSources(ini.LoadOptions{
 		Insensitive:                false,
 		InsensitiveKeys:            true,
 		AllowPythonMultilineValues: true,
 		IgnoreInlineComment:        true,
 		SkipUnrecognizableLines:    false,
-	}, path)
+	}, text)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, fmt.Errorf("config: %s: %w", path, err)
 	}
-	c.f = f
+	c.f, c.text = f, text
 	return c, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -60,17 +59,13 @@ func kind(section, key string) keyKind {
 // sections and keys (with the nearest known name), keys before any
 // section, and values that end in what looks like an inline comment,
 // which the original's configparser, like loganom, keeps as part of the
-// value. Each warning names the file and line. It reads the file itself,
-// since the INI reader keeps no line numbers.
+// value. Each warning names the file and line. It reads the text that
+// LoadConfig read, since the INI reader keeps no line numbers.
 func (c *Config) Check(log *cli.Logger) {
 	if c.Path == "" {
 		return
 	}
-	b, err := os.ReadFile(c.Path)
-	if err != nil {
-		return // LoadConfig read it; a race is not worth a warning
-	}
-	for _, w := range checkINI(c.Path, b) {
+	for _, w := range checkINI(c.Path, c.text) {
 		log.Warnf("%s", w.msg)
 		if w.hint != "" {
 			log.Hintf("%s", w.hint)
