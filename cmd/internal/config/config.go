@@ -47,7 +47,7 @@ func LoadConfig(path string) (*Config, error) {
 		SkipUnrecognizableLines:    false,
 	}, text)
 	if err != nil {
-		return nil, fmt.Errorf("config: %s: %w", path, err)
+		return nil, fmt.Errorf("config: %s: %s", path, strings.TrimSpace(err.Error())) // ini ends some with a new line
 	}
 	c.f, c.text = f, text
 	return c, nil
