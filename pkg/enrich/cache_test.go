@@ -343,28 +343,8 @@ func TestCacheLockedWrite(t *testing.T) {
 	old := busyTimeout
 	busyTimeout = 50 * time.Millisecond
 	defer func() { busyTimeout = old }()
-	path := filepath.Join(t.TempDir(), "cache.db")
-	c, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-
-	// another process holds the write lock
-	other, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+	path := newCache(t)
+	holdLock(t, path, `BEGIN IMMEDIATE`) // another process holds the write lock
 
 	for _, report := range []bool{false, true} {
 		c, err := OpenCache(path, time.Hour)
@@ -397,37 +377,52 @@ func TestCacheLockedOpen(t *testing.T) {
 	oldBusy, oldDeadline := busyTimeout, openDeadline
 	busyTimeout, openDeadline = 50*time.Millisecond, 200*time.Millisecond
 	defer func() { busyTimeout, openDeadline = oldBusy, oldDeadline }()
-	path := filepath.Join(t.TempDir(), "cache.db")
+	path := newCache(t)
+	holdLock(t, path, `PRAGMA locking_mode=EXCLUSIVE`, `BEGIN EXCLUSIVE`)
+
 	c, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-
-	other, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range []string{`PRAGMA locking_mode=EXCLUSIVE`, `BEGIN EXCLUSIVE`} {
-		if _, err := conn.ExecContext(context.Background(), q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
-	defer conn.ExecContext(context.Background(), `ROLLBACK`)
-
-	c, err = OpenCache(path, time.Hour)
 	if err == nil {
 		c.Close()
 		t.Fatal("opened a cache held locked")
 	}
 	if errors.Is(err, ErrCacheDamaged) || !strings.Contains(err.Error(), "database is locked") {
 		t.Errorf("%v", err)
+	}
+}
+
+// newCache makes an empty cache and returns its path.
+func newCache(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	return path
+}
+
+// holdLock runs queries on a connection of its own to the cache at path,
+// as another process would, and rolls back at the end of the test.
+func holdLock(t *testing.T, path string, queries ...string) {
+	t.Helper()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.ExecContext(context.Background(), `ROLLBACK`)
+		conn.Close()
+		other.Close()
+	})
+	for _, q := range queries {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(q, err)
+		}
 	}
 }
 
