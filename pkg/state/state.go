@@ -1,0 +1,275 @@
+// Package state is loganom's memory: the history of each account's
+// addresses, the alerts (one per incident) with each channel's delivery,
+// the blocks, and how far each log was read. One interface, Store, has two
+// backends with the same schema and versioned migrations: SQLite, embedded
+// (the default), and PostgreSQL, which several loganom processes on
+// several mail servers share.
+//
+// Nothing outside this package writes SQL against the state.
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Store is the state. Every method is safe for concurrent use, and other
+// processes may use the same database at the same time (SQLite: on one
+// machine; PostgreSQL: anywhere).
+type Store interface {
+	// Positions returns the saved positions of the named logs read by
+	// instance (a mail server's name: several share one PostgreSQL),
+	// by path; a log never read has none.
+	Positions(ctx context.Context, instance string, paths []string) (map[string]Position, error)
+
+	// Commit records one run in one transaction: its logins in the
+	// history, its positions, and its anomalies as alerts (opening an
+	// incident, or adding evidence to the open one). Either all of it is
+	// recorded or none. When a position in run.Expect is no longer the
+	// saved one (another run read the same log meanwhile), nothing is
+	// recorded and the error is ErrConflict.
+	Commit(ctx context.Context, run *Run) (*Outcome, error)
+
+	// Pending returns the deliveries still to be made (status
+	// DeliveryPending), oldest first, with their alert's payload.
+	Pending(ctx context.Context) ([]Delivery, error)
+	// SetDelivery records the result of one attempt: status Sent,
+	// Pending (failed, to be tried again; Attempts is incremented and
+	// Error kept) or GivenUp.
+	SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string) error
+
+	// History returns what the account did from each address, the most
+	// recently seen first. user is the canonical name (record.CanonicalUser).
+	History(ctx context.Context, user string) ([]Address, error)
+	// Alerts returns the alerts opened or added to since since (zero: all),
+	// newest first, with their evidence and deliveries.
+	Alerts(ctx context.Context, since time.Time) ([]Alert, error)
+	// Ack closes the account's open incident, as acknowledged by by. It
+	// returns false when none was open.
+	Ack(ctx context.Context, user, by string, at time.Time) (bool, error)
+
+	// AddBlock blocks an account (replacing a block it has); RemoveBlock
+	// lifts it (false when there was none) and closes its open incident;
+	// Blocks lists the blocks in force at now.
+	AddBlock(ctx context.Context, b Block) error
+	RemoveBlock(ctx context.Context, user, by string, at time.Time) (bool, error)
+	Blocks(ctx context.Context, now time.Time) ([]Block, error)
+
+	// Stats counts what the state holds.
+	Stats(ctx context.Context) (Stats, error)
+	// Prune deletes the history not seen since before, and the closed
+	// alerts last changed before it.
+	Prune(ctx context.Context, before time.Time) (Pruned, error)
+
+	// Describe names the database for messages, without a password.
+	Describe() string
+	Close() error
+}
+
+// ErrConflict: another run recorded a position for the same log since
+// this run read it; this run's results were not recorded.
+var ErrConflict = errors.New("another loganom run read the same log meanwhile; this run recorded nothing")
+
+// TooNewError: the database was made by a newer loganom; it is refused,
+// and left untouched.
+type TooNewError struct {
+	DB     string
+	Have   int // the database's schema version
+	Binary int // the newest this binary knows
+}
+
+func (e *TooNewError) Error() string {
+	return fmt.Sprintf("%s: schema version %d is newer than this loganom's (%d); the database is left untouched: upgrade loganom", e.DB, e.Have, e.Binary)
+}
+
+// Position is how far a log was read, and which file that was.
+type Position struct {
+	Path     string // the log's name as given (absolute)
+	Dev, Ino uint64 // the file's identity when it was read
+	Offset   int64  // bytes read and consumed (whole lines), uncompressed
+	Size     int64  // the file's size then
+	// FP is the hex SHA-256 of the first FPLen bytes of the file
+	// (uncompressed): it finds the file again after a rotation renamed or
+	// compressed it.
+	FP    string
+	FPLen int64
+	// Updated is when the position was saved.
+	Updated time.Time
+}
+
+// Login is what a run saw an account do from one address: one row of
+// history, added to what is recorded.
+type Login struct {
+	User  string // canonical
+	IP    string
+	Count int64
+	First time.Time // log time of the first and last login
+	Last  time.Time
+	// The enrichment, as last seen: replaces what is recorded when
+	// Last is later than the recorded last.
+	Country, City string
+	HasLoc        bool
+	Lat, Lon      float64
+	AccuracyKM    int
+	ASN           uint32
+	Org           string
+	RDNS          string
+	RDNSVerified  *bool
+}
+
+// Anomaly is an account that a run found anomalous.
+type Anomaly struct {
+	User string    // canonical
+	Last time.Time // its last login of the run (log time)
+	// Rule says why, in words ("2 or more addresses: 6 addresses in 6 countries").
+	Rule      string
+	Addresses []Evidence
+	// Payload is the account as the channels send it (report.Account as
+	// JSON), kept to send again after a failure.
+	Payload []byte
+}
+
+// Evidence is one address of an anomaly.
+type Evidence struct {
+	IP      string
+	Count   int64
+	First   time.Time
+	Last    time.Time
+	Country string
+	ASN     uint32
+	Org     string
+}
+
+// Run is what Commit records.
+type Run struct {
+	Instance string
+	Now      time.Time
+	Logins   []Login
+	// Positions are the new positions; Expect the ones the run started
+	// from, by path (a path absent: none was saved).
+	Positions []Position
+	Expect    map[string]Position
+	Anomalies []Anomaly
+	// Channels are the channels a new alert is to be delivered on: a
+	// pending delivery is recorded for each.
+	Channels []string
+	// RealertAfter: an open incident without new anomalous logins for
+	// this long (log time) is closed, and new anomalous logins open
+	// another. Default 7 days.
+	RealertAfter time.Duration
+}
+
+// Outcome is what Commit decided, per anomalous account.
+type Outcome struct {
+	Alerts map[string]AlertState // by user
+}
+
+// AlertState is where an anomaly stands among the incidents.
+type AlertState struct {
+	Alert  int64     // the alert (incident) it belongs to
+	New    bool      // this run opened it: its deliveries are pending
+	Opened time.Time // when the alert was opened
+	// NewAddresses are the addresses this run added to an incident
+	// already open.
+	NewAddresses int
+	// Known: nothing in the run is later than the incident's evidence,
+	// or than its acknowledgement (a log read again): no new incident.
+	Known bool
+}
+
+// DeliveryStatus is where one channel's delivery of an alert stands.
+type DeliveryStatus string
+
+const (
+	DeliveryPending DeliveryStatus = "pending"
+	DeliverySent    DeliveryStatus = "sent"
+	DeliveryGivenUp DeliveryStatus = "given_up"
+)
+
+// Delivery is one channel's delivery of one alert.
+type Delivery struct {
+	Alert     int64
+	User      string
+	Channel   string
+	Status    DeliveryStatus
+	Attempts  int
+	Error     string    // the last attempt's
+	Created   time.Time // when the alert was opened
+	Updated   time.Time
+	Payload   []byte // the alert's Anomaly.Payload
+	AlertRule string
+}
+
+// Alert is one incident of one account.
+type Alert struct {
+	ID       int64
+	User     string
+	Instance string // the instance that opened it
+	Opened   time.Time
+	Updated  time.Time // when evidence was last added
+	Last     time.Time // log time of its last anomalous login
+	Rule     string
+	Closed   time.Time // zero while open
+	// CloseReason: "acknowledged", "unblocked", "quiet" (realert_after).
+	CloseReason string
+	ClosedBy    string
+	Evidence    []Evidence
+	Deliveries  []Delivery
+}
+
+// Address is one row of an account's history.
+type Address struct {
+	User          string
+	IP            string
+	Count         int64
+	First, Last   time.Time
+	Country, City string
+	HasLoc        bool
+	Lat, Lon      float64
+	AccuracyKM    int
+	ASN           uint32
+	Org           string
+	RDNS          string
+	RDNSVerified  *bool
+}
+
+// Block is a blocked account.
+type Block struct {
+	User    string
+	Reason  string
+	Source  string // "manual" or "automatic"
+	By      string
+	Created time.Time
+	Expires time.Time // zero: until unblocked
+}
+
+// Stats counts what the state holds.
+type Stats struct {
+	DB         string
+	Schema     int
+	Accounts   int64
+	Addresses  int64
+	Logins     int64
+	Alerts     int64
+	OpenAlerts int64
+	Pending    int64 // deliveries
+	GivenUp    int64
+	Blocks     int64
+	Positions  int64
+	Bytes      int64 // the database's size, when known
+}
+
+// Pruned counts what Prune deleted.
+type Pruned struct{ Addresses, Alerts int64 }
+
+// Options configure Open.
+type Options struct {
+	// NoMigrate refuses a database whose schema is older than this
+	// binary's instead of upgrading it (loganom db migrate upgrades).
+	NoMigrate bool
+	// Now is the clock, for tests; nil means time.Now.
+	Now func() time.Time
+}
+
