@@ -272,4 +272,3 @@ type Options struct {
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 }
-
