@@ -201,6 +201,11 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 	if warn == nil {
 		warn = func(string) {}
 	}
+	if m != nil && m.Offset < 0 {
+		mm := *m
+		mm.Offset = 0
+		m = &mm
+	}
 	cur, pathErr := openPiece(path)
 	if pathErr != nil && (m == nil || !errors.Is(pathErr, fs.ErrNotExist)) {
 		return nil, pathErr
