@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -569,5 +570,115 @@ func BenchmarkResumeUnchanged(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A rotated file that fails part way (a truncated .gz) is reported, as
+// an input_error record too, and the files after it are still read; the
+// mark is the log's, and the next run reads nothing twice.
+func TestResumeBrokenSibling(t *testing.T) {
+	l := newLogSim(t)
+	l.write(40)
+	l.run(false)
+	l.write(30)
+	l.rotate(rotation{comp: &compressors[0]})
+	gzName := l.path + ".1.gz"
+	data, err := os.ReadFile(gzName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gzName, data[:len(data)*3/4], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.write(4)
+	var errs []string
+	var inputErrors []*record.Record
+	src := &Source{Names: []string{l.path}, Opts: Options{Loc: time.UTC, Resume: l.marks,
+		OnError: func(err error) { errs = append(errs, err.Error()) }}}
+	err = src.Run(func(r *record.Record) error {
+		if r.Type == record.TypeInputError {
+			inputErrors = append(inputErrors, r)
+			return nil
+		}
+		l.seen[r.User]++
+		return nil
+	})
+	var ie *InputsError
+	if !errors.As(err, &ie) || ie.Failed != 1 || ie.Total != 1 || src.Stats.Failed != 1 {
+		t.Errorf("Run: %v, %+v", err, src.Stats)
+	}
+	if len(errs) != 1 || !strings.HasPrefix(errs[0], gzName+": ") || len(inputErrors) != 1 || inputErrors[0].SrcFile != gzName {
+		t.Errorf("errors %q, input_error records %+v", errs, inputErrors)
+	}
+	for i := 70; i < 74; i++ {
+		if u := fmt.Sprintf("u%d@example.test", i); l.seen[u] != 1 {
+			t.Errorf("%s, in the new file, read %d times", u, l.seen[u])
+		}
+	}
+	m := src.Marks()[l.path]
+	if st, _ := os.Stat(l.path); m.Offset != st.Size() {
+		t.Errorf("mark %+v, want the end of %s (%d bytes)", m, l.path, st.Size())
+	}
+	l.marks = map[string]*input.Mark{l.path: &m}
+	l.write(1)
+	l.run(false)
+	for u, n := range l.seen {
+		if n != 1 {
+			t.Errorf("%s read %d times", u, n)
+		}
+	}
+	if l.seen["u74@example.test"] != 1 || l.seen["u39@example.test"] != 1 {
+		t.Errorf("the last run did not read the new line")
+	}
+}
+
+// The log itself failing part way (a truncated .gz at its path) is marked
+// up to what was emitted: the next run emits nothing of it again.
+func TestResumeBrokenLog(t *testing.T) {
+	l := newLogSim(t)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(l.lines(60)))
+	zw.Close()
+	if err := os.WriteFile(l.path, buf.Bytes()[:buf.Len()*3/4], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var first int
+	for run := 0; run < 2; run++ {
+		var errs []error
+		src := &Source{Names: []string{l.path}, Opts: Options{Loc: time.UTC, Resume: l.marks,
+			OnError: func(err error) { errs = append(errs, err) }}}
+		var n int
+		src.Run(func(r *record.Record) error {
+			if r.Type == record.TypeLogin {
+				l.seen[r.User]++
+				n++
+			}
+			return nil
+		})
+		if len(errs) != 1 || !errors.Is(errs[0], io.ErrUnexpectedEOF) {
+			t.Errorf("run %d: errors %v", run, errs)
+		}
+		m, ok := src.Marks()[l.path]
+		if !ok {
+			t.Fatalf("run %d: no mark", run)
+		}
+		l.marks = map[string]*input.Mark{l.path: &m}
+		if run == 0 {
+			first = n
+			if n == 0 || m.Offset == 0 {
+				t.Errorf("first run: %d logins, mark %+v", n, m)
+			}
+		} else if n != 0 {
+			t.Errorf("second run read %d logins again", n)
+		}
+	}
+	for u, n := range l.seen {
+		if n != 1 {
+			t.Errorf("%s read %d times", u, n)
+		}
+	}
+	if len(l.seen) != first {
+		t.Errorf("%d users, %d logins", len(l.seen), first)
 	}
 }
