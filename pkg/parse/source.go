@@ -522,7 +522,7 @@ func (pl *pipeline) merge(emit record.Emit) error {
 				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", pl.name, base+b.line, b.why))
 			}
 		}
-		lines := res.stats.Lines // writeEncoded resets res
+		lines, end := res.stats.Lines, res.end // writeEncoded resets res
 		var err error
 		if pl.encode {
 			err = pl.writeEncoded(res, base)
@@ -537,8 +537,8 @@ func (pl *pipeline) merge(emit record.Emit) error {
 		switch {
 		case c.f == nil:
 			pl.pos = pl.base + c.at
-		case res.end > pl.pos:
-			pl.pos = res.end
+		case end > pl.pos:
+			pl.pos = end
 		}
 	}
 	if pl.stopErr != nil {
