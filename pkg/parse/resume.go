@@ -37,9 +37,11 @@ func (s *Source) resumes(name string) bool {
 // the last line emitted: a rotated file that fails is given up (its rest
 // is lost, reported to OnError and as an input_error record) and the
 // files after it are read; the log's own file that fails is marked up to
-// the lines emitted, to be read again from there. When emit stops the
-// reading, the mark of the log being read ends at the lines emitted, and
-// logs not reached have none.
+// the lines emitted, to be read again from there. When emit (or the
+// writer of RunNDJSON) stops the reading, the mark of the log being read
+// ends after the last chunk emitted whole (the records of the chunk under
+// way when it stopped would be read again: do not save them), and logs
+// not reached have none.
 func (s *Source) Marks() map[string]input.Mark {
 	return maps.Clone(s.marks)
 }
