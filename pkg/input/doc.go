@@ -9,6 +9,11 @@
 // modification time dates the end of the log) from a stream (stdin, a
 // pipe, a device). Decompress then gives the reader of the content.
 //
-// It imports only the standard library and the compression libraries; it
-// is where following a log across rotation and resume positions will go.
+// Plan resumes a log where the last run left it (a Mark: the file's
+// identity, the fingerprint of its first bytes, the offset read): it
+// returns the files to read, from which offsets, across logrotate's
+// rotations (rename and create, copytruncate, compress, delaycompress,
+// dateext).
+//
+// It imports only the standard library and the compression libraries.
 package input

@@ -51,6 +51,20 @@ type Options struct {
 	OnlyLogins bool
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
+	// Resume, when not nil, reads only what is new in each named log
+	// file: from its mark, by the log's name as given (a name without
+	// one is read whole), across logrotate's rotations (input.Plan). The
+	// records' SrcFile is then the file read (the log, or a rotated
+	// sibling holding the rest of what was read last time), and SrcLine
+	// counts the lines from where that file's reading began. The last
+	// line of a log without its newline, still being written, is left
+	// for the next run. Source.Marks gives the marks to save. Stdin and
+	// what is not a regular file are read whole, as without Resume, and
+	// get no mark.
+	Resume map[string]*input.Mark
+	// Warn is told of what a resumed reading could not follow (the rest
+	// of a rotated log not found, and so on); nil: nobody.
+	Warn func(string)
 }
 
 // Stats counts what a Source read.
@@ -108,6 +122,8 @@ type Source struct {
 	// write, when set (by RunNDJSON), receives the records already encoded
 	// by the workers, a chunk at a time, instead of emit.
 	write func([]byte) error
+	// marks are the marks of the logs resumed, by name as given.
+	marks map[string]input.Mark
 }
 
 // Run reads every input. An input that cannot be read is reported to
@@ -122,9 +138,18 @@ func (s *Source) Run(emit record.Emit) error {
 	}
 	for _, name := range names {
 		lines := s.Stats.Lines
-		err := s.runOne(name, emit)
+		var err error
+		if s.resumes(name) {
+			err = s.runResume(name, emit)
+		} else {
+			err = s.runOne(name, emit)
+		}
 		if derr, ok := fromDownstream(err); ok {
 			return derr
+		}
+		if err == errReported {
+			s.Stats.Failed++
+			continue
 		}
 		if err != nil {
 			s.Stats.Failed++
@@ -217,9 +242,9 @@ func (s *Source) runOne(name string, emit record.Emit) error {
 	lp := LineParser{Loc: s.Opts.Loc, Year: s.Opts.Year, Ref: ref}
 	before := s.Stats
 	if kind == input.Plain && in.File != nil {
-		err = s.scan(display, lp, emit, func(pl *pipeline) (int64, error) { return 0, pl.planChunks(in.File, in.Size) })
+		_, err = s.scan(display, lp, emit, 0, func(pl *pipeline) (int64, error) { return 0, pl.planChunks(in.File, 0, in.Size) })
 	} else {
-		err = s.scan(display, lp, emit, func(pl *pipeline) (int64, error) { return pl.readChunks(dr, live && kind == input.Plain) })
+		_, err = s.scan(display, lp, emit, 0, func(pl *pipeline) (int64, error) { return pl.readChunks(dr, live && kind == input.Plain) })
 	}
 	if s.Opts.Debug != nil {
 		d := s.Stats
@@ -246,6 +271,10 @@ type chunk struct {
 	f              *os.File
 	off, end, size int64
 
+	// at is where a stream's chunk ends in the input: the bytes read
+	// before its end, dropped overlong lines included.
+	at int64
+
 	res chan *result
 }
 
@@ -264,6 +293,9 @@ type result struct {
 	stats Stats
 	bad   []badLine
 	err   error // reading the file failed
+	// end is where the lines of a file chunk end in the file, -1 when
+	// the chunk holds none.
+	end int64
 }
 
 type badLine struct {
@@ -298,6 +330,12 @@ type pipeline struct {
 	// Written by the producer, read by the merger once order is closed.
 	tailLong int64 // overlong lines dropped after the last chunk
 	readErr  error
+	read     int64 // bytes a stream's producer read, in all
+
+	// base is the offset in the input (uncompressed) that reading began
+	// at; pos, the merger's, is where the lines of the chunks emitted
+	// so far end, in the input.
+	base, pos int64
 
 	// The merger's own.
 	stopErr error  // from downstream, or reading a file chunk
@@ -309,14 +347,18 @@ type pipeline struct {
 // in input order from this goroutine. produce returns the number of
 // overlong lines it dropped at the very end of the input, and the read
 // error, if any. Memory is bounded by the number of chunks in flight.
-func (s *Source) scan(name string, lp LineParser, emit record.Emit, produce func(*pipeline) (int64, error)) error {
+//
+// base is the offset in the input that reading begins at; scan returns
+// the pipeline, whose pos then says how far the lines emitted go.
+func (s *Source) scan(name string, lp LineParser, emit record.Emit, base int64, produce func(*pipeline) (int64, error)) (*pipeline, error) {
 	nw := s.workers()
 	pl := s.newPipeline(name, nw)
+	pl.base, pl.pos = base, base
 	go pl.produce(produce)
 	for i := 0; i < nw; i++ {
 		go (&worker{lp: lp}).run(pl)
 	}
-	return pl.merge(emit)
+	return pl, pl.merge(emit)
 }
 
 // newPipeline makes the pipeline of one input, read by nw workers. The
@@ -416,14 +458,16 @@ func (w *worker) parse(pl *pipeline, c *chunk) *result {
 	}
 	data := c.data
 	var long bool
+	end := int64(-1)
 	if c.f != nil {
 		var err error
-		data, long, err = readOwned(c, &w.buf)
+		data, long, end, err = readOwned(c, &w.buf)
 		if err != nil {
 			return &result{err: err}
 		}
 	}
 	res := pl.newResult()
+	res.end = end
 	parseChunk(&w.lp, pl, data, c.json, res)
 	if long {
 		res.stats.Lines++
@@ -478,7 +522,7 @@ func (pl *pipeline) merge(emit record.Emit) error {
 				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", pl.name, base+b.line, b.why))
 			}
 		}
-		lines := res.stats.Lines // writeEncoded resets res
+		lines, end := res.stats.Lines, res.end // writeEncoded resets res
 		var err error
 		if pl.encode {
 			err = pl.writeEncoded(res, base)
@@ -487,8 +531,15 @@ func (pl *pipeline) merge(emit record.Emit) error {
 		}
 		if err != nil {
 			pl.stop(downstreamError{err})
+			continue
 		}
 		base += lines
+		switch {
+		case c.f == nil:
+			pl.pos = pl.base + c.at
+		case end > pl.pos:
+			pl.pos = end
+		}
 	}
 	if pl.stopErr != nil {
 		return pl.stopErr
@@ -562,7 +613,7 @@ func (pl *pipeline) readChunks(r io.Reader, live bool) (int64, error) {
 			return false
 		}
 		rest := copy(nb, buf[cut:n])
-		c := &chunk{buf: buf, data: buf[:cut], skipped: skipped}
+		c := &chunk{buf: buf, data: buf[:cut], skipped: skipped, at: pl.read - int64(n-cut)}
 		skipped = 0
 		if !pl.send(c) {
 			return false
@@ -574,6 +625,7 @@ func (pl *pipeline) readChunks(r io.Reader, live bool) (int64, error) {
 		space := len(buf) - n
 		m, err := r.Read(buf[n:])
 		n += m
+		pl.read += int64(m)
 		if skipping {
 			i := bytes.IndexByte(buf[:n], '\n')
 			if i >= 0 {
@@ -617,9 +669,11 @@ func (pl *pipeline) readChunks(r io.Reader, live bool) (int64, error) {
 	}
 }
 
-// planChunks, the producer of a plain regular file, cuts the file, of the
-// given size, into chunks that the workers read themselves.
-func (pl *pipeline) planChunks(f *os.File, size int64) error {
+// planChunks, the producer of a plain regular file, cuts the lines of the
+// file that start in [start, size) into chunks that the workers read
+// themselves. start is 0 or the start of a line; the file is not read
+// past size.
+func (pl *pipeline) planChunks(f *os.File, start, size int64) error {
 	// journald JSON or not, from the first byte that is not white space,
 	// as a stream is judged.
 	head := make([]byte, 4096)
@@ -638,7 +692,7 @@ func (pl *pipeline) planChunks(f *os.File, size int64) error {
 		off += int64(n)
 	}
 	cs := int64(chunkSize)
-	for off := int64(0); off < size; off += cs {
+	for off := start; off < size; off += cs {
 		if !pl.send(&chunk{f: f, off: off, end: min(off+cs, size), size: size}) {
 			return nil
 		}
@@ -653,9 +707,10 @@ const readAhead = 16 << 10
 
 // readOwned reads, into *buf, the lines of c.f whose first byte lies in
 // [c.off, c.end): a line belongs to the chunk it starts in. It returns
-// them, and whether a last line of maxLine bytes or more was left out
-// (to be counted as too long).
-func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
+// them, whether a last line of maxLine bytes or more was left out (to be
+// counted as too long), and the offset in the file where the lines
+// returned end (-1 when there are none).
+func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, end int64, err error) {
 	start := c.off
 	if start > 0 {
 		start-- // to see whether a line starts at off
@@ -669,7 +724,7 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
 		b := (*buf)[:want]
 		n, err := c.f.ReadAt(b, start)
 		if err != nil && err != io.EOF {
-			return nil, false, err
+			return nil, false, -1, err
 		}
 		b = b[:n]
 		eof := start+int64(n) >= c.size || n < len(b) || err == io.EOF
@@ -683,23 +738,23 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, err error) {
 			// come before the chunk's end.
 			j := bytes.IndexByte(b[:limit], '\n')
 			if j < 0 || int64(j)+start >= c.end-1 {
-				return nil, false, nil // the chunk is inside a line started earlier
+				return nil, false, -1, nil // the chunk is inside a line started earlier
 			}
 			i = j + 1
 		}
 		// The last line is the one holding the chunk's last byte.
 		ls := bytes.LastIndexByte(b[i:limit], '\n') + 1 + i
 		if ls == limit {
-			return b[i:limit], false, nil // the chunk ends with a newline
+			return b[i:limit], false, start + int64(limit), nil // the chunk ends with a newline
 		}
 		le := bytes.IndexByte(b[limit:], '\n')
 		switch {
 		case le >= 0 && limit+le-ls < maxLine:
-			return b[i : limit+le+1], false, nil
+			return b[i : limit+le+1], false, start + int64(limit+le+1), nil
 		case le >= 0 || n-ls >= maxLine:
-			return b[i:ls], true, nil
+			return b[i:ls], true, start + int64(ls), nil
 		case eof:
-			return b[i:n], false, nil // a last line without a newline
+			return b[i:n], false, start + int64(n), nil // a last line without a newline
 		}
 		// The last line goes on past what was read: read enough to tell
 		// whether it is too long.

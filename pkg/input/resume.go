@@ -1,0 +1,394 @@
+package input
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FPLen is how many bytes of a log's uncompressed content its fingerprint
+// covers, at most (a shorter file's fingerprint covers all of it).
+//
+// 1024 bytes are four to ten lines of a mail log, each with its timestamp
+// to the second (often the microsecond), its host, its process id and
+// queue id: two logs that start with the same 1024 bytes are the same log.
+// More would not tell files apart any better, and would leave a file
+// without a full fingerprint for longer; less would trust a single line.
+// (Filebeat's fingerprint file identity uses the same length.) It is read
+// once per run from the log, and, only after a rotation, from the start of
+// each sibling examined: decompressing 1 KiB of a .gz costs next to
+// nothing.
+const FPLen = 1024
+
+// A Mark is what is saved of a log between runs: which file was read, and
+// how far.
+type Mark struct {
+	// Dev and Ino identify the file (zero where the system does not say).
+	Dev, Ino uint64
+	// Offset is the bytes of the uncompressed content consumed: whole
+	// lines only, for the log still being written.
+	Offset int64
+	// Size is the file's size (as stored, compressed or not) when read.
+	Size int64
+	// FP is the hex SHA-256 of the first FPLen bytes of the uncompressed
+	// content (FPLen = min(that content's length, the package's FPLen)).
+	FP    string
+	FPLen int64
+}
+
+// A Piece is a file to read, from an offset, to resume a log: the rest of
+// the file read last time (perhaps rotated away, renamed or compressed),
+// then any rotated since, whole, then the file now at the path.
+type Piece struct {
+	Name   string // the file's name
+	Offset int64  // uncompressed bytes to skip: already read
+	// AtPath is set for the file now at the log's path, still written
+	// to: its last line without a newline is left for the next run.
+	AtPath bool
+
+	// The file opened by Plan (closed by ClosePieces), and what Plan saw
+	// of it: its size and modification time when opened, identity, and
+	// compression format.
+	File     *os.File
+	Size     int64
+	ModTime  time.Time
+	Dev, Ino uint64
+	Kind     Kind
+
+	hasID bool
+}
+
+// Mark returns the mark of p consumed up to offset (in its uncompressed
+// content): its identity, size and fingerprint, read again now.
+func (p *Piece) Mark(offset int64) Mark {
+	n := int64(FPLen)
+	if p.Kind == Plain {
+		n = min(n, p.Size)
+	}
+	b, _ := head(p.File, n) // on an error, the fingerprint of what was read
+	sum := sha256.Sum256(b)
+	return Mark{Dev: p.Dev, Ino: p.Ino, Offset: offset, Size: p.Size, FP: hex.EncodeToString(sum[:]), FPLen: int64(len(b))}
+}
+
+// Fingerprint returns the fingerprint of the file name as a Mark would
+// hold it: the hex SHA-256 of its first FPLen uncompressed bytes, and how
+// many bytes that is.
+func Fingerprint(name string) (fp string, n int64, err error) {
+	p, err := openPiece(name)
+	if err != nil {
+		return "", 0, err
+	}
+	defer p.File.Close()
+	m := p.Mark(0)
+	return m.FP, m.FPLen, nil
+}
+
+// ClosePieces closes the files of pieces.
+func ClosePieces(pieces []*Piece) {
+	for _, p := range pieces {
+		if p != nil && p.File != nil {
+			p.File.Close()
+		}
+	}
+}
+
+// errNotRegular: only a regular file can be resumed.
+var errNotRegular = errors.New("not a regular file")
+
+// openPiece opens the regular file name.
+func openPiece(name string) (*Piece, error) {
+	fi, err := os.Stat(name) // not to open a FIFO, which would block
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", name, errNotRegular)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, errNotRegular)
+	}
+	p := &Piece{Name: name, File: f, Size: fi.Size(), ModTime: fi.ModTime()}
+	p.Dev, p.Ino, p.hasID = identity(fi)
+	var magic [6]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	p.Kind = Detect(magic[:n])
+	return p, nil
+}
+
+// head returns the first n bytes of f's uncompressed content, fewer when
+// it is shorter, and the error that cut it short, if any other than its
+// end. It reads with ReadAt: f's offset is left alone.
+func head(f *os.File, n int64) ([]byte, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	r, _, release, err := Decompress(io.NewSectionReader(f, 0, 1<<62))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	b := make([]byte, n)
+	k, err := io.ReadFull(r, b)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return b[:k], err
+}
+
+// fpMatch says whether the content of p starts with the bytes m's
+// fingerprint was taken of. A file shorter than that never matches.
+func fpMatch(p *Piece, m *Mark) bool {
+	if m.FPLen < 0 || m.FPLen > 1<<20 {
+		return false
+	}
+	b, err := head(p.File, m.FPLen)
+	if err != nil || int64(len(b)) < m.FPLen {
+		return false
+	}
+	sum := sha256.Sum256(b)
+	return strings.EqualFold(hex.EncodeToString(sum[:]), m.FP)
+}
+
+// sameID says whether p is the file m identifies by device and inode.
+func (p *Piece) sameID(m *Mark) bool {
+	return p.hasID && p.Dev == m.Dev && p.Ino == m.Ino
+}
+
+// holds says whether p may hold m.Offset bytes: always, compressed.
+func (p *Piece) holds(m *Mark) bool {
+	return p.Kind != Plain || p.Size >= m.Offset
+}
+
+// Plan returns the pieces to read, in order, to read what is new in the
+// log at path, given its mark from the last run (nil: never read; it is
+// then read whole). The files are opened: ClosePieces closes them.
+//
+// It follows logrotate:
+//   - the same file at path (identity and fingerprint, no shorter than
+//     the offset): read from the offset;
+//   - copytruncate (same file, shorter, or its start rewritten) and
+//     rename+create (another file at path): the file read last time is
+//     looked for among the rotated siblings (path.N, path.N.gz,
+//     path-YYYYMMDD[.gz] and so on, compressed with gzip, bzip2, xz or
+//     zstd), by identity when it is still the same plain file, else by
+//     fingerprint; it is read from the offset, then the siblings rotated
+//     after it (never read: two rotations between runs), whole, oldest
+//     first, then the file at path from the start.
+//   - the file read last time not found: warn is told, and the file at
+//     path is read from the start.
+//
+// With no file at path, the rest of the file read last time, if found,
+// is still read; else the error is Open's. warn may be nil.
+func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
+	if warn == nil {
+		warn = func(string) {}
+	}
+	if m != nil && m.Offset < 0 {
+		mm := *m
+		mm.Offset = 0
+		m = &mm
+	}
+	cur, pathErr := openPiece(path)
+	if pathErr != nil && (m == nil || !errors.Is(pathErr, fs.ErrNotExist)) {
+		return nil, pathErr
+	}
+	if cur != nil {
+		cur.AtPath = true
+		if m == nil {
+			return []*Piece{cur}, nil
+		}
+		if (cur.sameID(m) || !cur.hasID && m.Dev == 0 && m.Ino == 0) && cur.holds(m) && fpMatch(cur, m) {
+			cur.Offset = m.Offset
+			return []*Piece{cur}, nil
+		}
+	}
+	sibs := siblings(path, cur)
+	old, oldAt := (*Piece)(nil), -1
+	// The file read last time, still plain and under a new name (as
+	// logrotate's delaycompress leaves it, or between its rename and its
+	// compression), is the same inode; its fingerprint guards against an
+	// inode number given again to another file.
+	if m.Dev != 0 || m.Ino != 0 {
+		for i := len(sibs) - 1; i >= 0 && old == nil; i-- {
+			if s := sibs[i]; s.hasID && s.dev == m.Dev && s.ino == m.Ino {
+				if p, err := openPiece(s.name); err == nil {
+					if p.sameID(m) && fpMatch(p, m) {
+						old, oldAt = p, i
+					} else {
+						p.File.Close()
+					}
+				}
+			}
+		}
+	}
+	if old == nil && cur != nil && m.FPLen > 0 && cur.holds(m) && fpMatch(cur, m) {
+		// Another identity, the same content: the file was moved or
+		// copied back in place, or its device was numbered anew.
+		cur.Offset = m.Offset
+		return []*Piece{cur}, nil
+	}
+	if old == nil && m.FPLen > 0 {
+		// Compressed, or copied (copytruncate): by fingerprint, the most
+		// recently rotated first.
+		for i := len(sibs) - 1; i >= 0 && old == nil; i-- {
+			if p, err := openPiece(sibs[i].name); err == nil {
+				if fpMatch(p, m) {
+					old, oldAt = p, i
+				} else {
+					p.File.Close()
+				}
+			}
+		}
+	}
+	if old == nil {
+		if cur == nil {
+			return nil, pathErr
+		}
+		warn(fmt.Sprintf("%s: the rest of the rotated log was not found among its siblings; reading %s from the start", path, path))
+		return []*Piece{cur}, nil
+	}
+	old.Offset = m.Offset
+	pieces := []*Piece{old}
+	for _, s := range sibs[oldAt+1:] {
+		p, err := openPiece(s.name)
+		if err != nil {
+			warn(fmt.Sprintf("%s: rotated after the part of the log read last time, but cannot be read: %v", s.name, err))
+			continue
+		}
+		pieces = append(pieces, p)
+	}
+	if cur != nil {
+		pieces = append(pieces, cur)
+	}
+	return pieces, nil
+}
+
+// A sibling is a file rotated from a log, by its name.
+type sibling struct {
+	name     string
+	mtime    time.Time
+	dev, ino uint64
+	hasID    bool
+	// numbered: path.N[.gz] (N the number of rotations since: the
+	// greater, the older); else dated: path-DATE[.gz], where DATE sorts
+	// as the dates it stands for.
+	numbered bool
+	num      int
+	date     string
+}
+
+// compressedExts are the extensions that logrotate's compressext may
+// give a rotated log, of the formats Decompress reads.
+var compressedExts = []string{".gz", ".bz2", ".xz", ".zst", ".zstd"}
+
+// rotatedName says whether name is what logrotate makes of base, and
+// how: numbered (base.N) or dated (dateext: base-YYYYMMDD and such).
+func rotatedName(base, name string) (s sibling, ok bool) {
+	rest, ok := strings.CutPrefix(name, base)
+	if !ok {
+		return s, false
+	}
+	for _, e := range compressedExts {
+		if r, cut := strings.CutSuffix(rest, e); cut {
+			rest = r
+			break
+		}
+	}
+	if len(rest) < 2 || rest[1] < '0' || rest[1] > '9' {
+		return s, false
+	}
+	sep, stem := rest[0], rest[1:]
+	if sep != '.' && sep != '-' && sep != '_' {
+		return s, false
+	}
+	digits := true
+	for i := 0; i < len(stem); i++ {
+		switch c := stem[i]; {
+		case c >= '0' && c <= '9':
+		case c == '-' || c == '_' || c == '.':
+			digits = false
+		default:
+			return s, false
+		}
+	}
+	if sep == '.' && digits && len(stem) <= 5 {
+		s.numbered = true
+		s.num, _ = strconv.Atoi(stem)
+		return s, true
+	}
+	s.date = stem
+	return s, true
+}
+
+// siblings returns the regular files rotated from the log at path, the
+// oldest first, leaving out cur (the file now at path) under any name.
+// They are ordered by their names, which logrotate keeps in order
+// whatever the modification times (a file compressed later may bear the
+// time of its compression); by modification time when names of both
+// kinds are mixed.
+func siblings(path string, cur *Piece) []sibling {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var sibs []sibling
+	numbered, dated := 0, 0
+	for _, e := range entries {
+		s, ok := rotatedName(base, e.Name())
+		if !ok {
+			continue
+		}
+		s.name = filepath.Join(dir, e.Name())
+		fi, err := os.Stat(s.name)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		s.mtime = fi.ModTime()
+		s.dev, s.ino, s.hasID = identity(fi)
+		if cur != nil && cur.hasID && s.hasID && s.dev == cur.Dev && s.ino == cur.Ino {
+			continue
+		}
+		if s.numbered {
+			numbered++
+		} else {
+			dated++
+		}
+		sibs = append(sibs, s)
+	}
+	byTime := numbered > 0 && dated > 0
+	sort.SliceStable(sibs, func(i, j int) bool {
+		a, b := &sibs[i], &sibs[j]
+		switch {
+		case !byTime && a.numbered && a.num != b.num:
+			return a.num > b.num
+		case !byTime && !a.numbered && a.date != b.date:
+			return a.date < b.date
+		case !a.mtime.Equal(b.mtime):
+			return a.mtime.Before(b.mtime)
+		}
+		return a.name < b.name
+	})
+	return sibs
+}

@@ -1,0 +1,203 @@
+package input
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRotatedName(t *testing.T) {
+	tests := []struct {
+		name     string
+		ok       bool
+		numbered bool
+		num      int
+		date     string
+	}{
+		{"mail.log.1", true, true, 1, ""},
+		{"mail.log.12.gz", true, true, 12, ""},
+		{"mail.log.3.bz2", true, true, 3, ""},
+		{"mail.log.3.xz", true, true, 3, ""},
+		{"mail.log.3.zst", true, true, 3, ""},
+		{"mail.log-20261127", true, false, 0, "20261127"},
+		{"mail.log-20261127.gz", true, false, 0, "20261127"},
+		{"mail.log-2026-11-27.gz", true, false, 0, "2026-11-27"},
+		{"mail.log-20261127-1795873741.gz", true, false, 0, "20261127-1795873741"},
+		{"mail.log.20261127", true, false, 0, "20261127"}, // dateformat .%Y%m%d
+		{"mail.log", false, false, 0, ""},
+		{"mail.log.gz", false, false, 0, ""},
+		{"mail.log.bak", false, false, 0, ""},
+		{"mail.log.1~", false, false, 0, ""},
+		{"mail.log.1.lz4", false, false, 0, ""}, // not a format read
+		{"mail.log-old", false, false, 0, ""},
+		{"mail.logger.1", false, false, 0, ""},
+		{"mail.log.", false, false, 0, ""},
+		{"other.log.1", false, false, 0, ""},
+	}
+	for _, tt := range tests {
+		s, ok := rotatedName("mail.log", tt.name)
+		if ok != tt.ok || ok && (s.numbered != tt.numbered || s.num != tt.num || s.date != tt.date) {
+			t.Errorf("rotatedName(%q) = %+v, %v; want ok %v numbered %v %d %q", tt.name, s, ok, tt.ok, tt.numbered, tt.num, tt.date)
+		}
+	}
+}
+
+// Siblings come oldest first by their names, whatever their modification
+// times (logrotate may date a file by its compression); by time when the
+// two kinds of names are mixed.
+func TestSiblingsOrder(t *testing.T) {
+	base := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		files []string // with mtimes base+0h, +1h, ... in this order
+		want  []string
+	}{
+		{"numbered, compressed later", []string{"l.1", "l.2.gz", "l.3.gz", "x", "l"}, []string{"l.3.gz", "l.2.gz", "l.1"}},
+		{"numbered beyond 9", []string{"l.2", "l.10", "l.9"}, []string{"l.10", "l.9", "l.2"}},
+		{"dated", []string{"l-20261128.gz", "l-20261127.gz", "l-20261129"}, []string{"l-20261127.gz", "l-20261128.gz", "l-20261129"}},
+		{"mixed: by time", []string{"l-20261127.gz", "l.2.gz", "l.1"}, []string{"l-20261127.gz", "l.2.gz", "l.1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for i, f := range tt.files {
+				p := filepath.Join(dir, f)
+				if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				mt := base.Add(time.Duration(i) * time.Hour)
+				if err := os.Chtimes(p, mt, mt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			os.Mkdir(filepath.Join(dir, "l.4"), 0o755) // not a regular file
+			cur, err := openPiece(filepath.Join(dir, "l"))
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if cur != nil {
+				defer cur.File.Close()
+				os.Link(filepath.Join(dir, "l"), filepath.Join(dir, "l.7")) // the log itself, under another name
+			}
+			var got []string
+			for _, s := range siblings(filepath.Join(dir, "l"), cur) {
+				got = append(got, filepath.Base(s.name))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("siblings %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func fp(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// A Mark takes the fingerprint of the first FPLen bytes, all of a shorter
+// file's, uncompressed; Plan reads a file it recognises from the offset.
+func TestMarkAndPlanSameFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	long := []byte(strings.Repeat("Nov 27 10:32:16 mail postfix/smtpd[1]: a line of the log\n", 40))
+	for _, tt := range []struct {
+		name    string
+		content []byte
+		fpLen   int64
+	}{
+		{"empty", nil, 0},
+		{"shorter than FPLen", long[:100], 100},
+		{"longer than FPLen", long, FPLen},
+		{"gzip", compress(t, long, Gzip), FPLen},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tt.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ps, err := Plan(path, nil, func(w string) { t.Errorf("warning %q", w) })
+			if err != nil || len(ps) != 1 || ps[0].Offset != 0 || !ps[0].AtPath || ps[0].Name != path {
+				t.Fatalf("first plan: %+v, %v", ps, err)
+			}
+			off := min(7, int64(len(tt.content)))
+			m := ps[0].Mark(off)
+			ClosePieces(ps)
+			if m.FPLen != tt.fpLen || m.FP != fp(long[:tt.fpLen]) || m.Offset != off || m.Size != int64(len(tt.content)) || m.Ino == 0 {
+				t.Errorf("mark %+v, want the fingerprint of %d bytes", m, tt.fpLen)
+			}
+			if f, n, err := Fingerprint(path); err != nil || f != m.FP || n != m.FPLen {
+				t.Errorf("Fingerprint: %s %d %v", f, n, err)
+			}
+			ps, err = Plan(path, &m, func(w string) { t.Errorf("warning %q", w) })
+			if err != nil || len(ps) != 1 || ps[0].Offset != off {
+				t.Errorf("second plan: %+v, %v", ps, err)
+			}
+			ClosePieces(ps)
+		})
+	}
+}
+
+// Whatever the mark says, Plan never panics, and reads the log at the path
+// (from the start when the mark does not fit it).
+func TestPlanBadMarks(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	content := []byte(strings.Repeat("a line\n", 300))
+	os.WriteFile(path, content, 0o644)
+	os.WriteFile(path+".1", []byte("x\n"), 0o644)
+	good := Mark{FP: fp(content[:FPLen]), FPLen: FPLen}
+	if ps, err := Plan(path, nil, nil); err == nil {
+		good.Dev, good.Ino = ps[0].Dev, ps[0].Ino
+		ClosePieces(ps)
+	}
+	for _, tt := range []struct {
+		name   string
+		m      Mark
+		offset int64 // of the file at the path
+		warn   bool
+	}{
+		{"good", good, 0, false},
+		{"negative FPLen", Mark{Dev: good.Dev, Ino: good.Ino, FP: good.FP, FPLen: -5, Offset: 3}, 0, true},
+		{"huge FPLen", Mark{Dev: good.Dev, Ino: good.Ino, FP: good.FP, FPLen: 1 << 40, Offset: 3}, 0, true},
+		{"FPLen past the end", Mark{Dev: good.Dev, Ino: good.Ino, FP: good.FP, FPLen: int64(len(content)) + 1, Offset: 3}, 0, true},
+		{"not hex", Mark{Dev: good.Dev, Ino: good.Ino, FP: "zz", FPLen: FPLen, Offset: 3}, 0, true},
+		{"offset past the end", Mark{Dev: good.Dev, Ino: good.Ino, FP: good.FP, FPLen: FPLen, Offset: 1 << 50}, 0, true},
+		{"negative offset", Mark{Dev: good.Dev, Ino: good.Ino, FP: good.FP, FPLen: FPLen, Offset: -1}, 0, false},
+		{"another identity, same content", Mark{Dev: good.Dev + 1, Ino: good.Ino, FP: good.FP, FPLen: FPLen, Offset: 70}, 70, false},
+		{"zero mark", Mark{}, 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var warnings []string
+			ps, err := Plan(path, &tt.m, func(w string) { warnings = append(warnings, w) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ClosePieces(ps)
+			if len(ps) != 1 || ps[0].Name != path || ps[0].Offset != tt.offset {
+				t.Errorf("plan %+v, want %s from %d", ps, path, tt.offset)
+			}
+			if (len(warnings) > 0) != tt.warn {
+				t.Errorf("warnings %q, want some: %v", warnings, tt.warn)
+			}
+		})
+	}
+}
+
+// Plan refuses what is not a regular file, and a missing log never read.
+func TestPlanErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Plan(dir, nil, nil); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("directory: %v", err)
+	}
+	missing := filepath.Join(dir, "missing")
+	for _, m := range []*Mark{nil, {FPLen: 3, FP: fp([]byte("abc"))}} {
+		if ps, err := Plan(missing, m, nil); !os.IsNotExist(err) || ps != nil {
+			t.Errorf("missing, mark %v: %v, %v", m, ps, err)
+		}
+	}
+}

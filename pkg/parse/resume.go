@@ -1,0 +1,167 @@
+package parse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+
+	"github.com/loganom/loganom/pkg/input"
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// errReported: an input failed, and what failed was already reported
+// (to OnError, and as an input_error record).
+var errReported = errors.New("reported")
+
+// resumes says whether the input name is read from its mark: with
+// Options.Resume, a file that is, or was, a regular file.
+func (s *Source) resumes(name string) bool {
+	if s.Opts.Resume == nil || name == "-" {
+		return false
+	}
+	fi, err := os.Stat(name)
+	return err != nil || fi.Mode().IsRegular()
+}
+
+// Marks returns, after Run, the mark to save of each log read with
+// Options.Resume, by its name as given: the file now at its path (or,
+// when there is none, the last rotated file read), the end of the last
+// whole line read, its size and fingerprint. Saved, they make the next
+// run read what follows, nothing twice.
+//
+// A log that could not be read at all has no mark (keep the one saved).
+// When a file of a log fails part way, the mark of a log still ends at
+// the last line emitted: a rotated file that fails is given up (its rest
+// is lost, reported to OnError and as an input_error record) and the
+// files after it are read; the log's own file that fails is marked up to
+// the lines emitted, to be read again from there. When emit (or the
+// writer of RunNDJSON) stops the reading, the mark of the log being read
+// ends after the last chunk emitted whole (the records of the chunk under
+// way when it stopped would be read again: do not save them), and logs
+// not reached have none.
+func (s *Source) Marks() map[string]input.Mark {
+	return maps.Clone(s.marks)
+}
+
+// runResume reads what is new in the log name, as input.Plan finds it,
+// and sets its mark. A file of the log that fails is reported here; the
+// error is then errReported.
+func (s *Source) runResume(name string, emit record.Emit) error {
+	pieces, err := input.Plan(name, s.Opts.Resume[name], s.Opts.Warn)
+	if err != nil {
+		return err
+	}
+	defer input.ClosePieces(pieces)
+	s.Stats.Inputs++
+	if s.marks == nil {
+		s.marks = make(map[string]input.Mark)
+	}
+	failed := false
+	for i, p := range pieces {
+		lines := s.Stats.Lines
+		pos, err := s.readPiece(p, emit)
+		last := i == len(pieces)-1
+		if _, ok := fromDownstream(err); ok {
+			s.marks[name] = p.Mark(pos)
+			return err
+		}
+		if last {
+			s.marks[name] = p.Mark(pos)
+		}
+		if err != nil {
+			failed = true // Run counts the log as failed, once
+			if s.Opts.OnError != nil {
+				s.Opts.OnError(err)
+			}
+			if err := s.inputError(p.Name, s.Stats.Lines-lines, err, emit); err != nil {
+				return downstreamError{err}
+			}
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+// readPiece reads p from its offset and returns where the lines it
+// emitted end, in p's uncompressed content.
+func (s *Source) readPiece(p *input.Piece, emit record.Emit) (int64, error) {
+	lp := LineParser{Loc: s.Opts.Loc, Year: s.Opts.Year, Ref: p.ModTime}
+	before := s.Stats
+	var pl *pipeline
+	var err error
+	var end int64
+	if p.Kind == input.Plain {
+		end = p.Size
+		if p.AtPath {
+			end, err = wholeLinesEnd(p.File, p.Offset, p.Size)
+			if err != nil {
+				return p.Offset, fmt.Errorf("%s: %w", p.Name, err)
+			}
+		}
+		start := min(max(p.Offset, 0), end)
+		pl, err = s.scan(p.Name, lp, emit, start, func(pl *pipeline) (int64, error) {
+			return 0, pl.planChunks(p.File, start, end)
+		})
+	} else {
+		dr, _, release, derr := input.Decompress(io.NewSectionReader(p.File, 0, 1<<62))
+		if derr != nil {
+			return p.Offset, fmt.Errorf("%s: %w", p.Name, derr)
+		}
+		defer release()
+		skipped, serr := io.CopyN(io.Discard, dr, max(p.Offset, 0))
+		if serr != nil && serr != io.EOF {
+			return p.Offset, fmt.Errorf("%s: %w", p.Name, serr)
+		}
+		pl, err = s.scan(p.Name, lp, emit, skipped, func(pl *pipeline) (int64, error) {
+			return pl.readChunks(dr, false)
+		})
+		end = skipped + pl.read
+	}
+	if s.Opts.Debug != nil {
+		d := s.Stats
+		s.Opts.Debug(fmt.Sprintf("%s: %s from byte %d to %d, %d lines, %d logins, %d auth failures, %d rejects, %d malformed, %d too long",
+			p.Name, p.Kind, pl.base, end, d.Lines-before.Lines, d.Logins-before.Logins, d.AuthFailures-before.AuthFailures,
+			d.Rejects-before.Rejects, d.Malformed-before.Malformed, d.TooLong-before.TooLong))
+	}
+	if err != nil {
+		if _, ok := fromDownstream(err); !ok {
+			err = fmt.Errorf("%s: %w", p.Name, err)
+		}
+		return pl.pos, err
+	}
+	return end, nil
+}
+
+// wholeLinesEnd returns where the last whole line of f in [from, size)
+// ends: after its last newline, or from when there is none.
+func wholeLinesEnd(f *os.File, from, size int64) (int64, error) {
+	if from < 0 {
+		from = 0
+	}
+	buf := make([]byte, 64<<10)
+	for end := size; end > from; {
+		start := max(from, end-int64(len(buf)))
+		b := buf[:end-start]
+		n, err := f.ReadAt(b, start)
+		if err != nil && err != io.EOF {
+			return from, err
+		}
+		if n < len(b) {
+			// The file shrank (truncated as it was read): no more than
+			// what is there now.
+			size = start + int64(n)
+			end = size
+			continue
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return from, nil
+}
