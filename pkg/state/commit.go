@@ -130,10 +130,19 @@ func mergeLogins(in []Login) []Login {
 		}
 		m.Count, m.First = count, first
 	}
-	slices.SortFunc(out, func(a, b Login) int {
-		return cmp.Or(cmp.Compare(a.User, b.User), cmp.Compare(a.IP, b.IP))
+	// Sorted by index: a Login is large to move.
+	order := make([]int32, len(out))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		return cmp.Or(cmp.Compare(out[i].User, out[j].User), cmp.Compare(out[i].IP, out[j].IP))
 	})
-	return out
+	sorted := make([]Login, len(out))
+	for i, j := range order {
+		sorted[i] = out[j]
+	}
+	return sorted
 }
 
 // historyUpsert adds a row to what is recorded: counts add up, the dates

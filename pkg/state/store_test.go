@@ -691,58 +691,88 @@ func testIncidentUnblock(t *testing.T, b backend) {
 	}
 }
 
-// Two processes commit the same anomaly at once, many times: one alert.
+// Two processes commit the same anomaly at once, 20 times: one alert.
+// With the same logins (their rows of history are locked in turn) and
+// without (in PostgreSQL, both try to open the alert at once); and with
+// an anomaly that opens a new incident each round: one alert per round.
 func testConcurrentCommit(t *testing.T, b backend) {
-	ctx := context.Background()
-	dsn := b.dsn(t)
-	stores := []*store{open(t, dsn), open(t, dsn)}
-	a := anomaly("u", ev("192.0.2.1", 3, 0, time.Hour, "DE"), ev("198.51.100.7", 2, 0, 2*time.Hour, "RU"))
-	const n = 20
-	outs := make([][]AlertState, len(stores))
-	errs := make([]error, len(stores))
-	var wg sync.WaitGroup
-	for i, s := range stores {
-		wg.Go(func() {
+	for _, c := range []struct {
+		name     string
+		logins   bool
+		newEvery bool
+	}{{"logins", true, false}, {"no logins", false, false}, {"new incident each round", false, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := b.dsn(t)
+			stores := []*store{open(t, dsn), open(t, dsn)}
+			const n = 20
+			outs := make([][]AlertState, len(stores))
+			errs := make([]error, len(stores))
 			for j := range n {
-				out, err := s.Commit(ctx, &Run{
-					Instance: fmt.Sprint("mx", i), Now: at(time.Duration(j) * time.Minute), Channels: []string{"mail"},
-					Logins:    []Login{{User: "u", IP: "192.0.2.1", Count: 1, Last: at(0)}, {User: "v", IP: "192.0.2.1", Count: 1, Last: at(0)}},
-					Anomalies: []Anomaly{a},
-				})
-				if err != nil {
-					errs[i] = err
-					return
+				a := anomaly("u", ev("192.0.2.1", 3, 0, time.Hour, "DE"), ev("198.51.100.7", 2, 0, 2*time.Hour, "RU"))
+				if c.newEvery {
+					d := time.Duration(j) * 8 * day // more than realert_after apart
+					a = anomaly("u", ev("192.0.2.1", 3, d, d, "DE"))
 				}
-				outs[i] = append(outs[i], out.Alerts["u"])
+				run := Run{Now: at(time.Duration(j) * 8 * day), Channels: []string{"mail"}, Anomalies: []Anomaly{a}}
+				if c.logins {
+					run.Logins = []Login{{User: "u", IP: "192.0.2.1", Count: 1, Last: at(0)}, {User: "v", IP: "192.0.2.1", Count: 1, Last: at(0)}}
+				}
+				var wg sync.WaitGroup
+				for i, s := range stores {
+					wg.Go(func() {
+						r := run
+						r.Instance = fmt.Sprint("mx", i)
+						out, err := s.Commit(ctx, &r)
+						if err != nil {
+							errs[i] = err
+							return
+						}
+						outs[i] = append(outs[i], out.Alerts["u"])
+					})
+				}
+				wg.Wait()
+				if err := errors.Join(errs...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			alerts, _ := stores[0].Alerts(ctx, time.Time{})
+			want := 1
+			if c.newEvery {
+				want = n
+			}
+			if len(alerts) != want {
+				t.Fatalf("%d alerts; want %d", len(alerts), want)
+			}
+			ids := map[int64]bool{}
+			for _, a := range alerts {
+				ids[a.ID] = true
+				if len(a.Deliveries) != 1 {
+					t.Errorf("alert %d: deliveries %+v", a.ID, a.Deliveries)
+				}
+			}
+			news := 0
+			for _, o := range outs {
+				for _, st := range o {
+					if !ids[st.Alert] {
+						t.Errorf("outcome of another alert: %+v", st)
+					}
+					if st.New {
+						news++
+					}
+				}
+			}
+			if news != want {
+				t.Errorf("%d outcomes New; want %d", news, want)
+			}
+			if c.logins {
+				for _, u := range []string{"u", "v"} {
+					if h, _ := stores[1].History(ctx, u); len(h) != 1 || h[0].Count != 2*n {
+						t.Errorf("history of %s: %+v; want count %d", u, h, 2*n)
+					}
+				}
 			}
 		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	alerts, _ := stores[0].Alerts(ctx, time.Time{})
-	if len(alerts) != 1 || len(alerts[0].Deliveries) != 1 {
-		t.Fatalf("%d alerts: %+v", len(alerts), alerts)
-	}
-	news := 0
-	for _, o := range outs {
-		for _, st := range o {
-			if st.Alert != alerts[0].ID {
-				t.Errorf("outcome of another alert: %+v", st)
-			}
-			if st.New {
-				news++
-			}
-		}
-	}
-	if news != 1 {
-		t.Errorf("%d outcomes New; want 1", news)
-	}
-	for _, u := range []string{"u", "v"} {
-		if h, _ := stores[1].History(ctx, u); len(h) != 1 || h[0].Count != 2*n {
-			t.Errorf("history of %s: %+v; want count %d", u, h, 2*n)
-		}
 	}
 }
 
