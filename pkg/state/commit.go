@@ -20,6 +20,32 @@ const (
 	ClosedQuiet        = "quiet"
 )
 
+// Commit records run in one transaction, in three steps:
+//
+//   - The positions: each path of run.Positions is saved only where the
+//     saved position of (run.Instance, path) is still run.Expect[path],
+//     compared field by field, Updated included (absent: none saved);
+//     else nothing is recorded and the error is ErrConflict. The saved
+//     Updated is run.Now.
+//   - The history: per (user, address), counts add up, first and last
+//     widen, and the enrichment is replaced by that of a login whose Last
+//     is not before the recorded last.
+//   - The incidents, per anomaly a of user u, its last login L:
+//     (1) u's open alert, if any (at most one: a unique index);
+//     (2) when L is more than run.RealertAfter after its last, it is
+//     closed ("quiet", at run.Now) and there is none;
+//     (3) an open one gets a's addresses as evidence (NewAddresses counts
+//     the addresses it did not have), its Last and Updated advance; it is
+//     Known when L is not after its last and no address is new;
+//     (4) without one, a is Known (and no alert is opened) when L is not
+//     after the cutoff of u's latest closed alert: its last, or its
+//     closing time when acknowledged or unblocked. Otherwise a new alert
+//     is opened (New), with a pending delivery per channel; when another
+//     process opened one meanwhile, a is added to that one as in (3).
+//
+// In PostgreSQL, a transaction that fails because of another (a
+// serialization failure, a deadlock, a unique violation) is tried again
+// whole; in SQLite, writers are serialised by BEGIN IMMEDIATE.
 func (s *store) Commit(ctx context.Context, run *Run) (*Outcome, error) {
 	now := run.Now
 	if now.IsZero() {
@@ -232,8 +258,7 @@ func (s *store) openAlert(ctx context.Context, tx *sql.Tx, user string) (*Alert,
 	return &a, nil
 }
 
-// incident decides where anomaly a stands: see the rules in the package
-// documentation of Commit.
+// incident decides where anomaly a stands: rules (1) to (4) of Commit.
 func (s *store) incident(ctx context.Context, tx *sql.Tx, instance string, a Anomaly, now time.Time, realert time.Duration, channels []string) (AlertState, error) {
 	// (1) the open incident
 	open, err := s.openAlert(ctx, tx, a.User)

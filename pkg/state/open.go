@@ -80,14 +80,15 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	have, err := s.version(ctx, s.db)
+	var have int
+	err = s.retry(ctx, func() (err error) { have, err = s.version(ctx, s.db); return err })
 	if err == nil {
 		switch {
 		case have > SchemaVersion():
 			err = &TooNewError{DB: s.name, Have: have, Binary: SchemaVersion()}
 		case have < SchemaVersion() && opts.NoMigrate:
 			err = &OldSchemaError{DB: s.name, Have: have, Binary: SchemaVersion()}
-		default:
+		case have < SchemaVersion():
 			_, _, err = s.migrate(ctx)
 		}
 	} else {
@@ -215,7 +216,8 @@ const migrateLock = 0x6c6f67616e6f6d
 func (s *store) migrate(ctx context.Context) (from, to int, err error) {
 	// Read without a lock first: a database too new is not written to
 	// (not even switched to WAL).
-	have, err := s.version(ctx, s.db)
+	var have int
+	err = s.retry(ctx, func() (err error) { have, err = s.version(ctx, s.db); return err })
 	if err != nil {
 		return 0, 0, s.wrap(err)
 	}

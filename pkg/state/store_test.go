@@ -63,6 +63,7 @@ var suite = []struct {
 	{"IncidentAckThenNew", testIncidentAckThenNew},
 	{"IncidentUnblock", testIncidentUnblock},
 	{"ConcurrentCommit", testConcurrentCommit},
+	{"ConcurrentPositions", testConcurrentPositions},
 	{"Deliveries", testDeliveries},
 	{"Prune", testPrune},
 	{"Blocks", testBlocks},
@@ -272,6 +273,19 @@ func TestDescribe(t *testing.T) {
 	for dsn, want := range map[string]bool{"postgres://h/d": true, "PostgreSQL://h/d": true, "/tmp/postgres://x": false, "state.db": false} {
 		if IsPostgres(dsn) != want {
 			t.Errorf("IsPostgres(%q) != %v", dsn, want)
+		}
+	}
+}
+
+// pgx's own messages do not show the password either.
+func TestOpenPostgresHidesPassword(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://loganom:s3cr3t@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=5", // nothing listens on port 1
+		"postgres://loganom:s3cr3t@127.0.0.1:1/postgres?sslmode=bogus",
+	} {
+		_, err := Open(context.Background(), dsn, Options{})
+		if err == nil || strings.Contains(err.Error(), "s3cr3t") || !strings.HasPrefix(err.Error(), "state postgres://loganom@127.0.0.1:1/postgres: ") {
+			t.Errorf("Open(%q) = %v", dsn, err)
 		}
 	}
 }
@@ -773,6 +787,46 @@ func testConcurrentCommit(t *testing.T, b backend) {
 				}
 			}
 		})
+	}
+}
+
+// Two processes that read the same log from the same position commit at
+// once: one records its run, the other gets ErrConflict and records
+// nothing.
+func testConcurrentPositions(t *testing.T, b backend) {
+	ctx := context.Background()
+	dsn := b.dsn(t)
+	stores := []*store{open(t, dsn), open(t, dsn)}
+	const n = 20
+	var saved map[string]Position
+	path := "/var/log/mail.log"
+	for j := range n {
+		errs := make([]error, len(stores))
+		var wg sync.WaitGroup
+		for i, s := range stores {
+			wg.Go(func() {
+				_, errs[i] = s.Commit(ctx, &Run{Instance: "mx1", Now: at(time.Duration(j) * time.Hour),
+					Positions: []Position{{Path: path, Offset: int64(j + 1)}}, Expect: saved,
+					Logins: []Login{{User: "u", IP: "192.0.2.1", Count: 1, Last: at(0)}}})
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, ErrConflict):
+				t.Fatal(err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d runs recorded; want 1", j, ok)
+		}
+		saved, _ = stores[0].Positions(ctx, "mx1", []string{path})
+	}
+	if h, _ := stores[0].History(ctx, "u"); len(h) != 1 || h[0].Count != n {
+		t.Errorf("history %+v; want count %d", h, n)
 	}
 }
 
