@@ -1,0 +1,452 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// store is both backends: the same SQL over database/sql, but for the
+// placeholders (q) and a few statements.
+type store struct {
+	db   *sql.DB
+	pg   bool
+	name string // Describe
+	path string // the SQLite file
+	now  func() time.Time
+}
+
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// q rewrites the ? placeholders for PostgreSQL ($1, $2...). No query
+// holds a ? of its own.
+func (s *store) q(query string) string {
+	if !s.pg {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// retry runs f, a whole transaction, again when it failed because of
+// another process: SQLite busy beyond the busy timeout, PostgreSQL's
+// serialization failures, deadlocks and unique violations.
+func (s *store) retry(ctx context.Context, f func() error) error {
+	if !s.pg {
+		return retryBusy(ctx, f)
+	}
+	wait := 2 * time.Millisecond
+	for i := 0; ; i++ {
+		err := f()
+		if err == nil || i >= 9 || !(pgRetryable(err) || errors.Is(err, errRetry)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+// tx runs f in one transaction (SQLite: BEGIN IMMEDIATE), retried whole
+// as retry says.
+func (s *store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	return s.retry(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := f(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+func (s *store) Describe() string { return s.name }
+
+func (s *store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}
+
+// Times are unix nanoseconds, UTC; 0 (or NULL) is the zero time.
+func ns(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func nullNS(t time.Time) sql.NullInt64 {
+	return sql.NullInt64{Int64: ns(t), Valid: !t.IsZero()}
+}
+
+func fromNull(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNS(n.Int64)
+}
+
+func (s *store) Positions(ctx context.Context, instance string, paths []string) (map[string]Position, error) {
+	out := make(map[string]Position, len(paths))
+	st, err := s.db.PrepareContext(ctx, s.q(`SELECT dev, ino, read_offset, size, fp, fp_len, updated FROM positions WHERE instance = ? AND path = ?`))
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer st.Close()
+	for _, path := range paths {
+		p := Position{Path: path}
+		var dev, ino, updated int64
+		err := st.QueryRowContext(ctx, instance, path).Scan(&dev, &ino, &p.Offset, &p.Size, &p.FP, &p.FPLen, &updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		p.Dev, p.Ino, p.Updated = uint64(dev), uint64(ino), fromNS(updated)
+		out[path] = p
+	}
+	return out, nil
+}
+
+func (s *store) Pending(ctx context.Context) ([]Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`
+SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule
+FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+WHERE d.status = ?
+ORDER BY a.opened, d.alert_id, d.channel`), string(DeliveryPending))
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	out, err := scanDeliveries(rows)
+	return out, s.wrap(err)
+}
+
+func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		var status string
+		var created, updated int64
+		if err := rows.Scan(&d.Alert, &d.User, &d.Channel, &status, &d.Attempts, &d.Error, &created, &updated, &d.Payload, &d.AlertRule); err != nil {
+			return nil, err
+		}
+		d.Status, d.Created, d.Updated = DeliveryStatus(status), fromNS(created), fromNS(updated)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string) error {
+	var query string
+	switch status {
+	case DeliverySent, DeliveryPending: // an attempt
+		query = `UPDATE deliveries SET status = ?, err_text = ?, updated = ?, attempts = attempts + 1 WHERE alert_id = ? AND channel = ?`
+	case DeliveryGivenUp: // the last error stays unless a reason is given
+		query = `UPDATE deliveries SET status = ?, err_text = CASE WHEN ? = '' THEN err_text ELSE ? END, updated = ? WHERE alert_id = ? AND channel = ?`
+	default:
+		return s.wrap(fmt.Errorf("unknown delivery status %q", status))
+	}
+	var res sql.Result
+	err := s.retry(ctx, func() (err error) {
+		if status == DeliveryGivenUp {
+			res, err = s.db.ExecContext(ctx, s.q(query), string(status), errText, errText, ns(s.now()), alert, channel)
+		} else {
+			res, err = s.db.ExecContext(ctx, s.q(query), string(status), errText, ns(s.now()), alert, channel)
+		}
+		return err
+	})
+	if err != nil {
+		return s.wrap(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrap(err)
+	} else if n == 0 {
+		return s.wrap(fmt.Errorf("no delivery of alert %d on channel %q", alert, channel))
+	}
+	return nil
+}
+
+const historyColumns = `account, ip, logins, first_seen, last_seen, country, city, has_loc, lat, lon, accuracy_km, asn, org, rdns, rdns_verified`
+
+func (s *store) History(ctx context.Context, user string) ([]Address, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+historyColumns+` FROM history WHERE account = ? ORDER BY last_seen DESC, ip`), user)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Address
+	for rows.Next() {
+		var a Address
+		var first, last, asn int64
+		var verified sql.NullBool
+		if err := rows.Scan(&a.User, &a.IP, &a.Count, &first, &last, &a.Country, &a.City, &a.HasLoc, &a.Lat, &a.Lon, &a.AccuracyKM, &asn, &a.Org, &a.RDNS, &verified); err != nil {
+			return nil, s.wrap(err)
+		}
+		a.First, a.Last, a.ASN = fromNS(first), fromNS(last), uint32(asn)
+		if verified.Valid {
+			a.RDNSVerified = &verified.Bool
+		}
+		out = append(out, a)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+const alertColumns = `id, account, instance, opened, updated, last_seen, rule, closed, close_reason, closed_by`
+
+func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
+	var a Alert
+	var opened, updated, last int64
+	var closed sql.NullInt64
+	err := sc.Scan(&a.ID, &a.User, &a.Instance, &opened, &updated, &last, &a.Rule, &closed, &a.CloseReason, &a.ClosedBy)
+	a.Opened, a.Updated, a.Last, a.Closed = fromNS(opened), fromNS(updated), fromNS(last), fromNull(closed)
+	return a, err
+}
+
+func (s *store) Alerts(ctx context.Context, since time.Time) ([]Alert, error) {
+	where := `a.updated >= ? OR a.opened >= ?`
+	args := []any{ns(since), ns(since)}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+alertColumns+` FROM alerts a WHERE `+where+` ORDER BY a.updated DESC, a.id DESC`), args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	var out []Alert
+	index := map[int64]int{}
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			rows.Close()
+			return nil, s.wrap(err)
+		}
+		index[a.ID] = len(out)
+		out = append(out, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// The evidence and deliveries of those alerts, in two queries. An
+	// alert opened since the first query is not in index: skipped.
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT e.alert_id, e.ip, e.logins, e.first_seen, e.last_seen, e.country, e.asn, e.org
+FROM evidence e JOIN alerts a ON a.id = e.alert_id WHERE `+where+` ORDER BY e.alert_id, e.first_seen, e.ip`), args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	for rows.Next() {
+		var id, first, last, asn int64
+		var e Evidence
+		if err := rows.Scan(&id, &e.IP, &e.Count, &first, &last, &e.Country, &asn, &e.Org); err != nil {
+			rows.Close()
+			return nil, s.wrap(err)
+		}
+		e.First, e.Last, e.ASN = fromNS(first), fromNS(last), uint32(asn)
+		if i, ok := index[id]; ok {
+			out[i].Evidence = append(out[i].Evidence, e)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	rows, err = s.db.QueryContext(ctx, s.q(`
+SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule
+FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE `+where+` ORDER BY d.alert_id, d.channel`), args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	ds, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	for _, d := range ds {
+		if i, ok := index[d.Alert]; ok {
+			out[i].Deliveries = append(out[i].Deliveries, d)
+		}
+	}
+	return out, nil
+}
+
+// closeOpen closes user's open incident; it tells whether one was open.
+func (s *store) closeOpen(ctx context.Context, tx *sql.Tx, user, reason, by string, at time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET closed = ?, close_reason = ?, closed_by = ? WHERE account = ? AND closed IS NULL`),
+		ns(at), reason, by, user)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (s *store) Ack(ctx context.Context, user, by string, at time.Time) (bool, error) {
+	var closed bool
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		closed, err = s.closeOpen(ctx, tx, user, "acknowledged", by, at)
+		return err
+	})
+	return closed, s.wrap(err)
+}
+
+func (s *store) AddBlock(ctx context.Context, b Block) error {
+	if b.Source == "" {
+		b.Source = "manual"
+	}
+	if b.Created.IsZero() {
+		b.Created = s.now()
+	}
+	return s.wrap(s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO blocks (account, reason, source, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, source = excluded.source, created_by = excluded.created_by, created = excluded.created, expires = excluded.expires`),
+			b.User, b.Reason, b.Source, b.By, ns(b.Created), nullNS(b.Expires))
+		return err
+	}))
+}
+
+func (s *store) RemoveBlock(ctx context.Context, user, by string, at time.Time) (bool, error) {
+	var removed bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM blocks WHERE account = ?`), user)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		removed = n > 0
+		if !removed {
+			return nil
+		}
+		_, err = s.closeOpen(ctx, tx, user, "unblocked", by, at)
+		return err
+	})
+	return removed, s.wrap(err)
+}
+
+func (s *store) Blocks(ctx context.Context, now time.Time) ([]Block, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT account, reason, source, created_by, created, expires FROM blocks
+WHERE expires IS NULL OR expires > ? ORDER BY created, account`), ns(now))
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Block
+	for rows.Next() {
+		var b Block
+		var created int64
+		var expires sql.NullInt64
+		if err := rows.Scan(&b.User, &b.Reason, &b.Source, &b.By, &created, &expires); err != nil {
+			return nil, s.wrap(err)
+		}
+		b.Created, b.Expires = fromNS(created), fromNull(expires)
+		out = append(out, b)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+func (s *store) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{DB: s.name}
+	v, err := s.version(ctx, s.db)
+	if err != nil {
+		return st, s.wrap(err)
+	}
+	st.Schema = v
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT
+	(SELECT count(DISTINCT account) FROM history),
+	(SELECT count(*) FROM history),
+	(SELECT coalesce(sum(logins), 0) FROM history),
+	(SELECT count(*) FROM alerts),
+	(SELECT count(*) FROM alerts WHERE closed IS NULL),
+	(SELECT count(*) FROM deliveries WHERE status = ?),
+	(SELECT count(*) FROM deliveries WHERE status = ?),
+	(SELECT count(*) FROM blocks WHERE expires IS NULL OR expires > ?),
+	(SELECT count(*) FROM positions)`), string(DeliveryPending), string(DeliveryGivenUp), ns(s.now())).Scan(
+		&st.Accounts, &st.Addresses, &st.Logins, &st.Alerts, &st.OpenAlerts, &st.Pending, &st.GivenUp, &st.Blocks, &st.Positions)
+	if err != nil {
+		return st, s.wrap(err)
+	}
+	if s.pg {
+		err = s.db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&st.Bytes)
+		if err != nil {
+			return st, s.wrap(err)
+		}
+	} else {
+		for _, suffix := range []string{"", "-wal"} {
+			if fi, err := os.Stat(s.path + suffix); err == nil {
+				st.Bytes += fi.Size()
+			}
+		}
+	}
+	return st, nil
+}
+
+func (s *store) Prune(ctx context.Context, before time.Time) (Pruned, error) {
+	var p Pruned
+	b := ns(before)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		p = Pruned{}
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM history WHERE last_seen < ?`), b)
+		if err != nil {
+			return err
+		}
+		if p.Addresses, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		// An alert closed recently is kept even when its evidence is old:
+		// its closing time is the cutoff that keeps a log read again from
+		// opening it anew.
+		const old = `SELECT id FROM alerts WHERE closed IS NOT NULL AND closed < ? AND updated < ?`
+		for _, t := range []string{"evidence", "deliveries"} {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+t+` WHERE alert_id IN (`+old+`)`), b, b); err != nil {
+				return err
+			}
+		}
+		res, err = tx.ExecContext(ctx, s.q(`DELETE FROM alerts WHERE id IN (`+old+`)`), b, b)
+		if err != nil {
+			return err
+		}
+		p.Alerts, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return Pruned{}, s.wrap(err)
+	}
+	return p, nil
+}
