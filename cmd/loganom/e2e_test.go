@@ -91,7 +91,7 @@ cache = %[3]s/cache.db
 
 	var stdout, stderr bytes.Buffer
 	code := loganomcmd.Main(cli.Env{
-		Args:   []string{"postfix-sasl", "-c", config, "-l", filepath.Join(lab, "maillog"), "--format", "json", "--stats"},
+		Args:   []string{"postfix-sasl", "-c", config, "-l", filepath.Join(lab, "maillog"), "--format", "json", "--stats", "--db", filepath.Join(t.TempDir(), "state.db")},
 		Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
 	})
 	if code != 0 {

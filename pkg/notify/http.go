@@ -16,7 +16,7 @@ import (
 // permanent. An error says the status code only: never the response body
 // (a 404 page may echo the key) nor the URL, which may hold a key in its
 // path or query.
-func postJSON(ctx context.Context, client *http.Client, u string, body any) error {
+func postJSON(ctx context.Context, client *http.Client, u string, body any, key string) error {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return Permanent{err}
@@ -26,6 +26,9 @@ func postJSON(ctx context.Context, client *http.Client, u string, body any) erro
 		return Permanent{errors.New("bad URL")}
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -93,7 +96,7 @@ func (mm *Mattermost) Preview(m *Message) (string, error) {
 
 // Send posts the report.
 func (mm *Mattermost) Send(ctx context.Context, m *Message) error {
-	return postJSON(ctx, mm.Client, strings.TrimSuffix(mm.URL, "/")+"/hooks/"+url.PathEscape(mm.APIKey), mm.payload(m))
+	return postJSON(ctx, mm.Client, strings.TrimSuffix(mm.URL, "/")+"/hooks/"+url.PathEscape(mm.APIKey), mm.payload(m), m.Key)
 }
 
 // Teams posts to a Teams workflow webhook, as an Adaptive Card (the
@@ -146,7 +149,7 @@ func (t *Teams) Preview(m *Message) (string, error) {
 
 // Send posts the card.
 func (t *Teams) Send(ctx context.Context, m *Message) error {
-	return postJSON(ctx, t.Client, t.URL, t.payload(m))
+	return postJSON(ctx, t.Client, t.URL, t.payload(m), m.Key)
 }
 
 // Webhook posts generic JSON: "text" (plain, as Slack takes it) and the
@@ -160,7 +163,11 @@ type Webhook struct {
 func (w *Webhook) Name() string { return "webhook" }
 
 func (w *Webhook) payload(m *Message) map[string]any {
-	return map[string]any{"text": Plain(m), "host": m.Host, "accounts": m.Accounts}
+	p := map[string]any{"text": Plain(m), "host": m.Host, "accounts": m.Accounts}
+	if m.Key != "" {
+		p["key"] = m.Key
+	}
+	return p
 }
 
 // Preview shows the payload.
@@ -171,5 +178,5 @@ func (w *Webhook) Preview(m *Message) (string, error) {
 
 // Send posts it.
 func (w *Webhook) Send(ctx context.Context, m *Message) error {
-	return postJSON(ctx, w.Client, w.URL, w.payload(m))
+	return postJSON(ctx, w.Client, w.URL, w.payload(m), m.Key)
 }

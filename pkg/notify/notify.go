@@ -22,6 +22,12 @@ type Message struct {
 	Accounts []*report.Account
 	Seen     int             // accounts with logins after the whitelist
 	Unread   []report.Unread // inputs that could not be read in full
+	// Key, when set, names what is sent for good (the state's alert
+	// numbers and the channel): sent again after a crash, the same
+	// alerts carry the same key, so that the receiver can tell a
+	// duplicate (the webhook's Idempotency-Key header and "key" field,
+	// the mail's Message-ID).
+	Key string
 }
 
 // Channel is one way of sending.

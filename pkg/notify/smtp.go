@@ -76,11 +76,13 @@ func (s *SMTP) build(m *Message) []byte {
 	if subject == "" {
 		subject = Subject(m)
 	}
-	return s.compose(s.From, s.To, subject, Plain(m), HTML(m))
+	return s.compose(s.From, s.To, subject, Plain(m), HTML(m), m.Key)
 }
 
 // compose makes a message: text with an HTML alternative.
-func (s *SMTP) compose(from string, to []string, subject, text, htm string) []byte {
+// With a key (Message.Key), the Message-ID is made of it, so that a
+// message sent again after a crash has the same one.
+func (s *SMTP) compose(from string, to []string, subject, text, htm, key string) []byte {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -100,7 +102,11 @@ func (s *SMTP) compose(from string, to []string, subject, text, htm string) []by
 	h("To", strings.Join(to, ", "))
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
 	h("Date", now().Format(time.RFC1123Z))
-	h("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+domain+">")
+	msgID := hex.EncodeToString(id[:])
+	if key != "" {
+		msgID = "loganom." + keyPart(key)
+	}
+	h("Message-ID", "<"+msgID+"@"+domain+">")
 	h("Auto-Submitted", "auto-generated")
 	h("X-Auto-Response-Suppress", "All")
 	h("MIME-Version", "1.0")
@@ -261,4 +267,16 @@ func classify(err error) error {
 		return Permanent{err}
 	}
 	return err
+}
+
+// keyPart makes a Message.Key fit the left part of a Message-ID: letters,
+// digits, dots and dashes.
+func keyPart(key string) string {
+	b := []byte(key)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return string(b)
 }

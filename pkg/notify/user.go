@@ -167,7 +167,7 @@ func (u *UserNotice) Send(ctx context.Context, m *Message) error {
 			continue
 		}
 		htm := "<!DOCTYPE html>\n<html><body><pre>" + html.EscapeString(text) + "</pre></body></html>\n"
-		msg := u.SMTP.compose(u.from(), []string{to}, u.subject(), text, htm)
+		msg := u.SMTP.compose(u.from(), []string{to}, u.subject(), text, htm, userKey(m.Key, a.User))
 		n, err := u.Retry.try(ctx, func(ctx context.Context) error { return u.SMTP.deliver(ctx, from.Address, []string{to}, msg) })
 		if err != nil {
 			errs = append(errs, AccountError{User: a.User, Attempts: n, Err: err})
@@ -177,4 +177,12 @@ func (u *UserNotice) Send(ctx context.Context, m *Message) error {
 		return errs
 	}
 	return nil
+}
+
+// userKey is the key of one user's notice: the message's, and the user.
+func userKey(key, user string) string {
+	if key == "" {
+		return ""
+	}
+	return key + "." + fmt.Sprintf("%x", user)
 }

@@ -95,6 +95,9 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 			plural(len(a.IPs), "address", "addresses"), plural(len(a.Countries), "country", "countries"),
 			strings.Join(a.Countries, " "), plural(len(a.ASNs), "network", "networks"),
 			plural(a.Logins, "login", "logins"), when(a.First), when(a.Last))
+		if a.Alert != nil {
+			fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)
+		}
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  IP\tCC\tCITY\tRDNS\tAS ORG\tLOGINS\tFIRST\tLAST")
 		for _, ip := range a.IPs {

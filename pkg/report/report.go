@@ -7,6 +7,7 @@ package report
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,11 @@ type IP struct {
 	RDNSVerified *bool     `json:"rdns_verified,omitempty"`
 	ASN          uint32    `json:"asn,omitempty"`
 	Org          string    `json:"org,omitempty"`
+
+	// The location, for the state's history (not in the report's formats).
+	HasLoc     bool    `json:"-"`
+	Lat, Lon   float64 `json:"-"`
+	AccuracyKM int     `json:"-"`
 }
 
 // Account is one account's logins.
@@ -50,8 +56,39 @@ type Account struct {
 	Countries []string  `json:"countries"`
 	ASNs      []uint32  `json:"asns"`
 	IPs       []*IP     `json:"ips"`
+	// Alert is set, with a state, when the account was already alerted
+	// (an incident open or acknowledged): the channels are not sent again.
+	// It is nil for an account alerted for the first time, and without a
+	// state, so that such a report is the same as a stateless one.
+	Alert *AlertMark `json:"already_alerted,omitempty"`
 
 	byIP map[string]*IP
+}
+
+// AlertMark says when an account was already alerted and what is new.
+type AlertMark struct {
+	At           time.Time `json:"at"`            // when the alert was opened
+	NewAddresses int       `json:"new_addresses"` // addresses this run added to it
+}
+
+// String is the mark in words: "already alerted 2026-11-27 10:32; 3 new
+// addresses since".
+func (m *AlertMark) String() string {
+	s := "already alerted " + m.At.Local().Format("2006-01-02 15:04")
+	switch m.NewAddresses {
+	case 0:
+		return s + "; nothing new since"
+	case 1:
+		return s + "; 1 new address since"
+	}
+	return s + "; " + strconv.Itoa(m.NewAddresses) + " new addresses since"
+}
+
+// Mark marks the anomalous account user as already alerted.
+func (rep *Report) Mark(user string, m *AlertMark) {
+	if a := rep.accounts[user]; a != nil {
+		a.Alert = m
+	}
 }
 
 // Report is the report stage: it keeps one entry per account and address
@@ -113,7 +150,8 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	ip := a.byIP[r.IP]
 	if ip == nil {
 		ip = &IP{IP: strings.Clone(r.IP), Country: strings.Clone(r.Country), City: strings.Clone(r.City),
-			RDNS: strings.Clone(r.RDNS), RDNSVerified: r.RDNSVerified, ASN: r.ASN, Org: strings.Clone(r.Org)}
+			RDNS: strings.Clone(r.RDNS), RDNSVerified: r.RDNSVerified, ASN: r.ASN, Org: strings.Clone(r.Org),
+			HasLoc: r.HasLoc, Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM}
 		a.byIP[ip.IP] = ip
 		a.IPs = append(a.IPs, ip)
 	}
@@ -137,6 +175,33 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 
 // Flush does nothing: the verdict is read with Anomalies.
 func (rep *Report) Flush(record.Emit) error { return nil }
+
+// Each calls f for every account seen, in the order first seen (the
+// state records them all in its history).
+func (rep *Report) Each(f func(*Account)) {
+	for _, user := range rep.order {
+		f(rep.accounts[user])
+	}
+}
+
+// String says the rule in words, for the state's alerts: "2 or more
+// addresses, 2 or more countries".
+func (r Rule) String() string {
+	var parts []string
+	for _, x := range []struct {
+		n         int
+		one, many string
+	}{{r.MinIPs, "address", "addresses"}, {r.MinCountries, "country", "countries"}, {r.MinASNs, "network", "networks"}} {
+		if x.n > 0 {
+			w := x.many
+			if x.n == 1 {
+				w = x.one
+			}
+			parts = append(parts, strconv.Itoa(x.n)+" or more "+w)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
 
 // Accounts is the number of accounts seen.
 func (rep *Report) Accounts() int { return len(rep.accounts) }

@@ -36,22 +36,22 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
-// DefaultPath is the SQLite state of the user: /var/lib/loganom/state.db
-// for root, else loganom/state.db in $XDG_STATE_HOME (by default
-// ~/.local/state).
+// DefaultPath is the SQLite state of the user: loganom/state.db in
+// $XDG_STATE_HOME when that is set, else /var/lib/loganom/state.db for
+// root, else ~/.local/state/loganom/state.db.
 func DefaultPath() (string, error) {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir != "" && filepath.IsAbs(dir) { // set: the user's choice, root's too (the spec: a relative one is ignored)
+		return filepath.Join(dir, "loganom", "state.db"), nil
+	}
 	if os.Geteuid() == 0 {
 		return "/var/lib/loganom/state.db", nil
 	}
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" || !filepath.IsAbs(dir) { // the spec: a relative one is ignored
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no state directory: %w", err)
-		}
-		dir = filepath.Join(home, ".local", "state")
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no state directory: %w", err)
 	}
-	return filepath.Join(dir, "loganom", "state.db"), nil
+	return filepath.Join(home, ".local", "state", "loganom", "state.db"), nil
 }
 
 // Describe names the database of dsn for messages: the SQLite file, or

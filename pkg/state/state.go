@@ -33,8 +33,11 @@ type Store interface {
 	Commit(ctx context.Context, run *Run) (*Outcome, error)
 
 	// Pending returns the deliveries still to be made (status
-	// DeliveryPending), oldest first, with their alert's payload.
-	Pending(ctx context.Context) ([]Delivery, error)
+	// DeliveryPending) of the alerts that instance opened ("": all),
+	// oldest first, with their alert's payload. Each alert is delivered
+	// by the instance that opened it, so that two mail servers sharing
+	// a database never both send it.
+	Pending(ctx context.Context, instance string) ([]Delivery, error)
 	// SetDelivery records the result of one attempt: status Sent,
 	// Pending (failed, to be tried again; Attempts is incremented and
 	// Error kept) or GivenUp.

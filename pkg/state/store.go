@@ -143,12 +143,12 @@ func (s *store) Positions(ctx context.Context, instance string, paths []string) 
 	return out, nil
 }
 
-func (s *store) Pending(ctx context.Context) ([]Delivery, error) {
+func (s *store) Pending(ctx context.Context, instance string) ([]Delivery, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`
 SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule
 FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-WHERE d.status = ?
-ORDER BY a.opened, d.alert_id, d.channel`), string(DeliveryPending))
+WHERE d.status = ? AND (? = '' OR a.instance = ?)
+ORDER BY a.opened, d.alert_id, d.channel`), string(DeliveryPending), instance, instance)
 	if err != nil {
 		return nil, s.wrap(err)
 	}

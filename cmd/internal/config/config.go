@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,7 +59,7 @@ func LoadConfig(path string) (*Config, error) {
 // directory, so that a config works from any working directory.
 func (c *Config) String(section, key string) (string, bool) {
 	v, ok := c.raw(section, key)
-	if ok && kind(section, key) == kPath {
+	if k := kind(section, key); ok && (k == kPath || k == kDSN && !strings.Contains(v, "://")) {
 		v = c.resolve(v)
 	}
 	return v, ok
@@ -191,11 +192,21 @@ func CheckSecrets(cfg *Config, log *cli.Logger) {
 	if err != nil || fi.Mode().Perm()&0o077 == 0 {
 		return
 	}
-	for _, k := range [][2]string{{"SMTP", "pass"}, {"MATTERMOST", "api_key"}, {"GENERAL", "ipinfo_token"}, {"TEAMS", "url"}, {"WEBHOOK", "url"}} {
-		if v, _ := cfg.String(k[0], k[1]); v != "" {
+	for _, k := range [][2]string{{"SMTP", "pass"}, {"MATTERMOST", "api_key"}, {"GENERAL", "ipinfo_token"}, {"TEAMS", "url"}, {"WEBHOOK", "url"}, {"STATE", "db"}} {
+		if v, _ := cfg.String(k[0], k[1]); v != "" && (k[0] != "STATE" || dsnPassword(v)) {
 			log.Warnf("%s holds a secret ([%s] %s) and others than its owner may read it (mode %04o)", cfg.Path, k[0], k[1], fi.Mode().Perm())
 			log.Hintf("chmod 600 %s", cfg.Path)
 			return
 		}
 	}
+}
+
+// dsnPassword tells whether a database URL holds a password.
+func dsnPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return strings.Contains(dsn, "password")
+	}
+	_, set := u.User.Password()
+	return set || u.Query().Has("password")
 }

@@ -18,6 +18,7 @@ const (
 	kSecret         // a password, token or a URL holding a key: never echoed
 	kPath           // a file name: relative names resolve from the config's directory
 	kPaths          // a list of file names
+	kDSN            // a database: a file name (resolved as kPath) or a URL, which may hold a password
 )
 
 // schema is every section and key loganom reads. The original tool's file
@@ -47,7 +48,8 @@ var schema = map[string]map[string]keyKind{
 	"WEBHOOK":     {"enabled": kText, "url": kSecret},
 	"EXEC":        {"script": kPath, "timeout": kText},
 	"NOTIFY_USER": {"enabled": kText, "template": kPath, "subject": kText, "from": kText},
-	"NOTIFY":      {"attempts": kText, "backoff": kText, "timeout": kText},
+	"NOTIFY":      {"attempts": kText, "backoff": kText, "timeout": kText, "give_up_after": kText},
+	"STATE":       {"db": kDSN, "keep": kText, "realert_after": kText, "instance": kText},
 }
 
 // kind returns a key's kind; unknown keys are plain text.
@@ -143,7 +145,7 @@ func checkINI(path string, b []byte) []iniWarning {
 			continue
 		}
 		if c := inlineComment(value); c != "" {
-			if keys[key] == kSecret {
+			if keys[key] == kSecret || keys[key] == kDSN {
 				warn(n, "[%s] %s: the value holds \" #\" or \" ;\", which looks like an inline comment but is part of the value", section, key)
 			} else {
 				warn(n, "[%s] %s: %q looks like an inline comment but is part of the value", section, key, c)

@@ -3,6 +3,7 @@
 package loganomcmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,10 +16,13 @@ import (
 	"github.com/loganom/loganom/cmd/internal/filtercmd"
 	"github.com/loganom/loganom/cmd/internal/parsecmd"
 	"github.com/loganom/loganom/cmd/internal/reportcmd"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/enrich"
+	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/parse"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
 )
 
 type postfixSASLCmd struct {
@@ -30,6 +34,8 @@ type postfixSASLCmd struct {
 	filtercmd.FilterFlags
 	reportcmd.ReportFlags
 	reportcmd.NotifyFlags
+	statecmd.Flags
+	Resume bool `help:"Read only what was appended to each log since the last run, following logrotate's renames, copies and compression; needs the state. Without it, every line is read and the history is not changed."`
 }
 
 type quotaHighCmd struct {
@@ -50,6 +56,9 @@ type loganomCLI struct {
 		Stats struct{} `cmd:"" default:"1" help:"Count the cached answers (the default)."`
 		Prune struct{} `cmd:"" help:"Delete the answers past their lifetime."`
 	} `cmd:"" help:"Show or prune loganom-enrich's lookup cache."`
+	History statecmd.HistoryCmd `cmd:"" help:"Show every address an account logged in from, as the state remembers it: counts, dates and enrichment."`
+	Alerts  statecmd.AlertsCmd  `cmd:"" help:"List the alerts the state holds, or acknowledge one."`
+	DB      statecmd.DBCmd      `cmd:"" name:"db" help:"Show, prune or upgrade the state."`
 }
 
 const loganomDesc = `loganom finds mail accounts whose password was stolen, from the Postfix log.
@@ -68,6 +77,15 @@ func Main(env cli.Env) int {
 		return postfixSASL(env, log, &c.PostfixSASL)
 	case "quota-high":
 		return quotaHigh(env, log, &c.QuotaHigh)
+	case "history <user>":
+		return statecmd.History(env, log, &c.History)
+	case "alerts", "alerts list":
+		return statecmd.Alerts(env, log, &c.Alerts, false)
+	case "alerts ack <user>":
+		return statecmd.Alerts(env, log, &c.Alerts, true)
+	case "db", "db stats", "db prune", "db migrate":
+		cmd := strings.TrimPrefix(ctx.Command(), "db")
+		return statecmd.DB(env, log, &c.DB, strings.TrimSpace(cmd))
 	case "cache stats", "cache prune":
 		return cacheCmd(env, log, c.Cache.Path, ctx.Command() == "cache prune")
 	}
@@ -165,6 +183,28 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
 	}
+	ctx := context.Background()
+	st, err := statecmd.Open(ctx, &c.Flags, cfg, log, true)
+	if err != nil {
+		log.Errorf("%v", err)
+		return cli.ExitCodeOf(err)
+	}
+	defer st.Close()
+	var expect map[string]state.Position
+	if c.Resume {
+		if st == nil {
+			log.Errorf("--resume needs the state, to know where the last run stopped")
+			log.Hintf("leave out --no-db, or name the state with --db PATH")
+			return cli.ExitUsage
+		}
+		marks, exp, err := st.Positions(ctx, src.Names)
+		if err != nil {
+			log.Errorf("%s: %v", st.Store.Describe(), err)
+			return cli.ExitError
+		}
+		src.Opts.Resume, expect = marks, exp
+		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
+	}
 	enr, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
@@ -177,18 +217,30 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	enr.Report(c.Stats)
 	flt.Report(c.Stats)
 	failed := false
+	whole := true // every input read as far as it could be: its marks may be saved
 	if err != nil {
 		failed = true
 		var ie *parse.InputsError
 		if !errors.As(err, &ie) { // unreadable inputs were reported one by one
 			log.Errorf("%v", err)
+			whole = false
 		}
 	}
 	if cerr := enr.Close(); cerr != nil {
 		log.Errorf("%v", cerr)
 		failed = true
 	}
-	return c.ReportFlags.Finish(env, log, rep, notifier, failed)
+	// The history, the positions and the alerts in one transaction: a
+	// run killed before it recorded nothing, and the next run reads the
+	// same lines again; killed after, the next reads on from there and
+	// sends what this one did not.
+	var marks map[string]input.Mark
+	history := c.Resume && whole
+	if history {
+		marks = src.Marks()
+	}
+	run, failed := reportcmd.Remember(log, st, rep, history, marks, expect, notifier, failed)
+	return c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {

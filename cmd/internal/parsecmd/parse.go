@@ -1,8 +1,10 @@
-// Package parsecmd is loganom-parse. It needs no config, so that its binary
-// leaves out SQLite, DNS, HTTP and SMTP and starts faster.
+// Package parsecmd is loganom-parse. It needs no config and does no
+// lookups: its binary leaves out DNS, HTTP and SMTP. It links the state
+// (SQLite, PostgreSQL) for --resume.
 package parsecmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,7 +13,11 @@ import (
 	_ "time/tzdata" // zones for --tz on machines without zoneinfo
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/parse"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
 )
 
 // ParseFlags are the flags of loganom-parse; the wrapper takes them too.
@@ -24,7 +30,9 @@ type ParseFlags struct {
 
 type parseCLI struct {
 	ParseFlags
-	Files []string `arg:"" optional:"" name:"file" help:"Log files, plain or compressed (gzip, bzip2, xz, zstd: recognised by content), read in the order given; - or none reads stdin."`
+	Resume bool     `help:"Read only what was appended to each file since the last --resume run, following logrotate's renames, copies and compression; the positions are kept in the state named by --db, saved once every record is written."`
+	DB     string   `name:"db" placeholder:"PATH|URL" help:"The state that keeps the positions of --resume: an SQLite file or a postgres:// URL (the one loganom-report --db records in)."`
+	Files  []string `arg:"" optional:"" name:"file" help:"Log files, plain or compressed (gzip, bzip2, xz, zstd: recognised by content), read in the order given; - or none reads stdin."`
 }
 
 const parseDesc = `Read Postfix logs and write one JSON record per line for each SASL login,
@@ -44,6 +52,32 @@ func Main(env cli.Env) int {
 		log.Errorf("%v", err)
 		return cli.ExitUsage
 	}
+	var st *statecmd.State
+	var expect map[string]state.Position
+	switch {
+	case c.Resume && c.DB == "":
+		log.Errorf("--resume needs --db, the state that keeps where each file was left")
+		log.Hintf("use the state loganom-report --db records in: loganom-parse --resume --db PATH FILE...")
+		return cli.ExitUsage
+	case !c.Resume && c.DB != "":
+		log.Errorf("--db is only for --resume")
+		return cli.ExitUsage
+	case c.Resume:
+		cfg, _ := config.LoadConfig("")
+		st, err = statecmd.Open(context.Background(), &statecmd.Flags{DB: c.DB}, cfg, log, false)
+		if err != nil {
+			log.Errorf("%v", err)
+			return cli.ExitError
+		}
+		defer st.Close()
+		marks, exp, err := st.Positions(context.Background(), src.Names)
+		if err != nil {
+			log.Errorf("%s: %v", st.Store.Describe(), err)
+			return cli.ExitError
+		}
+		src.Opts.Resume, expect = marks, exp
+		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
+	}
 	// No stage follows the parser here, so its workers encode the records
 	// themselves (the same bytes as record.Writer), and they come a chunk
 	// of the input at a time: written as they come, unbuffered, a live log
@@ -57,6 +91,17 @@ func Main(env cli.Env) int {
 		err = fmt.Errorf("write output: %w", err)
 	}
 	c.ParseFlags.Report(src, log)
+	// The positions are saved once every record was written to the pipe
+	// (an error writing saves none): a record is never read twice, but
+	// one that a later stage loses after that is not read again.
+	if st != nil && (err == nil || errors.As(err, &ie)) {
+		if _, cerr := st.Commit(context.Background(), report.New(report.Rule{}), false, src.Marks(), expect, nil); cerr != nil {
+			log.Errorf("%v", cerr)
+			if err == nil {
+				err = cerr
+			}
+		}
+	}
 	switch {
 	case errors.As(err, &ie):
 		return cli.ExitError // each input was reported as it failed

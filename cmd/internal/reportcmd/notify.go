@@ -3,17 +3,22 @@ package reportcmd
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
 	"os"
+	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/notify"
 	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
 )
 
 // NotifyFlags are the notification flags of loganom-report and the wrapper.
@@ -235,4 +240,130 @@ func LogError(log *cli.Logger, err error) {
 	if errors.As(err, &ue) && ue.Hint != "" {
 		log.Hintf("%s", ue.Hint)
 	}
+}
+
+// Channels names the channels a new alert is delivered on (none with
+// --no-notify or --dry-run).
+func (n *Notifier) Channels() []string {
+	if n == nil || n.off || n.dryRun {
+		return nil
+	}
+	names := make([]string, len(n.chans))
+	for i, ch := range n.chans {
+		names[i] = ch.Name()
+	}
+	return names
+}
+
+// Deliver sends, on each channel, the alerts whose delivery the state
+// holds as pending: those this run opened and those earlier runs could
+// not deliver. Each delivery's result is recorded at once: sent, pending
+// again (tried by the next run), or given up when the alert is older than
+// giveUpAfter. It reports each failure and returns false if any.
+func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, rep *report.Report) bool {
+	if n == nil || n.off || n.dryRun {
+		return true
+	}
+	pending, err := st.Store.Pending(ctx, st.Instance)
+	if err != nil {
+		log.Errorf("%s: %v", st.Store.Describe(), err)
+		return false
+	}
+	if len(pending) == 0 {
+		return true
+	}
+	byName := map[string]notify.Channel{}
+	for _, ch := range n.chans {
+		byName[ch.Name()] = ch
+	}
+	type batch struct {
+		ch         notify.Channel
+		deliveries []state.Delivery
+		accounts   []*report.Account
+	}
+	var batches []*batch
+	byChan := map[string]*batch{}
+	ok := true
+	now := st.Now
+	if now == nil {
+		now = time.Now
+	}
+	for _, d := range pending {
+		ch := byName[d.Channel]
+		if ch == nil {
+			// a channel since removed from the config: kept until it is
+			// given up, in case the config comes back
+			if now().Sub(d.Created) > st.GiveUpAfter {
+				log.Errorf("alert for %s was never sent on %s, no longer configured: given up", report.Escape(d.User), d.Channel)
+				ok = st.SetDelivery(ctx, log, d, state.DeliveryGivenUp, "channel no longer configured") && ok
+			} else {
+				log.Warnf("alert for %s is pending on %s, which the config no longer enables", report.Escape(d.User), d.Channel)
+			}
+			continue
+		}
+		var a report.Account
+		if err := json.Unmarshal(d.Payload, &a); err != nil {
+			log.Errorf("alert %d for %s: stored payload unreadable: %v", d.Alert, report.Escape(d.User), err)
+			ok = false
+			continue
+		}
+		b := byChan[d.Channel]
+		if b == nil {
+			b = &batch{ch: ch}
+			byChan[d.Channel] = b
+			batches = append(batches, b)
+		}
+		b.deliveries = append(b.deliveries, d)
+		b.accounts = append(b.accounts, &a)
+	}
+	if n.exec != nil {
+		n.exec.Output = env.Stderr
+	}
+	for _, b := range batches {
+		ids := make([]string, len(b.deliveries))
+		for i, d := range b.deliveries {
+			ids[i] = strconv.FormatInt(d.Alert, 10)
+		}
+		m := &notify.Message{Host: host, Accounts: b.accounts, Seen: rep.Accounts(), Unread: rep.Unread(),
+			Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}
+		res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
+		failed := map[string]string{} // by user, for the per-account channels
+		var ae notify.AccountErrors
+		if res.Err != nil && errors.As(res.Err, &ae) {
+			for _, e := range ae {
+				failed[e.User] = e.Err.Error()
+			}
+		}
+		for _, d := range b.deliveries {
+			msg, bad := failed[d.User]
+			if res.Err != nil && ae == nil {
+				msg, bad = res.Err.Error(), true
+			}
+			status := state.DeliverySent
+			if bad {
+				status = state.DeliveryPending
+				if now().Sub(d.Created) > st.GiveUpAfter {
+					status = state.DeliveryGivenUp
+				}
+			}
+			ok = st.SetDelivery(ctx, log, d, status, msg) && ok
+		}
+		if res.Err != nil {
+			for _, line := range res.Lines() {
+				log.Errorf("notify %s", line)
+			}
+			ok = false
+			retry := "the next run tries again"
+			for _, d := range b.deliveries {
+				if now().Sub(d.Created) > st.GiveUpAfter {
+					retry = "alerts older than [NOTIFY] give_up_after were given up; see loganom alerts"
+					break
+				}
+			}
+			log.Hintf("%s", retry)
+		} else {
+			log.Debugf("notify %s: sent %s", res.Channel, cli.Plural(int64(len(b.deliveries)), "alert", "alerts"))
+		}
+	}
+	return ok
 }

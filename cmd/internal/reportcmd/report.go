@@ -4,6 +4,8 @@
 package reportcmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +13,10 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
 )
 
 // ReportFlags are the flags of loganom-report; the wrapper takes them too.
@@ -48,10 +53,10 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 	return r, nil
 }
 
-// Write prints the report: nothing with --quiet when nothing was found
-// and every input was read.
-func (f *ReportFlags) Write(w io.Writer, accounts []*report.Account, rep *report.Report) error {
-	if f.Quiet && len(accounts) == 0 && len(rep.Unread()) == 0 {
+// Write prints the report: nothing with --quiet when nothing new was
+// found (found) and every input was read.
+func (f *ReportFlags) Write(w io.Writer, accounts []*report.Account, rep *report.Report, found bool) error {
+	if f.Quiet && !found && len(rep.Unread()) == 0 {
 		return nil
 	}
 	var err error
@@ -72,18 +77,32 @@ func (f *ReportFlags) Write(w io.Writer, accounts []*report.Account, rep *report
 // read, a channel down: each was printed on stderr), so that a finding is
 // never hidden behind an error; otherwise an error (failed: one during the
 // run) gives ExitError.
-func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n *Notifier, failed bool) int {
+//
+// With a state (st, and run, what Commit recorded), "found" means a new
+// alert: an account already alerted is still in the report, marked, but
+// neither notified again, nor a reason for --exit-code's 3 or for
+// printing with --quiet; and the channels send what the state holds as
+// pending (this run's new alerts, and those earlier runs could not send).
+func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n *Notifier, failed bool, st *statecmd.State, run *statecmd.Run) int {
 	accounts := rep.Anomalies()
-	if err := f.Write(env.Stdout, accounts, rep); err != nil {
+	found := len(accounts) > 0
+	if st != nil && run != nil {
+		found = run.New > 0
+	}
+	if err := f.Write(env.Stdout, accounts, rep, found); err != nil {
 		log.Errorf("%v", err)
 		failed = true
 	}
 	host, _ := os.Hostname()
-	if !n.Notify(env, log, host, rep) {
+	if st != nil && run != nil {
+		if !n.Deliver(context.Background(), env, log, host, st, rep) {
+			failed = true
+		}
+	} else if !n.Notify(env, log, host, rep) {
 		failed = true
 	}
 	switch {
-	case f.ExitCode && len(accounts) > 0:
+	case f.ExitCode && found:
 		return cli.ExitAnomalies
 	case failed:
 		return cli.ExitError
@@ -95,8 +114,9 @@ type reportCLI struct {
 	Config string `short:"c" placeholder:"FILE" help:"INI configuration: [REPORT] min_ips, min_countries, min_asns; [SMTP], [MATTERMOST], [TEAMS], [WEBHOOK], [EXEC], [NOTIFY_USER] to notify."`
 	ReportFlags
 	NotifyFlags
-	Exec  string   `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell); also [EXEC] script."`
-	Debug bool     `short:"d" help:"Print debug lines on stderr (also LOGLEVEL=DEBUG)."`
+	Exec  string `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell); also [EXEC] script."`
+	Debug bool   `short:"d" help:"Print debug lines on stderr (also LOGLEVEL=DEBUG)."`
+	statecmd.Flags
 	Files []string `arg:"" optional:"" name:"file" help:"Records from loganom-filter (NDJSON); - or none reads stdin."`
 }
 
@@ -123,9 +143,41 @@ func Main(env cli.Env) int {
 		LogError(log, err)
 		return cli.ExitCodeOf(err)
 	}
+	st, err := statecmd.Open(context.Background(), &c.Flags, cfg, log, false)
+	if err != nil {
+		log.Errorf("%v", err)
+		return cli.ExitCodeOf(err)
+	}
+	defer st.Close()
 	rep := report.New(rule)
 	var check cli.EnrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, rep)
 	check.Warn(log, "the report can tell no country or network")
-	return c.ReportFlags.Finish(env, log, rep, notifier, code != cli.ExitOK)
+	run, failed := Remember(log, st, rep, true, nil, nil, notifier, code != cli.ExitOK)
+	return c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+}
+
+// Remember records the run in the state, if any (statecmd.State.Commit),
+// unless --dry-run. When it cannot, the error is printed and the run ends
+// as a stateless one (run nil): every anomaly is notified, none lost.
+func Remember(log *cli.Logger, st *statecmd.State, rep *report.Report, history bool, marks map[string]input.Mark, expect map[string]state.Position, n *Notifier, failed bool) (*statecmd.Run, bool) {
+	if st == nil {
+		return nil, failed
+	}
+	if n != nil && n.dryRun {
+		log.Warnf("--dry-run: nothing is recorded in the state")
+		return nil, failed
+	}
+	run, err := st.Commit(context.Background(), rep, history, marks, expect, n.Channels())
+	if err != nil {
+		log.Errorf("%v", err)
+		if errors.Is(err, state.ErrConflict) {
+			log.Hintf("runs on the same log must not overlap: the systemd timer never does; from cron, use flock -n")
+		}
+		if run == nil {
+			log.Warnf("without the state, this run notifies every account it found")
+		}
+		return run, true
+	}
+	return run, failed
 }

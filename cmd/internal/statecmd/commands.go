@@ -1,0 +1,500 @@
+package statecmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// Common are the flags of the commands that look at the state.
+type Common struct {
+	Config string `short:"c" placeholder:"FILE" help:"INI configuration, for [STATE] db (default: ./config.ini when it exists)."`
+	DB     string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state (default: [STATE] db, else /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db)."`
+}
+
+// HistoryCmd is loganom history.
+type HistoryCmd struct {
+	Common
+	Format             string `enum:"text,json" default:"text" help:"text: a table; json: one object per address and line."`
+	CaseSensitiveUsers bool   `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"Take USER as written, for a SASL backend that tells case apart ([REPORT] case_sensitive_users)."`
+	User               string `arg:"" help:"The account (sasl_username)."`
+}
+
+// AlertsCmd is loganom alerts.
+type AlertsCmd struct {
+	Common
+	Since  string   `placeholder:"AGE" help:"Only the alerts opened or added to in the last AGE, like 7d or 12h (default: all)."`
+	Format string   `enum:"text,json" default:"text" help:"text, or json: one object per alert and line."`
+	List   struct{} `cmd:"" default:"1" help:"List the alerts, newest first, with their evidence and each channel's delivery (the default)."`
+	Ack struct {
+		User string `arg:"" help:"The account whose open alert is closed: new anomalous logins open another and notify again."`
+	} `cmd:"" help:"Acknowledge an account's open alert."`
+}
+
+// DBCmd is loganom db.
+type DBCmd struct {
+	Common
+	Stats   struct{} `cmd:"" default:"1" help:"Count what the state holds (the default)."`
+	Prune   struct{} `cmd:"" help:"Delete the history older than [STATE] keep (180d) and the closed alerts as old."`
+	Migrate struct{} `cmd:"" help:"Create the state, or upgrade its schema to this loganom's."`
+}
+
+func loadConfig(path string, log *cli.Logger, grammar any) (*config.Config, error) {
+	if path == "" {
+		if _, err := os.Stat("config.ini"); err == nil {
+			path = "config.ini"
+		}
+	}
+	cfg, err := config.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Check(log)
+	if err := cfg.Fill(grammar); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// openExisting opens the state for a command that reads it: a state
+// file that does not exist is an error, not a new empty state.
+func openExisting(ctx context.Context, c *Common, cfg *config.Config, log *cli.Logger, migrate bool) (*State, error) {
+	s := &State{}
+	if err := s.settings(cfg); err != nil {
+		return nil, err
+	}
+	dsn := c.DB
+	if dsn == "" {
+		p, err := state.DefaultPath()
+		if err != nil {
+			return nil, err
+		}
+		dsn = p
+	}
+	if !state.IsPostgres(dsn) && !migrate {
+		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
+			log.Errorf("no state at %s", dsn)
+			log.Hintf("loganom postfix-sasl makes it on its first run; name another with --db PATH or [STATE] db")
+			return nil, errSilent
+		}
+	}
+	st, err := state.Open(ctx, dsn, state.Options{NoMigrate: !migrate})
+	if err != nil {
+		return nil, err
+	}
+	s.Store = st
+	return s, nil
+}
+
+// errSilent: the error was printed.
+var errSilent = errors.New("")
+
+func fail(log *cli.Logger, err error) int {
+	if !errors.Is(err, errSilent) {
+		log.Errorf("%v", err)
+	}
+	return cli.ExitCodeOf(err)
+}
+
+// History runs loganom history.
+func History(env cli.Env, log *cli.Logger, c *HistoryCmd) int {
+	cfg, err := loadConfig(c.Config, log, c)
+	if err != nil {
+		return fail(log, err)
+	}
+	ctx := context.Background()
+	s, err := openExisting(ctx, &c.Common, cfg, log, false)
+	if err != nil {
+		return fail(log, err)
+	}
+	defer s.Close()
+	user := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
+	addrs, err := s.Store.History(ctx, user)
+	if err != nil {
+		return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+	}
+	if len(addrs) == 0 {
+		log.Errorf("no history for %s in %s", report.Escape(user), s.Store.Describe())
+		log.Hintf("the history is kept by runs with --resume (loganom postfix-sasl --resume, or loganom-report --db); names are compared in lower case unless --case-sensitive-users")
+		return cli.ExitError
+	}
+	bw := bufio.NewWriter(env.Stdout)
+	if c.Format == "json" {
+		err = historyJSON(bw, addrs)
+	} else {
+		historyText(bw, user, addrs)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return fail(log, fmt.Errorf("write output: %w", err))
+	}
+	return cli.ExitOK
+}
+
+const dateFormat = "2006-01-02 15:04"
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(dateFormat)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func historyText(w io.Writer, user string, addrs []state.Address) {
+	var logins int64
+	var first, last time.Time
+	countries := map[string]bool{}
+	for _, a := range addrs {
+		logins += a.Count
+		if first.IsZero() || a.First.Before(first) {
+			first = a.First
+		}
+		if a.Last.After(last) {
+			last = a.Last
+		}
+		if a.Country != "" {
+			countries[a.Country] = true
+		}
+	}
+	cs := make([]string, 0, len(countries))
+	for c := range countries {
+		cs = append(cs, c)
+	}
+	slices.Sort(cs)
+	fmt.Fprintf(w, "%s: %s from %s in %s (%s), %s to %s\n", report.Escape(user),
+		cli.Plural(logins, "login", "logins"), cli.Plural(int64(len(addrs)), "address", "addresses"),
+		cli.Plural(int64(len(cs)), "country", "countries"), dash(strings.Join(cs, " ")), date(first), date(last))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  IP\tCC\tCITY\tRDNS\tAS ORG\tLOGINS\tFIRST\tLAST")
+	for _, a := range addrs {
+		rdns := "-"
+		if a.RDNS != "" {
+			rdns = report.Escape(a.RDNS)
+			if a.RDNSVerified == nil || !*a.RDNSVerified {
+				rdns += " (unverified)"
+			}
+		}
+		as := "-"
+		if a.ASN != 0 {
+			as = "AS" + strconv.FormatUint(uint64(a.ASN), 10) + " " + report.Escape(a.Org)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", a.IP, dash(a.Country), dash(report.Escape(a.City)), rdns, as, a.Count, date(a.First), date(a.Last))
+	}
+	tw.Flush()
+}
+
+type addressJSON struct {
+	User         string    `json:"user"`
+	IP           string    `json:"ip"`
+	Count        int64     `json:"count"`
+	First        time.Time `json:"first"`
+	Last         time.Time `json:"last"`
+	Country      string    `json:"country,omitempty"`
+	City         string    `json:"city,omitempty"`
+	Lat          *float64  `json:"lat,omitempty"`
+	Lon          *float64  `json:"lon,omitempty"`
+	AccuracyKM   int       `json:"accuracy_km,omitempty"`
+	ASN          uint32    `json:"asn,omitempty"`
+	Org          string    `json:"org,omitempty"`
+	RDNS         string    `json:"rdns,omitempty"`
+	RDNSVerified *bool     `json:"rdns_verified,omitempty"`
+}
+
+func historyJSON(w io.Writer, addrs []state.Address) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, a := range addrs {
+		j := addressJSON{User: a.User, IP: a.IP, Count: a.Count, First: a.First, Last: a.Last, Country: a.Country, City: a.City,
+			AccuracyKM: a.AccuracyKM, ASN: a.ASN, Org: a.Org, RDNS: a.RDNS, RDNSVerified: a.RDNSVerified}
+		if a.HasLoc {
+			j.Lat, j.Lon = &a.Lat, &a.Lon
+		}
+		if err := enc.Encode(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Alerts runs loganom alerts and loganom alerts ack.
+func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
+	cfg, err := loadConfig(c.Config, log, c)
+	if err != nil {
+		return fail(log, err)
+	}
+	var since time.Time
+	if c.Since != "" {
+		d, err := ParseAge(c.Since)
+		if err != nil {
+			return fail(log, cli.Usagef("--since %q: %v", c.Since, err))
+		}
+		since = time.Now().Add(-d)
+	}
+	ctx := context.Background()
+	s, err := openExisting(ctx, &c.Common, cfg, log, false)
+	if err != nil {
+		return fail(log, err)
+	}
+	defer s.Close()
+	if ack {
+		cs, _, _ := cfg.Bool("REPORT", "case_sensitive_users")
+		u := record.CanonicalUser(c.Ack.User, cs)
+		by := "unknown"
+		if me, err := user.Current(); err == nil {
+			by = me.Username
+		}
+		ok, err := s.Store.Ack(ctx, u, by, time.Now())
+		if err != nil {
+			return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+		}
+		if !ok {
+			log.Errorf("%s has no open alert", report.Escape(u))
+			log.Hintf("loganom alerts lists them")
+			return cli.ExitError
+		}
+		fmt.Fprintf(env.Stdout, "acknowledged the alert of %s: new anomalous logins will alert again\n", report.Escape(u))
+		return cli.ExitOK
+	}
+	alerts, err := s.Store.Alerts(ctx, since)
+	if err != nil {
+		return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+	}
+	bw := bufio.NewWriter(env.Stdout)
+	if c.Format == "json" {
+		err = alertsJSON(bw, alerts)
+	} else {
+		alertsText(bw, alerts, c.Since)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return fail(log, fmt.Errorf("write output: %w", err))
+	}
+	return cli.ExitOK
+}
+
+// ParseAge reads an age: "7d", "12h", "90m".
+func ParseAge(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var f float64
+		f, err = strconv.ParseFloat(n, 64)
+		d = time.Duration(f * float64(24*time.Hour))
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d <= 0 {
+		return 0, errors.New("want an age above zero, like 7d, 12h or 90m")
+	}
+	return d, nil
+}
+
+func alertsText(w io.Writer, alerts []state.Alert, since string) {
+	if len(alerts) == 0 {
+		if since != "" {
+			fmt.Fprintf(w, "No alert in the last %s.\n", since)
+		} else {
+			fmt.Fprintln(w, "No alert.")
+		}
+		return
+	}
+	for i, a := range alerts {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		status := "open"
+		if !a.Closed.IsZero() {
+			status = "closed " + date(a.Closed) + " (" + a.CloseReason
+			if a.ClosedBy != "" {
+				status += " by " + report.Escape(a.ClosedBy)
+			}
+			status += ")"
+		}
+		countries := map[string]bool{}
+		for _, e := range a.Evidence {
+			if e.Country != "" {
+				countries[e.Country] = true
+			}
+		}
+		cs := make([]string, 0, len(countries))
+		for c := range countries {
+			cs = append(cs, c)
+		}
+		slices.Sort(cs)
+		fmt.Fprintf(w, "#%d %s: alerted %s, %s; %s in %s (%s), last login %s\n", a.ID, report.Escape(a.User), date(a.Opened), status,
+			cli.Plural(int64(len(a.Evidence)), "address", "addresses"), cli.Plural(int64(len(cs)), "country", "countries"), dash(strings.Join(cs, " ")), date(a.Last))
+		fmt.Fprintf(w, "  why: %s", dash(a.Rule))
+		if a.Instance != "" {
+			fmt.Fprintf(w, " (seen by %s)", report.Escape(a.Instance))
+		}
+		fmt.Fprintln(w)
+		for _, d := range a.Deliveries {
+			fmt.Fprintf(w, "  %s: %s", report.Escape(d.Channel), deliveryText(d))
+			fmt.Fprintln(w)
+		}
+		if len(a.Deliveries) == 0 {
+			fmt.Fprintln(w, "  no channel was configured")
+		}
+	}
+}
+
+func deliveryText(d state.Delivery) string {
+	switch d.Status {
+	case state.DeliverySent:
+		return "sent " + date(d.Updated)
+	case state.DeliveryGivenUp:
+		return fmt.Sprintf("given up %s after %s: %s", date(d.Updated), cli.Plural(int64(d.Attempts), "failed run", "failed runs"), report.Escape(d.Error))
+	}
+	if d.Attempts == 0 {
+		return "pending (not tried yet)"
+	}
+	return fmt.Sprintf("pending, %s so far: %s", cli.Plural(int64(d.Attempts), "failed run", "failed runs"), report.Escape(d.Error))
+}
+
+type alertJSON struct {
+	ID          int64          `json:"id"`
+	User        string         `json:"user"`
+	Instance    string         `json:"instance,omitempty"`
+	Opened      time.Time      `json:"opened"`
+	Updated     time.Time      `json:"updated"`
+	Last        time.Time      `json:"last_login"`
+	Rule        string         `json:"rule"`
+	Open        bool           `json:"open"`
+	Closed      *time.Time     `json:"closed,omitempty"`
+	CloseReason string         `json:"close_reason,omitempty"`
+	ClosedBy    string         `json:"closed_by,omitempty"`
+	Evidence    []evidenceJSON `json:"evidence"`
+	Deliveries  []deliveryJSON `json:"deliveries"`
+}
+
+type evidenceJSON struct {
+	IP      string    `json:"ip"`
+	Count   int64     `json:"count"`
+	First   time.Time `json:"first"`
+	Last    time.Time `json:"last"`
+	Country string    `json:"country,omitempty"`
+	ASN     uint32    `json:"asn,omitempty"`
+	Org     string    `json:"org,omitempty"`
+}
+
+type deliveryJSON struct {
+	Channel  string    `json:"channel"`
+	Status   string    `json:"status"`
+	Attempts int       `json:"failed_runs"`
+	Error    string    `json:"error,omitempty"`
+	Updated  time.Time `json:"updated"`
+}
+
+func alertsJSON(w io.Writer, alerts []state.Alert) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, a := range alerts {
+		j := alertJSON{ID: a.ID, User: a.User, Instance: a.Instance, Opened: a.Opened, Updated: a.Updated, Last: a.Last, Rule: a.Rule,
+			Open: a.Closed.IsZero(), CloseReason: a.CloseReason, ClosedBy: a.ClosedBy, Evidence: []evidenceJSON{}, Deliveries: []deliveryJSON{}}
+		if !a.Closed.IsZero() {
+			j.Closed = &a.Closed
+		}
+		for _, e := range a.Evidence {
+			j.Evidence = append(j.Evidence, evidenceJSON(e))
+		}
+		for _, d := range a.Deliveries {
+			j.Deliveries = append(j.Deliveries, deliveryJSON{Channel: d.Channel, Status: string(d.Status), Attempts: d.Attempts, Error: d.Error, Updated: d.Updated})
+		}
+		if err := enc.Encode(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DB runs loganom db stats, prune and migrate.
+func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
+	cfg, err := loadConfig(c.Config, log, c)
+	if err != nil {
+		return fail(log, err)
+	}
+	ctx := context.Background()
+	if command == "migrate" {
+		dsn := c.DB
+		if dsn == "" {
+			if dsn, err = state.DefaultPath(); err != nil {
+				return fail(log, err)
+			}
+		}
+		from, to, err := state.Migrate(ctx, dsn)
+		if err != nil {
+			return fail(log, err)
+		}
+		if from == to {
+			fmt.Fprintf(env.Stdout, "%s: schema version %d, up to date\n", state.Describe(dsn), to)
+		} else {
+			fmt.Fprintf(env.Stdout, "%s: schema version %d (was %d)\n", state.Describe(dsn), to, from)
+		}
+		return cli.ExitOK
+	}
+	s, err := openExisting(ctx, &c.Common, cfg, log, false)
+	if err != nil {
+		return fail(log, err)
+	}
+	defer s.Close()
+	if command == "prune" {
+		before := time.Now().Add(-s.Keep)
+		p, err := s.Store.Prune(ctx, before)
+		if err != nil {
+			return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+		}
+		fmt.Fprintf(env.Stdout, "pruned %s and %s last seen before %s ([STATE] keep = %s)\n",
+			cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"), date(before), fmtAge(s.Keep))
+		return cli.ExitOK
+	}
+	st, err := s.Store.Stats(ctx)
+	if err != nil {
+		return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "state:      %s (schema version %d", st.DB, st.Schema)
+	if st.Bytes > 0 {
+		fmt.Fprintf(w, ", %.1f kB", float64(st.Bytes)/1024)
+	}
+	fmt.Fprintln(w, ")")
+	fmt.Fprintf(w, "history:    %s, %s, %s\n", cli.Plural(st.Accounts, "account", "accounts"), cli.Plural(st.Addresses, "address", "addresses"), cli.Plural(st.Logins, "login", "logins"))
+	fmt.Fprintf(w, "alerts:     %d (%d open); deliveries: %d pending, %d given up\n", st.Alerts, st.OpenAlerts, st.Pending, st.GivenUp)
+	fmt.Fprintf(w, "blocks:     %d\n", st.Blocks)
+	fmt.Fprintf(w, "positions:  %s\n", cli.Plural(st.Positions, "log", "logs"))
+	return cli.ExitOK
+}
+
+func fmtAge(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}

@@ -1,0 +1,245 @@
+// Package statecmd is the state's command-line side: the --db and
+// --no-db flags, opening the state with the [STATE] settings, recording a
+// run (Commit) and the commands that show the memory (history, alerts,
+// db).
+package statecmd
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/pkg/input"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// Flags name the state.
+type Flags struct {
+	DB   string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state: an SQLite file, or postgres://user@host/dbname for one that several mail servers share ([STATE] db; default /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db)."`
+	NoDB bool   `name:"no-db" help:"Keep no state: remember nothing between runs, alert on every run."`
+}
+
+// Defaults of the [STATE] and [NOTIFY] settings.
+const (
+	DefaultKeep         = 180 * 24 * time.Hour
+	DefaultRealertAfter = 7 * 24 * time.Hour
+	DefaultGiveUpAfter  = 3 * 24 * time.Hour
+)
+
+// State is an opened state with its settings.
+type State struct {
+	Store        state.Store
+	Instance     string        // [STATE] instance: this mail server's name
+	Keep         time.Duration // [STATE] keep: history retention
+	RealertAfter time.Duration // [STATE] realert_after
+	GiveUpAfter  time.Duration // [NOTIFY] give_up_after
+	Now          func() time.Time
+}
+
+// Close closes the store.
+func (s *State) Close() error {
+	if s == nil {
+		return nil
+	}
+	return s.Store.Close()
+}
+
+func (s *State) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Settings reads [STATE] keep, realert_after, instance and [NOTIFY]
+// give_up_after into s.
+func (s *State) settings(cfg *config.Config) error {
+	for _, x := range []struct {
+		sec, key string
+		dst      *time.Duration
+		def      time.Duration
+	}{{"STATE", "keep", &s.Keep, DefaultKeep}, {"STATE", "realert_after", &s.RealertAfter, DefaultRealertAfter}, {"NOTIFY", "give_up_after", &s.GiveUpAfter, DefaultGiveUpAfter}} {
+		d, set, err := cfg.Duration(x.sec, x.key)
+		if err != nil {
+			return err
+		}
+		if set && d <= 0 {
+			return cli.Usagef("%s: want a time above zero, like 7d", cfg.Where(x.sec, x.key))
+		}
+		*x.dst = x.def
+		if set {
+			*x.dst = d
+		}
+	}
+	s.Instance, _ = cfg.String("STATE", "instance")
+	if s.Instance == "" {
+		s.Instance, _ = os.Hostname()
+	}
+	return nil
+}
+
+// Open opens the state the flags (filled from [STATE] db) name. With
+// --no-db it returns nil. When none is named: with byDefault (the
+// wrapper) the default file is used, and if it cannot be, a warning says
+// so and the run goes on without a state (nil); otherwise (the pipe
+// stages) there is no state (nil). A state that is named but cannot be
+// opened is an error.
+func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, byDefault bool) (*State, error) {
+	if f.NoDB {
+		if f.DB != "" && !cfg.Filled("STATE", "db") {
+			return nil, cli.Usagef("--db and --no-db: choose one")
+		}
+		return nil, nil
+	}
+	s := &State{}
+	if err := s.settings(cfg); err != nil {
+		return nil, err
+	}
+	dsn := f.DB
+	if dsn == "" {
+		if !byDefault {
+			return nil, nil
+		}
+		p, err := state.DefaultPath()
+		if err == nil {
+			s.Store, err = state.Open(ctx, p, state.Options{})
+		}
+		if err != nil {
+			var tn *state.TooNewError
+			if errors.As(err, &tn) {
+				return nil, err
+			}
+			log.Warnf("no state: %v; nothing is remembered, so every run alerts again", err)
+			log.Hintf("name a state with --db PATH (or [STATE] db), or run with --no-db")
+			return nil, nil
+		}
+		log.Debugf("state: %s", s.Store.Describe())
+		return s, nil
+	}
+	st, err := state.Open(ctx, dsn, state.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s.Store = st
+	log.Debugf("state: %s", st.Describe())
+	return s, nil
+}
+
+// Run is what one run recorded and decided.
+type Run struct {
+	Outcome *state.Outcome
+	// New are the accounts alerted for the first time (new incidents).
+	New int
+}
+
+// Positions returns the saved marks of the named logs (absolute names),
+// for parse.Options.Resume, and the positions as saved, to expect at
+// Commit. Stdin ("-") has none.
+func (s *State) Positions(ctx context.Context, names []string) (marks map[string]*input.Mark, expect map[string]state.Position, err error) {
+	var abs []string
+	byAbs := map[string]string{}
+	for _, n := range names {
+		if n == "-" {
+			continue
+		}
+		a, err := filepath.Abs(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		abs = append(abs, a)
+		byAbs[a] = n
+	}
+	saved, err := s.Store.Positions(ctx, s.Instance, abs)
+	if err != nil {
+		return nil, nil, err
+	}
+	marks = map[string]*input.Mark{}
+	expect = map[string]state.Position{}
+	for a, n := range byAbs {
+		marks[n] = nil
+		if p, ok := saved[a]; ok {
+			marks[n] = &input.Mark{Dev: p.Dev, Ino: p.Ino, Offset: p.Offset, Size: p.Size, FP: p.FP, FPLen: p.FPLen}
+			expect[a] = p
+		}
+	}
+	return marks, expect, nil
+}
+
+// Commit records a run in one transaction: with history (the wrapper
+// with --resume, loganom-report --db), every login of the report in the
+// history, and marks (from parse.Source.Marks, by the names given) as
+// the new positions; and the report's anomalies as alerts, with a
+// pending delivery on each of channels for a new one. Accounts already
+// alerted are marked in the report (report.AlertMark).
+func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, marks map[string]input.Mark, expect map[string]state.Position, channels []string) (*Run, error) {
+	now := s.now()
+	run := &state.Run{Instance: s.Instance, Now: now, Expect: expect, Channels: channels, RealertAfter: s.RealertAfter}
+	if history {
+		rep.Each(func(a *report.Account) {
+			for _, ip := range a.IPs {
+				run.Logins = append(run.Logins, state.Login{User: a.User, IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last,
+					Country: ip.Country, City: ip.City, HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
+					ASN: ip.ASN, Org: ip.Org, RDNS: ip.RDNS, RDNSVerified: ip.RDNSVerified})
+			}
+		})
+	}
+	for name, m := range marks {
+		a, err := filepath.Abs(name)
+		if err != nil {
+			return nil, err
+		}
+		run.Positions = append(run.Positions, state.Position{Path: a, Dev: m.Dev, Ino: m.Ino, Offset: m.Offset, Size: m.Size, FP: m.FP, FPLen: m.FPLen, Updated: now})
+	}
+	rule := rep.Rule.String()
+	for _, a := range rep.Anomalies() {
+		payload, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		an := state.Anomaly{User: a.User, Last: cmp.Or(a.Last, now), Rule: rule, Payload: payload}
+		for _, ip := range a.IPs {
+			an.Addresses = append(an.Addresses, state.Evidence{IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last, Country: ip.Country, ASN: ip.ASN, Org: ip.Org})
+		}
+		run.Anomalies = append(run.Anomalies, an)
+	}
+	out, err := s.Store.Commit(ctx, run)
+	if err != nil {
+		if errors.Is(err, state.ErrConflict) {
+			return nil, fmt.Errorf("%s: %w", s.Store.Describe(), err)
+		}
+		return nil, fmt.Errorf("%s: record the run: %w", s.Store.Describe(), err)
+	}
+	r := &Run{Outcome: out}
+	for user, as := range out.Alerts {
+		if as.New {
+			r.New++
+			continue
+		}
+		rep.Mark(user, &report.AlertMark{At: as.Opened, NewAddresses: as.NewAddresses})
+	}
+	if history {
+		if _, err := s.Store.Prune(ctx, now.Add(-s.Keep)); err != nil {
+			return r, fmt.Errorf("%s: prune: %w", s.Store.Describe(), err)
+		}
+	}
+	return r, nil
+}
+
+// SetDelivery records a delivery's result; a failure to record is
+// reported (the delivery will then be tried again: a duplicate, never a
+// loss).
+func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delivery, status state.DeliveryStatus, msg string) bool {
+	if err := s.Store.SetDelivery(ctx, d.Alert, d.Channel, status, msg); err != nil {
+		log.Errorf("%s: record the delivery of alert %d on %s: %v", s.Store.Describe(), d.Alert, d.Channel, err)
+		return false
+	}
+	return true
+}
