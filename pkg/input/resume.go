@@ -345,6 +345,11 @@ func rotatedName(base, name string) (s sibling, ok bool) {
 // time of its compression); by modification time when names of both
 // kinds are mixed.
 func siblings(path string, cur *Piece) []sibling {
+	// A log named through a symbolic link (/etc/maillog -> /var/log/mail.log)
+	// is rotated where it lives: its siblings are those of the target.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -682,3 +682,34 @@ func TestResumeBrokenLog(t *testing.T) {
 		t.Errorf("%d users, %d logins", len(l.seen), first)
 	}
 }
+
+// A log named through a symbolic link: after a rotation, the rest of the
+// old file is found next to the link's target, where logrotate put it.
+func TestResumeSymlink(t *testing.T) {
+	l := newLogSim(t)
+	logs := filepath.Join(l.dir, "logs")
+	if err := os.Mkdir(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(logs, "mail.log")
+	link := l.path
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	l.path = real // write through the target
+	l.write(5)
+	l.path = link // read through the link
+	l.run(false)
+	l.path = real
+	l.write(3)
+	if err := os.Rename(real, real+".1"); err != nil {
+		t.Fatal(err)
+	}
+	l.write(4)
+	l.path = link
+	l.run(false)
+	if len(l.warnings) != 0 {
+		t.Errorf("warnings: %q", l.warnings)
+	}
+	l.check()
+}
