@@ -397,3 +397,6 @@ func siblings(path string, cur *Piece) []sibling {
 	})
 	return sibs
 }
+
+// Identity returns a file's device and inode, where the system has them.
+func Identity(fi os.FileInfo) (dev, ino uint64, ok bool) { return identity(fi) }

@@ -184,7 +184,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return cli.ExitCodeOf(err)
 	}
 	ctx := context.Background()
-	st, err := statecmd.Open(ctx, &c.Flags, cfg, log, true)
+	st, err := statecmd.Open(ctx, &c.Flags, cfg, log, true, c.Resume)
 	if err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
@@ -199,8 +199,11 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		}
 		marks, exp, err := st.Positions(ctx, src.Names)
 		if err != nil {
-			log.Errorf("%s: %v", st.Store.Describe(), err)
-			return cli.ExitError
+			log.Errorf("%v", err)
+			if cli.ExitCodeOf(err) == cli.ExitUsage {
+				log.Hintf("journald: pipe journalctl into loganom postfix-sasl -l - without --resume")
+			}
+			return cli.ExitCodeOf(err)
 		}
 		src.Opts.Resume, expect = marks, exp
 		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }

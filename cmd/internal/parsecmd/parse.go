@@ -64,7 +64,7 @@ func Main(env cli.Env) int {
 		return cli.ExitUsage
 	case c.Resume:
 		cfg, _ := config.LoadConfig("")
-		st, err = statecmd.Open(context.Background(), &statecmd.Flags{DB: c.DB}, cfg, log, false)
+		st, err = statecmd.Open(context.Background(), &statecmd.Flags{DB: c.DB}, cfg, log, false, true)
 		if err != nil {
 			log.Errorf("%v", err)
 			return cli.ExitError
@@ -72,8 +72,8 @@ func Main(env cli.Env) int {
 		defer st.Close()
 		marks, exp, err := st.Positions(context.Background(), src.Names)
 		if err != nil {
-			log.Errorf("%s: %v", st.Store.Describe(), err)
-			return cli.ExitError
+			log.Errorf("%v", err)
+			return cli.ExitCodeOf(err)
 		}
 		src.Opts.Resume, expect = marks, exp
 		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }

@@ -266,7 +266,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	}
 	pending, err := st.Store.Pending(ctx, st.Instance)
 	if err != nil {
-		log.Errorf("%s: %v", st.Store.Describe(), err)
+		log.Errorf("%v", err)
 		return false
 	}
 	if len(pending) == 0 {

@@ -95,7 +95,7 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 	}
 	host, _ := os.Hostname()
 	if st != nil && run != nil {
-		if !n.Deliver(context.Background(), env, log, host, st, rep) {
+		if !run.Conflict && !n.Deliver(context.Background(), env, log, host, st, rep) {
 			failed = true
 		}
 	} else if !n.Notify(env, log, host, rep) {
@@ -143,7 +143,7 @@ func Main(env cli.Env) int {
 		LogError(log, err)
 		return cli.ExitCodeOf(err)
 	}
-	st, err := statecmd.Open(context.Background(), &c.Flags, cfg, log, false)
+	st, err := statecmd.Open(context.Background(), &c.Flags, cfg, log, false, false)
 	if err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
@@ -158,21 +158,31 @@ func Main(env cli.Env) int {
 }
 
 // Remember records the run in the state, if any (statecmd.State.Commit),
-// unless --dry-run. When it cannot, the error is printed and the run ends
-// as a stateless one (run nil): every anomaly is notified, none lost.
+// unless --dry-run or --no-notify: a run that sends nothing records
+// nothing, so that the next run reads its lines again and alerts. When
+// another run recorded the same log meanwhile (state.ErrConflict), this
+// one sends nothing either (the next run reads these lines again), and
+// the run ends in an error. When the state cannot record for another
+// reason, the error is printed and the run ends as a stateless one (run
+// nil): every anomaly is notified, none lost.
 func Remember(log *cli.Logger, st *statecmd.State, rep *report.Report, history bool, marks map[string]input.Mark, expect map[string]state.Position, n *Notifier, failed bool) (*statecmd.Run, bool) {
 	if st == nil {
 		return nil, failed
 	}
-	if n != nil && n.dryRun {
-		log.Warnf("--dry-run: nothing is recorded in the state")
+	if n != nil && (n.dryRun || n.off) {
+		flag := "--dry-run"
+		if n.off {
+			flag = "--no-notify"
+		}
+		log.Warnf("%s: nothing is recorded in the state (the next run reads these lines again, and alerts)", flag)
 		return nil, failed
 	}
 	run, err := st.Commit(context.Background(), rep, history, marks, expect, n.Channels())
 	if err != nil {
 		log.Errorf("%v", err)
 		if errors.Is(err, state.ErrConflict) {
-			log.Hintf("runs on the same log must not overlap: the systemd timer never does; from cron, use flock -n")
+			log.Hintf("runs on the same log must not overlap; nothing was sent: the next run reads these lines again")
+			return &statecmd.Run{Conflict: true}, true
 		}
 		if run == nil {
 			log.Warnf("without the state, this run notifies every account it found")

@@ -128,7 +128,7 @@ func History(env cli.Env, log *cli.Logger, c *HistoryCmd) int {
 	user := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
 	addrs, err := s.Store.History(ctx, user)
 	if err != nil {
-		return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+		return fail(log, err)
 	}
 	if len(addrs) == 0 {
 		log.Errorf("no history for %s in %s", report.Escape(user), s.Store.Describe())
@@ -271,7 +271,7 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 		}
 		ok, err := s.Store.Ack(ctx, u, by, time.Now())
 		if err != nil {
-			return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+			return fail(log, err)
 		}
 		if !ok {
 			log.Errorf("%s has no open alert", report.Escape(u))
@@ -283,7 +283,7 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 	}
 	alerts, err := s.Store.Alerts(ctx, since)
 	if err != nil {
-		return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+		return fail(log, err)
 	}
 	bw := bufio.NewWriter(env.Stdout)
 	if c.Format == "json" {
@@ -469,7 +469,7 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 		before := time.Now().Add(-s.Keep)
 		p, err := s.Store.Prune(ctx, before)
 		if err != nil {
-			return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+			return fail(log, err)
 		}
 		fmt.Fprintf(env.Stdout, "pruned %s and %s last seen before %s ([STATE] keep = %s)\n",
 			cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"), date(before), fmtAge(s.Keep))
@@ -477,7 +477,7 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	}
 	st, err := s.Store.Stats(ctx)
 	if err != nil {
-		return fail(log, fmt.Errorf("%s: %w", s.Store.Describe(), err))
+		return fail(log, err)
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "state:      %s (schema version %d", st.DB, st.Schema)

@@ -89,10 +89,13 @@ func (s *State) settings(cfg *config.Config) error {
 // Open opens the state the flags (filled from [STATE] db) name. With
 // --no-db it returns nil. When none is named: with byDefault (the
 // wrapper) the default file is used, and if it cannot be, a warning says
-// so and the run goes on without a state (nil); otherwise (the pipe
-// stages) there is no state (nil). A state that is named but cannot be
-// opened is an error.
-func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, byDefault bool) (*State, error) {
+// so and the run goes on without a state (nil), unless need (--resume,
+// which cannot run without one: then it is an error); without byDefault
+// (the pipe stages) there is no state (nil). A state that is named but
+// cannot be opened is an error; so is a file named in a directory that
+// does not exist (a typo would otherwise start an empty state, which
+// reads every log again and sends every alert again).
+func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, byDefault, need bool) (*State, error) {
 	if f.NoDB {
 		if f.DB != "" && !cfg.Filled("STATE", "db") {
 			return nil, cli.Usagef("--db and --no-db: choose one")
@@ -114,7 +117,7 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 		}
 		if err != nil {
 			var tn *state.TooNewError
-			if errors.As(err, &tn) {
+			if errors.As(err, &tn) || need {
 				return nil, err
 			}
 			log.Warnf("no state: %v; nothing is remembered, so every run alerts again", err)
@@ -124,8 +127,17 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 		log.Debugf("state: %s", s.Store.Describe())
 		return s, nil
 	}
+	if !state.IsPostgres(dsn) {
+		dir := filepath.Dir(dsn)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%s: the directory %s does not exist; a new state is made only in an existing directory", cfg.Origin("STATE", "db", "--db "+dsn), dir)
+		}
+	}
 	st, err := state.Open(ctx, dsn, state.Options{})
 	if err != nil {
+		if state.IsPostgres(dsn) && !errors.As(err, new(*state.TooNewError)) {
+			err = fmt.Errorf("%w\nhint: is PostgreSQL up, and does the URL name its host, port, user and database? (the password: in the URL or ~/.pgpass)", err)
+		}
 		return nil, err
 	}
 	s.Store = st
@@ -138,6 +150,9 @@ type Run struct {
 	Outcome *state.Outcome
 	// New are the accounts alerted for the first time (new incidents).
 	New int
+	// Conflict: another run recorded the same log meanwhile; this one
+	// recorded nothing, and must send nothing.
+	Conflict bool
 }
 
 // Positions returns the saved marks of the named logs (absolute names),
@@ -146,13 +161,29 @@ type Run struct {
 func (s *State) Positions(ctx context.Context, names []string) (marks map[string]*input.Mark, expect map[string]state.Position, err error) {
 	var abs []string
 	byAbs := map[string]string{}
+	type id struct{ dev, ino uint64 }
+	seen := map[id]string{}
 	for _, n := range names {
 		if n == "-" {
-			continue
+			return nil, nil, cli.UsageError{Err: errors.New("--resume reads files, and stdin cannot be resumed: each run would count its lines again")}
 		}
 		a, err := filepath.Abs(n)
 		if err != nil {
 			return nil, nil, err
+		}
+		if other, ok := byAbs[a]; ok {
+			return nil, nil, cli.Usagef("%s and %s are the same log; name it once", other, n)
+		}
+		if fi, err := os.Stat(n); err == nil {
+			if !fi.Mode().IsRegular() {
+				return nil, nil, cli.Usagef("%s: not a regular file, which --resume cannot resume", n)
+			}
+			if dev, ino, ok := input.Identity(fi); ok {
+				if other, dup := seen[id{dev, ino}]; dup {
+					return nil, nil, cli.Usagef("%s and %s are the same log; name it once", other, n)
+				}
+				seen[id{dev, ino}] = n
+			}
 		}
 		abs = append(abs, a)
 		byAbs[a] = n
@@ -212,10 +243,7 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	}
 	out, err := s.Store.Commit(ctx, run)
 	if err != nil {
-		if errors.Is(err, state.ErrConflict) {
-			return nil, fmt.Errorf("%s: %w", s.Store.Describe(), err)
-		}
-		return nil, fmt.Errorf("%s: record the run: %w", s.Store.Describe(), err)
+		return nil, err // it names the state
 	}
 	r := &Run{Outcome: out}
 	for user, as := range out.Alerts {
@@ -227,7 +255,7 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	}
 	if history {
 		if _, err := s.Store.Prune(ctx, now.Add(-s.Keep)); err != nil {
-			return r, fmt.Errorf("%s: prune: %w", s.Store.Describe(), err)
+			return r, fmt.Errorf("prune the history: %w", err)
 		}
 	}
 	return r, nil
@@ -238,7 +266,7 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 // loss).
 func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delivery, status state.DeliveryStatus, msg string) bool {
 	if err := s.Store.SetDelivery(ctx, d.Alert, d.Channel, status, msg); err != nil {
-		log.Errorf("%s: record the delivery of alert %d on %s: %v", s.Store.Describe(), d.Alert, d.Channel, err)
+		log.Errorf("record the delivery of alert %d on %s: %v", d.Alert, d.Channel, err)
 		return false
 	}
 	return true
