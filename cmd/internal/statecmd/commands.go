@@ -43,7 +43,7 @@ type AlertsCmd struct {
 	Since  string   `placeholder:"AGE" help:"Only the alerts opened or added to in the last AGE, like 7d or 12h (default: all)."`
 	Format string   `enum:"text,json" default:"text" help:"text, or json: one object per alert and line."`
 	List   struct{} `cmd:"" default:"1" help:"List the alerts, newest first, with their evidence and each channel's delivery (the default)."`
-	Ack struct {
+	Ack    struct {
 		User string `arg:"" help:"The account whose open alert is closed: new anomalous logins open another and notify again."`
 	} `cmd:"" help:"Acknowledge an account's open alert."`
 }
