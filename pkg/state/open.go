@@ -164,7 +164,13 @@ func connect(ctx context.Context, dsn string, opts Options) (*store, error) {
 	// The busy timeout is set on every connection of the pool; a writing
 	// transaction is BEGIN IMMEDIATE: it waits for the lock at its start,
 	// where waiting cannot deadlock, and the writers are serialised.
-	q := "file:" + uriPath(path) + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_txlock=immediate", busyTimeout.Milliseconds())
+	//
+	// synchronous=FULL: in WAL mode, NORMAL may lose the last commits at a
+	// power loss (the WAL is not synced at each commit), and an alert
+	// system must not forget a committed "sent" (it would send again) nor
+	// a position. FULL syncs the WAL at every commit. This is the state's
+	// setting only: the lookup cache keeps its own.
+	q := "file:" + uriPath(path) + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_txlock=immediate", busyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", q)
 	if err != nil {
 		return nil, s.wrap(err)

@@ -172,23 +172,23 @@ func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
 	return out, rows.Err()
 }
 
-func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string) error {
-	var query string
+func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string, attempted bool) error {
 	switch status {
-	case DeliverySent, DeliveryPending: // an attempt
-		query = `UPDATE deliveries SET status = ?, err_text = ?, updated = ?, attempts = attempts + 1 WHERE alert_id = ? AND channel = ?`
-	case DeliveryGivenUp: // the last error stays unless a reason is given
-		query = `UPDATE deliveries SET status = ?, err_text = CASE WHEN ? = '' THEN err_text ELSE ? END, updated = ? WHERE alert_id = ? AND channel = ?`
+	case DeliverySent, DeliveryPending, DeliveryGivenUp:
 	default:
 		return s.wrap(fmt.Errorf("unknown delivery status %q", status))
 	}
+	// Given up, the last error stays unless a reason is given; sent or
+	// pending, errText is the attempt's (empty when sent).
+	query := `UPDATE deliveries SET status = ?, err_text = CASE WHEN ? AND ? = '' THEN err_text ELSE ? END, updated = ?, attempts = attempts + ?
+WHERE alert_id = ? AND channel = ?`
+	n := 0
+	if attempted {
+		n = 1
+	}
 	var res sql.Result
 	err := s.retry(ctx, func() (err error) {
-		if status == DeliveryGivenUp {
-			res, err = s.db.ExecContext(ctx, s.q(query), string(status), errText, errText, ns(s.now()), alert, channel)
-		} else {
-			res, err = s.db.ExecContext(ctx, s.q(query), string(status), errText, ns(s.now()), alert, channel)
-		}
+		res, err = s.db.ExecContext(ctx, s.q(query), string(status), status == DeliveryGivenUp, errText, errText, ns(s.now()), n, alert, channel)
 		return err
 	})
 	if err != nil {
