@@ -59,6 +59,11 @@ type Store interface {
 	// History returns what the account did from each address, the most
 	// recently seen first. user is the canonical name (record.CanonicalUser).
 	History(ctx context.Context, user string) ([]Address, error)
+	// Recent returns the history of many accounts at once: for each user
+	// of since, the rows last seen at since[user] or later (the zero
+	// time: all of them), by user, the most recently seen first. It makes
+	// one query whatever the number of users.
+	Recent(ctx context.Context, since map[string]time.Time) ([]Address, error)
 	// Alerts returns the alerts opened or added to since since (zero: all),
 	// newest first, with their evidence and deliveries.
 	Alerts(ctx context.Context, since time.Time) ([]Alert, error)

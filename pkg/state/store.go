@@ -3,9 +3,11 @@ package state
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,14 +211,61 @@ func (s *store) History(ctx context.Context, user string) ([]Address, error) {
 	if err != nil {
 		return nil, s.wrap(err)
 	}
+	out, err := scanAddresses(rows, nil)
+	return out, s.wrap(err)
+}
+
+// Recent returns, in one query whatever the number of accounts, the rows
+// of history of each account of since last seen at since[user] or later
+// (the zero time: all), by account, the most recently seen first.
+func (s *store) Recent(ctx context.Context, since map[string]time.Time) ([]Address, error) {
+	if len(since) == 0 {
+		return nil, nil
+	}
+	users := make([]string, 0, len(since))
+	for u := range since {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	var rows *sql.Rows
+	var err error
+	cols := `h.` + strings.ReplaceAll(historyColumns, ", ", ", h.")
+	if s.pg {
+		times := make([]int64, len(users))
+		for i, u := range users {
+			times[i] = ns(since[u])
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT `+cols+` FROM unnest($1::text[], $2::bigint[]) AS s(account, since)
+JOIN history h ON h.account = s.account AND h.last_seen >= s.since ORDER BY h.account, h.last_seen DESC, h.ip`, users, times)
+	} else {
+		// One parameter, a JSON object {user: unix nanoseconds}: no limit
+		// on the number of accounts.
+		obj := make(map[string]int64, len(since))
+		for u, t := range since {
+			obj[u] = ns(t)
+		}
+		var arg []byte
+		if arg, err = json.Marshal(obj); err != nil {
+			return nil, s.wrap(err)
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT `+cols+` FROM json_each(?) AS s
+JOIN history h ON h.account = s.key AND h.last_seen >= s.value ORDER BY h.account, h.last_seen DESC, h.ip`, string(arg))
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	out, err := scanAddresses(rows, nil)
+	return out, s.wrap(err)
+}
+
+func scanAddresses(rows *sql.Rows, out []Address) ([]Address, error) {
 	defer rows.Close()
-	var out []Address
 	for rows.Next() {
 		var a Address
 		var first, last, asn int64
 		var verified sql.NullBool
 		if err := rows.Scan(&a.User, &a.IP, &a.Count, &first, &last, &a.Country, &a.City, &a.HasLoc, &a.Lat, &a.Lon, &a.AccuracyKM, &asn, &a.Org, &a.RDNS, &verified); err != nil {
-			return nil, s.wrap(err)
+			return nil, err
 		}
 		a.First, a.Last, a.ASN = fromNS(first), fromNS(last), uint32(asn)
 		if verified.Valid {
@@ -224,7 +273,7 @@ func (s *store) History(ctx context.Context, user string) ([]Address, error) {
 		}
 		out = append(out, a)
 	}
-	return out, s.wrap(rows.Err())
+	return out, rows.Err()
 }
 
 const alertColumns = `id, account, instance, opened, updated, last_seen, rule, closed, close_reason, closed_by`

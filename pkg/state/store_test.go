@@ -54,6 +54,7 @@ var suite = []struct {
 	{"ConcurrentOpen", testConcurrentOpen},
 	{"UpgradeAndTooNew", testUpgradeAndTooNew},
 	{"HistorySums", testHistorySums},
+	{"Recent", testRecent},
 	{"Positions", testPositions},
 	{"ConflictRecordsNothing", testConflictRecordsNothing},
 	{"IncidentOpen", testIncidentOpen},
