@@ -63,6 +63,7 @@ var suite = []struct {
 	{"IncidentAckThenOld", testIncidentAckThenOld},
 	{"IncidentAckThenNew", testIncidentAckThenNew},
 	{"IncidentUnblock", testIncidentUnblock},
+	{"IncidentBatch", testIncidentBatch},
 	{"ConcurrentCommit", testConcurrentCommit},
 	{"ConcurrentPositions", testConcurrentPositions},
 	{"Deliveries", testDeliveries},
