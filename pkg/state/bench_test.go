@@ -95,3 +95,25 @@ func BenchmarkCommitAlerts(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpen opens (and closes) a database of the current schema, as
+// each run does.
+func BenchmarkOpen(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			dsn := be.dsn(b)
+			open(b, dsn).Close() // made
+			ctx := context.Background()
+			for b.Loop() {
+				s, err := Open(ctx, dsn, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Positions(ctx, "mx1", []string{"/var/log/mail.log"}); err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+			}
+		})
+	}
+}

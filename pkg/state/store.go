@@ -124,23 +124,29 @@ func fromNull(n sql.NullInt64) time.Time {
 
 func (s *store) Positions(ctx context.Context, instance string, paths []string) (map[string]Position, error) {
 	out := make(map[string]Position, len(paths))
-	st, err := s.db.PrepareContext(ctx, s.q(`SELECT dev, ino, read_offset, size, fp, fp_len, updated FROM positions WHERE instance = ? AND path = ?`))
+	if len(paths) == 0 {
+		return out, nil
+	}
+	arg, err := list(s, paths)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	defer st.Close()
-	for _, path := range paths {
-		p := Position{Path: path}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT path, dev, ino, read_offset, size, fp, fp_len, updated FROM positions WHERE instance = ? AND `+s.in("path", "text")), instance, arg)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Position
 		var dev, ino, updated int64
-		err := st.QueryRowContext(ctx, instance, path).Scan(&dev, &ino, &p.Offset, &p.Size, &p.FP, &p.FPLen, &updated)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
+		if err := rows.Scan(&p.Path, &dev, &ino, &p.Offset, &p.Size, &p.FP, &p.FPLen, &updated); err != nil {
 			return nil, s.wrap(err)
 		}
 		p.Dev, p.Ino, p.Updated = uint64(dev), uint64(ino), fromNS(updated)
-		out[path] = p
+		out[p.Path] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
 	}
 	return out, nil
 }
