@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +35,85 @@ func BenchmarkCommit(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(logins)), "ns/login")
+		})
+	}
+}
+
+// BenchmarkCommitAlerts commits runs like that of scripts/bench-state's
+// 30 MB log: 3,600 logins, 1,200 anomalous accounts with 3 addresses
+// each, no channel. "new": each run's accounts are new (every anomaly
+// opens an alert); "again": the same accounts each run, with later logins
+// (every anomaly adds to its open alert).
+func BenchmarkCommitAlerts(b *testing.B) {
+	const users, perUser = 1200, 3
+	payload := []byte(`{"user":"someone@example.org","addresses":[` + strings.Repeat(`{"ip":"192.0.2.1","country":"DE","asn":3320,"org":"DTAG"},`, 5) + `{}]}`)
+	mkRun := func(prefix string, i int) *Run {
+		base := t0.Add(time.Duration(i) * time.Hour)
+		run := &Run{Instance: "mx1", Now: base.Add(time.Hour)}
+		for u := range users {
+			user := fmt.Sprintf("%suser%d@example.org", prefix, u)
+			a := Anomaly{User: user, Last: base, Rule: "2 or more countries: 3 addresses in 3 countries", Payload: payload}
+			for k := range perUser {
+				ip := fmt.Sprintf("10.%d.%d.%d", u%200, u/200, k)
+				run.Logins = append(run.Logins, Login{User: user, IP: ip, Count: 2, First: base.Add(-time.Minute), Last: base,
+					Country: "DE", City: "Berlin", HasLoc: true, Lat: 52.5, Lon: 13.4, AccuracyKM: 20, ASN: 3320, Org: "DTAG"})
+				a.Addresses = append(a.Addresses, Evidence{IP: ip, Count: 2, First: base.Add(-time.Minute), Last: base, Country: "DE", ASN: 3320, Org: "DTAG"})
+			}
+			run.Anomalies = append(run.Anomalies, a)
+		}
+		return run
+	}
+	for _, be := range backends {
+		for _, mode := range []string{"new", "again"} {
+			b.Run(be.name+"/"+mode, func(b *testing.B) {
+				s := open(b, be.dsn(b))
+				ctx := context.Background()
+				i := 0
+				prefix := func() string {
+					if mode == "new" {
+						return fmt.Sprintf("r%d-", i)
+					}
+					return ""
+				}
+				if _, err := s.Commit(ctx, mkRun(prefix(), i)); err != nil { // untimed: the alerts of "again"
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					b.StopTimer()
+					i++
+					run := mkRun(prefix(), i)
+					b.StartTimer()
+					out, err := s.Commit(ctx, run)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if st := out.Alerts[run.Anomalies[0].User]; st.New != (mode == "new") || st.Known {
+						b.Fatalf("outcome %+v", st)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkOpen opens (and closes) a database of the current schema, as
+// each run does.
+func BenchmarkOpen(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			dsn := be.dsn(b)
+			open(b, dsn).Close() // made
+			ctx := context.Background()
+			for b.Loop() {
+				s, err := Open(ctx, dsn, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Positions(ctx, "mx1", []string{"/var/log/mail.log"}); err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+			}
 		})
 	}
 }

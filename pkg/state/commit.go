@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -76,15 +77,29 @@ func (s *store) Commit(ctx context.Context, run *Run) (*Outcome, error) {
 		if err := s.addHistory(ctx, tx, logins); err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
-		for _, a := range anomalies {
-			st, err := s.incident(ctx, tx, run.Instance, a, now, realert, channels)
+		// In rounds: the first anomaly of each account, then the second
+		// of an account that has two, and so on.
+		for rest := anomalies; len(rest) > 0; {
+			var round, next []Anomaly
+			for i, a := range rest {
+				if i > 0 && rest[i-1].User == a.User {
+					next = append(next, a)
+				} else {
+					round = append(round, a)
+				}
+			}
+			states, err := s.incidents(ctx, tx, run.Instance, round, now, realert, channels)
 			if err != nil {
-				return fmt.Errorf("alert of %q: %w", a.User, err)
+				return fmt.Errorf("alerts: %w", err)
 			}
-			if prev, ok := out.Alerts[a.User]; ok && prev.New && prev.Alert == st.Alert {
-				st = prev // the same account twice in a run: this run opened it
+			for i, a := range round {
+				st := states[i]
+				if prev, ok := out.Alerts[a.User]; ok && prev.New && prev.Alert == st.Alert {
+					st = prev // the same account twice in a run: this run opened it
+				}
+				out.Alerts[a.User] = st
 			}
-			out.Alerts[a.User] = st
+			rest = next
 		}
 		return nil
 	})
@@ -241,117 +256,416 @@ func (s *store) addHistoryPG(ctx context.Context, tx *sql.Tx, logins []Login) er
 	return nil
 }
 
-// openAlert returns user's open alert, or nil; PostgreSQL locks its row
-// until the transaction ends.
-func (s *store) openAlert(ctx context.Context, tx *sql.Tx, user string) (*Alert, error) {
-	query := `SELECT ` + alertColumns + ` FROM alerts WHERE account = ? AND closed IS NULL`
+// in is the condition that col is in the list of a parameter made by
+// list (a PostgreSQL array of pgType, or a JSON array for SQLite).
+func (s *store) in(col, pgType string) string {
 	if s.pg {
-		query += ` FOR UPDATE`
+		return col + ` = ANY(?::` + pgType + `[])`
 	}
-	a, err := scanAlert(tx.QueryRowContext(ctx, s.q(query), user))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	return col + ` IN (SELECT value FROM json_each(?))`
+}
+
+// list is the parameter of in: xs itself for PostgreSQL, a JSON array for
+// SQLite.
+func list[T string | int64](s *store, xs []T) (any, error) {
+	if s.pg {
+		return xs, nil
 	}
+	b, err := json.Marshal(xs)
+	return string(b), err
+}
+
+// bulk runs one INSERT or UPDATE for n rows. In PostgreSQL, pgQuery runs
+// once, with an array per column (unnest); in SQLite, which has no round
+// trips to save, sqliteQuery runs prepared once per row, its parameter ?i
+// taking row's element of args[i-1]. An arg that is not a []int64,
+// []string, []bool or [][]byte is the same for every row.
+func (s *store) bulk(ctx context.Context, tx *sql.Tx, n int, pgQuery, sqliteQuery string, args ...any) error {
+	if n == 0 {
+		return nil
+	}
+	if s.pg {
+		_, err := tx.ExecContext(ctx, pgQuery, args...)
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, sqliteQuery)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	row := make([]any, len(args))
+	for i := range n {
+		for k, a := range args {
+			row[k] = element(a, i)
+		}
+		if _, err := st.ExecContext(ctx, row...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func element(col any, i int) any {
+	switch c := col.(type) {
+	case []int64:
+		return c[i]
+	case []string:
+		return c[i]
+	case []bool:
+		return c[i]
+	case [][]byte:
+		return c[i]
+	}
+	return col
+}
+
+// incidents decides where each anomaly of round stands (one per account,
+// sorted by account), as rules (1) to (4) of Commit say, with a few
+// statements for the whole round: the open alerts, locked in the order of
+// their accounts (PostgreSQL); the quiet ones closed; the latest closed
+// alerts of the accounts without one; the new alerts; the evidence of
+// the open ones; then the evidence, deliveries and alerts written.
+func (s *store) incidents(ctx context.Context, tx *sql.Tx, instance string, round []Anomaly, now time.Time, realert time.Duration, channels []string) ([]AlertState, error) {
+	states := make([]AlertState, len(round))
+	users := make([]string, len(round))
+	for i, a := range round {
+		users[i] = a.User
+	}
+	// (1) the open incidents
+	open, err := s.openAlerts(ctx, tx, users)
 	if err != nil {
 		return nil, err
 	}
-	return &a, nil
-}
-
-// incident decides where anomaly a stands: rules (1) to (4) of Commit.
-func (s *store) incident(ctx context.Context, tx *sql.Tx, instance string, a Anomaly, now time.Time, realert time.Duration, channels []string) (AlertState, error) {
-	// (1) the open incident
-	open, err := s.openAlert(ctx, tx, a.User)
-	if err != nil {
-		return AlertState{}, err
-	}
-	// (2) quiet for too long: closed, and this is a new one
-	if open != nil && a.Last.Sub(open.Last) > realert {
-		if _, err := s.closeOpen(ctx, tx, a.User, ClosedQuiet, "", now); err != nil {
-			return AlertState{}, err
+	// (2) quiet for too long: closed, and there is none
+	var quiet []int64
+	var none []string
+	for _, a := range round {
+		if o, ok := open[a.User]; ok && a.Last.Sub(o.Last) > realert {
+			quiet = append(quiet, o.ID)
+			delete(open, a.User)
 		}
-		open = nil
+		if _, ok := open[a.User]; !ok {
+			none = append(none, a.User)
+		}
 	}
-	if open == nil {
-		// (4) nothing later than the last closed incident (or its
-		// acknowledgement) is what it already knew: a log read again.
-		var prev Alert
-		var reason string
-		var closed int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT id, opened, last_seen, closed, close_reason FROM alerts
-WHERE account = ? AND closed IS NOT NULL ORDER BY closed DESC, id DESC LIMIT 1`), a.User).Scan(&prev.ID, (*nsTime)(&prev.Opened), (*nsTime)(&prev.Last), &closed, &reason)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return AlertState{}, err
-		default:
+	if len(quiet) > 0 {
+		ids, err := list(s, quiet)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET closed = ?, close_reason = ?, closed_by = '' WHERE `+s.in("id", "bigint")), ns(now), ClosedQuiet, ids); err != nil {
+			return nil, err
+		}
+	}
+	// (4) without one: nothing later than the latest closed incident (or
+	// its acknowledgement) is what it already knew (a log read again);
+	// else a new incident.
+	closed, err := s.lastClosed(ctx, tx, none)
+	if err != nil {
+		return nil, err
+	}
+	var toOpen []int // indexes in round
+	for i, a := range round {
+		if _, ok := open[a.User]; ok {
+			continue
+		}
+		if prev, ok := closed[a.User]; ok {
 			cutoff := prev.Last
-			if c := fromNS(closed); (reason == ClosedAcknowledged || reason == ClosedUnblocked) && c.After(cutoff) {
-				cutoff = c
+			if (prev.CloseReason == ClosedAcknowledged || prev.CloseReason == ClosedUnblocked) && prev.Closed.After(cutoff) {
+				cutoff = prev.Closed
 			}
 			if !a.Last.After(cutoff) {
-				return AlertState{Alert: prev.ID, Opened: prev.Opened, Known: true}, nil
+				states[i] = AlertState{Alert: prev.ID, Opened: prev.Opened, Known: true}
+				continue
 			}
 		}
-		payload := a.Payload
-		if payload == nil {
-			payload = []byte{}
+		toOpen = append(toOpen, i)
+	}
+	ids, err := s.insertAlerts(ctx, tx, instance, round, toOpen, now)
+	if err != nil {
+		return nil, err
+	}
+	var evidence []Evidence // to write, and their alerts
+	var evidenceAlert []int64
+	var deliveries []int64
+	var raced []string // another process opened one meanwhile
+	for _, i := range toOpen {
+		a := round[i]
+		id, ok := ids[a.User]
+		if !ok {
+			raced = append(raced, a.User)
+			continue
 		}
-		var id int64
-		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO alerts (account, instance, opened, updated, last_seen, rule, payload, close_reason, closed_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, '', '') ON CONFLICT (account) WHERE closed IS NULL DO NOTHING RETURNING id`),
-			a.User, instance, ns(now), ns(now), ns(a.Last), a.Rule, payload).Scan(&id)
-		switch {
-		case err == nil:
-			if _, _, err := s.mergeEvidence(ctx, tx, id, nil, a.Addresses); err != nil {
-				return AlertState{}, err
-			}
-			for _, c := range channels {
-				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deliveries (alert_id, channel, status, attempts, err_text, updated) VALUES (?, ?, ?, 0, '', ?)`),
-					id, c, string(DeliveryPending), ns(now)); err != nil {
-					return AlertState{}, err
+		rows, _ := mergeEvidence(nil, a.Addresses)
+		for _, e := range rows {
+			evidence, evidenceAlert = append(evidence, e), append(evidenceAlert, id)
+		}
+		for range channels {
+			deliveries = append(deliveries, id)
+		}
+		states[i] = AlertState{Alert: id, New: true, Opened: now}
+	}
+	if len(raced) > 0 {
+		// (PostgreSQL) add to the alert that the other process opened.
+		more, err := s.openAlerts(ctx, tx, raced)
+		if err != nil {
+			return nil, err
+		}
+		if len(more) != len(raced) { // and closed it already: try the whole again
+			return nil, errRetry
+		}
+		for u, o := range more {
+			open[u] = o
+		}
+	}
+	// (3) evidence added to the open incidents
+	have, err := s.evidenceOf(ctx, tx, open)
+	if err != nil {
+		return nil, err
+	}
+	type change struct {
+		id, last int64
+		rule     string
+		payload  []byte
+		setRule  bool
+	}
+	var changes []change
+	for i, a := range round {
+		o, ok := open[a.User]
+		if !ok {
+			continue
+		}
+		rows, added := mergeEvidence(have[o.ID], a.Addresses)
+		for _, e := range rows {
+			evidence, evidenceAlert = append(evidence, e), append(evidenceAlert, o.ID)
+		}
+		st := AlertState{Alert: o.ID, Opened: o.Opened, NewAddresses: added, Known: !a.Last.After(o.Last) && added == 0}
+		states[i] = st
+		if a.Last.After(o.Last) || len(rows) > 0 {
+			c := change{id: o.ID, last: max(ns(o.Last), ns(a.Last))}
+			if !st.Known && a.Rule != "" { // the newest words and account for a delivery still to make
+				c.setRule, c.rule, c.payload = true, a.Rule, a.Payload
+				if c.payload == nil {
+					c.payload = []byte{}
 				}
 			}
-			return AlertState{Alert: id, New: true, Opened: now}, nil
-		case errors.Is(err, sql.ErrNoRows):
-			// Another process opened one meanwhile (PostgreSQL): add to it.
-			if open, err = s.openAlert(ctx, tx, a.User); err != nil {
-				return AlertState{}, err
-			}
-			if open == nil { // and closed it already: try the whole again
-				return AlertState{}, errRetry
-			}
-		default:
-			return AlertState{}, err
+			changes = append(changes, c)
 		}
 	}
-	// (3) evidence added to the open incident
-	have, err := s.evidence(ctx, tx, open.ID)
+	if err := s.writeEvidence(ctx, tx, evidenceAlert, evidence); err != nil {
+		return nil, err
+	}
+	if len(deliveries) > 0 {
+		chans := make([]string, len(deliveries))
+		for i := range chans {
+			chans[i] = channels[i%len(channels)]
+		}
+		err := s.bulk(ctx, tx, len(deliveries),
+			`INSERT INTO deliveries (alert_id, channel, status, attempts, err_text, updated)
+SELECT id, ch, $3, 0, '', $4 FROM unnest($1::bigint[], $2::text[]) AS v(id, ch)`,
+			`INSERT INTO deliveries (alert_id, channel, status, attempts, err_text, updated) VALUES (?1, ?2, ?3, 0, '', ?4)`,
+			deliveries, chans, string(DeliveryPending), ns(now))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(changes) > 0 {
+		n := len(changes)
+		id, last, set, rule, payload := make([]int64, n), make([]int64, n), make([]bool, n), make([]string, n), make([][]byte, n)
+		for i, c := range changes {
+			id[i], last[i], set[i], rule[i], payload[i] = c.id, c.last, c.setRule, c.rule, c.payload
+			if payload[i] == nil {
+				payload[i] = []byte{}
+			}
+		}
+		err := s.bulk(ctx, tx, n,
+			`UPDATE alerts a SET last_seen = v.last, updated = $2,
+	rule = CASE WHEN v.set_rule THEN v.rule ELSE a.rule END,
+	payload = CASE WHEN v.set_rule THEN v.payload ELSE a.payload END
+FROM unnest($1::bigint[], $3::bigint[], $4::boolean[], $5::text[], $6::bytea[]) AS v(id, last, set_rule, rule, payload)
+WHERE a.id = v.id`,
+			`UPDATE alerts SET last_seen = ?3, updated = ?2,
+	rule = CASE WHEN ?4 THEN ?5 ELSE rule END,
+	payload = CASE WHEN ?4 THEN ?6 ELSE payload END
+WHERE id = ?1`,
+			id, ns(now), last, set, rule, payload)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return states, nil
+}
+
+// openAlerts returns the open alerts of users, by user; PostgreSQL locks
+// their rows, in the order of the users, until the transaction ends.
+func (s *store) openAlerts(ctx context.Context, tx *sql.Tx, users []string) (map[string]*Alert, error) {
+	out := map[string]*Alert{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	arg, err := list(s, users)
 	if err != nil {
-		return AlertState{}, err
+		return nil, err
 	}
-	added, changed, err := s.mergeEvidence(ctx, tx, open.ID, have, a.Addresses)
+	query := `SELECT ` + alertColumns + ` FROM alerts WHERE ` + s.in("account", "text") + ` AND closed IS NULL ORDER BY account`
+	if s.pg {
+		query += ` FOR UPDATE`
+	}
+	rows, err := tx.QueryContext(ctx, s.q(query), arg)
 	if err != nil {
-		return AlertState{}, err
+		return nil, err
 	}
-	st := AlertState{Alert: open.ID, Opened: open.Opened, NewAddresses: added, Known: !a.Last.After(open.Last) && added == 0}
-	if a.Last.After(open.Last) || changed {
-		last := max(ns(open.Last), ns(a.Last))
-		query := `UPDATE alerts SET last_seen = ?, updated = ? WHERE id = ?`
-		args := []any{last, ns(now), open.ID}
-		if !st.Known && a.Rule != "" { // the newest words and account for a delivery still to make
-			query = `UPDATE alerts SET last_seen = ?, updated = ?, rule = ?, payload = ? WHERE id = ?`
-			payload := a.Payload
-			if payload == nil {
-				payload = []byte{}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[a.User] = &a
+	}
+	return out, rows.Err()
+}
+
+// lastClosed returns the latest closed alert of each of users that has
+// one (ID, Opened, Last, Closed and CloseReason), by user.
+func (s *store) lastClosed(ctx context.Context, tx *sql.Tx, users []string) (map[string]Alert, error) {
+	out := map[string]Alert{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	arg, err := list(s, users)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, account, opened, last_seen, closed, close_reason FROM (
+	SELECT id, account, opened, last_seen, closed, close_reason, row_number() OVER (PARTITION BY account ORDER BY closed DESC, id DESC) AS n
+	FROM alerts WHERE `+s.in("account", "text")+` AND closed IS NOT NULL) AS latest WHERE n = 1`), arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Alert
+		var opened, last, closed int64
+		if err := rows.Scan(&a.ID, &a.User, &opened, &last, &closed, &a.CloseReason); err != nil {
+			return nil, err
+		}
+		a.Opened, a.Last, a.Closed = fromNS(opened), fromNS(last), fromNS(closed)
+		out[a.User] = a
+	}
+	return out, rows.Err()
+}
+
+// insertAlerts opens an alert for each round[i] of which, and returns
+// their ids by user. An account that has an open alert all the same
+// (another process opened it meanwhile: PostgreSQL) gets none and is not
+// in the map.
+func (s *store) insertAlerts(ctx context.Context, tx *sql.Tx, instance string, round []Anomaly, which []int, now time.Time) (map[string]int64, error) {
+	out := make(map[string]int64, len(which))
+	if len(which) == 0 {
+		return out, nil
+	}
+	n := len(which)
+	users, last, rule, payload := make([]string, n), make([]int64, n), make([]string, n), make([][]byte, n)
+	for k, i := range which {
+		a := round[i]
+		users[k], last[k], rule[k], payload[k] = a.User, ns(a.Last), a.Rule, a.Payload
+		if payload[k] == nil {
+			payload[k] = []byte{}
+		}
+	}
+	const conflict = ` ON CONFLICT (account) WHERE closed IS NULL DO NOTHING RETURNING id, account`
+	if s.pg {
+		rows, err := tx.QueryContext(ctx, `INSERT INTO alerts (account, instance, opened, updated, last_seen, rule, payload, close_reason, closed_by)
+SELECT u, $2, $3, $3, l, r, p, '', '' FROM unnest($1::text[], $4::bigint[], $5::text[], $6::bytea[]) AS v(u, l, r, p)`+conflict,
+			users, instance, ns(now), last, rule, payload)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var user string
+			if err := rows.Scan(&id, &user); err != nil {
+				return nil, err
 			}
-			args = []any{last, ns(now), a.Rule, payload, open.ID}
+			out[user] = id
 		}
-		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
-			return AlertState{}, err
+		return out, rows.Err()
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (account, instance, opened, updated, last_seen, rule, payload, close_reason, closed_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, '', '')`+conflict)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	for k := range users {
+		var id int64
+		var user string
+		err := st.QueryRowContext(ctx, users[k], instance, ns(now), ns(now), last[k], rule[k], payload[k]).Scan(&id, &user)
+		switch {
+		case err == nil:
+			out[user] = id
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
 		}
 	}
-	return st, nil
+	return out, nil
+}
+
+// evidenceOf returns the evidence of the alerts of open, by alert and
+// address.
+func (s *store) evidenceOf(ctx context.Context, tx *sql.Tx, open map[string]*Alert) (map[int64]map[string]Evidence, error) {
+	out := make(map[int64]map[string]Evidence, len(open))
+	if len(open) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, 0, len(open))
+	for _, a := range open {
+		ids = append(ids, a.ID)
+		out[a.ID] = map[string]Evidence{}
+	}
+	slices.Sort(ids)
+	arg, err := list(s, ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT alert_id, ip, logins, first_seen, last_seen, country, asn, org FROM evidence WHERE `+s.in("alert_id", "bigint")), arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Evidence
+		var id, first, last, asn int64
+		if err := rows.Scan(&id, &e.IP, &e.Count, &first, &last, &e.Country, &asn, &e.Org); err != nil {
+			return nil, err
+		}
+		e.First, e.Last, e.ASN = fromNS(first), fromNS(last), uint32(asn)
+		out[id][e.IP] = e
+	}
+	return out, rows.Err()
+}
+
+// writeEvidence writes rows of evidence (of alert[i]), new or changed.
+func (s *store) writeEvidence(ctx context.Context, tx *sql.Tx, alert []int64, rows []Evidence) error {
+	n := len(rows)
+	if n == 0 {
+		return nil
+	}
+	ip, country, org := make([]string, n), make([]string, n), make([]string, n)
+	count, first, last, asn := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, e := range rows {
+		ip[i], country[i], org[i] = e.IP, e.Country, e.Org
+		count[i], first[i], last[i], asn[i] = e.Count, ns(e.First), ns(e.Last), int64(e.ASN)
+	}
+	const upsert = ` ON CONFLICT (alert_id, ip) DO UPDATE SET logins = excluded.logins, first_seen = excluded.first_seen,
+	last_seen = excluded.last_seen, country = excluded.country, asn = excluded.asn, org = excluded.org`
+	return s.bulk(ctx, tx, n,
+		`INSERT INTO evidence (alert_id, ip, logins, first_seen, last_seen, country, asn, org)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::text[])`+upsert,
+		`INSERT INTO evidence (alert_id, ip, logins, first_seen, last_seen, country, asn, org) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`+upsert,
+		alert, ip, count, first, last, country, asn, org)
 }
 
 // errRetry is a conflict with another process that the retry resolves.
@@ -361,43 +675,13 @@ type retryError struct{}
 
 func (*retryError) Error() string { return "conflict with another process" }
 
-// nsTime scans unix nanoseconds into a time.Time.
-type nsTime time.Time
-
-func (t *nsTime) Scan(v any) error {
-	n, ok := v.(int64)
-	if !ok {
-		return fmt.Errorf("time: %T is not unix nanoseconds", v)
-	}
-	*t = nsTime(fromNS(n))
-	return nil
-}
-
-func (s *store) evidence(ctx context.Context, tx *sql.Tx, alert int64) (map[string]Evidence, error) {
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT ip, logins, first_seen, last_seen, country, asn, org FROM evidence WHERE alert_id = ?`), alert)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]Evidence{}
-	for rows.Next() {
-		var e Evidence
-		var first, last, asn int64
-		if err := rows.Scan(&e.IP, &e.Count, &first, &last, &e.Country, &asn, &e.Org); err != nil {
-			return nil, err
-		}
-		e.First, e.Last, e.ASN = fromNS(first), fromNS(last), uint32(asn)
-		out[e.IP] = e
-	}
-	return out, rows.Err()
-}
-
-// mergeEvidence adds addrs to the evidence of alert (have, by address):
-// a new address is inserted; a known one widens its dates, and its count
-// grows by the new logins when they all came after the recorded ones (else
-// they were partly counted already: the larger count stays). It returns
-// the number of new addresses and whether anything changed.
-func (s *store) mergeEvidence(ctx context.Context, tx *sql.Tx, alert int64, have map[string]Evidence, addrs []Evidence) (added int, changed bool, err error) {
+// mergeEvidence adds addrs to have, the evidence of one alert by address
+// (nil: none yet): a new address is added; a known one widens its dates,
+// and its count grows by the new logins when they all came after the
+// recorded ones (else they were partly counted already: the larger count
+// stays). It returns the rows to write (new or changed), and the number
+// of new addresses.
+func mergeEvidence(have map[string]Evidence, addrs []Evidence) (write []Evidence, added int) {
 	if have == nil {
 		have = map[string]Evidence{}
 	}
@@ -448,17 +732,7 @@ func (s *store) mergeEvidence(ctx context.Context, tx *sql.Tx, alert int64, have
 		}
 	}
 	for _, ip := range order {
-		e := have[ip]
-		if inserted[ip] {
-			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO evidence (alert_id, ip, logins, first_seen, last_seen, country, asn, org) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				alert, e.IP, e.Count, ns(e.First), ns(e.Last), e.Country, int64(e.ASN), e.Org)
-		} else {
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE evidence SET logins = ?, first_seen = ?, last_seen = ?, country = ?, asn = ?, org = ? WHERE alert_id = ? AND ip = ?`),
-				e.Count, ns(e.First), ns(e.Last), e.Country, int64(e.ASN), e.Org, alert, e.IP)
-		}
-		if err != nil {
-			return 0, false, err
-		}
+		write = append(write, have[ip])
 	}
-	return added, len(order) > 0, nil
+	return write, added
 }

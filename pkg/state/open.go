@@ -140,11 +140,8 @@ func connect(ctx context.Context, dsn string, opts Options) (*store, error) {
 		if err != nil {
 			return nil, s.wrap(err)
 		}
+		// No ping: the first query connects (a round trip less).
 		s.db = db
-		if err := db.PingContext(ctx); err != nil {
-			db.Close()
-			return nil, s.wrap(err)
-		}
 		return s, nil
 	}
 	path := dsn
@@ -164,7 +161,13 @@ func connect(ctx context.Context, dsn string, opts Options) (*store, error) {
 	// The busy timeout is set on every connection of the pool; a writing
 	// transaction is BEGIN IMMEDIATE: it waits for the lock at its start,
 	// where waiting cannot deadlock, and the writers are serialised.
-	q := "file:" + uriPath(path) + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(NORMAL)&_txlock=immediate", busyTimeout.Milliseconds())
+	//
+	// synchronous=FULL: in WAL mode, NORMAL may lose the last commits at a
+	// power loss (the WAL is not synced at each commit), and an alert
+	// system must not forget a committed "sent" (it would send again) nor
+	// a position. FULL syncs the WAL at every commit. This is the state's
+	// setting only: the lookup cache keeps its own.
+	q := "file:" + uriPath(path) + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)&_txlock=immediate", busyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", q)
 	if err != nil {
 		return nil, s.wrap(err)
@@ -183,6 +186,17 @@ func uriPath(path string) string {
 // tables.
 func (s *store) version(ctx context.Context, q queryer) (int, error) {
 	var exists bool
+	if _, isDB := q.(*sql.DB); isDB && s.pg {
+		// Outside a transaction, where an error does not abort it: the
+		// version at once, one round trip for a database in use; the
+		// catalog only when the table is missing.
+		var v int
+		err := q.QueryRowContext(ctx, `SELECT version FROM loganom_schema`).Scan(&v)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42P01" { // undefined_table
+			return v, err
+		}
+	}
 	if s.pg {
 		// A query of the catalog, not to_regclass: its cache may not have
 		// seen yet the table that the migration waited for.

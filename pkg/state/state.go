@@ -38,14 +38,32 @@ type Store interface {
 	// by the instance that opened it, so that two mail servers sharing
 	// a database never both send it.
 	Pending(ctx context.Context, instance string) ([]Delivery, error)
-	// SetDelivery records the result of one attempt: status Sent,
-	// Pending (failed, to be tried again; Attempts is incremented and
-	// Error kept) or GivenUp.
-	SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string) error
+	// SetDelivery records where one channel's delivery of alert stands:
+	// status Sent, Pending (failed, to be tried again; errText kept as
+	// Error) or GivenUp (errText, when not empty, replaces Error).
+	// Attempts is incremented iff attempted: a send was made (a give-up
+	// after a failed send counts that send; a give-up because the channel
+	// is no longer configured does not).
+	SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string, attempted bool) error
+
+	// LockDeliveries waits (until ctx is done) for, and takes, the
+	// exclusive lock on instance's deliveries, so that two runs never
+	// send the same pending alert at once. It is held until unlock is
+	// called (once; more calls do nothing) or the process dies, even by
+	// kill -9. SQLite: flock(2) on the file <db>.deliver.lock, one lock
+	// for all the instances of the database (it is on one machine);
+	// PostgreSQL: a session advisory lock per instance, on a connection
+	// of its own. Call unlock before Close.
+	LockDeliveries(ctx context.Context, instance string) (unlock func(), err error)
 
 	// History returns what the account did from each address, the most
 	// recently seen first. user is the canonical name (record.CanonicalUser).
 	History(ctx context.Context, user string) ([]Address, error)
+	// Recent returns the history of many accounts at once: for each user
+	// of since, the rows last seen at since[user] or later (the zero
+	// time: all of them), by user, the most recently seen first. It makes
+	// one query whatever the number of users.
+	Recent(ctx context.Context, since map[string]time.Time) ([]Address, error)
 	// Alerts returns the alerts opened or added to since since (zero: all),
 	// newest first, with their evidence and deliveries.
 	Alerts(ctx context.Context, since time.Time) ([]Alert, error)

@@ -3,9 +3,11 @@ package state
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,23 +124,29 @@ func fromNull(n sql.NullInt64) time.Time {
 
 func (s *store) Positions(ctx context.Context, instance string, paths []string) (map[string]Position, error) {
 	out := make(map[string]Position, len(paths))
-	st, err := s.db.PrepareContext(ctx, s.q(`SELECT dev, ino, read_offset, size, fp, fp_len, updated FROM positions WHERE instance = ? AND path = ?`))
+	if len(paths) == 0 {
+		return out, nil
+	}
+	arg, err := list(s, paths)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	defer st.Close()
-	for _, path := range paths {
-		p := Position{Path: path}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT path, dev, ino, read_offset, size, fp, fp_len, updated FROM positions WHERE instance = ? AND `+s.in("path", "text")), instance, arg)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Position
 		var dev, ino, updated int64
-		err := st.QueryRowContext(ctx, instance, path).Scan(&dev, &ino, &p.Offset, &p.Size, &p.FP, &p.FPLen, &updated)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
+		if err := rows.Scan(&p.Path, &dev, &ino, &p.Offset, &p.Size, &p.FP, &p.FPLen, &updated); err != nil {
 			return nil, s.wrap(err)
 		}
 		p.Dev, p.Ino, p.Updated = uint64(dev), uint64(ino), fromNS(updated)
-		out[path] = p
+		out[p.Path] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
 	}
 	return out, nil
 }
@@ -172,23 +180,23 @@ func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
 	return out, rows.Err()
 }
 
-func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string) error {
-	var query string
+func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string, attempted bool) error {
 	switch status {
-	case DeliverySent, DeliveryPending: // an attempt
-		query = `UPDATE deliveries SET status = ?, err_text = ?, updated = ?, attempts = attempts + 1 WHERE alert_id = ? AND channel = ?`
-	case DeliveryGivenUp: // the last error stays unless a reason is given
-		query = `UPDATE deliveries SET status = ?, err_text = CASE WHEN ? = '' THEN err_text ELSE ? END, updated = ? WHERE alert_id = ? AND channel = ?`
+	case DeliverySent, DeliveryPending, DeliveryGivenUp:
 	default:
 		return s.wrap(fmt.Errorf("unknown delivery status %q", status))
 	}
+	// Given up, the last error stays unless a reason is given; sent or
+	// pending, errText is the attempt's (empty when sent).
+	query := `UPDATE deliveries SET status = ?, err_text = CASE WHEN ? AND ? = '' THEN err_text ELSE ? END, updated = ?, attempts = attempts + ?
+WHERE alert_id = ? AND channel = ?`
+	n := 0
+	if attempted {
+		n = 1
+	}
 	var res sql.Result
 	err := s.retry(ctx, func() (err error) {
-		if status == DeliveryGivenUp {
-			res, err = s.db.ExecContext(ctx, s.q(query), string(status), errText, errText, ns(s.now()), alert, channel)
-		} else {
-			res, err = s.db.ExecContext(ctx, s.q(query), string(status), errText, ns(s.now()), alert, channel)
-		}
+		res, err = s.db.ExecContext(ctx, s.q(query), string(status), status == DeliveryGivenUp, errText, errText, ns(s.now()), n, alert, channel)
 		return err
 	})
 	if err != nil {
@@ -209,14 +217,61 @@ func (s *store) History(ctx context.Context, user string) ([]Address, error) {
 	if err != nil {
 		return nil, s.wrap(err)
 	}
+	out, err := scanAddresses(rows, nil)
+	return out, s.wrap(err)
+}
+
+// Recent returns, in one query whatever the number of accounts, the rows
+// of history of each account of since last seen at since[user] or later
+// (the zero time: all), by account, the most recently seen first.
+func (s *store) Recent(ctx context.Context, since map[string]time.Time) ([]Address, error) {
+	if len(since) == 0 {
+		return nil, nil
+	}
+	users := make([]string, 0, len(since))
+	for u := range since {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	var rows *sql.Rows
+	var err error
+	cols := `h.` + strings.ReplaceAll(historyColumns, ", ", ", h.")
+	if s.pg {
+		times := make([]int64, len(users))
+		for i, u := range users {
+			times[i] = ns(since[u])
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT `+cols+` FROM unnest($1::text[], $2::bigint[]) AS s(account, since)
+JOIN history h ON h.account = s.account AND h.last_seen >= s.since ORDER BY h.account, h.last_seen DESC, h.ip`, users, times)
+	} else {
+		// One parameter, a JSON object {user: unix nanoseconds}: no limit
+		// on the number of accounts.
+		obj := make(map[string]int64, len(since))
+		for u, t := range since {
+			obj[u] = ns(t)
+		}
+		var arg []byte
+		if arg, err = json.Marshal(obj); err != nil {
+			return nil, s.wrap(err)
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT `+cols+` FROM json_each(?) AS s
+JOIN history h ON h.account = s.key AND h.last_seen >= s.value ORDER BY h.account, h.last_seen DESC, h.ip`, string(arg))
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	out, err := scanAddresses(rows, nil)
+	return out, s.wrap(err)
+}
+
+func scanAddresses(rows *sql.Rows, out []Address) ([]Address, error) {
 	defer rows.Close()
-	var out []Address
 	for rows.Next() {
 		var a Address
 		var first, last, asn int64
 		var verified sql.NullBool
 		if err := rows.Scan(&a.User, &a.IP, &a.Count, &first, &last, &a.Country, &a.City, &a.HasLoc, &a.Lat, &a.Lon, &a.AccuracyKM, &asn, &a.Org, &a.RDNS, &verified); err != nil {
-			return nil, s.wrap(err)
+			return nil, err
 		}
 		a.First, a.Last, a.ASN = fromNS(first), fromNS(last), uint32(asn)
 		if verified.Valid {
@@ -224,7 +279,7 @@ func (s *store) History(ctx context.Context, user string) ([]Address, error) {
 		}
 		out = append(out, a)
 	}
-	return out, s.wrap(rows.Err())
+	return out, rows.Err()
 }
 
 const alertColumns = `id, account, instance, opened, updated, last_seen, rule, closed, close_reason, closed_by`

@@ -54,6 +54,7 @@ var suite = []struct {
 	{"ConcurrentOpen", testConcurrentOpen},
 	{"UpgradeAndTooNew", testUpgradeAndTooNew},
 	{"HistorySums", testHistorySums},
+	{"Recent", testRecent},
 	{"Positions", testPositions},
 	{"ConflictRecordsNothing", testConflictRecordsNothing},
 	{"IncidentOpen", testIncidentOpen},
@@ -62,9 +63,11 @@ var suite = []struct {
 	{"IncidentAckThenOld", testIncidentAckThenOld},
 	{"IncidentAckThenNew", testIncidentAckThenNew},
 	{"IncidentUnblock", testIncidentUnblock},
+	{"IncidentBatch", testIncidentBatch},
 	{"ConcurrentCommit", testConcurrentCommit},
 	{"ConcurrentPositions", testConcurrentPositions},
 	{"Deliveries", testDeliveries},
+	{"LockDeliveries", testLockDeliveries},
 	{"Prune", testPrune},
 	{"Blocks", testBlocks},
 	{"Stats", testStats},
@@ -116,6 +119,28 @@ func testFreshMigrate(t *testing.T, b backend) {
 		t.Fatalf("Stats = %+v, %v", st, err)
 	}
 	if !IsPostgres(dsn) {
+		// A committed "sent" survives a power loss: the WAL is synced at
+		// every commit, on every connection of the pool.
+		var conns []*sql.Conn
+		for range 2 {
+			c, err := s.db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			conns = append(conns, c)
+			var mode string
+			var sync int
+			if err := c.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
+				t.Fatal(err)
+			}
+			if mode != "wal" || sync != 2 { // FULL
+				t.Errorf("journal_mode %s, synchronous %d; want wal, 2 (FULL)", mode, sync)
+			}
+		}
 		for path, want := range map[string]os.FileMode{dsn: 0o600, filepath.Dir(dsn): 0o700} {
 			fi, err := os.Stat(path)
 			if err != nil || fi.Mode().Perm() != want {
@@ -845,22 +870,28 @@ func testDeliveries(t *testing.T, b backend) {
 		t.Errorf("Pending = %+v", p)
 	}
 	steps := []struct {
-		alert    int64
-		channel  string
-		status   DeliveryStatus
-		errText  string
-		attempts int
-		wantErr  string
-		pending  int
+		alert     int64
+		channel   string
+		status    DeliveryStatus
+		errText   string
+		attempted bool
+		attempts  int
+		wantErr   string
+		pending   int
 	}{
-		{a1.Alert, "mail", DeliveryPending, "connection refused", 1, "connection refused", 4},
-		{a1.Alert, "mail", DeliveryPending, "timeout", 2, "timeout", 4},
-		{a1.Alert, "mail", DeliverySent, "", 3, "", 3},
-		{a1.Alert, "webhook", DeliveryPending, "503", 1, "503", 3},
-		{a1.Alert, "webhook", DeliveryGivenUp, "", 1, "503", 2},
+		{a1.Alert, "mail", DeliveryPending, "connection refused", true, 1, "connection refused", 4},
+		{a1.Alert, "mail", DeliveryPending, "timeout", true, 2, "timeout", 4},
+		{a1.Alert, "mail", DeliverySent, "", true, 3, "", 3},
+		{a1.Alert, "webhook", DeliveryPending, "503", true, 1, "503", 3},
+		// given up without a send (the channel is no longer configured):
+		// not an attempt; the last error stays when no reason is given
+		{a1.Alert, "webhook", DeliveryGivenUp, "", false, 1, "503", 2},
+		// given up after a failed send: that send counts
+		{a2.Alert, "mail", DeliveryGivenUp, "421 try later", true, 1, "421 try later", 1},
+		{a2.Alert, "webhook", DeliveryGivenUp, "channel no longer configured", false, 0, "channel no longer configured", 0},
 	}
 	for _, c := range steps {
-		if err := s.SetDelivery(ctx, c.alert, c.channel, c.status, c.errText); err != nil {
+		if err := s.SetDelivery(ctx, c.alert, c.channel, c.status, c.errText, c.attempted); err != nil {
 			t.Fatal(err)
 		}
 		alerts, _ := s.Alerts(ctx, time.Time{})
@@ -880,7 +911,7 @@ func testDeliveries(t *testing.T, b backend) {
 		}
 	}
 	st, _ := s.Stats(ctx)
-	if st.Pending != 2 || st.GivenUp != 1 {
+	if st.Pending != 0 || st.GivenUp != 3 {
 		t.Errorf("Stats = %+v", st)
 	}
 	for _, bad := range []struct {
@@ -888,7 +919,7 @@ func testDeliveries(t *testing.T, b backend) {
 		channel string
 		status  DeliveryStatus
 	}{{a1.Alert + a2.Alert + 100, "mail", DeliverySent}, {a1.Alert, "sms", DeliverySent}, {a1.Alert, "mail", "lost"}} {
-		if err := s.SetDelivery(ctx, bad.alert, bad.channel, bad.status, ""); err == nil || !strings.Contains(err.Error(), s.Describe()) {
+		if err := s.SetDelivery(ctx, bad.alert, bad.channel, bad.status, "", true); err == nil || !strings.Contains(err.Error(), s.Describe()) {
 			t.Errorf("SetDelivery(%v) = %v", bad, err)
 		}
 	}
