@@ -616,3 +616,79 @@ func mustAbs(t *testing.T, p string) string {
 	}
 	return a
 }
+
+// TestAttackAcrossRuns: a password used from one new address an hour,
+// each hour read by its own --resume run: the second run sees one
+// address only, but the history holds the first (within [REPORT] window),
+// so the account is alerted then, and its report shows the earlier
+// address, marked; a day later, outside the window, the same pattern
+// starts afresh.
+func TestAttackAcrossRuns(t *testing.T) {
+	l := newStateLab(t, "")
+	l.login("slow@example.test", botnet[0])
+	l.login("carol@example.test", "187.45.12.9")
+	if code, stdout, stderr := l.run(); code != cli.ExitOK || stderr != "" {
+		t.Fatalf("run 1: exit %d, want 0: one address is no anomaly\n%s\n%s", code, stdout, stderr)
+	}
+	l.clock = l.clock.Add(time.Hour)
+	l.login("slow@example.test", botnet[1])
+	code, stdout, stderr := l.run()
+	if code != cli.ExitAnomalies || stderr != "" {
+		t.Fatalf("run 2: exit %d, want 3\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "slow@example.test: 2 addresses") || !strings.Contains(stdout, botnet[0]+"*") || !strings.Contains(stdout, "* from the history") {
+		t.Errorf("run 2's report does not show the earlier address:\n%s", stdout)
+	}
+	if reqs, _ := l.hook.alerts(); reqs["slow@example.test"] != 1 || reqs["carol@example.test"] != 0 {
+		t.Errorf("alerts: %v", reqs)
+	}
+	l.checkHistory() // the recalled address is not counted again
+	// Outside the window: carol's one address today and one two days ago
+	// are no anomaly.
+	l.clock = l.clock.Add(48 * time.Hour)
+	l.login("carol@example.test", "177.66.162.138")
+	if code, stdout, stderr := l.run(); code != cli.ExitOK || stderr != "" {
+		t.Errorf("run 3: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	l.checkHistory()
+}
+
+// TestTwoRunsOneServer: two runs of one mail server (one state, one
+// config) on two logs at once, five times over: each alert is sent once,
+// though both runs see it pending (one delivers at a time, and the
+// second finds it sent).
+func TestTwoRunsOneServer(t *testing.T) {
+	exe := loganomExe(t)
+	for round := range 5 {
+		l := newStateLab(t, "")
+		log2 := filepath.Join(l.dir, "other.log")
+		for i := range 30 {
+			l.loginTo(l.log, "victim@example.test", botnet[i%3])
+			l.loginTo(log2, "victim@example.test", botnet[3+i%3])
+			l.loginTo(log2, fmt.Sprintf("bot%d@example.test", round), botnet[i%6])
+		}
+		var wg sync.WaitGroup
+		outs := make([][]byte, 2)
+		errs := make([]error, 2)
+		for i, lg := range []string{l.log, log2} {
+			wg.Go(func() {
+				c := exec.Command(exe, "postfix-sasl", "-c", l.cfg, "-l", lg, "--resume", "--db", l.db)
+				c.Env = append(os.Environ(), "LOGLEVEL=")
+				outs[i], errs[i] = c.CombinedOutput()
+			})
+		}
+		wg.Wait()
+		for i := range 2 {
+			if errs[i] != nil {
+				t.Fatalf("round %d, run %d: %v\n%s", round, i+1, errs[i], outs[i])
+			}
+		}
+		l.checkHistory()
+		reqs, _ := l.hook.alerts()
+		for _, u := range []string{"victim@example.test", fmt.Sprintf("bot%d@example.test", round)} {
+			if reqs[u] != 1 {
+				t.Errorf("round %d: %s sent %d times, want once", round, u, reqs[u])
+			}
+		}
+	}
+}

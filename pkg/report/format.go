@@ -100,6 +100,7 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		}
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  IP\tCC\tCITY\tRDNS\tAS ORG\tLOGINS\tFIRST\tLAST")
+		earlier := false
 		for _, ip := range a.IPs {
 			rdns := "-"
 			if ip.RDNS != "" {
@@ -112,9 +113,17 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 			if ip.ASN != 0 {
 				as = "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + Escape(ip.Org)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ip.IP, dash(ip.Country), dash(Escape(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
+			addr := ip.IP
+			if ip.Earlier {
+				addr += "*"
+				earlier = true
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", addr, dash(ip.Country), dash(Escape(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
 		}
 		tw.Flush()
+		if earlier {
+			fmt.Fprintln(bw, "  * from the history: seen by an earlier run")
+		}
 	}
 	return bw.Flush()
 }

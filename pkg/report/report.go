@@ -41,6 +41,10 @@ type IP struct {
 	ASN          uint32    `json:"asn,omitempty"`
 	Org          string    `json:"org,omitempty"`
 
+	// Earlier: the address is from the state's history (an earlier run,
+	// within [REPORT] window), not from the logs this run read.
+	Earlier bool `json:"earlier,omitempty"`
+
 	// The location, for the state's history (not in the report's formats).
 	HasLoc     bool    `json:"-"`
 	Lat, Lon   float64 `json:"-"`
@@ -175,6 +179,28 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 
 // Flush does nothing: the verdict is read with Anomalies.
 func (rep *Report) Flush(record.Emit) error { return nil }
+
+// Recall adds to the account user, seen in this run, an address that
+// the state's history holds from an earlier run (marked Earlier), when
+// the run did not see it: the verdict then weighs the account's recent
+// past too, as a run over the whole log would. Its logins count in the
+// account's.
+func (rep *Report) Recall(user string, ip *IP) {
+	a := rep.accounts[user]
+	if a == nil || a.byIP[ip.IP] != nil {
+		return
+	}
+	ip.Earlier = true
+	a.byIP[ip.IP] = ip
+	a.IPs = append(a.IPs, ip)
+	a.Logins += ip.Count
+	if !ip.First.IsZero() && (a.First.IsZero() || ip.First.Before(a.First)) {
+		a.First = ip.First
+	}
+	if ip.Last.After(a.Last) {
+		a.Last = ip.Last
+	}
+}
 
 // Each calls f for every account seen, in the order first seen (the
 // state records them all in its history).

@@ -190,6 +190,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return cli.ExitCodeOf(err)
 	}
 	defer st.Close()
+	c.ReportFlags.Apply(st)
 	var expect map[string]state.Position
 	if c.Resume {
 		if st == nil {

@@ -272,6 +272,19 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	if len(pending) == 0 {
 		return true
 	}
+	// One run of this mail server delivers at a time: another run may be
+	// sending what was read above. Once the lock is ours, what is still
+	// pending is ours to send.
+	unlock, err := st.Store.LockDeliveries(ctx, st.Instance)
+	if err != nil {
+		log.Errorf("%v", err)
+		return false
+	}
+	defer unlock()
+	if pending, err = st.Store.Pending(ctx, st.Instance); err != nil {
+		log.Errorf("%v", err)
+		return false
+	}
 	byName := map[string]notify.Channel{}
 	for _, ch := range n.chans {
 		byName[ch.Name()] = ch
@@ -295,7 +308,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 			// given up, in case the config comes back
 			if now().Sub(d.Created) > st.GiveUpAfter {
 				log.Errorf("alert for %s was never sent on %s, no longer configured: given up", report.Escape(d.User), d.Channel)
-				ok = st.SetDelivery(ctx, log, d, state.DeliveryGivenUp, "channel no longer configured") && ok
+				ok = st.SetDelivery(ctx, log, d, state.DeliveryGivenUp, "channel no longer configured", false) && ok
 			} else {
 				log.Warnf("alert for %s is pending on %s, which the config no longer enables", report.Escape(d.User), d.Channel)
 			}
@@ -346,7 +359,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 					status = state.DeliveryGivenUp
 				}
 			}
-			ok = st.SetDelivery(ctx, log, d, status, msg) && ok
+			ok = st.SetDelivery(ctx, log, d, status, msg, true) && ok
 		}
 		if res.Err != nil {
 			for _, line := range res.Lines() {

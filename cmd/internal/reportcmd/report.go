@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
@@ -29,7 +30,18 @@ type ReportFlags struct {
 	Quiet        bool   `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints)."`
 
 	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
+	// Window: how far back, with a state, the history of an account
+	// counts in its verdict ([REPORT] window; default 24h).
+	Window time.Duration `kong:"-" ini:"REPORT.window"`
+
 	CaseSensitiveUsers bool `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"Keep apart accounts whose names differ in case (Bob@example.com, bob@example.com), for a SASL backend that does; the domain is compared without regard to case ([REPORT] case_sensitive_users)."`
+}
+
+// Apply sets what the report's flags say of the state: [REPORT] window.
+func (f *ReportFlags) Apply(st *statecmd.State) {
+	if st != nil && f.Window > 0 {
+		st.Window = f.Window
+	}
 }
 
 // Rule checks the thresholds (flags, filled from [REPORT]: config.Fill).
@@ -149,6 +161,7 @@ func Main(env cli.Env) int {
 		return cli.ExitCodeOf(err)
 	}
 	defer st.Close()
+	c.ReportFlags.Apply(st)
 	rep := report.New(rule)
 	var check cli.EnrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, rep)
@@ -168,6 +181,11 @@ func Main(env cli.Env) int {
 func Remember(log *cli.Logger, st *statecmd.State, rep *report.Report, history bool, marks map[string]input.Mark, expect map[string]state.Position, n *Notifier, failed bool) (*statecmd.Run, bool) {
 	if st == nil {
 		return nil, failed
+	}
+	if err := st.Recall(context.Background(), rep); err != nil {
+		log.Errorf("%v", err)
+		log.Warnf("the verdict is on this run's logins alone")
+		failed = true
 	}
 	if n != nil && (n.dryRun || n.off) {
 		flag := "--dry-run"

@@ -32,6 +32,7 @@ const (
 	DefaultKeep         = 180 * 24 * time.Hour
 	DefaultRealertAfter = 7 * 24 * time.Hour
 	DefaultGiveUpAfter  = 3 * 24 * time.Hour
+	DefaultWindow       = 24 * time.Hour
 )
 
 // State is an opened state with its settings.
@@ -41,6 +42,7 @@ type State struct {
 	Keep         time.Duration // [STATE] keep: history retention
 	RealertAfter time.Duration // [STATE] realert_after
 	GiveUpAfter  time.Duration // [NOTIFY] give_up_after
+	Window       time.Duration // [REPORT] window: how far back the history counts in a verdict
 	Now          func() time.Time
 }
 
@@ -79,6 +81,7 @@ func (s *State) settings(cfg *config.Config) error {
 			*x.dst = d
 		}
 	}
+	s.Window = DefaultWindow // [REPORT] window: reportcmd.ReportFlags sets it
 	s.Instance, _ = cfg.String("STATE", "instance")
 	if s.Instance == "" {
 		s.Instance, _ = os.Hostname()
@@ -216,6 +219,9 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	if history {
 		rep.Each(func(a *report.Account) {
 			for _, ip := range a.IPs {
+				if ip.Earlier {
+					continue // recalled from the history, not seen again
+				}
 				run.Logins = append(run.Logins, state.Login{User: a.User, IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last,
 					Country: ip.Country, City: ip.City, HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
 					ASN: ip.ASN, Org: ip.Org, RDNS: ip.RDNS, RDNSVerified: ip.RDNSVerified})
@@ -261,11 +267,40 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	return r, nil
 }
 
+// Recall adds to each account of the run the addresses its history holds
+// from earlier runs within [REPORT] window before the account's last
+// login, which the run did not see (report.Report.Recall): an attack
+// spread over several --resume runs is judged as a whole, as a run over
+// the whole log would judge it.
+func (s *State) Recall(ctx context.Context, rep *report.Report) error {
+	since := map[string]time.Time{}
+	now := s.now()
+	rep.Each(func(a *report.Account) {
+		last := a.Last
+		if last.IsZero() {
+			last = now
+		}
+		since[a.User] = last.Add(-s.Window)
+	})
+	if len(since) == 0 {
+		return nil
+	}
+	addrs, err := s.Store.Recent(ctx, since)
+	if err != nil {
+		return err
+	}
+	for _, h := range addrs {
+		rep.Recall(h.User, &report.IP{IP: h.IP, Count: int(h.Count), First: h.First, Last: h.Last, Country: h.Country, City: h.City,
+			RDNS: h.RDNS, RDNSVerified: h.RDNSVerified, ASN: h.ASN, Org: h.Org, HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM})
+	}
+	return nil
+}
+
 // SetDelivery records a delivery's result; a failure to record is
 // reported (the delivery will then be tried again: a duplicate, never a
 // loss).
-func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delivery, status state.DeliveryStatus, msg string) bool {
-	if err := s.Store.SetDelivery(ctx, d.Alert, d.Channel, status, msg); err != nil {
+func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delivery, status state.DeliveryStatus, msg string, attempted bool) bool {
+	if err := s.Store.SetDelivery(ctx, d.Alert, d.Channel, status, msg, attempted); err != nil {
 		log.Errorf("record the delivery of alert %d on %s: %v", d.Alert, d.Channel, err)
 		return false
 	}
