@@ -98,34 +98,44 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		if a.Alert != nil {
 			fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)
 		}
-		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  IP\tCC\tCITY\tRDNS\tAS ORG\tLOGINS\tFIRST\tLAST")
-		earlier := false
-		for _, ip := range a.IPs {
-			rdns := "-"
-			if ip.RDNS != "" {
-				rdns = Escape(ip.RDNS)
-				if ip.RDNSVerified == nil || !*ip.RDNSVerified {
-					rdns += " (unverified)"
-				}
-			}
-			as := "-"
-			if ip.ASN != 0 {
-				as = "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + Escape(ip.Org)
-			}
-			addr := ip.IP
-			if ip.Earlier {
-				addr += "*"
-				earlier = true
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", addr, dash(ip.Country), dash(Escape(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
-		}
-		tw.Flush()
-		if earlier {
+		if ipTable(bw, a.IPs) {
 			fmt.Fprintln(bw, "  * from the history: seen by an earlier run")
 		}
 	}
 	return bw.Flush()
+}
+
+// IPTable writes addresses as the report's table does, indented: address,
+// country, city, reverse name (marked when unverified), AS and
+// organisation, logins, first and last, names from the network escaped.
+func IPTable(w io.Writer, ips []*IP) { ipTable(w, ips) }
+
+// ipTable writes the table, and tells whether an address is marked as
+// from the history (Earlier).
+func ipTable(w io.Writer, ips []*IP) (earlier bool) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  IP\tCC\tCITY\tRDNS\tAS ORG\tLOGINS\tFIRST\tLAST")
+	for _, ip := range ips {
+		rdns := "-"
+		if ip.RDNS != "" {
+			rdns = Escape(ip.RDNS)
+			if ip.RDNSVerified == nil || !*ip.RDNSVerified {
+				rdns += " (unverified)"
+			}
+		}
+		as := "-"
+		if ip.ASN != 0 {
+			as = "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + Escape(ip.Org)
+		}
+		addr := ip.IP
+		if ip.Earlier {
+			addr += "*"
+			earlier = true
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", addr, dash(ip.Country), dash(Escape(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
+	}
+	tw.Flush()
+	return earlier
 }
 
 func dash(s string) string {

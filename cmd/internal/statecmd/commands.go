@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
@@ -190,23 +189,12 @@ func historyText(w io.Writer, user string, addrs []state.Address) {
 	fmt.Fprintf(w, "%s: %s from %s in %s (%s), %s to %s\n", report.Escape(user),
 		cli.Plural(logins, "login", "logins"), cli.Plural(int64(len(addrs)), "address", "addresses"),
 		cli.Plural(int64(len(cs)), "country", "countries"), dash(strings.Join(cs, " ")), date(first), date(last))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  IP\tCC\tCITY\tRDNS\tAS ORG\tLOGINS\tFIRST\tLAST")
-	for _, a := range addrs {
-		rdns := "-"
-		if a.RDNS != "" {
-			rdns = report.Escape(a.RDNS)
-			if a.RDNSVerified == nil || !*a.RDNSVerified {
-				rdns += " (unverified)"
-			}
-		}
-		as := "-"
-		if a.ASN != 0 {
-			as = "AS" + strconv.FormatUint(uint64(a.ASN), 10) + " " + report.Escape(a.Org)
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", a.IP, dash(a.Country), dash(report.Escape(a.City)), rdns, as, a.Count, date(a.First), date(a.Last))
+	ips := make([]*report.IP, len(addrs))
+	for i, a := range addrs {
+		ips[i] = &report.IP{IP: a.IP, Count: int(a.Count), First: a.First.Local(), Last: a.Last.Local(), Country: a.Country, City: a.City,
+			RDNS: a.RDNS, RDNSVerified: a.RDNSVerified, ASN: a.ASN, Org: a.Org}
 	}
-	tw.Flush()
+	report.IPTable(w, ips)
 }
 
 type addressJSON struct {
