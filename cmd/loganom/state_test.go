@@ -51,7 +51,9 @@ func newStateLab(t *testing.T, db string) *stateLab {
 	t.Helper()
 	dir := t.TempDir()
 	l := &stateLab{t: t, dir: dir, log: filepath.Join(dir, "mail.log"), db: db,
-		clock: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), written: map[string]int64{}, hook: newHookRecorder(t)}
+		// days ago, not a fixed date: [STATE] keep prunes what is older
+		// than 180 days
+		clock: time.Now().UTC().Truncate(time.Hour).Add(-10 * 24 * time.Hour), written: map[string]int64{}, hook: newHookRecorder(t)}
 	if l.db == "" {
 		l.db = filepath.Join(dir, "state.db")
 	}

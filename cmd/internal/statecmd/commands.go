@@ -277,7 +277,7 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 	if c.Format == "json" {
 		err = alertsJSON(bw, alerts)
 	} else {
-		alertsText(bw, alerts, c.Since)
+		alertsText(bw, alerts, c.Since, s.RealertAfter, time.Now())
 	}
 	if err == nil {
 		err = bw.Flush()
@@ -305,7 +305,7 @@ func ParseAge(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func alertsText(w io.Writer, alerts []state.Alert, since string) {
+func alertsText(w io.Writer, alerts []state.Alert, since string, realertAfter time.Duration, now time.Time) {
 	if len(alerts) == 0 {
 		if since != "" {
 			fmt.Fprintf(w, "No alert in the last %s.\n", since)
@@ -319,6 +319,10 @@ func alertsText(w io.Writer, alerts []state.Alert, since string) {
 			fmt.Fprintln(w)
 		}
 		status := "open"
+		if a.Closed.IsZero() && now.Sub(a.Last) > realertAfter {
+			// closed lazily, by the next anomaly ([STATE] realert_after)
+			status = "open, quiet for over " + fmtAge(realertAfter) + ": new anomalous logins open another"
+		}
 		if !a.Closed.IsZero() {
 			status = "closed " + date(a.Closed) + " (" + a.CloseReason
 			if a.ClosedBy != "" {
