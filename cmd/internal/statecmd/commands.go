@@ -25,7 +25,7 @@ import (
 // Common are the flags of the commands that look at the state.
 type Common struct {
 	Config string `short:"c" placeholder:"FILE" help:"INI configuration, for [STATE] db (default: ./config.ini when it exists)."`
-	DB     string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state (default: [STATE] db, else /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db)."`
+	DB     string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state (default: [STATE] db, else $XDG_STATE_HOME/loganom/state.db, else /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db)."`
 }
 
 // HistoryCmd is loganom history.
