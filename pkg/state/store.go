@@ -87,6 +87,27 @@ func (s *store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	})
 }
 
+// txConn is tx with the connection of the transaction too, for what
+// database/sql cannot do (PostgreSQL's COPY, through conn.Raw).
+func (s *store) txConn(ctx context.Context, f func(tx *sql.Tx, conn *sql.Conn) error) error {
+	return s.retry(ctx, func() error {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := f(tx, conn); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
 func (s *store) Describe() string { return s.name }
 
 func (s *store) Close() error {

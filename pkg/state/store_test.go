@@ -65,6 +65,7 @@ var suite = []struct {
 	{"IncidentUnblock", testIncidentUnblock},
 	{"IncidentBatch", testIncidentBatch},
 	{"ConcurrentCommit", testConcurrentCommit},
+	{"ConcurrentHistory", testConcurrentHistory},
 	{"ConcurrentPositions", testConcurrentPositions},
 	{"Deliveries", testDeliveries},
 	{"LockDeliveries", testLockDeliveries},
@@ -812,6 +813,66 @@ func testConcurrentCommit(t *testing.T, b backend) {
 				}
 			}
 		})
+	}
+}
+
+// Two processes add the same many rows of history at once, new accounts
+// in each round (PostgreSQL writes those by COPY, which fails on a row the
+// other inserted meanwhile: the transaction is tried again) and known
+// ones: every login counts once.
+func testConcurrentHistory(t *testing.T, b backend) {
+	ctx := context.Background()
+	dsn := b.dsn(t)
+	stores := []*store{open(t, dsn), open(t, dsn)}
+	const rounds, users, perUser = 4, 150, 3
+	for r := range rounds {
+		var wg sync.WaitGroup
+		errs := make([]error, len(stores))
+		for i, s := range stores {
+			run := Run{Instance: fmt.Sprint("mx", i), Now: at(time.Duration(r) * time.Hour)}
+			for u := range users {
+				// accounts u < r*users/rounds... : known from earlier rounds; the others new in this one
+				user := fmt.Sprintf("u%03d", (u+r*users/2)%(2*users))
+				for k := range perUser {
+					run.Logins = append(run.Logins, Login{User: user, IP: fmt.Sprintf("192.0.2.%d", k+i), Count: 1, Last: at(time.Duration(r) * time.Hour)})
+				}
+			}
+			wg.Go(func() { _, errs[i] = s.Commit(ctx, &run) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each round, each store adds 1 login per (user, address) it names.
+	want := map[string]int64{}
+	for r := range rounds {
+		for i := range stores {
+			for u := range users {
+				user := fmt.Sprintf("u%03d", (u+r*users/2)%(2*users))
+				for k := range perUser {
+					want[user+" "+fmt.Sprintf("192.0.2.%d", k+i)]++
+				}
+			}
+		}
+	}
+	got := map[string]int64{}
+	for u := range 2 * users {
+		h, err := stores[0].History(ctx, fmt.Sprintf("u%03d", u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range h {
+			got[a.User+" "+a.IP] += a.Count
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d rows of history; want %d", len(got), len(want))
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %d logins; want %d", k, got[k], n)
+		}
 	}
 }
 
