@@ -521,7 +521,7 @@ func compile(r io.Reader, path string, fp fingerprint, built time.Time) ([]byte,
 	if err != nil {
 		return nil, 0, err
 	}
-	if rows > math.MaxUint32 || len(entList) > math.MaxUint32 {
+	if uint64(rows) > math.MaxUint32 || uint64(len(entList)) > math.MaxUint32 {
 		return nil, 0, fmt.Errorf("%s: too many rows", path)
 	}
 	v4, v6 = disjoint(v4, true), disjoint(v6, false)

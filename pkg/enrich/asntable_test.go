@@ -482,7 +482,10 @@ func TestASNTableErrors(t *testing.T) {
 
 // FuzzASNTable reads arbitrary bytes as a table (with its header checksum
 // made right, so that the fuzzer gets past it, and the body's not
-// checked) and looks addresses up: never a panic.
+// checked) and looks addresses up: never a panic. Run it with a short
+// minimisation, or the fuzzer spends its time shrinking large inputs:
+//
+//	go test -run XXX -fuzz FuzzASNTable -fuzztime 1m -fuzzminimizetime 200x ./pkg/enrich
 func FuzzASNTable(f *testing.F) {
 	path := filepath.Join(f.TempDir(), "asn.csv")
 	genASNCSV(f, path, 40, 10, 9)
