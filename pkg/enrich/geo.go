@@ -266,41 +266,46 @@ func asNumber(v any) (uint32, bool) {
 }
 
 // ASNRanges is an AS database from CSV rows "start,end,asn,org", as the
-// ip-location-db project publishes (IPv4 and IPv6, in one file or several).
+// ip-location-db project publishes (IPv4 and IPv6, in one file or
+// several), read through compiled tables (OpenASNCSV) or into memory
+// (LoadASNCSV): the same tables, searched alike.
 type ASNRanges struct {
-	rs []asnRange
-}
-
-type asnRange struct {
-	start, end netip.Addr
-	asn        uint32
-	org        string
+	ts []*asnTable
 }
 
 // MaxCSVLine is the longest CSV row accepted.
 const MaxCSVLine = 4096
 
-// LoadASNCSV reads AS ranges from CSV files. A row that does not parse is
-// an error naming the file and line.
+// LoadASNCSV reads AS ranges from CSV files into memory, writing nothing.
+// A row that does not parse is an error naming the file and line. Where
+// ranges overlap, an address belongs to the narrowest range of its file
+// that holds it; of several files, the first one that holds it answers.
 func LoadASNCSV(paths ...string) (*ASNRanges, error) {
 	a := &ASNRanges{}
-	orgs := map[string]string{}
 	for _, path := range paths {
-		if err := a.load(path, orgs); err != nil {
+		f, err := os.Open(path)
+		if err != nil {
 			return nil, err
 		}
+		data, _, err := compile(f, path, fingerprint{}, time.Time{})
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		t, err := tableFromBytes(data, false)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		a.ts = append(a.ts, t)
 	}
-	slices.SortFunc(a.rs, func(x, y asnRange) int { return x.start.Compare(y.start) })
 	return a, nil
 }
 
-func (a *ASNRanges) load(path string, orgs map[string]string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+// parseASNCSV calls fn with each row of an AS CSV; a first row that is not
+// a range is a header. A row that does not parse is an error naming the
+// file and line.
+func parseASNCSV(r io.Reader, path string, fn func(start, end netip.Addr, asn uint32, org string)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -335,34 +340,45 @@ func (a *ASNRanges) load(path string, orgs map[string]string) error {
 		org := ""
 		if len(row) > 3 {
 			org = strings.TrimSpace(row[3])
-			if o, ok := orgs[org]; ok {
-				org = o
-			} else {
-				orgs[org] = org
-			}
 		}
-		a.rs = append(a.rs, asnRange{start, end, uint32(n), org})
+		fn(start, end, uint32(n), org)
 	}
 }
 
-// Len is the number of ranges.
-func (a *ASNRanges) Len() int { return len(a.rs) }
+// Len is the number of CSV rows read.
+func (a *ASNRanges) Len() int {
+	n := 0
+	for _, t := range a.ts {
+		n += int(t.rows)
+	}
+	return n
+}
 
 // Lookup returns the AS of ip.
 func (a *ASNRanges) Lookup(ip netip.Addr) (asn uint32, org string, found bool) {
 	ip = ip.Unmap()
-	i, ok := slices.BinarySearchFunc(a.rs, ip, func(r asnRange, ip netip.Addr) int { return r.start.Compare(ip) })
-	if !ok {
-		i-- // the last range starting before ip
-	}
-	if i < 0 || i >= len(a.rs) {
+	if !ip.IsValid() {
 		return 0, "", false
 	}
-	r := a.rs[i]
-	if ip.Compare(r.end) > 0 || ip.Is4() != r.start.Is4() {
-		return 0, "", false
+	for _, t := range a.ts {
+		if asn, org, found = t.lookup(ip); found {
+			return asn, org, true
+		}
 	}
-	return r.asn, r.org, true
+	return 0, "", false
+}
+
+// Close releases the mapped tables; Lookup must not be called after.
+func (a *ASNRanges) Close() error {
+	if a == nil {
+		return nil
+	}
+	var errs []error
+	for _, t := range a.ts {
+		errs = append(errs, t.close())
+	}
+	a.ts = nil
+	return errors.Join(errs...)
 }
 
 // GeoSet asks several databases in turn: for each field, the first one
@@ -400,5 +416,6 @@ func (s *GeoSet) Close() error {
 	for _, db := range s.DBs {
 		errs = append(errs, db.Close())
 	}
+	errs = append(errs, s.ASN.Close())
 	return errors.Join(errs...)
 }

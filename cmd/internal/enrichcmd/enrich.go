@@ -223,12 +223,21 @@ func (f *EnrichFlags) openGeo(env cli.Env, log *cli.Logger, ipinfo bool) (*enric
 		set.DBs = append(set.DBs, db)
 	}
 	if len(csvs) > 0 {
-		r, err := enrich.LoadASNCSV(csvs...)
+		// compiled once into a table kept next to the CSV (or in the
+		// user's cache directory), memory-mapped by the next runs
+		r, srcs, err := enrich.OpenASNCSV(csvs, enrich.ASNOptions{})
 		if err != nil {
 			set.Close()
 			return nil, err
 		}
 		set.ASN = r
+		for _, src := range srcs {
+			log.Debugf("%s", src)
+			if src.NotKept != nil {
+				log.Warnf("%s: the compiled AS table could not be written: %v", src.CSV, src.NotKept)
+				log.Hintf("every run reads the whole CSV; make its directory or the user's cache directory writable")
+			}
+		}
 	}
 	if len(set.DBs) == 0 && set.ASN == nil {
 		return nil, nil
