@@ -500,22 +500,9 @@ func TestTwoServersOnePostgres(t *testing.T) {
 			l.loginTo(l.log, "victim@example.test", botnet[i%3])
 			l.loginTo(log2, "victim@example.test", botnet[3+i%3])
 		}
-		var wg sync.WaitGroup
-		outs := make([][]byte, 2)
-		errs := make([]error, 2)
-		for i, a := range [][2]string{{cfg1, l.log}, {cfg2, log2}} {
-			wg.Go(func() {
-				c := exec.Command(exe, "postfix-sasl", "-c", a[0], "-l", a[1], "--resume", "--db", dsn)
-				c.Env = append(os.Environ(), "LOGLEVEL=")
-				outs[i], errs[i] = c.CombinedOutput()
-			})
-		}
-		wg.Wait()
-		for i := range 2 {
-			if errs[i] != nil {
-				t.Fatalf("round %d, server %d: %v\n%s", round, i+1, errs[i], outs[i])
-			}
-		}
+		runTogether(t, exe, round,
+			[]string{"postfix-sasl", "-c", cfg1, "-l", l.log, "--resume", "--db", dsn},
+			[]string{"postfix-sasl", "-c", cfg2, "-l", log2, "--resume", "--db", dsn})
 		l.checkHistory()
 		st, err := state.Open(context.Background(), dsn, state.Options{})
 		if err != nil {
@@ -669,28 +656,37 @@ func TestTwoRunsOneServer(t *testing.T) {
 			l.loginTo(log2, "victim@example.test", botnet[3+i%3])
 			l.loginTo(log2, fmt.Sprintf("bot%d@example.test", round), botnet[i%6])
 		}
-		var wg sync.WaitGroup
-		outs := make([][]byte, 2)
-		errs := make([]error, 2)
-		for i, lg := range []string{l.log, log2} {
-			wg.Go(func() {
-				c := exec.Command(exe, "postfix-sasl", "-c", l.cfg, "-l", lg, "--resume", "--db", l.db)
-				c.Env = append(os.Environ(), "LOGLEVEL=")
-				outs[i], errs[i] = c.CombinedOutput()
-			})
-		}
-		wg.Wait()
-		for i := range 2 {
-			if errs[i] != nil {
-				t.Fatalf("round %d, run %d: %v\n%s", round, i+1, errs[i], outs[i])
-			}
-		}
+		runTogether(t, exe, round,
+			[]string{"postfix-sasl", "-c", l.cfg, "-l", l.log, "--resume", "--db", l.db},
+			[]string{"postfix-sasl", "-c", l.cfg, "-l", log2, "--resume", "--db", l.db})
 		l.checkHistory()
 		reqs, _ := l.hook.alerts()
 		for _, u := range []string{"victim@example.test", fmt.Sprintf("bot%d@example.test", round)} {
 			if reqs[u] != 1 {
 				t.Errorf("round %d: %s sent %d times, want once", round, u, reqs[u])
 			}
+		}
+	}
+}
+
+// runTogether runs loganom (exe) with each of args at the same time, in
+// processes of their own, and fails the test if one fails.
+func runTogether(t *testing.T, exe string, round int, args ...[]string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	outs := make([][]byte, len(args))
+	errs := make([]error, len(args))
+	for i, a := range args {
+		wg.Go(func() {
+			c := exec.Command(exe, a...)
+			c.Env = append(os.Environ(), "LOGLEVEL=")
+			outs[i], errs[i] = c.CombinedOutput()
+		})
+	}
+	wg.Wait()
+	for i := range args {
+		if errs[i] != nil {
+			t.Fatalf("round %d, run %d (%s): %v\n%s", round, i+1, strings.Join(args[i], " "), errs[i], outs[i])
 		}
 	}
 }
