@@ -240,21 +240,8 @@ type Alert struct {
 	Deliveries  []Delivery
 }
 
-// Address is one row of an account's history.
-type Address struct {
-	User          string
-	IP            string
-	Count         int64
-	First, Last   time.Time
-	Country, City string
-	HasLoc        bool
-	Lat, Lon      float64
-	AccuracyKM    int
-	ASN           uint32
-	Org           string
-	RDNS          string
-	RDNSVerified  *bool
-}
+// Address is one row of an account's history: what Logins added up.
+type Address = Login
 
 // Block is a blocked account.
 type Block struct {

@@ -139,25 +139,31 @@ func (c *Config) Int(section, key string) (v int, set bool, err error) {
 	return n, true, nil
 }
 
-// Duration reads "2s", "36h", or a number of seconds.
+// Duration reads "2s", "36h", "30d", or a number of seconds.
 func (c *Config) Duration(section, key string) (v time.Duration, set bool, err error) {
 	s, ok := c.String(section, key)
 	if !ok || s == "" {
 		return 0, false, nil
 	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(n * float64(time.Second)), true, nil
-	}
-	if strings.HasSuffix(s, "d") {
-		if n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64); err == nil {
-			return time.Duration(n * 24 * float64(time.Hour)), true, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
+	d, err := ParseDuration(s)
 	if err != nil {
 		return 0, false, cli.Usagef("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)
 	}
 	return d, true, nil
+}
+
+// ParseDuration reads a duration as the config writes them: "2s", "36h",
+// "30d" (days), or a number of seconds. Flags that take an age use it too.
+func ParseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if f, err := strconv.ParseFloat(n, 64); err == nil {
+			return time.Duration(f * 24 * float64(time.Hour)), nil
+		}
+	}
+	return time.ParseDuration(s)
 }
 
 // Start is how a stage command begins: parse the flags into grammar, turn

@@ -288,17 +288,10 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 	return cli.ExitOK
 }
 
-// ParseAge reads an age: "7d", "12h", "90m".
+// ParseAge reads an age above zero, as the config writes durations:
+// "7d", "12h", "90m" (config.ParseDuration).
 func ParseAge(s string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var f float64
-		f, err = strconv.ParseFloat(n, 64)
-		d = time.Duration(f * float64(24*time.Hour))
-	} else {
-		d, err = time.ParseDuration(s)
-	}
+	d, err := config.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, errors.New("want an age above zero, like 7d, 12h or 90m")
 	}
