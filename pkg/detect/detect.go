@@ -267,7 +267,7 @@ func (f *Failures) Len() int { return len(f.byIP) }
 type place struct {
 	first, last time.Time
 	trusted     bool // seen from a whitelisted address
-	learned     bool // from the first day of an account without history
+	learned     bool // used on the account's first day
 }
 
 // login is the last login, for the travel check.
@@ -302,20 +302,27 @@ type finding struct {
 
 // NewAccount starts judging an account whose history is known (nil: no
 // history). failures may be shared by all accounts (nil: failures are not
-// judged).
+// judged). The account's first day (Config.FirstDay from its first login
+// known, in the history or else in the logins fed) is its learning: the
+// places it uses then are usual, whether one run or several read it.
 func NewAccount(cfg *Config, known []Known, failures *Failures) *Account {
 	a := &Account{cfg: cfg, failures: failures, countries: map[string]*place{}, networks: map[uint32]*place{},
 		orgs: map[uint32]string{}, findings: map[string]*finding{}}
 	var lastK *Known
 	for i := range known {
+		if k := &known[i]; !k.First.IsZero() && (a.history.IsZero() || k.First.Before(a.history)) {
+			a.history = k.First
+		}
+	}
+	if !a.history.IsZero() {
+		a.learnTill = a.history.Add(cfg.FirstDay)
+	}
+	for i := range known {
 		k := &known[i]
 		if k.First.IsZero() || k.Last.IsZero() {
 			continue
 		}
-		if a.history.IsZero() || k.First.Before(a.history) {
-			a.history = k.First
-		}
-		a.see(&k.Where, k.First, k.Last, false)
+		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
 		if lastK == nil || k.Last.After(lastK.Last) {
 			lastK = k
 		}
@@ -396,7 +403,7 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	if !a.started {
 		a.started = true
-		if a.history.IsZero() {
+		if a.learnTill.IsZero() {
 			a.learnTill = first.Add(a.cfg.FirstDay)
 		}
 	}
@@ -447,7 +454,8 @@ func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time) {
 	if dt.Hours() > 0 && eff/dt.Hours() <= a.cfg.MaxSpeed {
 		return
 	}
-	key := x.Country + x.City + ">" + y.Country + y.City
+	// one finding per pair of places, either way
+	key := min(placeName(x), placeName(y)) + "\x00" + max(placeName(x), placeName(y))
 	a.find(ImpossibleTravel, key, High, tb, y.IP,
 		fmt.Sprintf("%s → %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt)))
 }
@@ -560,14 +568,14 @@ func (a *Account) describe(t time.Time) string {
 		where = strings.Join(cs, " ")
 	}
 	if a.history.IsZero() {
-		if !a.learnTill.IsZero() {
-			return "usual, learned from its first day in the logs read: " + where
-		}
-		return "no history"
+		return "first day in the logs read: " + where
 	}
 	days := int(t.Sub(a.history).Hours() / 24)
 	if lim := int(a.cfg.Learn.Hours() / 24); days > lim {
 		days = lim
+	}
+	if days == 0 {
+		return "less than a day of history: " + where
 	}
 	return plural(days, "day", "days") + " of history: " + where
 }
@@ -582,7 +590,7 @@ func (a *Account) network(w *Where) string {
 
 func countryCity(w *Where) string {
 	if w.City != "" {
-		return w.Country + " (" + w.City + ")"
+		return w.Country + ", " + w.City
 	}
 	return w.Country
 }

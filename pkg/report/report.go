@@ -97,6 +97,7 @@ type Account struct {
 
 	byIP  map[string]*IP
 	steps []step         // the logins in the order read, a run of one address as one step
+	start time.Time      // the first login of the run, whitelisted or not
 	known []detect.Known // the history before the run (Know)
 }
 
@@ -231,6 +232,9 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	}
 	t := r.Time
 	ip.Count++
+	if !t.IsZero() && (a.start.IsZero() || t.Before(a.start)) {
+		a.start = t
+	}
 	if !t.IsZero() {
 		if ip.First.IsZero() || t.Before(ip.First) {
 			ip.First = t
@@ -302,7 +306,7 @@ func (rep *Report) Know(user string, known []detect.Known) {
 		return
 	}
 	rep.fresh = false
-	start := a.First
+	start := a.start
 	for _, k := range known {
 		if !start.IsZero() && !k.First.Before(start) {
 			continue
@@ -333,7 +337,7 @@ func (rep *Report) Each(f func(*Account)) {
 func (r Rule) String() string {
 	var parts []string
 	if !r.Original {
-		parts = append(parts, "detectors, "+r.Alert.String()+" or more")
+		parts = append(parts, "detectors, "+cmp.Or(r.Alert, detect.Medium).String()+" or more")
 	}
 	for _, x := range []struct {
 		n         int

@@ -198,6 +198,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	}
 	defer st.Close()
 	c.ReportFlags.Apply(st)
+	if st != nil {
+		st.Whitelist = flt.Why
+	}
 	var expect map[string]state.Position
 	if c.Resume {
 		if st == nil {

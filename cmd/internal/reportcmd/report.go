@@ -14,6 +14,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/filtercmd"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/input"
@@ -217,6 +218,21 @@ func Main(env cli.Env) int {
 	}
 	defer st.Close()
 	c.ReportFlags.Apply(st)
+	if st != nil {
+		// The history holds whitelisted logins too: today's whitelist
+		// (the config's [GENERAL], as loganom-filter reads it) says which.
+		var ff filtercmd.FilterFlags
+		if err := cfg.Fill(&ff); err != nil {
+			log.Errorf("%v", err)
+			return cli.ExitCodeOf(err)
+		}
+		flt, err := ff.Build(cfg, &cli.Logger{Prog: log.Prog, W: io.Discard}, rule.CaseSensitive)
+		if err != nil {
+			log.Errorf("%v", err)
+			return cli.ExitCodeOf(err)
+		}
+		st.Whitelist = flt.Why
+	}
 	rep := report.New(rule)
 	var check cli.EnrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, rep)
