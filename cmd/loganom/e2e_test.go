@@ -103,6 +103,10 @@ cache = %[3]s/cache.db
 		IPs       []struct {
 			RDNS string `json:"rdns"`
 		} `json:"ips"`
+		Severity string `json:"severity"`
+		Reasons  []struct {
+			Detector, Text string
+		} `json:"reasons"`
 	}
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		var a struct {
@@ -121,6 +125,11 @@ cache = %[3]s/cache.db
 	}
 	if strings.Join(bob.Countries, ",") != "BA,ES,HU,LT,NG,VN" {
 		t.Errorf("bob's countries %v", bob.Countries)
+	}
+	// with his reasons: six new countries at once, a botnet
+	if bob.Severity != "high" || len(bob.Reasons) == 0 || bob.Reasons[0].Detector != "many_places" ||
+		!strings.Contains(bob.Reasons[0].Text, "6 new countries (BA ES HU LT NG VN)") {
+		t.Errorf("bob's verdict: %s %+v", bob.Severity, bob.Reasons)
 	}
 	// bob's botnet host names itself smtp.google.com: it does not resolve
 	// back, so it did not whitelist that login
