@@ -418,7 +418,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 
 	// Impossible travel, from the last login to this one.
 	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.last.HasLoc && w.HasLoc {
-		a.travel(&a.last.Where, a.last.at, w, first)
+		a.travel(&a.last.Where, a.last.at, w, first, usual)
 	}
 	// Failures, then success.
 	if a.failures != nil && !usual {
@@ -445,7 +445,8 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 }
 
 // travel finds an impossible trip from a (at ta) to b (at tb).
-func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time) {
+// The finding names the end that is not usual (y, unless y is usual).
+func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
 	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
 	eff := km - float64(x.AccuracyKM) - float64(y.AccuracyKM)
 	if eff < a.cfg.MinTravelKM {
@@ -460,7 +461,11 @@ func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time) {
 	}
 	// one finding per pair of places, either way
 	key := min(placeName(x), placeName(y)) + "\x00" + max(placeName(x), placeName(y))
-	a.find(ImpossibleTravel, key, High, tb, y.IP,
+	odd := y.IP
+	if yUsual {
+		odd = x.IP
+	}
+	a.find(ImpossibleTravel, key, High, tb, odd,
 		fmt.Sprintf("%s → %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt)))
 }
 
