@@ -241,3 +241,18 @@ func TestSpan(t *testing.T) {
 		t.Errorf("thousands: %s", got)
 	}
 }
+
+// BenchmarkLogin: the cost of judging one login, an account that goes
+// between home, the office and a phone all day (the common case: each
+// login a step to judge).
+func BenchmarkLogin(b *testing.B) {
+	cfg := Config{}.Defaults()
+	places := []Where{saoPaulo, office, rio, saoPaulo2}
+	a := NewAccount(&cfg, nil, NewFailures(cfg))
+	t := t0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		t = t.Add(7 * time.Minute)
+		a.Login(&places[i%len(places)], t, t, 1)
+	}
+}

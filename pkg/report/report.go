@@ -14,6 +14,7 @@ package report
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,11 +102,13 @@ type Account struct {
 	known []detect.Known // the history before the run (Know)
 }
 
-// step is a run of logins from one address, in the order read.
+// step is a run of logins from one address, in the order read; times in
+// Unix nanoseconds (32 bytes a step: an account that goes between home and
+// phone all day has a step a login).
 type step struct {
 	ip          *IP
-	first, last time.Time
-	n           int
+	first, last int64
+	n           int32
 }
 
 // AlertMark says when an account was already alerted and what is new.
@@ -243,11 +246,12 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 			ip.Last = t
 		}
 		if !rep.Rule.Original {
-			if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && !t.Before(a.steps[k].last) {
-				a.steps[k].last = t
+			ns := t.UnixNano()
+			if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 {
+				a.steps[k].last = ns
 				a.steps[k].n++
 			} else {
-				a.steps = append(a.steps, step{ip: ip, first: t, last: t, n: 1})
+				a.steps = append(a.steps, step{ip: ip, first: ns, last: ns, n: 1})
 			}
 		}
 	}
@@ -405,7 +409,8 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 	d := detect.NewAccount(&rep.Rule.Detect, a.known, rep.failures)
 	for _, s := range a.steps {
 		w := s.ip.Where()
-		d.Login(&w, s.first, s.last, s.n)
+		loc := s.ip.First.Location() // the log's zone, for the reasons' times
+		d.Login(&w, time.Unix(0, s.first).In(loc), time.Unix(0, s.last).In(loc), int(s.n))
 	}
 	return d.Verdict()
 }
