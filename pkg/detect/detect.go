@@ -105,6 +105,11 @@ type Config struct {
 	// ManyCountries, ManyNetworks: new countries or networks within the
 	// window that make a botnet (defaults 3 and 5; -1 turns one off).
 	ManyCountries, ManyNetworks int
+	// Burst: logins from a new country within the window that, when
+	// also five times the account's usual logins in a window, make the
+	// new country medium: a thief sending mail, not a traveller (default
+	// 10; -1 turns it off).
+	Burst int
 }
 
 // Defaults fills the fields left zero.
@@ -133,6 +138,9 @@ func (c Config) Defaults() Config {
 	if c.ManyNetworks == 0 {
 		c.ManyNetworks = 5
 	}
+	if c.Burst == 0 {
+		c.Burst = 10
+	}
 	return c
 }
 
@@ -147,9 +155,14 @@ type Where struct {
 	Lat, Lon   float64
 	AccuracyKM int
 	// Trusted: the whitelist covers the address (country_ignore,
-	// pattern_ip, pattern_org, ip_ignore, private): a usual place for
-	// every account, never a finding.
+	// ip_ignore, private): a usual place for every account, never a
+	// finding.
 	Trusted bool
+	// Relay: the whitelist covers the address as a provider's server
+	// (pattern_ip, pattern_org: Gmail's "send mail as", Microsoft's
+	// cloud) that logs in for the user from wherever it is: no finding,
+	// and not the user's place either (neither usual nor a trip's end).
+	Relay bool
 }
 
 // Known is a place from the account's history: an address it used from
@@ -267,11 +280,112 @@ func (f *Failures) Forget(t time.Time) {
 // Len is the number of addresses remembered.
 func (f *Failures) Len() int { return len(f.byIP) }
 
+// Site is what the accounts of one mail server share: the failed logins by
+// address, and the places that many of its accounts use, usual for all
+// (the company's country and its people's networks, even without
+// country_ignore).
+type Site struct {
+	Failures  *Failures // nil: failures are not judged
+	countries map[string]bool
+	networks  map[uint32]bool
+}
+
+// NewSite makes a site, with a Failures for cfg's window.
+func NewSite(cfg Config) *Site { return &Site{Failures: NewFailures(cfg)} }
+
+// SetCommon sets the places usual for every account (see Census).
+func (s *Site) SetCommon(countries []string, networks []uint32) {
+	s.countries, s.networks = map[string]bool{}, map[uint32]bool{}
+	for _, c := range countries {
+		s.countries[c] = true
+	}
+	for _, n := range networks {
+		s.networks[n] = true
+	}
+}
+
+// Census counts the accounts that use each place, for Site.SetCommon: a
+// place is common when at least two accounts, and a fifth of all,
+// have used it for longer than the window. A botnet's countries are one
+// account's, and new: never common.
+type Census struct {
+	accounts  map[string]bool
+	countries map[string]map[string]*use
+	networks  map[uint32]map[string]*use
+}
+
+type use struct{ first, last time.Time }
+
+// Add records that user used w from first to last.
+func (c *Census) Add(user string, w *Where, first, last time.Time) {
+	if c.accounts == nil {
+		c.accounts, c.countries, c.networks = map[string]bool{}, map[string]map[string]*use{}, map[uint32]map[string]*use{}
+	}
+	c.accounts[user] = true
+	widen := func(m map[string]*use) {
+		if sp := m[user]; sp != nil {
+			if first.Before(sp.first) {
+				sp.first = first
+			}
+			if last.After(sp.last) {
+				sp.last = last
+			}
+			return
+		}
+		m[user] = &use{first, last}
+	}
+	if w.Country != "" {
+		if c.countries[w.Country] == nil {
+			c.countries[w.Country] = map[string]*use{}
+		}
+		widen(c.countries[w.Country])
+	}
+	if w.ASN != 0 {
+		if c.networks[w.ASN] == nil {
+			c.networks[w.ASN] = map[string]*use{}
+		}
+		widen(c.networks[w.ASN])
+	}
+}
+
+// Common returns the common places.
+func (c *Census) Common(cfg Config) (countries []string, networks []uint32) {
+	cfg = cfg.Defaults()
+	least := max(2, (len(c.accounts)+4)/5)
+	long := func(m map[string]*use) bool {
+		n := 0
+		for _, sp := range m {
+			if sp.last.Sub(sp.first) > cfg.Window {
+				n++
+			}
+		}
+		return n >= least
+	}
+	for cc, m := range c.countries {
+		if long(m) {
+			countries = append(countries, cc)
+		}
+	}
+	for asn, m := range c.networks {
+		if long(m) {
+			networks = append(networks, asn)
+		}
+	}
+	slices.Sort(countries)
+	slices.Sort(networks)
+	return countries, networks
+}
+
 // place is what the account knows of a country or a network.
 type place struct {
 	first, last time.Time
 	trusted     bool // seen from a whitelisted address
 	learned     bool // used on the account's first day
+	// A new country's logins within the window from its first (burst).
+	burstFrom time.Time
+	burstN    int
+	burstRate float64 // the account's usual logins in a window, at burstFrom
+	burst     bool    // found
 }
 
 // login is the last login, for the travel check.
@@ -285,7 +399,9 @@ type login struct {
 // Account judges one account's logins. Feed them in time order.
 type Account struct {
 	cfg       *Config
+	site      *Site
 	failures  *Failures
+	total     int64 // logins so far, the history's included (burst)
 	countries map[string]*place
 	networks  map[uint32]*place
 	orgs      map[uint32]string
@@ -305,16 +421,19 @@ type finding struct {
 }
 
 // NewAccount starts judging an account whose history is known (nil: no
-// history). failures may be shared by all accounts (nil: failures are not
-// judged). The account's first day (Config.FirstDay from its first login
+// history), on site (shared by the accounts; nil: a site of its own with
+// no failures known). The account's first day (Config.FirstDay from its first login
 // known, in the history or else in the logins fed) is its learning: the
 // places it uses then are usual, whether one run or several read it.
-func NewAccount(cfg *Config, known []Known, failures *Failures) *Account {
-	a := &Account{cfg: cfg, failures: failures, countries: map[string]*place{}, networks: map[uint32]*place{},
+func NewAccount(cfg *Config, known []Known, site *Site) *Account {
+	if site == nil {
+		site = &Site{}
+	}
+	a := &Account{cfg: cfg, site: site, failures: site.Failures, countries: map[string]*place{}, networks: map[uint32]*place{},
 		orgs: map[uint32]string{}, findings: map[string]*finding{}}
 	var lastK *Known
 	for i := range known {
-		if k := &known[i]; !k.First.IsZero() && (a.history.IsZero() || k.First.Before(a.history)) {
+		if k := &known[i]; !k.First.IsZero() && !k.Relay && (a.history.IsZero() || k.First.Before(a.history)) {
 			a.history = k.First
 		}
 	}
@@ -323,10 +442,14 @@ func NewAccount(cfg *Config, known []Known, failures *Failures) *Account {
 	}
 	for i := range known {
 		k := &known[i]
-		if k.First.IsZero() || k.Last.IsZero() {
+		if k.Relay {
+			a.total += k.Count
+		}
+		if k.First.IsZero() || k.Last.IsZero() || k.Relay {
 			continue
 		}
 		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
+		a.total += k.Count
 		if lastK == nil || k.Last.After(lastK.Last) {
 			lastK = k
 		}
@@ -392,19 +515,27 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 	if w.Trusted {
 		return true
 	}
-	if w.Country != "" && !a.usualAt(a.countries[w.Country], t) {
-		return false
-	}
-	if w.ASN != 0 && !a.usualAt(a.networks[w.ASN], t) {
-		return false
-	}
-	return true
+	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
+}
+
+// countryUsual: the country was usual at t, or common on the site, or
+// unknown ("").
+func (a *Account) countryUsual(cc string, t time.Time) bool {
+	return cc == "" || a.site.countries[cc] || a.usualAt(a.countries[cc], t)
+}
+
+func (a *Account) networkUsual(asn uint32, t time.Time) bool {
+	return asn == 0 || a.site.networks[asn] || a.usualAt(a.networks[asn], t)
 }
 
 // Login judges n successful logins from w, the first at first and the last
 // at last (the same time for one): a batch gives a run of logins from one
 // address at once.
 func (a *Account) Login(w *Where, first, last time.Time, n int) {
+	if w.Relay {
+		a.total += int64(n)
+		return
+	}
 	if !a.started {
 		a.started = true
 		if a.learnTill.IsZero() {
@@ -412,12 +543,14 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		}
 	}
 	learning := first.Before(a.learnTill)
-	newCountry := !w.Trusted && w.Country != "" && !learning && !a.usualAt(a.countries[w.Country], first)
-	newNetwork := !w.Trusted && w.ASN != 0 && !learning && !a.usualAt(a.networks[w.ASN], first)
+	newCountry := !w.Trusted && !learning && !a.countryUsual(w.Country, first)
+	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
 
-	// Impossible travel, from the last login to this one.
-	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.last.HasLoc && w.HasLoc {
+	// Impossible travel, from the last login to this one; a location
+	// known to the country only (no city: mobile networks, roaming
+	// phones) is too vague for a speed.
+	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.last.HasLoc && w.HasLoc && a.last.City != "" && w.City != "" {
 		a.travel(&a.last.Where, a.last.at, w, first, usual)
 	}
 	// Failures, then success.
@@ -437,11 +570,51 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	} else if newNetwork {
 		a.find(NewPlace, "n "+strconv.FormatUint(uint64(w.ASN), 10), None, first, w.IP, "new network "+a.network(w))
 	}
+	usualRate := a.rate(first)
 	a.see(w, first, last, learning)
+	a.total += int64(n)
+	if newCountry {
+		a.burst(w, first, n, usualRate)
+	}
 	if !usual || learning {
 		a.countMany(first, w)
 	}
 	a.last = login{Where: *w, at: last, usual: usual, valid: true}
+}
+
+// rate is the account's usual logins in a window, before t: all its
+// logins known over the days since its first.
+func (a *Account) rate(t time.Time) float64 {
+	origin := a.history
+	if origin.IsZero() {
+		origin = a.learnTill.Add(-a.cfg.FirstDay)
+	}
+	days := max(t.Sub(origin), a.cfg.Window)
+	return float64(a.total) * float64(a.cfg.Window) / float64(days)
+}
+
+// burst counts the logins from a new country within the window from its
+// first; when they reach Config.Burst and five times the account's usual
+// logins in a window, the new country is medium: someone is sending
+// mail from there, far more than the account ever did.
+func (a *Account) burst(w *Where, t time.Time, n int, usual float64) {
+	p := a.countries[w.Country]
+	if a.cfg.Burst <= 0 || p == nil || p.burst {
+		return
+	}
+	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
+		p.burstFrom, p.burstN, p.burstRate = t, 0, usual
+	}
+	p.burstN += n
+	usual = p.burstRate
+	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*usual {
+		return
+	}
+	p.burst = true
+	f := a.find(NewPlace, "c "+w.Country, Medium, t, w.IP, "")
+	f.Severity = Medium
+	f.Text = fmt.Sprintf("new country %s: %d logins within %s (usually %s in %s; %s)", countryCity(w), p.burstN,
+		span(t.Sub(p.burstFrom)+time.Minute), strconv.FormatFloat(usual, 'f', 1, 64), span(a.cfg.Window), a.describe(p.burstFrom))
 }
 
 // travel finds an impossible trip from a (at ta) to b (at tb).
@@ -479,13 +652,13 @@ func (a *Account) countMany(t time.Time, w *Where) {
 	fresh := func(p *place) bool { return !p.trusted && !p.first.Before(from) }
 	var cs []string
 	for cc, p := range a.countries {
-		if fresh(p) {
+		if fresh(p) && !a.site.countries[cc] {
 			cs = append(cs, cc)
 		}
 	}
 	nets := 0
-	for _, p := range a.networks {
-		if fresh(p) {
+	for asn, p := range a.networks {
+		if fresh(p) && !a.site.networks[asn] {
 			nets++
 		}
 	}
@@ -562,8 +735,8 @@ func (a *Account) Verdict() Verdict {
 // "30 days of history: BR only", "first day learned: BR", "no history".
 func (a *Account) describe(t time.Time) string {
 	var cs []string
-	for cc, p := range a.countries {
-		if a.usualAt(p, t) {
+	for cc := range a.countries {
+		if a.countryUsual(cc, t) {
 			cs = append(cs, cc)
 		}
 	}

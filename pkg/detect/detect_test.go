@@ -24,6 +24,10 @@ var (
 )
 
 func trusted(w Where) Where { w.Trusted = true; return w }
+func relay(w Where) Where   { w.Relay = true; return w }
+
+// A roaming phone: its home carrier's address, located to the country only.
+var roaming = Where{IP: "177.79.1.1", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
 
 type ev struct {
 	w    Where
@@ -47,14 +51,14 @@ func daily(w Where, days int) []ev {
 
 func judge(cfg Config, known []Known, evs []ev) Verdict {
 	cfg = cfg.Defaults()
-	f := NewFailures(cfg)
+	site := NewSite(cfg)
 	for _, e := range evs {
 		for i := range e.fail {
 			at := t0.Add(e.at - time.Duration(e.fail-i)*time.Minute)
-			f.Add(e.w.IP, at, at, 1)
+			site.Failures.Add(e.w.IP, at, at, 1)
 		}
 	}
-	a := NewAccount(&cfg, known, f)
+	a := NewAccount(&cfg, known, site)
 	for _, e := range evs {
 		w := e.w
 		a.Login(&w, t0.Add(e.at), t0.Add(e.at), max(e.n, 1))
@@ -120,6 +124,36 @@ func TestDetectors(t *testing.T) {
 		{"home whitelisted is the home end of the trip", Config{},
 			[]ev{{w: trusted(saoPaulo), at: 0}, {w: trusted(saoPaulo), at: 3 * day}, {w: osaka, at: 3*day + 20*time.Minute}}, High,
 			[]string{"São Paulo, BR → Osaka, JP"}},
+		{"a relay (Gmail's servers, whitelisted) is not the user's place: no trip to or from it", Config{},
+			append(home[:len(home):len(home)], ev{w: relay(vpnUS), at: after}, ev{w: saoPaulo, at: after + 10*time.Minute}), None, nil},
+		{"a relay is not usual either", Config{},
+			[]ev{{w: relay(osaka), at: 0}, {w: relay(osaka), at: 2 * day}, {w: saoPaulo, at: 2*day + time.Hour}, {w: saoPaulo, at: 4 * day}, {w: osaka, at: 4*day + 20*time.Minute}}, High,
+			[]string{"São Paulo, BR → Osaka, JP"}},
+		{"a location known to the country only is too vague for a trip", Config{},
+			append(daily(roaming, 3), ev{w: lisbon, at: 3*day + 2*time.Hour}, ev{w: roaming, at: 3*day + 3*time.Hour}), Low,
+			[]string{"new country PT"}},
+		{"a quiet account's new country sending mail: burst", Config{},
+			func() []ev {
+				out := []ev{{w: saoPaulo, at: 0}, {w: saoPaulo, at: 3 * day}, {w: saoPaulo, at: 6 * day}}
+				for i := range 12 {
+					out = append(out, ev{w: lagos, at: 9*day + time.Duration(i)*10*time.Minute})
+				}
+				return out
+			}(), Medium,
+			[]string{"new country NG, Lagos: 10 logins within 1 h 31 min (usually 0.3 in 24 h; 9 days in the logs read: BR only)"}},
+		{"a busy account abroad is no burst", Config{},
+			func() []ev {
+				var out []ev
+				for d := range 6 {
+					for h := range 8 {
+						out = append(out, ev{w: saoPaulo, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
+					}
+				}
+				for i := range 12 {
+					out = append(out, ev{w: lisbon, at: 7*day + time.Duration(i)*30*time.Minute})
+				}
+				return out
+			}(), Low, []string{"new country PT, Lisbon (7 days in the logs read: BR only)"}},
 		{"a whitelisted login is never a finding", Config{},
 			append(home[:len(home):len(home)], ev{w: trusted(osaka), at: after}), None, nil},
 		{"an address without a country is no country", Config{},
@@ -177,6 +211,38 @@ func TestHistory(t *testing.T) {
 	a.Login(&osaka, t0.Add(26*time.Hour), t0.Add(26*time.Hour), 1)
 	if v := a.Verdict(); v.Severity != Low || !strings.Contains(v.String(), "less than a day of history") && !strings.Contains(v.String(), "1 day of history: BR RU") {
 		t.Errorf("after the first day: %s", v)
+	}
+}
+
+// Places that many of the site's accounts use for long are usual for all.
+func TestCensus(t *testing.T) {
+	var c Census
+	for i, u := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
+		if i < 2 {
+			c.Add(u, &lisbon, t0, t0.Add(3*day)) // two of ten: a fifth
+		}
+		if i == 2 {
+			c.Add(u, &osaka, t0, t0.Add(3*day)) // one: never common
+		}
+		if i < 5 {
+			c.Add(u, &moscow, t0, t0.Add(time.Hour)) // five, for an hour: a campaign
+		}
+	}
+	cs, ns := c.Common(Config{})
+	if strings.Join(cs, " ") != "BR PT" || len(ns) != 2 || ns[0] != lisbon.ASN || ns[1] != saoPaulo.ASN {
+		t.Errorf("common: %v %v", cs, ns)
+	}
+	cfg := Config{}.Defaults()
+	site := NewSite(cfg)
+	site.SetCommon(cs, ns)
+	a := NewAccount(&cfg, nil, site)
+	for _, e := range append(daily(osaka, 3), ev{w: lisbon, at: 3 * day}, ev{w: osaka, at: 3*day + time.Hour}) {
+		w := e.w
+		a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+	}
+	if v := a.Verdict(); v.Severity != None {
+		t.Errorf("a common place is usual: %s", v)
 	}
 }
 
@@ -248,7 +314,7 @@ func TestSpan(t *testing.T) {
 func BenchmarkLogin(b *testing.B) {
 	cfg := Config{}.Defaults()
 	places := []Where{saoPaulo, office, rio, saoPaulo2}
-	a := NewAccount(&cfg, nil, NewFailures(cfg))
+	a := NewAccount(&cfg, nil, NewSite(cfg))
 	t := t0
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

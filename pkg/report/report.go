@@ -146,7 +146,7 @@ type Report struct {
 	order    []string
 	unread   []Unread
 	seen     int              // accounts with logins after the whitelist
-	failures *detect.Failures // failed logins by address, for the detectors
+	site     *detect.Site // failed logins by address, common places, for the detectors
 	judged   []*Account       // Anomalies' answer, until something changes
 	fresh    bool
 }
@@ -179,7 +179,7 @@ func New(rule Rule) *Report {
 	rule.Detect = rule.Detect.Defaults()
 	rep := &Report{Rule: rule, accounts: map[string]*Account{}}
 	if !rule.Original {
-		rep.failures = detect.NewFailures(rule.Detect)
+		rep.site = detect.NewSite(rule.Detect)
 	}
 	return rep
 }
@@ -198,8 +198,8 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 		rep.Incomplete(r.SrcFile, r.SrcLine, r.Reason)
 		return nil
 	case record.TypeAuthFailure:
-		if rep.failures != nil && r.IP != "" && !r.Time.IsZero() {
-			rep.failures.Add(r.IP, r.Time, r.Time, 1)
+		if rep.site != nil && r.IP != "" && !r.Time.IsZero() {
+			rep.site.Failures.Add(r.IP, r.Time, r.Time, 1)
 			rep.fresh = false
 		}
 		return nil
@@ -370,6 +370,9 @@ func (rep *Report) Anomalies() []*Account {
 	}
 	var out []*Account
 	r := rep.Rule
+	if !r.Original {
+		rep.census()
+	}
 	for _, user := range rep.order {
 		a := rep.accounts[user]
 		a.summarise()
@@ -403,10 +406,32 @@ func (rep *Report) Anomalies() []*Account {
 	return out
 }
 
+// census finds the places common to the site's accounts (detect.Census),
+// from this run's logins and the history known.
+func (rep *Report) census() {
+	var c detect.Census
+	for _, a := range rep.accounts {
+		for _, ip := range slices.Concat(a.IPs, a.Trusted) {
+			if ip.Earlier {
+				continue
+			}
+			if w := ip.Where(); !w.Relay {
+				c.Add(a.User, &w, ip.First, ip.Last)
+			}
+		}
+		for i := range a.known {
+			if k := &a.known[i]; !k.Relay {
+				c.Add(a.User, &k.Where, k.First, k.Last)
+			}
+		}
+	}
+	rep.site.SetCommon(c.Common(rep.Rule.Detect))
+}
+
 // Judge runs the detectors over the account: its history (Know), then
 // its logins in the order read, whitelisted ones included.
 func (rep *Report) Judge(a *Account) detect.Verdict {
-	d := detect.NewAccount(&rep.Rule.Detect, a.known, rep.failures)
+	d := detect.NewAccount(&rep.Rule.Detect, a.known, rep.site)
 	for _, s := range a.steps {
 		w := s.ip.Where()
 		loc := s.ip.First.Location() // the log's zone, for the reasons' times
@@ -415,10 +440,19 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 	return d.Verdict()
 }
 
-// Where is the address as the detectors see it.
+// Where is the address as the detectors see it: a whitelisted address
+// is trusted (a usual place), or a relay when a provider's server
+// (pattern_ip, pattern_org) is whitelisted: not the user's place.
 func (ip *IP) Where() detect.Where {
 	return detect.Where{IP: ip.IP, Country: ip.Country, City: ip.City, ASN: ip.ASN, Org: ip.Org,
-		HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM, Trusted: ip.Trusted != ""}
+		HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
+		Trusted: ip.Trusted != "" && !IsRelay(ip.Trusted), Relay: IsRelay(ip.Trusted)}
+}
+
+// IsRelay tells whether the filter's rule (record.FilteredBy) whitelists a
+// provider's server rather than a place: pattern_ip or pattern_org.
+func IsRelay(rule string) bool {
+	return strings.HasPrefix(rule, "pattern_ip:") || strings.HasPrefix(rule, "pattern_org:")
 }
 
 // summarise fills Countries and ASNs and orders the addresses: by country,

@@ -39,7 +39,7 @@ var schema = map[string]map[string]keyKind{
 	"REPORT": {"min_ips": kText, "min_countries": kText, "min_asns": kText, "case_sensitive_users": kText, "window": kText, "rule": kText},
 	"DETECT": {
 		"learn": kText, "first_day": kText, "max_speed": kText, "travel_min_km": kText, "failures": kText,
-		"many_countries": kText, "many_networks": kText, "alert": kText,
+		"many_countries": kText, "many_networks": kText, "burst": kText, "alert": kText,
 	},
 	"SMTP": {
 		"enabled": kText, "from": kText, "to": kText, "host": kText, "port": kText, "ssl": kText,

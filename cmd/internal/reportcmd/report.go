@@ -51,6 +51,7 @@ type DetectKeys struct {
 	Failures      int           `kong:"-" ini:"DETECT.failures"`
 	ManyCountries *int          `kong:"-" ini:"DETECT.many_countries"`
 	ManyNetworks  *int          `kong:"-" ini:"DETECT.many_networks"`
+	Burst         *int          `kong:"-" ini:"DETECT.burst"`
 }
 
 // Apply sets what the report's flags say of the state: [REPORT] window.
@@ -92,7 +93,7 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 		key string
 		val *int
 		dst *int
-	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}} {
+	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}, {"burst", d.Burst, &r.Detect.Burst}} {
 		switch {
 		case x.val == nil:
 		case *x.val < 0:

@@ -326,7 +326,8 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 		if !rep.Rule.Original {
 			known[h.User] = append(known[h.User], detect.Known{First: h.First, Last: h.Last, Count: h.Count,
 				Where: detect.Where{IP: h.IP, Country: h.Country, City: h.City, ASN: h.ASN, Org: h.Org,
-					HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM, Trusted: why != ""}})
+					HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM,
+					Trusted: why != "" && !report.IsRelay(why), Relay: report.IsRelay(why)}})
 		}
 		if why != "" || h.Last.Before(window[h.User]) {
 			continue // whitelisted: not reported; or not within the window
