@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/loganomcmd"
+	"github.com/loganom/loganom/pkg/enrich"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 )
 
@@ -252,4 +254,33 @@ func readScenarioTable(t *testing.T) []scenario {
 		t.Fatal("README.md: no scenarios")
 	}
 	return rows
+}
+
+// The bundled city database gives each network of the suite its accuracy
+// radius, and no city to one located only to its country, as GeoLite2
+// does: the suite's mobile networks depend on it.
+func TestScenarioGeo(t *testing.T) {
+	db, err := enrich.OpenGeoDB("../../testdata/geo/example-city.mmdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		ip, country, city string
+		km                int
+	}{
+		{"177.48.10.1", "BR", "", 1000},              // TIM, located to Brazil only
+		{"177.121.200.1", "BR", "Rio de Janeiro", 5}, // TIM, a pool placed in Rio
+		{"152.244.3.3", "BR", "São Paulo", 20},       // Vivo's mobile network
+		{"60.56.41.7", "JP", "Osaka", 20},
+		{"187.45.12.9", "BR", "São Paulo", 50}, // the older illustrative data
+	} {
+		g, found, err := db.Lookup(netip.MustParseAddr(c.ip))
+		if err != nil || !found {
+			t.Fatalf("%s: found %v, %v", c.ip, found, err)
+		}
+		if g.Country != c.country || g.City != c.city || g.AccuracyKM != c.km || !g.HasLoc {
+			t.Errorf("%s: %+v, want %s %q %d km", c.ip, g, c.country, c.city, c.km)
+		}
+	}
 }

@@ -562,23 +562,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: mkscenarios DIR")
 		os.Exit(2)
 	}
-	dir := os.Args[1]
+	if err := generate(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "mkscenarios: error:", err)
+		os.Exit(1)
+	}
+}
+
+// generate writes the logs and the zone into dir.
+func generate(dir string) error {
 	zone := map[string]addr{}
 	for i, mk := range scenarios {
 		s := mk(uint64(i + 1))
 		s.bots()
 		if err := s.write(dir); err != nil {
-			fmt.Fprintln(os.Stderr, "mkscenarios: error:", err)
-			os.Exit(1)
+			return err
 		}
 		for ip, a := range s.zone {
 			zone[ip] = a
 		}
 	}
-	if err := writeZone(filepath.Join(dir, "dns.zone"), zone); err != nil {
-		fmt.Fprintln(os.Stderr, "mkscenarios: error:", err)
-		os.Exit(1)
-	}
+	return writeZone(filepath.Join(dir, "dns.zone"), zone)
 }
 
 // writeZone writes the DNS of the addresses, in dnstest.ParseZone's
