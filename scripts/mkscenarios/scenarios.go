@@ -6,7 +6,7 @@ import "time"
 var scenarios = []func(seed uint64) *scenario{
 	botnet, nightly, hundreds, twoInOneCountry, farAway, forgedPTR,
 	rotatingHome, homeAndOffice, phoneHopping, gmailUser, traveller,
-	vpnAbroad, moved, travellerRoaming,
+	vpnAbroad, moved, travellerRoaming, quietAccount,
 }
 
 // An ordinary office worker: the office's link on weekdays, a home
@@ -379,6 +379,29 @@ func travellerRoaming(seed uint64) *scenario {
 			for _, t := range s.times(1+s.r.IntN(2), d, 15, 19) {
 				s.send(t, user, hotel, outlook, 1)
 			}
+		}
+	}
+	return s
+}
+
+// 15. The password of a quiet account: its owner, a partner who works part
+// time, sends a message or two a week from home; a thief who got the
+// password from a phishing page uses it from one address in Lagos on two
+// evenings, to send phishing to her contacts, without a failed login.
+func quietAccount(seed uint64) *scenario {
+	s := newScenario("quiet-account.log", seed)
+	const user = "helena.castro@example.test"
+	s.users = append(s.users, user)
+	home := telesp(s.in("177.102.32.0/22"))
+	for _, v := range []struct{ d, h, m, n int }{{2, 20, 14, 1}, {4, 9, 51, 2}, {8, 17, 36, 1}, {13, 10, 5, 1}} {
+		s.send(at(v.d, v.h, v.m).Add(s.jitter(time.Minute)), user, home, thunderbird, v.n)
+	}
+	s.send(at(6, 13, 22).Add(s.jitter(time.Minute)), user, vivozap(s.in("152.244.2.0/23")), iphone, 1)
+	s.colleagues("ana")
+	lagos := none(s.in("105.112.8.0/22"))
+	for _, v := range []struct{ d, h1, h2, n int }{{10, 19, 21, 12}, {11, 18, 20, 14}} {
+		for _, t := range s.times(v.n, v.d, v.h1, v.h2) {
+			s.send(t, user, lagos, thunderbird, 1)
 		}
 	}
 	return s
