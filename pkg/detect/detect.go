@@ -202,12 +202,16 @@ type Failures struct {
 	byIP   map[string][]failRun
 }
 
-// failRun is a run of failures from one address, each within the window of
+// failRun is a run of failures from one address, each within failGap of
 // the one before.
 type failRun struct {
 	first, last time.Time
 	n           int
 }
+
+// failGap: failures closer than this make one run (a bot's attempts come
+// seconds apart): memory grows with the runs, not the failures.
+const failGap = 5 * time.Minute
 
 // NewFailures makes the failures' memory for cfg's window.
 func NewFailures(cfg Config) *Failures {
@@ -219,7 +223,7 @@ func NewFailures(cfg Config) *Failures {
 // last (the same time for one).
 func (f *Failures) Add(ip string, first, last time.Time, n int) {
 	runs := f.byIP[ip]
-	if k := len(runs) - 1; k >= 0 && !first.Before(runs[k].last) && first.Sub(runs[k].last) <= f.window {
+	if k := len(runs) - 1; k >= 0 && !first.Before(runs[k].last) && first.Sub(runs[k].last) <= min(f.window, failGap) {
 		runs[k].last = last
 		runs[k].n += n
 		return
@@ -376,10 +380,10 @@ func (a *Account) usualAt(p *place, t time.Time) bool {
 	if p == nil {
 		return false
 	}
-	if p.trusted || p.learned {
+	if p.trusted {
 		return true
 	}
-	return p.first.Before(t.Add(-a.cfg.Window)) && !p.last.Before(t.Add(-a.cfg.Learn))
+	return (p.learned || p.first.Before(t.Add(-a.cfg.Window))) && !p.last.Before(t.Add(-a.cfg.Learn))
 }
 
 // usual: w's country and network were both usual at t (an unknown one
@@ -567,17 +571,18 @@ func (a *Account) describe(t time.Time) string {
 	default:
 		where = strings.Join(cs, " ")
 	}
-	if a.history.IsZero() {
-		return "first day in the logs read: " + where
+	origin, of := a.history, "of history"
+	if origin.IsZero() {
+		origin, of = a.learnTill.Add(-a.cfg.FirstDay), "in the logs read"
 	}
-	days := int(t.Sub(a.history).Hours() / 24)
+	days := int(t.Sub(origin).Hours() / 24)
 	if lim := int(a.cfg.Learn.Hours() / 24); days > lim {
 		days = lim
 	}
 	if days == 0 {
-		return "less than a day of history: " + where
+		return "less than a day " + of + ": " + where
 	}
-	return plural(days, "day", "days") + " of history: " + where
+	return plural(days, "day", "days") + " " + of + ": " + where
 }
 
 func (a *Account) network(w *Where) string {
