@@ -145,9 +145,9 @@ type Report struct {
 	accounts map[string]*Account
 	order    []string
 	unread   []Unread
-	seen     int              // accounts with logins after the whitelist
+	seen     int          // accounts with logins after the whitelist
 	site     *detect.Site // failed logins by address, common places, for the detectors
-	judged   []*Account       // Anomalies' answer, until something changes
+	judged   []*Account   // Anomalies' answer, until something changes
 	fresh    bool
 }
 
