@@ -574,7 +574,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	a.see(w, first, last, learning)
 	a.total += int64(n)
 	if newCountry {
-		a.burst(w, first, n, usualRate)
+		a.burst(w, first, last, n, usualRate)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
@@ -597,7 +597,7 @@ func (a *Account) rate(t time.Time) float64 {
 // first; when they reach Config.Burst and five times the account's usual
 // logins in a window, the new country is medium: someone is sending
 // mail from there, far more than the account ever did.
-func (a *Account) burst(w *Where, t time.Time, n int, usual float64) {
+func (a *Account) burst(w *Where, t, last time.Time, n int, usual float64) {
 	p := a.countries[w.Country]
 	if a.cfg.Burst <= 0 || p == nil || p.burst {
 		return
@@ -614,7 +614,7 @@ func (a *Account) burst(w *Where, t time.Time, n int, usual float64) {
 	f := a.find(NewPlace, "c "+w.Country, Medium, t, w.IP, "")
 	f.Severity = Medium
 	f.Text = fmt.Sprintf("new country %s: %d logins within %s (usually %s in %s; %s)", countryCity(w), p.burstN,
-		span(t.Sub(p.burstFrom)+time.Minute), strconv.FormatFloat(usual, 'f', 1, 64), span(a.cfg.Window), a.describe(p.burstFrom))
+		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(usual, 'f', 1, 64), span(a.cfg.Window), a.describe(p.burstFrom))
 }
 
 // travel finds an impossible trip from a (at ta) to b (at tb).
