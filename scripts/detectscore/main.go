@@ -36,21 +36,31 @@ type finding struct {
 	Incomplete bool     `json:"incomplete"`
 }
 
-func main() {
-	labels := flag.String("labels", "", "the labels file of genlog -population")
-	wide := flag.Bool("v", false, "print each false alarm's and miss's whole behaviour")
-	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: detectscore -labels FILE NAME=REPORT.json...")
-		flag.PrintDefaults()
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("detectscore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	labels := fs.String("labels", "", "the labels file of genlog -population")
+	wide := fs.Bool("v", false, "print each false alarm's and miss's whole behaviour")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: detectscore -labels FILE NAME=REPORT.json...")
+		fs.PrintDefaults()
 	}
-	flag.Parse()
-	if *labels == "" || flag.NArg() == 0 {
-		flag.Usage()
-		os.Exit(2)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *labels == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "detectscore: error:", err)
+		return 1
 	}
 	truth, order, err := readLabels(*labels)
 	if err != nil {
-		fail(err)
+		return fail(err)
 	}
 	type result struct {
 		name           string
@@ -59,20 +69,20 @@ func main() {
 		found          map[string]finding
 	}
 	var results []result
-	for _, arg := range flag.Args() {
+	for _, arg := range fs.Args() {
 		name, path, ok := strings.Cut(arg, "=")
 		if !ok {
-			flag.Usage()
-			os.Exit(2)
+			fs.Usage()
+			return 2
 		}
 		found, err := readReport(path)
 		if err != nil {
-			fail(err)
+			return fail(err)
 		}
 		r := result{name: name, found: found}
 		for u := range found {
 			if _, ok := truth[u]; !ok {
-				fail(fmt.Errorf("%s: %s is not in the labels", path, u))
+				return fail(fmt.Errorf("%s: %s is not in the labels", path, u))
 			}
 		}
 		for _, u := range order {
@@ -94,16 +104,16 @@ func main() {
 		results = append(results, r)
 	}
 	n := len(order)
-	fmt.Printf("%-24s %5s %5s %5s %5s %8s %14s\n", "config x rule", "TP", "FN", "FP", "TN", "recall", "FP/1000 accts")
+	fmt.Fprintf(stdout, "%-24s %5s %5s %5s %5s %8s %14s\n", "config x rule", "TP", "FN", "FP", "TN", "recall", "FP/1000 accts")
 	for _, r := range results {
 		recall := 100.0
 		if r.tp+r.fn > 0 {
 			recall = 100 * float64(r.tp) / float64(r.tp+r.fn)
 		}
-		fmt.Printf("%-24s %5d %5d %5d %5d %7.1f%% %14.1f\n", r.name, r.tp, r.fn, r.fp, r.tn, recall, 1000*float64(r.fp)/float64(n))
+		fmt.Fprintf(stdout, "%-24s %5d %5d %5d %5d %7.1f%% %14.1f\n", r.name, r.tp, r.fn, r.fp, r.tn, recall, 1000*float64(r.fp)/float64(n))
 	}
 	for _, r := range results {
-		fmt.Printf("\n-- %s: %d false alarms, %d misses\n", r.name, r.fp, r.fn)
+		fmt.Fprintf(stdout, "\n-- %s: %d false alarms, %d misses\n", r.name, r.fp, r.fn)
 		kinds := map[string]int{}
 		for _, u := range r.fps {
 			kinds[truth[u].kind]++
@@ -114,7 +124,7 @@ func main() {
 				ks = append(ks, fmt.Sprintf("%s %d", k, c))
 			}
 			slices.Sort(ks)
-			fmt.Printf("   false alarms by kind: %s\n", strings.Join(ks, ", "))
+			fmt.Fprintf(stdout, "   false alarms by kind: %s\n", strings.Join(ks, ", "))
 		}
 		show := func(tag string, users []string) {
 			for _, u := range users {
@@ -124,17 +134,18 @@ func main() {
 				if flagged {
 					why = "  [" + describe(f) + "]"
 				}
-				fmt.Printf("   %s %s (%s)%s\n", tag, u, l.kind, why)
+				fmt.Fprintf(stdout, "   %s %s (%s)%s\n", tag, u, l.kind, why)
 				b := l.behaviour
 				if !*wide && len(b) > 220 {
 					b = b[:220] + "…"
 				}
-				fmt.Printf("        %s\n", b)
+				fmt.Fprintf(stdout, "        %s\n", b)
 			}
 		}
 		show("FP", r.fps)
 		show("FN", r.fns)
 	}
+	return 0
 }
 
 func describe(f finding) string {
@@ -198,9 +209,4 @@ func readReport(path string) (map[string]finding, error) {
 		}
 	}
 	return out, nil
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "detectscore: error:", err)
-	os.Exit(1)
 }
