@@ -8,17 +8,20 @@ package main
 // people who work from abroad. Its people send mail from home lines that
 // take a new address every night (Telekom, O2, 1&1) or keep one for weeks
 // (cable), over IPv6 with daily privacy addresses when the line has it;
-// from phones whose carrier gives an address every few minutes, placed by
-// the databases at the carrier's gateways hundreds of kilometres away; from
+// from phones whose carrier gives an address every few minutes (shared by
+// many phones behind its NAT), placed by the databases at the carrier's
+// gateways hundreds of kilometres away, or only in Germany; from
 // the office; some through Gmail's "send mail as" (Google's addresses, in
-// the United States) or a corporate VPN that comes out in Amsterdam or
+// the United States), the Outlook app (its phone's mail goes out through
+// Microsoft's data centres in Dublin or Amsterdam) or a corporate VPN that comes out in Amsterdam or
 // Zurich. Some travel: a few days in London or New York, the laptop on the
 // hotel's line while the phone keeps its German carrier's addresses
 // (roaming goes home), or a week's holiday; a few move abroad for good;
 // some mistype their password at home; a phone with an old password
 // retries for hours; a few mailboxes are shared; a scanner, an application
 // server and a newsletter service send with accounts of their own. Bots
-// guess passwords all day long, for real and made-up accounts.
+// guess passwords all day long, for real and made-up accounts (some of
+// them from German home lines: infected computers and routers).
 //
 // One account in 50 (-compromised-every) has its password stolen: its
 // owner's life goes on, and after the owner's first day in the log one of
@@ -147,6 +150,7 @@ type person struct {
 	officeIn      float64
 	officeOut     float64
 	gmail         float64
+	outlookApp    bool // the phone's mail goes out through Microsoft's cloud
 	vpn           *network
 	vpnShare      float64
 	rate          float64
@@ -356,7 +360,12 @@ func (p *pop) anyBlock(n *network, v6 bool) int {
 
 func (p *pop) anyAddr(n *network) netip.Addr {
 	v6 := len(n.p6) > 0 && p.chance(n.v6share)
-	return p.randomIn(p.blockOf(n, v6, p.anyBlock(n, v6)))
+	b := p.blockOf(n, v6, p.anyBlock(n, v6))
+	if n.kind == kMobile && !v6 {
+		// carrier-grade NAT: a gateway's phones share a few public addresses
+		b = netip.PrefixFrom(b.Addr(), max(b.Bits(), 26))
+	}
+	return p.randomIn(b)
 }
 
 // addrNear returns an address of n placed near c (or in c's country).
@@ -614,6 +623,9 @@ func (p *pop) newPerson(abroad bool) *person {
 	if p.chance(0.03) {
 		pe.gmail = p.between(0.3, 0.9)
 	}
+	if pe.mobile != nil && p.chance(0.05) {
+		pe.outlookApp = true
+	}
 	switch r := p.rnd.Float64(); {
 	case r < 0.03:
 		pe.vpnShare = 0.9
@@ -767,6 +779,8 @@ func (pe *person) mainKind() string {
 		return "vpn-abroad-sometimes"
 	case pe.gmail > 0:
 		return "gmail-send-as"
+	case pe.outlookApp:
+		return "outlook-app"
 	case !pe.staleFrom.IsZero():
 		return "stale-phone-password"
 	case len(pe.typoDays) > 0:
@@ -818,6 +832,9 @@ func (pe *person) describe(p *pop) string {
 	}
 	if pe.gmail > 0 {
 		f = append(f, fmt.Sprintf("gmail-send-as(%.0f%%)", pe.gmail*100))
+	}
+	if pe.outlookApp {
+		f = append(f, "outlook-app(phone via microsoft)")
 	}
 	if pe.vpn != nil {
 		f = append(f, fmt.Sprintf("vpn=%s(%.0f%%)", pe.vpn.key, pe.vpnShare*100))
@@ -984,6 +1001,9 @@ func (p *pop) livePerson(a *account, pe *person, share float64) {
 }
 
 func (p *pop) phoneFailure(a *account, pe *person, t time.Time) {
+	if pe.city(t) == nil { // on the way: the phone is off
+		return
+	}
 	n, ip := p.phoneAddr(pe, t)
 	p.add(session{t: t, user: a.user, ip: ip, name: p.nameOf(n, ip), fail: true, method: pe.method, smtps: true, who: pe, at: pe.city(t)})
 }
@@ -1037,6 +1057,10 @@ func (p *pop) address(pe *person, t time.Time) (*network, netip.Addr, bool) {
 	}
 	kind, st := pe.where(t)
 	phone := pe.mobile != nil && p.chance(pe.pPhone)
+	if phone && pe.outlookApp { // wherever the phone is
+		m := networkByKey["microsoft"]
+		return m, p.anyAddr(m), false
+	}
 	c := pe.home
 	switch kind {
 	case abroad:
@@ -1382,8 +1406,8 @@ func (p *pop) attack(a *account) {
 
 // ---------------------------------------------------------------- bots
 
-var botCountries = []string{"CN", "RU", "BR", "VN", "IN", "ID", "TR", "UA", "RO", "EG", "PK", "PH", "TH", "KR", "AR", "MX", "NG", "MA", "US"}
-var botWeights = []float64{14, 10, 8, 8, 8, 4, 3, 3, 3, 2, 2, 2, 2, 3, 2, 2, 2, 1, 5}
+var botCountries = []string{"CN", "RU", "BR", "VN", "IN", "ID", "TR", "UA", "RO", "EG", "PK", "PH", "TH", "KR", "AR", "MX", "NG", "MA", "US", "DE"}
+var botWeights = []float64{14, 10, 8, 8, 8, 4, 3, 3, 3, 2, 2, 2, 2, 3, 2, 2, 2, 1, 5, 3}
 var genericUsers = strings.Fields("admin info test postmaster webmaster sales contact support office user root mail marketing " +
 	"billing hr jobs scanner noreply newsletter service abuse backup demo guest")
 

@@ -301,7 +301,7 @@ func TestPopulationLabels(t *testing.T) {
 		t.Errorf("%d accounts labelled, want 600", len(label))
 	}
 	for _, k := range []string{"botnet", "heavy-single", "two-in-country", "country-a-night", "far-single",
-		"traveller-roaming", "traveller", "holiday", "abroad-staff", "vpn-abroad-daily", "gmail-send-as", "typos", "shared-mailbox"} {
+		"traveller-roaming", "traveller", "holiday", "abroad-staff", "vpn-abroad-daily", "gmail-send-as", "outlook-app", "typos", "shared-mailbox"} {
 		if kinds[k] == 0 {
 			t.Errorf("no account of kind %s: %v", k, kinds)
 		}

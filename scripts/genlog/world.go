@@ -351,6 +351,11 @@ var networks = []*network{
 			b := a.As16()
 			return fmt.Sprintf("mail-%s-f%d.google.com", pre[int(b[15])%len(pre)], b[14]%200)
 		}},
+	// Microsoft's cloud, which the Outlook app for phones sends through for
+	// accounts of other providers (IMAP and SMTP from its data centres)
+	{key: "microsoft", asn: 8075, org: "MICROSOFT-CORP-MSN-AS-BLOCK", cc: "US", kind: kMail,
+		v4: []string{"52.96.0.0/14"}, v6: []string{"2603:1026::/32"}, v6share: 0.5,
+		locs: []string{"Dublin", "Amsterdam", "Dublin", "Amsterdam", "*"}, radius: []uint16{20, 100, 1000}},
 	// corporate VPN exits abroad: a partner's in Amsterdam, the parent's in Zurich
 	{key: "vpn-ams", asn: 60781, org: "LeaseWeb Netherlands B.V.", cc: "NL", kind: kVPN,
 		v4: []string{"95.211.146.0/29"}, locs: []string{"Amsterdam"}, radius: []uint16{20}, rdns: func(netip.Addr) string { return "vpn-gw.example.net" }},
