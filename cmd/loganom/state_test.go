@@ -86,6 +86,21 @@ instance = %[3]s
 	}
 }
 
+// appendConfig adds text to the config.
+func (l *stateLab) appendConfig(text string) {
+	l.t.Helper()
+	f, err := os.OpenFile(l.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		l.t.Fatal(err)
+	}
+}
+
 // login appends a login line to the live log, a minute after the last.
 func (l *stateLab) login(user, ip string) {
 	l.t.Helper()
@@ -614,6 +629,7 @@ func mustAbs(t *testing.T, p string) string {
 // starts afresh.
 func TestAttackAcrossRuns(t *testing.T) {
 	l := newStateLab(t, "")
+	l.appendConfig("[REPORT]\nrule = original\n")
 	l.login("slow@example.test", botnet[0])
 	l.login("carol@example.test", "187.45.12.9")
 	if code, stdout, stderr := l.run(); code != cli.ExitOK || stderr != "" {
@@ -638,6 +654,55 @@ func TestAttackAcrossRuns(t *testing.T) {
 	l.login("carol@example.test", "177.66.162.138")
 	if code, stdout, stderr := l.run(); code != cli.ExitOK || stderr != "" {
 		t.Errorf("run 3: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	l.checkHistory()
+}
+
+// TestDetectAcrossRuns: hourly --resume runs each see a piece of an
+// attack; the detectors weigh the account's history from the state, so
+// that the runs together judge as one run over the whole log would: a
+// botnet's third new country in three hours, and a trip from the last
+// login of the run before that no plane makes.
+func TestDetectAcrossRuns(t *testing.T) {
+	l := newStateLab(t, "")
+	// Two days of ordinary life first: carol at home, slow at home.
+	for range 2 {
+		l.login("carol@example.test", "187.45.12.9")
+		l.login("slow@example.test", "177.66.162.138")
+		l.clock = l.clock.Add(24 * time.Hour)
+	}
+	if code, stdout, stderr := l.run(); code != cli.ExitOK || stderr != "" {
+		t.Fatalf("run 1: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	l.login("slow@example.test", botnet[0]) // Sarajevo
+	if code, stdout, stderr := l.run(); code != cli.ExitOK || stderr != "" {
+		t.Fatalf("run 2: exit %d, want 0: one new country is a trip\n%s\n%s", code, stdout, stderr)
+	}
+	l.clock = l.clock.Add(time.Hour)
+	l.login("slow@example.test", botnet[1]) // Budapest, an hour later: a possible trip
+	l.login("carol@example.test", "187.45.12.9")
+	if code, stdout, stderr := l.run(); code != cli.ExitOK || stderr != "" {
+		t.Fatalf("run 3: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	l.clock = l.clock.Add(time.Hour)
+	l.login("slow@example.test", botnet[2])  // Madrid: the third new country in two hours
+	l.login("carol@example.test", botnet[3]) // Ho Chi Minh City, minutes after São Paulo (run 3)
+	code, stdout, stderr := l.run()
+	if code != cli.ExitAnomalies || stderr != "" {
+		t.Fatalf("run 4: exit %d, want 3\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"slow@example.test: 3 addresses",
+		"many places (high): 3 new countries (BA ES HU) and 3 new networks within 24 h",
+		"carol@example.test: 2 addresses", // her home, from the history, marked *
+		"impossible travel (high): São Paulo, BR → Ho Chi Minh City, VN, 16,",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("run 4's report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if reqs, _ := l.hook.alerts(); reqs["slow@example.test"] != 1 || reqs["carol@example.test"] != 1 {
+		t.Errorf("alerts: %v", reqs)
 	}
 	l.checkHistory()
 }

@@ -53,6 +53,10 @@ type Options struct {
 	// OnGiveUp, when set, is told once of each server given up on for the
 	// rest of the run (see GiveUpAfter), from the Process goroutine.
 	OnGiveUp func(err *GaveUpError)
+	// LoginsOnly passes the records that are not logins (failures, from
+	// bots by the thousand) on in order without looking them up: for a
+	// reader that needs only their address and time.
+	LoginsOnly bool
 }
 
 // Answer is what was found out about one address.
@@ -190,7 +194,11 @@ func (e *Enricher) Stats() Stats {
 // and emits the records at the head of the window whose answers are in.
 func (e *Enricher) Process(r *record.Record, emit record.Emit) error {
 	e.stats.Records++
-	e.queue = append(e.queue, item{r, e.answerFor(r.IP)})
+	var a *answer
+	if !e.opts.LoginsOnly || r.Type == record.TypeLogin {
+		a = e.answerFor(r.IP)
+	}
+	e.queue = append(e.queue, item{r, a})
 	if err := e.emitReady(emit); err != nil {
 		return err
 	}

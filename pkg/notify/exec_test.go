@@ -235,3 +235,41 @@ func TestExecPreview(t *testing.T) {
 		t.Error("Preview ran the script")
 	}
 }
+
+// The script reads the account's severity and reasons in its JSON, the
+// hostile names in them quoted by JSON, not cleaned: it gets the data.
+func TestExecReasons(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "stdin")
+	sh := script(t, `cat > `+out+"\n")
+	m := hostileMessage(t)
+	if res := SendAll(context.Background(), []Channel{&Exec{Path: sh}}, m, fast); res[0].Err != nil {
+		t.Fatal(res[0].Error())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		User     string `json:"user"`
+		Severity string `json:"severity"`
+		Reasons  []struct {
+			Detector, Severity, Text, IP string
+		} `json:"reasons"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatalf("%v:\n%s", err, b)
+	}
+	want := m.Accounts[0].Reasons
+	if a.User != "bob@example.test" || a.Severity != "high" || len(a.Reasons) != len(want) {
+		t.Fatalf("%s", b)
+	}
+	for i, r := range a.Reasons {
+		w := want[i]
+		if r.Detector != w.Detector || r.Severity != w.Severity.String() || r.Text != strings.ToValidUTF8(w.Text, "\ufffd") || r.IP != w.IP {
+			t.Errorf("reason %d: %+v, want %+v", i, r, w)
+		}
+	}
+	if bytes.Contains(b, []byte("\x1b")) || bytes.Count(b, []byte("\n")) != 1 {
+		t.Errorf("not one line of JSON with escapes quoted:\n%q", b)
+	}
+}

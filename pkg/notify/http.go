@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // postJSON posts a JSON body; 429 and 5xx are transient, other non-2xx
@@ -118,6 +121,20 @@ func (t *Teams) payload(m *Message) map[string]any {
 	for _, a := range m.Accounts {
 		body = append(body, map[string]any{"type": "TextBlock", "text": mdEscape(a.User), "weight": "Bolder", "wrap": true, "separator": true},
 			map[string]any{"type": "TextBlock", "text": mdEscape(summary(a)), "wrap": true})
+		if a.Severity != "" {
+			body = append(body, map[string]any{"type": "TextBlock", "text": because("**"+mdEscape(a.Severity)+"**", len(a.Reasons)),
+				"color": severityColor(a.Severity), "wrap": true})
+			if len(a.Reasons) > 0 {
+				// a Markdown list, its items apart with \r as Teams
+				// wants them; each item's text escaped, so that it can
+				// neither end its item nor start another
+				items := make([]string, len(a.Reasons))
+				for i, r := range a.Reasons {
+					items[i] = "- " + mdEscape(report.ReasonText(r))
+				}
+				body = append(body, map[string]any{"type": "TextBlock", "text": strings.Join(items, "\r"), "wrap": true, "spacing": "Small"})
+			}
+		}
 		var facts []any
 		for i, ip := range a.IPs {
 			if i == MaxRows {
@@ -141,6 +158,18 @@ func (t *Teams) payload(m *Message) map[string]any {
 		"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": nil, "content": card}}}
 }
 
+// severityColor is the colour of a severity's line in the card: red for
+// high, amber for medium.
+func severityColor(sev string) string {
+	switch s, _ := detect.ParseSeverity(sev); s {
+	case detect.High:
+		return "Attention"
+	case detect.Medium:
+		return "Warning"
+	}
+	return "Default"
+}
+
 // Preview shows the payload.
 func (t *Teams) Preview(m *Message) (string, error) {
 	b, err := json.MarshalIndent(t.payload(m), "", "  ")
@@ -152,8 +181,10 @@ func (t *Teams) Send(ctx context.Context, m *Message) error {
 	return postJSON(ctx, t.Client, t.URL, t.payload(m), m.Key)
 }
 
-// Webhook posts generic JSON: "text" (plain, as Slack takes it) and the
-// accounts as loganom-report --format json writes them.
+// Webhook posts generic JSON: "text" (plain, as Slack takes it), the
+// accounts as loganom-report --format json writes them (with each one's
+// severity and reasons), and "severity", the highest of them (absent with
+// the original rule).
 type Webhook struct {
 	URL    string
 	Client *http.Client
@@ -164,6 +195,9 @@ func (w *Webhook) Name() string { return "webhook" }
 
 func (w *Webhook) payload(m *Message) map[string]any {
 	p := map[string]any{"text": Plain(m), "host": m.Host, "accounts": m.Accounts}
+	if h := Highest(m); h > detect.None {
+		p["severity"] = h // the highest of the accounts'; none with the original rule
+	}
 	if m.Key != "" {
 		p["key"] = m.Key
 	}

@@ -8,15 +8,23 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/report"
 )
 
-// Subject is the default subject and title.
+// Subject is the default subject and title. With the detectors' verdicts,
+// it leads with the highest severity among the accounts ("loganom: HIGH:
+// 1 account may be compromised"); with the original rule (no severity) it
+// is as it was.
 func Subject(m *Message) string {
 	n := len(m.Accounts)
-	s := fmt.Sprintf("loganom: %d accounts may be compromised", n)
+	sev := ""
+	if h := Highest(m); h > detect.None {
+		sev = strings.ToUpper(h.String()) + ": "
+	}
+	s := fmt.Sprintf("loganom: %s%d accounts may be compromised", sev, n)
 	if n == 1 {
-		s = "loganom: 1 account may be compromised"
+		s = "loganom: " + sev + "1 account may be compromised"
 	}
 	if m.Host != "" {
 		s += " on " + report.Escape(m.Host)
@@ -30,6 +38,28 @@ func Plain(m *Message) string {
 	var b bytes.Buffer
 	report.Text(&b, m.Accounts, m.Seen, m.Unread)
 	return b.String()
+}
+
+// Highest is the highest severity among the message's accounts: None
+// with the original rule, whose accounts have none.
+func Highest(m *Message) detect.Severity {
+	h := detect.None
+	for _, a := range m.Accounts {
+		if s, err := detect.ParseSeverity(a.Severity); err == nil && s > h {
+			h = s
+		}
+	}
+	return h
+}
+
+// because is the line that heads an account's reasons, worded as
+// report.Text words it: "Severity high, because:", sev already made
+// inert for the format.
+func because(sev string, reasons int) string {
+	if reasons == 0 {
+		return "Severity " + sev
+	}
+	return "Severity " + sev + ", because:"
 }
 
 func rdns(ip *report.IP) string {
@@ -61,7 +91,18 @@ func HTML(m *Message) string {
 	e := func(s string) string { return html.EscapeString(neutral(s)) }
 	b.WriteString("<!DOCTYPE html>\n<html><body>\n<h2>" + e(Subject(m)) + "</h2>\n")
 	for _, a := range m.Accounts {
-		fmt.Fprintf(&b, "<h3>%s</h3>\n<p>%s</p>\n<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n", e(a.User), e(summary(a)))
+		fmt.Fprintf(&b, "<h3>%s</h3>\n<p>%s</p>\n", e(a.User), e(summary(a)))
+		if a.Severity != "" {
+			fmt.Fprintf(&b, "<p>%s</p>\n", because("<strong>"+e(a.Severity)+"</strong>", len(a.Reasons)))
+			if len(a.Reasons) > 0 {
+				b.WriteString("<ul>\n")
+				for _, r := range a.Reasons {
+					fmt.Fprintf(&b, "<li>%s</li>\n", e(report.ReasonText(r)))
+				}
+				b.WriteString("</ul>\n")
+			}
+		}
+		b.WriteString("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n")
 		b.WriteString("<tr><th>IP</th><th>Country</th><th>City</th><th>rDNS</th><th>AS / organisation</th><th>Logins</th><th>First</th><th>Last</th></tr>\n")
 		for _, ip := range a.IPs {
 			fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td></tr>\n",
@@ -135,6 +176,15 @@ func Markdown(m *Message) string {
 	b.WriteString("#### " + mdEscape(Subject(m)) + "\n")
 	for _, a := range m.Accounts {
 		fmt.Fprintf(&b, "\n**%s**: %s\n\n", mdEscape(a.User), mdEscape(summary(a)))
+		if a.Severity != "" {
+			b.WriteString(because("**"+mdEscape(a.Severity)+"**", len(a.Reasons)) + "\n\n")
+			for _, r := range a.Reasons {
+				b.WriteString("- " + mdEscape(report.ReasonText(r)) + "\n")
+			}
+			if len(a.Reasons) > 0 {
+				b.WriteString("\n")
+			}
+		}
 		b.WriteString("| IP | Country | City | rDNS | AS / organisation | Logins | Last |\n|---|---|---|---|---|---|---|\n")
 		for i, ip := range a.IPs {
 			if i == MaxRows {

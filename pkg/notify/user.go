@@ -12,16 +12,22 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/report"
 )
 
-// DefaultNotice is the notice's text when the postmaster gives none.
+// DefaultNotice is the notice's text when the postmaster gives none. It
+// lists the detectors' reasons when there are some (none with the
+// original rule).
 const DefaultNotice = `Hello,
 
 your mail account {{.User}} logged in from these addresses:
 {{range .IPs}}
   {{.IP}}  {{.Country}} {{.City}}  {{.Org}}  ({{.Count}} times, last {{.Last.Format "2006-01-02 15:04"}}){{end}}
-
+{{with .Reasons}}
+This is why they look odd:{{range .}}
+  - {{.Text}}{{end}}
+{{end}}
 If this was not you, change your password now, and tell your mail
 administrator.
 `
@@ -36,8 +42,9 @@ const DefaultNoticeSubject = "Your mail account was used from places you may not
 // the SMTP channel's server, one account after the other, each notice
 // with its own tries. Only an account named by a bare address
 // (UserAddress) gets one. The template sees the account with its names
-// made inert (neutral): a user name or a city cannot hide text with bidi
-// controls.
+// and its reasons made inert (neutral): a user name, a city or an
+// organisation in a reason cannot hide text with bidi controls nor start
+// a line of its own.
 type UserNotice struct {
 	SMTP     *SMTP              // server, port, TLS, login; From unless From is set
 	From     string             // "": SMTP.From
@@ -99,7 +106,8 @@ func (u *UserNotice) Check() error {
 	}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	_, err := u.text(&report.Account{User: "user@example.test", Logins: 2, First: t0, Last: t0, Countries: []string{"BA"}, ASNs: []uint32{64496},
-		IPs: []*report.IP{{IP: "192.0.2.1", Count: 2, First: t0, Last: t0, Country: "BA", City: "Sarajevo", RDNS: "host.example.test", ASN: 64496, Org: "Example"}}})
+		IPs:      []*report.IP{{IP: "192.0.2.1", Count: 2, First: t0, Last: t0, Country: "BA", City: "Sarajevo", RDNS: "host.example.test", ASN: 64496, Org: "Example"}},
+		Severity: "medium", Reasons: []detect.Reason{{Detector: detect.NewPlace, Severity: detect.Low, Text: "new country BA", At: t0, IP: "192.0.2.1"}}})
 	return err
 }
 
@@ -118,7 +126,11 @@ func (u *UserNotice) text(a *report.Account) (string, error) {
 
 // neutralAccount is a copy of a with every name from the network neutral.
 func neutralAccount(a *report.Account) *report.Account {
-	c := &report.Account{User: neutral(a.User), Logins: a.Logins, First: a.First, Last: a.Last, ASNs: a.ASNs}
+	c := &report.Account{User: neutral(a.User), Logins: a.Logins, First: a.First, Last: a.Last, ASNs: a.ASNs, Severity: neutral(a.Severity)}
+	for _, r := range a.Reasons {
+		r.Detector, r.Text, r.IP = neutral(r.Detector), neutral(r.Text), neutral(r.IP)
+		c.Reasons = append(c.Reasons, r)
+	}
 	for _, cc := range a.Countries {
 		c.Countries = append(c.Countries, neutral(cc))
 	}

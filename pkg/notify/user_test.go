@@ -147,6 +147,11 @@ func TestUserNoticeCheck(t *testing.T) {
 		{&UserNotice{SMTP: &SMTP{From: "not an address", Host: "127.0.0.1"}}, `from "not an address": mail: no angle-addr`},
 		{&UserNotice{SMTP: &SMTP{From: "loganom@example.test", Host: "127.0.0.1"}, Template: template.Must(template.New("t").Parse("{{.Nope}}"))},
 			`template: template: t:1:2: executing "t" at <.Nope>: can't evaluate field Nope in type *report.Account`},
+		// the made-up account has reasons, so that a template's error in
+		// listing them is found before a run too
+		{&UserNotice{SMTP: &SMTP{From: "loganom@example.test", Host: "127.0.0.1"}, Template: template.Must(template.New("t").Parse("{{range .Reasons}}{{.Why}}{{end}}"))},
+			`template: template: t:1:20: executing "t" at <.Why>: can't evaluate field Why in type detect.Reason`},
+		{&UserNotice{SMTP: &SMTP{From: "loganom@example.test", Host: "127.0.0.1"}, Template: template.Must(template.New("t").Parse("{{.Severity}}{{range .Reasons}}{{.Detector}} {{.Text}} {{.IP}} {{.At}} {{.Severity}}{{end}}"))}, ""},
 	} {
 		got := ""
 		if err := tc.u.Check(); err != nil {

@@ -49,6 +49,8 @@ type Options struct {
 	// OnlyLogins drops failures and rejects in the workers, for a reader
 	// that wants nothing else (loganom postfix-sasl); they are still counted.
 	OnlyLogins bool
+	// KeepFailures keeps the failed logins too, with OnlyLogins.
+	KeepFailures bool
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 	// Resume, when not nil, reads only what is new in each named log
@@ -326,6 +328,7 @@ type pipeline struct {
 	json       bool          // journald JSON, as far as the producer knows
 	encode     bool          // the workers encode the records (RunNDJSON)
 	onlyLogins bool          // the workers drop failures and rejects
+	keepFails  bool          // … but not failures
 
 	// Written by the producer, read by the merger once order is closed.
 	tailLong int64 // overlong lines dropped after the last chunk
@@ -382,6 +385,7 @@ func (s *Source) newPipeline(name string, nw int) *pipeline {
 		maxBufs:    maxBufs,
 		encode:     s.write != nil,
 		onlyLogins: s.Opts.OnlyLogins,
+		keepFails:  s.Opts.KeepFailures,
 	}
 }
 
@@ -767,7 +771,7 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, end int64, err er
 // all lines, into res: its records, encoded when pl.encode, and its
 // stats. Line numbers are relative to the chunk.
 func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *result) {
-	onlyLogins := pl.onlyLogins
+	onlyLogins, keepFails := pl.onlyLogins, pl.keepFails
 	// Encoded at once and cleared, a record may borrow the parser's memory.
 	lp.borrow = pl.encode
 	defer func() { lp.borrow = false }()
@@ -795,7 +799,7 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 			case record.TypeReject:
 				res.stats.Rejects++
 			}
-			if onlyLogins && rec.Type != record.TypeLogin {
+			if onlyLogins && rec.Type != record.TypeLogin && !(keepFails && rec.Type == record.TypeAuthFailure) {
 				*rec = record.Record{}
 				return
 			}

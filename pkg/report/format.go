@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/loganom/loganom/pkg/detect"
 )
 
 // Escape escapes text from the network so that it is safe to print on a
@@ -98,11 +100,27 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		if a.Alert != nil {
 			fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)
 		}
+		if a.Severity != "" {
+			fmt.Fprintf(bw, "  severity %s, because:\n", a.Severity)
+			for _, r := range a.Reasons {
+				fmt.Fprintf(bw, "  - %s\n", Escape(ReasonText(r)))
+			}
+		}
 		if ipTable(bw, a.IPs) {
 			fmt.Fprintln(bw, "  * from the history: seen by an earlier run")
 		}
 	}
 	return bw.Flush()
+}
+
+// ReasonText is a reason as the text formats show it, with its detector
+// and severity: "impossible travel (high): São Paulo, BR → Osaka, JP, …".
+func ReasonText(r detect.Reason) string {
+	name := strings.ReplaceAll(r.Detector, "_", " ")
+	if r.Severity == detect.None {
+		return name + ": " + r.Text
+	}
+	return name + " (" + r.Severity.String() + "): " + r.Text
 }
 
 // IPTable writes addresses as the report's table does, indented: address,

@@ -13,7 +13,7 @@ import (
 // and never gives an all-clear; an input_error record, as loganom-parse
 // writes it, does the same as a direct call.
 func TestIncomplete(t *testing.T) {
-	rep := New(Rule{})
+	rep := New(Rule{Original: true})
 	tm := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for _, r := range []*record.Record{
 		{Type: record.TypeLogin, User: "alice@example.test", IP: "187.45.12.9", Country: "BR", Time: tm},
@@ -53,7 +53,7 @@ Nothing found in what was read (1 account with logins after the whitelist), but 
 
 	// A complete run says no account looks compromised, and JSON prints
 	// nothing at all.
-	clean := New(Rule{})
+	clean := New(Rule{Original: true})
 	text.Reset()
 	js.Reset()
 	Text(&text, clean.Anomalies(), clean.Accounts(), clean.Unread())

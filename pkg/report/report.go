@@ -1,7 +1,15 @@
 // Package report groups logins per account and decides which accounts
-// look stolen: by the original tool's rule, an account that logged in from
-// two or more distinct addresses (after the whitelist) is reported, with
-// thresholds on distinct countries and networks as well.
+// look stolen: by default with pkg/detect's detectors (new places,
+// impossible travel, failures then success, many places), which judge
+// each account's logins in time order against its usual places; with
+// Rule.Original, by the original tool's rule (two or more distinct
+// addresses after the whitelist). Thresholds on distinct addresses,
+// countries and networks apply on top of either.
+//
+// Whitelisted logins (marked by the filter, record.FilteredBy) are no
+// finding, but they are the account's usual places and the home end of an
+// impossible trip, and they go to the history; they are not in the
+// report's tables.
 package report
 
 import (
@@ -11,13 +19,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/record"
 )
 
-// Rule says when an account is anomalous: all thresholds that are not
-// zero must be reached.
+// Rule says when an account is anomalous: its verdict (the detectors', or
+// the original's) and all thresholds that are not zero.
 type Rule struct {
-	MinIPs       int // distinct addresses (default 2, the original's rule)
+	// Original: the original tool's rule, two or more distinct addresses
+	// after the whitelist (MinIPs, 2 when no threshold is set), instead
+	// of the detectors.
+	Original bool
+	// Detect configures the detectors; Alert is the least severity
+	// reported (default medium).
+	Detect detect.Config
+	Alert  detect.Severity
+
+	MinIPs       int // distinct addresses (with Original: default 2)
 	MinCountries int // distinct countries
 	MinASNs      int // distinct autonomous systems
 	// CaseSensitive keeps apart the accounts whose local parts differ in
@@ -44,6 +62,8 @@ type IP struct {
 	// Earlier: the address is from the state's history (an earlier run,
 	// within [REPORT] window), not from the logs this run read.
 	Earlier bool `json:"earlier,omitempty"`
+	// Trusted: the whitelist covers the address (the rule that does).
+	Trusted string `json:"-"`
 
 	// The location, for the state's history (not in the report's formats).
 	HasLoc     bool    `json:"-"`
@@ -66,7 +86,26 @@ type Account struct {
 	// state, so that such a report is the same as a stateless one.
 	Alert *AlertMark `json:"already_alerted,omitempty"`
 
-	byIP map[string]*IP
+	// Severity and Reasons are the detectors' verdict (empty with the
+	// original rule): why the account is reported, in words.
+	Severity string          `json:"severity,omitempty"`
+	Reasons  []detect.Reason `json:"reasons,omitempty"`
+
+	// Trusted are the addresses the whitelist covers (marked by the
+	// filter): context for the detectors and the history, not reported.
+	Trusted []*IP `json:"-"`
+
+	byIP  map[string]*IP
+	steps []step         // the logins in the order read, a run of one address as one step
+	start time.Time      // the first login of the run, whitelisted or not
+	known []detect.Known // the history before the run (Know)
+}
+
+// step is a run of logins from one address, in the order read.
+type step struct {
+	ip          *IP
+	first, last time.Time
+	n           int
 }
 
 // AlertMark says when an account was already alerted and what is new.
@@ -103,6 +142,10 @@ type Report struct {
 	accounts map[string]*Account
 	order    []string
 	unread   []Unread
+	seen     int              // accounts with logins after the whitelist
+	failures *detect.Failures // failed logins by address, for the detectors
+	judged   []*Account       // Anomalies' answer, until something changes
+	fresh    bool
 }
 
 // Unread is an input that could not be read in full: the report made
@@ -124,49 +167,99 @@ func (rep *Report) Unread() []Unread { return rep.unread }
 
 // New makes a report stage.
 func New(rule Rule) *Report {
-	if rule.MinIPs == 0 && rule.MinCountries == 0 && rule.MinASNs == 0 {
+	if rule.Original && rule.MinIPs == 0 && rule.MinCountries == 0 && rule.MinASNs == 0 {
 		rule.MinIPs = 2
 	}
-	return &Report{Rule: rule, accounts: map[string]*Account{}}
+	if rule.Alert == detect.None {
+		rule.Alert = detect.Medium
+	}
+	rule.Detect = rule.Detect.Defaults()
+	rep := &Report{Rule: rule, accounts: map[string]*Account{}}
+	if !rule.Original {
+		rep.failures = detect.NewFailures(rule.Detect)
+	}
+	return rep
 }
 
 // Process counts a login, under the account's canonical name
 // (record.CanonicalUser), and an input_error record as an input not read
-// (Incomplete); other records, and logins the filter marked (--explain),
+// (Incomplete). A login the filter marked (record.FilteredBy) is a
+// whitelisted address of the account: counted apart (Account.Trusted),
+// except for an account email_skip whitelists, which is left out. A
+// failed login is remembered by address for the detectors. Other records
 // are ignored.
 func (rep *Report) Process(r *record.Record, emit record.Emit) error {
-	if r.Type == record.TypeInputError {
+	switch r.Type {
+	case record.TypeLogin:
+	case record.TypeInputError:
 		rep.Incomplete(r.SrcFile, r.SrcLine, r.Reason)
 		return nil
-	}
-	if r.Type != record.TypeLogin || r.User == "" || r.IP == "" || r.FilteredBy != "" {
+	case record.TypeAuthFailure:
+		if rep.failures != nil && r.IP != "" && !r.Time.IsZero() {
+			rep.failures.Add(r.IP, r.Time, r.Time, 1)
+			rep.fresh = false
+		}
+		return nil
+	default:
 		return nil
 	}
+	if r.User == "" || r.IP == "" {
+		return nil
+	}
+	trusted := r.FilteredBy
+	if trusted != "" && strings.HasPrefix(trusted, "email_skip:") {
+		return nil
+	}
+	rep.fresh = false
 	user := record.CanonicalUser(r.User, rep.Rule.CaseSensitive)
 	a := rep.accounts[user]
 	if a == nil {
 		// strings are cloned: a record's strings may share its whole line
 		a = &Account{User: strings.Clone(user), byIP: map[string]*IP{}}
 		rep.accounts[a.User] = a
-		rep.order = append(rep.order, a.User)
 	}
-	a.Logins++
 	ip := a.byIP[r.IP]
 	if ip == nil {
 		ip = &IP{IP: strings.Clone(r.IP), Country: strings.Clone(r.Country), City: strings.Clone(r.City),
 			RDNS: strings.Clone(r.RDNS), RDNSVerified: r.RDNSVerified, ASN: r.ASN, Org: strings.Clone(r.Org),
-			HasLoc: r.HasLoc, Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM}
+			HasLoc: r.HasLoc, Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM, Trusted: strings.Clone(trusted)}
 		a.byIP[ip.IP] = ip
-		a.IPs = append(a.IPs, ip)
+		if ip.Trusted != "" {
+			a.Trusted = append(a.Trusted, ip)
+		} else {
+			a.IPs = append(a.IPs, ip)
+		}
 	}
+	t := r.Time
 	ip.Count++
-	if t := r.Time; !t.IsZero() {
+	if !t.IsZero() && (a.start.IsZero() || t.Before(a.start)) {
+		a.start = t
+	}
+	if !t.IsZero() {
 		if ip.First.IsZero() || t.Before(ip.First) {
 			ip.First = t
 		}
 		if t.After(ip.Last) {
 			ip.Last = t
 		}
+		if !rep.Rule.Original {
+			if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && !t.Before(a.steps[k].last) {
+				a.steps[k].last = t
+				a.steps[k].n++
+			} else {
+				a.steps = append(a.steps, step{ip: ip, first: t, last: t, n: 1})
+			}
+		}
+	}
+	if ip.Trusted != "" {
+		return nil
+	}
+	if a.Logins == 0 {
+		rep.order = append(rep.order, a.User)
+		rep.seen++
+	}
+	a.Logins++
+	if !t.IsZero() {
 		if a.First.IsZero() || t.Before(a.First) {
 			a.First = t
 		}
@@ -190,6 +283,7 @@ func (rep *Report) Recall(user string, ip *IP) {
 	if a == nil || a.byIP[ip.IP] != nil {
 		return
 	}
+	rep.fresh = false
 	ip.Earlier = true
 	a.byIP[ip.IP] = ip
 	a.IPs = append(a.IPs, ip)
@@ -202,18 +296,49 @@ func (rep *Report) Recall(user string, ip *IP) {
 	}
 }
 
+// Know gives the detectors the account's history before this run (from
+// the state): its usual places, and its last login before the run. A row
+// first seen at or after the account's first login of the run is this
+// run's own logins read again, and is left out.
+func (rep *Report) Know(user string, known []detect.Known) {
+	a := rep.accounts[user]
+	if a == nil || a.Logins == 0 {
+		return
+	}
+	rep.fresh = false
+	start := a.start
+	for _, k := range known {
+		if !start.IsZero() && !k.First.Before(start) {
+			continue
+		}
+		if !start.IsZero() && k.Last.After(start) {
+			k.Last = start
+		}
+		a.known = append(a.known, k)
+	}
+}
+
 // Each calls f for every account seen, in the order first seen (the
-// state records them all in its history).
+// state records them all in its history), then for the accounts seen
+// only from whitelisted addresses.
 func (rep *Report) Each(f func(*Account)) {
 	for _, user := range rep.order {
 		f(rep.accounts[user])
 	}
+	for _, a := range rep.accounts {
+		if a.Logins == 0 {
+			f(a)
+		}
+	}
 }
 
 // String says the rule in words, for the state's alerts: "2 or more
-// addresses, 2 or more countries".
+// addresses, 2 or more countries", or "detectors, medium or more".
 func (r Rule) String() string {
 	var parts []string
+	if !r.Original {
+		parts = append(parts, "detectors, "+cmp.Or(r.Alert, detect.Medium).String()+" or more")
+	}
 	for _, x := range []struct {
 		n         int
 		one, many string
@@ -229,31 +354,66 @@ func (r Rule) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// Accounts is the number of accounts seen.
-func (rep *Report) Accounts() int { return len(rep.accounts) }
+// Accounts is the number of accounts seen after the whitelist.
+func (rep *Report) Accounts() int { return rep.seen }
 
 // Anomalies returns the accounts the rule reports, the most severe first:
-// more countries, then more networks, then more addresses, then more
-// logins; ties by name.
+// by the detectors' severity, then more countries, then more networks,
+// then more addresses, then more logins; ties by name.
 func (rep *Report) Anomalies() []*Account {
+	if rep.fresh {
+		return rep.judged
+	}
 	var out []*Account
+	r := rep.Rule
 	for _, user := range rep.order {
 		a := rep.accounts[user]
 		a.summarise()
-		r := rep.Rule
-		if len(a.IPs) >= r.MinIPs && len(a.Countries) >= r.MinCountries && len(a.ASNs) >= r.MinASNs {
-			out = append(out, a)
+		if len(a.IPs) < r.MinIPs || len(a.Countries) < r.MinCountries || len(a.ASNs) < r.MinASNs {
+			continue
 		}
+		if !r.Original {
+			v := rep.Judge(a)
+			if v.Severity < r.Alert {
+				a.Severity, a.Reasons = "", nil
+				continue
+			}
+			a.Severity, a.Reasons = v.Severity.String(), v.Reasons
+		}
+		out = append(out, a)
+	}
+	rank := func(a *Account) detect.Severity {
+		s, _ := detect.ParseSeverity(a.Severity)
+		return s
 	}
 	slices.SortStableFunc(out, func(x, y *Account) int {
 		return cmp.Or(
+			cmp.Compare(rank(y), rank(x)),
 			cmp.Compare(len(y.Countries), len(x.Countries)),
 			cmp.Compare(len(y.ASNs), len(x.ASNs)),
 			cmp.Compare(len(y.IPs), len(x.IPs)),
 			cmp.Compare(y.Logins, x.Logins),
 			strings.Compare(x.User, y.User))
 	})
+	rep.judged, rep.fresh = out, true
 	return out
+}
+
+// Judge runs the detectors over the account: its history (Know), then
+// its logins in the order read, whitelisted ones included.
+func (rep *Report) Judge(a *Account) detect.Verdict {
+	d := detect.NewAccount(&rep.Rule.Detect, a.known, rep.failures)
+	for _, s := range a.steps {
+		w := s.ip.Where()
+		d.Login(&w, s.first, s.last, s.n)
+	}
+	return d.Verdict()
+}
+
+// Where is the address as the detectors see it.
+func (ip *IP) Where() detect.Where {
+	return detect.Where{IP: ip.IP, Country: ip.Country, City: ip.City, ASN: ip.ASN, Org: ip.Org,
+		HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM, Trusted: ip.Trusted != ""}
 }
 
 // summarise fills Countries and ASNs and orders the addresses: by country,

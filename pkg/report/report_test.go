@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/record"
 )
 
@@ -42,12 +43,18 @@ func TestRule(t *testing.T) {
 		rule Rule
 		want string
 	}{
-		{Rule{}, "bob,carol"}, // the original's rule: two or more addresses
-		{Rule{MinIPs: 3}, "bob"},
-		{Rule{MinCountries: 2}, "bob"},
-		{Rule{MinIPs: 2, MinASNs: 2}, "bob,carol"},
-		{Rule{MinIPs: 1}, "bob,carol,alice"}, // ordered by severity
+		{Rule{Original: true}, "bob,carol"}, // the original's rule: two or more addresses
+		{Rule{Original: true, MinIPs: 3}, "bob"},
+		{Rule{Original: true, MinCountries: 2}, "bob"},
+		{Rule{Original: true, MinIPs: 2, MinASNs: 2}, "bob,carol"},
+		{Rule{Original: true, MinIPs: 1}, "bob,carol,alice"}, // ordered by severity
+		{Rule{Original: true, MinCountries: 4}, ""},
+		// The detectors: bob's three countries in three minutes are a
+		// botnet; carol's two home networks are nothing; a threshold
+		// applies on top.
+		{Rule{}, "bob"},
 		{Rule{MinCountries: 4}, ""},
+		{Rule{Alert: detect.High}, "bob"},
 	} {
 		if got := users(c.rule); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.rule, got, c.want)
@@ -56,7 +63,7 @@ func TestRule(t *testing.T) {
 }
 
 func TestAccountDetail(t *testing.T) {
-	rep := New(Rule{})
+	rep := New(Rule{Original: true})
 	feed(rep, login("bob", "92.36.10.20", "BA", 9146, 7), login("bob", "176.63.195.207", "HU", 6830, 3), login("bob", "92.36.10.20", "BA", 9146, 2))
 	a := rep.Anomalies()[0]
 	if a.Logins != 3 || strings.Join(a.Countries, ",") != "BA,HU" || len(a.ASNs) != 2 || a.First.Minute() != 2 || a.Last.Minute() != 7 {
@@ -87,7 +94,7 @@ func TestEscape(t *testing.T) {
 			t.Errorf("%q: %s, want %s", in, got, want)
 		}
 	}
-	rep := New(Rule{})
+	rep := New(Rule{Original: true})
 	r1 := login("x\x1b[31m", "1.1.1.1", "AU", 13335, 1)
 	r1.RDNS = "one.one\x07"
 	feed(rep, r1, login("x\x1b[31m", "8.8.8.8", "US", 15169, 2))
@@ -117,7 +124,7 @@ func TestGroupingCase(t *testing.T) {
 		{false, "bob@example.com:3/4 carol@example.com:2/2 bad\xfe@example.com:1/1 bad\xff@example.com:1/1"},
 		{true, "bob@example.com:2/2 BOB@example.com:1/1 Bob@example.com:1/1 Carol@example.com:1/1 bad\xfe@example.com:1/1 bad\xff@example.com:1/1 carol@example.com:1/1"},
 	} {
-		rep := New(Rule{MinIPs: 1, CaseSensitive: c.caseSensitive})
+		rep := New(Rule{Original: true, MinIPs: 1, CaseSensitive: c.caseSensitive})
 		feed(rep, recs...)
 		var got []string
 		for _, a := range rep.Anomalies() {

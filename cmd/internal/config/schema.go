@@ -36,7 +36,11 @@ var schema = map[string]map[string]keyKind{
 		"ipinfo_url": kText,
 	},
 	"FILTER": {"trust_unverified_rdns": kText, "keep_private": kText, "pattern_ip_substring": kText},
-	"REPORT": {"min_ips": kText, "min_countries": kText, "min_asns": kText, "case_sensitive_users": kText, "window": kText},
+	"REPORT": {"min_ips": kText, "min_countries": kText, "min_asns": kText, "case_sensitive_users": kText, "window": kText, "rule": kText},
+	"DETECT": {
+		"learn": kText, "first_day": kText, "max_speed": kText, "travel_min_km": kText, "failures": kText,
+		"many_countries": kText, "many_networks": kText, "alert": kText,
+	},
 	"SMTP": {
 		"enabled": kText, "from": kText, "to": kText, "host": kText, "port": kText, "ssl": kText,
 		"user": kText, "pass": kSecret, "subject": kText,

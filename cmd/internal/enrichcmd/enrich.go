@@ -21,15 +21,17 @@ import (
 // A flag overrides the config key of its ini tag (config.Fill); the keys
 // with no flag are read from the config only.
 type EnrichFlags struct {
-	GeoIP    []string       `name:"geoip" ini:"ENRICH.geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
-	ASNCSV   []string       `name:"asn-csv" ini:"ENRICH.asn_csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
-	DNS      string         `name:"dns" ini:"ENRICH.dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
-	NoRDNS   bool           `name:"no-rdns" ini:"ENRICH.rdns,negate" help:"Do not look up reverse DNS names."`
-	Cache    string         `ini:"ENRICH.cache" placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
-	NoCache  bool           `name:"no-cache" help:"Use no cache."`
-	Workers  *int           `ini:"ENRICH.workers" placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
-	NoIPinfo bool           `name:"no-ipinfo" ini:"ENRICH.ipinfo,negate" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
-	Timeout  *time.Duration `ini:"ENRICH.timeout" placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
+	// LoginsOnly: enrich.Options.LoginsOnly (the wrapper; no flag).
+	LoginsOnly bool           `kong:"-"`
+	GeoIP      []string       `name:"geoip" ini:"ENRICH.geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
+	ASNCSV     []string       `name:"asn-csv" ini:"ENRICH.asn_csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
+	DNS        string         `name:"dns" ini:"ENRICH.dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
+	NoRDNS     bool           `name:"no-rdns" ini:"ENRICH.rdns,negate" help:"Do not look up reverse DNS names."`
+	Cache      string         `ini:"ENRICH.cache" placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
+	NoCache    bool           `name:"no-cache" help:"Use no cache."`
+	Workers    *int           `ini:"ENRICH.workers" placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
+	NoIPinfo   bool           `name:"no-ipinfo" ini:"ENRICH.ipinfo,negate" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
+	Timeout    *time.Duration `ini:"ENRICH.timeout" placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
 
 	TTLRDNS     time.Duration `kong:"-" ini:"ENRICH.ttl_rdns"`
 	TTLGeo      time.Duration `kong:"-" ini:"ENRICH.ttl_geo"`
@@ -140,7 +142,7 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_
 			st.Close()
 		}
 	}()
-	var opts enrich.Options
+	opts := enrich.Options{LoginsOnly: f.LoginsOnly}
 	token := cmp.Or(f.IPinfoToken, env.Getenv("IPINFO_TOKEN"))
 	if token != "" && !f.NoIPinfo {
 		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: f.IPinfoURL}

@@ -168,7 +168,10 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	if src == nil {
 		return code
 	}
-	src.Opts.OnlyLogins = true // failures and rejects are not this processor's
+	// Rejects are not this processor's; failures are, for the detectors
+	// (failures then success), but need no lookup.
+	src.Opts.OnlyLogins, src.Opts.KeepFailures = true, true
+	c.EnrichFlags.LoginsOnly = true
 	if err := cfg.Fill(c); err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
@@ -183,6 +186,10 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
 	}
+	// The whitelisted logins go on, marked, as the report's context: an
+	// account's usual places, the home end of an impossible trip (the
+	// pipes: loganom-filter --explain | loganom-report).
+	flt.Explain = true
 	ctx := context.Background()
 	st, err := statecmd.Open(ctx, &c.Flags, cfg, log, true, c.Resume)
 	if err != nil {
@@ -191,6 +198,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	}
 	defer st.Close()
 	c.ReportFlags.Apply(st)
+	if st != nil {
+		st.Whitelist = flt.Why
+	}
 	var expect map[string]state.Position
 	if c.Resume {
 		if st == nil {

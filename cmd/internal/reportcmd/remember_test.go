@@ -49,7 +49,7 @@ func TestConflictSendsNothing(t *testing.T) {
 	}
 	defer st.Close()
 	newReport := func(user string) *report.Report {
-		rep := report.New(report.Rule{})
+		rep := report.New(report.Rule{Original: true}) // two addresses: an alert
 		for _, ip := range []string{"192.0.2.1", "198.51.100.1"} {
 			rep.Process(&record.Record{Type: record.TypeLogin, User: user, IP: ip, Time: time.Now()}, nil)
 		}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/filtercmd"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -23,11 +25,14 @@ import (
 // ReportFlags are the flags of loganom-report; the wrapper takes them too.
 type ReportFlags struct {
 	Format       string `enum:"text,json" default:"text" help:"text: a table per account; json: one object per account and line."`
-	MinIPs       *int   `name:"min-ips" ini:"REPORT.min_ips" placeholder:"N" help:"Report an account that logged in from N or more distinct addresses (default 2, the original's rule; [REPORT] min_ips)."`
+	RuleName     string `name:"rule" ini:"REPORT.rule" placeholder:"NAME" help:"detect (the default): the detectors judge each account against its usual places (new country, impossible travel, failures then success, many places); original: the original tool's rule, two or more distinct addresses after the whitelist ([REPORT] rule)."`
+	Alert        string `name:"alert" ini:"DETECT.alert" placeholder:"SEVERITY" help:"Report the accounts whose verdict is this severe or more: low, medium (the default) or high ([DETECT] alert)."`
+	MinIPs       *int   `name:"min-ips" ini:"REPORT.min_ips" placeholder:"N" help:"Report only an account that logged in from N or more distinct addresses (with --rule original: default 2; [REPORT] min_ips)."`
 	MinCountries *int   `name:"min-countries" ini:"REPORT.min_countries" placeholder:"N" help:"... and from N or more countries (default 0: any; [REPORT] min_countries)."`
 	MinASNs      *int   `name:"min-asns" ini:"REPORT.min_asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
-	ExitCode     bool   `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error)."`
-	Quiet        bool   `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints)."`
+	DetectKeys
+	ExitCode bool `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error)."`
+	Quiet    bool `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints)."`
 
 	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
 	// Window: how far back, with a state, the history of an account
@@ -35,6 +40,17 @@ type ReportFlags struct {
 	Window time.Duration `kong:"-" ini:"REPORT.window"`
 
 	CaseSensitiveUsers bool `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"Keep apart accounts whose names differ in case (Bob@example.com, bob@example.com), for a SASL backend that does; the domain is compared without regard to case ([REPORT] case_sensitive_users)."`
+}
+
+// DetectKeys are the detectors' settings, [DETECT] in config.ini (no flags).
+type DetectKeys struct {
+	Learn         time.Duration `kong:"-" ini:"DETECT.learn"`
+	FirstDay      time.Duration `kong:"-" ini:"DETECT.first_day"`
+	MaxSpeed      int           `kong:"-" ini:"DETECT.max_speed"`
+	TravelMinKM   int           `kong:"-" ini:"DETECT.travel_min_km"`
+	Failures      int           `kong:"-" ini:"DETECT.failures"`
+	ManyCountries *int          `kong:"-" ini:"DETECT.many_countries"`
+	ManyNetworks  *int          `kong:"-" ini:"DETECT.many_networks"`
 }
 
 // Apply sets what the report's flags say of the state: [REPORT] window.
@@ -47,6 +63,46 @@ func (f *ReportFlags) Apply(st *statecmd.State) {
 // Rule checks the thresholds (flags, filled from [REPORT]: config.Fill).
 func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 	r := report.Rule{CaseSensitive: f.CaseSensitiveUsers}
+	switch strings.ToLower(strings.TrimSpace(f.RuleName)) {
+	case "", "detect":
+	case "original":
+		r.Original = true
+	default:
+		return r, cli.Usagef("%s %q: must be detect or original", cfg.Origin("REPORT", "rule", "--rule"), f.RuleName)
+	}
+	if f.Alert != "" {
+		a, err := detect.ParseSeverity(f.Alert)
+		if err != nil || a == detect.None {
+			return r, cli.Usagef("%s %q: must be low, medium or high", cfg.Origin("DETECT", "alert", "--alert"), f.Alert)
+		}
+		r.Alert = a
+	}
+	d := &f.DetectKeys
+	r.Detect = detect.Config{Learn: d.Learn, FirstDay: d.FirstDay, Window: f.Window,
+		MaxSpeed: float64(d.MaxSpeed), MinTravelKM: float64(d.TravelMinKM), Failures: d.Failures}
+	for _, x := range []struct {
+		key string
+		val int
+	}{{"max_speed", d.MaxSpeed}, {"travel_min_km", d.TravelMinKM}, {"failures", d.Failures}} {
+		if x.val < 0 {
+			return r, cli.Usagef("%s %d: must not be negative", cfg.Where("DETECT", x.key), x.val)
+		}
+	}
+	for _, x := range []struct {
+		key string
+		val *int
+		dst *int
+	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}} {
+		switch {
+		case x.val == nil:
+		case *x.val < 0:
+			return r, cli.Usagef("%s %d: must not be negative (0 turns it off)", cfg.Where("DETECT", x.key), *x.val)
+		case *x.val == 0:
+			*x.dst = -1
+		default:
+			*x.dst = *x.val
+		}
+	}
 	for _, x := range []struct {
 		key   string
 		val   *int
@@ -162,6 +218,21 @@ func Main(env cli.Env) int {
 	}
 	defer st.Close()
 	c.ReportFlags.Apply(st)
+	if st != nil {
+		// The history holds whitelisted logins too: today's whitelist
+		// (the config's [GENERAL], as loganom-filter reads it) says which.
+		var ff filtercmd.FilterFlags
+		if err := cfg.Fill(&ff); err != nil {
+			log.Errorf("%v", err)
+			return cli.ExitCodeOf(err)
+		}
+		flt, err := ff.Build(cfg, &cli.Logger{Prog: log.Prog, W: io.Discard}, rule.CaseSensitive)
+		if err != nil {
+			log.Errorf("%v", err)
+			return cli.ExitCodeOf(err)
+		}
+		st.Whitelist = flt.Why
+	}
 	rep := report.New(rule)
 	var check cli.EnrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, rep)

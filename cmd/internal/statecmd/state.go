@@ -12,11 +12,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/input"
+	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 )
@@ -44,6 +48,10 @@ type State struct {
 	GiveUpAfter  time.Duration // [NOTIFY] give_up_after
 	Window       time.Duration // [REPORT] window: how far back the history counts in a verdict
 	Now          func() time.Time
+	// Whitelist, when set, is the filter's verdict on a record (the rule
+	// that covers it, or ""): Recall applies today's whitelist to the
+	// history, which holds whitelisted logins too.
+	Whitelist func(*record.Record) string
 }
 
 // Close closes the store.
@@ -218,7 +226,7 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	run := &state.Run{Instance: s.Instance, Now: now, Expect: expect, Channels: channels, RealertAfter: s.RealertAfter}
 	if history {
 		rep.Each(func(a *report.Account) {
-			for _, ip := range a.IPs {
+			for _, ip := range slices.Concat(a.IPs, a.Trusted) {
 				if ip.Earlier {
 					continue // recalled from the history, not seen again
 				}
@@ -242,6 +250,13 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 			return nil, err
 		}
 		an := state.Anomaly{User: a.User, Last: cmp.Or(a.Last, now), Rule: rule, Payload: payload}
+		if a.Severity != "" {
+			var why []string
+			for _, r := range a.Reasons {
+				why = append(why, r.Text)
+			}
+			an.Rule = "severity " + a.Severity + ": " + strings.Join(why, "; ")
+		}
 		for _, ip := range a.IPs {
 			an.Addresses = append(an.Addresses, state.Evidence{IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last, Country: ip.Country, ASN: ip.ASN, Org: ip.Org})
 		}
@@ -267,20 +282,29 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	return r, nil
 }
 
-// Recall adds to each account of the run the addresses its history holds
-// from earlier runs within [REPORT] window before the account's last
-// login, which the run did not see (report.Report.Recall): an attack
-// spread over several --resume runs is judged as a whole, as a run over
-// the whole log would judge it.
+// Recall gives each account of the run its history from earlier runs.
+// The detectors get all of it within [DETECT] learn before the account's
+// first login of the run (report.Report.Know): its usual places and its
+// last login before the run, so that an hourly --resume run judges as a
+// run over the whole log would. The addresses within [REPORT] window
+// before its last login that the run did not see are added to the
+// account, marked as earlier (report.Report.Recall): with the original
+// rule, an attack spread over several runs is judged as a whole.
 func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 	since := map[string]time.Time{}
+	window := map[string]time.Time{}
 	now := s.now()
+	learn := rep.Rule.Detect.Learn
 	rep.Each(func(a *report.Account) {
-		last := a.Last
-		if last.IsZero() {
-			last = now
+		if a.Logins == 0 {
+			return // whitelisted only: nothing to judge
 		}
-		since[a.User] = last.Add(-s.Window)
+		last, first := cmp.Or(a.Last, now), cmp.Or(a.First, now)
+		window[a.User] = last.Add(-s.Window)
+		since[a.User] = window[a.User]
+		if !rep.Rule.Original && first.Add(-learn).Before(since[a.User]) {
+			since[a.User] = first.Add(-learn)
+		}
 	})
 	if len(since) == 0 {
 		return nil
@@ -289,9 +313,29 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 	if err != nil {
 		return err
 	}
+	known := map[string][]detect.Known{}
 	for _, h := range addrs {
+		why := ""
+		if s.Whitelist != nil {
+			why = s.Whitelist(&record.Record{Type: record.TypeLogin, User: h.User, IP: h.IP, Country: h.Country,
+				ASN: h.ASN, Org: h.Org, RDNS: h.RDNS, RDNSVerified: h.RDNSVerified})
+			if strings.HasPrefix(why, "email_skip:") {
+				continue
+			}
+		}
+		if !rep.Rule.Original {
+			known[h.User] = append(known[h.User], detect.Known{First: h.First, Last: h.Last, Count: h.Count,
+				Where: detect.Where{IP: h.IP, Country: h.Country, City: h.City, ASN: h.ASN, Org: h.Org,
+					HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM, Trusted: why != ""}})
+		}
+		if why != "" || h.Last.Before(window[h.User]) {
+			continue // whitelisted: not reported; or not within the window
+		}
 		rep.Recall(h.User, &report.IP{IP: h.IP, Count: int(h.Count), First: h.First, Last: h.Last, Country: h.Country, City: h.City,
 			RDNS: h.RDNS, RDNSVerified: h.RDNSVerified, ASN: h.ASN, Org: h.Org, HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM})
+	}
+	for user, k := range known {
+		rep.Know(user, k)
 	}
 	return nil
 }

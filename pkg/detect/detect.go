@@ -1,0 +1,657 @@
+// Package detect tells a thief from a traveller. It learns each account's
+// usual places (countries and networks, from its history or, without one,
+// from its first day in the logs read) and judges each login against them:
+//
+//   - new place: a country the account has not used (a network alone is
+//     noted, not alerted: phones and friends' wifi change networks daily);
+//   - impossible travel: two logins farther apart than a plane flies in
+//     the time between them (the distance less both locations' accuracy,
+//     over the time), unless both ends are usual places;
+//   - failures, then success: failed logins from an address, then a
+//     successful one from it, from a new place;
+//   - many places: several new countries or networks within the window,
+//     as a botnet on a brand-new account shows.
+//
+// A place is usual once the account has used it for longer than the window
+// (a day by default), so that a thief's country does not become usual
+// while the theft goes on, and a traveller's does within a day; and until
+// it is unused for longer than Config.Learn. A whitelisted login (trusted)
+// is always usual and never a finding. An address without a country is
+// unknown, never foreign: it is an address, not a country.
+//
+// The same code serves a batch (the report replays each account's logins in
+// time order at the end) and a live reader (which feeds logins as they
+// come): an Account takes events one at a time, in amortised constant time
+// per event, and its Verdict is the findings so far.
+package detect
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Severity orders verdicts. The zero value is None: nothing to say.
+type Severity int8
+
+const (
+	None   Severity = iota
+	Low             // worth a look (a new country with a possible trip): not alerted by default
+	Medium          // likely stolen
+	High            // stolen: impossible travel, a botnet, a guessed password
+)
+
+var severityNames = [...]string{"none", "low", "medium", "high"}
+
+func (s Severity) String() string {
+	if s < None || s > High {
+		return "severity(" + strconv.Itoa(int(s)) + ")"
+	}
+	return severityNames[s]
+}
+
+// MarshalText writes the name ("high").
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	*s = v
+	return err
+}
+
+// ParseSeverity reads "low", "medium" or "high" (or "none").
+func ParseSeverity(s string) (Severity, error) {
+	for i, n := range severityNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return Severity(i), nil
+		}
+	}
+	return None, fmt.Errorf("%q is not a severity (low, medium or high)", s)
+}
+
+// Detector names, as the reasons carry them.
+const (
+	NewPlace            = "new_place"
+	ImpossibleTravel    = "impossible_travel"
+	FailuresThenSuccess = "failures_then_success"
+	ManyPlaces          = "many_places"
+)
+
+// Config holds the detectors' settings ([DETECT] in config.ini). The zero
+// value of a field means its default.
+type Config struct {
+	// Learn: a place unused for longer is forgotten (default 30 days).
+	Learn time.Duration
+	// FirstDay: an account without history learns its places from its
+	// first logins in the logs read, for this long (default 24h).
+	FirstDay time.Duration
+	// Window: a place is new until used for longer; many places are
+	// counted within it; failures count within it (default 24h).
+	Window time.Duration
+	// MaxSpeed in km/h: faster is impossible travel (default 1000).
+	MaxSpeed float64
+	// MinTravelKM: trips shorter than this (after the accuracy radii) are
+	// never impossible: a country's networks geolocate to their hubs
+	// (default 500).
+	MinTravelKM float64
+	// Failures: failed logins from an address before a success from it
+	// (default 3).
+	Failures int
+	// ManyCountries, ManyNetworks: new countries or networks within the
+	// window that make a botnet (defaults 3 and 5; -1 turns one off).
+	ManyCountries, ManyNetworks int
+}
+
+// Defaults fills the fields left zero.
+func (c Config) Defaults() Config {
+	if c.Learn <= 0 {
+		c.Learn = 30 * 24 * time.Hour
+	}
+	if c.FirstDay <= 0 {
+		c.FirstDay = 24 * time.Hour
+	}
+	if c.Window <= 0 {
+		c.Window = 24 * time.Hour
+	}
+	if c.MaxSpeed <= 0 {
+		c.MaxSpeed = 1000
+	}
+	if c.MinTravelKM <= 0 {
+		c.MinTravelKM = 500
+	}
+	if c.Failures <= 0 {
+		c.Failures = 3
+	}
+	if c.ManyCountries == 0 {
+		c.ManyCountries = 3
+	}
+	if c.ManyNetworks == 0 {
+		c.ManyNetworks = 5
+	}
+	return c
+}
+
+// Where is an address with what enrichment found of it.
+type Where struct {
+	IP         string
+	Country    string // ISO code; "" unknown
+	City       string
+	ASN        uint32 // 0 unknown
+	Org        string
+	HasLoc     bool
+	Lat, Lon   float64
+	AccuracyKM int
+	// Trusted: the whitelist covers the address (country_ignore,
+	// pattern_ip, pattern_org, ip_ignore, private): a usual place for
+	// every account, never a finding.
+	Trusted bool
+}
+
+// Known is a place from the account's history: an address it used from
+// First to Last (an earlier run's, from the state).
+type Known struct {
+	Where
+	First, Last time.Time
+	Count       int64
+}
+
+// Reason is one detector's finding, in words.
+type Reason struct {
+	Detector string   `json:"detector"`
+	Severity Severity `json:"severity"`
+	Text     string   `json:"text"`
+	// At is the log time of the login that made the finding.
+	At time.Time `json:"at"`
+	// IP is that login's address.
+	IP string `json:"ip,omitempty"`
+}
+
+// Verdict is an account's severity with its reasons, the most severe first.
+type Verdict struct {
+	Severity Severity `json:"severity"`
+	Reasons  []Reason `json:"reasons"`
+}
+
+// String is the verdict in one line: "high: impossible travel …; new country RU".
+func (v Verdict) String() string {
+	if len(v.Reasons) == 0 {
+		return v.Severity.String()
+	}
+	var b strings.Builder
+	b.WriteString(v.Severity.String())
+	b.WriteString(": ")
+	for i, r := range v.Reasons {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(r.Text)
+	}
+	return b.String()
+}
+
+// Failures remembers failed logins by address, for all accounts (a thief
+// may guess several accounts' passwords from one address). Safe for one
+// goroutine.
+type Failures struct {
+	window time.Duration
+	byIP   map[string][]failRun
+}
+
+// failRun is a run of failures from one address, each within failGap of
+// the one before.
+type failRun struct {
+	first, last time.Time
+	n           int
+}
+
+// failGap: failures closer than this make one run (a bot's attempts come
+// seconds apart): memory grows with the runs, not the failures.
+const failGap = 5 * time.Minute
+
+// NewFailures makes the failures' memory for cfg's window.
+func NewFailures(cfg Config) *Failures {
+	cfg = cfg.Defaults()
+	return &Failures{window: cfg.Window, byIP: map[string][]failRun{}}
+}
+
+// Add records n failed logins from ip, the first at first and the last at
+// last (the same time for one).
+func (f *Failures) Add(ip string, first, last time.Time, n int) {
+	runs := f.byIP[ip]
+	if k := len(runs) - 1; k >= 0 && !first.Before(runs[k].last) && first.Sub(runs[k].last) <= min(f.window, failGap) {
+		runs[k].last = last
+		runs[k].n += n
+		return
+	}
+	if runs == nil {
+		ip = strings.Clone(ip)
+	}
+	f.byIP[ip] = append(runs, failRun{first, last, n})
+}
+
+// Before counts the failures from ip in the window before t.
+func (f *Failures) Before(ip string, t time.Time) int {
+	n := 0
+	from := t.Add(-f.window)
+	for _, r := range f.byIP[ip] {
+		if r.last.Before(from) || !r.first.Before(t) {
+			continue
+		}
+		n += r.n
+	}
+	return n
+}
+
+// Forget drops the failures older than the window before t (for a reader
+// that runs for good).
+func (f *Failures) Forget(t time.Time) {
+	from := t.Add(-f.window)
+	for ip, runs := range f.byIP {
+		k := 0
+		for k < len(runs) && runs[k].last.Before(from) {
+			k++
+		}
+		if k == len(runs) {
+			delete(f.byIP, ip)
+		} else if k > 0 {
+			f.byIP[ip] = slices.Clone(runs[k:])
+		}
+	}
+}
+
+// Len is the number of addresses remembered.
+func (f *Failures) Len() int { return len(f.byIP) }
+
+// place is what the account knows of a country or a network.
+type place struct {
+	first, last time.Time
+	trusted     bool // seen from a whitelisted address
+	learned     bool // used on the account's first day
+}
+
+// login is the last login, for the travel check.
+type login struct {
+	Where
+	at    time.Time // its last time
+	usual bool      // its place was usual then
+	valid bool
+}
+
+// Account judges one account's logins. Feed them in time order.
+type Account struct {
+	cfg       *Config
+	failures  *Failures
+	countries map[string]*place
+	networks  map[uint32]*place
+	orgs      map[uint32]string
+	history   time.Time // when the known history begins (zero: none)
+	learnTill time.Time // first-day learning: logins before it are usual
+	started   bool
+	last      login
+
+	findings map[string]*finding // by detector and key
+	order    []*finding
+	many     struct{ countries, networks int } // the most found in a window
+}
+
+type finding struct {
+	Reason
+	n int // how many times it was found
+}
+
+// NewAccount starts judging an account whose history is known (nil: no
+// history). failures may be shared by all accounts (nil: failures are not
+// judged). The account's first day (Config.FirstDay from its first login
+// known, in the history or else in the logins fed) is its learning: the
+// places it uses then are usual, whether one run or several read it.
+func NewAccount(cfg *Config, known []Known, failures *Failures) *Account {
+	a := &Account{cfg: cfg, failures: failures, countries: map[string]*place{}, networks: map[uint32]*place{},
+		orgs: map[uint32]string{}, findings: map[string]*finding{}}
+	var lastK *Known
+	for i := range known {
+		if k := &known[i]; !k.First.IsZero() && (a.history.IsZero() || k.First.Before(a.history)) {
+			a.history = k.First
+		}
+	}
+	if !a.history.IsZero() {
+		a.learnTill = a.history.Add(cfg.FirstDay)
+	}
+	for i := range known {
+		k := &known[i]
+		if k.First.IsZero() || k.Last.IsZero() {
+			continue
+		}
+		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
+		if lastK == nil || k.Last.After(lastK.Last) {
+			lastK = k
+		}
+	}
+	if lastK != nil {
+		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true}
+		a.last.usual = a.usual(&lastK.Where, lastK.Last)
+	}
+	return a
+}
+
+// see records that the account used w's places from first to last.
+func (a *Account) see(w *Where, first, last time.Time, learned bool) {
+	if w.Country != "" {
+		p := a.countries[w.Country]
+		if p == nil {
+			p = &place{first: first, last: last, learned: learned}
+			a.countries[strings.Clone(w.Country)] = p
+		}
+		p.widen(first, last)
+		p.trusted = p.trusted || w.Trusted
+		p.learned = p.learned || learned
+	}
+	if w.ASN != 0 {
+		p := a.networks[w.ASN]
+		if p == nil {
+			p = &place{first: first, last: last, learned: learned}
+			a.networks[w.ASN] = p
+			if w.Org != "" {
+				a.orgs[w.ASN] = strings.Clone(w.Org)
+			}
+		}
+		p.widen(first, last)
+		p.trusted = p.trusted || w.Trusted
+		p.learned = p.learned || learned
+	}
+}
+
+func (p *place) widen(first, last time.Time) {
+	if first.Before(p.first) {
+		p.first = first
+	}
+	if last.After(p.last) {
+		p.last = last
+	}
+}
+
+// usualAt: the place was usual at t: trusted, learned on the first day,
+// or used since before the window, and not forgotten.
+func (a *Account) usualAt(p *place, t time.Time) bool {
+	if p == nil {
+		return false
+	}
+	if p.trusted {
+		return true
+	}
+	return (p.learned || p.first.Before(t.Add(-a.cfg.Window))) && !p.last.Before(t.Add(-a.cfg.Learn))
+}
+
+// usual: w's country and network were both usual at t (an unknown one
+// counts as usual: it tells nothing), or w is trusted.
+func (a *Account) usual(w *Where, t time.Time) bool {
+	if w.Trusted {
+		return true
+	}
+	if w.Country != "" && !a.usualAt(a.countries[w.Country], t) {
+		return false
+	}
+	if w.ASN != 0 && !a.usualAt(a.networks[w.ASN], t) {
+		return false
+	}
+	return true
+}
+
+// Login judges n successful logins from w, the first at first and the last
+// at last (the same time for one): a batch gives a run of logins from one
+// address at once.
+func (a *Account) Login(w *Where, first, last time.Time, n int) {
+	if !a.started {
+		a.started = true
+		if a.learnTill.IsZero() {
+			a.learnTill = first.Add(a.cfg.FirstDay)
+		}
+	}
+	learning := first.Before(a.learnTill)
+	newCountry := !w.Trusted && w.Country != "" && !learning && !a.usualAt(a.countries[w.Country], first)
+	newNetwork := !w.Trusted && w.ASN != 0 && !learning && !a.usualAt(a.networks[w.ASN], first)
+	usual := w.Trusted || learning || !newCountry && !newNetwork
+
+	// Impossible travel, from the last login to this one.
+	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.last.HasLoc && w.HasLoc {
+		a.travel(&a.last.Where, a.last.at, w, first)
+	}
+	// Failures, then success.
+	if a.failures != nil && !usual {
+		if f := a.failures.Before(w.IP, first); f >= a.cfg.Failures {
+			sev, what := Low, "new network "+a.network(w)
+			if newCountry {
+				sev, what = High, "new country "+countryCity(w)
+			}
+			a.find(FailuresThenSuccess, w.IP, sev, first, w.IP,
+				fmt.Sprintf("%d failed logins from %s, then a login from there (%s)", f, w.IP, what))
+		}
+	}
+	// New place: said before the place is recorded, with the history as it was.
+	if newCountry {
+		a.find(NewPlace, "c "+w.Country, Low, first, w.IP, "new country "+countryCity(w)+" ("+a.describe(first)+")")
+	} else if newNetwork {
+		a.find(NewPlace, "n "+strconv.FormatUint(uint64(w.ASN), 10), None, first, w.IP, "new network "+a.network(w))
+	}
+	a.see(w, first, last, learning)
+	if !usual || learning {
+		a.countMany(first, w)
+	}
+	a.last = login{Where: *w, at: last, usual: usual, valid: true}
+}
+
+// travel finds an impossible trip from a (at ta) to b (at tb).
+func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time) {
+	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
+	eff := km - float64(x.AccuracyKM) - float64(y.AccuracyKM)
+	if eff < a.cfg.MinTravelKM {
+		return
+	}
+	dt := tb.Sub(ta)
+	if dt < 0 {
+		dt = -dt
+	}
+	if dt.Hours() > 0 && eff/dt.Hours() <= a.cfg.MaxSpeed {
+		return
+	}
+	// one finding per pair of places, either way
+	key := min(placeName(x), placeName(y)) + "\x00" + max(placeName(x), placeName(y))
+	a.find(ImpossibleTravel, key, High, tb, y.IP,
+		fmt.Sprintf("%s → %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt)))
+}
+
+// countMany counts the account's places first used within the window
+// before t, and finds many places when they reach the thresholds (the
+// finding then says the most found in one window). Places learned on the
+// first day of an account without history count: a botnet may be all that
+// a new account has.
+func (a *Account) countMany(t time.Time, w *Where) {
+	from := t.Add(-a.cfg.Window)
+	fresh := func(p *place) bool { return !p.trusted && !p.first.Before(from) }
+	var cs []string
+	for cc, p := range a.countries {
+		if fresh(p) {
+			cs = append(cs, cc)
+		}
+	}
+	nets := 0
+	for _, p := range a.networks {
+		if fresh(p) {
+			nets++
+		}
+	}
+	mc, mn := a.cfg.ManyCountries, a.cfg.ManyNetworks
+	hitC, hitN := mc > 0 && len(cs) >= mc, mn > 0 && nets >= mn
+	if !hitC && !hitN || len(cs) <= a.many.countries && nets <= a.many.networks {
+		return
+	}
+	a.many.countries, a.many.networks = max(a.many.countries, len(cs)), max(a.many.networks, nets)
+	slices.Sort(cs)
+	text := plural(len(cs), "new country", "new countries")
+	if len(cs) > 0 {
+		text += " (" + strings.Join(cs, " ") + ")"
+	}
+	text += " and " + plural(nets, "new network", "new networks") + " within " + span(a.cfg.Window)
+	a.find(ManyPlaces, "", High, t, w.IP, "").Text = text
+}
+
+// find records a finding, and returns it; the same one again is counted.
+func (a *Account) find(det, key string, sev Severity, at time.Time, ip, text string) *finding {
+	k := det + "\x00" + key
+	if f := a.findings[k]; f != nil {
+		f.n++
+		if sev > f.Severity {
+			f.Severity = sev
+		}
+		return f
+	}
+	f := &finding{Reason: Reason{Detector: det, Severity: sev, Text: text, At: at, IP: strings.Clone(ip)}, n: 1}
+	a.findings[k] = f
+	a.order = append(a.order, f)
+	return f
+}
+
+// Verdict is the findings so far, the most severe first, then in the
+// order found. Findings of severity None are kept only when another is
+// at least Low, as context. Each detector names at most three findings,
+// and says how many more it made.
+func (a *Account) Verdict() Verdict {
+	var v Verdict
+	for _, f := range a.order {
+		v.Severity = max(v.Severity, f.Severity)
+	}
+	if v.Severity == None {
+		return v
+	}
+	fs := slices.Clone(a.order)
+	slices.SortStableFunc(fs, func(x, y *finding) int { return cmp.Compare(y.Severity, x.Severity) })
+	shown := map[string]int{}
+	more := map[string]int{}
+	for _, f := range fs {
+		if shown[f.Detector] >= 3 {
+			more[f.Detector] += f.n
+			continue
+		}
+		shown[f.Detector]++
+		r := f.Reason
+		if f.n > 1 && f.Detector == ImpossibleTravel {
+			r.Text += fmt.Sprintf(" (%d times)", f.n)
+		}
+		v.Reasons = append(v.Reasons, r)
+	}
+	for i := len(v.Reasons) - 1; i >= 0; i-- {
+		d := v.Reasons[i].Detector
+		if n := more[d]; n > 0 {
+			v.Reasons[i].Text += fmt.Sprintf("; and %d more", n)
+			more[d] = 0
+		}
+	}
+	return v
+}
+
+// describe says what the account's usual countries were at t:
+// "30 days of history: BR only", "first day learned: BR", "no history".
+func (a *Account) describe(t time.Time) string {
+	var cs []string
+	for cc, p := range a.countries {
+		if a.usualAt(p, t) {
+			cs = append(cs, cc)
+		}
+	}
+	slices.Sort(cs)
+	where := "none"
+	switch len(cs) {
+	case 0:
+	case 1:
+		where = cs[0] + " only"
+	default:
+		where = strings.Join(cs, " ")
+	}
+	origin, of := a.history, "of history"
+	if origin.IsZero() {
+		origin, of = a.learnTill.Add(-a.cfg.FirstDay), "in the logs read"
+	}
+	days := int(t.Sub(origin).Hours() / 24)
+	if lim := int(a.cfg.Learn.Hours() / 24); days > lim {
+		days = lim
+	}
+	if days == 0 {
+		return "less than a day " + of + ": " + where
+	}
+	return plural(days, "day", "days") + " " + of + ": " + where
+}
+
+func (a *Account) network(w *Where) string {
+	s := "AS" + strconv.FormatUint(uint64(w.ASN), 10)
+	if w.Org != "" {
+		s += " " + w.Org
+	}
+	return s
+}
+
+func countryCity(w *Where) string {
+	if w.City != "" {
+		return w.Country + ", " + w.City
+	}
+	return w.Country
+}
+
+func placeName(w *Where) string {
+	switch {
+	case w.City != "" && w.Country != "":
+		return w.City + ", " + w.Country
+	case w.Country != "":
+		return w.Country
+	}
+	return w.IP
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// thousands writes n with commas: 18,700.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// span writes a duration for people: "20 min", "3 h 5 min", "2 days".
+func span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + " min"
+	case d < 48*time.Hour:
+		h, m := int(d.Hours()), int(d.Minutes())%60
+		if m == 0 {
+			return strconv.Itoa(h) + " h"
+		}
+		return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + " days"
+}
+
+// Distance is the great-circle distance in km between two points given in
+// degrees (haversine, on a sphere of the Earth's mean radius).
+func Distance(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371.0088
+	rad := math.Pi / 180
+	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
+}

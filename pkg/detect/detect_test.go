@@ -1,0 +1,243 @@
+package detect
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Places with their real coordinates.
+var (
+	saoPaulo  = Where{IP: "187.45.12.9", Country: "BR", City: "São Paulo", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 20}
+	saoPaulo2 = Where{IP: "187.45.99.1", Country: "BR", City: "São Paulo", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 20}
+	office    = Where{IP: "200.160.2.3", Country: "BR", City: "São Paulo", ASN: 22548, Org: "NIC.BR", HasLoc: true, Lat: -23.55, Lon: -46.63, AccuracyKM: 20}
+	rio       = Where{IP: "177.12.1.1", Country: "BR", City: "Rio de Janeiro", ASN: 26615, Org: "TIM S/A", HasLoc: true, Lat: -22.9068, Lon: -43.1729, AccuracyKM: 100}
+	osaka     = Where{IP: "133.242.1.1", Country: "JP", City: "Osaka", ASN: 7684, Org: "SAKURA Internet Inc.", HasLoc: true, Lat: 34.6937, Lon: 135.5023, AccuracyKM: 50}
+	moscow    = Where{IP: "95.165.1.1", Country: "RU", City: "Moscow", ASN: 25513, Org: "PJSC Moscow city telephone network", HasLoc: true, Lat: 55.7558, Lon: 37.6173, AccuracyKM: 50}
+	moscow2   = Where{IP: "95.165.2.2", Country: "RU", City: "Moscow", ASN: 25513, Org: "PJSC Moscow city telephone network", HasLoc: true, Lat: 55.7558, Lon: 37.6173, AccuracyKM: 50}
+	lisbon    = Where{IP: "188.80.1.1", Country: "PT", City: "Lisbon", ASN: 2860, Org: "NOS COMUNICACOES", HasLoc: true, Lat: 38.7167, Lon: -9.1333, AccuracyKM: 20}
+	lagos     = Where{IP: "41.203.64.7", Country: "NG", City: "Lagos", ASN: 37148, Org: "Globacom Limited", HasLoc: true, Lat: 6.4541, Lon: 3.3947, AccuracyKM: 50}
+	hanoi     = Where{IP: "118.69.77.12", Country: "VN", City: "Hanoi", ASN: 18403, Org: "FPT Telecom Company", HasLoc: true, Lat: 21.0285, Lon: 105.8542, AccuracyKM: 50}
+	vpnUS     = Where{IP: "165.225.1.1", Country: "US", City: "San Jose", ASN: 22616, Org: "ZSCALER-SJC1", HasLoc: true, Lat: 37.3382, Lon: -121.8863, AccuracyKM: 20}
+	nowhere   = Where{IP: "198.18.0.1"} // nothing known
+)
+
+func trusted(w Where) Where { w.Trusted = true; return w }
+
+type ev struct {
+	w    Where
+	at   time.Duration // since t0
+	n    int           // logins (default 1)
+	fail int           // failures from w before it, a minute apart
+}
+
+var t0 = time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+// daily is a login from w every day at 8:00 and 18:00 for days days.
+func daily(w Where, days int) []ev {
+	var out []ev
+	for d := range days {
+		out = append(out, ev{w: w, at: time.Duration(d) * day}, ev{w: w, at: time.Duration(d)*day + 10*time.Hour})
+	}
+	return out
+}
+
+func judge(cfg Config, known []Known, evs []ev) Verdict {
+	cfg = cfg.Defaults()
+	f := NewFailures(cfg)
+	for _, e := range evs {
+		for i := range e.fail {
+			at := t0.Add(e.at - time.Duration(e.fail-i)*time.Minute)
+			f.Add(e.w.IP, at, at, 1)
+		}
+	}
+	a := NewAccount(&cfg, known, f)
+	for _, e := range evs {
+		w := e.w
+		a.Login(&w, t0.Add(e.at), t0.Add(e.at), max(e.n, 1))
+	}
+	return a.Verdict()
+}
+
+func TestDetectors(t *testing.T) {
+	home := daily(saoPaulo, 5) // five days at home: the first day is learned
+	after := 5 * day           // the day after
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		evs  []ev
+		sev  Severity
+		want []string // substrings of the reasons, in order
+	}{
+		{"home only", Config{}, home, None, nil},
+		{"rotating home addresses", Config{}, append(home[:len(home):len(home)], ev{w: saoPaulo2, at: after}), None, nil},
+		{"a new network at home is noted, not alerted", Config{}, append(home[:len(home):len(home)], ev{w: office, at: after}), None, nil},
+		{"a phone's hub 360 km away, minutes apart: too short to judge", Config{},
+			append(home[:len(home):len(home)], ev{w: rio, at: after}, ev{w: saoPaulo, at: after + 5*time.Minute}), None, nil},
+		{"trip abroad the next day: low", Config{},
+			append(home[:len(home):len(home)], ev{w: lisbon, at: after + 20*time.Hour}), Low,
+			[]string{"new country PT, Lisbon (5 days in the logs read: BR only)"}},
+		{"Osaka 20 minutes after home", Config{},
+			append(home[:len(home):len(home)], ev{w: saoPaulo, at: after}, ev{w: osaka, at: after + 20*time.Minute}), High,
+			[]string{"São Paulo, BR → Osaka, JP, 18,760 km in 20 min", "new country JP, Osaka"}},
+		{"there and back is one finding, counted", Config{},
+			append(home[:len(home):len(home)], ev{w: saoPaulo, at: after}, ev{w: osaka, at: after + 20*time.Minute}, ev{w: saoPaulo, at: after + 40*time.Minute}), High,
+			[]string{"São Paulo, BR → Osaka, JP, 18,760 km in 20 min (2 times)"}},
+		{"a faster plane allowed", Config{MaxSpeed: 60000},
+			append(home[:len(home):len(home)], ev{w: saoPaulo, at: after}, ev{w: osaka, at: after + 20*time.Minute}), Low, []string{"new country JP"}},
+		{"two addresses in one foreign country, the owner at home between", Config{},
+			append(home[:len(home):len(home)], ev{w: moscow, at: after + 19*time.Hour}, ev{w: saoPaulo, at: after + 24*time.Hour}, ev{w: moscow2, at: after + 43*time.Hour}), High,
+			[]string{"Moscow, RU → São Paulo, BR, 11,810 km in 5 h"}},
+		{"failures from an address, then a login from it, from a new country", Config{},
+			append(home[:len(home):len(home)], ev{w: moscow, at: after + 3*time.Hour, n: 300, fail: 4}), High,
+			[]string{"4 failed logins from 95.165.1.1, then a login from there (new country RU, Moscow)", "new country RU"}},
+		{"too few failures", Config{},
+			append(home[:len(home):len(home)], ev{w: moscow, at: after + 3*time.Hour, fail: 2}), Low, []string{"new country RU"}},
+		{"failures at home are typos", Config{},
+			append(home[:len(home):len(home)], ev{w: saoPaulo, at: after, fail: 5}), None, nil},
+		{"failures, then a new network at home: low", Config{},
+			append(home[:len(home):len(home)], ev{w: office, at: after, fail: 3}), Low, []string{"3 failed logins from 200.160.2.3, then a login from there (new network AS22548 NIC.BR)"}},
+		{"botnet on a new account: many places at once", Config{},
+			[]ev{{w: moscow, at: 0}, {w: lagos, at: time.Minute}, {w: hanoi, at: 2 * time.Minute}, {w: lisbon, at: 3 * time.Minute}}, High,
+			[]string{"4 new countries (NG PT RU VN) and 4 new networks within 24 h"}},
+		{"many places turned off", Config{ManyCountries: -1, ManyNetworks: -1},
+			[]ev{{w: moscow, at: 0}, {w: lagos, at: time.Minute}, {w: hanoi, at: 2 * time.Minute}}, None, nil},
+		{"one new country a night: the third night, as many places and travel", Config{},
+			append(home[:len(home):len(home)], ev{w: moscow, at: after + 19*time.Hour}, ev{w: saoPaulo, at: after + 24*time.Hour},
+				ev{w: lagos, at: after + 43*time.Hour}, ev{w: saoPaulo, at: after + 48*time.Hour}), High,
+			[]string{"→"}},
+		{"a VPN exit abroad used every day is usual", Config{},
+			func() []ev {
+				var out []ev
+				for d := range 5 {
+					out = append(out, ev{w: saoPaulo, at: time.Duration(d) * day}, ev{w: vpnUS, at: time.Duration(d)*day + 30*time.Minute})
+				}
+				return out
+			}(), None, nil},
+		{"home whitelisted is the home end of the trip", Config{},
+			[]ev{{w: trusted(saoPaulo), at: 0}, {w: trusted(saoPaulo), at: 3 * day}, {w: osaka, at: 3*day + 20*time.Minute}}, High,
+			[]string{"São Paulo, BR → Osaka, JP"}},
+		{"a whitelisted login is never a finding", Config{},
+			append(home[:len(home):len(home)], ev{w: trusted(osaka), at: after}), None, nil},
+		{"an address without a country is no country", Config{},
+			[]ev{{w: moscow, at: 0}, {w: nowhere, at: time.Minute}, {w: lagos, at: 2 * time.Minute}}, None, nil},
+		{"a place unused for longer than learn is new again", Config{Learn: 3 * day},
+			append(daily(saoPaulo, 1), ev{w: lisbon, at: 5 * day}, ev{w: saoPaulo, at: 6 * day}), Low,
+			[]string{"new country PT, Lisbon (3 days in the logs read: none)", "new country BR, São Paulo (3 days in the logs read: none)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(c.cfg, nil, c.evs)
+			if v.Severity != c.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+			text := v.String()
+			for _, w := range c.want {
+				i := strings.Index(text, w)
+				if i < 0 {
+					t.Errorf("verdict lacks %q: %s", w, text)
+					continue
+				}
+				text = text[i+len(w):]
+			}
+		})
+	}
+}
+
+// The history from the state: usual places and the last login before the
+// run, which a trip starts from.
+func TestHistory(t *testing.T) {
+	cfg := Config{}.Defaults()
+	known := []Known{
+		{Where: saoPaulo, First: t0.Add(-20 * day), Last: t0.Add(-10 * time.Minute), Count: 80},
+		{Where: vpnUS, First: t0.Add(-15 * day), Last: t0.Add(-2 * day), Count: 20},
+	}
+	a := NewAccount(&cfg, known, nil)
+	a.Login(&osaka, t0.Add(10*time.Minute), t0.Add(10*time.Minute), 1)
+	v := a.Verdict()
+	if v.Severity != High || !strings.Contains(v.String(), "São Paulo, BR → Osaka, JP, 18,760 km in 20 min") ||
+		!strings.Contains(v.String(), "new country JP, Osaka (20 days of history: BR US)") {
+		t.Errorf("verdict: %s", v)
+	}
+	// The VPN exit is usual: no trip is judged between usual places.
+	a = NewAccount(&cfg, known, nil)
+	a.Login(&vpnUS, t0, t0, 1)
+	if v := a.Verdict(); v.Severity != None {
+		t.Errorf("usual places: %s", v)
+	}
+	// A history of less than a day is the account's first day: learned.
+	young := []Known{{Where: moscow, First: t0.Add(-2 * time.Hour), Last: t0.Add(-time.Hour), Count: 3}}
+	a = NewAccount(&cfg, young, nil)
+	a.Login(&saoPaulo, t0.Add(5*time.Hour), t0.Add(5*time.Hour), 1)
+	if v := a.Verdict(); v.Severity != None {
+		t.Errorf("first day across runs: %s", v)
+	}
+	a.Login(&osaka, t0.Add(26*time.Hour), t0.Add(26*time.Hour), 1)
+	if v := a.Verdict(); v.Severity != Low || !strings.Contains(v.String(), "less than a day of history") && !strings.Contains(v.String(), "1 day of history: BR RU") {
+		t.Errorf("after the first day: %s", v)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	f := NewFailures(Config{Window: time.Hour})
+	f.Add("192.0.2.1", t0, t0, 1)
+	f.Add("192.0.2.1", t0.Add(10*time.Minute), t0.Add(20*time.Minute), 3)
+	f.Add("192.0.2.1", t0.Add(5*time.Hour), t0.Add(5*time.Hour), 1) // a new run
+	for _, c := range []struct {
+		at   time.Duration
+		want int
+	}{{0, 0}, {time.Minute, 1}, {30 * time.Minute, 4}, {90 * time.Minute, 0}, {3 * time.Hour, 0}, {5*time.Hour + time.Second, 1}} {
+		if got := f.Before("192.0.2.1", t0.Add(c.at)); got != c.want {
+			t.Errorf("at +%s: %d, want %d", c.at, got, c.want)
+		}
+	}
+	if got := f.Before("192.0.2.2", t0.Add(time.Hour)); got != 0 {
+		t.Errorf("another address: %d", got)
+	}
+	f.Forget(t0.Add(3 * time.Hour))
+	if f.Len() != 1 || f.Before("192.0.2.1", t0.Add(5*time.Hour+time.Second)) != 1 {
+		t.Errorf("after Forget: %d addresses, %d", f.Len(), f.Before("192.0.2.1", t0.Add(5*time.Hour+time.Second)))
+	}
+	f.Forget(t0.Add(9 * time.Hour))
+	if f.Len() != 0 {
+		t.Errorf("all forgotten: %d left", f.Len())
+	}
+}
+
+func TestDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b Where
+		km   float64
+	}{{saoPaulo, osaka, 18760}, {saoPaulo, lisbon, 7949}, {saoPaulo, rio, 360}, {saoPaulo, saoPaulo2, 0}} {
+		if got := Distance(c.a.Lat, c.a.Lon, c.b.Lat, c.b.Lon); math.Abs(got-c.km) > 10 {
+			t.Errorf("%s → %s: %.0f km, want %.0f", c.a.City, c.b.City, got, c.km)
+		}
+	}
+}
+
+func TestSeverityText(t *testing.T) {
+	for _, s := range []Severity{None, Low, Medium, High} {
+		b, _ := s.MarshalText()
+		var back Severity
+		if err := back.UnmarshalText(b); err != nil || back != s {
+			t.Errorf("%s: %v %v", s, back, err)
+		}
+	}
+	if _, err := ParseSeverity("severe"); err == nil {
+		t.Error("severe parsed")
+	}
+}
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{30 * time.Second: "30 s", 20 * time.Minute: "20 min",
+		5 * time.Hour: "5 h", 125 * time.Minute: "2 h 5 min", 72 * time.Hour: "3 days"} {
+		if got := span(d); got != want {
+			t.Errorf("span(%s) = %q, want %q", d, got, want)
+		}
+	}
+	if got := thousands(18760); got != "18,760" {
+		t.Errorf("thousands: %s", got)
+	}
+}
