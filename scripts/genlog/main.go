@@ -5,6 +5,14 @@
 // the same -seed and -size.
 //
 //	go run ./scripts/genlog -size 300M > /tmp/maillog
+//
+// With -population N it writes instead the log of a company's N accounts
+// over -days days, centred on logins, where one account in
+// -compromised-every has a stolen password; -labels writes the truth about
+// each account and -geodb the geo databases of the addresses used (see
+// population.go). The same flags give the same bytes.
+//
+//	go run ./scripts/genlog -population 2000 -days 14 -labels /tmp/labels.tsv -geodb /tmp/geo > /tmp/pop.log
 package main
 
 import (
@@ -22,8 +30,38 @@ func main() {
 	size := flag.String("size", "300M", "approximate output size (K, M, G suffixes)")
 	seed := flag.Uint64("seed", 1, "random seed")
 	users := flag.Int("users", 2000, "number of mail accounts")
-	start := flag.String("start", "2025-11-01T00:00:00Z", "time of the first line")
+	start := flag.String("start", "2025-11-01T00:00:00Z", "time of the first line (with -population: 2026-11-02T00:00:00+01:00, a Monday in Munich)")
+	population := flag.Int("population", 0, "write the log of a company's N accounts instead (see -days, -labels, -geodb)")
+	days := flag.Int("days", 14, "with -population: days of log")
+	every := flag.Int("compromised-every", 50, "with -population: one account in N has a stolen password (0: none)")
+	labels := flag.String("labels", "", "with -population: write the truth about each account to FILE (user, label, kind, behaviour; tab-separated)")
+	geodb := flag.String("geodb", "", "with -population: write DIR/genlog-city.mmdb and DIR/genlog-asn.mmdb for the addresses used")
+	zone := flag.String("tz", "Europe/Berlin", "with -population: the mail server's time zone, in which the log's times are written")
 	flag.Parse()
+	if *population > 0 {
+		startSet := false
+		flag.Visit(func(f *flag.Flag) { startSet = startSet || f.Name == "start" })
+		s := "2026-11-02T00:00:00+01:00"
+		if startSet {
+			s = *start
+		}
+		t0, err := time.Parse(time.RFC3339, s)
+		if err != nil || *days < 1 || *days > 365 || *every < 0 {
+			fmt.Fprintln(os.Stderr, "genlog: error: -start must be RFC 3339, -days 1 to 365, -compromised-every 0 or more")
+			os.Exit(2)
+		}
+		if _, err := time.LoadLocation(*zone); err != nil {
+			fmt.Fprintln(os.Stderr, "genlog: error:", err)
+			os.Exit(2)
+		}
+		err = runPopulation(popConfig{accounts: *population, days: *days, start: t0, seed: *seed, compromised: *every,
+			labels: *labels, geodb: *geodb, serverZone: *zone, out: bufio.NewWriterSize(os.Stdout, 1<<20), statsTo: os.Stderr})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "genlog: error:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	limit, err := parseSize(*size)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genlog: error:", err)
