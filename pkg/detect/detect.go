@@ -100,7 +100,7 @@ type Config struct {
 	// (default 500).
 	MinTravelKM float64
 	// Failures: failed logins from an address before a success from it
-	// (default 3).
+	// (default 3; -1 turns the detector off).
 	Failures int
 	// ManyCountries, ManyNetworks: new countries or networks within the
 	// window that make a botnet (defaults 3 and 5; -1 turns one off).
@@ -305,9 +305,10 @@ func (s *Site) SetCommon(countries []string, networks []uint32) {
 }
 
 // Census counts the accounts that use each place, for Site.SetCommon: a
-// place is common when at least two accounts, and a fifth of all,
-// have used it for longer than the window. A botnet's countries are one
-// account's, and new: never common.
+// place is common when at least three accounts, and one in fifty of all,
+// have each used it for longer than the window (a botnet uses an account
+// for hours, from places of its own). A common network (a VPN's exit, a
+// provider's cloud) makes a login usual wherever it is located.
 type Census struct {
 	accounts  map[string]bool
 	countries map[string]map[string]*use
@@ -351,7 +352,7 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 // Common returns the common places.
 func (c *Census) Common(cfg Config) (countries []string, networks []uint32) {
 	cfg = cfg.Defaults()
-	least := max(2, (len(c.accounts)+4)/5)
+	least := max(3, (len(c.accounts)+49)/50)
 	long := func(m map[string]*use) bool {
 		n := 0
 		for _, sp := range m {
@@ -384,8 +385,11 @@ type place struct {
 	// A new country's logins within the window from its first (burst).
 	burstFrom time.Time
 	burstN    int
-	burstRate float64 // the account's usual logins in a window, at burstFrom
-	burst     bool    // found
+	burstRate float64  // the account's usual logins in a window, at burstFrom
+	burst     *finding // found
+	burstDesc string
+	hist      []use // the history's rows of a country (first, last), with their logins
+	histN     []int64
 }
 
 // login is the last login, for the travel check.
@@ -394,6 +398,8 @@ type login struct {
 	at    time.Time // its last time
 	usual bool      // its place was usual then
 	valid bool
+	// checked: a trip from it across vague logins was judged
+	checked bool
 }
 
 // Account judges one account's logins. Feed them in time order.
@@ -409,6 +415,11 @@ type Account struct {
 	learnTill time.Time // first-day learning: logins before it are usual
 	started   bool
 	last      login
+	// lastHome: the last login from a usual place located precisely (a
+	// fixed line: the owner was there); lastOdd: the last from a place
+	// not usual. A trip is judged between them too, across the logins
+	// in between that are too vague to tell (a phone).
+	lastHome, lastOdd login
 
 	findings map[string]*finding // by detector and key
 	order    []*finding
@@ -450,6 +461,10 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		}
 		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
 		a.total += k.Count
+		if p := a.countries[k.Country]; p != nil {
+			p.hist = append(p.hist, use{k.First, k.Last})
+			p.histN = append(p.histN, k.Count)
+		}
 		if lastK == nil || k.Last.After(lastK.Last) {
 			lastK = k
 		}
@@ -457,6 +472,16 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 	if lastK != nil {
 		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true}
 		a.last.usual = a.usual(&lastK.Where, lastK.Last)
+	}
+	// the owner's last precise usual place, from the history
+	for i := range known {
+		k := &known[i]
+		if k.Relay || k.Last.IsZero() || vague(&k.Where) || a.lastHome.valid && !k.Last.After(a.lastHome.at) {
+			continue
+		}
+		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last)}); l.usual && a.end(&l) {
+			a.lastHome = l
+		}
 	}
 	return a
 }
@@ -469,6 +494,7 @@ func (a *Account) see(w *Where, first, last time.Time, learned bool) {
 			p = &place{first: first, last: last, learned: learned}
 			a.countries[strings.Clone(w.Country)] = p
 		}
+		a.forget(p, first)
 		p.widen(first, last)
 		p.trusted = p.trusted || w.Trusted
 		p.learned = p.learned || learned
@@ -482,9 +508,18 @@ func (a *Account) see(w *Where, first, last time.Time, learned bool) {
 				a.orgs[w.ASN] = strings.Clone(w.Org)
 			}
 		}
+		a.forget(p, first)
 		p.widen(first, last)
 		p.trusted = p.trusted || w.Trusted
 		p.learned = p.learned || learned
+	}
+}
+
+// forget starts a place anew when it is used again at t after being
+// unused for longer than Learn: it is new again, for more than one login.
+func (a *Account) forget(p *place, t time.Time) {
+	if p.last.Before(t.Add(-a.cfg.Learn)) {
+		*p = place{first: t, last: t, hist: p.hist, histN: p.histN}
 	}
 }
 
@@ -506,13 +541,17 @@ func (a *Account) usualAt(p *place, t time.Time) bool {
 	if p.trusted {
 		return true
 	}
-	return (p.learned || p.first.Before(t.Add(-a.cfg.Window))) && !p.last.Before(t.Add(-a.cfg.Learn))
+	// used for longer than the window (not one login long ago: a thief's
+	// quiet first visit), or on the first day; and not forgotten
+	long := p.first.Before(t.Add(-a.cfg.Window)) && p.last.Sub(p.first) > a.cfg.Window
+	return (p.learned || long) && !p.last.Before(t.Add(-a.cfg.Learn))
 }
 
 // usual: w's country and network were both usual at t (an unknown one
-// counts as usual: it tells nothing), or w is trusted.
+// counts as usual: it tells nothing), or w is trusted, or its network is
+// common on the site.
 func (a *Account) usual(w *Where, t time.Time) bool {
-	if w.Trusted {
+	if w.Trusted || w.ASN != 0 && a.site.networks[w.ASN] {
 		return true
 	}
 	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
@@ -543,18 +582,29 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		}
 	}
 	learning := first.Before(a.learnTill)
-	newCountry := !w.Trusted && !learning && !a.countryUsual(w.Country, first)
-	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
+	common := w.ASN != 0 && a.site.networks[w.ASN]
+	newCountry := !w.Trusted && !common && !learning && !a.countryUsual(w.Country, first)
+	newNetwork := !w.Trusted && !common && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
 
-	// Impossible travel, from the last login to this one; a location
-	// known to the country only (no city: mobile networks, roaming
-	// phones) is too vague for a speed.
-	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.last.HasLoc && w.HasLoc && a.last.City != "" && w.City != "" {
+	// Impossible travel: from the last login to this one, and, across
+	// vague logins in between, from the owner's last precise usual place
+	// to a place not usual, or back.
+	cur := login{Where: *w, at: first, usual: usual, valid: true}
+	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.end(&a.last) && a.end(&cur) {
 		a.travel(&a.last.Where, a.last.at, w, first, usual)
 	}
+	// (once each: the first login after is the nearest in time)
+	if !usual && a.end(&cur) && a.lastHome.valid && !a.lastHome.checked && !a.lastHome.same(&a.last) {
+		a.lastHome.checked = true
+		a.travel(&a.lastHome.Where, a.lastHome.at, w, first, false)
+	}
+	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) {
+		a.lastOdd.checked = true
+		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
+	}
 	// Failures, then success.
-	if a.failures != nil && !usual {
+	if a.failures != nil && !usual && a.cfg.Failures > 0 {
 		if f := a.failures.Before(w.IP, first); f >= a.cfg.Failures {
 			sev, what := Low, "new network "+a.network(w)
 			if newCountry {
@@ -566,12 +616,23 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	// New place: said before the place is recorded, with the history as it was.
 	if newCountry {
-		a.find(NewPlace, "c "+w.Country, Low, first, w.IP, "new country "+countryCity(w)+" ("+a.describe(first)+")")
+		if f := a.find(NewPlace, "c "+w.Country, Low, first, w.IP, ""); f.Text == "" {
+			f.Text = "new country " + countryCity(w) + " (" + a.describe(first) + ")"
+		}
 	} else if newNetwork {
-		a.find(NewPlace, "n "+strconv.FormatUint(uint64(w.ASN), 10), None, first, w.IP, "new network "+a.network(w))
+		if f := a.find(NewPlace, "n "+strconv.FormatUint(uint64(w.ASN), 10), None, first, w.IP, ""); f.Text == "" {
+			f.Text = "new network " + a.network(w)
+		}
 	}
 	usualRate := a.rate(first)
-	a.see(w, first, last, learning)
+	if common {
+		// a common network's place says nothing of the account's
+		seen := *w
+		seen.Country = ""
+		a.see(&seen, first, last, learning)
+	} else {
+		a.see(w, first, last, learning)
+	}
 	a.total += int64(n)
 	if newCountry {
 		a.burst(w, first, last, n, usualRate)
@@ -580,7 +641,32 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.countMany(first, w)
 	}
 	a.last = login{Where: *w, at: last, usual: usual, valid: true}
+	switch {
+	case !usual:
+		a.lastOdd = a.last
+	case a.end(&a.last) && !vague(w):
+		a.lastHome = a.last
+	}
 }
+
+// end: the login can be a trip's end: located; not a usual place located
+// vaguely (to its country only, or within 100 km or more: a mobile
+// network, and a phone roaming abroad goes out through its home carrier,
+// located at home); not the exit of a network common on the site located
+// in a country that is not (a VPN's exit, a provider's cloud: where its
+// users are, it does not say).
+func (a *Account) end(l *login) bool {
+	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) {
+		return false
+	}
+	return !(l.ASN != 0 && a.site.networks[l.ASN] && l.Country != "" && !a.site.countries[l.Country])
+}
+
+func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }
+
+// vague: the location is known to the country only, or within 100 km or
+// more (GeoLite2's radius for mobile networks' gateways).
+func vague(w *Where) bool { return w.City == "" || w.AccuracyKM >= 100 }
 
 // rate is the account's usual logins in a window, before t: all its
 // logins known over the days since its first.
@@ -599,27 +685,50 @@ func (a *Account) rate(t time.Time) float64 {
 // mail from there, far more than the account ever did.
 func (a *Account) burst(w *Where, t, last time.Time, n int, usual float64) {
 	p := a.countries[w.Country]
-	if a.cfg.Burst <= 0 || p == nil || p.burst {
+	if a.cfg.Burst <= 0 || p == nil {
+		return
+	}
+	if p.burst != nil { // found: the count goes on within the window
+		if t.Sub(p.burstFrom) <= a.cfg.Window {
+			p.burstN += n
+			p.burst.Text = a.burstText(w, p, last)
+		}
 		return
 	}
 	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
 		p.burstFrom, p.burstN, p.burstRate = t, 0, usual
+		// an earlier run's logins from there within the window count
+		for i, h := range p.hist {
+			if !h.first.Before(t.Add(-a.cfg.Window)) && h.first.Before(t) {
+				p.burstN += int(p.histN[i])
+				if h.first.Before(p.burstFrom) {
+					p.burstFrom = h.first
+				}
+			}
+		}
 	}
 	p.burstN += n
-	usual = p.burstRate
-	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*usual {
+	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate {
 		return
 	}
-	p.burst = true
 	f := a.find(NewPlace, "c "+w.Country, Medium, t, w.IP, "")
 	f.Severity = Medium
-	f.Text = fmt.Sprintf("new country %s: %d logins within %s (usually %s in %s; %s)", countryCity(w), p.burstN,
-		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(usual, 'f', 1, 64), span(a.cfg.Window), a.describe(p.burstFrom))
+	p.burst, p.burstDesc = f, a.describe(p.burstFrom)
+	f.Text = a.burstText(w, p, last)
+}
+
+func (a *Account) burstText(w *Where, p *place, last time.Time) string {
+	return fmt.Sprintf("new country %s: %d logins within %s (usually %s in %s; %s)", countryCity(w), p.burstN,
+		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(p.burstRate, 'f', 1, 64),
+		span(a.cfg.Window), p.burstDesc)
 }
 
 // travel finds an impossible trip from a (at ta) to b (at tb).
 // The finding names the end that is not usual (y, unless y is usual).
 func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
+	if (x.City == "" || y.City == "") && x.Country == y.Country {
+		return // a place known to its country only is anywhere in it
+	}
 	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
 	eff := km - float64(x.AccuracyKM) - float64(y.AccuracyKM)
 	if eff < a.cfg.MinTravelKM {
@@ -711,7 +820,7 @@ func (a *Account) Verdict() Verdict {
 	more := map[string]int{}
 	for _, f := range fs {
 		if shown[f.Detector] >= 3 {
-			more[f.Detector] += f.n
+			more[f.Detector]++
 			continue
 		}
 		shown[f.Detector]++

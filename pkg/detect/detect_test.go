@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,7 +141,7 @@ func TestDetectors(t *testing.T) {
 				}
 				return out
 			}(), Medium,
-			[]string{"new country NG, Lagos: 10 logins within 1 h 31 min (usually 0.3 in 24 h; 9 days in the logs read: BR only)"}},
+			[]string{"new country NG, Lagos: 12 logins within 1 h 51 min (usually 0.3 in 24 h; 9 days in the logs read: BR only)"}},
 		{"a busy account abroad is no burst", Config{},
 			func() []ev {
 				var out []ev
@@ -154,6 +155,27 @@ func TestDetectors(t *testing.T) {
 				}
 				return out
 			}(), Low, []string{"new country PT, Lisbon (7 days in the logs read: BR only)"}},
+		{"one quiet login long ago does not make a place usual", Config{},
+			append(home[:len(home):len(home)], ev{w: osaka, at: 2 * day}, ev{w: saoPaulo, at: after}, ev{w: osaka, at: after + 20*time.Minute}), High,
+			[]string{"São Paulo, BR → Osaka, JP"}},
+		{"a place forgotten and used again is new for more than one login", Config{Learn: 3 * day},
+			func() []ev {
+				out := []ev{{w: saoPaulo, at: 0}, {w: lagos, at: day + time.Hour}, {w: lagos, at: 2 * day}, {w: saoPaulo, at: 3 * day}, {w: saoPaulo, at: 6 * day}, {w: saoPaulo, at: 9 * day}}
+				for i := range 12 {
+					out = append(out, ev{w: lagos, at: 9*day + 10*time.Hour + time.Duration(i)*time.Minute})
+				}
+				return out
+			}(), Medium, []string{"new country NG, Lagos: 12 logins"}},
+		{"the owner at home, a phone in between, Osaka: judged across the phone", Config{},
+			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: roaming, at: after + 10*time.Minute}, ev{w: osaka, at: after + 20*time.Minute}), High,
+			[]string{"São Paulo, BR → Osaka, JP, 18,760 km in 20 min"}},
+		{"a traveller's roaming phone between hotel logins: no trip", Config{},
+			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: lisbon, at: after + 20*time.Hour},
+				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour}, ev{w: roaming, at: after + 23*time.Hour}), Low,
+			[]string{"new country PT"}},
+		{"a place located to its country only is anywhere in it", Config{},
+			append(home[:len(home):len(home)], ev{w: Where{IP: "198.51.100.7", Country: "US", ASN: 7018, HasLoc: true, Lat: 37.751, Lon: -97.822, AccuracyKM: 1000}, at: after},
+				ev{w: vpnUS, at: after + 15*time.Minute}), Low, []string{"new country US"}},
 		{"a whitelisted login is never a finding", Config{},
 			append(home[:len(home):len(home)], ev{w: trusted(osaka), at: after}), None, nil},
 		{"an address without a country is no country", Config{},
@@ -219,8 +241,11 @@ func TestCensus(t *testing.T) {
 	var c Census
 	for i, u := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
 		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
-		if i < 2 {
-			c.Add(u, &lisbon, t0, t0.Add(3*day)) // two of ten: a fifth
+		if i < 3 {
+			c.Add(u, &lisbon, t0, t0.Add(3*day)) // three: common
+		}
+		if i == 3 || i == 4 {
+			c.Add(u, &lagos, t0, t0.Add(3*day)) // two: a thief holding two accounts, not common
 		}
 		if i == 2 {
 			c.Add(u, &osaka, t0, t0.Add(3*day)) // one: never common
@@ -229,10 +254,14 @@ func TestCensus(t *testing.T) {
 			c.Add(u, &moscow, t0, t0.Add(time.Hour)) // five, for an hour: a campaign
 		}
 	}
+	c.Add("a", &vpnUS, t0, t0.Add(9*day)) // a VPN's exit abroad, for three
+	c.Add("b", &vpnUS, t0, t0.Add(9*day))
+	c.Add("c", &vpnUS, t0, t0.Add(9*day))
 	cs, ns := c.Common(Config{})
-	if strings.Join(cs, " ") != "BR PT" || len(ns) != 2 || ns[0] != lisbon.ASN || ns[1] != saoPaulo.ASN {
+	if strings.Join(cs, " ") != "BR PT US" || len(ns) != 3 || ns[0] != lisbon.ASN || ns[1] != vpnUS.ASN || ns[2] != saoPaulo.ASN {
 		t.Errorf("common: %v %v", cs, ns)
 	}
+	cs = slices.DeleteFunc(cs, func(c string) bool { return c == "US" }) // the exit's country is not common
 	cfg := Config{}.Defaults()
 	site := NewSite(cfg)
 	site.SetCommon(cs, ns)
@@ -243,6 +272,16 @@ func TestCensus(t *testing.T) {
 	}
 	if v := a.Verdict(); v.Severity != None {
 		t.Errorf("a common place is usual: %s", v)
+	}
+	// The exit of a common network abroad is no trip's end: a VPN user
+	// at a hotel in Osaka, one minute after the VPN.
+	a = NewAccount(&cfg, nil, site)
+	for _, e := range append(daily(saoPaulo, 3), ev{w: vpnUS, at: 3*day + 20*time.Hour}, ev{w: osaka, at: 3*day + 20*time.Hour + time.Minute}) {
+		w := e.w
+		a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+	}
+	if v := a.Verdict(); v.Severity != Low {
+		t.Errorf("a VPN's exit: %s", v)
 	}
 }
 

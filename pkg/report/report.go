@@ -102,6 +102,11 @@ type Account struct {
 	known []detect.Known // the history before the run (Know)
 }
 
+// stepSpan bounds a step: logins from one address an hour apart are
+// separate steps, so that the failures between them and the window's
+// counts fall where they happened.
+const stepSpan = time.Hour
+
 // step is a run of logins from one address, in the order read; times in
 // Unix nanoseconds (32 bytes a step: an account that goes between home and
 // phone all day has a step a login).
@@ -137,8 +142,10 @@ func (rep *Report) Mark(user string, m *AlertMark) {
 	}
 }
 
-// Report is the report stage: it keeps one entry per account and address
-// (memory grows with accounts × addresses, not with lines), and emits
+// Report is the report stage: it keeps one entry per account and address,
+// and, for the detectors, each account's logins as steps (a run of logins
+// from one address within an hour is one step of 32 bytes: memory grows
+// with the changes of address, at most with the logins), and emits
 // nothing; Anomalies gives the verdict at the end.
 type Report struct {
 	Rule     Rule
@@ -247,7 +254,8 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 		}
 		if !rep.Rule.Original {
 			ns := t.UnixNano()
-			if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 {
+			if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 &&
+				ns-a.steps[k].first <= int64(stepSpan) {
 				a.steps[k].last = ns
 				a.steps[k].n++
 			} else {
@@ -429,9 +437,11 @@ func (rep *Report) census() {
 }
 
 // Judge runs the detectors over the account: its history (Know), then
-// its logins in the order read, whitelisted ones included.
+// its logins in time order, whitelisted ones included.
 func (rep *Report) Judge(a *Account) detect.Verdict {
 	d := detect.NewAccount(&rep.Rule.Detect, a.known, rep.site)
+	// in time order: rotated logs may have been given newest first
+	slices.SortStableFunc(a.steps, func(x, y step) int { return cmp.Compare(x.first, y.first) })
 	for _, s := range a.steps {
 		w := s.ip.Where()
 		loc := s.ip.First.Location() // the log's zone, for the reasons' times

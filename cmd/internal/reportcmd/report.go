@@ -48,7 +48,7 @@ type DetectKeys struct {
 	FirstDay      time.Duration `kong:"-" ini:"DETECT.first_day"`
 	MaxSpeed      int           `kong:"-" ini:"DETECT.max_speed"`
 	TravelMinKM   int           `kong:"-" ini:"DETECT.travel_min_km"`
-	Failures      int           `kong:"-" ini:"DETECT.failures"`
+	Failures      *int          `kong:"-" ini:"DETECT.failures"`
 	ManyCountries *int          `kong:"-" ini:"DETECT.many_countries"`
 	ManyNetworks  *int          `kong:"-" ini:"DETECT.many_networks"`
 	Burst         *int          `kong:"-" ini:"DETECT.burst"`
@@ -80,11 +80,11 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 	}
 	d := &f.DetectKeys
 	r.Detect = detect.Config{Learn: d.Learn, FirstDay: d.FirstDay, Window: f.Window,
-		MaxSpeed: float64(d.MaxSpeed), MinTravelKM: float64(d.TravelMinKM), Failures: d.Failures}
+		MaxSpeed: float64(d.MaxSpeed), MinTravelKM: float64(d.TravelMinKM)}
 	for _, x := range []struct {
 		key string
 		val int
-	}{{"max_speed", d.MaxSpeed}, {"travel_min_km", d.TravelMinKM}, {"failures", d.Failures}} {
+	}{{"max_speed", d.MaxSpeed}, {"travel_min_km", d.TravelMinKM}} {
 		if x.val < 0 {
 			return r, cli.Usagef("%s %d: must not be negative", cfg.Where("DETECT", x.key), x.val)
 		}
@@ -93,7 +93,7 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 		key string
 		val *int
 		dst *int
-	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}, {"burst", d.Burst, &r.Detect.Burst}} {
+	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}, {"burst", d.Burst, &r.Detect.Burst}, {"failures", d.Failures, &r.Detect.Failures}} {
 		switch {
 		case x.val == nil:
 		case *x.val < 0:

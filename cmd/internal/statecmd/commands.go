@@ -336,7 +336,7 @@ func alertsText(w io.Writer, alerts []state.Alert, since string, realertAfter ti
 		slices.Sort(cs)
 		fmt.Fprintf(w, "#%d %s: alerted %s, %s; %s in %s (%s), last login %s\n", a.ID, report.Escape(a.User), date(a.Opened), status,
 			cli.Plural(int64(len(a.Evidence)), "address", "addresses"), cli.Plural(int64(len(cs)), "country", "countries"), dash(strings.Join(cs, " ")), date(a.Last))
-		fmt.Fprintf(w, "  why: %s", dash(a.Rule))
+		fmt.Fprintf(w, "  why: %s", dash(report.Escape(a.Rule)))
 		if a.Instance != "" {
 			fmt.Fprintf(w, " (seen by %s)", report.Escape(a.Instance))
 		}

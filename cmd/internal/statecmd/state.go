@@ -283,9 +283,9 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 }
 
 // Recall gives each account of the run its history from earlier runs.
-// The detectors get all of it within [DETECT] learn before the account's
-// first login of the run (report.Report.Know): its usual places and its
-// last login before the run, so that an hourly --resume run judges as a
+// The detectors get all of it (report.Report.Know: [STATE] keep bounds
+// it; what is older than [DETECT] learn is forgotten, but says that the
+// account is not new): its usual places and its last login before the run, so that an hourly --resume run judges as a
 // run over the whole log would. The addresses within [REPORT] window
 // before its last login that the run did not see are added to the
 // account, marked as earlier (report.Report.Recall): with the original
@@ -294,16 +294,17 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 	since := map[string]time.Time{}
 	window := map[string]time.Time{}
 	now := s.now()
-	learn := rep.Rule.Detect.Learn
 	rep.Each(func(a *report.Account) {
 		if a.Logins == 0 {
 			return // whitelisted only: nothing to judge
 		}
-		last, first := cmp.Or(a.Last, now), cmp.Or(a.First, now)
+		last := cmp.Or(a.Last, now)
 		window[a.User] = last.Add(-s.Window)
 		since[a.User] = window[a.User]
-		if !rep.Rule.Original && first.Add(-learn).Before(since[a.User]) {
-			since[a.User] = first.Add(-learn)
+		if !rep.Rule.Original {
+			// all of it: an account idle for longer than learn has a
+			// history still, and no first day to learn again
+			since[a.User] = time.Time{}
 		}
 	})
 	if len(since) == 0 {
