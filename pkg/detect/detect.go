@@ -293,6 +293,19 @@ type Site struct {
 // NewSite makes a site, with a Failures for cfg's window.
 func NewSite(cfg Config) *Site { return &Site{Failures: NewFailures(cfg)} }
 
+// Common returns the places usual for every account.
+func (s *Site) Common() (countries []string, networks []uint32) {
+	for c := range s.countries {
+		countries = append(countries, c)
+	}
+	for n := range s.networks {
+		networks = append(networks, n)
+	}
+	slices.Sort(countries)
+	slices.Sort(networks)
+	return countries, networks
+}
+
 // SetCommon sets the places usual for every account (see Census).
 func (s *Site) SetCommon(countries []string, networks []uint32) {
 	s.countries, s.networks = map[string]bool{}, map[uint32]bool{}
@@ -308,44 +321,48 @@ func (s *Site) SetCommon(countries []string, networks []uint32) {
 // place is common when at least three accounts, and one in fifty of all,
 // have each used it for longer than the window (a botnet uses an account
 // for hours, from places of its own). A common network (a VPN's exit, a
-// provider's cloud) makes a login usual wherever it is located.
+// provider's cloud) makes a login usual wherever it is located, and its
+// country does not become common through it.
 type Census struct {
-	accounts  map[string]bool
-	countries map[string]map[string]*use
-	networks  map[uint32]map[string]*use
+	accounts map[string]bool
+	uses     map[censusKey]map[string]*use
+}
+
+type censusKey struct {
+	cc  string
+	asn uint32
 }
 
 type use struct{ first, last time.Time }
 
+func (u *use) widen(first, last time.Time) {
+	if first.Before(u.first) {
+		u.first = first
+	}
+	if last.After(u.last) {
+		u.last = last
+	}
+}
+
 // Add records that user used w from first to last.
 func (c *Census) Add(user string, w *Where, first, last time.Time) {
 	if c.accounts == nil {
-		c.accounts, c.countries, c.networks = map[string]bool{}, map[string]map[string]*use{}, map[uint32]map[string]*use{}
+		c.accounts, c.uses = map[string]bool{}, map[censusKey]map[string]*use{}
 	}
 	c.accounts[user] = true
-	widen := func(m map[string]*use) {
-		if sp := m[user]; sp != nil {
-			if first.Before(sp.first) {
-				sp.first = first
-			}
-			if last.After(sp.last) {
-				sp.last = last
-			}
-			return
-		}
+	if w.Country == "" && w.ASN == 0 {
+		return
+	}
+	k := censusKey{w.Country, w.ASN}
+	m := c.uses[k]
+	if m == nil {
+		m = map[string]*use{}
+		c.uses[k] = m
+	}
+	if u := m[user]; u != nil {
+		u.widen(first, last)
+	} else {
 		m[user] = &use{first, last}
-	}
-	if w.Country != "" {
-		if c.countries[w.Country] == nil {
-			c.countries[w.Country] = map[string]*use{}
-		}
-		widen(c.countries[w.Country])
-	}
-	if w.ASN != 0 {
-		if c.networks[w.ASN] == nil {
-			c.networks[w.ASN] = map[string]*use{}
-		}
-		widen(c.networks[w.ASN])
 	}
 }
 
@@ -353,23 +370,49 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 func (c *Census) Common(cfg Config) (countries []string, networks []uint32) {
 	cfg = cfg.Defaults()
 	least := max(3, (len(c.accounts)+49)/50)
-	long := func(m map[string]*use) bool {
+	// count the accounts that used a place (merged over what matches)
+	// for longer than the window
+	count := func(match func(censusKey) bool) int {
+		by := map[string]*use{}
+		for k, m := range c.uses {
+			if !match(k) {
+				continue
+			}
+			for user, u := range m {
+				if b := by[user]; b != nil {
+					b.widen(u.first, u.last)
+				} else {
+					by[user] = &use{u.first, u.last}
+				}
+			}
+		}
 		n := 0
-		for _, sp := range m {
-			if sp.last.Sub(sp.first) > cfg.Window {
+		for _, u := range by {
+			if u.last.Sub(u.first) > cfg.Window {
 				n++
 			}
 		}
-		return n >= least
+		return n
 	}
-	for cc, m := range c.countries {
-		if long(m) {
-			countries = append(countries, cc)
+	nets, ccs := map[uint32]bool{}, map[string]bool{}
+	for k := range c.uses {
+		if k.asn != 0 {
+			nets[k.asn] = true
+		}
+		if k.cc != "" {
+			ccs[k.cc] = true
 		}
 	}
-	for asn, m := range c.networks {
-		if long(m) {
+	common := map[uint32]bool{}
+	for asn := range nets {
+		if count(func(k censusKey) bool { return k.asn == asn }) >= least {
+			common[asn] = true
 			networks = append(networks, asn)
+		}
+	}
+	for cc := range ccs {
+		if count(func(k censusKey) bool { return k.cc == cc && !common[k.asn] }) >= least {
+			countries = append(countries, cc)
 		}
 	}
 	slices.Sort(countries)
@@ -659,7 +702,7 @@ func (a *Account) end(l *login) bool {
 	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) {
 		return false
 	}
-	return !(l.ASN != 0 && a.site.networks[l.ASN] && l.Country != "" && !a.site.countries[l.Country])
+	return !(l.ASN != 0 && a.site.networks[l.ASN] && l.Country != "" && !a.usualAt(a.countries[l.Country], l.at))
 }
 
 func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }

@@ -414,6 +414,15 @@ func (rep *Report) Anomalies() []*Account {
 	return out
 }
 
+// Common returns the places common to the site's accounts, found by the
+// last Anomalies (none with the original rule).
+func (rep *Report) Common() (countries []string, networks []uint32) {
+	if rep.site == nil {
+		return nil, nil
+	}
+	return rep.site.Common()
+}
+
 // census finds the places common to the site's accounts (detect.Census),
 // from this run's logins and the history known.
 func (rep *Report) census() {

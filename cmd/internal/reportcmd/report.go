@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,6 +156,14 @@ func (f *ReportFlags) Write(w io.Writer, accounts []*report.Account, rep *report
 func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n *Notifier, failed bool, st *statecmd.State, run *statecmd.Run) int {
 	accounts := rep.Anomalies()
 	found := len(accounts) > 0
+	if log.Debug {
+		cs, ns := rep.Common()
+		var nets []string
+		for _, n := range ns {
+			nets = append(nets, "AS"+strconv.FormatUint(uint64(n), 10))
+		}
+		log.Debugf("places common to the accounts (usual for all): countries %s; networks %s", strings.Join(cs, " "), strings.Join(nets, " "))
+	}
 	if st != nil && run != nil {
 		found = run.New > 0
 	}
