@@ -288,41 +288,65 @@ type Site struct {
 	Failures  *Failures // nil: failures are not judged
 	countries map[string]bool
 	networks  map[uint32]bool
+	exits     map[uint32]bool // common networks that are exits (see Census)
 }
 
 // NewSite makes a site, with a Failures for cfg's window.
 func NewSite(cfg Config) *Site { return &Site{Failures: NewFailures(cfg)} }
 
+// Common is what the accounts of a site share: the countries and the
+// networks that many of them use, and, among those networks, the exits.
+type Common struct {
+	Countries []string
+	Networks  []uint32
+	// Exits are common networks that their users reach from elsewhere:
+	// a VPN's exits, a provider's cloud, located where their users are
+	// not. A login from one is usual, but no trip's end, and its country
+	// is not the account's.
+	Exits []uint32
+}
+
 // Common returns the places usual for every account.
-func (s *Site) Common() (countries []string, networks []uint32) {
-	for c := range s.countries {
-		countries = append(countries, c)
+func (s *Site) Common() Common {
+	var c Common
+	for cc := range s.countries {
+		c.Countries = append(c.Countries, cc)
 	}
 	for n := range s.networks {
-		networks = append(networks, n)
+		c.Networks = append(c.Networks, n)
 	}
-	slices.Sort(countries)
-	slices.Sort(networks)
-	return countries, networks
+	for n := range s.exits {
+		c.Exits = append(c.Exits, n)
+	}
+	slices.Sort(c.Countries)
+	slices.Sort(c.Networks)
+	slices.Sort(c.Exits)
+	return c
 }
 
 // SetCommon sets the places usual for every account (see Census).
-func (s *Site) SetCommon(countries []string, networks []uint32) {
-	s.countries, s.networks = map[string]bool{}, map[uint32]bool{}
-	for _, c := range countries {
-		s.countries[c] = true
+func (s *Site) SetCommon(c Common) {
+	s.countries, s.networks, s.exits = map[string]bool{}, map[uint32]bool{}, map[uint32]bool{}
+	for _, cc := range c.Countries {
+		s.countries[cc] = true
 	}
-	for _, n := range networks {
+	for _, n := range c.Networks {
 		s.networks[n] = true
+	}
+	for _, n := range c.Exits {
+		s.exits[n] = true
 	}
 }
 
 // Census counts the accounts that use each place, for Site.SetCommon: a
 // place is common when at least three accounts, and one in fifty of all,
 // have each used it for longer than the window (a botnet uses an account
-// for hours, from places of its own). A common network (a VPN's exit, a
-// provider's cloud) makes a login usual wherever it is located, and its
-// country does not become common through it.
+// for hours, from places of its own). A common network is an exit when
+// most of its users use another country through other networks, and
+// fewer than half use its own country through another (a VPN's exit in
+// Amsterdam for a company in Munich; the home ISPs of a country are used
+// along with its other networks, an office's alone); a country is common
+// only through networks that are not exits.
 type Census struct {
 	accounts map[string]bool
 	uses     map[censusKey]map[string]*use
@@ -367,12 +391,11 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 }
 
 // Common returns the common places.
-func (c *Census) Common(cfg Config) (countries []string, networks []uint32) {
+func (c *Census) Common(cfg Config) Common {
 	cfg = cfg.Defaults()
 	least := max(3, (len(c.accounts)+49)/50)
-	// count the accounts that used a place (merged over what matches)
-	// for longer than the window
-	count := func(match func(censusKey) bool) int {
+	// the accounts that used what matches (merged) for longer than the window
+	long := func(match func(censusKey) bool) map[string]bool {
 		by := map[string]*use{}
 		for k, m := range c.uses {
 			if !match(k) {
@@ -386,38 +409,69 @@ func (c *Census) Common(cfg Config) (countries []string, networks []uint32) {
 				}
 			}
 		}
-		n := 0
-		for _, u := range by {
+		out := map[string]bool{}
+		for user, u := range by {
 			if u.last.Sub(u.first) > cfg.Window {
-				n++
+				out[user] = true
 			}
 		}
-		return n
+		return out
 	}
-	nets, ccs := map[uint32]bool{}, map[string]bool{}
+	nets, ccs := map[uint32]map[string]bool{}, map[string]bool{}
 	for k := range c.uses {
 		if k.asn != 0 {
-			nets[k.asn] = true
+			if nets[k.asn] == nil {
+				nets[k.asn] = map[string]bool{}
+			}
+			if k.cc != "" {
+				nets[k.asn][k.cc] = true
+			}
 		}
 		if k.cc != "" {
 			ccs[k.cc] = true
 		}
 	}
-	common := map[uint32]bool{}
-	for asn := range nets {
-		if count(func(k censusKey) bool { return k.asn == asn }) >= least {
-			common[asn] = true
-			networks = append(networks, asn)
+	var out Common
+	exit := map[uint32]bool{}
+	for asn, where := range nets {
+		users := long(func(k censusKey) bool { return k.asn == asn })
+		if len(users) < least {
+			continue
+		}
+		out.Networks = append(out.Networks, asn)
+		local, elsewhere := 0, 0
+		for user := range users {
+			l, e := false, false
+			for k, m := range c.uses {
+				if k.asn != asn && k.cc != "" && m[user] != nil {
+					if where[k.cc] {
+						l = true
+					} else {
+						e = true
+					}
+				}
+			}
+			if l {
+				local++
+			}
+			if e {
+				elsewhere++
+			}
+		}
+		if 2*local < len(users) && 2*elsewhere >= len(users) {
+			exit[asn] = true
+			out.Exits = append(out.Exits, asn)
 		}
 	}
 	for cc := range ccs {
-		if count(func(k censusKey) bool { return k.cc == cc && !common[k.asn] }) >= least {
-			countries = append(countries, cc)
+		if len(long(func(k censusKey) bool { return k.cc == cc && !exit[k.asn] })) >= least {
+			out.Countries = append(out.Countries, cc)
 		}
 	}
-	slices.Sort(countries)
-	slices.Sort(networks)
-	return countries, networks
+	slices.Sort(out.Countries)
+	slices.Sort(out.Networks)
+	slices.Sort(out.Exits)
+	return out
 }
 
 // place is what the account knows of a country or a network.
@@ -668,8 +722,8 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		}
 	}
 	usualRate := a.rate(first)
-	if common {
-		// a common network's place says nothing of the account's
+	if w.ASN != 0 && a.site.exits[w.ASN] {
+		// an exit's country says nothing of the account's
 		seen := *w
 		seen.Country = ""
 		a.see(&seen, first, last, learning)
@@ -695,14 +749,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 // end: the login can be a trip's end: located; not a usual place located
 // vaguely (to its country only, or within 100 km or more: a mobile
 // network, and a phone roaming abroad goes out through its home carrier,
-// located at home); not the exit of a network common on the site located
-// in a country that is not (a VPN's exit, a provider's cloud: where its
-// users are, it does not say).
+// located at home); not an exit (Common.Exits: a VPN's, a provider's
+// cloud: where its users are, it does not say).
 func (a *Account) end(l *login) bool {
 	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) {
 		return false
 	}
-	return !(l.ASN != 0 && a.site.networks[l.ASN] && l.Country != "" && !a.usualAt(a.countries[l.Country], l.at))
+	return !(l.ASN != 0 && a.site.exits[l.ASN])
 }
 
 func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -240,8 +241,9 @@ func TestCensus(t *testing.T) {
 	var c Census
 	for i, u := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
 		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
+		c.Add(u, &office, t0, t0.Add(10*day))
 		if i < 3 {
-			c.Add(u, &lisbon, t0, t0.Add(3*day)) // three: common
+			c.Add(u, &vpnUS, t0, t0.Add(9*day)) // a VPN's exit abroad, for three
 		}
 		if i == 3 || i == 4 {
 			c.Add(u, &lagos, t0, t0.Add(3*day)) // two: a thief holding two accounts, not common
@@ -253,36 +255,33 @@ func TestCensus(t *testing.T) {
 			c.Add(u, &moscow, t0, t0.Add(time.Hour)) // five, for an hour: a campaign
 		}
 	}
-	c.Add("a", &vpnUS, t0, t0.Add(9*day)) // a VPN's exit abroad, for three
-	c.Add("b", &vpnUS, t0, t0.Add(9*day))
-	c.Add("c", &vpnUS, t0, t0.Add(9*day))
-	cs, ns := c.Common(Config{})
-	// The networks used by three or more accounts for long are common;
-	// a country is common only through networks that are not (a VPN's
-	// exit does not make its country home): here, none.
-	if len(cs) != 0 || len(ns) != 3 || ns[0] != lisbon.ASN || ns[1] != vpnUS.ASN || ns[2] != saoPaulo.ASN {
-		t.Errorf("common: %v %v", cs, ns)
+	com := c.Common(Config{})
+	if fmt.Sprint(com) != fmt.Sprint(Common{Countries: []string{"BR"}, Networks: []uint32{office.ASN, vpnUS.ASN, saoPaulo.ASN}, Exits: []uint32{vpnUS.ASN}}) {
+		t.Errorf("common: %+v", com)
 	}
-	var c2 Census // BR, each through a network of their own
-	c2.Add("a", &office, t0, t0.Add(3*day))
-	c2.Add("b", &rio, t0, t0.Add(3*day))
-	c2.Add("c", &saoPaulo, t0, t0.Add(3*day))
-	if cs2, ns2 := c2.Common(Config{}); strings.Join(cs2, " ") != "BR" || len(ns2) != 0 {
-		t.Errorf("common: %v %v", cs2, ns2)
+	// An office's network alone, everyone's: common, no exit.
+	var c2 Census
+	for _, u := range []string{"a", "b", "c"} {
+		c2.Add(u, &office, t0, t0.Add(3*day))
+	}
+	if com2 := c2.Common(Config{}); fmt.Sprint(com2) != fmt.Sprint(Common{Countries: []string{"BR"}, Networks: []uint32{office.ASN}}) {
+		t.Errorf("common: %+v", com2)
 	}
 	cfg := Config{}.Defaults()
 	site := NewSite(cfg)
-	site.SetCommon(cs, ns)
+	site.SetCommon(com)
+	// A new account at the office, then at a colleague's home network:
+	// usual places of the site.
 	a := NewAccount(&cfg, nil, site)
-	for _, e := range append(daily(osaka, 3), ev{w: lisbon, at: 3 * day}, ev{w: osaka, at: 3*day + time.Hour}) {
+	for _, e := range append(daily(office, 3), ev{w: saoPaulo, at: 3 * day}) {
 		w := e.w
 		a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
 	}
 	if v := a.Verdict(); v.Severity != None {
 		t.Errorf("a common place is usual: %s", v)
 	}
-	// The exit of a common network abroad is no trip's end: a VPN user
-	// at a hotel in Osaka, one minute after the VPN.
+	// The VPN's exit is no trip's end: a VPN user at a hotel in Osaka,
+	// one minute after the VPN; the office, 20 minutes before, is.
 	a = NewAccount(&cfg, nil, site)
 	for _, e := range append(daily(saoPaulo, 3), ev{w: vpnUS, at: 3*day + 20*time.Hour}, ev{w: osaka, at: 3*day + 20*time.Hour + time.Minute}) {
 		w := e.w
@@ -290,6 +289,11 @@ func TestCensus(t *testing.T) {
 	}
 	if v := a.Verdict(); v.Severity != Low {
 		t.Errorf("a VPN's exit: %s", v)
+	}
+	a.Login(&office, t0.Add(5*day), t0.Add(5*day), 1)
+	a.Login(&osaka, t0.Add(5*day+20*time.Minute), t0.Add(5*day+20*time.Minute), 1)
+	if v := a.Verdict(); v.Severity != High {
+		t.Errorf("from the office: %s", v)
 	}
 }
 

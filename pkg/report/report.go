@@ -416,9 +416,9 @@ func (rep *Report) Anomalies() []*Account {
 
 // Common returns the places common to the site's accounts, found by the
 // last Anomalies (none with the original rule).
-func (rep *Report) Common() (countries []string, networks []uint32) {
+func (rep *Report) Common() detect.Common {
 	if rep.site == nil {
-		return nil, nil
+		return detect.Common{}
 	}
 	return rep.site.Common()
 }

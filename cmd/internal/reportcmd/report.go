@@ -157,12 +157,16 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 	accounts := rep.Anomalies()
 	found := len(accounts) > 0
 	if log.Debug {
-		cs, ns := rep.Common()
-		var nets []string
-		for _, n := range ns {
-			nets = append(nets, "AS"+strconv.FormatUint(uint64(n), 10))
+		c := rep.Common()
+		as := func(ns []uint32) string {
+			var out []string
+			for _, n := range ns {
+				out = append(out, "AS"+strconv.FormatUint(uint64(n), 10))
+			}
+			return strings.Join(out, " ")
 		}
-		log.Debugf("places common to the accounts (usual for all): countries %s; networks %s", strings.Join(cs, " "), strings.Join(nets, " "))
+		log.Debugf("places common to the accounts (usual for all): countries %s; networks %s (exits %s)",
+			strings.Join(c.Countries, " "), as(c.Networks), as(c.Exits))
 	}
 	if st != nil && run != nil {
 		found = run.New > 0
