@@ -29,6 +29,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,8 +213,25 @@ func (v Verdict) String() string {
 // goroutine.
 type Failures struct {
 	window time.Duration
-	byIP   map[string][]failRun
+	byIP   map[string]*failRuns
+	last   *failRuns // the last address added to: bots try a few in a row
+	lastIP string
+	// Deferred: Add only notes the failure, and Keep (or the first
+	// Before) files them: a batch files only the addresses that logged
+	// in too, out of the bots' thousands. A failure noted is 40 bytes
+	// without a pointer: the garbage collector does not look at them.
+	Deferred bool
+	pending  [][]failure // in blocks of 4096: no copying as they grow
+	loc      *time.Location
 }
+
+type failure struct {
+	addr        [16]byte
+	first, last int64 // Unix nanoseconds
+	n           int64
+}
+
+type failRuns struct{ runs []failRun }
 
 // failRun is a run of failures from one address, each within failGap of
 // the one before.
@@ -229,29 +247,79 @@ const failGap = 5 * time.Minute
 // NewFailures makes the failures' memory for cfg's window.
 func NewFailures(cfg Config) *Failures {
 	cfg = cfg.Defaults()
-	return &Failures{window: cfg.Window, byIP: map[string][]failRun{}}
+	return &Failures{window: cfg.Window, byIP: map[string]*failRuns{}}
 }
 
 // Add records n failed logins from ip, the first at first and the last at
 // last (the same time for one).
 func (f *Failures) Add(ip string, first, last time.Time, n int) {
-	runs := f.byIP[ip]
-	if k := len(runs) - 1; k >= 0 && !first.Before(runs[k].last) && first.Sub(runs[k].last) <= min(f.window, failGap) {
-		runs[k].last = last
-		runs[k].n += n
+	if f.Deferred {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			f.loc = first.Location()
+			if k := len(f.pending) - 1; k < 0 || len(f.pending[k]) == cap(f.pending[k]) {
+				f.pending = append(f.pending, make([]failure, 0, 4096))
+			}
+			k := len(f.pending) - 1
+			f.pending[k] = append(f.pending[k], failure{a.As16(), first.UnixNano(), last.UnixNano(), int64(n)})
+			return
+		}
+	}
+	f.add(ip, first, last, n)
+}
+
+// Keep files the failures noted (Deferred) from the addresses ips (nil:
+// all), in the order added, and drops the others.
+func (f *Failures) Keep(ips []string) {
+	var want map[[16]byte]bool
+	if ips != nil {
+		want = make(map[[16]byte]bool, len(ips))
+		for _, ip := range ips {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				want[a.As16()] = true
+			}
+		}
+	}
+	blocks := f.pending
+	f.pending = nil
+	for _, b := range blocks {
+		for _, p := range b {
+			if want == nil || want[p.addr] {
+				f.add(netip.AddrFrom16(p.addr).Unmap().String(), time.Unix(0, p.first).In(f.loc), time.Unix(0, p.last).In(f.loc), int(p.n))
+			}
+		}
+	}
+}
+
+func (f *Failures) add(ip string, first, last time.Time, n int) {
+	fr := f.last
+	if fr == nil || ip != f.lastIP {
+		if fr = f.byIP[ip]; fr == nil {
+			ip = strings.Clone(ip)
+			fr = &failRuns{}
+			f.byIP[ip] = fr
+		}
+		f.last, f.lastIP = fr, ip
+	}
+	if k := len(fr.runs) - 1; k >= 0 && !first.Before(fr.runs[k].last) && first.Sub(fr.runs[k].last) <= min(f.window, failGap) {
+		fr.runs[k].last = last
+		fr.runs[k].n += n
 		return
 	}
-	if runs == nil {
-		ip = strings.Clone(ip)
-	}
-	f.byIP[ip] = append(runs, failRun{first, last, n})
+	fr.runs = append(fr.runs, failRun{first, last, n})
 }
 
 // Before counts the failures from ip in the window before t.
 func (f *Failures) Before(ip string, t time.Time) int {
+	if len(f.pending) > 0 {
+		f.Keep(nil)
+	}
 	n := 0
 	from := t.Add(-f.window)
-	for _, r := range f.byIP[ip] {
+	fr := f.byIP[ip]
+	if fr == nil {
+		return 0
+	}
+	for _, r := range fr.runs {
 		if r.last.Before(from) || !r.first.Before(t) {
 			continue
 		}
@@ -264,15 +332,16 @@ func (f *Failures) Before(ip string, t time.Time) int {
 // that runs for good).
 func (f *Failures) Forget(t time.Time) {
 	from := t.Add(-f.window)
-	for ip, runs := range f.byIP {
+	f.last, f.lastIP = nil, ""
+	for ip, fr := range f.byIP {
 		k := 0
-		for k < len(runs) && runs[k].last.Before(from) {
+		for k < len(fr.runs) && fr.runs[k].last.Before(from) {
 			k++
 		}
-		if k == len(runs) {
+		if k == len(fr.runs) {
 			delete(f.byIP, ip)
 		} else if k > 0 {
-			f.byIP[ip] = slices.Clone(runs[k:])
+			fr.runs = slices.Clone(fr.runs[k:])
 		}
 	}
 }
@@ -390,61 +459,51 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 	}
 }
 
-// Common returns the common places.
+// Common returns the common places, in time linear in what was added.
 func (c *Census) Common(cfg Config) Common {
 	cfg = cfg.Defaults()
 	least := max(3, (len(c.accounts)+49)/50)
-	// the accounts that used what matches (merged) for longer than the window
-	long := func(match func(censusKey) bool) map[string]bool {
-		by := map[string]*use{}
-		for k, m := range c.uses {
-			if !match(k) {
-				continue
-			}
-			for user, u := range m {
-				if b := by[user]; b != nil {
-					b.widen(u.first, u.last)
-				} else {
-					by[user] = &use{u.first, u.last}
-				}
-			}
+	long := func(u *use) bool { return u.last.Sub(u.first) > cfg.Window }
+	merge := func(m map[string]*use, user string, u *use) {
+		if b := m[user]; b != nil {
+			b.widen(u.first, u.last)
+		} else {
+			m[user] = &use{u.first, u.last}
 		}
-		out := map[string]bool{}
-		for user, u := range by {
-			if u.last.Sub(u.first) > cfg.Window {
-				out[user] = true
-			}
-		}
-		return out
 	}
-	nets, ccs := map[uint32]map[string]bool{}, map[string]bool{}
-	for k := range c.uses {
-		if k.asn != 0 {
-			if nets[k.asn] == nil {
-				nets[k.asn] = map[string]bool{}
-			}
-			if k.cc != "" {
-				nets[k.asn][k.cc] = true
+	byNet := map[uint32]map[string]*use{} // per network, per user: merged
+	where := map[uint32]map[string]bool{} // a network's countries
+	keys := map[string][]censusKey{}      // per user
+	for k, m := range c.uses {
+		for user, u := range m {
+			keys[user] = append(keys[user], k)
+			if k.asn != 0 {
+				if byNet[k.asn] == nil {
+					byNet[k.asn], where[k.asn] = map[string]*use{}, map[string]bool{}
+				}
+				merge(byNet[k.asn], user, u)
 			}
 		}
-		if k.cc != "" {
-			ccs[k.cc] = true
+		if k.asn != 0 && k.cc != "" {
+			if where[k.asn] == nil {
+				byNet[k.asn], where[k.asn] = map[string]*use{}, map[string]bool{}
+			}
+			where[k.asn][k.cc] = true
 		}
 	}
 	var out Common
 	exit := map[uint32]bool{}
-	for asn, where := range nets {
-		users := long(func(k censusKey) bool { return k.asn == asn })
-		if len(users) < least {
-			continue
-		}
-		out.Networks = append(out.Networks, asn)
-		local, elsewhere := 0, 0
-		for user := range users {
+	for asn, users := range byNet {
+		n, local, elsewhere := 0, 0, 0
+		for user, u := range users {
+			if !long(u) {
+				continue
+			}
+			n++
 			l, e := false, false
-			for k, m := range c.uses {
-				if k.asn != asn && k.cc != "" && m[user] != nil {
-					if where[k.cc] {
+			for _, k := range keys[user] {
+				if k.asn != asn && k.cc != "" {
+					if where[asn][k.cc] {
 						l = true
 					} else {
 						e = true
@@ -458,13 +517,35 @@ func (c *Census) Common(cfg Config) Common {
 				elsewhere++
 			}
 		}
-		if 2*local < len(users) && 2*elsewhere >= len(users) {
+		if n < least {
+			continue
+		}
+		out.Networks = append(out.Networks, asn)
+		if 2*local < n && 2*elsewhere >= n {
 			exit[asn] = true
 			out.Exits = append(out.Exits, asn)
 		}
 	}
-	for cc := range ccs {
-		if len(long(func(k censusKey) bool { return k.cc == cc && !exit[k.asn] })) >= least {
+	byCountry := map[string]map[string]*use{}
+	for k, m := range c.uses {
+		if k.cc == "" || exit[k.asn] {
+			continue
+		}
+		if byCountry[k.cc] == nil {
+			byCountry[k.cc] = map[string]*use{}
+		}
+		for user, u := range m {
+			merge(byCountry[k.cc], user, u)
+		}
+	}
+	for cc, users := range byCountry {
+		n := 0
+		for _, u := range users {
+			if long(u) {
+				n++
+			}
+		}
+		if n >= least {
 			out.Countries = append(out.Countries, cc)
 		}
 	}

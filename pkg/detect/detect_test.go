@@ -321,6 +321,27 @@ func TestFailures(t *testing.T) {
 	if f.Len() != 0 {
 		t.Errorf("all forgotten: %d left", f.Len())
 	}
+	// Deferred (a batch): noted, then filed for the addresses kept only.
+	d := NewFailures(Config{Window: time.Hour})
+	d.Deferred = true
+	for i := range 10000 { // more than a block
+		d.Add(fmt.Sprintf("198.51.%d.%d", i/250, i%250), t0, t0, 1)
+	}
+	d.Add("2001:db8::1", t0, t0, 2)
+	d.Add("192.0.2.1", t0.Add(time.Minute), t0.Add(2*time.Minute), 3)
+	if d.Len() != 0 {
+		t.Errorf("filed before Keep: %d", d.Len())
+	}
+	d.Keep([]string{"192.0.2.1", "2001:db8::1", "198.51.39.249"})
+	if d.Len() != 3 || d.Before("192.0.2.1", t0.Add(5*time.Minute)) != 3 || d.Before("2001:db8::1", t0.Add(time.Second)) != 2 ||
+		d.Before("198.51.39.249", t0.Add(time.Second)) != 1 || d.Before("198.51.0.1", t0.Add(time.Second)) != 0 {
+		t.Errorf("kept: %d addresses", d.Len())
+	}
+	// Before files what was noted, all of it, when Keep was not called.
+	d.Add("203.0.113.9", t0, t0, 1)
+	if d.Before("203.0.113.9", t0.Add(time.Second)) != 1 {
+		t.Error("Before without Keep")
+	}
 }
 
 func TestDistance(t *testing.T) {

@@ -49,8 +49,11 @@ type Options struct {
 	// OnlyLogins drops failures and rejects in the workers, for a reader
 	// that wants nothing else (loganom postfix-sasl); they are still counted.
 	OnlyLogins bool
-	// KeepFailures keeps the failed logins too, with OnlyLogins.
-	KeepFailures bool
+	// OnFailure, with OnlyLogins, is told of each failed login's address
+	// and time instead (in the order of the log, before the records of
+	// the same stretch of it): a reader that wants no more of failures
+	// than that (the detectors) spares them the way through the stages.
+	OnFailure func(ip string, at time.Time)
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 	// Resume, when not nil, reads only what is new in each named log
@@ -294,7 +297,8 @@ type result struct {
 	rels  []int64
 	stats Stats
 	bad   []badLine
-	err   error // reading the file failed
+	fails []failure // with Options.OnFailure
+	err   error     // reading the file failed
 	// end is where the lines of a file chunk end in the file, -1 when
 	// the chunk holds none.
 	end int64
@@ -328,7 +332,7 @@ type pipeline struct {
 	json       bool          // journald JSON, as far as the producer knows
 	encode     bool          // the workers encode the records (RunNDJSON)
 	onlyLogins bool          // the workers drop failures and rejects
-	keepFails  bool          // … but not failures
+	failures   bool          // … and collect the failures' address and time
 
 	// Written by the producer, read by the merger once order is closed.
 	tailLong int64 // overlong lines dropped after the last chunk
@@ -385,7 +389,7 @@ func (s *Source) newPipeline(name string, nw int) *pipeline {
 		maxBufs:    maxBufs,
 		encode:     s.write != nil,
 		onlyLogins: s.Opts.OnlyLogins,
-		keepFails:  s.Opts.KeepFailures,
+		failures:   s.Opts.OnFailure != nil,
 	}
 }
 
@@ -527,6 +531,9 @@ func (pl *pipeline) merge(emit record.Emit) error {
 			}
 		}
 		lines, end := res.stats.Lines, res.end // writeEncoded resets res
+		for _, f := range res.fails {
+			s.Opts.OnFailure(f.ip, f.at)
+		}
 		var err error
 		if pl.encode {
 			err = pl.writeEncoded(res, base)
@@ -771,7 +778,7 @@ func readOwned(c *chunk, buf *[]byte) (data []byte, long bool, end int64, err er
 // all lines, into res: its records, encoded when pl.encode, and its
 // stats. Line numbers are relative to the chunk.
 func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *result) {
-	onlyLogins, keepFails := pl.onlyLogins, pl.keepFails
+	onlyLogins, failures := pl.onlyLogins, pl.failures
 	// Encoded at once and cleared, a record may borrow the parser's memory.
 	lp.borrow = pl.encode
 	defer func() { lp.borrow = false }()
@@ -799,7 +806,10 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 			case record.TypeReject:
 				res.stats.Rejects++
 			}
-			if onlyLogins && rec.Type != record.TypeLogin && !(keepFails && rec.Type == record.TypeAuthFailure) {
+			if onlyLogins && rec.Type != record.TypeLogin {
+				if failures && rec.Type == record.TypeAuthFailure && rec.IP != "" {
+					res.fails = append(res.fails, failure{rec.IP, rec.Time})
+				}
 				*rec = record.Record{}
 				return
 			}
@@ -901,7 +911,13 @@ func indexPostfix(data []byte, from int) int {
 
 // reset empties a result for reuse, keeping its buffers.
 func (r *result) reset() {
-	*r = result{enc: r.enc[:0], cuts: r.cuts[:0], rels: r.rels[:0], bad: r.bad[:0]}
+	*r = result{enc: r.enc[:0], cuts: r.cuts[:0], rels: r.rels[:0], bad: r.bad[:0], fails: r.fails[:0]}
+}
+
+// failure is a failed login, for Options.OnFailure.
+type failure struct {
+	ip string
+	at time.Time
 }
 
 var nl = []byte{'\n'}

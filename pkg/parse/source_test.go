@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -118,6 +119,44 @@ func TestRealLogCounts(t *testing.T) {
 	s := src.Stats
 	if s.Lines != 42 || s.Logins != 11 || s.AuthFailures != 3 || s.Rejects != 0 || s.Malformed != 0 {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+// OnlyLogins with OnFailure: the records are the logins, and each failure
+// is told by address and time, in the log's order, as the golden records
+// have them (Run and RunNDJSON alike).
+func TestOnFailure(t *testing.T) {
+	var got []string
+	out, src, err := run(t, Options{OnlyLogins: true, OnFailure: func(ip string, at time.Time) {
+		got = append(got, ip+" "+at.UTC().Format(time.RFC3339))
+	}}, filepath.Join(logs, "postfix-3.7-real.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out, `"type":"login"`); n != 11 || strings.Contains(out, "auth_failure") || src.Stats.AuthFailures != 3 {
+		t.Errorf("%d logins, failures in the records: %v\n%s", n, strings.Contains(out, "auth_failure"), out)
+	}
+	golden, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "postfix-3.7-real.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, line := range strings.Split(string(golden), "\n") {
+		if !strings.Contains(line, `"type":"auth_failure"`) {
+			continue
+		}
+		var r struct {
+			IP   string    `json:"ip"`
+			Time time.Time `json:"time"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.IP+" "+r.Time.UTC().Format(time.RFC3339))
+	}
+	want = append(want, want...) // run reads twice: records, and NDJSON
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) != 6 {
+		t.Errorf("failures told:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

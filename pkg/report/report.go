@@ -187,6 +187,7 @@ func New(rule Rule) *Report {
 	rep := &Report{Rule: rule, accounts: map[string]*Account{}}
 	if !rule.Original {
 		rep.site = detect.NewSite(rule.Detect)
+		rep.site.Failures.Deferred = true // filed in Anomalies, for the addresses that logged in
 	}
 	return rep
 }
@@ -205,10 +206,7 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 		rep.Incomplete(r.SrcFile, r.SrcLine, r.Reason)
 		return nil
 	case record.TypeAuthFailure:
-		if rep.site != nil && r.IP != "" && !r.Time.IsZero() {
-			rep.site.Failures.Add(r.IP, r.Time, r.Time, 1)
-			rep.fresh = false
-		}
+		rep.Failure(r.IP, r.Time)
 		return nil
 	default:
 		return nil
@@ -308,6 +306,15 @@ func (rep *Report) Recall(user string, ip *IP) {
 	}
 }
 
+// Failure records a failed login from ip at t, for the detectors
+// (failures then success); with the original rule, nothing.
+func (rep *Report) Failure(ip string, t time.Time) {
+	if rep.site != nil && ip != "" && !t.IsZero() {
+		rep.site.Failures.Add(ip, t, t, 1)
+		rep.fresh = false
+	}
+}
+
 // Know gives the detectors the account's history before this run (from
 // the state): its usual places, and its last login before the run. A row
 // first seen at or after the account's first login of the run is this
@@ -380,6 +387,13 @@ func (rep *Report) Anomalies() []*Account {
 	r := rep.Rule
 	if !r.Original {
 		rep.census()
+		logins := []string{} // the addresses that logged in, not whitelisted
+		for _, user := range rep.order {
+			for _, ip := range rep.accounts[user].IPs {
+				logins = append(logins, ip.IP)
+			}
+		}
+		rep.site.Failures.Keep(logins)
 	}
 	for _, user := range rep.order {
 		a := rep.accounts[user]

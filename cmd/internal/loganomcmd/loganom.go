@@ -169,9 +169,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return code
 	}
 	// Rejects are not this processor's; failures are, for the detectors
-	// (failures then success), but need no lookup.
-	src.Opts.OnlyLogins, src.Opts.KeepFailures = true, true
-	c.EnrichFlags.LoginsOnly = true
+	// (failures then success), by address and time only: they go to the
+	// report straight from the parser (rep.Failure, below).
+	src.Opts.OnlyLogins = true
 	if err := cfg.Fill(c); err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
@@ -226,6 +226,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	}
 	defer enr.Close()
 	rep := report.New(rule)
+	src.Opts.OnFailure = rep.Failure
 	err = record.Run(src, func(*record.Record) error { return nil }, enr, flt, rep)
 	c.ParseFlags.Report(src, log)
 	enr.Report(c.Stats)
