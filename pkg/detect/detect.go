@@ -267,8 +267,21 @@ func (f *Failures) Add(ip string, first, last time.Time, n int) {
 	f.add(ip, first, last, n)
 }
 
+// canonical is an address as netip writes it (IPv4-mapped IPv6 as IPv4),
+// so that a failure and a login match however their producer spelled them.
+func canonical(ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		if s := a.Unmap().String(); s != ip {
+			return s
+		}
+	}
+	return ip
+}
+
 // Keep files the failures noted (Deferred) from the addresses ips (nil:
-// all), in the order added, and drops the others.
+// all), in the order added, and drops the others for good: a batch calls
+// it once, when all was read (a reader that goes on calls Add without
+// Deferred).
 func (f *Failures) Keep(ips []string) {
 	var want map[[16]byte]bool
 	if ips != nil {
@@ -291,6 +304,7 @@ func (f *Failures) Keep(ips []string) {
 }
 
 func (f *Failures) add(ip string, first, last time.Time, n int) {
+	ip = canonical(ip)
 	fr := f.last
 	if fr == nil || ip != f.lastIP {
 		if fr = f.byIP[ip]; fr == nil {
@@ -313,6 +327,7 @@ func (f *Failures) Before(ip string, t time.Time) int {
 	if len(f.pending) > 0 {
 		f.Keep(nil)
 	}
+	ip = canonical(ip)
 	n := 0
 	from := t.Add(-f.window)
 	fr := f.byIP[ip]
@@ -354,11 +369,26 @@ func (f *Failures) Len() int { return len(f.byIP) }
 // (the company's country and its people's networks, even without
 // country_ignore).
 type Site struct {
-	Failures  *Failures // nil: failures are not judged
-	countries map[string]bool
-	networks  map[uint32]bool
+	Failures  *Failures            // nil: failures are not judged
+	countries map[string]time.Time // common since
+	networks  map[uint32]time.Time
 	exits     map[uint32]bool // common networks that are exits (see Census)
 }
+
+// commonCountry: the country was common at t.
+func (s *Site) commonCountry(cc string, t time.Time) bool {
+	since, ok := s.countries[cc]
+	return ok && !t.Before(since)
+}
+
+// commonNetwork: the network was common at t.
+func (s *Site) commonNetwork(asn uint32, t time.Time) bool {
+	since, ok := s.networks[asn]
+	return ok && !t.Before(since)
+}
+
+// exit: the network was common at t, as an exit.
+func (s *Site) exit(asn uint32, t time.Time) bool { return s.exits[asn] && s.commonNetwork(asn, t) }
 
 // NewSite makes a site, with a Failures for cfg's window.
 func NewSite(cfg Config) *Site { return &Site{Failures: NewFailures(cfg)} }
@@ -368,6 +398,10 @@ func NewSite(cfg Config) *Site { return &Site{Failures: NewFailures(cfg)} }
 type Common struct {
 	Countries []string
 	Networks  []uint32
+	// Since: when each became common (the least-th account's use
+	// became long); zero: from the start. By country code, and by "AS"
+	// and the number for networks.
+	Since map[string]time.Time
 	// Exits are common networks that their users reach from elsewhere:
 	// a VPN's exits, a provider's cloud, located where their users are
 	// not. A login from one is usual, but no trip's end, and its country
@@ -375,14 +409,18 @@ type Common struct {
 	Exits []uint32
 }
 
+func asKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
+
 // Common returns the places usual for every account.
 func (s *Site) Common() Common {
-	var c Common
-	for cc := range s.countries {
+	c := Common{Since: map[string]time.Time{}}
+	for cc, t := range s.countries {
 		c.Countries = append(c.Countries, cc)
+		c.Since[cc] = t
 	}
-	for n := range s.networks {
+	for n, t := range s.networks {
 		c.Networks = append(c.Networks, n)
+		c.Since[asKey(n)] = t
 	}
 	for n := range s.exits {
 		c.Exits = append(c.Exits, n)
@@ -395,12 +433,12 @@ func (s *Site) Common() Common {
 
 // SetCommon sets the places usual for every account (see Census).
 func (s *Site) SetCommon(c Common) {
-	s.countries, s.networks, s.exits = map[string]bool{}, map[uint32]bool{}, map[uint32]bool{}
+	s.countries, s.networks, s.exits = map[string]time.Time{}, map[uint32]time.Time{}, map[uint32]bool{}
 	for _, cc := range c.Countries {
-		s.countries[cc] = true
+		s.countries[cc] = c.Since[cc]
 	}
 	for _, n := range c.Networks {
-		s.networks[n] = true
+		s.networks[n] = c.Since[asKey(n)]
 	}
 	for _, n := range c.Exits {
 		s.exits[n] = true
@@ -463,7 +501,6 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 func (c *Census) Common(cfg Config) Common {
 	cfg = cfg.Defaults()
 	least := max(3, (len(c.accounts)+49)/50)
-	long := func(u *use) bool { return u.last.Sub(u.first) > cfg.Window }
 	merge := func(m map[string]*use, user string, u *use) {
 		if b := m[user]; b != nil {
 			b.widen(u.first, u.last)
@@ -471,56 +508,91 @@ func (c *Census) Common(cfg Config) Common {
 			m[user] = &use{u.first, u.last}
 		}
 	}
+	// since: when the least-th account's use became long (its first
+	// plus the window), or false when fewer than least were long
+	since := func(users map[string]*use) (time.Time, bool) {
+		var ts []time.Time
+		for _, u := range users {
+			if u.last.Sub(u.first) > cfg.Window {
+				ts = append(ts, u.first.Add(cfg.Window))
+			}
+		}
+		if len(ts) < least {
+			return time.Time{}, false
+		}
+		slices.SortFunc(ts, func(x, y time.Time) int { return x.Compare(y) })
+		return ts[least-1], true
+	}
 	byNet := map[uint32]map[string]*use{} // per network, per user: merged
 	where := map[uint32]map[string]bool{} // a network's countries
-	keys := map[string][]censusKey{}      // per user
+	type userCC struct {
+		user string
+		cc   string
+	}
+	perCC := map[userCC]int{}  // keys of a user in a country
+	withCC := map[string]int{} // keys of a user with a country
 	for k, m := range c.uses {
-		for user, u := range m {
-			keys[user] = append(keys[user], k)
-			if k.asn != 0 {
-				if byNet[k.asn] == nil {
-					byNet[k.asn], where[k.asn] = map[string]*use{}, map[string]bool{}
-				}
-				merge(byNet[k.asn], user, u)
-			}
-		}
-		if k.asn != 0 && k.cc != "" {
-			if where[k.asn] == nil {
+		if k.asn != 0 {
+			if byNet[k.asn] == nil {
 				byNet[k.asn], where[k.asn] = map[string]*use{}, map[string]bool{}
 			}
-			where[k.asn][k.cc] = true
+			if k.cc != "" {
+				where[k.asn][k.cc] = true
+			}
+		}
+		for user, u := range m {
+			if k.asn != 0 {
+				merge(byNet[k.asn], user, u)
+			}
+			if k.cc != "" {
+				perCC[userCC{user, k.cc}]++
+				withCC[user]++
+			}
 		}
 	}
-	var out Common
+	out := Common{Since: map[string]time.Time{}}
 	exit := map[uint32]bool{}
 	for asn, users := range byNet {
-		n, local, elsewhere := 0, 0, 0
+		t, ok := since(users)
+		if !ok {
+			continue
+		}
+		out.Networks = append(out.Networks, asn)
+		out.Since[asKey(asn)] = t
+		// local: the user uses the network's country through another
+		// network too; elsewhere: another country through another
+		own := map[string]int{} // the network's own keys per country, for a user
+		local, elsewhere, n := 0, 0, 0
 		for user, u := range users {
-			if !long(u) {
+			if u.last.Sub(u.first) <= cfg.Window {
 				continue
 			}
 			n++
-			l, e := false, false
-			for _, k := range keys[user] {
-				if k.asn != asn && k.cc != "" {
-					if where[asn][k.cc] {
-						l = true
-					} else {
-						e = true
-					}
+			clear(own)
+			for cc := range where[asn] {
+				if c.uses[censusKey{cc, asn}][user] != nil {
+					own[cc] = 1
 				}
+			}
+			l := false
+			for cc := range where[asn] {
+				if perCC[userCC{user, cc}]-own[cc] > 0 {
+					l = true
+					break
+				}
+			}
+			// keys with a country outside where[asn], through other networks
+			inWhere := 0
+			for cc := range where[asn] {
+				inWhere += perCC[userCC{user, cc}]
 			}
 			if l {
 				local++
 			}
-			if e {
+			if withCC[user]-inWhere > 0 {
 				elsewhere++
 			}
 		}
-		if n < least {
-			continue
-		}
-		out.Networks = append(out.Networks, asn)
 		if 2*local < n && 2*elsewhere >= n {
 			exit[asn] = true
 			out.Exits = append(out.Exits, asn)
@@ -539,14 +611,9 @@ func (c *Census) Common(cfg Config) Common {
 		}
 	}
 	for cc, users := range byCountry {
-		n := 0
-		for _, u := range users {
-			if long(u) {
-				n++
-			}
-		}
-		if n >= least {
+		if t, ok := since(users); ok {
 			out.Countries = append(out.Countries, cc)
+			out.Since[cc] = t
 		}
 	}
 	slices.Sort(out.Countries)
@@ -620,6 +687,9 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 	}
 	a := &Account{cfg: cfg, site: site, failures: site.Failures, countries: map[string]*place{}, networks: map[uint32]*place{},
 		orgs: map[uint32]string{}, findings: map[string]*finding{}}
+	// oldest first: a place forgotten and used again starts anew
+	known = slices.Clone(known)
+	slices.SortStableFunc(known, func(x, y Known) int { return cmp.Or(x.First.Compare(y.First), x.Last.Compare(y.Last)) })
 	var lastK *Known
 	for i := range known {
 		if k := &known[i]; !k.First.IsZero() && !k.Relay && (a.history.IsZero() || k.First.Before(a.history)) {
@@ -725,12 +795,16 @@ func (a *Account) usualAt(p *place, t time.Time) bool {
 	return (p.learned || long) && !p.last.Before(t.Add(-a.cfg.Learn))
 }
 
-// usual: w's country and network were both usual at t (an unknown one
-// counts as usual: it tells nothing), or w is trusted, or its network is
-// common on the site.
+// usual: w is trusted; or w's country and network were both usual at t
+// (an unknown one counts as usual: it tells nothing), a network common on
+// the site counting as usual in a usual country; or w is an exit (a
+// VPN's) that the account itself uses.
 func (a *Account) usual(w *Where, t time.Time) bool {
-	if w.Trusted || w.ASN != 0 && a.site.networks[w.ASN] {
+	if w.Trusted {
 		return true
+	}
+	if w.ASN != 0 && a.site.exit(w.ASN, t) {
+		return a.usualAt(a.networks[w.ASN], t)
 	}
 	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
 }
@@ -738,11 +812,13 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 // countryUsual: the country was usual at t, or common on the site, or
 // unknown ("").
 func (a *Account) countryUsual(cc string, t time.Time) bool {
-	return cc == "" || a.site.countries[cc] || a.usualAt(a.countries[cc], t)
+	return cc == "" || a.site.commonCountry(cc, t) || a.usualAt(a.countries[cc], t)
 }
 
+// networkUsual: the network was usual at t for the account, or common on
+// the site (an exit: for the account only), or unknown (0).
 func (a *Account) networkUsual(asn uint32, t time.Time) bool {
-	return asn == 0 || a.site.networks[asn] || a.usualAt(a.networks[asn], t)
+	return asn == 0 || a.site.commonNetwork(asn, t) && !a.site.exits[asn] || a.usualAt(a.networks[asn], t)
 }
 
 // Login judges n successful logins from w, the first at first and the last
@@ -760,9 +836,10 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		}
 	}
 	learning := first.Before(a.learnTill)
-	common := w.ASN != 0 && a.site.networks[w.ASN]
-	newCountry := !w.Trusted && !common && !learning && !a.countryUsual(w.Country, first)
-	newNetwork := !w.Trusted && !common && !learning && !a.networkUsual(w.ASN, first)
+	// an exit's country says nothing of the account's: its network does
+	exit := w.ASN != 0 && a.site.exit(w.ASN, first)
+	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
+	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
 
 	// Impossible travel: from the last login to this one, and, across
@@ -803,8 +880,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		}
 	}
 	usualRate := a.rate(first)
-	if w.ASN != 0 && a.site.exits[w.ASN] {
-		// an exit's country says nothing of the account's
+	if exit {
 		seen := *w
 		seen.Country = ""
 		a.see(&seen, first, last, learning)
@@ -836,6 +912,8 @@ func (a *Account) end(l *login) bool {
 	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) {
 		return false
 	}
+	// an exit for the whole of what is known, even before it became
+	// common: where its users are, it never says
 	return !(l.ASN != 0 && a.site.exits[l.ASN])
 }
 
@@ -938,13 +1016,13 @@ func (a *Account) countMany(t time.Time, w *Where) {
 	fresh := func(p *place) bool { return !p.trusted && !p.first.Before(from) }
 	var cs []string
 	for cc, p := range a.countries {
-		if fresh(p) && !a.site.countries[cc] {
+		if fresh(p) && !a.site.commonCountry(cc, t) {
 			cs = append(cs, cc)
 		}
 	}
 	nets := 0
 	for asn, p := range a.networks {
-		if fresh(p) && !a.site.networks[asn] {
+		if fresh(p) && !a.site.commonNetwork(asn, t) {
 			nets++
 		}
 	}

@@ -256,7 +256,8 @@ func TestCensus(t *testing.T) {
 		}
 	}
 	com := c.Common(Config{})
-	if fmt.Sprint(com) != fmt.Sprint(Common{Countries: []string{"BR"}, Networks: []uint32{office.ASN, vpnUS.ASN, saoPaulo.ASN}, Exits: []uint32{vpnUS.ASN}}) {
+	if fmt.Sprint(com.Countries, com.Networks, com.Exits) != fmt.Sprint([]string{"BR"}, []uint32{office.ASN, vpnUS.ASN, saoPaulo.ASN}, []uint32{vpnUS.ASN}) ||
+		!com.Since["BR"].Equal(t0.Add(day)) || !com.Since["AS22616"].Equal(t0.Add(day)) {
 		t.Errorf("common: %+v", com)
 	}
 	// An office's network alone, everyone's: common, no exit.
@@ -264,7 +265,7 @@ func TestCensus(t *testing.T) {
 	for _, u := range []string{"a", "b", "c"} {
 		c2.Add(u, &office, t0, t0.Add(3*day))
 	}
-	if com2 := c2.Common(Config{}); fmt.Sprint(com2) != fmt.Sprint(Common{Countries: []string{"BR"}, Networks: []uint32{office.ASN}}) {
+	if com2 := c2.Common(Config{}); fmt.Sprint(com2.Countries, com2.Networks, com2.Exits) != fmt.Sprint([]string{"BR"}, []uint32{office.ASN}, []uint32(nil)) {
 		t.Errorf("common: %+v", com2)
 	}
 	cfg := Config{}.Defaults()
@@ -294,6 +295,46 @@ func TestCensus(t *testing.T) {
 	a.Login(&osaka, t0.Add(5*day+20*time.Minute), t0.Add(5*day+20*time.Minute), 1)
 	if v := a.Verdict(); v.Severity != High {
 		t.Errorf("from the office: %s", v)
+	}
+}
+
+// A thief holding several accounts of a site, from one hosting network
+// for days: the network becomes common (and an exit) only once three
+// accounts have used it for a day, so the theft's first day is judged
+// as it is, and every account is flagged.
+func TestSharedThief(t *testing.T) {
+	amsterdam := Where{IP: "185.1.1.1", Country: "NL", City: "Amsterdam", ASN: 43350, Org: "NForce Entertainment B.V.", HasLoc: true, Lat: 52.37, Lon: 4.89, AccuracyKM: 20}
+	users := []string{"a", "b", "c"}
+	for i := range 20 {
+		users = append(users, fmt.Sprintf("u%d", i))
+	}
+	cfg := Config{}.Defaults()
+	var c Census
+	for _, u := range users {
+		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
+	}
+	for _, u := range users[:3] {
+		c.Add(u, &amsterdam, t0.Add(5*day), t0.Add(7*day))
+	}
+	site := NewSite(cfg)
+	com := c.Common(cfg)
+	site.SetCommon(com)
+	if !com.Since["AS43350"].Equal(t0.Add(6 * day)) {
+		t.Errorf("common: %+v", com)
+	}
+	for _, u := range users[:3] {
+		a := NewAccount(&cfg, nil, site)
+		for _, e := range daily(saoPaulo, 5) {
+			w := e.w
+			a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+		}
+		for i := range 300 {
+			at := t0.Add(5*day + time.Duration(i)*10*time.Minute)
+			a.Login(&amsterdam, at, at, 1)
+		}
+		if v := a.Verdict(); v.Severity < Medium {
+			t.Errorf("%s: %s", u, v)
+		}
 	}
 }
 
@@ -341,6 +382,17 @@ func TestFailures(t *testing.T) {
 	d.Add("203.0.113.9", t0, t0, 1)
 	if d.Before("203.0.113.9", t0.Add(time.Second)) != 1 {
 		t.Error("Before without Keep")
+	}
+	// However the producer spelled the address.
+	for _, deferred := range []bool{false, true} {
+		e := NewFailures(Config{Window: time.Hour})
+		e.Deferred = deferred
+		e.Add("2001:DB8::7", t0, t0, 2)
+		e.Add("::ffff:198.51.100.7", t0, t0, 3)
+		e.Keep([]string{"2001:db8::7", "198.51.100.7"})
+		if e.Before("2001:db8:0:0::7", t0.Add(time.Second)) != 2 || e.Before("198.51.100.7", t0.Add(time.Second)) != 3 {
+			t.Errorf("deferred %v: spelled otherwise", deferred)
+		}
 	}
 }
 

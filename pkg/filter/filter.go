@@ -104,9 +104,6 @@ type Filter struct {
 	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
 	Dropped map[string]int // by rule
-	// LoginsOnly passes the records that are not logins (failures)
-	// unexamined: for a reader that judges only logins by the rules.
-	LoginsOnly bool
 	// Warnings are about the rules: an unsafe option, entries ignored or
 	// likely mistaken. The caller shows them once.
 	Warnings []Warning
@@ -285,12 +282,8 @@ func (f *Filter) addressRule(s string) string {
 	return why
 }
 
-// Process drops (or, with Explain, marks) a record the rules cover. With
-// LoginsOnly, other records pass unexamined.
+// Process drops (or, with Explain, marks) a record the rules cover.
 func (f *Filter) Process(r *record.Record, emit record.Emit) error {
-	if f.LoginsOnly && r.Type != record.TypeLogin {
-		return emit(r)
-	}
 	why := f.Why(r)
 	if why == "" {
 		return emit(r)
