@@ -284,3 +284,66 @@ func TestScenarioGeo(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioHourly runs three scenarios as cron does: the log grows an
+// hour of lines at a time, and each hourly run reads what is new with
+// --resume and the state of the runs before. The thief is alerted once,
+// as the theft goes on (a quiet account's burst across runs; a trip from
+// the last run's login), and the traveller whose phone roams never is.
+// scripts/scenarios-hourly runs the whole suite so.
+func TestScenarioHourly(t *testing.T) {
+	for _, c := range []struct{ log, want string }{
+		{"quiet-account.log", "helena.castro"},
+		{"far-away-20-minutes.log", "lucas.ferreira"},
+		{"traveller-roaming.log", ""},
+	} {
+		t.Run(strings.TrimSuffix(c.log, ".log"), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(scenarioDir, c.log))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			mail, db := filepath.Join(dir, "mail.log"), filepath.Join(dir, "state.db")
+			if err := os.WriteFile(mail, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var alerts []string
+			lines := strings.SplitAfter(string(data), "\n")
+			for i := 0; i < len(lines); {
+				hour := lines[i][:min(len(lines[i]), 9)] // "Nov 10 20"
+				j := i
+				for j < len(lines) && strings.HasPrefix(lines[j], hour) {
+					j++
+				}
+				f, err := os.OpenFile(mail, os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(strings.Join(lines[i:j], ""))
+				f.Close()
+				i = j
+				var stdout, stderr bytes.Buffer
+				args := []string{"postfix-sasl", "-c", filepath.Join(scenarioDir, "home.ini"), "-l", mail, "--resume", "--db", db,
+					"--no-rdns", "--year", "2026", "--tz", "America/Sao_Paulo", "--format", "json", "--exit-code"}
+				code := loganomcmd.Main(cli.Env{Args: args, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
+					Getenv: func(string) string { return "" }})
+				switch code {
+				case cli.ExitOK:
+				case cli.ExitAnomalies:
+					for _, m := range regexp.MustCompile(`"user":"([^"@]+)@`).FindAllStringSubmatch(stdout.String(), -1) {
+						alerts = append(alerts, m[1]+" at "+hour)
+					}
+				default:
+					t.Fatalf("at %s: exit %d\n%s", hour, code, stderr.String())
+				}
+			}
+			want := 0
+			if c.want != "" {
+				want = 1
+			}
+			if len(alerts) != want || want == 1 && !strings.HasPrefix(alerts[0], c.want+" ") {
+				t.Errorf("alerts %v, want %q once", alerts, c.want)
+			}
+		})
+	}
+}
