@@ -633,8 +633,13 @@ type place struct {
 	burstRate float64  // the account's usual logins in a window, at burstFrom
 	burst     *finding // found
 	burstDesc string
-	hist      []use // the history's rows of a country (first, last), with their logins
-	histN     []int64
+	hist      []histRow // the history's rows of a country
+}
+
+// histRow is a row of the history: its first login and how many.
+type histRow struct {
+	first time.Time
+	n     int64
 }
 
 // login is the last login, for the travel check.
@@ -655,7 +660,6 @@ type Account struct {
 	total     int64 // logins so far, the history's included (burst)
 	countries map[string]*place
 	networks  map[uint32]*place
-	orgs      map[uint32]string
 	history   time.Time // when the known history begins (zero: none)
 	learnTill time.Time // first-day learning: logins before it are usual
 	started   bool
@@ -686,7 +690,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		site = &Site{}
 	}
 	a := &Account{cfg: cfg, site: site, failures: site.Failures, countries: map[string]*place{}, networks: map[uint32]*place{},
-		orgs: map[uint32]string{}, findings: map[string]*finding{}}
+		findings: map[string]*finding{}}
 	// oldest first: a place forgotten and used again starts anew
 	known = slices.Clone(known)
 	slices.SortStableFunc(known, func(x, y Known) int { return cmp.Or(x.First.Compare(y.First), x.Last.Compare(y.Last)) })
@@ -710,8 +714,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
 		a.total += k.Count
 		if p := a.countries[k.Country]; p != nil {
-			p.hist = append(p.hist, use{k.First, k.Last})
-			p.histN = append(p.histN, k.Count)
+			p.hist = append(p.hist, histRow{k.First, k.Count})
 		}
 		if lastK == nil || k.Last.After(lastK.Last) {
 			lastK = k
@@ -752,9 +755,6 @@ func (a *Account) see(w *Where, first, last time.Time, learned bool) {
 		if p == nil {
 			p = &place{first: first, last: last, learned: learned}
 			a.networks[w.ASN] = p
-			if w.Org != "" {
-				a.orgs[w.ASN] = strings.Clone(w.Org)
-			}
 		}
 		a.forget(p, first)
 		p.widen(first, last)
@@ -767,7 +767,7 @@ func (a *Account) see(w *Where, first, last time.Time, learned bool) {
 // unused for longer than Learn: it is new again, for more than one login.
 func (a *Account) forget(p *place, t time.Time) {
 	if p.last.Before(t.Add(-a.cfg.Learn)) {
-		*p = place{first: t, last: t, hist: p.hist, histN: p.histN}
+		*p = place{first: t, last: t, hist: p.hist}
 	}
 }
 
@@ -953,9 +953,9 @@ func (a *Account) burst(w *Where, t, last time.Time, n int, usual float64) {
 	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
 		p.burstFrom, p.burstN, p.burstRate = t, 0, usual
 		// an earlier run's logins from there within the window count
-		for i, h := range p.hist {
+		for _, h := range p.hist {
 			if !h.first.Before(t.Add(-a.cfg.Window)) && h.first.Before(t) {
-				p.burstN += int(p.histN[i])
+				p.burstN += int(h.n)
 				if h.first.Before(p.burstFrom) {
 					p.burstFrom = h.first
 				}
