@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -12,8 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"modernc.org/sqlite" // the "sqlite" driver, pure Go
+	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/loganom/loganom/pkg/internal/sqlitex"
 )
 
 // Default lifetimes of cached answers.
@@ -173,33 +176,11 @@ func setUp(db *sql.DB) (int64, error) {
 // cover every lock: switching a new database to WAL while another
 // process makes it fails at once.
 func retryBusy(f func() error) error {
-	deadline := time.Now().Add(openDeadline)
-	wait := 5 * time.Millisecond
-	for {
-		err := f()
-		if !isBusy(err) || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(wait)
-		wait = min(2*wait, 200*time.Millisecond)
-	}
-}
-
-func sqliteCode(err error) int {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() & 0xff // the primary code of an extended one
-	}
-	return 0
-}
-
-func isBusy(err error) bool {
-	c := sqliteCode(err)
-	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	return sqlitex.RetryBusy(context.Background(), openDeadline, f)
 }
 
 func cacheError(path string, err error) error {
-	if c := sqliteCode(err); c == sqlite3.SQLITE_CORRUPT || c == sqlite3.SQLITE_NOTADB {
+	if c := sqlitex.Code(err); c == sqlite3.SQLITE_CORRUPT || c == sqlite3.SQLITE_NOTADB {
 		return fmt.Errorf("cache %s: %w: %v", path, ErrCacheDamaged, err)
 	}
 	return fmt.Errorf("cache %s: %w", path, err)

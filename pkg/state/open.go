@@ -13,8 +13,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
-	"modernc.org/sqlite"               // the "sqlite" driver, pure Go
+	_ "modernc.org/sqlite"             // the "sqlite" driver, pure Go
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/loganom/loganom/pkg/internal/sqlitex"
 )
 
 // OldSchemaError: the database's schema is older than this binary's and
@@ -293,33 +295,7 @@ func (s *store) migrate(ctx context.Context) (from, to int, err error) {
 // retryBusy runs f until it does not fail with SQLITE_BUSY or
 // SQLITE_LOCKED, or busyDeadline has passed.
 func retryBusy(ctx context.Context, f func() error) error {
-	deadline := time.Now().Add(busyDeadline)
-	wait := 5 * time.Millisecond
-	for {
-		err := f()
-		if !isBusy(err) || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 200*time.Millisecond)
-	}
-}
-
-func sqliteCode(err error) int {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() & 0xff // the primary code of an extended one
-	}
-	return 0
-}
-
-func isBusy(err error) bool {
-	c := sqliteCode(err)
-	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	return sqlitex.RetryBusy(ctx, busyDeadline, f)
 }
 
 // pgRetryable: a transaction that failed so is tried again whole.
@@ -342,7 +318,7 @@ func (s *store) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	if c := sqliteCode(err); c == sqlite3.SQLITE_NOTADB || c == sqlite3.SQLITE_CORRUPT {
+	if c := sqlitex.Code(err); c == sqlite3.SQLITE_NOTADB || c == sqlite3.SQLITE_CORRUPT {
 		return fmt.Errorf("state %s: damaged, or not an SQLite database: %w", s.name, err)
 	}
 	return fmt.Errorf("state %s: %w", s.name, err)
