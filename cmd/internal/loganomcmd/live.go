@@ -17,6 +17,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/reportcmd"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/enrich"
 	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/parse"
 	"github.com/loganom/loganom/pkg/record"
@@ -25,15 +26,20 @@ import (
 )
 
 // swap is a stage that can be replaced between two records: the
-// filter, when SIGHUP reads the config again.
+// filter, when SIGHUP reads the config again. taken, when set, is told of
+// the new stage on the pipeline's goroutine.
 type swap struct {
-	cur  record.Stage
-	next atomic.Pointer[record.Stage]
+	cur   record.Stage
+	next  atomic.Pointer[record.Stage]
+	taken func(record.Stage)
 }
 
 func (s *swap) take() {
 	if n := s.next.Swap(nil); n != nil {
 		s.cur = *n
+		if s.taken != nil {
+			s.taken(s.cur)
+		}
 	}
 }
 
@@ -54,18 +60,13 @@ type liveRun struct {
 	st   *statecmd.State
 	flt  *swap
 	lv   *reportcmd.Live
-	// reload is set by SIGHUP; the pipeline's goroutine reads the config
-	// again between two records.
-	reload atomic.Bool
 }
 
-// reloadConfig reads the config again: the whitelist and the channels
-// (the rest, such as the state or the log, needs a restart). A config
-// that does not load keeps the old one, with an error.
+// reloadConfig reads the config again (SIGHUP): the whitelist and the
+// channels (the rest, such as the state or the log, needs a restart). The
+// new channels serve the next deliveries; the new whitelist, the next
+// record. A config that does not load keeps the old one, with an error.
 func (l *liveRun) reloadConfig() {
-	if !l.reload.Swap(false) {
-		return
-	}
 	cfg, err := config.LoadConfig(l.c.Config)
 	if err == nil {
 		cfg.Check(l.log)
@@ -74,7 +75,7 @@ func (l *liveRun) reloadConfig() {
 	var n *reportcmd.Notifier
 	var flt *filtercmd.Filter
 	if err == nil {
-		ff = l.c.FilterFlags
+		ff = l.c.rawFilter
 		err = cfg.Fill(&ff)
 	}
 	if err == nil {
@@ -91,9 +92,6 @@ func (l *liveRun) reloadConfig() {
 	flt.Explain = true
 	var st record.Stage = flt
 	l.flt.next.Store(&st)
-	if l.st != nil {
-		l.st.Whitelist = flt.Why
-	}
 	l.lv.SetNotifier(n)
 	l.log.Infof("SIGHUP: config %s read again (whitelist and channels)", cfg.Path)
 }
@@ -142,9 +140,23 @@ func chainIdle(sink record.Emit, stages ...record.Stage) (emit record.Emit, idle
 // what is left and makes the last deliveries; SIGHUP reads the config
 // again (the whitelist and the channels).
 func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr record.Stage, flt *filtercmd.Filter,
-	rule report.Rule, st *statecmd.State, n *reportcmd.Notifier, expect map[string]state.Position, onFailure *func(string, time.Time)) int {
+	rule report.Rule, st *statecmd.State, n *reportcmd.Notifier, expect map[string]state.Position, onFailure *func(string, time.Time),
+	parseStats func() parse.Stats, enrStats func() enrich.Stats) int {
 	log.W = &cli.LockedWriter{W: env.Stderr}
 	log.Slog = cli.NewSlog(log.W, log.Prog, log.Debug)
+	var met *metrics
+	if c.Metrics != "" {
+		met = newMetrics()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		addr, err := met.serve(ctx, c.Metrics, log)
+		if err != nil {
+			log.Errorf("metrics: %v", err)
+			log.Hintf("[SERVE] metrics (or --metrics) names the address to listen on, like 127.0.0.1:9310; is it in use?")
+			return cli.ExitUsage
+		}
+		log.Infof("metrics on http://%s/metrics", addr)
+	}
 	rep := report.NewLive(rule)
 	if st != nil {
 		rep.History = func(user string) ([]detect.Known, error) { return st.Known(context.Background(), user) }
@@ -153,14 +165,32 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	*onFailure = rep.Failure
 	out := bufio.NewWriter(env.Stdout)
 	lv := &reportcmd.Live{Env: env, Log: log, Rep: rep, St: st, Format: c.Format, Out: out, Marks: in.marks, Expect: expect}
+	if met != nil {
+		lv.OnNotifier = func(n *reportcmd.Notifier) { n.OnResult = met.delivered }
+	}
 	lv.SetNotifier(n)
 	l := &liveRun{env: env, log: log, c: c, rule: rule, st: st, flt: &swap{cur: flt}, lv: lv}
+	if st != nil {
+		// the history is read on the pipeline's goroutine, with the whitelist in force
+		l.flt.taken = func(s record.Stage) { st.Whitelist = s.(*filtercmd.Filter).Why }
+	}
 	stage := &reportcmd.Stage{Live: lv}
 	emit, idle, flush := chainIdle(func(*record.Record) error { return nil }, enr, l.flt, stage)
+	sync := func() {
+		if met == nil {
+			return
+		}
+		var marks map[string]input.Mark
+		if in.marks != nil {
+			marks = in.marks()
+		}
+		met.sync(parseStats(), enrStats(), lv.Alerts(), rep.Tracked(), marks)
+	}
 	if in.onIdle != nil {
 		*in.onIdle = func() error {
-			l.reloadConfig()
-			return idle()
+			err := idle()
+			sync()
+			return err
 		}
 	}
 
@@ -176,7 +206,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 				return
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
-					l.reload.Store(true)
+					l.reloadConfig()
 					continue
 				}
 				log.Infof("%s: stopping: the rest is read, recorded and delivered", s)
@@ -189,10 +219,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 
 	lv.Start()
 	log.Infof("following %s; %s", strings.Join(c.Log, ", "), stateWords(st))
-	err := in.src.Run(func(r *record.Record) error {
-		l.reloadConfig()
-		return emit(r)
-	})
+	err := in.src.Run(emit)
 	if errors.Is(err, record.ErrStop) {
 		err = nil
 	}
@@ -206,6 +233,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		failed = true
 	}
 	lv.Close()
+	sync()
 	if ferr := out.Flush(); ferr != nil {
 		log.Errorf("write output: %v", ferr)
 		failed = true

@@ -36,8 +36,11 @@ type postfixSASLCmd struct {
 	reportcmd.ReportFlags
 	reportcmd.NotifyFlags
 	statecmd.Flags
-	Resume bool `help:"Read only what was appended to each log since the last run, following logrotate's renames, copies and compression; needs the state. Without it, every line is read and the history is not changed."`
-	Follow bool `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
+	Resume    bool `help:"Read only what was appended to each log since the last run, following logrotate's renames, copies and compression; needs the state. Without it, every line is read and the history is not changed."`
+	rawFilter filtercmd.FilterFlags
+
+	Metrics string `name:"metrics" ini:"SERVE.metrics" placeholder:"HOST:PORT" help:"With --follow: serve Prometheus metrics on http://HOST:PORT/metrics ([SERVE] metrics, e.g. 127.0.0.1:9310)."`
+	Follow  bool   `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
 }
 
 type quotaHighCmd struct {
@@ -174,6 +177,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	// (failures then success), by address and time only: they go to the
 	// report straight from the parser (rep.Failure, below).
 	src.Opts.OnlyLogins = true
+	c.rawFilter = c.FilterFlags // as the flags gave them: SIGHUP fills them from the config again
 	if err := cfg.Fill(c); err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
@@ -234,7 +238,8 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		if code != cli.ExitOK {
 			return code
 		}
-		code = follow(env, log, c, in, enr, flt, rule, st, notifier, expect, &onFailure)
+		code = follow(env, log, c, in, enr, flt, rule, st, notifier, expect, &onFailure,
+			func() parse.Stats { return src.Stats }, enr.Stats)
 		c.ParseFlags.Report(src, log)
 		enr.Report(c.Stats)
 		flt.Report(c.Stats)

@@ -45,8 +45,10 @@ type Live struct {
 	CommitEvery time.Duration
 	RetryEvery  time.Duration
 	Now         func() time.Time
-	// OnDelivered, when set, is told of each delivery's result.
+	// OnDelivered, when set, is told of each round of deliveries' result.
 	OnDelivered func(channel string, ok bool)
+	// OnNotifier, when set, is given each notifier set (SetNotifier).
+	OnNotifier func(*Notifier)
 
 	mu       sync.Mutex
 	notifier *Notifier
@@ -63,6 +65,9 @@ type Live struct {
 // SetNotifier sets the channels (at the start, and when the config is
 // read again).
 func (lv *Live) SetNotifier(n *Notifier) {
+	if lv.OnNotifier != nil && n != nil {
+		lv.OnNotifier(n)
+	}
 	lv.mu.Lock()
 	lv.notifier = n
 	lv.mu.Unlock()

@@ -37,6 +37,15 @@ type Notifier struct {
 	exec        *notify.Exec
 	user        *notify.UserNotice
 	retry       notify.Retry
+	// OnResult, when set, is told of each channel's result (a daemon's
+	// metrics).
+	OnResult func(channel string, ok bool)
+}
+
+func (n *Notifier) told(channel string, ok bool) {
+	if n.OnResult != nil {
+		n.OnResult(channel, ok)
+	}
 }
 
 func enabled(cfg *config.Config, sec string) (bool, error) {
@@ -224,6 +233,7 @@ func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*
 	}
 	ok := true
 	for _, r := range notify.SendAll(context.Background(), n.chans, m, n.retry) {
+		n.told(r.Channel, r.Err == nil)
 		if r.Err != nil {
 			for _, line := range r.Lines() {
 				log.Errorf("notify %s", line)
@@ -344,6 +354,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 		m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
 			Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}
 		res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
+		n.told(res.Channel, res.Err == nil)
 		failed := map[string]string{} // by user, for the per-account channels
 		var ae notify.AccountErrors
 		if res.Err != nil && errors.As(res.Err, &ae) {
