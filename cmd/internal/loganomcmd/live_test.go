@@ -181,6 +181,8 @@ func TestFollowReload(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// (once it is caught: the test process must not get it after the daemon stops)
+	waitFor(t, "SIGTERM caught", func() bool { return strings.Contains(stderr.String(), "stopping") })
 	in.Close()
 	select {
 	case c := <-code:
