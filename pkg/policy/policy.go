@@ -257,6 +257,9 @@ func (s *Server) Blocked(user string) (state.Block, bool) {
 	return s.blocks.lookup(record.CanonicalUser(user, s.cfg.CaseSensitiveUsers), s.now())
 }
 
+// MaxConnections is the connection limit in force.
+func (s *Server) MaxConnections() int { return s.cfg.MaxConnections }
+
 // Failing tells whether the last read of the state failed.
 func (s *Server) Failing() bool { return s.blocks.failing.Load() }
 
