@@ -50,6 +50,8 @@ type UnblockCmd struct {
 type BlocksCmd struct {
 	Common
 	Format string `enum:"text,json,postmap" default:"text" help:"text; json: one object per block and line; postmap: a check_sasl_access table (user REJECT reason) for postmap(1)."`
+	Audit  bool   `help:"Show the audit trail instead: every block and unblock, newest first, with who, when and why."`
+	Since  string `placeholder:"AGE" help:"With --audit: only the changes of the last AGE, like 7d or 12h (default: all)."`
 }
 
 func loadConfig(path string, log *cli.Logger, grammar any) (*config.Config, error) {
@@ -193,6 +195,19 @@ func Blocks(env cli.Env, log *cli.Logger, c *BlocksCmd) int {
 	if err != nil {
 		return fail(log, err)
 	}
+	var since time.Time
+	switch {
+	case c.Since != "" && !c.Audit:
+		return fail(log, cli.Usagef("--since goes with --audit"))
+	case c.Audit && c.Format == "postmap":
+		return fail(log, cli.Usagef("--audit is text or json, not postmap"))
+	case c.Since != "":
+		d, err := statecmd.ParseAge(c.Since)
+		if err != nil {
+			return fail(log, cli.Usagef("--since %q: %v", c.Since, err))
+		}
+		since = time.Now().Add(-d)
+	}
 	ctx := context.Background()
 	s, err := open(ctx, &c.Common, cfg, log, false)
 	if err != nil {
@@ -200,6 +215,9 @@ func Blocks(env cli.Env, log *cli.Logger, c *BlocksCmd) int {
 	}
 	defer s.Close()
 	now := time.Now()
+	if c.Audit {
+		return audit(env, log, s.Store, c, since)
+	}
 	bl, err := s.Store.Blocks(ctx, now)
 	if err != nil {
 		return fail(log, err)
@@ -323,4 +341,57 @@ func SafeText(s string, n int) string {
 		out = out[:n]
 	}
 	return out
+}
+
+type changeJSON struct {
+	At      time.Time  `json:"at"`
+	Action  string     `json:"action"`
+	User    string     `json:"user"`
+	By      string     `json:"by"`
+	Reason  string     `json:"reason,omitempty"`
+	Source  string     `json:"source,omitempty"`
+	Expires *time.Time `json:"expires,omitempty"`
+}
+
+// audit writes the audit trail of the blocks.
+func audit(env cli.Env, log *cli.Logger, st state.Store, c *BlocksCmd, since time.Time) int {
+	changes, err := st.BlockAudit(context.Background(), since)
+	if err != nil {
+		return fail(log, err)
+	}
+	bw := bufio.NewWriter(env.Stdout)
+	if c.Format == "json" {
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		for _, ch := range changes {
+			j := changeJSON{At: ch.At, Action: ch.Action, User: ch.User, By: ch.By, Reason: ch.Reason, Source: ch.Source}
+			if !ch.Expires.IsZero() {
+				j.Expires = &ch.Expires
+			}
+			if err = enc.Encode(j); err != nil {
+				break
+			}
+		}
+	} else {
+		if len(changes) == 0 {
+			fmt.Fprintln(bw, "No change to the blocks.")
+		}
+		for _, ch := range changes {
+			fmt.Fprintf(bw, "%s %s %s by %s", date(ch.At), ch.Action, report.Escape(ch.User), report.Escape(dash(ch.By)))
+			if ch.Action == "block" {
+				fmt.Fprintf(bw, " (%s), %s", report.Escape(ch.Source), until(state.Block{Expires: ch.Expires}))
+				if ch.Reason != "" {
+					fmt.Fprintf(bw, ": %s", report.Escape(ch.Reason))
+				}
+			}
+			fmt.Fprintln(bw)
+		}
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return fail(log, fmt.Errorf("write output: %w", err))
+	}
+	return cli.ExitOK
 }
