@@ -48,6 +48,16 @@ func (c *blockCache) lookup(user string, now time.Time) (state.Block, bool) {
 	return b, true
 }
 
+// blocked is lookup for a user in bytes, without a copy.
+func (c *blockCache) blocked(user []byte, now time.Time) bool {
+	sn := c.snap.Load()
+	if sn == nil {
+		return false
+	}
+	b, ok := sn.blocks[string(user)]
+	return ok && (b.Expires.IsZero() || now.Before(b.Expires))
+}
+
 // refresh reads the blocks. On an error the blocks last read stay (they
 // expire by themselves) and failing is set; recovered tells the first
 // success after failures, and fails how many there were.

@@ -14,6 +14,7 @@ package policy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -454,6 +455,7 @@ type conn struct {
 	state     atomic.Int32
 	idleSince atomic.Int64 // unix ns
 	req       request
+	user      []byte // the canonical sasl_username
 	instance  []byte // the last login's mail transaction
 }
 
@@ -551,12 +553,12 @@ func (c *conn) answer() []byte {
 	if len(r.user) == 0 {
 		return dunno
 	}
-	user := canonical(r.user, s.cfg.CaseSensitiveUsers)
+	user := c.canonical(r.user)
 	now := s.now()
 	if s.cfg.OnLogin != nil {
-		c.login(user, now)
+		c.login(string(user), now)
 	}
-	if _, ok := s.blocks.lookup(user, now); ok {
+	if s.blocks.blocked(user, now) {
 		s.nBlocked.Add(1)
 		return s.blocked
 	}
@@ -567,15 +569,27 @@ func (c *conn) answer() []byte {
 	return dunno
 }
 
-// canonical is record.CanonicalUser without a copy for the common case:
-// ASCII without capitals (the map lookup then copies nothing either).
-func canonical(u []byte, caseSensitive bool) string {
-	for _, b := range u {
-		if b >= 0x80 || 'A' <= b && b <= 'Z' {
-			return record.CanonicalUser(string(u), caseSensitive)
+// canonical is record.CanonicalUser without an allocation for the common
+// case, ASCII (lower case in place, into the connection's buffer).
+func (c *conn) canonical(u []byte) []byte {
+	at := -1
+	if c.s.cfg.CaseSensitiveUsers {
+		at = bytes.LastIndexByte(u, '@')
+		if at < 0 {
+			return u
 		}
 	}
-	return string(u)
+	c.user = append(c.user[:0], u...)
+	for i := at + 1; i < len(c.user); i++ {
+		b := c.user[i]
+		if b >= 0x80 {
+			return []byte(record.CanonicalUser(string(u), c.s.cfg.CaseSensitiveUsers))
+		}
+		if 'A' <= b && b <= 'Z' {
+			c.user[i] = b + 'a' - 'A'
+		}
+	}
+	return c.user
 }
 
 func (c *conn) login(user string, now time.Time) {

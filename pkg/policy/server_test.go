@@ -216,6 +216,7 @@ func TestAnswers(t *testing.T) {
 	f := start(t, Config{})
 	f.block("bob@example.test", time.Time{})
 	f.block("Case@example.test", time.Time{}) // stored as given: found only with case_sensitive_users
+	f.block("änne@example.test", time.Time{})
 	c := f.dial()
 	// many requests on one connection, each stage, as Postfix sends them
 	for _, x := range []struct{ req, want string }{
@@ -229,6 +230,8 @@ func TestAnswers(t *testing.T) {
 		{req("", "CONNECT"), "action=DUNNO"},
 		{req("bob@example.test.", "RCPT"), "action=DUNNO"},
 		{req("case@example.test", "RCPT"), "action=DUNNO"},
+		{req("ÄNNE@example.test", "RCPT"), "action=" + DefaultAction},
+		{req("änne@example.test", "RCPT"), "action=" + DefaultAction},
 		{postfixRequest, "action=" + DefaultAction}, // Bob@Example.test
 	} {
 		if got := c.ask(x.req); got != x.want {
@@ -242,7 +245,7 @@ func TestAnswers(t *testing.T) {
 			t.Errorf("pipelined: %q, %v; want %q", got, err, want)
 		}
 	}
-	if st := f.srv.Stats(); st.Requests != 14 || st.Blocked != 7 || st.BadRequests != 0 {
+	if st := f.srv.Stats(); st.Requests != 16 || st.Blocked != 9 || st.BadRequests != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }
