@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"maps"
 	"net/netip"
@@ -13,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/loganomcmd"
 	"github.com/loganom/loganom/pkg/enrich"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
+	"github.com/loganom/loganom/pkg/state"
 )
 
 const scenarioDir = "../../testdata/scenarios"
@@ -346,4 +349,126 @@ func TestScenarioHourly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestScenariosLive runs each labelled log through the live path
+// (loganom postfix-sasl --follow, reading the log as a stream on stdin):
+// the accounts alerted, as the logins come, must be those the batch flags
+// (TestScenarios): exactly the compromised one, in both configurations,
+// with the detectors of the table among its reasons.
+func TestScenariosLive(t *testing.T) {
+	rows := readScenarioTable(t)
+	zone, err := os.ReadFile(filepath.Join(scenarioDir, "dns.zone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := dnstest.ParseZone(string(zone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := dnstest.Start(z, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, sc := range rows {
+		t.Run(strings.TrimSuffix(sc.log, ".log"), func(t *testing.T) {
+			want := []string{}
+			if sc.compromised {
+				want = []string{sc.account}
+			}
+			for _, cfg := range []string{"home", "open"} {
+				t.Run(cfg, func(t *testing.T) {
+					flagged, stderr := runLive(t, srv.Addr, cfg, sc.log)
+					got := slices.Sorted(maps.Keys(flagged))
+					if !slices.Equal(got, want) {
+						t.Errorf("%s (%s, %s.ini): alerted %v, want %v\n%s", sc.name, sc.log, cfg, got, want, describe(flagged, got))
+						t.Logf("stderr:\n%s", stderr)
+					}
+					if reasons, ok := flagged[sc.account]; ok && sc.compromised {
+						for _, d := range sc.detectors {
+							if !slices.ContainsFunc(reasons, func(r reason) bool { return r.Detector == d }) {
+								t.Errorf("%s (%s.ini): %s's reasons %v do not name %s", sc.name, cfg, sc.account, reasons, d)
+							}
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// runLive runs loganom postfix-sasl --follow on a log given on stdin,
+// with a state of its own, and returns the accounts alerted (local parts)
+// with the reasons that the state's alert holds at the end (the first
+// alert's, and what the logins after it added). The accounts alerted on
+// stdout must be the same.
+func runLive(t *testing.T, dns, cfg, log string, extra ...string) (map[string][]reason, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(scenarioDir, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "state.db")
+	// a channel, so that the state keeps each alert's account to send
+	script := filepath.Join(dir, "alert.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\ncat >/dev/null\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"postfix-sasl", "--follow", "-c", filepath.Join(scenarioDir, cfg+".ini"), "-l", "-",
+		"--db", db, "-e", script, "--no-cache", "--dns", dns, "--year", "2026", "--tz", "America/Sao_Paulo", "--format", "json"}, extra...)
+	var stdout, stderr bytes.Buffer
+	code := loganomcmd.Main(cli.Env{Args: args, Stdin: bytes.NewReader(b), Stdout: &stdout, Stderr: &stderr,
+		Getenv: func(string) string { return "" }})
+	if code != 0 {
+		t.Fatalf("loganom %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+	}
+	local := func(user string) string {
+		l, domain, _ := strings.Cut(user, "@")
+		if domain != "example.test" {
+			t.Fatalf("alerted %q: not an account of example.test", user)
+		}
+		return l
+	}
+	printed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var a struct {
+			User string `json:"user"`
+		}
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		printed[local(a.User)] = true
+	}
+	st, err := state.Open(context.Background(), db, state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	alerts, err := st.Alerts(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := map[string][]reason{}
+	for _, al := range alerts {
+		if len(al.Deliveries) != 1 || al.Deliveries[0].Status != state.DeliverySent {
+			t.Fatalf("alert %d for %s: deliveries %+v, want one, sent", al.ID, al.User, al.Deliveries)
+		}
+		var a struct {
+			User    string   `json:"user"`
+			Reasons []reason `json:"reasons"`
+		}
+		if err := json.Unmarshal(al.Deliveries[0].Payload, &a); err != nil {
+			t.Fatalf("alert %d: payload: %v", al.ID, err)
+		}
+		flagged[local(a.User)] = append(flagged[local(a.User)], a.Reasons...)
+	}
+	if p, f := slices.Sorted(maps.Keys(printed)), slices.Sorted(maps.Keys(flagged)); !slices.Equal(p, f) {
+		t.Errorf("alerts printed for %v, recorded for %v", p, f)
+	}
+	return flagged, stderr.String()
 }

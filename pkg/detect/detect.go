@@ -1057,6 +1057,19 @@ func (a *Account) find(det, key string, sev Severity, at time.Time, ip, text str
 	return f
 }
 
+// Found counts the findings so far at least as severe as min: a live
+// reader alerts when it grows (a new finding, or one grown more severe).
+// It costs a step per finding, not per login.
+func (a *Account) Found(min Severity) int {
+	n := 0
+	for _, f := range a.order {
+		if f.Severity >= min {
+			n++
+		}
+	}
+	return n
+}
+
 // Verdict is the findings so far, the most severe first, then in the
 // order found. Findings of severity None are kept only when another is
 // at least Low, as context. Each detector names at most three findings,

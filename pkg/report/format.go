@@ -93,24 +93,36 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		fmt.Fprintf(bw, "%d accounts look compromised (of %s):\n", len(accounts), after)
 	}
 	for _, a := range accounts {
-		fmt.Fprintf(bw, "\n%s: %s, %s (%s), %s, %s, %s to %s\n", Escape(a.User),
-			plural(len(a.IPs), "address", "addresses"), plural(len(a.Countries), "country", "countries"),
-			strings.Join(a.Countries, " "), plural(len(a.ASNs), "network", "networks"),
-			plural(a.Logins, "login", "logins"), when(a.First), when(a.Last))
-		if a.Alert != nil {
-			fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)
-		}
-		if a.Severity != "" {
-			fmt.Fprintf(bw, "  severity %s, because:\n", a.Severity)
-			for _, r := range a.Reasons {
-				fmt.Fprintf(bw, "  - %s\n", Escape(ReasonText(r)))
-			}
-		}
-		if ipTable(bw, a.IPs) {
-			fmt.Fprintln(bw, "  * from the history: seen by an earlier run")
-		}
+		fmt.Fprintln(bw)
+		accountText(bw, a)
 	}
 	return bw.Flush()
+}
+
+// AccountText writes one account's block of Text.
+func AccountText(w io.Writer, a *Account) error {
+	bw := bufio.NewWriter(w)
+	accountText(bw, a)
+	return bw.Flush()
+}
+
+func accountText(bw *bufio.Writer, a *Account) {
+	fmt.Fprintf(bw, "%s: %s, %s (%s), %s, %s, %s to %s\n", Escape(a.User),
+		plural(len(a.IPs), "address", "addresses"), plural(len(a.Countries), "country", "countries"),
+		strings.Join(a.Countries, " "), plural(len(a.ASNs), "network", "networks"),
+		plural(a.Logins, "login", "logins"), when(a.First), when(a.Last))
+	if a.Alert != nil {
+		fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)
+	}
+	if a.Severity != "" {
+		fmt.Fprintf(bw, "  severity %s, because:\n", a.Severity)
+		for _, r := range a.Reasons {
+			fmt.Fprintf(bw, "  - %s\n", Escape(ReasonText(r)))
+		}
+	}
+	if ipTable(bw, a.IPs) {
+		fmt.Fprintln(bw, "  * from the history: seen by an earlier run")
+	}
 }
 
 // ReasonText is a reason as the text formats show it, with its detector

@@ -222,11 +222,38 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	user := record.CanonicalUser(r.User, rep.Rule.CaseSensitive)
 	a := rep.accounts[user]
 	if a == nil {
-		// strings are cloned: a record's strings may share its whole line
-		a = &Account{User: strings.Clone(user), byIP: map[string]*IP{}}
+		a = newAccount(user)
 		rep.accounts[a.User] = a
 	}
-	ip := a.byIP[r.IP]
+	ip, first := a.add(r, trusted)
+	if first {
+		rep.order = append(rep.order, a.User)
+		rep.seen++
+	}
+	if t := r.Time; !t.IsZero() && !rep.Rule.Original {
+		ns := t.UnixNano()
+		if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 &&
+			ns-a.steps[k].first <= int64(stepSpan) {
+			a.steps[k].last = ns
+			a.steps[k].n++
+		} else {
+			a.steps = append(a.steps, step{ip: ip, first: ns, last: ns, n: 1})
+		}
+	}
+	return nil
+}
+
+// newAccount starts the account user (its name cloned: a record's strings
+// may share its whole line).
+func newAccount(user string) *Account {
+	return &Account{User: strings.Clone(user), byIP: map[string]*IP{}}
+}
+
+// add counts the login r, from an address the whitelist covers (trusted:
+// the rule) or not, and returns its address; first is set when it is the
+// account's first login not whitelisted.
+func (a *Account) add(r *record.Record, trusted string) (ip *IP, first bool) {
+	ip = a.byIP[r.IP]
 	if ip == nil {
 		ip = &IP{IP: strings.Clone(r.IP), Country: strings.Clone(r.Country), City: strings.Clone(r.City),
 			RDNS: strings.Clone(r.RDNS), RDNSVerified: r.RDNSVerified, ASN: r.ASN, Org: strings.Clone(r.Org),
@@ -250,24 +277,11 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 		if t.After(ip.Last) {
 			ip.Last = t
 		}
-		if !rep.Rule.Original {
-			ns := t.UnixNano()
-			if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 &&
-				ns-a.steps[k].first <= int64(stepSpan) {
-				a.steps[k].last = ns
-				a.steps[k].n++
-			} else {
-				a.steps = append(a.steps, step{ip: ip, first: ns, last: ns, n: 1})
-			}
-		}
 	}
 	if ip.Trusted != "" {
-		return nil
+		return ip, false
 	}
-	if a.Logins == 0 {
-		rep.order = append(rep.order, a.User)
-		rep.seen++
-	}
+	first = a.Logins == 0
 	a.Logins++
 	if !t.IsZero() {
 		if a.First.IsZero() || t.Before(a.First) {
@@ -277,7 +291,7 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 			a.Last = t
 		}
 	}
-	return nil
+	return ip, first
 }
 
 // Flush does nothing: the verdict is read with Anomalies.

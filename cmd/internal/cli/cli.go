@@ -5,11 +5,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/kong"
 )
@@ -35,10 +38,28 @@ type Logger struct {
 	Prog  string
 	W     io.Writer
 	Debug bool
+	// Slog, when set (a daemon), gets the messages instead, as structured
+	// lines: level ERROR, WARN, INFO (hints and information) or DEBUG.
+	Slog *slog.Logger
 }
 
 func (l *Logger) print(kind, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	if l.Slog != nil {
+		level := slog.LevelInfo
+		switch kind {
+		case "error: ":
+			level = slog.LevelError
+		case "warning: ":
+			level = slog.LevelWarn
+		case "debug: ":
+			level = slog.LevelDebug
+		case "hint: ":
+			msg = "hint: " + msg
+		}
+		l.Slog.Log(context.Background(), level, msg)
+		return
+	}
 	for _, line := range strings.Split(msg, "\n") {
 		fmt.Fprintf(l.W, "%s: %s%s\n", l.Prog, kind, line)
 	}
@@ -168,4 +189,27 @@ func Plural(n int64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// LockedWriter serialises the writes of goroutines to one writer (a
+// daemon's stderr).
+type LockedWriter struct {
+	mu sync.Mutex
+	W  io.Writer
+}
+
+func (w *LockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.W.Write(p)
+}
+
+// NewSlog is a daemon's logger: structured lines (key=value) on w, with
+// the program's name, at level debug when debug is set.
+func NewSlog(w io.Writer, prog string, debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})).With("prog", prog)
 }

@@ -54,6 +54,7 @@ var schema = map[string]map[string]keyKind{
 	"NOTIFY_USER": {"enabled": kText, "template": kPath, "subject": kText, "from": kText},
 	"NOTIFY":      {"attempts": kText, "backoff": kText, "timeout": kText, "give_up_after": kText},
 	"STATE":       {"db": kDSN, "keep": kText, "realert_after": kText, "instance": kText},
+	"SERVE":       {"metrics": kText},
 	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText},
 }
 

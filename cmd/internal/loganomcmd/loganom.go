@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/loganom/loganom/cmd/internal/blockcmd"
 	"github.com/loganom/loganom/cmd/internal/cli"
@@ -36,7 +37,11 @@ type postfixSASLCmd struct {
 	reportcmd.ReportFlags
 	reportcmd.NotifyFlags
 	statecmd.Flags
-	Resume bool `help:"Read only what was appended to each log since the last run, following logrotate's renames, copies and compression; needs the state. Without it, every line is read and the history is not changed."`
+	Resume    bool `help:"Read only what was appended to each log since the last run, following logrotate's renames, copies and compression; needs the state. Without it, every line is read and the history is not changed."`
+	rawFilter filtercmd.FilterFlags
+
+	Metrics string `name:"metrics" ini:"SERVE.metrics" placeholder:"HOST:PORT" help:"With --follow: serve Prometheus metrics on http://HOST:PORT/metrics ([SERVE] metrics, e.g. 127.0.0.1:9310)."`
+	Follow  bool   `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
 }
 
 type quotaHighCmd struct {
@@ -185,6 +190,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	// (failures then success), by address and time only: they go to the
 	// report straight from the parser (rep.Failure, below).
 	src.Opts.OnlyLogins = true
+	c.rawFilter = c.FilterFlags // as the flags gave them: SIGHUP fills them from the config again
 	if err := cfg.Fill(c); err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
@@ -238,6 +244,24 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return cli.ExitCodeOf(err)
 	}
 	defer enr.Close()
+	if c.Follow {
+		var onFailure func(string, time.Time)
+		src.Opts.OnFailure = func(ip string, at time.Time) { onFailure(ip, at) }
+		in, code := followInput(log, c, src, st, expect)
+		if code != cli.ExitOK {
+			return code
+		}
+		code = follow(env, log, c, in, enr, flt, rule, st, notifier, expect, &onFailure,
+			func() parse.Stats { return src.Stats }, enr.Stats)
+		c.ParseFlags.Report(src, log)
+		enr.Report(c.Stats)
+		flt.Report(c.Stats)
+		if err := enr.Close(); err != nil {
+			log.Errorf("%v", err)
+			code = cli.ExitError
+		}
+		return code
+	}
 	rep := report.New(rule)
 	src.Opts.OnFailure = rep.Failure
 	err = record.Run(src, func(*record.Record) error { return nil }, enr, flt, rep)

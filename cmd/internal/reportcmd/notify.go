@@ -37,6 +37,15 @@ type Notifier struct {
 	exec        *notify.Exec
 	user        *notify.UserNotice
 	retry       notify.Retry
+	// OnResult, when set, is told of each channel's result (a daemon's
+	// metrics).
+	OnResult func(channel string, ok bool)
+}
+
+func (n *Notifier) told(channel string, ok bool) {
+	if n.OnResult != nil {
+		n.OnResult(channel, ok)
+	}
 }
 
 func enabled(cfg *config.Config, sec string) (bool, error) {
@@ -188,11 +197,15 @@ func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, err
 // when an account looks compromised. It reports each failure and returns
 // false if any.
 func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, rep *report.Report) bool {
-	anomalies := rep.Anomalies()
+	return n.Send(env, log, host, rep.Anomalies(), rep.Accounts(), rep.Unread())
+}
+
+// Send is Notify for the anomalous accounts given, of seen accounts.
+func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread) bool {
 	if n == nil || n.off || len(anomalies) == 0 || len(n.chans) == 0 {
 		return true
 	}
-	m := &notify.Message{Host: host, Accounts: anomalies, Seen: rep.Accounts(), Unread: rep.Unread()}
+	m := &notify.Message{Host: host, Accounts: anomalies, Seen: seen, Unread: unread}
 	if n.user != nil {
 		for _, a := range anomalies {
 			if _, ok := notify.UserAddress(a.User); !ok {
@@ -220,6 +233,7 @@ func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, rep *report
 	}
 	ok := true
 	for _, r := range notify.SendAll(context.Background(), n.chans, m, n.retry) {
+		n.told(r.Channel, r.Err == nil)
 		if r.Err != nil {
 			for _, line := range r.Lines() {
 				log.Errorf("notify %s", line)
@@ -260,7 +274,7 @@ func (n *Notifier) Channels() []string {
 // not deliver. Each delivery's result is recorded at once: sent, pending
 // again (tried by the next run), or given up when the alert is older than
 // giveUpAfter. It reports each failure and returns false if any.
-func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, rep *report.Report) bool {
+func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, seen int, unread []report.Unread) bool {
 	if n == nil || n.off || n.dryRun {
 		return true
 	}
@@ -337,9 +351,10 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 		for i, d := range b.deliveries {
 			ids[i] = strconv.FormatInt(d.Alert, 10)
 		}
-		m := &notify.Message{Host: host, Accounts: b.accounts, Seen: rep.Accounts(), Unread: rep.Unread(),
+		m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
 			Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}
 		res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
+		n.told(res.Channel, res.Err == nil)
 		failed := map[string]string{} // by user, for the per-account channels
 		var ae notify.AccountErrors
 		if res.Err != nil && errors.As(res.Err, &ae) {

@@ -177,7 +177,7 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 	}
 	host, _ := os.Hostname()
 	if st != nil && run != nil {
-		if !run.Conflict && !n.Deliver(context.Background(), env, log, host, st, rep) {
+		if !run.Conflict && !n.Deliver(context.Background(), env, log, host, st, rep.Accounts(), rep.Unread()) {
 			failed = true
 		}
 	} else if !n.Notify(env, log, host, rep) {
@@ -199,7 +199,8 @@ type reportCLI struct {
 	Exec  string `short:"e" placeholder:"SCRIPT" help:"Run SCRIPT once per account that looks compromised, with the account as its argument and its data as JSON on stdin (never through a shell); also [EXEC] script."`
 	Debug bool   `short:"d" help:"Print debug lines on stderr (also LOGLEVEL=DEBUG)."`
 	statecmd.Flags
-	Files []string `arg:"" optional:"" name:"file" help:"Records from loganom-filter (NDJSON); - or none reads stdin."`
+	Follow bool     `help:"Judge each login as it comes, for a pipe that follows the log (loganom-parse --follow): write an alert record ({\"type\":\"alert\",…}) and notify as soon as a login makes an account anomalous, instead of a report at the end."`
+	Files  []string `arg:"" optional:"" name:"file" help:"Records from loganom-filter (NDJSON); - or none reads stdin."`
 }
 
 const reportDesc = `Group the logins per account and report the accounts that look compromised:
@@ -246,6 +247,9 @@ func Main(env cli.Env) int {
 			return cli.ExitCodeOf(err)
 		}
 		st.Whitelist = flt.Why
+	}
+	if c.Follow {
+		return follow(env, log, c.Files, rule, st, notifier)
 	}
 	rep := report.New(rule)
 	var check cli.EnrichedCheck

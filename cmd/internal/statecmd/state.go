@@ -230,9 +230,7 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 				if ip.Earlier {
 					continue // recalled from the history, not seen again
 				}
-				run.Logins = append(run.Logins, state.Login{User: a.User, IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last,
-					Country: ip.Country, City: ip.City, HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
-					ASN: ip.ASN, Org: ip.Org, RDNS: ip.RDNS, RDNSVerified: ip.RDNSVerified})
+				run.Logins = append(run.Logins, Login(a.User, ip))
 			}
 		})
 	}
@@ -245,20 +243,9 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	}
 	rule := rep.Rule.String()
 	for _, a := range rep.Anomalies() {
-		payload, err := json.Marshal(a)
+		an, err := Anomaly(a, rule, now)
 		if err != nil {
 			return nil, err
-		}
-		an := state.Anomaly{User: a.User, Last: cmp.Or(a.Last, now), Rule: rule, Payload: payload}
-		if a.Severity != "" {
-			var why []string
-			for _, r := range a.Reasons {
-				why = append(why, r.Text)
-			}
-			an.Rule = "severity " + a.Severity + ": " + strings.Join(why, "; ")
-		}
-		for _, ip := range a.IPs {
-			an.Addresses = append(an.Addresses, state.Evidence{IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last, Country: ip.Country, ASN: ip.ASN, Org: ip.Org})
 		}
 		run.Anomalies = append(run.Anomalies, an)
 	}
@@ -280,6 +267,67 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 		}
 	}
 	return r, nil
+}
+
+// Anomaly is an anomalous account as the state records it; rule says the
+// rule in words, when the account has no verdict of the detectors.
+func Anomaly(a *report.Account, rule string, now time.Time) (state.Anomaly, error) {
+	payload, err := json.Marshal(a)
+	if err != nil {
+		return state.Anomaly{}, err
+	}
+	an := state.Anomaly{User: a.User, Last: cmp.Or(a.Last, now), Rule: rule, Payload: payload}
+	if a.Severity != "" {
+		var why []string
+		for _, r := range a.Reasons {
+			why = append(why, r.Text)
+		}
+		an.Rule = "severity " + a.Severity + ": " + strings.Join(why, "; ")
+	}
+	for _, ip := range a.IPs {
+		an.Addresses = append(an.Addresses, state.Evidence{IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last, Country: ip.Country, ASN: ip.ASN, Org: ip.Org})
+	}
+	return an, nil
+}
+
+// Login is a row of the history from what the report saw of an address.
+func Login(user string, ip *report.IP) state.Login {
+	return state.Login{User: user, IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last,
+		Country: ip.Country, City: ip.City, HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
+		ASN: ip.ASN, Org: ip.Org, RDNS: ip.RDNS, RDNSVerified: ip.RDNSVerified}
+}
+
+// Known is the history of one account for the detectors, with today's
+// whitelist applied (Whitelist): nil for an account email_skip leaves out.
+func (s *State) Known(ctx context.Context, user string) ([]detect.Known, error) {
+	addrs, err := s.Store.History(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	var known []detect.Known
+	for _, h := range addrs {
+		why := s.why(&h)
+		if strings.HasPrefix(why, "email_skip:") {
+			return nil, nil
+		}
+		known = append(known, knownOf(&h, why))
+	}
+	return known, nil
+}
+
+func (s *State) why(h *state.Address) string {
+	if s.Whitelist == nil {
+		return ""
+	}
+	return s.Whitelist(&record.Record{Type: record.TypeLogin, User: h.User, IP: h.IP, Country: h.Country,
+		ASN: h.ASN, Org: h.Org, RDNS: h.RDNS, RDNSVerified: h.RDNSVerified})
+}
+
+func knownOf(h *state.Address, why string) detect.Known {
+	return detect.Known{First: h.First, Last: h.Last, Count: h.Count,
+		Where: detect.Where{IP: h.IP, Country: h.Country, City: h.City, ASN: h.ASN, Org: h.Org,
+			HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM,
+			Trusted: why != "" && !report.IsRelay(why), Relay: report.IsRelay(why)}}
 }
 
 // Recall gives each account of the run its history from earlier runs.
@@ -316,19 +364,12 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 	}
 	known := map[string][]detect.Known{}
 	for _, h := range addrs {
-		why := ""
-		if s.Whitelist != nil {
-			why = s.Whitelist(&record.Record{Type: record.TypeLogin, User: h.User, IP: h.IP, Country: h.Country,
-				ASN: h.ASN, Org: h.Org, RDNS: h.RDNS, RDNSVerified: h.RDNSVerified})
-			if strings.HasPrefix(why, "email_skip:") {
-				continue
-			}
+		why := s.why(&h)
+		if strings.HasPrefix(why, "email_skip:") {
+			continue
 		}
 		if !rep.Rule.Original {
-			known[h.User] = append(known[h.User], detect.Known{First: h.First, Last: h.Last, Count: h.Count,
-				Where: detect.Where{IP: h.IP, Country: h.Country, City: h.City, ASN: h.ASN, Org: h.Org,
-					HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM,
-					Trusted: why != "" && !report.IsRelay(why), Relay: report.IsRelay(why)}})
+			known[h.User] = append(known[h.User], knownOf(&h, why))
 		}
 		if why != "" || h.Last.Before(window[h.User]) {
 			continue // whitelisted: not reported; or not within the window
@@ -351,4 +392,54 @@ func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delive
 		return false
 	}
 	return true
+}
+
+// Live is what a live reader records since its last commit: the logins
+// (report.Live.TakeDeltas), the positions reached (by the names given, as
+// parse's marks), those it expects to replace (its own last ones), and the
+// anomalous accounts (new alerts, or evidence added to the open ones).
+type Live struct {
+	Deltas    []report.Delta
+	Marks     map[string]input.Mark
+	Expect    map[string]state.Position
+	Anomalies []*report.Account
+	Rule      string
+	Channels  []string
+}
+
+// CommitLive records what a live reader did since its last commit, in one
+// transaction, and returns what was decided of each anomaly, and the
+// positions saved (to expect at the next commit).
+func (s *State) CommitLive(ctx context.Context, l *Live) (*state.Outcome, map[string]state.Position, error) {
+	now := s.now()
+	run := &state.Run{Instance: s.Instance, Now: now, Expect: l.Expect, Channels: l.Channels, RealertAfter: s.RealertAfter}
+	for i := range l.Deltas {
+		d := &l.Deltas[i]
+		run.Logins = append(run.Logins, Login(d.User, &d.IP))
+	}
+	saved := map[string]state.Position{}
+	for name, m := range l.Marks {
+		a := name
+		if !strings.HasPrefix(name, "journal:") {
+			var err error
+			if a, err = filepath.Abs(name); err != nil {
+				return nil, nil, err
+			}
+		}
+		p := state.Position{Path: a, Dev: m.Dev, Ino: m.Ino, Offset: m.Offset, Size: m.Size, FP: m.FP, FPLen: m.FPLen, Updated: now}
+		run.Positions = append(run.Positions, p)
+		saved[a] = p
+	}
+	for _, a := range l.Anomalies {
+		an, err := Anomaly(a, l.Rule, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		run.Anomalies = append(run.Anomalies, an)
+	}
+	out, err := s.Store.Commit(ctx, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, saved, nil
 }

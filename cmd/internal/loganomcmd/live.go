@@ -1,0 +1,263 @@
+package loganomcmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/filtercmd"
+	"github.com/loganom/loganom/cmd/internal/reportcmd"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/enrich"
+	"github.com/loganom/loganom/pkg/input"
+	"github.com/loganom/loganom/pkg/parse"
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// swap is a stage that can be replaced between two records: the
+// filter, when SIGHUP reads the config again. taken, when set, is told of
+// the new stage on the pipeline's goroutine.
+type swap struct {
+	cur   record.Stage
+	next  atomic.Pointer[record.Stage]
+	taken func(record.Stage)
+}
+
+func (s *swap) take() {
+	if n := s.next.Swap(nil); n != nil {
+		s.cur = *n
+		if s.taken != nil {
+			s.taken(s.cur)
+		}
+	}
+}
+
+func (s *swap) Process(r *record.Record, emit record.Emit) error {
+	s.take()
+	return s.cur.Process(r, emit)
+}
+
+func (s *swap) Flush(emit record.Emit) error { return s.cur.Flush(emit) }
+
+// liveRun is what loganom postfix-sasl --follow needs to run and to read
+// its config again.
+type liveRun struct {
+	env  cli.Env
+	log  *cli.Logger
+	c    *postfixSASLCmd
+	rule report.Rule
+	st   *statecmd.State
+	flt  *swap
+	lv   *reportcmd.Live
+}
+
+// reloadConfig reads the config again (SIGHUP): the whitelist and the
+// channels (the rest, such as the state or the log, needs a restart). The
+// new channels serve the next deliveries; the new whitelist, the next
+// record. A config that does not load keeps the old one, with an error.
+func (l *liveRun) reloadConfig() {
+	cfg, err := config.LoadConfig(l.c.Config)
+	if err == nil {
+		cfg.Check(l.log)
+	}
+	var ff filtercmd.FilterFlags
+	var n *reportcmd.Notifier
+	var flt *filtercmd.Filter
+	if err == nil {
+		ff = l.c.rawFilter
+		err = cfg.Fill(&ff)
+	}
+	if err == nil {
+		flt, err = ff.Build(cfg, l.log, l.rule.CaseSensitive)
+	}
+	if err == nil {
+		n, err = l.c.NotifyFlags.Prepare(cfg, l.c.Exec)
+	}
+	if err != nil {
+		l.log.Errorf("SIGHUP: %v", err)
+		l.log.Warnf("the config was not read again: the old one stays in force")
+		return
+	}
+	flt.Explain = true
+	var st record.Stage = flt
+	l.flt.next.Store(&st)
+	l.lv.SetNotifier(n)
+	l.log.Infof("SIGHUP: config %s read again (whitelist and channels)", cfg.Path)
+}
+
+// liveInput is what the live pipeline reads: a source that follows (or
+// a stream read to its end), how to stop it, the positions it reached and
+// where it tells that it has caught up.
+type liveInput struct {
+	src    record.Source
+	stop   func()                       // ends src.Run early (SIGTERM); nil: it cannot be
+	marks  func() map[string]input.Mark // nil: none to save
+	onIdle *func() error                // set to what src calls when caught up; nil: never
+}
+
+// idler is a stage that holds records back and can let them go when the
+// input pauses.
+type idler interface {
+	Idle(emit record.Emit) error
+}
+
+// chainIdle is record.Chain with the function that tells each stage, in
+// order, that the input has paused.
+func chainIdle(sink record.Emit, stages ...record.Stage) (emit record.Emit, idle func() error, flush func() error) {
+	emits := make([]record.Emit, len(stages)+1)
+	emits[len(stages)] = sink
+	for i := len(stages) - 1; i >= 0; i-- {
+		e, _ := record.Chain(emits[i+1], stages[i])
+		emits[i] = e
+	}
+	idle = func() error {
+		for i, st := range stages {
+			if id, ok := st.(idler); ok {
+				if err := id.Idle(emits[i+1]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	_, flush = record.Chain(sink, stages...)
+	return emits[0], idle, flush
+}
+
+// follow runs the live pipeline: parse (following), enrich, filter and
+// the live report, until the input ends or SIGTERM/SIGINT, then records
+// what is left and makes the last deliveries; SIGHUP reads the config
+// again (the whitelist and the channels).
+func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr record.Stage, flt *filtercmd.Filter,
+	rule report.Rule, st *statecmd.State, n *reportcmd.Notifier, expect map[string]state.Position, onFailure *func(string, time.Time),
+	parseStats func() parse.Stats, enrStats func() enrich.Stats) int {
+	log.W = &cli.LockedWriter{W: env.Stderr}
+	log.Slog = cli.NewSlog(log.W, log.Prog, log.Debug)
+	var met *metrics
+	if c.Metrics != "" {
+		met = newMetrics()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		addr, err := met.serve(ctx, c.Metrics, log)
+		if err != nil {
+			log.Errorf("metrics: %v", err)
+			log.Hintf("[SERVE] metrics (or --metrics) names the address to listen on, like 127.0.0.1:9310; is it in use?")
+			return cli.ExitUsage
+		}
+		log.Infof("metrics on http://%s/metrics", addr)
+	}
+	rep := report.NewLive(rule)
+	if st != nil {
+		rep.History = func(user string) ([]detect.Known, error) { return st.Known(context.Background(), user) }
+	}
+	rep.OnError = func(err error) { log.Errorf("%v", err) }
+	*onFailure = rep.Failure
+	out := bufio.NewWriter(env.Stdout)
+	lv := &reportcmd.Live{Env: env, Log: log, Rep: rep, St: st, Format: c.Format, Out: out, Marks: in.marks, Expect: expect}
+	if met != nil {
+		lv.OnNotifier = func(n *reportcmd.Notifier) { n.OnResult = met.delivered }
+	}
+	lv.SetNotifier(n)
+	l := &liveRun{env: env, log: log, c: c, rule: rule, st: st, flt: &swap{cur: flt}, lv: lv}
+	if st != nil {
+		// the history is read on the pipeline's goroutine, with the whitelist in force
+		l.flt.taken = func(s record.Stage) { st.Whitelist = s.(*filtercmd.Filter).Why }
+	}
+	stage := &reportcmd.Stage{Live: lv}
+	emit, idle, flush := chainIdle(func(*record.Record) error { return nil }, enr, l.flt, stage)
+	sync := func() {
+		if met == nil {
+			return
+		}
+		var marks map[string]input.Mark
+		if in.marks != nil {
+			marks = in.marks()
+		}
+		met.sync(parseStats(), enrStats(), lv.Alerts(), rep.Tracked(), marks)
+	}
+	if in.onIdle != nil {
+		*in.onIdle = func() error {
+			err := idle()
+			sync()
+			return err
+		}
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		for {
+			select {
+			case <-quit:
+				return
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					l.reloadConfig()
+					continue
+				}
+				log.Infof("%s: stopping: the rest is read, recorded and delivered", s)
+				if in.stop != nil {
+					in.stop()
+				}
+			}
+		}
+	}()
+
+	lv.Start()
+	log.Infof("following %s; %s", strings.Join(c.Log, ", "), stateWords(st))
+	err := in.src.Run(emit)
+	if errors.Is(err, record.ErrStop) {
+		err = nil
+	}
+	err = errors.Join(err, flush())
+	failed := false
+	if err != nil {
+		var ie *parse.InputsError
+		if !errors.As(err, &ie) {
+			log.Errorf("%v", err)
+		}
+		failed = true
+	}
+	lv.Close()
+	sync()
+	if ferr := out.Flush(); ferr != nil {
+		log.Errorf("write output: %v", ferr)
+		failed = true
+	}
+	log.Infof("stopped: %s, %s", cli.Plural(int64(rep.Accounts()), "account", "accounts"), cli.Plural(int64(lv.Alerts()), "alert", "alerts"))
+	if failed || lv.Failed() {
+		return cli.ExitError
+	}
+	return cli.ExitOK
+}
+
+func stateWords(st *statecmd.State) string {
+	if st == nil {
+		return "no state: alerts are sent once each, and nothing is remembered"
+	}
+	return "state " + st.Store.Describe()
+}
+
+// followInput is the input of --follow: the logs named, followed; or
+// stdin, read as it comes until it ends.
+func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State, expect map[string]state.Position) (liveInput, int) {
+	if len(src.Names) == 1 && src.Names[0] == "-" {
+		return liveInput{src: src}, cli.ExitOK
+	}
+	log.Errorf("--follow of files is not built yet")
+	return liveInput{}, cli.ExitUsage
+}

@@ -1,0 +1,358 @@
+package reportcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/input"
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// Live is the end of a live pipeline (loganom postfix-sasl --follow,
+// loganom-report --follow): it records what report.Live sees in the
+// state now and then, and at once when an account becomes anomalous; it
+// prints each alert on stdout as it comes; and it delivers the alerts on
+// the channels in a goroutine of its own, so that a slow or failing
+// channel never holds the reading up: a delivery that fails is tried
+// again every RetryEvery, and never dropped while the process runs (with
+// a state, not even when it stops: the next run, or cron, sends it).
+type Live struct {
+	Env cli.Env
+	Log *cli.Logger
+	Rep *report.Live
+	St  *statecmd.State // nil: none
+	// Format of the alerts on stdout: text or json; records writes
+	// alert records to Out (a pipe stage: the report emits them).
+	Format string
+	Out    io.Writer
+	// Marks, when set, gives the positions reached, to save with the
+	// history; Expect are the positions the reading started from.
+	Marks  func() map[string]input.Mark
+	Expect map[string]state.Position
+	// CommitEvery bounds how long the logins read wait to be recorded
+	// (default 2s); RetryEvery, how long a failed delivery waits.
+	CommitEvery time.Duration
+	RetryEvery  time.Duration
+	Now         func() time.Time
+	// OnDelivered, when set, is told of each round of deliveries' result.
+	OnDelivered func(channel string, ok bool)
+	// OnNotifier, when set, is given each notifier set (SetNotifier).
+	OnNotifier func(*Notifier)
+
+	mu       sync.Mutex
+	notifier *Notifier
+	queue    []*report.Account // without a state: alerts still to send
+	kick     chan struct{}
+	done     chan struct{}
+	stopped  chan struct{}
+
+	lastCommit time.Time
+	alerts     int
+	failed     bool
+}
+
+// SetNotifier sets the channels (at the start, and when the config is
+// read again).
+func (lv *Live) SetNotifier(n *Notifier) {
+	if lv.OnNotifier != nil && n != nil {
+		lv.OnNotifier(n)
+	}
+	lv.mu.Lock()
+	lv.notifier = n
+	lv.mu.Unlock()
+}
+
+func (lv *Live) notifierNow() *Notifier {
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	return lv.notifier
+}
+
+func (lv *Live) now() time.Time {
+	if lv.Now != nil {
+		return lv.Now()
+	}
+	return time.Now()
+}
+
+// Start starts the deliveries' goroutine; Close stops it.
+func (lv *Live) Start() {
+	if lv.CommitEvery <= 0 {
+		lv.CommitEvery = 2 * time.Second
+	}
+	if lv.RetryEvery <= 0 {
+		lv.RetryEvery = time.Minute
+	}
+	lv.kick = make(chan struct{}, 1)
+	lv.done = make(chan struct{})
+	lv.stopped = make(chan struct{})
+	lv.Rep.OnAlert = lv.alert
+	lv.lastCommit = lv.now()
+	go lv.deliveries()
+	lv.wake() // what earlier runs left pending
+}
+
+func (lv *Live) wake() {
+	select {
+	case lv.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Alerts is the number of alerts found.
+func (lv *Live) Alerts() int { return lv.alerts }
+
+// Failed tells whether something failed (a commit, a delivery, the
+// output).
+func (lv *Live) Failed() bool {
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	return lv.failed
+}
+
+func (lv *Live) fail() {
+	lv.mu.Lock()
+	lv.failed = true
+	lv.mu.Unlock()
+}
+
+// alert is report.Live's OnAlert: the alert is printed, recorded at once
+// (with everything read so far), and its deliveries start.
+func (lv *Live) alert(a *report.Account) error {
+	lv.alerts++
+	why := make([]string, 0, len(a.Reasons))
+	for _, r := range a.Reasons {
+		why = append(why, report.ReasonText(r))
+	}
+	lv.Log.Infof("alert: %s: %s: %s", report.Escape(a.User), orNone(a.Severity, "2 or more addresses"), report.Escape(strings.Join(why, "; ")))
+	if err := lv.print(a); err != nil {
+		return err
+	}
+	if lv.St == nil {
+		c := *a
+		lv.mu.Lock()
+		lv.queue = append(lv.queue, &c)
+		lv.mu.Unlock()
+		lv.wake()
+		return nil
+	}
+	lv.commit(true, false)
+	return nil
+}
+
+func orNone(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// print writes the alert on stdout, at once.
+func (lv *Live) print(a *report.Account) error {
+	if lv.Out == nil {
+		return nil
+	}
+	var err error
+	switch lv.Format {
+	case "records":
+		return nil // the report emits it
+	case "json":
+		err = report.JSON(lv.Out, []*report.Account{a}, nil)
+	default:
+		_, err = fmt.Fprintf(lv.Out, "ALERT %s\n", a.Last.Format(time.RFC3339))
+		if err == nil {
+			err = report.AccountText(lv.Out, a)
+		}
+		if err == nil {
+			_, err = fmt.Fprintln(lv.Out)
+		}
+	}
+	if f, ok := lv.Out.(interface{ Flush() error }); ok && err == nil {
+		err = f.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// Idle is called when the input is idle and every record read has gone
+// through the stages (the positions may then be saved), and now and then
+// while it is not: it records what is due.
+func (lv *Live) Idle(drained bool) error {
+	if lv.now().Sub(lv.lastCommit) >= lv.CommitEvery {
+		lv.commit(false, drained)
+	}
+	return nil
+}
+
+// commit records the logins read, the anomalies with new logins and,
+// when every record read has gone through (drained), the positions; an
+// error is printed, and what was not recorded is kept for the next commit.
+func (lv *Live) commit(force, drained bool) {
+	lv.lastCommit = lv.now()
+	deltas := lv.Rep.TakeDeltas()
+	changed := lv.Rep.Changed()
+	if lv.St == nil {
+		lv.Rep.Tick(time.Time{})
+		return
+	}
+	var marks map[string]input.Mark
+	if lv.Marks != nil && drained {
+		marks = lv.Marks()
+	}
+	if !force && len(deltas) == 0 && len(changed) == 0 && len(marks) == 0 {
+		lv.Rep.Tick(time.Time{})
+		return
+	}
+	n := lv.notifierNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, saved, err := lv.St.CommitLive(ctx, &statecmd.Live{Deltas: deltas, Marks: marks, Expect: lv.Expect,
+		Anomalies: changed, Rule: lv.Rep.Rule.String(), Channels: n.Channels()})
+	if err != nil {
+		lv.fail()
+		lv.Log.Errorf("%v", err)
+		if errors.Is(err, state.ErrConflict) {
+			lv.Log.Hintf("another loganom reads the same log into the same state; stop one of them")
+		} else {
+			lv.Log.Warnf("kept in memory; recorded with the next commit")
+		}
+		lv.Rep.PutBack(deltas)
+		lv.Rep.Requeue(changed)
+		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
+		return
+	}
+	lv.Expect = saved
+	newAlerts := false
+	for _, as := range out.Alerts {
+		newAlerts = newAlerts || as.New
+	}
+	lv.Rep.Tick(time.Time{})
+	if newAlerts {
+		lv.wake()
+	}
+}
+
+// deliveries sends the alerts, when woken and every RetryEvery.
+func (lv *Live) deliveries() {
+	defer close(lv.stopped)
+	t := time.NewTicker(lv.RetryEvery)
+	defer t.Stop()
+	host, _ := os.Hostname()
+	for {
+		select {
+		case <-lv.done:
+			lv.deliver(host) // what is pending, one last time
+			return
+		case <-lv.kick:
+		case <-t.C:
+		}
+		lv.deliver(host)
+	}
+}
+
+func (lv *Live) deliver(host string) {
+	n := lv.notifierNow()
+	if n == nil || n.off {
+		return
+	}
+	if lv.St != nil {
+		ok := n.Deliver(context.Background(), lv.Env, lv.Log, host, lv.St, lv.Rep.Accounts(), nil)
+		if !ok {
+			lv.fail()
+		}
+		if lv.OnDelivered != nil {
+			lv.OnDelivered("", ok)
+		}
+		return
+	}
+	lv.mu.Lock()
+	q := lv.queue
+	lv.queue = nil
+	lv.mu.Unlock()
+	if len(q) == 0 {
+		return
+	}
+	ok := n.Send(lv.Env, lv.Log, host, q, lv.Rep.Accounts(), nil)
+	if lv.OnDelivered != nil {
+		lv.OnDelivered("", ok)
+	}
+	if !ok {
+		lv.fail()
+		lv.Log.Hintf("tried again in %s", lv.RetryEvery)
+		lv.mu.Lock()
+		lv.queue = append(q, lv.queue...)
+		lv.mu.Unlock()
+	}
+}
+
+// Close records what is left, makes the last deliveries and stops. An
+// alert still unsent without a state is reported as lost.
+func (lv *Live) Close() {
+	lv.commit(false, true)
+	close(lv.done)
+	<-lv.stopped
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	for _, a := range lv.queue {
+		lv.failed = true
+		lv.Log.Errorf("the alert for %s was not sent (no state keeps it to send later)", report.Escape(a.User))
+	}
+}
+
+// Stage is the live report as a record stage of its own (loganom-report
+// --follow): it emits the alert records, and records what is due in the
+// state when the input is idle and now and then.
+type Stage struct {
+	Live *Live
+	n    int
+}
+
+// Process judges the record.
+func (s *Stage) Process(r *record.Record, emit record.Emit) error {
+	if err := s.Live.Rep.Process(r, emit); err != nil {
+		return err
+	}
+	if s.n++; s.n%1024 == 0 {
+		return s.Live.Idle(false)
+	}
+	return nil
+}
+
+// Idle records what is due: every record before has gone through.
+func (s *Stage) Idle(record.Emit) error { return s.Live.Idle(true) }
+
+// Flush does nothing: Close records the rest.
+func (s *Stage) Flush(record.Emit) error { return nil }
+
+// follow is loganom-report --follow.
+func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *statecmd.State, n *Notifier) int {
+	log.W = &cli.LockedWriter{W: env.Stderr}
+	log.Slog = cli.NewSlog(log.W, log.Prog, log.Debug)
+	rep := report.NewLive(rule)
+	if st != nil {
+		rep.History = func(user string) ([]detect.Known, error) { return st.Known(context.Background(), user) }
+	}
+	rep.OnError = func(err error) { log.Errorf("%v", err) }
+	lv := &Live{Env: env, Log: log, Rep: rep, St: st, Format: "records"}
+	lv.SetNotifier(n)
+	lv.Start()
+	code := cli.RunRecords(env, log, files, &Stage{Live: lv})
+	lv.Close()
+	if lv.Failed() && code == cli.ExitOK {
+		code = cli.ExitError
+	}
+	return code
+}

@@ -1,0 +1,606 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// TypeAlert is the type of the record a live report emits when an account
+// becomes anomalous (loganom-report --follow).
+const TypeAlert = "alert"
+
+// Live is the report stage of a reader that follows the log: it judges
+// each login as it comes, with the same detectors as the batch (one
+// detect.Account per account, fed login by login in amortised constant
+// time), and tells OnAlert at once when a login makes an account
+// anomalous: when its verdict gains a finding at or above Rule.Alert (with
+// the original rule: when it reaches the thresholds), and the thresholds
+// on addresses, countries and networks are met.
+//
+// Memory is bounded by the window, not by the time the reader runs:
+// an account's addresses older than the window are dropped, and an account
+// idle for longer than the window is forgotten (with a state, History
+// gives it back when it returns; without one, its places are kept as
+// history rows, a row per address, until older than [DETECT] learn).
+// Every window, an account's detector starts again from its history, as
+// a cron run over the new part of the log would (so that old findings
+// and counts do not weigh for ever).
+//
+// Live is not safe for concurrent use: Process, Failure and Tick run on
+// the pipeline's goroutine.
+type Live struct {
+	Rule Rule
+	// History returns what the state remembers of an account the reader
+	// has not seen yet, or has forgotten (nil: no state). An error is
+	// given to OnError, and the account is judged on what is known.
+	History func(user string) ([]detect.Known, error)
+	// OnAlert is told of an anomalous account, with its verdict, its
+	// addresses within the window and whether this is the first alert of
+	// this reader for it. It runs on the pipeline's goroutine, before
+	// the next record: a slow OnAlert delays the reading. The account
+	// must not be kept after it returns (copy it, or marshal it).
+	OnAlert func(a *Account) error
+	// OnError is told of the errors of History.
+	OnError func(error)
+
+	site     *detect.Site
+	accounts map[string]*live
+	now      time.Time // the latest log time seen
+	census   time.Time // when the common places were last counted (log time)
+	pending  map[string]*Delta // by user and address
+	deltas   []*Delta
+	changed  map[*live]bool // anomalous accounts with logins since Changed
+	// snapshots: such accounts as they were before their detector started
+	// again
+	snapshots []*Account
+	seen      int
+}
+
+// live is an account as the live report keeps it.
+type live struct {
+	acct  *Account
+	det   *detect.Account
+	since time.Time      // when det started (log time)
+	known []detect.Known // the history before since
+	// found: det's findings at or above the alert when last judged;
+	// alerted: the severity last alerted since det started (an account
+	// is alerted again only when its verdict grows more severe);
+	// anomalous: the account was reported (OnAlert) since det started.
+	found     int
+	alerted   detect.Severity
+	anomalous bool
+	// carried: the reasons of an incident that goes on across a start
+	// of the detector (the verdict of the period before, when it was
+	// anomalous); they are kept, and the severity alerted with them, for
+	// as long as each period is anomalous.
+	carried        []detect.Reason
+	carriedAlerted detect.Severity
+	last           time.Time   // its latest login
+	counted        bool        // counted in Accounts
+	folded         map[*IP]int // the logins of each address already in known
+}
+
+// Delta is what an account did from one address since the last
+// TakeDeltas: a row to add to the history.
+type Delta struct {
+	User string
+	IP   IP // Count, First, Last: these logins only; the enrichment as last seen
+}
+
+// NewLive makes a live report stage.
+func NewLive(rule Rule) *Live {
+	r := New(rule) // the same defaults
+	l := &Live{Rule: r.Rule, accounts: map[string]*live{}, pending: map[string]*Delta{}, changed: map[*live]bool{}}
+	if !l.Rule.Original {
+		l.site = detect.NewSite(l.Rule.Detect) // not Deferred: failures are filed as they come
+	}
+	return l
+}
+
+// Accounts is the number of accounts seen with logins after the whitelist.
+func (l *Live) Accounts() int { return l.seen }
+
+// Tracked is the number of accounts held in memory.
+func (l *Live) Tracked() int { return len(l.accounts) }
+
+// Failure records a failed login from ip at t, for the detectors.
+func (l *Live) Failure(ip string, t time.Time) {
+	if l.site != nil && ip != "" && !t.IsZero() {
+		// not the reader's time: a parser's failures may come ahead of
+		// the logins still being looked up
+		l.site.Failures.Add(ip, t, t, 1)
+	}
+}
+
+func (l *Live) advance(t time.Time) {
+	if t.After(l.now) {
+		l.now = t
+	}
+}
+
+// Process judges a login at once; it records a failed login (Failure).
+// An alert is told to OnAlert and, when emit is not nil, emitted as a
+// record of type alert (loganom-report --follow). Other records are
+// dropped.
+func (l *Live) Process(r *record.Record, emit record.Emit) error {
+	switch r.Type {
+	case record.TypeLogin:
+	case record.TypeAuthFailure:
+		l.Failure(r.IP, r.Time)
+		return nil
+	default:
+		return nil
+	}
+	if r.User == "" || r.IP == "" {
+		return nil
+	}
+	trusted := r.FilteredBy
+	if strings.HasPrefix(trusted, "email_skip:") {
+		return nil
+	}
+	t := r.Time
+	if t.IsZero() {
+		return nil // a login without a time cannot be placed in a window
+	}
+	l.advance(t)
+	user := record.CanonicalUser(r.User, l.Rule.CaseSensitive)
+	la := l.accounts[user]
+	switch {
+	case la == nil:
+		la = l.load(user, t)
+	case la.det == nil && !l.Rule.Original || t.Sub(la.since) > l.Rule.Detect.Window:
+		l.restart(la, t)
+	}
+	ip, first := la.acct.add(r, trusted)
+	if first && !la.counted {
+		la.counted = true
+		l.seen++
+	}
+	la.last = maxTime(la.last, t)
+	l.note(user, ip, t)
+	if la.anomalous && trusted == "" {
+		l.changed[la] = true
+	}
+	w := ip.Where()
+	if la.det != nil {
+		la.det.Login(&w, t, t, 1)
+	}
+	if trusted != "" {
+		return nil
+	}
+	return l.judge(la, emit)
+}
+
+// note adds the login to the history's delta of its address.
+func (l *Live) note(user string, ip *IP, t time.Time) {
+	k := user + "\x00" + ip.IP
+	d := l.pending[k]
+	if d == nil {
+		d = &Delta{User: user, IP: *ip}
+		d.IP.Count, d.IP.First, d.IP.Last = 0, t, t
+		l.pending[k] = d
+		l.deltas = append(l.deltas, d)
+	}
+	d.IP.Count++
+	if t.Before(d.IP.First) {
+		d.IP.First = t
+	}
+	if t.After(d.IP.Last) {
+		d.IP.Last = t
+		// the enrichment as last seen
+		d.IP.Country, d.IP.City, d.IP.RDNS, d.IP.RDNSVerified = ip.Country, ip.City, ip.RDNS, ip.RDNSVerified
+		d.IP.ASN, d.IP.Org, d.IP.HasLoc, d.IP.Lat, d.IP.Lon, d.IP.AccuracyKM = ip.ASN, ip.Org, ip.HasLoc, ip.Lat, ip.Lon, ip.AccuracyKM
+	}
+}
+
+// load starts an account first seen at t, from its history.
+func (l *Live) load(user string, t time.Time) *live {
+	la := &live{acct: newAccount(user)}
+	l.accounts[la.acct.User] = la
+	if l.History != nil {
+		known, err := l.History(la.acct.User)
+		if err != nil && l.OnError != nil {
+			l.OnError(err)
+		}
+		for _, k := range known {
+			if k.First.Before(t) || k.First.IsZero() {
+				if k.Last.After(t) {
+					k.Last = t
+				}
+				la.known = append(la.known, k)
+			}
+		}
+	}
+	l.start(la, t)
+	return la
+}
+
+// start begins the account's detector at t, from its history.
+func (l *Live) start(la *live, t time.Time) {
+	la.since, la.found, la.alerted, la.anomalous = t, 0, la.carriedAlerted, false
+	if !l.Rule.Original {
+		la.det = detect.NewAccount(&l.Rule.Detect, la.known, l.site)
+	}
+}
+
+// restart folds what the account did into its history and starts its
+// detector again at t; the addresses older than the window are dropped.
+func (l *Live) restart(la *live, t time.Time) {
+	if l.changed[la] {
+		// what the state has not recorded yet of the incident
+		if a := l.snapshot(la); a != nil {
+			l.snapshots = append(l.snapshots, a)
+		}
+		delete(l.changed, la)
+	}
+	l.carry(la)
+	l.fold(la)
+	l.forgetOld(la, t)
+	l.start(la, t)
+}
+
+// carry keeps the reasons of an anomalous period for the next one; a
+// period that was not anomalous ends the incident.
+func (l *Live) carry(la *live) {
+	if !la.anomalous || la.det == nil {
+		la.carried, la.carriedAlerted = nil, detect.None
+		return
+	}
+	la.carried = mergeReasons(la.carried, la.det.Verdict().Reasons)
+	la.carriedAlerted = max(la.carriedAlerted, la.alerted)
+}
+
+// mergeReasons adds to old the reasons of next it does not have (same
+// detector and words).
+func mergeReasons(old, next []detect.Reason) []detect.Reason {
+	out := slices.Clone(old)
+	for _, r := range next {
+		if !slices.ContainsFunc(out, func(o detect.Reason) bool { return o.Detector == r.Detector && o.Text == r.Text }) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y detect.Reason) int { return cmp.Compare(y.Severity, x.Severity) })
+	return out
+}
+
+// fold adds the account's addresses to its history rows, a row per
+// address (the latest enrichment), and drops the rows unused for longer
+// than [DETECT] learn: they would be forgotten anyway.
+func (l *Live) fold(la *live) {
+	a := la.acct
+	byIP := map[string]int{}
+	for i, k := range la.known {
+		byIP[k.IP] = i
+	}
+	if la.folded == nil {
+		la.folded = map[*IP]int{}
+	}
+	for _, ip := range slices.Concat(a.IPs, a.Trusted) {
+		n := ip.Count - la.folded[ip]
+		if n <= 0 {
+			continue
+		}
+		la.folded[ip] = ip.Count
+		k := detect.Known{Where: ip.Where(), First: ip.First, Last: ip.Last, Count: int64(n)}
+		if i, ok := byIP[ip.IP]; ok {
+			old := la.known[i]
+			k.First = minTime(old.First, k.First)
+			k.Last = maxTime(old.Last, k.Last)
+			k.Count += old.Count
+			la.known[i] = k
+			continue
+		}
+		byIP[ip.IP] = len(la.known)
+		la.known = append(la.known, k)
+	}
+	cut := la.last.Add(-l.Rule.Detect.Learn)
+	la.known = slices.DeleteFunc(la.known, func(k detect.Known) bool { return k.Last.Before(cut) })
+}
+
+// forgetOld drops the account's addresses last used before the window
+// that ends at t.
+func (l *Live) forgetOld(la *live, t time.Time) {
+	a := la.acct
+	cut := t.Add(-l.Rule.Detect.Window)
+	old := func(ip *IP) bool {
+		if ip.Last.Before(cut) {
+			delete(a.byIP, ip.IP)
+			delete(la.folded, ip)
+			return true
+		}
+		return false
+	}
+	a.IPs = slices.DeleteFunc(a.IPs, old)
+	a.Trusted = slices.DeleteFunc(a.Trusted, old)
+	a.Logins, a.First, a.Last = 0, time.Time{}, time.Time{}
+	for _, ip := range a.IPs {
+		a.Logins += ip.Count
+		if a.First.IsZero() || ip.First.Before(a.First) {
+			a.First = ip.First
+		}
+		a.Last = maxTime(a.Last, ip.Last)
+	}
+}
+
+// judge tells OnAlert, and emits, when the account's latest login made it
+// anomalous.
+func (l *Live) judge(la *live, emit record.Emit) error {
+	a := la.acct
+	r := l.Rule
+	inWindow := func(ip *IP) bool { return !ip.Last.Before(la.last.Add(-r.Detect.Window)) }
+	var v detect.Verdict
+	n := 0
+	if r.Original {
+		if la.anomalous {
+			return nil
+		}
+	} else {
+		if n = la.det.Found(r.Alert); n <= la.found {
+			return nil
+		}
+		if v = la.det.Verdict(); v.Severity < r.Alert {
+			return nil
+		}
+		if v.Severity <= la.alerted {
+			// nothing more severe: no new alert, the evidence grows
+			la.found, la.anomalous = n, true
+			l.changed[la] = true
+			return nil
+		}
+	}
+	// the thresholds, on the addresses within the window
+	ips := slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return !inWindow(ip) })
+	view := *a
+	view.IPs = ips
+	view.Trusted = nil
+	view.Logins, view.First, view.Last = 0, time.Time{}, time.Time{}
+	for _, ip := range ips {
+		view.Logins += ip.Count
+		if view.First.IsZero() || ip.First.Before(view.First) {
+			view.First = ip.First
+		}
+		view.Last = maxTime(view.Last, ip.Last)
+	}
+	view.summarise()
+	if len(view.IPs) < r.MinIPs || len(view.Countries) < r.MinCountries || len(view.ASNs) < r.MinASNs {
+		return nil // not yet: la.found is left, so the next login is judged again
+	}
+	if !r.Original {
+		view.Severity, view.Reasons = v.Severity.String(), mergeReasons(la.carried, v.Reasons)
+	}
+	la.found, la.alerted, la.anomalous = n, v.Severity, true
+	l.changed[la] = true
+	if l.OnAlert != nil {
+		if err := l.OnAlert(&view); err != nil {
+			return err
+		}
+	}
+	if emit != nil {
+		rec, err := AlertRecord(&view)
+		if err != nil {
+			return err
+		}
+		return emit(rec)
+	}
+	return nil
+}
+
+// Changed returns the anomalous accounts (their addresses within the
+// window, with the verdict) that had logins since the last call, for the
+// state's evidence: an incident open is added to, and not sent again.
+func (l *Live) Changed() []*Account {
+	out := l.snapshots
+	l.snapshots = nil
+	for la := range l.changed {
+		if a := l.snapshot(la); a != nil {
+			out = append(out, a)
+		}
+	}
+	clear(l.changed)
+	slices.SortStableFunc(out, func(x, y *Account) int { return strings.Compare(x.User, y.User) })
+	return out
+}
+
+// snapshot is the anomalous account as the state records it: its
+// addresses within the window, its verdict; nil when it has none.
+func (l *Live) snapshot(la *live) *Account {
+	a := *la.acct
+	cut := la.last.Add(-l.Rule.Detect.Window)
+	a.IPs = slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return ip.Last.Before(cut) })
+	if len(a.IPs) == 0 {
+		return nil
+	}
+	a.Trusted = nil
+	a.Logins, a.First, a.Last = 0, time.Time{}, time.Time{}
+	for _, ip := range a.IPs {
+		a.Logins += ip.Count
+		a.First = minTime(a.First, ip.First)
+		a.Last = maxTime(a.Last, ip.Last)
+	}
+	a.summarise()
+	if la.det != nil {
+		v := la.det.Verdict()
+		if v.Severity == detect.None && len(la.carried) == 0 {
+			return nil
+		}
+		a.Reasons = mergeReasons(la.carried, v.Reasons)
+		sev := v.Severity
+		for _, r := range la.carried {
+			sev = max(sev, r.Severity)
+		}
+		a.Severity = sev.String()
+	}
+	return &a
+}
+
+// Requeue marks accounts that Changed returned, and that could not be
+// recorded, as changed again.
+func (l *Live) Requeue(accounts []*Account) {
+	for _, a := range accounts {
+		if la := l.accounts[a.User]; la != nil {
+			l.changed[la] = true
+		}
+	}
+}
+
+// TakeDeltas returns the logins since the last call, a row per account
+// and address, for the state's history.
+func (l *Live) TakeDeltas() []Delta {
+	out := make([]Delta, len(l.deltas))
+	for i, d := range l.deltas {
+		out[i] = *d
+	}
+	clear(l.pending)
+	l.deltas = l.deltas[:0]
+	return out
+}
+
+// PutBack returns deltas that could not be recorded, to be taken again
+// (added up with the logins since: memory grows with the accounts and
+// addresses, not with the time the state is down).
+func (l *Live) PutBack(ds []Delta) {
+	for i := range ds {
+		d := ds[i]
+		k := d.User + "\x00" + d.IP.IP
+		if have := l.pending[k]; have != nil {
+			have.IP.Count += d.IP.Count
+			have.IP.First = minTime(have.IP.First, d.IP.First)
+			if d.IP.Last.After(have.IP.Last) {
+				c := have.IP.Count
+				first := have.IP.First
+				have.IP = d.IP
+				have.IP.Count, have.IP.First = c, first
+			}
+			continue
+		}
+		l.pending[k] = &d
+		l.deltas = append(l.deltas, &d)
+	}
+}
+
+// CensusEvery is how often (log time) Tick counts the common places.
+const CensusEvery = 10 * time.Minute
+
+// Tick does what is due at the log time now (the latest read when zero):
+// it forgets the failures and accounts older than the window (without a
+// state, an idle account's places stay as history rows, until older than
+// [DETECT] learn), and counts the places common to the accounts every
+// CensusEvery. Call it when the input is idle and now and then; record
+// TakeDeltas first: a forgotten account's deltas are kept.
+func (l *Live) Tick(now time.Time) {
+	now = cmp.Or(now, l.now)
+	if now.IsZero() {
+		return
+	}
+	if l.site != nil {
+		l.site.Failures.Forget(now)
+	}
+	cut := now.Add(-l.Rule.Detect.Window)
+	for user, la := range l.accounts {
+		if !la.last.Before(cut) {
+			continue
+		}
+		if l.changed[la] {
+			if a := l.snapshot(la); a != nil {
+				l.snapshots = append(l.snapshots, a)
+			}
+			delete(l.changed, la)
+		}
+		if l.History != nil || l.Rule.Original {
+			delete(l.accounts, user)
+			continue
+		}
+		// no state: its places stay, its addresses go; places unused
+		// for longer than learn go too (an account idle for that long
+		// learns its first day again: a state remembers it longer)
+		l.fold(la)
+		l.forgetOld(la, now)
+		la.det = nil
+		learn := now.Add(-l.Rule.Detect.Learn)
+		la.known = slices.DeleteFunc(la.known, func(k detect.Known) bool { return k.Last.Before(learn) })
+		if len(la.known) == 0 && len(la.acct.byIP) == 0 {
+			delete(l.accounts, user)
+		}
+	}
+	if l.site != nil && (l.census.IsZero() || now.Sub(l.census) >= CensusEvery) {
+		l.census = now
+		var c detect.Census
+		for _, la := range l.accounts {
+			for _, ip := range slices.Concat(la.acct.IPs, la.acct.Trusted) {
+				if w := ip.Where(); !w.Relay {
+					c.Add(la.acct.User, &w, ip.First, ip.Last)
+				}
+			}
+			for i := range la.known {
+				if k := &la.known[i]; !k.Relay {
+					c.Add(la.acct.User, &k.Where, k.First, k.Last)
+				}
+			}
+		}
+		l.site.SetCommon(c.Common(l.Rule.Detect))
+	}
+}
+
+// Common returns the places common to the accounts, as the last census
+// found them.
+func (l *Live) Common() detect.Common {
+	if l.site == nil {
+		return detect.Common{}
+	}
+	return l.site.Common()
+}
+
+// Flush does nothing: alerts leave as they are found.
+func (l *Live) Flush(record.Emit) error { return nil }
+
+// AlertRecord is an alert as a record (type alert), for a pipe: the
+// account's user, its last login's time, and the rest of the account
+// (severity, reasons, countries, addresses …) as fields of their own.
+func AlertRecord(a *Account) (*record.Record, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	rec := &record.Record{Type: TypeAlert, Time: a.Last, User: a.User}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		switch key, _ := k.(string); key {
+		case "user", "last", "type", "time":
+		default:
+			rec.Extra = append(rec.Extra, record.Field{Key: key, Value: v})
+		}
+	}
+	return rec, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,263 @@
+package report
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/record"
+)
+
+type place struct {
+	ip, cc   string
+	asn      uint32
+	lat, lon float64
+}
+
+var (
+	home   = place{"200.158.1.34", "BR", 27699, -23.55, -46.63}
+	office = place{"187.32.0.10", "BR", 28573, -23.56, -46.65}
+	thiefs = []place{
+		{"176.63.95.227", "HU", 6830, 47.5, 19.04},
+		{"118.69.201.136", "VN", 18403, 10.82, 106.63},
+		{"105.112.9.241", "NG", 36873, 6.45, 3.39},
+		{"36.110.1.1", "CN", 4134, 39.9, 116.4},
+	}
+)
+
+func loginAt(user string, p place, t time.Time) *record.Record {
+	return &record.Record{Type: record.TypeLogin, User: user, IP: p.ip, Time: t, Country: p.cc, ASN: p.asn,
+		HasLoc: true, Lat: p.lat, Lon: p.lon, AccuracyKM: 10, City: "c-" + p.cc}
+}
+
+// TestLiveAlertsAtOnce: a botnet's logins after a week at home alert on
+// the login that makes the account anomalous, once per severity, and
+// the batch report flags the same account; the owner alone is never
+// alerted.
+func TestLiveAlertsAtOnce(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	var recs []*record.Record
+	for d := 0; d < 7; d++ {
+		for h := 0; h < 3; h++ {
+			p := home
+			if h == 1 {
+				p = office
+			}
+			recs = append(recs, loginAt("ana@x.test", p, t0.Add(time.Duration(d)*24*time.Hour+time.Duration(h)*3*time.Hour)))
+			recs = append(recs, loginAt("bob@x.test", p, t0.Add(time.Duration(d)*24*time.Hour+time.Duration(h)*3*time.Hour+time.Minute)))
+		}
+	}
+	attack := t0.Add(7*24*time.Hour + 2*time.Hour)
+	first := len(recs)
+	for i, p := range thiefs {
+		recs = append(recs, loginAt("bob@x.test", p, attack.Add(time.Duration(i)*5*time.Minute)))
+	}
+
+	l := NewLive(Rule{})
+	var alerts []string
+	var at []int
+	l.OnAlert = func(a *Account) error {
+		alerts = append(alerts, a.User+" "+a.Severity)
+		at = append(at, len(alerts))
+		return nil
+	}
+	var emitted []*record.Record
+	for i, r := range recs {
+		n := len(alerts)
+		if err := l.Process(r, func(r *record.Record) error { emitted = append(emitted, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(alerts) > n && i < first {
+			t.Fatalf("login %d (%s from %s) alerted before the attack: %v", i, r.User, r.IP, alerts)
+		}
+	}
+	if len(alerts) != 1 || alerts[0] != "bob@x.test high" {
+		t.Fatalf("alerts %v, want one for bob, high", alerts)
+	}
+	if len(emitted) != 1 || emitted[0].Type != TypeAlert || emitted[0].User != "bob@x.test" {
+		t.Fatalf("emitted %v", emitted)
+	}
+	// the batch flags the same account
+	rep := New(Rule{})
+	for _, r := range recs {
+		if err := rep.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := rep.Anomalies()
+	if len(got) != 1 || got[0].User != "bob@x.test" || got[0].Severity != "high" {
+		t.Fatalf("batch: %v", got)
+	}
+	// the history's rows add up to every login
+	n := 0
+	for _, d := range l.TakeDeltas() {
+		n += d.IP.Count
+	}
+	if n != len(recs) {
+		t.Errorf("deltas count %d logins, want %d", n, len(recs))
+	}
+	if d := l.TakeDeltas(); len(d) != 0 {
+		t.Errorf("taken twice: %v", d)
+	}
+	// a commit that fails puts its deltas back: they add up with the
+	// logins after, a row per account and address
+	l.Process(loginAt("ana@x.test", home, attack.Add(time.Hour)), nil)
+	d1 := l.TakeDeltas()
+	l.PutBack(d1)
+	l.Process(loginAt("ana@x.test", home, attack.Add(2*time.Hour)), nil)
+	d2 := l.TakeDeltas()
+	if len(d2) != 1 || d2[0].IP.Count != 2 || !d2[0].IP.First.Equal(attack.Add(time.Hour)) || !d2[0].IP.Last.Equal(attack.Add(2*time.Hour)) {
+		t.Errorf("put back and taken again: %+v", d2)
+	}
+}
+
+// TestLiveSeverityRises: a low verdict, then a high one, alert twice
+// (with the alert at low); more findings of the same severity do not.
+func TestLiveSeverityRises(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	l := NewLive(Rule{Alert: detect.Low})
+	var alerts []string
+	l.OnAlert = func(a *Account) error { alerts = append(alerts, a.Severity); return nil }
+	feed := func(r *record.Record) {
+		t.Helper()
+		if err := l.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d := 0; d < 5; d++ {
+		feed(loginAt("c@x.test", home, t0.Add(time.Duration(d)*24*time.Hour)))
+	}
+	// a trip: a new country a day later, reachable by plane (low)
+	trip := t0.Add(5*24*time.Hour + 20*time.Hour)
+	feed(loginAt("c@x.test", thiefs[0], trip))
+	feed(loginAt("c@x.test", thiefs[0], trip.Add(time.Hour)))
+	if fmt.Sprint(alerts) != "[low]" {
+		t.Fatalf("alerts %v, want [low]", alerts)
+	}
+	// then Vietnam 10 minutes later: impossible travel (high)
+	feed(loginAt("c@x.test", thiefs[1], trip.Add(time.Hour+10*time.Minute)))
+	if fmt.Sprint(alerts) != "[low high]" {
+		t.Fatalf("alerts %v, want [low high]", alerts)
+	}
+	feed(loginAt("c@x.test", thiefs[2], trip.Add(time.Hour+20*time.Minute)))
+	if fmt.Sprint(alerts) != "[low high]" {
+		t.Fatalf("alerts %v: a third country is no new alert at the same severity", alerts)
+	}
+	if ch := l.Changed(); len(ch) != 1 || ch[0].User != "c@x.test" || len(ch[0].Countries) != 3 {
+		t.Fatalf("changed %v, want c with 3 countries within the window", ch)
+	}
+}
+
+// TestLiveBounded: a reader that runs for 200 days over many accounts
+// keeps, per account, the addresses of the window only, and forgets the
+// accounts idle for longer than the window (with a state to give them
+// back); without a state, it keeps their places as history rows, until
+// older than learn.
+func TestLiveBounded(t *testing.T) {
+	for _, withState := range []bool{true, false} {
+		t.Run(fmt.Sprint("state=", withState), func(t *testing.T) {
+			l := NewLive(Rule{})
+			asked := 0
+			if withState {
+				l.History = func(string) ([]detect.Known, error) { asked++; return nil, nil }
+			}
+			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			maxIPs, maxKnown := 0, 0
+			for day := 0; day < 200; day++ {
+				for u := 0; u < 50; u++ {
+					if (u+day)%3 == 0 {
+						continue // idle days
+					}
+					user := fmt.Sprintf("u%d@x.test", u+(day/20)*50) // a new set of accounts every 20 days
+					for k := 0; k < 4; k++ {
+						// a new address every day (a rotating ISP)
+						p := home
+						p.ip = fmt.Sprintf("10.%d.%d.%d", day%200, u, k)
+						if err := l.Process(loginAt(user, p, t0.Add(time.Duration(day)*24*time.Hour+time.Duration(k)*time.Hour)), nil); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				l.TakeDeltas()
+				l.Tick(time.Time{})
+				for _, la := range l.accounts {
+					maxIPs = max(maxIPs, len(la.acct.byIP))
+					maxKnown = max(maxKnown, len(la.known))
+				}
+			}
+			if withState && l.Tracked() > 50 {
+				t.Errorf("%d accounts tracked, want at most the 50 active in the window", l.Tracked())
+			}
+			if !withState && l.Tracked() > 100 {
+				t.Errorf("%d accounts tracked without a state, want those with places younger than learn", l.Tracked())
+			}
+			// 4 addresses a day, within a window of a day (and the day before)
+			if maxIPs > 12 {
+				t.Errorf("an account held %d addresses, want those of the window", maxIPs)
+			}
+			// 30 days of learn, 4 a day
+			if maxKnown > 4*31 {
+				t.Errorf("an account held %d history rows, want those younger than learn", maxKnown)
+			}
+			if withState && asked == 0 {
+				t.Error("History never asked")
+			}
+		})
+	}
+}
+
+// TestLiveFailuresThenSuccess: failures from an address, then a login
+// from it, alert.
+func TestLiveFailuresThenSuccess(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	l := NewLive(Rule{})
+	var got []*Account
+	l.OnAlert = func(a *Account) error { got = append(got, a); return nil }
+	for d := 0; d < 5; d++ {
+		if err := l.Process(loginAt("d@x.test", home, t0.Add(time.Duration(d)*24*time.Hour)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := t0.Add(5*24*time.Hour + 12*time.Hour)
+	for i := 0; i < 4; i++ {
+		l.Process(&record.Record{Type: record.TypeAuthFailure, IP: thiefs[3].ip, Time: at.Add(time.Duration(i) * time.Minute)}, nil)
+	}
+	if err := l.Process(loginAt("d@x.test", thiefs[3], at.Add(10*time.Minute)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("alerts %d, want 1", len(got))
+	}
+	found := false
+	for _, r := range got[0].Reasons {
+		found = found || r.Detector == detect.FailuresThenSuccess
+	}
+	if !found {
+		t.Errorf("reasons %v: no failures_then_success", got[0].Reasons)
+	}
+}
+
+// BenchmarkLive: the cost of a login on the live path.
+func BenchmarkLive(b *testing.B) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	l := NewLive(Rule{})
+	recs := make([]*record.Record, 1000)
+	for i := range recs {
+		p := home
+		p.ip = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
+		recs[i] = loginAt(fmt.Sprintf("u%d@x.test", i%100), p, t0)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r := *recs[i%len(recs)]
+		r.Time = t0.Add(time.Duration(i) * time.Second)
+		if err := l.Process(&r, nil); err != nil {
+			b.Fatal(err)
+		}
+		if i%10000 == 0 {
+			l.TakeDeltas()
+			l.Tick(time.Time{})
+		}
+	}
+}
