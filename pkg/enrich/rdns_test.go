@@ -23,7 +23,7 @@ func TestReverse(t *testing.T) {
 		{"5.6.7.8", RDNS{Name: "mail.google.com", Verified: false}, ""}, // a PTR that does not confirm
 		{"2001:db8::1", RDNS{Name: "v6.example", Verified: true}, ""},
 		{"2.2.2.2", RDNS{Name: "alias.example", Verified: true}, ""}, // through a CNAME
-		{"9.9.9.9", RDNS{}, ""},                      // no PTR: an answer, not an error
+		{"9.9.9.9", RDNS{}, ""}, // no PTR: an answer, not an error
 		{"10.0.0.10", RDNS{}, "PTR 10.0.0.10: SERVFAIL"},
 		{"10.0.0.20", RDNS{}, "PTR 10.0.0.20: timeout"},
 		{"3.3.3.3", RDNS{Name: "broken.example", Verified: false}, "A broken.example: SERVFAIL"},
