@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loganom/loganom/pkg/record"
 )
 
 // googleOnly stands for a whitelist with the pattern google.com.
@@ -162,5 +164,40 @@ func TestCacheUncheckedOldReader(t *testing.T) {
 	}
 	if s, err := c.Stats(); err != nil || s.NotChecked != 1 || s.Unconfirmed != 1 {
 		t.Errorf("stats %+v %v", s, err)
+	}
+}
+
+// A whitelist reloaded mid-run (SetConfirm) has the names it could match
+// checked, also for addresses already answered, unchecked, in this run.
+func TestEnrichSetConfirm(t *testing.T) {
+	z := testZone()
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
+	e := New(Options{Resolver: r, Confirm: func(string) bool { return false }})
+	var out []string
+	emit := func(r *record.Record) error { out = append(out, string(record.AppendJSON(nil, r))); return nil }
+	e.Process(&record.Record{Type: record.TypeLogin, IP: "1.2.3.4"}, emit)
+	e.Process(&record.Record{Type: record.TypeLogin, IP: "5.6.7.8"}, emit)
+	if err := e.Flush(emit); err != nil {
+		t.Fatal(err)
+	}
+	e.SetConfirm(func(n string) bool { return n == "good.example" })
+	before := z.Queries.Load()
+	e.Process(&record.Record{Type: record.TypeLogin, IP: "1.2.3.4"}, emit)
+	e.Process(&record.Record{Type: record.TypeLogin, IP: "5.6.7.8"}, emit)
+	if err := e.Flush(emit); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"type":"login","ip":"1.2.3.4","rdns":"good.example"}`,
+		`{"type":"login","ip":"5.6.7.8","rdns":"mail.google.com"}`,
+		`{"type":"login","ip":"1.2.3.4","rdns":"good.example","rdns_verified":true}`,
+		`{"type":"login","ip":"5.6.7.8","rdns":"mail.google.com"}`,
+	}
+	if strings.Join(out, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(out, "\n"), strings.Join(want, "\n"))
+	}
+	// no cache: both asked again, PTR (and A for the wanted name)
+	if q := z.Queries.Load() - before; q != 3 {
+		t.Errorf("%d queries after the reload, want 3", q)
 	}
 }

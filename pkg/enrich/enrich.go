@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -143,6 +144,10 @@ type Enricher struct {
 	toldDNS, toldIPinfo bool // OnGiveUp was called
 
 	waiting *answer // Idle has a goroutine waiting for this answer
+
+	// confirm is Options.Confirm, or what SetConfirm put in its place;
+	// the lookup goroutines read it.
+	confirm atomic.Pointer[func(name string) bool]
 }
 
 type item struct {
@@ -174,13 +179,35 @@ func New(opts Options) *Enricher {
 	if opts.MaxIPs <= 0 {
 		opts.MaxIPs = 1 << 20
 	}
-	return &Enricher{
+	e := &Enricher{
 		opts: opts,
 		ips:  make(map[string]*answer),
 		sem:  make(chan struct{}, opts.Workers),
 		stats: Stats{
 			Errors: map[string]int{},
 		},
+	}
+	e.confirm.Store(&opts.Confirm)
+	return e
+}
+
+// SetConfirm puts confirm in the place of Options.Confirm, for a whitelist
+// reloaded mid-run (a live daemon's SIGHUP). The answers of this run that
+// left a name unchecked are forgotten, so that the next record from such
+// an address has its name checked if the new patterns could match it
+// (from the cache, with the forward query only). Lookups already running
+// finish with the old function. Call it from the goroutine that calls
+// Process.
+func (e *Enricher) SetConfirm(confirm func(name string) bool) {
+	e.confirm.Store(&confirm)
+	for k, a := range e.ips {
+		select {
+		case <-a.done:
+			if a.rdns.Unchecked {
+				delete(e.ips, k)
+			}
+		default:
+		}
 	}
 }
 
@@ -412,7 +439,7 @@ func (e *Enricher) answerFor(s string) *answer {
 			if confirm {
 				v, err = e.opts.Resolver.Confirm(context.Background(), ip, a.rdns.Name)
 			} else {
-				v, err = e.opts.Resolver.ReverseConfirm(context.Background(), ip, e.opts.Confirm)
+				v, err = e.opts.Resolver.ReverseConfirm(context.Background(), ip, *e.confirm.Load())
 			}
 			a.rdns = v
 			if v.Unchecked {
@@ -442,7 +469,8 @@ func (e *Enricher) answerFor(s string) *answer {
 
 // wants says whether a name must be checked forward (Options.Confirm).
 func (e *Enricher) wants(name string) bool {
-	return e.opts.Confirm == nil || e.opts.Confirm(name)
+	confirm := *e.confirm.Load()
+	return confirm == nil || confirm(name)
 }
 
 // fail counts a failure by kind ("rdns: timeout", "ipinfo.io: HTTP 502")
