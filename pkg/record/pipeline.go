@@ -20,6 +20,15 @@ type Idler interface {
 	Idle(emit Emit, wake func()) (held bool, err error)
 }
 
+// Drainer is a stage that must know when every record read has reached
+// it: a live report that then saves the positions read, all of whose
+// records have been judged. Pipeline.Idle calls Drained when no stage
+// before it holds a record back (after idling them), with the stage's
+// emit; it returns the first error of emit unchanged, ErrStop included.
+type Drainer interface {
+	Drained(emit Emit) error
+}
+
 // Pipeline is stages chained in front of a sink, for a source that can
 // tell when its input is idle: a reader of a pipe that finds nothing ready
 // (IdleReader), a follower that has caught up with its log. The source
@@ -75,11 +84,13 @@ func NewPipeline(sink Emit, flushSink func() error, stages ...Stage) *Pipeline {
 func (p *Pipeline) Emit(r *Record) error { return p.emits[0](r) }
 
 // Idle is what a source calls when no input is ready: each stage that is
-// an Idler, first to last, emits what it may now, and the sink is flushed.
-// When a stage still holds records back for work under way, Idle returns
-// a channel that becomes ready when more may leave: the source waits on
-// it along with its input and calls Idle again when it is ready. nil
-// means that nothing is held back that will leave without more input.
+// an Idler, first to last, emits what it may now; each Drainer that no
+// stage before it holds a record from is told so; and the sink is
+// flushed. When a stage still holds records back for work under way, Idle
+// returns a channel that becomes ready when more may leave: the source
+// waits on it along with its input and calls Idle again when it is ready.
+// nil means that nothing is held back that will leave without more input
+// (every record read has reached every stage).
 //
 // Idle never waits. Its error is the first a stage or the sink returned;
 // ErrStop (downstream wants no more) after the other stages were idled.
@@ -91,11 +102,18 @@ func (p *Pipeline) Idle() (wake <-chan struct{}, err error) {
 	held := false
 	var stop error
 	for i, st := range p.stages {
-		id, ok := st.(Idler)
-		if !ok || p.stopped[i] {
+		if p.stopped[i] {
 			continue
 		}
-		h, err := id.Idle(p.emits[i+1], p.wakeFn)
+		var err error
+		if d, ok := st.(Drainer); ok && !held {
+			err = d.Drained(p.emits[i+1])
+		}
+		if id, ok := st.(Idler); ok && err == nil {
+			var h bool
+			h, err = id.Idle(p.emits[i+1], p.wakeFn)
+			held = held || h
+		}
 		if errors.Is(err, ErrStop) {
 			p.stopped[i] = true
 			stop = err
@@ -104,7 +122,6 @@ func (p *Pipeline) Idle() (wake <-chan struct{}, err error) {
 		if err != nil {
 			return nil, err
 		}
-		held = held || h
 	}
 	if p.flushSink != nil {
 		if err := p.flushSink(); err != nil {

@@ -275,3 +275,49 @@ func TestIdleReaderBatch(t *testing.T) {
 		t.Errorf("read %d bytes of %d: %v", len(got), b.Len(), err)
 	}
 }
+
+// drainer records what had reached it each time it was told that every
+// record read had.
+type drainer struct {
+	seen    []string
+	drained []string
+}
+
+func (d *drainer) Process(r *Record, emit Emit) error {
+	d.seen = append(d.seen, r.User)
+	return emit(r)
+}
+func (d *drainer) Flush(Emit) error { return nil }
+func (d *drainer) Drained(Emit) error {
+	d.drained = append(d.drained, strings.Join(d.seen, ""))
+	return nil
+}
+
+// A Drainer is told that every record read has reached it only when no
+// stage before it holds one back; one before the holding stage is told
+// at every Idle.
+func TestPipelineDrained(t *testing.T) {
+	before, after := &drainer{}, &drainer{}
+	g := newGated("a", "b")
+	p := NewPipeline(collect(new([]string)), nil, before, g, after)
+	p.Emit(&Record{User: "a"})
+	p.Emit(&Record{User: "b"})
+	wake, _ := p.Idle()
+	if len(after.drained) != 0 || strings.Join(before.drained, ",") != "ab" {
+		t.Fatalf("with a and b held: before %v, after %v", before.drained, after.drained)
+	}
+	g.open("a")
+	waitWake(t, wake)
+	wake, _ = p.Idle()
+	if len(after.drained) != 0 {
+		t.Fatalf("with b held: after %v", after.drained)
+	}
+	g.open("b")
+	waitWake(t, wake)
+	if wake, err := p.Idle(); wake != nil || err != nil {
+		t.Fatalf("idle: %v %v", wake, err)
+	}
+	if strings.Join(after.drained, ",") != "ab" || strings.Join(before.drained, ",") != "ab,ab,ab" {
+		t.Errorf("before %v, after %v", before.drained, after.drained)
+	}
+}
