@@ -55,6 +55,7 @@ func NewIdleReader(r io.Reader, idle func() (<-chan struct{}, error)) *IdleReade
 }
 
 func (ir *IdleReader) readAhead(r io.Reader) {
+	empty := 0
 	for {
 		var b []byte
 		select {
@@ -64,8 +65,17 @@ func (ir *IdleReader) readAhead(r io.Reader) {
 		}
 		n, err := r.Read(b[:cap(b)])
 		if n == 0 && err == nil {
-			continue
+			// as bufio does: a reader that keeps returning nothing
+			if empty++; empty < 100 {
+				select {
+				case ir.free <- b:
+				default:
+				}
+				continue
+			}
+			err = io.ErrNoProgress
 		}
+		empty = 0
 		select {
 		case ir.chunks <- chunk{b[:n], err}:
 		case <-ir.done:

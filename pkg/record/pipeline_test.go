@@ -321,3 +321,18 @@ func TestPipelineDrained(t *testing.T) {
 		t.Errorf("before %v, after %v", before.drained, after.drained)
 	}
 }
+
+// emptyReader returns nothing, and no error, for ever.
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+// A reader that keeps returning nothing is an error, as bufio makes it,
+// not a goroutine spinning for ever.
+func TestIdleReaderNoProgress(t *testing.T) {
+	ir := NewIdleReader(emptyReader{}, nil)
+	defer ir.Close()
+	if _, err := io.ReadAll(ir); err != io.ErrNoProgress {
+		t.Errorf("got %v", err)
+	}
+}
