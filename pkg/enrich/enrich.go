@@ -87,7 +87,7 @@ func (a Answer) Describe(ip netip.Addr) string {
 	case a.RDNS.Verified:
 		b.WriteString(a.RDNS.Name + " (verified)")
 	case a.RDNS.Unchecked:
-		b.WriteString(a.RDNS.Name + " (not checked: no pattern_ip could match it)")
+		b.WriteString(a.RDNS.Name + " (not checked: the whitelist could not use it)")
 	default:
 		b.WriteString(a.RDNS.Name + " (does not resolve back)")
 	}
