@@ -33,7 +33,7 @@ var schema = map[string]map[string]keyKind{
 	"ENRICH": {
 		"geoip": kPaths, "asn_csv": kPaths, "dns": kText, "rdns": kText, "cache": kPath,
 		"workers": kText, "timeout": kText, "ttl_rdns": kText, "ipinfo": kText, "ttl_geo": kText,
-		"ipinfo_url": kText,
+		"ipinfo_url": kText, "confirm_all": kText,
 	},
 	"FILTER": {"trust_unverified_rdns": kText, "keep_private": kText, "pattern_ip_substring": kText},
 	"REPORT": {"min_ips": kText, "min_countries": kText, "min_asns": kText, "case_sensitive_users": kText, "window": kText, "rule": kText},
