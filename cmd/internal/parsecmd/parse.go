@@ -4,11 +4,17 @@
 package parsecmd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 	_ "time/tzdata" // zones for --tz on machines without zoneinfo
 
@@ -30,9 +36,20 @@ type ParseFlags struct {
 
 type parseCLI struct {
 	ParseFlags
-	Resume bool     `help:"Read only what was appended to each file since the last --resume run, following logrotate's renames, copies and compression; the positions are kept in the state named by --db, saved once every record is written."`
-	DB     string   `name:"db" placeholder:"PATH|URL" help:"The state that keeps the positions of --resume: an SQLite file or a postgres:// URL (the one loganom-report --db records in)."`
-	Files  []string `arg:"" optional:"" name:"file" help:"Log files, plain or compressed (gzip, bzip2, xz, zstd: recognised by content), read in the order given; - or none reads stdin."`
+	Resume bool   `help:"Read only what was appended to each file since the last --resume run, following logrotate's renames, copies and compression; the positions are kept in the state named by --db, saved once every record is written."`
+	DB     string `name:"db" placeholder:"PATH|URL" help:"The state that keeps the positions of --resume: an SQLite file or a postgres:// URL (the one loganom-report --db records in)."`
+	FollowFlags
+	Files []string `arg:"" optional:"" name:"file" help:"Log files, plain or compressed (gzip, bzip2, xz, zstd: recognised by content), read in the order given; - or none reads stdin."`
+}
+
+// FollowFlags are the flags of following, live.
+type FollowFlags struct {
+	Follow             bool          `help:"Follow the files as they are written, like tail -F (across logrotate's rename+create, copytruncate, delete+recreate), from their end, or from where the last run left them with --resume; records are written as lines come. SIGTERM or SIGINT stops, saving the positions."`
+	Journal            bool          `help:"Follow the systemd journal instead of files, running journalctl --follow --output=json (started again if it dies), from its end, or after the last entry read with --resume."`
+	JournalUnit        []string      `name:"journal-unit" placeholder:"UNIT" help:"With --journal: the entries of this unit (a glob; repeatable; default postfix*, which matches postfix@-.service)."`
+	JournalIdentifier  []string      `name:"journal-identifier" placeholder:"ID" help:"With --journal: the entries of this syslog identifier, e.g. postfix/smtpd (repeatable; instead of the unit)."`
+	Journalctl         string        `name:"journalctl" default:"journalctl" placeholder:"PATH" help:"With --journal: the journalctl program."`
+	FollowPollInterval time.Duration `name:"poll-interval" default:"1s" hidden:"" help:"With --follow: how often the files are looked at besides inotify's events."`
 }
 
 const parseDesc = `Read Postfix logs and write one JSON record per line for each SASL login,
@@ -47,6 +64,9 @@ func Main(env cli.Env) int {
 		return code
 	}
 	log.Debug = c.Debug || cli.DebugFromEnv(env.Getenv)
+	if c.Follow || c.Journal || len(c.JournalUnit) > 0 || len(c.JournalIdentifier) > 0 {
+		return follow(env, log, &c)
+	}
 	src, err := c.ParseFlags.Source(c.Files, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
@@ -165,4 +185,182 @@ func (f *ParseFlags) Report(src *parse.Source, log *cli.Logger) {
 		log.Warnf("skipped %s", strings.Join(skipped, " and "))
 		log.Hintf("run with --debug to see where they are")
 	}
+}
+
+// saveEvery is how often loganom-parse --follow --resume saves its
+// positions, besides at exit.
+const saveEvery = 5 * time.Second
+
+// JournalPath is the path under which the journal's position is kept in
+// the state: "journal:" and the selection (unit=U, identifier=I, each as
+// given, separated by spaces); the cursor of the last entry read is the
+// position's FP.
+func JournalPath(units, identifiers []string) string {
+	var sel []string
+	for _, u := range units {
+		sel = append(sel, "unit="+u)
+	}
+	for _, i := range identifiers {
+		sel = append(sel, "identifier="+i)
+	}
+	return "journal:" + strings.Join(sel, " ")
+}
+
+// follow runs loganom-parse --follow or --journal.
+func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
+	switch {
+	case c.Follow && c.Journal:
+		log.Errorf("--follow reads files, --journal the journal: one or the other")
+		return cli.ExitUsage
+	case !c.Journal && (len(c.JournalUnit) > 0 || len(c.JournalIdentifier) > 0):
+		log.Errorf("--journal-unit and --journal-identifier are for --journal")
+		return cli.ExitUsage
+	case c.Journal && len(c.Files) > 0:
+		log.Errorf("--journal reads the journal, not files (%s)", c.Files[0])
+		log.Hintf("to follow files: loganom-parse --follow FILE...")
+		return cli.ExitUsage
+	case c.Follow && len(c.Files) == 0:
+		log.Errorf("--follow needs the files to follow")
+		log.Hintf("loganom-parse --follow /var/log/mail.log; a pipe is followed without it: tail -F /var/log/mail.log | loganom-parse")
+		return cli.ExitUsage
+	case c.Follow && slices.Contains(c.Files, "-"):
+		log.Errorf("--follow follows files, and stdin is not one")
+		log.Hintf("a pipe is read as it comes without --follow: tail -F /var/log/mail.log | loganom-parse")
+		return cli.ExitUsage
+	case c.Resume && c.DB == "":
+		log.Errorf("--resume needs --db, the state that keeps where each file was left")
+		log.Hintf("use the state loganom-report --db records in: loganom-parse --resume --db PATH FILE...")
+		return cli.ExitUsage
+	case !c.Resume && c.DB != "":
+		log.Errorf("--db is only for --resume")
+		return cli.ExitUsage
+	}
+	units, ids := c.JournalUnit, c.JournalIdentifier
+	if c.Journal && len(units) == 0 && len(ids) == 0 {
+		units = []string{"postfix*"}
+	}
+	src, err := c.ParseFlags.Source(c.Files, env, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		return cli.ExitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	fs := &parse.FollowSource{Opts: src.Opts, Context: ctx, Poll: c.FollowPollInterval}
+	fs.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
+	jpath := JournalPath(units, ids)
+	if c.Journal {
+		fs.Journal = &parse.JournalOptions{Command: c.Journalctl, Units: units, Identifiers: ids}
+	} else {
+		fs.Files = c.Files
+	}
+	var st *statecmd.State
+	expect := map[string]state.Position{}
+	if c.Resume {
+		cfg, _ := config.LoadConfig("")
+		st, err = statecmd.Open(context.Background(), &statecmd.Flags{DB: c.DB}, cfg, log, false, true)
+		if err != nil {
+			log.Errorf("%v", err)
+			return cli.ExitError
+		}
+		defer st.Close()
+		if c.Journal {
+			saved, err := st.Store.Positions(context.Background(), st.Instance, []string{jpath})
+			if err != nil {
+				log.Errorf("%v", err)
+				return cli.ExitCodeOf(err)
+			}
+			if p, ok := saved[jpath]; ok {
+				fs.Journal.Cursor = p.FP
+				expect[jpath] = p
+			}
+		} else {
+			marks, exp, err := st.Positions(context.Background(), c.Files)
+			if err != nil {
+				log.Errorf("%v", err)
+				return cli.ExitCodeOf(err)
+			}
+			fs.Opts.Resume, expect = marks, exp
+		}
+	}
+	out := bufio.NewWriterSize(env.Stdout, 64<<10)
+	var writeErr error
+	flush := func() error {
+		if err := out.Flush(); err != nil {
+			writeErr = err
+			return err
+		}
+		return nil
+	}
+	// save records the positions of what was written out, flushed: a
+	// record is never before its position is saved, nor after.
+	save := func() error {
+		if st == nil {
+			return nil
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		now := time.Now()
+		var ps []state.Position
+		if c.Journal {
+			if cur := fs.Cursor(); cur != "" {
+				ps = append(ps, state.Position{Path: jpath, FP: cur})
+			}
+		} else {
+			for name, m := range fs.Marks() {
+				a, err := filepath.Abs(name)
+				if err != nil {
+					return err
+				}
+				ps = append(ps, state.Position{Path: a, Dev: m.Dev, Ino: m.Ino, Offset: m.Offset, Size: m.Size, FP: m.FP, FPLen: m.FPLen})
+			}
+		}
+		ps = slices.DeleteFunc(ps, func(p state.Position) bool {
+			e, ok := expect[p.Path]
+			e.Updated = time.Time{}
+			return ok && e == p // unchanged since the last save
+		})
+		if len(ps) == 0 {
+			return nil
+		}
+		for i := range ps {
+			ps[i].Updated = now
+		}
+		if _, err := st.Store.Commit(context.Background(), &state.Run{Instance: st.Instance, Now: now, Positions: ps, Expect: expect}); err != nil {
+			return err
+		}
+		for _, p := range ps {
+			expect[p.Path] = p
+		}
+		return nil
+	}
+	fs.OnIdle = flush
+	if st != nil {
+		fs.Tick, fs.OnTick = saveEvery, save
+	}
+	err = fs.RunNDJSON(func(b []byte) error {
+		_, err := out.Write(b)
+		if err != nil {
+			writeErr = err
+		}
+		return err
+	})
+	if err == nil && writeErr == nil {
+		err = save() // flushes
+	} else if err == nil {
+		err = writeErr
+	}
+	if writeErr != nil && errors.Is(err, writeErr) {
+		err = fmt.Errorf("write output: %w", writeErr)
+	}
+	c.ParseFlags.Report(&parse.Source{Stats: fs.Stats}, log)
+	if err != nil {
+		log.Errorf("%v", err)
+		if errors.Is(err, state.ErrConflict) {
+			log.Hintf("another loganom-parse --follow --resume follows the same log with the same state: run one")
+		}
+		return cli.ExitCodeOf(err)
+	}
+	return cli.ExitOK
 }
