@@ -2,8 +2,12 @@ package loganomcmd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +18,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/cmd/internal/filtercmd"
+	"github.com/loganom/loganom/cmd/internal/parsecmd"
 	"github.com/loganom/loganom/cmd/internal/reportcmd"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/detect"
@@ -249,74 +254,118 @@ func stateWords(st *statecmd.State) string {
 }
 
 // followInput is the input of --follow: the logs named, followed (from
-// their end, or with --resume from the positions saved, src.Opts.Resume);
-// or stdin, read as it comes until it ends. With a state, the positions
-// saved are what the first commit expects to replace (expect).
+// where each ends when the daemon says it follows, or with --resume from
+// the positions saved, src.Opts.Resume), or the journal; or stdin, read
+// as it comes until it ends. With a state, the positions saved are what
+// the first commit expects to replace (expect).
 func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State, expect map[string]state.Position) (liveInput, map[string]state.Position, int) {
-	if c.Journal {
-		return journalInput(log, c, src, st)
-	}
-	if len(src.Names) == 1 && src.Names[0] == "-" {
+	if !c.Journal && len(src.Names) == 1 && src.Names[0] == "-" {
 		ss := newStreamSource(src.Opts.Stdin, src.Opts)
 		return liveInput{src: ss, stop: ss.stop, wakes: true, stats: func() parse.Stats { return ss.Stats },
 			setIdle: func(idle func() (<-chan struct{}, error), _ func() error) { ss.idle = idle }}, expect, cli.ExitOK
 	}
-	for _, n := range src.Names {
-		if n == "-" {
-			log.Errorf("--follow reads either stdin (-l -) or files, not both")
-			return liveInput{}, nil, cli.ExitUsage
+	ctx, cancel := context.WithCancel(context.Background())
+	fs := &parse.FollowSource{Opts: src.Opts, Context: ctx, Tick: time.Second}
+	fs.Opts.Resume = map[string]*input.Mark{}
+	journal := ""
+	if c.Journal {
+		journal = parsecmd.JournalPath(c.JournalUnit, nil)
+		fs.Journal = &parse.JournalOptions{Command: c.Journalctl, Units: c.JournalUnit}
+		if st != nil {
+			saved, err := st.Store.Positions(context.Background(), st.Instance, []string{journal})
+			if err != nil {
+				cancel()
+				log.Errorf("%v", err)
+				return liveInput{}, nil, cli.ExitError
+			}
+			expect = saved
+			if p, ok := saved[journal]; ok && c.Resume {
+				fs.Journal.Cursor = p.FP
+			}
+		}
+	} else {
+		for _, n := range src.Names {
+			if n == "-" {
+				cancel()
+				log.Errorf("--follow reads either stdin (-l -) or files, not both")
+				return liveInput{}, nil, cli.ExitUsage
+			}
+		}
+		if st != nil && expect == nil {
+			// from the end, but the positions saved are replaced
+			_, exp, err := st.Positions(context.Background(), src.Names)
+			if err != nil {
+				cancel()
+				log.Errorf("%v", err)
+				return liveInput{}, nil, cli.ExitCodeOf(err)
+			}
+			expect = exp
+		}
+		fs.Files = src.Names
+		for _, n := range src.Names {
+			m := src.Opts.Resume[n]
+			if m == nil {
+				var err error
+				if m, err = endMark(n); err != nil {
+					cancel()
+					log.Errorf("%v", err)
+					return liveInput{}, nil, cli.ExitError
+				}
+			}
+			fs.Opts.Resume[n] = m
 		}
 	}
-	if st != nil && expect == nil {
-		// from the end, but the positions saved are replaced
-		_, exp, err := st.Positions(context.Background(), src.Names)
-		if err != nil {
-			log.Errorf("%v", err)
-			return liveInput{}, nil, cli.ExitCodeOf(err)
-		}
-		expect = exp
-	}
-	fs, err := newFileSource(src.Names, src.Opts.Resume, src.Opts)
-	if err != nil {
-		log.Errorf("%v", err)
-		return liveInput{}, nil, cli.ExitError
-	}
-	in := liveInput{src: fs, stop: fs.stop, stats: func() parse.Stats { return fs.Stats },
-		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) { fs.settle = settle }}
+	in := liveInput{src: fs, stop: cancel, stats: func() parse.Stats { return fs.Stats },
+		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) {
+			// caught up, and every second: what was read is recorded
+			fs.OnIdle, fs.OnTick = settle, settle
+		}}
 	if st != nil {
-		in.marks = fs.Marks
+		in.marks = func() map[string]input.Mark {
+			m := fs.Marks()
+			if m == nil {
+				m = map[string]input.Mark{}
+			}
+			if journal != "" {
+				if cur := fs.Cursor(); cur != "" {
+					m[journal] = input.Mark{FP: cur}
+				}
+			}
+			return m
+		}
 	}
 	return in, expect, cli.ExitOK
 }
 
-// journalInput is the input of --follow --journal: journalctl's entries
-// of the units, from the end, or with --resume from the cursor saved (in
-// the state's positions, as the log "journal:UNITS").
-func journalInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State) (liveInput, map[string]state.Position, int) {
-	name := "journal:" + strings.Join(c.JournalUnit, ",")
-	starts := map[string]*input.Mark{}
-	var expect map[string]state.Position
-	if st != nil {
-		saved, err := st.Store.Positions(context.Background(), st.Instance, []string{name})
-		if err != nil {
-			log.Errorf("%v", err)
-			return liveInput{}, nil, cli.ExitError
-		}
-		expect = saved
-		if p, ok := saved[name]; ok && c.Resume {
-			starts[name] = &input.Mark{FP: p.FP}
-		}
+// endMark is the mark of the end of the log name's last whole line; nil
+// when there is no log yet (it is read from its start when it comes).
+// A log is followed from there, so that what is written once the daemon
+// has said it follows is read.
+func endMark(name string) (*input.Mark, error) {
+	pieces, err := input.Plan(name, nil, nil)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
-	fs, err := newFileSource([]string{name}, starts, src.Opts)
 	if err != nil {
-		log.Errorf("%v", err)
-		return liveInput{}, nil, cli.ExitError
+		return nil, err
 	}
-	fs.journal = &input.Journal{Command: c.Journalctl, Units: c.JournalUnit}
-	in := liveInput{src: fs, stop: fs.stop, stats: func() parse.Stats { return fs.Stats },
-		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) { fs.settle = settle }}
-	if st != nil {
-		in.marks = fs.Marks
+	defer input.ClosePieces(pieces)
+	p := pieces[len(pieces)-1]
+	if p.Kind != input.Plain {
+		return nil, fmt.Errorf("%s: a %s file cannot be followed", name, p.Kind)
 	}
-	return in, expect, cli.ExitOK
+	end := p.Size
+	const back = 64 << 10
+	from := max(end-back, 0)
+	buf := make([]byte, end-from)
+	if _, err := p.File.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+		end = from + int64(i) + 1
+	} else if from == 0 {
+		end = 0
+	} // else: a last line longer than 64 KiB, taken as whole
+	m := p.Mark(end)
+	return &m, nil
 }

@@ -238,8 +238,8 @@ func TestFollowJournal(t *testing.T) {
 			return false
 		}
 		defer st.Close()
-		p, err := st.Positions(context.Background(), host, []string{"journal:postfix*"})
-		return err == nil && p["journal:postfix*"].FP == "s=abc;i=5"
+		p, err := st.Positions(context.Background(), host, []string{"journal:unit=postfix*"})
+		return err == nil && p["journal:unit=postfix*"].FP == "s=abc;i=5"
 	})
 	stop(stderr, code)
 	stderr, code, _ = run()
