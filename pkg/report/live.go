@@ -57,6 +57,8 @@ type Live struct {
 	accounts map[string]*live
 	now      time.Time         // the latest log time seen
 	ticked   time.Time         // the log time of the last Tick
+	tickedAt time.Time         // and when it was (the clock)
+	censusAt time.Time         // when the last census was (the clock)
 	census   time.Time         // when the common places were last counted (log time)
 	pending  map[string]*Delta // by user and address
 	// unrecorded: the accounts with deltas not taken yet
@@ -196,7 +198,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	if err := l.judge(la, emit); err != nil {
 		return err
 	}
-	if l.now.Sub(l.ticked) >= TickEvery {
+	if l.now.Sub(l.ticked) >= TickEvery && l.clock().Sub(l.tickedAt) >= time.Second {
 		l.Tick(time.Time{})
 	}
 	return nil
@@ -525,8 +527,12 @@ func (l *Live) PutBack(ds []Delta) {
 	}
 }
 
-// CensusEvery is how often (log time) Tick counts the common places.
-const CensusEvery = 10 * time.Minute
+// CensusEvery is how often (log time) Tick counts the common places, and
+// CensusGap the least time between two counts (on the clock).
+const (
+	CensusEvery = 10 * time.Minute
+	CensusGap   = 10 * time.Second
+)
 
 // Tick does what is due at the log time now (the latest read when zero):
 // it forgets the failures and accounts older than the window (without a
@@ -539,7 +545,7 @@ func (l *Live) Tick(now time.Time) {
 	if now.IsZero() {
 		return
 	}
-	l.ticked = now
+	l.ticked, l.tickedAt = now, l.clock()
 	if l.site != nil {
 		l.site.Failures.Forget(now)
 	}
@@ -572,8 +578,11 @@ func (l *Live) Tick(now time.Time) {
 			delete(l.accounts, user)
 		}
 	}
-	if l.site != nil && (l.census.IsZero() || now.Sub(l.census) >= CensusEvery) {
-		l.census = now
+	// the census costs a step per account and place: every CensusEvery
+	// of log time, and, for a backlog read at speed, no more than once
+	// every CensusGap
+	if l.site != nil && (l.census.IsZero() || now.Sub(l.census) >= CensusEvery && l.clock().Sub(l.censusAt) >= CensusGap) {
+		l.census, l.censusAt = now, l.clock()
 		var c detect.Census
 		for _, la := range l.accounts {
 			for _, ip := range slices.Concat(la.acct.IPs, la.acct.Trusted) {
