@@ -347,3 +347,15 @@ func (d dist) String() string {
 	r := func(x time.Duration) string { return x.Round(100 * time.Microsecond).String() }
 	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s  (min %s, n=%d)", r(d.q(0.5)), r(d.q(0.9)), r(d.q(0.99)), r(d.q(1)), r(d.q(0)), len(d))
 }
+
+// deadlineWait polls cond until it holds or d has passed.
+func deadlineWait(d time.Duration, cond func() bool) bool {
+	end := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(end) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}

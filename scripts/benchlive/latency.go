@@ -25,6 +25,7 @@ func latency(args []string) error {
 	stdin := fs.Bool("stdin", false, "feed the daemon's stdin (-l -) instead of a followed file")
 	noDB := fs.Bool("no-db", false, "run with --no-db (default: a fresh state)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each alert")
+	noRDNS := fs.Bool("no-rdns", false, "run with --no-rdns (no reverse lookups: the pipeline's own latency)")
 	fs.Parse(args)
 	if *n < 1 || *n > 60000 {
 		return fmt.Errorf("-n must be 1 to 60000")
@@ -56,6 +57,9 @@ func latency(args []string) error {
 		args = append(args, "--no-db")
 	} else {
 		args = append(args, "--db", filepath.Join(dir, "state.db"))
+	}
+	if *noRDNS {
+		args = append(args, "--no-rdns")
 	}
 	var w io.Writer
 	if *stdin {
@@ -122,7 +126,8 @@ func latency(args []string) error {
 			continue
 		}
 		hookLat = append(hookLat, t1.Sub(t0))
-		if tp, ok := d.printedAt(user(i)); ok {
+		var tp time.Time
+		if deadlineWait(time.Second, func() (ok bool) { tp, ok = d.printedAt(user(i)); return ok }) {
 			printLat = append(printLat, tp.Sub(t0))
 		}
 	}

@@ -34,6 +34,7 @@ func soak(args []string) error {
 	ahead := fs.Int("ahead", 300_000, "lines the writer may be ahead of the daemon")
 	copyAt := fs.Int("copytruncate", 5, "which rotation is copytruncate (0: none)")
 	restart := fs.Bool("restart", true, "stop the daemon (SIGTERM) half way, write and rotate while it is down, start it again with --resume")
+	stdin := fs.Bool("stdin", false, "feed the daemon's stdin (-l -) until EOF instead: no rotation, no restart")
 	fs.Parse(args)
 	if *n < 1 || *every < 1 || *accounts < 1 || *accounts > 60000 {
 		return fmt.Errorf("bad -n, -rotate-every or -accounts")
@@ -55,8 +56,14 @@ func soak(args []string) error {
 	dbPath := filepath.Join(dir, "state.db")
 	start := time.Now().UTC().Add(-time.Duration(*days+5) * 24 * time.Hour).Truncate(24 * time.Hour)
 	step := time.Duration(*days) * 24 * time.Hour / time.Duration(*n)
-	args = []string{"postfix-sasl", "--follow", "--resume", "-l", log, "--db", dbPath, "-c", cfg, "--cache", filepath.Join(dir, "cache.db"),
+	in := []string{"--resume", "-l", log}
+	if *stdin {
+		in = []string{"-l", "-"}
+		*restart, *copyAt, *every = false, 0, *n
+	}
+	args = []string{"postfix-sasl", "--follow", "--db", dbPath, "-c", cfg, "--cache", filepath.Join(dir, "cache.db"),
 		"--format", "json", "--metrics", "127.0.0.1:0", "--year", strconv.Itoa(start.Year()), "--tz", "UTC"}
+	args = append(args, in...)
 	fmt.Printf("   $ %s\n", commandLine(*loganomBin, args))
 	fmt.Printf("   %d logins of %d accounts (3 home addresses each, São Paulo) over %d days of log time, rotated every %d lines\n", *n, *accounts, *days, *every)
 
@@ -65,7 +72,7 @@ func soak(args []string) error {
 		return err
 	}
 	run := 1
-	d, err := startDaemon(*loganomBin, args, false, filepath.Join(dir, fmt.Sprintf("stderr.%d.log", run)))
+	d, err := startDaemon(*loganomBin, args, *stdin, filepath.Join(dir, fmt.Sprintf("stderr.%d.log", run)))
 	if err != nil {
 		return err
 	}
@@ -121,6 +128,9 @@ func soak(args []string) error {
 	counts := make([]int64, *accounts)
 	rnd := rand.New(rand.NewPCG(7, 7))
 	bw := bufio.NewWriterSize(f, 1<<20)
+	if *stdin {
+		bw = bufio.NewWriterSize(d.stdin, 1<<20)
+	}
 	var base int64 // lines read by the runs before this one
 	read := func() (int64, error) {
 		m, err := cur.Load().scrape()
@@ -196,8 +206,8 @@ func soak(args []string) error {
 	restarted := !*restart
 	tStart := time.Now()
 	for int(written.Load()) < *n {
-		// not too far ahead of the daemon
-		for {
+		// not too far ahead of the daemon (a pipe holds the writer back itself)
+		for !*stdin {
 			r, err := read()
 			if err == nil && written.Load()-r <= int64(*ahead) {
 				break
@@ -254,7 +264,13 @@ func soak(args []string) error {
 		}
 	}
 	tw := time.Since(tStart)
-	waitErr := waitRead("every line to be read", written.Load())
+	var waitErr error
+	if *stdin {
+		d.stdin.Close()
+		waitErr = <-d.exited
+	} else {
+		waitErr = waitRead("every line to be read", written.Load())
+	}
 	el := time.Since(tStart)
 	m, _ := cur.Load().scrape()
 	close(stopSampling)
