@@ -270,7 +270,18 @@ url = %[3]s
 	var sixth time.Time
 	for i, a := range far {
 		if i == 3 {
+			old, err := os.Stat(maillog)
+			if err != nil {
+				t.Fatal(err)
+			}
 			labCmd("logrotate", lab)
+			// postlogd writes to a new maillog once it has reopened it
+			if !deadlineWait(10*time.Second, func() bool {
+				fi, err := os.Stat(maillog)
+				return err == nil && !os.SameFile(fi, old)
+			}) {
+				t.Fatalf("postfix logrotate made no new %s", maillog)
+			}
 		}
 		sixth = login(a)
 		logged[a] = sixth
