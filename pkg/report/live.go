@@ -54,7 +54,7 @@ type Live struct {
 	accounts map[string]*live
 	now      time.Time // the latest log time seen
 	census   time.Time // when the common places were last counted (log time)
-	pending  map[*IP]*Delta
+	pending  map[string]*Delta // by user and address
 	deltas   []*Delta
 	changed  map[*live]bool // anomalous accounts with logins since Changed
 	// snapshots: such accounts as they were before their detector started
@@ -97,7 +97,7 @@ type Delta struct {
 // NewLive makes a live report stage.
 func NewLive(rule Rule) *Live {
 	r := New(rule) // the same defaults
-	l := &Live{Rule: r.Rule, accounts: map[string]*live{}, pending: map[*IP]*Delta{}, changed: map[*live]bool{}}
+	l := &Live{Rule: r.Rule, accounts: map[string]*live{}, pending: map[string]*Delta{}, changed: map[*live]bool{}}
 	if !l.Rule.Original {
 		l.site = detect.NewSite(l.Rule.Detect) // not Deferred: failures are filed as they come
 	}
@@ -180,11 +180,12 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 
 // note adds the login to the history's delta of its address.
 func (l *Live) note(user string, ip *IP, t time.Time) {
-	d := l.pending[ip]
+	k := user + "\x00" + ip.IP
+	d := l.pending[k]
 	if d == nil {
 		d = &Delta{User: user, IP: *ip}
 		d.IP.Count, d.IP.First, d.IP.Last = 0, t, t
-		l.pending[ip] = d
+		l.pending[k] = d
 		l.deltas = append(l.deltas, d)
 	}
 	d.IP.Count++
@@ -193,6 +194,9 @@ func (l *Live) note(user string, ip *IP, t time.Time) {
 	}
 	if t.After(d.IP.Last) {
 		d.IP.Last = t
+		// the enrichment as last seen
+		d.IP.Country, d.IP.City, d.IP.RDNS, d.IP.RDNSVerified = ip.Country, ip.City, ip.RDNS, ip.RDNSVerified
+		d.IP.ASN, d.IP.Org, d.IP.HasLoc, d.IP.Lat, d.IP.Lon, d.IP.AccuracyKM = ip.ASN, ip.Org, ip.HasLoc, ip.Lat, ip.Lon, ip.AccuracyKM
 	}
 }
 
@@ -458,10 +462,25 @@ func (l *Live) TakeDeltas() []Delta {
 	return out
 }
 
-// PutBack returns deltas that could not be recorded, to be taken again.
+// PutBack returns deltas that could not be recorded, to be taken again
+// (added up with the logins since: memory grows with the accounts and
+// addresses, not with the time the state is down).
 func (l *Live) PutBack(ds []Delta) {
 	for i := range ds {
 		d := ds[i]
+		k := d.User + "\x00" + d.IP.IP
+		if have := l.pending[k]; have != nil {
+			have.IP.Count += d.IP.Count
+			have.IP.First = minTime(have.IP.First, d.IP.First)
+			if d.IP.Last.After(have.IP.Last) {
+				c := have.IP.Count
+				first := have.IP.First
+				have.IP = d.IP
+				have.IP.Count, have.IP.First = c, first
+			}
+			continue
+		}
+		l.pending[k] = &d
 		l.deltas = append(l.deltas, &d)
 	}
 }

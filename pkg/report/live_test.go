@@ -100,6 +100,16 @@ func TestLiveAlertsAtOnce(t *testing.T) {
 	if d := l.TakeDeltas(); len(d) != 0 {
 		t.Errorf("taken twice: %v", d)
 	}
+	// a commit that fails puts its deltas back: they add up with the
+	// logins after, a row per account and address
+	l.Process(loginAt("ana@x.test", home, attack.Add(time.Hour)), nil)
+	d1 := l.TakeDeltas()
+	l.PutBack(d1)
+	l.Process(loginAt("ana@x.test", home, attack.Add(2*time.Hour)), nil)
+	d2 := l.TakeDeltas()
+	if len(d2) != 1 || d2[0].IP.Count != 2 || !d2[0].IP.First.Equal(attack.Add(time.Hour)) || !d2[0].IP.Last.Equal(attack.Add(2*time.Hour)) {
+		t.Errorf("put back and taken again: %+v", d2)
+	}
 }
 
 // TestLiveSeverityRises: a low verdict, then a high one, alert twice

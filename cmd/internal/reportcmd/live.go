@@ -231,6 +231,7 @@ func (lv *Live) commit(force, drained bool) {
 		}
 		lv.Rep.PutBack(deltas)
 		lv.Rep.Requeue(changed)
+		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
 		return
 	}
 	lv.Expect = saved
