@@ -71,15 +71,35 @@ type memRow struct {
 type rdnsRow struct {
 	ip       string
 	name     string
-	verified bool
+	verified int64 // see the schema
 	expires  int64
+}
+
+// The verified column: 1 and 0 as a bool, and notChecked for a name not
+// looked up forward (RDNS.Unchecked). A version that knows only 0 and 1
+// cannot read notChecked into a bool: to it the row is a miss, which it
+// looks up and replaces, checked (never taking the name for unverified).
+const notChecked = -1
+
+func verifiedColumn(v RDNS) int64 {
+	switch {
+	case v.Unchecked:
+		return notChecked
+	case v.Verified:
+		return 1
+	}
+	return 0
+}
+
+func fromColumn(name string, verified int64) RDNS {
+	return RDNS{Name: name, Verified: verified == 1, Unchecked: verified == notChecked}
 }
 
 const schema = `
 CREATE TABLE IF NOT EXISTS rdns (
 	ip       TEXT PRIMARY KEY,
 	name     TEXT NOT NULL,    -- '' when the address has no PTR record
-	verified INTEGER NOT NULL,
+	verified INTEGER NOT NULL, -- 1, 0, or -1: not checked forward (no pattern could use the name)
 	expires  INTEGER NOT NULL  -- unix seconds
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS geo (
@@ -210,15 +230,15 @@ func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
 		return m.v, true
 	}
 	// written by another process since the load?
-	var v RDNS
-	var expires int64
-	if err := c.get.QueryRow(ip.String()).Scan(&v.Name, &v.Verified, &expires); err != nil {
+	var name string
+	var verified, expires int64
+	if err := c.get.QueryRow(ip.String()).Scan(&name, &verified, &expires); err != nil {
 		return RDNS{}, false
 	}
 	if expires <= now {
 		return RDNS{}, false
 	}
-	return v, true
+	return fromColumn(name, verified), true
 }
 
 // preloadMax is the largest cache loaded whole; a larger one is asked
@@ -239,20 +259,23 @@ func (c *SQLiteCache) load() {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var ip string
+		var ip, name string
+		var verified int64
 		var m memRow
-		if rows.Scan(&ip, &m.v.Name, &m.v.Verified, &m.expires) != nil {
+		if rows.Scan(&ip, &name, &verified, &m.expires) != nil {
 			continue
 		}
+		m.v = fromColumn(name, verified)
 		if a, err := netip.ParseAddr(ip); err == nil {
 			c.mem[a] = m
 		}
 	}
 }
 
-// PutRDNS stores an answer, including "no PTR" (an empty name).
+// PutRDNS stores an answer, including "no PTR" (an empty name) and a name
+// not checked forward (which stays so: GetRDNS gives it back Unchecked).
 func (c *SQLiteCache) PutRDNS(ip netip.Addr, v RDNS) {
-	c.puts <- rdnsRow{ip.String(), v.Name, v.Verified, c.now().Add(c.TTLRDNS).Unix()}
+	c.puts <- rdnsRow{ip.String(), v.Name, verifiedColumn(v), c.now().Add(c.TTLRDNS).Unix()}
 }
 
 // writer commits the answers it is given in batches.
@@ -383,14 +406,16 @@ type CacheStats struct {
 	Expired     int64 // rows past their lifetime
 	NoPTR       int64 // "no PTR record" answers
 	Unconfirmed int64 // names that do not resolve back
+	NotChecked  int64 // names not looked up forward (no pattern could use them)
 }
 
 // Stats counts the rows.
 func (c *SQLiteCache) Stats() (CacheStats, error) {
 	s := CacheStats{Path: c.Path}
 	now := c.now().Unix()
-	err := c.db.QueryRow(`SELECT count(*), coalesce(sum(expires <= ?), 0), coalesce(sum(name = ''), 0), coalesce(sum(name != '' AND NOT verified), 0) FROM rdns`, now).
-		Scan(&s.RDNS, &s.Expired, &s.NoPTR, &s.Unconfirmed)
+	err := c.db.QueryRow(`SELECT count(*), coalesce(sum(expires <= ?), 0), coalesce(sum(name = ''), 0),
+		coalesce(sum(name != '' AND verified = 0), 0), coalesce(sum(name != '' AND verified = ?), 0) FROM rdns`, now, notChecked).
+		Scan(&s.RDNS, &s.Expired, &s.NoPTR, &s.Unconfirmed, &s.NotChecked)
 	if err != nil {
 		return s, err
 	}

@@ -28,8 +28,8 @@ func TestCache(t *testing.T) {
 	}
 	c.Now = func() time.Time { return now }
 	a, b, none := netip.MustParseAddr("1.2.3.4"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("9.9.9.9")
-	c.PutRDNS(a, RDNS{"good.example", true})
-	c.PutRDNS(b, RDNS{"spoof.example", false})
+	c.PutRDNS(a, RDNS{Name: "good.example", Verified: true})
+	c.PutRDNS(b, RDNS{Name: "spoof.example", Verified: false})
 	c.PutRDNS(none, RDNS{}) // no PTR is an answer too
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestCache(t *testing.T) {
 	}
 	defer c.Close()
 	c.Now = func() time.Time { return now.Add(30 * time.Minute) }
-	for ip, want := range map[netip.Addr]RDNS{a: {"good.example", true}, b: {"spoof.example", false}, none: {}} {
+	for ip, want := range map[netip.Addr]RDNS{a: {Name: "good.example", Verified: true}, b: {Name: "spoof.example", Verified: false}, none: {}} {
 		if got, ok := c.GetRDNS(ip); !ok || got != want {
 			t.Errorf("%s: %+v %v", ip, got, ok)
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -53,6 +54,14 @@ type Options struct {
 	// OnGiveUp, when set, is told once of each server given up on for the
 	// rest of the run (see GiveUpAfter), from the Process goroutine.
 	OnGiveUp func(err *GaveUpError)
+	// Confirm, when set, says whether a reverse name must be checked
+	// forward: whether a whitelist pattern could match it (see
+	// filter.Filter.NeedsConfirmation). A name it does not want costs one
+	// DNS query instead of two and is left unchecked: rdns without
+	// rdns_verified. nil checks every name. It is called from the lookup
+	// goroutines, so it must be safe for concurrent use. A cached
+	// unchecked name that it wants is checked then.
+	Confirm func(name string) bool
 	// LoginsOnly passes the records that are not logins (failures, from
 	// bots by the thousand) on in order without looking them up: for a
 	// reader that needs only their address and time.
@@ -77,6 +86,8 @@ func (a Answer) Describe(ip netip.Addr) string {
 		b.WriteString("none")
 	case a.RDNS.Verified:
 		b.WriteString(a.RDNS.Name + " (verified)")
+	case a.RDNS.Unchecked:
+		b.WriteString(a.RDNS.Name + " (not checked: the whitelist could not use it)")
 	default:
 		b.WriteString(a.RDNS.Name + " (does not resolve back)")
 	}
@@ -111,6 +122,8 @@ type Stats struct {
 	IPs       int64          // distinct addresses looked up this run
 	CacheHits int64          // reverse answers from the cache
 	Lookups   int64          // reverse lookups sent to DNS
+	Confirms  int64          // cached names not checked before, checked forward now
+	Unchecked int64          // names not checked forward (Options.Confirm)
 	Errors    map[string]int // failures by kind, e.g. "rdns: timeout"
 }
 
@@ -129,6 +142,12 @@ type Enricher struct {
 	stats Stats
 
 	toldDNS, toldIPinfo bool // OnGiveUp was called
+
+	waiting *answer // Idle has a goroutine waiting for this answer
+
+	// confirm is Options.Confirm, or what SetConfirm put in its place;
+	// the lookup goroutines read it.
+	confirm atomic.Pointer[func(name string) bool]
 }
 
 type item struct {
@@ -160,13 +179,35 @@ func New(opts Options) *Enricher {
 	if opts.MaxIPs <= 0 {
 		opts.MaxIPs = 1 << 20
 	}
-	return &Enricher{
+	e := &Enricher{
 		opts: opts,
 		ips:  make(map[string]*answer),
 		sem:  make(chan struct{}, opts.Workers),
 		stats: Stats{
 			Errors: map[string]int{},
 		},
+	}
+	e.confirm.Store(&opts.Confirm)
+	return e
+}
+
+// SetConfirm puts confirm in the place of Options.Confirm, for a whitelist
+// reloaded mid-run (a live daemon's SIGHUP). The answers of this run that
+// left a name unchecked are forgotten, so that the next record from such
+// an address has its name checked if the new patterns could match it
+// (from the cache, with the forward query only). Lookups already running
+// finish with the old function. Call it from the goroutine that calls
+// Process.
+func (e *Enricher) SetConfirm(confirm func(name string) bool) {
+	e.confirm.Store(&confirm)
+	for k, a := range e.ips {
+		select {
+		case <-a.done:
+			if a.rdns.Unchecked {
+				delete(e.ips, k)
+			}
+		default:
+		}
 	}
 }
 
@@ -219,6 +260,30 @@ func (e *Enricher) Flush(emit record.Emit) error {
 	}
 	e.tellGiveUp()
 	return nil
+}
+
+// Idle emits, in order, the records whose lookups are done and all before
+// them have left, without waiting; it is what a live pipe calls when its
+// input has nothing ready (record.Idler). When the oldest record still
+// waits for its lookups, it says so (held) and calls wake once they are
+// done.
+func (e *Enricher) Idle(emit record.Emit, wake func()) (held bool, err error) {
+	if err := e.emitReady(emit); err != nil {
+		return false, err
+	}
+	e.tellGiveUp()
+	if e.head == len(e.queue) {
+		return false, nil
+	}
+	// emitReady stopped at a record whose answer is not in
+	if a := e.queue[e.head].a; a != e.waiting {
+		e.waiting = a
+		go func() {
+			<-a.done
+			wake()
+		}()
+	}
+	return true, nil
 }
 
 // tellGiveUp tells OnGiveUp of a server newly given up on.
@@ -283,7 +348,9 @@ func (e *Enricher) emitHead(emit record.Emit) error {
 func (a *answer) apply(r *record.Record) {
 	if a.rdns.Name != "" {
 		r.RDNS = a.rdns.Name
-		r.RDNSVerified = record.Bool(a.rdns.Verified)
+		if !a.rdns.Unchecked {
+			r.RDNSVerified = record.Bool(a.rdns.Verified)
+		}
 	}
 	g := a.geo
 	if g.Country != "" {
@@ -329,10 +396,22 @@ func (e *Enricher) answerFor(s string) *answer {
 	}
 	public := ip.IsGlobalUnicast() // not loopback, link-local, multicast …
 	needRDNS := e.opts.Resolver != nil && public
+	confirm := false // a cached name, left unchecked, that must be checked now
 	if needRDNS && e.opts.Cache != nil {
 		if v, ok := e.opts.Cache.GetRDNS(ip); ok {
 			e.stats.CacheHits++
 			a.rdns, needRDNS = v, false
+			if v.Unchecked {
+				// checked when a pattern could use it now (the config
+				// may have changed since), else left as it was
+				if confirm = v.Name != "" && e.wants(v.Name); confirm {
+					e.stats.Confirms++
+				} else {
+					e.mu.Lock()
+					e.stats.Unchecked++
+					e.mu.Unlock()
+				}
+			}
 		}
 	}
 	needIPinfo := e.opts.IPinfo != nil && public && !ip.IsPrivate() && (a.geo.Country == "" || a.geo.ASN == 0)
@@ -344,7 +423,7 @@ func (e *Enricher) answerFor(s string) *answer {
 			needIPinfo = false
 		}
 	}
-	if !needRDNS && !needIPinfo {
+	if !needRDNS && !needIPinfo && !confirm {
 		return a
 	}
 	a.done = make(chan struct{})
@@ -354,9 +433,20 @@ func (e *Enricher) answerFor(s string) *answer {
 	go func() {
 		e.sem <- struct{}{}
 		defer func() { <-e.sem }()
-		if needRDNS {
-			v, err := e.opts.Resolver.Reverse(context.Background(), ip)
+		if needRDNS || confirm {
+			var v RDNS
+			var err error
+			if confirm {
+				v, err = e.opts.Resolver.Confirm(context.Background(), ip, a.rdns.Name)
+			} else {
+				v, err = e.opts.Resolver.ReverseConfirm(context.Background(), ip, *e.confirm.Load())
+			}
 			a.rdns = v
+			if v.Unchecked {
+				e.mu.Lock()
+				e.stats.Unchecked++
+				e.mu.Unlock()
+			}
 			if err != nil {
 				a.errs = append(a.errs, e.fail("rdns", "rdns", err))
 			} else if e.opts.Cache != nil {
@@ -375,6 +465,12 @@ func (e *Enricher) answerFor(s string) *answer {
 		close(a.done)
 	}()
 	return a
+}
+
+// wants says whether a name must be checked forward (Options.Confirm).
+func (e *Enricher) wants(name string) bool {
+	confirm := *e.confirm.Load()
+	return confirm == nil || confirm(name)
 }
 
 // fail counts a failure by kind ("rdns: timeout", "ipinfo.io: HTTP 502")

@@ -63,7 +63,10 @@ func (r *Resolver) GaveUp() *GaveUpError { return r.brk.gaveUp.Load() }
 // record (which is an answer, not an error).
 type RDNS struct {
 	Name     string
-	Verified bool
+	Verified bool // Name resolves back to the address
+	// Unchecked: Name was not looked up forward, as no whitelist pattern
+	// could use it (ReverseConfirm); Verified is false and says nothing.
+	Unchecked bool
 }
 
 // maxPTR is how many PTR names of one address are checked.
@@ -76,17 +79,49 @@ const maxPTR = 4
 // server has been given up on, the error is a *GaveUpError and nothing is
 // asked.
 func (r *Resolver) Reverse(ctx context.Context, ip netip.Addr) (RDNS, error) {
+	return r.ReverseConfirm(ctx, ip, nil)
+}
+
+// ReverseConfirm is Reverse, but checks a name forward only when confirm
+// says that a whitelist pattern could use it (nil: every name, as
+// Reverse). An address with one PTR name that confirm does not want is
+// answered with that name, Unchecked, for one query instead of two. An
+// address with several names has them checked as Reverse does, so that an
+// unchecked answer (kept in a cache) never hides a second name that a
+// later pattern could match. confirm is called from the caller's
+// goroutine.
+func (r *Resolver) ReverseConfirm(ctx context.Context, ip netip.Addr, confirm func(name string) bool) (RDNS, error) {
+	names, err := r.ptr(ctx, ip)
+	if err != nil || len(names) == 0 {
+		return RDNS{}, err
+	}
+	if len(names) == 1 && confirm != nil && !confirm(names[0]) {
+		return RDNS{Name: names[0], Unchecked: true}, nil
+	}
+	return r.forward(ctx, ip, names)
+}
+
+// Confirm checks one name of ip forward, as Reverse does: it is Verified
+// when its A or AAAA records hold ip. For a name found before and left
+// unchecked.
+func (r *Resolver) Confirm(ctx context.Context, ip netip.Addr, name string) (RDNS, error) {
+	return r.forward(ctx, ip, []string{name})
+}
+
+// ptr returns the PTR names of ip (lower case, without the final dot),
+// at most maxPTR.
+func (r *Resolver) ptr(ctx context.Context, ip netip.Addr) ([]string, error) {
 	rev, err := dns.ReverseAddr(ip.String())
 	if err != nil {
-		return RDNS{}, err
+		return nil, err
 	}
 	ans, err := r.query(ctx, rev, dns.TypePTR)
 	var gu *GaveUpError
 	if errors.As(err, &gu) {
-		return RDNS{}, gu
+		return nil, gu
 	}
 	if err != nil {
-		return RDNS{}, fmt.Errorf("PTR %s: %w", ip, err)
+		return nil, fmt.Errorf("PTR %s: %w", ip, err)
 	}
 	var names []string
 	for _, rr := range ans {
@@ -94,9 +129,13 @@ func (r *Resolver) Reverse(ctx context.Context, ip netip.Addr) (RDNS, error) {
 			names = append(names, strings.ToLower(strings.TrimSuffix(ptr.Ptr, ".")))
 		}
 	}
-	if len(names) == 0 {
-		return RDNS{}, nil
-	}
+	return names, nil
+}
+
+// forward returns the first of names whose A or AAAA records hold ip,
+// verified, or else the first name, unverified, with the errors of the
+// lookups that failed.
+func (r *Resolver) forward(ctx context.Context, ip netip.Addr, names []string) (RDNS, error) {
 	qtype := dns.TypeA
 	if ip.Is6() && !ip.Is4In6() {
 		qtype = dns.TypeAAAA

@@ -19,14 +19,14 @@ func TestReverse(t *testing.T) {
 		want RDNS
 		err  string
 	}{
-		{"1.2.3.4", RDNS{"good.example", true}, ""},
-		{"5.6.7.8", RDNS{"mail.google.com", false}, ""}, // a PTR that does not confirm
-		{"2001:db8::1", RDNS{"v6.example", true}, ""},
-		{"2.2.2.2", RDNS{"alias.example", true}, ""}, // through a CNAME
-		{"9.9.9.9", RDNS{}, ""},                      // no PTR: an answer, not an error
+		{"1.2.3.4", RDNS{Name: "good.example", Verified: true}, ""},
+		{"5.6.7.8", RDNS{Name: "mail.google.com", Verified: false}, ""}, // a PTR that does not confirm
+		{"2001:db8::1", RDNS{Name: "v6.example", Verified: true}, ""},
+		{"2.2.2.2", RDNS{Name: "alias.example", Verified: true}, ""}, // through a CNAME
+		{"9.9.9.9", RDNS{}, ""}, // no PTR: an answer, not an error
 		{"10.0.0.10", RDNS{}, "PTR 10.0.0.10: SERVFAIL"},
 		{"10.0.0.20", RDNS{}, "PTR 10.0.0.20: timeout"},
-		{"3.3.3.3", RDNS{"broken.example", false}, "A broken.example: SERVFAIL"},
+		{"3.3.3.3", RDNS{Name: "broken.example", Verified: false}, "A broken.example: SERVFAIL"},
 	} {
 		got, err := r.Reverse(context.Background(), netip.MustParseAddr(c.ip))
 		if got != c.want {
@@ -55,7 +55,7 @@ func TestSynthesizedZone(t *testing.T) {
 	r, _ := NewResolver(startDNS(t, z), answerTimeout)
 	for ip, want := range map[string]string{"198.51.100.7": "h-198-51-100-7.bench.example", "2001:db8::7": "h-2001-db8--7.bench.example"} {
 		got, err := r.Reverse(context.Background(), netip.MustParseAddr(ip))
-		if err != nil || got != (RDNS{want, true}) {
+		if err != nil || got != (RDNS{Name: want, Verified: true}) {
 			t.Errorf("%s: %+v %v", ip, got, err)
 		}
 	}

@@ -104,6 +104,10 @@ type Filter struct {
 	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
 	Dropped map[string]int // by rule
+	// Unchecked counts the records kept whose reverse name a pattern_ip
+	// entry matches but that carry no rdns_verified: loganom-enrich did
+	// not check the name forward, not knowing the pattern.
+	Unchecked int
 	// Warnings are about the rules: an unsafe option, entries ignored or
 	// likely mistaken. The caller shows them once.
 	Warnings []Warning
@@ -212,6 +216,29 @@ func (f *Filter) Why(r *record.Record) string {
 	return ""
 }
 
+// NeedsConfirmation says whether the verdict on a record whose reverse
+// name is name could depend on that name's resolving back to the address:
+// a pattern_ip entry matches it, and unverified names are not trusted.
+// loganom-enrich checks only those names forward (enrich.Options.Confirm).
+// It is safe for concurrent use.
+func (f *Filter) NeedsConfirmation(name string) bool {
+	return !f.rules.TrustUnverified && len(f.pats) > 0 && f.matchName(name) >= 0
+}
+
+// PatternsMayMatch returns a function that says whether one of the
+// pattern_ip entries could match a reverse name, matched on whole labels or
+// anywhere in the name (pattern_ip_substring): what any Filter with these
+// entries matches, whatever its options, and a little more. For a process
+// that reads the entries from the config but not loganom-filter's flags
+// (loganom-enrich). It is safe for concurrent use.
+func PatternsMayMatch(patterns []string) func(name string) bool {
+	labels, _ := New(Rules{PatternIP: patterns}, false)
+	substr, _ := New(Rules{PatternIP: patterns, PatternIPSubstring: true}, false)
+	return func(name string) bool {
+		return labels.NeedsConfirmation(name) || substr.NeedsConfirmation(name)
+	}
+}
+
 // namePattern is the first pattern_ip entry that matches a reverse name,
 // or nil; remembered, as names repeat with their addresses.
 func (f *Filter) namePattern(rdns string) *namePattern {
@@ -286,6 +313,9 @@ func (f *Filter) addressRule(s string) string {
 func (f *Filter) Process(r *record.Record, emit record.Emit) error {
 	why := f.Why(r)
 	if why == "" {
+		if r.RDNS != "" && r.RDNSVerified == nil && len(f.pats) > 0 && !f.rules.TrustUnverified && f.namePattern(r.RDNS) != nil {
+			f.Unchecked++
+		}
 		return emit(r)
 	}
 	f.Dropped[why[:strings.IndexByte(why, ':')]]++

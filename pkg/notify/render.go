@@ -66,7 +66,10 @@ func rdns(ip *report.IP) string {
 	if ip.RDNS == "" {
 		return ""
 	}
-	if ip.RDNSVerified == nil || !*ip.RDNSVerified {
+	if ip.RDNSVerified == nil {
+		return ip.RDNS + " (not checked)" // no pattern_ip could match it
+	}
+	if !*ip.RDNSVerified {
 		return ip.RDNS + " (unverified)"
 	}
 	return ip.RDNS

@@ -49,7 +49,7 @@ type Record struct {
 
 	// Added by loganom-enrich.
 	RDNS         string  // the PTR name of IP
-	RDNSVerified *bool   // whether RDNS resolves back to IP; nil without RDNS
+	RDNSVerified *bool   // whether RDNS resolves back to IP; nil without RDNS, or when it was not checked (no pattern_ip could match it)
 	Country      string  // ISO 3166-1 alpha-2
 	City         string  // in English where the database has it
 	HasLoc       bool    // Lat and Lon are known

@@ -18,7 +18,9 @@ type Emit func(r *Record) error
 // records, now or later: a stage may hold records back, as an aggregating
 // report or an order-keeping lookup window does. Flush is called once, at the
 // end of the stream, to emit what was held back. Both return the first error
-// of emit unchanged, ErrStop included.
+// of emit unchanged, ErrStop included. A stage that holds records back for
+// work under way (lookups) rather than for more input is also an Idler, so
+// that in a live pipe they leave as soon as that work is done.
 type Stage interface {
 	Process(r *Record, emit Emit) error
 	Flush(emit Emit) error
@@ -45,32 +47,10 @@ func (Func) Flush(Emit) error { return nil }
 // feeds the first stage and the function that flushes every stage, first to
 // last, at the end of the stream. Once a stage has returned ErrStop, records
 // sent to it are refused with ErrStop; the stages after it are still flushed.
+// A source that can tell when its input is idle uses NewPipeline instead.
 func Chain(sink Emit, stages ...Stage) (emit Emit, flush func() error) {
-	emits := make([]Emit, len(stages)+1)
-	emits[len(stages)] = sink
-	for i := len(stages) - 1; i >= 0; i-- {
-		st, next := stages[i], emits[i+1]
-		stopped := false
-		emits[i] = func(r *Record) error {
-			if stopped {
-				return ErrStop
-			}
-			err := st.Process(r, next)
-			if errors.Is(err, ErrStop) {
-				stopped = true
-			}
-			return err
-		}
-	}
-	flush = func() error {
-		for i, st := range stages {
-			if err := st.Flush(emits[i+1]); err != nil && !errors.Is(err, ErrStop) {
-				return err
-			}
-		}
-		return nil
-	}
-	return emits[0], flush
+	p := NewPipeline(sink, nil, stages...)
+	return p.Emit, p.flushStages
 }
 
 // Run feeds src through stages into sink and flushes the stages at the end,

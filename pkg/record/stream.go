@@ -93,7 +93,8 @@ func (rd *Reader) Next() (*Record, error) {
 }
 
 // ReaderSource is a Source over a Reader. Each malformed line is passed to
-// OnError (which may count or print it) and skipped.
+// OnError (which may count or print it) and skipped. Over an IdleReader,
+// an error of its idle function comes back from Run as it was returned.
 type ReaderSource struct {
 	R       *Reader
 	OnError func(*LineError)
@@ -113,6 +114,10 @@ func (s ReaderSource) Run(emit Emit) error {
 			}
 			continue
 		}
+		var ie *IdleError
+		if errors.As(err, &ie) {
+			return ie.Err // downstream's, as emit's would be
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.R.name, err)
 		}
@@ -122,7 +127,8 @@ func (s ReaderSource) Run(emit Emit) error {
 	}
 }
 
-// Writer writes records as NDJSON through a buffer. Call Flush at the end.
+// Writer writes records as NDJSON through a buffer. Call Flush at the end,
+// and when the input is idle (NewPipeline's flushSink).
 type Writer struct {
 	bw  *bufio.Writer
 	buf []byte

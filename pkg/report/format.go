@@ -149,7 +149,9 @@ func ipTable(w io.Writer, ips []*IP) (earlier bool) {
 		rdns := "-"
 		if ip.RDNS != "" {
 			rdns = Escape(ip.RDNS)
-			if ip.RDNSVerified == nil || !*ip.RDNSVerified {
+			if ip.RDNSVerified == nil {
+				rdns += " (not checked)" // no pattern_ip could match it
+			} else if !*ip.RDNSVerified {
 				rdns += " (unverified)"
 			}
 		}

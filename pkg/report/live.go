@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/loganom/loganom/pkg/detect"
@@ -52,15 +53,15 @@ type Live struct {
 
 	site     *detect.Site
 	accounts map[string]*live
-	now      time.Time // the latest log time seen
-	census   time.Time // when the common places were last counted (log time)
+	now      time.Time         // the latest log time seen
+	census   time.Time         // when the common places were last counted (log time)
 	pending  map[string]*Delta // by user and address
 	deltas   []*Delta
 	changed  map[*live]bool // anomalous accounts with logins since Changed
 	// snapshots: such accounts as they were before their detector started
 	// again
 	snapshots []*Account
-	seen      int
+	seen      atomic.Int64 // read by the deliveries' goroutine
 }
 
 // live is an account as the live report keeps it.
@@ -105,7 +106,7 @@ func NewLive(rule Rule) *Live {
 }
 
 // Accounts is the number of accounts seen with logins after the whitelist.
-func (l *Live) Accounts() int { return l.seen }
+func (l *Live) Accounts() int { return int(l.seen.Load()) }
 
 // Tracked is the number of accounts held in memory.
 func (l *Live) Tracked() int { return len(l.accounts) }
@@ -161,7 +162,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	ip, first := la.acct.add(r, trusted)
 	if first && !la.counted {
 		la.counted = true
-		l.seen++
+		l.seen.Add(1)
 	}
 	la.last = maxTime(la.last, t)
 	l.note(user, ip, t)

@@ -100,6 +100,20 @@ CREATE TABLE blocks (
 	expires    BIGINT            -- NULL: until unblocked
 );
 `,
+	// 1 -> 2: the audit trail of the blocks.
+	`
+CREATE TABLE block_audit (
+	id      {{ID}},
+	at      BIGINT NOT NULL,
+	account TEXT NOT NULL,
+	action  TEXT NOT NULL,  -- block, unblock
+	actor   TEXT NOT NULL,  -- who
+	reason  TEXT NOT NULL,
+	source  TEXT NOT NULL,  -- manual, automatic (a block)
+	expires BIGINT          -- a block's end; NULL: until unblocked, or an unblock
+);
+CREATE INDEX block_audit_at ON block_audit (at);
+`,
 }
 
 // SchemaVersion is the newest schema this binary knows.

@@ -77,6 +77,10 @@ type Store interface {
 	AddBlock(ctx context.Context, b Block) error
 	RemoveBlock(ctx context.Context, user, by string, at time.Time) (bool, error)
 	Blocks(ctx context.Context, now time.Time) ([]Block, error)
+	// BlockAudit returns the changes to the blocks made at since or
+	// later (zero: all), newest first: each AddBlock and each
+	// RemoveBlock that removed one is recorded, in its transaction.
+	BlockAudit(ctx context.Context, since time.Time) ([]BlockChange, error)
 
 	// Stats counts what the state holds.
 	Stats(ctx context.Context) (Stats, error)
@@ -251,6 +255,17 @@ type Block struct {
 	By      string
 	Created time.Time
 	Expires time.Time // zero: until unblocked
+}
+
+// BlockChange is one change to the blocks: the audit trail.
+type BlockChange struct {
+	At      time.Time
+	User    string
+	Action  string // "block" or "unblock"
+	By      string
+	Reason  string    // a block's
+	Source  string    // a block's: "manual" or "automatic"
+	Expires time.Time // a block's end; zero: until unblocked
 }
 
 // Stats counts what the state holds.

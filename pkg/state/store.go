@@ -411,6 +411,11 @@ func (s *store) AddBlock(ctx context.Context, b Block) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO blocks (account, reason, source, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, source = excluded.source, created_by = excluded.created_by, created = excluded.created, expires = excluded.expires`),
 			b.User, b.Reason, b.Source, b.By, ns(b.Created), nullNS(b.Expires))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO block_audit (at, account, action, actor, reason, source, expires) VALUES (?, ?, 'block', ?, ?, ?, ?)`),
+			ns(b.Created), b.User, b.By, b.Reason, b.Source, nullNS(b.Expires))
 		return err
 	}))
 }
@@ -429,6 +434,11 @@ func (s *store) RemoveBlock(ctx context.Context, user, by string, at time.Time) 
 		removed = n > 0
 		if !removed {
 			return nil
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO block_audit (at, account, action, actor, reason, source, expires) VALUES (?, ?, 'unblock', ?, '', '', NULL)`),
+			ns(at), user, by)
+		if err != nil {
+			return err
 		}
 		_, err = s.closeOpen(ctx, tx, user, "unblocked", by, at)
 		return err
@@ -453,6 +463,27 @@ WHERE expires IS NULL OR expires > ? ORDER BY created, account`), ns(now))
 		}
 		b.Created, b.Expires = fromNS(created), fromNull(expires)
 		out = append(out, b)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+func (s *store) BlockAudit(ctx context.Context, since time.Time) ([]BlockChange, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT at, account, action, actor, reason, source, expires FROM block_audit
+WHERE at >= ? ORDER BY at DESC, id DESC`), ns(since))
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []BlockChange
+	for rows.Next() {
+		var c BlockChange
+		var at int64
+		var expires sql.NullInt64
+		if err := rows.Scan(&at, &c.User, &c.Action, &c.By, &c.Reason, &c.Source, &expires); err != nil {
+			return nil, s.wrap(err)
+		}
+		c.At, c.Expires = fromNS(at), fromNull(expires)
+		out = append(out, c)
 	}
 	return out, s.wrap(rows.Err())
 }

@@ -71,6 +71,8 @@ var suite = []struct {
 	{"LockDeliveries", testLockDeliveries},
 	{"Prune", testPrune},
 	{"Blocks", testBlocks},
+	{"BlockAudit", testBlockAudit},
+	{"UpgradeFrom1", testUpgradeFrom1},
 	{"Stats", testStats},
 }
 
@@ -107,16 +109,17 @@ func testFreshMigrate(t *testing.T, b backend) {
 	ctx := context.Background()
 	dsn := b.dsn(t)
 	from, to, err := Migrate(ctx, dsn)
-	if err != nil || from != 0 || to != SchemaVersion() || to != 1 {
-		t.Fatalf("Migrate = %d, %d, %v; want 0, 1, nil", from, to, err)
+	v := SchemaVersion()
+	if err != nil || from != 0 || to != v || to != 2 {
+		t.Fatalf("Migrate = %d, %d, %v; want 0, 2, nil", from, to, err)
 	}
 	from, to, err = Migrate(ctx, dsn)
-	if err != nil || from != 1 || to != 1 {
-		t.Fatalf("Migrate again = %d, %d, %v; want 1, 1, nil", from, to, err)
+	if err != nil || from != v || to != v {
+		t.Fatalf("Migrate again = %d, %d, %v; want %d, %d, nil", from, to, err, v, v)
 	}
 	s := open(t, dsn)
 	st, err := s.Stats(ctx)
-	if err != nil || st.Schema != 1 || st.DB != s.Describe() {
+	if err != nil || st.Schema != v || st.DB != s.Describe() {
 		t.Fatalf("Stats = %+v, %v", st, err)
 	}
 	if !IsPostgres(dsn) {
@@ -213,31 +216,32 @@ func snapshot(t *testing.T, dsn string) string {
 func testUpgradeAndTooNew(t *testing.T, b backend) {
 	ctx := context.Background()
 	dsn := b.dsn(t)
-	s := open(t, dsn) // version 1
+	v := SchemaVersion()
+	s := open(t, dsn) // version v
 	commit(t, s, &Run{Instance: "mx1", Now: t0, Logins: []Login{{User: "a", IP: "192.0.2.1", Count: 1, Last: t0}}})
 	s.Close()
 
 	v1 := migrations
 	t.Cleanup(func() { migrations = v1 })
-	// This binary knows a version 2.
+	// This binary knows a version v+1.
 	migrations = append(slices.Clip(v1), `CREATE TABLE extra (x BIGINT); UPDATE history SET logins = logins + 1;`)
 
 	_, err := Open(ctx, dsn, Options{NoMigrate: true})
 	var old *OldSchemaError
-	if !errors.As(err, &old) || old.Have != 1 || old.Binary != 2 || !strings.Contains(err.Error(), "loganom db migrate") || !strings.Contains(err.Error(), Describe(dsn)) {
+	if !errors.As(err, &old) || old.Have != v || old.Binary != v+1 || !strings.Contains(err.Error(), "loganom db migrate") || !strings.Contains(err.Error(), Describe(dsn)) {
 		t.Fatalf("Open(NoMigrate) of an older schema: %v", err)
 	}
 	from, to, err := Migrate(ctx, dsn)
-	if err != nil || from != 1 || to != 2 {
-		t.Fatalf("Migrate = %d, %d, %v; want 1, 2", from, to, err)
+	if err != nil || from != v || to != v+1 {
+		t.Fatalf("Migrate = %d, %d, %v; want %d, %d", from, to, err, v, v+1)
 	}
 	s = open(t, dsn)
-	if st, err := s.Stats(ctx); err != nil || st.Schema != 2 || st.Logins != 2 {
+	if st, err := s.Stats(ctx); err != nil || st.Schema != v+1 || st.Logins != 2 {
 		t.Fatalf("after the upgrade: %+v, %v", st, err)
 	}
 	s.Close()
 
-	// Back to the binary of version 1: the database is too new.
+	// Back to the binary of version v: the database is too new.
 	migrations = v1
 	before := snapshot(t, dsn)
 	for _, f := range []func() error{
@@ -247,7 +251,7 @@ func testUpgradeAndTooNew(t *testing.T, b backend) {
 	} {
 		err := f()
 		var tn *TooNewError
-		if !errors.As(err, &tn) || tn.Have != 2 || tn.Binary != 1 || tn.DB != Describe(dsn) {
+		if !errors.As(err, &tn) || tn.Have != v+1 || tn.Binary != v || tn.DB != Describe(dsn) {
 			t.Fatalf("too new: %v", err)
 		}
 		if !strings.Contains(err.Error(), "upgrade loganom") {
@@ -1083,7 +1087,7 @@ func testBlocks(t *testing.T, b backend) {
 func testStats(t *testing.T, b backend) {
 	ctx := context.Background()
 	s := open(t, b.dsn(t))
-	if st, err := s.Stats(ctx); err != nil || st != (Stats{DB: s.Describe(), Schema: 1, Bytes: st.Bytes}) || st.Bytes <= 0 {
+	if st, err := s.Stats(ctx); err != nil || st != (Stats{DB: s.Describe(), Schema: SchemaVersion(), Bytes: st.Bytes}) || st.Bytes <= 0 {
 		t.Fatalf("empty: %+v, %v", st, err)
 	}
 	commit(t, s, &Run{Instance: "mx1", Now: at(0), Channels: []string{"mail", "webhook"},
@@ -1098,8 +1102,75 @@ func testStats(t *testing.T, b backend) {
 	s.Ack(ctx, "b", "pm", at(time.Hour))
 	s.AddBlock(ctx, Block{User: "a", Created: at(0)})
 	st, err := s.Stats(ctx)
-	want := Stats{DB: s.Describe(), Schema: 1, Accounts: 2, Addresses: 3, Logins: 12, Alerts: 2, OpenAlerts: 1, Pending: 4, Blocks: 1, Positions: 2, Bytes: st.Bytes}
+	want := Stats{DB: s.Describe(), Schema: SchemaVersion(), Accounts: 2, Addresses: 3, Logins: 12, Alerts: 2, OpenAlerts: 1, Pending: 4, Blocks: 1, Positions: 2, Bytes: st.Bytes}
 	if err != nil || st != want {
 		t.Fatalf("Stats =\n %+v, %v; want\n %+v", st, err, want)
+	}
+}
+
+// Every change to the blocks is in the audit trail, in the change's
+// transaction: who, when, what, why.
+func testBlockAudit(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := open(t, b.dsn(t))
+	if a, err := s.BlockAudit(ctx, time.Time{}); err != nil || len(a) != 0 {
+		t.Fatalf("empty: %v, %v", a, err)
+	}
+	s.AddBlock(ctx, Block{User: "u", Reason: "stolen password", Source: "automatic", By: "loganom", Created: at(time.Hour), Expires: at(25 * time.Hour)})
+	s.AddBlock(ctx, Block{User: "u", Reason: "again", By: "root", Created: at(2 * time.Hour)})
+	if ok, _ := s.RemoveBlock(ctx, "nobody", "root", at(3*time.Hour)); ok {
+		t.Fatal("removed a block that is not")
+	}
+	s.RemoveBlock(ctx, "u", "admin", at(4*time.Hour))
+	a, err := s.BlockAudit(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range a {
+		got = append(got, fmt.Sprintf("%v %s %s by %s (%s) %q until %v", c.At.Sub(t0), c.Action, c.User, c.By, c.Source, c.Reason, c.Expires.Sub(t0)))
+	}
+	want := []string{
+		`4h0m0s unblock u by admin () "" until -2026h`,
+		`2h0m0s block u by root (manual) "again" until -2026h`,
+		`1h0m0s block u by loganom (automatic) "stolen password" until 25h0m0s`,
+	}
+	for i := range want {
+		want[i] = strings.Replace(want[i], "-2026h", time.Time{}.Sub(t0).String(), 1)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if a, _ := s.BlockAudit(ctx, at(2*time.Hour)); len(a) != 2 {
+		t.Errorf("since 2h: %d changes", len(a))
+	}
+}
+
+// A database of schema 1 (blocks and no audit) is upgraded with its
+// blocks kept; the changes after are audited.
+func testUpgradeFrom1(t *testing.T, b backend) {
+	ctx := context.Background()
+	dsn := b.dsn(t)
+	all := migrations
+	t.Cleanup(func() { migrations = all })
+	migrations = all[:1]
+	s1 := open(t, dsn)
+	// as loganom of schema 1 wrote it
+	if _, err := s1.db.Exec(s1.q(`INSERT INTO blocks (account, reason, source, created_by, created, expires) VALUES ('old', '', 'manual', 'root', ?, NULL)`), ns(at(0))); err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	migrations = all
+	from, to, err := Migrate(ctx, dsn)
+	if err != nil || from != 1 || to != 2 {
+		t.Fatalf("Migrate = %d, %d, %v", from, to, err)
+	}
+	s := open(t, dsn)
+	if bl, err := s.Blocks(ctx, at(time.Hour)); err != nil || len(bl) != 1 || bl[0].User != "old" {
+		t.Fatalf("blocks after the upgrade: %v, %v", bl, err)
+	}
+	s.RemoveBlock(ctx, "old", "root", at(time.Hour))
+	if a, err := s.BlockAudit(ctx, time.Time{}); err != nil || len(a) != 1 || a[0].Action != "unblock" {
+		t.Fatalf("audit after the upgrade: %v, %v", a, err)
 	}
 }

@@ -21,6 +21,9 @@ type recordFiles struct {
 	log       *Logger
 	malformed int
 	failed    int
+	// idle is called when a stream (a pipe, a terminal) has nothing
+	// ready: see record.IdleReader. Regular files are never idle.
+	idle func() (<-chan struct{}, error)
 }
 
 func (s *recordFiles) Run(emit record.Emit) error {
@@ -72,6 +75,30 @@ func looksLikeLog(head []byte) bool {
 
 func (e downstreamErr) Error() string { return e.err.Error() }
 
+// firstLine peeks at the start of an input: its first line, or its first
+// 512 bytes. It waits for no more than that: in a live pipe the first
+// record must go through before a second one comes.
+func firstLine(br *bufio.Reader) []byte {
+	for n := 1; ; {
+		head, err := br.Peek(n)
+		if err != nil || len(head) >= 512 || bytes.IndexByte(head, '\n') >= 0 {
+			return head
+		}
+		n = max(br.Buffered(), len(head)+1)
+	}
+}
+
+// regular tells whether r is a regular file, which is read to its end at
+// once (never idle).
+func regular(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
+}
+
 func (s *recordFiles) one(name string, emit record.Emit) error {
 	var r io.Reader = s.stdin
 	display := "stdin"
@@ -83,13 +110,18 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 		defer f.Close()
 		r, display = f, name
 	}
+	if s.idle != nil && !regular(r) {
+		ir := record.NewIdleReader(r, s.idle)
+		defer ir.Close()
+		r = ir
+	}
 	dr, _, release, err := input.Decompress(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", display, err)
 	}
 	defer release()
 	br := bufio.NewReaderSize(dr, 64<<10)
-	if head, _ := br.Peek(512); looksLikeLog(head) {
+	if looksLikeLog(firstLine(br)) {
 		s.log.Errorf("%s: this is a log, not loganom records (NDJSON)", display)
 		s.log.Hintf("put loganom-parse in front: loganom-parse LOG | %s", s.log.Prog)
 		return errNotRecords
@@ -120,16 +152,28 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 // loganom-filter, loganom-report): it reads records from files or stdin,
 // passes them through stages, and writes what comes out as NDJSON on
 // stdout. The stages are the same ones the in-process wrapper chains.
+// It streams: when a stream input (a pipe) has nothing ready, the stages
+// that hold records back for lookups emit them as soon as those are done
+// (record.Idler), and the output is flushed.
 // It returns the exit code: ExitError when an input could not be read, a
 // record was malformed (each is reported with its place and skipped), or
 // the output could not be written.
 func RunRecords(env Env, log *Logger, files []string, stages ...record.Stage) int {
-	src := &recordFiles{names: files, stdin: env.Stdin, log: log}
 	out := record.NewWriter(env.Stdout)
-	err := record.Run(src, out.Write, stages...)
-	if ferr := out.Flush(); ferr != nil && err == nil {
-		err = fmt.Errorf("write output: %w", ferr)
-	}
+	p := record.NewPipeline(out.Write, func() error {
+		if err := out.Flush(); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		return nil
+	}, stages...)
+	src := &recordFiles{names: files, stdin: env.Stdin, log: log, idle: func() (<-chan struct{}, error) {
+		wake, err := p.Idle()
+		if err != nil {
+			return nil, downstreamErr{err}
+		}
+		return wake, nil
+	}}
+	err := record.RunPipeline(src, p)
 	code := ExitOK
 	if err != nil {
 		log.Errorf("%v", err)

@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -81,18 +85,144 @@ func TestRunRecordsStop(t *testing.T) {
 	if code := RunRecords(e, &Logger{Prog: "t", W: &errb}, nil, head); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if strings.Count(out.String(), "\n") != 3 || r.n > int64(len(in))/2 {
-		t.Errorf("wrote %d records, read %d of %d bytes", strings.Count(out.String(), "\n"), r.n, len(in))
+	if strings.Count(out.String(), "\n") != 3 || r.n.Load() > int64(len(in))/2 {
+		t.Errorf("wrote %d records, read %d of %d bytes", strings.Count(out.String(), "\n"), r.n.Load(), len(in))
 	}
 }
 
+// countingReader counts what was read of r, atomically: a stream is read
+// ahead in a goroutine (record.IdleReader), which may still be reading
+// when RunRecords has returned.
 type countingReader struct {
 	r interface{ Read([]byte) (int, error) }
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
+}
+
+// held holds each record back until release is closed, as a stage with
+// lookups in flight does (record.Idler).
+type held struct {
+	release chan struct{}
+	q       []*record.Record
+}
+
+func (h *held) done() bool {
+	select {
+	case <-h.release:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *held) emitAll(emit record.Emit) error {
+	for _, r := range h.q {
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	h.q = nil
+	return nil
+}
+
+func (h *held) Process(r *record.Record, emit record.Emit) error {
+	h.q = append(h.q, r)
+	if h.done() {
+		return h.emitAll(emit)
+	}
+	return nil
+}
+
+func (h *held) Flush(emit record.Emit) error { <-h.release; return h.emitAll(emit) }
+
+func (h *held) Idle(emit record.Emit, wake func()) (bool, error) {
+	if h.done() {
+		return false, h.emitAll(emit)
+	}
+	if len(h.q) == 0 {
+		return false, nil
+	}
+	go func() { <-h.release; wake() }()
+	return true, nil
+}
+
+// A record stage binary streams: a record written on a pipe comes out on
+// stdout while stdin stays open, through a plain stage at once, and
+// through a stage that holds it back (lookups in flight) as soon as that
+// stage lets it go.
+func TestRunRecordsStreams(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		stage func() (record.Stage, func())
+	}{
+		{"plain", func() (record.Stage, func()) { return tag, func() {} }},
+		{"held", func() (record.Stage, func()) {
+			h := &held{release: make(chan struct{})}
+			return h, func() { close(h.release) }
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inR, inW := io.Pipe()
+			outR, outW := io.Pipe()
+			var errb bytes.Buffer
+			e := Env{Stdin: inR, Stdout: outW, Stderr: &errb, Getenv: func(string) string { return "" }}
+			st, release := c.stage()
+			code := make(chan int, 1)
+			go func() {
+				code <- RunRecords(e, &Logger{Prog: "t", W: &errb}, nil, st)
+				outW.Close()
+			}()
+			lines := make(chan string)
+			go func() {
+				sc := bufio.NewScanner(outR)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			if _, err := inW.Write([]byte(`{"type":"login","user":"a"}` + "\n")); err != nil {
+				t.Fatal(err)
+			}
+			if c.name == "held" {
+				select {
+				case l := <-lines:
+					t.Fatalf("a held record came out: %s", l)
+				default:
+				}
+				release()
+			}
+			if l := recv(t, lines); !strings.Contains(l, `"user":"a"`) {
+				t.Fatalf("got %q", l)
+			}
+			inW.Write([]byte(`{"type":"login","user":"b"}` + "\n"))
+			if l := recv(t, lines); !strings.Contains(l, `"user":"b"`) {
+				t.Fatalf("got %q", l)
+			}
+			inW.Close()
+			if n := <-code; n != ExitOK {
+				t.Errorf("exit %d: %s", n, errb.String())
+			}
+			if l, ok := <-lines; ok {
+				t.Errorf("more output: %q", l)
+			}
+		})
+	}
+}
+
+// recv waits for a line, failing the test after a long deadline rather
+// than hanging it when the line never comes.
+func recv(t *testing.T, lines <-chan string) string {
+	t.Helper()
+	select {
+	case l := <-lines:
+		return l
+	case <-time.After(time.Minute):
+		t.Fatal("no line on stdout with stdin open: the stage does not stream")
+		return ""
+	}
 }

@@ -33,7 +33,7 @@ var schema = map[string]map[string]keyKind{
 	"ENRICH": {
 		"geoip": kPaths, "asn_csv": kPaths, "dns": kText, "rdns": kText, "cache": kPath,
 		"workers": kText, "timeout": kText, "ttl_rdns": kText, "ipinfo": kText, "ttl_geo": kText,
-		"ipinfo_url": kText,
+		"ipinfo_url": kText, "confirm_all": kText,
 	},
 	"FILTER": {"trust_unverified_rdns": kText, "keep_private": kText, "pattern_ip_substring": kText},
 	"REPORT": {"min_ips": kText, "min_countries": kText, "min_asns": kText, "case_sensitive_users": kText, "window": kText, "rule": kText},
@@ -55,6 +55,7 @@ var schema = map[string]map[string]keyKind{
 	"NOTIFY":      {"attempts": kText, "backoff": kText, "timeout": kText, "give_up_after": kText},
 	"STATE":       {"db": kDSN, "keep": kText, "realert_after": kText, "instance": kText},
 	"SERVE":       {"metrics": kText},
+	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText},
 }
 
 // kind returns a key's kind; unknown keys are plain text.

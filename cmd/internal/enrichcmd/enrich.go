@@ -14,6 +14,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/enrich"
+	"github.com/loganom/loganom/pkg/filter"
 	"github.com/loganom/loganom/pkg/report"
 )
 
@@ -22,16 +23,23 @@ import (
 // with no flag are read from the config only.
 type EnrichFlags struct {
 	// LoginsOnly: enrich.Options.LoginsOnly (the wrapper; no flag).
-	LoginsOnly bool           `kong:"-"`
-	GeoIP      []string       `name:"geoip" ini:"ENRICH.geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
-	ASNCSV     []string       `name:"asn-csv" ini:"ENRICH.asn_csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
-	DNS        string         `name:"dns" ini:"ENRICH.dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
-	NoRDNS     bool           `name:"no-rdns" ini:"ENRICH.rdns,negate" help:"Do not look up reverse DNS names."`
-	Cache      string         `ini:"ENRICH.cache" placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
-	NoCache    bool           `name:"no-cache" help:"Use no cache."`
-	Workers    *int           `ini:"ENRICH.workers" placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
-	NoIPinfo   bool           `name:"no-ipinfo" ini:"ENRICH.ipinfo,negate" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
-	Timeout    *time.Duration `ini:"ENRICH.timeout" placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
+	LoginsOnly bool `kong:"-"`
+	// Confirm: enrich.Options.Confirm, the names to check forward. The
+	// wrapper sets it from its filter (filter.Filter.NeedsConfirmation);
+	// nil: the names that a [GENERAL] pattern_ip entry of the config
+	// could match (filter.PatternsMayMatch), or every name without a
+	// config file.
+	Confirm    func(name string) bool `kong:"-"`
+	ConfirmAll bool                   `name:"confirm-all" ini:"ENRICH.confirm_all" help:"Check every reverse name forward (rdns_verified on every record); by default, with a config, only the names a [GENERAL] pattern_ip entry could match are, the others are left unchecked (rdns without rdns_verified)."`
+	GeoIP      []string               `name:"geoip" ini:"ENRICH.geoip" placeholder:"FILE" sep:"none" help:"A .mmdb database (GeoLite2 City/Country/ASN, DB-IP Lite, IPinfo Lite, ip-location-db); repeat for several. Default: the *.mmdb files of the data directory."`
+	ASNCSV     []string               `name:"asn-csv" ini:"ENRICH.asn_csv" placeholder:"FILE" sep:"none" help:"AS ranges as CSV (start,end,asn,org), for when no ASN database is at hand; may be repeated."`
+	DNS        string                 `name:"dns" ini:"ENRICH.dns" placeholder:"HOST:PORT" help:"DNS server for reverse lookups (default: the first of /etc/resolv.conf)."`
+	NoRDNS     bool                   `name:"no-rdns" ini:"ENRICH.rdns,negate" help:"Do not look up reverse DNS names."`
+	Cache      string                 `ini:"ENRICH.cache" placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
+	NoCache    bool                   `name:"no-cache" help:"Use no cache."`
+	Workers    *int                   `ini:"ENRICH.workers" placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
+	NoIPinfo   bool                   `name:"no-ipinfo" ini:"ENRICH.ipinfo,negate" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
+	Timeout    *time.Duration         `ini:"ENRICH.timeout" placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
 
 	TTLRDNS     time.Duration `kong:"-" ini:"ENRICH.ttl_rdns"`
 	TTLGeo      time.Duration `kong:"-" ini:"ENRICH.ttl_geo"`
@@ -71,7 +79,7 @@ func (e *Stage) Close() error {
 func (e *Stage) Report(stats bool) {
 	s := e.Stats()
 	if stats || e.log.Debug {
-		e.log.Infof("stats: records=%d ips=%d cache_hits=%d dns_lookups=%d failures=%d", s.Records, s.IPs, s.CacheHits, s.Lookups, total(s.Errors))
+		e.log.Infof("stats: records=%d ips=%d cache_hits=%d dns_lookups=%d failures=%d unchecked=%d", s.Records, s.IPs, s.CacheHits, s.Lookups, total(s.Errors), s.Unchecked)
 	}
 	if sum := s.Summary(); sum != "" {
 		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), report.Escape(sum))
@@ -161,6 +169,7 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_
 	if f.Workers != nil {
 		opts.Workers = *f.Workers
 	}
+	opts.Confirm = f.confirm(cfg)
 	if opts.IPinfo != nil {
 		log.Debugf("ipinfo.io: asked for what the local databases do not know")
 	}
@@ -184,6 +193,24 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_
 	}
 	st.Enricher = enrich.New(opts)
 	return st, nil
+}
+
+// confirm is what Options.Confirm is: nil (check every name) with
+// --confirm-all or without a config file (loganom-filter may have one, with
+// patterns this run does not know), else the wrapper's, else what the
+// config's pattern_ip entries could match, on whole labels or as
+// substrings: the same entries that loganom-filter reads from the same
+// file, whatever its flags.
+func (f *EnrichFlags) confirm(cfg *config.Config) func(string) bool {
+	switch {
+	case f.ConfirmAll:
+		return nil
+	case f.Confirm != nil:
+		return f.Confirm
+	case cfg.Path == "":
+		return nil
+	}
+	return filter.PatternsMayMatch(cfg.List("GENERAL", "pattern_ip"))
 }
 
 func durationOr0(d *time.Duration) time.Duration {

@@ -89,6 +89,17 @@ func (f *Filter) Process(r *record.Record, emit record.Emit) error {
 	return f.Filter.Process(r, emit)
 }
 
+// warnUnchecked says so when pattern_ip matched reverse names that
+// loganom-enrich had not checked forward, and that were kept for that.
+func (f *Filter) warnUnchecked() {
+	if f.Unchecked == 0 {
+		return
+	}
+	f.log.Warnf("%s a reverse name that pattern_ip matches but that loganom-enrich did not check forward (rdns without rdns_verified): pattern_ip did not apply to them",
+		cli.Plural(int64(f.Unchecked), "record has", "records have"))
+	f.log.Hintf("give loganom-enrich the same config (-c), whose pattern_ip says which names to check; or run it with --confirm-all")
+}
+
 // Report prints what was dropped, by rule.
 func (f *Filter) Report(stats bool) {
 	if !stats && !f.log.Debug {
@@ -140,6 +151,7 @@ func Main(env cli.Env) int {
 	var check cli.EnrichedCheck
 	code = cli.RunRecords(env, log, c.Files, &check, f)
 	check.Warn(log, "pattern_ip, pattern_org and country_ignore cannot match them")
+	f.warnUnchecked()
 	f.Report(c.Stats)
 	return code
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loganom/loganom/cmd/internal/blockcmd"
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/cmd/internal/enrichcmd"
@@ -64,6 +65,10 @@ type loganomCLI struct {
 	History statecmd.HistoryCmd `cmd:"" help:"Show every address an account logged in from, as the state remembers it: counts, dates and enrichment."`
 	Alerts  statecmd.AlertsCmd  `cmd:"" help:"List the alerts the state holds, or acknowledge one."`
 	DB      statecmd.DBCmd      `cmd:"" name:"db" help:"Show, prune or upgrade the state."`
+	Block   blockcmd.BlockCmd   `cmd:"" help:"Block an account: the policy service (loganom serve) refuses its mail."`
+	Unblock blockcmd.UnblockCmd `cmd:"" help:"Lift an account's block (and close its open alert)."`
+	Blocks  blockcmd.BlocksCmd  `cmd:"" help:"List the blocked accounts, or write them as a check_sasl_access table for postmap."`
+	Serve   blockcmd.ServeCmd   `cmd:"" help:"Run the Postfix policy service ([POLICY]): mail from a blocked account gets [POLICY] action, other mail DUNNO."`
 }
 
 const loganomDesc = `loganom finds mail accounts whose password was stolen, from the Postfix log.
@@ -91,6 +96,14 @@ func Main(env cli.Env) int {
 	case "db", "db stats", "db prune", "db migrate":
 		cmd := strings.TrimPrefix(ctx.Command(), "db")
 		return statecmd.DB(env, log, &c.DB, strings.TrimSpace(cmd))
+	case "block <user>":
+		return blockcmd.Block(env, log, &c.Block)
+	case "unblock <user>":
+		return blockcmd.Unblock(env, log, &c.Unblock)
+	case "blocks":
+		return blockcmd.Blocks(env, log, &c.Blocks)
+	case "serve":
+		return blockcmd.Serve(env, log, &c.Serve)
 	case "cache stats", "cache prune":
 		return cacheCmd(env, log, c.Cache.Path, ctx.Command() == "cache prune")
 	}

@@ -27,7 +27,12 @@ type Zone struct {
 	// h-ADDRESS.<Synthesize> (dots and colons as dashes), whose A or AAAA
 	// resolves back.
 	Synthesize string
-	Queries    atomic.Int64
+	// Before, when set, is called with each question's name (lower case,
+	// with its final dot) before it is answered, after Delay, from the
+	// server's goroutine for that query: a test may block in it to hold
+	// one answer back.
+	Before  func(name string)
+	Queries atomic.Int64
 }
 
 // ParseZone reads a zone from text: one RR per line in zone-file syntax,
@@ -143,6 +148,9 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	if z.Delay > 0 {
 		time.Sleep(z.Delay)
+	}
+	if z.Before != nil {
+		z.Before(name)
 	}
 	m := new(dns.Msg)
 	m.SetReply(req)

@@ -1,0 +1,236 @@
+package blockcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/policy"
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// DefaultListen is where loganom serve listens without [POLICY] listen.
+const DefaultListen = "127.0.0.1:10040"
+
+// PolicyFlags are the policy service's settings ([POLICY]); a command
+// that runs the service embeds them (loganom serve; loganom postfix-sasl
+// --follow can too).
+type PolicyFlags struct {
+	Listen         string        `name:"listen" ini:"POLICY.listen" placeholder:"ADDR" help:"The policy service's address: HOST:PORT or unix:/PATH ([POLICY] listen; loganom serve's default 127.0.0.1:10040)."`
+	Action         string        `name:"action" ini:"POLICY.action" placeholder:"ACTION" help:"The answer to a blocked account ([POLICY] action; default \"REJECT 5.7.1 account temporarily blocked\"; HOLD, DEFER_IF_PERMIT, DISCARD, WARN or a 4NN/5NN code with text are allowed)."`
+	OnError        string        `name:"on-error" ini:"POLICY.on_error" placeholder:"dunno|defer" help:"While the state cannot be read, the authenticated mail not known to be blocked gets DUNNO (dunno, the default: mail flows) or DEFER_IF_PERMIT (defer) ([POLICY] on_error)."`
+	MaxConnections int           `name:"max-connections" ini:"POLICY.max_connections" placeholder:"N" help:"At most N connections at once; at the limit the one idle longest is closed ([POLICY] max_connections; default 1000)."`
+	Refresh        time.Duration `name:"refresh" ini:"POLICY.refresh" placeholder:"TIME" help:"Read the blocks from the state this often ([POLICY] refresh; default 1s)."`
+}
+
+// Config checks the flags and returns the policy service's
+// configuration, with src and the rest to fill in.
+func (f *PolicyFlags) Config(src policy.Source, caseSensitive bool) (policy.Config, error) {
+	cfg := policy.Config{Source: src, Action: f.Action, OnError: policy.OnError(f.OnError), CaseSensitiveUsers: caseSensitive,
+		MaxConnections: f.MaxConnections, Refresh: f.Refresh}
+	if f.Action != "" {
+		if err := policy.ValidAction(f.Action); err != nil {
+			return cfg, cli.Usagef("--action ([POLICY] action) %q: %v", f.Action, err)
+		}
+	}
+	switch f.OnError {
+	case "", "dunno", "defer":
+	default:
+		return cfg, cli.Usagef("--on-error ([POLICY] on_error) %q: want dunno or defer", f.OnError)
+	}
+	if f.MaxConnections < 0 {
+		return cfg, cli.Usagef("--max-connections ([POLICY] max_connections) %d: want a number above zero", f.MaxConnections)
+	}
+	if f.Refresh < 0 {
+		return cfg, cli.Usagef("--refresh ([POLICY] refresh) %s: want a time above zero", f.Refresh)
+	}
+	return cfg, nil
+}
+
+// Start checks the flags, listens on f.Listen, and serves there in the
+// background; stop (Shutdown) drains it. onLogin, when not nil, gets each
+// authenticated mail as a policy_login record (policy.Config.OnLogin).
+func (f *PolicyFlags) Start(src policy.Source, caseSensitive bool, logger *slog.Logger, onLogin func(*record.Record)) (srv *policy.Server, addr net.Addr, stop func(context.Context) error, err error) {
+	cfg, err := f.Config(src, caseSensitive)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg.Logger, cfg.OnLogin = logger, onLogin
+	srv, err = policy.New(cfg)
+	if err != nil {
+		return nil, nil, nil, cli.UsageError{Err: err}
+	}
+	ln, err := policy.Listen(f.Listen)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("[POLICY] listen %s: %w", f.Listen, err)
+	}
+	if !policy.Loopback(f.Listen) {
+		logger.Warn("policy: listening on an address other machines may reach: whoever connects learns who is blocked and can send login events; restrict it with a firewall", "listen", f.Listen)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	stop = func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if e := <-done; !errors.Is(e, policy.ErrServerClosed) && err == nil {
+			err = e
+		}
+		return err
+	}
+	return srv, ln.Addr(), stop, nil
+}
+
+// ServeCmd is loganom serve.
+type ServeCmd struct {
+	Config             string `short:"c" placeholder:"FILE" help:"INI configuration: [POLICY], [STATE] db, [REPORT] case_sensitive_users (default: ./config.ini when it exists)."`
+	DB                 string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state whose blocks are enforced (default: [STATE] db, else $XDG_STATE_HOME/loganom/state.db, else /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db)."`
+	CaseSensitiveUsers bool   `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"Compare sasl_username as written ([REPORT] case_sensitive_users)."`
+	PolicyFlags
+}
+
+// Serve runs loganom serve until SIGTERM or SIGINT; SIGHUP reads the
+// blocks again at once.
+func Serve(env cli.Env, log *cli.Logger, c *ServeCmd) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return ServeContext(ctx, env, log, c)
+}
+
+// ServeContext is Serve until ctx is done.
+func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd) int {
+	cfg, err := loadConfig(c.Config, log, c)
+	if err != nil {
+		return fail(log, err)
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if _, err := c.PolicyFlags.Config(nil, false); err != nil {
+		return fail(log, err)
+	}
+	dsn := c.DB
+	if dsn == "" {
+		if dsn, err = state.DefaultPath(); err != nil {
+			return fail(log, err)
+		}
+	}
+	if !state.IsPostgres(dsn) {
+		if dir := filepath.Dir(dsn); !isDir(dir) {
+			return fail(log, fmt.Errorf("%s: the directory %s does not exist", cfg.Origin("STATE", "db", "--db "+dsn), dir))
+		}
+	}
+	level := slog.LevelInfo
+	if cli.DebugFromEnv(env.Getenv) {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	src := &lazyStore{dsn: dsn, log: logger}
+	defer src.Close()
+	// The state is opened now when it can be; when it cannot (PostgreSQL
+	// down at boot), the service starts anyway and answers per on_error
+	// until it can: mail keeps flowing.
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	_, err = src.get(octx)
+	cancel()
+	var tooNew *state.TooNewError
+	if errors.As(err, &tooNew) {
+		return fail(log, err)
+	}
+	srv, addr, stopSrv, err := c.PolicyFlags.Start(src, c.CaseSensitiveUsers, logger, nil)
+	if err != nil {
+		return fail(log, err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	logger.Info("policy: listening", "addr", addr.String(), "action", actionOr(c.Action), "on_error", onErrorOr(c.OnError),
+		"max_connections", srv.MaxConnections(), "state", state.Describe(dsn))
+	for {
+		select {
+		case <-hup:
+			logger.Info("policy: SIGHUP: reading the blocks")
+			srv.RefreshSoon()
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	logger.Info("policy: stopping: answering the requests begun, closing the connections")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := stopSrv(sctx); err != nil {
+		logger.Warn("policy: stopped with connections cut", "err", err)
+	}
+	st := srv.Stats()
+	logger.Info("policy: stopped", "connections", st.Connections, "requests", st.Requests, "blocked", st.Blocked, "on_error", st.OnError, "bad_requests", st.BadRequests)
+	return cli.ExitOK
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func actionOr(a string) string {
+	if a == "" {
+		return policy.DefaultAction
+	}
+	return a
+}
+
+func onErrorOr(a string) string {
+	if a == "" {
+		return string(policy.OnErrorDunno)
+	}
+	return a
+}
+
+// lazyStore is the state, opened at its first use and again after a
+// failed open: a policy.Source that starts before its database does.
+type lazyStore struct {
+	dsn string
+	log *slog.Logger
+	mu  sync.Mutex
+	st  state.Store
+}
+
+func (l *lazyStore) get(ctx context.Context) (state.Store, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st != nil {
+		return l.st, nil
+	}
+	st, err := state.Open(ctx, l.dsn, state.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open the state %s: %w", state.Describe(l.dsn), err)
+	}
+	l.st = st
+	return st, nil
+}
+
+// Blocks is policy.Source.
+func (l *lazyStore) Blocks(ctx context.Context, now time.Time) ([]state.Block, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Blocks(ctx, now)
+}
+
+func (l *lazyStore) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st == nil {
+		return nil
+	}
+	return l.st.Close()
+}
