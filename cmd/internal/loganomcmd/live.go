@@ -106,35 +106,6 @@ type liveInput struct {
 	onIdle *func() error                // set to what src calls when caught up; nil: never
 }
 
-// idler is a stage that holds records back and can let them go when the
-// input pauses.
-type idler interface {
-	Idle(emit record.Emit) error
-}
-
-// chainIdle is record.Chain with the function that tells each stage, in
-// order, that the input has paused.
-func chainIdle(sink record.Emit, stages ...record.Stage) (emit record.Emit, idle func() error, flush func() error) {
-	emits := make([]record.Emit, len(stages)+1)
-	emits[len(stages)] = sink
-	for i := len(stages) - 1; i >= 0; i-- {
-		e, _ := record.Chain(emits[i+1], stages[i])
-		emits[i] = e
-	}
-	idle = func() error {
-		for i, st := range stages {
-			if id, ok := st.(idler); ok {
-				if err := id.Idle(emits[i+1]); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	_, flush = record.Chain(sink, stages...)
-	return emits[0], idle, flush
-}
-
 // follow runs the live pipeline: parse (following), enrich, filter and
 // the live report, until the input ends or SIGTERM/SIGINT, then records
 // what is left and makes the last deliveries; SIGHUP reads the config
@@ -170,12 +141,21 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	}
 	lv.SetNotifier(n)
 	l := &liveRun{env: env, log: log, c: c, rule: rule, st: st, flt: &swap{cur: flt}, lv: lv}
-	if st != nil {
-		// the history is read on the pipeline's goroutine, with the whitelist in force
-		l.flt.taken = func(s record.Stage) { st.Whitelist = s.(*filtercmd.Filter).Why }
+	// on the pipeline's goroutine, with the new whitelist in force: the
+	// history is read with it, and the names its patterns could match are
+	// checked forward (also those of addresses met before the reload)
+	l.flt.taken = func(s record.Stage) {
+		f := s.(*filtercmd.Filter)
+		if st != nil {
+			st.Whitelist = f.Why
+		}
+		if e, ok := enr.(interface{ SetConfirm(func(string) bool) }); ok {
+			e.SetConfirm(f.NeedsConfirmation)
+		}
 	}
 	stage := &reportcmd.Stage{Live: lv}
-	emit, idle, flush := chainIdle(func(*record.Record) error { return nil }, enr, l.flt, stage)
+	p := record.NewPipeline(func(*record.Record) error { return nil }, nil, enr, l.flt, stage)
+	emit, flush := p.Emit, p.Flush
 	sync := func() {
 		if met == nil {
 			return
@@ -188,7 +168,10 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	}
 	if in.onIdle != nil {
 		*in.onIdle = func() error {
-			err := idle()
+			// the records held for their lookups leave as each is
+			// done (a DNS answer's time at most): the follower cannot
+			// wait on p.Idle's channel along with the log
+			err := p.Settle(context.Background())
 			sync()
 			return err
 		}

@@ -331,8 +331,9 @@ func (s *Stage) Process(r *record.Record, emit record.Emit) error {
 	return nil
 }
 
-// Idle records what is due: every record before has gone through.
-func (s *Stage) Idle(record.Emit) error { return s.Live.Idle(true) }
+// Drained records what is due: every record read has gone through
+// (record.Drainer).
+func (s *Stage) Drained(record.Emit) error { return s.Live.Idle(true) }
 
 // Flush does nothing: Close records the rest.
 func (s *Stage) Flush(record.Emit) error { return nil }
