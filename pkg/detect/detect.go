@@ -1070,6 +1070,16 @@ func (a *Account) Found(min Severity) int {
 	return n
 }
 
+// Severity is the verdict's severity, without its reasons: the most
+// severe finding so far. It costs a step per finding.
+func (a *Account) Severity() Severity {
+	var s Severity
+	for _, f := range a.order {
+		s = max(s, f.Severity)
+	}
+	return s
+}
+
 // Verdict is the findings so far, the most severe first, then in the
 // order found. Findings of severity None are kept only when another is
 // at least Low, as context. Each detector names at most three findings,

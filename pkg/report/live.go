@@ -50,10 +50,13 @@ type Live struct {
 	OnAlert func(a *Account) error
 	// OnError is told of the errors of History.
 	OnError func(error)
+	// Now is the clock (nil: time.Now), for tests.
+	Now func() time.Time
 
 	site     *detect.Site
 	accounts map[string]*live
 	now      time.Time         // the latest log time seen
+	ticked   time.Time         // the log time of the last Tick
 	census   time.Time         // when the common places were last counted (log time)
 	pending  map[string]*Delta // by user and address
 	deltas   []*Delta
@@ -120,10 +123,20 @@ func (l *Live) Failure(ip string, t time.Time) {
 	}
 }
 
+// advance moves the reader's time on to t, the time of a login read; a
+// time more than a day ahead of the clock (a bad line) does not move it:
+// it would make every account look idle.
 func (l *Live) advance(t time.Time) {
-	if t.After(l.now) {
+	if t.After(l.now) && t.Before(l.clock().Add(24*time.Hour)) {
 		l.now = t
 	}
+}
+
+func (l *Live) clock() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
 }
 
 // Process judges a login at once; it records a failed login (Failure).
@@ -173,11 +186,24 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	if la.det != nil {
 		la.det.Login(&w, t, t, 1)
 	}
-	if trusted != "" {
+	if l.Rule.Original && trusted != "" {
 		return nil
 	}
-	return l.judge(la, emit)
+	// a whitelisted login is judged too: it may end an impossible trip
+	// (the owner at home, minutes after the thief abroad)
+	if err := l.judge(la, emit); err != nil {
+		return err
+	}
+	if l.now.Sub(l.ticked) >= TickEvery {
+		l.Tick(time.Time{})
+	}
+	return nil
 }
+
+// TickEvery is how often, in log time, Process calls Tick by itself, so
+// that forgetting and counting the common places follow the log however
+// fast it is read (a backlog read in seconds).
+const TickEvery = time.Minute
 
 // note adds the login to the history's delta of its address.
 func (l *Live) note(user string, ip *IP, t time.Time) {
@@ -343,18 +369,18 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 			return nil
 		}
 	} else {
-		if n = la.det.Found(r.Alert); n <= la.found {
+		n = la.det.Found(r.Alert)
+		sev := la.det.Severity()
+		if sev < r.Alert || sev <= la.alerted && n <= la.found {
 			return nil
 		}
-		if v = la.det.Verdict(); v.Severity < r.Alert {
-			return nil
-		}
-		if v.Severity <= la.alerted {
+		if sev <= la.alerted {
 			// nothing more severe: no new alert, the evidence grows
 			la.found, la.anomalous = n, true
 			l.changed[la] = true
 			return nil
 		}
+		v = la.det.Verdict()
 	}
 	// the thresholds, on the addresses within the window
 	ips := slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return !inWindow(ip) })
@@ -441,12 +467,20 @@ func (l *Live) snapshot(la *live) *Account {
 	return &a
 }
 
+// Unrecorded tells whether logins or anomalies wait to be taken
+// (TakeDeltas, Changed).
+func (l *Live) Unrecorded() bool {
+	return len(l.deltas) > 0 || len(l.changed) > 0 || len(l.snapshots) > 0
+}
+
 // Requeue marks accounts that Changed returned, and that could not be
 // recorded, as changed again.
 func (l *Live) Requeue(accounts []*Account) {
 	for _, a := range accounts {
-		if la := l.accounts[a.User]; la != nil {
+		if la := l.accounts[a.User]; la != nil && la.anomalous {
 			l.changed[la] = true
+		} else {
+			l.snapshots = append(l.snapshots, a) // forgotten since, or started again
 		}
 	}
 }
@@ -500,12 +534,21 @@ func (l *Live) Tick(now time.Time) {
 	if now.IsZero() {
 		return
 	}
+	l.ticked = now
 	if l.site != nil {
 		l.site.Failures.Forget(now)
 	}
 	cut := now.Add(-l.Rule.Detect.Window)
+	// an account whose logins the state has not recorded yet stays: read
+	// back from the state, its history would miss them
+	unrecorded := map[string]bool{}
+	if l.History != nil {
+		for _, d := range l.deltas {
+			unrecorded[d.User] = true
+		}
+	}
 	for user, la := range l.accounts {
-		if !la.last.Before(cut) {
+		if !la.last.Before(cut) || unrecorded[user] {
 			continue
 		}
 		if l.changed[la] {

@@ -100,10 +100,15 @@ func (l *liveRun) reloadConfig() {
 // a stream read to its end), how to stop it, the positions it reached and
 // where it tells that it has caught up.
 type liveInput struct {
-	src    record.Source
-	stop   func()                       // ends src.Run early (SIGTERM); nil: it cannot be
-	marks  func() map[string]input.Mark // nil: none to save
-	onIdle *func() error                // set to what src calls when caught up; nil: never
+	src   record.Source
+	stop  func()                       // ends src.Run early (SIGTERM); nil: it cannot be
+	marks func() map[string]input.Mark // nil: none to save
+	// setIdle gives the source the pipeline's idle: a stream calls it
+	// when nothing is ready and waits on its channel (wakes); a follower
+	// settles the pipeline when caught up, and again at its next poll.
+	setIdle func(idle func() (<-chan struct{}, error), settle func() error)
+	wakes   bool
+	stats   func() parse.Stats
 }
 
 // follow runs the live pipeline: parse (following), enrich, filter and
@@ -112,7 +117,7 @@ type liveInput struct {
 // again (the whitelist and the channels).
 func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr record.Stage, flt *filtercmd.Filter,
 	rule report.Rule, st *statecmd.State, n *reportcmd.Notifier, expect map[string]state.Position, onFailure *func(string, time.Time),
-	parseStats func() parse.Stats, enrStats func() enrich.Stats) int {
+	enrStats func() enrich.Stats) int {
 	log.W = &cli.LockedWriter{W: env.Stderr}
 	log.Slog = cli.NewSlog(log.W, log.Prog, log.Debug)
 	var met *metrics
@@ -153,7 +158,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 			e.SetConfirm(f.NeedsConfirmation)
 		}
 	}
-	stage := &reportcmd.Stage{Live: lv}
+	stage := &reportcmd.Stage{Live: lv, NoWake: !in.wakes}
 	p := record.NewPipeline(func(*record.Record) error { return nil }, nil, enr, l.flt, stage)
 	emit, flush := p.Emit, p.Flush
 	sync := func() {
@@ -164,17 +169,21 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		if in.marks != nil {
 			marks = in.marks()
 		}
-		met.sync(parseStats(), enrStats(), lv.Alerts(), rep.Tracked(), marks)
+		met.sync(in.stats(), enrStats(), lv.Alerts(), rep.Tracked(), marks)
 	}
-	if in.onIdle != nil {
-		*in.onIdle = func() error {
+	if in.setIdle != nil {
+		in.setIdle(func() (<-chan struct{}, error) {
+			wake, err := p.Idle()
+			sync()
+			return wake, err
+		}, func() error {
 			// the records held for their lookups leave as each is
 			// done (a DNS answer's time at most): the follower cannot
 			// wait on p.Idle's channel along with the log
 			err := p.Settle(context.Background())
 			sync()
 			return err
-		}
+		})
 	}
 
 	sigs := make(chan os.Signal, 4)
@@ -239,7 +248,9 @@ func stateWords(st *statecmd.State) string {
 // stdin, read as it comes until it ends.
 func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State, expect map[string]state.Position) (liveInput, int) {
 	if len(src.Names) == 1 && src.Names[0] == "-" {
-		return liveInput{src: src}, cli.ExitOK
+		ss := newStreamSource(src.Opts.Stdin, src.Opts)
+		return liveInput{src: ss, stop: ss.stop, wakes: true, stats: func() parse.Stats { return ss.Stats },
+			setIdle: func(idle func() (<-chan struct{}, error), _ func() error) { ss.idle = idle }}, cli.ExitOK
 	}
 	log.Errorf("--follow of files is not built yet")
 	return liveInput{}, cli.ExitUsage

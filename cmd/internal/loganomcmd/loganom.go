@@ -252,8 +252,8 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		if code != cli.ExitOK {
 			return code
 		}
-		code = follow(env, log, c, in, enr, flt, rule, st, notifier, expect, &onFailure,
-			func() parse.Stats { return src.Stats }, enr.Stats)
+		code = follow(env, log, c, in, enr, flt, rule, st, notifier, expect, &onFailure, enr.Stats)
+		src.Stats = in.stats()
 		c.ParseFlags.Report(src, log)
 		enr.Report(c.Stats)
 		flt.Report(c.Stats)

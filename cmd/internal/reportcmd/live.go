@@ -52,7 +52,7 @@ type Live struct {
 
 	mu       sync.Mutex
 	notifier *Notifier
-	queue    []*report.Account // without a state: alerts still to send
+	queue    map[string][]*report.Account // without a state: alerts still to send, by channel
 	kick     chan struct{}
 	done     chan struct{}
 	stopped  chan struct{}
@@ -142,7 +142,14 @@ func (lv *Live) alert(a *report.Account) error {
 	if lv.St == nil {
 		c := *a
 		lv.mu.Lock()
-		lv.queue = append(lv.queue, &c)
+		if lv.notifier != nil {
+			for _, ch := range lv.notifier.Channels() {
+				if lv.queue == nil {
+					lv.queue = map[string][]*report.Account{}
+				}
+				lv.queue[ch] = append(lv.queue[ch], &c)
+			}
+		}
 		lv.mu.Unlock()
 		lv.wake()
 		return nil
@@ -187,14 +194,35 @@ func (lv *Live) print(a *report.Account) error {
 	return nil
 }
 
+// MinGap is the least time between two commits when the input is idle:
+// what was read is recorded at once, unless a commit was made just now.
+const MinGap = 200 * time.Millisecond
+
 // Idle is called when the input is idle and every record read has gone
-// through the stages (the positions may then be saved), and now and then
-// while it is not: it records what is due.
+// through the stages (drained: the positions may then be saved), and now
+// and then while it is not: it records what is due. When idle, what was
+// read is recorded at once (MinGap after the last commit at the
+// earliest); while the input is busy, every CommitEvery.
 func (lv *Live) Idle(drained bool) error {
-	if lv.now().Sub(lv.lastCommit) >= lv.CommitEvery {
+	since := lv.now().Sub(lv.lastCommit)
+	if since >= lv.CommitEvery || drained && since >= MinGap && lv.unrecorded() {
 		lv.commit(false, drained)
 	}
 	return nil
+}
+
+// unrecorded tells whether something read waits to be recorded.
+func (lv *Live) unrecorded() bool {
+	return lv.St != nil && lv.Rep.Unrecorded()
+}
+
+// due is how long until a commit may record what waits (0: now; -1:
+// nothing waits).
+func (lv *Live) due() time.Duration {
+	if !lv.unrecorded() {
+		return -1
+	}
+	return max(MinGap-lv.now().Sub(lv.lastCommit), 0)
 }
 
 // commit records the logins read, the anomalies with new logins and,
@@ -202,16 +230,24 @@ func (lv *Live) Idle(drained bool) error {
 // error is printed, and what was not recorded is kept for the next commit.
 func (lv *Live) commit(force, drained bool) {
 	lv.lastCommit = lv.now()
-	deltas := lv.Rep.TakeDeltas()
-	changed := lv.Rep.Changed()
 	if lv.St == nil {
+		lv.Rep.TakeDeltas()
+		lv.Rep.Changed()
 		lv.Rep.Tick(time.Time{})
 		return
 	}
+	// With positions to save, the history goes with them, when every
+	// record read has gone through: recorded without them, a crash would
+	// have the next run read and count those logins again.
+	var deltas []report.Delta
 	var marks map[string]input.Mark
+	if lv.Marks == nil || drained {
+		deltas = lv.Rep.TakeDeltas()
+	}
 	if lv.Marks != nil && drained {
 		marks = lv.Marks()
 	}
+	changed := lv.Rep.Changed()
 	if !force && len(deltas) == 0 && len(changed) == 0 && len(marks) == 0 {
 		lv.Rep.Tick(time.Time{})
 		return
@@ -234,7 +270,12 @@ func (lv *Live) commit(force, drained bool) {
 		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
 		return
 	}
-	lv.Expect = saved
+	if lv.Expect == nil {
+		lv.Expect = map[string]state.Position{}
+	}
+	for k, p := range saved { // a commit without positions leaves them as they were
+		lv.Expect[k] = p
+	}
 	newAlerts := false
 	for _, as := range out.Alerts {
 		newAlerts = newAlerts || as.New
@@ -282,18 +323,22 @@ func (lv *Live) deliver(host string) {
 	q := lv.queue
 	lv.queue = nil
 	lv.mu.Unlock()
-	if len(q) == 0 {
-		return
-	}
-	ok := n.Send(lv.Env, lv.Log, host, q, lv.Rep.Accounts(), nil)
-	if lv.OnDelivered != nil {
-		lv.OnDelivered("", ok)
-	}
-	if !ok {
+	for ch, accounts := range q {
+		ok := n.SendOn(lv.Env, lv.Log, host, accounts, lv.Rep.Accounts(), nil, ch)
+		if lv.OnDelivered != nil {
+			lv.OnDelivered(ch, ok)
+		}
+		if ok {
+			continue
+		}
+		// only this channel tries again: the others have sent
 		lv.fail()
-		lv.Log.Hintf("tried again in %s", lv.RetryEvery)
+		lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
 		lv.mu.Lock()
-		lv.queue = append(q, lv.queue...)
+		if lv.queue == nil {
+			lv.queue = map[string][]*report.Account{}
+		}
+		lv.queue[ch] = append(accounts, lv.queue[ch]...)
 		lv.mu.Unlock()
 	}
 }
@@ -306,9 +351,11 @@ func (lv *Live) Close() {
 	<-lv.stopped
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
-	for _, a := range lv.queue {
-		lv.failed = true
-		lv.Log.Errorf("the alert for %s was not sent (no state keeps it to send later)", report.Escape(a.User))
+	for ch, accounts := range lv.queue {
+		for _, a := range accounts {
+			lv.failed = true
+			lv.Log.Errorf("the alert for %s was not sent on %s (no state keeps it to send later)", report.Escape(a.User), ch)
+		}
 	}
 }
 
@@ -317,7 +364,11 @@ func (lv *Live) Close() {
 // state when the input is idle and now and then.
 type Stage struct {
 	Live *Live
-	n    int
+	// NoWake: the source calls Idle again by itself now and then (a
+	// follower, at each poll), and must not wait for a commit to be due.
+	NoWake bool
+	n      int
+	timer  *time.Timer
 }
 
 // Process judges the record.
@@ -329,6 +380,23 @@ func (s *Stage) Process(r *record.Record, emit record.Emit) error {
 		return s.Live.Idle(false)
 	}
 	return nil
+}
+
+// Idle (record.Idler) asks to be woken when what was read waits to be
+// recorded (a commit was made just now): with Drained, the logins read
+// before the input went quiet are recorded within MinGap, more input or
+// not.
+func (s *Stage) Idle(_ record.Emit, wake func()) (bool, error) {
+	d := s.Live.due()
+	if d <= 0 || s.NoWake {
+		return false, nil
+	}
+	if s.timer == nil {
+		s.timer = time.AfterFunc(d, wake)
+	} else {
+		s.timer.Reset(d)
+	}
+	return true, nil
 }
 
 // Drained records what is due: every record read has gone through

@@ -202,8 +202,22 @@ func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, rep *report
 
 // Send is Notify for the anomalous accounts given, of seen accounts.
 func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread) bool {
+	return n.SendOn(env, log, host, anomalies, seen, unread, "")
+}
+
+// SendOn is Send on the channel named only ("": all of them).
+func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread, only string) bool {
 	if n == nil || n.off || len(anomalies) == 0 || len(n.chans) == 0 {
 		return true
+	}
+	chans := n.chans
+	if only != "" {
+		chans = nil
+		for _, ch := range n.chans {
+			if ch.Name() == only {
+				chans = append(chans, ch)
+			}
+		}
 	}
 	m := &notify.Message{Host: host, Accounts: anomalies, Seen: seen, Unread: unread}
 	if n.user != nil {
@@ -214,7 +228,7 @@ func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*
 		}
 	}
 	if n.dryRun {
-		for _, ch := range n.chans {
+		for _, ch := range chans {
 			p, err := ch.Preview(m)
 			if err != nil {
 				log.Errorf("notify %s: %v", ch.Name(), err)
@@ -232,7 +246,7 @@ func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*
 		n.exec.Output = env.Stderr
 	}
 	ok := true
-	for _, r := range notify.SendAll(context.Background(), n.chans, m, n.retry) {
+	for _, r := range notify.SendAll(context.Background(), chans, m, n.retry) {
 		n.told(r.Channel, r.Err == nil)
 		if r.Err != nil {
 			for _, line := range r.Lines() {
