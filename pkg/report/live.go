@@ -59,8 +59,10 @@ type Live struct {
 	ticked   time.Time         // the log time of the last Tick
 	census   time.Time         // when the common places were last counted (log time)
 	pending  map[string]*Delta // by user and address
-	deltas   []*Delta
-	changed  map[*live]bool // anomalous accounts with logins since Changed
+	// unrecorded: the accounts with deltas not taken yet
+	unrecorded map[string]bool
+	deltas     []*Delta
+	changed    map[*live]bool // anomalous accounts with logins since Changed
 	// snapshots: such accounts as they were before their detector started
 	// again
 	snapshots []*Account
@@ -101,7 +103,7 @@ type Delta struct {
 // NewLive makes a live report stage.
 func NewLive(rule Rule) *Live {
 	r := New(rule) // the same defaults
-	l := &Live{Rule: r.Rule, accounts: map[string]*live{}, pending: map[string]*Delta{}, changed: map[*live]bool{}}
+	l := &Live{Rule: r.Rule, accounts: map[string]*live{}, pending: map[string]*Delta{}, unrecorded: map[string]bool{}, changed: map[*live]bool{}}
 	if !l.Rule.Original {
 		l.site = detect.NewSite(l.Rule.Detect) // not Deferred: failures are filed as they come
 	}
@@ -203,7 +205,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 // TickEvery is how often, in log time, Process calls Tick by itself, so
 // that forgetting and counting the common places follow the log however
 // fast it is read (a backlog read in seconds).
-const TickEvery = time.Minute
+const TickEvery = 10 * time.Minute
 
 // note adds the login to the history's delta of its address.
 func (l *Live) note(user string, ip *IP, t time.Time) {
@@ -214,6 +216,7 @@ func (l *Live) note(user string, ip *IP, t time.Time) {
 		d.IP.Count, d.IP.First, d.IP.Last = 0, t, t
 		l.pending[k] = d
 		l.deltas = append(l.deltas, d)
+		l.unrecorded[user] = true
 	}
 	d.IP.Count++
 	if t.Before(d.IP.First) {
@@ -493,6 +496,7 @@ func (l *Live) TakeDeltas() []Delta {
 		out[i] = *d
 	}
 	clear(l.pending)
+	clear(l.unrecorded)
 	l.deltas = l.deltas[:0]
 	return out
 }
@@ -517,6 +521,7 @@ func (l *Live) PutBack(ds []Delta) {
 		}
 		l.pending[k] = &d
 		l.deltas = append(l.deltas, &d)
+		l.unrecorded[d.User] = true
 	}
 }
 
@@ -541,14 +546,8 @@ func (l *Live) Tick(now time.Time) {
 	cut := now.Add(-l.Rule.Detect.Window)
 	// an account whose logins the state has not recorded yet stays: read
 	// back from the state, its history would miss them
-	unrecorded := map[string]bool{}
-	if l.History != nil {
-		for _, d := range l.deltas {
-			unrecorded[d.User] = true
-		}
-	}
 	for user, la := range l.accounts {
-		if !la.last.Before(cut) || unrecorded[user] {
+		if !la.last.Before(cut) || l.History != nil && l.unrecorded[user] {
 			continue
 		}
 		if l.changed[la] {

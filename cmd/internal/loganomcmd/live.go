@@ -210,7 +210,11 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	}()
 
 	lv.Start()
-	log.Infof("following %s; %s", strings.Join(c.Log, ", "), stateWords(st))
+	what := strings.Join(c.Log, ", ")
+	if c.Journal {
+		what = "the journal (" + strings.Join(c.JournalUnit, ", ") + ")"
+	}
+	log.Infof("following %s; %s", what, stateWords(st))
 	err := in.src.Run(emit)
 	if errors.Is(err, record.ErrStop) {
 		err = nil
@@ -244,14 +248,75 @@ func stateWords(st *statecmd.State) string {
 	return "state " + st.Store.Describe()
 }
 
-// followInput is the input of --follow: the logs named, followed; or
-// stdin, read as it comes until it ends.
-func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State, expect map[string]state.Position) (liveInput, int) {
+// followInput is the input of --follow: the logs named, followed (from
+// their end, or with --resume from the positions saved, src.Opts.Resume);
+// or stdin, read as it comes until it ends. With a state, the positions
+// saved are what the first commit expects to replace (expect).
+func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State, expect map[string]state.Position) (liveInput, map[string]state.Position, int) {
+	if c.Journal {
+		return journalInput(log, c, src, st)
+	}
 	if len(src.Names) == 1 && src.Names[0] == "-" {
 		ss := newStreamSource(src.Opts.Stdin, src.Opts)
 		return liveInput{src: ss, stop: ss.stop, wakes: true, stats: func() parse.Stats { return ss.Stats },
-			setIdle: func(idle func() (<-chan struct{}, error), _ func() error) { ss.idle = idle }}, cli.ExitOK
+			setIdle: func(idle func() (<-chan struct{}, error), _ func() error) { ss.idle = idle }}, expect, cli.ExitOK
 	}
-	log.Errorf("--follow of files is not built yet")
-	return liveInput{}, cli.ExitUsage
+	for _, n := range src.Names {
+		if n == "-" {
+			log.Errorf("--follow reads either stdin (-l -) or files, not both")
+			return liveInput{}, nil, cli.ExitUsage
+		}
+	}
+	if st != nil && expect == nil {
+		// from the end, but the positions saved are replaced
+		_, exp, err := st.Positions(context.Background(), src.Names)
+		if err != nil {
+			log.Errorf("%v", err)
+			return liveInput{}, nil, cli.ExitCodeOf(err)
+		}
+		expect = exp
+	}
+	fs, err := newFileSource(src.Names, src.Opts.Resume, src.Opts)
+	if err != nil {
+		log.Errorf("%v", err)
+		return liveInput{}, nil, cli.ExitError
+	}
+	in := liveInput{src: fs, stop: fs.stop, stats: func() parse.Stats { return fs.Stats },
+		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) { fs.settle = settle }}
+	if st != nil {
+		in.marks = fs.Marks
+	}
+	return in, expect, cli.ExitOK
+}
+
+// journalInput is the input of --follow --journal: journalctl's entries
+// of the units, from the end, or with --resume from the cursor saved (in
+// the state's positions, as the log "journal:UNITS").
+func journalInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State) (liveInput, map[string]state.Position, int) {
+	name := "journal:" + strings.Join(c.JournalUnit, ",")
+	starts := map[string]*input.Mark{}
+	var expect map[string]state.Position
+	if st != nil {
+		saved, err := st.Store.Positions(context.Background(), st.Instance, []string{name})
+		if err != nil {
+			log.Errorf("%v", err)
+			return liveInput{}, nil, cli.ExitError
+		}
+		expect = saved
+		if p, ok := saved[name]; ok && c.Resume {
+			starts[name] = &input.Mark{FP: p.FP}
+		}
+	}
+	fs, err := newFileSource([]string{name}, starts, src.Opts)
+	if err != nil {
+		log.Errorf("%v", err)
+		return liveInput{}, nil, cli.ExitError
+	}
+	fs.journal = &input.Journal{Command: c.Journalctl, Units: c.JournalUnit}
+	in := liveInput{src: fs, stop: fs.stop, stats: func() parse.Stats { return fs.Stats },
+		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) { fs.settle = settle }}
+	if st != nil {
+		in.marks = fs.Marks
+	}
+	return in, expect, cli.ExitOK
 }

@@ -40,8 +40,11 @@ type postfixSASLCmd struct {
 	Resume    bool `help:"Read only what was appended to each log since the last run, following logrotate's renames, copies and compression; needs the state. Without it, every line is read and the history is not changed."`
 	rawFilter filtercmd.FilterFlags
 
-	Metrics string `name:"metrics" ini:"SERVE.metrics" placeholder:"HOST:PORT" help:"With --follow: serve Prometheus metrics on http://HOST:PORT/metrics ([SERVE] metrics, e.g. 127.0.0.1:9310)."`
-	Follow  bool   `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
+	Metrics     string   `name:"metrics" ini:"SERVE.metrics" placeholder:"HOST:PORT" help:"With --follow: serve Prometheus metrics on http://HOST:PORT/metrics ([SERVE] metrics, e.g. 127.0.0.1:9310)."`
+	Journal     bool     `help:"With --follow: follow the systemd journal instead of log files, by running journalctl --follow --output=json (again if it dies); with --resume, from the cursor saved."`
+	Journalctl  string   `name:"journalctl" default:"journalctl" placeholder:"PATH" help:"With --journal: the journalctl program (default ${default}, from PATH)."`
+	JournalUnit []string `name:"journal-unit" default:"postfix*" placeholder:"UNIT" help:"With --journal: the units whose entries are read (default ${default}: postfix.service and postfix@-.service); repeat for several."`
+	Follow      bool     `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
 }
 
 type quotaHighCmd struct {
@@ -182,7 +185,16 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		reportcmd.LogError(log, err)
 		return cli.ExitCodeOf(err)
 	}
-	src, code := logSource(env, log, c.Log, &c.ParseFlags)
+	if c.Journal && (!c.Follow || len(c.Log) > 0) {
+		log.Errorf("--journal goes with --follow, and instead of -l")
+		log.Hintf("loganom postfix-sasl --follow --journal [--resume]; or journalctl -o json | loganom postfix-sasl -l -")
+		return cli.ExitUsage
+	}
+	logs := c.Log
+	if c.Journal {
+		logs = []string{"-"} // not read: the journal is
+	}
+	src, code := logSource(env, log, logs, &c.ParseFlags)
 	if src == nil {
 		return code
 	}
@@ -221,7 +233,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		st.Whitelist = flt.Why
 	}
 	var expect map[string]state.Position
-	if c.Resume {
+	if c.Resume && !c.Journal { // the journal's cursor: journalInput
 		if st == nil {
 			log.Errorf("--resume needs the state, to know where the last run stopped")
 			log.Hintf("leave out --no-db, or name the state with --db PATH")
@@ -248,7 +260,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	if c.Follow {
 		var onFailure func(string, time.Time)
 		src.Opts.OnFailure = func(ip string, at time.Time) { onFailure(ip, at) }
-		in, code := followInput(log, c, src, st, expect)
+		in, expect, code := followInput(log, c, src, st, expect)
 		if code != cli.ExitOK {
 			return code
 		}

@@ -1,0 +1,282 @@
+package input
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A Journal follows the systemd journal: it runs `journalctl --follow
+// --output=json` as a child process (never through a shell), delivers its
+// lines with the cursor of the last entry, and, when journalctl dies,
+// starts it again after a pause (1s, doubling up to MaxBackoff while it
+// keeps dying) from the last cursor delivered.
+type Journal struct {
+	// Command is the journalctl program (default "journalctl", looked
+	// up in PATH).
+	Command string
+	// Units and Identifiers select the entries: --unit=U (a glob such
+	// as "postfix*" matches postfix@-.service too) and --identifier=I
+	// (SYSLOG_IDENTIFIER, e.g. "postfix/smtpd"). None: every entry.
+	Units       []string
+	Identifiers []string
+	// Args are more arguments for journalctl (--directory=DIR, say).
+	Args []string
+	// Cursor, when set, is where to resume: the entries after it
+	// (--after-cursor). Else it starts at the end (--lines=0), or at
+	// the start of the journal with FromStart (--no-tail).
+	Cursor    string
+	FromStart bool
+	// MaxLine bounds the lines delivered (default DefaultMaxLine).
+	MaxLine int
+	// MinBackoff and MaxBackoff bound the pause before journalctl is
+	// started again (defaults 1s and 1m).
+	MinBackoff, MaxBackoff time.Duration
+	// Warn is told when journalctl fails or writes on its stderr; nil:
+	// nobody.
+	Warn func(string)
+	// OnLines gets the lines read, in order, with Lines.Cursor set: its
+	// File is "journal". An error stops Run.
+	OnLines func(Lines) error
+	// OnIdle, when set, is called when journalctl has nothing more to
+	// say for now.
+	OnIdle func() error
+
+	buf     []byte
+	n       int
+	started time.Time
+}
+
+// args returns journalctl's arguments, to resume after cursor ("": to
+// start as configured).
+func (j *Journal) args(cursor string) []string {
+	a := []string{"--follow", "--output=json", "--all", "--quiet"}
+	for _, u := range j.Units {
+		a = append(a, "--unit="+u)
+	}
+	for _, i := range j.Identifiers {
+		a = append(a, "--identifier="+i)
+	}
+	switch {
+	case cursor != "":
+		a = append(a, "--after-cursor="+cursor)
+	case j.FromStart:
+		a = append(a, "--no-tail")
+	case !j.started.IsZero():
+		// Started before, nothing delivered: from when it first
+		// started, not to miss what came since.
+		a = append(a, fmt.Sprintf("--since=@%d", j.started.Unix()))
+	default:
+		a = append(a, "--lines=0")
+	}
+	return append(a, j.Args...)
+}
+
+// Run follows the journal until ctx is done (journalctl is then stopped,
+// and Run returns nil), or until OnLines or OnIdle fails (Run returns
+// that error).
+func (j *Journal) Run(ctx context.Context) error {
+	if j.Warn == nil {
+		j.Warn = func(string) {}
+	}
+	if j.Command == "" {
+		j.Command = "journalctl"
+	}
+	if j.MaxLine <= 0 {
+		j.MaxLine = DefaultMaxLine
+	}
+	minB, maxB := j.MinBackoff, j.MaxBackoff
+	if minB <= 0 {
+		minB = time.Second
+	}
+	if maxB < minB {
+		maxB = max(minB, time.Minute)
+	}
+	j.buf = make([]byte, j.MaxLine)
+	cursor := j.Cursor
+	backoff := minB
+	for {
+		start := time.Now()
+		delivered, err := j.runOnce(ctx, &cursor)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if isCallback(err) {
+			return unwrapCallback(err)
+		}
+		if j.started.IsZero() {
+			j.started = start
+		}
+		if delivered || time.Since(start) > 10*maxB {
+			backoff = minB // it ran well for a while: not a crash loop
+		}
+		j.Warn(fmt.Sprintf("%s: %v; starting it again in %v", j.Command, err, backoff))
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxB)
+	}
+}
+
+// runOnce runs journalctl once, until it exits or ctx is done, and
+// delivers its lines. It says whether it delivered any, and why it
+// stopped.
+func (j *Journal) runOnce(ctx context.Context, cursor *string) (delivered bool, err error) {
+	cmd := exec.CommandContext(ctx, j.Command, j.args(*cursor)...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return false, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
+	if err := cmd.Start(); err != nil {
+		return false, err
+	}
+	j.n = 0
+	first := true
+	var skipping bool
+	var tooLong int64
+	readErr := func() error {
+		for {
+			space := len(j.buf) - j.n
+			k, err := out.Read(j.buf[j.n:])
+			j.n += k
+			data := j.buf[:j.n]
+			if skipping {
+				i := bytes.IndexByte(data, '\n')
+				if i < 0 {
+					j.n = 0
+					data = nil
+				} else {
+					skipping = false
+					data = data[i+1:]
+				}
+			}
+			end := bytes.LastIndexByte(data, '\n') + 1
+			if end == 0 && len(data) == len(j.buf) {
+				tooLong++
+				skipping = true
+				j.n = 0
+				data = nil
+			}
+			if end > 0 || tooLong > 0 && !skipping {
+				lines := data[:end]
+				if c := lastCursor(lines); c != "" {
+					*cursor = c
+				}
+				l := Lines{Data: lines, File: "journal", First: first, Cursor: *cursor, TooLong: tooLong}
+				first, tooLong = false, 0
+				if err := j.OnLines(l); err != nil {
+					return callbackError{err}
+				}
+				delivered = delivered || end > 0
+			}
+			if data != nil {
+				j.n = copy(j.buf, data[end:])
+			}
+			if err != nil {
+				return err
+			}
+			// A read shorter than the room left: the pipe is drained,
+			// journalctl has said all it has for now.
+			if k < space && j.OnIdle != nil {
+				if err := j.OnIdle(); err != nil {
+					return callbackError{err}
+				}
+			}
+		}
+	}()
+	if isCallback(readErr) {
+		cmd.Cancel()
+		cmd.Wait()
+		return delivered, readErr
+	}
+	werr := cmd.Wait()
+	msg := strings.TrimSpace(stderr.String())
+	if msg != "" {
+		j.Warn(fmt.Sprintf("%s: %s", j.Command, lastLine(msg)))
+	}
+	switch {
+	case werr != nil:
+		return delivered, werr
+	case readErr != nil && readErr != io.EOF:
+		return delivered, readErr
+	}
+	return delivered, errors.New("exited")
+}
+
+// lastLine returns the last line of s.
+func lastLine(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+// lastCursor returns the __CURSOR of the last line of lines (whole
+// lines of `journalctl -o json`) that has one.
+func lastCursor(lines []byte) string {
+	for end := len(lines); end > 0; {
+		start := bytes.LastIndexByte(lines[:end-1], '\n') + 1
+		if c := cursorOf(lines[start:end]); c != "" {
+			return c
+		}
+		end = start
+	}
+	return ""
+}
+
+// cursorOf returns the __CURSOR field of one JSON line: journalctl
+// writes it first, as `{"__CURSOR":"s=…"` (or, before systemd 246, with
+// spaces: `{ "__CURSOR" : "s=…"`); any other layout is decoded.
+func cursorOf(line []byte) string {
+	i := bytes.Index(line, []byte(`"__CURSOR"`))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(line[i+len(`"__CURSOR"`):], " \t")
+	if len(rest) > 0 && rest[0] == ':' {
+		rest = bytes.TrimLeft(rest[1:], " \t")
+		if len(rest) > 0 && rest[0] == '"' {
+			rest = rest[1:]
+			if e := bytes.IndexAny(rest, "\"\\"); e > 0 && rest[e] == '"' {
+				return string(rest[:e])
+			}
+		}
+	}
+	var v struct {
+		Cursor string `json:"__CURSOR"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(line), &v) != nil {
+		return ""
+	}
+	return v.Cursor
+}

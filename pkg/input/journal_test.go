@@ -1,0 +1,203 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestMain makes this test binary a recorded journalctl when
+// LOGANOM_FAKE_JOURNALCTL names a directory (see fakeJournalctl).
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("LOGANOM_FAKE_JOURNALCTL"); dir != "" {
+		os.Exit(fakeJournalctl(dir, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeJournalctl plays `journalctl --follow --output=json` over a
+// recorded stream: the lines of DIR/stream.json, which the test appends
+// to. It notes its arguments in DIR/args; it starts after the entry of
+// --after-cursor, at the end with --lines=0, or at the start; and, when
+// DIR/die holds a number N, it prints N lines, removes the file and
+// exits with status 3, as a journalctl that crashed.
+func fakeJournalctl(dir string, args []string) int {
+	a, _ := json.Marshal(args)
+	f, err := os.OpenFile(filepath.Join(dir, "args"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err == nil {
+		f.Write(append(a, '\n'))
+		f.Close()
+	}
+	die := -1
+	if b, err := os.ReadFile(filepath.Join(dir, "die")); err == nil {
+		die, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	read := func() []string {
+		b, _ := os.ReadFile(filepath.Join(dir, "stream.json"))
+		s := string(b)
+		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+			s = s[:i+1]
+		} else {
+			s = ""
+		}
+		return strings.SplitAfter(s, "\n")[:strings.Count(s, "\n")]
+	}
+	next := 0
+	for _, arg := range args {
+		switch {
+		case strings.HasPrefix(arg, "--after-cursor="):
+			c := strings.TrimPrefix(arg, "--after-cursor=")
+			for i, l := range read() {
+				if cursorOf([]byte(l)) == c {
+					next = i + 1
+				}
+			}
+		case arg == "--lines=0":
+			next = len(read())
+		}
+	}
+	out := bufio.NewWriter(os.Stdout)
+	printed := 0
+	for {
+		lines := read()
+		for ; next < len(lines); next++ {
+			out.WriteString(lines[next])
+			printed++
+			if printed == die {
+				out.Flush()
+				os.Remove(filepath.Join(dir, "die"))
+				fmt.Fprintln(os.Stderr, "Failed to iterate through journal: Bad message")
+				return 3
+			}
+		}
+		out.Flush()
+		time.Sleep(5 * time.Millisecond) // journalctl's own wait for more
+	}
+}
+
+// journalLine is an entry as `journalctl -o json` (systemd 252) writes it.
+func journalLine(i int) string {
+	return fmt.Sprintf(`{"__CURSOR":"s=739ad463348b4ceca5a9e69c95a3c93f;i=%x;b=6f3b6c1d2e8a4c0f9d1e2a3b4c5d6e7f;m=%x;t=%x;x=%016x","__REALTIME_TIMESTAMP":"%d","__MONOTONIC_TIMESTAMP":"%d","_BOOT_ID":"6f3b6c1d2e8a4c0f9d1e2a3b4c5d6e7f","PRIORITY":"6","SYSLOG_FACILITY":"2","_UID":"0","_GID":"0","_COMM":"smtpd","_EXE":"/usr/lib/postfix/sbin/smtpd","_SYSTEMD_UNIT":"postfix@-.service","_HOSTNAME":"mail","SYSLOG_IDENTIFIER":"postfix/smtpd","SYSLOG_PID":"%d","_PID":"%d","MESSAGE":"%X: client=unknown[192.0.2.%d], sasl_method=PLAIN, sasl_username=user%d@example.test"}`+"\n",
+		0x4ece7+i, 0x1a2b3c+i, 0x5f0e1a2b3c4d+i, 0xabcdef+i, 1795775536000000+int64(i)*1000, 0x1a2b3c+i, 8000+i, 8000+i, 0xCEED5BA1AA+i, i%250, i)
+}
+
+// The journal: journalctl started at the end of the journal, killed
+// after some lines, started again after the last cursor delivered, and
+// stopped with the context: every line written after the start once, in
+// order, each delivery with its last entry's cursor.
+func TestJournalRestartResume(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("LOGANOM_FAKE_JOURNALCTL", dir)
+	self, err := os.Executable()
+	must(t, err)
+	stream := filepath.Join(dir, "stream.json")
+	appendLines := func(from, to int) {
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			b.WriteString(journalLine(i))
+		}
+		f, err := os.OpenFile(stream, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		must(t, err)
+		_, err = f.WriteString(b.String())
+		must(t, err)
+		must(t, f.Close())
+	}
+	appendLines(0, 5) // before the start: not read
+	must(t, os.WriteFile(filepath.Join(dir, "die"), []byte("7\n"), 0o644))
+
+	var mu sync.Mutex
+	var got bytes.Buffer
+	var cursors []string
+	var warns []string
+	idle := 0
+	j := &Journal{Command: self, Units: []string{"postfix*"}, Identifiers: []string{"postfix/smtpd"},
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Warn: func(s string) { mu.Lock(); warns = append(warns, s); mu.Unlock() },
+		OnLines: func(l Lines) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got.Write(l.Data)
+			if len(l.Data) > 0 && cursorOf(l.Data[bytes.LastIndexByte(l.Data[:len(l.Data)-1], '\n')+1:]) != l.Cursor {
+				t.Errorf("delivery's cursor %q is not its last line's", l.Cursor)
+			}
+			cursors = append(cursors, l.Cursor)
+			return nil
+		},
+		OnIdle: func() error { mu.Lock(); idle++; mu.Unlock(); return nil },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- j.Run(ctx) }()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return bytes.Count(got.Bytes(), []byte{'\n'}) }
+	argLines := func() []string {
+		b, _ := os.ReadFile(filepath.Join(dir, "args"))
+		return strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	waitFor(t, "journalctl started", func() bool { return len(argLines()) >= 1 && argLines()[0] != "" })
+	appendLines(5, 30) // the 7th line kills it
+	waitFor(t, "25 lines", func() bool { return count() >= 25 })
+	appendLines(30, 40)
+	waitFor(t, "35 lines", func() bool { return count() >= 35 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var want strings.Builder
+	for i := 5; i < 40; i++ {
+		want.WriteString(journalLine(i))
+	}
+	if got.String() != want.String() {
+		t.Errorf("got %d lines:\n%s\nwant lines 5 to 39", count(), got.String())
+	}
+	args := argLines()
+	if len(args) != 2 {
+		t.Fatalf("journalctl started %d times, want 2: %q", len(args), args)
+	}
+	var first, second []string
+	must(t, json.Unmarshal([]byte(args[0]), &first))
+	must(t, json.Unmarshal([]byte(args[1]), &second))
+	wantFirst := []string{"--follow", "--output=json", "--all", "--quiet", "--unit=postfix*", "--identifier=postfix/smtpd", "--lines=0"}
+	if strings.Join(first, " ") != strings.Join(wantFirst, " ") {
+		t.Errorf("first run: %q, want %q", first, wantFirst)
+	}
+	wantCursor := "--after-cursor=" + cursorOf([]byte(journalLine(11)))
+	if second[len(second)-1] != wantCursor {
+		t.Errorf("second run: %q, want it to end with %q", second, wantCursor)
+	}
+	if last := cursors[len(cursors)-1]; last != cursorOf([]byte(journalLine(39))) {
+		t.Errorf("last cursor %q", last)
+	}
+	if len(warns) != 2 || !strings.Contains(warns[0], "Bad message") || !strings.Contains(warns[1], "exit status 3") {
+		t.Errorf("warnings: %q", warns)
+	}
+	if idle == 0 {
+		t.Error("OnIdle never called")
+	}
+}
+
+// The cursor is found in journalctl's JSON of any systemd: compact, with
+// spaces (before 246), not first, escaped.
+func TestCursorOf(t *testing.T) {
+	for _, c := range []struct{ line, want string }{
+		{`{"__CURSOR":"s=1;i=2","MESSAGE":"x"}`, "s=1;i=2"},
+		{`{ "__CURSOR" : "s=1;i=2", "MESSAGE" : "x" }`, "s=1;i=2"},
+		{`{"MESSAGE":"x","__CURSOR":"s=3"}`, "s=3"},
+		{`{"__CURSOR":"s=\u003d1"}`, "s==1"},
+		{`{"MESSAGE":"__CURSOR"}`, ""},
+		{`not json "__CURSOR"`, ""},
+		{`{"MESSAGE":"no cursor"}`, ""},
+	} {
+		if got := cursorOf([]byte(c.line)); got != c.want {
+			t.Errorf("cursorOf(%s) = %q, want %q", c.line, got, c.want)
+		}
+	}
+}
