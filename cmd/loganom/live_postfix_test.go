@@ -238,9 +238,6 @@ url = %[3]s
 	})
 	select {
 	case err := <-exited:
-		if strings.Contains(stderr.String(), "--follow of files is not built yet") {
-			t.Skip("this loganom does not follow files yet")
-		}
 		t.Fatalf("the daemon exited (%v) before following:\n%s", err, stderr.String())
 	default:
 	}
