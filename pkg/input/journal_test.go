@@ -87,7 +87,7 @@ func fakeJournalctl(dir string, args []string) int {
 // journalLine is an entry as `journalctl -o json` (systemd 252) writes it.
 func journalLine(i int) string {
 	return fmt.Sprintf(`{"__CURSOR":"s=739ad463348b4ceca5a9e69c95a3c93f;i=%x;b=6f3b6c1d2e8a4c0f9d1e2a3b4c5d6e7f;m=%x;t=%x;x=%016x","__REALTIME_TIMESTAMP":"%d","__MONOTONIC_TIMESTAMP":"%d","_BOOT_ID":"6f3b6c1d2e8a4c0f9d1e2a3b4c5d6e7f","PRIORITY":"6","SYSLOG_FACILITY":"2","_UID":"0","_GID":"0","_COMM":"smtpd","_EXE":"/usr/lib/postfix/sbin/smtpd","_SYSTEMD_UNIT":"postfix@-.service","_HOSTNAME":"mail","SYSLOG_IDENTIFIER":"postfix/smtpd","SYSLOG_PID":"%d","_PID":"%d","MESSAGE":"%X: client=unknown[192.0.2.%d], sasl_method=PLAIN, sasl_username=user%d@example.test"}`+"\n",
-		0x4ece7+i, 0x1a2b3c+i, 0x5f0e1a2b3c4d+i, 0xabcdef+i, 1795775536000000+int64(i)*1000, 0x1a2b3c+i, 8000+i, 8000+i, 0xCEED5BA1AA+i, i%250, i)
+		0x4ece7+i, 0x1a2b3c+i, 0x5f0e1a2b3c4d+int64(i), 0xabcdef+i, 1795775536000000+int64(i)*1000, 0x1a2b3c+i, 8000+i, 8000+i, 0xCEED5BA1AA+int64(i), i%250, i)
 }
 
 // The journal: journalctl started at the end of the journal, killed

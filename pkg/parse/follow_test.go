@@ -154,7 +154,7 @@ func TestFollowSameAsBatch(t *testing.T) {
 // loginLine is a login of user number i, in RFC 3339 (no year to guess).
 func loginLine(i int) string {
 	return fmt.Sprintf("2026-11-27T10:%02d:%02d.000000+00:00 mail postfix/submission/smtpd[%d]: %X: client=unknown[192.0.2.%d], sasl_method=PLAIN, sasl_username=user%d@example.test\n",
-		i/60%60, i%60, 1000+i%9000, 0xCEED5BA1AA+i, i%250, i)
+		i/60%60, i%60, 1000+i%9000, 0xCEED5BA1AA+int64(i), i%250, i)
 }
 
 // The marks handed out never run ahead of the records emitted: stopped
@@ -252,7 +252,7 @@ func TestFollowJournal(t *testing.T) {
 	stream := filepath.Join(dir, "stream.json")
 	var b strings.Builder
 	for i := range 3 {
-		fmt.Fprintf(&b, `{"__CURSOR":"s=1;i=%d","__REALTIME_TIMESTAMP":"%d","_HOSTNAME":"mail","SYSLOG_IDENTIFIER":"postfix/submission/smtpd","SYSLOG_PID":"8251","MESSAGE":"CEED5BA1A%d: client=h.example.com[187.45.12.9], sasl_method=PLAIN, sasl_username=user%d@example.test"}`+"\n", i, 1795775536000000+i, i, i)
+		fmt.Fprintf(&b, `{"__CURSOR":"s=1;i=%d","__REALTIME_TIMESTAMP":"%d","_HOSTNAME":"mail","SYSLOG_IDENTIFIER":"postfix/submission/smtpd","SYSLOG_PID":"8251","MESSAGE":"CEED5BA1A%d: client=h.example.com[187.45.12.9], sasl_method=PLAIN, sasl_username=user%d@example.test"}`+"\n", i, 1795775536000000+int64(i), i, i)
 	}
 	if err := os.WriteFile(stream, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
