@@ -31,12 +31,6 @@ func TestMain(m *testing.M) {
 // DIR/die holds a number N, it prints N lines, removes the file and
 // exits with status 3, as a journalctl that crashed.
 func fakeJournalctl(dir string, args []string) int {
-	a, _ := json.Marshal(args)
-	f, err := os.OpenFile(filepath.Join(dir, "args"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err == nil {
-		f.Write(append(a, '\n'))
-		f.Close()
-	}
 	die := -1
 	if b, err := os.ReadFile(filepath.Join(dir, "die")); err == nil {
 		die, _ = strconv.Atoi(strings.TrimSpace(string(b)))
@@ -64,6 +58,13 @@ func fakeJournalctl(dir string, args []string) int {
 		case arg == "--lines=0":
 			next = len(read())
 		}
+	}
+	// noted once it knows where it starts: a test that appends once it
+	// sees them started is read from there
+	a, _ := json.Marshal(args)
+	if f, err := os.OpenFile(filepath.Join(dir, "args"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+		f.Write(append(a, '\n'))
+		f.Close()
 	}
 	out := bufio.NewWriter(os.Stdout)
 	printed := 0
