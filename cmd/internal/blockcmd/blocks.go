@@ -54,33 +54,6 @@ type BlocksCmd struct {
 	Since  string `placeholder:"AGE" help:"With --audit: only the changes of the last AGE, like 7d or 12h (default: all)."`
 }
 
-func loadConfig(path string, log *cli.Logger, grammar any) (*config.Config, error) {
-	if path == "" {
-		if _, err := os.Stat("config.ini"); err == nil {
-			path = "config.ini"
-		}
-	}
-	cfg, err := config.LoadConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Check(log)
-	if err := cfg.Fill(grammar); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
-
-// errSilent: the error was printed.
-var errSilent = errors.New("")
-
-func fail(log *cli.Logger, err error) int {
-	if !errors.Is(err, errSilent) {
-		log.Errorf("%v", err)
-	}
-	return cli.ExitCodeOf(err)
-}
-
 // open opens the state; unless create, an SQLite state that does not
 // exist is an error (a typo would show an empty list).
 func open(ctx context.Context, c *Common, cfg *config.Config, log *cli.Logger, create bool) (*statecmd.State, error) {
@@ -96,7 +69,7 @@ func open(ctx context.Context, c *Common, cfg *config.Config, log *cli.Logger, c
 		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
 			log.Errorf("no state at %s", dsn)
 			log.Hintf("loganom block makes it, as loganom postfix-sasl does; name another with --db PATH or [STATE] db")
-			return nil, errSilent
+			return nil, statecmd.ErrSilent
 		}
 	}
 	return statecmd.Open(ctx, &statecmd.Flags{DB: c.DB}, cfg, log, true, true)
@@ -122,26 +95,26 @@ func until(b state.Block) string {
 
 // Block runs loganom block.
 func Block(env cli.Env, log *cli.Logger, c *BlockCmd) int {
-	cfg, err := loadConfig(c.Config, log, c)
+	cfg, err := statecmd.LoadConfig(c.Config, log, c)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	now := time.Now()
 	b := state.Block{User: record.CanonicalUser(c.User, c.CaseSensitiveUsers), Reason: c.Reason, Source: "manual", By: whoami(), Created: now}
 	if b.User == "" {
-		return fail(log, cli.Usagef("USER is empty"))
+		return statecmd.Fail(log, cli.Usagef("USER is empty"))
 	}
 	if c.For != "" {
 		d, err := statecmd.ParseAge(c.For)
 		if err != nil {
-			return fail(log, cli.Usagef("--for %q: %v", c.For, err))
+			return statecmd.Fail(log, cli.Usagef("--for %q: %v", c.For, err))
 		}
 		b.Expires = now.Add(d)
 	}
 	ctx := context.Background()
 	s, err := open(ctx, &c.Common, cfg, log, true)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	defer s.Close()
 	var old *state.Block
@@ -153,7 +126,7 @@ func Block(env cli.Env, log *cli.Logger, c *BlockCmd) int {
 		}
 	}
 	if err := s.Store.AddBlock(ctx, b); err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	fmt.Fprintf(env.Stdout, "blocked %s %s", report.Escape(b.User), until(b))
 	if old != nil {
@@ -165,20 +138,20 @@ func Block(env cli.Env, log *cli.Logger, c *BlockCmd) int {
 
 // Unblock runs loganom unblock.
 func Unblock(env cli.Env, log *cli.Logger, c *UnblockCmd) int {
-	cfg, err := loadConfig(c.Config, log, c)
+	cfg, err := statecmd.LoadConfig(c.Config, log, c)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	ctx := context.Background()
 	s, err := open(ctx, &c.Common, cfg, log, false)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	defer s.Close()
 	u := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
 	ok, err := s.Store.RemoveBlock(ctx, u, whoami(), time.Now())
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	if !ok {
 		log.Errorf("%s is not blocked", report.Escape(u))
@@ -191,27 +164,27 @@ func Unblock(env cli.Env, log *cli.Logger, c *UnblockCmd) int {
 
 // Blocks runs loganom blocks.
 func Blocks(env cli.Env, log *cli.Logger, c *BlocksCmd) int {
-	cfg, err := loadConfig(c.Config, log, c)
+	cfg, err := statecmd.LoadConfig(c.Config, log, c)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	var since time.Time
 	switch {
 	case c.Since != "" && !c.Audit:
-		return fail(log, cli.Usagef("--since goes with --audit"))
+		return statecmd.Fail(log, cli.Usagef("--since goes with --audit"))
 	case c.Audit && c.Format == "postmap":
-		return fail(log, cli.Usagef("--audit is text or json, not postmap"))
+		return statecmd.Fail(log, cli.Usagef("--audit is text or json, not postmap"))
 	case c.Since != "":
 		d, err := statecmd.ParseAge(c.Since)
 		if err != nil {
-			return fail(log, cli.Usagef("--since %q: %v", c.Since, err))
+			return statecmd.Fail(log, cli.Usagef("--since %q: %v", c.Since, err))
 		}
 		since = time.Now().Add(-d)
 	}
 	ctx := context.Background()
 	s, err := open(ctx, &c.Common, cfg, log, false)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	defer s.Close()
 	now := time.Now()
@@ -220,7 +193,7 @@ func Blocks(env cli.Env, log *cli.Logger, c *BlocksCmd) int {
 	}
 	bl, err := s.Store.Blocks(ctx, now)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	bw := bufio.NewWriter(env.Stdout)
 	switch c.Format {
@@ -235,7 +208,7 @@ func Blocks(env cli.Env, log *cli.Logger, c *BlocksCmd) int {
 		err = bw.Flush()
 	}
 	if err != nil {
-		return fail(log, fmt.Errorf("write output: %w", err))
+		return statecmd.Fail(log, fmt.Errorf("write output: %w", err))
 	}
 	return cli.ExitOK
 }
@@ -357,7 +330,7 @@ type changeJSON struct {
 func audit(env cli.Env, log *cli.Logger, st state.Store, c *BlocksCmd, since time.Time) int {
 	changes, err := st.BlockAudit(context.Background(), since)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	bw := bufio.NewWriter(env.Stdout)
 	if c.Format == "json" {
@@ -391,7 +364,7 @@ func audit(env cli.Env, log *cli.Logger, st state.Store, c *BlocksCmd, since tim
 		err = bw.Flush()
 	}
 	if err != nil {
-		return fail(log, fmt.Errorf("write output: %w", err))
+		return statecmd.Fail(log, fmt.Errorf("write output: %w", err))
 	}
 	return cli.ExitOK
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/policy"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/state"
@@ -107,25 +108,25 @@ func Serve(env cli.Env, log *cli.Logger, c *ServeCmd) int {
 
 // ServeContext is Serve until ctx is done.
 func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd) int {
-	cfg, err := loadConfig(c.Config, log, c)
+	cfg, err := statecmd.LoadConfig(c.Config, log, c)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
 	if _, err := c.PolicyFlags.Config(nil, false); err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	dsn := c.DB
 	if dsn == "" {
 		if dsn, err = state.DefaultPath(); err != nil {
-			return fail(log, err)
+			return statecmd.Fail(log, err)
 		}
 	}
 	if !state.IsPostgres(dsn) {
 		if dir := filepath.Dir(dsn); !isDir(dir) {
-			return fail(log, fmt.Errorf("%s: the directory %s does not exist", cfg.Origin("STATE", "db", "--db "+dsn), dir))
+			return statecmd.Fail(log, fmt.Errorf("%s: the directory %s does not exist", cfg.Origin("STATE", "db", "--db "+dsn), dir))
 		}
 	}
 	level := slog.LevelInfo
@@ -143,11 +144,11 @@ func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd
 	cancel()
 	var tooNew *state.TooNewError
 	if errors.As(err, &tooNew) {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	srv, addr, stopSrv, err := c.PolicyFlags.Start(src, c.CaseSensitiveUsers, logger, nil)
 	if err != nil {
-		return fail(log, err)
+		return statecmd.Fail(log, err)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

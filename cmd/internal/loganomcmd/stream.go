@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -146,7 +147,7 @@ func (s *streamSource) line(lp *parse.LineParser, line []byte, rec *record.Recor
 	case parse.Malformed:
 		s.Stats.Malformed++
 		if s.opts.Debug != nil {
-			s.opts.Debug("stdin: line " + itoa(s.Stats.Lines) + ": " + why)
+			s.opts.Debug("stdin: line " + strconv.FormatInt(s.Stats.Lines, 10) + ": " + why)
 		}
 		return nil
 	case parse.Event:
@@ -170,15 +171,4 @@ func (s *streamSource) line(lp *parse.LineParser, line []byte, rec *record.Recor
 	r := *rec // the record leaves: a copy of its own
 	r.SrcFile, r.SrcLine = "stdin", s.Stats.Lines
 	return emit(&r)
-}
-
-func itoa(n int64) string {
-	return string(appendInt(nil, n))
-}
-
-func appendInt(b []byte, n int64) []byte {
-	if n >= 10 {
-		b = appendInt(b, n/10)
-	}
-	return append(b, byte('0'+n%10))
 }

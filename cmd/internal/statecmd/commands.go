@@ -55,7 +55,9 @@ type DBCmd struct {
 	Migrate struct{} `cmd:"" help:"Create the state, or upgrade its schema to this loganom's."`
 }
 
-func loadConfig(path string, log *cli.Logger, grammar any) (*config.Config, error) {
+// LoadConfig loads the config of a command that works on the state (path,
+// or ./config.ini when it exists), checks it and fills grammar from it.
+func LoadConfig(path string, log *cli.Logger, grammar any) (*config.Config, error) {
 	if path == "" {
 		if _, err := os.Stat("config.ini"); err == nil {
 			path = "config.ini"
@@ -91,7 +93,7 @@ func openExisting(ctx context.Context, c *Common, cfg *config.Config, log *cli.L
 		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
 			log.Errorf("no state at %s", dsn)
 			log.Hintf("loganom postfix-sasl makes it on its first run; name another with --db PATH or [STATE] db")
-			return nil, errSilent
+			return nil, ErrSilent
 		}
 	}
 	st, err := state.Open(ctx, dsn, state.Options{NoMigrate: !migrate})
@@ -102,11 +104,12 @@ func openExisting(ctx context.Context, c *Common, cfg *config.Config, log *cli.L
 	return s, nil
 }
 
-// errSilent: the error was printed.
-var errSilent = errors.New("")
+// ErrSilent: the error was printed.
+var ErrSilent = errors.New("")
 
-func fail(log *cli.Logger, err error) int {
-	if !errors.Is(err, errSilent) {
+// Fail prints err (unless ErrSilent) and returns its exit code.
+func Fail(log *cli.Logger, err error) int {
+	if !errors.Is(err, ErrSilent) {
 		log.Errorf("%v", err)
 	}
 	return cli.ExitCodeOf(err)
@@ -114,20 +117,20 @@ func fail(log *cli.Logger, err error) int {
 
 // History runs loganom history.
 func History(env cli.Env, log *cli.Logger, c *HistoryCmd) int {
-	cfg, err := loadConfig(c.Config, log, c)
+	cfg, err := LoadConfig(c.Config, log, c)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	ctx := context.Background()
 	s, err := openExisting(ctx, &c.Common, cfg, log, false)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	defer s.Close()
 	user := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
 	addrs, err := s.Store.History(ctx, user)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	if len(addrs) == 0 {
 		log.Errorf("no history for %s in %s", report.Escape(user), s.Store.Describe())
@@ -144,7 +147,7 @@ func History(env cli.Env, log *cli.Logger, c *HistoryCmd) int {
 		err = bw.Flush()
 	}
 	if err != nil {
-		return fail(log, fmt.Errorf("write output: %w", err))
+		return Fail(log, fmt.Errorf("write output: %w", err))
 	}
 	return cli.ExitOK
 }
@@ -232,22 +235,22 @@ func historyJSON(w io.Writer, addrs []state.Address) error {
 
 // Alerts runs loganom alerts and loganom alerts ack.
 func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
-	cfg, err := loadConfig(c.Config, log, c)
+	cfg, err := LoadConfig(c.Config, log, c)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	var since time.Time
 	if c.Since != "" {
 		d, err := ParseAge(c.Since)
 		if err != nil {
-			return fail(log, cli.Usagef("--since %q: %v", c.Since, err))
+			return Fail(log, cli.Usagef("--since %q: %v", c.Since, err))
 		}
 		since = time.Now().Add(-d)
 	}
 	ctx := context.Background()
 	s, err := openExisting(ctx, &c.Common, cfg, log, false)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	defer s.Close()
 	if ack {
@@ -259,7 +262,7 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 		}
 		ok, err := s.Store.Ack(ctx, u, by, time.Now())
 		if err != nil {
-			return fail(log, err)
+			return Fail(log, err)
 		}
 		if !ok {
 			log.Errorf("%s has no open alert", report.Escape(u))
@@ -271,7 +274,7 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 	}
 	alerts, err := s.Store.Alerts(ctx, since)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	bw := bufio.NewWriter(env.Stdout)
 	if c.Format == "json" {
@@ -283,7 +286,7 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 		err = bw.Flush()
 	}
 	if err != nil {
-		return fail(log, fmt.Errorf("write output: %w", err))
+		return Fail(log, fmt.Errorf("write output: %w", err))
 	}
 	return cli.ExitOK
 }
@@ -422,21 +425,21 @@ func alertsJSON(w io.Writer, alerts []state.Alert) error {
 
 // DB runs loganom db stats, prune and migrate.
 func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
-	cfg, err := loadConfig(c.Config, log, c)
+	cfg, err := LoadConfig(c.Config, log, c)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	ctx := context.Background()
 	if command == "migrate" {
 		dsn := c.DB
 		if dsn == "" {
 			if dsn, err = state.DefaultPath(); err != nil {
-				return fail(log, err)
+				return Fail(log, err)
 			}
 		}
 		from, to, err := state.Migrate(ctx, dsn)
 		if err != nil {
-			return fail(log, err)
+			return Fail(log, err)
 		}
 		if from == to {
 			fmt.Fprintf(env.Stdout, "%s: schema version %d, up to date\n", state.Describe(dsn), to)
@@ -447,14 +450,14 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	}
 	s, err := openExisting(ctx, &c.Common, cfg, log, false)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	defer s.Close()
 	if command == "prune" {
 		before := time.Now().Add(-s.Keep)
 		p, err := s.Store.Prune(ctx, before)
 		if err != nil {
-			return fail(log, err)
+			return Fail(log, err)
 		}
 		fmt.Fprintf(env.Stdout, "pruned %s and %s last seen before %s ([STATE] keep = %s)\n",
 			cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"), date(before), fmtAge(s.Keep))
@@ -462,7 +465,7 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	}
 	st, err := s.Store.Stats(ctx)
 	if err != nil {
-		return fail(log, err)
+		return Fail(log, err)
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "state:      %s (schema version %d", st.DB, st.Schema)
