@@ -449,7 +449,9 @@ func (s *Site) SetCommon(c Common) {
 // place is common when at least three accounts, and one in fifty of all,
 // have each used it for longer than the window (a botnet uses an account
 // for hours, from places of its own). A common network is an exit when
-// most of its users use another country through other networks, and
+// most of its users use another country through other networks, each for
+// longer than the window too (a habit: a thief's moment abroad, even on
+// half the accounts at once, makes no home network an exit), and
 // fewer than half use its own country through another (a VPN's exit in
 // Amsterdam for a company in Munich; the home ISPs of a country are used
 // along with its other networks, an office's alone); a country is common
@@ -530,7 +532,8 @@ func (c *Census) Common(cfg Config) Common {
 		cc   string
 	}
 	perCC := map[userCC]int{}  // keys of a user in a country
-	withCC := map[string]int{} // keys of a user with a country
+	withCC := map[string]int{} // long uses of a user with a country
+	longCC := map[userCC]int{} // long uses of a user in a country
 	for k, m := range c.uses {
 		if k.asn != 0 {
 			if byNet[k.asn] == nil {
@@ -546,7 +549,10 @@ func (c *Census) Common(cfg Config) Common {
 			}
 			if k.cc != "" {
 				perCC[userCC{user, k.cc}]++
-				withCC[user]++
+				if u.last.Sub(u.first) > cfg.Window {
+					longCC[userCC{user, k.cc}]++
+					withCC[user]++
+				}
 			}
 		}
 	}
@@ -581,10 +587,13 @@ func (c *Census) Common(cfg Config) Common {
 					break
 				}
 			}
-			// keys with a country outside where[asn], through other networks
+			// long uses with a country outside where[asn], through other
+			// networks: a habit, not a moment (a thief's login abroad,
+			// even on half the site's accounts at once, makes no one's
+			// home network an exit)
 			inWhere := 0
 			for cc := range where[asn] {
-				inWhere += perCC[userCC{user, cc}]
+				inWhere += longCC[userCC{user, cc}]
 			}
 			if l {
 				local++

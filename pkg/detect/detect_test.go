@@ -268,6 +268,20 @@ func TestCensus(t *testing.T) {
 	if com2 := c2.Common(Config{}); fmt.Sprint(com2.Countries, com2.Networks, com2.Exits) != fmt.Sprint([]string{"BR"}, []uint32{office.ASN}, []uint32(nil)) {
 		t.Errorf("common: %+v", com2)
 	}
+	// A mass compromise: every account's home network for days, and one
+	// moment abroad for most of them. The home network stays home, not
+	// an exit (which no trip would start from).
+	var c3 Census
+	for i, u := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		c3.Add(u, &saoPaulo, t0, t0.Add(10*day))
+		if i < 7 {
+			at := t0.Add(10*day + time.Duration(i)*time.Minute)
+			c3.Add(u, &osaka, at, at)
+		}
+	}
+	if com3 := c3.Common(Config{}); fmt.Sprint(com3.Countries, com3.Networks, com3.Exits) != fmt.Sprint([]string{"BR"}, []uint32{saoPaulo.ASN}, []uint32(nil)) {
+		t.Errorf("a mass compromise: %+v", com3)
+	}
 	cfg := Config{}.Defaults()
 	site := NewSite(cfg)
 	site.SetCommon(com)
