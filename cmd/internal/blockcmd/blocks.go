@@ -43,7 +43,8 @@ type BlockCmd struct {
 // UnblockCmd is loganom unblock.
 type UnblockCmd struct {
 	Common
-	User string `arg:"" help:"The account (sasl_username)."`
+	Reason string `placeholder:"TEXT" help:"Why: kept in the audit trail (loganom blocks --audit)."`
+	User   string `arg:"" help:"The account (sasl_username)."`
 }
 
 // BlocksCmd is loganom blocks.
@@ -149,7 +150,7 @@ func Unblock(env cli.Env, log *cli.Logger, c *UnblockCmd) int {
 	}
 	defer s.Close()
 	u := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
-	ok, err := s.Store.RemoveBlock(ctx, u, whoami(), time.Now())
+	ok, err := s.Store.RemoveBlock(ctx, u, whoami(), c.Reason, time.Now())
 	if err != nil {
 		return statecmd.Fail(log, err)
 	}
@@ -353,9 +354,9 @@ func audit(env cli.Env, log *cli.Logger, st state.Store, c *BlocksCmd, since tim
 			fmt.Fprintf(bw, "%s %s %s by %s", date(ch.At), ch.Action, report.Escape(ch.User), report.Escape(dash(ch.By)))
 			if ch.Action == "block" {
 				fmt.Fprintf(bw, " (%s), %s", report.Escape(ch.Source), until(state.Block{Expires: ch.Expires}))
-				if ch.Reason != "" {
-					fmt.Fprintf(bw, ": %s", report.Escape(ch.Reason))
-				}
+			}
+			if ch.Reason != "" {
+				fmt.Fprintf(bw, ": %s", report.Escape(ch.Reason))
 			}
 			fmt.Fprintln(bw)
 		}
