@@ -20,6 +20,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/api"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -104,6 +105,13 @@ func Block(env cli.Env, log *cli.Logger, c *BlockCmd) int {
 	b := state.Block{User: record.CanonicalUser(c.User, c.CaseSensitiveUsers), Reason: c.Reason, Source: "manual", By: whoami(), Created: now}
 	if b.User == "" {
 		return statecmd.Fail(log, cli.Usagef("USER is empty"))
+	}
+	// as the API checks them: what both backends can keep
+	if err := api.CheckUser(b.User); err != nil {
+		return statecmd.Fail(log, cli.Usagef("USER %s: %v", report.Escape(b.User), err))
+	}
+	if err := api.CheckReason(b.Reason); err != nil {
+		return statecmd.Fail(log, cli.Usagef("--reason: %v", err))
 	}
 	if c.For != "" {
 		d, err := statecmd.ParseAge(c.For)
