@@ -83,7 +83,9 @@ func TestServeAPI(t *testing.T) {
 	}
 	waitAnswer(t, policyAddr, "bob@example.test", "action=DUNNO")
 	// loganom blocks --audit shows who
-	out := run(t, func(e cli.Env, l *cli.Logger) int { return Blocks(e, l, &BlocksCmd{Common: Common{DB: db}, Audit: true, Format: "text"}) })
+	out := run(t, func(e cli.Env, l *cli.Logger) int {
+		return Blocks(e, l, &BlocksCmd{Common: Common{DB: db}, Audit: true, Format: "text"})
+	})
 	if !regexp.MustCompile(`(?m)^\S+ \S+ unblock bob@example.test by api:ops: password changed\n\S+ \S+ block bob@example.test by api:ops \(manual\), until \S+ \S+: botnet$`).MatchString(out) {
 		t.Errorf("audit:\n%s", out)
 	}
