@@ -20,8 +20,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -82,6 +84,29 @@ type Server struct {
 	tokens *tokenSet
 	mux    *http.ServeMux
 	srv    *http.Server
+	badLog logLimit
+}
+
+// logLimit lets a line be logged once a second at most (a client trying
+// tokens does not flood the log); the lines not logged are counted.
+type logLimit struct {
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+// allow tells whether to log now, and how many were skipped since the
+// last line logged.
+func (l *logLimit) allow(now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && now.Sub(l.last) < time.Second {
+		l.skipped++
+		return false, 0
+	}
+	n := l.skipped
+	l.last, l.skipped = now, 0
+	return true, n
 }
 
 // route is one route of the API: the mux has these and no other, and the
@@ -164,6 +189,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	r = r.WithContext(context.WithValue(r.Context(), whoKey{}, who))
+	if p := r.URL.Path; p != cleanPath(p) {
+		// the mux would redirect (with an HTML body): refused instead,
+		// a client of this API sends canonical paths
+		writeError(w, http.StatusBadRequest, "the path is not canonical: "+cleanPath(p))
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		// the mux's own 404, 405 (with Allow), or redirect: its status
 		// and headers, a JSON body
@@ -183,6 +214,23 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is the path as the mux wants it (net/http's cleanPath):
+// rooted, without . and .. elements or repeated slashes, a trailing slash
+// kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // captureWriter keeps the status and headers the mux writes for a request
@@ -234,7 +282,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	}
 	name, ok := match(toks, secret)
 	if !ok {
-		s.log.Warn("api: a request with a wrong token refused", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		if log, more := s.badLog.allow(time.Now()); log {
+			s.log.Warn("api: a request with a wrong token refused", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "more_unlogged", more)
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="loganom", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "the token is not one of the server's [API] token_file")
 		return "", false
