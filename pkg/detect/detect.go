@@ -725,6 +725,9 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		if p := a.countries[k.Country]; p != nil {
 			p.hist = append(p.hist, histRow{k.First, k.Count})
 		}
+		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
+			p.hist = append(p.hist, histRow{k.First, k.Count})
+		}
 		if lastK == nil || k.Last.After(lastK.Last) {
 			lastK = k
 		}
@@ -897,8 +900,14 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.see(w, first, last, learning)
 	}
 	a.total += int64(n)
-	if newCountry {
-		a.burst(w, first, last, n, usualRate)
+	switch {
+	case newCountry:
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate)
+	case newNetwork:
+		// a new network sending far more than the account ever did is
+		// a thief too, in a usual country (a data centre there) or from
+		// an exit's network the account does not use
+		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
@@ -943,19 +952,19 @@ func (a *Account) rate(t time.Time) float64 {
 	return float64(a.total) * float64(a.cfg.Window) / float64(days)
 }
 
-// burst counts the logins from a new country within the window from its
-// first; when they reach Config.Burst and five times the account's usual
-// logins in a window, the new country is medium: someone is sending
-// mail from there, far more than the account ever did.
-func (a *Account) burst(w *Where, t, last time.Time, n int, usual float64) {
-	p := a.countries[w.Country]
+// burst counts the logins from a new place (a country, or a network)
+// within the window from its first; when they reach Config.Burst and five
+// times the account's usual logins in a window, the new place is medium:
+// someone is sending mail from there, far more than the account ever did.
+// key is the place's finding (NewPlace), what its name in words.
+func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, usual float64) {
 	if a.cfg.Burst <= 0 || p == nil {
 		return
 	}
 	if p.burst != nil { // found: the count goes on within the window
 		if t.Sub(p.burstFrom) <= a.cfg.Window {
 			p.burstN += n
-			p.burst.Text = a.burstText(w, p, last)
+			p.burst.Text = a.burstText(what, p, last)
 		}
 		return
 	}
@@ -975,14 +984,14 @@ func (a *Account) burst(w *Where, t, last time.Time, n int, usual float64) {
 	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate {
 		return
 	}
-	f := a.find(NewPlace, "c "+w.Country, Medium, t, w.IP, "")
+	f := a.find(NewPlace, key, Medium, t, ip, "")
 	f.Severity = Medium
 	p.burst, p.burstDesc = f, a.describe(p.burstFrom)
-	f.Text = a.burstText(w, p, last)
+	f.Text = a.burstText(what, p, last)
 }
 
-func (a *Account) burstText(w *Where, p *place, last time.Time) string {
-	return fmt.Sprintf("new country %s: %d logins within %s (usually %s in %s; %s)", countryCity(w), p.burstN,
+func (a *Account) burstText(what string, p *place, last time.Time) string {
+	return fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
 		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(p.burstRate, 'f', 1, 64),
 		span(a.cfg.Window), p.burstDesc)
 }

@@ -20,6 +20,7 @@ var (
 	lisbon    = Where{IP: "188.80.1.1", Country: "PT", City: "Lisbon", ASN: 2860, Org: "NOS COMUNICACOES", HasLoc: true, Lat: 38.7167, Lon: -9.1333, AccuracyKM: 20}
 	lagos     = Where{IP: "41.203.64.7", Country: "NG", City: "Lagos", ASN: 37148, Org: "Globacom Limited", HasLoc: true, Lat: 6.4541, Lon: 3.3947, AccuracyKM: 50}
 	hanoi     = Where{IP: "118.69.77.12", Country: "VN", City: "Hanoi", ASN: 18403, Org: "FPT Telecom Company", HasLoc: true, Lat: 21.0285, Lon: 105.8542, AccuracyKM: 50}
+	cloudBR   = Where{IP: "54.232.0.10", Country: "BR", City: "São Paulo", ASN: 16509, Org: "AMAZON-02", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 20}
 	vpnUS     = Where{IP: "165.225.1.1", Country: "US", City: "San Jose", ASN: 22616, Org: "ZSCALER-SJC1", HasLoc: true, Lat: 37.3382, Lon: -121.8863, AccuracyKM: 20}
 	nowhere   = Where{IP: "198.18.0.1"} // nothing known
 )
@@ -105,6 +106,12 @@ func TestDetectors(t *testing.T) {
 			append(home[:len(home):len(home)], ev{w: saoPaulo, at: after, fail: 5}), None, nil},
 		{"failures, then a new network at home: low", Config{},
 			append(home[:len(home):len(home)], ev{w: office, at: after, fail: 3}), Low, []string{"3 failed logins from 200.160.2.3, then a login from there (new network AS22548 NIC.BR)"}},
+		{"failures, then a data centre at home sending hundreds: a new network's burst", Config{},
+			append(home[:len(home):len(home)], ev{w: cloudBR, at: after + 3*time.Hour, fail: 4}, ev{w: cloudBR, at: after + 4*time.Hour, n: 299}), Medium,
+			[]string{"new network AS16509 AMAZON-02 (BR, São Paulo): 300 logins within 1 h 1 min (usually 2.0 in 24 h; 5 days in the logs read: BR only)",
+				"4 failed logins from 54.232.0.10, then a login from there (new network AS16509 AMAZON-02)"}},
+		{"a new network at home used as much as usual: no burst", Config{},
+			append(home[:len(home):len(home)], ev{w: office, at: after, n: 3}, ev{w: office, at: after + 5*time.Hour, n: 3}), None, nil},
 		{"botnet on a new account: many places at once", Config{},
 			[]ev{{w: moscow, at: 0}, {w: lagos, at: time.Minute}, {w: hanoi, at: 2 * time.Minute}, {w: lisbon, at: 3 * time.Minute}}, High,
 			[]string{"4 new countries (NG PT RU VN) and 4 new networks within 24 h"}},
