@@ -678,6 +678,10 @@ type Account struct {
 	// not usual. A trip is judged between them too, across the logins
 	// in between that are too vague to tell (a phone).
 	lastHome, lastOdd login
+	// held: the addresses of usual places located vaguely that the
+	// account holds (see pinUsual), the most recent few
+	held  []held
+	lines int // how many of them are pinned: lines
 
 	findings map[string]*finding // by detector and key
 	order    []*finding
@@ -870,6 +874,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.lastOdd.checked = true
 		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
 	}
+	// Addresses held across new countries (pinOdd, pinUsual).
+	if newCountry && a.end(&cur) {
+		a.pinOdd(&cur)
+	}
+	if usual && w.HasLoc && vague(w) && !exit {
+		a.pinUsual(&cur, last)
+	}
 	// Failures, then success.
 	if a.failures != nil && !usual && a.cfg.Failures > 0 {
 		if f := a.failures.Before(w.IP, first); f >= a.cfg.Failures {
@@ -927,7 +938,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 // located at home); not an exit (Common.Exits: a VPN's, a provider's
 // cloud: where its users are, it does not say).
 func (a *Account) end(l *login) bool {
-	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) {
+	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) && !a.line(l.IP) {
 		return false
 	}
 	// an exit for the whole of what is known, even before it became
@@ -996,23 +1007,191 @@ func (a *Account) burstText(what string, p *place, last time.Time) string {
 		span(a.cfg.Window), p.burstDesc)
 }
 
-// travel finds an impossible trip from a (at ta) to b (at tb).
-// The finding names the end that is not usual (y, unless y is usual).
-func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
+// held is an address (an IPv4 address, or an IPv6 /64) of a usual place
+// located vaguely, as the account used it from first to last.
+//
+// Such a place is no trip's end (see end): it may be a phone roaming
+// abroad, home-routed through its home carrier, whose address says nothing
+// of where it is. But a phone that crosses a border attaches to another
+// network and gets another address (and another /64); so one address held
+// on both sides of logins from two different new countries cannot be a
+// phone that went with its owner to both: it is a line, where it is
+// located (a home line located to its region only), or a device that
+// stayed behind (an account shared). Then the trips between it and those
+// countries are judged, and it is a trip's end from then on.
+type held struct {
+	key         [16]byte
+	where       Where
+	first, last time.Time
+	cc          string // the first new country seen since first
+	two         bool   // and another one
+	line        bool
+	pend        []trip // impossible trips, should it be a line
+}
+
+type trip struct {
+	x, y   Where
+	ta, tb time.Time
+	yUsual bool
+}
+
+// maxHeld: the held addresses remembered, the most recently used
+// (a phone's come and go; a line's is used every day).
+const maxHeld = 16
+
+// heldKey is an address's key: itself (IPv4), or its /64 (IPv6: a line's
+// delegated prefix, a phone's attachment; its privacy addresses change).
+func heldKey(ip string) ([16]byte, bool) {
+	ad, err := netip.ParseAddr(ip)
+	if err != nil {
+		return [16]byte{}, false
+	}
+	ad = ad.Unmap().WithZone("")
+	if ad.Is6() {
+		p, _ := ad.Prefix(64)
+		ad = p.Addr()
+	}
+	return ad.As16(), true
+}
+
+// line: ip is a held address pinned as a line.
+func (a *Account) line(ip string) bool {
+	if a.lines == 0 {
+		return false
+	}
+	k, ok := heldKey(ip)
+	if !ok {
+		return false
+	}
+	for i := range a.held {
+		if a.held[i].key == k {
+			return a.held[i].line
+		}
+	}
+	return false
+}
+
+// pinOdd: a login o from a new country. The trip to it from each held
+// address's last use is judged if that address is a line, and kept for
+// when it may prove one; the country is noted on each.
+func (a *Account) pinOdd(o *login) {
+	for i := range a.held {
+		h := &a.held[i]
+		if h.last.After(o.at) {
+			continue
+		}
+		if a.impossible(&h.where, h.last, &o.Where, o.at) {
+			t := trip{x: h.where, ta: h.last, y: o.Where, tb: o.at}
+			if h.line {
+				// (unless the last login was this line's: judged as such)
+				if k, ok := heldKey(a.last.IP); !ok || k != h.key || !a.last.at.Equal(h.last) {
+					a.travel(&t.x, t.ta, &t.y, t.tb, false)
+				}
+			} else if len(h.pend) < 8 {
+				h.pend = append(h.pend, t)
+			}
+		}
+		switch {
+		case h.cc == "":
+			h.cc = strings.Clone(o.Country)
+		case h.cc != o.Country:
+			h.two = true
+		}
+	}
+}
+
+// pinUsual: a login u from a usual place located vaguely, used until
+// last. The trip from the last new place to it is kept (or judged, for a
+// line); its address is a line once it was held across logins from two
+// new countries.
+func (a *Account) pinUsual(u *login, last time.Time) {
+	k, ok := heldKey(u.IP)
+	if !ok {
+		return
+	}
+	var h *held
+	for i := range a.held {
+		if a.held[i].key == k {
+			h = &a.held[i]
+			break
+		}
+	}
+	if h == nil {
+		// forget the addresses unused for two windows, then the least
+		// recently used beyond maxHeld
+		a.held = slices.DeleteFunc(a.held, func(h held) bool {
+			gone := h.last.Before(u.at.Add(-2 * a.cfg.Window))
+			if gone && h.line {
+				a.lines--
+			}
+			return gone
+		})
+		if len(a.held) >= maxHeld {
+			j := 0
+			for i := range a.held {
+				if a.held[i].last.Before(a.held[j].last) {
+					j = i
+				}
+			}
+			if a.held[j].line {
+				a.lines--
+			}
+			a.held = slices.Delete(a.held, j, j+1)
+		}
+		a.held = append(a.held, held{key: k, first: u.at})
+		h = &a.held[len(a.held)-1]
+	}
+	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
+		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
+		if h.line {
+			if !o.same(&a.last) { // (else judged as the last login)
+				a.travel(&t.x, t.ta, &t.y, t.tb, true)
+			}
+		} else if len(h.pend) < 8 {
+			h.pend = append(h.pend, t)
+		}
+	}
+	h.where = u.Where
+	h.where.IP = strings.Clone(u.IP)
+	h.last = last
+	if h.two && !h.line {
+		h.line = true
+		a.lines++
+		for _, t := range h.pend {
+			a.travel(&t.x, t.ta, &t.y, t.tb, t.yUsual)
+		}
+		h.pend = nil
+	}
+}
+
+// impossible: from x (at ta) to y (at tb) is farther than a plane flies
+// (see travel).
+func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) bool {
 	if (x.City == "" || y.City == "") && x.Country == y.Country {
-		return // a place known to its country only is anywhere in it
+		return false // a place known to its country only is anywhere in it
 	}
 	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
 	eff := km - float64(x.AccuracyKM) - float64(y.AccuracyKM)
 	if eff < a.cfg.MinTravelKM {
-		return
+		return false
 	}
 	dt := tb.Sub(ta)
 	if dt < 0 {
 		dt = -dt
 	}
-	if dt.Hours() > 0 && eff/dt.Hours() <= a.cfg.MaxSpeed {
+	return dt.Hours() <= 0 || eff/dt.Hours() > a.cfg.MaxSpeed
+}
+
+// travel finds an impossible trip from a (at ta) to b (at tb).
+// The finding names the end that is not usual (y, unless y is usual).
+func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
+	if !a.impossible(x, ta, y, tb) {
 		return
+	}
+	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
+	dt := tb.Sub(ta)
+	if dt < 0 {
+		dt = -dt
 	}
 	// one finding per pair of places, either way
 	key := min(placeName(x), placeName(y)) + "\x00" + max(placeName(x), placeName(y))

@@ -31,6 +31,12 @@ func relay(w Where) Where   { w.Relay = true; return w }
 // A roaming phone: its home carrier's address, located to the country only.
 var roaming = Where{IP: "177.79.1.1", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
 
+// A home line located to its region only (200 km): vague, but held.
+var homeLine = Where{IP: "187.8.20.30", Country: "BR", City: "São Paulo", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 200}
+
+// The roaming phone again, attached anew abroad: another address.
+var roaming2 = Where{IP: "177.79.8.9", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+
 type ev struct {
 	w    Where
 	at   time.Duration // since t0
@@ -179,6 +185,20 @@ func TestDetectors(t *testing.T) {
 		{"a traveller's roaming phone between hotel logins: no trip", Config{},
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: lisbon, at: after + 20*time.Hour},
 				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour}, ev{w: roaming, at: after + 23*time.Hour}), Low,
+			[]string{"new country PT"}},
+		{"a new country a night, the owner at home between on a line located vaguely: the line is held across them", Config{},
+			append(daily(homeLine, 5), ev{w: moscow, at: after + 19*time.Hour}, ev{w: homeLine, at: after + 24*time.Hour},
+				ev{w: lagos, at: after + 44*time.Hour}, ev{w: homeLine, at: after + 49*time.Hour},
+				ev{w: hanoi, at: after + 69*time.Hour}, ev{w: homeLine, at: after + 74*time.Hour}), High,
+			[]string{"Moscow, RU → São Paulo, BR, 11,810 km in 5 h", "Lagos, NG → São Paulo, BR, 6,370 km in 5 h", "Hanoi, VN → São Paulo, BR, 17,180 km in 5 h;"}},
+		{"a traveller in two countries whose roaming phone attached anew in each: no trip", Config{},
+			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: lisbon, at: after + 20*time.Hour},
+				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour},
+				ev{w: moscow, at: after + 50*time.Hour}, ev{w: roaming2, at: after + 51*time.Hour}, ev{w: moscow, at: after + 52*time.Hour}), Low,
+			[]string{"new country PT"}},
+		{"a line held before and after a trip to two countries: the trips were possible", Config{},
+			append(daily(homeLine, 5), ev{w: lisbon, at: after + 20*time.Hour}, ev{w: moscow, at: after + 50*time.Hour},
+				ev{w: homeLine, at: after + 80*time.Hour}, ev{w: homeLine, at: after + 90*time.Hour}), Low,
 			[]string{"new country PT"}},
 		{"a place located to its country only is anywhere in it", Config{},
 			append(home[:len(home):len(home)], ev{w: Where{IP: "198.51.100.7", Country: "US", ASN: 7018, HasLoc: true, Lat: 37.751, Lon: -97.822, AccuracyKM: 1000}, at: after},
