@@ -870,7 +870,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.lastHome.checked = true
 		a.travel(&a.lastHome.Where, a.lastHome.at, w, first, false)
 	}
-	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) {
+	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
 		a.lastOdd.checked = true
 		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
 	}
@@ -1141,7 +1141,7 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		a.held = append(a.held, held{key: k, first: u.at})
 		h = &a.held[len(a.held)-1]
 	}
-	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
+	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
 		if h.line {
 			if !o.same(&a.last) { // (else judged as the last login)

@@ -487,3 +487,34 @@ func BenchmarkLogin(b *testing.B) {
 		a.Login(&places[i%len(places)], t, t, 1)
 	}
 }
+
+// An exit (a VPN's, common on the site) is no trip's end, whether the trip
+// is judged from the login just before or, across others, from the last
+// place that was not usual: an account's first uses of the company's VPN
+// exit abroad, between logins at home, are no impossible trip.
+func TestExitNoTripEnd(t *testing.T) {
+	vpnNL := Where{IP: "95.211.146.1", Country: "NL", City: "Amsterdam", ASN: 60781, Org: "LeaseWeb Netherlands B.V.", HasLoc: true, Lat: 52.37, Lon: 4.89, AccuracyKM: 20}
+	cfg := Config{}.Defaults()
+	for _, c := range []struct {
+		name string
+		com  Common
+		sev  Severity
+	}{
+		{"an exit", Common{Networks: []uint32{vpnNL.ASN}, Exits: []uint32{vpnNL.ASN}}, None},
+		{"nothing common: a trip", Common{}, High},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(c.com)
+			a := NewAccount(&cfg, nil, site)
+			evs := append(daily(saoPaulo, 5), ev{w: vpnNL, at: 5 * day}, ev{w: saoPaulo, at: 5*day + 5*time.Minute}, ev{w: saoPaulo2, at: 5*day + 12*time.Minute})
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+		})
+	}
+}
