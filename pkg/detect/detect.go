@@ -932,13 +932,19 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 }
 
-// end: the login can be a trip's end: located; not a usual place located
-// vaguely (to its country only, or within 100 km or more: a mobile
-// network, and a phone roaming abroad goes out through its home carrier,
-// located at home); not an exit (Common.Exits: a VPN's, a provider's
+// end: the login can be a trip's end: located; not a place of a usual
+// country located vaguely (to its country only, or within 100 km or more:
+// a mobile network, and a phone roaming abroad goes out through its home
+// carrier, located at home), unless its address is a line (pinUsual); not
+// an exit (Common.Exits: a VPN's, a provider's
 // cloud: where its users are, it does not say).
 func (a *Account) end(l *login) bool {
-	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) && !a.line(l.IP) {
+	if !l.valid || !l.HasLoc {
+		return false
+	}
+	// vague in a usual country too: a new network there located vaguely is
+	// a phone's carrier seen from its gateway, anywhere in the country
+	if vague(&l.Where) && (l.usual || a.countryUsual(l.Country, l.at)) && !a.line(l.IP) {
 		return false
 	}
 	// an exit for the whole of what is known, even before it became
