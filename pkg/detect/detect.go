@@ -3,10 +3,13 @@
 // from its first day in the logs read) and judges each login against them:
 //
 //   - new place: a country the account has not used (a network alone is
-//     noted, not alerted: phones and friends' wifi change networks daily);
+//     noted, not alerted: phones and friends' wifi change networks daily),
+//     and either sending far more than the account ever did (a burst);
 //   - impossible travel: two logins farther apart than a plane flies in
 //     the time between them (the distance less both locations' accuracy,
-//     over the time), unless both ends are usual places;
+//     over the time), unless both ends are usual places, or one is a
+//     place of a usual country located vaguely (a phone's carrier) whose
+//     address was not held across two new countries (a line);
 //   - failures, then success: failed logins from an address, then a
 //     successful one from it, from a new place;
 //   - many places: several new countries or networks within the window,
@@ -106,10 +109,10 @@ type Config struct {
 	// ManyCountries, ManyNetworks: new countries or networks within the
 	// window that make a botnet (defaults 3 and 5; -1 turns one off).
 	ManyCountries, ManyNetworks int
-	// Burst: logins from a new country within the window that, when
-	// also five times the account's usual logins in a window, make the
-	// new country medium: a thief sending mail, not a traveller (default
-	// 10; -1 turns it off).
+	// Burst: logins from a new country (or a new network) within the
+	// window that, when also five times the account's usual logins in a
+	// window, make the new place medium: a thief sending mail, not a
+	// traveller (default 10; -1 turns it off).
 	Burst int
 }
 
