@@ -145,7 +145,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	*onFailure = rep.Failure
 	out := bufio.NewWriter(env.Stdout)
-	lv := &reportcmd.Live{Env: env, Log: log, Rep: rep, St: st, Format: c.Format, Out: out, Marks: in.marks, Expect: expect}
+	lv := &reportcmd.Live{Env: env, Log: log, Rep: rep, St: st, Format: c.Format, Out: out, Marks: in.marks, Expect: expect, Block: c.ReportFlags.AutoBlock()}
 	if met != nil {
 		lv.OnNotifier = func(n *reportcmd.Notifier) { n.OnResult = met.delivered }
 	}

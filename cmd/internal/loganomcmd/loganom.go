@@ -228,7 +228,11 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return cli.ExitCodeOf(err)
 	}
 	defer st.Close()
-	c.ReportFlags.Apply(st)
+	if err := c.ReportFlags.Apply(st); err != nil {
+		log.Errorf("%v", err)
+		log.Hintf("leave out --no-db, or name the state with --db PATH")
+		return cli.ExitCodeOf(err)
+	}
 	if st != nil {
 		st.Whitelist = flt.Why
 	}
