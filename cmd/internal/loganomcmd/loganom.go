@@ -45,7 +45,7 @@ type postfixSASLCmd struct {
 	Journalctl  string   `name:"journalctl" default:"journalctl" placeholder:"PATH" help:"With --journal: the journalctl program (default ${default}, from PATH)."`
 	JournalUnit []string `name:"journal-unit" default:"postfix*" placeholder:"UNIT" help:"With --journal: the units whose entries are read (default ${default}: postfix.service and postfix@-.service); repeat for several."`
 	PolicyKeys
-	Follow      bool     `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
+	Follow bool `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
 }
 
 type quotaHighCmd struct {
