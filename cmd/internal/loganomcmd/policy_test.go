@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -195,5 +196,89 @@ func TestFollowPolicyOnlyAutoBlock(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "block bob@example.test by loganom auto-block (automatic)") || strings.Contains(out.String(), "alice") {
 		t.Errorf("audit:\n%s", &out)
+	}
+}
+
+// plan: the policy service runs with --follow and [POLICY] listen; its
+// logins are judged by default only when no log is read, and then no log
+// is read at all.
+func TestPolicyPlan(t *testing.T) {
+	for _, c := range []struct {
+		listen, logins   string
+		follow, logNamed bool
+		want             policyPlan
+		bad              bool
+	}{
+		{"", "", true, false, policyPlan{}, false},
+		{"127.0.0.1:10040", "", false, false, policyPlan{}, false}, // batch: no service
+		{"127.0.0.1:10040", "", true, false, policyPlan{listen: true, logins: true, noLog: true}, false},
+		{"127.0.0.1:10040", "auto", true, true, policyPlan{listen: true}, false},
+		{"127.0.0.1:10040", "yes", true, true, policyPlan{listen: true, logins: true}, false},
+		{"127.0.0.1:10040", "no", true, false, policyPlan{listen: true}, false},
+		{"127.0.0.1:10040", "maybe", true, false, policyPlan{}, true},
+	} {
+		k := PolicyKeys{Logins: c.logins}
+		k.Listen = c.listen
+		got, err := k.plan(c.follow, c.logNamed)
+		if (err != nil) != c.bad || !c.bad && got != c.want {
+			t.Errorf("%+v: got %+v, %v; want %+v (error %v)", c, got, err, c.want, c.bad)
+		}
+	}
+}
+
+// [POLICY] logins = yes with a log: the log's logins and the policy
+// service's meet in one detector, through the pipeline's lock: bob at
+// home in the log, then mail from abroad through the service, is an
+// impossible trip; he is blocked, and his next mail refused.
+func TestFollowPolicyLoginsWithLog(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.ini")
+	liveConfig(t, cfg, "", "")
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\n[POLICY]\nlisten = 127.0.0.1:0\nlogins = yes\nrefresh = 100ms\n\n[BLOCK]\nauto = true\n")
+	f.Close()
+	now := time.Now().UTC()
+	in, lines, stderr, code := runFollow(t, "-c", cfg, "--db", filepath.Join(dir, "state.db"), "--year", strconv.Itoa(now.Year()))
+	m := listenRE.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no listening line:\n%s", stderr)
+	}
+	var b strings.Builder
+	for d := 3; d >= 1; d-- {
+		b.WriteString(liveLine(now.Add(-time.Duration(d)*24*time.Hour), "bob@example.test", saoPaulo))
+	}
+	b.WriteString(liveLine(now.Add(-10*time.Minute), "bob@example.test", saoPaulo))
+	if _, err := io.WriteString(in, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	// the log's logins read and recorded, before the service's
+	db := filepath.Join(dir, "state.db")
+	waitFor(t, "the log's logins recorded", func() bool {
+		var out, errb syncBuffer
+		Main(cli.Env{Args: []string{"history", "bob@example.test", "--db", db, "--format", "json"}, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+		return strings.Contains(out.String(), `"count":4`)
+	})
+	pc := dialPolicy(t, m[1])
+	if a := pc.ask("bob@example.test", osaka, "x1"); a != "DUNNO" {
+		t.Fatalf("bob from Osaka: %q before the alert", a)
+	}
+	a := nextAlert(t, lines)
+	if a["user"] != "bob@example.test" || a["severity"] != "high" || a["blocked"] == nil {
+		t.Fatalf("alert %v: want bob, high, blocked", a)
+	}
+	waitFor(t, "bob's mail refused", func() bool {
+		return pc.ask("bob@example.test", osaka, "x2") == "REJECT 5.7.1 account temporarily blocked"
+	})
+	in.Close()
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit %d\n%s", c, stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("did not stop at the end of its input:\n%s", stderr)
 	}
 }
