@@ -149,6 +149,24 @@ func oneLine(s string, n int) string {
 	return b.String()
 }
 
+// moreSevere tells whether the alert a is more severe than the one an
+// automatic block b was made for (its reason says the severity): only
+// then is an automatic block made again (from now, for For). A block by
+// hand is never replaced.
+func moreSevere(a *report.Account, b state.Block) bool {
+	if b.Source != "automatic" || b.By != AutoBlockBy {
+		return false
+	}
+	was, ok := strings.CutPrefix(b.Reason, "automatic: severity ")
+	if !ok {
+		return false
+	}
+	was, _, _ = strings.Cut(was, ":")
+	old, err1 := detect.ParseSeverity(was)
+	now, err2 := detect.ParseSeverity(a.Severity)
+	return err1 == nil && err2 == nil && now > old
+}
+
 // Block blocks a's account in the state when its alert passes, and marks
 // a (report.Account.Blocked); an account already blocked is marked as it
 // is. It returns whether it made a block.
@@ -162,7 +180,7 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
 	}
 	for _, b := range blocks {
-		if b.User == a.User {
+		if b.User == a.User && !moreSevere(a, b) {
 			a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, false)
 			return false, nil
 		}

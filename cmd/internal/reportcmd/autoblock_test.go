@@ -93,7 +93,7 @@ func TestBlockKeys(t *testing.T) {
 // is and marked; below the threshold, or whitelisted, nothing is blocked.
 func TestAutoBlockBlock(t *testing.T) {
 	ctx := context.Background()
-	cfg := loadINI(t, "[BLOCK]\nauto = true\nfor = 3h\nmin_countries = 2\n")
+	cfg := loadINI(t, "[BLOCK]\nauto = true\nfor = 3h\nmin_countries = 2\nmin_severity = medium\n")
 	var f ReportFlags
 	if err := cfg.Fill(&f); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,9 @@ func TestAutoBlockBlock(t *testing.T) {
 	}{
 		{"high, 2 countries", acct("bob@example.test", "high", "BA", "ES"), true, true, AutoBlockBy},
 		{"bob again: already blocked", acct("bob@example.test", "high", "BA", "ES", "HU"), false, true, AutoBlockBy},
-		{"medium: below", acct("dave@example.test", "medium", "BA", "ES"), false, false, ""},
+		{"low: below", acct("dave@example.test", "low", "BA", "ES"), false, false, ""},
+		{"medium", acct("frank@example.test", "medium", "BA", "ES"), true, true, AutoBlockBy},
+		{"frank medium again: left", acct("frank@example.test", "medium", "BA", "ES", "HU"), false, true, AutoBlockBy},
 		{"one country: below", acct("erin@example.test", "high", "BA"), false, false, ""},
 		{"whitelisted", acct("boss@example.test", "high", "BA", "ES"), false, false, ""},
 		{"blocked by hand: left as it is", acct("carol@example.test", "high", "BA", "ES"), false, true, "root"},
@@ -148,26 +150,41 @@ func TestAutoBlockBlock(t *testing.T) {
 			t.Errorf("%s: made %v, mark %+v; want %v, %v by %q", c.name, made, c.a.Blocked, c.made, c.marked, c.markedBy)
 		}
 	}
+	// frank's more severe alert, an hour later: blocked again, from then
+	now = now.Add(time.Hour)
+	if made, err := ab.Block(ctx, st, acct("frank@example.test", "high", "BA", "ES", "HU")); err != nil || !made {
+		t.Fatalf("frank, high after medium: made %v, %v", made, err)
+	}
+	if made, err := ab.Block(ctx, st, acct("carol@example.test", "high", "BA", "ES", "HU")); err != nil || made {
+		t.Fatalf("carol, blocked by hand, high: made %v, %v", made, err)
+	}
+	now = now.Add(-time.Hour)
 	blocks, err := st.Store.Blocks(ctx, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bob *state.Block
+	var bob, frank *state.Block
 	for i := range blocks {
-		if blocks[i].User == "bob@example.test" {
+		switch blocks[i].User {
+		case "bob@example.test":
 			bob = &blocks[i]
+		case "frank@example.test":
+			frank = &blocks[i]
 		}
 	}
-	if len(blocks) != 2 || bob == nil || bob.By != AutoBlockBy || bob.Source != "automatic" || !bob.Expires.Equal(now.Add(3*time.Hour)) ||
+	if frank == nil || !frank.Expires.Equal(now.Add(4*time.Hour)) || !strings.HasPrefix(frank.Reason, "automatic: severity high: ") {
+		t.Errorf("frank's block, made again for the high alert: %+v", frank)
+	}
+	if len(blocks) != 3 || bob == nil || bob.By != AutoBlockBy || bob.Source != "automatic" || !bob.Expires.Equal(now.Add(3*time.Hour)) ||
 		bob.Reason != "automatic: severity high: many places (high): 6 new countries and a line break" {
 		t.Fatalf("blocks %+v", blocks)
 	}
 	// it expires by itself
-	if later, err := st.Store.Blocks(ctx, now.Add(3*time.Hour+time.Second)); err != nil || len(later) != 1 || later[0].User != "carol@example.test" {
+	if later, err := st.Store.Blocks(ctx, now.Add(4*time.Hour+time.Second)); err != nil || len(later) != 1 || later[0].User != "carol@example.test" {
 		t.Errorf("after for: %+v, %v", later, err)
 	}
 	audit, err := st.Store.BlockAudit(ctx, time.Time{})
-	if err != nil || len(audit) != 2 {
-		t.Errorf("audit %+v, %v: want carol's and bob's block only", audit, err)
+	if err != nil || len(audit) != 4 {
+		t.Errorf("audit %+v, %v: want carol's, bob's and frank's two blocks", audit, err)
 	}
 }
