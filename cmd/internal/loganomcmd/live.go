@@ -221,6 +221,13 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 			}, func(err error) { log.Errorf("policy login: %v", err) })
 		}
 	}
+	var policySrv interface{ RefreshSoon() } // SIGHUP reads the blocks again at once
+	if pf != nil {
+		policySrv = pf.srv
+		if st == nil {
+			log.Warnf("policy: no state (--no-db): nothing is blocked; the service only sees logins")
+		}
+	}
 	stopPolicy := func() {
 		if pf != nil {
 			pf.stop(log)
@@ -266,6 +273,9 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
 					l.reloadConfig()
+					if policySrv != nil {
+						policySrv.RefreshSoon()
+					}
 					continue
 				}
 				log.Infof("%s: stopping: the rest is read, recorded and delivered", s)
