@@ -57,6 +57,7 @@ var schema = map[string]map[string]keyKind{
 	"SERVE":       {"metrics": kText},
 	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText, "logins": kText},
 	"BLOCK":       {"auto": kText, "for": kText, "min_severity": kText, "min_countries": kText},
+	"API":         {"listen": kText, "token_file": kPath, "cert": kPath, "key": kPath},
 }
 
 // kind returns a key's kind; unknown keys are plain text.
