@@ -135,6 +135,9 @@ func (t *Teams) payload(m *Message) map[string]any {
 				body = append(body, map[string]any{"type": "TextBlock", "text": strings.Join(items, "\r"), "wrap": true, "spacing": "Small"})
 			}
 		}
+		if a.Blocked != nil {
+			body = append(body, map[string]any{"type": "TextBlock", "text": "**" + mdEscape(blockedLine(a.Blocked)) + "**", "color": "Attention", "wrap": true})
+		}
 		var facts []any
 		for i, ip := range a.IPs {
 			if i == MaxRows {

@@ -105,6 +105,9 @@ func HTML(m *Message) string {
 				b.WriteString("</ul>\n")
 			}
 		}
+		if a.Blocked != nil {
+			fmt.Fprintf(&b, "<p><strong>%s</strong></p>\n", e(blockedLine(a.Blocked)))
+		}
 		b.WriteString("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n")
 		b.WriteString("<tr><th>IP</th><th>Country</th><th>City</th><th>rDNS</th><th>AS / organisation</th><th>Logins</th><th>First</th><th>Last</th></tr>\n")
 		for _, ip := range a.IPs {
@@ -151,6 +154,13 @@ func neutral(s string) string {
 	return b.String()
 }
 
+// blockedLine is the account's block in words, capitalised ("Blocked
+// until …; to lift it: loganom unblock …"); the caller escapes it.
+func blockedLine(m *report.BlockMark) string {
+	s := m.String()
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // MaxRows is how many addresses of one account a chat message lists, as
 // the original did; the rest are counted.
 const MaxRows = 10
@@ -187,6 +197,9 @@ func Markdown(m *Message) string {
 			if len(a.Reasons) > 0 {
 				b.WriteString("\n")
 			}
+		}
+		if a.Blocked != nil {
+			b.WriteString("**" + mdEscape(blockedLine(a.Blocked)) + "**\n\n")
 		}
 		b.WriteString("| IP | Country | City | rDNS | AS / organisation | Logins | Last |\n|---|---|---|---|---|---|---|\n")
 		for i, ip := range a.IPs {

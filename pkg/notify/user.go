@@ -28,7 +28,11 @@ your mail account {{.User}} logged in from these addresses:
 This is why they look odd:{{range .}}
   - {{.Text}}{{end}}
 {{end}}
-If this was not you, change your password now, and tell your mail
+{{with .Blocked}}To protect it, your account was blocked: it cannot send mail {{if .Until.IsZero}}until your
+mail administrator lifts the block{{else}}until {{.Until.UTC.Format "2006-01-02 15:04 UTC"}}, or until your
+mail administrator lifts the block sooner{{end}}.
+
+{{end}}If this was not you, change your password now, and tell your mail
 administrator.
 `
 
@@ -130,6 +134,11 @@ func neutralAccount(a *report.Account) *report.Account {
 	for _, r := range a.Reasons {
 		r.Detector, r.Text, r.IP = neutral(r.Detector), neutral(r.Text), neutral(r.IP)
 		c.Reasons = append(c.Reasons, r)
+	}
+	if a.Blocked != nil {
+		b := *a.Blocked
+		b.By, b.Lift = neutral(b.By), neutral(b.Lift)
+		c.Blocked = &b
 	}
 	for _, cc := range a.Countries {
 		c.Countries = append(c.Countries, neutral(cc))

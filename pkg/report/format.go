@@ -114,6 +114,9 @@ func accountText(bw *bufio.Writer, a *Account) {
 	if a.Alert != nil {
 		fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)
 	}
+	if a.Blocked != nil {
+		fmt.Fprintf(bw, "  %s\n", Escape(strings.ToUpper(a.Blocked.String()[:1])+a.Blocked.String()[1:]))
+	}
 	if a.Severity != "" {
 		fmt.Fprintf(bw, "  severity %s, because:\n", a.Severity)
 		for _, r := range a.Reasons {

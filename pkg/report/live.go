@@ -17,6 +17,10 @@ import (
 // becomes anomalous (loganom-report --follow).
 const TypeAlert = "alert"
 
+// TypePolicyLogin is the type of a login the policy service saw (an
+// authenticated mail: pkg/policy's OnLogin): judged as a login of the log.
+const TypePolicyLogin = "policy_login"
+
 // Live is the report stage of a reader that follows the log: it judges
 // each login as it comes, with the same detectors as the batch (one
 // detect.Account per account, fed login by login in amortised constant
@@ -149,7 +153,7 @@ func (l *Live) clock() time.Time {
 // dropped.
 func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	switch r.Type {
-	case record.TypeLogin:
+	case record.TypeLogin, TypePolicyLogin:
 	case record.TypeAuthFailure:
 		l.Failure(r.IP, r.Time)
 		return nil

@@ -86,6 +86,10 @@ type Account struct {
 	// It is nil for an account alerted for the first time, and without a
 	// state, so that such a report is the same as a stateless one.
 	Alert *AlertMark `json:"already_alerted,omitempty"`
+	// Blocked is set when the account is blocked ([BLOCK] auto blocked
+	// it for this alert, or a block was in force when it was sent): until
+	// when, by whom, and how it is lifted.
+	Blocked *BlockMark `json:"blocked,omitempty"`
 
 	// Severity and Reasons are the detectors' verdict (empty with the
 	// original rule): why the account is reported, in words.

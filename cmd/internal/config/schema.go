@@ -55,7 +55,8 @@ var schema = map[string]map[string]keyKind{
 	"NOTIFY":      {"attempts": kText, "backoff": kText, "timeout": kText, "give_up_after": kText},
 	"STATE":       {"db": kDSN, "keep": kText, "realert_after": kText, "instance": kText},
 	"SERVE":       {"metrics": kText},
-	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText},
+	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText, "logins": kText},
+	"BLOCK":       {"auto": kText, "for": kText, "min_severity": kText, "min_countries": kText},
 	"API":         {"listen": kText, "token_file": kPath, "cert": kPath, "key": kPath},
 }
 

@@ -114,6 +114,9 @@ type liveInput struct {
 	setIdle func(idle func() (<-chan struct{}, error), settle func() error)
 	wakes   bool
 	stats   func() parse.Stats
+	// policy: the policy service in this process, and whether its
+	// logins are judged (or are the only input: policyOnlyInput)
+	policy policyPlan
 }
 
 // follow runs the live pipeline: parse (following), enrich, filter and
@@ -145,7 +148,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	*onFailure = rep.Failure
 	out := bufio.NewWriter(env.Stdout)
-	lv := &reportcmd.Live{Env: env, Log: log, Rep: rep, St: st, Format: c.Format, Out: out, Marks: in.marks, Expect: expect}
+	lv := &reportcmd.Live{Env: env, Log: log, Rep: rep, St: st, Format: c.Format, Out: out, Marks: in.marks, Expect: expect, Block: c.ReportFlags.AutoBlock()}
 	if met != nil {
 		lv.OnNotifier = func(n *reportcmd.Notifier) { n.OnResult = met.delivered }
 	}
@@ -166,6 +169,72 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	stage := &reportcmd.Stage{Live: lv, NoWake: !in.wakes}
 	p := record.NewPipeline(func(*record.Record) error { return nil }, nil, enr, l.flt, stage)
 	emit, flush := p.Emit, p.Flush
+	var pf *policyFeed
+	lp := &lockedPipeline{p: p}
+	if in.policy.listen {
+		var err error
+		if pf, err = startPolicy(&c.PolicyKeys, st, rule.CaseSensitive, in.policy.logins, log); err != nil {
+			log.Errorf("policy: %v", err)
+			return cli.ExitCodeOf(err)
+		}
+		log.Infof("policy: listening on %s; blocks read from %s every %s; %s", pf.addr, stateWords(st), orDefault(c.Refresh, time.Second),
+			map[bool]string{true: "its logins are judged (policy_login)", false: "its logins are not judged ([POLICY] logins)"}[in.policy.logins])
+		if pf.logins != nil {
+			// the log's reader and the service's logins take turns
+			emit = lp.emit
+			setIdle := in.setIdle
+			if setIdle != nil {
+				in.setIdle = func(idle func() (<-chan struct{}, error), settle func() error) {
+					setIdle(func() (<-chan struct{}, error) {
+						lp.mu.Lock()
+						defer lp.mu.Unlock()
+						return idle()
+					}, func() error {
+						lp.mu.Lock()
+						defer lp.mu.Unlock()
+						return settle()
+					})
+				}
+			}
+			if f := *onFailure; f != nil {
+				// the parser's failures meet the detectors under the lock too
+				*onFailure = func(ip string, t time.Time) {
+					lp.mu.Lock()
+					defer lp.mu.Unlock()
+					f(ip, t)
+				}
+			}
+			drainOK := in.marks == nil // no positions that a drain would save ahead of the log's reader
+			go pf.run(func(r *record.Record) error {
+				lp.mu.Lock()
+				defer lp.mu.Unlock()
+				if err := p.Emit(r); err != nil {
+					return err
+				}
+				if drainOK {
+					// judged at once: the lookups are waited for
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					return p.Settle(ctx)
+				}
+				return nil // the log's reader settles within a second
+			}, func(err error) { log.Errorf("policy login: %v", err) })
+		}
+	}
+	var policySrv interface{ RefreshSoon() } // SIGHUP reads the blocks again at once
+	if pf != nil {
+		policySrv = pf.srv
+		if st == nil {
+			log.Warnf("policy: no state (--no-db): nothing is blocked; the service only sees logins")
+		}
+	}
+	stopPolicy := func() {
+		if pf != nil {
+			pf.stop(log)
+			pf = nil
+		}
+	}
+	defer stopPolicy()
 	sync := func() {
 		if met == nil {
 			return
@@ -204,6 +273,9 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
 					l.reloadConfig()
+					if policySrv != nil {
+						policySrv.RefreshSoon()
+					}
 					continue
 				}
 				log.Infof("%s: stopping: the rest is read, recorded and delivered", s)
@@ -219,11 +291,15 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	if c.Journal {
 		what = "the journal (" + strings.Join(c.JournalUnit, ", ") + ")"
 	}
+	if in.policy.noLog {
+		what = "the policy service's logins (no log read)"
+	}
 	log.Infof("following %s; %s", what, stateWords(st))
 	err := in.src.Run(emit)
 	if errors.Is(err, record.ErrStop) {
 		err = nil
 	}
+	stopPolicy() // its last logins go through before the end
 	err = errors.Join(err, flush())
 	failed := false
 	if err != nil {
@@ -244,6 +320,13 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		return cli.ExitError
 	}
 	return cli.ExitOK
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 func stateWords(st *statecmd.State) string {

@@ -44,7 +44,8 @@ type postfixSASLCmd struct {
 	Journal     bool     `help:"With --follow: follow the systemd journal instead of log files, by running journalctl --follow --output=json (again if it dies); with --resume, from the cursor saved."`
 	Journalctl  string   `name:"journalctl" default:"journalctl" placeholder:"PATH" help:"With --journal: the journalctl program (default ${default}, from PATH)."`
 	JournalUnit []string `name:"journal-unit" default:"postfix*" placeholder:"UNIT" help:"With --journal: the units whose entries are read (default ${default}: postfix.service and postfix@-.service); repeat for several."`
-	Follow      bool     `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
+	PolicyKeys
+	Follow bool `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
 }
 
 type quotaHighCmd struct {
@@ -194,9 +195,27 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	if c.Journal {
 		logs = []string{"-"} // not read: the journal is
 	}
-	src, code := logSource(env, log, logs, &c.ParseFlags)
-	if src == nil {
-		return code
+	// [POLICY] listen, with --follow: the policy service runs in this
+	// process; with no log named, its logins may be the only input
+	pol, err := c.PolicyKeys.plan(c.Follow, len(c.Log) > 0 || c.Journal)
+	if err == nil {
+		err = cfg.Fill(&c.PolicyKeys)
+		if err == nil {
+			pol, err = c.PolicyKeys.plan(c.Follow, len(c.Log) > 0 || c.Journal)
+		}
+	}
+	if err != nil {
+		log.Errorf("%v", err)
+		return cli.ExitCodeOf(err)
+	}
+	var src *parse.Source
+	if pol.noLog {
+		src = &parse.Source{} // no log: the policy service's logins are the input
+	} else {
+		var code int
+		if src, code = logSource(env, log, logs, &c.ParseFlags); src == nil {
+			return code
+		}
 	}
 	// Rejects are not this processor's; failures are, for the detectors
 	// (failures then success), by address and time only: they go to the
@@ -228,7 +247,11 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		return cli.ExitCodeOf(err)
 	}
 	defer st.Close()
-	c.ReportFlags.Apply(st)
+	if err := c.ReportFlags.Apply(st); err != nil {
+		log.Errorf("%v", err)
+		log.Hintf("leave out --no-db, or name the state with --db PATH")
+		return cli.ExitCodeOf(err)
+	}
 	if st != nil {
 		st.Whitelist = flt.Why
 	}
@@ -260,13 +283,19 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	if c.Follow {
 		var onFailure func(string, time.Time)
 		src.Opts.OnFailure = func(ip string, at time.Time) { onFailure(ip, at) }
-		in, expect, code := followInput(log, c, src, st, expect)
-		if code != cli.ExitOK {
+		var in liveInput
+		code := cli.ExitOK
+		if pol.noLog {
+			in = policyOnlyInput()
+		} else if in, expect, code = followInput(log, c, src, st, expect); code != cli.ExitOK {
 			return code
 		}
+		in.policy = pol
 		code = follow(env, log, c, in, enr, flt, rule, st, notifier, expect, &onFailure, enr.Stats)
 		src.Stats = in.stats()
-		c.ParseFlags.Report(src, log)
+		if !pol.noLog {
+			c.ParseFlags.Report(src, log)
+		}
 		enr.Report(c.Stats)
 		flt.Report(c.Stats)
 		if err := enr.Close(); err != nil {

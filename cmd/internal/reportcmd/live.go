@@ -49,6 +49,10 @@ type Live struct {
 	OnDelivered func(channel string, ok bool)
 	// OnNotifier, when set, is given each notifier set (SetNotifier).
 	OnNotifier func(*Notifier)
+	// Block, when set ([BLOCK] auto, with a state), blocks an alert's
+	// account as the alert is made, before it is printed, recorded and
+	// delivered.
+	Block *AutoBlock
 
 	mu       sync.Mutex
 	notifier *Notifier
@@ -136,6 +140,19 @@ func (lv *Live) alert(a *report.Account) error {
 		why = append(why, report.ReasonText(r))
 	}
 	lv.Log.Infof("alert: %s: %s: %s", report.Escape(a.User), orNone(a.Severity, "2 or more addresses"), report.Escape(strings.Join(why, "; ")))
+	if lv.Block != nil && lv.St != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		made, err := lv.Block.Block(ctx, lv.St, a)
+		cancel()
+		if err != nil {
+			// the alert goes on: a block that failed is no reason to
+			// keep quiet
+			lv.fail()
+			lv.Log.Errorf("%v", err)
+		} else if made {
+			lv.Log.Infof("auto-block: %s", report.Escape(a.User+": "+a.Blocked.String()))
+		}
+	}
 	if err := lv.print(a); err != nil {
 		return err
 	}
@@ -407,7 +424,7 @@ func (s *Stage) Drained(record.Emit) error { return s.Live.Idle(true) }
 func (s *Stage) Flush(record.Emit) error { return nil }
 
 // follow is loganom-report --follow.
-func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *statecmd.State, n *Notifier) int {
+func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *statecmd.State, n *Notifier, block *AutoBlock) int {
 	log.W = &cli.LockedWriter{W: env.Stderr}
 	log.Slog = cli.NewSlog(log.W, log.Prog, log.Debug)
 	rep := report.NewLive(rule)
@@ -415,7 +432,7 @@ func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *
 		rep.History = func(user string) ([]detect.Known, error) { return st.Known(context.Background(), user) }
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
-	lv := &Live{Env: env, Log: log, Rep: rep, St: st, Format: "records"}
+	lv := &Live{Env: env, Log: log, Rep: rep, St: st, Format: "records", Block: block}
 	lv.SetNotifier(n)
 	lv.Start()
 	code := cli.RunRecords(env, log, files, &Stage{Live: lv})

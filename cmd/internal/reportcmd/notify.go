@@ -283,6 +283,21 @@ func (n *Notifier) Channels() []string {
 	return names
 }
 
+// blocksNow is the blocks in force, by user; none when they cannot be
+// read (the alerts go without the mark: a debug line says why).
+func blocksNow(ctx context.Context, log *cli.Logger, st *statecmd.State, now time.Time) map[string]state.Block {
+	out := map[string]state.Block{}
+	bs, err := st.Store.Blocks(ctx, now)
+	if err != nil {
+		log.Debugf("the blocks cannot be read, the alerts will not say who is blocked: %v", err)
+		return out
+	}
+	for _, b := range bs {
+		out[b.User] = b
+	}
+	return out
+}
+
 // Deliver sends, on each channel, the alerts whose delivery the state
 // holds as pending: those this run opened and those earlier runs could
 // not deliver. Each delivery's result is recorded at once: sent, pending
@@ -329,6 +344,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	if now == nil {
 		now = time.Now
 	}
+	var blocked map[string]state.Block // read at the first payload
 	for _, d := range pending {
 		ch := byName[d.Channel]
 		if ch == nil {
@@ -347,6 +363,13 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 			log.Errorf("alert %d for %s: stored payload unreadable: %v", d.Alert, report.Escape(d.User), err)
 			ok = false
 			continue
+		}
+		if blocked == nil {
+			blocked = blocksNow(ctx, log, st, now())
+		}
+		if b, in := blocked[a.User]; in && a.Blocked == nil {
+			// blocked since the alert was recorded: the alert says so
+			a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, b.Source == "automatic")
 		}
 		b := byChan[d.Channel]
 		if b == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/input"
+	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 )
@@ -32,6 +33,7 @@ type ReportFlags struct {
 	MinCountries *int   `name:"min-countries" ini:"REPORT.min_countries" placeholder:"N" help:"... and from N or more countries (default 0: any; [REPORT] min_countries)."`
 	MinASNs      *int   `name:"min-asns" ini:"REPORT.min_asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
 	DetectKeys
+	BlockKeys
 	ExitCode bool `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error)."`
 	Quiet    bool `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints)."`
 
@@ -41,6 +43,8 @@ type ReportFlags struct {
 	Window time.Duration `kong:"-" ini:"REPORT.window"`
 
 	CaseSensitiveUsers bool `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"Keep apart accounts whose names differ in case (Bob@example.com, bob@example.com), for a SASL backend that does; the domain is compared without regard to case ([REPORT] case_sensitive_users)."`
+
+	block *AutoBlock // [BLOCK] auto: checked by Rule, given the state by Apply
 }
 
 // DetectKeys are the detectors' settings, [DETECT] in config.ini (no flags).
@@ -55,12 +59,31 @@ type DetectKeys struct {
 	Burst         *int          `kong:"-" ini:"DETECT.burst"`
 }
 
-// Apply sets what the report's flags say of the state: [REPORT] window.
-func (f *ReportFlags) Apply(st *statecmd.State) {
+// Apply sets what the report's flags say of the state: [REPORT] window;
+// and [BLOCK] auto, which needs one (the blocks are kept there).
+func (f *ReportFlags) Apply(st *statecmd.State) error {
 	if st != nil && f.Window > 0 {
 		st.Window = f.Window
 	}
+	if f.block != nil {
+		if st == nil {
+			return cli.Usagef("[BLOCK] auto needs the state: the blocks are kept there, and the policy service reads them from it")
+		}
+		f.block.Now = st.Now
+		// today's whitelist, also after SIGHUP
+		f.block.Whitelist = func(r *record.Record) string {
+			if st.Whitelist == nil {
+				return ""
+			}
+			return st.Whitelist(r)
+		}
+	}
+	return nil
 }
+
+// AutoBlock is [BLOCK] auto's blocker (nil: off), once Rule and Apply
+// have checked it.
+func (f *ReportFlags) AutoBlock() *AutoBlock { return f.block }
 
 // Rule checks the thresholds (flags, filled from [REPORT]: config.Fill).
 func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
@@ -120,6 +143,11 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 		}
 		*x.dst = *x.val
 	}
+	ab, err := f.BlockKeys.autoBlock(cfg, r)
+	if err != nil {
+		return r, err
+	}
+	f.block = ab
 	return r, nil
 }
 
@@ -170,6 +198,22 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 	}
 	if st != nil && run != nil {
 		found = run.New > 0
+	}
+	if f.block != nil && st != nil && run != nil && !run.Conflict {
+		// the new alerts' accounts, before the report and the
+		// deliveries say they were blocked
+		for _, a := range accounts {
+			if a.Alert != nil {
+				continue // alerted before: blocked then, if at all
+			}
+			made, err := f.block.Block(context.Background(), st, a)
+			if err != nil {
+				log.Errorf("%v", err)
+				failed = true
+			} else if made {
+				log.Infof("auto-block: %s", report.Escape(a.User+": "+a.Blocked.String()))
+			}
+		}
 	}
 	if err := f.Write(env.Stdout, accounts, rep, found); err != nil {
 		log.Errorf("%v", err)
@@ -232,7 +276,10 @@ func Main(env cli.Env) int {
 		return cli.ExitCodeOf(err)
 	}
 	defer st.Close()
-	c.ReportFlags.Apply(st)
+	if err := c.ReportFlags.Apply(st); err != nil {
+		log.Errorf("%v", err)
+		return cli.ExitCodeOf(err)
+	}
 	if st != nil {
 		// The history holds whitelisted logins too: today's whitelist
 		// (the config's [GENERAL], as loganom-filter reads it) says which.
@@ -249,7 +296,7 @@ func Main(env cli.Env) int {
 		st.Whitelist = flt.Why
 	}
 	if c.Follow {
-		return follow(env, log, c.Files, rule, st, notifier)
+		return follow(env, log, c.Files, rule, st, notifier, c.ReportFlags.AutoBlock())
 	}
 	rep := report.New(rule)
 	var check cli.EnrichedCheck

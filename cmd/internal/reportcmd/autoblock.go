@@ -1,0 +1,194 @@
+package reportcmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// AutoBlockBy is who the audit trail says made an automatic block.
+const AutoBlockBy = "loganom auto-block"
+
+// DefaultBlockFor is how long an automatic block lasts without [BLOCK] for.
+const DefaultBlockFor = 24 * time.Hour
+
+// BlockKeys are the automatic blocks' settings, [BLOCK] in config.ini (no
+// flags): loganom-report and loganom postfix-sasl read the same keys, so
+// that the pipe blocks as the wrapper does.
+type BlockKeys struct {
+	Auto         bool          `kong:"-" ini:"BLOCK.auto"`
+	For          time.Duration `kong:"-" ini:"BLOCK.for"`
+	MinSeverity  string        `kong:"-" ini:"BLOCK.min_severity"`
+	MinCountries *int          `kong:"-" ini:"BLOCK.min_countries"`
+}
+
+// AutoBlock blocks the accounts whose alert passes its threshold, in the
+// state, at the moment the alert is made (a live alert, or a batch run's
+// new alert): at least MinSeverity (never below the alert's) and
+// MinCountries countries. A whitelisted account (email_skip) is never
+// blocked, and an account already blocked is left as it is: a block is
+// made once per incident, neither extended nor replaced by the next run.
+type AutoBlock struct {
+	For          time.Duration
+	MinSeverity  detect.Severity // None with the original rule
+	MinCountries int
+	Now          func() time.Time
+	// Whitelist is the filter's verdict on a record (statecmd.State's).
+	Whitelist func(*record.Record) string
+}
+
+// autoBlock checks the [BLOCK] keys against the rule; nil when auto is off.
+func (k *BlockKeys) autoBlock(cfg *config.Config, rule report.Rule) (*AutoBlock, error) {
+	if k.For < 0 {
+		return nil, cli.Usagef("%s %s: want a time above zero, like 24h", cfg.Where("BLOCK", "for"), k.For)
+	}
+	if k.MinCountries != nil && *k.MinCountries < 0 {
+		return nil, cli.Usagef("%s %d: must not be negative", cfg.Where("BLOCK", "min_countries"), *k.MinCountries)
+	}
+	ab := &AutoBlock{For: k.For, MinSeverity: detect.High}
+	if ab.For == 0 {
+		ab.For = DefaultBlockFor
+	}
+	if k.MinCountries != nil {
+		ab.MinCountries = *k.MinCountries
+	}
+	if k.MinSeverity != "" {
+		s, err := detect.ParseSeverity(k.MinSeverity)
+		if err != nil || s == detect.None {
+			return nil, cli.Usagef("%s %q: must be low, medium or high", cfg.Where("BLOCK", "min_severity"), k.MinSeverity)
+		}
+		ab.MinSeverity = s
+	}
+	alert := rule.Alert
+	if alert == detect.None {
+		alert = detect.Medium
+	}
+	switch {
+	case !k.Auto:
+		return nil, nil
+	case rule.Original:
+		// no severity: the threshold is the countries, and it must be
+		// stricter than the original's verdict (2 addresses)
+		if ab.MinCountries < 2 {
+			return nil, cli.Usagef("%s with the original rule needs [BLOCK] min_countries of 2 or more (it has no severity to go by)", cfg.Where("BLOCK", "auto"))
+		}
+		ab.MinSeverity = detect.None
+	case ab.MinSeverity < alert:
+		return nil, cli.Usagef("%s %s is below the alert's severity ([DETECT] alert %s): an account is blocked only for an alert", cfg.Where("BLOCK", "min_severity"), ab.MinSeverity, alert)
+	}
+	return ab, nil
+}
+
+// Passes tells whether the alert a is one to block its account for.
+func (ab *AutoBlock) Passes(a *report.Account) bool {
+	if ab == nil {
+		return false
+	}
+	if ab.MinSeverity != detect.None {
+		s, err := detect.ParseSeverity(a.Severity)
+		if err != nil || s < ab.MinSeverity {
+			return false
+		}
+	}
+	return len(a.Countries) >= ab.MinCountries
+}
+
+// whitelisted tells whether email_skip covers the account.
+func (ab *AutoBlock) whitelisted(user string) bool {
+	return ab.Whitelist != nil && strings.HasPrefix(ab.Whitelist(&record.Record{User: user}), "email_skip:")
+}
+
+func (ab *AutoBlock) now() time.Time {
+	if ab.Now != nil {
+		return ab.Now()
+	}
+	return time.Now()
+}
+
+// Reason is the block's reason: the alert's reasons in one line of
+// printable text.
+func Reason(a *report.Account) string {
+	var why []string
+	for _, r := range a.Reasons {
+		why = append(why, report.ReasonText(r))
+	}
+	s := "automatic: "
+	if a.Severity != "" {
+		s += "severity " + a.Severity + ": "
+	}
+	if len(why) == 0 {
+		s += fmt.Sprintf("%d addresses in %d countries", len(a.IPs), len(a.Countries))
+	} else {
+		s += strings.Join(why, "; ")
+	}
+	return oneLine(s, 500)
+}
+
+// oneLine makes s one line of printable text at most n bytes long: what
+// is not printable becomes a space.
+func oneLine(s string, n int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\uFFFD' || report.Suspicious(r) || r < ' ' {
+			r = ' '
+		}
+		if b.Len()+len(string(r)) > n {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// moreSevere tells whether the alert a is more severe than the one an
+// automatic block b was made for (its reason says the severity): only
+// then is an automatic block made again (from now, for For). A block by
+// hand is never replaced.
+func moreSevere(a *report.Account, b state.Block) bool {
+	if b.Source != "automatic" || b.By != AutoBlockBy {
+		return false
+	}
+	was, ok := strings.CutPrefix(b.Reason, "automatic: severity ")
+	if !ok {
+		return false
+	}
+	was, _, _ = strings.Cut(was, ":")
+	old, err1 := detect.ParseSeverity(was)
+	now, err2 := detect.ParseSeverity(a.Severity)
+	return err1 == nil && err2 == nil && now > old
+}
+
+// Block blocks a's account in the state when its alert passes, and marks
+// a (report.Account.Blocked); an account already blocked is marked as it
+// is. It returns whether it made a block.
+func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Account) (bool, error) {
+	if ab == nil || st == nil || !ab.Passes(a) || ab.whitelisted(a.User) {
+		return false, nil
+	}
+	now := ab.now()
+	blocks, err := st.Store.Blocks(ctx, now)
+	if err != nil {
+		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
+	}
+	for _, b := range blocks {
+		if b.User == a.User && !moreSevere(a, b) {
+			a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, false)
+			return false, nil
+		}
+	}
+	b := state.Block{User: a.User, Reason: Reason(a), Source: "automatic", By: AutoBlockBy, Created: now, Expires: now.Add(ab.For)}
+	if err := st.Store.AddBlock(ctx, b); err != nil {
+		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
+	}
+	a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, true)
+	return true, nil
+}
