@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/loganom/loganom/cmd/internal/blockcmd"
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/cmd/internal/filtercmd"
@@ -227,6 +228,28 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		if st == nil {
 			log.Warnf("policy: no state (--no-db): nothing is blocked; the service only sees logins")
 		}
+	}
+	if c.APIFlags.Enabled() {
+		// the HTTP API in this process: blocks, accounts, alerts, on the
+		// same state (its blocks are those the policy service enforces)
+		if st == nil {
+			log.Errorf("api: [API] listen needs the state: the blocks, accounts and alerts it serves are there")
+			log.Hintf("drop --no-db, or run the API apart: loganom serve -c CONFIG")
+			return cli.ExitUsage
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		addr, done, err := c.APIFlags.StartAPI(ctx, st.Store, rule.CaseSensitive, log.Slog)
+		if err != nil {
+			cancel()
+			return blockcmd.Fail(log, fmt.Errorf("api: %w", err))
+		}
+		log.Infof("api: listening on %s", addr)
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				log.Errorf("api: %v", err)
+			}
+		}()
 	}
 	stopPolicy := func() {
 		if pf != nil {

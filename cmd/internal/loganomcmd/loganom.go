@@ -45,6 +45,7 @@ type postfixSASLCmd struct {
 	Journalctl  string   `name:"journalctl" default:"journalctl" placeholder:"PATH" help:"With --journal: the journalctl program (default ${default}, from PATH)."`
 	JournalUnit []string `name:"journal-unit" default:"postfix*" placeholder:"UNIT" help:"With --journal: the units whose entries are read (default ${default}: postfix.service and postfix@-.service); repeat for several."`
 	PolicyKeys
+	blockcmd.APIFlags
 	Follow bool `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
 }
 
@@ -72,7 +73,7 @@ type loganomCLI struct {
 	Block   blockcmd.BlockCmd   `cmd:"" help:"Block an account: the policy service (loganom serve) refuses its mail."`
 	Unblock blockcmd.UnblockCmd `cmd:"" help:"Lift an account's block (and close its open alert)."`
 	Blocks  blockcmd.BlocksCmd  `cmd:"" help:"List the blocked accounts, or write them as a check_sasl_access table for postmap."`
-	Serve   blockcmd.ServeCmd   `cmd:"" help:"Run the Postfix policy service ([POLICY]): mail from a blocked account gets [POLICY] action, other mail DUNNO."`
+	Serve   blockcmd.ServeCmd   `cmd:"" help:"Run the Postfix policy service ([POLICY]: mail from a blocked account gets [POLICY] action, other mail DUNNO), the HTTP API ([API]: blocks, accounts, alerts), or both."`
 }
 
 const loganomDesc = `loganom finds mail accounts whose password was stolen, from the Postfix log.
