@@ -1,6 +1,13 @@
 package api
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/state"
+)
 
 // TestReviewParseForTiny: a length above zero that rounds to no time at
 // all is refused, not a block that has ended as it is made (the API
@@ -11,5 +18,33 @@ func TestReviewParseForTiny(t *testing.T) {
 		if err == nil && d <= 0 {
 			t.Errorf("ParseFor(%q) = %v, nil: want an error or a time above zero", s, d)
 		}
+	}
+}
+
+// TestReviewAlertsSinceFarTime: a time of since outside what the state's
+// nanoseconds can hold (years before 1678 or after 2262) is taken for
+// what it says: in the far future no alert, in the far past all of them.
+func TestReviewAlertsSinceFarTime(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			st := openState(t, b.dsn(t))
+			_, err := st.Commit(context.Background(), &state.Run{Instance: "mx1", Now: t0.Add(-time.Hour),
+				Anomalies: []state.Anomaly{{User: "bob@example.test", Last: t0.Add(-time.Hour), Rule: "many places", Payload: []byte(`{}`)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := start(t, Config{Store: st})
+			for _, x := range []struct{ since, want string }{
+				{"9999-01-01T00:00:00Z", `"alerts":[]`},
+				{"2300-01-01T00:00:00Z", `"alerts":[]`},
+				{"0001-01-01T00:00:00Z", `"user":"bob@example.test"`},
+				{"1600-01-01T00:00:00Z", `"user":"bob@example.test"`},
+			} {
+				a := f.do("GET", "/v1/alerts?since="+x.since, opsToken, "")
+				if a.status != 200 || !strings.Contains(string(a.body), x.want) {
+					t.Errorf("since=%s: %d %s, want 200 with %s", x.since, a.status, a.body, x.want)
+				}
+			}
+		})
 	}
 }
