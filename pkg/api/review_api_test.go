@@ -48,3 +48,30 @@ func TestReviewAlertsSinceFarTime(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewUnblockExpired: a block that has ended by itself is not in
+// force (GET /v1/blocks does not list it, the policy service does not
+// enforce it): DELETE answers 404 as for any account not blocked, and
+// writes no unblock in the audit trail.
+func TestReviewUnblockExpired(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			st := openState(t, b.dsn(t))
+			ctx := context.Background()
+			err := st.AddBlock(ctx, state.Block{User: "bob@example.test", Reason: "r", Source: "manual", By: "test",
+				Created: t0.Add(-2 * time.Hour), Expires: t0.Add(-time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := start(t, Config{Store: st})
+			before := snapshot(t, st)
+			a := f.do("DELETE", "/v1/blocks/bob@example.test", opsToken, "")
+			if a.status != 404 {
+				t.Errorf("DELETE of an ended block: %d %s, want 404", a.status, a.body)
+			}
+			if after := snapshot(t, st); after != before {
+				t.Errorf("the audit changed:\n%s\nwas\n%s", after, before)
+			}
+		})
+	}
+}

@@ -434,6 +434,11 @@ ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, source = excluded.
 func (s *store) RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error) {
 	var removed bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// a block ended by itself is no longer in force (Blocks does not
+		// list it): its row goes, but nothing was lifted
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM blocks WHERE account = ? AND expires IS NOT NULL AND expires <= ?`), user, ns(at)); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM blocks WHERE account = ?`), user)
 		if err != nil {
 			return err
