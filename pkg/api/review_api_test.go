@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +74,24 @@ func TestReviewUnblockExpired(t *testing.T) {
 				t.Errorf("the audit changed:\n%s\nwas\n%s", after, before)
 			}
 		})
+	}
+}
+
+// TestReviewOpenAPIBrokenTokenFile: while the token file cannot be used,
+// every route answers 503, and the document says so for each.
+func TestReviewOpenAPIBrokenTokenFile(t *testing.T) {
+	tf := tokenFile(t)
+	f := start(t, Config{TokenFile: tf})
+	if err := os.Chmod(tf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes {
+		p := strings.ReplaceAll(r.path, "{user}", "bob")
+		a := f.do(r.method, p, opsToken, "")
+		if a.status != 503 {
+			t.Errorf("%s %s: %d %s, want 503", r.method, p, a.status, a.body)
+			continue
+		}
+		f.validate(r.method+" "+p, a)
 	}
 }
