@@ -95,3 +95,31 @@ func TestReviewOpenAPIBrokenTokenFile(t *testing.T) {
 		f.validate(r.method+" "+p, a)
 	}
 }
+
+// TestReviewTokenFileOwner: a token file of mode 0600 owned by another
+// user (not the one loganom runs as, nor root) may be written by that
+// user, who could add a token of their own: refused, at the start and
+// when the file changes to it.
+func TestReviewTokenFileOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give the file to another user")
+	}
+	path := tokenFile(t)
+	if err := os.Chown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readTokens(path); err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("readTokens of a file owned by uid 65534: %v", err)
+	}
+	path = tokenFile(t)
+	f := start(t, Config{TokenFile: path})
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	if err := os.Chown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 503 {
+		t.Errorf("the file given to uid 65534: %d %s, want 503", a.status, a.body)
+	}
+}
