@@ -385,7 +385,11 @@ func scale(s string, n, unit float64, bad error) (time.Duration, error) {
 	if n*unit > float64(MaxFor) {
 		return 0, tooLong(s)
 	}
-	return time.Duration(n * unit), nil
+	d := time.Duration(n * unit)
+	if d <= 0 { // less than a nanosecond: no time at all
+		return 0, bad
+	}
+	return d, nil
 }
 
 func tooLong(s string) error {

@@ -13,3 +13,11 @@ func inode(fi fs.FileInfo) uint64 {
 	}
 	return 0
 }
+
+// owner is the file's owner's uid; false where that is not known.
+func owner(fi fs.FileInfo) (uint32, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Uid, true
+	}
+	return 0, false
+}

@@ -106,7 +106,7 @@ func stat(path string) fileID {
 	if err != nil {
 		return fileID{}
 	}
-	return fileID{mtime: fi.ModTime(), size: fi.Size(), mode: fi.Mode(), ino: inode(fi)}
+	return fileIDOf(fi)
 }
 
 func (c *certSet) load() (*tls.Certificate, error) {

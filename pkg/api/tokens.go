@@ -48,7 +48,8 @@ type token struct {
 // MinTokenLen characters of A-Z a-z 0-9 - . _ ~ + / (RFC 6750's
 // b64token, trailing = allowed). Names and tokens are unique. The file
 // must be a regular file that neither its group nor others may read or
-// write (mode 0600 or stricter), and hold at least one token.
+// write (mode 0600 or stricter), owned by the user the process runs as
+// (or root), and hold at least one token.
 //
 // Nothing of a token is ever put in an error. It returns the file's
 // identity too, to tell a change.
@@ -59,6 +60,12 @@ type fileID struct {
 	size  int64
 	mode  fs.FileMode
 	ino   uint64
+	uid   uint32 // a chown changes no other field
+}
+
+func fileIDOf(fi fs.FileInfo) fileID {
+	uid, _ := owner(fi)
+	return fileID{mtime: fi.ModTime(), size: fi.Size(), mode: fi.Mode(), ino: inode(fi), uid: uid}
 }
 
 func readTokens(path string) ([]token, fileID, error) {
@@ -83,7 +90,11 @@ func readTokens(path string) ([]token, fileID, error) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return fail(fmt.Errorf("mode %04o: group or others may read or change it", perm), "chmod 600 "+path)
 	}
-	id := fileID{mtime: fi.ModTime(), size: fi.Size(), mode: fi.Mode(), ino: inode(fi)}
+	if uid, ok := owner(fi); ok && uid != 0 && int(uid) != os.Geteuid() {
+		// its owner may write it: add a token of their own
+		return fail(fmt.Errorf("owned by uid %d, neither the user loganom runs as (uid %d) nor root", uid, os.Geteuid()), fmt.Sprintf("chown %d %s", os.Geteuid(), path))
+	}
+	id := fileIDOf(fi)
 	if fi.Size() > 1<<20 {
 		return fail(errors.New("larger than 1 MiB"), "")
 	}
@@ -216,7 +227,7 @@ func (t *tokenSet) current() (toks []token, changed bool, err error) {
 		t.err, t.id = e, fileID{}
 		return nil, changed, t.err
 	}
-	id := fileID{mtime: fi.ModTime(), size: fi.Size(), mode: fi.Mode(), ino: inode(fi)}
+	id := fileIDOf(fi)
 	if id == t.id {
 		return t.toks, false, t.err
 	}

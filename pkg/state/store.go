@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -119,11 +120,21 @@ func (s *store) Close() error {
 
 // Times are unix nanoseconds, UTC; 0 (or NULL) is the zero time.
 func ns(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.Before(minNS):
+		return math.MinInt64
+	case t.After(maxNS):
+		return math.MaxInt64
 	}
 	return t.UnixNano()
 }
+
+// minNS and maxNS are the times an int64 of nanoseconds since 1970 can
+// hold (1677 to 2262): a time outside (a since of 9999-01-01 from the
+// API) is kept as the nearest, not wrapped round to the other end.
+var minNS, maxNS = time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
 
 func fromNS(n int64) time.Time {
 	if n == 0 {
@@ -423,6 +434,11 @@ ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, source = excluded.
 func (s *store) RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error) {
 	var removed bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// a block ended by itself is no longer in force (Blocks does not
+		// list it): its row goes, but nothing was lifted
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM blocks WHERE account = ? AND expires IS NOT NULL AND expires <= ?`), user, ns(at)); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM blocks WHERE account = ?`), user)
 		if err != nil {
 			return err
