@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/pkg/policy"
+	"golang.org/x/net/netutil"
 )
 
 // The http.Server's limits.
@@ -25,6 +26,11 @@ const (
 	maxHeaderBytes    = 16 << 10
 	// ShutdownTimeout: at the stop, requests begun get this long.
 	ShutdownTimeout = 10 * time.Second
+	// MaxConnections: at most this many connections are served at once;
+	// more wait in the kernel's backlog. The API shares its process with
+	// the policy service (and the daemon): clients without a token must
+	// not use up its file descriptors.
+	MaxConnections = 256
 )
 
 // TLS tells whether the server serves HTTPS.
@@ -145,7 +151,13 @@ func (s *Server) Listen() (net.Listener, error) {
 	if err != nil {
 		return nil, &ConfigError{Key: "listen", Value: s.cfg.Listen, Err: err}
 	}
-	return ln, nil
+	// a name (localhost) was trusted as loopback: check what it gave
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !s.TLS() && !a.IP.IsLoopback() {
+		ln.Close()
+		return nil, &ConfigError{Key: "listen", Value: s.cfg.Listen, Err: fmt.Errorf("%s is not a loopback address, and no TLS", a),
+			Hint: "listen on 127.0.0.1:PORT or [::1]:PORT, or configure [API] cert and key"}
+	}
+	return netutil.LimitListener(ln, MaxConnections), nil
 }
 
 // Serve serves on ln (HTTPS when configured) until ctx is done, then
