@@ -71,7 +71,19 @@ func parseReply(msg []byte, q dnsmessage.Question) (reply, error) {
 		}
 		switch ah.Type {
 		case dnsmessage.TypePTR:
-			ptr, err := p.PTRResource()
+			// the name must end where the record does (dnsmessage reads
+			// it on past a short record): checked on a copy of the parser
+			peek := p
+			raw, err := peek.UnknownResource()
+			if err != nil {
+				return reply{}, err
+			}
+			var ptr dnsmessage.PTRResource
+			if nameLen(raw.Data) == len(raw.Data) {
+				ptr, err = p.PTRResource()
+			} else {
+				err = errors.New("PTR record: bad length")
+			}
 			if err != nil {
 				if err := p.SkipAnswer(); err != nil {
 					return reply{}, err
@@ -81,24 +93,54 @@ func parseReply(msg []byte, q dnsmessage.Question) (reply, error) {
 			if name := presentName(ptr.PTR); name != "" && len(r.ptrs) < maxPTR {
 				r.ptrs = append(r.ptrs, name) // the root is no name
 			}
-		case dnsmessage.TypeA:
+		case dnsmessage.TypeA, dnsmessage.TypeAAAA:
+			if ah.Type == dnsmessage.TypeA && ah.Length != 4 || ah.Type == dnsmessage.TypeAAAA && ah.Length != 16 {
+				// not an address (dnsmessage reads one past the record)
+				if err := p.SkipAnswer(); err != nil {
+					return reply{}, err
+				}
+				continue
+			}
+			if ah.Type == dnsmessage.TypeAAAA {
+				a, err := p.AAAAResource()
+				if err != nil {
+					return reply{}, err
+				}
+				r.addrs = append(r.addrs, netip.AddrFrom16(a.AAAA))
+				continue
+			}
 			a, err := p.AResource()
 			if err != nil {
 				return reply{}, err
 			}
 			r.addrs = append(r.addrs, netip.AddrFrom4(a.A))
-		case dnsmessage.TypeAAAA:
-			a, err := p.AAAAResource()
-			if err != nil {
-				return reply{}, err
-			}
-			r.addrs = append(r.addrs, netip.AddrFrom16(a.AAAA))
 		default:
 			if err := p.SkipAnswer(); err != nil {
 				return reply{}, err
 			}
 		}
 	}
+}
+
+// nameLen is the length on the wire of the name at the start of b (its
+// labels up to the root or a compression pointer), or -1.
+func nameLen(b []byte) int {
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == 0:
+			return i + 1
+		case c&0xC0 == 0xC0:
+			if i+2 > len(b) {
+				return -1
+			}
+			return i + 2
+		case c&0xC0 != 0:
+			return -1
+		default:
+			i += 1 + int(c)
+		}
+	}
+	return -1
 }
 
 // sameName compares two names without regard to ASCII case.

@@ -136,12 +136,13 @@ func (l *limiter) cutLocked(sent time.Time) {
 
 // rto is how long to wait for an answer before sending the query again:
 // the smoothed latency plus four deviations, at least minRTO, at most
-// timeout; timeout before any answer has come.
+// timeout; before any answer has come, initialRTO (as TCP's first RTO), at
+// most timeout.
 func (l *limiter) rto(timeout time.Duration) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.samples == 0 {
-		return timeout
+		return min(initialRTO, timeout)
 	}
 	return min(max(l.srtt+4*l.dev, minRTO), timeout)
 }

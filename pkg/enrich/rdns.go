@@ -61,11 +61,11 @@ func NewResolver(server string, timeout time.Duration) (*Resolver, error) {
 // goes over a bound the user gave. Call it before the first lookup. A new
 // Resolver keeps DefaultWorkers at most.
 func (r *Resolver) SetInFlight(start, max int) {
-	r.stub.lim = newLimiter(start, max)
+	r.stub.lim.Store(newLimiter(start, max))
 }
 
 // InFlight says how the bound on the queries in flight went.
-func (r *Resolver) InFlight() LimiterStats { return r.stub.lim.stats() }
+func (r *Resolver) InFlight() LimiterStats { return r.stub.lim.Load().stats() }
 
 // Server is the server asked.
 func (r *Resolver) Server() string { return r.server }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,15 +49,17 @@ type stub struct {
 	socks [stubSockets]*usock
 	next  int
 
-	lim *limiter
+	lim atomic.Pointer[limiter]
 }
 
 const (
 	stubSockets = 8
 	socketUses  = 512
 	readBuffer  = 1 << 20 // asked of the kernel; it may give less
-	// minRTO is the shortest wait before a query is sent again.
-	minRTO = 200 * time.Millisecond
+	// minRTO is the shortest wait before a query is sent again, and
+	// initialRTO the wait before an answer has come to measure it by.
+	minRTO     = 200 * time.Millisecond
+	initialRTO = time.Second
 )
 
 func newStub(server string, timeout time.Duration, attempts int) (*stub, error) {
@@ -67,7 +70,9 @@ func newStub(server string, timeout time.Duration, attempts int) (*stub, error) 
 	if attempts < 1 {
 		attempts = 1
 	}
-	return &stub{server: server, raddr: raddr, timeout: timeout, attempts: attempts, lim: newLimiter(DefaultWorkers, DefaultWorkers)}, nil
+	s := &stub{server: server, raddr: raddr, timeout: timeout, attempts: attempts}
+	s.lim.Store(newLimiter(DefaultWorkers, DefaultWorkers))
+	return s, nil
 }
 
 // usock is one shared UDP socket and the queries in flight on it.
@@ -77,6 +82,7 @@ type usock struct {
 	pending map[uint16]*waiter
 	uses    int
 	retired bool // no new queries; closed when the last one is done
+	closed  bool
 }
 
 type waiter struct {
@@ -106,7 +112,8 @@ func (timeoutError) Temporary() bool { return true }
 // of all those unanswered when the query times out), as the breaker
 // counts them.
 func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, stop func() error, timedOut func(sent time.Time)) (rep reply, sent []time.Time, err error) {
-	if err := s.lim.acquire(ctx, prio); err != nil {
+	lim := s.lim.Load()
+	if err := lim.acquire(ctx, prio); err != nil {
 		return reply{}, nil, err
 	}
 	answered, bad := false, false
@@ -116,7 +123,7 @@ func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, st
 		if len(sent) > 0 {
 			first = sent[0]
 		}
-		s.lim.release(answered, rtt, bad, first)
+		lim.release(answered, rtt, bad, first)
 	}()
 	if err := stop(); err != nil {
 		return reply{}, nil, err
@@ -134,46 +141,51 @@ func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, st
 	}
 	deadline := time.NewTimer(time.Duration(s.attempts) * s.timeout)
 	defer deadline.Stop()
-	rto := s.lim.rto(s.timeout)
-	resend := time.NewTimer(rto)
+	// the first look at minRTO: the estimate may have come meanwhile
+	resend := time.NewTimer(min(minRTO, s.timeout))
 	defer resend.Stop()
+	backoff := time.Duration(1)
 	told := 0 // sendings told to timedOut
 	tell := func(all bool) {
 		for ; told < len(sent) && (all || time.Since(sent[told]) >= s.timeout); told++ {
 			timedOut(sent[told])
 		}
 	}
-	send := true
-	for {
-		if send {
-			send = false
-			sent = append(sent, time.Now())
-			if _, err := sk.c.Write(msg); err != nil {
-				select {
-				case res := <-w.ch: // the reader failed it first
-					if res.err != nil {
-						err = res.err
-					}
-				default:
-				}
-				return reply{}, sent, netErr(err)
-			}
+	answer := func(res result) (reply, []time.Time, error) {
+		if res.err != nil {
+			return reply{}, sent, res.err
 		}
+		answered = true
+		if len(sent) == 1 { // Karn: only the latency of a query sent once
+			rtt = max(time.Since(sent[0]), time.Nanosecond)
+		}
+		rep := res.r
+		bad = rep.rcode == dnsmessage.RCodeServerFailure
+		var err error
+		if rep.tc {
+			rep, err = s.tcp(ctx, q)
+		}
+		return rep, sent, err
+	}
+	for {
+		select {
+		case res := <-w.ch: // came as the resend timer fired
+			return answer(res)
+		default:
+		}
+		sent = append(sent, time.Now())
+		if _, err := sk.c.Write(msg); err != nil {
+			select {
+			case res := <-w.ch: // the reader was first: the socket is closed
+				return answer(res)
+			default:
+			}
+			return reply{}, sent, netErr(err)
+		}
+	wait:
 		select {
 		case res := <-w.ch:
-			if res.err != nil {
-				return reply{}, sent, res.err
-			}
-			answered = true
-			if len(sent) == 1 { // Karn: only the latency of a query sent once
-				rtt = max(time.Since(sent[0]), time.Nanosecond)
-			}
-			rep = res.r
-			bad = rep.rcode == dnsmessage.RCodeServerFailure
-			if rep.tc {
-				rep, err = s.tcp(ctx, q)
-			}
-			return rep, sent, err
+			return answer(res)
 		case <-ctx.Done():
 			return reply{}, sent, ctx.Err()
 		case <-deadline.C:
@@ -181,16 +193,22 @@ func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, st
 			tell(true)
 			return reply{}, sent, errTimeout
 		case <-resend.C:
-			tell(false)
+			wait := lim.rto(s.timeout) * backoff
+			if since := time.Since(sent[len(sent)-1]); since < wait {
+				resend.Reset(wait - since)
+				goto wait
+			}
 			// most likely lost (a busy server's socket overflows):
 			// sent again, with the same ID, at most attempts+1 times in
-			// all; the first answer to any of them counts
-			s.lim.lost(sent[len(sent)-1])
-			send = true
-			if len(sent)+1 < s.attempts+1 {
-				rto *= 2
-				resend.Reset(rto)
+			// all, each time after twice the wait; the first answer to
+			// any of them counts
+			tell(false)
+			lim.lost(sent[len(sent)-1])
+			if len(sent) >= s.attempts+1 {
+				goto wait // no more: wait out the deadline
 			}
+			backoff *= 2
+			resend.Reset(lim.rto(s.timeout) * backoff)
 		}
 	}
 }
@@ -311,9 +329,9 @@ func (sk *usock) forget(id uint16, w *waiter) {
 }
 
 func (sk *usock) closeIfDoneLocked() {
-	if sk.retired && len(sk.pending) == 0 && sk.c != nil {
+	if sk.retired && len(sk.pending) == 0 && !sk.closed {
 		sk.c.Close() // the reader returns
-		sk.c = nil
+		sk.closed = true
 	}
 }
 
