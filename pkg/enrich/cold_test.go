@@ -13,7 +13,7 @@ import (
 // server is asked each question about once (a resend now and then on a
 // loaded machine, no flood).
 func TestColdInFlight(t *testing.T) {
-	n := 3000
+	n := 10000
 	if testing.Short() {
 		n = 1000
 	}
