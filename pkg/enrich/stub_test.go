@@ -104,6 +104,8 @@ func TestStubSlowAnswer(t *testing.T) {
 	if err != nil || got != (RDNS{Name: "good.example", Verified: true}) {
 		t.Errorf("%+v %v", got, err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if seen != 2 {
 		t.Errorf("the PTR query was received %d times, want 2", seen)
 	}
