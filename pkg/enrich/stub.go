@@ -204,6 +204,9 @@ func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, st
 			// any of them counts
 			tell(false)
 			lim.lost(sent[len(sent)-1])
+			if err := stop(); err != nil {
+				return reply{}, sent, err // given up on meanwhile
+			}
 			if len(sent) >= s.attempts+1 {
 				goto wait // no more: wait out the deadline
 			}
