@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,31 @@ type limiter struct {
 	srtt, dev  time.Duration // smoothed latency of answers and its deviation
 	samples    int
 	cuts, peak int // for tests and the stats
+
+	// since epoch: when the last query was sent, and when the latest
+	// sent of the queries answered was (RACK's evidence of a loss: a
+	// query sent later was answered)
+	lastSend, answeredSent atomic.Int64
+}
+
+var epoch = time.Now()
+
+func mono(t time.Time) int64 { return int64(t.Sub(epoch)) }
+
+// noteSend notes a query sent at t.
+func (l *limiter) noteSend(t time.Time) {
+	m := mono(t)
+	for old := l.lastSend.Load(); m > old && !l.lastSend.CompareAndSwap(old, m); old = l.lastSend.Load() {
+	}
+}
+
+// lostLikely says whether a query sent at sent and unanswered for its
+// retransmission timeout is likely lost rather than late: a query sent
+// after it has been answered, or none was sent after it (nothing to tell
+// by: taken for lost).
+func (l *limiter) lostLikely(sent time.Time) bool {
+	m := mono(sent)
+	return l.answeredSent.Load() > m || l.lastSend.Load() <= m
 }
 
 const (
@@ -91,6 +117,11 @@ func (l *limiter) acquire(ctx context.Context, prio int) error {
 // sample, the query was sent more than once), and bad (unanswered for its
 // timeout, or SERVFAIL: the bound halves) sent at sent.
 func (l *limiter) release(answered bool, rtt time.Duration, bad bool, sent time.Time) {
+	if answered {
+		m := mono(sent)
+		for old := l.answeredSent.Load(); m > old && !l.answeredSent.CompareAndSwap(old, m); old = l.answeredSent.Load() {
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inflight--

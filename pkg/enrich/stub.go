@@ -174,6 +174,7 @@ func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, st
 		default:
 		}
 		sent = append(sent, time.Now())
+		lim.noteSend(sent[len(sent)-1])
 		if _, err := sk.c.Write(msg); err != nil {
 			select {
 			case res := <-w.ch: // the reader was first: the socket is closed
@@ -196,6 +197,16 @@ func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, st
 			wait := lim.rto(s.timeout) * backoff
 			if since := time.Since(sent[len(sent)-1]); since < wait {
 				resend.Reset(wait - since)
+				goto wait
+			}
+			if backoff == 1 && !lim.lostLikely(sent[len(sent)-1]) {
+				// queries were sent after this one and none of them
+				// has been answered: late, all of them (a loaded
+				// machine, a stalled server), not lost; sending them
+				// all again would double the load at the worst time.
+				// One more wait, then it is sent again all the same.
+				backoff = 2
+				resend.Reset(wait)
 				goto wait
 			}
 			// most likely lost (a busy server's socket overflows):
