@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -26,33 +29,90 @@ type Resolver struct {
 const DefaultTimeout = 2 * time.Second
 
 // NewResolver asks server ("host:port"; "" for the first nameserver of
-// /etc/resolv.conf, and its "options attempts:N"), each query timing out
-// after timeout (0: DefaultTimeout) Attempts times.
+// /etc/resolv.conf, with its "options timeout:N attempts:N"), each query
+// timing out after timeout (0: resolv.conf's, else DefaultTimeout),
+// Attempts times (or resolv.conf's attempts).
 func NewResolver(server string, timeout time.Duration) (*Resolver, error) {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	return newResolver(server, timeout, "/etc/resolv.conf")
+}
+
+func newResolver(server string, timeout time.Duration, resolvConf string) (*Resolver, error) {
 	attempts := Attempts
 	if server == "" {
-		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+		rc, err := readResolvConf(resolvConf)
 		if err != nil {
 			return nil, fmt.Errorf("no DNS server: %w", err)
 		}
-		if len(cfg.Servers) == 0 {
-			return nil, errors.New("no DNS server: /etc/resolv.conf names none")
+		server = rc.server
+		if timeout <= 0 {
+			timeout = rc.timeout
 		}
-		server = net.JoinHostPort(cfg.Servers[0], cfg.Port)
-		if cfg.Attempts > 0 {
-			attempts = min(cfg.Attempts, 5) // as glibc caps it
+		if rc.attempts > 0 {
+			attempts = rc.attempts
 		}
 	} else if _, _, err := net.SplitHostPort(server); err != nil {
 		server = net.JoinHostPort(server, "53")
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
 	st, err := newStub(server, timeout, attempts)
 	if err != nil {
 		return nil, fmt.Errorf("DNS server %s: %w", server, err)
 	}
 	return &Resolver{server: server, timeout: timeout, stub: st}, nil
+}
+
+// resolvConf is what the resolver takes from resolv.conf: the first
+// nameserver (the others are not asked), and the options timeout and
+// attempts when given (0 when not), capped as glibc caps them (30 s, 5).
+type resolvConf struct {
+	server   string
+	timeout  time.Duration
+	attempts int
+}
+
+func readResolvConf(path string) (resolvConf, error) {
+	var rc resolvConf
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return rc, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if i := strings.IndexAny(line, "#;"); i >= 0 {
+			line = line[:i]
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
+			if rc.server == "" {
+				if ip, err := netip.ParseAddr(f[1]); err == nil {
+					rc.server = net.JoinHostPort(ip.String(), "53")
+				}
+			}
+		case "options":
+			for _, o := range f[1:] {
+				k, v, _ := strings.Cut(o, ":")
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					continue
+				}
+				switch k {
+				case "timeout":
+					rc.timeout = time.Duration(min(n, 30)) * time.Second
+				case "attempts":
+					rc.attempts = min(n, 5)
+				}
+			}
+		}
+	}
+	if rc.server == "" {
+		return rc, errors.New(path + " names none")
+	}
+	return rc, nil
 }
 
 // SetInFlight bounds the queries in flight: start at first, adapting to
