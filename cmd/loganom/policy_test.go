@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/loganomcmd"
 	"github.com/loganom/loganom/pkg/postfixlab"
+	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
 type lockedBuf struct {
@@ -34,8 +37,10 @@ func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 
 // TestPolicyRealPostfix: a real Postfix (scripts/postfix-lab) asks loganom
 // serve at RCPT (check_policy_service, then permit_sasl_authenticated,
-// reject): a blocked account is refused with the configured text, a free
-// one accepted; unblocked, it is accepted again; with the state unreadable,
+// reject): an account blocked through the HTTP API (a PUT with a token,
+// served by the same loganom serve) is refused with the configured text,
+// a free one accepted; unblocked with the command, it is accepted again;
+// both with an SQLite and a PostgreSQL state; with the state unreadable,
 // mail flows (on_error = dunno), or is deferred (on_error = defer, here on
 // a unix socket). It needs root, postfix and swaks; CI installs them and
 // sets LOGANOM_REQUIRE_POSTFIX=1, so it does not skip there.
@@ -62,7 +67,12 @@ func TestPolicyRealPostfix(t *testing.T) {
 	db := filepath.Join(dir, "state.db")
 	conf := filepath.Join(dir, "empty.ini")
 	os.WriteFile(conf, nil, 0o644)
-	loganom := func(args ...string) string {
+	tokens := filepath.Join(dir, "api-tokens")
+	const token = "postmaster-5f0c3b1e9a7d4c2b8e6f1a3d5c7b9e0f"
+	if err := os.WriteFile(tokens, []byte("postmaster "+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loganomDB := func(db string, args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
 		if code := loganomcmd.Main(cli.Env{Args: append(args, "--db", db, "-c", conf), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}); code != 0 {
@@ -70,15 +80,17 @@ func TestPolicyRealPostfix(t *testing.T) {
 		}
 		return out.String()
 	}
+	loganom := func(args ...string) string { t.Helper(); return loganomDB(db, args...) }
 	loganom("block", "carol@example.test") // makes the state
 
-	// serve runs loganom serve until stop.
-	serve := func(flags blockcmd.PolicyFlags) (addr string, log *lockedBuf, stop func()) {
+	// serve runs loganom serve on db until stop; api, when it listens,
+	// is the API's base URL.
+	serve := func(db string, flags blockcmd.PolicyFlags, apiFlags blockcmd.APIFlags) (addr, api string, log *lockedBuf, stop func()) {
 		t.Helper()
 		log = &lockedBuf{}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int, 1)
-		c := &blockcmd.ServeCmd{Config: conf, DB: db, PolicyFlags: flags}
+		c := &blockcmd.ServeCmd{Config: conf, DB: db, PolicyFlags: flags, APIFlags: apiFlags}
 		go func() {
 			done <- blockcmd.ServeContext(ctx, cli.Env{Stdout: log, Stderr: log, Getenv: func(string) string { return "" }}, &cli.Logger{Prog: "loganom", W: log}, c)
 		}()
@@ -89,10 +101,20 @@ func TestPolicyRealPostfix(t *testing.T) {
 			}
 		}
 		re := regexp.MustCompile(`msg="policy: listening" addr=(\S+)`)
+		reAPI := regexp.MustCompile(`msg="api: listening" addr=(\S+)`)
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			if m := re.FindStringSubmatch(log.String()); m != nil {
-				return m[1], log, stop
+			m, ma := re.FindStringSubmatch(log.String()), reAPI.FindStringSubmatch(log.String())
+			if m != nil && (ma != nil || !apiFlags.Enabled()) {
+				if ma != nil {
+					api = ma[1]
+				}
+				return m[1], api, log, stop
+			}
+			select {
+			case code := <-done:
+				t.Fatalf("serve exited with %d:\n%s", code, log)
+			default:
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("serve never listened:\n%s", log)
@@ -137,20 +159,73 @@ func TestPolicyRealPostfix(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	// call sends an API request with token ("": none).
+	call := func(method, url, token, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
 
 	const action = "REJECT 5.7.1 blocked by loganom: call the helpdesk"
-	addr, log, stop := serve(blockcmd.PolicyFlags{Listen: "127.0.0.1:0", Action: action, Refresh: 200 * time.Millisecond})
-	usePolicy("inet:" + addr)
-	loganom("block", "Bob@example.test", "--reason", "botnet")
 	refused := regexp.MustCompile(`(?m)^<\*\* +554 5\.7\.1 <friend@example\.net>: Recipient address rejected: blocked by loganom: call the helpdesk`)
-	expect("bob", refused)
-	if out := send("alice"); !accepted.MatchString(out) {
-		t.Fatalf("alice, not blocked:\n%s", out)
+	// bob blocked through the API, unblocked with the command: with each
+	// backend of the state (PostgreSQL where the state's tests run it: with
+	// LOGANOM_TEST_PG, and always in CI, where pgtest.DSN fails without it)
+	backends := []string{"sqlite"}
+	if os.Getenv(pgtest.Env) != "" || os.Getenv("CI") != "" {
+		backends = append(backends, "postgres")
+	} else {
+		t.Logf("the API with PostgreSQL not tested: %s is not set", pgtest.Env)
 	}
-	// unblocked with the command: the next mail (after a refresh) passes
-	loganom("unblock", "bob@example.test")
-	expect("bob", accepted)
+	for _, backend := range backends {
+		func() {
+			bdb := db
+			if backend == "postgres" {
+				bdb = pgtest.DSN(t)
+				loganomDB(bdb, "db", "migrate")
+			}
+			addr, api, _, stop := serve(bdb, blockcmd.PolicyFlags{Listen: "127.0.0.1:0", Action: action, Refresh: 200 * time.Millisecond},
+				blockcmd.APIFlags{APIListen: "127.0.0.1:0", APITokenFile: tokens})
+			defer stop()
+			usePolicy("inet:" + addr)
+			if out := send("bob"); !accepted.MatchString(out) {
+				t.Fatalf("bob, not blocked yet:\n%s", out)
+			}
+			// a wrong token changes nothing
+			if code, body := call("PUT", api+"/v1/blocks/bob@example.test", "postmaster-wrong-token-0000000000000000", `{"reason":"x"}`); code != 401 {
+				t.Fatalf("a wrong token: %d %s", code, body)
+			}
+			if code, body := call("PUT", api+"/v1/blocks/Bob@example.test", token, `{"reason":"botnet","for":"1h"}`); code != 201 {
+				t.Fatalf("PUT: %d %s", code, body)
+			}
+			expect("bob", refused)
+			if out := send("alice"); !accepted.MatchString(out) {
+				t.Fatalf("alice, not blocked:\n%s", out)
+			}
+			// unblocked with the command: the next mail (after a refresh) passes
+			loganomDB(bdb, "unblock", "bob@example.test", "--reason", "password changed")
+			expect("bob", accepted)
+			audit := loganomDB(bdb, "blocks", "--audit")
+			if !regexp.MustCompile(`(?m)^\S+ \S+ unblock bob@example.test by \S+: password changed\n\S+ \S+ block bob@example.test by api:postmaster \(manual\), until \S+ \S+: botnet$`).MatchString(audit) {
+				t.Errorf("%s: audit:\n%s", backend, audit)
+			}
+		}()
+	}
 
+	addr, _, log, stop := serve(db, blockcmd.PolicyFlags{Listen: "127.0.0.1:0", Action: action, Refresh: 200 * time.Millisecond}, blockcmd.APIFlags{})
+	usePolicy("inet:" + addr)
 	// the state unreadable: the blocks table renamed away under the service
 	loganom("block", "bob@example.test")
 	expect("bob", refused)
@@ -170,7 +245,7 @@ func TestPolicyRealPostfix(t *testing.T) {
 	// on_error = defer, on a unix socket; the state still unreadable from
 	// the start: DEFER_IF_PERMIT, then permit_sasl_authenticated: 450
 	sock := filepath.Join(dir, "policy.sock")
-	_, log, stop = serve(blockcmd.PolicyFlags{Listen: "unix:" + sock, OnError: "defer", Refresh: 200 * time.Millisecond})
+	_, _, log, stop = serve(db, blockcmd.PolicyFlags{Listen: "unix:" + sock, OnError: "defer", Refresh: 200 * time.Millisecond}, blockcmd.APIFlags{})
 	defer stop()
 	usePolicy("unix:" + sock)
 	expect("alice", regexp.MustCompile(`(?m)^<\*\* +450 4\.3\.0 <friend@example\.net>: Recipient address rejected: account check temporarily unavailable`))

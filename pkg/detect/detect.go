@@ -3,10 +3,13 @@
 // from its first day in the logs read) and judges each login against them:
 //
 //   - new place: a country the account has not used (a network alone is
-//     noted, not alerted: phones and friends' wifi change networks daily);
+//     noted, not alerted: phones and friends' wifi change networks daily),
+//     and either sending far more than the account ever did (a burst);
 //   - impossible travel: two logins farther apart than a plane flies in
 //     the time between them (the distance less both locations' accuracy,
-//     over the time), unless both ends are usual places;
+//     over the time), unless both ends are usual places, or one is a
+//     place of a usual country located vaguely (a phone's carrier) whose
+//     address was not held across two new countries (a line);
 //   - failures, then success: failed logins from an address, then a
 //     successful one from it, from a new place;
 //   - many places: several new countries or networks within the window,
@@ -106,10 +109,10 @@ type Config struct {
 	// ManyCountries, ManyNetworks: new countries or networks within the
 	// window that make a botnet (defaults 3 and 5; -1 turns one off).
 	ManyCountries, ManyNetworks int
-	// Burst: logins from a new country within the window that, when
-	// also five times the account's usual logins in a window, make the
-	// new country medium: a thief sending mail, not a traveller (default
-	// 10; -1 turns it off).
+	// Burst: logins from a new country (or a new network) within the
+	// window that, when also five times the account's usual logins in a
+	// window, make the new place medium: a thief sending mail, not a
+	// traveller (default 10; -1 turns it off).
 	Burst int
 }
 
@@ -678,6 +681,10 @@ type Account struct {
 	// not usual. A trip is judged between them too, across the logins
 	// in between that are too vague to tell (a phone).
 	lastHome, lastOdd login
+	// held: the addresses of usual places located vaguely that the
+	// account holds (see pinUsual), the most recent few
+	held  []held
+	lines int // how many of them are pinned: lines
 
 	findings map[string]*finding // by detector and key
 	order    []*finding
@@ -723,6 +730,9 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
 		a.total += k.Count
 		if p := a.countries[k.Country]; p != nil {
+			p.hist = append(p.hist, histRow{k.First, k.Count})
+		}
+		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
 			p.hist = append(p.hist, histRow{k.First, k.Count})
 		}
 		if lastK == nil || k.Last.After(lastK.Last) {
@@ -863,9 +873,16 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.lastHome.checked = true
 		a.travel(&a.lastHome.Where, a.lastHome.at, w, first, false)
 	}
-	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) {
+	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
 		a.lastOdd.checked = true
 		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
+	}
+	// Addresses held across new countries (pinOdd, pinUsual).
+	if newCountry && a.end(&cur) {
+		a.pinOdd(&cur)
+	}
+	if usual && w.HasLoc && vague(w) && !exit {
+		a.pinUsual(&cur, last)
 	}
 	// Failures, then success.
 	if a.failures != nil && !usual && a.cfg.Failures > 0 {
@@ -897,8 +914,14 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.see(w, first, last, learning)
 	}
 	a.total += int64(n)
-	if newCountry {
-		a.burst(w, first, last, n, usualRate)
+	switch {
+	case newCountry:
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate)
+	case newNetwork:
+		// a new network sending far more than the account ever did is
+		// a thief too, in a usual country (a data centre there) or from
+		// an exit's network the account does not use
+		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
@@ -912,13 +935,19 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 }
 
-// end: the login can be a trip's end: located; not a usual place located
-// vaguely (to its country only, or within 100 km or more: a mobile
-// network, and a phone roaming abroad goes out through its home carrier,
-// located at home); not an exit (Common.Exits: a VPN's, a provider's
+// end: the login can be a trip's end: located; not a place of a usual
+// country located vaguely (to its country only, or within 100 km or more:
+// a mobile network, and a phone roaming abroad goes out through its home
+// carrier, located at home), unless its address is a line (pinUsual); not
+// an exit (Common.Exits: a VPN's, a provider's
 // cloud: where its users are, it does not say).
 func (a *Account) end(l *login) bool {
-	if !l.valid || !l.HasLoc || l.usual && vague(&l.Where) {
+	if !l.valid || !l.HasLoc {
+		return false
+	}
+	// vague in a usual country too: a new network there located vaguely is
+	// a phone's carrier seen from its gateway, anywhere in the country
+	if vague(&l.Where) && (l.usual || a.countryUsual(l.Country, l.at)) && !a.line(l.IP) {
 		return false
 	}
 	// an exit for the whole of what is known, even before it became
@@ -943,19 +972,19 @@ func (a *Account) rate(t time.Time) float64 {
 	return float64(a.total) * float64(a.cfg.Window) / float64(days)
 }
 
-// burst counts the logins from a new country within the window from its
-// first; when they reach Config.Burst and five times the account's usual
-// logins in a window, the new country is medium: someone is sending
-// mail from there, far more than the account ever did.
-func (a *Account) burst(w *Where, t, last time.Time, n int, usual float64) {
-	p := a.countries[w.Country]
+// burst counts the logins from a new place (a country, or a network)
+// within the window from its first; when they reach Config.Burst and five
+// times the account's usual logins in a window, the new place is medium:
+// someone is sending mail from there, far more than the account ever did.
+// key is the place's finding (NewPlace), what its name in words.
+func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, usual float64) {
 	if a.cfg.Burst <= 0 || p == nil {
 		return
 	}
 	if p.burst != nil { // found: the count goes on within the window
 		if t.Sub(p.burstFrom) <= a.cfg.Window {
 			p.burstN += n
-			p.burst.Text = a.burstText(w, p, last)
+			p.burst.Text = a.burstText(what, p, last)
 		}
 		return
 	}
@@ -975,35 +1004,203 @@ func (a *Account) burst(w *Where, t, last time.Time, n int, usual float64) {
 	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate {
 		return
 	}
-	f := a.find(NewPlace, "c "+w.Country, Medium, t, w.IP, "")
+	f := a.find(NewPlace, key, Medium, t, ip, "")
 	f.Severity = Medium
 	p.burst, p.burstDesc = f, a.describe(p.burstFrom)
-	f.Text = a.burstText(w, p, last)
+	f.Text = a.burstText(what, p, last)
 }
 
-func (a *Account) burstText(w *Where, p *place, last time.Time) string {
-	return fmt.Sprintf("new country %s: %d logins within %s (usually %s in %s; %s)", countryCity(w), p.burstN,
+func (a *Account) burstText(what string, p *place, last time.Time) string {
+	return fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
 		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(p.burstRate, 'f', 1, 64),
 		span(a.cfg.Window), p.burstDesc)
 }
 
-// travel finds an impossible trip from a (at ta) to b (at tb).
-// The finding names the end that is not usual (y, unless y is usual).
-func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
+// held is an address (an IPv4 address, or an IPv6 /64) of a usual place
+// located vaguely, as the account used it from first to last.
+//
+// Such a place is no trip's end (see end): it may be a phone roaming
+// abroad, home-routed through its home carrier, whose address says nothing
+// of where it is. But a phone that crosses a border attaches to another
+// network and gets another address (and another /64); so one address held
+// on both sides of logins from two different new countries cannot be a
+// phone that went with its owner to both: it is a line, where it is
+// located (a home line located to its region only), or a device that
+// stayed behind (an account shared). Then the trips between it and those
+// countries are judged, and it is a trip's end from then on.
+type held struct {
+	key         [16]byte
+	where       Where
+	first, last time.Time
+	cc          string // the first new country seen since first
+	two         bool   // and another one
+	line        bool
+	pend        []trip // impossible trips, should it be a line
+}
+
+type trip struct {
+	x, y   Where
+	ta, tb time.Time
+	yUsual bool
+}
+
+// maxHeld: the held addresses remembered, the most recently used
+// (a phone's come and go; a line's is used every day).
+const maxHeld = 16
+
+// heldKey is an address's key: itself (IPv4), or its /64 (IPv6: a line's
+// delegated prefix, a phone's attachment; its privacy addresses change).
+func heldKey(ip string) ([16]byte, bool) {
+	ad, err := netip.ParseAddr(ip)
+	if err != nil {
+		return [16]byte{}, false
+	}
+	ad = ad.Unmap().WithZone("")
+	if ad.Is6() {
+		p, _ := ad.Prefix(64)
+		ad = p.Addr()
+	}
+	return ad.As16(), true
+}
+
+// line: ip is a held address pinned as a line.
+func (a *Account) line(ip string) bool {
+	if a.lines == 0 {
+		return false
+	}
+	k, ok := heldKey(ip)
+	if !ok {
+		return false
+	}
+	for i := range a.held {
+		if a.held[i].key == k {
+			return a.held[i].line
+		}
+	}
+	return false
+}
+
+// pinOdd: a login o from a new country. The trip to it from each held
+// address's last use is judged if that address is a line, and kept for
+// when it may prove one; the country is noted on each.
+func (a *Account) pinOdd(o *login) {
+	for i := range a.held {
+		h := &a.held[i]
+		if h.last.After(o.at) {
+			continue
+		}
+		if a.impossible(&h.where, h.last, &o.Where, o.at) {
+			t := trip{x: h.where, ta: h.last, y: o.Where, tb: o.at}
+			if h.line {
+				// (unless the last login was this line's: judged as such)
+				if k, ok := heldKey(a.last.IP); !ok || k != h.key || !a.last.at.Equal(h.last) {
+					a.travel(&t.x, t.ta, &t.y, t.tb, false)
+				}
+			} else if len(h.pend) < 8 {
+				h.pend = append(h.pend, t)
+			}
+		}
+		switch {
+		case h.cc == "":
+			h.cc = strings.Clone(o.Country)
+		case h.cc != o.Country:
+			h.two = true
+		}
+	}
+}
+
+// pinUsual: a login u from a usual place located vaguely, used until
+// last. The trip from the last new place to it is kept (or judged, for a
+// line); its address is a line once it was held across logins from two
+// new countries.
+func (a *Account) pinUsual(u *login, last time.Time) {
+	k, ok := heldKey(u.IP)
+	if !ok {
+		return
+	}
+	var h *held
+	for i := range a.held {
+		if a.held[i].key == k {
+			h = &a.held[i]
+			break
+		}
+	}
+	if h == nil {
+		// forget the addresses unused for two windows, then the least
+		// recently used beyond maxHeld
+		a.held = slices.DeleteFunc(a.held, func(h held) bool {
+			gone := h.last.Before(u.at.Add(-2 * a.cfg.Window))
+			if gone && h.line {
+				a.lines--
+			}
+			return gone
+		})
+		if len(a.held) >= maxHeld {
+			j := 0
+			for i := range a.held {
+				if a.held[i].last.Before(a.held[j].last) {
+					j = i
+				}
+			}
+			if a.held[j].line {
+				a.lines--
+			}
+			a.held = slices.Delete(a.held, j, j+1)
+		}
+		a.held = append(a.held, held{key: k, first: u.at})
+		h = &a.held[len(a.held)-1]
+	}
+	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
+		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
+		if h.line {
+			if !o.same(&a.last) { // (else judged as the last login)
+				a.travel(&t.x, t.ta, &t.y, t.tb, true)
+			}
+		} else if len(h.pend) < 8 {
+			h.pend = append(h.pend, t)
+		}
+	}
+	h.where = u.Where
+	h.where.IP = strings.Clone(u.IP)
+	h.last = last
+	if h.two && !h.line {
+		h.line = true
+		a.lines++
+		for _, t := range h.pend {
+			a.travel(&t.x, t.ta, &t.y, t.tb, t.yUsual)
+		}
+		h.pend = nil
+	}
+}
+
+// impossible: from x (at ta) to y (at tb) is farther than a plane flies
+// (see travel).
+func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) bool {
 	if (x.City == "" || y.City == "") && x.Country == y.Country {
-		return // a place known to its country only is anywhere in it
+		return false // a place known to its country only is anywhere in it
 	}
 	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
 	eff := km - float64(x.AccuracyKM) - float64(y.AccuracyKM)
 	if eff < a.cfg.MinTravelKM {
-		return
+		return false
 	}
 	dt := tb.Sub(ta)
 	if dt < 0 {
 		dt = -dt
 	}
-	if dt.Hours() > 0 && eff/dt.Hours() <= a.cfg.MaxSpeed {
+	return dt.Hours() <= 0 || eff/dt.Hours() > a.cfg.MaxSpeed
+}
+
+// travel finds an impossible trip from a (at ta) to b (at tb).
+// The finding names the end that is not usual (y, unless y is usual).
+func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
+	if !a.impossible(x, ta, y, tb) {
 		return
+	}
+	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
+	dt := tb.Sub(ta)
+	if dt < 0 {
+		dt = -dt
 	}
 	// one finding per pair of places, either way
 	key := min(placeName(x), placeName(y)) + "\x00" + max(placeName(x), placeName(y))

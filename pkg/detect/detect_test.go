@@ -20,6 +20,7 @@ var (
 	lisbon    = Where{IP: "188.80.1.1", Country: "PT", City: "Lisbon", ASN: 2860, Org: "NOS COMUNICACOES", HasLoc: true, Lat: 38.7167, Lon: -9.1333, AccuracyKM: 20}
 	lagos     = Where{IP: "41.203.64.7", Country: "NG", City: "Lagos", ASN: 37148, Org: "Globacom Limited", HasLoc: true, Lat: 6.4541, Lon: 3.3947, AccuracyKM: 50}
 	hanoi     = Where{IP: "118.69.77.12", Country: "VN", City: "Hanoi", ASN: 18403, Org: "FPT Telecom Company", HasLoc: true, Lat: 21.0285, Lon: 105.8542, AccuracyKM: 50}
+	cloudBR   = Where{IP: "54.232.0.10", Country: "BR", City: "São Paulo", ASN: 16509, Org: "AMAZON-02", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 20}
 	vpnUS     = Where{IP: "165.225.1.1", Country: "US", City: "San Jose", ASN: 22616, Org: "ZSCALER-SJC1", HasLoc: true, Lat: 37.3382, Lon: -121.8863, AccuracyKM: 20}
 	nowhere   = Where{IP: "198.18.0.1"} // nothing known
 )
@@ -29,6 +30,12 @@ func relay(w Where) Where   { w.Relay = true; return w }
 
 // A roaming phone: its home carrier's address, located to the country only.
 var roaming = Where{IP: "177.79.1.1", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+
+// A home line located to its region only (200 km): vague, but held.
+var homeLine = Where{IP: "187.8.20.30", Country: "BR", City: "São Paulo", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 200}
+
+// The roaming phone again, attached anew abroad: another address.
+var roaming2 = Where{IP: "177.79.8.9", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
 
 type ev struct {
 	w    Where
@@ -105,6 +112,12 @@ func TestDetectors(t *testing.T) {
 			append(home[:len(home):len(home)], ev{w: saoPaulo, at: after, fail: 5}), None, nil},
 		{"failures, then a new network at home: low", Config{},
 			append(home[:len(home):len(home)], ev{w: office, at: after, fail: 3}), Low, []string{"3 failed logins from 200.160.2.3, then a login from there (new network AS22548 NIC.BR)"}},
+		{"failures, then a data centre at home sending hundreds: a new network's burst", Config{},
+			append(home[:len(home):len(home)], ev{w: cloudBR, at: after + 3*time.Hour, fail: 4}, ev{w: cloudBR, at: after + 4*time.Hour, n: 299}), Medium,
+			[]string{"new network AS16509 AMAZON-02 (BR, São Paulo): 300 logins within 1 h 1 min (usually 2.0 in 24 h; 5 days in the logs read: BR only)",
+				"4 failed logins from 54.232.0.10, then a login from there (new network AS16509 AMAZON-02)"}},
+		{"a new network at home used as much as usual: no burst", Config{},
+			append(home[:len(home):len(home)], ev{w: office, at: after, n: 3}, ev{w: office, at: after + 5*time.Hour, n: 3}), None, nil},
 		{"botnet on a new account: many places at once", Config{},
 			[]ev{{w: moscow, at: 0}, {w: lagos, at: time.Minute}, {w: hanoi, at: 2 * time.Minute}, {w: lisbon, at: 3 * time.Minute}}, High,
 			[]string{"4 new countries (NG PT RU VN) and 4 new networks within 24 h"}},
@@ -173,6 +186,24 @@ func TestDetectors(t *testing.T) {
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: lisbon, at: after + 20*time.Hour},
 				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour}, ev{w: roaming, at: after + 23*time.Hour}), Low,
 			[]string{"new country PT"}},
+		{"a new country a night, the owner at home between on a line located vaguely: the line is held across them", Config{},
+			append(daily(homeLine, 5), ev{w: moscow, at: after + 19*time.Hour}, ev{w: homeLine, at: after + 24*time.Hour},
+				ev{w: lagos, at: after + 44*time.Hour}, ev{w: homeLine, at: after + 49*time.Hour},
+				ev{w: hanoi, at: after + 69*time.Hour}, ev{w: homeLine, at: after + 74*time.Hour}), High,
+			[]string{"Moscow, RU → São Paulo, BR, 11,810 km in 5 h", "Lagos, NG → São Paulo, BR, 6,370 km in 5 h", "Hanoi, VN → São Paulo, BR, 17,180 km in 5 h;"}},
+		{"a traveller in two countries whose roaming phone attached anew in each: no trip", Config{},
+			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: lisbon, at: after + 20*time.Hour},
+				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour},
+				ev{w: moscow, at: after + 50*time.Hour}, ev{w: roaming2, at: after + 51*time.Hour}, ev{w: moscow, at: after + 52*time.Hour}), Low,
+			[]string{"new country PT"}},
+		{"a line held before and after a trip to two countries: the trips were possible", Config{},
+			append(daily(homeLine, 5), ev{w: lisbon, at: after + 20*time.Hour}, ev{w: moscow, at: after + 50*time.Hour},
+				ev{w: homeLine, at: after + 80*time.Hour}, ev{w: homeLine, at: after + 90*time.Hour}), Low,
+			[]string{"new country PT"}},
+		{"a new network of the usual country located vaguely (a phone's carrier, at its gateway) is no trip's end", Config{},
+			append(home[:len(home):len(home)], ev{w: saoPaulo, at: after},
+				ev{w: Where{IP: "179.240.1.1", Country: "BR", City: "Manaus", ASN: 26615, Org: "TIM S/A", HasLoc: true, Lat: -3.119, Lon: -60.0217, AccuracyKM: 200}, at: after + 30*time.Minute},
+				ev{w: saoPaulo, at: after + time.Hour}), None, nil},
 		{"a place located to its country only is anywhere in it", Config{},
 			append(home[:len(home):len(home)], ev{w: Where{IP: "198.51.100.7", Country: "US", ASN: 7018, HasLoc: true, Lat: 37.751, Lon: -97.822, AccuracyKM: 1000}, at: after},
 				ev{w: vpnUS, at: after + 15*time.Minute}), Low, []string{"new country US"}},
@@ -458,5 +489,36 @@ func BenchmarkLogin(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		t = t.Add(7 * time.Minute)
 		a.Login(&places[i%len(places)], t, t, 1)
+	}
+}
+
+// An exit (a VPN's, common on the site) is no trip's end, whether the trip
+// is judged from the login just before or, across others, from the last
+// place that was not usual: an account's first uses of the company's VPN
+// exit abroad, between logins at home, are no impossible trip.
+func TestExitNoTripEnd(t *testing.T) {
+	vpnNL := Where{IP: "95.211.146.1", Country: "NL", City: "Amsterdam", ASN: 60781, Org: "LeaseWeb Netherlands B.V.", HasLoc: true, Lat: 52.37, Lon: 4.89, AccuracyKM: 20}
+	cfg := Config{}.Defaults()
+	for _, c := range []struct {
+		name string
+		com  Common
+		sev  Severity
+	}{
+		{"an exit", Common{Networks: []uint32{vpnNL.ASN}, Exits: []uint32{vpnNL.ASN}}, None},
+		{"nothing common: a trip", Common{}, High},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(c.com)
+			a := NewAccount(&cfg, nil, site)
+			evs := append(daily(saoPaulo, 5), ev{w: vpnNL, at: 5 * day}, ev{w: saoPaulo, at: 5*day + 5*time.Minute}, ev{w: saoPaulo2, at: 5*day + 12*time.Minute})
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+		})
 	}
 }

@@ -205,6 +205,11 @@ func New(opts Options) *Enricher {
 	return e
 }
 
+// EnrichOnly says that the Enricher reads of a record only its type and
+// address and changes only its enrich fields: loganom-enrich may read its
+// input partially (record.EnrichOnly).
+func (e *Enricher) EnrichOnly() {}
+
 // SetConfirm puts confirm in the place of Options.Confirm, for a whitelist
 // reloaded mid-run (a live daemon's SIGHUP). The answers of this run that
 // left a name unchecked are forgotten, so that the next record from such

@@ -291,7 +291,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("a block without end: %q", got)
 	}
 	// lifted in the state: gone at the next read
-	if ok, err := f.store.RemoveBlock(context.Background(), "carol@example.test", "t", f.clock.now()); !ok || err != nil {
+	if ok, err := f.store.RemoveBlock(context.Background(), "carol@example.test", "t", "", f.clock.now()); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	if got := c.ask(req("carol@example.test", "RCPT")); got != "action="+DefaultAction {
@@ -321,7 +321,7 @@ func TestRefreshLoop(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	// RefreshSoon: the same, on demand (a signal)
-	f.store.RemoveBlock(context.Background(), "bob@example.test", "t", t0)
+	f.store.RemoveBlock(context.Background(), "bob@example.test", "t", "", t0)
 	f.srv.RefreshSoon()
 	for c.ask(req("bob@example.test", "RCPT")) != "action=DUNNO" {
 		if time.Now().After(deadline) {

@@ -34,6 +34,9 @@ type Encoder struct {
 func (e *Encoder) AppendJSON(dst []byte, r *Record) []byte {
 	// Every field is written after a comma; the first comma becomes the
 	// brace.
+	if r.raw != nil {
+		return e.appendPartial(dst, r)
+	}
 	start := len(dst)
 	dst = appendField(dst, `,"type":`, r.Type)
 	if !r.Time.IsZero() {
@@ -67,39 +70,7 @@ func (e *Encoder) AppendJSON(dst []byte, r *Record) []byte {
 	}
 	dst = appendField(dst, `,"command":`, r.Command)
 	dst = appendField(dst, `,"reason":`, r.Reason)
-	dst = appendField(dst, `,"rdns":`, r.RDNS)
-	if r.RDNSVerified != nil {
-		dst = append(dst, `,"rdns_verified":`...)
-		dst = strconv.AppendBool(dst, *r.RDNSVerified)
-	}
-	dst = appendField(dst, `,"country":`, r.Country)
-	dst = appendField(dst, `,"city":`, r.City)
-	if r.HasLoc {
-		dst = append(dst, `,"lat":`...)
-		dst = strconv.AppendFloat(dst, r.Lat, 'f', -1, 64)
-		dst = append(dst, `,"lon":`...)
-		dst = strconv.AppendFloat(dst, r.Lon, 'f', -1, 64)
-	}
-	if r.AccuracyKM != 0 {
-		dst = append(dst, `,"accuracy_km":`...)
-		dst = appendInt(dst, int64(r.AccuracyKM))
-	}
-	if r.ASN != 0 {
-		dst = append(dst, `,"asn":`...)
-		dst = strconv.AppendUint(dst, uint64(r.ASN), 10)
-	}
-	dst = appendField(dst, `,"org":`, r.Org)
-	if len(r.EnrichErrors) > 0 {
-		dst = append(dst, `,"enrich_errors":[`...)
-		for i, e := range r.EnrichErrors {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, e)
-		}
-		dst = append(dst, ']')
-	}
-	dst = appendField(dst, `,"filtered_by":`, r.FilteredBy)
+	dst = appendEnrich(dst, r)
 	if r.SrcFile != "" || r.SrcLine != 0 {
 		dst = append(dst, `,"src":"`...)
 		dst = appendStringBody(dst, r.SrcFile)
@@ -303,4 +274,43 @@ func appendStringBody(dst []byte, s string) []byte {
 		i += size
 	}
 	return append(dst, s[start:]...)
+}
+
+// appendEnrich appends the fields that loganom-enrich adds (and
+// filtered_by), each after a comma.
+func appendEnrich(dst []byte, r *Record) []byte {
+	dst = appendField(dst, `,"rdns":`, r.RDNS)
+	if r.RDNSVerified != nil {
+		dst = append(dst, `,"rdns_verified":`...)
+		dst = strconv.AppendBool(dst, *r.RDNSVerified)
+	}
+	dst = appendField(dst, `,"country":`, r.Country)
+	dst = appendField(dst, `,"city":`, r.City)
+	if r.HasLoc {
+		dst = append(dst, `,"lat":`...)
+		dst = strconv.AppendFloat(dst, r.Lat, 'f', -1, 64)
+		dst = append(dst, `,"lon":`...)
+		dst = strconv.AppendFloat(dst, r.Lon, 'f', -1, 64)
+	}
+	if r.AccuracyKM != 0 {
+		dst = append(dst, `,"accuracy_km":`...)
+		dst = appendInt(dst, int64(r.AccuracyKM))
+	}
+	if r.ASN != 0 {
+		dst = append(dst, `,"asn":`...)
+		dst = strconv.AppendUint(dst, uint64(r.ASN), 10)
+	}
+	dst = appendField(dst, `,"org":`, r.Org)
+	if len(r.EnrichErrors) > 0 {
+		dst = append(dst, `,"enrich_errors":[`...)
+		for i, e := range r.EnrichErrors {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, e)
+		}
+		dst = append(dst, ']')
+	}
+	dst = appendField(dst, `,"filtered_by":`, r.FilteredBy)
+	return dst
 }

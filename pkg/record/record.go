@@ -65,6 +65,12 @@ type Record struct {
 
 	// Extra holds the fields this version does not know, in input order.
 	Extra []Field
+
+	// raw, set by a partial reading only (ReaderSource.Partial), is the
+	// line the record was read from: its fields other than ip, type and
+	// the enrich ones were not decoded and are written back from it as
+	// they were.
+	raw *rawLine
 }
 
 // Field is a key with its raw JSON value.

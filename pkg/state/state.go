@@ -72,10 +72,11 @@ type Store interface {
 	Ack(ctx context.Context, user, by string, at time.Time) (bool, error)
 
 	// AddBlock blocks an account (replacing a block it has); RemoveBlock
-	// lifts it (false when there was none) and closes its open incident;
-	// Blocks lists the blocks in force at now.
+	// lifts it (false when there was none) and closes its open incident,
+	// by by, for reason (may be empty: kept in the audit trail); Blocks
+	// lists the blocks in force at now.
 	AddBlock(ctx context.Context, b Block) error
-	RemoveBlock(ctx context.Context, user, by string, at time.Time) (bool, error)
+	RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error)
 	Blocks(ctx context.Context, now time.Time) ([]Block, error)
 	// BlockAudit returns the changes to the blocks made at since or
 	// later (zero: all), newest first: each AddBlock and each
@@ -263,7 +264,7 @@ type BlockChange struct {
 	User    string
 	Action  string // "block" or "unblock"
 	By      string
-	Reason  string    // a block's
+	Reason  string    // why: a block's reason, or an unblock's
 	Source  string    // a block's: "manual" or "automatic"
 	Expires time.Time // a block's end; zero: until unblocked
 }

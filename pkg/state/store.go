@@ -420,7 +420,7 @@ ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, source = excluded.
 	}))
 }
 
-func (s *store) RemoveBlock(ctx context.Context, user, by string, at time.Time) (bool, error) {
+func (s *store) RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error) {
 	var removed bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM blocks WHERE account = ?`), user)
@@ -435,8 +435,8 @@ func (s *store) RemoveBlock(ctx context.Context, user, by string, at time.Time) 
 		if !removed {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO block_audit (at, account, action, actor, reason, source, expires) VALUES (?, ?, 'unblock', ?, '', '', NULL)`),
-			ns(at), user, by)
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO block_audit (at, account, action, actor, reason, source, expires) VALUES (?, ?, 'unblock', ?, ?, '', NULL)`),
+			ns(at), user, by, reason)
 		if err != nil {
 			return err
 		}

@@ -711,13 +711,13 @@ func testIncidentUnblock(t *testing.T, b backend) {
 	ctx := context.Background()
 	s := open(t, b.dsn(t))
 	first := commit(t, s, &Run{Now: at(3 * time.Hour), Anomalies: []Anomaly{anomaly("u", ev("192.0.2.1", 3, 0, time.Hour, "DE"))}}).Alerts["u"]
-	if ok, _ := s.RemoveBlock(ctx, "u", "admin", at(3*time.Hour)); ok {
+	if ok, _ := s.RemoveBlock(ctx, "u", "admin", "", at(3*time.Hour)); ok {
 		t.Fatal("RemoveBlock of an account not blocked = true")
 	}
 	if err := s.AddBlock(ctx, Block{User: "u", Reason: "stolen password", Source: "automatic", By: "loganom", Created: at(3 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := s.RemoveBlock(ctx, "u", "admin", at(5*time.Hour)); !ok || err != nil {
+	if ok, err := s.RemoveBlock(ctx, "u", "admin", "", at(5*time.Hour)); !ok || err != nil {
 		t.Fatalf("RemoveBlock = %v, %v", ok, err)
 	}
 	alerts, _ := s.Alerts(ctx, time.Time{})
@@ -1118,10 +1118,10 @@ func testBlockAudit(t *testing.T, b backend) {
 	}
 	s.AddBlock(ctx, Block{User: "u", Reason: "stolen password", Source: "automatic", By: "loganom", Created: at(time.Hour), Expires: at(25 * time.Hour)})
 	s.AddBlock(ctx, Block{User: "u", Reason: "again", By: "root", Created: at(2 * time.Hour)})
-	if ok, _ := s.RemoveBlock(ctx, "nobody", "root", at(3*time.Hour)); ok {
+	if ok, _ := s.RemoveBlock(ctx, "nobody", "root", "typo", at(3*time.Hour)); ok {
 		t.Fatal("removed a block that is not")
 	}
-	s.RemoveBlock(ctx, "u", "admin", at(4*time.Hour))
+	s.RemoveBlock(ctx, "u", "admin", "password changed", at(4*time.Hour))
 	a, err := s.BlockAudit(ctx, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -1131,7 +1131,7 @@ func testBlockAudit(t *testing.T, b backend) {
 		got = append(got, fmt.Sprintf("%v %s %s by %s (%s) %q until %v", c.At.Sub(t0), c.Action, c.User, c.By, c.Source, c.Reason, c.Expires.Sub(t0)))
 	}
 	want := []string{
-		`4h0m0s unblock u by admin () "" until -2026h`,
+		`4h0m0s unblock u by admin () "password changed" until -2026h`,
 		`2h0m0s block u by root (manual) "again" until -2026h`,
 		`1h0m0s block u by loganom (automatic) "stolen password" until 25h0m0s`,
 	}
@@ -1169,7 +1169,7 @@ func testUpgradeFrom1(t *testing.T, b backend) {
 	if bl, err := s.Blocks(ctx, at(time.Hour)); err != nil || len(bl) != 1 || bl[0].User != "old" {
 		t.Fatalf("blocks after the upgrade: %v, %v", bl, err)
 	}
-	s.RemoveBlock(ctx, "old", "root", at(time.Hour))
+	s.RemoveBlock(ctx, "old", "root", "", at(time.Hour))
 	if a, err := s.BlockAudit(ctx, time.Time{}); err != nil || len(a) != 1 || a[0].Action != "unblock" {
 		t.Fatalf("audit after the upgrade: %v, %v", a, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/api"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -43,7 +44,8 @@ type BlockCmd struct {
 // UnblockCmd is loganom unblock.
 type UnblockCmd struct {
 	Common
-	User string `arg:"" help:"The account (sasl_username)."`
+	Reason string `placeholder:"TEXT" help:"Why: kept in the audit trail (loganom blocks --audit)."`
+	User   string `arg:"" help:"The account (sasl_username)."`
 }
 
 // BlocksCmd is loganom blocks.
@@ -104,6 +106,13 @@ func Block(env cli.Env, log *cli.Logger, c *BlockCmd) int {
 	if b.User == "" {
 		return statecmd.Fail(log, cli.Usagef("USER is empty"))
 	}
+	// as the API checks them: what both backends can keep
+	if err := api.CheckUser(b.User); err != nil {
+		return statecmd.Fail(log, cli.Usagef("USER %s: %v", report.Escape(b.User), err))
+	}
+	if err := api.CheckReason(b.Reason); err != nil {
+		return statecmd.Fail(log, cli.Usagef("--reason: %v", err))
+	}
 	if c.For != "" {
 		d, err := statecmd.ParseAge(c.For)
 		if err != nil {
@@ -149,7 +158,7 @@ func Unblock(env cli.Env, log *cli.Logger, c *UnblockCmd) int {
 	}
 	defer s.Close()
 	u := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
-	ok, err := s.Store.RemoveBlock(ctx, u, whoami(), time.Now())
+	ok, err := s.Store.RemoveBlock(ctx, u, whoami(), c.Reason, time.Now())
 	if err != nil {
 		return statecmd.Fail(log, err)
 	}
@@ -353,9 +362,9 @@ func audit(env cli.Env, log *cli.Logger, st state.Store, c *BlocksCmd, since tim
 			fmt.Fprintf(bw, "%s %s %s by %s", date(ch.At), ch.Action, report.Escape(ch.User), report.Escape(dash(ch.By)))
 			if ch.Action == "block" {
 				fmt.Fprintf(bw, " (%s), %s", report.Escape(ch.Source), until(state.Block{Expires: ch.Expires}))
-				if ch.Reason != "" {
-					fmt.Fprintf(bw, ": %s", report.Escape(ch.Reason))
-				}
+			}
+			if ch.Reason != "" {
+				fmt.Fprintf(bw, ": %s", report.Escape(ch.Reason))
 			}
 			fmt.Fprintln(bw)
 		}

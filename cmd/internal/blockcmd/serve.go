@@ -15,19 +15,21 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/api"
 	"github.com/loganom/loganom/pkg/policy"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/state"
 )
 
-// DefaultListen is where loganom serve listens without [POLICY] listen.
+// DefaultListen is the usual [POLICY] listen (loganom serve runs the
+// policy service only when it is set).
 const DefaultListen = "127.0.0.1:10040"
 
 // PolicyFlags are the policy service's settings ([POLICY]); a command
 // that runs the service embeds them (loganom serve; loganom postfix-sasl
 // --follow can too).
 type PolicyFlags struct {
-	Listen         string        `name:"listen" ini:"POLICY.listen" placeholder:"ADDR" help:"The policy service's address: HOST:PORT or unix:/PATH ([POLICY] listen; loganom serve's default 127.0.0.1:10040)."`
+	Listen         string        `name:"listen" ini:"POLICY.listen" placeholder:"ADDR" help:"Run the policy service on ADDR: HOST:PORT (like 127.0.0.1:10040) or unix:/PATH ([POLICY] listen; default: no policy service)."`
 	Action         string        `name:"action" ini:"POLICY.action" placeholder:"ACTION" help:"The answer to a blocked account ([POLICY] action; default \"REJECT 5.7.1 account temporarily blocked\"; HOLD, DEFER_IF_PERMIT, DISCARD, WARN or a 4NN/5NN code with text are allowed)."`
 	OnError        string        `name:"on-error" ini:"POLICY.on_error" placeholder:"dunno|defer" help:"While the state cannot be read, the authenticated mail not known to be blocked gets DUNNO (dunno, the default: mail flows) or DEFER_IF_PERMIT (defer) ([POLICY] on_error)."`
 	MaxConnections int           `name:"max-connections" ini:"POLICY.max_connections" placeholder:"N" help:"At most N connections at once; at the limit the one idle longest is closed ([POLICY] max_connections; default 1000)."`
@@ -92,10 +94,11 @@ func (f *PolicyFlags) Start(src policy.Source, caseSensitive bool, logger *slog.
 
 // ServeCmd is loganom serve.
 type ServeCmd struct {
-	Config             string `short:"c" placeholder:"FILE" help:"INI configuration: [POLICY], [STATE] db, [REPORT] case_sensitive_users (default: ./config.ini when it exists)."`
+	Config             string `short:"c" placeholder:"FILE" help:"INI configuration: [POLICY], [API], [STATE] db, [REPORT] case_sensitive_users (default: ./config.ini when it exists)."`
 	DB                 string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state whose blocks are enforced (default: [STATE] db, else $XDG_STATE_HOME/loganom/state.db, else /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db)."`
 	CaseSensitiveUsers bool   `name:"case-sensitive-users" ini:"REPORT.case_sensitive_users" help:"Compare sasl_username as written ([REPORT] case_sensitive_users)."`
 	PolicyFlags
+	APIFlags
 }
 
 // Serve runs loganom serve until SIGTERM or SIGINT; SIGHUP reads the
@@ -106,17 +109,21 @@ func Serve(env cli.Env, log *cli.Logger, c *ServeCmd) int {
 	return ServeContext(ctx, env, log, c)
 }
 
-// ServeContext is Serve until ctx is done.
+// ServeContext is Serve until ctx is done: the policy service ([POLICY]
+// listen), the HTTP API ([API] listen), or both.
 func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd) int {
 	cfg, err := statecmd.LoadConfig(c.Config, log, c)
 	if err != nil {
 		return statecmd.Fail(log, err)
 	}
-	if c.Listen == "" {
-		c.Listen = DefaultListen
-	}
 	if _, err := c.PolicyFlags.Config(nil, false); err != nil {
 		return statecmd.Fail(log, err)
+	}
+	policyOn, apiOn := c.Listen != "", c.APIFlags.Enabled()
+	if !policyOn && !apiOn {
+		log.Errorf("nothing to serve: neither [POLICY] listen nor [API] listen is set")
+		log.Hintf("[POLICY] listen = %s (or --listen) runs the policy service for Postfix's check_policy_service; [API] listen = %s with [API] token_file (or --api-listen, --api-token-file) runs the HTTP API; either or both", DefaultListen, api.DefaultListen)
+		return cli.ExitUsage
 	}
 	dsn := c.DB
 	if dsn == "" {
@@ -138,7 +145,7 @@ func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd
 	defer src.Close()
 	// The state is opened now when it can be; when it cannot (PostgreSQL
 	// down at boot), the service starts anyway and answers per on_error
-	// until it can: mail keeps flowing.
+	// until it can: mail keeps flowing (the API answers 503 meanwhile).
 	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	_, err = src.get(octx)
 	cancel()
@@ -146,34 +153,89 @@ func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd
 	if errors.As(err, &tooNew) {
 		return statecmd.Fail(log, err)
 	}
-	srv, addr, stopSrv, err := c.PolicyFlags.Start(src, c.CaseSensitiveUsers, logger, nil)
-	if err != nil {
-		return statecmd.Fail(log, err)
+	var (
+		srv     *policy.Server
+		stopSrv func(context.Context) error
+	)
+	if policyOn {
+		var addr net.Addr
+		srv, addr, stopSrv, err = c.PolicyFlags.Start(src, c.CaseSensitiveUsers, logger, nil)
+		if err != nil {
+			return statecmd.Fail(log, err)
+		}
+		logger.Info("policy: listening", "addr", addr.String(), "action", actionOr(c.Action), "on_error", onErrorOr(c.OnError),
+			"max_connections", srv.MaxConnections(), "state", state.Describe(dsn))
+	}
+	stopPolicy := func() {
+		if srv == nil {
+			return
+		}
+		logger.Info("policy: stopping: answering the requests begun, closing the connections")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := stopSrv(sctx); err != nil {
+			logger.Warn("policy: stopped with connections cut", "err", err)
+		}
+		st := srv.Stats()
+		logger.Info("policy: stopped", "connections", st.Connections, "requests", st.Requests, "blocked", st.Blocked, "on_error", st.OnError, "bad_requests", st.BadRequests)
+	}
+	var apiDone <-chan error
+	apiCtx, stopAPI := context.WithCancel(context.Background())
+	defer stopAPI()
+	if apiOn {
+		var addr net.Addr
+		addr, apiDone, err = c.APIFlags.StartAPI(apiCtx, src, c.CaseSensitiveUsers, logger)
+		if err != nil {
+			stopPolicy()
+			return Fail(log, err)
+		}
+		logger.Info("api: listening", "addr", apiURL(addr, c.APICert != ""), "tls", c.APICert != "", "token_file", c.APITokenFile, "state", state.Describe(dsn))
+		if !api.Loopback(c.APIListen) {
+			logger.Warn("api: listening on an address other machines may reach (over TLS): whoever holds a token can block and unblock any account", "listen", c.APIListen)
+		}
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	logger.Info("policy: listening", "addr", addr.String(), "action", actionOr(c.Action), "on_error", onErrorOr(c.OnError),
-		"max_connections", srv.MaxConnections(), "state", state.Describe(dsn))
+	code := cli.ExitOK
 	for {
 		select {
 		case <-hup:
-			logger.Info("policy: SIGHUP: reading the blocks")
-			srv.RefreshSoon()
+			if srv != nil {
+				logger.Info("policy: SIGHUP: reading the blocks")
+				srv.RefreshSoon()
+			}
 			continue
+		case err := <-apiDone:
+			// the API stopped by itself: a failure
+			logger.Error("api: stopped", "err", err)
+			apiDone, code = nil, cli.ExitError
 		case <-ctx.Done():
 		}
 		break
 	}
-	logger.Info("policy: stopping: answering the requests begun, closing the connections")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := stopSrv(sctx); err != nil {
-		logger.Warn("policy: stopped with connections cut", "err", err)
+	if apiDone != nil {
+		logger.Info("api: stopping: answering the requests begun")
+		stopAPI()
+		if err := <-apiDone; err != nil {
+			logger.Warn("api: stopped with requests cut", "err", err)
+		} else {
+			logger.Info("api: stopped")
+		}
 	}
-	st := srv.Stats()
-	logger.Info("policy: stopped", "connections", st.Connections, "requests", st.Requests, "blocked", st.Blocked, "on_error", st.OnError, "bad_requests", st.BadRequests)
-	return cli.ExitOK
+	stopPolicy()
+	return code
+}
+
+// apiURL is the API's base URL, for the log.
+func apiURL(addr net.Addr, tls bool) string {
+	if addr.Network() == "unix" {
+		return "unix:" + addr.String()
+	}
+	if tls {
+		return "https://" + addr.String()
+	}
+	return "http://" + addr.String()
 }
 
 func isDir(p string) bool {
@@ -218,13 +280,46 @@ func (l *lazyStore) get(ctx context.Context) (state.Store, error) {
 	return st, nil
 }
 
-// Blocks is policy.Source.
+// Blocks is policy.Source and api.Store.
 func (l *lazyStore) Blocks(ctx context.Context, now time.Time) ([]state.Block, error) {
 	st, err := l.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return st.Blocks(ctx, now)
+}
+
+// AddBlock, RemoveBlock, History and Alerts are api.Store.
+func (l *lazyStore) AddBlock(ctx context.Context, b state.Block) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.AddBlock(ctx, b)
+}
+
+func (l *lazyStore) RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st.RemoveBlock(ctx, user, by, reason, at)
+}
+
+func (l *lazyStore) History(ctx context.Context, user string) ([]state.Address, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.History(ctx, user)
+}
+
+func (l *lazyStore) Alerts(ctx context.Context, since time.Time) ([]state.Alert, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Alerts(ctx, since)
 }
 
 func (l *lazyStore) Close() error {

@@ -31,8 +31,15 @@ func env(args ...string) (cli.Env, *syncBuf, *syncBuf) {
 }
 
 // serve runs loganom serve in the background until the test ends; it
-// returns the address it listens on, and its log.
+// returns the address the policy service listens on, and its log.
 func serve(t *testing.T, c *ServeCmd) (string, *syncBuf, func() int) {
+	t.Helper()
+	return serveUntil(t, c, regexp.MustCompile(`msg="policy: listening" addr=(\S+)`))
+}
+
+// serveUntil runs loganom serve until it logs re, whose first group it
+// returns.
+func serveUntil(t *testing.T, c *ServeCmd, re *regexp.Regexp) (string, *syncBuf, func() int) {
 	t.Helper()
 	e, _, log := env()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -48,7 +55,6 @@ func serve(t *testing.T, c *ServeCmd) (string, *syncBuf, func() int) {
 		return <-code
 	}
 	t.Cleanup(func() { stop() })
-	re := regexp.MustCompile(`msg="policy: listening" addr=(\S+)`)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(log.String()); m != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/record"
@@ -24,6 +25,13 @@ type recordFiles struct {
 	// idle is called when a stream (a pipe, a terminal) has nothing
 	// ready: see record.IdleReader. Regular files are never idle.
 	idle func() (<-chan struct{}, error)
+	// partial: the stages are all record.EnrichOnly, and the records of
+	// a regular file are read partially (record.ReaderSource.Partial).
+	partial bool
+	// workers decode the records of a regular file (see
+	// record.ReaderSource.Workers); 0 or 1: none, the reading goroutine
+	// decodes them.
+	workers int
 }
 
 func (s *recordFiles) Run(emit record.Emit) error {
@@ -110,7 +118,8 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 		defer f.Close()
 		r, display = f, name
 	}
-	if s.idle != nil && !regular(r) {
+	file := regular(r)
+	if s.idle != nil && !file {
 		ir := record.NewIdleReader(r, s.idle)
 		defer ir.Close()
 		r = ir
@@ -132,6 +141,11 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 			s.log.Errorf("%v", le)
 		}
 	}}
+	if file {
+		// never idle: read ahead and decoded by workers, and (for
+		// stages that read only what enrich reads) partially
+		src.Partial, src.Workers = s.partial, s.workers
+	}
 	err = src.Run(func(r *record.Record) error {
 		if err := emit(r); err != nil {
 			return downstreamErr{err}
@@ -160,6 +174,14 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 // the output could not be written.
 func RunRecords(env Env, log *Logger, files []string, stages ...record.Stage) int {
 	out := record.NewWriter(env.Stdout)
+	defer out.Close()
+	// A batch run (files only: nothing is ever idle) on more than one
+	// CPU writes in a goroutine of its own and decodes in workers.
+	workers := runtime.GOMAXPROCS(0)
+	batch := workers > 1 && allRegular(files, env.Stdin)
+	if batch {
+		out.Background()
+	}
 	p := record.NewPipeline(out.Write, func() error {
 		if err := out.Flush(); err != nil {
 			return fmt.Errorf("write output: %w", err)
@@ -173,6 +195,15 @@ func RunRecords(env Env, log *Logger, files []string, stages ...record.Stage) in
 		}
 		return wake, nil
 	}}
+	if workers > 1 {
+		src.workers = workers
+	}
+	src.partial = len(stages) > 0
+	for _, st := range stages {
+		if _, ok := st.(record.EnrichOnly); !ok {
+			src.partial = false
+		}
+	}
 	err := record.RunPipeline(src, p)
 	code := ExitOK
 	if err != nil {
@@ -190,4 +221,25 @@ func RunRecords(env Env, log *Logger, files []string, stages ...record.Stage) in
 		code = ExitError
 	}
 	return code
+}
+
+// allRegular tells whether every input named (stdin for "-" or none) is a
+// regular file.
+func allRegular(names []string, stdin io.Reader) bool {
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	for _, name := range names {
+		if name == "-" {
+			if !regular(stdin) {
+				return false
+			}
+			continue
+		}
+		fi, err := os.Stat(name)
+		if err != nil || !fi.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
 }

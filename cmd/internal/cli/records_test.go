@@ -3,9 +3,11 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -224,5 +226,76 @@ func recv(t *testing.T, lines <-chan string) string {
 	case <-time.After(time.Minute):
 		t.Fatal("no line on stdout with stdin open: the stage does not stream")
 		return ""
+	}
+}
+
+// enrichLike is an enrich-only stage (record.EnrichOnly), as the enricher
+// is: it reads type and ip and sets the enrich fields.
+type enrichLike struct{}
+
+func (enrichLike) EnrichOnly() {}
+
+func (enrichLike) Process(r *record.Record, emit record.Emit) error {
+	if r.Type == record.TypeLogin && r.IP != "" {
+		r.RDNS, r.RDNSVerified = "h-"+r.IP+".example", record.Bool(len(r.IP)%2 == 0)
+		r.Country, r.City, r.ASN, r.Org = "BR", "São Paulo", 64500, `Example "Net"`
+		r.HasLoc, r.Lat, r.Lon = true, -23.5, -46.25
+	}
+	return emit(r)
+}
+
+func (enrichLike) Flush(record.Emit) error { return nil }
+
+// A regular file is read by workers, partially for enrich-only stages,
+// and written in the background: the output, the messages and the exit
+// code are those of the same records read from a pipe, one by one.
+func TestRunRecordsFileSameAsPipe(t *testing.T) {
+	defer runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), 2))
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, `{"type":"login","time":"2026-11-01T00:%02d:00Z","user":"u%d@example.com","ip":"192.0.2.%d","method":"PLAIN","src":"maillog:%d"}`+"\n", i%60, i%97, i%256, i+1)
+		switch i % 1000 {
+		case 10:
+			b.WriteString("{\"user\":\n") // malformed
+		case 20:
+			fmt.Fprintf(&b, `{ "type":"login","ip":"192.0.2.%d","extra":[1, 2]}`+"\n", i%256) // not as loganom writes it
+		case 30:
+			b.WriteString(`{"type":"reject","ip":"192.0.2.9","user":"\u00e9\t","rdns":"old","country":"US"}` + "\n\n")
+		}
+	}
+	in := b.String()
+	f := filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(f, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, stage := range []record.Stage{enrichLike{}, tag} {
+		var fromFile, fromPipe [3]string
+		{
+			e, out, errb := env("")
+			code := RunRecords(e, &Logger{Prog: "t", W: e.Stderr}, []string{f}, stage)
+			fromFile = [3]string{out.String(), strings.ReplaceAll(errb.String(), f, "IN"), fmt.Sprint(code)}
+		}
+		{
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				io.WriteString(pw, in)
+				pw.Close()
+			}()
+			e, out, errb := env("")
+			e.Stdin = pr
+			code := RunRecords(e, &Logger{Prog: "t", W: e.Stderr}, nil, stage)
+			pr.Close()
+			fromPipe = [3]string{out.String(), strings.ReplaceAll(errb.String(), "stdin", "IN"), fmt.Sprint(code)}
+		}
+		if fromFile != fromPipe {
+			t.Errorf("%T: from a file (%d bytes, exit %s):\n%s\nfrom a pipe (%d bytes, exit %s):\n%s", stage,
+				len(fromFile[0]), fromFile[2], fromFile[1], len(fromPipe[0]), fromPipe[2], fromPipe[1])
+		}
+		if !strings.Contains(fromFile[1], "malformed record") || strings.Count(fromFile[0], "\n") < 4000 {
+			t.Errorf("%T: too few records or no malformed one: %s", stage, fromFile[1])
+		}
 	}
 }

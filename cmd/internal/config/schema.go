@@ -56,6 +56,7 @@ var schema = map[string]map[string]keyKind{
 	"STATE":       {"db": kDSN, "keep": kText, "realert_after": kText, "instance": kText},
 	"SERVE":       {"metrics": kText},
 	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText},
+	"API":         {"listen": kText, "token_file": kPath, "cert": kPath, "key": kPath},
 }
 
 // kind returns a key's kind; unknown keys are plain text.
