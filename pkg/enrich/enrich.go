@@ -36,9 +36,12 @@ type Options struct {
 	// local databases do not know (for all, without databases).
 	IPinfo *IPinfo
 	Cache  Cache // nil: none
-	// Workers is the number of reverse lookups in flight (default 400: a
-	// cold run of 10,000 addresses through a resolver that takes 50 ms
-	// then takes under 3 s; lower it for a resolver that limits clients).
+	// Workers bounds the DNS queries in flight, and the ipinfo requests.
+	// 0: the DNS bound starts at DefaultWorkers and adapts to the
+	// resolver's answers up to DefaultMaxInFlight (Resolver.SetInFlight),
+	// and ipinfo has DefaultWorkers. A number given is never exceeded
+	// (lower it for a resolver that limits clients); under it, the bound
+	// still halves when queries go unanswered or fail with SERVFAIL.
 	Workers int
 	// Window is the number of records held back while their lookups run
 	// (default 10000); output order is input order.
@@ -113,8 +116,14 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// DefaultWorkers is the default number of reverse lookups in flight.
+// DefaultWorkers is the default number of ipinfo requests in flight, and
+// the DNS queries in flight that the adaptive bound starts at.
 const DefaultWorkers = 400
+
+// DefaultMaxInFlight is the most DNS queries in flight that the adaptive
+// bound grows to when Options.Workers is not given: a cold run of 10,000
+// addresses through a resolver that takes 50 ms then waits about 0.6 s.
+const DefaultMaxInFlight = 1000
 
 // Stats count what an Enricher did.
 type Stats struct {
@@ -171,7 +180,12 @@ var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c
 // New makes an Enricher.
 func New(opts Options) *Enricher {
 	if opts.Workers <= 0 {
+		if opts.Resolver != nil {
+			opts.Resolver.SetInFlight(DefaultWorkers, DefaultMaxInFlight)
+		}
 		opts.Workers = DefaultWorkers
+	} else if opts.Resolver != nil {
+		opts.Resolver.SetInFlight(opts.Workers, opts.Workers)
 	}
 	if opts.Window <= 0 {
 		opts.Window = 10000
@@ -436,8 +450,8 @@ func (e *Enricher) answerFor(s string) *answer {
 		e.stats.Lookups++
 	}
 	go func() {
-		e.sem <- struct{}{}
-		defer func() { <-e.sem }()
+		// the resolver bounds its own queries in flight (Workers);
+		// e.sem bounds the ipinfo requests
 		if needRDNS || confirm {
 			var v RDNS
 			var err error
@@ -459,7 +473,9 @@ func (e *Enricher) answerFor(s string) *answer {
 			}
 		}
 		if needIPinfo {
+			e.sem <- struct{}{}
 			g, err := e.opts.IPinfo.Lookup(context.Background(), ip)
+			<-e.sem
 			a.geo.merge(g) // all of it, or what was good of it
 			if err != nil {
 				a.errs = append(a.errs, e.fail("geo", "ipinfo.io", err))

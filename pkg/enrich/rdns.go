@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 // Resolver finds the reverse DNS name of an address and checks it forward:
@@ -18,8 +21,7 @@ import (
 type Resolver struct {
 	server  string
 	timeout time.Duration
-	udp     *dns.Client
-	tcp     *dns.Client
+	stub    *stub
 	brk     breaker
 }
 
@@ -27,30 +29,103 @@ type Resolver struct {
 const DefaultTimeout = 2 * time.Second
 
 // NewResolver asks server ("host:port"; "" for the first nameserver of
-// /etc/resolv.conf), each query timing out after timeout (0: DefaultTimeout).
+// /etc/resolv.conf, with its "options timeout:N attempts:N"), each query
+// timing out after timeout (0: resolv.conf's, else DefaultTimeout),
+// Attempts times (or resolv.conf's attempts).
 func NewResolver(server string, timeout time.Duration) (*Resolver, error) {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	return newResolver(server, timeout, "/etc/resolv.conf")
+}
+
+func newResolver(server string, timeout time.Duration, resolvConf string) (*Resolver, error) {
+	attempts := Attempts
 	if server == "" {
-		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+		rc, err := readResolvConf(resolvConf)
 		if err != nil {
 			return nil, fmt.Errorf("no DNS server: %w", err)
 		}
-		if len(cfg.Servers) == 0 {
-			return nil, errors.New("no DNS server: /etc/resolv.conf names none")
+		server = rc.server
+		if timeout <= 0 {
+			timeout = rc.timeout
 		}
-		server = net.JoinHostPort(cfg.Servers[0], cfg.Port)
+		if rc.attempts > 0 {
+			attempts = rc.attempts
+		}
 	} else if _, _, err := net.SplitHostPort(server); err != nil {
 		server = net.JoinHostPort(server, "53")
 	}
-	return &Resolver{
-		server:  server,
-		timeout: timeout,
-		udp:     &dns.Client{Net: "udp", Timeout: timeout},
-		tcp:     &dns.Client{Net: "tcp", Timeout: timeout},
-	}, nil
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	st, err := newStub(server, timeout, attempts)
+	if err != nil {
+		return nil, fmt.Errorf("DNS server %s: %w", server, err)
+	}
+	return &Resolver{server: server, timeout: timeout, stub: st}, nil
 }
+
+// resolvConf is what the resolver takes from resolv.conf: the first
+// nameserver (the others are not asked), and the options timeout and
+// attempts when given (0 when not), capped as glibc caps them (30 s, 5).
+type resolvConf struct {
+	server   string
+	timeout  time.Duration
+	attempts int
+}
+
+func readResolvConf(path string) (resolvConf, error) {
+	var rc resolvConf
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return rc, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if i := strings.IndexAny(line, "#;"); i >= 0 {
+			line = line[:i]
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
+			if rc.server == "" {
+				if ip, err := netip.ParseAddr(f[1]); err == nil {
+					rc.server = net.JoinHostPort(ip.String(), "53")
+				}
+			}
+		case "options":
+			for _, o := range f[1:] {
+				k, v, _ := strings.Cut(o, ":")
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					continue
+				}
+				switch k {
+				case "timeout":
+					rc.timeout = time.Duration(min(n, 30)) * time.Second
+				case "attempts":
+					rc.attempts = min(n, 5)
+				}
+			}
+		}
+	}
+	if rc.server == "" {
+		return rc, errors.New(path + " names none")
+	}
+	return rc, nil
+}
+
+// SetInFlight bounds the queries in flight: start at first, adapting to
+// the server's answers (halving when queries go unanswered or fail with
+// SERVFAIL, growing again with answers) up to max; max == start never
+// goes over a bound the user gave. Call it before the first lookup. A new
+// Resolver keeps DefaultWorkers at most.
+func (r *Resolver) SetInFlight(start, max int) {
+	r.stub.lim.Store(newLimiter(start, max))
+}
+
+// InFlight says how the bound on the queries in flight went.
+func (r *Resolver) InFlight() LimiterStats { return r.stub.lim.Load().stats() }
 
 // Server is the server asked.
 func (r *Resolver) Server() string { return r.server }
@@ -115,7 +190,7 @@ func (r *Resolver) ptr(ctx context.Context, ip netip.Addr) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	ans, err := r.query(ctx, rev, dns.TypePTR)
+	ans, err := r.query(ctx, rev, dnsmessage.TypePTR, prioPTR)
 	var gu *GaveUpError
 	if errors.As(err, &gu) {
 		return nil, gu
@@ -123,39 +198,26 @@ func (r *Resolver) ptr(ctx context.Context, ip netip.Addr) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PTR %s: %w", ip, err)
 	}
-	var names []string
-	for _, rr := range ans {
-		if ptr, ok := rr.(*dns.PTR); ok && len(names) < maxPTR {
-			names = append(names, strings.ToLower(strings.TrimSuffix(ptr.Ptr, ".")))
-		}
-	}
-	return names, nil
+	return ans.ptrs, nil
 }
 
 // forward returns the first of names whose A or AAAA records hold ip,
 // verified, or else the first name, unverified, with the errors of the
 // lookups that failed.
 func (r *Resolver) forward(ctx context.Context, ip netip.Addr, names []string) (RDNS, error) {
-	qtype := dns.TypeA
+	qtype, tname := dnsmessage.TypeA, "A"
 	if ip.Is6() && !ip.Is4In6() {
-		qtype = dns.TypeAAAA
+		qtype, tname = dnsmessage.TypeAAAA, "AAAA"
 	}
 	var ferr error
 	for _, name := range names {
-		ans, err := r.query(ctx, dns.Fqdn(name), qtype)
+		ans, err := r.query(ctx, name, qtype, prioForward)
 		if err != nil {
-			ferr = errors.Join(ferr, fmt.Errorf("%s %s: %w", dns.TypeToString[qtype], name, err))
+			ferr = errors.Join(ferr, fmt.Errorf("%s %s: %w", tname, name, err))
 			continue
 		}
-		for _, rr := range ans {
-			var a net.IP
-			switch x := rr.(type) {
-			case *dns.A:
-				a = x.A
-			case *dns.AAAA:
-				a = x.AAAA
-			}
-			if got, ok := netip.AddrFromSlice(a); ok && got.Unmap() == ip.Unmap() {
+		for _, a := range ans.addrs {
+			if a.Unmap() == ip.Unmap() {
 				return RDNS{Name: name, Verified: true}, nil
 			}
 		}
@@ -169,53 +231,59 @@ func isTimeout(err error) bool {
 }
 
 // errServer is an answer that says nothing (SERVFAIL, REFUSED …).
-type errServer struct{ rcode int }
+type errServer struct{ rcode dnsmessage.RCode }
 
-func (e errServer) Error() string { return dns.RcodeToString[e.rcode] }
+func (e errServer) Error() string {
+	if s, ok := dns.RcodeToString[int(e.rcode)]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", e.rcode)
+}
 
-// Attempts is how many times a query that times out is sent, as a stub
-// resolver does: UDP answers get lost when many queries are in flight.
+// Attempts is how many times the timeout a query is waited for, as a stub
+// resolver's attempts (the query is sent again sooner, when its answer
+// is late: see stub).
 const Attempts = 2
 
-// query asks one question and returns the answer section; NXDOMAIN and an
-// empty answer are no records and no error. A truncated answer is asked
-// again over TCP. Every exchange that fails (a timeout, a refused port)
-// counts towards giving up on the server; every answer, whatever its
-// rcode, shows that it is there.
-func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	m.RecursionDesired = true
-	var in *dns.Msg
-	var err error
-	for try := 0; try < Attempts; try++ {
-		if gu := r.brk.gaveUp.Load(); gu != nil {
-			return nil, gu
+// query asks one question (name in presentation format, without or with
+// its final dot) and returns what the answer says; NXDOMAIN and an empty
+// answer are no records and no error. A truncated answer is asked again
+// over TCP. Every query that fails (times out, is refused) counts towards
+// giving up on the server, once for each time it was sent; every answer,
+// whatever its rcode, shows that it is there.
+func (r *Resolver) query(ctx context.Context, name string, qtype dnsmessage.Type, prio int) (reply, error) {
+	if gu := r.brk.gaveUp.Load(); gu != nil {
+		return reply{}, gu
+	}
+	qn, err := queryName(name)
+	if err != nil {
+		return reply{}, err
+	}
+	q := dnsmessage.Question{Name: qn, Type: qtype, Class: dnsmessage.ClassINET}
+	in, sent, err := r.stub.exchange(ctx, q, prio, r.brk.err, func(sent time.Time) {
+		if ctx.Err() == nil {
+			r.brk.failed(sent, "DNS server "+r.server, "queries", errTimeout)
 		}
-		sent := time.Now()
-		in, _, err = r.udp.ExchangeContext(ctx, m, r.server)
-		if err == nil && in.Truncated {
-			in, _, err = r.tcp.ExchangeContext(ctx, m, r.server)
+	})
+	var gu *GaveUpError
+	switch {
+	case err == nil:
+		r.brk.ok()
+	case errors.As(err, &gu):
+		return reply{}, gu
+	case ctx.Err() == nil && err != errTimeout:
+		t := time.Now()
+		if len(sent) > 0 {
+			t = sent[len(sent)-1]
 		}
-		switch {
-		case err == nil:
-			r.brk.ok()
-		case ctx.Err() == nil:
-			r.brk.failed(sent, "DNS server "+r.server, "queries", err)
-		}
-		if !isTimeout(err) {
-			break
-		}
+		r.brk.failed(t, "DNS server "+r.server, "queries", err)
 	}
 	if err != nil {
-		if isTimeout(err) {
-			return nil, errors.New("timeout")
-		}
-		return nil, err
+		return reply{}, err
 	}
-	switch in.Rcode {
-	case dns.RcodeSuccess, dns.RcodeNameError:
-		return in.Answer, nil
+	switch in.rcode {
+	case dnsmessage.RCodeSuccess, dnsmessage.RCodeNameError:
+		return in, nil
 	}
-	return nil, errServer{in.Rcode}
+	return reply{}, errServer{in.rcode}
 }

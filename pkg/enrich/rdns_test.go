@@ -3,6 +3,8 @@ package enrich
 import (
 	"context"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,5 +60,45 @@ func TestSynthesizedZone(t *testing.T) {
 		if err != nil || got != (RDNS{Name: want, Verified: true}) {
 			t.Errorf("%s: %+v %v", ip, got, err)
 		}
+	}
+}
+
+// Without --dns, the first nameserver of resolv.conf is asked, with its
+// options timeout and attempts when it gives them.
+func TestResolvConf(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		timeout    time.Duration // given to NewResolver
+		server     string
+		want       time.Duration
+		attempts   int
+		err        string
+	}{
+		{"plain", "nameserver 192.0.2.53\nnameserver 192.0.2.54\n", 0, "192.0.2.53:53", DefaultTimeout, Attempts, ""},
+		{"options", "# comment\nsearch example\noptions ndots:2 timeout:3 attempts:4 rotate\nnameserver 2001:db8::53 ; comment\n", 0, "[2001:db8::53]:53", 3 * time.Second, 4, ""},
+		{"a timeout given wins", "nameserver 192.0.2.53\noptions timeout:3\n", time.Second, "192.0.2.53:53", time.Second, Attempts, ""},
+		{"capped as glibc", "nameserver 192.0.2.53\noptions timeout:300 attempts:50\n", 0, "192.0.2.53:53", 30 * time.Second, 5, ""},
+		{"bad values ignored", "nameserver nonsense\nnameserver 192.0.2.53\noptions timeout:x attempts:0\n", 0, "192.0.2.53:53", DefaultTimeout, Attempts, ""},
+		{"none", "search example\n", 0, "", 0, 0, "no DNS server: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "resolv.conf")
+			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := newResolver("", c.timeout, path)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Errorf("error %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Server() != c.server || r.timeout != c.want || r.stub.attempts != c.attempts {
+				t.Errorf("%s %v %d, want %s %v %d", r.Server(), r.timeout, r.stub.attempts, c.server, c.want, c.attempts)
+			}
+		})
 	}
 }

@@ -1,6 +1,8 @@
 // Command slowdns is a DNS server for benchmarks: it answers every
 // reverse name with h-ADDRESS.bench.example, which resolves back, after a
-// delay, on loopback. It runs until killed.
+// delay, on loopback. It runs until killed. On SIGUSR1 it prints, on
+// stdout, the queries received since the last SIGUSR1 and the most it
+// held at once (the client's queries in flight): "queries N at-once M".
 //
 //	go run ./scripts/slowdns -delay 50ms    # prints 127.0.0.1:PORT
 package main
@@ -26,9 +28,22 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println(s.Addr)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
-	<-c
+	var last int64
+	for {
+		select {
+		case <-usr1:
+			q := z.Queries.Load()
+			fmt.Printf("queries %d at-once %d\n", q-last, z.MaxAtOnce.Swap(0))
+			last = q
+			continue
+		case <-c:
+		}
+		break
+	}
 	s.Close()
 	fmt.Fprintf(os.Stderr, "slowdns: %d queries\n", z.Queries.Load())
 }

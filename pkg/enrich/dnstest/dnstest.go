@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,8 +32,26 @@ type Zone struct {
 	// with its final dot) before it is answered, after Delay, from the
 	// server's goroutine for that query: a test may block in it to hold
 	// one answer back.
-	Before  func(name string)
+	Before func(name string)
+	// Drop holds the number of UDP queries for a name (lower case, with
+	// its final dot) that go unanswered, as lost, before it is answered.
+	Drop map[string]int
+	// Truncate names are answered over UDP with the TC bit set and no
+	// records (the client must ask again over TCP), over TCP in full.
+	Truncate map[string]bool
+	// Spoof names get, before their answer and over UDP, forged ones
+	// with a false record: under another ID, for another question, not
+	// marked as a response, and from another port with the right ID and
+	// question. A client must ignore them all.
+	Spoof   map[string]bool
 	Queries atomic.Int64
+	TCP     atomic.Int64 // of Queries, those over TCP
+	// MaxAtOnce is the most queries the server held at once (received,
+	// not yet answered): the client's queries in flight, when Delay
+	// is most of their time.
+	MaxAtOnce atomic.Int64
+	atOnce    atomic.Int64
+	mu        sync.Mutex
 }
 
 // ParseZone reads a zone from text: one RR per line in zone-file syntax,
@@ -98,6 +117,13 @@ func Start(z *Zone, addr string) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		// a big receive buffer, as a busy resolver is given one
+		// (unbound's so-rcvbuf): a benchmark's bursts of queries are
+		// not dropped because the machine is loaded and the server's
+		// goroutine late to read them
+		if uc, ok := pc.(*net.UDPConn); ok {
+			_ = uc.SetReadBuffer(4 << 20)
+		}
 		bound := pc.LocalAddr().String()
 		ln, err := net.Listen("tcp", bound)
 		if err != nil {
@@ -138,12 +164,23 @@ func (s *Server) Close() {
 // ServeDNS answers one query.
 func (z *Zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	z.Queries.Add(1)
+	n := z.atOnce.Add(1)
+	defer z.atOnce.Add(-1)
+	for m := z.MaxAtOnce.Load(); n > m && !z.MaxAtOnce.CompareAndSwap(m, n); m = z.MaxAtOnce.Load() {
+	}
+	_, udp := w.RemoteAddr().(*net.UDPAddr)
+	if !udp {
+		z.TCP.Add(1)
+	}
 	if len(req.Question) != 1 {
 		return
 	}
 	q := req.Question[0]
 	name := strings.ToLower(q.Name)
 	if z.Silent[name] {
+		return
+	}
+	if udp && z.drop(name) {
 		return
 	}
 	if z.Delay > 0 {
@@ -154,14 +191,23 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	m := new(dns.Msg)
 	m.SetReply(req)
+	if udp && z.Truncate[name] {
+		m.Truncated = true
+		w.WriteMsg(m)
+		return
+	}
+	if udp && z.Spoof[name] {
+		z.spoof(w, req)
+	}
 	if rc, ok := z.Fail[name]; ok {
 		m.Rcode = rc
 		w.WriteMsg(m)
 		return
 	}
 	texts, ok := z.Records[name+" "+dns.TypeToString[q.Qtype]]
+	var rrs []dns.RR
 	if !ok && z.Synthesize != "" {
-		texts, ok = z.synthesize(name, q.Qtype)
+		rrs, ok = z.synthesize(name, q.Qtype)
 	}
 	if !ok && !z.exists(name) {
 		m.Rcode = dns.RcodeNameError
@@ -171,7 +217,59 @@ func (z *Zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			m.Answer = append(m.Answer, rr)
 		}
 	}
+	m.Answer = append(m.Answer, rrs...)
 	w.WriteMsg(m)
+}
+
+// drop says whether to leave this query for name unanswered (Drop).
+func (z *Zone) drop(name string) bool {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.Drop[name] > 0 {
+		z.Drop[name]--
+		return true
+	}
+	return false
+}
+
+// spoof sends the forged answers of Spoof before the real one.
+func (z *Zone) spoof(w dns.ResponseWriter, req *dns.Msg) {
+	q := req.Question[0]
+	falseRR := func(m *dns.Msg, name string) {
+		hdr := dns.RR_Header{Name: name, Rrtype: q.Qtype, Class: dns.ClassINET, Ttl: 60}
+		switch q.Qtype {
+		case dns.TypePTR:
+			m.Answer = append(m.Answer, &dns.PTR{Hdr: hdr, Ptr: "spoofed.example."})
+		case dns.TypeA:
+			m.Answer = append(m.Answer, &dns.A{Hdr: hdr, A: net.IPv4(6, 6, 6, 6)})
+		case dns.TypeAAAA:
+			m.Answer = append(m.Answer, &dns.AAAA{Hdr: hdr, AAAA: net.ParseIP("2001:db8::666")})
+		}
+	}
+	wrongID := new(dns.Msg)
+	wrongID.SetReply(req)
+	wrongID.Id++
+	falseRR(wrongID, q.Name)
+	otherQ := new(dns.Msg)
+	otherQ.SetReply(req)
+	otherQ.Question[0].Name = "other." + q.Name
+	falseRR(otherQ, otherQ.Question[0].Name)
+	notResponse := new(dns.Msg)
+	notResponse.SetReply(req)
+	notResponse.Response = false
+	falseRR(notResponse, q.Name)
+	for _, m := range []*dns.Msg{wrongID, otherQ, notResponse} {
+		w.WriteMsg(m)
+	}
+	elsewhere := new(dns.Msg)
+	elsewhere.SetReply(req)
+	falseRR(elsewhere, q.Name)
+	if c, err := net.Dial("udp", w.RemoteAddr().String()); err == nil {
+		if b, err := elsewhere.Pack(); err == nil {
+			c.Write(b)
+		}
+		c.Close()
+	}
 }
 
 func (z *Zone) exists(name string) bool {
@@ -183,8 +281,12 @@ func (z *Zone) exists(name string) bool {
 	return false
 }
 
-func (z *Zone) synthesize(name string, qtype uint16) ([]string, bool) {
+// synthesize answers the names of Synthesize: it builds the records
+// rather than parsing their text, so that a benchmark's server costs
+// little CPU next to the resolver it serves.
+func (z *Zone) synthesize(name string, qtype uint16) ([]dns.RR, bool) {
 	suffix := "." + dns.Fqdn(z.Synthesize)
+	hdr := dns.RR_Header{Name: name, Rrtype: qtype, Class: dns.ClassINET, Ttl: 300}
 	switch {
 	case qtype == dns.TypePTR && (strings.HasSuffix(name, ".in-addr.arpa.") || strings.HasSuffix(name, ".ip6.arpa.")):
 		ip, ok := fromReverse(name)
@@ -192,17 +294,17 @@ func (z *Zone) synthesize(name string, qtype uint16) ([]string, bool) {
 			return nil, false
 		}
 		host := "h-" + strings.NewReplacer(".", "-", ":", "-").Replace(ip.String()) + suffix
-		return []string{fmt.Sprintf("%s 300 IN PTR %s", name, host)}, true
+		return []dns.RR{&dns.PTR{Hdr: hdr, Ptr: host}}, true
 	case strings.HasPrefix(name, "h-") && strings.HasSuffix(name, suffix):
 		label := strings.TrimSuffix(strings.TrimPrefix(name, "h-"), suffix)
 		if qtype == dns.TypeA {
 			if ip, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ".")); err == nil && ip.Is4() {
-				return []string{fmt.Sprintf("%s 300 IN A %s", name, ip)}, true
+				return []dns.RR{&dns.A{Hdr: hdr, A: ip.AsSlice()}}, true
 			}
 		}
 		if qtype == dns.TypeAAAA {
 			if ip, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ":")); err == nil && ip.Is6() {
-				return []string{fmt.Sprintf("%s 300 IN AAAA %s", name, ip)}, true
+				return []dns.RR{&dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()}}, true
 			}
 		}
 	}
