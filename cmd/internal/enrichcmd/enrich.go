@@ -37,7 +37,7 @@ type EnrichFlags struct {
 	NoRDNS     bool                   `name:"no-rdns" ini:"ENRICH.rdns,negate" help:"Do not look up reverse DNS names."`
 	Cache      string                 `ini:"ENRICH.cache" placeholder:"FILE" help:"The cache database (default: loganom/cache.db in the user's cache directory)."`
 	NoCache    bool                   `name:"no-cache" help:"Use no cache."`
-	Workers    *int                   `ini:"ENRICH.workers" placeholder:"N" help:"Reverse lookups in flight at once (default 400; lower it for a resolver that limits clients)."`
+	Workers    *int                   `ini:"ENRICH.workers" placeholder:"N" help:"DNS queries in flight at most (default: adapts from 400 up to 1000 with the resolver's answers; a number given is never exceeded; lower it for a resolver that limits clients)."`
 	NoIPinfo   bool                   `name:"no-ipinfo" ini:"ENRICH.ipinfo,negate" help:"Do not ask ipinfo.io, even with a token ([GENERAL] ipinfo_token or IPINFO_TOKEN)."`
 	Timeout    *time.Duration         `ini:"ENRICH.timeout" placeholder:"DURATION" help:"Time one DNS query may take (default 2s)."`
 
