@@ -43,11 +43,21 @@ type SQLiteCache struct {
 	// cache that cannot store is a warning, not a failed run.
 	OnWriteError func(error)
 
-	db   *sql.DB
-	get  *sql.Stmt
-	rows int64 // reverse answers at the opening
-	puts chan rdnsRow
-	wg   sync.WaitGroup
+	db  *sql.DB
+	rd  *sql.Conn // the lookups' connection
+	get *sql.Stmt // on rd
+
+	// The lookups share a read transaction for up to readSpan: a query
+	// alone is a transaction of its own, whose locking (system calls on
+	// the WAL index) and page cache reset cost more than the lookup. It
+	// sees the cache as it was at its start: answers other processes
+	// store meanwhile are misses until the next one (at most readSpan).
+	rmu    sync.Mutex
+	inRead bool
+	endRd  *time.Timer
+	rows   int64 // reverse answers at the opening
+	puts   chan rdnsRow
+	wg     sync.WaitGroup
 
 	// mem holds the rows that had not expired when the first answer was
 	// asked for: a cache of reverse answers that live a day is about a
@@ -162,12 +172,20 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	get, err := db.Prepare(`SELECT name, verified, expires FROM rdns WHERE ip = ?`)
+	// The lookups keep a connection of their own, for their read
+	// transaction (readSpan).
+	rd, err := db.Conn(context.Background())
 	if err != nil {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, get: get, rows: rows, puts: make(chan rdnsRow, 4096)}
+	get, err := rd.PrepareContext(context.Background(), `SELECT name, verified, expires FROM rdns WHERE ip = ?`)
+	if err != nil {
+		rd.Close()
+		db.Close()
+		return nil, cacheError(path, err)
+	}
+	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, rd: rd, get: get, rows: rows, puts: make(chan rdnsRow, 4096)}
 	c.wg.Add(1)
 	go c.writer()
 	return c, nil
@@ -232,13 +250,48 @@ func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
 	// written by another process since the load?
 	var name string
 	var verified, expires int64
-	if err := c.get.QueryRow(ip.String()).Scan(&name, &verified, &expires); err != nil {
+	c.rmu.Lock()
+	c.beginRead()
+	err := c.get.QueryRow(ip.String()).Scan(&name, &verified, &expires)
+	c.rmu.Unlock()
+	if err != nil {
 		return RDNS{}, false
 	}
 	if expires <= now {
 		return RDNS{}, false
 	}
 	return fromColumn(name, verified), true
+}
+
+// readSpan is how long the lookups' read transaction lasts.
+var readSpan = 500 * time.Millisecond
+
+// beginRead starts the lookups' read transaction if none is open, to end
+// after readSpan. A BEGIN that fails leaves each query its own
+// transaction. Called with rmu held.
+func (c *SQLiteCache) beginRead() {
+	if c.inRead {
+		return
+	}
+	if _, err := c.rd.ExecContext(context.Background(), "BEGIN DEFERRED"); err != nil {
+		return
+	}
+	c.inRead = true
+	if c.endRd == nil {
+		c.endRd = time.AfterFunc(readSpan, c.endRead)
+	} else {
+		c.endRd.Reset(readSpan)
+	}
+}
+
+// endRead ends the lookups' read transaction, if one is open.
+func (c *SQLiteCache) endRead() {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.inRead {
+		c.inRead = false
+		c.rd.ExecContext(context.Background(), "ROLLBACK") // it wrote nothing
+	}
 }
 
 // preloadMax is the largest cache loaded whole; a larger one is asked
@@ -379,7 +432,14 @@ func (c *SQLiteCache) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.puts)
 		c.wg.Wait()
+		c.rmu.Lock()
+		if c.endRd != nil {
+			c.endRd.Stop()
+		}
+		c.rmu.Unlock()
+		c.endRead()
 		c.get.Close()
+		c.rd.Close()
 		err := c.db.Close()
 		if err != nil {
 			err = fmt.Errorf("cache %s: %w", c.Path, err)

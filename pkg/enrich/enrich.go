@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"sort"
 	"strings"
@@ -143,6 +144,7 @@ type Stats struct {
 type Enricher struct {
 	opts  Options
 	ips   map[string]*answer // by the record's ip text, as loganom-parse writes it
+	ids   uint32             // the last answer's id
 	queue []item             // held back, oldest first, from head on
 	head  int
 	sem   chan struct{}
@@ -167,6 +169,7 @@ type item struct {
 // answer is what is known of one address; done is closed when the
 // reverse lookup, if any, has finished.
 type answer struct {
+	id   uint32 // record.Record.AddrID: never the same for two answers
 	done chan struct{}
 	ip   netip.Addr
 	rdns RDNS
@@ -257,6 +260,10 @@ func (e *Enricher) Process(r *record.Record, emit record.Emit) error {
 	var a *answer
 	if !e.opts.LoginsOnly || r.Type == record.TypeLogin {
 		a = e.answerFor(r.IP)
+	}
+	r.AddrID = 0
+	if a != nil {
+		r.AddrID = a.id
 	}
 	e.queue = append(e.queue, item{r, a})
 	if err := e.emitReady(emit); err != nil {
@@ -405,6 +412,10 @@ func (e *Enricher) answerFor(s string) *answer {
 	}
 	e.stats.IPs++
 	a := &answer{done: closed, ip: ip}
+	if e.ids < math.MaxUint32 { // else 0: no id (after 4 billion addresses)
+		e.ids++
+		a.id = e.ids
+	}
 	e.ips[s] = a
 	if e.opts.Geo != nil {
 		g, err := e.opts.Geo.Lookup(ip)

@@ -101,6 +101,7 @@ type Filter struct {
 	pats    []namePattern
 	words   bool              // a pattern is a word: the registrable domain is wanted
 	byIP    map[string]string // the address rules' verdict, by ip text
+	byID    []idVerdict       // the same, by record.Record.AddrID (in-process)
 	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
 	Dropped map[string]int // by rule
@@ -191,7 +192,7 @@ func (f *Filter) Why(r *record.Record) string {
 			}
 		}
 	}
-	if why := f.addressRule(r.IP); why != "" {
+	if why := f.recordAddressRule(r); why != "" {
 		return why
 	}
 	if len(f.pats) > 0 && r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
@@ -275,6 +276,34 @@ func (f *Filter) matchName(rdns string) int {
 		}
 	}
 	return -1
+}
+
+// idVerdict is addressRule's answer for one record.Record.AddrID.
+type idVerdict struct {
+	why   string
+	known bool
+}
+
+// maxIDs bounds byID: records with larger ids go by their text.
+const maxIDs = 1 << 16
+
+// recordAddressRule is addressRule on r's address, remembered by its
+// AddrID when it has one (the wrapper: no hashing of the text again).
+func (f *Filter) recordAddressRule(r *record.Record) string {
+	id := r.AddrID
+	if id == 0 || id >= maxIDs {
+		return f.addressRule(r.IP)
+	}
+	if int(id) < len(f.byID) && f.byID[id].known {
+		return f.byID[id].why
+	}
+	why := f.addressRule(r.IP)
+	if int(id) >= len(f.byID) {
+		f.byID = append(f.byID, make([]idVerdict, int(id)+1-len(f.byID))...)
+		f.byID = f.byID[:cap(f.byID)]
+	}
+	f.byID[id] = idVerdict{why, true}
+	return why
 }
 
 // addressRule is the verdict of ip_ignore and the private and reserved

@@ -52,6 +52,9 @@ type LineParser struct {
 	enc    record.Encoder // for the records of this parser's worker
 	rec    record.Record  // the record a worker that encodes reuses
 	pair   [2]string      // a borrowed record's from and to
+	// recs is how many records this parser's last chunk made: the
+	// next chunk's first slab of records is about that size.
+	recs int
 }
 
 // lastString remembers the last few values seen and the strings made of

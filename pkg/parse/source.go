@@ -787,7 +787,13 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 	var slab []record.Record // records are allocated in slabs
 	rec := &lp.rec           // encoded at once, one record will do
 	if !pl.encode {
-		slab = make([]record.Record, 64)
+		// The first slab is about as large as the last chunk's records
+		// (chunks are alike), the next ones a quarter of that: few
+		// records allocated and left unused, which the collector would
+		// still clear and scan.
+		before := len(res.recs)
+		defer func() { lp.recs = len(res.recs) - before }()
+		slab = make([]record.Record, max(8, lp.recs+lp.recs/8+1))
 		rec = &slab[0]
 		slab = slab[1:]
 	}
@@ -827,7 +833,7 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 			rec.SrcFile, rec.SrcLine = pl.name, lineNo
 			res.recs = append(res.recs, rec)
 			if len(slab) == 0 {
-				slab = make([]record.Record, 2*cap(res.recs))
+				slab = make([]record.Record, max(8, lp.recs/4))
 			}
 			rec = &slab[0]
 			slab = slab[1:]

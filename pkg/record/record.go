@@ -66,6 +66,14 @@ type Record struct {
 	// Extra holds the fields this version does not know, in input order.
 	Extra []Field
 
+	// AddrID is set in-process by the enricher: a number it gives each
+	// distinct address text it looks up in a run, never the same number
+	// for two texts (0: none; the same text may get a second number after
+	// the enricher forgets it). The stages after it in the same process
+	// (the wrapper) remember their per-address work by it, without
+	// hashing the text again. It is never encoded.
+	AddrID uint32
+
 	// raw, set by a partial reading only (ReaderSource.Partial), is the
 	// line the record was read from: its fields other than ip, type and
 	// the enrich ones were not decoded and are written back from it as

@@ -101,6 +101,7 @@ type Account struct {
 	Trusted []*IP `json:"-"`
 
 	byIP  map[string]*IP
+	byID  map[uint32]*IP // byIP's entries by record.Record.AddrID (the batch report in-process)
 	steps []step         // the logins in the order read, a run of one address as one step
 	start time.Time      // the first login of the run, whitelisted or not
 	known []detect.Known // the history before the run (Know)
@@ -229,7 +230,7 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 		a = newAccount(user)
 		rep.accounts[a.User] = a
 	}
-	ip, first := a.add(r, trusted)
+	ip, first := a.addByID(r, trusted)
 	if first {
 		rep.order = append(rep.order, a.User)
 		rep.seen++
@@ -253,6 +254,26 @@ func newAccount(user string) *Account {
 	return &Account{User: strings.Clone(user), byIP: map[string]*IP{}}
 }
 
+// addByID is add, finding the address by the record's AddrID when it has
+// one: an id never stands for two addresses, so the address found is the
+// one add finds by its text (Recall adds by text only: an id not seen
+// yet goes through add).
+func (a *Account) addByID(r *record.Record, trusted string) (ip *IP, first bool) {
+	id := r.AddrID
+	if id == 0 {
+		return a.add(r, trusted)
+	}
+	if ip := a.byID[id]; ip != nil {
+		return ip, a.count(ip, r.Time)
+	}
+	ip, first = a.add(r, trusted)
+	if a.byID == nil {
+		a.byID = make(map[uint32]*IP, 1)
+	}
+	a.byID[id] = ip
+	return ip, first
+}
+
 // add counts the login r, from an address the whitelist covers (trusted:
 // the rule) or not, and returns its address; first is set when it is the
 // account's first login not whitelisted.
@@ -269,7 +290,12 @@ func (a *Account) add(r *record.Record, trusted string) (ip *IP, first bool) {
 			a.IPs = append(a.IPs, ip)
 		}
 	}
-	t := r.Time
+	return ip, a.count(ip, r.Time)
+}
+
+// count counts a login from ip at t (zero: unknown); it tells whether it
+// is the account's first login not whitelisted.
+func (a *Account) count(ip *IP, t time.Time) (first bool) {
 	ip.Count++
 	if !t.IsZero() && (a.start.IsZero() || t.Before(a.start)) {
 		a.start = t
@@ -283,7 +309,7 @@ func (a *Account) add(r *record.Record, trusted string) (ip *IP, first bool) {
 		}
 	}
 	if ip.Trusted != "" {
-		return ip, false
+		return false
 	}
 	first = a.Logins == 0
 	a.Logins++
@@ -295,7 +321,7 @@ func (a *Account) add(r *record.Record, trusted string) (ip *IP, first bool) {
 			a.Last = t
 		}
 	}
-	return ip, first
+	return first
 }
 
 // Flush does nothing: the verdict is read with Anomalies.
