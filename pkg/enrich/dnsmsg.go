@@ -3,6 +3,7 @@ package enrich
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -41,9 +42,11 @@ var errNotOurs = errors.New("not the answer to the question")
 // unless msg is a response whose only question is q (the name compared
 // without regard to case). Past the question, an answer section that does
 // not parse is an error; a PTR whose target is not a name (a label with a
-// dot in it) is skipped. A records are taken from the answer section
-// whatever their owner (the chain of a CNAME), as the reverse check has
-// always done.
+// dot in it) is skipped. Only records of the type asked that answer the
+// name asked are taken: owned by it, or by a name that a CNAME chain in
+// the answer section leads to from it (a recursive server's answer to an
+// alias; RFC 2317's classless reverse delegation). A record of another
+// owner or type is no answer: it must not confirm a name forward.
 func parseReply(msg []byte, q dnsmessage.Question) (reply, error) {
 	var p dnsmessage.Parser
 	h, err := p.Start(msg)
@@ -61,15 +64,36 @@ func parseReply(msg []byte, q dnsmessage.Question) (reply, error) {
 	if r.tc {
 		return r, nil
 	}
+	// the records of the asked type, and the CNAMEs, with their owners;
+	// which of them answer q is known once the section is read
+	type owned struct {
+		owner dnsmessage.Name
+		ptr   string
+		addr  netip.Addr
+	}
+	var recs []owned
+	var cnames [][2]dnsmessage.Name // owner, target
 	for {
 		ah, err := p.AnswerHeader()
 		if errors.Is(err, dnsmessage.ErrSectionDone) {
-			return r, nil
+			break
 		}
 		if err != nil {
 			return reply{}, err
 		}
+		if ah.Type != q.Type && ah.Type != dnsmessage.TypeCNAME || ah.Class != q.Class {
+			if err := p.SkipAnswer(); err != nil {
+				return reply{}, err
+			}
+			continue
+		}
 		switch ah.Type {
+		case dnsmessage.TypeCNAME:
+			c, err := p.CNAMEResource()
+			if err != nil {
+				return reply{}, err
+			}
+			cnames = append(cnames, [2]dnsmessage.Name{ah.Name, c.CNAME})
 		case dnsmessage.TypePTR:
 			// the name must end where the record does (dnsmessage reads
 			// it on past a short record): checked on a copy of the parser
@@ -90,8 +114,8 @@ func parseReply(msg []byte, q dnsmessage.Question) (reply, error) {
 				}
 				continue
 			}
-			if name := presentName(ptr.PTR); name != "" && len(r.ptrs) < maxPTR {
-				r.ptrs = append(r.ptrs, name) // the root is no name
+			if name := presentName(ptr.PTR); name != "" {
+				recs = append(recs, owned{owner: ah.Name, ptr: name}) // the root is no name
 			}
 		case dnsmessage.TypeA, dnsmessage.TypeAAAA:
 			if ah.Type == dnsmessage.TypeA && ah.Length != 4 || ah.Type == dnsmessage.TypeAAAA && ah.Length != 16 {
@@ -106,21 +130,51 @@ func parseReply(msg []byte, q dnsmessage.Question) (reply, error) {
 				if err != nil {
 					return reply{}, err
 				}
-				r.addrs = append(r.addrs, netip.AddrFrom16(a.AAAA))
+				recs = append(recs, owned{owner: ah.Name, addr: netip.AddrFrom16(a.AAAA)})
 				continue
 			}
 			a, err := p.AResource()
 			if err != nil {
 				return reply{}, err
 			}
-			r.addrs = append(r.addrs, netip.AddrFrom4(a.A))
+			recs = append(recs, owned{owner: ah.Name, addr: netip.AddrFrom4(a.A)})
 		default:
 			if err := p.SkipAnswer(); err != nil {
 				return reply{}, err
 			}
 		}
 	}
+	// the names that answer q: q's, and each CNAME target from it on
+	chain := []dnsmessage.Name{q.Name}
+	for hop := 0; hop < maxCNAMEs; hop++ {
+		last, next := chain[len(chain)-1], false
+		for _, c := range cnames {
+			if sameName(c[0], last) {
+				chain, next = append(chain, c[1]), true
+				break
+			}
+		}
+		if !next {
+			break
+		}
+	}
+	for _, rec := range recs {
+		if !slices.ContainsFunc(chain, func(n dnsmessage.Name) bool { return sameName(n, rec.owner) }) {
+			continue
+		}
+		if rec.ptr != "" {
+			if len(r.ptrs) < maxPTR {
+				r.ptrs = append(r.ptrs, rec.ptr)
+			}
+		} else {
+			r.addrs = append(r.addrs, rec.addr)
+		}
+	}
+	return r, nil
 }
+
+// maxCNAMEs is the longest CNAME chain followed within an answer.
+const maxCNAMEs = 8
 
 // nameLen is the length on the wire of the name at the start of b (its
 // labels up to the root or a compression pointer), or -1.

@@ -18,12 +18,33 @@ func dnsQuestion(n dnsmessage.Name, qtype uint16) dnsmessage.Question {
 	return dnsmessage.Question{Name: n, Type: dnsmessage.Type(qtype), Class: dnsmessage.ClassINET}
 }
 
-// miekgReply is what the resolver read from an answer before the stub,
-// with github.com/miekg/dns: the PTR names (lower case, without the final
+// miekgReply is what the resolver reads from an answer, with
+// github.com/miekg/dns: the PTR names (lower case, without the final
 // dot, at most maxPTR, the root skipped) and the A and AAAA addresses of
-// the answer section.
+// the answer section, of the type and class asked, owned by the name
+// asked or by a CNAME target from it (at most maxCNAMEs). Before the
+// stub, the resolver took them whatever their owner and type.
 func miekgReply(m *dns.Msg) (ptrs []string, addrs []netip.Addr) {
+	q := m.Question[0]
+	chain := []string{q.Name}
+	for hop := 0; hop < maxCNAMEs; hop++ {
+		next := ""
+		for _, rr := range m.Answer {
+			if c, ok := rr.(*dns.CNAME); ok && c.Hdr.Class == q.Qclass && strings.EqualFold(c.Hdr.Name, chain[len(chain)-1]) {
+				next = c.Target
+				break
+			}
+		}
+		if next == "" {
+			break
+		}
+		chain = append(chain, next)
+	}
 	for _, rr := range m.Answer {
+		h := rr.Header()
+		if h.Rrtype != q.Qtype || h.Class != q.Qclass || !slices.ContainsFunc(chain, func(n string) bool { return strings.EqualFold(n, h.Name) }) {
+			continue
+		}
 		switch x := rr.(type) {
 		case *dns.PTR:
 			if n := strings.ToLower(strings.TrimSuffix(x.Ptr, ".")); n != "" && len(ptrs) < maxPTR {
