@@ -89,9 +89,23 @@ func parseReply(msg []byte, q dnsmessage.Question) (reply, error) {
 		}
 		switch ah.Type {
 		case dnsmessage.TypeCNAME:
-			c, err := p.CNAMEResource()
+			// read as a PTR's target is, skipped when it cannot be
+			peek := p
+			raw, err := peek.UnknownResource()
 			if err != nil {
 				return reply{}, err
+			}
+			var c dnsmessage.CNAMEResource
+			if nameLen(raw.Data) == len(raw.Data) {
+				c, err = p.CNAMEResource()
+			} else {
+				err = errors.New("CNAME record: bad length")
+			}
+			if err != nil {
+				if err := p.SkipAnswer(); err != nil {
+					return reply{}, err
+				}
+				continue
 			}
 			cnames = append(cnames, [2]dnsmessage.Name{ah.Name, c.CNAME})
 		case dnsmessage.TypePTR:

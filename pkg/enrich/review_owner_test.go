@@ -38,6 +38,10 @@ func TestReviewAnswerOwner(t *testing.T) {
 		"6.0/26.0.0.198.in-addr.arpa. 60 IN PTR host.google.com.",
 	}
 	z.Records["host.google.com. A"] = []string{"host.google.com. 60 IN A 198.0.0.6"}
+	// a CNAME that cannot be read (a dot inside a label) is skipped, as
+	// any record that cannot be read, not the whole answer
+	add("7.0.0.198.in-addr.arpa.", "dotted.google.com.", "dotted.google.com. A",
+		`dotted.google.com. 60 IN CNAME a\.b.example.`, "dotted.google.com. 60 IN A 198.0.0.7")
 	r, err := NewResolver(startDNS(t, z), answerTimeout)
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +56,7 @@ func TestReviewAnswerOwner(t *testing.T) {
 		{"198.0.0.4", RDNS{Name: "alias.google.com", Verified: true}},
 		{"198.0.0.5", RDNS{}},
 		{"198.0.0.6", RDNS{Name: "host.google.com", Verified: true}},
+		{"198.0.0.7", RDNS{Name: "dotted.google.com", Verified: true}},
 	} {
 		got, err := r.Reverse(context.Background(), netip.MustParseAddr(c.ip))
 		if err != nil || got != c.want {
