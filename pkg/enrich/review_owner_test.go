@@ -2,8 +2,12 @@ package enrich
 
 import (
 	"context"
+	"net"
 	"net/netip"
+	"slices"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 // Forward confirmation takes only the A or AAAA records that answer the
@@ -61,6 +65,54 @@ func TestReviewAnswerOwner(t *testing.T) {
 		got, err := r.Reverse(context.Background(), netip.MustParseAddr(c.ip))
 		if err != nil || got != c.want {
 			t.Errorf("%s: %+v %v, want %+v", c.ip, got, err, c.want)
+		}
+	}
+}
+
+// Records outside the answer section (authority, additional) never
+// answer; a CNAME chain is followed whatever the case of its names.
+func TestReviewParseReplySections(t *testing.T) {
+	hdr := func(name string, t uint16) dns.RR_Header {
+		return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: 60}
+	}
+	qn, _ := queryName("asked.example")
+	q := dnsQuestion(qn, dns.TypeA)
+	for _, c := range []struct {
+		name string
+		edit func(m *dns.Msg)
+		want []netip.Addr
+	}{
+		{"additional", func(m *dns.Msg) {
+			m.Extra = []dns.RR{&dns.A{Hdr: hdr("asked.example.", dns.TypeA), A: net.IPv4(192, 0, 2, 1)}}
+		}, nil},
+		{"authority", func(m *dns.Msg) {
+			m.Ns = []dns.RR{&dns.A{Hdr: hdr("asked.example.", dns.TypeA), A: net.IPv4(192, 0, 2, 1)}}
+		}, nil},
+		{"chain in another case", func(m *dns.Msg) {
+			m.Answer = []dns.RR{
+				&dns.CNAME{Hdr: hdr("ASKED.example.", dns.TypeCNAME), Target: "Real.Example."},
+				&dns.A{Hdr: hdr("real.EXAMPLE.", dns.TypeA), A: net.IPv4(192, 0, 2, 2)},
+			}
+		}, []netip.Addr{netip.MustParseAddr("192.0.2.2")}},
+		{"chain listed backwards", func(m *dns.Msg) {
+			m.Answer = []dns.RR{
+				&dns.A{Hdr: hdr("end.example.", dns.TypeA), A: net.IPv4(192, 0, 2, 3)},
+				&dns.CNAME{Hdr: hdr("mid.example.", dns.TypeCNAME), Target: "end.example."},
+				&dns.CNAME{Hdr: hdr("asked.example.", dns.TypeCNAME), Target: "mid.example."},
+			}
+		}, []netip.Addr{netip.MustParseAddr("192.0.2.3")}},
+	} {
+		m := new(dns.Msg)
+		m.SetQuestion("asked.example.", dns.TypeA)
+		m.Response = true
+		c.edit(m)
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := parseReply(b, q)
+		if err != nil || !slices.Equal(r.addrs, c.want) {
+			t.Errorf("%s: %v %v, want %v", c.name, r.addrs, err, c.want)
 		}
 	}
 }
