@@ -42,7 +42,7 @@ type Options struct {
 	// resolver's answers up to DefaultMaxInFlight (Resolver.SetInFlight),
 	// and ipinfo has DefaultWorkers. A number given is never exceeded
 	// (lower it for a resolver that limits clients); under it, the bound
-	// still halves when queries go unanswered or fail with SERVFAIL.
+	// still halves when queries go unanswered.
 	Workers int
 	// Window is the number of records held back while their lookups run
 	// (default 10000); output order is input order.

@@ -10,9 +10,9 @@ import (
 // limiter bounds the queries in flight to one DNS server and adapts the
 // bound to the server's answers (AIMD): it grows by a quarter for each
 // answer (a quarter more per round trip) up to max, and halves when a
-// query goes unanswered for its retransmission timeout or the server
-// answers SERVFAIL (a resolver over its limit drops queries or fails
-// them: dnsmasq's dns-forward-max, unbound's num-queries-per-thread), once
+// query goes unanswered for its retransmission timeout or for good (a
+// resolver over its limit drops queries: dnsmasq's dns-forward-max,
+// unbound's num-queries-per-thread; a SERVFAIL is no such sign: stub), once
 // for all the queries sent before the last cut, never under floor.
 // Forward confirmations waiting go before new PTR queries, so that an
 // address's answer is complete before new ones start.
@@ -115,7 +115,7 @@ func (l *limiter) acquire(ctx context.Context, prio int) error {
 
 // release ends a query: answered (the bound grows) after rtt (0: not a
 // sample, the query was sent more than once), and bad (unanswered for its
-// timeout, or SERVFAIL: the bound halves) sent at sent.
+// timeout: the bound halves) sent at sent.
 func (l *limiter) release(answered bool, rtt time.Duration, bad bool, sent time.Time) {
 	if answered {
 		m := mono(sent)

@@ -116,9 +116,9 @@ func readResolvConf(path string) (resolvConf, error) {
 }
 
 // SetInFlight bounds the queries in flight: start at first, adapting to
-// the server's answers (halving when queries go unanswered or fail with
-// SERVFAIL, growing again with answers) up to max; max == start never
-// goes over a bound the user gave. Call it before the first lookup. A new
+// the server's answers (halving when queries go unanswered, growing
+// again with answers) up to max; max == start never goes over a bound the
+// user gave. Call it before the first lookup. A new
 // Resolver keeps DefaultWorkers at most.
 func (r *Resolver) SetInFlight(start, max int) {
 	r.stub.lim.Store(newLimiter(start, max))

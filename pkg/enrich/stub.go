@@ -37,8 +37,7 @@ import (
 // doubling each time, until attempts × timeout have passed; then it has
 // timed out. The queries in flight are bounded by an adaptive limit
 // (limiter): it grows while answers come, and halves when a query goes
-// unanswered or the server answers SERVFAIL, so that a busy resolver is
-// not flooded.
+// unanswered, so that a busy resolver is not flooded.
 type stub struct {
 	server   string
 	raddr    *net.UDPAddr
@@ -159,8 +158,11 @@ func (s *stub) exchange(ctx context.Context, q dnsmessage.Question, prio int, st
 		if len(sent) == 1 { // Karn: only the latency of a query sent once
 			rtt = max(time.Since(sent[0]), time.Nanosecond)
 		}
+		// a SERVFAIL is an answer, and no sign of a busy resolver: the
+		// reverse zones of the addresses that attack mail servers are
+		// often lame, and a resolver answers SERVFAIL for them however
+		// idle it is; the bound halves only on queries unanswered
 		rep := res.r
-		bad = rep.rcode == dnsmessage.RCodeServerFailure
 		var err error
 		if rep.tc {
 			rep, err = s.tcp(ctx, q)
