@@ -188,6 +188,20 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 	if !until.After(now) {
 		return false, nil
 	}
+	if !a.Last.IsZero() {
+		// a block lifted after the incident's last login: the
+		// postmaster has dealt with it; the same log read again (a
+		// replay, a live pipe run again) does not block again
+		changes, err := st.Store.BlockAudit(ctx, a.Last)
+		if err != nil {
+			return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
+		}
+		for _, c := range changes {
+			if c.User == a.User && c.Action == "unblock" {
+				return false, nil
+			}
+		}
+	}
 	blocks, err := st.Store.Blocks(ctx, now)
 	if err != nil {
 		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
