@@ -178,6 +178,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 			log.Errorf("policy: %v", err)
 			return cli.ExitCodeOf(err)
 		}
+		met.policy(pf)
 		log.Infof("policy: listening on %s; blocks read from %s every %s; %s", pf.addr, stateWords(st), orDefault(c.Refresh, time.Second),
 			map[bool]string{true: "its logins are judged (policy_login)", false: "its logins are not judged ([POLICY] logins)"}[in.policy.logins])
 		if pf.logins != nil {

@@ -130,3 +130,20 @@ func (m *metrics) serve(ctx context.Context, addr string, log *cli.Logger) (stri
 	}()
 	return ln.Addr().String(), nil
 }
+
+// policy adds the policy service's counters (the daemon's [POLICY]
+// listen), read when scraped: its requests, those answered per on_error
+// (the state unreadable), and the logins dropped because the pipeline was
+// behind.
+func (m *metrics) policy(f *policyFeed) {
+	if m == nil || f == nil {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "loganom_policy_requests_total", Help: "Requests the policy service answered."},
+			func() float64 { return float64(f.srv.Stats().Requests) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "loganom_policy_on_error_total", Help: "Policy requests answered per [POLICY] on_error, the state unreadable."},
+			func() float64 { return float64(f.srv.Stats().OnError) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "loganom_policy_logins_dropped_total", Help: "Policy logins not judged: the pipeline was behind and the queue full."},
+			func() float64 { return float64(f.dropped.Load()) }))
+}

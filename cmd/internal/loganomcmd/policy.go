@@ -152,25 +152,42 @@ func (l *lockedPipeline) emit(r *record.Record) error {
 
 // waitSource is the daemon's input when no log is read: it reads nothing
 // and ends when stopped (SIGTERM); the policy service's logins are the
-// input.
+// input. Every tick it settles the pipeline (under its lock), as a
+// follower does at each poll: the logins judged are recorded within a
+// couple of seconds, also the last of a burst with nothing after it.
 type waitSource struct {
-	ctx  context.Context
-	stop context.CancelFunc
+	ctx    context.Context
+	stop   context.CancelFunc
+	tick   time.Duration
+	settle func() error
 }
 
 func newWaitSource() *waitSource {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &waitSource{ctx: ctx, stop: cancel}
+	return &waitSource{ctx: ctx, stop: cancel, tick: time.Second}
 }
 
 func (w *waitSource) Run(record.Emit) error {
-	<-w.ctx.Done()
-	return nil
+	t := time.NewTicker(w.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.ctx.Done():
+			return nil
+		case <-t.C:
+			if w.settle != nil {
+				if err := w.settle(); err != nil {
+					return err
+				}
+			}
+		}
+	}
 }
 
 func policyOnlyInput() liveInput {
 	ws := newWaitSource()
-	return liveInput{src: ws, stop: ws.stop, stats: func() parse.Stats { return parse.Stats{} }}
+	return liveInput{src: ws, stop: ws.stop, stats: func() parse.Stats { return parse.Stats{} },
+		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) { ws.settle = settle }}
 }
 
 func (f *policyFeed) String() string { return fmt.Sprintf("policy service on %s", f.addr) }

@@ -169,12 +169,39 @@ func moreSevere(a *report.Account, b state.Block) bool {
 
 // Block blocks a's account in the state when its alert passes, and marks
 // a (report.Account.Blocked); an account already blocked is marked as it
-// is. It returns whether it made a block.
+// is. An alert whose last login is older than For (a log replayed late)
+// blocks nothing. It returns whether it made a block.
 func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Account) (bool, error) {
 	if ab == nil || st == nil || !ab.Passes(a) || ab.whitelisted(a.User) {
 		return false, nil
 	}
 	now := ab.now()
+	// the block lasts For from the incident's last login (from now when
+	// the log's time is ahead of the clock): a log replayed long after
+	// (a backlog, a daemon resumed after days) blocks no one for an
+	// incident whose block would have ended already
+	from := now
+	if !a.Last.IsZero() && a.Last.Before(now) {
+		from = a.Last
+	}
+	until := from.Add(ab.For)
+	if !until.After(now) {
+		return false, nil
+	}
+	if !a.Last.IsZero() {
+		// a block lifted after the incident's last login: the
+		// postmaster has dealt with it; the same log read again (a
+		// replay, a live pipe run again) does not block again
+		changes, err := st.Store.BlockAudit(ctx, a.Last)
+		if err != nil {
+			return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
+		}
+		for _, c := range changes {
+			if c.User == a.User && c.Action == "unblock" {
+				return false, nil
+			}
+		}
+	}
 	blocks, err := st.Store.Blocks(ctx, now)
 	if err != nil {
 		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
@@ -185,7 +212,7 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 			return false, nil
 		}
 	}
-	b := state.Block{User: a.User, Reason: Reason(a), Source: "automatic", By: AutoBlockBy, Created: now, Expires: now.Add(ab.For)}
+	b := state.Block{User: a.User, Reason: Reason(a), Source: "automatic", By: AutoBlockBy, Created: now, Expires: until}
 	if err := st.Store.AddBlock(ctx, b); err != nil {
 		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
 	}

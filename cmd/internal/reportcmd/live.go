@@ -64,6 +64,9 @@ type Live struct {
 	lastCommit time.Time
 	alerts     int
 	failed     bool
+	// unblocked are the alerts whose automatic block failed (the state
+	// down): tried again at each commit that succeeds
+	unblocked []*report.Account
 }
 
 // SetNotifier sets the channels (at the start, and when the config is
@@ -149,6 +152,9 @@ func (lv *Live) alert(a *report.Account) error {
 			// keep quiet
 			lv.fail()
 			lv.Log.Errorf("%v", err)
+			lv.Log.Warnf("auto-block: %s not blocked yet: tried again once the state answers", report.Escape(a.User))
+			c := *a
+			lv.unblocked = append(lv.unblocked, &c)
 		} else if made {
 			lv.Log.Infof("auto-block: %s", report.Escape(a.User+": "+a.Blocked.String()))
 		}
@@ -265,7 +271,7 @@ func (lv *Live) commit(force, drained bool) {
 		marks = lv.Marks()
 	}
 	changed := lv.Rep.Changed()
-	if !force && len(deltas) == 0 && len(changed) == 0 && len(marks) == 0 {
+	if !force && len(deltas) == 0 && len(changed) == 0 && len(marks) == 0 && len(lv.unblocked) == 0 {
 		lv.Rep.Tick(time.Time{})
 		return
 	}
@@ -298,9 +304,28 @@ func (lv *Live) commit(force, drained bool) {
 		newAlerts = newAlerts || as.New
 	}
 	lv.Rep.Tick(time.Time{})
+	lv.retryBlocks(ctx)
 	if newAlerts {
 		lv.wake()
 	}
+}
+
+// retryBlocks makes the automatic blocks that failed, now that the state
+// answers (an incident over by now blocks no one: AutoBlock.Block).
+func (lv *Live) retryBlocks(ctx context.Context) {
+	left := lv.unblocked[:0]
+	for _, a := range lv.unblocked {
+		made, err := lv.Block.Block(ctx, lv.St, a)
+		switch {
+		case err != nil:
+			lv.Log.Errorf("%v", err)
+			left = append(left, a)
+		case made:
+			lv.Log.Infof("auto-block: %s", report.Escape(a.User+": "+a.Blocked.String()))
+		}
+	}
+	clear(lv.unblocked[len(left):])
+	lv.unblocked = left
 }
 
 // deliveries sends the alerts, when woken and every RetryEvery.
