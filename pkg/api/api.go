@@ -696,15 +696,38 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, _ string) {
 		}
 	}
 	for _, a := range addrs {
-		j := AddressJSON{IP: a.IP, Count: a.Count, First: a.First, Last: a.Last, Country: a.Country, City: a.City,
-			AccuracyKM: a.AccuracyKM, ASN: a.ASN, Org: a.Org, RDNS: a.RDNS, RDNSVerified: a.RDNSVerified}
-		if a.HasLoc {
-			lat, lon := a.Lat, a.Lon
-			j.Lat, j.Lon = &lat, &lon
-		}
-		out.Addresses = append(out.Addresses, j)
+		out.Addresses = append(out.Addresses, NewAddressJSON(a))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// NewAddressJSON is a's JSON form.
+func NewAddressJSON(a state.Address) AddressJSON {
+	j := AddressJSON{IP: a.IP, Count: a.Count, First: a.First, Last: a.Last, Country: a.Country, City: a.City,
+		AccuracyKM: a.AccuracyKM, ASN: a.ASN, Org: a.Org, RDNS: a.RDNS, RDNSVerified: a.RDNSVerified}
+	if a.HasLoc {
+		lat, lon := a.Lat, a.Lon
+		j.Lat, j.Lon = &lat, &lon
+	}
+	return j
+}
+
+// NewAlertJSON is a's JSON form (loganom alerts --format json writes the
+// same).
+func NewAlertJSON(a state.Alert) AlertJSON {
+	j := AlertJSON{ID: a.ID, User: a.User, Instance: a.Instance, Opened: a.Opened, Updated: a.Updated, Last: a.Last, Rule: a.Rule,
+		Open: a.Closed.IsZero(), CloseReason: a.CloseReason, ClosedBy: a.ClosedBy, Evidence: []EvidenceJSON{}, Deliveries: []DeliveryJSON{}}
+	if !a.Closed.IsZero() {
+		c := a.Closed
+		j.Closed = &c
+	}
+	for _, e := range a.Evidence {
+		j.Evidence = append(j.Evidence, EvidenceJSON(e))
+	}
+	for _, d := range a.Deliveries {
+		j.Deliveries = append(j.Deliveries, DeliveryJSON{Channel: d.Channel, Status: string(d.Status), Attempts: d.Attempts, Error: d.Error, Updated: d.Updated})
+	}
+	return j
 }
 
 // AlertJSON is one alert (as loganom alerts --format json writes it).
@@ -808,19 +831,7 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request, _ string) {
 			out.Truncated = true
 			break
 		}
-		j := AlertJSON{ID: a.ID, User: a.User, Instance: a.Instance, Opened: a.Opened, Updated: a.Updated, Last: a.Last, Rule: a.Rule,
-			Open: a.Closed.IsZero(), CloseReason: a.CloseReason, ClosedBy: a.ClosedBy, Evidence: []EvidenceJSON{}, Deliveries: []DeliveryJSON{}}
-		if !a.Closed.IsZero() {
-			c := a.Closed
-			j.Closed = &c
-		}
-		for _, e := range a.Evidence {
-			j.Evidence = append(j.Evidence, EvidenceJSON(e))
-		}
-		for _, d := range a.Deliveries {
-			j.Deliveries = append(j.Deliveries, DeliveryJSON{Channel: d.Channel, Status: string(d.Status), Attempts: d.Attempts, Error: d.Error, Updated: d.Updated})
-		}
-		out.Alerts = append(out.Alerts, j)
+		out.Alerts = append(out.Alerts, NewAlertJSON(a))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

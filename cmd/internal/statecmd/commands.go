@@ -17,6 +17,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/pkg/api"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -200,33 +201,18 @@ func historyText(w io.Writer, user string, addrs []state.Address) {
 	report.IPTable(w, ips)
 }
 
+// addressJSON is a history line: the account, then the address as the
+// API gives it.
 type addressJSON struct {
-	User         string    `json:"user"`
-	IP           string    `json:"ip"`
-	Count        int64     `json:"count"`
-	First        time.Time `json:"first"`
-	Last         time.Time `json:"last"`
-	Country      string    `json:"country,omitempty"`
-	City         string    `json:"city,omitempty"`
-	Lat          *float64  `json:"lat,omitempty"`
-	Lon          *float64  `json:"lon,omitempty"`
-	AccuracyKM   int       `json:"accuracy_km,omitempty"`
-	ASN          uint32    `json:"asn,omitempty"`
-	Org          string    `json:"org,omitempty"`
-	RDNS         string    `json:"rdns,omitempty"`
-	RDNSVerified *bool     `json:"rdns_verified,omitempty"`
+	User string `json:"user"`
+	api.AddressJSON
 }
 
 func historyJSON(w io.Writer, addrs []state.Address) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, a := range addrs {
-		j := addressJSON{User: a.User, IP: a.IP, Count: a.Count, First: a.First, Last: a.Last, Country: a.Country, City: a.City,
-			AccuracyKM: a.AccuracyKM, ASN: a.ASN, Org: a.Org, RDNS: a.RDNS, RDNSVerified: a.RDNSVerified}
-		if a.HasLoc {
-			j.Lat, j.Lon = &a.Lat, &a.Lon
-		}
-		if err := enc.Encode(j); err != nil {
+		if err := enc.Encode(addressJSON{a.User, api.NewAddressJSON(a)}); err != nil {
 			return err
 		}
 	}
@@ -367,56 +353,11 @@ func deliveryText(d state.Delivery) string {
 	return fmt.Sprintf("pending, %s so far: %s", cli.Plural(int64(d.Attempts), "failed run", "failed runs"), report.Escape(d.Error))
 }
 
-type alertJSON struct {
-	ID          int64          `json:"id"`
-	User        string         `json:"user"`
-	Instance    string         `json:"instance,omitempty"`
-	Opened      time.Time      `json:"opened"`
-	Updated     time.Time      `json:"updated"`
-	Last        time.Time      `json:"last_login"`
-	Rule        string         `json:"rule"`
-	Open        bool           `json:"open"`
-	Closed      *time.Time     `json:"closed,omitempty"`
-	CloseReason string         `json:"close_reason,omitempty"`
-	ClosedBy    string         `json:"closed_by,omitempty"`
-	Evidence    []evidenceJSON `json:"evidence"`
-	Deliveries  []deliveryJSON `json:"deliveries"`
-}
-
-type evidenceJSON struct {
-	IP      string    `json:"ip"`
-	Count   int64     `json:"count"`
-	First   time.Time `json:"first"`
-	Last    time.Time `json:"last"`
-	Country string    `json:"country,omitempty"`
-	ASN     uint32    `json:"asn,omitempty"`
-	Org     string    `json:"org,omitempty"`
-}
-
-type deliveryJSON struct {
-	Channel  string    `json:"channel"`
-	Status   string    `json:"status"`
-	Attempts int       `json:"failed_runs"`
-	Error    string    `json:"error,omitempty"`
-	Updated  time.Time `json:"updated"`
-}
-
 func alertsJSON(w io.Writer, alerts []state.Alert) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, a := range alerts {
-		j := alertJSON{ID: a.ID, User: a.User, Instance: a.Instance, Opened: a.Opened, Updated: a.Updated, Last: a.Last, Rule: a.Rule,
-			Open: a.Closed.IsZero(), CloseReason: a.CloseReason, ClosedBy: a.ClosedBy, Evidence: []evidenceJSON{}, Deliveries: []deliveryJSON{}}
-		if !a.Closed.IsZero() {
-			j.Closed = &a.Closed
-		}
-		for _, e := range a.Evidence {
-			j.Evidence = append(j.Evidence, evidenceJSON(e))
-		}
-		for _, d := range a.Deliveries {
-			j.Deliveries = append(j.Deliveries, deliveryJSON{Channel: d.Channel, Status: string(d.Status), Attempts: d.Attempts, Error: d.Error, Updated: d.Updated})
-		}
-		if err := enc.Encode(j); err != nil {
+		if err := enc.Encode(api.NewAlertJSON(a)); err != nil {
 			return err
 		}
 	}
