@@ -501,7 +501,9 @@ type BlockJSON struct {
 	Expires *time.Time `json:"expires,omitempty"`
 }
 
-func blockJSON(b state.Block) *BlockJSON {
+// NewBlockJSON is b's JSON form (loganom blocks --format json writes
+// the same).
+func NewBlockJSON(b state.Block) *BlockJSON {
 	j := &BlockJSON{User: b.User, Reason: b.Reason, Source: b.Source, By: b.By, Created: b.Created}
 	if !b.Expires.IsZero() {
 		j.Expires = &b.Expires
@@ -524,7 +526,7 @@ func (s *Server) listBlocks(w http.ResponseWriter, r *http.Request, _ string) {
 		Blocks []*BlockJSON `json:"blocks"`
 	}{Blocks: []*BlockJSON{}}
 	for _, b := range bl {
-		out.Blocks = append(out.Blocks, blockJSON(b))
+		out.Blocks = append(out.Blocks, NewBlockJSON(b))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -583,10 +585,10 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, who string) {
 		return
 	}
 	s.log.Info("api: blocked", "user", u, "by", b.By, "for", req.For, "reason", req.Reason, "remote", r.RemoteAddr)
-	resp := blockResponse{Block: blockJSON(b)}
+	resp := blockResponse{Block: NewBlockJSON(b)}
 	status := http.StatusCreated
 	if old != nil {
-		resp.Replaced, status = blockJSON(*old), http.StatusOK
+		resp.Replaced, status = NewBlockJSON(*old), http.StatusOK
 	}
 	writeJSON(w, status, resp)
 }
@@ -692,7 +694,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, _ string) {
 	out := accountResponse{User: u, Addresses: []AddressJSON{}}
 	for _, b := range bl {
 		if b.User == u {
-			out.Blocked = blockJSON(b)
+			out.Blocked = NewBlockJSON(b)
 		}
 	}
 	for _, a := range addrs {

@@ -243,24 +243,11 @@ func dash(s string) string {
 	return s
 }
 
-type blockJSON struct {
-	User    string     `json:"user"`
-	Reason  string     `json:"reason"`
-	Source  string     `json:"source"`
-	By      string     `json:"by"`
-	Created time.Time  `json:"created"`
-	Expires *time.Time `json:"expires,omitempty"`
-}
-
 func blocksJSON(w io.Writer, bl []state.Block) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, b := range bl {
-		j := blockJSON{User: b.User, Reason: b.Reason, Source: b.Source, By: b.By, Created: b.Created}
-		if !b.Expires.IsZero() {
-			j.Expires = &b.Expires
-		}
-		if err := enc.Encode(j); err != nil {
+		if err := enc.Encode(api.NewBlockJSON(b)); err != nil {
 			return err
 		}
 	}
