@@ -27,6 +27,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/loganom/loganom/pkg/api/wire"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/state"
 )
@@ -490,26 +491,21 @@ func (s *Server) ctx(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), storeTimeout)
 }
 
-// BlockJSON is a block as the API writes it (as loganom blocks --format
-// json does).
-type BlockJSON struct {
-	User    string     `json:"user"`
-	Reason  string     `json:"reason"`
-	Source  string     `json:"source"`
-	By      string     `json:"by"`
-	Created time.Time  `json:"created"`
-	Expires *time.Time `json:"expires,omitempty"`
-}
+// The JSON forms of the answers (package wire: shared with the commands).
+type (
+	BlockJSON    = wire.BlockJSON
+	AddressJSON  = wire.AddressJSON
+	AlertJSON    = wire.AlertJSON
+	EvidenceJSON = wire.EvidenceJSON
+	DeliveryJSON = wire.DeliveryJSON
+)
 
-// NewBlockJSON is b's JSON form (loganom blocks --format json writes
-// the same).
-func NewBlockJSON(b state.Block) *BlockJSON {
-	j := &BlockJSON{User: b.User, Reason: b.Reason, Source: b.Source, By: b.By, Created: b.Created}
-	if !b.Expires.IsZero() {
-		j.Expires = &b.Expires
-	}
-	return j
-}
+// NewBlockJSON, NewAddressJSON and NewAlertJSON give the JSON forms.
+var (
+	NewBlockJSON   = wire.NewBlockJSON
+	NewAddressJSON = wire.NewAddressJSON
+	NewAlertJSON   = wire.NewAlertJSON
+)
 
 func (s *Server) listBlocks(w http.ResponseWriter, r *http.Request, _ string) {
 	if _, ok := query(w, r); !ok {
@@ -647,24 +643,6 @@ func (s *Server) unblock(w http.ResponseWriter, r *http.Request, who string) {
 	writeJSON(w, http.StatusOK, ChangeJSON{At: now, Action: "unblock", User: u, By: Who(who), Reason: req.Reason})
 }
 
-// AddressJSON is one address of an account's history (as loganom history
-// --format json writes it).
-type AddressJSON struct {
-	IP           string    `json:"ip"`
-	Count        int64     `json:"count"`
-	First        time.Time `json:"first"`
-	Last         time.Time `json:"last"`
-	Country      string    `json:"country,omitempty"`
-	City         string    `json:"city,omitempty"`
-	Lat          *float64  `json:"lat,omitempty"`
-	Lon          *float64  `json:"lon,omitempty"`
-	AccuracyKM   int       `json:"accuracy_km,omitempty"`
-	ASN          uint32    `json:"asn,omitempty"`
-	Org          string    `json:"org,omitempty"`
-	RDNS         string    `json:"rdns,omitempty"`
-	RDNSVerified *bool     `json:"rdns_verified,omitempty"`
-}
-
 type accountResponse struct {
 	User      string        `json:"user"`
 	Blocked   *BlockJSON    `json:"blocked"`
@@ -701,72 +679,6 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, _ string) {
 		out.Addresses = append(out.Addresses, NewAddressJSON(a))
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// NewAddressJSON is a's JSON form.
-func NewAddressJSON(a state.Address) AddressJSON {
-	j := AddressJSON{IP: a.IP, Count: a.Count, First: a.First, Last: a.Last, Country: a.Country, City: a.City,
-		AccuracyKM: a.AccuracyKM, ASN: a.ASN, Org: a.Org, RDNS: a.RDNS, RDNSVerified: a.RDNSVerified}
-	if a.HasLoc {
-		lat, lon := a.Lat, a.Lon
-		j.Lat, j.Lon = &lat, &lon
-	}
-	return j
-}
-
-// NewAlertJSON is a's JSON form (loganom alerts --format json writes the
-// same).
-func NewAlertJSON(a state.Alert) AlertJSON {
-	j := AlertJSON{ID: a.ID, User: a.User, Instance: a.Instance, Opened: a.Opened, Updated: a.Updated, Last: a.Last, Rule: a.Rule,
-		Open: a.Closed.IsZero(), CloseReason: a.CloseReason, ClosedBy: a.ClosedBy, Evidence: []EvidenceJSON{}, Deliveries: []DeliveryJSON{}}
-	if !a.Closed.IsZero() {
-		c := a.Closed
-		j.Closed = &c
-	}
-	for _, e := range a.Evidence {
-		j.Evidence = append(j.Evidence, EvidenceJSON(e))
-	}
-	for _, d := range a.Deliveries {
-		j.Deliveries = append(j.Deliveries, DeliveryJSON{Channel: d.Channel, Status: string(d.Status), Attempts: d.Attempts, Error: d.Error, Updated: d.Updated})
-	}
-	return j
-}
-
-// AlertJSON is one alert (as loganom alerts --format json writes it).
-type AlertJSON struct {
-	ID          int64          `json:"id"`
-	User        string         `json:"user"`
-	Instance    string         `json:"instance,omitempty"`
-	Opened      time.Time      `json:"opened"`
-	Updated     time.Time      `json:"updated"`
-	Last        time.Time      `json:"last_login"`
-	Rule        string         `json:"rule"`
-	Open        bool           `json:"open"`
-	Closed      *time.Time     `json:"closed,omitempty"`
-	CloseReason string         `json:"close_reason,omitempty"`
-	ClosedBy    string         `json:"closed_by,omitempty"`
-	Evidence    []EvidenceJSON `json:"evidence"`
-	Deliveries  []DeliveryJSON `json:"deliveries"`
-}
-
-// EvidenceJSON is one address of an alert.
-type EvidenceJSON struct {
-	IP      string    `json:"ip"`
-	Count   int64     `json:"count"`
-	First   time.Time `json:"first"`
-	Last    time.Time `json:"last"`
-	Country string    `json:"country,omitempty"`
-	ASN     uint32    `json:"asn,omitempty"`
-	Org     string    `json:"org,omitempty"`
-}
-
-// DeliveryJSON is one channel's delivery of an alert.
-type DeliveryJSON struct {
-	Channel  string    `json:"channel"`
-	Status   string    `json:"status"`
-	Attempts int       `json:"failed_runs"`
-	Error    string    `json:"error,omitempty"`
-	Updated  time.Time `json:"updated"`
 }
 
 type alertsResponse struct {

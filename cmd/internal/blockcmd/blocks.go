@@ -21,6 +21,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/api"
+	"github.com/loganom/loganom/pkg/api/wire"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -247,7 +248,7 @@ func blocksJSON(w io.Writer, bl []state.Block) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, b := range bl {
-		if err := enc.Encode(api.NewBlockJSON(b)); err != nil {
+		if err := enc.Encode(wire.NewBlockJSON(b)); err != nil {
 			return err
 		}
 	}

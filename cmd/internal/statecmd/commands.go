@@ -17,7 +17,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
-	"github.com/loganom/loganom/pkg/api"
+	"github.com/loganom/loganom/pkg/api/wire"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -205,14 +205,14 @@ func historyText(w io.Writer, user string, addrs []state.Address) {
 // API gives it.
 type addressJSON struct {
 	User string `json:"user"`
-	api.AddressJSON
+	wire.AddressJSON
 }
 
 func historyJSON(w io.Writer, addrs []state.Address) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, a := range addrs {
-		if err := enc.Encode(addressJSON{a.User, api.NewAddressJSON(a)}); err != nil {
+		if err := enc.Encode(addressJSON{a.User, wire.NewAddressJSON(a)}); err != nil {
 			return err
 		}
 	}
@@ -357,7 +357,7 @@ func alertsJSON(w io.Writer, alerts []state.Alert) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, a := range alerts {
-		if err := enc.Encode(api.NewAlertJSON(a)); err != nil {
+		if err := enc.Encode(wire.NewAlertJSON(a)); err != nil {
 			return err
 		}
 	}
