@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -28,18 +26,7 @@ func TestEndToEnd(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	dir := postfixlab.Dir(t)
 	lab := filepath.Join(dir, "lab")
-	base := postfixlab.PortBase(t)
-	labCmd := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(root, "scripts/postfix-lab"), args...)
-		cmd.Env = append(os.Environ(), "LAB_PORT_BASE="+strconv.Itoa(base))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("postfix-lab %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	labCmd("start", lab)
-	t.Cleanup(func() { exec.Command(filepath.Join(root, "scripts/postfix-lab"), "stop", lab).Run() })
+	_, labCmd := postfixlab.Start(t, filepath.Join(root, "scripts/postfix-lab"), lab)
 	for _, u := range []string{"alice", "bob", "carol"} {
 		labCmd("adduser", lab, u+"@example.test", u+"-pw")
 	}

@@ -148,18 +148,7 @@ func TestLivePostfix(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	dir := postfixlab.Dir(t)
 	lab := filepath.Join(dir, "lab")
-	base := postfixlab.PortBase(t)
-	labCmd := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(root, "scripts/postfix-lab"), args...)
-		cmd.Env = append(os.Environ(), "LAB_PORT_BASE="+strconv.Itoa(base))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("postfix-lab %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	labCmd("start", lab)
-	t.Cleanup(func() { exec.Command(filepath.Join(root, "scripts/postfix-lab"), "stop", lab).Run() })
+	_, labCmd := postfixlab.Start(t, filepath.Join(root, "scripts/postfix-lab"), lab)
 	labCmd("adduser", lab, "bob@example.test", "bob-pw")
 	maillog := filepath.Join(lab, "maillog")
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -64,4 +65,24 @@ func PortBase(t *testing.T) int {
 	}
 	t.Fatal("no free ports for the lab")
 	return 0
+}
+
+// Start starts a lab in the directory lab with script (scripts/postfix-lab)
+// on a free PortBase, and stops it when the test ends. It returns the
+// base and a function that runs script with more arguments, failing the
+// test on an error.
+func Start(t *testing.T, script, lab string) (base int, run func(args ...string)) {
+	t.Helper()
+	base = PortBase(t)
+	run = func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(script, args...)
+		cmd.Env = append(os.Environ(), "LAB_PORT_BASE="+strconv.Itoa(base))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("postfix-lab %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("start", lab)
+	t.Cleanup(func() { exec.Command(script, "stop", lab).Run() })
+	return base, run
 }
