@@ -87,13 +87,11 @@ func TestBlockKeys(t *testing.T) {
 	}
 }
 
-// Block: an alert that passes blocks its account (by loganom
-// auto-block, the reasons as the reason, until now + for), once: an
-// account already blocked (by hand, or by an earlier alert) is left as it
-// is and marked; below the threshold, or whitelisted, nothing is blocked.
-func TestAutoBlockBlock(t *testing.T) {
-	ctx := context.Background()
-	cfg := loadINI(t, "[BLOCK]\nauto = true\nfor = 3h\nmin_countries = 2\nmin_severity = medium\n")
+// autoBlockState reads the report's keys from ini and opens a fresh
+// SQLite state with them, closed at the test's end.
+func autoBlockState(t *testing.T, ini string) (*ReportFlags, *statecmd.State) {
+	t.Helper()
+	cfg := loadINI(t, ini)
 	var f ReportFlags
 	if err := cfg.Fill(&f); err != nil {
 		t.Fatal(err)
@@ -102,11 +100,21 @@ func TestAutoBlockBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	st, err := statecmd.Open(ctx, &statecmd.Flags{DB: filepath.Join(t.TempDir(), "state.db")}, cfg, &cli.Logger{Prog: "loganom", W: &stderr}, false, true)
+	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: filepath.Join(t.TempDir(), "state.db")}, cfg, &cli.Logger{Prog: "loganom", W: &stderr}, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return &f, st
+}
+
+// Block: an alert that passes blocks its account (by loganom
+// auto-block, the reasons as the reason, until now + for), once: an
+// account already blocked (by hand, or by an earlier alert) is left as it
+// is and marked; below the threshold, or whitelisted, nothing is blocked.
+func TestAutoBlockBlock(t *testing.T) {
+	ctx := context.Background()
+	f, st := autoBlockState(t, "[BLOCK]\nauto = true\nfor = 3h\nmin_countries = 2\nmin_severity = medium\n")
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	st.Now = func() time.Time { return now }
 	st.Whitelist = func(r *record.Record) string {

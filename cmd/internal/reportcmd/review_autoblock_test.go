@@ -1,14 +1,10 @@
 package reportcmd
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/loganom/loganom/cmd/internal/cli"
-	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/report"
 )
 
@@ -21,20 +17,7 @@ import (
 // at the latest; a log time ahead of the clock counts from now.
 func TestReviewAutoBlockOldIncident(t *testing.T) {
 	ctx := context.Background()
-	cfg := loadINI(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = high\n")
-	var f ReportFlags
-	if err := cfg.Fill(&f); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Rule(cfg); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	st, err := statecmd.Open(ctx, &statecmd.Flags{DB: filepath.Join(t.TempDir(), "state.db")}, cfg, &cli.Logger{Prog: "loganom", W: &stderr}, false, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	f, st := autoBlockState(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = high\n")
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	st.Now = func() time.Time { return now }
 	if err := f.Apply(st); err != nil {
