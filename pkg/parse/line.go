@@ -47,15 +47,15 @@ type LineParser struct {
 	// dropped at once (Options.OnlyLogins): it may borrow, as an encoded
 	// one does.
 	dropOthers bool
-	host   lastString
-	svc    lastString
-	method lastString // upper case
-	cmd    lastString
-	hKey   int64          // year, month, day and hour of hBase
-	hBase  time.Time      // the last classic-syslog hour seen
-	enc    record.Encoder // for the records of this parser's worker
-	rec    record.Record  // the record a worker that encodes reuses
-	pair   [2]string      // a borrowed record's from and to
+	host       lastString
+	svc        lastString
+	method     lastString // upper case
+	cmd        lastString
+	hKey       int64          // year, month, day and hour of hBase
+	hBase      time.Time      // the last classic-syslog hour seen
+	enc        record.Encoder // for the records of this parser's worker
+	rec        record.Record  // the record a worker that encodes reuses
+	pair       [2]string      // a borrowed record's from and to
 	// recs is how many records this parser's last chunk made: the
 	// next chunk's first slab of records is about that size.
 	recs int
