@@ -24,18 +24,66 @@ type pending struct {
 }
 
 // addrSlot is what the report knows of one AddrID: the address as its
-// first login gave it (not counted; an id never stands for two addresses,
-// and the enricher gives all its records the same answer), copied into
-// each account that logs in from it; the filter's mark, which a login
-// must have to be queued as this address; and the last account that
-// logged in from it, with its entry for the address (most addresses are
-// one account's: no lookup of the account by name, nor of the address in
-// the account).
+// first login gave it (not counted; an id never stands for two addresses),
+// copied into each account that logs in from it; the filter's mark; a
+// login is queued as this address only when it has the same mark and
+// enrichment (the wrapper's enricher gives all the records of an id the
+// same answer, but a record made otherwise may differ).
 type addrSlot struct {
 	tpl     *IP
 	trusted string
-	a       *Account
-	ip      *IP
+	enr     enrichment
+}
+
+// lastUse is the last account that logged in from an AddrID, with its
+// entry for the address: most addresses are one account's, whose logins
+// then need no lookup of the account by name nor of the address in the
+// account. (Apart from addrSlot: 16 bytes an address, in the cache.)
+type lastUse struct {
+	a  *Account
+	ip *IP
+}
+
+// enrichment is a login's enrichment, its strings as the record had them
+// (not cloned: compared by identity first, without reading them).
+type enrichment struct {
+	country, city, rdns, org string
+	lat, lon                 float64
+	accuracy                 int
+	asn                      uint32
+	hasLoc                   bool
+	verified                 int8 // RDNSVerified: 0 nil, 1 false, 2 true
+}
+
+func enrichmentOf(r *record.Record) enrichment {
+	e := enrichment{country: r.Country, city: r.City, rdns: r.RDNS, org: r.Org, lat: r.Lat, lon: r.Lon,
+		accuracy: r.AccuracyKM, asn: r.ASN, hasLoc: r.HasLoc}
+	if r.RDNSVerified != nil {
+		e.verified = 1
+		if *r.RDNSVerified {
+			e.verified = 2
+		}
+	}
+	return e
+}
+
+// same tells whether r has the enrichment e. The enricher's records of
+// one address share its answer's strings: same pointer, same length.
+func (e *enrichment) same(r *record.Record) bool {
+	v := int8(0)
+	if r.RDNSVerified != nil {
+		v = 1
+		if *r.RDNSVerified {
+			v = 2
+		}
+	}
+	return e.asn == r.ASN && e.hasLoc == r.HasLoc && e.lat == r.Lat && e.lon == r.Lon && e.accuracy == r.AccuracyKM && e.verified == v &&
+		sameString(e.country, r.Country) && sameString(e.city, r.City) && sameString(e.rdns, r.RDNS) && sameString(e.org, r.Org)
+}
+
+// sameString is a == b, without reading them when they are one string.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 const (
@@ -52,14 +100,15 @@ func (rep *Report) queue(r *record.Record, trusted string) bool {
 		return false
 	}
 	if int(id) >= len(rep.addrs) {
-		rep.addrs = append(rep.addrs, make([]addrSlot, int(id)+1-len(rep.addrs))...)
-		rep.addrs = rep.addrs[:cap(rep.addrs)]
+		n := max(2*int(id), 4096)
+		rep.addrs = append(rep.addrs, make([]addrSlot, n-len(rep.addrs))...)
+		rep.last = append(rep.last, make([]lastUse, n-len(rep.last))...)
 	}
 	s := &rep.addrs[id]
 	if s.tpl == nil {
 		s.tpl = newIP(r, trusted)
-		s.trusted = s.tpl.Trusted
-	} else if s.trusted != trusted {
+		s.trusted, s.enr = s.tpl.Trusted, enrichmentOf(r)
+	} else if s.trusted != trusted || !s.enr.same(r) {
 		return false
 	}
 	if len(rep.pend) >= batchLogins || len(rep.text)+len(r.User) > batchText {
@@ -87,16 +136,16 @@ func (rep *Report) sync() {
 		user := unsafe.String(unsafe.SliceData(rep.text[start:]), int(e.end-start))
 		start = e.end
 		user = record.CanonicalUser(user, rep.Rule.CaseSensitive)
-		s := &rep.addrs[e.id]
+		l := &rep.last[e.id]
 		var ip *IP
 		var first bool
-		a := s.a
+		a := l.a
 		if a != nil && a.User == user {
-			ip, first = s.ip, a.count(s.ip, e.t)
+			ip, first = l.ip, a.count(l.ip, e.t)
 		} else {
 			a = rep.account(user)
-			ip, first = a.addSlot(e.id, s.tpl, e.t)
-			s.a, s.ip = a, ip
+			ip, first = a.addSlot(e.id, rep.addrs[e.id].tpl, e.t)
+			l.a, l.ip = a, ip
 		}
 		rep.counted(a, ip, first, e.t)
 	}

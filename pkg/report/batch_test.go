@@ -14,7 +14,8 @@ import (
 // randomLogins makes n logins of a population where most addresses are
 // one account's and a few are shared (a provider's NAT, a botnet): users
 // in mixed case, times mostly forward with some going back and some
-// unknown, whitelisted addresses, and, when numbered, an AddrID for each
+// unknown, whitelisted addresses, a few records with another answer for
+// their address, and, when numbered, an AddrID for each
 // address text (renumbered now and then, as the enricher does when it
 // forgets an address; some records without one).
 func randomLogins(seed uint64, n int, numbered bool) []*record.Record {
@@ -60,6 +61,9 @@ func randomLogins(seed uint64, n int, numbered bool) []*record.Record {
 			Time: t, FilteredBy: a.why}
 		if rng.IntN(50) == 0 {
 			r.Time = time.Time{}
+		}
+		if rng.IntN(150) == 0 { // the same address, another answer: counted one by one
+			r.Country, r.City, r.Lat = "ZZ", "", -1
 		}
 		renumber, none := rng.IntN(400) == 0, rng.IntN(100) == 0 // drawn either way: the same logins
 		if renumber {

@@ -174,6 +174,7 @@ type Report struct {
 	fresh    bool
 
 	addrs []addrSlot // by record.Record.AddrID (batch.go)
+	last  []lastUse  // by AddrID too
 	pend  []pending  // the logins queued, not counted yet
 	text  []byte     // their accounts' names
 }
