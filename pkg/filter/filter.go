@@ -297,7 +297,7 @@ func (f *Filter) recordAddressRule(r *record.Record) string {
 	if int(id) < len(f.byID) && f.byID[id].known {
 		return f.byID[id].why
 	}
-	why := f.addressRule(r.IP)
+	why := f.judgeAddress(r.IP) // (not remembered by text too: its id says it again)
 	if int(id) >= len(f.byID) {
 		f.byID = append(f.byID, make([]idVerdict, int(id)+1-len(f.byID))...)
 		f.byID = f.byID[:cap(f.byID)]
@@ -313,6 +313,16 @@ func (f *Filter) addressRule(s string) string {
 	if why, ok := f.byIP[s]; ok {
 		return why
 	}
+	why := f.judgeAddress(s)
+	if f.byIP == nil || len(f.byIP) >= 1<<16 {
+		f.byIP = make(map[string]string)
+	}
+	f.byIP[strings.Clone(s)] = why
+	return why
+}
+
+// judgeAddress is addressRule, not remembered.
+func (f *Filter) judgeAddress(s string) string {
 	why := ""
 	if ip, err := netip.ParseAddr(s); err == nil {
 		// fe80::1%eth0 is fe80::1 on some link: link-local all the same,
@@ -331,10 +341,6 @@ func (f *Filter) addressRule(s string) string {
 			}
 		}
 	}
-	if f.byIP == nil || len(f.byIP) >= 1<<16 {
-		f.byIP = make(map[string]string)
-	}
-	f.byIP[strings.Clone(s)] = why
 	return why
 }
 

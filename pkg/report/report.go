@@ -81,9 +81,6 @@ type Account struct {
 	// counts: in the same two cache lines
 	steps []step    // the logins in the order read, a run of one address as one step
 	start time.Time // the first login of the run, whitelisted or not
-	// the addresses of the steps, by step.ip - 1 (steps hold no pointer:
-	// the collector does not scan them)
-	stepped []*IP
 
 	User      string    `json:"user"`
 	Logins    int       `json:"logins"`
@@ -114,6 +111,9 @@ type Account struct {
 	byIP  map[string]*IP
 	byID  map[uint32]*IP // byIP's entries by record.Record.AddrID (the batch report in-process)
 	known []detect.Known // the history before the run (Know)
+	// the addresses of the steps, by step.ip - 1 (steps hold no pointer:
+	// the collector does not scan them)
+	stepped []*IP
 }
 
 // stepSpan bounds a step: logins from one address an hour apart are
