@@ -16,11 +16,49 @@ import (
 // accounts syncs first.
 
 // pending is a queued login: its account's name is in Report.text up to
-// end (from the previous entry's end), its address is Report.addrs[id].
+// end (from the previous entry's end), its address is Report.addrs[id],
+// its time is time.Unix(sec, nsec) in Report.locs[loc-1] (loc 0: none).
+// No pointer: the collector does not scan the queue.
 type pending struct {
-	t   time.Time
-	end uint32
-	id  uint32
+	sec  int64
+	nsec int32
+	loc  uint32
+	end  uint32
+	id   uint32
+}
+
+// maxLocs bounds Report.locs: a login in yet another zone goes one by one.
+const maxLocs = 64
+
+// when is the time of a queued login.
+func (rep *Report) when(e *pending) time.Time {
+	if e.loc == 0 {
+		return time.Time{}
+	}
+	return time.Unix(e.sec, int64(e.nsec)).In(rep.locs[e.loc-1])
+}
+
+// pend makes the queue's entry for a login at t; ok is false when the
+// entry would not give t back exactly (a monotonic reading, too many
+// zones).
+func (rep *Report) pending(t time.Time, end, id uint32) (e pending, ok bool) {
+	e = pending{end: end, id: id}
+	if t.IsZero() {
+		return e, t == time.Time{}
+	}
+	loc := t.Location()
+	i := 0
+	for i < len(rep.locs) && rep.locs[i] != loc {
+		i++
+	}
+	if i == len(rep.locs) {
+		if i == maxLocs {
+			return e, false
+		}
+		rep.locs = append(rep.locs, loc)
+	}
+	e.sec, e.nsec, e.loc = t.Unix(), int32(t.Nanosecond()), uint32(i+1)
+	return e, rep.when(&e) == t
 }
 
 // addrSlot is what the report knows of one AddrID: the address as its
@@ -118,8 +156,12 @@ func (rep *Report) queue(r *record.Record, trusted string) bool {
 		rep.pend = make([]pending, 0, batchLogins)
 		rep.text = make([]byte, 0, 32*batchLogins)
 	}
+	e, ok := rep.pending(r.Time, uint32(len(rep.text)+len(r.User)), id)
+	if !ok {
+		return false
+	}
 	rep.text = append(rep.text, r.User...)
-	rep.pend = append(rep.pend, pending{t: r.Time, end: uint32(len(rep.text)), id: id})
+	rep.pend = append(rep.pend, e)
 	return true
 }
 
@@ -136,20 +178,20 @@ func (rep *Report) sync() {
 		user := unsafe.String(unsafe.SliceData(rep.text[start:]), int(e.end-start))
 		start = e.end
 		user = record.CanonicalUser(user, rep.Rule.CaseSensitive)
+		t := rep.when(e)
 		l := &rep.last[e.id]
 		var ip *IP
 		var first bool
 		a := l.a
 		if a != nil && a.User == user {
-			ip, first = l.ip, a.count(l.ip, e.t)
+			ip, first = l.ip, a.count(l.ip, t)
 		} else {
 			a = rep.account(user)
-			ip, first = a.addSlot(e.id, rep.addrs[e.id].tpl, e.t)
+			ip, first = a.addSlot(e.id, rep.addrs[e.id].tpl, t)
 			l.a, l.ip = a, ip
 		}
-		rep.counted(a, ip, first, e.t)
+		rep.counted(a, ip, first, t)
 	}
-	clear(rep.pend) // the times' locations
 	rep.pend, rep.text = rep.pend[:0], rep.text[:0]
 }
 

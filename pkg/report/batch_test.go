@@ -11,10 +11,17 @@ import (
 	"github.com/loganom/loganom/pkg/record"
 )
 
+// mono is a time with a monotonic reading, the same for every call of
+// randomLogins.
+var mono = time.Now()
+
+var zones = []*time.Location{time.UTC, time.FixedZone("EST", -5*3600), time.Local, time.FixedZone("CET", 3600)}
+
 // randomLogins makes n logins of a population where most addresses are
 // one account's and a few are shared (a provider's NAT, a botnet): users
 // in mixed case, times mostly forward with some going back and some
-// unknown, whitelisted addresses, a few records with another answer for
+// unknown, in other zones, or with a monotonic reading, whitelisted
+// addresses, a few records with another answer for
 // their address, and, when numbered, an AddrID for each
 // address text (renumbered now and then, as the enricher does when it
 // forgets an address; some records without one).
@@ -59,8 +66,13 @@ func randomLogins(seed uint64, n int, numbered bool) []*record.Record {
 		r := &record.Record{Type: record.TypeLogin, User: u, IP: a.ip, Country: a.cc, ASN: a.asn, Org: "Org " + a.ip,
 			City: "City " + a.cc, HasLoc: true, Lat: float64(a.asn % 90), Lon: float64(a.asn % 180), AccuracyKM: 20,
 			Time: t, FilteredBy: a.why}
-		if rng.IntN(50) == 0 {
+		switch k := rng.IntN(300); {
+		case k < 6:
 			r.Time = time.Time{}
+		case k < 30:
+			r.Time = t.In(zones[k%len(zones)])
+		case k == 30:
+			r.Time = mono.Add(time.Duration(rng.IntN(1000)) * time.Second) // with a monotonic reading
 		}
 		if rng.IntN(150) == 0 { // the same address, another answer: counted one by one
 			r.Country, r.City, r.Lat = "ZZ", "", -1

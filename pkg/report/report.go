@@ -176,7 +176,8 @@ type Report struct {
 	addrs []addrSlot // by record.Record.AddrID (batch.go)
 	last  []lastUse  // by AddrID too
 	pend  []pending  // the logins queued, not counted yet
-	text  []byte     // their accounts' names
+	locs  []*time.Location
+	text  []byte // their accounts' names
 }
 
 // Unread is an input that could not be read in full: the report made
