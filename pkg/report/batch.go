@@ -125,7 +125,7 @@ func sameString(a, b string) bool {
 }
 
 const (
-	maxAddrIDs  = 1 << 20 // larger ids go one by one
+	maxAddrIDs  = 1 << 17 // larger ids go one by one (the tables by id: at most some 20 MB)
 	batchLogins = 1 << 14 // logins queued before they are counted (512 KB)
 	batchText   = 1 << 20 // bytes of account names queued before they are counted
 )
@@ -138,7 +138,7 @@ func (rep *Report) queue(r *record.Record, trusted string) bool {
 		return false
 	}
 	if int(id) >= len(rep.addrs) {
-		n := max(2*int(id), 4096)
+		n := min(max(2*int(id), 4096), maxAddrIDs)
 		rep.addrs = append(rep.addrs, make([]addrSlot, n-len(rep.addrs))...)
 		rep.last = append(rep.last, make([]lastUse, n-len(rep.last))...)
 	}

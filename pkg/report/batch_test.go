@@ -41,6 +41,9 @@ func randomLogins(seed uint64, n int, numbered bool) []*record.Record {
 		if i%13 == 0 {
 			a.why = "pattern_org: AS" + fmt.Sprint(a.asn)
 		}
+		if i%17 == 5 {
+			a.id = maxAddrIDs + uint32(i) // beyond the tables: one by one
+		}
 		addrs = append(addrs, a)
 	}
 	nextID := uint32(len(addrs) + 1)
