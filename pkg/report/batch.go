@@ -138,7 +138,7 @@ func (rep *Report) queue(r *record.Record, trusted string) bool {
 		return false
 	}
 	if int(id) >= len(rep.addrs) {
-		n := min(max(2*int(id), 4096), maxAddrIDs)
+		n := min(max(int(id)+int(id)/2, 1024), maxAddrIDs)
 		rep.addrs = append(rep.addrs, make([]addrSlot, n-len(rep.addrs))...)
 		rep.last = append(rep.last, make([]lastUse, n-len(rep.last))...)
 	}
@@ -154,7 +154,7 @@ func (rep *Report) queue(r *record.Record, trusted string) bool {
 	}
 	if rep.pend == nil {
 		rep.pend = make([]pending, 0, batchLogins)
-		rep.text = make([]byte, 0, 32*batchLogins)
+		rep.text = make([]byte, 0, 24*batchLogins) // (grows if names are longer)
 	}
 	e, ok := rep.pending(r.Time, uint32(len(rep.text)+len(r.User)), id)
 	if !ok {
@@ -187,7 +187,7 @@ func (rep *Report) sync() {
 			ip, first = l.ip, a.count(l.ip, t)
 		} else {
 			a = rep.account(user)
-			ip, first = a.addSlot(e.id, rep.addrs[e.id].tpl, t)
+			ip, first = a.addSlot(rep.addrs[e.id].tpl, t)
 			l.a, l.ip = a, ip
 		}
 		rep.counted(a, ip, first, t)
@@ -195,21 +195,15 @@ func (rep *Report) sync() {
 	rep.pend, rep.text = rep.pend[:0], rep.text[:0]
 }
 
-// addSlot is addByID for a queued login from the address tpl (AddrID
-// id) at t.
-func (a *Account) addSlot(id uint32, tpl *IP, t time.Time) (ip *IP, first bool) {
-	if ip := a.byID[id]; ip != nil {
-		return ip, a.count(ip, t)
-	}
+// addSlot is add for a queued login from the address tpl at t, when
+// its id's last account was another (lastUse): the address is found by
+// its text (no map by id: lastUse finds it the next time).
+func (a *Account) addSlot(tpl *IP, t time.Time) (ip *IP, first bool) {
 	ip = a.byIP[tpl.IP]
 	if ip == nil {
 		ip = new(IP)
 		*ip = *tpl
 		a.keep(ip)
 	}
-	if a.byID == nil {
-		a.byID = make(map[uint32]*IP, 1)
-	}
-	a.byID[id] = ip
 	return ip, a.count(ip, t)
 }
