@@ -31,6 +31,7 @@ package detect
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -376,6 +377,39 @@ type Site struct {
 	countries map[string]time.Time // common since
 	networks  map[uint32]time.Time
 	exits     map[uint32]bool // common networks that are exits (see Census)
+	// exit addresses: prefixes (IPv4 /24, IPv6 /48) that several
+	// accounts use, each for long, from elsewhere (see Census), since when
+	gates map[netip.Prefix]time.Time
+}
+
+// gatePrefix is the prefix of ip that Census counts as one gateway: its
+// /24 (IPv4) or /48 (IPv6): a VPN's or an office's exit addresses are
+// next to each other.
+func gatePrefix(ip string) (netip.Prefix, bool) {
+	ad, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	ad = ad.Unmap().WithZone("")
+	bits := 24
+	if ad.Is6() {
+		bits = 48
+	}
+	p, err := ad.Prefix(bits)
+	return p, err == nil
+}
+
+// gate: ip is in an exit prefix (at t; zero t: ever).
+func (s *Site) gate(ip string, t time.Time) bool {
+	if len(s.gates) == 0 {
+		return false
+	}
+	p, ok := gatePrefix(ip)
+	if !ok {
+		return false
+	}
+	since, ok := s.gates[p]
+	return ok && (t.IsZero() || !t.Before(since))
 }
 
 // commonCountry: the country was common at t.
@@ -410,6 +444,13 @@ type Common struct {
 	// not. A login from one is usual, but no trip's end, and its country
 	// is not the account's.
 	Exits []uint32
+	// Gates are exits found by address rather than by network: a
+	// prefix (IPv4 /24, IPv6 /48) that at least three accounts use,
+	// each for longer than the window, most of them from another
+	// country (a corporate VPN's exit on a provider whose network is
+	// too little used on the site to be common), with when the third
+	// one's use became long.
+	Gates map[netip.Prefix]time.Time
 }
 
 func asKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
@@ -427,6 +468,9 @@ func (s *Site) Common() Common {
 	}
 	for n := range s.exits {
 		c.Exits = append(c.Exits, n)
+	}
+	if len(s.gates) > 0 {
+		c.Gates = maps.Clone(s.gates)
 	}
 	slices.Sort(c.Countries)
 	slices.Sort(c.Networks)
@@ -446,6 +490,7 @@ func (s *Site) SetCommon(c Common) {
 	for _, n := range c.Exits {
 		s.exits[n] = true
 	}
+	s.gates = maps.Clone(c.Gates)
 }
 
 // Census counts the accounts that use each place, for Site.SetCommon: a
@@ -462,6 +507,13 @@ func (s *Site) SetCommon(c Common) {
 type Census struct {
 	accounts map[string]bool
 	uses     map[censusKey]map[string]*use
+	gates    map[netip.Prefix]*gateUse
+}
+
+// gateUse: who used a prefix, and from which country it is located.
+type gateUse struct {
+	cc    string
+	users map[string]*use
 }
 
 type censusKey struct {
@@ -488,6 +540,21 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 	c.accounts[user] = true
 	if w.Country == "" && w.ASN == 0 {
 		return
+	}
+	if p, ok := gatePrefix(w.IP); ok && w.Country != "" {
+		if c.gates == nil {
+			c.gates = map[netip.Prefix]*gateUse{}
+		}
+		g := c.gates[p]
+		if g == nil {
+			g = &gateUse{cc: strings.Clone(w.Country), users: map[string]*use{}}
+			c.gates[p] = g
+		}
+		if u := g.users[user]; u != nil {
+			u.widen(first, last)
+		} else {
+			g.users[user] = &use{first, last}
+		}
 	}
 	k := censusKey{w.Country, w.ASN}
 	m := c.uses[k]
@@ -610,6 +677,35 @@ func (c *Census) Common(cfg Config) Common {
 			out.Exits = append(out.Exits, asn)
 		}
 	}
+	// gates: a prefix that three accounts or more use, each for long,
+	// most of them using another country for long too, and fewer than
+	// half its own country through other networks
+	for p, g := range c.gates {
+		t, n, local, elsewhere := time.Time{}, 0, 0, 0
+		var ts []time.Time
+		for user, u := range g.users {
+			if u.last.Sub(u.first) <= cfg.Window {
+				continue
+			}
+			n++
+			ts = append(ts, u.first.Add(cfg.Window))
+			if withCC[user]-longCC[userCC{user, g.cc}] > 0 {
+				elsewhere++
+			}
+			if longCC[userCC{user, g.cc}] > 1 {
+				local++
+			}
+		}
+		if n < 3 || 2*local >= n || 2*elsewhere < n {
+			continue
+		}
+		slices.SortFunc(ts, func(x, y time.Time) int { return x.Compare(y) })
+		t = ts[2]
+		if out.Gates == nil {
+			out.Gates = map[netip.Prefix]time.Time{}
+		}
+		out.Gates[p] = t
+	}
 	byCountry := map[string]map[string]*use{}
 	for k, m := range c.uses {
 		if k.cc == "" || exit[k.asn] {
@@ -660,6 +756,7 @@ type login struct {
 	at    time.Time // its last time
 	usual bool      // its place was usual then
 	valid bool
+	gate  bool // its address is an exit's (Site.gate)
 	// checked: a trip from it across vague logins was judged
 	checked bool
 }
@@ -688,7 +785,17 @@ type Account struct {
 
 	findings map[string]*finding // by detector and key
 	order    []*finding
-	many     struct{ countries, networks int } // the most found in a window
+	// several: the account's own usual places, located precisely, in
+	// use at once from farther apart than anyone travels: several people
+	// share it (info@, a team's mailbox), and an impossible trip is weak
+	// evidence on it (see shared)
+	several struct {
+		n, days int
+		day     int64 // the last day counted (Unix days)
+		pair    string
+		recent  [4]login // the last logins from the most recent precise usual places
+	}
+	many struct{ countries, networks int } // the most found in a window
 }
 
 type finding struct {
@@ -740,7 +847,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		}
 	}
 	if lastK != nil {
-		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true}
+		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true, gate: site.gate(lastK.IP, time.Time{})}
 		a.last.usual = a.usual(&lastK.Where, lastK.Last)
 	}
 	// the owner's last precise usual place, from the history
@@ -749,7 +856,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		if k.Relay || k.Last.IsZero() || vague(&k.Where) || a.lastHome.valid && !k.Last.After(a.lastHome.at) {
 			continue
 		}
-		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last)}); l.usual && a.end(&l) {
+		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last), gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
 			a.lastHome = l
 		}
 	}
@@ -822,7 +929,7 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 	if w.Trusted {
 		return true
 	}
-	if w.ASN != 0 && a.site.exit(w.ASN, t) {
+	if w.ASN != 0 && a.site.exit(w.ASN, t) || a.site.gate(w.IP, t) {
 		return a.usualAt(a.networks[w.ASN], t)
 	}
 	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
@@ -856,7 +963,8 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
-	exit := w.ASN != 0 && a.site.exit(w.ASN, first)
+	gate := a.site.gate(w.IP, time.Time{})
+	exit := w.ASN != 0 && a.site.exit(w.ASN, first) || gate && a.site.gate(w.IP, first)
 	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
 	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
@@ -864,7 +972,10 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	// Impossible travel: from the last login to this one, and, across
 	// vague logins in between, from the owner's last precise usual place
 	// to a place not usual, or back.
-	cur := login{Where: *w, at: first, usual: usual, valid: true}
+	cur := login{Where: *w, at: first, usual: usual, valid: true, gate: gate}
+	if usual && !vague(w) && a.end(&cur) {
+		a.concurrent(&cur, last)
+	}
 	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.end(&a.last) && a.end(&cur) {
 		a.travel(&a.last.Where, a.last.at, w, first, usual)
 	}
@@ -926,7 +1037,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	if !usual || learning {
 		a.countMany(first, w)
 	}
-	a.last = login{Where: *w, at: last, usual: usual, valid: true}
+	a.last = login{Where: *w, at: last, usual: usual, valid: true, gate: gate}
 	switch {
 	case !usual:
 		a.lastOdd = a.last
@@ -952,7 +1063,7 @@ func (a *Account) end(l *login) bool {
 	}
 	// an exit for the whole of what is known, even before it became
 	// common: where its users are, it never says
-	return !(l.ASN != 0 && a.site.exits[l.ASN])
+	return !(l.gate || l.ASN != 0 && a.site.exits[l.ASN])
 }
 
 func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }
@@ -1212,6 +1323,87 @@ func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual 
 		fmt.Sprintf("%s → %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt)))
 }
 
+// concurrent notes logins from usual places, located precisely, farther
+// apart than anyone travels in the time between them: two people using
+// the account at once. u is such a login, its place used until last; it
+// is compared with the last logins from the few precise usual places used
+// before it (not only the last login: people take turns).
+func (a *Account) concurrent(u *login, last time.Time) {
+	r := &a.several.recent
+	k := -1
+	for i := range r {
+		p := &r[i]
+		if !p.valid {
+			continue
+		}
+		if p.Lat == u.Lat && p.Lon == u.Lon {
+			k = i
+			continue
+		}
+		dt := u.at.Sub(p.at)
+		// (the farthest any two places are: no need to compute)
+		if dt < 0 || dt.Hours()*a.cfg.MaxSpeed > 20040+float64(p.AccuracyKM+u.AccuracyKM) || p.IP == u.IP {
+			continue
+		}
+		if !a.impossible(&p.Where, p.at, &u.Where, u.at) || a.flagged(&p.Where) || a.flagged(&u.Where) {
+			continue
+		}
+		a.several.n++
+		if d := u.at.Unix() / 86400; d != a.several.day {
+			a.several.day = d
+			a.several.days++
+		}
+		if a.several.pair == "" {
+			km := Distance(p.Lat, p.Lon, u.Lat, u.Lon)
+			a.several.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(&p.Where), placeName(&u.Where), thousands(int64(math.Round(km/10)*10)), span(dt))
+		}
+	}
+	// keep it, in place of its place's older login, or of the oldest
+	if k < 0 {
+		k = 0
+		for i := range r {
+			if !r[i].valid {
+				k = i
+				break
+			}
+			if r[i].at.Before(r[k].at) {
+				k = i
+			}
+		}
+	}
+	r[k] = *u
+	r[k].at = last
+	r[k].IP = strings.Clone(u.IP)
+}
+
+// flagged: w's country or network was found new (a thief's place that
+// became usual while the theft went on is no colleague's).
+func (a *Account) flagged(w *Where) bool {
+	if len(a.findings) == 0 {
+		return false
+	}
+	return a.findings[NewPlace+"\x00c "+w.Country] != nil || w.ASN != 0 && a.findings[NewPlace+"\x00n "+strconv.FormatUint(uint64(w.ASN), 10)] != nil
+}
+
+// sharedDays: an account whose usual places were in use at once, on this
+// many days or more, is used by several people (see shared).
+const sharedDays = 1
+
+// shared: the account's own usual places were in use at once, out of
+// reach of each other, on sharedDays days or more: several people use it
+// (a shared mailbox). Then an impossible trip is what one of them
+// travelling while another is at home looks like: it is weighed low.
+func (a *Account) shared() bool { return a.several.days >= sharedDays }
+
+// severity is a finding's severity as weighed: impossible travel on a
+// shared account is low.
+func (a *Account) severity(f *finding) Severity {
+	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() {
+		return Low
+	}
+	return f.Severity
+}
+
 // countMany counts the account's places first used within the window
 // before t, and finds many places when they reach the thresholds (the
 // finding then says the most found in one window). Places learned on the
@@ -1269,7 +1461,7 @@ func (a *Account) find(det, key string, sev Severity, at time.Time, ip, text str
 func (a *Account) Found(min Severity) int {
 	n := 0
 	for _, f := range a.order {
-		if f.Severity >= min {
+		if a.severity(f) >= min {
 			n++
 		}
 	}
@@ -1281,7 +1473,7 @@ func (a *Account) Found(min Severity) int {
 func (a *Account) Severity() Severity {
 	var s Severity
 	for _, f := range a.order {
-		s = max(s, f.Severity)
+		s = max(s, a.severity(f))
 	}
 	return s
 }
@@ -1293,13 +1485,13 @@ func (a *Account) Severity() Severity {
 func (a *Account) Verdict() Verdict {
 	var v Verdict
 	for _, f := range a.order {
-		v.Severity = max(v.Severity, f.Severity)
+		v.Severity = max(v.Severity, a.severity(f))
 	}
 	if v.Severity == None {
 		return v
 	}
 	fs := slices.Clone(a.order)
-	slices.SortStableFunc(fs, func(x, y *finding) int { return cmp.Compare(y.Severity, x.Severity) })
+	slices.SortStableFunc(fs, func(x, y *finding) int { return cmp.Compare(a.severity(y), a.severity(x)) })
 	shown := map[string]int{}
 	more := map[string]int{}
 	for _, f := range fs {
@@ -1311,6 +1503,11 @@ func (a *Account) Verdict() Verdict {
 		r := f.Reason
 		if f.n > 1 && f.Detector == ImpossibleTravel {
 			r.Text += fmt.Sprintf(" (%d times)", f.n)
+		}
+		if sev := a.severity(f); sev != f.Severity {
+			r.Severity = sev
+			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s; %s)",
+				a.several.pair, plural(a.several.days, "day", "days"))
 		}
 		v.Reasons = append(v.Reasons, r)
 	}

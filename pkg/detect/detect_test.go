@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -518,6 +519,108 @@ func TestExitNoTripEnd(t *testing.T) {
 			}
 			if v := a.Verdict(); v.Severity != c.sev {
 				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+		})
+	}
+}
+
+// A shared mailbox: two people use it, one in São Paulo, one in Recife,
+// often minutes apart. When one of them travels, the trip "from" the
+// other's place is impossible for one person, not for two: it is weighed
+// low, and the reason says why. The same trip on an account of one person
+// is high.
+func TestSharedMailbox(t *testing.T) {
+	recife := Where{IP: "177.37.1.1", Country: "BR", City: "Recife", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -8.0476, Lon: -34.877, AccuracyKM: 20}
+	var both []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		both = append(both, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: recife, at: at + 9*time.Hour + 20*time.Minute}, ev{w: saoPaulo, at: at + 15*time.Hour})
+	}
+	var one []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		one = append(one, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: recife, at: at + 15*time.Hour + 20*time.Minute})
+	}
+	trip := []ev{{w: saoPaulo, at: 5*day + 9*time.Hour}, {w: lisbon, at: 5*day + 10*time.Hour}}
+	for _, c := range []struct {
+		name string
+		evs  []ev
+		sev  Severity
+		want []string
+	}{
+		{"two people at once, one travels: low, and why", slices.Concat(both, trip), Low,
+			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h; weighed low: the account is used from several places at once (São Paulo, BR ↔ Recife, BR, 2,130 km in 20 min; 5 days)"}},
+		{"one person in two cities, hours apart: the trip is high", slices.Concat(one, trip), High,
+			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h", "new country PT"}},
+		{"a thief's place, usual after a day, makes no colleague: the owner alone, the trip is high", slices.Concat(one, []ev{{w: lisbon, at: 5 * day}, {w: lisbon, at: 6*day + 12*time.Hour}, {w: saoPaulo, at: 6*day + 12*time.Hour + 10*time.Minute}, {w: lisbon, at: 6*day + 12*time.Hour + 20*time.Minute}}), High,
+			[]string{"Lisbon, PT → São Paulo, BR, 7,950 km in 10 min"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(Config{}, nil, c.evs)
+			if v.Severity != c.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+			text := v.String()
+			for _, w := range c.want {
+				i := strings.Index(text, w)
+				if i < 0 {
+					t.Errorf("verdict lacks %q: %s", w, text)
+					continue
+				}
+				text = text[i+len(w):]
+			}
+		})
+	}
+}
+
+// A corporate VPN's exit abroad on a provider too little used on the site
+// to be a common network: found by its addresses (a /24 that three
+// accounts use, each for days, from another country), it is no trip's
+// end, and its country is not the account's: an account's first use of
+// it, between logins at home, is no finding. An office's prefix (its
+// users live in its country) is no exit.
+func TestCensusGates(t *testing.T) {
+	zurich := Where{IP: "178.197.0.1", Country: "CH", City: "Zurich", ASN: 3303, Org: "Swisscom (Schweiz) AG", HasLoc: true, Lat: 47.3769, Lon: 8.5417, AccuracyKM: 20}
+	zurich2 := zurich
+	zurich2.IP = "178.197.0.2"
+	var c Census
+	for i := range 200 { // three of 200: not a common network
+		u := fmt.Sprintf("u%d", i)
+		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
+		if i < 3 {
+			c.Add(u, &zurich, t0.Add(time.Duration(i)*day), t0.Add(9*day))
+			c.Add(u, &office, t0, t0.Add(9*day))
+		}
+	}
+	com := c.Common(Config{})
+	p, _ := gatePrefix(zurich.IP)
+	op, _ := gatePrefix(office.IP)
+	if since, ok := com.Gates[p]; !ok || !since.Equal(t0.Add(3*day)) || len(com.Exits) != 0 {
+		t.Fatalf("gates: %+v", com)
+	}
+	if _, ok := com.Gates[op]; ok {
+		t.Errorf("an office's prefix is no gate: %+v", com.Gates)
+	}
+	cfg := Config{}.Defaults()
+	for _, cc := range []struct {
+		name string
+		com  Common
+		sev  Severity
+	}{
+		{"a gate", com, None},
+		{"nothing known: a trip", Common{}, High},
+	} {
+		t.Run(cc.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(cc.com)
+			a := NewAccount(&cfg, nil, site)
+			evs := append(daily(saoPaulo, 5), ev{w: zurich2, at: 5 * day}, ev{w: saoPaulo, at: 5*day + 5*time.Minute}, ev{w: saoPaulo2, at: 5*day + 12*time.Minute})
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != cc.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, cc.sev, v)
 			}
 		})
 	}
