@@ -1155,6 +1155,12 @@ type trip struct {
 	yUsual bool
 }
 
+// lineHold: an address held this long, on both sides of a login from a
+// new place out of its reach, is a line (see pinUsual): a phone's carrier
+// gives it another address within the hour or two (its NAT's mappings
+// expire, it attaches anew), and a phone that flew has attached anew.
+const lineHold = 3 * time.Hour
+
 // maxHeld: the held addresses remembered, the most recently used
 // (a phone's come and go; a line's is used every day).
 const maxHeld = 16
@@ -1261,8 +1267,10 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		a.held = append(a.held, held{key: k, first: u.at})
 		h = &a.held[len(a.held)-1]
 	}
+	both := false // used on both sides of the last new place, out of reach both ways
 	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
+		both = slices.ContainsFunc(h.pend, func(p trip) bool { return !p.yUsual && p.tb.Equal(o.at) && p.y.IP == o.IP })
 		if h.line {
 			if !o.same(&a.last) { // (else judged as the last login)
 				a.travel(&t.x, t.ta, &t.y, t.tb, true)
@@ -1274,11 +1282,20 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 	h.where = u.Where
 	h.where.IP = strings.Clone(u.IP)
 	h.last = last
-	if h.two && !h.line {
+	// a line: held across two new countries; or held for hours (longer
+	// than a phone keeps its carrier's address) on both sides of a new
+	// place out of reach: the owner at home while someone logs in from
+	// afar
+	held := both && last.Sub(h.first) >= lineHold
+	if (h.two || held) && !h.line {
 		h.line = true
 		a.lines++
+		note := ""
+		if !h.two {
+			note = "; meanwhile " + h.where.IP + " (" + placeName(&h.where) + "), in use for " + span(last.Sub(h.first).Truncate(time.Minute)) + ", before and after"
+		}
 		for _, t := range h.pend {
-			a.travel(&t.x, t.ta, &t.y, t.tb, t.yUsual)
+			a.trip(&t.x, t.ta, &t.y, t.tb, t.yUsual, note)
 		}
 		h.pend = nil
 	}
@@ -1305,6 +1322,11 @@ func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) boo
 // travel finds an impossible trip from a (at ta) to b (at tb).
 // The finding names the end that is not usual (y, unless y is usual).
 func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
+	a.trip(x, ta, y, tb, yUsual, "")
+}
+
+// trip is travel, with a note to the finding's words when it is new.
+func (a *Account) trip(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool, note string) {
 	if !a.impossible(x, ta, y, tb) {
 		return
 	}
@@ -1319,8 +1341,9 @@ func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual 
 	if yUsual {
 		odd = x.IP
 	}
-	a.find(ImpossibleTravel, key, High, tb, odd,
-		fmt.Sprintf("%s → %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt)))
+	if f := a.find(ImpossibleTravel, key, High, tb, odd, ""); f.Text == "" {
+		f.Text = fmt.Sprintf("%s → %s, %s km in %s%s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt), note)
+	}
 }
 
 // concurrent notes logins from usual places, located precisely, farther
