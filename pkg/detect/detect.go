@@ -380,7 +380,15 @@ type Site struct {
 	// exit addresses: prefixes (IPv4 /24, IPv6 /48) that several
 	// accounts use, each for long, from elsewhere (see Census), since when
 	gates map[netip.Prefix]time.Time
+	// familiar: the networks that some account used for longer than the
+	// window (nil: not counted, all familiar)
+	familiar map[uint32]bool
 }
+
+// unfamiliar: no account of the site used the network for long (a
+// colleague's hotel, a branch, a customer's site are familiar; a thief's
+// network, used for hours, is not). Unknown (0), or not counted: familiar.
+func (s *Site) unfamiliar(asn uint32) bool { return s.familiar != nil && asn != 0 && !s.familiar[asn] }
 
 // gatePrefix is the prefix of ip that Census counts as one gateway: its
 // /24 (IPv4) or /48 (IPv6): a VPN's or an office's exit addresses are
@@ -451,6 +459,9 @@ type Common struct {
 	// too little used on the site to be common), with when the third
 	// one's use became long.
 	Gates map[netip.Prefix]time.Time
+	// Familiar: the networks that an account used for longer than the
+	// window (nil: not counted).
+	Familiar []uint32
 }
 
 func asKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
@@ -472,6 +483,9 @@ func (s *Site) Common() Common {
 	if len(s.gates) > 0 {
 		c.Gates = maps.Clone(s.gates)
 	}
+	if s.familiar != nil {
+		c.Familiar = slices.Sorted(maps.Keys(s.familiar))
+	}
 	slices.Sort(c.Countries)
 	slices.Sort(c.Networks)
 	slices.Sort(c.Exits)
@@ -491,6 +505,13 @@ func (s *Site) SetCommon(c Common) {
 		s.exits[n] = true
 	}
 	s.gates = maps.Clone(c.Gates)
+	s.familiar = nil
+	if c.Familiar != nil {
+		s.familiar = make(map[uint32]bool, len(c.Familiar))
+		for _, n := range c.Familiar {
+			s.familiar[n] = true
+		}
+	}
 }
 
 // Census counts the accounts that use each place, for Site.SetCommon: a
@@ -626,9 +647,15 @@ func (c *Census) Common(cfg Config) Common {
 			}
 		}
 	}
-	out := Common{Since: map[string]time.Time{}}
+	out := Common{Since: map[string]time.Time{}, Familiar: []uint32{}}
 	exit := map[uint32]bool{}
 	for asn, users := range byNet {
+		for _, u := range users {
+			if u.last.Sub(u.first) > cfg.Window {
+				out.Familiar = append(out.Familiar, asn)
+				break
+			}
+		}
 		t, ok := since(users)
 		if !ok {
 			continue
@@ -727,6 +754,7 @@ func (c *Census) Common(cfg Config) Common {
 	slices.Sort(out.Countries)
 	slices.Sort(out.Networks)
 	slices.Sort(out.Exits)
+	slices.Sort(out.Familiar)
 	return out
 }
 
@@ -739,6 +767,7 @@ type place struct {
 	burstFrom time.Time
 	burstN    int
 	burstRate float64  // the account's usual logins in a window, at burstFrom
+	strange   bool     // the burst's logins all from networks unfamiliar to the site
 	burst     *finding // found
 	burstDesc string
 	hist      []histRow // the history's rows of a country
@@ -1027,12 +1056,12 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	a.total += int64(n)
 	switch {
 	case newCountry:
-		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate)
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate, a.site.unfamiliar(w.ASN))
 	case newNetwork:
 		// a new network sending far more than the account ever did is
 		// a thief too, in a usual country (a data centre there) or from
 		// an exit's network the account does not use
-		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate)
+		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate, false)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
@@ -1088,7 +1117,12 @@ func (a *Account) rate(t time.Time) float64 {
 // times the account's usual logins in a window, the new place is medium:
 // someone is sending mail from there, far more than the account ever did.
 // key is the place's finding (NewPlace), what its name in words.
-func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, usual float64) {
+//
+// A new country's logins all from networks that no account of the site
+// uses (strange: not a colleague's hotel or a branch, but a thief's) need
+// only reach Config.Burst: someone sends mail from where nobody of the
+// company has been, while the owner's own pace may hide it.
+func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, usual float64, strange bool) {
 	if a.cfg.Burst <= 0 || p == nil {
 		return
 	}
@@ -1100,7 +1134,7 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 		return
 	}
 	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
-		p.burstFrom, p.burstN, p.burstRate = t, 0, usual
+		p.burstFrom, p.burstN, p.burstRate, p.strange = t, 0, usual, true
 		// an earlier run's logins from there within the window count
 		for _, h := range p.hist {
 			if !h.first.Before(t.Add(-a.cfg.Window)) && h.first.Before(t) {
@@ -1112,7 +1146,8 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 		}
 	}
 	p.burstN += n
-	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate {
+	p.strange = p.strange && strange
+	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate && !p.strange {
 		return
 	}
 	f := a.find(NewPlace, key, Medium, t, ip, "")
@@ -1122,9 +1157,13 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 }
 
 func (a *Account) burstText(what string, p *place, last time.Time) string {
-	return fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
+	s := fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
 		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(p.burstRate, 'f', 1, 64),
 		span(a.cfg.Window), p.burstDesc)
+	if p.strange && float64(p.burstN) < 5*p.burstRate {
+		s += ", from networks no account of the site uses"
+	}
+	return s
 }
 
 // held is an address (an IPv4 address, or an IPv6 /64) of a usual place

@@ -632,3 +632,59 @@ func TestCensusGates(t *testing.T) {
 		})
 	}
 }
+
+// Two addresses in a new country sending a few dozen mails within hours,
+// on a busy account (less than five times its usual pace): a burst when
+// no account of the site uses their networks for long (nobody of the
+// company goes there: a thief's), not when a colleague's stay made them
+// familiar (a holiday resort's provider), nor when the site was not
+// counted.
+func TestBurstUnfamiliar(t *testing.T) {
+	var evs []ev
+	for d := range 6 {
+		for h := range 8 {
+			evs = append(evs, ev{w: saoPaulo, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
+		}
+	}
+	for i := range 24 {
+		w := moscow
+		if i%2 == 1 {
+			w = Where{IP: "5.18.1.1", Country: "RU", City: "Moscow", ASN: 35807, Org: "SkyNet Ltd.", HasLoc: true, Lat: 55.7558, Lon: 37.6173, AccuracyKM: 20}
+		}
+		evs = append(evs, ev{w: w, at: 7*day + time.Duration(i)*10*time.Minute})
+	}
+	var c Census
+	for i := range 10 {
+		c.Add(fmt.Sprintf("u%d", i), &saoPaulo, t0, t0.Add(10*day))
+	}
+	strange := c.Common(Config{})
+	c.Add("u0", &moscow, t0.Add(2*day), t0.Add(5*day)) // a colleague's stay
+	familiar := c.Common(Config{})
+	if !slices.Contains(familiar.Familiar, moscow.ASN) || slices.Contains(strange.Familiar, moscow.ASN) {
+		t.Fatalf("familiar: %v, %v", strange.Familiar, familiar.Familiar)
+	}
+	cfg := Config{}.Defaults()
+	for _, c := range []struct {
+		name string
+		com  Common
+		sev  Severity
+		want string
+	}{
+		{"networks nobody uses", strange, Medium, "new country RU, Moscow: 24 logins within 3 h 51 min (usually 6.9 in 24 h; 7 days in the logs read: BR only), from networks no account of the site uses"},
+		{"a colleague's network", familiar, Low, "new country RU, Moscow (7 days"},
+		{"not counted", Common{}, Low, "new country RU, Moscow (7 days"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(c.com)
+			a := NewAccount(&cfg, nil, site)
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
+			}
+		})
+	}
+}
