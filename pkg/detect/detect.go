@@ -993,7 +993,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
 	gate := a.site.gate(w.IP, time.Time{})
-	exit := w.ASN != 0 && a.site.exit(w.ASN, first) || gate && a.site.gate(w.IP, first)
+	exit := w.ASN != 0 && a.site.exit(w.ASN, first) || gate
 	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
 	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
@@ -1474,15 +1474,17 @@ func (a *Account) severity(f *finding) Severity {
 func (a *Account) countMany(t time.Time, w *Where) {
 	from := t.Add(-a.cfg.Window)
 	fresh := func(p *place) bool { return !p.trusted && !p.first.Before(from) }
+	// (the site's common places, whenever they became common: the
+	// first day of the logs read is no botnet's for the company's country)
 	var cs []string
 	for cc, p := range a.countries {
-		if fresh(p) && !a.site.commonCountry(cc, t) {
+		if _, common := a.site.countries[cc]; fresh(p) && !common {
 			cs = append(cs, cc)
 		}
 	}
 	nets := 0
 	for asn, p := range a.networks {
-		if fresh(p) && !a.site.commonNetwork(asn, t) {
+		if _, common := a.site.networks[asn]; fresh(p) && !common {
 			nets++
 		}
 	}

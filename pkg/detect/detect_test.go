@@ -688,3 +688,33 @@ func TestBurstUnfamiliar(t *testing.T) {
 		})
 	}
 }
+
+// The site's common country is no new place for many places, even on the
+// first day of the logs read, before it became common (the census dates
+// it from the day its use became long): a traveller who leaves on his
+// first day is no botnet.
+func TestManyPlacesCommonFromTheStart(t *testing.T) {
+	cfg := Config{}.Defaults()
+	evs := []ev{{w: saoPaulo, at: 0}, {w: osaka, at: 15 * time.Hour}, {w: lisbon, at: 20 * time.Hour}}
+	for _, c := range []struct {
+		name string
+		com  Common
+		sev  Severity
+	}{
+		{"BR common from the second day", Common{Countries: []string{"BR"}, Since: map[string]time.Time{"BR": t0.Add(day)}}, None},
+		{"nothing common", Common{}, High},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(c.com)
+			a := NewAccount(&cfg, nil, site)
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+		})
+	}
+}
