@@ -647,10 +647,16 @@ func (c *Census) Common(cfg Config) Common {
 			}
 		}
 	}
-	out := Common{Since: map[string]time.Time{}, Familiar: []uint32{}}
+	out := Common{Since: map[string]time.Time{}}
+	if len(c.accounts) >= familiarSite {
+		out.Familiar = []uint32{}
+	}
 	exit := map[uint32]bool{}
 	for asn, users := range byNet {
 		for _, u := range users {
+			if out.Familiar == nil {
+				break
+			}
 			if u.last.Sub(u.first) > cfg.Window {
 				out.Familiar = append(out.Familiar, asn)
 				break
@@ -757,6 +763,11 @@ func (c *Census) Common(cfg Config) Common {
 	slices.Sort(out.Familiar)
 	return out
 }
+
+// familiarSite: the least accounts for a network that none of them uses
+// to say something (Site.unfamiliar): a small site's people have been to
+// few places, and its travellers' hotels are all new.
+const familiarSite = 100
 
 // place is what the account knows of a country or a network.
 type place struct {

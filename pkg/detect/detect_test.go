@@ -638,7 +638,7 @@ func TestCensusGates(t *testing.T) {
 // no account of the site uses their networks for long (nobody of the
 // company goes there: a thief's), not when a colleague's stay made them
 // familiar (a holiday resort's provider), nor when the site was not
-// counted.
+// counted, or is too small (fewer than 100 accounts) for it to tell.
 func TestBurstUnfamiliar(t *testing.T) {
 	var evs []ev
 	for d := range 6 {
@@ -654,9 +654,13 @@ func TestBurstUnfamiliar(t *testing.T) {
 		evs = append(evs, ev{w: w, at: 7*day + time.Duration(i)*10*time.Minute})
 	}
 	var c Census
-	for i := range 10 {
+	for i := range 99 {
 		c.Add(fmt.Sprintf("u%d", i), &saoPaulo, t0, t0.Add(10*day))
 	}
+	if small := c.Common(Config{}); small.Familiar != nil {
+		t.Errorf("99 accounts: familiar counted: %v", small.Familiar)
+	}
+	c.Add("u99", &saoPaulo, t0, t0.Add(10*day))
 	strange := c.Common(Config{})
 	c.Add("u0", &moscow, t0.Add(2*day), t0.Add(5*day)) // a colleague's stay
 	familiar := c.Common(Config{})
