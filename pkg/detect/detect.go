@@ -890,6 +890,65 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true, gate: site.gate(lastK.IP, time.Time{})}
 		a.last.usual = a.usual(&lastK.Where, lastK.Last)
 	}
+	// the addresses of usual places located vaguely that the history
+	// holds (see pinUsual), the most recent first: a detector started
+	// anew (an hourly run, the live reader's next window) knows since
+	// when its line has been in use
+	if lastK != nil {
+		var hs []*Known
+		for i := range known {
+			k := &known[i]
+			if k.Relay || k.Last.IsZero() || !k.HasLoc || !vague(&k.Where) || k.Last.Before(lastK.Last.Add(-2*cfg.Window)) ||
+				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				continue
+			}
+			hs = append(hs, k)
+		}
+		slices.SortStableFunc(hs, func(x, y *Known) int { return y.Last.Compare(x.Last) })
+		for _, k := range hs[:min(len(hs), maxHeld)] {
+			key, ok := heldKey(k.IP)
+			if !ok || slices.ContainsFunc(a.held, func(h held) bool { return h.key == key }) {
+				continue
+			}
+			h := held{key: key, where: k.Where, first: k.First, last: k.Last}
+			h.where.IP = strings.Clone(k.IP)
+			a.held = append(a.held, h)
+		}
+	}
+	// the history's usual places located precisely that were in use at
+	// once, out of reach of each other (their first or last logins): an
+	// account shared (see concurrent), for a detector started anew
+	if lastK != nil {
+		var ps []*Known
+		for i := range known {
+			k := &known[i]
+			if k.Relay || k.Last.IsZero() || !k.HasLoc || vague(&k.Where) ||
+				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				continue
+			}
+			ps = append(ps, k)
+		}
+		slices.SortStableFunc(ps, func(x, y *Known) int { return y.Last.Compare(x.Last) })
+		ps = ps[:min(len(ps), maxHeld)]
+	pairs:
+		for i, x := range ps {
+			for _, y := range ps[i+1:] {
+				if x.Lat == y.Lat && x.Lon == y.Lon {
+					continue
+				}
+				for _, ta := range [2]time.Time{x.First, x.Last} {
+					for _, tb := range [2]time.Time{y.First, y.Last} {
+						if a.impossible(&x.Where, ta, &y.Where, tb) {
+							a.sharing(&x.Where, ta, &y.Where, tb)
+							if a.shared() {
+								break pairs
+							}
+						}
+					}
+				}
+			}
+		}
+	}
 	// the owner's last precise usual place, from the history
 	for i := range known {
 		k := &known[i]
@@ -1421,15 +1480,7 @@ func (a *Account) concurrent(u *login, last time.Time) {
 		if !a.impossible(&p.Where, p.at, &u.Where, u.at) || a.flagged(&p.Where) || a.flagged(&u.Where) {
 			continue
 		}
-		a.several.n++
-		if d := u.at.Unix() / 86400; d != a.several.day {
-			a.several.day = d
-			a.several.days++
-		}
-		if a.several.pair == "" {
-			km := Distance(p.Lat, p.Lon, u.Lat, u.Lon)
-			a.several.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(&p.Where), placeName(&u.Where), thousands(int64(math.Round(km/10)*10)), span(dt))
-		}
+		a.sharing(&p.Where, p.at, &u.Where, u.at)
 	}
 	// keep it, in place of its place's older login, or of the oldest
 	if k < 0 {
@@ -1447,6 +1498,30 @@ func (a *Account) concurrent(u *login, last time.Time) {
 	r[k] = *u
 	r[k].at = last
 	r[k].IP = strings.Clone(u.IP)
+}
+
+func later(x, y time.Time) time.Time {
+	if y.After(x) {
+		return y
+	}
+	return x
+}
+
+// sharing counts a pair of usual places in use at once, out of reach.
+func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time) {
+	a.several.n++
+	if d := later(ta, tb).Unix() / 86400; d != a.several.day {
+		a.several.day = d
+		a.several.days++
+	}
+	if a.several.pair == "" {
+		km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
+		dt := tb.Sub(ta)
+		if dt < 0 {
+			dt = -dt
+		}
+		a.several.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt))
+	}
 }
 
 // flagged: w's country or network was found new (a thief's place that

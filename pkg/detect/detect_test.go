@@ -722,3 +722,42 @@ func TestManyPlacesCommonFromTheStart(t *testing.T) {
 		})
 	}
 }
+
+// A detector started anew from the history (the live reader's next
+// window, an hourly run) knows since when a line located vaguely has been
+// in use, and that the account's usual places were in use at once.
+func TestHistoryHeldAndShared(t *testing.T) {
+	cfg := Config{}.Defaults()
+	recife := Where{IP: "177.37.1.1", Country: "BR", City: "Recife", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -8.0476, Lon: -34.877, AccuracyKM: 20}
+	for _, c := range []struct {
+		name  string
+		known []Known
+		evs   []ev
+		sev   Severity
+		want  string
+	}{
+		{"the line held since the morning, Hanoi between its uses",
+			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)}},
+			[]ev{{w: hanoi, at: 5*day + 4*time.Hour + 20*time.Minute}, {w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute}}, High,
+			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h 50 min, before and after"},
+		{"usual places in use at once in the history: a trip is weighed low",
+			[]Known{{Where: saoPaulo, First: t0, Last: t0.Add(4 * day)}, {Where: recife, First: t0.Add(3 * time.Hour), Last: t0.Add(4*day + 20*time.Minute)}},
+			[]ev{{w: saoPaulo, at: 5 * day}, {w: lisbon, at: 5*day + time.Hour}}, Low,
+			"weighed low: the account is used from several places at once (Recife, BR ↔ São Paulo, BR, 2,130 km in 20 min; 1 day)"},
+		{"the same places hours apart: the trip is high",
+			[]Known{{Where: saoPaulo, First: t0, Last: t0.Add(4 * day)}, {Where: recife, First: t0.Add(10 * time.Hour), Last: t0.Add(4*day + 10*time.Hour)}},
+			[]ev{{w: saoPaulo, at: 5 * day}, {w: lisbon, at: 5*day + time.Hour}}, High,
+			"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := NewAccount(&cfg, c.known, NewSite(cfg))
+			for _, e := range c.evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
+			}
+		})
+	}
+}
