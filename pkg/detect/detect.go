@@ -1416,8 +1416,14 @@ func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) boo
 	if (x.City == "" || y.City == "") && x.Country == y.Country {
 		return false // a place known to its country only is anywhere in it
 	}
+	// (a path along the meridian, then along the parallel, is no shorter
+	// than the great circle: nearer than that, no need to compute it)
+	radii := float64(x.AccuracyKM) + float64(y.AccuracyKM)
+	if (math.Abs(x.Lat-y.Lat)+math.Abs(x.Lon-y.Lon))*kmPerDegree-radii < a.cfg.MinTravelKM {
+		return false
+	}
 	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
-	eff := km - float64(x.AccuracyKM) - float64(y.AccuracyKM)
+	eff := km - radii
 	if eff < a.cfg.MinTravelKM {
 		return false
 	}
@@ -1763,6 +1769,10 @@ func span(d time.Duration) string {
 	}
 	return strconv.Itoa(int(d.Hours()/24)) + " days"
 }
+
+// kmPerDegree: a degree of a great circle, of latitude, or more than one of
+// longitude, on the Earth's mean radius.
+const kmPerDegree = 6371.0088 * math.Pi / 180
 
 // Distance is the great-circle distance in km between two points given in
 // degrees (haversine, on a sphere of the Earth's mean radius).

@@ -761,3 +761,16 @@ func TestHistoryHeldAndShared(t *testing.T) {
 		})
 	}
 }
+
+// The shortcut of impossible: the sum of the latitude's and the
+// longitude's differences, in degrees of a great circle, is never less
+// than the distance.
+func TestDegreesBound(t *testing.T) {
+	for i := range 100000 {
+		f := func(k int) float64 { return math.Sin(float64(i*7919+k*104729)) } // spread over [-1, 1]
+		lat1, lon1, lat2, lon2 := 90*f(1), 180*f(2), 90*f(3), 180*f(4)
+		if d, b := Distance(lat1, lon1, lat2, lon2), (math.Abs(lat1-lat2)+math.Abs(lon1-lon2))*kmPerDegree; b < d-1e-6 {
+			t.Fatalf("(%v, %v)-(%v, %v): bound %v < distance %v", lat1, lon1, lat2, lon2, b, d)
+		}
+	}
+}
