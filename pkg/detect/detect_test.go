@@ -767,7 +767,7 @@ func TestHistoryHeldAndShared(t *testing.T) {
 // than the distance.
 func TestDegreesBound(t *testing.T) {
 	for i := range 100000 {
-		f := func(k int) float64 { return math.Sin(float64(i*7919+k*104729)) } // spread over [-1, 1]
+		f := func(k int) float64 { return math.Sin(float64(i*7919 + k*104729)) } // spread over [-1, 1]
 		lat1, lon1, lat2, lon2 := 90*f(1), 180*f(2), 90*f(3), 180*f(4)
 		if d, b := Distance(lat1, lon1, lat2, lon2), (math.Abs(lat1-lat2)+math.Abs(lon1-lon2))*kmPerDegree; b < d-1e-6 {
 			t.Fatalf("(%v, %v)-(%v, %v): bound %v < distance %v", lat1, lon1, lat2, lon2, b, d)
