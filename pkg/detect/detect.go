@@ -915,6 +915,27 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 			a.held = append(a.held, h)
 		}
 	}
+	// the last login from a place that was not usual, and the trips to it
+	// from the held addresses used before it (see pinOdd): a detector
+	// started anew (an hourly run) judges the owner's next login from
+	// such an address as one run over the whole log would
+	for i := range known {
+		k := &known[i]
+		if k.Relay || k.Last.IsZero() || a.lastOdd.valid && !k.Last.After(a.lastOdd.at) {
+			continue
+		}
+		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last), gate: site.gate(k.IP, time.Time{})}); !l.usual && a.end(&l) {
+			l.Where.IP = strings.Clone(k.IP)
+			a.lastOdd = l
+		}
+	}
+	if o := &a.lastOdd; o.valid {
+		for i := range a.held {
+			if h := &a.held[i]; !h.last.After(o.at) && a.impossible(&h.where, h.last, &o.Where, o.at) {
+				h.pend = append(h.pend, trip{x: h.where, ta: h.last, y: o.Where, tb: o.at})
+			}
+		}
+	}
 	// the history's usual places located precisely that were in use at
 	// once, out of reach of each other (their first or last logins): an
 	// account shared (see concurrent), for a detector started anew
