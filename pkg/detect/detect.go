@@ -531,10 +531,16 @@ type Census struct {
 	gates    map[netip.Prefix]*gateUse
 }
 
-// gateUse: who used a prefix, and from which country it is located.
+// gateUse: who used a prefix (in the order added: an account's
+// addresses come together, merged), and from which country it is located.
 type gateUse struct {
 	cc    string
-	users map[string]*use
+	users []userUse
+}
+
+type userUse struct {
+	user string
+	use
 }
 
 type censusKey struct {
@@ -568,13 +574,13 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 		}
 		g := c.gates[p]
 		if g == nil {
-			g = &gateUse{cc: strings.Clone(w.Country), users: map[string]*use{}}
+			g = &gateUse{cc: strings.Clone(w.Country)}
 			c.gates[p] = g
 		}
-		if u := g.users[user]; u != nil {
-			u.widen(first, last)
+		if k := len(g.users) - 1; k >= 0 && g.users[k].user == user {
+			g.users[k].widen(first, last)
 		} else {
-			g.users[user] = &use{first, last}
+			g.users = append(g.users, userUse{user, use{first, last}})
 		}
 	}
 	k := censusKey{w.Country, w.ASN}
@@ -714,9 +720,16 @@ func (c *Census) Common(cfg Config) Common {
 	// most of them using another country for long too, and fewer than
 	// half its own country through other networks
 	for p, g := range c.gates {
+		if len(g.users) < 3 {
+			continue
+		}
+		users := map[string]*use{} // (an account's addresses may not all have come together)
+		for i := range g.users {
+			merge(users, g.users[i].user, &g.users[i].use)
+		}
 		t, n, local, elsewhere := time.Time{}, 0, 0, 0
 		var ts []time.Time
-		for user, u := range g.users {
+		for user, u := range users {
 			if u.last.Sub(u.first) <= cfg.Window {
 				continue
 			}
