@@ -31,6 +31,7 @@ package detect
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -376,6 +377,47 @@ type Site struct {
 	countries map[string]time.Time // common since
 	networks  map[uint32]time.Time
 	exits     map[uint32]bool // common networks that are exits (see Census)
+	// exit addresses: prefixes (IPv4 /24, IPv6 /48) that several
+	// accounts use, each for long, from elsewhere (see Census), since when
+	gates map[netip.Prefix]time.Time
+	// familiar: the networks that some account used for longer than the
+	// window (nil: not counted, all familiar)
+	familiar map[uint32]bool
+}
+
+// unfamiliar: no account of the site used the network for long (a
+// colleague's hotel, a branch, a customer's site are familiar; a thief's
+// network, used for hours, is not). Unknown (0), or not counted: familiar.
+func (s *Site) unfamiliar(asn uint32) bool { return s.familiar != nil && asn != 0 && !s.familiar[asn] }
+
+// gatePrefix is the prefix of ip that Census counts as one gateway: its
+// /24 (IPv4) or /48 (IPv6): a VPN's or an office's exit addresses are
+// next to each other.
+func gatePrefix(ip string) (netip.Prefix, bool) {
+	ad, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	ad = ad.Unmap().WithZone("")
+	bits := 24
+	if ad.Is6() {
+		bits = 48
+	}
+	p, err := ad.Prefix(bits)
+	return p, err == nil
+}
+
+// gate: ip is in an exit prefix (at t; zero t: ever).
+func (s *Site) gate(ip string, t time.Time) bool {
+	if len(s.gates) == 0 {
+		return false
+	}
+	p, ok := gatePrefix(ip)
+	if !ok {
+		return false
+	}
+	since, ok := s.gates[p]
+	return ok && (t.IsZero() || !t.Before(since))
 }
 
 // commonCountry: the country was common at t.
@@ -410,6 +452,16 @@ type Common struct {
 	// not. A login from one is usual, but no trip's end, and its country
 	// is not the account's.
 	Exits []uint32
+	// Gates are exits found by address rather than by network: a
+	// prefix (IPv4 /24, IPv6 /48) that at least three accounts use,
+	// each for longer than the window, most of them from another
+	// country (a corporate VPN's exit on a provider whose network is
+	// too little used on the site to be common), with when the third
+	// one's use became long.
+	Gates map[netip.Prefix]time.Time
+	// Familiar: the networks that an account used for longer than the
+	// window (nil: not counted).
+	Familiar []uint32
 }
 
 func asKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
@@ -427,6 +479,12 @@ func (s *Site) Common() Common {
 	}
 	for n := range s.exits {
 		c.Exits = append(c.Exits, n)
+	}
+	if len(s.gates) > 0 {
+		c.Gates = maps.Clone(s.gates)
+	}
+	if s.familiar != nil {
+		c.Familiar = slices.Sorted(maps.Keys(s.familiar))
 	}
 	slices.Sort(c.Countries)
 	slices.Sort(c.Networks)
@@ -446,6 +504,14 @@ func (s *Site) SetCommon(c Common) {
 	for _, n := range c.Exits {
 		s.exits[n] = true
 	}
+	s.gates = maps.Clone(c.Gates)
+	s.familiar = nil
+	if c.Familiar != nil {
+		s.familiar = make(map[uint32]bool, len(c.Familiar))
+		for _, n := range c.Familiar {
+			s.familiar[n] = true
+		}
+	}
 }
 
 // Census counts the accounts that use each place, for Site.SetCommon: a
@@ -462,6 +528,19 @@ func (s *Site) SetCommon(c Common) {
 type Census struct {
 	accounts map[string]bool
 	uses     map[censusKey]map[string]*use
+	gates    map[netip.Prefix]*gateUse
+}
+
+// gateUse: who used a prefix (in the order added: an account's
+// addresses come together, merged), and from which country it is located.
+type gateUse struct {
+	cc    string
+	users []userUse
+}
+
+type userUse struct {
+	user string
+	use
 }
 
 type censusKey struct {
@@ -488,6 +567,21 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 	c.accounts[user] = true
 	if w.Country == "" && w.ASN == 0 {
 		return
+	}
+	if p, ok := gatePrefix(w.IP); ok && w.Country != "" {
+		if c.gates == nil {
+			c.gates = map[netip.Prefix]*gateUse{}
+		}
+		g := c.gates[p]
+		if g == nil {
+			g = &gateUse{cc: strings.Clone(w.Country)}
+			c.gates[p] = g
+		}
+		if k := len(g.users) - 1; k >= 0 && g.users[k].user == user {
+			g.users[k].widen(first, last)
+		} else {
+			g.users = append(g.users, userUse{user, use{first, last}})
+		}
 	}
 	k := censusKey{w.Country, w.ASN}
 	m := c.uses[k]
@@ -560,8 +654,20 @@ func (c *Census) Common(cfg Config) Common {
 		}
 	}
 	out := Common{Since: map[string]time.Time{}}
+	if len(c.accounts) >= familiarSite {
+		out.Familiar = []uint32{}
+	}
 	exit := map[uint32]bool{}
 	for asn, users := range byNet {
+		for _, u := range users {
+			if out.Familiar == nil {
+				break
+			}
+			if u.last.Sub(u.first) > cfg.Window {
+				out.Familiar = append(out.Familiar, asn)
+				break
+			}
+		}
 		t, ok := since(users)
 		if !ok {
 			continue
@@ -610,6 +716,42 @@ func (c *Census) Common(cfg Config) Common {
 			out.Exits = append(out.Exits, asn)
 		}
 	}
+	// gates: a prefix that three accounts or more use, each for long,
+	// most of them using another country for long too, and fewer than
+	// half its own country through other networks
+	for p, g := range c.gates {
+		if len(g.users) < 3 {
+			continue
+		}
+		users := map[string]*use{} // (an account's addresses may not all have come together)
+		for i := range g.users {
+			merge(users, g.users[i].user, &g.users[i].use)
+		}
+		t, n, local, elsewhere := time.Time{}, 0, 0, 0
+		var ts []time.Time
+		for user, u := range users {
+			if u.last.Sub(u.first) <= cfg.Window {
+				continue
+			}
+			n++
+			ts = append(ts, u.first.Add(cfg.Window))
+			if withCC[user]-longCC[userCC{user, g.cc}] > 0 {
+				elsewhere++
+			}
+			if longCC[userCC{user, g.cc}] > 1 {
+				local++
+			}
+		}
+		if n < 3 || 2*local >= n || 2*elsewhere < n {
+			continue
+		}
+		slices.SortFunc(ts, func(x, y time.Time) int { return x.Compare(y) })
+		t = ts[2]
+		if out.Gates == nil {
+			out.Gates = map[netip.Prefix]time.Time{}
+		}
+		out.Gates[p] = t
+	}
 	byCountry := map[string]map[string]*use{}
 	for k, m := range c.uses {
 		if k.cc == "" || exit[k.asn] {
@@ -631,8 +773,14 @@ func (c *Census) Common(cfg Config) Common {
 	slices.Sort(out.Countries)
 	slices.Sort(out.Networks)
 	slices.Sort(out.Exits)
+	slices.Sort(out.Familiar)
 	return out
 }
+
+// familiarSite: the least accounts for a network that none of them uses
+// to say something (Site.unfamiliar): a small site's people have been to
+// few places, and its travellers' hotels are all new.
+const familiarSite = 100
 
 // place is what the account knows of a country or a network.
 type place struct {
@@ -643,6 +791,7 @@ type place struct {
 	burstFrom time.Time
 	burstN    int
 	burstRate float64  // the account's usual logins in a window, at burstFrom
+	strange   bool     // the burst's logins all from networks unfamiliar to the site
 	burst     *finding // found
 	burstDesc string
 	hist      []histRow // the history's rows of a country
@@ -660,6 +809,7 @@ type login struct {
 	at    time.Time // its last time
 	usual bool      // its place was usual then
 	valid bool
+	gate  bool // its address is an exit's (Site.gate)
 	// checked: a trip from it across vague logins was judged
 	checked bool
 }
@@ -688,7 +838,17 @@ type Account struct {
 
 	findings map[string]*finding // by detector and key
 	order    []*finding
-	many     struct{ countries, networks int } // the most found in a window
+	// several: the account's own usual places, located precisely, in
+	// use at once from farther apart than anyone travels: several people
+	// share it (info@, a team's mailbox), and an impossible trip is weak
+	// evidence on it (see shared)
+	several struct {
+		n, days int
+		day     int64 // the last day counted (Unix days)
+		pair    string
+		recent  [4]login // the last logins from the most recent precise usual places
+	}
+	many struct{ countries, networks int } // the most found in a window
 }
 
 type finding struct {
@@ -740,8 +900,88 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		}
 	}
 	if lastK != nil {
-		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true}
+		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true, gate: site.gate(lastK.IP, time.Time{})}
 		a.last.usual = a.usual(&lastK.Where, lastK.Last)
+	}
+	// the addresses of usual places located vaguely that the history
+	// holds (see pinUsual), the most recent first: a detector started
+	// anew (an hourly run, the live reader's next window) knows since
+	// when its line has been in use
+	if lastK != nil {
+		var hs []*Known
+		for i := range known {
+			k := &known[i]
+			if k.Relay || k.Last.IsZero() || !k.HasLoc || !vague(&k.Where) || k.Last.Before(lastK.Last.Add(-2*cfg.Window)) ||
+				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				continue
+			}
+			hs = append(hs, k)
+		}
+		slices.SortStableFunc(hs, func(x, y *Known) int { return y.Last.Compare(x.Last) })
+		for _, k := range hs[:min(len(hs), maxHeld)] {
+			key, ok := heldKey(k.IP)
+			if !ok || slices.ContainsFunc(a.held, func(h held) bool { return h.key == key }) {
+				continue
+			}
+			h := held{key: key, where: k.Where, first: k.First, last: k.Last}
+			h.where.IP = strings.Clone(k.IP)
+			a.held = append(a.held, h)
+		}
+	}
+	// the last login from a place that was not usual, and the trips to it
+	// from the held addresses used before it (see pinOdd): a detector
+	// started anew (an hourly run) judges the owner's next login from
+	// such an address as one run over the whole log would
+	for i := range known {
+		k := &known[i]
+		if k.Relay || k.Last.IsZero() || a.lastOdd.valid && !k.Last.After(a.lastOdd.at) {
+			continue
+		}
+		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last), gate: site.gate(k.IP, time.Time{})}); !l.usual && a.end(&l) {
+			l.Where.IP = strings.Clone(k.IP)
+			a.lastOdd = l
+		}
+	}
+	if o := &a.lastOdd; o.valid {
+		for i := range a.held {
+			if h := &a.held[i]; !h.last.After(o.at) && a.impossible(&h.where, h.last, &o.Where, o.at) {
+				h.pend = append(h.pend, trip{x: h.where, ta: h.last, y: o.Where, tb: o.at})
+			}
+		}
+	}
+	// the history's usual places located precisely that were in use at
+	// once, out of reach of each other (their first or last logins): an
+	// account shared (see concurrent), for a detector started anew
+	if lastK != nil {
+		var ps []*Known
+		for i := range known {
+			k := &known[i]
+			if k.Relay || k.Last.IsZero() || !k.HasLoc || vague(&k.Where) ||
+				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				continue
+			}
+			ps = append(ps, k)
+		}
+		slices.SortStableFunc(ps, func(x, y *Known) int { return y.Last.Compare(x.Last) })
+		ps = ps[:min(len(ps), maxHeld)]
+	pairs:
+		for i, x := range ps {
+			for _, y := range ps[i+1:] {
+				if x.Lat == y.Lat && x.Lon == y.Lon {
+					continue
+				}
+				for _, ta := range [2]time.Time{x.First, x.Last} {
+					for _, tb := range [2]time.Time{y.First, y.Last} {
+						if a.impossible(&x.Where, ta, &y.Where, tb) {
+							a.sharing(&x.Where, ta, &y.Where, tb)
+							if a.shared() {
+								break pairs
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 	// the owner's last precise usual place, from the history
 	for i := range known {
@@ -749,7 +989,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		if k.Relay || k.Last.IsZero() || vague(&k.Where) || a.lastHome.valid && !k.Last.After(a.lastHome.at) {
 			continue
 		}
-		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last)}); l.usual && a.end(&l) {
+		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last), gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
 			a.lastHome = l
 		}
 	}
@@ -822,7 +1062,7 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 	if w.Trusted {
 		return true
 	}
-	if w.ASN != 0 && a.site.exit(w.ASN, t) {
+	if w.ASN != 0 && a.site.exit(w.ASN, t) || a.site.gate(w.IP, t) {
 		return a.usualAt(a.networks[w.ASN], t)
 	}
 	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
@@ -856,7 +1096,8 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
-	exit := w.ASN != 0 && a.site.exit(w.ASN, first)
+	gate := a.site.gate(w.IP, time.Time{})
+	exit := w.ASN != 0 && a.site.exit(w.ASN, first) || gate
 	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
 	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
@@ -864,7 +1105,10 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	// Impossible travel: from the last login to this one, and, across
 	// vague logins in between, from the owner's last precise usual place
 	// to a place not usual, or back.
-	cur := login{Where: *w, at: first, usual: usual, valid: true}
+	cur := login{Where: *w, at: first, usual: usual, valid: true, gate: gate}
+	if usual && !vague(w) && a.end(&cur) {
+		a.concurrent(&cur, last)
+	}
 	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.end(&a.last) && a.end(&cur) {
 		a.travel(&a.last.Where, a.last.at, w, first, usual)
 	}
@@ -916,17 +1160,17 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	a.total += int64(n)
 	switch {
 	case newCountry:
-		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate)
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate, a.site.unfamiliar(w.ASN))
 	case newNetwork:
 		// a new network sending far more than the account ever did is
 		// a thief too, in a usual country (a data centre there) or from
 		// an exit's network the account does not use
-		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate)
+		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate, false)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
 	}
-	a.last = login{Where: *w, at: last, usual: usual, valid: true}
+	a.last = login{Where: *w, at: last, usual: usual, valid: true, gate: gate}
 	switch {
 	case !usual:
 		a.lastOdd = a.last
@@ -952,7 +1196,7 @@ func (a *Account) end(l *login) bool {
 	}
 	// an exit for the whole of what is known, even before it became
 	// common: where its users are, it never says
-	return !(l.ASN != 0 && a.site.exits[l.ASN])
+	return !(l.gate || l.ASN != 0 && a.site.exits[l.ASN])
 }
 
 func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }
@@ -977,7 +1221,12 @@ func (a *Account) rate(t time.Time) float64 {
 // times the account's usual logins in a window, the new place is medium:
 // someone is sending mail from there, far more than the account ever did.
 // key is the place's finding (NewPlace), what its name in words.
-func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, usual float64) {
+//
+// A new country's logins all from networks that no account of the site
+// uses (strange: not a colleague's hotel or a branch, but a thief's) need
+// only reach Config.Burst: someone sends mail from where nobody of the
+// company has been, while the owner's own pace may hide it.
+func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, usual float64, strange bool) {
 	if a.cfg.Burst <= 0 || p == nil {
 		return
 	}
@@ -989,7 +1238,7 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 		return
 	}
 	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
-		p.burstFrom, p.burstN, p.burstRate = t, 0, usual
+		p.burstFrom, p.burstN, p.burstRate, p.strange = t, 0, usual, true
 		// an earlier run's logins from there within the window count
 		for _, h := range p.hist {
 			if !h.first.Before(t.Add(-a.cfg.Window)) && h.first.Before(t) {
@@ -1001,7 +1250,8 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 		}
 	}
 	p.burstN += n
-	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate {
+	p.strange = p.strange && strange
+	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate && !p.strange {
 		return
 	}
 	f := a.find(NewPlace, key, Medium, t, ip, "")
@@ -1011,9 +1261,13 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 }
 
 func (a *Account) burstText(what string, p *place, last time.Time) string {
-	return fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
+	s := fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
 		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(p.burstRate, 'f', 1, 64),
 		span(a.cfg.Window), p.burstDesc)
+	if p.strange && float64(p.burstN) < 5*p.burstRate {
+		s += ", from networks no account of the site uses"
+	}
+	return s
 }
 
 // held is an address (an IPv4 address, or an IPv6 /64) of a usual place
@@ -1043,6 +1297,12 @@ type trip struct {
 	ta, tb time.Time
 	yUsual bool
 }
+
+// lineHold: an address held this long, on both sides of a login from a
+// new place out of its reach, is a line (see pinUsual): a phone's carrier
+// gives it another address within the hour or two (its NAT's mappings
+// expire, it attaches anew), and a phone that flew has attached anew.
+const lineHold = 3 * time.Hour
 
 // maxHeld: the held addresses remembered, the most recently used
 // (a phone's come and go; a line's is used every day).
@@ -1150,8 +1410,10 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		a.held = append(a.held, held{key: k, first: u.at})
 		h = &a.held[len(a.held)-1]
 	}
+	both := false // used on both sides of the last new place, out of reach both ways
 	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
+		both = slices.ContainsFunc(h.pend, func(p trip) bool { return !p.yUsual && p.tb.Equal(o.at) && p.y.IP == o.IP })
 		if h.line {
 			if !o.same(&a.last) { // (else judged as the last login)
 				a.travel(&t.x, t.ta, &t.y, t.tb, true)
@@ -1163,11 +1425,20 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 	h.where = u.Where
 	h.where.IP = strings.Clone(u.IP)
 	h.last = last
-	if h.two && !h.line {
+	// a line: held across two new countries; or held for hours (longer
+	// than a phone keeps its carrier's address) on both sides of a new
+	// place out of reach: the owner at home while someone logs in from
+	// afar
+	held := both && last.Sub(h.first) >= lineHold
+	if (h.two || held) && !h.line {
 		h.line = true
 		a.lines++
+		note := ""
+		if !h.two {
+			note = "; meanwhile " + h.where.IP + " (" + placeName(&h.where) + "), in use for " + span(last.Sub(h.first).Truncate(time.Minute)) + ", before and after"
+		}
 		for _, t := range h.pend {
-			a.travel(&t.x, t.ta, &t.y, t.tb, t.yUsual)
+			a.trip(&t.x, t.ta, &t.y, t.tb, t.yUsual, note)
 		}
 		h.pend = nil
 	}
@@ -1179,8 +1450,14 @@ func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) boo
 	if (x.City == "" || y.City == "") && x.Country == y.Country {
 		return false // a place known to its country only is anywhere in it
 	}
+	// (a path along the meridian, then along the parallel, is no shorter
+	// than the great circle: nearer than that, no need to compute it)
+	radii := float64(x.AccuracyKM) + float64(y.AccuracyKM)
+	if (math.Abs(x.Lat-y.Lat)+math.Abs(x.Lon-y.Lon))*kmPerDegree-radii < a.cfg.MinTravelKM {
+		return false
+	}
 	km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
-	eff := km - float64(x.AccuracyKM) - float64(y.AccuracyKM)
+	eff := km - radii
 	if eff < a.cfg.MinTravelKM {
 		return false
 	}
@@ -1194,6 +1471,11 @@ func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) boo
 // travel finds an impossible trip from a (at ta) to b (at tb).
 // The finding names the end that is not usual (y, unless y is usual).
 func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
+	a.trip(x, ta, y, tb, yUsual, "")
+}
+
+// trip is travel, with a note to the finding's words when it is new.
+func (a *Account) trip(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool, note string) {
 	if !a.impossible(x, ta, y, tb) {
 		return
 	}
@@ -1208,8 +1490,106 @@ func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual 
 	if yUsual {
 		odd = x.IP
 	}
-	a.find(ImpossibleTravel, key, High, tb, odd,
-		fmt.Sprintf("%s → %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt)))
+	if f := a.find(ImpossibleTravel, key, High, tb, odd, ""); f.Text == "" {
+		f.Text = fmt.Sprintf("%s → %s, %s km in %s%s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt), note)
+	}
+}
+
+// concurrent notes logins from usual places, located precisely, farther
+// apart than anyone travels in the time between them: two people using
+// the account at once. u is such a login, its place used until last; it
+// is compared with the last logins from the few precise usual places used
+// before it (not only the last login: people take turns).
+func (a *Account) concurrent(u *login, last time.Time) {
+	r := &a.several.recent
+	k := -1
+	for i := range r {
+		p := &r[i]
+		if !p.valid {
+			continue
+		}
+		if p.Lat == u.Lat && p.Lon == u.Lon {
+			k = i
+			continue
+		}
+		dt := u.at.Sub(p.at)
+		// (the farthest any two places are: no need to compute)
+		if dt < 0 || dt.Hours()*a.cfg.MaxSpeed > 20040+float64(p.AccuracyKM+u.AccuracyKM) || p.IP == u.IP {
+			continue
+		}
+		if !a.impossible(&p.Where, p.at, &u.Where, u.at) || a.flagged(&p.Where) || a.flagged(&u.Where) {
+			continue
+		}
+		a.sharing(&p.Where, p.at, &u.Where, u.at)
+	}
+	// keep it, in place of its place's older login, or of the oldest
+	if k < 0 {
+		k = 0
+		for i := range r {
+			if !r[i].valid {
+				k = i
+				break
+			}
+			if r[i].at.Before(r[k].at) {
+				k = i
+			}
+		}
+	}
+	r[k] = *u
+	r[k].at = last
+	r[k].IP = strings.Clone(u.IP)
+}
+
+func later(x, y time.Time) time.Time {
+	if y.After(x) {
+		return y
+	}
+	return x
+}
+
+// sharing counts a pair of usual places in use at once, out of reach.
+func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time) {
+	a.several.n++
+	if d := later(ta, tb).Unix() / 86400; d != a.several.day {
+		a.several.day = d
+		a.several.days++
+	}
+	if a.several.pair == "" {
+		km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
+		dt := tb.Sub(ta)
+		if dt < 0 {
+			dt = -dt
+		}
+		a.several.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt))
+	}
+}
+
+// flagged: w's country or network was found new (a thief's place that
+// became usual while the theft went on is no colleague's).
+func (a *Account) flagged(w *Where) bool {
+	if len(a.findings) == 0 {
+		return false
+	}
+	return a.findings[NewPlace+"\x00c "+w.Country] != nil || w.ASN != 0 && a.findings[NewPlace+"\x00n "+strconv.FormatUint(uint64(w.ASN), 10)] != nil
+}
+
+// sharedDays: an account whose usual places were in use at once, on this
+// many days or more, is used by several people (see shared).
+const sharedDays = 1
+
+// shared: the account's own usual places were in use at once, out of
+// reach of each other, on sharedDays days or more: several people use it
+// (a shared mailbox). Then an impossible trip is what one of them
+// travelling while another is at home looks like: it is weighed low.
+func (a *Account) shared() bool { return a.several.days >= sharedDays }
+
+// severity is a finding's severity as weighed: impossible travel on a
+// shared account is low.
+func (a *Account) severity(f *finding) Severity {
+	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() {
+		return Low
+	}
+	return f.Severity
 }
 
 // countMany counts the account's places first used within the window
@@ -1220,15 +1600,17 @@ func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual 
 func (a *Account) countMany(t time.Time, w *Where) {
 	from := t.Add(-a.cfg.Window)
 	fresh := func(p *place) bool { return !p.trusted && !p.first.Before(from) }
+	// (the site's common places, whenever they became common: the
+	// first day of the logs read is no botnet's for the company's country)
 	var cs []string
 	for cc, p := range a.countries {
-		if fresh(p) && !a.site.commonCountry(cc, t) {
+		if _, common := a.site.countries[cc]; fresh(p) && !common {
 			cs = append(cs, cc)
 		}
 	}
 	nets := 0
 	for asn, p := range a.networks {
-		if fresh(p) && !a.site.commonNetwork(asn, t) {
+		if _, common := a.site.networks[asn]; fresh(p) && !common {
 			nets++
 		}
 	}
@@ -1269,7 +1651,7 @@ func (a *Account) find(det, key string, sev Severity, at time.Time, ip, text str
 func (a *Account) Found(min Severity) int {
 	n := 0
 	for _, f := range a.order {
-		if f.Severity >= min {
+		if a.severity(f) >= min {
 			n++
 		}
 	}
@@ -1281,7 +1663,7 @@ func (a *Account) Found(min Severity) int {
 func (a *Account) Severity() Severity {
 	var s Severity
 	for _, f := range a.order {
-		s = max(s, f.Severity)
+		s = max(s, a.severity(f))
 	}
 	return s
 }
@@ -1293,13 +1675,13 @@ func (a *Account) Severity() Severity {
 func (a *Account) Verdict() Verdict {
 	var v Verdict
 	for _, f := range a.order {
-		v.Severity = max(v.Severity, f.Severity)
+		v.Severity = max(v.Severity, a.severity(f))
 	}
 	if v.Severity == None {
 		return v
 	}
 	fs := slices.Clone(a.order)
-	slices.SortStableFunc(fs, func(x, y *finding) int { return cmp.Compare(y.Severity, x.Severity) })
+	slices.SortStableFunc(fs, func(x, y *finding) int { return cmp.Compare(a.severity(y), a.severity(x)) })
 	shown := map[string]int{}
 	more := map[string]int{}
 	for _, f := range fs {
@@ -1311,6 +1693,11 @@ func (a *Account) Verdict() Verdict {
 		r := f.Reason
 		if f.n > 1 && f.Detector == ImpossibleTravel {
 			r.Text += fmt.Sprintf(" (%d times)", f.n)
+		}
+		if sev := a.severity(f); sev != f.Severity {
+			r.Severity = sev
+			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s; %s)",
+				a.several.pair, plural(a.several.days, "day", "days"))
 		}
 		v.Reasons = append(v.Reasons, r)
 	}
@@ -1416,6 +1803,10 @@ func span(d time.Duration) string {
 	}
 	return strconv.Itoa(int(d.Hours()/24)) + " days"
 }
+
+// kmPerDegree: a degree of a great circle, of latitude, or more than one of
+// longitude, on the Earth's mean radius.
+const kmPerDegree = 6371.0088 * math.Pi / 180
 
 // Distance is the great-circle distance in km between two points given in
 // degrees (haversine, on a sphere of the Earth's mean radius).

@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,9 +184,16 @@ func TestDetectors(t *testing.T) {
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: roaming, at: after + 10*time.Minute}, ev{w: osaka, at: after + 20*time.Minute}), High,
 			[]string{"São Paulo, BR → Osaka, JP, 18,760 km in 20 min"}},
 		{"a traveller's roaming phone between hotel logins: no trip", Config{},
+			// (attached anew abroad: another address than at home)
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: lisbon, at: after + 20*time.Hour},
-				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour}, ev{w: roaming, at: after + 23*time.Hour}), Low,
+				ev{w: roaming2, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour}, ev{w: roaming2, at: after + 23*time.Hour}), Low,
 			[]string{"new country PT"}},
+		{"a far login between uses of a line located vaguely, held for hours: the owner was at home", Config{},
+			append(daily(homeLine, 5), ev{w: homeLine, at: after}, ev{w: hanoi, at: after + 3*time.Hour}, ev{w: homeLine, at: after + 4*time.Hour}), High,
+			[]string{"São Paulo, BR → Hanoi, VN, 17,180 km in 3 h; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before and after", "new country VN"}},
+		{"the same on a line just taken (a phone's address, held for minutes): no trip", Config{},
+			append(daily(homeLine, 5), ev{w: roaming2, at: after}, ev{w: hanoi, at: after + 20*time.Minute}, ev{w: roaming2, at: after + 40*time.Minute}), Low,
+			[]string{"new country VN"}},
 		{"a new country a night, the owner at home between on a line located vaguely: the line is held across them", Config{},
 			append(daily(homeLine, 5), ev{w: moscow, at: after + 19*time.Hour}, ev{w: homeLine, at: after + 24*time.Hour},
 				ev{w: lagos, at: after + 44*time.Hour}, ev{w: homeLine, at: after + 49*time.Hour},
@@ -520,5 +528,254 @@ func TestExitNoTripEnd(t *testing.T) {
 				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
 			}
 		})
+	}
+}
+
+// A shared mailbox: two people use it, one in São Paulo, one in Recife,
+// often minutes apart. When one of them travels, the trip "from" the
+// other's place is impossible for one person, not for two: it is weighed
+// low, and the reason says why. The same trip on an account of one person
+// is high.
+func TestSharedMailbox(t *testing.T) {
+	recife := Where{IP: "177.37.1.1", Country: "BR", City: "Recife", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -8.0476, Lon: -34.877, AccuracyKM: 20}
+	var both []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		both = append(both, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: recife, at: at + 9*time.Hour + 20*time.Minute}, ev{w: saoPaulo, at: at + 15*time.Hour})
+	}
+	var one []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		one = append(one, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: recife, at: at + 15*time.Hour + 20*time.Minute})
+	}
+	trip := []ev{{w: saoPaulo, at: 5*day + 9*time.Hour}, {w: lisbon, at: 5*day + 10*time.Hour}}
+	for _, c := range []struct {
+		name string
+		evs  []ev
+		sev  Severity
+		want []string
+	}{
+		{"two people at once, one travels: low, and why", slices.Concat(both, trip), Low,
+			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h; weighed low: the account is used from several places at once (São Paulo, BR ↔ Recife, BR, 2,130 km in 20 min; 5 days)"}},
+		{"one person in two cities, hours apart: the trip is high", slices.Concat(one, trip), High,
+			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h", "new country PT"}},
+		{"a thief's place, usual after a day, makes no colleague: the owner alone, the trip is high", slices.Concat(one, []ev{{w: lisbon, at: 5 * day}, {w: lisbon, at: 6*day + 12*time.Hour}, {w: saoPaulo, at: 6*day + 12*time.Hour + 10*time.Minute}, {w: lisbon, at: 6*day + 12*time.Hour + 20*time.Minute}}), High,
+			[]string{"Lisbon, PT → São Paulo, BR, 7,950 km in 10 min"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(Config{}, nil, c.evs)
+			if v.Severity != c.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+			text := v.String()
+			for _, w := range c.want {
+				i := strings.Index(text, w)
+				if i < 0 {
+					t.Errorf("verdict lacks %q: %s", w, text)
+					continue
+				}
+				text = text[i+len(w):]
+			}
+		})
+	}
+}
+
+// A corporate VPN's exit abroad on a provider too little used on the site
+// to be a common network: found by its addresses (a /24 that three
+// accounts use, each for days, from another country), it is no trip's
+// end, and its country is not the account's: an account's first use of
+// it, between logins at home, is no finding. An office's prefix (its
+// users live in its country) is no exit.
+func TestCensusGates(t *testing.T) {
+	zurich := Where{IP: "178.197.0.1", Country: "CH", City: "Zurich", ASN: 3303, Org: "Swisscom (Schweiz) AG", HasLoc: true, Lat: 47.3769, Lon: 8.5417, AccuracyKM: 20}
+	zurich2 := zurich
+	zurich2.IP = "178.197.0.2"
+	var c Census
+	for i := range 200 { // three of 200: not a common network
+		u := fmt.Sprintf("u%d", i)
+		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
+		if i < 3 {
+			c.Add(u, &zurich, t0.Add(time.Duration(i)*day), t0.Add(9*day))
+			c.Add(u, &office, t0, t0.Add(9*day))
+		}
+	}
+	com := c.Common(Config{})
+	p, _ := gatePrefix(zurich.IP)
+	op, _ := gatePrefix(office.IP)
+	if since, ok := com.Gates[p]; !ok || !since.Equal(t0.Add(3*day)) || len(com.Exits) != 0 {
+		t.Fatalf("gates: %+v", com)
+	}
+	if _, ok := com.Gates[op]; ok {
+		t.Errorf("an office's prefix is no gate: %+v", com.Gates)
+	}
+	cfg := Config{}.Defaults()
+	for _, cc := range []struct {
+		name string
+		com  Common
+		sev  Severity
+	}{
+		{"a gate", com, None},
+		{"nothing known: a trip", Common{}, High},
+	} {
+		t.Run(cc.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(cc.com)
+			a := NewAccount(&cfg, nil, site)
+			evs := append(daily(saoPaulo, 5), ev{w: zurich2, at: 5 * day}, ev{w: saoPaulo, at: 5*day + 5*time.Minute}, ev{w: saoPaulo2, at: 5*day + 12*time.Minute})
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != cc.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, cc.sev, v)
+			}
+		})
+	}
+}
+
+// Two addresses in a new country sending a few dozen mails within hours,
+// on a busy account (less than five times its usual pace): a burst when
+// no account of the site uses their networks for long (nobody of the
+// company goes there: a thief's), not when a colleague's stay made them
+// familiar (a holiday resort's provider), nor when the site was not
+// counted, or is too small (fewer than 100 accounts) for it to tell.
+func TestBurstUnfamiliar(t *testing.T) {
+	var evs []ev
+	for d := range 6 {
+		for h := range 8 {
+			evs = append(evs, ev{w: saoPaulo, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
+		}
+	}
+	for i := range 24 {
+		w := moscow
+		if i%2 == 1 {
+			w = Where{IP: "5.18.1.1", Country: "RU", City: "Moscow", ASN: 35807, Org: "SkyNet Ltd.", HasLoc: true, Lat: 55.7558, Lon: 37.6173, AccuracyKM: 20}
+		}
+		evs = append(evs, ev{w: w, at: 7*day + time.Duration(i)*10*time.Minute})
+	}
+	var c Census
+	for i := range 99 {
+		c.Add(fmt.Sprintf("u%d", i), &saoPaulo, t0, t0.Add(10*day))
+	}
+	if small := c.Common(Config{}); small.Familiar != nil {
+		t.Errorf("99 accounts: familiar counted: %v", small.Familiar)
+	}
+	c.Add("u99", &saoPaulo, t0, t0.Add(10*day))
+	strange := c.Common(Config{})
+	c.Add("u0", &moscow, t0.Add(2*day), t0.Add(5*day)) // a colleague's stay
+	familiar := c.Common(Config{})
+	if !slices.Contains(familiar.Familiar, moscow.ASN) || slices.Contains(strange.Familiar, moscow.ASN) {
+		t.Fatalf("familiar: %v, %v", strange.Familiar, familiar.Familiar)
+	}
+	cfg := Config{}.Defaults()
+	for _, c := range []struct {
+		name string
+		com  Common
+		sev  Severity
+		want string
+	}{
+		{"networks nobody uses", strange, Medium, "new country RU, Moscow: 24 logins within 3 h 51 min (usually 6.9 in 24 h; 7 days in the logs read: BR only), from networks no account of the site uses"},
+		{"a colleague's network", familiar, Low, "new country RU, Moscow (7 days"},
+		{"not counted", Common{}, Low, "new country RU, Moscow (7 days"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(c.com)
+			a := NewAccount(&cfg, nil, site)
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
+			}
+		})
+	}
+}
+
+// The site's common country is no new place for many places, even on the
+// first day of the logs read, before it became common (the census dates
+// it from the day its use became long): a traveller who leaves on his
+// first day is no botnet.
+func TestManyPlacesCommonFromTheStart(t *testing.T) {
+	cfg := Config{}.Defaults()
+	evs := []ev{{w: saoPaulo, at: 0}, {w: osaka, at: 15 * time.Hour}, {w: lisbon, at: 20 * time.Hour}}
+	for _, c := range []struct {
+		name string
+		com  Common
+		sev  Severity
+	}{
+		{"BR common from the second day", Common{Countries: []string{"BR"}, Since: map[string]time.Time{"BR": t0.Add(day)}}, None},
+		{"nothing common", Common{}, High},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			site := NewSite(cfg)
+			site.SetCommon(c.com)
+			a := NewAccount(&cfg, nil, site)
+			for _, e := range evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev {
+				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+		})
+	}
+}
+
+// A detector started anew from the history (the live reader's next
+// window, an hourly run) knows since when a line located vaguely has been
+// in use, and that the account's usual places were in use at once.
+func TestHistoryHeldAndShared(t *testing.T) {
+	cfg := Config{}.Defaults()
+	recife := Where{IP: "177.37.1.1", Country: "BR", City: "Recife", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -8.0476, Lon: -34.877, AccuracyKM: 20}
+	for _, c := range []struct {
+		name  string
+		known []Known
+		evs   []ev
+		sev   Severity
+		want  string
+	}{
+		{"the line held since the morning, Hanoi between its uses",
+			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)}},
+			[]ev{{w: hanoi, at: 5*day + 4*time.Hour + 20*time.Minute}, {w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute}}, High,
+			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h 50 min, before and after"},
+		{"an hourly run: the line and Hanoi in the last run, the line again in this one",
+			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)},
+				{Where: hanoi, First: t0.Add(5*day + 4*time.Hour + 20*time.Minute), Last: t0.Add(5*day + 4*time.Hour + 20*time.Minute)}},
+			[]ev{{w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute}}, High,
+			"São Paulo, BR → Hanoi, VN, 17,180 km in 20 min; meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h 50 min, before and after"},
+		{"usual places in use at once in the history: a trip is weighed low",
+			[]Known{{Where: saoPaulo, First: t0, Last: t0.Add(4 * day)}, {Where: recife, First: t0.Add(3 * time.Hour), Last: t0.Add(4*day + 20*time.Minute)}},
+			[]ev{{w: saoPaulo, at: 5 * day}, {w: lisbon, at: 5*day + time.Hour}}, Low,
+			"weighed low: the account is used from several places at once (Recife, BR ↔ São Paulo, BR, 2,130 km in 20 min; 1 day)"},
+		{"the same places hours apart: the trip is high",
+			[]Known{{Where: saoPaulo, First: t0, Last: t0.Add(4 * day)}, {Where: recife, First: t0.Add(10 * time.Hour), Last: t0.Add(4*day + 10*time.Hour)}},
+			[]ev{{w: saoPaulo, at: 5 * day}, {w: lisbon, at: 5*day + time.Hour}}, High,
+			"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := NewAccount(&cfg, c.known, NewSite(cfg))
+			for _, e := range c.evs {
+				w := e.w
+				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+			}
+			if v := a.Verdict(); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
+			}
+		})
+	}
+}
+
+// The shortcut of impossible: the sum of the latitude's and the
+// longitude's differences, in degrees of a great circle, is never less
+// than the distance.
+func TestDegreesBound(t *testing.T) {
+	for i := range 100000 {
+		f := func(k int) float64 { return math.Sin(float64(i*7919 + k*104729)) } // spread over [-1, 1]
+		lat1, lon1, lat2, lon2 := 90*f(1), 180*f(2), 90*f(3), 180*f(4)
+		if d, b := Distance(lat1, lon1, lat2, lon2), (math.Abs(lat1-lat2)+math.Abs(lon1-lon2))*kmPerDegree; b < d-1e-6 {
+			t.Fatalf("(%v, %v)-(%v, %v): bound %v < distance %v", lat1, lon1, lat2, lon2, b, d)
+		}
 	}
 }

@@ -6,7 +6,8 @@ import "time"
 var scenarios = []func(seed uint64) *scenario{
 	botnet, nightly, hundreds, twoInOneCountry, farAway, forgedPTR,
 	rotatingHome, homeAndOffice, phoneHopping, gmailUser, traveller,
-	vpnAbroad, moved, travellerRoaming, quietAccount,
+	vpnAbroad, moved, travellerRoaming, quietAccount, sharedMailbox,
+	farBetweenHome,
 }
 
 // An ordinary office worker: the office's link on weekdays, a home
@@ -404,5 +405,66 @@ func quietAccount(seed uint64) *scenario {
 			s.send(t, user, lagos, thunderbird, 1)
 		}
 	}
+	return s
+}
+
+// 16. A shared mailbox: the customer service's address, answered by
+// Paula at the office in São Paulo and by Tiago, the company's man in
+// Lisbon, each on working days, often minutes apart. From Tuesday 10 to
+// Thursday 12 November Tiago is at a trade fair in Madrid (the hotel's
+// line, the fair's), answering from there while Paula goes on at the
+// office: an impossible trip for one person, not for two.
+func sharedMailbox(seed uint64) *scenario {
+	s := newScenario("shared-mailbox.log", seed)
+	const user = "atendimento@example.test"
+	s.users = append(s.users, user)
+	flat := netcabo(s.in("79.168.0.0/20"))
+	hotel, fair := rimaTDE(s.in("79.148.0.0/19")), rimaTDE(s.in("79.148.0.0/19"))
+	for d := first + 1; d <= last; d++ {
+		wd := day(d).Weekday()
+		if wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		for _, t := range s.times(4+s.r.IntN(5), d, 9, 18) { // Paula
+			s.send(t, user, office, outlook, 1)
+		}
+		if d >= 10 && d <= 12 { // Tiago in Madrid (UTC+1: four hours ahead)
+			for _, t := range s.times(1+s.r.IntN(2), d, 4, 5) {
+				s.send(t, user, hotel, thunderbird, 1)
+			}
+			for _, t := range s.times(2+s.r.IntN(3), d, 6, 13) {
+				s.send(t, user, fair, thunderbird, 1)
+			}
+			continue
+		}
+		for _, t := range s.times(3+s.r.IntN(4), d, 6, 15) { // Tiago, 09:00-18:00 in Lisbon
+			s.send(t, user, flat, thunderbird, 1)
+		}
+	}
+	s.colleagues("ana", "pedro")
+	return s
+}
+
+// 17. One login from the other side of the world while the owner is at
+// home: Lúcia works from home in Campinas through Claro's 4G home router
+// (located to Campinas, 100 km), whose address stays the same while the
+// router is on, and changes when it reconnects, about daily. On Thursday
+// 12 November, between her messages of 15:12 and 16:05 from her router,
+// someone who phished her password sends one message from Hanoi.
+func farBetweenHome(seed uint64) *scenario {
+	s := newScenario("far-between-home.log", seed)
+	const user = "lucia.ramos@example.test"
+	router := map[int]addr{}
+	home := func(d int) addr {
+		if _, ok := router[d]; !ok {
+			router[d] = none(s.in("179.241.0.0/19"))
+		}
+		return router[d]
+	}
+	s.life(person{user: user, laptop: thunderbird, busyMin: 3, busyMax: 7, home: home})
+	s.send(at(12, 15, 12).Add(s.jitter(time.Minute)), user, home(12), thunderbird, 1)
+	s.send(at(12, 15, 40).Add(s.jitter(time.Minute)), user, none(s.in("27.72.0.0/19")), thunderbird, 1)
+	s.send(at(12, 16, 5).Add(s.jitter(time.Minute)), user, home(12), thunderbird, 1)
+	s.colleagues("ana")
 	return s
 }
