@@ -292,13 +292,19 @@ func TestScenarioGeo(t *testing.T) {
 // hour of lines at a time, and each hourly run reads what is new with
 // --resume and the state of the runs before. The thief is alerted once,
 // as the theft goes on (a quiet account's burst across runs; a trip from
-// the last run's login), and the traveller whose phone roams never is.
+// the last run's login, also to a login the whitelist covers), and the
+// traveller whose phone roams, or the shared mailbox, never is.
 // scripts/scenarios-hourly runs the whole suite so.
 func TestScenarioHourly(t *testing.T) {
 	for _, c := range []struct{ log, want string }{
 		{"quiet-account.log", "helena.castro"},
 		{"far-away-20-minutes.log", "lucas.ferreira"},
 		{"traveller-roaming.log", ""},
+		// the login from Hanoi, then the owner at home, whitelisted
+		// (country_ignore = BR): the next hour's run has only whitelisted
+		// logins of the account, and judges the trip from the history
+		{"far-between-home.log", "lucia.ramos"},
+		{"shared-mailbox.log", ""},
 	} {
 		t.Run(strings.TrimSuffix(c.log, ".log"), func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join(scenarioDir, c.log))

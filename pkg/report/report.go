@@ -393,6 +393,11 @@ func (rep *Report) Recall(user string, ip *IP) {
 	ip.Earlier = true
 	a.byIP[ip.IP] = ip
 	a.IPs = append(a.IPs, ip)
+	if a.Logins == 0 && ip.Count > 0 {
+		// whitelisted only in this run: now an account of the report
+		rep.order = append(rep.order, a.User)
+		rep.seen++
+	}
 	a.Logins += ip.Count
 	if !ip.First.IsZero() && (a.First.IsZero() || ip.First.Before(a.First)) {
 		a.First = ip.First

@@ -342,9 +342,23 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 	since := map[string]time.Time{}
 	window := map[string]time.Time{}
 	now := s.now()
+	// Accounts with only whitelisted logins in this run are judged only
+	// when the history holds a login not whitelisted within the window
+	// before their last (a thief's abroad, an hourly run ago, then the
+	// owner at home now: the trip is this run's to judge).
+	onlyTrusted := map[string]time.Time{}
 	rep.Each(func(a *report.Account) {
 		if a.Logins == 0 {
-			return // whitelisted only: nothing to judge
+			if !rep.Rule.Original {
+				var last time.Time
+				for _, ip := range a.Trusted {
+					if ip.Last.After(last) {
+						last = ip.Last
+					}
+				}
+				onlyTrusted[a.User] = cmp.Or(last, now).Add(-s.Window)
+			}
+			return
 		}
 		last := cmp.Or(a.Last, now)
 		window[a.User] = last.Add(-s.Window)
@@ -355,6 +369,18 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 			since[a.User] = time.Time{}
 		}
 	})
+	if len(onlyTrusted) > 0 {
+		recent, err := s.Store.Recent(ctx, onlyTrusted)
+		if err != nil {
+			return err
+		}
+		for _, h := range recent {
+			if _, done := since[h.User]; !done && s.why(&h) == "" {
+				window[h.User] = onlyTrusted[h.User]
+				since[h.User] = time.Time{} // all of it, as above
+			}
+		}
+	}
 	if len(since) == 0 {
 		return nil
 	}
