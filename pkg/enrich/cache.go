@@ -43,25 +43,22 @@ type SQLiteCache struct {
 	// cache that cannot store is a warning, not a failed run.
 	OnWriteError func(error)
 
-	db  *sql.DB
-	rd  *sql.Conn // the lookups' connection
-	get *sql.Stmt // on rd
+	db    *sql.DB
+	rd    *sql.Conn // the lookups' connection
+	batch *sql.Stmt // on rd: the rows of a JSON array of addresses
 
-	// The lookups share a read transaction for up to readSpan: a query
-	// alone is a transaction of its own, whose locking (system calls on
-	// the WAL index) and page cache reset cost more than the lookup. It
-	// sees the cache as it was at its start: answers other processes
-	// store meanwhile are misses until the next one (at most readSpan).
+	// rmu serialises the lookups (GetRDNS and getRDNSBatch may be called
+	// from several goroutines): they share rd, batch and mem.
 	rmu    sync.Mutex
-	inRead bool
-	endRd  *time.Timer
-	rows   int64 // reverse answers at the opening
+	closed bool  // by Close: the lookups are misses
+	pages  int64 // the database's pages at the opening
 	puts   chan rdnsRow
 	wg     sync.WaitGroup
 
 	// mem holds the rows that had not expired when the first answer was
-	// asked for: a cache of reverse answers that live a day is about a
-	// day's addresses, and a map answers far faster than a query.
+	// asked for, when the cache is small (preloadPages): a cache of
+	// reverse answers that live a day is about a day's addresses, and a
+	// map answers far faster than a query.
 	mem    map[netip.Addr]memRow
 	loaded bool
 
@@ -167,33 +164,39 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	var rows int64
-	if err := retryBusy(func() (err error) { rows, err = setUp(db); return err }); err != nil {
+	var pages int64
+	if err := retryBusy(func() (err error) { pages, err = setUp(db); return err }); err != nil {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	// The lookups keep a connection of their own, for their read
-	// transaction (readSpan).
+	// The lookups keep a connection of their own.
 	rd, err := db.Conn(context.Background())
 	if err != nil {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	get, err := rd.PrepareContext(context.Background(), `SELECT name, verified, expires FROM rdns WHERE ip = ?`)
+	batch, err := rd.PrepareContext(context.Background(), batchQuery)
 	if err != nil {
 		rd.Close()
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, rd: rd, get: get, rows: rows, puts: make(chan rdnsRow, 4096)}
+	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, rd: rd, batch: batch, pages: pages, puts: make(chan rdnsRow, 4096)}
 	c.wg.Add(1)
 	go c.writer()
 	return c, nil
 }
 
-// setUp switches the database to WAL, makes the tables if they are not
-// there, and counts the rows: a file that is damaged shows here rather
-// than in the middle of a run. It returns the number of reverse answers.
+// batchQuery finds the rows of the addresses in a JSON array of strings,
+// one primary key search each.
+const batchQuery = `SELECT ip, name, verified, expires FROM rdns WHERE ip IN (SELECT value FROM json_each(?))`
+
+// setUp switches the database to WAL and makes the tables if they are not
+// there: a file that is not a database, or one whose header promises more
+// pages than the file (and its WAL) holds, a truncated copy, fails here
+// (SQLite checks that when it reads the header) rather than in the middle
+// of a run. It returns the number of pages, which the header tells (no
+// row is read: the cost does not grow with the cache).
 func setUp(db *sql.DB) (int64, error) {
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode=WAL`).Scan(&mode); err != nil {
@@ -202,11 +205,8 @@ func setUp(db *sql.DB) (int64, error) {
 	if _, err := db.Exec(schema); err != nil {
 		return 0, err
 	}
-	var rows, geo int64
-	if err := db.QueryRow(`SELECT count(*) FROM rdns`).Scan(&rows); err != nil {
-		return 0, err
-	}
-	return rows, db.QueryRow(`SELECT count(*) FROM geo`).Scan(&geo)
+	var pages int64
+	return pages, db.QueryRow(`PRAGMA page_count`).Scan(&pages)
 }
 
 // retryBusy runs f until it does not fail with SQLITE_BUSY or
@@ -238,77 +238,124 @@ func (c *SQLiteCache) now() time.Time {
 }
 
 // GetRDNS returns a stored answer that has not expired. A cache that
-// cannot answer is a miss. It is called from one goroutine (the stage's).
+// cannot answer is a miss.
 func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
+	var v [1]RDNS
+	var ok [1]bool
+	c.getRDNSBatch([]netip.Addr{ip}, v[:], ok[:])
+	return v[0], ok[0]
+}
+
+// getRDNSBatch looks up many addresses at once: found[i] and ok[i] are
+// what GetRDNS(ips[i]) returns. The addresses not in memory are asked in
+// queries of up to batchRows each, which cost far less per address than
+// a query each. Every query is a read transaction of its own: it sees the
+// answers other processes stored up to its start. A query that fails
+// leaves its addresses misses. It may be called from any goroutine.
+func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.closed {
+		return
+	}
 	if !c.loaded {
 		c.load()
 	}
 	now := c.now().Unix()
-	if m, ok := c.mem[ip]; ok && m.expires > now {
-		return m.v, true
+	var ask []int // indexes into ips of the addresses not in memory
+	for i, ip := range ips {
+		if m, hit := c.mem[ip]; hit && m.expires > now {
+			found[i], ok[i] = m.v, true
+			continue
+		}
+		// written by another process since the load, or not loaded
+		ask = append(ask, i)
 	}
-	// written by another process since the load?
-	var name string
-	var verified, expires int64
-	c.rmu.Lock()
-	c.beginRead()
-	err := c.get.QueryRow(ip.String()).Scan(&name, &verified, &expires)
-	c.rmu.Unlock()
+	for len(ask) > 0 {
+		n := min(len(ask), batchRows)
+		c.query(ips, ask[:n], found, ok, now)
+		ask = ask[n:]
+	}
+}
+
+// batchRows is the most addresses one query asks for.
+const batchRows = 512
+
+// query asks the database for the addresses ips[i] of the indexes ask.
+// Called with rmu held.
+func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool, now int64) {
+	byText := make(map[string]int, len(ask))
+	list := make([]byte, 0, 24*len(ask))
+	list = append(list, '[')
+	for k, i := range ask {
+		text := ips[i].String()
+		if _, dup := byText[text]; dup {
+			continue // (answered below, by the first)
+		}
+		byText[text] = i
+		if k > 0 {
+			list = append(list, ',')
+		}
+		list = appendJSONString(list, text)
+	}
+	list = append(list, ']')
+	rows, err := c.batch.Query(string(list))
 	if err != nil {
-		return RDNS{}, false
+		return // misses
 	}
-	if expires <= now {
-		return RDNS{}, false
+	defer rows.Close()
+	for rows.Next() {
+		var ip, name string
+		var verified, expires int64
+		if rows.Scan(&ip, &name, &verified, &expires) != nil || expires <= now {
+			continue
+		}
+		if i, asked := byText[ip]; asked {
+			found[i], ok[i] = fromColumn(name, verified), true
+		}
 	}
-	return fromColumn(name, verified), true
-}
-
-// readSpan is how long the lookups' read transaction lasts.
-var readSpan = 500 * time.Millisecond
-
-// beginRead starts the lookups' read transaction if none is open, to end
-// after readSpan. A BEGIN that fails leaves each query its own
-// transaction. Called with rmu held.
-func (c *SQLiteCache) beginRead() {
-	if c.inRead {
-		return
-	}
-	if _, err := c.rd.ExecContext(context.Background(), "BEGIN DEFERRED"); err != nil {
-		return
-	}
-	c.inRead = true
-	if c.endRd == nil {
-		c.endRd = time.AfterFunc(readSpan, c.endRead)
-	} else {
-		c.endRd.Reset(readSpan)
+	// an address asked twice: the answer of its first
+	for _, i := range ask {
+		if j := byText[ips[i].String()]; j != i && !ok[i] {
+			found[i], ok[i] = found[j], ok[j]
+		}
 	}
 }
 
-// endRead ends the lookups' read transaction, if one is open.
-func (c *SQLiteCache) endRead() {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if c.inRead {
-		c.inRead = false
-		c.rd.ExecContext(context.Background(), "ROLLBACK") // it wrote nothing
+// appendJSONString appends s as a JSON string. An address's text is
+// digits, letters, colons and dots, but a zone (fe80::1%eth0) may hold
+// anything: json.Marshal escapes what is not plain.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
 	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
-// preloadMax is the largest cache loaded whole; a larger one is asked
-// address by address.
-var preloadMax = 50000
+// preloadPages is the largest cache (in pages of the database file, about
+// 65 reverse answers each) that is loaded whole; a larger one is asked in
+// batches (getRDNSBatch). Loading costs about as much per row as a batch
+// query costs per address asked, and a run asks a small cache about most
+// of its addresses, a large one (months of answers, or every address of
+// the log when loganom-enrich enriches the rejects too) about few of them.
+var preloadPages int64 = 800
 
-// load reads every row that has not expired into memory, when there are
-// not too many of them.
+// load reads every row that has not expired into memory, when the cache
+// is small. Called with rmu held.
 func (c *SQLiteCache) load() {
 	c.loaded = true
 	c.mem = map[netip.Addr]memRow{}
-	if c.rows > int64(preloadMax) {
+	if c.pages > preloadPages {
 		return
 	}
-	rows, err := c.db.Query(`SELECT ip, name, verified, expires FROM rdns WHERE expires > ?`, c.now().Unix())
+	rows, err := c.rd.QueryContext(context.Background(), `SELECT ip, name, verified, expires FROM rdns WHERE expires > ?`, c.now().Unix())
 	if err != nil {
-		return // the queries of GetRDNS still answer
+		return // the queries of getRDNSBatch still answer
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -433,13 +480,10 @@ func (c *SQLiteCache) Close() error {
 		close(c.puts)
 		c.wg.Wait()
 		c.rmu.Lock()
-		if c.endRd != nil {
-			c.endRd.Stop()
-		}
-		c.rmu.Unlock()
-		c.endRead()
-		c.get.Close()
+		c.closed = true
+		c.batch.Close()
 		c.rd.Close()
+		c.rmu.Unlock()
 		err := c.db.Close()
 		if err != nil {
 			err = fmt.Errorf("cache %s: %w", c.Path, err)

@@ -38,8 +38,8 @@ func TestEnrichIdle(t *testing.T) {
 		}
 	}
 	// a's and b's lookups finish; x's is held at the server
-	<-e.ips["1.2.3.4"].done
-	<-e.ips["9.9.9.9"].done
+	<-known(e, "1.2.3.4").done
+	<-known(e, "9.9.9.9").done
 	held, err := e.Idle(emit, wake)
 	if err != nil || !held {
 		t.Fatalf("idle: held %v, err %v", held, err)
