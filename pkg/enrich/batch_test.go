@@ -1,8 +1,20 @@
 package enrich
 
 import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
 )
 
 // known is the answer the enricher keeps for an address text, nil if none.
@@ -48,4 +60,412 @@ func FuzzParseIPv4(f *testing.F) {
 			t.Fatalf("%q: %08x, netip %v", s, v, ip)
 		}
 	})
+}
+
+// bigCache makes a cache of n reverse answers, for 192.0.0.0 up, valid for
+// an hour, and returns its path.
+func bigCache(tb testing.TB, n int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "cache.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.Close()
+	db, err := sql.Open("sqlite", "file:"+uriPath(path))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := tx.Prepare(`INSERT INTO rdns (ip, name, verified, expires) VALUES (?, ?, -1, ?)`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	for i := range n {
+		if _, err := st.Exec(bigAddr(i).String(), fmt.Sprintf("host-%d.example.net", i), exp); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+func bigAddr(i int) netip.Addr {
+	return netip.AddrFrom4([4]byte{192, byte(i >> 16), byte(i >> 8), byte(i)})
+}
+
+// wantRDNS is the per-address lookup (the one query per address of old):
+// the stored answer for ip if it has not expired at now, read on a
+// connection of its own.
+func wantRDNS(t *testing.T, path string, ip netip.Addr, now time.Time) (RDNS, bool) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var name string
+	var verified, expires int64
+	err = db.QueryRow(`SELECT name, verified, expires FROM rdns WHERE ip = ?`, ip.String()).Scan(&name, &verified, &expires)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && expires <= now.Unix() {
+		return RDNS{}, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fromColumn(name, verified), true
+}
+
+// The batched lookups give what a query per address gives: checked,
+// unconfirmed, unchecked names, "no PTR", expired rows (misses), addresses
+// not there, zones that JSON must escape, an address asked twice, and more
+// addresses than one query takes; from a cache loaded whole or not.
+func TestCacheBatchAnswers(t *testing.T) {
+	now := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	stored := map[string]RDNS{
+		"192.0.2.1": {Name: "good.example", Verified: true}, "2001:db8::1": {Name: "spoof.example"},
+		"192.0.2.2": {}, "192.0.2.3": {Name: "later.example", Unchecked: true},
+		"2001:db8::2%eth0": {Name: "zone.example", Verified: true}, "2001:db8::3%é\"\\x": {Name: "odd-zone.example"},
+	}
+	path := filepath.Join(t.TempDir(), "cache.db")
+	w, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Now = func() time.Time { return now }
+	for s, v := range stored {
+		w.PutRDNS(netip.MustParseAddr(s), v)
+	}
+	w.Now = func() time.Time { return now.Add(-2 * time.Hour) } // expired by now
+	w.PutRDNS(netip.MustParseAddr("192.0.2.4"), RDNS{Name: "old.example", Verified: true})
+	for i := range 1200 { // more than a query takes
+		w.Now = func() time.Time { return now.Add(-time.Duration(i%2) * 2 * time.Hour) } // every other one expired
+		w.PutRDNS(netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}), RDNS{Name: fmt.Sprintf("h%d.example", i)})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var ask []netip.Addr
+	for s := range stored {
+		ask = append(ask, netip.MustParseAddr(s))
+	}
+	ask = append(ask, netip.MustParseAddr("192.0.2.4"), netip.MustParseAddr("192.0.2.99"), netip.MustParseAddr("2001:db8::99"),
+		netip.MustParseAddr("192.0.2.1")) // twice
+	for i := range 1300 {
+		ask = append(ask, netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}))
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(ask), func(i, j int) { ask[i], ask[j] = ask[j], ask[i] })
+	want := make([]RDNS, len(ask))
+	wantOK := make([]bool, len(ask))
+	hits := 0
+	for i, ip := range ask {
+		if want[i], wantOK[i] = wantRDNS(t, path, ip, now.Add(30*time.Minute)); wantOK[i] {
+			hits++
+		}
+	}
+	if hits != len(stored)+1+600 {
+		t.Fatalf("%d hits in the reference, want %d", hits, len(stored)+1+600)
+	}
+	for _, tc := range []struct {
+		name    string
+		preload int64
+		size    int // addresses per call
+	}{
+		{"queries", 0, len(ask)},
+		{"queries-by-3", 0, 3},
+		{"loaded", 1 << 20, len(ask)},
+		{"loaded-by-1", 1 << 20, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old := preloadPages
+			preloadPages = tc.preload
+			defer func() { preloadPages = old }()
+			c, err := OpenCache(path, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Now = func() time.Time { return now.Add(30 * time.Minute) }
+			got, ok := make([]RDNS, len(ask)), make([]bool, len(ask))
+			for i := 0; i < len(ask); i += tc.size {
+				n := min(tc.size, len(ask)-i)
+				c.getRDNSBatch(ask[i:i+n], got[i:i+n], ok[i:i+n])
+			}
+			for i, ip := range ask {
+				if got[i] != want[i] || ok[i] != wantOK[i] {
+					t.Errorf("%s: %+v %v, want %+v %v", ip, got[i], ok[i], want[i], wantOK[i])
+				}
+				if v, k := c.GetRDNS(ip); v != want[i] || k != wantOK[i] {
+					t.Errorf("GetRDNS %s: %+v %v, want %+v %v", ip, v, k, want[i], wantOK[i])
+				}
+			}
+			if loaded := len(c.mem) > 0; loaded != (tc.preload > 0) {
+				t.Errorf("%d rows in memory", len(c.mem))
+			}
+		})
+	}
+}
+
+// A row another process (another connection) stores after the opening,
+// and after the cache was loaded, is found by the next lookup; a row
+// loaded is a miss once it has expired.
+func TestCacheBatchSeesNewRows(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	for _, preload := range []int64{0, 1 << 20} {
+		t.Run(fmt.Sprint("preload-", preload), func(t *testing.T) {
+			old := preloadPages
+			preloadPages = preload
+			defer func() { preloadPages = old }()
+			path := filepath.Join(t.TempDir(), "cache.db")
+			w, err := OpenCache(path, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.PutRDNS(a1, RDNS{Name: "one.example"})
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			c, err := OpenCache(path, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			got, ok := make([]RDNS, 2), make([]bool, 2)
+			c.getRDNSBatch([]netip.Addr{a1, a2}, got, ok)
+			if !ok[0] || got[0].Name != "one.example" || ok[1] {
+				t.Fatalf("before: %+v %v", got, ok)
+			}
+			w, err = OpenCache(path, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.PutRDNS(a2, RDNS{Name: "two.example", Verified: true})
+			if err := w.Close(); err != nil {
+				t.Fatalf("the write waited on the reader: %v", err)
+			}
+			clear(ok)
+			c.getRDNSBatch([]netip.Addr{a1, a2}, got, ok)
+			if !ok[0] || !ok[1] || got[1] != (RDNS{Name: "two.example", Verified: true}) {
+				t.Errorf("after another process stored one: %+v %v", got, ok)
+			}
+			c.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+			clear(ok)
+			c.getRDNSBatch([]netip.Addr{a1, a2}, got, ok)
+			if ok[0] || ok[1] {
+				t.Errorf("expired answers given: %+v %v", got, ok)
+			}
+		})
+	}
+}
+
+// A cache that cannot be read (its pages overwritten with garbage under
+// the open connection, as by a failing disk) is misses: the enricher asks
+// DNS and the run goes on; the lookups answer again once the pages are
+// good again (a query's error is not the end of the cache).
+func TestCacheBatchReadError(t *testing.T) {
+	old := preloadPages
+	preloadPages = 0
+	defer func() { preloadPages = old }()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	w, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"1.2.3.4", "5.6.7.8"} {
+		w.PutRDNS(netip.MustParseAddr(s), RDNS{Name: "cached.example", Verified: true})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.OnWriteError = func(error) {} // the answers stored meanwhile may be lost: not this test's business
+	defer c.Close()
+	good, err := os.ReadFile(path)
+	if err != nil || len(good) < 8192 {
+		t.Fatalf("%d bytes, %v", len(good), err)
+	}
+	// every page but the first (the schema): the tables' pages
+	garbage := append(append([]byte{}, good[:4096]...), bytes.Repeat([]byte{0xff}, len(good)-4096)...)
+	if err := os.WriteFile(path, garbage, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	z := testZone()
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
+	e := New(Options{Resolver: r, Cache: c})
+	out := runStage(t, e, "1.2.3.4", "5.6.7.8", "1.2.3.4")
+	s := e.Stats()
+	if s.CacheHits != 0 || s.Lookups != 2 || len(out) != 3 || !strings.Contains(out[0], `"rdns":"good.example"`) || !strings.Contains(out[1], `"rdns":"mail.google.com"`) {
+		t.Errorf("with the cache unreadable: %+v\n%s", s, strings.Join(out, "\n"))
+	}
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := make([]RDNS, 1), make([]bool, 1)
+	c.getRDNSBatch([]netip.Addr{netip.MustParseAddr("5.6.7.8")}, got, ok)
+	if !ok[0] || got[0].Name != "cached.example" {
+		t.Errorf("with the pages good again: %+v %v", got, ok)
+	}
+}
+
+// A database file cut short under a query (by another program; a failing
+// disk does the same to the mapped file) ends the lookups: what was read
+// stands, the rest are misses, the process goes on, and Close returns.
+func TestCacheTruncatedUnderRead(t *testing.T) {
+	old := preloadPages
+	preloadPages = 0
+	defer func() { preloadPages = old }()
+	path := bigCache(t, 5000)
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	afterRow = func() {
+		if rows++; rows == 10 {
+			if err := os.Truncate(path, 0); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer func() { afterRow = nil }()
+	ask := make([]netip.Addr, 500)
+	for i := range ask {
+		ask[i] = bigAddr(i * 10)
+	}
+	got, ok := make([]RDNS, len(ask)), make([]bool, len(ask))
+	c.getRDNSBatch(ask, got, ok)
+	hits := 0
+	for i := range ok {
+		if ok[i] {
+			hits++
+			if got[i].Name != fmt.Sprintf("host-%d.example.net", i*10) {
+				t.Errorf("%s: %+v", ask[i], got[i])
+			}
+		}
+	}
+	if hits < 9 || hits >= len(ask) {
+		t.Errorf("%d hits: want those read before the cut (at least 9), not all", hits)
+	}
+	t.Logf("%d hits, broken %v", hits, c.broken)
+	clear(ok)
+	c.getRDNSBatch(ask, got, ok)
+	for i := range ok {
+		if ok[i] {
+			t.Fatalf("%s answered after the cut", ask[i])
+		}
+	}
+	c.Close() // (its error, if any, is the writer's: not this test's business) returns
+}
+
+// perAddress hides the batched lookups of a cache: the enricher asks it
+// address by address, as before them.
+type perAddress struct{ Cache }
+
+// The enricher with a cache asked in batches, by goroutines, gives the
+// same records, ids and counts as asking it address by address: hits, a
+// cached unchecked name to check now, "no PTR", misses asked of DNS and
+// stored, failures, texts of one address, not an address; with the
+// batches sent when full, when a record waits (a small window), and by
+// Idle (a live pipe).
+func TestEnrichBatchedCache(t *testing.T) {
+	oldMax := batchMax
+	batchMax = 2
+	defer func() { batchMax = oldMax }()
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.db")
+	w, err := OpenCache(seed, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PutRDNS(netip.MustParseAddr("1.2.3.4"), RDNS{Name: "cached.example", Verified: true})
+	w.PutRDNS(netip.MustParseAddr("2.2.2.2"), RDNS{Name: "alias.example", Unchecked: true}) // checked now: Confirm wants it
+	w.PutRDNS(netip.MustParseAddr("8.8.4.4"), RDNS{Name: "dns.example", Unchecked: true})   // left unchecked
+	w.PutRDNS(netip.MustParseAddr("9.9.9.9"), RDNS{})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seedBytes, err := os.ReadFile(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ips := []string{"1.2.3.4", "5.6.7.8", "2.2.2.2", "9.9.9.9", "1.2.3.4", "2001:db8::1", "::ffff:1.2.3.4", "3.3.3.3",
+		"8.8.4.4", "10.0.0.10", "2001:DB8::1", "nonsense", "127.0.0.1", "5.6.7.8", "2.2.2.2", "9.9.9.9", "1.2.3.4"}
+	z := testZone()
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
+	run := func(t *testing.T, batched, idle bool) (out []string, s Stats) {
+		path := filepath.Join(t.TempDir(), "cache.db")
+		if err := os.WriteFile(path, seedBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := OpenCache(path, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var cache Cache = c
+		if !batched {
+			cache = perAddress{c}
+		}
+		e := New(Options{Resolver: r, Cache: cache, Window: 3, Confirm: func(name string) bool { return strings.Contains(name, "alias") }})
+		if (e.batch != nil) != batched {
+			t.Fatalf("batched %v: %v", batched, e.batch)
+		}
+		emit := func(r *record.Record) error {
+			out = append(out, fmt.Sprint(r.AddrID, " ", string(record.AppendJSON(nil, r))))
+			return nil
+		}
+		wake := make(chan struct{}, 1)
+		for i, ip := range ips {
+			if err := e.Process(&record.Record{Type: record.TypeLogin, User: fmt.Sprint("u", i), IP: ip}, emit); err != nil {
+				t.Fatal(err)
+			}
+			for idle {
+				held, err := e.Idle(emit, func() {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !held {
+					break
+				}
+				<-wake
+			}
+		}
+		if err := e.Flush(emit); err != nil {
+			t.Fatal(err)
+		}
+		return out, e.Stats()
+	}
+	for _, idle := range []bool{false, true} {
+		t.Run(fmt.Sprint("idle-", idle), func(t *testing.T) {
+			want, wantStats := run(t, false, idle)
+			got, gotStats := run(t, true, idle)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("batched:\n%s\nper address:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if fmt.Sprint(gotStats) != fmt.Sprint(wantStats) {
+				t.Errorf("stats batched %+v, per address %+v", gotStats, wantStats)
+			}
+			// hits: 1.2.3.4 and ::ffff:1.2.3.4 (two texts), 2.2.2.2,
+			// 8.8.4.4, 9.9.9.9; unchecked: 8.8.4.4 and the four names
+			// from DNS
+			if wantStats.CacheHits != 5 || wantStats.Confirms != 1 || wantStats.Unchecked != 5 || wantStats.Lookups != 5 {
+				t.Errorf("stats %+v: want 5 hits, 1 confirmed, 5 unchecked, 5 lookups", wantStats)
+			}
+		})
+	}
 }

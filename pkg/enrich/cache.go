@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,7 @@ type SQLiteCache struct {
 	// from several goroutines): they share rd, batch and mem.
 	rmu    sync.Mutex
 	closed bool  // by Close: the lookups are misses
+	broken bool  // by a fault reading the mapped file (survive): the same too
 	pages  int64 // the database's pages at the opening
 	puts   chan rdnsRow
 	wg     sync.WaitGroup
@@ -175,6 +177,8 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
+	// (an error leaves it reading with pread)
+	rd.ExecContext(context.Background(), fmt.Sprintf("PRAGMA mmap_size=%d", mmapSize))
 	batch, err := rd.PrepareContext(context.Background(), batchQuery)
 	if err != nil {
 		rd.Close()
@@ -186,6 +190,13 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 	go c.writer()
 	return c, nil
 }
+
+// mmapSize is how much of the database file the lookups' connection
+// reads through a memory mapping instead of a system call per page: half
+// the cost of a batch. The mapped pages that were read count in the
+// process's resident memory (they are the kernel's page cache, given back
+// under pressure).
+const mmapSize = 64 << 20
 
 // batchQuery finds the rows of the addresses in a JSON array of strings,
 // one primary key search each.
@@ -255,9 +266,11 @@ func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
 func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if c.closed {
+	if c.closed || c.broken {
 		return
 	}
+	defer c.survive()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if !c.loaded {
 		c.load()
 	}
@@ -278,6 +291,26 @@ func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 	}
 }
 
+// survive recovers from a fault reading the mapped database file: the
+// file was made shorter under the query (by another program: SQLite does
+// not), or the disk failed. What was read before it stands, the lookups
+// are misses from then on, and the connection, whose state is unknown, is
+// never used again (nor closed). Deferred by getRDNSBatch, with rmu held.
+func (c *SQLiteCache) survive() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if _, fault := r.(interface{ Addr() uintptr }); !fault {
+		panic(r)
+	}
+	c.broken = true
+}
+
+// afterRow, when set (by tests), is called after each row a batch query
+// reads.
+var afterRow func()
+
 // batchRows is the most addresses one query asks for.
 const batchRows = 512
 
@@ -285,10 +318,12 @@ const batchRows = 512
 // Called with rmu held.
 func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool, now int64) {
 	byText := make(map[string]int, len(ask))
+	texts := make([]string, len(ask))
 	list := make([]byte, 0, 24*len(ask))
 	list = append(list, '[')
 	for k, i := range ask {
 		text := ips[i].String()
+		texts[k] = text
 		if _, dup := byText[text]; dup {
 			continue // (answered below, by the first)
 		}
@@ -303,10 +338,13 @@ func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool
 	if err != nil {
 		return // misses
 	}
-	defer rows.Close()
+	// (closed at the end, not deferred: not after a fault, see survive)
 	for rows.Next() {
 		var ip, name string
 		var verified, expires int64
+		if afterRow != nil {
+			afterRow()
+		}
 		if rows.Scan(&ip, &name, &verified, &expires) != nil || expires <= now {
 			continue
 		}
@@ -314,9 +352,10 @@ func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool
 			found[i], ok[i] = fromColumn(name, verified), true
 		}
 	}
+	rows.Close()
 	// an address asked twice: the answer of its first
-	for _, i := range ask {
-		if j := byText[ips[i].String()]; j != i && !ok[i] {
+	for k, i := range ask {
+		if j := byText[texts[k]]; j != i && !ok[i] {
 			found[i], ok[i] = found[j], ok[j]
 		}
 	}
@@ -357,7 +396,7 @@ func (c *SQLiteCache) load() {
 	if err != nil {
 		return // the queries of getRDNSBatch still answer
 	}
-	defer rows.Close()
+	// (closed at the end, not deferred: not after a fault, see survive)
 	for rows.Next() {
 		var ip, name string
 		var verified int64
@@ -370,6 +409,7 @@ func (c *SQLiteCache) load() {
 			c.mem[a] = m
 		}
 	}
+	rows.Close()
 }
 
 // PutRDNS stores an answer, including "no PTR" (an empty name) and a name
@@ -481,8 +521,10 @@ func (c *SQLiteCache) Close() error {
 		c.wg.Wait()
 		c.rmu.Lock()
 		c.closed = true
-		c.batch.Close()
-		c.rd.Close()
+		if !c.broken {
+			c.batch.Close()
+			c.rd.Close()
+		}
 		c.rmu.Unlock()
 		err := c.db.Close()
 		if err != nil {

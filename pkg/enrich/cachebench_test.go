@@ -1,53 +1,21 @@
+//go:build unix
+
 package enrich
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// bigCache makes a cache of n reverse answers, for 192.0.0.0 up, valid for
-// an hour, and returns its path.
-func bigCache(tb testing.TB, n int) string {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "cache.db")
-	c, err := OpenCache(path, time.Hour)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c.Close()
-	db, err := sql.Open("sqlite", "file:"+uriPath(path))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer db.Close()
-	tx, err := db.BeginTx(context.Background(), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := tx.Prepare(`INSERT INTO rdns (ip, name, verified, expires) VALUES (?, ?, -1, ?)`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	exp := time.Now().Add(time.Hour).Unix()
-	for i := range n {
-		if _, err := st.Exec(bigAddr(i).String(), fmt.Sprintf("host-%d.example.net", i), exp); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		tb.Fatal(err)
-	}
-	return path
-}
-
-func bigAddr(i int) netip.Addr {
-	return netip.AddrFrom4([4]byte{192, byte(i >> 16), byte(i >> 8), byte(i)})
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // A run of the wrapper on the bench's cache: 75,000 answers, 4,756 of
@@ -59,8 +27,9 @@ func BenchmarkCacheBatch(b *testing.B) {
 	for i := range ask {
 		ask[i] = bigAddr(rng.IntN(75000))
 	}
-	for _, size := range []int{1, 256} {
+	for _, size := range []int{1, 256, 1024, 4756} {
 		b.Run(fmt.Sprint("batch-", size), func(b *testing.B) {
+			cpu0 := cpuTime()
 			for b.Loop() {
 				c, err := OpenCache(path, time.Hour)
 				if err != nil {
@@ -83,6 +52,8 @@ func BenchmarkCacheBatch(b *testing.B) {
 					b.Fatalf("%d hits of %d", hits, len(ask))
 				}
 			}
+			// the machine is shared: the CPU time says more than the wall's
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
 }
