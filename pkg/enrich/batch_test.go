@@ -356,7 +356,7 @@ func TestCacheTruncatedUnderRead(t *testing.T) {
 	if hits < 9 || hits >= len(ask) {
 		t.Errorf("%d hits: want those read before the cut (at least 9), not all", hits)
 	}
-	t.Logf("%d hits, broken %v", hits, c.broken)
+	t.Logf("%d hits, broken %v", hits, c.broken.Load())
 	clear(ok)
 	c.getRDNSBatch(ask, got, ok)
 	for i := range ok {
@@ -376,7 +376,7 @@ type perAddress struct{ Cache }
 // cached unchecked name to check now, "no PTR", misses asked of DNS and
 // stored, failures, texts of one address, not an address; with the
 // batches sent when full, when a record waits (a small window), and by
-// Idle (a live pipe).
+// Idle (a live pipe); from a cache loaded whole or not.
 func TestEnrichBatchedCache(t *testing.T) {
 	oldMax := batchMax
 	batchMax = 2
@@ -402,7 +402,7 @@ func TestEnrichBatchedCache(t *testing.T) {
 		"8.8.4.4", "10.0.0.10", "2001:DB8::1", "nonsense", "127.0.0.1", "5.6.7.8", "2.2.2.2", "9.9.9.9", "1.2.3.4"}
 	z := testZone()
 	r, _ := NewResolver(startDNS(t, z), answerTimeout)
-	run := func(t *testing.T, batched, idle bool) (out []string, s Stats) {
+	run := func(t *testing.T, batched, idle bool, workers int) (out []string, s Stats) {
 		path := filepath.Join(t.TempDir(), "cache.db")
 		if err := os.WriteFile(path, seedBytes, 0o600); err != nil {
 			t.Fatal(err)
@@ -416,7 +416,7 @@ func TestEnrichBatchedCache(t *testing.T) {
 		if !batched {
 			cache = perAddress{c}
 		}
-		e := New(Options{Resolver: r, Cache: cache, Window: 3, Confirm: func(name string) bool { return strings.Contains(name, "alias") }})
+		e := New(Options{Resolver: r, Cache: cache, Window: 3, Workers: workers, Confirm: func(name string) bool { return strings.Contains(name, "alias") }})
 		if (e.batch != nil) != batched {
 			t.Fatalf("batched %v: %v", batched, e.batch)
 		}
@@ -450,10 +450,18 @@ func TestEnrichBatchedCache(t *testing.T) {
 		}
 		return out, e.Stats()
 	}
-	for _, idle := range []bool{false, true} {
-		t.Run(fmt.Sprint("idle-", idle), func(t *testing.T) {
-			want, wantStats := run(t, false, idle)
-			got, gotStats := run(t, true, idle)
+	for _, tc := range []struct {
+		idle    bool
+		preload int64
+		workers int // 1: one query in flight, two lookups started (Enricher.slots)
+	}{{false, 0, 0}, {true, 0, 0}, {false, 1 << 20, 0}, {true, 1 << 20, 0}, {false, 0, 1}} {
+		t.Run(fmt.Sprintf("idle-%v-preload-%d-workers-%d", tc.idle, tc.preload, tc.workers), func(t *testing.T) {
+			old := preloadPages
+			preloadPages = tc.preload // loaded: the hits from memory, the misses by batches
+			defer func() { preloadPages = old }()
+			idle := tc.idle
+			want, wantStats := run(t, false, idle, tc.workers)
+			got, gotStats := run(t, true, idle, tc.workers)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("batched:\n%s\nper address:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}

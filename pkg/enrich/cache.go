@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
@@ -51,18 +52,18 @@ type SQLiteCache struct {
 	// rmu serialises the lookups (GetRDNS and getRDNSBatch may be called
 	// from several goroutines): they share rd, batch and mem.
 	rmu    sync.Mutex
-	closed bool  // by Close: the lookups are misses
-	broken bool  // by a fault reading the mapped file (survive): the same too
-	pages  int64 // the database's pages at the opening
+	closed bool        // by Close: the lookups are misses
+	broken atomic.Bool // by a fault reading the mapped file (survive): the same too
+	pages  int64       // the database's pages at the opening
 	puts   chan rdnsRow
 	wg     sync.WaitGroup
 
 	// mem holds the rows that had not expired when the first answer was
 	// asked for, when the cache is small (preloadPages): a cache of
 	// reverse answers that live a day is about a day's addresses, and a
-	// map answers far faster than a query.
-	mem    map[netip.Addr]memRow
-	loaded bool
+	// map answers far faster than a query. It is read-only once loaded.
+	mem  map[netip.Addr]memRow
+	load sync.Once
 
 	mu   sync.Mutex
 	err  error // the first write error
@@ -266,14 +267,12 @@ func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
 func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if c.closed || c.broken {
+	if c.closed || c.broken.Load() {
 		return
 	}
+	c.load.Do(c.loadMem)
 	defer c.survive()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	if !c.loaded {
-		c.load()
-	}
 	now := c.now().Unix()
 	var ask []int // indexes into ips of the addresses not in memory
 	for i, ip := range ips {
@@ -304,7 +303,20 @@ func (c *SQLiteCache) survive() {
 	if _, fault := r.(interface{ Addr() uintptr }); !fault {
 		panic(r)
 	}
-	c.broken = true
+	c.broken.Store(true)
+}
+
+// memRDNS answers from memory, without a query or a lock, when the cache
+// was loaded whole and holds an answer for ip that has not expired; else
+// it is a miss, for getRDNSBatch to ask the database (another process may
+// have stored it since). The first call loads the cache (getRDNSBatch's
+// too). Safe for concurrent use.
+func (c *SQLiteCache) memRDNS(ip netip.Addr) (RDNS, bool) {
+	c.load.Do(c.loadMem)
+	if m, ok := c.mem[ip]; ok && m.expires > c.now().Unix() {
+		return m.v, true
+	}
+	return RDNS{}, false
 }
 
 // afterRow, when set (by tests), is called after each row a batch query
@@ -384,14 +396,15 @@ func appendJSONString(b []byte, s string) []byte {
 // the log when loganom-enrich enriches the rejects too) about few of them.
 var preloadPages int64 = 800
 
-// load reads every row that has not expired into memory, when the cache
-// is small. Called with rmu held.
-func (c *SQLiteCache) load() {
-	c.loaded = true
+// loadMem reads every row that has not expired into memory, when the
+// cache is small. Called once (c.load), before any lookup uses rd.
+func (c *SQLiteCache) loadMem() {
 	c.mem = map[netip.Addr]memRow{}
 	if c.pages > preloadPages {
 		return
 	}
+	defer c.survive()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rows, err := c.rd.QueryContext(context.Background(), `SELECT ip, name, verified, expires FROM rdns WHERE expires > ?`, c.now().Unix())
 	if err != nil {
 		return // the queries of getRDNSBatch still answer
@@ -521,7 +534,7 @@ func (c *SQLiteCache) Close() error {
 		c.wg.Wait()
 		c.rmu.Lock()
 		c.closed = true
-		if !c.broken {
+		if !c.broken.Load() {
 			c.batch.Close()
 			c.rd.Close()
 		}

@@ -27,7 +27,7 @@ func BenchmarkCacheBatch(b *testing.B) {
 	for i := range ask {
 		ask[i] = bigAddr(rng.IntN(75000))
 	}
-	for _, size := range []int{1, 256, 1024, 4756} {
+	for _, size := range []int{1, 16, 64, 256, 4756} {
 		b.Run(fmt.Sprint("batch-", size), func(b *testing.B) {
 			cpu0 := cpuTime()
 			for b.Loop() {

@@ -161,6 +161,12 @@ type Enricher struct {
 	// one (emitHead, Idle), while the stage goes on.
 	batch batchCache
 	pend  []*answer
+	// slots bounds the lookup goroutines the batches start: a batch's
+	// goroutine waits for a slot before it starts one. (The stage
+	// starting them itself, one per record read, is paced by its
+	// reading; the batches' goroutines are not: 10,000 new addresses
+	// would be 10,000 goroutines waiting for the resolver, 40 MB.)
+	slots chan struct{}
 
 	mu    sync.Mutex // guards stats.Errors and the counters set by lookups
 	stats Stats
@@ -191,23 +197,41 @@ type answer struct {
 	told bool // OnAnswer has been called
 	// ipinfo: ipinfo.io is to be asked after the cache's answer (pend)
 	ipinfo bool
+	// ready is set when done is closed (finish), or at once when there is
+	// nothing to look up: the emitters test it without touching the
+	// channel, which is memory of its own.
+	ready atomic.Bool
 }
 
-// batchCache is a Cache that answers many addresses at once: found[i] and
-// ok[i] are what GetRDNS(ips[i]) returns. It is called from goroutines of
-// their own, one batch at a time or several.
+// finish marks the answer complete.
+func (a *answer) finish() {
+	a.ready.Store(true)
+	if a.done != closed {
+		close(a.done)
+	}
+}
+
+// batchCache is a Cache that answers many addresses at once (SQLiteCache).
 type batchCache interface {
+	// memRDNS answers at once what it holds in memory; a miss is asked
+	// of getRDNSBatch.
+	memRDNS(ip netip.Addr) (RDNS, bool)
+	// getRDNSBatch sets found[i] and ok[i] to what GetRDNS(ips[i])
+	// returns. It is called from goroutines of their own, one batch at
+	// a time or several.
 	getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool)
 }
 
 // batchMax is the most addresses asked of a batchCache at once.
-var batchMax = 256
+var batchMax = 64
 
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // New makes an Enricher.
 func New(opts Options) *Enricher {
+	slots := opts.Workers // the most lookups in flight
 	if opts.Workers <= 0 {
+		slots = DefaultMaxInFlight
 		if opts.Resolver != nil {
 			opts.Resolver.SetInFlight(DefaultWorkers, DefaultMaxInFlight)
 		}
@@ -226,6 +250,9 @@ func New(opts Options) *Enricher {
 		ips4: make(map[uint32]*answer),
 		ips:  make(map[string]*answer),
 		sem:  make(chan struct{}, opts.Workers),
+		// twice the lookups in flight: those waiting for one of them
+		// to finish are ready to go
+		slots: make(chan struct{}, 2*slots),
 		stats: Stats{
 			Errors: map[string]int{},
 		},
@@ -249,14 +276,7 @@ func (e *Enricher) EnrichOnly() {}
 // Process.
 func (e *Enricher) SetConfirm(confirm func(name string) bool) {
 	e.confirm.Store(&confirm)
-	forget := func(a *answer) bool {
-		select {
-		case <-a.done:
-			return a.rdns.Unchecked
-		default:
-			return false
-		}
-	}
+	forget := func(a *answer) bool { return a.ready.Load() && a.rdns.Unchecked }
 	maps.DeleteFunc(e.ips4, func(_ uint32, a *answer) bool { return forget(a) })
 	maps.DeleteFunc(e.ips, func(_ string, a *answer) bool { return forget(a) })
 }
@@ -363,13 +383,8 @@ func (e *Enricher) tellGiveUp() {
 
 func (e *Enricher) emitReady(emit record.Emit) error {
 	for e.head < len(e.queue) {
-		a := e.queue[e.head].a
-		if a != nil {
-			select {
-			case <-a.done:
-			default:
-				return nil
-			}
+		if a := e.queue[e.head].a; a != nil && !a.ready.Load() {
+			return nil
 		}
 		if err := e.emitHead(emit); err != nil {
 			return err
@@ -390,9 +405,7 @@ func (e *Enricher) emitHead(emit record.Emit) error {
 		e.queue, e.head = e.queue[:n], 0
 	}
 	if a := it.a; a != nil {
-		select {
-		case <-a.done:
-		default:
+		if !a.ready.Load() {
 			e.sendBatch() // it may be one still to be asked of the cache
 			<-a.done
 		}
@@ -486,6 +499,11 @@ func (e *Enricher) answerFor(s string) *answer {
 		}
 	}
 	if needRDNS && e.batch != nil {
+		if v, ok := e.batch.memRDNS(ip); ok {
+			a.rdns = v
+			e.start(a, false, e.cached(v), needIPinfo, nil)
+			return a
+		}
 		// asked of the cache with others, by a goroutine (readBatch)
 		a.done, a.ipinfo = make(chan struct{}), needIPinfo
 		e.pend = append(e.pend, a)
@@ -501,7 +519,7 @@ func (e *Enricher) answerFor(s string) *answer {
 			confirm = e.cached(v)
 		}
 	}
-	e.start(a, needRDNS, confirm, needIPinfo)
+	e.start(a, needRDNS, confirm, needIPinfo, nil)
 	return a
 }
 
@@ -593,16 +611,23 @@ func (e *Enricher) readBatch(batch []*answer) {
 			a.rdns, needRDNS = found[i], false
 			confirm = e.cached(found[i])
 		}
-		e.start(a, needRDNS, confirm, a.ipinfo)
+		if !needRDNS && !confirm && !a.ipinfo {
+			a.finish()
+			continue
+		}
+		e.slots <- struct{}{}
+		e.start(a, needRDNS, confirm, a.ipinfo, func() { <-e.slots })
 	}
 }
 
 // start starts the lookups an answer needs, if any, and closes its done
-// channel when they are finished (at once when there are none).
-func (e *Enricher) start(a *answer, needRDNS, confirm, needIPinfo bool) {
+// channel when they are finished (at once when there are none); then it
+// calls release, if not nil.
+func (e *Enricher) start(a *answer, needRDNS, confirm, needIPinfo bool, release func()) {
 	if !needRDNS && !needIPinfo && !confirm {
-		if a.done != closed {
-			close(a.done)
+		a.finish()
+		if release != nil {
+			release()
 		}
 		return
 	}
@@ -612,7 +637,12 @@ func (e *Enricher) start(a *answer, needRDNS, confirm, needIPinfo bool) {
 	if needRDNS {
 		e.count(&e.stats.Lookups)
 	}
-	go e.lookup(a, needRDNS, confirm, needIPinfo)
+	go func() {
+		e.lookup(a, needRDNS, confirm, needIPinfo)
+		if release != nil {
+			release()
+		}
+	}()
 }
 
 // lookup asks DNS and ipinfo.io what an answer needs, and closes its done.
@@ -649,7 +679,7 @@ func (e *Enricher) lookup(a *answer, needRDNS, confirm, needIPinfo bool) {
 			gc.PutGeo("ipinfo", ip, g)
 		}
 	}
-	close(a.done)
+	a.finish()
 }
 
 // wants says whether a name must be checked forward (Options.Confirm).

@@ -83,7 +83,9 @@ func TestEnrichIdle(t *testing.T) {
 // A stop downstream comes back from Idle.
 func TestEnrichIdleStop(t *testing.T) {
 	e := New(Options{Geo: geoSet(t)})
-	e.queue = append(e.queue, item{r: &record.Record{IP: "187.45.12.9"}, a: &answer{done: closed}})
+	a := &answer{done: closed}
+	a.finish()
+	e.queue = append(e.queue, item{r: &record.Record{IP: "187.45.12.9"}, a: a})
 	if _, err := e.Idle(func(*record.Record) error { return record.ErrStop }, func() {}); err != record.ErrStop {
 		t.Errorf("got %v", err)
 	}
