@@ -453,12 +453,16 @@ func TestEnrichBatchedCache(t *testing.T) {
 	for _, tc := range []struct {
 		idle    bool
 		preload int64
-		workers int // 1: one query in flight, two lookups started (Enricher.slots)
-	}{{false, 0, 0}, {true, 0, 0}, {false, 1 << 20, 0}, {true, 1 << 20, 0}, {false, 0, 1}} {
-		t.Run(fmt.Sprintf("idle-%v-preload-%d-workers-%d", tc.idle, tc.preload, tc.workers), func(t *testing.T) {
-			old := preloadPages
+		workers int   // 1: one query in flight, two lookups started (Enricher.slots)
+		wait    int64 // batchWait (0: as it is): 1, a batch sent after each record
+	}{{false, 0, 0, 0}, {true, 0, 0, 0}, {false, 1 << 20, 0, 0}, {true, 1 << 20, 0, 0}, {false, 0, 1, 0}, {false, 0, 0, 1}} {
+		t.Run(fmt.Sprintf("idle-%v-preload-%d-workers-%d-wait-%d", tc.idle, tc.preload, tc.workers, tc.wait), func(t *testing.T) {
+			old, oldWait := preloadPages, batchWait
 			preloadPages = tc.preload // loaded: the hits from memory, the misses by batches
-			defer func() { preloadPages = old }()
+			if tc.wait > 0 {
+				batchWait = tc.wait
+			}
+			defer func() { preloadPages, batchWait = old, oldWait }()
 			idle := tc.idle
 			want, wantStats := run(t, false, idle, tc.workers)
 			got, gotStats := run(t, true, idle, tc.workers)

@@ -157,10 +157,12 @@ type Enricher struct {
 
 	// The cache, when it answers many addresses at once (SQLiteCache):
 	// the addresses to ask it are gathered in pend, and asked by a
-	// goroutine when there are batchMax of them or a record waits for
-	// one (emitHead, Idle), while the stage goes on.
-	batch batchCache
-	pend  []*answer
+	// goroutine when there are batchMax of them, when the first has
+	// waited for batchWait records, or when a record waits for one
+	// (emitHead, Idle), while the stage goes on.
+	batch  batchCache
+	pend   []*answer
+	pendAt int64 // stats.Records when the first of pend was read
 	// slots bounds the lookup goroutines the batches start: a batch's
 	// goroutine waits for a slot before it starts one. (The stage
 	// starting them itself, one per record read, is paced by its
@@ -222,8 +224,14 @@ type batchCache interface {
 	getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool)
 }
 
-// batchMax is the most addresses asked of a batchCache at once.
-var batchMax = 64
+// batchMax is the most addresses asked of a batchCache at once, and
+// batchWait the most records read while the first of them waits (the
+// records after it are held back meanwhile: memory, and the next stages
+// find them out of the processor's caches).
+var (
+	batchMax  = 256
+	batchWait = int64(4096)
+)
 
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
@@ -314,6 +322,9 @@ func (e *Enricher) Process(r *record.Record, emit record.Emit) error {
 		r.AddrID = a.id
 	}
 	e.queue = append(e.queue, item{r, a})
+	if len(e.pend) > 0 && e.stats.Records-e.pendAt >= batchWait {
+		e.sendBatch()
+	}
 	if err := e.emitReady(emit); err != nil {
 		return err
 	}
@@ -506,6 +517,9 @@ func (e *Enricher) answerFor(s string) *answer {
 		}
 		// asked of the cache with others, by a goroutine (readBatch)
 		a.done, a.ipinfo = make(chan struct{}), needIPinfo
+		if len(e.pend) == 0 {
+			e.pendAt = e.stats.Records
+		}
 		e.pend = append(e.pend, a)
 		if len(e.pend) >= batchMax {
 			e.sendBatch()
