@@ -481,3 +481,51 @@ func TestEnrichBatchedCache(t *testing.T) {
 		})
 	}
 }
+
+// A run stopped part way (the next stage stops: Flush returns at once)
+// closes the cache with lookups still in flight: their answers, coming
+// after Close, are not stored, and nothing panics; lookups after Close are
+// misses.
+func TestCacheClosedUnderLookups(t *testing.T) {
+	z := testZone()
+	gate := make(chan struct{})
+	z.Before = func(name string) {
+		if name != "4.3.2.1.in-addr.arpa." && name != "good.example." {
+			<-gate // all but the first address's
+		}
+	}
+	r, _ := NewResolver(startDNS(t, z), answerTimeout)
+	c, err := OpenCache(filepath.Join(t.TempDir(), "cache.db"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Options{Resolver: r, Cache: c})
+	stop := func(*record.Record) error { return record.ErrStop }
+	ips := []string{"1.2.3.4", "5.6.7.8", "2001:db8::1"}
+	for _, ip := range ips {
+		if err := e.Process(&record.Record{Type: record.TypeLogin, IP: ip}, stop); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Flush(stop); err != record.ErrStop { // (after the first record)
+		t.Fatalf("flush: %v", err)
+	}
+	if known(e, "5.6.7.8").ready.Load() {
+		t.Fatal("5.6.7.8 answered before the gate opened")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	for _, ip := range ips {
+		for deadline := time.Now().Add(time.Minute); !known(e, ip).ready.Load(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the lookup never finished", ip)
+			}
+		}
+	}
+	c.PutRDNS(netip.MustParseAddr("192.0.2.1"), RDNS{Name: "late.example"})
+	if v, ok := c.GetRDNS(netip.MustParseAddr("1.2.3.4")); ok {
+		t.Errorf("a closed cache answered %+v", v)
+	}
+}

@@ -57,6 +57,9 @@ type SQLiteCache struct {
 	pages  int64       // the database's pages at the opening
 	puts   chan rdnsRow
 	wg     sync.WaitGroup
+	// pmu guards the sends on puts against Close closing it
+	pmu        sync.RWMutex
+	putsClosed bool
 
 	// mem holds the rows that had not expired when the first answer was
 	// asked for, when the cache is small (preloadPages): a cache of
@@ -427,8 +430,14 @@ func (c *SQLiteCache) loadMem() {
 
 // PutRDNS stores an answer, including "no PTR" (an empty name) and a name
 // not checked forward (which stays so: GetRDNS gives it back Unchecked).
+// One that comes after Close (a lookup of a run stopped part way, still
+// in flight) is not stored.
 func (c *SQLiteCache) PutRDNS(ip netip.Addr, v RDNS) {
-	c.puts <- rdnsRow{ip.String(), v.Name, verifiedColumn(v), c.now().Add(c.TTLRDNS).Unix()}
+	c.pmu.RLock()
+	defer c.pmu.RUnlock()
+	if !c.putsClosed {
+		c.puts <- rdnsRow{ip.String(), v.Name, verifiedColumn(v), c.now().Add(c.TTLRDNS).Unix()}
+	}
 }
 
 // writer commits the answers it is given in batches.
@@ -530,7 +539,10 @@ func (c *SQLiteCache) ttlGeo() time.Duration {
 // Closing twice is harmless.
 func (c *SQLiteCache) Close() error {
 	c.closeOnce.Do(func() {
+		c.pmu.Lock()
+		c.putsClosed = true
 		close(c.puts)
+		c.pmu.Unlock()
 		c.wg.Wait()
 		c.rmu.Lock()
 		c.closed = true
