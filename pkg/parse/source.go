@@ -54,6 +54,19 @@ type Options struct {
 	// the same stretch of it): a reader that wants no more of failures
 	// than that (the detectors) spares them the way through the stages.
 	OnFailure func(ip string, at time.Time)
+	// Reuse, when set, is asked after the records of each stretch of the
+	// input were emitted; true promises that nothing downstream holds a
+	// record emitted so far (a pointer to it: its strings are its own and
+	// may be kept), and lets the reader parse the next records into the
+	// same memory instead of allocating more (loganom postfix-sasl, whose
+	// stages keep no record once it has passed them, except the
+	// enricher's window: it answers true when that is empty). Without
+	// it, every record is allocated anew and left to the collector.
+	Reuse func() bool
+	// Poison, for tests, overwrites records with nonsense when they are
+	// given back for reuse: a stage that kept one, breaking Reuse's
+	// promise, then reads the nonsense and the test's output shows it.
+	Poison bool
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
 	// Resume, when not nil, reads only what is new in each named log
@@ -129,6 +142,9 @@ type Source struct {
 	write func([]byte) error
 	// marks are the marks of the logs resumed, by name as given.
 	marks map[string]input.Mark
+	// slabs holds memory for records given back by the merger when
+	// Options.Reuse allows, for the workers to parse into again.
+	slabs chan []record.Record
 }
 
 // Run reads every input. An input that cannot be read is reported to
@@ -288,6 +304,8 @@ type result struct {
 	// line is 1): only the merger, taking chunks in order, knows how many
 	// lines came before.
 	recs []*record.Record
+	// slabs are the slabs recs live in (with Options.Reuse).
+	slabs [][]record.Record
 	// enc holds the records as NDJSON, when encoding, each without its line
 	// number: the record ends in `"src":"NAME"}`, and cuts[i] is where the
 	// `"}` of record i starts, to be preceded by ":" and the line number
@@ -333,6 +351,7 @@ type pipeline struct {
 	encode     bool          // the workers encode the records (RunNDJSON)
 	onlyLogins bool          // the workers drop failures and rejects
 	failures   bool          // … and collect the failures' address and time
+	reuse      bool          // records' memory is reused (Options.Reuse)
 
 	// Written by the producer, read by the merger once order is closed.
 	tailLong int64 // overlong lines dropped after the last chunk
@@ -347,6 +366,9 @@ type pipeline struct {
 	// The merger's own.
 	stopErr error  // from downstream, or reading a file chunk
 	out     []byte // an encoded chunk with its line numbers spliced in
+	// held are the slabs of records emitted while downstream still held
+	// some (Options.Reuse said no): given back once it says yes.
+	held [][]record.Record
 }
 
 // scan reads one input: produce cuts it into chunks in a goroutine of its
@@ -377,6 +399,10 @@ func (s *Source) newPipeline(name string, nw int) *pipeline {
 		s.pool = make(chan []byte, maxBufs)
 		s.spent = make(chan *result, maxBufs+nw)
 	}
+	reuse := s.Opts.Reuse != nil && s.write == nil
+	if reuse && s.slabs == nil {
+		s.slabs = make(chan []record.Record, 4*maxBufs)
+	}
 	if !utf8.ValidString(name) {
 		name = toValidUTF8(name) // as record.Encoder would write it
 	}
@@ -390,6 +416,7 @@ func (s *Source) newPipeline(name string, nw int) *pipeline {
 		encode:     s.write != nil,
 		onlyLogins: s.Opts.OnlyLogins,
 		failures:   s.Opts.OnFailure != nil,
+		reuse:      reuse,
 	}
 }
 
@@ -544,6 +571,9 @@ func (pl *pipeline) merge(emit record.Emit) error {
 			pl.stop(downstreamError{err})
 			continue
 		}
+		if pl.reuse {
+			pl.giveBack(res)
+		}
 		base += lines
 		switch {
 		case c.f == nil:
@@ -558,6 +588,59 @@ func (pl *pipeline) merge(emit record.Emit) error {
 	s.Stats.TooLong += pl.tailLong
 	s.Stats.Lines += pl.tailLong
 	return pl.readErr
+}
+
+// giveBack hands the slabs of the records just emitted, and those held
+// back before, to the workers for reuse, when downstream holds none of
+// their records (Options.Reuse); else keeps them for later. Past a bound
+// they are left to the collector.
+func (pl *pipeline) giveBack(res *result) {
+	pl.held = append(pl.held, res.slabs...)
+	clear(res.slabs)
+	res.slabs = res.slabs[:0]
+	if pl.s.Opts.Reuse() {
+		for _, sl := range pl.held {
+			if pl.s.Opts.Poison {
+				poison(sl)
+			}
+			select {
+			case pl.s.slabs <- sl:
+			default: // the pool is full
+			}
+		}
+	} else if len(pl.held) < cap(pl.s.slabs) {
+		return
+	}
+	clear(pl.held)
+	pl.held = pl.held[:0]
+}
+
+// poisoned is what Options.Poison writes over records given back.
+var poisoned = record.Record{Type: record.TypeLogin, User: "poisoned@reused.invalid", IP: "192.0.2.254",
+	Time: time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC), SrcFile: "poisoned", Country: "AQ", FilteredBy: "poisoned: reused"}
+
+func poison(sl []record.Record) {
+	for i := range sl {
+		sl[i] = poisoned
+	}
+}
+
+// slab returns memory for records, about n of them: a slab the merger
+// gave back, when reusing and there is one, else a new one. Its records
+// are not cleared: each is cleared as it is taken (next).
+func (pl *pipeline) slab(n int, res *result) []record.Record {
+	if !pl.reuse {
+		return make([]record.Record, n)
+	}
+	var sl []record.Record
+	select {
+	case sl = <-pl.s.slabs:
+		sl = sl[:cap(sl)]
+	default:
+		sl = make([]record.Record, n)
+	}
+	res.slabs = append(res.slabs, sl)
+	return sl
 }
 
 // stop keeps the merger's first error and tells the producer and the
@@ -793,9 +876,12 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 		// still clear and scan.
 		before := len(res.recs)
 		defer func() { lp.recs = len(res.recs) - before }()
-		slab = make([]record.Record, max(8, lp.recs+lp.recs/8+1))
+		slab = pl.slab(max(8, lp.recs+lp.recs/8+1), res)
 		rec = &slab[0]
 		slab = slab[1:]
+		if pl.reuse {
+			*rec = record.Record{}
+		}
 	}
 	handle := func(ls, le int) {
 		lineNo += int64(bytes.Count(data[counted:ls], nl))
@@ -833,10 +919,13 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 			rec.SrcFile, rec.SrcLine = pl.name, lineNo
 			res.recs = append(res.recs, rec)
 			if len(slab) == 0 {
-				slab = make([]record.Record, max(8, lp.recs/4))
+				slab = pl.slab(max(8, lp.recs/4), res)
 			}
 			rec = &slab[0]
 			slab = slab[1:]
+			if pl.reuse {
+				*rec = record.Record{} // a slab given back holds old records
+			}
 		case Malformed:
 			res.stats.Malformed++
 			res.bad = append(res.bad, badLine{lineNo, why})

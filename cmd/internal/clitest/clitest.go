@@ -62,6 +62,7 @@ func Run(t *testing.T, dir string) {
 			env.Setenv("GEO", geo)
 			env.Setenv("ROOT", filepath.Dir(filepath.Dir(geo)))
 			env.Setenv("LOGANOM_DATA", "")
+			env.Setenv("LOGANOM_POISON_REUSE", "1") // parse.Options.Poison
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, ".data"))
 			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state"))

@@ -1,0 +1,90 @@
+package parse
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// TestReuse reads a real log cut into many small chunks, with records'
+// memory reused (Options.Reuse) and poisoned when given back: every
+// record is intact when emitted, whenever Reuse says yes. A consumer that
+// keeps records, breaking Reuse's promise, sees them change: the reuse is
+// real, and the poison would show in a test's output.
+func TestReuse(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join("..", "..", "testdata", "logs", "postfix-3.7-real.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "maillog")
+	if err := os.WriteFile(file, bytes.Repeat(real, 30), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oldMax, oldChunk := maxLine, chunkSize
+	maxLine, chunkSize = 4096, 900
+	defer func() { maxLine, chunkSize = oldMax, oldChunk }()
+
+	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	for _, onlyLogins := range []bool{false, true} {
+		base := Options{Loc: time.UTC, Workers: 3, OnlyLogins: onlyLogins, Now: func() time.Time { return now }}
+		run := func(opts Options, each func(*record.Record)) {
+			t.Helper()
+			src := &Source{Names: []string{file}, Opts: opts}
+			if err := src.Run(func(r *record.Record) error { each(r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		encode := func(r *record.Record) string { return string(record.AppendJSON(nil, r)) }
+		var want []string
+		run(base, func(r *record.Record) { want = append(want, encode(r)) })
+		if len(want) < 100 {
+			t.Fatalf("only %d records: the test needs many chunks of records", len(want))
+		}
+		check := func(name string, reuse func() bool) {
+			t.Helper()
+			opts := base
+			opts.Reuse, opts.Poison = reuse, true
+			var got []string
+			run(opts, func(r *record.Record) { got = append(got, encode(r)) })
+			if len(got) != len(want) {
+				t.Fatalf("onlyLogins=%v, %s: %d records, want %d", onlyLogins, name, len(got), len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("onlyLogins=%v, %s: record %d is\n%s\nwant\n%s", onlyLogins, name, i, got[i], want[i])
+				}
+			}
+		}
+		check("always", func() bool { return true })
+		n := 0
+		check("every third time", func() bool { n++; return n%3 == 0 })
+		check("never", func() bool { return false })
+
+		// breaking the promise: records kept past their emit change
+		var kept []*record.Record
+		opts := base
+		opts.Reuse, opts.Poison = func() bool { return true }, true
+		run(opts, func(r *record.Record) { kept = append(kept, r) })
+		changed := 0
+		for i, r := range kept {
+			if encode(r) != want[i] {
+				changed++
+			}
+		}
+		if changed == 0 {
+			t.Errorf("onlyLogins=%v: no record kept past its emit changed: the memory was not reused", onlyLogins)
+		}
+		// without Reuse, they stay as they were
+		kept = kept[:0]
+		run(base, func(r *record.Record) { kept = append(kept, r) })
+		for i, r := range kept {
+			if encode(r) != want[i] {
+				t.Fatalf("onlyLogins=%v: without Reuse, kept record %d changed", onlyLogins, i)
+			}
+		}
+	}
+}
