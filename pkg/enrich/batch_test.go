@@ -529,3 +529,46 @@ func TestCacheClosedUnderLookups(t *testing.T) {
 		t.Errorf("a closed cache answered %+v", v)
 	}
 }
+
+// Holding sends the cache reads gathered: the records held for them are
+// answered without more records or a flush.
+func TestHoldingSendsBatch(t *testing.T) {
+	old := preloadPages
+	preloadPages = 0
+	defer func() { preloadPages = old }()
+	path := filepath.Join(t.TempDir(), "cache.db")
+	w, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PutRDNS(netip.MustParseAddr("192.0.2.1"), RDNS{Name: "one.example", Verified: true})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, _ := NewResolver(startDNS(t, testZone()), answerTimeout)
+	e := New(Options{Resolver: r, Cache: c})
+	var out []string
+	emit := func(r *record.Record) error { out = append(out, r.RDNS); return nil }
+	if err := e.Process(&record.Record{Type: record.TypeLogin, IP: "192.0.2.1"}, emit); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.pend) != 1 || len(out) != 0 {
+		t.Fatalf("pending %d, out %q: want the address gathered and its record held", len(e.pend), out)
+	}
+	if n := e.Holding(); n != 1 {
+		t.Fatalf("holding %d", n)
+	}
+	for deadline := time.Now().Add(time.Minute); !known(e, "192.0.2.1").ready.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the cache read was not sent")
+		}
+	}
+	if held, err := e.Idle(emit, func() {}); held || err != nil || len(out) != 1 || out[0] != "one.example" || e.Holding() != 0 {
+		t.Errorf("held %v, err %v, out %q", held, err, out)
+	}
+}
