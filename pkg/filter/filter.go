@@ -101,7 +101,8 @@ type Filter struct {
 	pats    []namePattern
 	words   bool              // a pattern is a word: the registrable domain is wanted
 	byIP    map[string]string // the address rules' verdict, by ip text
-	byID    []idVerdict       // the same, by record.Record.AddrID (in-process)
+	byID    []uint32          // the same, by record.Record.AddrID (in-process): 0 not known, 1 none, else idWhy[n-2]
+	idWhy   []string          // byID's verdicts (4 bytes an address in byID: it stays in the cache)
 	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
 	Dropped map[string]int // by rule
@@ -278,12 +279,6 @@ func (f *Filter) matchName(rdns string) int {
 	return -1
 }
 
-// idVerdict is addressRule's answer for one record.Record.AddrID.
-type idVerdict struct {
-	why   string
-	known bool
-}
-
 // maxIDs bounds byID: records with larger ids go by their text.
 const maxIDs = 1 << 16
 
@@ -294,15 +289,25 @@ func (f *Filter) recordAddressRule(r *record.Record) string {
 	if id == 0 || id >= maxIDs {
 		return f.addressRule(r.IP)
 	}
-	if int(id) < len(f.byID) && f.byID[id].known {
-		return f.byID[id].why
+	if int(id) < len(f.byID) {
+		switch v := f.byID[id]; v {
+		case 0:
+		case 1:
+			return ""
+		default:
+			return f.idWhy[v-2]
+		}
 	}
-	why := f.addressRule(r.IP)
+	why := f.judgeAddress(r.IP) // (not remembered by text too: its id says it again)
 	if int(id) >= len(f.byID) {
-		f.byID = append(f.byID, make([]idVerdict, int(id)+1-len(f.byID))...)
+		f.byID = append(f.byID, make([]uint32, int(id)+1-len(f.byID))...)
 		f.byID = f.byID[:cap(f.byID)]
 	}
-	f.byID[id] = idVerdict{why, true}
+	f.byID[id] = 1
+	if why != "" {
+		f.idWhy = append(f.idWhy, why)
+		f.byID[id] = uint32(len(f.idWhy) + 1)
+	}
 	return why
 }
 
@@ -313,6 +318,16 @@ func (f *Filter) addressRule(s string) string {
 	if why, ok := f.byIP[s]; ok {
 		return why
 	}
+	why := f.judgeAddress(s)
+	if f.byIP == nil || len(f.byIP) >= 1<<16 {
+		f.byIP = make(map[string]string)
+	}
+	f.byIP[strings.Clone(s)] = why
+	return why
+}
+
+// judgeAddress is addressRule, not remembered.
+func (f *Filter) judgeAddress(s string) string {
 	why := ""
 	if ip, err := netip.ParseAddr(s); err == nil {
 		// fe80::1%eth0 is fe80::1 on some link: link-local all the same,
@@ -331,10 +346,6 @@ func (f *Filter) addressRule(s string) string {
 			}
 		}
 	}
-	if f.byIP == nil || len(f.byIP) >= 1<<16 {
-		f.byIP = make(map[string]string)
-	}
-	f.byIP[strings.Clone(s)] = why
 	return why
 }
 

@@ -43,15 +43,19 @@ type LineParser struct {
 	sb    []byte            // scratch for a record's text
 	// borrow lets a record's strings point into sb (see text).
 	borrow bool
-	host   lastString
-	svc    lastString
-	method lastString // upper case
-	cmd    lastString
-	hKey   int64          // year, month, day and hour of hBase
-	hBase  time.Time      // the last classic-syslog hour seen
-	enc    record.Encoder // for the records of this parser's worker
-	rec    record.Record  // the record a worker that encodes reuses
-	pair   [2]string      // a borrowed record's from and to
+	// dropOthers says that the record of a failure or a reject is
+	// dropped at once (Options.OnlyLogins): it may borrow, as an encoded
+	// one does.
+	dropOthers bool
+	host       lastString
+	svc        lastString
+	method     lastString // upper case
+	cmd        lastString
+	hKey       int64          // year, month, day and hour of hBase
+	hBase      time.Time      // the last classic-syslog hour seen
+	enc        record.Encoder // for the records of this parser's worker
+	rec        record.Record  // the record a worker that encodes reuses
+	pair       [2]string      // a borrowed record's from and to
 	// recs is how many records this parser's last chunk made: the
 	// next chunk's first slab of records is about that size.
 	recs int
@@ -118,10 +122,12 @@ func (p *LineParser) yearFor(mon time.Month, day int) int {
 // Malformed, with a reason, for a line that looks like an event but does not
 // parse. It never panics, whatever the bytes.
 func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why string) {
+	borrow := p.borrow // set for a failure or a reject, with dropOthers
 	defer func() {
 		// The fuzz tests look for panics; should one still hide here, it
 		// costs one line, not the run.
 		if e := recover(); e != nil {
+			p.borrow = borrow
 			*r = record.Record{}
 			res, why = Malformed, fmt.Sprintf("internal error: %v", e)
 		}
@@ -155,6 +161,7 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 	}
 	msg := h.msg
 	if (smtpd || anyProg) && bytes.HasPrefix(msg, []byte("warning: ")) {
+		p.borrow = borrow || p.dropOthers
 		res, why = p.parseFailure(msg, r)
 	} else {
 		// "QUEUEID: client=…" or "QUEUEID: reject: …"
@@ -166,15 +173,18 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 		case (smtpd || anyProg) && bytes.HasPrefix(rest, clientMark):
 			res, why = p.parseLogin(msg[:c], rest[len(clientMark):], r)
 		case bytes.HasPrefix(rest, rejectMark):
+			p.borrow = borrow || p.dropOthers
 			res, why = p.parseReject(msg[:c], rest[len(rejectMark):], anyProg, r)
 		default:
 			return NotEvent, ""
 		}
 	}
 	if res != Event {
+		p.borrow = borrow
 		return res, why
 	}
 	if len(line) > MaxEventLine {
+		p.borrow = borrow
 		*r = record.Record{}
 		return Malformed, tooLongEvent
 	}
@@ -190,6 +200,7 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 	if !p.borrow && !ascii(p.sb) {
 		validText(r)
 	}
+	p.borrow = borrow
 	return Event, ""
 }
 

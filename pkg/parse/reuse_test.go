@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,25 @@ func TestReuse(t *testing.T) {
 				if got[i] != want[i] {
 					t.Fatalf("onlyLogins=%v, %s: record %d is\n%s\nwant\n%s", onlyLogins, name, i, got[i], want[i])
 				}
+			}
+		}
+		if onlyLogins {
+			// the failures told, by address and time, are those of the
+			// whole reading (their records borrow the parser's memory)
+			var wantFails, gotFails []string
+			all := base
+			all.OnlyLogins = false
+			run(all, func(r *record.Record) {
+				if r.Type == record.TypeAuthFailure && r.IP != "" {
+					wantFails = append(wantFails, r.IP+" "+r.Time.String())
+				}
+			})
+			opts := base
+			opts.OnFailure = func(ip string, at time.Time) { gotFails = append(gotFails, ip+" "+at.String()) }
+			opts.Reuse, opts.Poison = func() bool { return true }, true
+			run(opts, func(*record.Record) {})
+			if len(wantFails) < 50 || strings.Join(gotFails, "\n") != strings.Join(wantFails, "\n") {
+				t.Errorf("failures told (%d):\n%.500s\nwant (%d):\n%.500s", len(gotFails), strings.Join(gotFails, "\n"), len(wantFails), strings.Join(wantFails, "\n"))
 			}
 		}
 		check("always", func() bool { return true })

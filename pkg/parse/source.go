@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -864,7 +865,8 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 	onlyLogins, failures := pl.onlyLogins, pl.failures
 	// Encoded at once and cleared, a record may borrow the parser's memory.
 	lp.borrow = pl.encode
-	defer func() { lp.borrow = false }()
+	lp.dropOthers = onlyLogins
+	defer func() { lp.borrow, lp.dropOthers = false, false }()
 	var lineNo int64 // lines before counted
 	counted := 0
 	var slab []record.Record // records are allocated in slabs
@@ -900,7 +902,8 @@ func parseChunk(lp *LineParser, pl *pipeline, data []byte, json bool, res *resul
 			}
 			if onlyLogins && rec.Type != record.TypeLogin {
 				if failures && rec.Type == record.TypeAuthFailure && rec.IP != "" {
-					res.fails = append(res.fails, failure{rec.IP, rec.Time})
+					// (the record borrowed the parser's memory)
+					res.fails = append(res.fails, failure{strings.Clone(rec.IP), rec.Time})
 				}
 				*rec = record.Record{}
 				return

@@ -49,22 +49,25 @@ type Rule struct {
 
 // IP is what an account did from one address.
 type IP struct {
-	IP           string    `json:"ip"`
-	Count        int       `json:"count"`
-	First        time.Time `json:"first"`
-	Last         time.Time `json:"last"`
-	Country      string    `json:"country,omitempty"`
-	City         string    `json:"city,omitempty"`
-	RDNS         string    `json:"rdns,omitempty"`
-	RDNSVerified *bool     `json:"rdns_verified,omitempty"`
-	ASN          uint32    `json:"asn,omitempty"`
-	Org          string    `json:"org,omitempty"`
+	IP    string    `json:"ip"`
+	Count int       `json:"count"`
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+	// Trusted: the whitelist covers the address (the rule that does).
+	// (Here, by the fields each login counts: one cache line less.)
+	Trusted string `json:"-"`
+	step    int32  // 1 + its index in its account's stepped; 0 before its first step
+
+	Country      string `json:"country,omitempty"`
+	City         string `json:"city,omitempty"`
+	RDNS         string `json:"rdns,omitempty"`
+	RDNSVerified *bool  `json:"rdns_verified,omitempty"`
+	ASN          uint32 `json:"asn,omitempty"`
+	Org          string `json:"org,omitempty"`
 
 	// Earlier: the address is from the state's history (an earlier run,
 	// within [REPORT] window), not from the logs this run read.
 	Earlier bool `json:"earlier,omitempty"`
-	// Trusted: the whitelist covers the address (the rule that does).
-	Trusted string `json:"-"`
 
 	// The location, for the state's history (not in the report's formats).
 	HasLoc     bool    `json:"-"`
@@ -74,6 +77,11 @@ type IP struct {
 
 // Account is one account's logins.
 type Account struct {
+	// first, the fields each login counts, by the exported ones it
+	// counts: in the same two cache lines
+	steps []step    // the logins in the order read, a run of one address as one step
+	start time.Time // the first login of the run, whitelisted or not
+
 	User      string    `json:"user"`
 	Logins    int       `json:"logins"`
 	First     time.Time `json:"first"`
@@ -102,9 +110,10 @@ type Account struct {
 
 	byIP  map[string]*IP
 	byID  map[uint32]*IP // byIP's entries by record.Record.AddrID (the batch report in-process)
-	steps []step         // the logins in the order read, a run of one address as one step
-	start time.Time      // the first login of the run, whitelisted or not
 	known []detect.Known // the history before the run (Know)
+	// the addresses of the steps, by step.ip - 1 (steps hold no pointer:
+	// the collector does not scan them)
+	stepped []*IP
 }
 
 // stepSpan bounds a step: logins from one address an hour apart are
@@ -112,12 +121,13 @@ type Account struct {
 // counts fall where they happened.
 const stepSpan = time.Hour
 
-// step is a run of logins from one address, in the order read; times in
-// Unix nanoseconds (32 bytes a step: an account that goes between home and
-// phone all day has a step a login).
+// step is a run of logins from one address (Account.stepped[ip-1]), in
+// the order read; times in Unix nanoseconds (24 bytes a step, without
+// pointers: an account that goes between home and phone all day has a step
+// a login).
 type step struct {
-	ip          *IP
 	first, last int64
+	ip          int32
 	n           int32
 }
 
@@ -142,6 +152,7 @@ func (m *AlertMark) String() string {
 
 // Mark marks the anomalous account user as already alerted.
 func (rep *Report) Mark(user string, m *AlertMark) {
+	rep.sync()
 	if a := rep.accounts[user]; a != nil {
 		a.Alert = m
 	}
@@ -161,6 +172,12 @@ type Report struct {
 	site     *detect.Site // failed logins by address, common places, for the detectors
 	judged   []*Account   // Anomalies' answer, until something changes
 	fresh    bool
+
+	addrs []addrSlot // by record.Record.AddrID (batch.go)
+	last  []lastUse  // by AddrID too
+	pend  []pending  // the logins queued, not counted yet
+	locs  []*time.Location
+	text  []byte // their accounts' names
 }
 
 // Unread is an input that could not be read in full: the report made
@@ -224,28 +241,48 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 		return nil
 	}
 	rep.fresh = false
-	user := record.CanonicalUser(r.User, rep.Rule.CaseSensitive)
+	if rep.queue(r, trusted) {
+		return nil
+	}
+	rep.sync() // the logins queued before this one count first
+	a := rep.account(record.CanonicalUser(r.User, rep.Rule.CaseSensitive))
+	ip, first := a.addByID(r, trusted)
+	rep.counted(a, ip, first, r.Time)
+	return nil
+}
+
+// account is the account user, made when new.
+func (rep *Report) account(user string) *Account {
 	a := rep.accounts[user]
 	if a == nil {
 		a = newAccount(user)
 		rep.accounts[a.User] = a
 	}
-	ip, first := a.addByID(r, trusted)
+	return a
+}
+
+// counted notes a login from ip at t, counted in a (Account.count said
+// whether it was its first not whitelisted): the account's order, and
+// its steps for the detectors.
+func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time) {
 	if first {
 		rep.order = append(rep.order, a.User)
 		rep.seen++
 	}
-	if t := r.Time; !t.IsZero() && !rep.Rule.Original {
+	if !t.IsZero() && !rep.Rule.Original {
 		ns := t.UnixNano()
-		if k := len(a.steps) - 1; k >= 0 && a.steps[k].ip == ip && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 &&
+		if k := len(a.steps) - 1; k >= 0 && ip.step != 0 && a.steps[k].ip == ip.step && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 &&
 			ns-a.steps[k].first <= int64(stepSpan) {
 			a.steps[k].last = ns
 			a.steps[k].n++
 		} else {
-			a.steps = append(a.steps, step{ip: ip, first: ns, last: ns, n: 1})
+			if ip.step == 0 {
+				a.stepped = append(a.stepped, ip)
+				ip.step = int32(len(a.stepped))
+			}
+			a.steps = append(a.steps, step{ip: ip.step, first: ns, last: ns, n: 1})
 		}
 	}
-	return nil
 }
 
 // newAccount starts the account user (its name cloned: a record's strings
@@ -280,17 +317,28 @@ func (a *Account) addByID(r *record.Record, trusted string) (ip *IP, first bool)
 func (a *Account) add(r *record.Record, trusted string) (ip *IP, first bool) {
 	ip = a.byIP[r.IP]
 	if ip == nil {
-		ip = &IP{IP: strings.Clone(r.IP), Country: strings.Clone(r.Country), City: strings.Clone(r.City),
-			RDNS: strings.Clone(r.RDNS), RDNSVerified: r.RDNSVerified, ASN: r.ASN, Org: strings.Clone(r.Org),
-			HasLoc: r.HasLoc, Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM, Trusted: strings.Clone(trusted)}
-		a.byIP[ip.IP] = ip
-		if ip.Trusted != "" {
-			a.Trusted = append(a.Trusted, ip)
-		} else {
-			a.IPs = append(a.IPs, ip)
-		}
+		ip = newIP(r, trusted)
+		a.keep(ip)
 	}
 	return ip, a.count(ip, r.Time)
+}
+
+// newIP is the address of the login r, not counted yet, its strings
+// cloned (a record's strings may share its whole line).
+func newIP(r *record.Record, trusted string) *IP {
+	return &IP{IP: strings.Clone(r.IP), Country: strings.Clone(r.Country), City: strings.Clone(r.City),
+		RDNS: strings.Clone(r.RDNS), RDNSVerified: r.RDNSVerified, ASN: r.ASN, Org: strings.Clone(r.Org),
+		HasLoc: r.HasLoc, Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM, Trusted: strings.Clone(trusted)}
+}
+
+// keep adds ip, new to the account, to its addresses.
+func (a *Account) keep(ip *IP) {
+	a.byIP[ip.IP] = ip
+	if ip.Trusted != "" {
+		a.Trusted = append(a.Trusted, ip)
+	} else {
+		a.IPs = append(a.IPs, ip)
+	}
 }
 
 // count counts a login from ip at t (zero: unknown); it tells whether it
@@ -324,8 +372,11 @@ func (a *Account) count(ip *IP, t time.Time) (first bool) {
 	return first
 }
 
-// Flush does nothing: the verdict is read with Anomalies.
-func (rep *Report) Flush(record.Emit) error { return nil }
+// Flush counts the logins queued; the verdict is read with Anomalies.
+func (rep *Report) Flush(record.Emit) error {
+	rep.sync()
+	return nil
+}
 
 // Recall adds to the account user, seen in this run, an address that
 // the state's history holds from an earlier run (marked Earlier), when
@@ -333,6 +384,7 @@ func (rep *Report) Flush(record.Emit) error { return nil }
 // past too, as a run over the whole log would. Its logins count in the
 // account's.
 func (rep *Report) Recall(user string, ip *IP) {
+	rep.sync()
 	a := rep.accounts[user]
 	if a == nil || a.byIP[ip.IP] != nil {
 		return
@@ -364,6 +416,7 @@ func (rep *Report) Failure(ip string, t time.Time) {
 // first seen at or after the account's first login of the run is this
 // run's own logins read again, and is left out.
 func (rep *Report) Know(user string, known []detect.Known) {
+	rep.sync()
 	a := rep.accounts[user]
 	if a == nil || a.Logins == 0 {
 		return
@@ -385,6 +438,7 @@ func (rep *Report) Know(user string, known []detect.Known) {
 // state records them all in its history), then for the accounts seen
 // only from whitelisted addresses.
 func (rep *Report) Each(f func(*Account)) {
+	rep.sync()
 	for _, user := range rep.order {
 		f(rep.accounts[user])
 	}
@@ -418,12 +472,16 @@ func (r Rule) String() string {
 }
 
 // Accounts is the number of accounts seen after the whitelist.
-func (rep *Report) Accounts() int { return rep.seen }
+func (rep *Report) Accounts() int {
+	rep.sync()
+	return rep.seen
+}
 
 // Anomalies returns the accounts the rule reports, the most severe first:
 // by the detectors' severity, then more countries, then more networks,
 // then more addresses, then more logins; ties by name.
 func (rep *Report) Anomalies() []*Account {
+	rep.sync()
 	if rep.fresh {
 		return rep.judged
 	}
@@ -506,12 +564,14 @@ func (rep *Report) census() {
 // Judge runs the detectors over the account: its history (Know), then
 // its logins in time order, whitelisted ones included.
 func (rep *Report) Judge(a *Account) detect.Verdict {
+	rep.sync()
 	d := detect.NewAccount(&rep.Rule.Detect, a.known, rep.site)
 	// in time order: rotated logs may have been given newest first
 	slices.SortStableFunc(a.steps, func(x, y step) int { return cmp.Compare(x.first, y.first) })
 	for _, s := range a.steps {
-		w := s.ip.Where()
-		loc := s.ip.First.Location() // the log's zone, for the reasons' times
+		ip := a.stepped[s.ip-1]
+		w := ip.Where()
+		loc := ip.First.Location() // the log's zone, for the reasons' times
 		d.Login(&w, time.Unix(0, s.first).In(loc), time.Unix(0, s.last).In(loc), int(s.n))
 	}
 	return d.Verdict()
