@@ -3,6 +3,7 @@
 package enrich
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -27,6 +28,43 @@ func BenchmarkCacheBatch(b *testing.B) {
 	for i := range ask {
 		ask[i] = bigAddr(rng.IntN(75000))
 	}
+	// the lookups before batches: a query each, on a connection of their
+	// own, in read transactions of readSpan (here one for the run)
+	b.Run("per-address-query", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for b.Loop() {
+			c, err := OpenCache(path, time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			conn, err := c.db.Conn(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			get, err := conn.PrepareContext(ctx, `SELECT name, verified, expires FROM rdns WHERE ip = ?`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conn.ExecContext(ctx, "BEGIN DEFERRED")
+			hits := 0
+			for _, ip := range ask {
+				var name string
+				var verified, expires int64
+				if get.QueryRow(ip.String()).Scan(&name, &verified, &expires) == nil {
+					hits++
+				}
+			}
+			conn.ExecContext(ctx, "ROLLBACK")
+			get.Close()
+			conn.Close()
+			c.Close()
+			if hits != len(ask) {
+				b.Fatalf("%d hits of %d", hits, len(ask))
+			}
+		}
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+	})
 	for _, size := range []int{1, 16, 64, 256, 4756} {
 		b.Run(fmt.Sprint("batch-", size), func(b *testing.B) {
 			cpu0 := cpuTime()
