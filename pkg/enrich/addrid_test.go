@@ -2,10 +2,7 @@ package enrich
 
 import (
 	"fmt"
-	"net/netip"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -71,57 +68,4 @@ func TestAddrIDAfterForgetting(t *testing.T) {
 	if len(seen) != 6 {
 		t.Errorf("ids %v: want 6 (the map was cleared twice)", seen)
 	}
-}
-
-// The lookups' read transaction does not keep the answers another
-// process stores from this one for longer than readSpan, and does not
-// hold up that process's writes.
-func TestCacheReadSpan(t *testing.T) {
-	old, oldMax := readSpan, preloadMax
-	readSpan, preloadMax = 20*time.Millisecond, 0 // every lookup a query
-	defer func() { readSpan, preloadMax = old, oldMax }()
-	path := filepath.Join(t.TempDir(), "cache.db")
-	a1, a2 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
-	w, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.PutRDNS(a1, RDNS{Name: "one.example"})
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if v, ok := c.GetRDNS(a1); !ok || v.Name != "one.example" {
-		t.Fatalf("got %+v %v", v, ok)
-	}
-	// another process writes while c's read transaction may be open
-	w, err = OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.PutRDNS(a2, RDNS{Name: "two.example"})
-	if err := w.Close(); err != nil {
-		t.Fatalf("the write waited on the reader: %v", err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if v, ok := c.GetRDNS(a2); ok {
-			if v.Name != "two.example" {
-				t.Fatalf("got %+v", v)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the other process's answer never seen")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	c.rmu.Lock()
-	if c.endRd == nil {
-		t.Error("no read transaction was started")
-	}
-	c.rmu.Unlock()
 }

@@ -9,8 +9,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
@@ -43,27 +45,28 @@ type SQLiteCache struct {
 	// cache that cannot store is a warning, not a failed run.
 	OnWriteError func(error)
 
-	db  *sql.DB
-	rd  *sql.Conn // the lookups' connection
-	get *sql.Stmt // on rd
+	db    *sql.DB
+	rd    *sql.Conn // the lookups' connection
+	batch *sql.Stmt // on rd: the rows of a JSON array of addresses
 
-	// The lookups share a read transaction for up to readSpan: a query
-	// alone is a transaction of its own, whose locking (system calls on
-	// the WAL index) and page cache reset cost more than the lookup. It
-	// sees the cache as it was at its start: answers other processes
-	// store meanwhile are misses until the next one (at most readSpan).
+	// rmu serialises the lookups (GetRDNS and getRDNSBatch may be called
+	// from several goroutines): they share rd, batch and mem.
 	rmu    sync.Mutex
-	inRead bool
-	endRd  *time.Timer
-	rows   int64 // reverse answers at the opening
+	closed bool        // by Close: the lookups are misses
+	broken atomic.Bool // by a fault reading the mapped file (survive): the same too
+	pages  int64       // the database's pages at the opening
 	puts   chan rdnsRow
 	wg     sync.WaitGroup
+	// pmu guards the sends on puts against Close closing it
+	pmu        sync.RWMutex
+	putsClosed bool
 
 	// mem holds the rows that had not expired when the first answer was
-	// asked for: a cache of reverse answers that live a day is about a
-	// day's addresses, and a map answers far faster than a query.
-	mem    map[netip.Addr]memRow
-	loaded bool
+	// asked for, when the cache is small (preloadPages): a cache of
+	// reverse answers that live a day is about a day's addresses, and a
+	// map answers far faster than a query. It is read-only once loaded.
+	mem  map[netip.Addr]memRow
+	load sync.Once
 
 	mu   sync.Mutex
 	err  error // the first write error
@@ -167,33 +170,48 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	var rows int64
-	if err := retryBusy(func() (err error) { rows, err = setUp(db); return err }); err != nil {
+	var pages int64
+	if err := retryBusy(func() (err error) { pages, err = setUp(db); return err }); err != nil {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	// The lookups keep a connection of their own, for their read
-	// transaction (readSpan).
+	// The lookups keep a connection of their own.
 	rd, err := db.Conn(context.Background())
 	if err != nil {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	get, err := rd.PrepareContext(context.Background(), `SELECT name, verified, expires FROM rdns WHERE ip = ?`)
+	// (an error leaves it reading with pread)
+	rd.ExecContext(context.Background(), fmt.Sprintf("PRAGMA mmap_size=%d", mmapSize))
+	batch, err := rd.PrepareContext(context.Background(), batchQuery)
 	if err != nil {
 		rd.Close()
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, rd: rd, get: get, rows: rows, puts: make(chan rdnsRow, 4096)}
+	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, rd: rd, batch: batch, pages: pages, puts: make(chan rdnsRow, 4096)}
 	c.wg.Add(1)
 	go c.writer()
 	return c, nil
 }
 
-// setUp switches the database to WAL, makes the tables if they are not
-// there, and counts the rows: a file that is damaged shows here rather
-// than in the middle of a run. It returns the number of reverse answers.
+// mmapSize is how much of the database file the lookups' connection
+// reads through a memory mapping instead of a system call per page: half
+// the cost of a batch. The mapped pages that were read count in the
+// process's resident memory (they are the kernel's page cache, given back
+// under pressure).
+const mmapSize = 64 << 20
+
+// batchQuery finds the rows of the addresses in a JSON array of strings,
+// one primary key search each.
+const batchQuery = `SELECT ip, name, verified, expires FROM rdns WHERE ip IN (SELECT value FROM json_each(?))`
+
+// setUp switches the database to WAL and makes the tables if they are not
+// there: a file that is not a database, or one whose header promises more
+// pages than the file (and its WAL) holds, a truncated copy, fails here
+// (SQLite checks that when it reads the header) rather than in the middle
+// of a run. It returns the number of pages, which the header tells (no
+// row is read: the cost does not grow with the cache).
 func setUp(db *sql.DB) (int64, error) {
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode=WAL`).Scan(&mode); err != nil {
@@ -202,11 +220,8 @@ func setUp(db *sql.DB) (int64, error) {
 	if _, err := db.Exec(schema); err != nil {
 		return 0, err
 	}
-	var rows, geo int64
-	if err := db.QueryRow(`SELECT count(*) FROM rdns`).Scan(&rows); err != nil {
-		return 0, err
-	}
-	return rows, db.QueryRow(`SELECT count(*) FROM geo`).Scan(&geo)
+	var pages int64
+	return pages, db.QueryRow(`PRAGMA page_count`).Scan(&pages)
 }
 
 // retryBusy runs f until it does not fail with SQLITE_BUSY or
@@ -238,79 +253,166 @@ func (c *SQLiteCache) now() time.Time {
 }
 
 // GetRDNS returns a stored answer that has not expired. A cache that
-// cannot answer is a miss. It is called from one goroutine (the stage's).
+// cannot answer is a miss.
 func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
-	if !c.loaded {
-		c.load()
-	}
-	now := c.now().Unix()
-	if m, ok := c.mem[ip]; ok && m.expires > now {
-		return m.v, true
-	}
-	// written by another process since the load?
-	var name string
-	var verified, expires int64
-	c.rmu.Lock()
-	c.beginRead()
-	err := c.get.QueryRow(ip.String()).Scan(&name, &verified, &expires)
-	c.rmu.Unlock()
-	if err != nil {
-		return RDNS{}, false
-	}
-	if expires <= now {
-		return RDNS{}, false
-	}
-	return fromColumn(name, verified), true
+	var v [1]RDNS
+	var ok [1]bool
+	c.getRDNSBatch([]netip.Addr{ip}, v[:], ok[:])
+	return v[0], ok[0]
 }
 
-// readSpan is how long the lookups' read transaction lasts.
-var readSpan = 500 * time.Millisecond
-
-// beginRead starts the lookups' read transaction if none is open, to end
-// after readSpan. A BEGIN that fails leaves each query its own
-// transaction. Called with rmu held.
-func (c *SQLiteCache) beginRead() {
-	if c.inRead {
-		return
-	}
-	if _, err := c.rd.ExecContext(context.Background(), "BEGIN DEFERRED"); err != nil {
-		return
-	}
-	c.inRead = true
-	if c.endRd == nil {
-		c.endRd = time.AfterFunc(readSpan, c.endRead)
-	} else {
-		c.endRd.Reset(readSpan)
-	}
-}
-
-// endRead ends the lookups' read transaction, if one is open.
-func (c *SQLiteCache) endRead() {
+// getRDNSBatch looks up many addresses at once: found[i] and ok[i] are
+// what GetRDNS(ips[i]) returns. The addresses not in memory are asked in
+// queries of up to batchRows each, which cost far less per address than
+// a query each. Every query is a read transaction of its own: it sees the
+// answers other processes stored up to its start. A query that fails
+// leaves its addresses misses. It may be called from any goroutine.
+func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if c.inRead {
-		c.inRead = false
-		c.rd.ExecContext(context.Background(), "ROLLBACK") // it wrote nothing
+	if c.closed || c.broken.Load() {
+		return
+	}
+	c.load.Do(c.loadMem)
+	defer c.survive()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	now := c.now().Unix()
+	var ask []int // indexes into ips of the addresses not in memory
+	for i, ip := range ips {
+		if m, hit := c.mem[ip]; hit && m.expires > now {
+			found[i], ok[i] = m.v, true
+			continue
+		}
+		// written by another process since the load, or not loaded
+		ask = append(ask, i)
+	}
+	for len(ask) > 0 {
+		n := min(len(ask), batchRows)
+		c.query(ips, ask[:n], found, ok, now)
+		ask = ask[n:]
 	}
 }
 
-// preloadMax is the largest cache loaded whole; a larger one is asked
-// address by address.
-var preloadMax = 50000
-
-// load reads every row that has not expired into memory, when there are
-// not too many of them.
-func (c *SQLiteCache) load() {
-	c.loaded = true
-	c.mem = map[netip.Addr]memRow{}
-	if c.rows > int64(preloadMax) {
+// survive recovers from a fault reading the mapped database file: the
+// file was made shorter under the query (by another program: SQLite does
+// not), or the disk failed. What was read before it stands, the lookups
+// are misses from then on, and the connection, whose state is unknown, is
+// never used again (nor closed). Deferred by getRDNSBatch, with rmu held.
+func (c *SQLiteCache) survive() {
+	r := recover()
+	if r == nil {
 		return
 	}
-	rows, err := c.db.Query(`SELECT ip, name, verified, expires FROM rdns WHERE expires > ?`, c.now().Unix())
-	if err != nil {
-		return // the queries of GetRDNS still answer
+	if _, fault := r.(interface{ Addr() uintptr }); !fault {
+		panic(r)
 	}
-	defer rows.Close()
+	c.broken.Store(true)
+}
+
+// memRDNS answers from memory, without a query or a lock, when the cache
+// was loaded whole and holds an answer for ip that has not expired; else
+// it is a miss, for getRDNSBatch to ask the database (another process may
+// have stored it since). The first call loads the cache (getRDNSBatch's
+// too). Safe for concurrent use.
+func (c *SQLiteCache) memRDNS(ip netip.Addr) (RDNS, bool) {
+	c.load.Do(c.loadMem)
+	if m, ok := c.mem[ip]; ok && m.expires > c.now().Unix() {
+		return m.v, true
+	}
+	return RDNS{}, false
+}
+
+// afterRow, when set (by tests), is called after each row a batch query
+// reads.
+var afterRow func()
+
+// batchRows is the most addresses one query asks for.
+const batchRows = 512
+
+// query asks the database for the addresses ips[i] of the indexes ask.
+// Called with rmu held.
+func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool, now int64) {
+	byText := make(map[string]int, len(ask))
+	texts := make([]string, len(ask))
+	list := make([]byte, 0, 24*len(ask))
+	list = append(list, '[')
+	for k, i := range ask {
+		text := ips[i].String()
+		texts[k] = text
+		if _, dup := byText[text]; dup {
+			continue // (answered below, by the first)
+		}
+		byText[text] = i
+		if k > 0 {
+			list = append(list, ',')
+		}
+		list = appendJSONString(list, text)
+	}
+	list = append(list, ']')
+	rows, err := c.batch.Query(string(list))
+	if err != nil {
+		return // misses
+	}
+	// (closed at the end, not deferred: not after a fault, see survive)
+	for rows.Next() {
+		var ip, name string
+		var verified, expires int64
+		if afterRow != nil {
+			afterRow()
+		}
+		if rows.Scan(&ip, &name, &verified, &expires) != nil || expires <= now {
+			continue
+		}
+		if i, asked := byText[ip]; asked {
+			found[i], ok[i] = fromColumn(name, verified), true
+		}
+	}
+	rows.Close()
+	// an address asked twice: the answer of its first
+	for k, i := range ask {
+		if j := byText[texts[k]]; j != i && !ok[i] {
+			found[i], ok[i] = found[j], ok[j]
+		}
+	}
+}
+
+// appendJSONString appends s as a JSON string. An address's text is
+// digits, letters, colons and dots, but a zone (fe80::1%eth0) may hold
+// anything: json.Marshal escapes what is not plain.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// preloadPages is the largest cache (in pages of the database file, about
+// 65 reverse answers each) that is loaded whole; a larger one is asked in
+// batches (getRDNSBatch). Loading costs about as much per row as a batch
+// query costs per address asked, and a run asks a small cache about most
+// of its addresses, a large one (months of answers, or every address of
+// the log when loganom-enrich enriches the rejects too) about few of them.
+var preloadPages int64 = 800
+
+// loadMem reads every row that has not expired into memory, when the
+// cache is small. Called once (c.load), before any lookup uses rd.
+func (c *SQLiteCache) loadMem() {
+	c.mem = map[netip.Addr]memRow{}
+	if c.pages > preloadPages {
+		return
+	}
+	defer c.survive()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	rows, err := c.rd.QueryContext(context.Background(), `SELECT ip, name, verified, expires FROM rdns WHERE expires > ?`, c.now().Unix())
+	if err != nil {
+		return // the queries of getRDNSBatch still answer
+	}
+	// (closed at the end, not deferred: not after a fault, see survive)
 	for rows.Next() {
 		var ip, name string
 		var verified int64
@@ -323,12 +425,19 @@ func (c *SQLiteCache) load() {
 			c.mem[a] = m
 		}
 	}
+	rows.Close()
 }
 
 // PutRDNS stores an answer, including "no PTR" (an empty name) and a name
 // not checked forward (which stays so: GetRDNS gives it back Unchecked).
+// One that comes after Close (a lookup of a run stopped part way, still
+// in flight) is not stored.
 func (c *SQLiteCache) PutRDNS(ip netip.Addr, v RDNS) {
-	c.puts <- rdnsRow{ip.String(), v.Name, verifiedColumn(v), c.now().Add(c.TTLRDNS).Unix()}
+	c.pmu.RLock()
+	defer c.pmu.RUnlock()
+	if !c.putsClosed {
+		c.puts <- rdnsRow{ip.String(), v.Name, verifiedColumn(v), c.now().Add(c.TTLRDNS).Unix()}
+	}
 }
 
 // writer commits the answers it is given in batches.
@@ -430,16 +539,18 @@ func (c *SQLiteCache) ttlGeo() time.Duration {
 // Closing twice is harmless.
 func (c *SQLiteCache) Close() error {
 	c.closeOnce.Do(func() {
+		c.pmu.Lock()
+		c.putsClosed = true
 		close(c.puts)
+		c.pmu.Unlock()
 		c.wg.Wait()
 		c.rmu.Lock()
-		if c.endRd != nil {
-			c.endRd.Stop()
+		c.closed = true
+		if !c.broken.Load() {
+			c.batch.Close()
+			c.rd.Close()
 		}
 		c.rmu.Unlock()
-		c.endRead()
-		c.get.Close()
-		c.rd.Close()
 		err := c.db.Close()
 		if err != nil {
 			err = fmt.Errorf("cache %s: %w", c.Path, err)

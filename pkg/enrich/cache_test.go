@@ -276,9 +276,9 @@ func TestEnrichWithCache(t *testing.T) {
 
 // A cache too large to load whole answers address by address.
 func TestCacheLargeAnswersByQuery(t *testing.T) {
-	old := preloadMax
-	preloadMax = 2
-	defer func() { preloadMax = old }()
+	old := preloadPages
+	preloadPages = 0
+	defer func() { preloadPages = old }()
 	path := filepath.Join(t.TempDir(), "cache.db")
 	c, _ := OpenCache(path, time.Hour)
 	for i := 1; i <= 3; i++ {

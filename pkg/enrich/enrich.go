@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"sort"
@@ -142,12 +143,32 @@ type Stats struct {
 // record, and enrich_errors naming what could not be found out. Records
 // come out in input order.
 type Enricher struct {
-	opts  Options
-	ips   map[string]*answer // by the record's ip text, as loganom-parse writes it
-	ids   uint32             // the last answer's id
-	queue []item             // held back, oldest first, from head on
+	opts Options
+	// The answers of the run: of an IPv4 address by its number (its text
+	// is one: netip takes no leading zeros), of others by the record's ip
+	// text as loganom-parse writes it (2001:DB8::1 and 2001:db8::1 are
+	// two texts, with two ids).
+	ips4  map[uint32]*answer
+	ips   map[string]*answer
+	ids   uint32 // the last answer's id
+	queue []item // held back, oldest first, from head on
 	head  int
 	sem   chan struct{}
+
+	// The cache, when it answers many addresses at once (SQLiteCache):
+	// the addresses to ask it are gathered in pend, and asked by a
+	// goroutine when there are batchMax of them, when the first has
+	// waited for batchWait records, or when a record waits for one
+	// (emitHead, Idle), while the stage goes on.
+	batch  batchCache
+	pend   []*answer
+	pendAt int64 // stats.Records when the first of pend was read
+	// slots bounds the lookup goroutines the batches start: a batch's
+	// goroutine waits for a slot before it starts one. (The stage
+	// starting them itself, one per record read, is paced by its
+	// reading; the batches' goroutines are not: 10,000 new addresses
+	// would be 10,000 goroutines waiting for the resolver, 40 MB.)
+	slots chan struct{}
 
 	mu    sync.Mutex // guards stats.Errors and the counters set by lookups
 	stats Stats
@@ -176,13 +197,49 @@ type answer struct {
 	geo  Geo
 	errs []string
 	told bool // OnAnswer has been called
+	// ipinfo: ipinfo.io is to be asked after the cache's answer (pend)
+	ipinfo bool
+	// ready is set when done is closed (finish), or at once when there is
+	// nothing to look up: the emitters test it without touching the
+	// channel, which is memory of its own.
+	ready atomic.Bool
 }
+
+// finish marks the answer complete.
+func (a *answer) finish() {
+	a.ready.Store(true)
+	if a.done != closed {
+		close(a.done)
+	}
+}
+
+// batchCache is a Cache that answers many addresses at once (SQLiteCache).
+type batchCache interface {
+	// memRDNS answers at once what it holds in memory; a miss is asked
+	// of getRDNSBatch.
+	memRDNS(ip netip.Addr) (RDNS, bool)
+	// getRDNSBatch sets found[i] and ok[i] to what GetRDNS(ips[i])
+	// returns. It is called from goroutines of their own, one batch at
+	// a time or several.
+	getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool)
+}
+
+// batchMax is the most addresses asked of a batchCache at once, and
+// batchWait the most records read while the first of them waits (the
+// records after it are held back meanwhile: memory, and the next stages
+// find them out of the processor's caches).
+var (
+	batchMax  = 256
+	batchWait = int64(4096)
+)
 
 var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // New makes an Enricher.
 func New(opts Options) *Enricher {
+	slots := opts.Workers // the most lookups in flight
 	if opts.Workers <= 0 {
+		slots = DefaultMaxInFlight
 		if opts.Resolver != nil {
 			opts.Resolver.SetInFlight(DefaultWorkers, DefaultMaxInFlight)
 		}
@@ -198,13 +255,18 @@ func New(opts Options) *Enricher {
 	}
 	e := &Enricher{
 		opts: opts,
+		ips4: make(map[uint32]*answer),
 		ips:  make(map[string]*answer),
 		sem:  make(chan struct{}, opts.Workers),
+		// twice the lookups in flight: those waiting for one of them
+		// to finish are ready to go
+		slots: make(chan struct{}, 2*slots),
 		stats: Stats{
 			Errors: map[string]int{},
 		},
 	}
 	e.confirm.Store(&opts.Confirm)
+	e.batch, _ = opts.Cache.(batchCache)
 	return e
 }
 
@@ -222,15 +284,9 @@ func (e *Enricher) EnrichOnly() {}
 // Process.
 func (e *Enricher) SetConfirm(confirm func(name string) bool) {
 	e.confirm.Store(&confirm)
-	for k, a := range e.ips {
-		select {
-		case <-a.done:
-			if a.rdns.Unchecked {
-				delete(e.ips, k)
-			}
-		default:
-		}
-	}
+	forget := func(a *answer) bool { return a.ready.Load() && a.rdns.Unchecked }
+	maps.DeleteFunc(e.ips4, func(_ uint32, a *answer) bool { return forget(a) })
+	maps.DeleteFunc(e.ips, func(_ string, a *answer) bool { return forget(a) })
 }
 
 // Resolver names the DNS server asked, or "" when reverse DNS is off.
@@ -266,6 +322,9 @@ func (e *Enricher) Process(r *record.Record, emit record.Emit) error {
 		r.AddrID = a.id
 	}
 	e.queue = append(e.queue, item{r, a})
+	if len(e.pend) > 0 && e.stats.Records-e.pendAt >= batchWait {
+		e.sendBatch()
+	}
 	if err := e.emitReady(emit); err != nil {
 		return err
 	}
@@ -301,7 +360,9 @@ func (e *Enricher) Idle(emit record.Emit, wake func()) (held bool, err error) {
 	if e.head == len(e.queue) {
 		return false, nil
 	}
-	// emitReady stopped at a record whose answer is not in
+	// emitReady stopped at a record whose answer is not in: it may be
+	// one still to be asked of the cache
+	e.sendBatch()
 	if a := e.queue[e.head].a; a != e.waiting {
 		e.waiting = a
 		go func() {
@@ -333,13 +394,8 @@ func (e *Enricher) tellGiveUp() {
 
 func (e *Enricher) emitReady(emit record.Emit) error {
 	for e.head < len(e.queue) {
-		a := e.queue[e.head].a
-		if a != nil {
-			select {
-			case <-a.done:
-			default:
-				return nil
-			}
+		if a := e.queue[e.head].a; a != nil && !a.ready.Load() {
+			return nil
 		}
 		if err := e.emitHead(emit); err != nil {
 			return err
@@ -360,7 +416,10 @@ func (e *Enricher) emitHead(emit record.Emit) error {
 		e.queue, e.head = e.queue[:n], 0
 	}
 	if a := it.a; a != nil {
-		<-a.done
+		if !a.ready.Load() {
+			e.sendBatch() // it may be one still to be asked of the cache
+			<-a.done
+		}
 		e.tellGiveUp()
 		a.apply(it.r)
 		if e.opts.OnAnswer != nil && !a.told {
@@ -399,15 +458,25 @@ func (a *answer) apply(r *record.Record) {
 // answerFor returns the answer for an address, starting its lookups the
 // first time the address is seen in this run.
 func (e *Enricher) answerFor(s string) *answer {
-	if a, ok := e.ips[s]; ok {
-		return a
+	var ip netip.Addr
+	v4, is4 := parseIPv4(s)
+	if is4 {
+		if a, ok := e.ips4[v4]; ok {
+			return a
+		}
+		ip = netip.AddrFrom4([4]byte{byte(v4 >> 24), byte(v4 >> 16), byte(v4 >> 8), byte(v4)})
+	} else {
+		if a, ok := e.ips[s]; ok {
+			return a
+		}
+		var err error
+		if ip, err = netip.ParseAddr(s); err != nil {
+			return nil
+		}
+		ip = ip.Unmap()
 	}
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return nil
-	}
-	ip = ip.Unmap()
-	if len(e.ips) >= e.opts.MaxIPs {
+	if len(e.ips4)+len(e.ips) >= e.opts.MaxIPs {
+		clear(e.ips4)
 		clear(e.ips)
 	}
 	e.stats.IPs++
@@ -416,7 +485,11 @@ func (e *Enricher) answerFor(s string) *answer {
 		e.ids++
 		a.id = e.ids
 	}
-	e.ips[s] = a
+	if is4 {
+		e.ips4[v4] = a
+	} else {
+		e.ips[s] = a
+	}
 	if e.opts.Geo != nil {
 		g, err := e.opts.Geo.Lookup(ip)
 		a.geo = g
@@ -426,77 +499,201 @@ func (e *Enricher) answerFor(s string) *answer {
 	}
 	public := ip.IsGlobalUnicast() // not loopback, link-local, multicast …
 	needRDNS := e.opts.Resolver != nil && public
-	confirm := false // a cached name, left unchecked, that must be checked now
-	if needRDNS && e.opts.Cache != nil {
-		if v, ok := e.opts.Cache.GetRDNS(ip); ok {
-			e.stats.CacheHits++
-			a.rdns, needRDNS = v, false
-			if v.Unchecked {
-				// checked when a pattern could use it now (the config
-				// may have changed since), else left as it was
-				if confirm = v.Name != "" && e.wants(v.Name); confirm {
-					e.stats.Confirms++
-				} else {
-					e.mu.Lock()
-					e.stats.Unchecked++
-					e.mu.Unlock()
-				}
+	needIPinfo := e.opts.IPinfo != nil && public && !ip.IsPrivate() && (a.geo.Country == "" || a.geo.ASN == 0)
+	if needIPinfo {
+		if gc, _ := e.opts.Cache.(GeoCache); gc != nil {
+			if g, ok := gc.GetGeo("ipinfo", ip); ok && (g.Country == "" || isCountryCode(g.Country)) {
+				e.count(&e.stats.CacheHits)
+				a.geo.merge(g)
+				needIPinfo = false
 			}
 		}
 	}
-	needIPinfo := e.opts.IPinfo != nil && public && !ip.IsPrivate() && (a.geo.Country == "" || a.geo.ASN == 0)
-	gc, _ := e.opts.Cache.(GeoCache)
-	if needIPinfo && gc != nil {
-		if g, ok := gc.GetGeo("ipinfo", ip); ok && (g.Country == "" || isCountryCode(g.Country)) {
-			e.stats.CacheHits++
-			a.geo.merge(g)
-			needIPinfo = false
+	if needRDNS && e.batch != nil {
+		if v, ok := e.batch.memRDNS(ip); ok {
+			a.rdns = v
+			e.start(a, false, e.cached(v), needIPinfo, nil)
+			return a
 		}
-	}
-	if !needRDNS && !needIPinfo && !confirm {
+		// asked of the cache with others, by a goroutine (readBatch)
+		a.done, a.ipinfo = make(chan struct{}), needIPinfo
+		if len(e.pend) == 0 {
+			e.pendAt = e.stats.Records
+		}
+		e.pend = append(e.pend, a)
+		if len(e.pend) >= batchMax {
+			e.sendBatch()
+		}
 		return a
 	}
-	a.done = make(chan struct{})
+	confirm := false
+	if needRDNS && e.opts.Cache != nil {
+		if v, ok := e.opts.Cache.GetRDNS(ip); ok {
+			a.rdns, needRDNS = v, false
+			confirm = e.cached(v)
+		}
+	}
+	e.start(a, needRDNS, confirm, needIPinfo, nil)
+	return a
+}
+
+// parseIPv4 reads a dotted-quad IPv4 address as netip.ParseAddr does (no
+// leading zeros, no other form), as a number, which is then one text.
+func parseIPv4(s string) (uint32, bool) {
+	if len(s) < 7 || len(s) > 15 {
+		return 0, false
+	}
+	var v uint32
+	field, digits := uint32(0), 0
+	dots := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits > 0 && field == 0 {
+				return 0, false // a leading zero
+			}
+			field = field*10 + uint32(c-'0')
+			digits++
+			if field > 255 {
+				return 0, false
+			}
+		case c == '.' && digits > 0 && dots < 3:
+			v = v<<8 | field
+			field, digits = 0, 0
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if dots != 3 || digits == 0 {
+		return 0, false
+	}
+	return v<<8 | field, true
+}
+
+// cached counts a reverse answer found in the cache and says whether its
+// name, left unchecked, must be checked forward now.
+func (e *Enricher) cached(v RDNS) (confirm bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stats.CacheHits++
+	if !v.Unchecked {
+		return false
+	}
+	// checked when a pattern could use it now (the config may have
+	// changed since), else left as it was
+	if v.Name != "" && e.wants(v.Name) {
+		e.stats.Confirms++
+		return true
+	}
+	e.stats.Unchecked++
+	return false
+}
+
+// count adds one to a counter of e.stats, under e.mu.
+func (e *Enricher) count(n *int64) {
+	e.mu.Lock()
+	*n++
+	e.mu.Unlock()
+}
+
+// sendBatch has a goroutine ask the cache about the addresses gathered
+// (pend).
+func (e *Enricher) sendBatch() {
+	if len(e.pend) == 0 {
+		return
+	}
+	batch := e.pend
+	e.pend = nil
+	go e.readBatch(batch)
+}
+
+// readBatch asks the cache about a batch of answers' addresses, and
+// starts what each needs then: DNS for a miss, the forward query for a
+// name to check, ipinfo.io.
+func (e *Enricher) readBatch(batch []*answer) {
+	ips := make([]netip.Addr, len(batch))
+	for i, a := range batch {
+		ips[i] = a.ip
+	}
+	found, ok := make([]RDNS, len(batch)), make([]bool, len(batch))
+	e.batch.getRDNSBatch(ips, found, ok)
+	for i, a := range batch {
+		needRDNS, confirm := true, false
+		if ok[i] {
+			a.rdns, needRDNS = found[i], false
+			confirm = e.cached(found[i])
+		}
+		if !needRDNS && !confirm && !a.ipinfo {
+			a.finish()
+			continue
+		}
+		e.slots <- struct{}{}
+		e.start(a, needRDNS, confirm, a.ipinfo, func() { <-e.slots })
+	}
+}
+
+// start starts the lookups an answer needs, if any, and closes its done
+// channel when they are finished (at once when there are none); then it
+// calls release, if not nil.
+func (e *Enricher) start(a *answer, needRDNS, confirm, needIPinfo bool, release func()) {
+	if !needRDNS && !needIPinfo && !confirm {
+		a.finish()
+		if release != nil {
+			release()
+		}
+		return
+	}
+	if a.done == closed {
+		a.done = make(chan struct{})
+	}
 	if needRDNS {
-		e.stats.Lookups++
+		e.count(&e.stats.Lookups)
 	}
 	go func() {
-		// the resolver bounds its own queries in flight (Workers);
-		// e.sem bounds the ipinfo requests
-		if needRDNS || confirm {
-			var v RDNS
-			var err error
-			if confirm {
-				v, err = e.opts.Resolver.Confirm(context.Background(), ip, a.rdns.Name)
-			} else {
-				v, err = e.opts.Resolver.ReverseConfirm(context.Background(), ip, *e.confirm.Load())
-			}
-			a.rdns = v
-			if v.Unchecked {
-				e.mu.Lock()
-				e.stats.Unchecked++
-				e.mu.Unlock()
-			}
-			if err != nil {
-				a.errs = append(a.errs, e.fail("rdns", "rdns", err))
-			} else if e.opts.Cache != nil {
-				e.opts.Cache.PutRDNS(ip, v)
-			}
+		e.lookup(a, needRDNS, confirm, needIPinfo)
+		if release != nil {
+			release()
 		}
-		if needIPinfo {
-			e.sem <- struct{}{}
-			g, err := e.opts.IPinfo.Lookup(context.Background(), ip)
-			<-e.sem
-			a.geo.merge(g) // all of it, or what was good of it
-			if err != nil {
-				a.errs = append(a.errs, e.fail("geo", "ipinfo.io", err))
-			} else if gc != nil {
-				gc.PutGeo("ipinfo", ip, g)
-			}
-		}
-		close(a.done)
 	}()
-	return a
+}
+
+// lookup asks DNS and ipinfo.io what an answer needs, and closes its done.
+func (e *Enricher) lookup(a *answer, needRDNS, confirm, needIPinfo bool) {
+	ip := a.ip
+	// the resolver bounds its own queries in flight (Workers); e.sem
+	// bounds the ipinfo requests
+	if needRDNS || confirm {
+		var v RDNS
+		var err error
+		if confirm {
+			v, err = e.opts.Resolver.Confirm(context.Background(), ip, a.rdns.Name)
+		} else {
+			v, err = e.opts.Resolver.ReverseConfirm(context.Background(), ip, *e.confirm.Load())
+		}
+		a.rdns = v
+		if v.Unchecked {
+			e.count(&e.stats.Unchecked)
+		}
+		if err != nil {
+			a.errs = append(a.errs, e.fail("rdns", "rdns", err))
+		} else if e.opts.Cache != nil {
+			e.opts.Cache.PutRDNS(ip, v)
+		}
+	}
+	if needIPinfo {
+		e.sem <- struct{}{}
+		g, err := e.opts.IPinfo.Lookup(context.Background(), ip)
+		<-e.sem
+		a.geo.merge(g) // all of it, or what was good of it
+		if err != nil {
+			a.errs = append(a.errs, e.fail("geo", "ipinfo.io", err))
+		} else if gc, _ := e.opts.Cache.(GeoCache); gc != nil {
+			gc.PutGeo("ipinfo", ip, g)
+		}
+	}
+	a.finish()
 }
 
 // wants says whether a name must be checked forward (Options.Confirm).

@@ -3,4 +3,12 @@ package enrich
 // Holding returns how many records the enricher holds, waiting for their
 // lookups or for those of records before them: once it is 0, it keeps no
 // record it was given (parse.Options.Reuse).
-func (e *Enricher) Holding() int { return len(e.queue) - e.head }
+//
+// The caller is at a pause (the parser, between chunks of the input): the
+// cache reads gathered so far are sent then, rather than waiting for more
+// (batchMax, batchWait), so that the records held for them can leave by
+// the next pause and the parser reuse their memory.
+func (e *Enricher) Holding() int {
+	e.sendBatch()
+	return len(e.queue) - e.head
+}

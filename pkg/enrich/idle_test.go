@@ -38,8 +38,8 @@ func TestEnrichIdle(t *testing.T) {
 		}
 	}
 	// a's and b's lookups finish; x's is held at the server
-	<-e.ips["1.2.3.4"].done
-	<-e.ips["9.9.9.9"].done
+	<-known(e, "1.2.3.4").done
+	<-known(e, "9.9.9.9").done
 	held, err := e.Idle(emit, wake)
 	if err != nil || !held {
 		t.Fatalf("idle: held %v, err %v", held, err)
@@ -83,7 +83,9 @@ func TestEnrichIdle(t *testing.T) {
 // A stop downstream comes back from Idle.
 func TestEnrichIdleStop(t *testing.T) {
 	e := New(Options{Geo: geoSet(t)})
-	e.queue = append(e.queue, item{r: &record.Record{IP: "187.45.12.9"}, a: &answer{done: closed}})
+	a := &answer{done: closed}
+	a.finish()
+	e.queue = append(e.queue, item{r: &record.Record{IP: "187.45.12.9"}, a: a})
 	if _, err := e.Idle(func(*record.Record) error { return record.ErrStop }, func() {}); err != record.ErrStop {
 		t.Errorf("got %v", err)
 	}
