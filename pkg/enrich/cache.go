@@ -288,14 +288,19 @@ func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 	}
 	for len(ask) > 0 {
 		n := min(len(ask), batchRows)
-		if c.query(ips, ask[:n], found, ok, now) != nil && n > 1 {
+		if err := c.query(ips, ask[:n], found, ok, now); err != nil && n > 1 && !sqlitex.Busy(err) {
 			// a damaged page, say, ends the query part way: the
 			// addresses not answered are asked one by one, so that it
 			// costs the answers it holds, no more (as when every
-			// address was a query of its own)
+			// address was a query of its own). Not when another
+			// process holds the file locked (each would wait for
+			// busyTimeout).
 			for _, i := range ask[:n] {
-				if !ok[i] {
-					c.query(ips, []int{i}, found, ok, now)
+				if ok[i] {
+					continue
+				}
+				if err := c.query(ips, []int{i}, found, ok, now); sqlitex.Busy(err) {
+					break
 				}
 			}
 		}
