@@ -572,3 +572,67 @@ func TestHoldingSendsBatch(t *testing.T) {
 		t.Errorf("held %v, err %v, out %q", held, err, out)
 	}
 }
+
+// A damaged page of the cache costs the answers it holds, as when each
+// address was a query of its own, not those of every address asked in
+// the same batch after it: the batch's error leaves the rest to be asked
+// one by one (else a damaged cache turns hundreds of hits a batch into
+// DNS lookups, and the counts differ from a run of old).
+func TestCacheBatchDamagedPage(t *testing.T) {
+	old := preloadPages
+	preloadPages = 0
+	defer func() { preloadPages = old }()
+	const n = 5000
+	path := bigCache(t, n)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := len(good) / 4096
+	if pages < 20 {
+		t.Fatalf("%d pages: want a cache of many", pages)
+	}
+	// a page in the middle: a leaf of the rows (garbage from its header on)
+	bad := append([]byte{}, good...)
+	p := pages / 2
+	copy(bad[p*4096:(p+1)*4096], bytes.Repeat([]byte{0xff}, 4096))
+	if err := os.WriteFile(path, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.OnWriteError = func(error) {}
+	defer c.Close()
+	ask := make([]netip.Addr, n)
+	for i := range ask {
+		ask[i] = bigAddr(i)
+	}
+	// one by one: the hits of old
+	one := 0
+	for i := range ask {
+		got, ok := make([]RDNS, 1), make([]bool, 1)
+		c.getRDNSBatch(ask[i:i+1], got, ok)
+		if ok[0] {
+			one++
+		}
+	}
+	if one == n || one < n/2 {
+		t.Fatalf("%d of %d hits one by one: want the damaged page's missing, no more", one, n)
+	}
+	got, ok := make([]RDNS, n), make([]bool, n)
+	c.getRDNSBatch(ask, got, ok)
+	hits := 0
+	for i := range ok {
+		if ok[i] {
+			hits++
+			if got[i].Name != fmt.Sprintf("host-%d.example.net", i) {
+				t.Errorf("%s: %+v", ask[i], got[i])
+			}
+		}
+	}
+	if hits != one {
+		t.Errorf("%d hits in batches, %d one by one: want the same", hits, one)
+	}
+}

@@ -288,7 +288,22 @@ func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 	}
 	for len(ask) > 0 {
 		n := min(len(ask), batchRows)
-		c.query(ips, ask[:n], found, ok, now)
+		if err := c.query(ips, ask[:n], found, ok, now); err != nil && n > 1 && !sqlitex.Busy(err) {
+			// a damaged page, say, ends the query part way: the
+			// addresses not answered are asked one by one, so that it
+			// costs the answers it holds, no more (as when every
+			// address was a query of its own). Not when another
+			// process holds the file locked (each would wait for
+			// busyTimeout).
+			for _, i := range ask[:n] {
+				if ok[i] {
+					continue
+				}
+				if err := c.query(ips, []int{i}, found, ok, now); sqlitex.Busy(err) {
+					break
+				}
+			}
+		}
 		ask = ask[n:]
 	}
 }
@@ -330,8 +345,9 @@ var afterRow func()
 const batchRows = 512
 
 // query asks the database for the addresses ips[i] of the indexes ask.
-// Called with rmu held.
-func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool, now int64) {
+// Its error is the query's: the addresses it had not answered then are
+// misses. Called with rmu held.
+func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool, now int64) error {
 	byText := make(map[string]int, len(ask))
 	texts := make([]string, len(ask))
 	list := make([]byte, 0, 24*len(ask))
@@ -351,7 +367,7 @@ func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool
 	list = append(list, ']')
 	rows, err := c.batch.Query(string(list))
 	if err != nil {
-		return // misses
+		return err // misses
 	}
 	// (closed at the end, not deferred: not after a fault, see survive)
 	for rows.Next() {
@@ -367,6 +383,7 @@ func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool
 			found[i], ok[i] = fromColumn(name, verified), true
 		}
 	}
+	err = rows.Err()
 	rows.Close()
 	// an address asked twice: the answer of its first
 	for k, i := range ask {
@@ -374,6 +391,7 @@ func (c *SQLiteCache) query(ips []netip.Addr, ask []int, found []RDNS, ok []bool
 			found[i], ok[i] = found[j], ok[j]
 		}
 	}
+	return err
 }
 
 // appendJSONString appends s as a JSON string. An address's text is
