@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,12 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loganom/loganom/cmd/internal/cli"
-	"github.com/loganom/loganom/cmd/internal/enrichcmd"
-	"github.com/loganom/loganom/cmd/internal/filtercmd"
-	"github.com/loganom/loganom/cmd/internal/loganomcmd"
-	"github.com/loganom/loganom/cmd/internal/parsecmd"
-	"github.com/loganom/loganom/cmd/internal/reportcmd"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 )
 
@@ -106,22 +99,8 @@ cache = %[3]s/%[4]s-cache.db
 		return c
 	}
 	env := map[string]string{"TZ": "UTC", "XDG_STATE_HOME": dir, "XDG_CACHE_HOME": dir, "LOGANOM_POISON_REUSE": "1"}
-	run := func(main func(cli.Env) int, in io.Reader, args ...string) []byte {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		code := main(cli.Env{Args: args, Stdin: in, Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }})
-		if code != 0 {
-			t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
-		}
-		return out.Bytes()
-	}
 	for _, rule := range []string{"original", "detect"} {
-		wc, pc := conf("wrapper-"+rule), conf("pipe-"+rule)
-		wrapper := run(loganomcmd.Main, nil, "postfix-sasl", "--no-db", "-c", wc, "-l", logFile, "--format", "json", "--rule", rule)
-		events := run(parsecmd.Main, nil, logFile)
-		enriched := run(enrichcmd.Main, bytes.NewReader(events), "-c", pc)
-		filtered := run(filtercmd.Main, bytes.NewReader(enriched), "-c", pc, "--explain")
-		pipe := run(reportcmd.Main, bytes.NewReader(filtered), "-c", pc, "--no-db", "--format", "json", "--rule", rule)
+		wrapper, pipe := wrapperAndPipe(t, env, logFile, conf("wrapper-"+rule), conf("pipe-"+rule), "--rule", rule)
 		if rule == "original" {
 			if n := bytes.Count(wrapper, []byte("\n")); n < 1000 {
 				t.Fatalf("the wrapper flagged %d accounts with the original rule, want most of 1,500:\n%.2000s", n, wrapper)

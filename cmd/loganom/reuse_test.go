@@ -41,20 +41,7 @@ func TestWrapperReuseSameAsPipe(t *testing.T) {
 	}
 	conf := "../../testdata/example/config.ini"
 	env := map[string]string{"TZ": "UTC", "XDG_STATE_HOME": dir, "XDG_CACHE_HOME": dir, "LOGANOM_POISON_REUSE": "1"}
-	run := func(main func(cli.Env) int, in io.Reader, args ...string) []byte {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		code := main(cli.Env{Args: args, Stdin: in, Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }})
-		if code != 0 {
-			t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
-		}
-		return out.Bytes()
-	}
-	wrapper := run(loganomcmd.Main, nil, "postfix-sasl", "--no-db", "-c", conf, "-l", logFile, "--format", "json")
-	events := run(parsecmd.Main, nil, logFile)
-	enriched := run(enrichcmd.Main, bytes.NewReader(events), "-c", conf)
-	filtered := run(filtercmd.Main, bytes.NewReader(enriched), "-c", conf, "--explain")
-	pipe := run(reportcmd.Main, bytes.NewReader(filtered), "-c", conf, "--no-db", "--format", "json")
+	wrapper, pipe := wrapperAndPipe(t, env, logFile, conf, conf)
 	if n := bytes.Count(wrapper, []byte("\n")); n < 300 {
 		t.Fatalf("the wrapper flagged %d accounts, want every bob (300):\n%s", n, wrapper)
 	}
@@ -64,4 +51,27 @@ func TestWrapperReuseSameAsPipe(t *testing.T) {
 	if bytes.Contains(wrapper, []byte("poisoned")) {
 		t.Errorf("a poisoned record reached the report")
 	}
+}
+
+// wrapperAndPipe runs the wrapper (with wrapperConf), then the four
+// binaries piped (with pipeConf), in-process, on log with the environment
+// env and the args added to both (--format json, --no-db and the config
+// are given), and returns their reports.
+func wrapperAndPipe(t *testing.T, env map[string]string, log, wrapperConf, pipeConf string, args ...string) (wrapper, pipe []byte) {
+	t.Helper()
+	run := func(main func(cli.Env) int, in io.Reader, args ...string) []byte {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := main(cli.Env{Args: args, Stdin: in, Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }})
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+		}
+		return out.Bytes()
+	}
+	wrapper = run(loganomcmd.Main, nil, append([]string{"postfix-sasl", "--no-db", "-c", wrapperConf, "-l", log, "--format", "json"}, args...)...)
+	events := run(parsecmd.Main, nil, log)
+	enriched := run(enrichcmd.Main, bytes.NewReader(events), "-c", pipeConf)
+	filtered := run(filtercmd.Main, bytes.NewReader(enriched), "-c", pipeConf, "--explain")
+	pipe = run(reportcmd.Main, bytes.NewReader(filtered), append([]string{"-c", pipeConf, "--no-db", "--format", "json"}, args...)...)
+	return wrapper, pipe
 }
