@@ -75,6 +75,19 @@ func judge(cfg Config, known []Known, evs []ev) Verdict {
 	return a.Verdict()
 }
 
+// judgeCommon is the verdict on the logins evs of a new account of a site
+// whose common places and exits are com.
+func judgeCommon(cfg Config, com Common, evs []ev) Verdict {
+	site := NewSite(cfg)
+	site.SetCommon(com)
+	a := NewAccount(&cfg, nil, site)
+	for _, e := range evs {
+		w := e.w
+		a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+	}
+	return a.Verdict()
+}
+
 func TestDetectors(t *testing.T) {
 	home := daily(saoPaulo, 5) // five days at home: the first day is learned
 	after := 5 * day           // the day after
@@ -516,15 +529,8 @@ func TestExitNoTripEnd(t *testing.T) {
 		{"nothing common: a trip", Common{}, High},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			site := NewSite(cfg)
-			site.SetCommon(c.com)
-			a := NewAccount(&cfg, nil, site)
 			evs := append(daily(saoPaulo, 5), ev{w: vpnNL, at: 5 * day}, ev{w: saoPaulo, at: 5*day + 5*time.Minute}, ev{w: saoPaulo2, at: 5*day + 12*time.Minute})
-			for _, e := range evs {
-				w := e.w
-				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
-			}
-			if v := a.Verdict(); v.Severity != c.sev {
+			if v := judgeCommon(cfg, c.com, evs); v.Severity != c.sev {
 				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
 			}
 		})
@@ -618,15 +624,8 @@ func TestCensusGates(t *testing.T) {
 		{"nothing known: a trip", Common{}, High},
 	} {
 		t.Run(cc.name, func(t *testing.T) {
-			site := NewSite(cfg)
-			site.SetCommon(cc.com)
-			a := NewAccount(&cfg, nil, site)
 			evs := append(daily(saoPaulo, 5), ev{w: zurich2, at: 5 * day}, ev{w: saoPaulo, at: 5*day + 5*time.Minute}, ev{w: saoPaulo2, at: 5*day + 12*time.Minute})
-			for _, e := range evs {
-				w := e.w
-				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
-			}
-			if v := a.Verdict(); v.Severity != cc.sev {
+			if v := judgeCommon(cfg, cc.com, evs); v.Severity != cc.sev {
 				t.Errorf("severity %s, want %s: %s", v.Severity, cc.sev, v)
 			}
 		})
@@ -679,14 +678,7 @@ func TestBurstUnfamiliar(t *testing.T) {
 		{"not counted", Common{}, Low, "new country RU, Moscow (7 days"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			site := NewSite(cfg)
-			site.SetCommon(c.com)
-			a := NewAccount(&cfg, nil, site)
-			for _, e := range evs {
-				w := e.w
-				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
-			}
-			if v := a.Verdict(); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+			if v := judgeCommon(cfg, c.com, evs); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
 				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
 			}
 		})
@@ -709,14 +701,7 @@ func TestManyPlacesCommonFromTheStart(t *testing.T) {
 		{"nothing common", Common{}, High},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			site := NewSite(cfg)
-			site.SetCommon(c.com)
-			a := NewAccount(&cfg, nil, site)
-			for _, e := range evs {
-				w := e.w
-				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
-			}
-			if v := a.Verdict(); v.Severity != c.sev {
+			if v := judgeCommon(cfg, c.com, evs); v.Severity != c.sev {
 				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
 			}
 		})
