@@ -224,25 +224,14 @@ func TestCacheBatchSeesNewRows(t *testing.T) {
 			preloadPages = preload
 			defer func() { preloadPages = old }()
 			path := filepath.Join(t.TempDir(), "cache.db")
-			w, err := OpenCache(path, time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.PutRDNS(a1, RDNS{Name: "one.example"})
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			c, err := OpenCache(path, time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := reopenedCache(t, path, map[string]RDNS{a1.String(): {Name: "one.example"}})
 			defer c.Close()
 			got, ok := make([]RDNS, 2), make([]bool, 2)
 			c.getRDNSBatch([]netip.Addr{a1, a2}, got, ok)
 			if !ok[0] || got[0].Name != "one.example" || ok[1] {
 				t.Fatalf("before: %+v %v", got, ok)
 			}
-			w, err = OpenCache(path, time.Hour)
+			w, err := OpenCache(path, time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,20 +263,8 @@ func TestCacheBatchReadError(t *testing.T) {
 	preloadPages = 0
 	defer func() { preloadPages = old }()
 	path := filepath.Join(t.TempDir(), "cache.db")
-	w, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{"1.2.3.4", "5.6.7.8"} {
-		w.PutRDNS(netip.MustParseAddr(s), RDNS{Name: "cached.example", Verified: true})
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cached := RDNS{Name: "cached.example", Verified: true}
+	c := reopenedCache(t, path, map[string]RDNS{"1.2.3.4": cached, "5.6.7.8": cached})
 	c.OnWriteError = func(error) {} // the answers stored meanwhile may be lost: not this test's business
 	defer c.Close()
 	good, err := os.ReadFile(path)
@@ -537,18 +514,7 @@ func TestHoldingSendsBatch(t *testing.T) {
 	preloadPages = 0
 	defer func() { preloadPages = old }()
 	path := filepath.Join(t.TempDir(), "cache.db")
-	w, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.PutRDNS(netip.MustParseAddr("192.0.2.1"), RDNS{Name: "one.example", Verified: true})
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := OpenCache(path, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := reopenedCache(t, path, map[string]RDNS{"192.0.2.1": {Name: "one.example", Verified: true}})
 	defer c.Close()
 	r, _ := NewResolver(startDNS(t, testZone()), answerTimeout)
 	e := New(Options{Resolver: r, Cache: c})
@@ -635,4 +601,26 @@ func TestCacheBatchDamagedPage(t *testing.T) {
 	if hits != one {
 		t.Errorf("%d hits in batches, %d one by one: want the same", hits, one)
 	}
+}
+
+// reopenedCache stores answers (by address) in a new cache at path,
+// closes it, and opens it again: the answers are then in the file, not
+// in the writer's hands.
+func reopenedCache(t *testing.T, path string, answers map[string]RDNS) *SQLiteCache {
+	t.Helper()
+	w, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, v := range answers {
+		w.PutRDNS(netip.MustParseAddr(s), v)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
