@@ -2,6 +2,8 @@ package parse
 
 import (
 	"bytes"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +15,11 @@ import (
 
 // TestReuse reads a real log cut into many small chunks, with records'
 // memory reused (Options.Reuse) and poisoned when given back: every
-// record is intact when emitted, whenever Reuse says yes. A consumer that
-// keeps records, breaking Reuse's promise, sees them change: the reuse is
-// real, and the poison would show in a test's output.
+// record is intact when emitted, whatever Reuse answers, and a consumer
+// that holds the records emitted last (a window, as the enricher does)
+// finds each intact when it lets it go. A consumer that keeps records,
+// breaking Reuse's promise, sees them change: the reuse is real, and the
+// poison would show in a test's output.
 func TestReuse(t *testing.T) {
 	real, err := os.ReadFile(filepath.Join("..", "..", "testdata", "logs", "postfix-3.7-real.log"))
 	if err != nil {
@@ -45,7 +49,7 @@ func TestReuse(t *testing.T) {
 		if len(want) < 100 {
 			t.Fatalf("only %d records: the test needs many chunks of records", len(want))
 		}
-		check := func(name string, reuse func() bool) {
+		check := func(name string, reuse func() int) {
 			t.Helper()
 			opts := base
 			opts.Reuse, opts.Poison = reuse, true
@@ -73,21 +77,62 @@ func TestReuse(t *testing.T) {
 			})
 			opts := base
 			opts.OnFailure = func(ip string, at time.Time) { gotFails = append(gotFails, ip+" "+at.String()) }
-			opts.Reuse, opts.Poison = func() bool { return true }, true
+			opts.Reuse, opts.Poison = func() int { return 0 }, true
 			run(opts, func(*record.Record) {})
 			if len(wantFails) < 50 || strings.Join(gotFails, "\n") != strings.Join(wantFails, "\n") {
 				t.Errorf("failures told (%d):\n%.500s\nwant (%d):\n%.500s", len(gotFails), strings.Join(gotFails, "\n"), len(wantFails), strings.Join(wantFails, "\n"))
 			}
 		}
-		check("always", func() bool { return true })
+		check("none held", func() int { return 0 })
 		n := 0
-		check("every third time", func() bool { n++; return n%3 == 0 })
-		check("never", func() bool { return false })
+		check("every third time none held, else all", func() int {
+			n++
+			if n%3 == 0 {
+				return 0
+			}
+			return math.MaxInt
+		})
+		check("all held", func() int { return math.MaxInt })
+
+		// a consumer holding the records emitted last, a window of a
+		// size that changes, finds each intact when it lets it go
+		for _, most := range []int{1, 7, 40, 300} {
+			opts := base
+			var window []*record.Record
+			let := 0 // records let go
+			letGo := func() {
+				r := window[0]
+				window = window[1:]
+				if got := encode(r); got != want[let] {
+					t.Fatalf("onlyLogins=%v, window of %d: record %d, let go, is\n%s\nwant\n%s", onlyLogins, most, let, got, want[let])
+				}
+				let++
+			}
+			rng := rand.New(rand.NewPCG(uint64(most), 1))
+			opts.Reuse, opts.Poison = func() int {
+				for len(window) > 0 && rng.IntN(4) == 0 { // now and then, some go
+					letGo()
+				}
+				return len(window)
+			}, true
+			run(opts, func(r *record.Record) {
+				window = append(window, r)
+				for len(window) > most {
+					letGo()
+				}
+			})
+			for len(window) > 0 {
+				letGo()
+			}
+			if let != len(want) {
+				t.Fatalf("onlyLogins=%v, window of %d: %d records, want %d", onlyLogins, most, let, len(want))
+			}
+		}
 
 		// breaking the promise: records kept past their emit change
 		var kept []*record.Record
 		opts := base
-		opts.Reuse, opts.Poison = func() bool { return true }, true
+		opts.Reuse, opts.Poison = func() int { return 0 }, true
 		run(opts, func(r *record.Record) { kept = append(kept, r) })
 		changed := 0
 		for i, r := range kept {

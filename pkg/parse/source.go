@@ -56,14 +56,16 @@ type Options struct {
 	// than that (the detectors) spares them the way through the stages.
 	OnFailure func(ip string, at time.Time)
 	// Reuse, when set, is asked after the records of each stretch of the
-	// input were emitted; true promises that nothing downstream holds a
-	// record emitted so far (a pointer to it: its strings are its own and
-	// may be kept), and lets the reader parse the next records into the
-	// same memory instead of allocating more (loganom postfix-sasl, whose
-	// stages keep no record once it has passed them, except the
-	// enricher's window: it answers true when that is empty). Without
-	// it, every record is allocated anew and left to the collector.
-	Reuse func() bool
+	// input were emitted, and returns how many of the records emitted
+	// last are still held downstream: it promises that nothing downstream
+	// holds a record emitted before those (a pointer to it: its strings
+	// are its own and may be kept), and lets the reader parse the next
+	// records into their memory instead of allocating more. It fits a
+	// consumer that lets records go in the order it got them (loganom
+	// postfix-sasl: its stages keep no record once it has passed them,
+	// except the enricher's window, first in, first out). Without it,
+	// every record is allocated anew and left to the collector.
+	Reuse func() (held int)
 	// Poison, for tests, overwrites records with nonsense when they are
 	// given back for reuse: a stage that kept one, breaking Reuse's
 	// promise, then reads the nonsense and the test's output shows it.
@@ -144,7 +146,7 @@ type Source struct {
 	// marks are the marks of the logs resumed, by name as given.
 	marks map[string]input.Mark
 	// slabs holds memory for records given back by the merger when
-	// Options.Reuse allows, for the workers to parse into again.
+	// Options.Reuse lets go, for the workers to parse into again.
 	slabs chan []record.Record
 }
 
@@ -367,9 +369,12 @@ type pipeline struct {
 	// The merger's own.
 	stopErr error  // from downstream, or reading a file chunk
 	out     []byte // an encoded chunk with its line numbers spliced in
-	// held are the slabs of records emitted while downstream still held
-	// some (Options.Reuse said no): given back once it says yes.
-	held [][]record.Record
+	// held are the slabs of the records emitted that downstream may
+	// still hold (Options.Reuse), in the order emitted, each with the
+	// count of records emitted up to the end of its chunk (emitted, then):
+	// given back once downstream holds none of them.
+	held    []heldSlab
+	emitted int64 // records emitted, in all
 }
 
 // scan reads one input: produce cuts it into chunks in a goroutine of its
@@ -591,29 +596,44 @@ func (pl *pipeline) merge(emit record.Emit) error {
 	return pl.readErr
 }
 
-// giveBack hands the slabs of the records just emitted, and those held
-// back before, to the workers for reuse, when downstream holds none of
-// their records (Options.Reuse); else keeps them for later. Past a bound
-// they are left to the collector.
+// giveBack adds the slabs of the records just emitted to those held,
+// then hands the workers, for reuse, the slabs of every chunk whose
+// records downstream no longer holds (Options.Reuse: it holds only the
+// records emitted last). Past a bound, the oldest are left to the
+// collector.
 func (pl *pipeline) giveBack(res *result) {
-	pl.held = append(pl.held, res.slabs...)
+	pl.emitted += int64(len(res.recs))
+	for _, sl := range res.slabs {
+		pl.held = append(pl.held, heldSlab{sl, pl.emitted})
+	}
 	clear(res.slabs)
 	res.slabs = res.slabs[:0]
-	if pl.s.Opts.Reuse() {
-		for _, sl := range pl.held {
-			if pl.s.Opts.Poison {
-				poison(sl)
-			}
-			select {
-			case pl.s.slabs <- sl:
-			default: // the pool is full
-			}
+	free := pl.emitted - int64(max(pl.s.Opts.Reuse(), 0)) // records before this one are let go
+	n := 0
+	for n < len(pl.held) && pl.held[n].end <= free {
+		sl := pl.held[n].sl
+		if pl.s.Opts.Poison {
+			poison(sl)
 		}
-	} else if len(pl.held) < cap(pl.s.slabs) {
-		return
+		select {
+		case pl.s.slabs <- sl:
+		default: // the pool is full
+		}
+		n++
 	}
-	clear(pl.held)
-	pl.held = pl.held[:0]
+	if over := len(pl.held) - n - cap(pl.s.slabs); over > 0 {
+		n += over // the oldest still held, to the collector
+	}
+	m := copy(pl.held, pl.held[n:])
+	clear(pl.held[m:])
+	pl.held = pl.held[:m]
+}
+
+// heldSlab is a slab of records emitted, which downstream may still hold:
+// end is the count of records emitted when its chunk's were.
+type heldSlab struct {
+	sl  []record.Record
+	end int64
 }
 
 // poisoned is what Options.Poison writes over records given back.

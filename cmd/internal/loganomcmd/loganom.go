@@ -308,9 +308,10 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	rep := report.New(rule)
 	src.Opts.OnFailure = rep.Failure
 	// The filter and the report keep no record once it has passed them
-	// (the report copies what it keeps), the enricher none once its
-	// window is empty: then the parser may reuse the records' memory.
-	src.Opts.Reuse = func() bool { return enr.Holding() == 0 }
+	// (the report copies what it keeps), the enricher none but those in
+	// its window, the last it was given: the parser may reuse the memory
+	// of the records before them.
+	src.Opts.Reuse = enr.Holding
 	// (for the tests: records given back are overwritten first, so that
 	// a stage that kept one shows in the output)
 	src.Opts.Poison = env.Getenv("LOGANOM_POISON_REUSE") != ""
