@@ -5,11 +5,10 @@ package enrich
 // lets them go in the order it got them), and no record before them
 // (parse.Options.Reuse).
 //
-// The caller is at a pause (the parser, between chunks of the input): the
-// cache reads gathered so far are sent then, rather than waiting for more
-// (batchMax, batchWait), so that the records held for them can leave by
-// the next pause and the parser reuse their memory.
+// The addresses to ask the cache are still gathered up to batchMax, or
+// batchWait records: one query for many costs far less than many for a
+// few each, and the parser reuses the memory of every record before those
+// held.
 func (e *Enricher) Holding() int {
-	e.sendBatch()
 	return len(e.queue) - e.head
 }

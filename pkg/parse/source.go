@@ -407,7 +407,7 @@ func (s *Source) newPipeline(name string, nw int) *pipeline {
 	}
 	reuse := s.Opts.Reuse != nil && s.write == nil
 	if reuse && s.slabs == nil {
-		s.slabs = make(chan []record.Record, 4*maxBufs)
+		s.slabs = make(chan []record.Record, maxSlabs+4*maxBufs)
 	}
 	if !utf8.ValidString(name) {
 		name = toValidUTF8(name) // as record.Encoder would write it
@@ -628,6 +628,12 @@ func (pl *pipeline) giveBack(res *result) {
 	clear(pl.held[m:])
 	pl.held = pl.held[:m]
 }
+
+// maxSlabs bounds the slabs held (beyond those of the chunks in flight):
+// enough for the records an enricher holds while it gathers addresses to
+// ask its cache in one query (some 4,000: 40 chunks of a log of logins),
+// about 3 MB.
+const maxSlabs = 64
 
 // heldSlab is a slab of records emitted, which downstream may still hold:
 // end is the count of records emitted when its chunk's were.
