@@ -306,6 +306,8 @@ func TestCacheTruncatedUnderRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var told []string
+	c.OnReadFault = func(err error) { told = append(told, err.Error()) }
 	rows := 0
 	afterRow = func() {
 		if rows++; rows == 10 {
@@ -340,6 +342,9 @@ func TestCacheTruncatedUnderRead(t *testing.T) {
 		if ok[i] {
 			t.Fatalf("%s answered after the cut", ask[i])
 		}
+	}
+	if len(told) != 1 || !strings.Contains(told[0], path) || !strings.Contains(told[0], "not read again") {
+		t.Errorf("told of the fault %d times: %q; want once, naming the file", len(told), told)
 	}
 	c.Close() // (its error, if any, is the writer's: not this test's business) returns
 }

@@ -44,6 +44,11 @@ type SQLiteCache struct {
 	// stored, at Close, instead of Close returning them as its error: a
 	// cache that cannot store is a warning, not a failed run.
 	OnWriteError func(error)
+	// OnReadFault, when set, is told once that reading the file failed
+	// under a lookup (a fault of the mapped file: cut short by another
+	// program, or a failing disk), after which the lookups are misses.
+	// It is called from the goroutine that was reading.
+	OnReadFault func(error)
 
 	db    *sql.DB
 	rd    *sql.Conn // the lookups' connection
@@ -322,6 +327,9 @@ func (c *SQLiteCache) survive() {
 		panic(r)
 	}
 	c.broken.Store(true)
+	if c.OnReadFault != nil {
+		c.OnReadFault(fmt.Errorf("cache %s: reading the file failed (%v): it is not read again until the next run; the addresses are looked up instead", c.Path, r))
+	}
 }
 
 // memRDNS answers from memory, without a query or a lock, when the cache

@@ -41,6 +41,8 @@ type Logger struct {
 	// Slog, when set (a daemon), gets the messages instead, as structured
 	// lines: level ERROR, WARN, INFO (hints and information) or DEBUG.
 	Slog *slog.Logger
+
+	mu sync.Mutex // a message's lines go out together, whatever goroutine logs
 }
 
 func (l *Logger) print(kind, format string, args ...any) {
@@ -60,6 +62,8 @@ func (l *Logger) print(kind, format string, args ...any) {
 		l.Slog.Log(context.Background(), level, msg)
 		return
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, line := range strings.Split(msg, "\n") {
 		fmt.Fprintf(l.W, "%s: %s%s\n", l.Prog, kind, line)
 	}

@@ -310,6 +310,10 @@ func (f *EnrichFlags) openCache(log *cli.Logger) *enrich.SQLiteCache {
 		log.Warnf("%v", err)
 		log.Hintf("the records are complete; those answers are looked up again next time")
 	}
+	c.OnReadFault = func(err error) {
+		log.Warnf("%v", err)
+		log.Hintf("the records are complete; check the disk (dmesg) and that nothing else writes %s; a daemon reads it again once restarted", path)
+	}
 	log.Debugf("cache: %s", path)
 	return c
 }
