@@ -85,8 +85,10 @@ type Store interface {
 
 	// Stats counts what the state holds.
 	Stats(ctx context.Context) (Stats, error)
-	// Prune deletes the history not seen since before, and the closed
-	// alerts last changed before it.
+	// Prune deletes the history not seen since before, the closed
+	// alerts last changed before it, and the audit trail's changes made
+	// before it, but for the block of each account that was still in
+	// force at before (see BlockAudit).
 	Prune(ctx context.Context, before time.Time) (Pruned, error)
 
 	// Describe names the database for messages, without a password.
@@ -286,7 +288,7 @@ type Stats struct {
 }
 
 // Pruned counts what Prune deleted.
-type Pruned struct{ Addresses, Alerts int64 }
+type Pruned struct{ Addresses, Alerts, Audit int64 }
 
 // Options configure Open.
 type Options struct {

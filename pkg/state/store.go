@@ -565,11 +565,65 @@ func (s *store) Prune(ctx context.Context, before time.Time) (Pruned, error) {
 		if err != nil {
 			return err
 		}
-		p.Alerts, err = res.RowsAffected()
+		if p.Alerts, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		p.Audit, err = s.pruneAudit(ctx, tx, b)
 		return err
 	})
 	if err != nil {
 		return Pruned{}, s.wrap(err)
 	}
 	return p, nil
+}
+
+// pruneAudit deletes the changes to the blocks made before before (ns)
+// that no longer tell anything of that time on: an unblock, and a block
+// that ended before it, by itself (its expiry) or by the account's next
+// change (an unblock, a block that replaced it). A block in force at
+// before, or since, keeps its record (who made it, and why). The changes
+// before the cutoff are few (the postmaster's, one automatic block per
+// incident): they are sorted out here, by account, in one pass.
+func (s *store) pruneAudit(ctx context.Context, tx *sql.Tx, before int64) (int64, error) {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, account, action, expires FROM block_audit WHERE at < ? ORDER BY account, at, id`), before)
+	if err != nil {
+		return 0, err
+	}
+	type change struct {
+		id              int64
+		account, action string
+		expires         sql.NullInt64
+	}
+	var old []change
+	for rows.Next() {
+		var c change
+		if err := rows.Scan(&c.id, &c.account, &c.action, &c.expires); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		old = append(old, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for i, c := range old {
+		followed := i+1 < len(old) && old[i+1].account == c.account // by a change made before the cutoff too
+		if c.action != "block" || followed || c.expires.Valid && c.expires.Int64 < before {
+			ids = append(ids, c.id)
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	arg, err := list(s, ids)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM block_audit WHERE `+s.in("id", "bigint")), arg)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

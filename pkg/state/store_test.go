@@ -72,6 +72,7 @@ var suite = []struct {
 	{"Prune", testPrune},
 	{"Blocks", testBlocks},
 	{"BlockAudit", testBlockAudit},
+	{"PruneAudit", testPruneAudit},
 	{"UpgradeFrom1", testUpgradeFrom1},
 	{"Stats", testStats},
 }
@@ -1143,6 +1144,76 @@ func testBlockAudit(t *testing.T, b backend) {
 	}
 	if a, _ := s.BlockAudit(ctx, at(2*time.Hour)); len(a) != 2 {
 		t.Errorf("since 2h: %d changes", len(a))
+	}
+}
+
+// Prune deletes the audit trail's changes made before its cutoff ([STATE]
+// keep), as it does the history and the closed alerts, but for the record
+// of a block in force at the cutoff or later (who made it, and why, stay
+// known for as long as it lasts, and keep after): an unblock, a block
+// ended, a block replaced or lifted before the cutoff, go.
+func testPruneAudit(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := open(t, b.dsn(t))
+	add := func(user string, created, expires time.Duration, forever bool) {
+		t.Helper()
+		bl := Block{User: user, Reason: "r", By: "root", Created: at(created), Expires: at(expires)}
+		if forever {
+			bl.Expires = time.Time{}
+		}
+		if err := s.AddBlock(ctx, bl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unblock := func(user string, when time.Duration) {
+		t.Helper()
+		if ok, err := s.RemoveBlock(ctx, user, "root", "done", at(when)); err != nil || !ok {
+			t.Fatalf("RemoveBlock(%s) = %v, %v", user, ok, err)
+		}
+	}
+	add("ended", -200*day, -199*day, false)        // ended by itself long ago: pruned
+	add("lifted", -200*day, 0, true)               // lifted long ago: both pruned
+	unblock("lifted", -190*day)                    //
+	add("forever", -200*day, 0, true)              // in force: kept
+	add("long", -200*day, day, false)              // in force until tomorrow: kept
+	add("until-cutoff", -200*day, -180*day, false) // in force at the cutoff: kept
+	add("replaced", -200*day, 0, true)             // replaced long ago: the old one pruned
+	add("replaced", -190*day, 0, true)             // (in force: kept)
+	add("replaced-lately", -200*day, 0, true)      // replaced within keep: both kept
+	add("replaced-lately", -10*day, 0, true)       //
+	add("recent", -2*day, 0, true)                 // recent: both kept
+	unblock("recent", -day)                        //
+	add("old-then-lifted", -200*day, 0, true)      // lifted within keep: both kept
+	unblock("old-then-lifted", -day)               //
+
+	p, err := s.Prune(ctx, at(-180*day))
+	if err != nil || p != (Pruned{Audit: 4}) {
+		t.Fatalf("Prune = %+v, %v; want 4 changes of the audit", p, err)
+	}
+	a, err := s.BlockAudit(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range a {
+		got = append(got, fmt.Sprintf("%s %s %d", c.Action, c.User, int64(c.At.Sub(t0)/day)))
+	}
+	slices.Sort(got)
+	want := []string{
+		"block forever -200", "block long -200", "block old-then-lifted -200", "block recent -2",
+		"block replaced -190", "block replaced-lately -10", "block replaced-lately -200", "block until-cutoff -200",
+		"unblock old-then-lifted -1", "unblock recent -1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit left:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if p, _ := s.Prune(ctx, at(-180*day)); p != (Pruned{}) {
+		t.Errorf("Prune again = %+v", p)
+	}
+	// the blocks themselves are not touched
+	bs, err := s.Blocks(ctx, at(0))
+	if err != nil || len(bs) != 4 {
+		t.Errorf("blocks in force: %+v, %v; want forever, long, replaced, replaced-lately", bs, err)
 	}
 }
 

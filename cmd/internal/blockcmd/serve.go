@@ -1,6 +1,7 @@
 package blockcmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -257,24 +258,72 @@ func onErrorOr(a string) string {
 	return a
 }
 
+// openTimeout bounds an open of the state by the lazy store, whatever
+// its caller's deadline (the API's requests have 15 s, the policy's
+// refresh 5 s or twice [POLICY] refresh).
+const openTimeout = 10 * time.Second
+
 // lazyStore is the state, opened at its first use and again after a
 // failed open: a policy.Source that starts before its database does.
+// An open is bounded by its caller's deadline and by timeout; a caller
+// that comes while another opens the state waits for that open no longer
+// than its own deadline (a PostgreSQL that accepts and never answers holds
+// no request for ever), then tries itself when that open failed.
 type lazyStore struct {
-	dsn string
-	log *slog.Logger
-	mu  sync.Mutex
-	st  state.Store
+	dsn     string
+	log     *slog.Logger
+	timeout time.Duration // 0: openTimeout
+
+	mu      sync.Mutex    // guards what follows
+	st      state.Store   // nil: not opened (yet)
+	opening chan struct{} // closed when the open under way ends; nil: none
+	closed  bool
 }
 
+var errLazyClosed = errors.New("closed")
+
 func (l *lazyStore) get(ctx context.Context) (state.Store, error) {
+	for {
+		l.mu.Lock()
+		st, wait, closed := l.st, l.opening, l.closed
+		switch {
+		case closed:
+			l.mu.Unlock()
+			return nil, fmt.Errorf("open the state %s: %w", state.Describe(l.dsn), errLazyClosed)
+		case st != nil:
+			l.mu.Unlock()
+			return st, nil
+		case wait != nil:
+			l.mu.Unlock()
+			select {
+			case <-wait: // opened, or failed: look again
+				continue
+			case <-ctx.Done():
+				return nil, fmt.Errorf("open the state %s: waiting for the open under way: %w", state.Describe(l.dsn), ctx.Err())
+			}
+		}
+		done := make(chan struct{})
+		l.opening = done
+		l.mu.Unlock()
+		return l.open(ctx, done)
+	}
+}
+
+// open opens the state, and tells the callers waiting (done) that it ended.
+func (l *lazyStore) open(ctx context.Context, done chan struct{}) (state.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(l.timeout, openTimeout))
+	st, err := state.Open(ctx, l.dsn, state.Options{})
+	cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.st != nil {
-		return l.st, nil
-	}
-	st, err := state.Open(ctx, l.dsn, state.Options{})
+	l.opening = nil
+	close(done)
 	if err != nil {
 		return nil, fmt.Errorf("open the state %s: %w", state.Describe(l.dsn), err)
+	}
+	if l.closed { // Close came meanwhile
+		st.Close()
+		return nil, fmt.Errorf("open the state %s: %w", state.Describe(l.dsn), errLazyClosed)
 	}
 	l.st = st
 	return st, nil
@@ -322,11 +371,14 @@ func (l *lazyStore) Alerts(ctx context.Context, since time.Time) ([]state.Alert,
 	return st.Alerts(ctx, since)
 }
 
+// Close closes the state; an open under way closes what it opens.
 func (l *lazyStore) Close() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.st == nil {
+	st := l.st
+	l.st, l.closed = nil, true
+	l.mu.Unlock()
+	if st == nil {
 		return nil
 	}
-	return l.st.Close()
+	return st.Close()
 }

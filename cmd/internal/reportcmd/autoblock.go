@@ -189,17 +189,15 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 		return false, nil
 	}
 	if !a.Last.IsZero() {
-		// a block lifted after the incident's last login: the
-		// postmaster has dealt with it; the same log read again (a
-		// replay, a live pipe run again) does not block again
-		changes, err := st.Store.BlockAudit(ctx, a.Last)
+		// a block lifted after these logins: the postmaster has dealt
+		// with them; the same log read again (a replay, a live pipe run
+		// again) does not block again
+		done, err := lifted(ctx, st.Store, a.User, a.Last)
 		if err != nil {
 			return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
 		}
-		for _, c := range changes {
-			if c.User == a.User && c.Action == "unblock" {
-				return false, nil
-			}
+		if done {
+			return false, nil
 		}
 	}
 	blocks, err := st.Store.Blocks(ctx, now)
@@ -218,4 +216,50 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 	}
 	a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, true)
 	return true, nil
+}
+
+// lifted tells whether a block of user was lifted (loganom unblock, the
+// API's DELETE) after its logins up to last were dealt with: the unblock
+// came after them by the clock (at last or later), or after the state
+// recorded an incident of user that holds them (an alert opened at the
+// unblock or before, whose last login is last or later). The second
+// holds whatever the log's time says: logins dated ahead of the clock (a
+// mail server whose clock is fast, a log in local time read as UTC) are
+// "later" than an unblock made after they were read, yet they are the
+// incident the postmaster dealt with; a login later than every incident
+// recorded before the unblock (the thief back) is new, and may block.
+//
+// It reads the audit trail, and the alerts only when user was unblocked
+// before last (the audit trail and the alerts are pruned with [STATE]
+// keep); it runs once per alert that passes the threshold.
+func lifted(ctx context.Context, st state.Store, user string, last time.Time) (bool, error) {
+	changes, err := st.BlockAudit(ctx, time.Time{})
+	if err != nil {
+		return false, err
+	}
+	var unblocked time.Time // user's latest unblock
+	for _, c := range changes {
+		if c.User != user || c.Action != "unblock" {
+			continue
+		}
+		if !c.At.Before(last) {
+			return true, nil
+		}
+		if c.At.After(unblocked) {
+			unblocked = c.At
+		}
+	}
+	if unblocked.IsZero() {
+		return false, nil
+	}
+	alerts, err := st.Alerts(ctx, time.Time{})
+	if err != nil {
+		return false, err
+	}
+	for _, al := range alerts {
+		if al.User == user && !al.Last.Before(last) && !al.Opened.After(unblocked) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -52,7 +52,7 @@ type AlertsCmd struct {
 type DBCmd struct {
 	Common
 	Stats   struct{} `cmd:"" default:"1" help:"Count what the state holds (the default)."`
-	Prune   struct{} `cmd:"" help:"Delete the history older than [STATE] keep (180d) and the closed alerts as old."`
+	Prune   struct{} `cmd:"" help:"Delete the history older than [STATE] keep (180d), the closed alerts and the block audit's changes as old."`
 	Migrate struct{} `cmd:"" help:"Create the state, or upgrade its schema to this loganom's."`
 }
 
@@ -400,8 +400,9 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 		if err != nil {
 			return Fail(log, err)
 		}
-		fmt.Fprintf(env.Stdout, "pruned %s and %s last seen before %s ([STATE] keep = %s)\n",
-			cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"), date(before), fmtAge(s.Keep))
+		fmt.Fprintf(env.Stdout, "pruned %s, %s and %s last seen before %s ([STATE] keep = %s)\n",
+			cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"),
+			cli.Plural(p.Audit, "change of the block audit", "changes of the block audit"), date(before), fmtAge(s.Keep))
 		return cli.ExitOK
 	}
 	st, err := s.Store.Stats(ctx)
