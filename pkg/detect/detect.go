@@ -377,6 +377,9 @@ type Site struct {
 	countries map[string]time.Time // common since
 	networks  map[uint32]time.Time
 	exits     map[uint32]bool // common networks that are exits (see Census)
+	// exits known by their addresses: of these, only the gates are exits
+	// (see Common.Gated)
+	gated map[uint32]bool
 	// exit addresses: prefixes (IPv4 /24, IPv6 /48) that several
 	// accounts use, each for long, from elsewhere (see Census), since when
 	gates map[netip.Prefix]time.Time
@@ -432,8 +435,17 @@ func (s *Site) commonNetwork(asn uint32, t time.Time) bool {
 	return ok && !t.Before(since)
 }
 
-// exit: the network was common at t, as an exit.
-func (s *Site) exit(asn uint32, t time.Time) bool { return s.exits[asn] && s.commonNetwork(asn, t) }
+// exit: w's network was common at t, as an exit, and w is one of its
+// exit's addresses (all of them, unless the exit is known by its gates).
+func (s *Site) exit(w *Where, t time.Time) bool {
+	return w.ASN != 0 && s.exits[w.ASN] && s.commonNetwork(w.ASN, t) && (!s.gated[w.ASN] || s.gate(w.IP, time.Time{}))
+}
+
+// exitNet: w's network is an exit (whenever it became common), and w is
+// one of its exit's addresses; a gate's address is one by itself.
+func (s *Site) exitNet(w *Where) bool {
+	return w.ASN != 0 && s.exits[w.ASN] && (!s.gated[w.ASN] || s.gate(w.IP, time.Time{}))
+}
 
 // NewSite makes a site, with a Failures for cfg's window.
 func NewSite(cfg Config) *Site { return &Site{Failures: NewFailures(cfg)} }
@@ -462,6 +474,11 @@ type Common struct {
 	// Familiar: the networks that an account used for longer than the
 	// window (nil: not counted).
 	Familiar []uint32
+	// Gated: exits that hold gates: their exit is the gates, and their
+	// other addresses are lines of their own country (a provider that
+	// sells a company's VPN its exit in Zurich, and homes and hotels
+	// their lines there).
+	Gated []uint32
 }
 
 func asKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
@@ -486,6 +503,7 @@ func (s *Site) Common() Common {
 	if s.familiar != nil {
 		c.Familiar = slices.Sorted(maps.Keys(s.familiar))
 	}
+	c.Gated = slices.Sorted(maps.Keys(s.gated))
 	slices.Sort(c.Countries)
 	slices.Sort(c.Networks)
 	slices.Sort(c.Exits)
@@ -505,6 +523,13 @@ func (s *Site) SetCommon(c Common) {
 		s.exits[n] = true
 	}
 	s.gates = maps.Clone(c.Gates)
+	s.gated = nil
+	for _, n := range c.Gated {
+		if s.gated == nil {
+			s.gated = map[uint32]bool{}
+		}
+		s.gated[n] = true
+	}
 	s.familiar = nil
 	if c.Familiar != nil {
 		s.familiar = make(map[uint32]bool, len(c.Familiar))
@@ -535,6 +560,7 @@ type Census struct {
 // addresses come together, merged), and from which country it is located.
 type gateUse struct {
 	cc    string
+	asn   uint32
 	users []userUse
 }
 
@@ -574,7 +600,7 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 		}
 		g := c.gates[p]
 		if g == nil {
-			g = &gateUse{cc: strings.Clone(w.Country)}
+			g = &gateUse{cc: strings.Clone(w.Country), asn: w.ASN}
 			c.gates[p] = g
 		}
 		if k := len(g.users) - 1; k >= 0 && g.users[k].user == user {
@@ -751,6 +777,9 @@ func (c *Census) Common(cfg Config) Common {
 			out.Gates = map[netip.Prefix]time.Time{}
 		}
 		out.Gates[p] = t
+		if exit[g.asn] && !slices.Contains(out.Gated, g.asn) {
+			out.Gated = append(out.Gated, g.asn)
+		}
 	}
 	byCountry := map[string]map[string]*use{}
 	for k, m := range c.uses {
@@ -774,6 +803,7 @@ func (c *Census) Common(cfg Config) Common {
 	slices.Sort(out.Networks)
 	slices.Sort(out.Exits)
 	slices.Sort(out.Familiar)
+	slices.Sort(out.Gated)
 	return out
 }
 
@@ -912,7 +942,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		for i := range known {
 			k := &known[i]
 			if k.Relay || k.Last.IsZero() || !k.HasLoc || !vague(&k.Where) || k.Last.Before(lastK.Last.Add(-2*cfg.Window)) ||
-				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
 				continue
 			}
 			hs = append(hs, k)
@@ -957,7 +987,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		for i := range known {
 			k := &known[i]
 			if k.Relay || k.Last.IsZero() || !k.HasLoc || vague(&k.Where) ||
-				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
 				continue
 			}
 			ps = append(ps, k)
@@ -1062,7 +1092,7 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 	if w.Trusted {
 		return true
 	}
-	if w.ASN != 0 && a.site.exit(w.ASN, t) || a.site.gate(w.IP, t) {
+	if a.site.exit(w, t) || a.site.gate(w.IP, t) {
 		return a.usualAt(a.networks[w.ASN], t)
 	}
 	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
@@ -1097,7 +1127,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
 	gate := a.site.gate(w.IP, time.Time{})
-	exit := w.ASN != 0 && a.site.exit(w.ASN, first) || gate
+	exit := a.site.exit(w, first) || gate
 	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
 	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
@@ -1120,6 +1150,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
 		a.lastOdd.checked = true
 		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
+	}
+	// and from the last place not usual to this one, also not usual,
+	// across the vague logins between (a traveller's roaming phone at the
+	// hotel, a thief's login elsewhere minutes later): each pair once, as
+	// this login becomes the last such place
+	if !usual && a.end(&cur) && a.lastOdd.valid && a.lastOdd.IP != w.IP && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
+		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, false)
 	}
 	// Addresses held across new countries (pinOdd, pinUsual).
 	if newCountry && a.end(&cur) {
@@ -1196,7 +1233,7 @@ func (a *Account) end(l *login) bool {
 	}
 	// an exit for the whole of what is known, even before it became
 	// common: where its users are, it never says
-	return !(l.gate || l.ASN != 0 && a.site.exits[l.ASN])
+	return !(l.gate || a.site.exitNet(&l.Where))
 }
 
 func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }
@@ -1356,8 +1393,14 @@ func (a *Account) pinOdd(o *login) {
 				if k, ok := heldKey(a.last.IP); !ok || k != h.key || !a.last.at.Equal(h.last) {
 					a.travel(&t.x, t.ta, &t.y, t.tb, false)
 				}
-			} else if len(h.pend) < 8 {
-				h.pend = append(h.pend, t)
+			} else {
+				if len(h.pend) < 8 {
+					h.pend = append(h.pend, t)
+				}
+				// held for hours until just before: a line (see pinUsual)
+				if h.last.Sub(h.first) >= lineHold {
+					a.pinLine(h)
+				}
 			}
 		}
 		switch {
@@ -1410,10 +1453,8 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		a.held = append(a.held, held{key: k, first: u.at})
 		h = &a.held[len(a.held)-1]
 	}
-	both := false // used on both sides of the last new place, out of reach both ways
 	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
-		both = slices.ContainsFunc(h.pend, func(p trip) bool { return !p.yUsual && p.tb.Equal(o.at) && p.y.IP == o.IP })
 		if h.line {
 			if !o.same(&a.last) { // (else judged as the last login)
 				a.travel(&t.x, t.ta, &t.y, t.tb, true)
@@ -1426,22 +1467,40 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 	h.where.IP = strings.Clone(u.IP)
 	h.last = last
 	// a line: held across two new countries; or held for hours (longer
-	// than a phone keeps its carrier's address) on both sides of a new
-	// place out of reach: the owner at home while someone logs in from
-	// afar
-	held := both && last.Sub(h.first) >= lineHold
-	if (h.two || held) && !h.line {
-		h.line = true
-		a.lines++
+	// than a phone keeps its carrier's address), just before or just
+	// after a new place out of its reach: the owner at home while someone
+	// logs in from afar
+	if !h.line && (h.two || len(h.pend) > 0 && last.Sub(h.first) >= lineHold) {
+		a.pinLine(h)
+	}
+}
+
+// pinLine makes the held address h a line, and judges the trips kept for
+// it. Held for hours (not across two new countries), each trip's words
+// say so: "meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 h, before
+// and after".
+func (a *Account) pinLine(h *held) {
+	h.line = true
+	a.lines++
+	for _, t := range h.pend {
 		note := ""
 		if !h.two {
-			note = "; meanwhile " + h.where.IP + " (" + placeName(&h.where) + "), in use for " + span(last.Sub(h.first).Truncate(time.Minute)) + ", before and after"
+			odd := t.tb // (the end not usual)
+			if t.yUsual {
+				odd = t.ta
+			}
+			side := "before and after"
+			switch {
+			case !h.first.Before(odd):
+				side = "after"
+			case !h.last.After(odd):
+				side = "before"
+			}
+			note = "; meanwhile " + h.where.IP + " (" + placeName(&h.where) + "), in use for " + span(h.last.Sub(h.first).Truncate(time.Minute)) + ", " + side
 		}
-		for _, t := range h.pend {
-			a.trip(&t.x, t.ta, &t.y, t.tb, t.yUsual, note)
-		}
-		h.pend = nil
+		a.trip(&t.x, t.ta, &t.y, t.tb, t.yUsual, note)
 	}
+	h.pend = nil
 }
 
 // impossible: from x (at ta) to y (at tb) is farther than a plane flies

@@ -38,6 +38,9 @@ var homeLine = Where{IP: "187.8.20.30", Country: "BR", City: "São Paulo", ASN: 
 // The roaming phone again, attached anew abroad: another address.
 var roaming2 = Where{IP: "177.79.8.9", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
 
+// And again, attached anew in another country.
+var roaming3 = Where{IP: "177.79.30.4", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+
 type ev struct {
 	w    Where
 	at   time.Duration // since t0
@@ -158,7 +161,8 @@ func TestDetectors(t *testing.T) {
 			[]ev{{w: relay(osaka), at: 0}, {w: relay(osaka), at: 2 * day}, {w: saoPaulo, at: 2*day + time.Hour}, {w: saoPaulo, at: 4 * day}, {w: osaka, at: 4*day + 20*time.Minute}}, High,
 			[]string{"São Paulo, BR → Osaka, JP"}},
 		{"a location known to the country only is too vague for a trip", Config{},
-			append(daily(roaming, 3), ev{w: lisbon, at: 3*day + 2*time.Hour}, ev{w: roaming, at: 3*day + 3*time.Hour}), Low,
+			// (the phone attached anew abroad: another address than at home)
+			append(daily(roaming, 3), ev{w: lisbon, at: 3*day + 2*time.Hour}, ev{w: roaming2, at: 3*day + 3*time.Hour}), Low,
 			[]string{"new country PT"}},
 		{"a quiet account's new country sending mail: burst", Config{},
 			func() []ev {
@@ -196,6 +200,10 @@ func TestDetectors(t *testing.T) {
 		{"the owner at home, a phone in between, Osaka: judged across the phone", Config{},
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: roaming, at: after + 10*time.Minute}, ev{w: osaka, at: after + 20*time.Minute}), High,
 			[]string{"São Paulo, BR → Osaka, JP, 18,760 km in 20 min"}},
+		{"a hotel abroad, the roaming phone, then a login from the other side of the world: judged across the phone", Config{},
+			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: lisbon, at: after + 20*time.Hour},
+				ev{w: roaming2, at: after + 20*time.Hour + 20*time.Minute}, ev{w: osaka, at: after + 20*time.Hour + 40*time.Minute}), High,
+			[]string{"Lisbon, PT → Osaka, JP, 11,080 km in 40 min"}},
 		{"a traveller's roaming phone between hotel logins: no trip", Config{},
 			// (attached anew abroad: another address than at home)
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: lisbon, at: after + 20*time.Hour},
@@ -203,9 +211,22 @@ func TestDetectors(t *testing.T) {
 			[]string{"new country PT"}},
 		{"a far login between uses of a line located vaguely, held for hours: the owner was at home", Config{},
 			append(daily(homeLine, 5), ev{w: homeLine, at: after}, ev{w: hanoi, at: after + 3*time.Hour}, ev{w: homeLine, at: after + 4*time.Hour}), High,
-			[]string{"São Paulo, BR → Hanoi, VN, 17,180 km in 3 h; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before and after", "new country VN"}},
+			[]string{"São Paulo, BR → Hanoi, VN, 17,180 km in 3 h; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before (2 times)", "new country VN"}},
+		{"a far login minutes after a line located vaguely, held for hours, and nothing after: the owner was at home", Config{},
+			append(daily(homeLine, 5), ev{w: homeLine, at: after}, ev{w: homeLine, at: after + 10*time.Hour}, ev{w: hanoi, at: after + 10*time.Hour + 4*time.Minute}), High,
+			[]string{"São Paulo, BR → Hanoi, VN, 17,180 km in 4 min; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before"}},
+		{"a far login, then a line located vaguely first used minutes after and held for hours: the owner was at home", Config{},
+			append(home[:len(home):len(home)], ev{w: hanoi, at: after + 20*time.Hour}, ev{w: homeLine, at: after + 20*time.Hour + 15*time.Minute}, ev{w: homeLine, at: after + 24*time.Hour}), High,
+			[]string{"Hanoi, VN → São Paulo, BR, 17,180 km in 15 min; meanwhile 187.8.20.30 (São Paulo, BR), in use for 3 h 45 min, after"}},
+		{"the same held for less than 3 hours: a phone's address, no trip", Config{},
+			append(home[:len(home):len(home)], ev{w: hanoi, at: after + 20*time.Hour}, ev{w: homeLine, at: after + 20*time.Hour + 15*time.Minute}, ev{w: homeLine, at: after + 22*time.Hour}), Low,
+			[]string{"new country VN"}},
+		{"a line held for hours, then a far login a possible flight after: no trip", Config{},
+			append(daily(homeLine, 5), ev{w: hanoi, at: 4*day + 10*time.Hour + 18*time.Hour}), Low,
+			[]string{"new country VN"}},
 		{"the same on a line just taken (a phone's address, held for minutes): no trip", Config{},
-			append(daily(homeLine, 5), ev{w: roaming2, at: after}, ev{w: hanoi, at: after + 20*time.Minute}, ev{w: roaming2, at: after + 40*time.Minute}), Low,
+			// (a day after the line's last use: a possible flight from it)
+			append(daily(homeLine, 5), ev{w: roaming2, at: after + 20*time.Hour}, ev{w: hanoi, at: after + 20*time.Hour + 20*time.Minute}, ev{w: roaming2, at: after + 20*time.Hour + 40*time.Minute}), Low,
 			[]string{"new country VN"}},
 		{"a new country a night, the owner at home between on a line located vaguely: the line is held across them", Config{},
 			append(daily(homeLine, 5), ev{w: moscow, at: after + 19*time.Hour}, ev{w: homeLine, at: after + 24*time.Hour},
@@ -214,8 +235,8 @@ func TestDetectors(t *testing.T) {
 			[]string{"Moscow, RU → São Paulo, BR, 11,810 km in 5 h", "Lagos, NG → São Paulo, BR, 6,370 km in 5 h", "Hanoi, VN → São Paulo, BR, 17,180 km in 5 h;"}},
 		{"a traveller in two countries whose roaming phone attached anew in each: no trip", Config{},
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: lisbon, at: after + 20*time.Hour},
-				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour},
-				ev{w: moscow, at: after + 50*time.Hour}, ev{w: roaming2, at: after + 51*time.Hour}, ev{w: moscow, at: after + 52*time.Hour}), Low,
+				ev{w: roaming2, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour},
+				ev{w: moscow, at: after + 50*time.Hour}, ev{w: roaming3, at: after + 51*time.Hour}, ev{w: moscow, at: after + 52*time.Hour}), Low,
 			[]string{"new country PT"}},
 		{"a line held before and after a trip to two countries: the trips were possible", Config{},
 			append(daily(homeLine, 5), ev{w: lisbon, at: after + 20*time.Hour}, ev{w: moscow, at: after + 50*time.Hour},
@@ -632,6 +653,55 @@ func TestCensusGates(t *testing.T) {
 	}
 }
 
+// A VPN's exit in Zurich on a provider that also sells lines there: its
+// network is common and an exit, and the exit is also found by its
+// addresses (a gate); then only the gate is the exit, and the provider's
+// other addresses are places in its country like any other: a hotel's
+// line in Zurich 20 minutes after a login at home in São Paulo is an
+// impossible trip, the VPN's exit is none.
+func TestCensusGatedExit(t *testing.T) {
+	vpnZurich := Where{IP: "178.197.0.1", Country: "CH", City: "Zurich", ASN: 3303, Org: "Swisscom (Schweiz) AG", HasLoc: true, Lat: 47.3769, Lon: 8.5417, AccuracyKM: 20}
+	hotel := vpnZurich
+	hotel.IP = "178.199.138.119"
+	var c Census
+	for i := range 10 {
+		u := fmt.Sprintf("u%d", i)
+		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
+		if i < 4 {
+			c.Add(u, &vpnZurich, t0, t0.Add(9*day))
+		}
+	}
+	com := c.Common(Config{})
+	if fmt.Sprint(com.Exits, com.Gated) != fmt.Sprint([]uint32{3303}, []uint32{3303}) {
+		t.Fatalf("exits, gated: %+v", com)
+	}
+	site := NewSite(Config{})
+	site.SetCommon(com)
+	if got := site.Common().Gated; fmt.Sprint(got) != fmt.Sprint([]uint32{3303}) {
+		t.Errorf("Site.Common().Gated = %v", got)
+	}
+	cfg := Config{}.Defaults()
+	for _, cc := range []struct {
+		name string
+		com  Common
+		w    Where
+		sev  Severity
+		want string
+	}{
+		{"the gate is the exit: no trip", com, vpnZurich, None, ""},
+		{"another address of the gate's network: a trip", com, hotel, High, "São Paulo, BR → Zurich, CH, 9,620 km in 20 min"},
+		{"the network an exit by itself (no gate known): no trip", Common{Networks: com.Networks, Exits: com.Exits, Since: com.Since}, hotel, None, ""},
+	} {
+		t.Run(cc.name, func(t *testing.T) {
+			evs := append(daily(saoPaulo, 5), ev{w: saoPaulo, at: 5 * day}, ev{w: cc.w, at: 5*day + 20*time.Minute}, ev{w: saoPaulo2, at: 5*day + 40*time.Minute})
+			v := judgeCommon(cfg, cc.com, evs)
+			if v.Severity != cc.sev || !strings.Contains(v.String(), cc.want) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, cc.sev, cc.want, v)
+			}
+		})
+	}
+}
+
 // Two addresses in a new country sending a few dozen mails within hours,
 // on a busy account (less than five times its usual pace): a burst when
 // no account of the site uses their networks for long (nobody of the
@@ -724,7 +794,7 @@ func TestHistoryHeldAndShared(t *testing.T) {
 		{"the line held since the morning, Hanoi between its uses",
 			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)}},
 			[]ev{{w: hanoi, at: 5*day + 4*time.Hour + 20*time.Minute}, {w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute}}, High,
-			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h 50 min, before and after"},
+			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h, before (2 times)"},
 		{"an hourly run: the line and Hanoi in the last run, the line again in this one",
 			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)},
 				{Where: hanoi, First: t0.Add(5*day + 4*time.Hour + 20*time.Minute), Last: t0.Add(5*day + 4*time.Hour + 20*time.Minute)}},
