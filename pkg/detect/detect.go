@@ -472,7 +472,7 @@ type Common struct {
 	// one's use became long.
 	Gates map[netip.Prefix]time.Time
 	// Familiar: the networks that an account used for longer than the
-	// window (nil: not counted).
+	// window, not as a botnet's victim (nil: not counted).
 	Familiar []uint32
 	// Gated: exits that hold gates: their exit is the gates, and their
 	// other addresses are lines of their own country (a provider that
@@ -685,15 +685,6 @@ func (c *Census) Common(cfg Config) Common {
 	}
 	exit := map[uint32]bool{}
 	for asn, users := range byNet {
-		for _, u := range users {
-			if out.Familiar == nil {
-				break
-			}
-			if u.last.Sub(u.first) > cfg.Window {
-				out.Familiar = append(out.Familiar, asn)
-				break
-			}
-		}
 		t, ok := since(users)
 		if !ok {
 			continue
@@ -799,12 +790,60 @@ func (c *Census) Common(cfg Config) Common {
 			out.Since[cc] = t
 		}
 	}
+	if out.Familiar != nil {
+		c.familiar(cfg, &out, byNet)
+	}
 	slices.Sort(out.Countries)
 	slices.Sort(out.Networks)
 	slices.Sort(out.Exits)
 	slices.Sort(out.Familiar)
 	slices.Sort(out.Gated)
 	return out
+}
+
+// familiar finds the networks familiar to the site (Common.Familiar): used
+// by an account for longer than the window; not by an account that took up
+// many countries (Config.ManyCountries, besides the site's common ones)
+// within the window of that use's first login: a botnet's victim, whose
+// thieves' networks are nobody's stay.
+func (c *Census) familiar(cfg Config, out *Common, byNet map[uint32]map[string]*use) {
+	var took map[string]map[string]time.Time // user: country: first use
+	many := func(user string, t time.Time) bool {
+		if cfg.ManyCountries <= 0 {
+			return false
+		}
+		if took == nil {
+			took = map[string]map[string]time.Time{}
+			for k, m := range c.uses {
+				if k.cc == "" || slices.Contains(out.Countries, k.cc) {
+					continue
+				}
+				for u, x := range m {
+					if took[u] == nil {
+						took[u] = map[string]time.Time{}
+					}
+					if f, ok := took[u][k.cc]; !ok || x.first.Before(f) {
+						took[u][k.cc] = x.first
+					}
+				}
+			}
+		}
+		n := 0
+		for _, f := range took[user] {
+			if d := f.Sub(t); d <= cfg.Window && d >= -cfg.Window {
+				n++
+			}
+		}
+		return n >= cfg.ManyCountries
+	}
+	for asn, users := range byNet {
+		for user, u := range users {
+			if u.last.Sub(u.first) > cfg.Window && !many(user, u.first) {
+				out.Familiar = append(out.Familiar, asn)
+				break
+			}
+		}
+	}
 }
 
 // familiarSite: the least accounts for a network that none of them uses

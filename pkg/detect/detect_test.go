@@ -736,6 +736,18 @@ func TestBurstUnfamiliar(t *testing.T) {
 	if !slices.Contains(familiar.Familiar, moscow.ASN) || slices.Contains(strange.Familiar, moscow.ASN) {
 		t.Fatalf("familiar: %v, %v", strange.Familiar, familiar.Familiar)
 	}
+	// a botnet's victim, its thieves in Moscow and two other countries
+	// for a day and a half: nobody's stay
+	var botnet Census
+	for i := range 100 {
+		botnet.Add(fmt.Sprintf("u%d", i), &saoPaulo, t0, t0.Add(10*day))
+	}
+	botnet.Add("u0", &moscow, t0.Add(2*day), t0.Add(3*day+12*time.Hour))
+	botnet.Add("u0", &lagos, t0.Add(2*day+time.Hour), t0.Add(2*day+2*time.Hour))
+	botnet.Add("u0", &hanoi, t0.Add(2*day+3*time.Hour), t0.Add(3*day))
+	if com := botnet.Common(Config{}); slices.Contains(com.Familiar, moscow.ASN) || slices.Contains(com.Familiar, hanoi.ASN) {
+		t.Errorf("a botnet's networks are familiar: %v", com.Familiar)
+	}
 	cfg := Config{}.Defaults()
 	for _, c := range []struct {
 		name string
@@ -745,6 +757,7 @@ func TestBurstUnfamiliar(t *testing.T) {
 	}{
 		{"networks nobody uses", strange, Medium, "new country RU, Moscow: 24 logins within 3 h 51 min (usually 6.9 in 24 h; 7 days in the logs read: BR only), from networks no account of the site uses"},
 		{"a colleague's network", familiar, Low, "new country RU, Moscow (7 days"},
+		{"a botnet's victim's network", botnet.Common(Config{}), Medium, "from networks no account of the site uses"},
 		{"not counted", Common{}, Low, "new country RU, Moscow (7 days"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
