@@ -923,6 +923,9 @@ type Account struct {
 type finding struct {
 	Reason
 	n int // how many times it was found
+	// everywhere: an impossible trip to a place out of reach of each of
+	// the places the account was last used from (see shared)
+	everywhere bool
 }
 
 // NewAccount starts judging an account whose history is known (nil: no
@@ -1033,6 +1036,18 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		}
 		slices.SortStableFunc(ps, func(x, y *Known) int { return y.Last.Compare(x.Last) })
 		ps = ps[:min(len(ps), maxHeld)]
+		// the last logins from the most recent of them (see concurrent)
+		r, k := &a.several.recent, 0
+		for _, p := range ps {
+			if k == len(r) {
+				break
+			}
+			if !slices.ContainsFunc(r[:k], func(l login) bool { return l.Lat == p.Lat && l.Lon == p.Lon }) {
+				r[k] = login{Where: p.Where, at: p.Last, usual: true, valid: true}
+				r[k].IP = strings.Clone(p.IP)
+				k++
+			}
+		}
 	pairs:
 		for i, x := range ps {
 			for _, y := range ps[i+1:] {
@@ -1584,13 +1599,33 @@ func (a *Account) trip(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bo
 	}
 	// one finding per pair of places, either way
 	key := min(placeName(x), placeName(y)) + "\x00" + max(placeName(x), placeName(y))
-	odd := y.IP
+	odd, oddAt := y, tb
 	if yUsual {
-		odd = x.IP
+		odd, oddAt = x, ta
 	}
-	if f := a.find(ImpossibleTravel, key, High, tb, odd, ""); f.Text == "" {
+	f := a.find(ImpossibleTravel, key, High, tb, odd.IP, "")
+	if f.Text == "" {
 		f.Text = fmt.Sprintf("%s → %s, %s km in %s%s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt), note)
 	}
+	f.everywhere = f.everywhere || a.everywhere(odd, oddAt)
+}
+
+// everywhere: w at t is out of reach of each of the account's last
+// logins from its most recent precise usual places (two at least): of
+// several people using the account, none could have gone there.
+func (a *Account) everywhere(w *Where, t time.Time) bool {
+	n := 0
+	for i := range a.several.recent {
+		r := &a.several.recent[i]
+		if !r.valid {
+			continue
+		}
+		if !a.impossible(&r.Where, r.at, w, t) {
+			return false
+		}
+		n++
+	}
+	return n >= 2
 }
 
 // concurrent notes logins from usual places, located precisely, farther
@@ -1684,7 +1719,7 @@ func (a *Account) shared() bool { return a.several.days >= sharedDays }
 // severity is a finding's severity as weighed: impossible travel on a
 // shared account is low.
 func (a *Account) severity(f *finding) Severity {
-	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() {
+	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() && !f.everywhere {
 		return Low
 	}
 	return f.Severity
@@ -1795,6 +1830,9 @@ func (a *Account) Verdict() Verdict {
 		if sev := a.severity(f); sev != f.Severity {
 			r.Severity = sev
 			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s; %s)",
+				a.several.pair, plural(a.several.days, "day", "days"))
+		} else if f.Detector == ImpossibleTravel && a.shared() {
+			r.Text += fmt.Sprintf("; the account is used from several places at once (%s; %s), and none of them was within reach",
 				a.several.pair, plural(a.several.days, "day", "days"))
 		}
 		v.Reasons = append(v.Reasons, r)

@@ -584,6 +584,8 @@ func TestSharedMailbox(t *testing.T) {
 	}{
 		{"two people at once, one travels: low, and why", slices.Concat(both, trip), Low,
 			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h; weighed low: the account is used from several places at once (São Paulo, BR ↔ Recife, BR, 2,130 km in 20 min; 5 days)"}},
+		{"two people at once, a login out of reach of both: high, and why", slices.Concat(both, []ev{{w: saoPaulo, at: 5*day + 9*time.Hour}, {w: recife, at: 5*day + 9*time.Hour + 20*time.Minute}, {w: lisbon, at: 5*day + 9*time.Hour + 30*time.Minute}}), High,
+			[]string{"Recife, BR → Lisbon, PT, 5,840 km in 10 min; the account is used from several places at once (São Paulo, BR ↔ Recife, BR, 2,130 km in 20 min; 6 days), and none of them was within reach"}},
 		{"one person in two cities, hours apart: the trip is high", slices.Concat(one, trip), High,
 			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h", "new country PT"}},
 		{"a thief's place, usual after a day, makes no colleague: the owner alone, the trip is high", slices.Concat(one, []ev{{w: lisbon, at: 5 * day}, {w: lisbon, at: 6*day + 12*time.Hour}, {w: saoPaulo, at: 6*day + 12*time.Hour + 10*time.Minute}, {w: lisbon, at: 6*day + 12*time.Hour + 20*time.Minute}}), High,
