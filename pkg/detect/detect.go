@@ -115,6 +115,17 @@ type Config struct {
 	// window, make the new place medium: a thief sending mail, not a
 	// traveller (default 10; -1 turns it off).
 	Burst int
+	// LineHold: an address of a usual place located vaguely held this
+	// long, just before or after a login from a new place out of its
+	// reach, is a line (default 3h; see pinUsual).
+	LineHold time.Duration
+	// SharedDays: an account whose own usual places were in use at once,
+	// out of reach of each other, on this many days is shared, and its
+	// impossible trips are weighed low (default 1; see shared).
+	SharedDays int
+	// FamiliarSite: the least accounts of a site for the networks none
+	// of them used for long to say something (default 100; see burst).
+	FamiliarSite int
 }
 
 // Defaults fills the fields left zero.
@@ -145,6 +156,15 @@ func (c Config) Defaults() Config {
 	}
 	if c.Burst == 0 {
 		c.Burst = 10
+	}
+	if c.LineHold <= 0 {
+		c.LineHold = lineHold
+	}
+	if c.SharedDays <= 0 {
+		c.SharedDays = sharedDays
+	}
+	if c.FamiliarSite <= 0 {
+		c.FamiliarSite = familiarSite
 	}
 	return c
 }
@@ -680,7 +700,7 @@ func (c *Census) Common(cfg Config) Common {
 		}
 	}
 	out := Common{Since: map[string]time.Time{}}
-	if len(c.accounts) >= familiarSite {
+	if len(c.accounts) >= cfg.FamiliarSite {
 		out.Familiar = []uint32{}
 	}
 	exit := map[uint32]bool{}
@@ -848,7 +868,8 @@ func (c *Census) familiar(cfg Config, out *Common, byNet map[uint32]map[string]*
 
 // familiarSite: the least accounts for a network that none of them uses
 // to say something (Site.unfamiliar): a small site's people have been to
-// few places, and its travellers' hotels are all new.
+// few places, and its travellers' hotels are all new (the default of
+// Config.FamiliarSite).
 const familiarSite = 100
 
 // place is what the account knows of a country or a network.
@@ -1389,10 +1410,11 @@ type trip struct {
 	yUsual bool
 }
 
-// lineHold: an address held this long, on both sides of a login from a
-// new place out of its reach, is a line (see pinUsual): a phone's carrier
-// gives it another address within the hour or two (its NAT's mappings
-// expire, it attaches anew), and a phone that flew has attached anew.
+// lineHold: an address held this long, just before or after a login from
+// a new place out of its reach, is a line (see pinUsual): a phone's
+// carrier gives it another address within the hour or two (its NAT's
+// mappings expire, it attaches anew), and a phone that flew has attached
+// anew (the default of Config.LineHold).
 const lineHold = 3 * time.Hour
 
 // maxHeld: the held addresses remembered, the most recently used
@@ -1452,7 +1474,7 @@ func (a *Account) pinOdd(o *login) {
 					h.pend = append(h.pend, t)
 				}
 				// held for hours until just before: a line (see pinUsual)
-				if h.last.Sub(h.first) >= lineHold {
+				if h.last.Sub(h.first) >= a.cfg.LineHold {
 					a.pinLine(h)
 				}
 			}
@@ -1524,7 +1546,7 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 	// than a phone keeps its carrier's address), just before or just
 	// after a new place out of its reach: the owner at home while someone
 	// logs in from afar
-	if !h.line && (h.two || len(h.pend) > 0 && last.Sub(h.first) >= lineHold) {
+	if !h.line && (h.two || len(h.pend) > 0 && last.Sub(h.first) >= a.cfg.LineHold) {
 		a.pinLine(h)
 	}
 }
@@ -1707,14 +1729,15 @@ func (a *Account) flagged(w *Where) bool {
 }
 
 // sharedDays: an account whose usual places were in use at once, on this
-// many days or more, is used by several people (see shared).
+// many days or more, is used by several people (see shared; the default
+// of Config.SharedDays).
 const sharedDays = 1
 
 // shared: the account's own usual places were in use at once, out of
-// reach of each other, on sharedDays days or more: several people use it
-// (a shared mailbox). Then an impossible trip is what one of them
+// reach of each other, on Config.SharedDays days or more: several people
+// use it (a shared mailbox). Then an impossible trip is what one of them
 // travelling while another is at home looks like: it is weighed low.
-func (a *Account) shared() bool { return a.several.days >= sharedDays }
+func (a *Account) shared() bool { return a.several.days >= a.cfg.SharedDays }
 
 // severity is a finding's severity as weighed: impossible travel on a
 // shared account is low.

@@ -849,3 +849,42 @@ func TestDegreesBound(t *testing.T) {
 		}
 	}
 }
+
+// The settings that were constants: line_hold, shared_days, familiar_site.
+func TestConfigConstants(t *testing.T) {
+	home := daily(saoPaulo, 5)
+	after := 5 * day
+	// Hanoi, then a line first used 15 minutes after and held 1 h 45 min
+	held := append(home[:len(home):len(home)], ev{w: hanoi, at: after + 20*time.Hour}, ev{w: homeLine, at: after + 20*time.Hour + 15*time.Minute}, ev{w: homeLine, at: after + 22*time.Hour})
+	if v := judge(Config{}, nil, held); v.Severity != Low {
+		t.Errorf("held 1 h 45 min, line_hold 3h: %s", v)
+	}
+	if v := judge(Config{LineHold: time.Hour}, nil, held); v.Severity != High || !strings.Contains(v.String(), "in use for 1 h 45 min, after") {
+		t.Errorf("held 1 h 45 min, line_hold 1h: %s", v)
+	}
+	// two places in use at once on one day, then a trip: shared with
+	// shared_days 1, not with 2
+	recife := Where{IP: "177.37.1.1", Country: "BR", City: "Recife", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -8.0476, Lon: -34.877, AccuracyKM: 20}
+	once := append(home[:len(home):len(home)], ev{w: recife, at: 5 * time.Hour}, ev{w: recife, at: 3*day + 5*time.Hour})
+	once = append(once, ev{w: saoPaulo, at: after + 9*time.Hour}, ev{w: recife, at: after + 9*time.Hour + 20*time.Minute},
+		ev{w: saoPaulo, at: 7 * day}, ev{w: lisbon, at: 7*day + time.Hour})
+	slices.SortStableFunc(once, func(x, y ev) int { return int(x.at - y.at) })
+	if v := judge(Config{}, nil, once); v.Severity != Low || !strings.Contains(v.String(), "weighed low") {
+		t.Errorf("shared_days 1: %s", v)
+	}
+	if v := judge(Config{SharedDays: 2}, nil, once); v.Severity != High {
+		t.Errorf("shared_days 2: %s", v)
+	}
+	// a site of 99 accounts counts the familiar networks with
+	// familiar_site 50, not with the default 100
+	var c Census
+	for i := range 99 {
+		c.Add(fmt.Sprintf("u%d", i), &saoPaulo, t0, t0.Add(10*day))
+	}
+	if com := c.Common(Config{}); com.Familiar != nil {
+		t.Errorf("familiar_site 100: %v", com.Familiar)
+	}
+	if com := c.Common(Config{FamiliarSite: 50}); !slices.Contains(com.Familiar, saoPaulo.ASN) {
+		t.Errorf("familiar_site 50: %v", com.Familiar)
+	}
+}
