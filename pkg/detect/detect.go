@@ -115,6 +115,17 @@ type Config struct {
 	// window, make the new place medium: a thief sending mail, not a
 	// traveller (default 10; -1 turns it off).
 	Burst int
+	// LineHold: an address of a usual place located vaguely held this
+	// long, just before or after a login from a new place out of its
+	// reach, is a line (default 3h; see pinUsual).
+	LineHold time.Duration
+	// SharedDays: an account whose own usual places were in use at once,
+	// out of reach of each other, on this many days is shared, and its
+	// impossible trips are weighed low (default 1; see shared).
+	SharedDays int
+	// FamiliarSite: the least accounts of a site for the networks none
+	// of them used for long to say something (default 100; see burst).
+	FamiliarSite int
 }
 
 // Defaults fills the fields left zero.
@@ -145,6 +156,15 @@ func (c Config) Defaults() Config {
 	}
 	if c.Burst == 0 {
 		c.Burst = 10
+	}
+	if c.LineHold <= 0 {
+		c.LineHold = lineHold
+	}
+	if c.SharedDays <= 0 {
+		c.SharedDays = sharedDays
+	}
+	if c.FamiliarSite <= 0 {
+		c.FamiliarSite = familiarSite
 	}
 	return c
 }
@@ -377,6 +397,9 @@ type Site struct {
 	countries map[string]time.Time // common since
 	networks  map[uint32]time.Time
 	exits     map[uint32]bool // common networks that are exits (see Census)
+	// exits known by their addresses: of these, only the gates are exits
+	// (see Common.Gated)
+	gated map[uint32]bool
 	// exit addresses: prefixes (IPv4 /24, IPv6 /48) that several
 	// accounts use, each for long, from elsewhere (see Census), since when
 	gates map[netip.Prefix]time.Time
@@ -432,8 +455,17 @@ func (s *Site) commonNetwork(asn uint32, t time.Time) bool {
 	return ok && !t.Before(since)
 }
 
-// exit: the network was common at t, as an exit.
-func (s *Site) exit(asn uint32, t time.Time) bool { return s.exits[asn] && s.commonNetwork(asn, t) }
+// exit: w's network was common at t, as an exit, and w is one of its
+// exit's addresses (all of them, unless the exit is known by its gates).
+func (s *Site) exit(w *Where, t time.Time) bool {
+	return w.ASN != 0 && s.exits[w.ASN] && s.commonNetwork(w.ASN, t) && (!s.gated[w.ASN] || s.gate(w.IP, time.Time{}))
+}
+
+// exitNet: w's network is an exit (whenever it became common), and w is
+// one of its exit's addresses; a gate's address is one by itself.
+func (s *Site) exitNet(w *Where) bool {
+	return w.ASN != 0 && s.exits[w.ASN] && (!s.gated[w.ASN] || s.gate(w.IP, time.Time{}))
+}
 
 // NewSite makes a site, with a Failures for cfg's window.
 func NewSite(cfg Config) *Site { return &Site{Failures: NewFailures(cfg)} }
@@ -460,8 +492,13 @@ type Common struct {
 	// one's use became long.
 	Gates map[netip.Prefix]time.Time
 	// Familiar: the networks that an account used for longer than the
-	// window (nil: not counted).
+	// window, not as a botnet's victim (nil: not counted).
 	Familiar []uint32
+	// Gated: exits that hold gates: their exit is the gates, and their
+	// other addresses are lines of their own country (a provider that
+	// sells a company's VPN its exit in Zurich, and homes and hotels
+	// their lines there).
+	Gated []uint32
 }
 
 func asKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
@@ -486,6 +523,7 @@ func (s *Site) Common() Common {
 	if s.familiar != nil {
 		c.Familiar = slices.Sorted(maps.Keys(s.familiar))
 	}
+	c.Gated = slices.Sorted(maps.Keys(s.gated))
 	slices.Sort(c.Countries)
 	slices.Sort(c.Networks)
 	slices.Sort(c.Exits)
@@ -505,6 +543,13 @@ func (s *Site) SetCommon(c Common) {
 		s.exits[n] = true
 	}
 	s.gates = maps.Clone(c.Gates)
+	s.gated = nil
+	for _, n := range c.Gated {
+		if s.gated == nil {
+			s.gated = map[uint32]bool{}
+		}
+		s.gated[n] = true
+	}
 	s.familiar = nil
 	if c.Familiar != nil {
 		s.familiar = make(map[uint32]bool, len(c.Familiar))
@@ -535,6 +580,7 @@ type Census struct {
 // addresses come together, merged), and from which country it is located.
 type gateUse struct {
 	cc    string
+	asn   uint32
 	users []userUse
 }
 
@@ -574,7 +620,7 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 		}
 		g := c.gates[p]
 		if g == nil {
-			g = &gateUse{cc: strings.Clone(w.Country)}
+			g = &gateUse{cc: strings.Clone(w.Country), asn: w.ASN}
 			c.gates[p] = g
 		}
 		if k := len(g.users) - 1; k >= 0 && g.users[k].user == user {
@@ -654,20 +700,11 @@ func (c *Census) Common(cfg Config) Common {
 		}
 	}
 	out := Common{Since: map[string]time.Time{}}
-	if len(c.accounts) >= familiarSite {
+	if len(c.accounts) >= cfg.FamiliarSite {
 		out.Familiar = []uint32{}
 	}
 	exit := map[uint32]bool{}
 	for asn, users := range byNet {
-		for _, u := range users {
-			if out.Familiar == nil {
-				break
-			}
-			if u.last.Sub(u.first) > cfg.Window {
-				out.Familiar = append(out.Familiar, asn)
-				break
-			}
-		}
 		t, ok := since(users)
 		if !ok {
 			continue
@@ -751,6 +788,9 @@ func (c *Census) Common(cfg Config) Common {
 			out.Gates = map[netip.Prefix]time.Time{}
 		}
 		out.Gates[p] = t
+		if exit[g.asn] && !slices.Contains(out.Gated, g.asn) {
+			out.Gated = append(out.Gated, g.asn)
+		}
 	}
 	byCountry := map[string]map[string]*use{}
 	for k, m := range c.uses {
@@ -770,16 +810,66 @@ func (c *Census) Common(cfg Config) Common {
 			out.Since[cc] = t
 		}
 	}
+	if out.Familiar != nil {
+		c.familiar(cfg, &out, byNet)
+	}
 	slices.Sort(out.Countries)
 	slices.Sort(out.Networks)
 	slices.Sort(out.Exits)
 	slices.Sort(out.Familiar)
+	slices.Sort(out.Gated)
 	return out
+}
+
+// familiar finds the networks familiar to the site (Common.Familiar): used
+// by an account for longer than the window; not by an account that took up
+// many countries (Config.ManyCountries, besides the site's common ones)
+// within the window of that use's first login: a botnet's victim, whose
+// thieves' networks are nobody's stay.
+func (c *Census) familiar(cfg Config, out *Common, byNet map[uint32]map[string]*use) {
+	var took map[string]map[string]time.Time // user: country: first use
+	many := func(user string, t time.Time) bool {
+		if cfg.ManyCountries <= 0 {
+			return false
+		}
+		if took == nil {
+			took = map[string]map[string]time.Time{}
+			for k, m := range c.uses {
+				if k.cc == "" || slices.Contains(out.Countries, k.cc) {
+					continue
+				}
+				for u, x := range m {
+					if took[u] == nil {
+						took[u] = map[string]time.Time{}
+					}
+					if f, ok := took[u][k.cc]; !ok || x.first.Before(f) {
+						took[u][k.cc] = x.first
+					}
+				}
+			}
+		}
+		n := 0
+		for _, f := range took[user] {
+			if d := f.Sub(t); d <= cfg.Window && d >= -cfg.Window {
+				n++
+			}
+		}
+		return n >= cfg.ManyCountries
+	}
+	for asn, users := range byNet {
+		for user, u := range users {
+			if u.last.Sub(u.first) > cfg.Window && !many(user, u.first) {
+				out.Familiar = append(out.Familiar, asn)
+				break
+			}
+		}
+	}
 }
 
 // familiarSite: the least accounts for a network that none of them uses
 // to say something (Site.unfamiliar): a small site's people have been to
-// few places, and its travellers' hotels are all new.
+// few places, and its travellers' hotels are all new (the default of
+// Config.FamiliarSite).
 const familiarSite = 100
 
 // place is what the account knows of a country or a network.
@@ -854,6 +944,9 @@ type Account struct {
 type finding struct {
 	Reason
 	n int // how many times it was found
+	// everywhere: an impossible trip to a place out of reach of each of
+	// the places the account was last used from (see shared)
+	everywhere bool
 }
 
 // NewAccount starts judging an account whose history is known (nil: no
@@ -912,7 +1005,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		for i := range known {
 			k := &known[i]
 			if k.Relay || k.Last.IsZero() || !k.HasLoc || !vague(&k.Where) || k.Last.Before(lastK.Last.Add(-2*cfg.Window)) ||
-				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
 				continue
 			}
 			hs = append(hs, k)
@@ -957,13 +1050,25 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		for i := range known {
 			k := &known[i]
 			if k.Relay || k.Last.IsZero() || !k.HasLoc || vague(&k.Where) ||
-				k.ASN != 0 && site.exits[k.ASN] || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+				site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
 				continue
 			}
 			ps = append(ps, k)
 		}
 		slices.SortStableFunc(ps, func(x, y *Known) int { return y.Last.Compare(x.Last) })
 		ps = ps[:min(len(ps), maxHeld)]
+		// the last logins from the most recent of them (see concurrent)
+		r, k := &a.several.recent, 0
+		for _, p := range ps {
+			if k == len(r) {
+				break
+			}
+			if !slices.ContainsFunc(r[:k], func(l login) bool { return l.Lat == p.Lat && l.Lon == p.Lon }) {
+				r[k] = login{Where: p.Where, at: p.Last, usual: true, valid: true}
+				r[k].IP = strings.Clone(p.IP)
+				k++
+			}
+		}
 	pairs:
 		for i, x := range ps {
 			for _, y := range ps[i+1:] {
@@ -1062,7 +1167,7 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 	if w.Trusted {
 		return true
 	}
-	if w.ASN != 0 && a.site.exit(w.ASN, t) || a.site.gate(w.IP, t) {
+	if a.site.exit(w, t) || a.site.gate(w.IP, t) {
 		return a.usualAt(a.networks[w.ASN], t)
 	}
 	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
@@ -1097,7 +1202,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
 	gate := a.site.gate(w.IP, time.Time{})
-	exit := w.ASN != 0 && a.site.exit(w.ASN, first) || gate
+	exit := a.site.exit(w, first) || gate
 	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
 	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
@@ -1120,6 +1225,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
 		a.lastOdd.checked = true
 		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
+	}
+	// and from the last place not usual to this one, also not usual,
+	// across the vague logins between (a traveller's roaming phone at the
+	// hotel, a thief's login elsewhere minutes later): each pair once, as
+	// this login becomes the last such place
+	if !usual && a.end(&cur) && a.lastOdd.valid && a.lastOdd.IP != w.IP && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
+		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, false)
 	}
 	// Addresses held across new countries (pinOdd, pinUsual).
 	if newCountry && a.end(&cur) {
@@ -1196,7 +1308,7 @@ func (a *Account) end(l *login) bool {
 	}
 	// an exit for the whole of what is known, even before it became
 	// common: where its users are, it never says
-	return !(l.gate || l.ASN != 0 && a.site.exits[l.ASN])
+	return !(l.gate || a.site.exitNet(&l.Where))
 }
 
 func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }
@@ -1298,10 +1410,11 @@ type trip struct {
 	yUsual bool
 }
 
-// lineHold: an address held this long, on both sides of a login from a
-// new place out of its reach, is a line (see pinUsual): a phone's carrier
-// gives it another address within the hour or two (its NAT's mappings
-// expire, it attaches anew), and a phone that flew has attached anew.
+// lineHold: an address held this long, just before or after a login from
+// a new place out of its reach, is a line (see pinUsual): a phone's
+// carrier gives it another address within the hour or two (its NAT's
+// mappings expire, it attaches anew), and a phone that flew has attached
+// anew (the default of Config.LineHold).
 const lineHold = 3 * time.Hour
 
 // maxHeld: the held addresses remembered, the most recently used
@@ -1356,8 +1469,14 @@ func (a *Account) pinOdd(o *login) {
 				if k, ok := heldKey(a.last.IP); !ok || k != h.key || !a.last.at.Equal(h.last) {
 					a.travel(&t.x, t.ta, &t.y, t.tb, false)
 				}
-			} else if len(h.pend) < 8 {
-				h.pend = append(h.pend, t)
+			} else {
+				if len(h.pend) < 8 {
+					h.pend = append(h.pend, t)
+				}
+				// held for hours until just before: a line (see pinUsual)
+				if h.last.Sub(h.first) >= a.cfg.LineHold {
+					a.pinLine(h)
+				}
 			}
 		}
 		switch {
@@ -1410,10 +1529,8 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		a.held = append(a.held, held{key: k, first: u.at})
 		h = &a.held[len(a.held)-1]
 	}
-	both := false // used on both sides of the last new place, out of reach both ways
 	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
-		both = slices.ContainsFunc(h.pend, func(p trip) bool { return !p.yUsual && p.tb.Equal(o.at) && p.y.IP == o.IP })
 		if h.line {
 			if !o.same(&a.last) { // (else judged as the last login)
 				a.travel(&t.x, t.ta, &t.y, t.tb, true)
@@ -1426,22 +1543,40 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 	h.where.IP = strings.Clone(u.IP)
 	h.last = last
 	// a line: held across two new countries; or held for hours (longer
-	// than a phone keeps its carrier's address) on both sides of a new
-	// place out of reach: the owner at home while someone logs in from
-	// afar
-	held := both && last.Sub(h.first) >= lineHold
-	if (h.two || held) && !h.line {
-		h.line = true
-		a.lines++
+	// than a phone keeps its carrier's address), just before or just
+	// after a new place out of its reach: the owner at home while someone
+	// logs in from afar
+	if !h.line && (h.two || len(h.pend) > 0 && last.Sub(h.first) >= a.cfg.LineHold) {
+		a.pinLine(h)
+	}
+}
+
+// pinLine makes the held address h a line, and judges the trips kept for
+// it. Held for hours (not across two new countries), each trip's words
+// say so: "meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 h, before
+// and after".
+func (a *Account) pinLine(h *held) {
+	h.line = true
+	a.lines++
+	for _, t := range h.pend {
 		note := ""
 		if !h.two {
-			note = "; meanwhile " + h.where.IP + " (" + placeName(&h.where) + "), in use for " + span(last.Sub(h.first).Truncate(time.Minute)) + ", before and after"
+			odd := t.tb // (the end not usual)
+			if t.yUsual {
+				odd = t.ta
+			}
+			side := "before and after"
+			switch {
+			case !h.first.Before(odd):
+				side = "after"
+			case !h.last.After(odd):
+				side = "before"
+			}
+			note = "; meanwhile " + h.where.IP + " (" + placeName(&h.where) + "), in use for " + span(h.last.Sub(h.first).Truncate(time.Minute)) + ", " + side
 		}
-		for _, t := range h.pend {
-			a.trip(&t.x, t.ta, &t.y, t.tb, t.yUsual, note)
-		}
-		h.pend = nil
+		a.trip(&t.x, t.ta, &t.y, t.tb, t.yUsual, note)
 	}
+	h.pend = nil
 }
 
 // impossible: from x (at ta) to y (at tb) is farther than a plane flies
@@ -1486,13 +1621,33 @@ func (a *Account) trip(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bo
 	}
 	// one finding per pair of places, either way
 	key := min(placeName(x), placeName(y)) + "\x00" + max(placeName(x), placeName(y))
-	odd := y.IP
+	odd, oddAt := y, tb
 	if yUsual {
-		odd = x.IP
+		odd, oddAt = x, ta
 	}
-	if f := a.find(ImpossibleTravel, key, High, tb, odd, ""); f.Text == "" {
+	f := a.find(ImpossibleTravel, key, High, tb, odd.IP, "")
+	if f.Text == "" {
 		f.Text = fmt.Sprintf("%s → %s, %s km in %s%s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt), note)
 	}
+	f.everywhere = f.everywhere || a.everywhere(odd, oddAt)
+}
+
+// everywhere: w at t is out of reach of each of the account's last
+// logins from its most recent precise usual places (two at least): of
+// several people using the account, none could have gone there.
+func (a *Account) everywhere(w *Where, t time.Time) bool {
+	n := 0
+	for i := range a.several.recent {
+		r := &a.several.recent[i]
+		if !r.valid {
+			continue
+		}
+		if !a.impossible(&r.Where, r.at, w, t) {
+			return false
+		}
+		n++
+	}
+	return n >= 2
 }
 
 // concurrent notes logins from usual places, located precisely, farther
@@ -1574,19 +1729,20 @@ func (a *Account) flagged(w *Where) bool {
 }
 
 // sharedDays: an account whose usual places were in use at once, on this
-// many days or more, is used by several people (see shared).
+// many days or more, is used by several people (see shared; the default
+// of Config.SharedDays).
 const sharedDays = 1
 
 // shared: the account's own usual places were in use at once, out of
-// reach of each other, on sharedDays days or more: several people use it
-// (a shared mailbox). Then an impossible trip is what one of them
+// reach of each other, on Config.SharedDays days or more: several people
+// use it (a shared mailbox). Then an impossible trip is what one of them
 // travelling while another is at home looks like: it is weighed low.
-func (a *Account) shared() bool { return a.several.days >= sharedDays }
+func (a *Account) shared() bool { return a.several.days >= a.cfg.SharedDays }
 
 // severity is a finding's severity as weighed: impossible travel on a
 // shared account is low.
 func (a *Account) severity(f *finding) Severity {
-	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() {
+	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() && !f.everywhere {
 		return Low
 	}
 	return f.Severity
@@ -1697,6 +1853,9 @@ func (a *Account) Verdict() Verdict {
 		if sev := a.severity(f); sev != f.Severity {
 			r.Severity = sev
 			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s; %s)",
+				a.several.pair, plural(a.several.days, "day", "days"))
+		} else if f.Detector == ImpossibleTravel && a.shared() {
+			r.Text += fmt.Sprintf("; the account is used from several places at once (%s; %s), and none of them was within reach",
 				a.several.pair, plural(a.several.days, "day", "days"))
 		}
 		v.Reasons = append(v.Reasons, r)

@@ -38,6 +38,9 @@ var homeLine = Where{IP: "187.8.20.30", Country: "BR", City: "São Paulo", ASN: 
 // The roaming phone again, attached anew abroad: another address.
 var roaming2 = Where{IP: "177.79.8.9", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
 
+// And again, attached anew in another country.
+var roaming3 = Where{IP: "177.79.30.4", Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+
 type ev struct {
 	w    Where
 	at   time.Duration // since t0
@@ -158,7 +161,8 @@ func TestDetectors(t *testing.T) {
 			[]ev{{w: relay(osaka), at: 0}, {w: relay(osaka), at: 2 * day}, {w: saoPaulo, at: 2*day + time.Hour}, {w: saoPaulo, at: 4 * day}, {w: osaka, at: 4*day + 20*time.Minute}}, High,
 			[]string{"São Paulo, BR → Osaka, JP"}},
 		{"a location known to the country only is too vague for a trip", Config{},
-			append(daily(roaming, 3), ev{w: lisbon, at: 3*day + 2*time.Hour}, ev{w: roaming, at: 3*day + 3*time.Hour}), Low,
+			// (the phone attached anew abroad: another address than at home)
+			append(daily(roaming, 3), ev{w: lisbon, at: 3*day + 2*time.Hour}, ev{w: roaming2, at: 3*day + 3*time.Hour}), Low,
 			[]string{"new country PT"}},
 		{"a quiet account's new country sending mail: burst", Config{},
 			func() []ev {
@@ -196,6 +200,10 @@ func TestDetectors(t *testing.T) {
 		{"the owner at home, a phone in between, Osaka: judged across the phone", Config{},
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: roaming, at: after + 10*time.Minute}, ev{w: osaka, at: after + 20*time.Minute}), High,
 			[]string{"São Paulo, BR → Osaka, JP, 18,760 km in 20 min"}},
+		{"a hotel abroad, the roaming phone, then a login from the other side of the world: judged across the phone", Config{},
+			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: lisbon, at: after + 20*time.Hour},
+				ev{w: roaming2, at: after + 20*time.Hour + 20*time.Minute}, ev{w: osaka, at: after + 20*time.Hour + 40*time.Minute}), High,
+			[]string{"Lisbon, PT → Osaka, JP, 11,080 km in 40 min"}},
 		{"a traveller's roaming phone between hotel logins: no trip", Config{},
 			// (attached anew abroad: another address than at home)
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: saoPaulo, at: after}, ev{w: lisbon, at: after + 20*time.Hour},
@@ -203,9 +211,22 @@ func TestDetectors(t *testing.T) {
 			[]string{"new country PT"}},
 		{"a far login between uses of a line located vaguely, held for hours: the owner was at home", Config{},
 			append(daily(homeLine, 5), ev{w: homeLine, at: after}, ev{w: hanoi, at: after + 3*time.Hour}, ev{w: homeLine, at: after + 4*time.Hour}), High,
-			[]string{"São Paulo, BR → Hanoi, VN, 17,180 km in 3 h; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before and after", "new country VN"}},
+			[]string{"São Paulo, BR → Hanoi, VN, 17,180 km in 3 h; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before (2 times)", "new country VN"}},
+		{"a far login minutes after a line located vaguely, held for hours, and nothing after: the owner was at home", Config{},
+			append(daily(homeLine, 5), ev{w: homeLine, at: after}, ev{w: homeLine, at: after + 10*time.Hour}, ev{w: hanoi, at: after + 10*time.Hour + 4*time.Minute}), High,
+			[]string{"São Paulo, BR → Hanoi, VN, 17,180 km in 4 min; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before"}},
+		{"a far login, then a line located vaguely first used minutes after and held for hours: the owner was at home", Config{},
+			append(home[:len(home):len(home)], ev{w: hanoi, at: after + 20*time.Hour}, ev{w: homeLine, at: after + 20*time.Hour + 15*time.Minute}, ev{w: homeLine, at: after + 24*time.Hour}), High,
+			[]string{"Hanoi, VN → São Paulo, BR, 17,180 km in 15 min; meanwhile 187.8.20.30 (São Paulo, BR), in use for 3 h 45 min, after"}},
+		{"the same held for less than 3 hours: a phone's address, no trip", Config{},
+			append(home[:len(home):len(home)], ev{w: hanoi, at: after + 20*time.Hour}, ev{w: homeLine, at: after + 20*time.Hour + 15*time.Minute}, ev{w: homeLine, at: after + 22*time.Hour}), Low,
+			[]string{"new country VN"}},
+		{"a line held for hours, then a far login a possible flight after: no trip", Config{},
+			append(daily(homeLine, 5), ev{w: hanoi, at: 4*day + 10*time.Hour + 18*time.Hour}), Low,
+			[]string{"new country VN"}},
 		{"the same on a line just taken (a phone's address, held for minutes): no trip", Config{},
-			append(daily(homeLine, 5), ev{w: roaming2, at: after}, ev{w: hanoi, at: after + 20*time.Minute}, ev{w: roaming2, at: after + 40*time.Minute}), Low,
+			// (a day after the line's last use: a possible flight from it)
+			append(daily(homeLine, 5), ev{w: roaming2, at: after + 20*time.Hour}, ev{w: hanoi, at: after + 20*time.Hour + 20*time.Minute}, ev{w: roaming2, at: after + 20*time.Hour + 40*time.Minute}), Low,
 			[]string{"new country VN"}},
 		{"a new country a night, the owner at home between on a line located vaguely: the line is held across them", Config{},
 			append(daily(homeLine, 5), ev{w: moscow, at: after + 19*time.Hour}, ev{w: homeLine, at: after + 24*time.Hour},
@@ -214,8 +235,8 @@ func TestDetectors(t *testing.T) {
 			[]string{"Moscow, RU → São Paulo, BR, 11,810 km in 5 h", "Lagos, NG → São Paulo, BR, 6,370 km in 5 h", "Hanoi, VN → São Paulo, BR, 17,180 km in 5 h;"}},
 		{"a traveller in two countries whose roaming phone attached anew in each: no trip", Config{},
 			append(append(home[:len(home):len(home)], daily(roaming, 5)...), ev{w: lisbon, at: after + 20*time.Hour},
-				ev{w: roaming, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour},
-				ev{w: moscow, at: after + 50*time.Hour}, ev{w: roaming2, at: after + 51*time.Hour}, ev{w: moscow, at: after + 52*time.Hour}), Low,
+				ev{w: roaming2, at: after + 21*time.Hour}, ev{w: lisbon, at: after + 22*time.Hour},
+				ev{w: moscow, at: after + 50*time.Hour}, ev{w: roaming3, at: after + 51*time.Hour}, ev{w: moscow, at: after + 52*time.Hour}), Low,
 			[]string{"new country PT"}},
 		{"a line held before and after a trip to two countries: the trips were possible", Config{},
 			append(daily(homeLine, 5), ev{w: lisbon, at: after + 20*time.Hour}, ev{w: moscow, at: after + 50*time.Hour},
@@ -563,6 +584,8 @@ func TestSharedMailbox(t *testing.T) {
 	}{
 		{"two people at once, one travels: low, and why", slices.Concat(both, trip), Low,
 			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h; weighed low: the account is used from several places at once (São Paulo, BR ↔ Recife, BR, 2,130 km in 20 min; 5 days)"}},
+		{"two people at once, a login out of reach of both: high, and why", slices.Concat(both, []ev{{w: saoPaulo, at: 5*day + 9*time.Hour}, {w: recife, at: 5*day + 9*time.Hour + 20*time.Minute}, {w: lisbon, at: 5*day + 9*time.Hour + 30*time.Minute}}), High,
+			[]string{"Recife, BR → Lisbon, PT, 5,840 km in 10 min; the account is used from several places at once (São Paulo, BR ↔ Recife, BR, 2,130 km in 20 min; 6 days), and none of them was within reach"}},
 		{"one person in two cities, hours apart: the trip is high", slices.Concat(one, trip), High,
 			[]string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h", "new country PT"}},
 		{"a thief's place, usual after a day, makes no colleague: the owner alone, the trip is high", slices.Concat(one, []ev{{w: lisbon, at: 5 * day}, {w: lisbon, at: 6*day + 12*time.Hour}, {w: saoPaulo, at: 6*day + 12*time.Hour + 10*time.Minute}, {w: lisbon, at: 6*day + 12*time.Hour + 20*time.Minute}}), High,
@@ -632,6 +655,55 @@ func TestCensusGates(t *testing.T) {
 	}
 }
 
+// A VPN's exit in Zurich on a provider that also sells lines there: its
+// network is common and an exit, and the exit is also found by its
+// addresses (a gate); then only the gate is the exit, and the provider's
+// other addresses are places in its country like any other: a hotel's
+// line in Zurich 20 minutes after a login at home in São Paulo is an
+// impossible trip, the VPN's exit is none.
+func TestCensusGatedExit(t *testing.T) {
+	vpnZurich := Where{IP: "178.197.0.1", Country: "CH", City: "Zurich", ASN: 3303, Org: "Swisscom (Schweiz) AG", HasLoc: true, Lat: 47.3769, Lon: 8.5417, AccuracyKM: 20}
+	hotel := vpnZurich
+	hotel.IP = "178.199.138.119"
+	var c Census
+	for i := range 10 {
+		u := fmt.Sprintf("u%d", i)
+		c.Add(u, &saoPaulo, t0, t0.Add(10*day))
+		if i < 4 {
+			c.Add(u, &vpnZurich, t0, t0.Add(9*day))
+		}
+	}
+	com := c.Common(Config{})
+	if fmt.Sprint(com.Exits, com.Gated) != fmt.Sprint([]uint32{3303}, []uint32{3303}) {
+		t.Fatalf("exits, gated: %+v", com)
+	}
+	site := NewSite(Config{})
+	site.SetCommon(com)
+	if got := site.Common().Gated; fmt.Sprint(got) != fmt.Sprint([]uint32{3303}) {
+		t.Errorf("Site.Common().Gated = %v", got)
+	}
+	cfg := Config{}.Defaults()
+	for _, cc := range []struct {
+		name string
+		com  Common
+		w    Where
+		sev  Severity
+		want string
+	}{
+		{"the gate is the exit: no trip", com, vpnZurich, None, ""},
+		{"another address of the gate's network: a trip", com, hotel, High, "São Paulo, BR → Zurich, CH, 9,620 km in 20 min"},
+		{"the network an exit by itself (no gate known): no trip", Common{Networks: com.Networks, Exits: com.Exits, Since: com.Since}, hotel, None, ""},
+	} {
+		t.Run(cc.name, func(t *testing.T) {
+			evs := append(daily(saoPaulo, 5), ev{w: saoPaulo, at: 5 * day}, ev{w: cc.w, at: 5*day + 20*time.Minute}, ev{w: saoPaulo2, at: 5*day + 40*time.Minute})
+			v := judgeCommon(cfg, cc.com, evs)
+			if v.Severity != cc.sev || !strings.Contains(v.String(), cc.want) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, cc.sev, cc.want, v)
+			}
+		})
+	}
+}
+
 // Two addresses in a new country sending a few dozen mails within hours,
 // on a busy account (less than five times its usual pace): a burst when
 // no account of the site uses their networks for long (nobody of the
@@ -666,6 +738,18 @@ func TestBurstUnfamiliar(t *testing.T) {
 	if !slices.Contains(familiar.Familiar, moscow.ASN) || slices.Contains(strange.Familiar, moscow.ASN) {
 		t.Fatalf("familiar: %v, %v", strange.Familiar, familiar.Familiar)
 	}
+	// a botnet's victim, its thieves in Moscow and two other countries
+	// for a day and a half: nobody's stay
+	var botnet Census
+	for i := range 100 {
+		botnet.Add(fmt.Sprintf("u%d", i), &saoPaulo, t0, t0.Add(10*day))
+	}
+	botnet.Add("u0", &moscow, t0.Add(2*day), t0.Add(3*day+12*time.Hour))
+	botnet.Add("u0", &lagos, t0.Add(2*day+time.Hour), t0.Add(2*day+2*time.Hour))
+	botnet.Add("u0", &hanoi, t0.Add(2*day+3*time.Hour), t0.Add(3*day))
+	if com := botnet.Common(Config{}); slices.Contains(com.Familiar, moscow.ASN) || slices.Contains(com.Familiar, hanoi.ASN) {
+		t.Errorf("a botnet's networks are familiar: %v", com.Familiar)
+	}
 	cfg := Config{}.Defaults()
 	for _, c := range []struct {
 		name string
@@ -675,6 +759,7 @@ func TestBurstUnfamiliar(t *testing.T) {
 	}{
 		{"networks nobody uses", strange, Medium, "new country RU, Moscow: 24 logins within 3 h 51 min (usually 6.9 in 24 h; 7 days in the logs read: BR only), from networks no account of the site uses"},
 		{"a colleague's network", familiar, Low, "new country RU, Moscow (7 days"},
+		{"a botnet's victim's network", botnet.Common(Config{}), Medium, "from networks no account of the site uses"},
 		{"not counted", Common{}, Low, "new country RU, Moscow (7 days"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -724,7 +809,7 @@ func TestHistoryHeldAndShared(t *testing.T) {
 		{"the line held since the morning, Hanoi between its uses",
 			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)}},
 			[]ev{{w: hanoi, at: 5*day + 4*time.Hour + 20*time.Minute}, {w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute}}, High,
-			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h 50 min, before and after"},
+			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h, before (2 times)"},
 		{"an hourly run: the line and Hanoi in the last run, the line again in this one",
 			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)},
 				{Where: hanoi, First: t0.Add(5*day + 4*time.Hour + 20*time.Minute), Last: t0.Add(5*day + 4*time.Hour + 20*time.Minute)}},
@@ -762,5 +847,44 @@ func TestDegreesBound(t *testing.T) {
 		if d, b := Distance(lat1, lon1, lat2, lon2), (math.Abs(lat1-lat2)+math.Abs(lon1-lon2))*kmPerDegree; b < d-1e-6 {
 			t.Fatalf("(%v, %v)-(%v, %v): bound %v < distance %v", lat1, lon1, lat2, lon2, b, d)
 		}
+	}
+}
+
+// The settings that were constants: line_hold, shared_days, familiar_site.
+func TestConfigConstants(t *testing.T) {
+	home := daily(saoPaulo, 5)
+	after := 5 * day
+	// Hanoi, then a line first used 15 minutes after and held 1 h 45 min
+	held := append(home[:len(home):len(home)], ev{w: hanoi, at: after + 20*time.Hour}, ev{w: homeLine, at: after + 20*time.Hour + 15*time.Minute}, ev{w: homeLine, at: after + 22*time.Hour})
+	if v := judge(Config{}, nil, held); v.Severity != Low {
+		t.Errorf("held 1 h 45 min, line_hold 3h: %s", v)
+	}
+	if v := judge(Config{LineHold: time.Hour}, nil, held); v.Severity != High || !strings.Contains(v.String(), "in use for 1 h 45 min, after") {
+		t.Errorf("held 1 h 45 min, line_hold 1h: %s", v)
+	}
+	// two places in use at once on one day, then a trip: shared with
+	// shared_days 1, not with 2
+	recife := Where{IP: "177.37.1.1", Country: "BR", City: "Recife", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -8.0476, Lon: -34.877, AccuracyKM: 20}
+	once := append(home[:len(home):len(home)], ev{w: recife, at: 5 * time.Hour}, ev{w: recife, at: 3*day + 5*time.Hour})
+	once = append(once, ev{w: saoPaulo, at: after + 9*time.Hour}, ev{w: recife, at: after + 9*time.Hour + 20*time.Minute},
+		ev{w: saoPaulo, at: 7 * day}, ev{w: lisbon, at: 7*day + time.Hour})
+	slices.SortStableFunc(once, func(x, y ev) int { return int(x.at - y.at) })
+	if v := judge(Config{}, nil, once); v.Severity != Low || !strings.Contains(v.String(), "weighed low") {
+		t.Errorf("shared_days 1: %s", v)
+	}
+	if v := judge(Config{SharedDays: 2}, nil, once); v.Severity != High {
+		t.Errorf("shared_days 2: %s", v)
+	}
+	// a site of 99 accounts counts the familiar networks with
+	// familiar_site 50, not with the default 100
+	var c Census
+	for i := range 99 {
+		c.Add(fmt.Sprintf("u%d", i), &saoPaulo, t0, t0.Add(10*day))
+	}
+	if com := c.Common(Config{}); com.Familiar != nil {
+		t.Errorf("familiar_site 100: %v", com.Familiar)
+	}
+	if com := c.Common(Config{FamiliarSite: 50}); !slices.Contains(com.Familiar, saoPaulo.ASN) {
+		t.Errorf("familiar_site 50: %v", com.Familiar)
 	}
 }

@@ -40,6 +40,7 @@ var schema = map[string]map[string]keyKind{
 	"DETECT": {
 		"learn": kText, "first_day": kText, "max_speed": kText, "travel_min_km": kText, "failures": kText,
 		"many_countries": kText, "many_networks": kText, "burst": kText, "alert": kText,
+		"line_hold": kText, "shared_days": kText, "familiar_site": kText,
 	},
 	"SMTP": {
 		"enabled": kText, "from": kText, "to": kText, "host": kText, "port": kText, "ssl": kText,

@@ -57,6 +57,9 @@ type DetectKeys struct {
 	ManyCountries *int          `kong:"-" ini:"DETECT.many_countries"`
 	ManyNetworks  *int          `kong:"-" ini:"DETECT.many_networks"`
 	Burst         *int          `kong:"-" ini:"DETECT.burst"`
+	LineHold      time.Duration `kong:"-" ini:"DETECT.line_hold"`
+	SharedDays    int           `kong:"-" ini:"DETECT.shared_days"`
+	FamiliarSite  int           `kong:"-" ini:"DETECT.familiar_site"`
 }
 
 // Apply sets what the report's flags say of the state: [REPORT] window;
@@ -104,11 +107,15 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 	}
 	d := &f.DetectKeys
 	r.Detect = detect.Config{Learn: d.Learn, FirstDay: d.FirstDay, Window: f.Window,
-		MaxSpeed: float64(d.MaxSpeed), MinTravelKM: float64(d.TravelMinKM)}
+		MaxSpeed: float64(d.MaxSpeed), MinTravelKM: float64(d.TravelMinKM),
+		LineHold: d.LineHold, SharedDays: d.SharedDays, FamiliarSite: d.FamiliarSite}
+	if d.LineHold < 0 {
+		return r, cli.Usagef("%s %s: must not be negative", cfg.Where("DETECT", "line_hold"), d.LineHold)
+	}
 	for _, x := range []struct {
 		key string
 		val int
-	}{{"max_speed", d.MaxSpeed}, {"travel_min_km", d.TravelMinKM}} {
+	}{{"max_speed", d.MaxSpeed}, {"travel_min_km", d.TravelMinKM}, {"shared_days", d.SharedDays}, {"familiar_site", d.FamiliarSite}} {
 		if x.val < 0 {
 			return r, cli.Usagef("%s %d: must not be negative", cfg.Where("DETECT", x.key), x.val)
 		}

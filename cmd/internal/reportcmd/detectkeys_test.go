@@ -1,0 +1,49 @@
+package reportcmd
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/detect"
+)
+
+// The [DETECT] keys that were constants reach the detectors' config; a
+// bad value is a usage error naming the key.
+func TestDetectKeysConstants(t *testing.T) {
+	for _, c := range []struct {
+		name, ini string
+		want      detect.Config // LineHold, SharedDays, FamiliarSite
+		err       string
+	}{
+		{name: "defaults", ini: "", want: detect.Config{LineHold: 3 * time.Hour, SharedDays: 1, FamiliarSite: 100}},
+		{name: "set", ini: "[DETECT]\nline_hold = 5h\nshared_days = 2\nfamiliar_site = 40\n", want: detect.Config{LineHold: 5 * time.Hour, SharedDays: 2, FamiliarSite: 40}},
+		{name: "negative hold", ini: "[DETECT]\nline_hold = -1h\n", err: "[DETECT] line_hold -1h0m0s: must not be negative"},
+		{name: "negative days", ini: "[DETECT]\nshared_days = -2\n", err: "[DETECT] shared_days -2: must not be negative"},
+		{name: "negative site", ini: "[DETECT]\nfamiliar_site = -1\n", err: "[DETECT] familiar_site -1: must not be negative"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := loadINI(t, c.ini)
+			var f ReportFlags
+			if err := cfg.Fill(&f); err != nil {
+				t.Fatal(err)
+			}
+			r, err := f.Rule(cfg)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || cli.ExitCodeOf(err) != cli.ExitUsage {
+					t.Fatalf("err %v, want %q (usage)", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := r.Detect.Defaults()
+			if d.LineHold != c.want.LineHold || d.SharedDays != c.want.SharedDays || d.FamiliarSite != c.want.FamiliarSite {
+				t.Errorf("line_hold %v, shared_days %d, familiar_site %d; want %v, %d, %d",
+					d.LineHold, d.SharedDays, d.FamiliarSite, c.want.LineHold, c.want.SharedDays, c.want.FamiliarSite)
+			}
+		})
+	}
+}
