@@ -141,19 +141,12 @@ var errRewritten = errors.New("rewritten")
 // delivered what it read; or until OnLines or OnIdle fails, and returns
 // that error.
 func (f *Follower) Run(ctx context.Context) error {
-	if f.Warn == nil {
-		f.Warn = func(string) {}
-	}
-	if f.MaxLine <= 0 {
-		f.MaxLine = DefaultMaxLine
-	}
+	f.init()
+	defer f.closeAll()
 	poll := f.Poll
 	if poll <= 0 {
 		poll = time.Second
 	}
-	f.buf = make([]byte, f.MaxLine)
-	f.warned = map[string]bool{}
-	defer f.closeAll()
 
 	kick := make(chan struct{}, 1)
 	var w *fsnotify.Watcher
@@ -198,6 +191,19 @@ func (f *Follower) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// init sets the defaults and the buffers: Run, or a test stepping the
+// follower by hand (step), calls it first.
+func (f *Follower) init() {
+	if f.Warn == nil {
+		f.Warn = func(string) {}
+	}
+	if f.MaxLine <= 0 {
+		f.MaxLine = DefaultMaxLine
+	}
+	f.buf = make([]byte, f.MaxLine)
+	f.warned = map[string]bool{}
 }
 
 // watchDirs returns the directories to watch for path: its own, and its
