@@ -519,6 +519,16 @@ func (f *Follower) refreshCur() {
 // next leaves prev, read to its end, for the files rotated after it,
 // whole (more than one rotation may have come between two looks), then
 // the file at the path.
+//
+// The files rotated after prev are the siblings after it, prev found
+// among them by its identity, as Plan finds the file of a mark: its
+// inode while it is plain, else its fingerprint (logrotate's compress
+// makes a copy, a new inode, and unlinks prev; the copy's content starts
+// as prev's). A copy of prev is never read again: prev was read from its
+// descriptor. Neither is a copy of cur, the file that was at the path
+// after prev (opened, not read yet): cur is read from its descriptor, in
+// its copy's place. A compressed copy still being made is left out by
+// siblings (the plain file is still there).
 func (f *Follower) next() {
 	prev := f.prev
 	f.prev = nil
@@ -529,36 +539,67 @@ func (f *Follower) next() {
 	} else {
 		at.AtPath = true
 	}
-	sibs := siblings(f.Path, at)
-	var after []*tailed // the files rotated after prev, oldest first
-	seenCur := false
+	sibs := openSiblings(f.Path, at)
+	used := make([]bool, len(sibs))
+	defer func() {
+		for i, s := range sibs {
+			if !used[i] && s.p != nil {
+				s.p.File.Close()
+			}
+		}
+	}()
+	prevID := prev.identity()
+	cur := f.cur
+	var curID Mark
+	if cur != nil {
+		curID = cur.identity()
+	}
+	isCur := func(p *Piece) bool { return cur != nil && cur.is(p, &curID) }
+	from := -1 // the first sibling rotated after prev
 	for i, s := range sibs {
-		if !s.hasID || !prev.hasID || s.dev != prev.dev || s.ino != prev.ino {
-			continue
+		if s.p != nil && prev.is(s.p, &prevID) {
+			from = i + 1 // the last copy of prev
 		}
-		for _, s := range sibs[i+1:] {
-			if c := f.cur; c != nil && c.hasID && s.hasID && s.dev == c.dev && s.ino == c.ino {
-				seenCur = true
+	}
+	if from < 0 {
+		// prev is gone (deleted), without a trace: the files rotated
+		// after it start with cur, if it is among them. (Any rotated
+		// between prev and cur cannot be told from older ones.)
+		for i, s := range sibs {
+			if s.p != nil && isCur(s.p) {
+				from = i
+				break
 			}
-			p, err := openPiece(s.name)
-			if err != nil {
-				f.Warn(fmt.Sprintf("%s: rotated after %s, but cannot be read: %v", s.name, prev.name, err))
-				continue
-			}
-			after = append(after, fromPiece(p))
 		}
-		break
+	}
+	var after []*tailed // the files rotated after prev, oldest first
+	if from >= 0 {
+		for i, s := range sibs[from:] {
+			switch {
+			case s.err != nil:
+				f.Warn(fmt.Sprintf("%s: rotated after %s, but cannot be read: %v", s.name, prev.name, s.err))
+			case prev.is(s.p, &prevID):
+				// Another copy of prev.
+			case isCur(s.p):
+				// cur, renamed (or its copy): read from its descriptor,
+				// once.
+				if f.cur != nil {
+					f.cur = nil
+					cur.modTime = s.p.ModTime
+					after = append(after, cur)
+				}
+			default:
+				used[from+i] = true
+				after = append(after, fromPiece(s.p))
+			}
+		}
 	}
 	if c := f.cur; c != nil {
-		switch {
-		case at != nil && c.hasID && at.hasID && at.Dev == c.dev && at.Ino == c.ino:
+		if at != nil && c.hasID && at.hasID && at.Dev == c.dev && at.Ino == c.ino {
 			// Still at the path: it is the file to follow.
 			at.File.Close()
 			at = nil
-		case seenCur:
-			c.close() // read among the siblings
-			f.cur = nil
-		default:
+		} else {
 			// Seen at the path, and gone from it (deleted) without
 			// a trace among the siblings: still open, it is read
 			// after them.
@@ -580,6 +621,36 @@ func (f *Follower) next() {
 		after = after[:k]
 	}
 	f.queue = append(f.queue, after...)
+}
+
+// identity returns what tells t's file, or a copy of it, among the
+// rotated files: its device and inode, and the fingerprint of its first
+// FPLen bytes (fewer in a shorter file): those read, completed by those
+// it holds now when fewer were read (a file not read yet).
+func (t *tailed) identity() Mark {
+	if t.piece != nil && t.piece.Kind != Plain {
+		return t.piece.Mark(t.off)
+	}
+	b := t.head
+	if len(b) < FPLen {
+		now := make([]byte, FPLen)
+		n, _ := t.f.ReadAt(now, 0)
+		if n > len(b) && bytes.HasPrefix(now[:n], b) {
+			b = now[:n]
+		}
+	}
+	sum := sha256.Sum256(b)
+	return Mark{Dev: t.dev, Ino: t.ino, Offset: t.off, FP: hex.EncodeToString(sum[:]), FPLen: int64(len(b))}
+}
+
+// is says whether p is t's file, or a copy of it: the same device and
+// inode (t's file is held open: its inode number is given to no other
+// file), or content starting with the bytes id, t's identity, covers.
+func (t *tailed) is(p *Piece, id *Mark) bool {
+	if t.hasID && p.sameID(id) {
+		return true
+	}
+	return id.FPLen > 0 && fpMatch(p, id)
 }
 
 // size returns the size of t's file now (0 when it cannot be told).
