@@ -58,7 +58,11 @@ type Lines struct {
 //   - rename and create (or delete and create): the file renamed (or
 //     deleted), still open, is read to its end, including what its
 //     writer appends to it until it reopens the log, that is until the
-//     new file gets its first bytes; then the new file, from its start;
+//     new file gets its first bytes (or a file rotated after it has
+//     some: more than one rotation came while it was read); then the
+//     files rotated after it, whole (found by identity, as Plan finds
+//     them, a compressed copy of a file read from its descriptor
+//     left out), then the new file, from its start;
 //   - copytruncate (the file shorter than what was read, or its first
 //     bytes rewritten): the rest of what was read, from the copy, found
 //     by Plan among the rotated siblings, then the file from its start;
@@ -101,6 +105,9 @@ type Follower struct {
 	cur     *tailed   // the file at Path, nil when there is none
 	started bool
 	last    *tailed // the file whose line not yet whole f.buf holds
+	// looked is what movedOn last saw of the rotated files, to look
+	// into them again only when they changed.
+	looked string
 }
 
 // tailed is a file being read.
@@ -423,11 +430,12 @@ func (f *Follower) step(ctx context.Context) error {
 				return err
 			}
 			f.refreshCur()
-			if f.cur == nil || size(f.cur) == 0 {
+			if (f.cur == nil || size(f.cur) == 0) && !f.movedOn() {
 				return nil // the writer still writes to prev, or nothing came yet
 			}
-			// The new file has bytes: its writer has left prev. What
-			// it wrote to prev before is there now.
+			// The new file has bytes, or one rotated after prev: its
+			// writer has left prev. What it wrote to prev before is
+			// there now.
 			if err := f.drainWarn(ctx, f.prev, true); err != nil {
 				return err
 			}
@@ -539,7 +547,8 @@ func (f *Follower) next() {
 	} else {
 		at.AtPath = true
 	}
-	sibs := openSiblings(f.Path, at)
+	prevID := prev.identity()
+	sibs, from := afterPrev(f.Path, at, prev, &prevID)
 	used := make([]bool, len(sibs))
 	defer func() {
 		for i, s := range sibs {
@@ -548,19 +557,12 @@ func (f *Follower) next() {
 			}
 		}
 	}()
-	prevID := prev.identity()
 	cur := f.cur
 	var curID Mark
 	if cur != nil {
 		curID = cur.identity()
 	}
 	isCur := func(p *Piece) bool { return cur != nil && cur.is(p, &curID) }
-	from := -1 // the first sibling rotated after prev
-	for i, s := range sibs {
-		if s.p != nil && prev.is(s.p, &prevID) {
-			from = i + 1 // the last copy of prev
-		}
-	}
 	if from < 0 {
 		// prev is gone (deleted), without a trace: the files rotated
 		// after it start with cur, if it is among them. (Any rotated
@@ -621,6 +623,65 @@ func (f *Follower) next() {
 		after = after[:k]
 	}
 	f.queue = append(f.queue, after...)
+}
+
+// afterPrev returns the rotated files of the log at path but at (the
+// file at the path), opened (openSiblings), and the index of the first
+// one rotated after prev: after the last that is prev or a copy of it
+// (id: prev's identity); -1 when none is.
+func afterPrev(path string, at *Piece, prev *tailed, id *Mark) ([]sibling, int) {
+	sibs := openSiblings(path, at)
+	from := -1
+	for i, s := range sibs {
+		if s.p != nil && prev.is(s.p, id) {
+			from = i + 1
+		}
+	}
+	return sibs, from
+}
+
+// movedOn says whether the writer has left prev, read to its end, while
+// the file at the path has no bytes yet: a file rotated after prev has
+// some (rotations came faster than prev was read, and the log is quiet
+// since the last). The rotated files are looked into again only when
+// their names, identities or times changed (prev's aside: written to).
+func (f *Follower) movedOn() bool {
+	prev := f.prev
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d", prev.dev, prev.ino)
+	for _, s := range siblings(f.Path, nil) {
+		if !(s.hasID && prev.hasID && s.dev == prev.dev && s.ino == prev.ino) {
+			fmt.Fprintf(&b, " %s %d/%d %d", s.name, s.dev, s.ino, s.mtime.UnixNano())
+		}
+	}
+	if b.String() == f.looked {
+		return false
+	}
+	f.looked = b.String()
+	id := prev.identity()
+	sibs, from := afterPrev(f.Path, nil, prev, &id)
+	defer func() {
+		for _, s := range sibs {
+			if s.p != nil {
+				s.p.File.Close()
+			}
+		}
+	}()
+	if from < 0 {
+		return false // prev deleted, without a trace: still written to, perhaps
+	}
+	for _, s := range sibs[from:] {
+		if s.p == nil || prev.is(s.p, &id) || f.cur != nil && f.cur.hasID && s.p.sameID(&Mark{Dev: f.cur.dev, Ino: f.cur.ino}) {
+			continue
+		}
+		if s.p.Kind == Plain && s.p.Size > 0 {
+			return true
+		}
+		if b, _ := head(s.p.File, 1); s.p.Kind != Plain && len(b) > 0 {
+			return true // compressed, not empty
+		}
+	}
+	return false
 }
 
 // identity returns what tells t's file, or a copy of it, among the

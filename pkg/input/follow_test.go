@@ -483,7 +483,12 @@ func TestFollowRealLogrotate(t *testing.T) {
 			close(stopWriting)
 			<-done
 			n := w.written()
-			waitFor(t, fmt.Sprintf("%d lines delivered", n), func() bool { return col.count() >= n })
+			waitFor(t, fmt.Sprintf("%d lines delivered", n), func() bool { return col.count() >= n }, func() string {
+				col.mu.Lock()
+				warns := col.warns
+				col.mu.Unlock()
+				return fmt.Sprintf("%d delivered, warnings %q, %s; files: %s", col.count(), warns, tail(col), listDir(dir))
+			})
 			stop()
 			checkSequence(t, numbers(t, col.data.Bytes()), 0, n, nil)
 			if len(col.warns) > 0 {
@@ -491,6 +496,24 @@ func TestFollowRealLogrotate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listDir describes the files of dir: name, inode, size.
+func listDir(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var s []string
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		_, ino, _ := Identity(fi)
+		s = append(s, fmt.Sprintf("%s(%d, %d bytes)", e.Name(), ino, fi.Size()))
+	}
+	return strings.Join(s, " ")
 }
 
 // logrotateBin returns the logrotate program: the test is skipped without
