@@ -58,7 +58,11 @@ type Lines struct {
 //   - rename and create (or delete and create): the file renamed (or
 //     deleted), still open, is read to its end, including what its
 //     writer appends to it until it reopens the log, that is until the
-//     new file gets its first bytes; then the new file, from its start;
+//     new file gets its first bytes (or a file rotated after it has
+//     some: more than one rotation came while it was read); then the
+//     files rotated after it, whole (found by identity, as Plan finds
+//     them, a compressed copy of a file read from its descriptor
+//     left out), then the new file, from its start;
 //   - copytruncate (the file shorter than what was read, or its first
 //     bytes rewritten): the rest of what was read, from the copy, found
 //     by Plan among the rotated siblings, then the file from its start;
@@ -101,6 +105,9 @@ type Follower struct {
 	cur     *tailed   // the file at Path, nil when there is none
 	started bool
 	last    *tailed // the file whose line not yet whole f.buf holds
+	// looked is what movedOn last saw of the rotated files, to look
+	// into them again only when they changed.
+	looked string
 }
 
 // tailed is a file being read.
@@ -141,19 +148,12 @@ var errRewritten = errors.New("rewritten")
 // delivered what it read; or until OnLines or OnIdle fails, and returns
 // that error.
 func (f *Follower) Run(ctx context.Context) error {
-	if f.Warn == nil {
-		f.Warn = func(string) {}
-	}
-	if f.MaxLine <= 0 {
-		f.MaxLine = DefaultMaxLine
-	}
+	f.init()
+	defer f.closeAll()
 	poll := f.Poll
 	if poll <= 0 {
 		poll = time.Second
 	}
-	f.buf = make([]byte, f.MaxLine)
-	f.warned = map[string]bool{}
-	defer f.closeAll()
 
 	kick := make(chan struct{}, 1)
 	var w *fsnotify.Watcher
@@ -198,6 +198,19 @@ func (f *Follower) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// init sets the defaults and the buffers: Run, or a test stepping the
+// follower by hand (step), calls it first.
+func (f *Follower) init() {
+	if f.Warn == nil {
+		f.Warn = func(string) {}
+	}
+	if f.MaxLine <= 0 {
+		f.MaxLine = DefaultMaxLine
+	}
+	f.buf = make([]byte, f.MaxLine)
+	f.warned = map[string]bool{}
 }
 
 // watchDirs returns the directories to watch for path: its own, and its
@@ -417,11 +430,12 @@ func (f *Follower) step(ctx context.Context) error {
 				return err
 			}
 			f.refreshCur()
-			if f.cur == nil || size(f.cur) == 0 {
+			if (f.cur == nil || size(f.cur) == 0) && !f.movedOn() {
 				return nil // the writer still writes to prev, or nothing came yet
 			}
-			// The new file has bytes: its writer has left prev. What
-			// it wrote to prev before is there now.
+			// The new file has bytes, or one rotated after prev: its
+			// writer has left prev. What it wrote to prev before is
+			// there now.
 			if err := f.drainWarn(ctx, f.prev, true); err != nil {
 				return err
 			}
@@ -513,6 +527,16 @@ func (f *Follower) refreshCur() {
 // next leaves prev, read to its end, for the files rotated after it,
 // whole (more than one rotation may have come between two looks), then
 // the file at the path.
+//
+// The files rotated after prev are the siblings after it, prev found
+// among them by its identity, as Plan finds the file of a mark: its
+// inode while it is plain, else its fingerprint (logrotate's compress
+// makes a copy, a new inode, and unlinks prev; the copy's content starts
+// as prev's). A copy of prev is never read again: prev was read from its
+// descriptor. Neither is a copy of cur, the file that was at the path
+// after prev (opened, not read yet): cur is read from its descriptor, in
+// its copy's place. A compressed copy still being made is left out by
+// siblings (the plain file is still there).
 func (f *Follower) next() {
 	prev := f.prev
 	f.prev = nil
@@ -523,36 +547,61 @@ func (f *Follower) next() {
 	} else {
 		at.AtPath = true
 	}
-	sibs := siblings(f.Path, at)
+	prevID := prev.identity()
+	sibs, from := afterPrev(f.Path, at, prev, &prevID)
+	used := make([]bool, len(sibs))
+	defer func() {
+		for i, s := range sibs {
+			if !used[i] && s.p != nil {
+				s.p.File.Close()
+			}
+		}
+	}()
+	cur := f.cur
+	var curID Mark
+	if cur != nil {
+		curID = cur.identity()
+	}
+	isCur := func(p *Piece) bool { return cur != nil && cur.is(p, &curID) }
+	if from < 0 {
+		// prev is gone (deleted), without a trace: the files rotated
+		// after it start with cur, if it is among them. (Any rotated
+		// between prev and cur cannot be told from older ones.)
+		for i, s := range sibs {
+			if s.p != nil && isCur(s.p) {
+				from = i
+				break
+			}
+		}
+	}
 	var after []*tailed // the files rotated after prev, oldest first
-	seenCur := false
-	for i, s := range sibs {
-		if !s.hasID || !prev.hasID || s.dev != prev.dev || s.ino != prev.ino {
-			continue
-		}
-		for _, s := range sibs[i+1:] {
-			if c := f.cur; c != nil && c.hasID && s.hasID && s.dev == c.dev && s.ino == c.ino {
-				seenCur = true
+	if from >= 0 {
+		for i, s := range sibs[from:] {
+			switch {
+			case s.err != nil:
+				f.Warn(fmt.Sprintf("%s: rotated after %s, but cannot be read: %v", s.name, prev.name, s.err))
+			case prev.is(s.p, &prevID):
+				// Another copy of prev.
+			case isCur(s.p):
+				// cur, renamed (or its copy): read from its descriptor,
+				// once.
+				if f.cur != nil {
+					f.cur = nil
+					cur.modTime = s.p.ModTime
+					after = append(after, cur)
+				}
+			default:
+				used[from+i] = true
+				after = append(after, fromPiece(s.p))
 			}
-			p, err := openPiece(s.name)
-			if err != nil {
-				f.Warn(fmt.Sprintf("%s: rotated after %s, but cannot be read: %v", s.name, prev.name, err))
-				continue
-			}
-			after = append(after, fromPiece(p))
 		}
-		break
 	}
 	if c := f.cur; c != nil {
-		switch {
-		case at != nil && c.hasID && at.hasID && at.Dev == c.dev && at.Ino == c.ino:
+		if at != nil && c.hasID && at.hasID && at.Dev == c.dev && at.Ino == c.ino {
 			// Still at the path: it is the file to follow.
 			at.File.Close()
 			at = nil
-		case seenCur:
-			c.close() // read among the siblings
-			f.cur = nil
-		default:
+		} else {
 			// Seen at the path, and gone from it (deleted) without
 			// a trace among the siblings: still open, it is read
 			// after them.
@@ -574,6 +623,95 @@ func (f *Follower) next() {
 		after = after[:k]
 	}
 	f.queue = append(f.queue, after...)
+}
+
+// afterPrev returns the rotated files of the log at path but at (the
+// file at the path), opened (openSiblings), and the index of the first
+// one rotated after prev: after the last that is prev or a copy of it
+// (id: prev's identity); -1 when none is.
+func afterPrev(path string, at *Piece, prev *tailed, id *Mark) ([]sibling, int) {
+	sibs := openSiblings(path, at)
+	from := -1
+	for i, s := range sibs {
+		if s.p != nil && prev.is(s.p, id) {
+			from = i + 1
+		}
+	}
+	return sibs, from
+}
+
+// movedOn says whether the writer has left prev, read to its end, while
+// the file at the path has no bytes yet: a file rotated after prev has
+// some (rotations came faster than prev was read, and the log is quiet
+// since the last). The rotated files are looked into again only when
+// their names, identities or times changed (prev's aside: written to).
+func (f *Follower) movedOn() bool {
+	prev := f.prev
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d", prev.dev, prev.ino)
+	for _, s := range siblings(f.Path, nil) {
+		if !(s.hasID && prev.hasID && s.dev == prev.dev && s.ino == prev.ino) {
+			fmt.Fprintf(&b, " %s %d/%d %d", s.name, s.dev, s.ino, s.mtime.UnixNano())
+		}
+	}
+	if b.String() == f.looked {
+		return false
+	}
+	f.looked = b.String()
+	id := prev.identity()
+	sibs, from := afterPrev(f.Path, nil, prev, &id)
+	defer func() {
+		for _, s := range sibs {
+			if s.p != nil {
+				s.p.File.Close()
+			}
+		}
+	}()
+	if from < 0 {
+		return false // prev deleted, without a trace: still written to, perhaps
+	}
+	for _, s := range sibs[from:] {
+		if s.p == nil || prev.is(s.p, &id) || f.cur != nil && f.cur.hasID && s.p.sameID(&Mark{Dev: f.cur.dev, Ino: f.cur.ino}) {
+			continue
+		}
+		if s.p.Kind == Plain && s.p.Size > 0 {
+			return true
+		}
+		if b, _ := head(s.p.File, 1); s.p.Kind != Plain && len(b) > 0 {
+			return true // compressed, not empty
+		}
+	}
+	return false
+}
+
+// identity returns what tells t's file, or a copy of it, among the
+// rotated files: its device and inode, and the fingerprint of its first
+// FPLen bytes (fewer in a shorter file): those read, completed by those
+// it holds now when fewer were read (a file not read yet).
+func (t *tailed) identity() Mark {
+	if t.piece != nil && t.piece.Kind != Plain {
+		return t.piece.Mark(t.off)
+	}
+	b := t.head
+	if len(b) < FPLen {
+		now := make([]byte, FPLen)
+		n, _ := t.f.ReadAt(now, 0)
+		if n > len(b) && bytes.HasPrefix(now[:n], b) {
+			b = now[:n]
+		}
+	}
+	sum := sha256.Sum256(b)
+	return Mark{Dev: t.dev, Ino: t.ino, Offset: t.off, FP: hex.EncodeToString(sum[:]), FPLen: int64(len(b))}
+}
+
+// is says whether p is t's file, or a copy of it: the same device and
+// inode (t's file is held open: its inode number is given to no other
+// file), or content starting with the bytes id, t's identity, covers.
+func (t *tailed) is(p *Piece, id *Mark) bool {
+	if t.hasID && p.sameID(id) {
+		return true
+	}
+	return id.FPLen > 0 && fpMatch(p, id)
 }
 
 // size returns the size of t's file now (0 when it cannot be told).

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,7 +192,11 @@ func (p *Piece) holds(m *Mark) bool {
 //     zstd), by identity when it is still the same plain file, else by
 //     fingerprint; it is read from the offset, then the siblings rotated
 //     after it (never read: two rotations between runs), whole, oldest
-//     first, then the file at path from the start.
+//     first, then the file at path from the start. A copy of the file
+//     read last time among them is not read again (compressed while it
+//     was still there, plain: logrotate's compress makes the copy, then
+//     unlinks the plain file); nor is a compressed copy being made next
+//     to its plain file (siblings).
 //   - the file read last time not found: warn is told, and the file at
 //     path is read from the start.
 //
@@ -220,60 +225,66 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 			return []*Piece{cur}, nil
 		}
 	}
-	sibs := siblings(path, cur)
-	old, oldAt := (*Piece)(nil), -1
+	sibs := openSiblings(path, cur)
+	used := make([]bool, len(sibs))
+	defer func() {
+		for i, s := range sibs {
+			if !used[i] && s.p != nil {
+				s.p.File.Close()
+			}
+		}
+	}()
+	oldAt := -1
 	// The file read last time, still plain and under a new name (as
 	// logrotate's delaycompress leaves it, or between its rename and its
 	// compression), is the same inode; its fingerprint guards against an
 	// inode number given again to another file.
 	if m.Dev != 0 || m.Ino != 0 {
-		for i := len(sibs) - 1; i >= 0 && old == nil; i-- {
-			if s := sibs[i]; s.hasID && s.dev == m.Dev && s.ino == m.Ino {
-				if p, err := openPiece(s.name); err == nil {
-					if p.sameID(m) && fpMatch(p, m) {
-						old, oldAt = p, i
-					} else {
-						p.File.Close()
-					}
-				}
+		for i := len(sibs) - 1; i >= 0 && oldAt < 0; i-- {
+			if p := sibs[i].p; p != nil && p.sameID(m) && fpMatch(p, m) {
+				oldAt = i
 			}
 		}
 	}
-	if old == nil && cur != nil && m.FPLen > 0 && cur.holds(m) && fpMatch(cur, m) {
+	if oldAt < 0 && cur != nil && m.FPLen > 0 && cur.holds(m) && fpMatch(cur, m) {
 		// Another identity, the same content: the file was moved or
 		// copied back in place, or its device was numbered anew.
 		cur.Offset = m.Offset
 		return []*Piece{cur}, nil
 	}
-	if old == nil && m.FPLen > 0 {
+	if oldAt < 0 && m.FPLen > 0 {
 		// Compressed, or copied (copytruncate): by fingerprint, the most
 		// recently rotated first.
-		for i := len(sibs) - 1; i >= 0 && old == nil; i-- {
-			if p, err := openPiece(sibs[i].name); err == nil {
-				if fpMatch(p, m) {
-					old, oldAt = p, i
-				} else {
-					p.File.Close()
-				}
+		for i := len(sibs) - 1; i >= 0 && oldAt < 0; i-- {
+			if p := sibs[i].p; p != nil && fpMatch(p, m) {
+				oldAt = i
 			}
 		}
 	}
-	if old == nil {
+	if oldAt < 0 {
 		if cur == nil {
 			return nil, pathErr
 		}
 		warn(fmt.Sprintf("%s: the rest of the rotated log was not found among its siblings; reading %s from the start", path, path))
 		return []*Piece{cur}, nil
 	}
+	old := sibs[oldAt].p
+	used[oldAt] = true
 	old.Offset = m.Offset
 	pieces := []*Piece{old}
-	for _, s := range sibs[oldAt+1:] {
-		p, err := openPiece(s.name)
-		if err != nil {
-			warn(fmt.Sprintf("%s: rotated after the part of the log read last time, but cannot be read: %v", s.name, err))
-			continue
+	for i, s := range sibs[oldAt+1:] {
+		switch {
+		case s.err != nil:
+			warn(fmt.Sprintf("%s: rotated after the part of the log read last time, but cannot be read: %v", s.name, s.err))
+		case m.FPLen > 0 && fpMatch(s.p, m):
+			// Another copy of the file read last time (compressed while
+			// it was there still, under another name): read once. (Not
+			// by its inode: the number of a file deleted since is given
+			// to the next file made, mail.log.)
+		default:
+			used[oldAt+1+i] = true
+			pieces = append(pieces, s.p)
 		}
-		pieces = append(pieces, p)
 	}
 	if cur != nil {
 		pieces = append(pieces, cur)
@@ -293,6 +304,10 @@ type sibling struct {
 	numbered bool
 	num      int
 	date     string
+
+	// Set by openSiblings: the file opened, or why it could not be.
+	p   *Piece
+	err error
 }
 
 // compressedExts are the extensions that logrotate's compressext may
@@ -382,6 +397,22 @@ func siblings(path string, cur *Piece) []sibling {
 		}
 		sibs = append(sibs, s)
 	}
+	// A compressed file next to the plain file of its name is being
+	// made from it (logrotate's compress unlinks the plain file once the
+	// copy is whole, and gives it the plain file's times): the plain file
+	// holds all of it, the copy perhaps half.
+	plain := map[string]bool{}
+	for _, s := range sibs {
+		plain[s.name] = true
+	}
+	kept := sibs[:0]
+	for _, s := range sibs {
+		if ext := filepath.Ext(s.name); slices.Contains(compressedExts, ext) && plain[strings.TrimSuffix(s.name, ext)] {
+			continue
+		}
+		kept = append(kept, s)
+	}
+	sibs = kept
 	byTime := numbered > 0 && dated > 0
 	sort.SliceStable(sibs, func(i, j int) bool {
 		a, b := &sibs[i], &sibs[j]
@@ -396,6 +427,40 @@ func siblings(path string, cur *Piece) []sibling {
 		return a.name < b.name
 	})
 	return sibs
+}
+
+// openSiblings returns the siblings of the log at path (as siblings
+// does), each opened (p), or with the error that prevented it (err). The
+// files opened are those listed: when one was renamed or deleted in
+// between (a rotation under way), they are listed and opened again, a
+// few times.
+func openSiblings(path string, cur *Piece) []sibling {
+	for try := 1; ; try++ {
+		sibs := siblings(path, cur)
+		again := false
+		for i := range sibs {
+			s := &sibs[i]
+			s.p, s.err = openPiece(s.name)
+			if s.err == nil && s.hasID && !(s.p.hasID && s.p.Dev == s.dev && s.p.Ino == s.ino) {
+				// Another file took the name since it was listed.
+				s.p.File.Close()
+				s.p, s.err = nil, fmt.Errorf("%s: %w (renamed while it was opened)", s.name, fs.ErrNotExist)
+			}
+			if s.err != nil && errors.Is(s.err, fs.ErrNotExist) && try < 10 {
+				again = true
+				break
+			}
+		}
+		if !again {
+			return sibs
+		}
+		for _, s := range sibs {
+			if s.p != nil {
+				s.p.File.Close()
+			}
+		}
+		time.Sleep(time.Duration(try) * time.Millisecond) // the rotation's next step
+	}
 }
 
 // Identity returns a file's device and inode, where the system has them.

@@ -3,6 +3,7 @@ package input
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,6 +62,9 @@ func TestSiblingsOrder(t *testing.T) {
 		{"numbered beyond 9", []string{"l.2", "l.10", "l.9"}, []string{"l.10", "l.9", "l.2"}},
 		{"dated", []string{"l-20261128.gz", "l-20261127.gz", "l-20261129"}, []string{"l-20261127.gz", "l-20261128.gz", "l-20261129"}},
 		{"mixed: by time", []string{"l-20261127.gz", "l.2.gz", "l.1"}, []string{"l-20261127.gz", "l.2.gz", "l.1"}},
+		// A copy being made (compress): the plain file holds it all.
+		{"numbered, compression under way", []string{"l.2.gz", "l.1", "l.1.gz"}, []string{"l.2.gz", "l.1"}},
+		{"dated, compression under way", []string{"l-20261127", "l-20261127.xz", "l-20261128"}, []string{"l-20261127", "l-20261128"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,5 +203,62 @@ func TestPlanErrors(t *testing.T) {
 		if ps, err := Plan(missing, m, nil); !os.IsNotExist(err) || ps != nil {
 			t.Errorf("missing, mark %v: %v, %v", m, ps, err)
 		}
+	}
+}
+
+// Resumed while logrotate compresses the file read last time (mail.log.1
+// into mail.log.1.gz: delaycompress), Plan reads it once, from where it
+// was left: from the plain file while it is there (the copy half made,
+// or whole and dated as the plain file, before logrotate unlinks the
+// plain file), then from the copy.
+func TestPlanCompressionUnderWay(t *testing.T) {
+	var old, live strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&old, "Nov 27 10:%02d:%02d mail postfix/smtpd[%d]: old line %d\n", i/60, i%60, 100+i, i)
+		fmt.Fprintf(&live, "Nov 28 10:%02d:%02d mail postfix/smtpd[%d]: new line %d\n", i/60, i%60, 200+i, i)
+	}
+	gz := compress(t, []byte(old.String()), Gzip)
+	for _, tt := range []struct {
+		name  string
+		gz    []byte // written to mail.log.1.gz (nil: none)
+		plain bool   // mail.log.1 still there
+		want  []string
+	}{
+		{"not started", nil, true, []string{"mail.log.1", "mail.log"}},
+		{"half made", gz[:len(gz)/2], true, []string{"mail.log.1", "mail.log"}},
+		{"whole", gz, true, []string{"mail.log.1", "mail.log"}},
+		{"plain file unlinked", gz, false, []string{"mail.log.1.gz", "mail.log"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "mail.log")
+			must(t, os.WriteFile(path+".1", []byte(old.String()), 0o644))
+			p, err := openPiece(path + ".1")
+			must(t, err)
+			m := p.Mark(500)
+			p.File.Close()
+			plainTime := time.Now().Add(-time.Hour)
+			must(t, os.Chtimes(path+".1", plainTime, plainTime))
+			if tt.gz != nil {
+				must(t, os.WriteFile(path+".1.gz", tt.gz, 0o600))
+				if len(tt.gz) == len(gz) {
+					must(t, os.Chtimes(path+".1.gz", plainTime, plainTime)) // as logrotate does
+				}
+			}
+			if !tt.plain {
+				must(t, os.Remove(path+".1"))
+			}
+			must(t, os.WriteFile(path, []byte(live.String()), 0o644))
+			ps, err := Plan(path, &m, func(w string) { t.Errorf("warning %q", w) })
+			must(t, err)
+			defer ClosePieces(ps)
+			var got []string
+			for _, p := range ps {
+				got = append(got, filepath.Base(p.Name))
+			}
+			if !slices.Equal(got, tt.want) || ps[0].Offset != 500 || ps[1].Offset != 0 {
+				t.Errorf("plan %q from %d, %d; want %q from 500, 0", got, ps[0].Offset, ps[len(ps)-1].Offset, tt.want)
+			}
+		})
 	}
 }
