@@ -517,18 +517,33 @@ func (w *worker) parse(pl *pipeline, c *chunk) *result {
 	return res
 }
 
-// newResult returns an empty result for a worker to fill: when encoding,
-// one the merger has written out, if any, for its big buffers (fresh
-// memory costs page faults).
+// newResult returns an empty result for a worker to fill: one the merger
+// has written out or emitted, if any, for its buffers (fresh memory costs
+// page faults, and the collector's work).
 func (pl *pipeline) newResult() *result {
-	if !pl.encode {
-		return new(result)
-	}
 	select {
 	case res := <-pl.s.spent:
 		return res
 	default:
-		return &result{enc: make([]byte, 0, 64<<10)}
+	}
+	if !pl.encode {
+		return new(result)
+	}
+	return &result{enc: make([]byte, 0, 64<<10)}
+}
+
+// recycle gives the result of a chunk whose records were emitted back for
+// a worker to fill again (newResult), its slices emptied: the records
+// themselves are downstream's (or the slabs', with Options.Reuse).
+func (pl *pipeline) recycle(res *result) {
+	clear(res.recs)
+	clear(res.fails)
+	recs, slabs := res.recs[:0], res.slabs[:0]
+	res.reset()
+	res.recs, res.slabs = recs, slabs
+	select {
+	case pl.s.spent <- res:
+	default:
 	}
 }
 
@@ -579,6 +594,9 @@ func (pl *pipeline) merge(emit record.Emit) error {
 		}
 		if pl.reuse {
 			pl.giveBack(res)
+		}
+		if !pl.encode {
+			pl.recycle(res)
 		}
 		base += lines
 		switch {
