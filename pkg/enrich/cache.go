@@ -279,6 +279,9 @@ func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 		return
 	}
 	c.load.Do(c.loadMem)
+	if c.broken.Load() {
+		return // the load itself failed: the connection is not used again
+	}
 	defer c.survive()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	now := c.now().Unix()
@@ -346,7 +349,7 @@ func (c *SQLiteCache) memRDNS(ip netip.Addr) (RDNS, bool) {
 }
 
 // afterRow, when set (by tests), is called after each row a batch query
-// reads.
+// or the load (loadMem) reads.
 var afterRow func()
 
 // batchRows is the most addresses one query asks for.
@@ -440,6 +443,9 @@ func (c *SQLiteCache) loadMem() {
 	}
 	// (closed at the end, not deferred: not after a fault, see survive)
 	for rows.Next() {
+		if afterRow != nil {
+			afterRow()
+		}
 		var ip, name string
 		var verified int64
 		var m memRow

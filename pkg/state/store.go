@@ -585,7 +585,10 @@ func (s *store) Prune(ctx context.Context, before time.Time) (Pruned, error) {
 // before the cutoff are few (the postmaster's, one automatic block per
 // incident): they are sorted out here, by account, in one pass.
 func (s *store) pruneAudit(ctx context.Context, tx *sql.Tx, before int64) (int64, error) {
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, account, action, expires FROM block_audit WHERE at < ? ORDER BY account, at, id`), before)
+	// in the order the changes were made (id: each took the account's
+	// row of blocks first), not by their time: two processes' clocks, or
+	// one stepped back, may disagree
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, account, action, expires FROM block_audit WHERE at < ? ORDER BY account, id`), before)
 	if err != nil {
 		return 0, err
 	}

@@ -1185,10 +1185,16 @@ func testPruneAudit(t *testing.T, b backend) {
 	unblock("recent", -day)                        //
 	add("old-then-lifted", -200*day, 0, true)      // lifted within keep: both kept
 	unblock("old-then-lifted", -day)               //
+	// a block made after an unblock by a clock behind the unblock's (two
+	// instances on one PostgreSQL, a clock stepped back): in force, its
+	// record is kept; the changes before it go
+	add("skewed", -200*day, 0, true)
+	unblock("skewed", -190*day)
+	add("skewed", -191*day, 0, true)
 
 	p, err := s.Prune(ctx, at(-180*day))
-	if err != nil || p != (Pruned{Audit: 4}) {
-		t.Fatalf("Prune = %+v, %v; want 4 changes of the audit", p, err)
+	if err != nil || p != (Pruned{Audit: 6}) {
+		t.Fatalf("Prune = %+v, %v; want 6 changes of the audit", p, err)
 	}
 	a, err := s.BlockAudit(ctx, time.Time{})
 	if err != nil {
@@ -1201,7 +1207,7 @@ func testPruneAudit(t *testing.T, b backend) {
 	slices.Sort(got)
 	want := []string{
 		"block forever -200", "block long -200", "block old-then-lifted -200", "block recent -2",
-		"block replaced -190", "block replaced-lately -10", "block replaced-lately -200", "block until-cutoff -200",
+		"block replaced -190", "block replaced-lately -10", "block replaced-lately -200", "block skewed -191", "block until-cutoff -200",
 		"unblock old-then-lifted -1", "unblock recent -1",
 	}
 	if !slices.Equal(got, want) {
@@ -1212,8 +1218,8 @@ func testPruneAudit(t *testing.T, b backend) {
 	}
 	// the blocks themselves are not touched
 	bs, err := s.Blocks(ctx, at(0))
-	if err != nil || len(bs) != 4 {
-		t.Errorf("blocks in force: %+v, %v; want forever, long, replaced, replaced-lately", bs, err)
+	if err != nil || len(bs) != 5 {
+		t.Errorf("blocks in force: %+v, %v; want forever, long, replaced, replaced-lately, skewed", bs, err)
 	}
 }
 

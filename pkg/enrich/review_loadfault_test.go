@@ -1,0 +1,56 @@
+package enrich
+
+import (
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+)
+
+// A cache loaded whole (loadMem) whose file is cut short under the load,
+// by the first batch lookup: the fault is told once, and the lookups are
+// misses; the connection is not used again after the fault.
+func TestCacheTruncatedUnderLoad(t *testing.T) {
+	path := bigCache(t, 3000)
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.pages > preloadPages {
+		t.Fatalf("%d pages: the test needs a cache loaded whole (at most %d)", c.pages, preloadPages)
+	}
+	var told []string
+	c.OnReadFault = func(err error) { told = append(told, err.Error()) }
+	rows := 0
+	afterRow = func() {
+		if rows++; rows == 10 {
+			if err := os.Truncate(path, 0); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer func() { afterRow = nil }()
+	ask := make([]netip.Addr, 500)
+	for i := range ask {
+		ask[i] = bigAddr(i * 5)
+	}
+	got, ok := make([]RDNS, len(ask)), make([]bool, len(ask))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.getRDNSBatch(ask, got, ok)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the lookup hangs after the fault")
+	}
+	t.Logf("rows %d, broken %v, told %q", rows, c.broken.Load(), told)
+	if len(told) != 1 {
+		t.Errorf("told of the fault %d times: %q; want once", len(told), told)
+	}
+	if rows > 10 {
+		t.Errorf("%d rows read: the connection was used again after the fault at row 10", rows)
+	}
+	c.Close()
+}
