@@ -52,7 +52,12 @@ func TestFollowPrunes(t *testing.T) {
 				t.Fatal(err)
 			}
 			st.Close()
-			raw, err := sql.Open(driver, dsn)
+			rawDSN := dsn
+			if driver == "sqlite" {
+				// it waits for the lock that the daemon's commits and prunes take
+				rawDSN = "file:" + dsn + "?_pragma=busy_timeout(20000)"
+			}
+			raw, err := sql.Open(driver, rawDSN)
 			if err != nil {
 				t.Fatal(err)
 			}
