@@ -54,7 +54,7 @@ var schema = map[string]map[string]keyKind{
 	"EXEC":        {"script": kPath, "timeout": kText},
 	"NOTIFY_USER": {"enabled": kText, "template": kPath, "subject": kText, "from": kText},
 	"NOTIFY":      {"attempts": kText, "backoff": kText, "timeout": kText, "give_up_after": kText},
-	"STATE":       {"db": kDSN, "keep": kText, "realert_after": kText, "instance": kText},
+	"STATE":       {"db": kDSN, "keep": kText, "prune_every": kText, "realert_after": kText, "instance": kText},
 	"SERVE":       {"metrics": kText},
 	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText, "logins": kText},
 	"BLOCK":       {"auto": kText, "for": kText, "min_severity": kText, "min_countries": kText},

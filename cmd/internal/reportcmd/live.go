@@ -61,6 +61,7 @@ type Live struct {
 	done     chan struct{}
 	stopped  chan struct{}
 
+	stopPrune  func() // the state's pruning (statecmd.State.StartPruning)
 	lastCommit time.Time
 	alerts     int
 	failed     bool
@@ -93,7 +94,9 @@ func (lv *Live) now() time.Time {
 	return time.Now()
 }
 
-// Start starts the deliveries' goroutine; Close stops it.
+// Start starts the deliveries' goroutine and, with a state, its pruning
+// (every [STATE] prune_every, the first a minute after the start, in a
+// goroutine of its own: the reading never waits for it); Close stops them.
 func (lv *Live) Start() {
 	if lv.CommitEvery <= 0 {
 		lv.CommitEvery = 2 * time.Second
@@ -108,6 +111,7 @@ func (lv *Live) Start() {
 	lv.lastCommit = lv.now()
 	go lv.deliveries()
 	lv.wake() // what earlier runs left pending
+	lv.stopPrune = lv.St.StartPruning(lv.Log)
 }
 
 func (lv *Live) wake() {
@@ -388,6 +392,9 @@ func (lv *Live) deliver(host string) {
 // Close records what is left, makes the last deliveries and stops. An
 // alert still unsent without a state is reported as lost.
 func (lv *Live) Close() {
+	if lv.stopPrune != nil {
+		lv.stopPrune()
+	}
 	lv.commit(false, true)
 	close(lv.done)
 	<-lv.stopped

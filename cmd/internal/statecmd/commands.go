@@ -395,14 +395,11 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	}
 	defer s.Close()
 	if command == "prune" {
-		before := time.Now().Add(-s.Keep)
-		p, err := s.Store.Prune(ctx, before)
+		p, before, err := s.Prune(ctx)
 		if err != nil {
 			return Fail(log, err)
 		}
-		fmt.Fprintf(env.Stdout, "pruned %s, %s and %s last seen before %s ([STATE] keep = %s)\n",
-			cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"),
-			cli.Plural(p.Audit, "change of the block audit", "changes of the block audit"), date(before), fmtAge(s.Keep))
+		fmt.Fprintln(env.Stdout, PruneWords(p, before, s.Keep))
 		return cli.ExitOK
 	}
 	st, err := s.Store.Stats(ctx)

@@ -47,7 +47,14 @@ type State struct {
 	RealertAfter time.Duration // [STATE] realert_after
 	GiveUpAfter  time.Duration // [NOTIFY] give_up_after
 	Window       time.Duration // [REPORT] window: how far back the history counts in a verdict
-	Now          func() time.Time
+	// PruneEvery ([STATE] prune_every, default 24h; 0: never) is how
+	// often a daemon that writes the state prunes it (StartPruning).
+	PruneEvery time.Duration
+	Now        func() time.Time
+	// PruneAfter, when set (tests), replaces time.After in StartPruning;
+	// OnPrune, when set, is told of each prune's result.
+	PruneAfter func(time.Duration) <-chan time.Time
+	OnPrune    func(state.Pruned, error)
 	// Whitelist, when set, is the filter's verdict on a record (the rule
 	// that covers it, or ""): Recall applies today's whitelist to the
 	// history, which holds whitelisted logins too.
@@ -69,7 +76,7 @@ func (s *State) now() time.Time {
 	return time.Now()
 }
 
-// Settings reads [STATE] keep, realert_after, instance and [NOTIFY]
+// Settings reads [STATE] keep, realert_after, prune_every, instance and [NOTIFY]
 // give_up_after into s.
 func (s *State) settings(cfg *config.Config) error {
 	for _, x := range []struct {
@@ -88,6 +95,17 @@ func (s *State) settings(cfg *config.Config) error {
 		if set {
 			*x.dst = d
 		}
+	}
+	d, set, err := cfg.Duration("STATE", "prune_every")
+	if err != nil {
+		return err
+	}
+	if set && d < 0 {
+		return cli.Usagef("%s: want a time, like 24h, or 0 (never)", cfg.Where("STATE", "prune_every"))
+	}
+	s.PruneEvery = DefaultPruneEvery
+	if set {
+		s.PruneEvery = d
 	}
 	s.Window = DefaultWindow // [REPORT] window: reportcmd.ReportFlags sets it
 	s.Instance, _ = cfg.String("STATE", "instance")

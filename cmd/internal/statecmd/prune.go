@@ -1,0 +1,93 @@
+package statecmd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// DefaultPruneEvery is [STATE] prune_every's default: how often a daemon
+// that writes the state (loganom postfix-sasl --follow, loganom-report
+// --follow) prunes it, as loganom db prune does.
+const DefaultPruneEvery = 24 * time.Hour
+
+// PruneDelay is how long after its start a daemon prunes the first time
+// (or PruneEvery, when that is shorter): the log is followed at once, and
+// what the start reads goes first.
+const PruneDelay = time.Minute
+
+// pruneTimeout bounds one prune: a database that never answers does not
+// hold the pruner forever (it tries again at the next tick).
+const pruneTimeout = 5 * time.Minute
+
+// Prune deletes what is older than [STATE] keep (state.Store.Prune), as
+// loganom db prune does: the history not seen since, the closed alerts and
+// the block audit's changes as old. It returns the cutoff too.
+func (s *State) Prune(ctx context.Context) (state.Pruned, time.Time, error) {
+	before := s.now().Add(-s.Keep)
+	p, err := s.Store.Prune(ctx, before)
+	return p, before, err
+}
+
+// PruneWords says what a prune deleted, as loganom db prune and the
+// daemons say it.
+func PruneWords(p state.Pruned, before time.Time, keep time.Duration) string {
+	return fmt.Sprintf("pruned %s, %s and %s last seen before %s ([STATE] keep = %s)",
+		cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"),
+		cli.Plural(p.Audit, "change of the block audit", "changes of the block audit"), date(before), fmtAge(keep))
+}
+
+// StartPruning prunes the state in a goroutine of its own, as loganom db
+// prune does: PruneDelay after now (or PruneEvery, if shorter), then every
+// PruneEvery; never when PruneEvery is 0. Each prune is logged (info);
+// one that fails is logged as an error, with a hint, and the next is
+// tried at the next tick: the daemon goes on. The store serialises the
+// prune with the daemon's other writes (SQLite: BEGIN IMMEDIATE and the
+// busy timeout; PostgreSQL: row locks, a conflict tried again), so it
+// may run while the live commit does. stop ends it (an unfinished prune
+// is cancelled and rolled back) and returns when it has ended.
+func (s *State) StartPruning(log *cli.Logger) (stop func()) {
+	if s == nil || s.PruneEvery <= 0 {
+		return func() {}
+	}
+	after := s.PruneAfter
+	if after == nil {
+		after = time.After
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wait := min(PruneDelay, s.PruneEvery)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-after(wait):
+			}
+			wait = s.PruneEvery
+			pctx, pcancel := context.WithTimeout(ctx, pruneTimeout)
+			p, before, err := s.Prune(pctx)
+			pcancel()
+			if ctx.Err() != nil && err != nil {
+				return // stopped meanwhile: nothing was pruned, and that is no error
+			}
+			if err != nil {
+				log.Errorf("prune the state: %v", err)
+				log.Hintf("nothing was pruned; tried again in %s ([STATE] prune_every), or by hand: loganom db prune", fmtAge(s.PruneEvery))
+			} else {
+				log.Infof("%s", PruneWords(p, before, s.Keep))
+			}
+			if s.OnPrune != nil {
+				s.OnPrune(p, err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
