@@ -126,6 +126,12 @@ type Config struct {
 	// FamiliarSite: the least accounts of a site for the networks none
 	// of them used for long to say something (default 100; see burst).
 	FamiliarSite int
+	// Scattered: new countries within ScatteredSpan, each used for less
+	// than the window and each far from the one before, that make a
+	// thief's "new country a night" (default 4; -1 turns it off; see
+	// countScattered). ScatteredSpan: default 7 days.
+	Scattered     int
+	ScatteredSpan time.Duration
 }
 
 // Defaults fills the fields left zero.
@@ -165,6 +171,12 @@ func (c Config) Defaults() Config {
 	}
 	if c.FamiliarSite <= 0 {
 		c.FamiliarSite = familiarSite
+	}
+	if c.Scattered == 0 {
+		c.Scattered = scattered
+	}
+	if c.ScatteredSpan <= 0 {
+		c.ScatteredSpan = scatteredSpan
 	}
 	return c
 }
@@ -885,6 +897,10 @@ type place struct {
 	burst     *finding // found
 	burstDesc string
 	hist      []histRow // the history's rows of a country
+	// a country's location: its first login's since it was new (see
+	// countScattered)
+	lat, lon float64
+	located  bool
 }
 
 // histRow is a row of the history: its first login and how many.
@@ -938,7 +954,7 @@ type Account struct {
 		pair    string
 		recent  [4]login // the last logins from the most recent precise usual places
 	}
-	many struct{ countries, networks int } // the most found in a window
+	many struct{ countries, networks, scattered int } // the most found in a window (a span)
 }
 
 type finding struct {
@@ -1113,6 +1129,9 @@ func (a *Account) see(w *Where, first, last time.Time, learned bool) {
 		p.widen(first, last)
 		p.trusted = p.trusted || w.Trusted
 		p.learned = p.learned || learned
+		if !p.located && w.HasLoc {
+			p.lat, p.lon, p.located = w.Lat, w.Lon, true
+		}
 	}
 	if w.ASN != 0 {
 		p := a.networks[w.ASN]
@@ -1281,6 +1300,9 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	if !usual || learning {
 		a.countMany(first, w)
+	}
+	if newCountry {
+		a.countScattered(first, w)
 	}
 	a.last = login{Where: *w, at: last, usual: usual, valid: true, gate: gate}
 	switch {
@@ -1783,6 +1805,71 @@ func (a *Account) countMany(t time.Time, w *Where) {
 	}
 	text += " and " + plural(nets, "new network", "new networks") + " within " + span(a.cfg.Window)
 	a.find(ManyPlaces, "", High, t, w.IP, "").Text = text
+}
+
+// The defaults of Config.Scattered and Config.ScatteredSpan, and how far
+// apart a scattered country is from the one before (scatterKM: farther
+// than a day's drive or train ride, so a journey's stops by road or rail
+// through neighbouring countries never count).
+const (
+	scattered     = 4
+	scatteredSpan = 7 * 24 * time.Hour
+	scatterKM     = 2000
+)
+
+// countScattered finds a thief who logs in from a new country a night:
+// Config.Scattered countries new to the account within
+// Config.ScatteredSpan before t, each used for less than the window (no
+// stay: a traveller's country, used for longer, is usual by then), each
+// scatterKM or more from the one before (in the order of first use; a
+// nearer one is skipped: it may be a journey's next stop), none of them
+// trusted, learned on the first day or common on the site. A week's tour
+// of three countries, or of a country a day by road or rail, is none of
+// that; a few logins a night from VN, BR, NG and RU while the owner is at
+// home is. Many places per window misses it: each window holds one or two.
+func (a *Account) countScattered(t time.Time, w *Where) {
+	need := a.cfg.Scattered
+	if need <= 0 {
+		return
+	}
+	from := t.Add(-a.cfg.ScatteredSpan)
+	type newCountry struct {
+		cc string
+		p  *place
+	}
+	var cs []newCountry
+	for cc, p := range a.countries {
+		if p.trusted || p.learned || !p.located || p.first.Before(from) || p.last.Sub(p.first) >= a.cfg.Window ||
+			a.site.commonCountry(cc, t) {
+			continue
+		}
+		cs = append(cs, newCountry{cc, p})
+	}
+	if len(cs) < need || len(cs) <= a.many.scattered {
+		return
+	}
+	slices.SortFunc(cs, func(x, y newCountry) int { return cmp.Or(x.p.first.Compare(y.p.first), cmp.Compare(x.cc, y.cc)) })
+	chain := cs[:1:1]
+	km := 0.0
+	for _, c := range cs[1:] {
+		prev := chain[len(chain)-1].p
+		if d := Distance(prev.lat, prev.lon, c.p.lat, c.p.lon); d >= scatterKM {
+			chain = append(chain, c)
+			km += d
+		}
+	}
+	if len(chain) < need || len(chain) <= a.many.scattered {
+		return
+	}
+	a.many.scattered = len(chain)
+	names := make([]string, len(chain))
+	for i, c := range chain {
+		names[i] = c.cc
+	}
+	days := chain[len(chain)-1].p.first.Sub(chain[0].p.first)
+	a.find(ManyPlaces, "scattered", Medium, t, w.IP, "").Text = fmt.Sprintf(
+		"%d new countries in %s (%s, %s km between them in all), each used for less than %s and each %s km or more from the one before: no journey's stops",
+		len(chain), span(days), strings.Join(names, " → "), thousands(int64(math.Round(km/10)*10)), span(a.cfg.Window), thousands(scatterKM))
 }
 
 // find records a finding, and returns it; the same one again is counted.
