@@ -949,12 +949,20 @@ type Account struct {
 	// share it (info@, a team's mailbox), and an impossible trip is weak
 	// evidence on it (see shared)
 	several struct {
-		n, days int
-		day     int64 // the last day counted (Unix days)
-		pair    string
-		recent  [4]login // the last logins from the most recent precise usual places
+		n int
+		// far: out of reach (impossible travel); near: by road only
+		// (apart)
+		far, near sharedCount
+		recent    [4]login // the last logins from the most recent precise usual places
 	}
 	many struct{ countries, networks, scattered int } // the most found in a window (a span)
+}
+
+// sharedCount: the days with usual places in use at once, and the first pair.
+type sharedCount struct {
+	days int
+	day  int64 // the last day counted (Unix days)
+	pair string
 }
 
 type finding struct {
@@ -1093,8 +1101,8 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 				}
 				for _, ta := range [2]time.Time{x.First, x.Last} {
 					for _, tb := range [2]time.Time{y.First, y.Last} {
-						if a.impossible(&x.Where, ta, &y.Where, tb) {
-							a.sharing(&x.Where, ta, &y.Where, tb)
+						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near {
+							a.sharing(&x.Where, ta, &y.Where, tb, !far)
 							if a.shared() {
 								break pairs
 							}
@@ -1694,10 +1702,11 @@ func (a *Account) concurrent(u *login, last time.Time) {
 		if dt < 0 || dt.Hours()*a.cfg.MaxSpeed > 20040+float64(p.AccuracyKM+u.AccuracyKM) || p.IP == u.IP {
 			continue
 		}
-		if !a.impossible(&p.Where, p.at, &u.Where, u.at) || a.flagged(&p.Where) || a.flagged(&u.Where) {
+		far, near := a.impossible(&p.Where, p.at, &u.Where, u.at), a.apart(&p.Where, p.at, &u.Where, u.at)
+		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) {
 			continue
 		}
-		a.sharing(&p.Where, p.at, &u.Where, u.at)
+		a.sharing(&p.Where, p.at, &u.Where, u.at, !far)
 	}
 	// keep it, in place of its place's older login, or of the oldest
 	if k < 0 {
@@ -1717,6 +1726,39 @@ func (a *Account) concurrent(u *login, last time.Time) {
 	r[k].IP = strings.Clone(u.IP)
 }
 
+// apartKM and groundSpeed: two places located precisely (in two towns)
+// whose distance, less both accuracy radii, is apartKM or more and below
+// Config.MinTravelKM, used one after the other faster than groundSpeed
+// (km/h) covers it, are in use at once: nobody drives from Augsburg to
+// Munich in five minutes (see apart).
+const (
+	apartKM     = 10
+	groundSpeed = 150
+)
+
+// apart: x at ta and y at tb are two places near each other (too near
+// for impossible travel: a country's mobile hubs are that far apart) but
+// both located precisely, and farther apart than anyone drives in the
+// time between them. Only for the account's own usual places, located
+// precisely (concurrent): two colleagues' home lines in neighbouring
+// towns.
+func (a *Account) apart(x *Where, ta time.Time, y *Where, tb time.Time) bool {
+	// (a dual-stack line's IPv4 and IPv6 addresses are often located to
+	// different towns: one line, one person)
+	if x.City == "" || y.City == "" || vague(x) || vague(y) || strings.Contains(x.IP, ":") != strings.Contains(y.IP, ":") {
+		return false
+	}
+	eff := Distance(x.Lat, x.Lon, y.Lat, y.Lon) - float64(x.AccuracyKM) - float64(y.AccuracyKM)
+	if eff < apartKM || eff >= a.cfg.MinTravelKM {
+		return false
+	}
+	dt := tb.Sub(ta)
+	if dt < 0 {
+		dt = -dt
+	}
+	return dt.Hours() <= 0 || eff/dt.Hours() > groundSpeed
+}
+
 func later(x, y time.Time) time.Time {
 	if y.After(x) {
 		return y
@@ -1724,20 +1766,25 @@ func later(x, y time.Time) time.Time {
 	return x
 }
 
-// sharing counts a pair of usual places in use at once, out of reach.
-func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time) {
-	a.several.n++
-	if d := later(ta, tb).Unix() / 86400; d != a.several.day {
-		a.several.day = d
-		a.several.days++
+// sharing counts a pair of usual places in use at once, out of reach (near:
+// out of reach by road only, see apart).
+func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time, near bool) {
+	c := &a.several.far
+	if near {
+		c = &a.several.near
 	}
-	if a.several.pair == "" {
+	a.several.n++
+	if d := later(ta, tb).Unix() / 86400; d != c.day {
+		c.day = d
+		c.days++
+	}
+	if c.pair == "" {
 		km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
 		dt := tb.Sub(ta)
 		if dt < 0 {
 			dt = -dt
 		}
-		a.several.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt))
+		c.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt))
 	}
 }
 
@@ -1756,10 +1803,25 @@ func (a *Account) flagged(w *Where) bool {
 const sharedDays = 1
 
 // shared: the account's own usual places were in use at once, out of
-// reach of each other, on Config.SharedDays days or more: several people
-// use it (a shared mailbox). Then an impossible trip is what one of them
-// travelling while another is at home looks like: it is weighed low.
-func (a *Account) shared() bool { return a.several.days >= a.cfg.SharedDays }
+// reach of each other, on Config.SharedDays days or more, or out of reach
+// by road (in neighbouring towns, see apart) on one day more: several
+// people use it (a shared mailbox). Then an impossible trip is what one
+// of them travelling while another is at home looks like: it is weighed
+// low. (One more day by road: a home line's addresses of a day may be
+// located to another town of its region.)
+func (a *Account) shared() bool {
+	return a.several.far.days >= a.cfg.SharedDays || a.several.near.days >= a.cfg.SharedDays+1
+}
+
+// sharedBy says which places in use at once made the account shared:
+// "Lisbon, PT ↔ São Paulo, BR, 7,950 km in 17 min; 7 days".
+func (a *Account) sharedBy() string {
+	c := &a.several.far
+	if c.days < a.cfg.SharedDays {
+		c = &a.several.near
+	}
+	return c.pair + "; " + plural(c.days, "day", "days")
+}
 
 // severity is a finding's severity as weighed: impossible travel on a
 // shared account is low.
@@ -1939,11 +2001,9 @@ func (a *Account) Verdict() Verdict {
 		}
 		if sev := a.severity(f); sev != f.Severity {
 			r.Severity = sev
-			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s; %s)",
-				a.several.pair, plural(a.several.days, "day", "days"))
+			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s)", a.sharedBy())
 		} else if f.Detector == ImpossibleTravel && a.shared() {
-			r.Text += fmt.Sprintf("; the account is used from several places at once (%s; %s), and none of them was within reach",
-				a.several.pair, plural(a.several.days, "day", "days"))
+			r.Text += fmt.Sprintf("; the account is used from several places at once (%s), and none of them was within reach", a.sharedBy())
 		}
 		v.Reasons = append(v.Reasons, r)
 	}

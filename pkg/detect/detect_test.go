@@ -945,3 +945,54 @@ func TestScattered(t *testing.T) {
 		})
 	}
 }
+
+// Two colleagues in neighbouring towns (too near for impossible travel)
+// whose home lines are used minutes apart, on two days or more, share the
+// account: one of them on holiday while the other works is weighed low.
+// One day is not enough (a line's address of a day may be located to
+// another town of its region), nor are a dual-stack line's IPv4 and IPv6
+// addresses located to two towns.
+func TestSharedNearby(t *testing.T) {
+	// Campinas is 85 km from São Paulo: 45 km net of the radii
+	campinas := Where{IP: "177.37.9.1", Country: "BR", City: "Campinas", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -22.9056, Lon: -47.0608, AccuracyKM: 20}
+	campinas6 := campinas
+	campinas6.IP = "2804:14c:1::1"
+	colleagues := func(other Where, days int) []ev {
+		var out []ev
+		for d := range 6 {
+			at := time.Duration(d) * day
+			out = append(out, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: saoPaulo, at: at + 15*time.Hour})
+			if d < days {
+				out = append(out, ev{w: other, at: at + 9*time.Hour + 10*time.Minute})
+			} else {
+				out = append(out, ev{w: other, at: at + 20*time.Hour})
+			}
+		}
+		slices.SortStableFunc(out, func(x, y ev) int { return int(x.at - y.at) })
+		return out
+	}
+	holiday := []ev{{w: lisbon, at: 6*day + 9*time.Hour}, {w: saoPaulo, at: 6*day + 10*time.Hour}}
+	for _, c := range []struct {
+		name string
+		evs  []ev
+		sev  Severity
+		want string
+	}{
+		{"two towns minutes apart on six days: shared, the trip low", slices.Concat(colleagues(campinas, 6), holiday), Low,
+			"Lisbon, PT → São Paulo, BR, 7,950 km in 1 h; weighed low: the account is used from several places at once (São Paulo, BR ↔ Campinas, BR, 80 km in 10 min; 6 days)"},
+		{"on two days: shared", slices.Concat(colleagues(campinas, 2), holiday), Low, "(São Paulo, BR ↔ Campinas, BR, 80 km in 10 min; 2 days)"},
+		{"on one day: not shared", slices.Concat(colleagues(campinas, 1), holiday), High, "Lisbon, PT → São Paulo, BR, 7,950 km in 1 h"},
+		{"hours apart: not shared", slices.Concat(colleagues(campinas, 0), holiday), High, "Lisbon, PT → São Paulo, BR, 7,950 km in 1 h"},
+		{"IPv6 in Campinas, IPv4 in São Paulo: one dual-stack line", slices.Concat(colleagues(campinas6, 6), holiday), High, "Lisbon, PT → São Paulo, BR, 7,950 km in 1 h"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(Config{}, nil, c.evs)
+			if v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("%s; want %s with %q", v, c.sev, c.want)
+			}
+			if c.sev == High && strings.Contains(v.String(), "several places at once") {
+				t.Errorf("shared: %s", v)
+			}
+		})
+	}
+}
