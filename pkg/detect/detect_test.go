@@ -944,6 +944,21 @@ func TestScattered(t *testing.T) {
 			}
 		})
 	}
+	// an hourly run: the first three nights are the state's history, the
+	// fourth is read now
+	var known []Known
+	var now []ev
+	for _, e := range nights(time.Hour, 1, hanoi, lagos, moscow, osaka) {
+		if e.at < 8*day {
+			at := t0.Add(e.at)
+			known = append(known, Known{Where: e.w, First: at, Last: at, Count: 1})
+		} else {
+			now = append(now, e)
+		}
+	}
+	if v := judge(Config{}, known, now); v.Severity != Medium || !strings.Contains(v.String(), "4 new countries in 3 days (VN → NG → RU → JP") {
+		t.Errorf("from the history: %s", v)
+	}
 }
 
 // Two colleagues in neighbouring towns (too near for impossible travel)
