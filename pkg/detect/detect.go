@@ -1745,16 +1745,22 @@ const (
 func (a *Account) apart(x *Where, ta time.Time, y *Where, tb time.Time) bool {
 	// (a dual-stack line's IPv4 and IPv6 addresses are often located to
 	// different towns: one line, one person)
-	if x.City == "" || y.City == "" || vague(x) || vague(y) || strings.Contains(x.IP, ":") != strings.Contains(y.IP, ":") {
-		return false
-	}
-	eff := Distance(x.Lat, x.Lon, y.Lat, y.Lon) - float64(x.AccuracyKM) - float64(y.AccuracyKM)
-	if eff < apartKM || eff >= a.cfg.MinTravelKM {
-		return false
-	}
 	dt := tb.Sub(ta)
 	if dt < 0 {
 		dt = -dt
+	}
+	// (longer apart than groundSpeed needs for MinTravelKM, or nearer
+	// than apartKM by a bound of the distance: no need to compute it)
+	radii := float64(x.AccuracyKM) + float64(y.AccuracyKM)
+	if dt.Hours()*groundSpeed >= a.cfg.MinTravelKM || (math.Abs(x.Lat-y.Lat)+math.Abs(x.Lon-y.Lon))*kmPerDegree-radii < apartKM {
+		return false
+	}
+	if x.City == "" || y.City == "" || vague(x) || vague(y) || strings.Contains(x.IP, ":") != strings.Contains(y.IP, ":") {
+		return false
+	}
+	eff := Distance(x.Lat, x.Lon, y.Lat, y.Lon) - radii
+	if eff < apartKM || eff >= a.cfg.MinTravelKM {
+		return false
 	}
 	return dt.Hours() <= 0 || eff/dt.Hours() > groundSpeed
 }
