@@ -126,6 +126,12 @@ type Config struct {
 	// FamiliarSite: the least accounts of a site for the networks none
 	// of them used for long to say something (default 100; see burst).
 	FamiliarSite int
+	// Scattered: new countries within ScatteredSpan, each used for less
+	// than the window and each far from the one before, that make a
+	// thief's "new country a night" (default 4; -1 turns it off; see
+	// countScattered). ScatteredSpan: default 7 days.
+	Scattered     int
+	ScatteredSpan time.Duration
 }
 
 // Defaults fills the fields left zero.
@@ -165,6 +171,12 @@ func (c Config) Defaults() Config {
 	}
 	if c.FamiliarSite <= 0 {
 		c.FamiliarSite = familiarSite
+	}
+	if c.Scattered == 0 {
+		c.Scattered = scattered
+	}
+	if c.ScatteredSpan <= 0 {
+		c.ScatteredSpan = scatteredSpan
 	}
 	return c
 }
@@ -885,6 +897,10 @@ type place struct {
 	burst     *finding // found
 	burstDesc string
 	hist      []histRow // the history's rows of a country
+	// a country's location: its first login's since it was new (see
+	// countScattered)
+	lat, lon float64
+	located  bool
 }
 
 // histRow is a row of the history: its first login and how many.
@@ -933,12 +949,20 @@ type Account struct {
 	// share it (info@, a team's mailbox), and an impossible trip is weak
 	// evidence on it (see shared)
 	several struct {
-		n, days int
-		day     int64 // the last day counted (Unix days)
-		pair    string
-		recent  [4]login // the last logins from the most recent precise usual places
+		n int
+		// far: out of reach (impossible travel); near: by road only
+		// (apart)
+		far, near sharedCount
+		recent    [4]login // the last logins from the most recent precise usual places
 	}
-	many struct{ countries, networks int } // the most found in a window
+	many struct{ countries, networks, scattered int } // the most found in a window (a span)
+}
+
+// sharedCount: the days with usual places in use at once, and the first pair.
+type sharedCount struct {
+	days int
+	day  int64 // the last day counted (Unix days)
+	pair string
 }
 
 type finding struct {
@@ -1077,8 +1101,8 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 				}
 				for _, ta := range [2]time.Time{x.First, x.Last} {
 					for _, tb := range [2]time.Time{y.First, y.Last} {
-						if a.impossible(&x.Where, ta, &y.Where, tb) {
-							a.sharing(&x.Where, ta, &y.Where, tb)
+						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near {
+							a.sharing(&x.Where, ta, &y.Where, tb, !far)
 							if a.shared() {
 								break pairs
 							}
@@ -1113,6 +1137,9 @@ func (a *Account) see(w *Where, first, last time.Time, learned bool) {
 		p.widen(first, last)
 		p.trusted = p.trusted || w.Trusted
 		p.learned = p.learned || learned
+		if !p.located && w.HasLoc {
+			p.lat, p.lon, p.located = w.Lat, w.Lon, true
+		}
 	}
 	if w.ASN != 0 {
 		p := a.networks[w.ASN]
@@ -1281,6 +1308,9 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	if !usual || learning {
 		a.countMany(first, w)
+	}
+	if newCountry {
+		a.countScattered(first, w)
 	}
 	a.last = login{Where: *w, at: last, usual: usual, valid: true, gate: gate}
 	switch {
@@ -1672,10 +1702,11 @@ func (a *Account) concurrent(u *login, last time.Time) {
 		if dt < 0 || dt.Hours()*a.cfg.MaxSpeed > 20040+float64(p.AccuracyKM+u.AccuracyKM) || p.IP == u.IP {
 			continue
 		}
-		if !a.impossible(&p.Where, p.at, &u.Where, u.at) || a.flagged(&p.Where) || a.flagged(&u.Where) {
+		far, near := a.impossible(&p.Where, p.at, &u.Where, u.at), a.apart(&p.Where, p.at, &u.Where, u.at)
+		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) {
 			continue
 		}
-		a.sharing(&p.Where, p.at, &u.Where, u.at)
+		a.sharing(&p.Where, p.at, &u.Where, u.at, !far)
 	}
 	// keep it, in place of its place's older login, or of the oldest
 	if k < 0 {
@@ -1695,6 +1726,45 @@ func (a *Account) concurrent(u *login, last time.Time) {
 	r[k].IP = strings.Clone(u.IP)
 }
 
+// apartKM and groundSpeed: two places located precisely (in two towns)
+// whose distance, less both accuracy radii, is apartKM or more and below
+// Config.MinTravelKM, used one after the other faster than groundSpeed
+// (km/h) covers it, are in use at once: nobody drives from Augsburg to
+// Munich in five minutes (see apart).
+const (
+	apartKM     = 10
+	groundSpeed = 150
+)
+
+// apart: x at ta and y at tb are two places near each other (too near
+// for impossible travel: a country's mobile hubs are that far apart) but
+// both located precisely, and farther apart than anyone drives in the
+// time between them. Only for the account's own usual places, located
+// precisely (concurrent): two colleagues' home lines in neighbouring
+// towns.
+func (a *Account) apart(x *Where, ta time.Time, y *Where, tb time.Time) bool {
+	// (a dual-stack line's IPv4 and IPv6 addresses are often located to
+	// different towns: one line, one person)
+	dt := tb.Sub(ta)
+	if dt < 0 {
+		dt = -dt
+	}
+	// (longer apart than groundSpeed needs for MinTravelKM, or nearer
+	// than apartKM by a bound of the distance: no need to compute it)
+	radii := float64(x.AccuracyKM) + float64(y.AccuracyKM)
+	if dt.Hours()*groundSpeed >= a.cfg.MinTravelKM || (math.Abs(x.Lat-y.Lat)+math.Abs(x.Lon-y.Lon))*kmPerDegree-radii < apartKM {
+		return false
+	}
+	if x.City == "" || y.City == "" || vague(x) || vague(y) || strings.Contains(x.IP, ":") != strings.Contains(y.IP, ":") {
+		return false
+	}
+	eff := Distance(x.Lat, x.Lon, y.Lat, y.Lon) - radii
+	if eff < apartKM || eff >= a.cfg.MinTravelKM {
+		return false
+	}
+	return dt.Hours() <= 0 || eff/dt.Hours() > groundSpeed
+}
+
 func later(x, y time.Time) time.Time {
 	if y.After(x) {
 		return y
@@ -1702,20 +1772,25 @@ func later(x, y time.Time) time.Time {
 	return x
 }
 
-// sharing counts a pair of usual places in use at once, out of reach.
-func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time) {
-	a.several.n++
-	if d := later(ta, tb).Unix() / 86400; d != a.several.day {
-		a.several.day = d
-		a.several.days++
+// sharing counts a pair of usual places in use at once, out of reach (near:
+// out of reach by road only, see apart).
+func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time, near bool) {
+	c := &a.several.far
+	if near {
+		c = &a.several.near
 	}
-	if a.several.pair == "" {
+	a.several.n++
+	if d := later(ta, tb).Unix() / 86400; d != c.day {
+		c.day = d
+		c.days++
+	}
+	if c.pair == "" {
 		km := Distance(x.Lat, x.Lon, y.Lat, y.Lon)
 		dt := tb.Sub(ta)
 		if dt < 0 {
 			dt = -dt
 		}
-		a.several.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt))
+		c.pair = fmt.Sprintf("%s ↔ %s, %s km in %s", placeName(x), placeName(y), thousands(int64(math.Round(km/10)*10)), span(dt))
 	}
 }
 
@@ -1734,10 +1809,25 @@ func (a *Account) flagged(w *Where) bool {
 const sharedDays = 1
 
 // shared: the account's own usual places were in use at once, out of
-// reach of each other, on Config.SharedDays days or more: several people
-// use it (a shared mailbox). Then an impossible trip is what one of them
-// travelling while another is at home looks like: it is weighed low.
-func (a *Account) shared() bool { return a.several.days >= a.cfg.SharedDays }
+// reach of each other, on Config.SharedDays days or more, or out of reach
+// by road (in neighbouring towns, see apart) on one day more: several
+// people use it (a shared mailbox). Then an impossible trip is what one
+// of them travelling while another is at home looks like: it is weighed
+// low. (One more day by road: a home line's addresses of a day may be
+// located to another town of its region.)
+func (a *Account) shared() bool {
+	return a.several.far.days >= a.cfg.SharedDays || a.several.near.days >= a.cfg.SharedDays+1
+}
+
+// sharedBy says which places in use at once made the account shared:
+// "Lisbon, PT ↔ São Paulo, BR, 7,950 km in 17 min; 7 days".
+func (a *Account) sharedBy() string {
+	c := &a.several.far
+	if c.days < a.cfg.SharedDays {
+		c = &a.several.near
+	}
+	return c.pair + "; " + plural(c.days, "day", "days")
+}
 
 // severity is a finding's severity as weighed: impossible travel on a
 // shared account is low.
@@ -1783,6 +1873,71 @@ func (a *Account) countMany(t time.Time, w *Where) {
 	}
 	text += " and " + plural(nets, "new network", "new networks") + " within " + span(a.cfg.Window)
 	a.find(ManyPlaces, "", High, t, w.IP, "").Text = text
+}
+
+// The defaults of Config.Scattered and Config.ScatteredSpan, and how far
+// apart a scattered country is from the one before (scatterKM: farther
+// than a day's drive or train ride, so a journey's stops by road or rail
+// through neighbouring countries never count).
+const (
+	scattered     = 4
+	scatteredSpan = 7 * 24 * time.Hour
+	scatterKM     = 2000
+)
+
+// countScattered finds a thief who logs in from a new country a night:
+// Config.Scattered countries new to the account within
+// Config.ScatteredSpan before t, each used for less than the window (no
+// stay: a traveller's country, used for longer, is usual by then), each
+// scatterKM or more from the one before (in the order of first use; a
+// nearer one is skipped: it may be a journey's next stop), none of them
+// trusted, learned on the first day or common on the site. A week's tour
+// of three countries, or of a country a day by road or rail, is none of
+// that; a few logins a night from VN, BR, NG and RU while the owner is at
+// home is. Many places per window misses it: each window holds one or two.
+func (a *Account) countScattered(t time.Time, w *Where) {
+	need := a.cfg.Scattered
+	if need <= 0 {
+		return
+	}
+	from := t.Add(-a.cfg.ScatteredSpan)
+	type newCountry struct {
+		cc string
+		p  *place
+	}
+	var cs []newCountry
+	for cc, p := range a.countries {
+		if p.trusted || p.learned || !p.located || p.first.Before(from) || p.last.Sub(p.first) >= a.cfg.Window ||
+			a.site.commonCountry(cc, t) {
+			continue
+		}
+		cs = append(cs, newCountry{cc, p})
+	}
+	if len(cs) < need || len(cs) <= a.many.scattered {
+		return
+	}
+	slices.SortFunc(cs, func(x, y newCountry) int { return cmp.Or(x.p.first.Compare(y.p.first), cmp.Compare(x.cc, y.cc)) })
+	chain := cs[:1:1]
+	km := 0.0
+	for _, c := range cs[1:] {
+		prev := chain[len(chain)-1].p
+		if d := Distance(prev.lat, prev.lon, c.p.lat, c.p.lon); d >= scatterKM {
+			chain = append(chain, c)
+			km += d
+		}
+	}
+	if len(chain) < need || len(chain) <= a.many.scattered {
+		return
+	}
+	a.many.scattered = len(chain)
+	names := make([]string, len(chain))
+	for i, c := range chain {
+		names[i] = c.cc
+	}
+	days := chain[len(chain)-1].p.first.Sub(chain[0].p.first)
+	a.find(ManyPlaces, "scattered", Medium, t, w.IP, "").Text = fmt.Sprintf(
+		"%d new countries in %s (%s, %s km between them in all), each used for less than %s and each %s km or more from the one before: no journey's stops",
+		len(chain), span(days), strings.Join(names, " → "), thousands(int64(math.Round(km/10)*10)), span(a.cfg.Window), thousands(scatterKM))
 }
 
 // find records a finding, and returns it; the same one again is counted.
@@ -1852,11 +2007,9 @@ func (a *Account) Verdict() Verdict {
 		}
 		if sev := a.severity(f); sev != f.Severity {
 			r.Severity = sev
-			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s; %s)",
-				a.several.pair, plural(a.several.days, "day", "days"))
+			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s)", a.sharedBy())
 		} else if f.Detector == ImpossibleTravel && a.shared() {
-			r.Text += fmt.Sprintf("; the account is used from several places at once (%s; %s), and none of them was within reach",
-				a.several.pair, plural(a.several.days, "day", "days"))
+			r.Text += fmt.Sprintf("; the account is used from several places at once (%s), and none of them was within reach", a.sharedBy())
 		}
 		v.Reasons = append(v.Reasons, r)
 	}

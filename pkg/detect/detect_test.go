@@ -888,3 +888,126 @@ func TestConfigConstants(t *testing.T) {
 		t.Errorf("familiar_site 50: %v", com.Familiar)
 	}
 }
+
+// A new country a night for a week is a thief, on an account whose owner's
+// places are all located vaguely (no trip to judge); a traveller's tour is
+// not: its countries are stays, or neighbours one after another.
+func TestScattered(t *testing.T) {
+	madrid := Where{IP: "80.58.1.1", Country: "ES", City: "Madrid", ASN: 3352, Org: "TELEFONICA DE ESPANA", HasLoc: true, Lat: 40.4168, Lon: -3.7038, AccuracyKM: 20}
+	paris := Where{IP: "90.1.1.1", Country: "FR", City: "Paris", ASN: 3215, Org: "Orange", HasLoc: true, Lat: 48.8566, Lon: 2.3522, AccuracyKM: 20}
+	amsterdam := Where{IP: "77.160.1.1", Country: "NL", City: "Amsterdam", ASN: 1136, Org: "KPN", HasLoc: true, Lat: 52.3676, Lon: 4.9041, AccuracyKM: 20}
+	berlin := Where{IP: "93.192.1.1", Country: "DE", City: "Berlin", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 52.52, Lon: 13.405, AccuracyKM: 20}
+	// the owner's phone, located to its country only, another address
+	// each time
+	var owner []ev
+	for k := range 40 {
+		w := roaming
+		w.IP = fmt.Sprintf("177.79.%d.%d", k/4, k%4+1)
+		owner = append(owner, ev{w: w, at: time.Duration(k) * 8 * time.Hour})
+	}
+	// nights: a place each night (each every-th day) from day 5, a few
+	// logins at 2:00 and 2:20, and one stay later
+	nights := func(stay time.Duration, every int, ws ...Where) []ev {
+		evs := slices.Clone(owner)
+		for k, w := range ws {
+			at := time.Duration(5+k*every)*day + 18*time.Hour
+			evs = append(evs, ev{w: w, at: at}, ev{w: w, at: at + 20*time.Minute}, ev{w: w, at: at + stay})
+		}
+		slices.SortStableFunc(evs, func(x, y ev) int { return int(x.at - y.at) })
+		return evs
+	}
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		evs  []ev
+		sev  Severity
+		want string
+	}{
+		{"a new country a night, four nights", Config{}, nights(time.Hour, 1, hanoi, lagos, moscow, osaka), Medium,
+			"4 new countries in 3 days (VN → NG → RU → JP, 24,620 km between them in all)"},
+		{"three nights", Config{}, nights(time.Hour, 1, hanoi, lagos, moscow), Low, ""},
+		{"scattered = 0 (off)", Config{Scattered: -1}, nights(time.Hour, 1, hanoi, lagos, moscow, osaka), Low, ""},
+		{"scattered = 5", Config{Scattered: 5}, nights(time.Hour, 1, hanoi, lagos, moscow, osaka), Low, ""},
+		{"scattered_span = 2d", Config{ScatteredSpan: 2 * day}, nights(time.Hour, 1, hanoi, lagos, moscow, osaka), Low, ""},
+		// a tour by road or rail, a country a night: neighbours
+		{"a country a day through Europe", Config{}, nights(time.Hour, 1, lisbon, madrid, paris, amsterdam, berlin), Low, ""},
+		// a tour by plane, each country a stay of more than a day
+		{"a far tour of stays", Config{}, nights(day+2*time.Hour, 2, hanoi, lagos, moscow, osaka), Low, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(c.cfg, nil, c.evs)
+			if v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("%s; want %s with %q", v, c.sev, c.want)
+			}
+			if c.want == "" && strings.Contains(v.String(), "no journey's stops") {
+				t.Errorf("scattered found: %s", v)
+			}
+		})
+	}
+	// an hourly run: the first three nights are the state's history, the
+	// fourth is read now
+	var known []Known
+	var now []ev
+	for _, e := range nights(time.Hour, 1, hanoi, lagos, moscow, osaka) {
+		if e.at < 8*day {
+			at := t0.Add(e.at)
+			known = append(known, Known{Where: e.w, First: at, Last: at, Count: 1})
+		} else {
+			now = append(now, e)
+		}
+	}
+	if v := judge(Config{}, known, now); v.Severity != Medium || !strings.Contains(v.String(), "4 new countries in 3 days (VN → NG → RU → JP") {
+		t.Errorf("from the history: %s", v)
+	}
+}
+
+// Two colleagues in neighbouring towns (too near for impossible travel)
+// whose home lines are used minutes apart, on two days or more, share the
+// account: one of them on holiday while the other works is weighed low.
+// One day is not enough (a line's address of a day may be located to
+// another town of its region), nor are a dual-stack line's IPv4 and IPv6
+// addresses located to two towns.
+func TestSharedNearby(t *testing.T) {
+	// Campinas is 85 km from São Paulo: 45 km net of the radii
+	campinas := Where{IP: "177.37.9.1", Country: "BR", City: "Campinas", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -22.9056, Lon: -47.0608, AccuracyKM: 20}
+	campinas6 := campinas
+	campinas6.IP = "2804:14c:1::1"
+	colleagues := func(other Where, days int) []ev {
+		var out []ev
+		for d := range 6 {
+			at := time.Duration(d) * day
+			out = append(out, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: saoPaulo, at: at + 15*time.Hour})
+			if d < days {
+				out = append(out, ev{w: other, at: at + 9*time.Hour + 10*time.Minute})
+			} else {
+				out = append(out, ev{w: other, at: at + 20*time.Hour})
+			}
+		}
+		slices.SortStableFunc(out, func(x, y ev) int { return int(x.at - y.at) })
+		return out
+	}
+	holiday := []ev{{w: lisbon, at: 6*day + 9*time.Hour}, {w: saoPaulo, at: 6*day + 10*time.Hour}}
+	for _, c := range []struct {
+		name string
+		evs  []ev
+		sev  Severity
+		want string
+	}{
+		{"two towns minutes apart on six days: shared, the trip low", slices.Concat(colleagues(campinas, 6), holiday), Low,
+			"Lisbon, PT → São Paulo, BR, 7,950 km in 1 h; weighed low: the account is used from several places at once (São Paulo, BR ↔ Campinas, BR, 80 km in 10 min; 6 days)"},
+		{"on two days: shared", slices.Concat(colleagues(campinas, 2), holiday), Low, "(São Paulo, BR ↔ Campinas, BR, 80 km in 10 min; 2 days)"},
+		{"on one day: not shared", slices.Concat(colleagues(campinas, 1), holiday), High, "Lisbon, PT → São Paulo, BR, 7,950 km in 1 h"},
+		{"hours apart: not shared", slices.Concat(colleagues(campinas, 0), holiday), High, "Lisbon, PT → São Paulo, BR, 7,950 km in 1 h"},
+		{"IPv6 in Campinas, IPv4 in São Paulo: one dual-stack line", slices.Concat(colleagues(campinas6, 6), holiday), High, "Lisbon, PT → São Paulo, BR, 7,950 km in 1 h"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(Config{}, nil, c.evs)
+			if v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("%s; want %s with %q", v, c.sev, c.want)
+			}
+			if c.sev == High && strings.Contains(v.String(), "several places at once") {
+				t.Errorf("shared: %s", v)
+			}
+		})
+	}
+}

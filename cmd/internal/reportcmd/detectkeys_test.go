@@ -14,11 +14,15 @@ import (
 func TestDetectKeysConstants(t *testing.T) {
 	for _, c := range []struct {
 		name, ini string
-		want      detect.Config // LineHold, SharedDays, FamiliarSite
+		want      detect.Config // LineHold, SharedDays, FamiliarSite, Scattered, ScatteredSpan
 		err       string
 	}{
-		{name: "defaults", ini: "", want: detect.Config{LineHold: 3 * time.Hour, SharedDays: 1, FamiliarSite: 100}},
-		{name: "set", ini: "[DETECT]\nline_hold = 5h\nshared_days = 2\nfamiliar_site = 40\n", want: detect.Config{LineHold: 5 * time.Hour, SharedDays: 2, FamiliarSite: 40}},
+		{name: "defaults", ini: "", want: detect.Config{LineHold: 3 * time.Hour, SharedDays: 1, FamiliarSite: 100, Scattered: 4, ScatteredSpan: 7 * 24 * time.Hour}},
+		{name: "set", ini: "[DETECT]\nline_hold = 5h\nshared_days = 2\nfamiliar_site = 40\nscattered = 5\nscattered_span = 10d\n",
+			want: detect.Config{LineHold: 5 * time.Hour, SharedDays: 2, FamiliarSite: 40, Scattered: 5, ScatteredSpan: 10 * 24 * time.Hour}},
+		{name: "scattered off", ini: "[DETECT]\nscattered = 0\n", want: detect.Config{LineHold: 3 * time.Hour, SharedDays: 1, FamiliarSite: 100, Scattered: -1, ScatteredSpan: 7 * 24 * time.Hour}},
+		{name: "negative span", ini: "[DETECT]\nscattered_span = -1h\n", err: "[DETECT] scattered_span -1h0m0s: must not be negative"},
+		{name: "negative scattered", ini: "[DETECT]\nscattered = -1\n", err: "[DETECT] scattered -1: must not be negative (0 turns it off)"},
 		{name: "negative hold", ini: "[DETECT]\nline_hold = -1h\n", err: "[DETECT] line_hold -1h0m0s: must not be negative"},
 		{name: "negative days", ini: "[DETECT]\nshared_days = -2\n", err: "[DETECT] shared_days -2: must not be negative"},
 		{name: "negative site", ini: "[DETECT]\nfamiliar_site = -1\n", err: "[DETECT] familiar_site -1: must not be negative"},
@@ -43,6 +47,9 @@ func TestDetectKeysConstants(t *testing.T) {
 			if d.LineHold != c.want.LineHold || d.SharedDays != c.want.SharedDays || d.FamiliarSite != c.want.FamiliarSite {
 				t.Errorf("line_hold %v, shared_days %d, familiar_site %d; want %v, %d, %d",
 					d.LineHold, d.SharedDays, d.FamiliarSite, c.want.LineHold, c.want.SharedDays, c.want.FamiliarSite)
+			}
+			if d.Scattered != c.want.Scattered || d.ScatteredSpan != c.want.ScatteredSpan {
+				t.Errorf("scattered %d, scattered_span %v; want %d, %v", d.Scattered, d.ScatteredSpan, c.want.Scattered, c.want.ScatteredSpan)
 			}
 		})
 	}

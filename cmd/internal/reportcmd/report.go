@@ -60,6 +60,8 @@ type DetectKeys struct {
 	LineHold      time.Duration `kong:"-" ini:"DETECT.line_hold"`
 	SharedDays    int           `kong:"-" ini:"DETECT.shared_days"`
 	FamiliarSite  int           `kong:"-" ini:"DETECT.familiar_site"`
+	Scattered     *int          `kong:"-" ini:"DETECT.scattered"`
+	ScatteredSpan time.Duration `kong:"-" ini:"DETECT.scattered_span"`
 }
 
 // Apply sets what the report's flags say of the state: [REPORT] window;
@@ -108,9 +110,14 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 	d := &f.DetectKeys
 	r.Detect = detect.Config{Learn: d.Learn, FirstDay: d.FirstDay, Window: f.Window,
 		MaxSpeed: float64(d.MaxSpeed), MinTravelKM: float64(d.TravelMinKM),
-		LineHold: d.LineHold, SharedDays: d.SharedDays, FamiliarSite: d.FamiliarSite}
-	if d.LineHold < 0 {
-		return r, cli.Usagef("%s %s: must not be negative", cfg.Where("DETECT", "line_hold"), d.LineHold)
+		LineHold: d.LineHold, SharedDays: d.SharedDays, FamiliarSite: d.FamiliarSite, ScatteredSpan: d.ScatteredSpan}
+	for _, x := range []struct {
+		key string
+		val time.Duration
+	}{{"line_hold", d.LineHold}, {"scattered_span", d.ScatteredSpan}} {
+		if x.val < 0 {
+			return r, cli.Usagef("%s %s: must not be negative", cfg.Where("DETECT", x.key), x.val)
+		}
 	}
 	for _, x := range []struct {
 		key string
@@ -124,7 +131,7 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 		key string
 		val *int
 		dst *int
-	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}, {"burst", d.Burst, &r.Detect.Burst}, {"failures", d.Failures, &r.Detect.Failures}} {
+	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}, {"burst", d.Burst, &r.Detect.Burst}, {"failures", d.Failures, &r.Detect.Failures}, {"scattered", d.Scattered, &r.Detect.Scattered}} {
 		switch {
 		case x.val == nil:
 		case *x.val < 0:
