@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -868,7 +869,7 @@ func TestConfigConstants(t *testing.T) {
 	once := append(home[:len(home):len(home)], ev{w: recife, at: 5 * time.Hour}, ev{w: recife, at: 3*day + 5*time.Hour})
 	once = append(once, ev{w: saoPaulo, at: after + 9*time.Hour}, ev{w: recife, at: after + 9*time.Hour + 20*time.Minute},
 		ev{w: saoPaulo, at: 7 * day}, ev{w: lisbon, at: 7*day + time.Hour})
-	slices.SortStableFunc(once, func(x, y ev) int { return int(x.at - y.at) })
+	slices.SortStableFunc(once, func(x, y ev) int { return cmp.Compare(x.at, y.at) })
 	if v := judge(Config{}, nil, once); v.Severity != Low || !strings.Contains(v.String(), "weighed low") {
 		t.Errorf("shared_days 1: %s", v)
 	}
@@ -913,7 +914,7 @@ func TestScattered(t *testing.T) {
 			at := time.Duration(5+k*every)*day + 18*time.Hour
 			evs = append(evs, ev{w: w, at: at}, ev{w: w, at: at + 20*time.Minute}, ev{w: w, at: at + stay})
 		}
-		slices.SortStableFunc(evs, func(x, y ev) int { return int(x.at - y.at) })
+		slices.SortStableFunc(evs, func(x, y ev) int { return cmp.Compare(x.at, y.at) })
 		return evs
 	}
 	for _, c := range []struct {
@@ -983,7 +984,7 @@ func TestSharedNearby(t *testing.T) {
 				out = append(out, ev{w: other, at: at + 20*time.Hour})
 			}
 		}
-		slices.SortStableFunc(out, func(x, y ev) int { return int(x.at - y.at) })
+		slices.SortStableFunc(out, func(x, y ev) int { return cmp.Compare(x.at, y.at) })
 		return out
 	}
 	holiday := []ev{{w: lisbon, at: 6*day + 9*time.Hour}, {w: saoPaulo, at: 6*day + 10*time.Hour}}
