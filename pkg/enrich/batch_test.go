@@ -306,17 +306,7 @@ func TestCacheTruncatedUnderRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var told []string
-	c.OnReadFault = func(err error) { told = append(told, err.Error()) }
-	rows := 0
-	afterRow = func() {
-		if rows++; rows == 10 {
-			if err := os.Truncate(path, 0); err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	defer func() { afterRow = nil }()
+	cut := cutAtRow(t, c, path, 10)
 	ask := make([]netip.Addr, 500)
 	for i := range ask {
 		ask[i] = bigAddr(i * 10)
@@ -343,10 +333,33 @@ func TestCacheTruncatedUnderRead(t *testing.T) {
 			t.Fatalf("%s answered after the cut", ask[i])
 		}
 	}
-	if len(told) != 1 || !strings.Contains(told[0], path) || !strings.Contains(told[0], "not read again") {
+	if told := cut.told; len(told) != 1 || !strings.Contains(told[0], path) || !strings.Contains(told[0], "not read again") {
 		t.Errorf("told of the fault %d times: %q; want once, naming the file", len(told), told)
 	}
 	c.Close() // (its error, if any, is the writer's: not this test's business) returns
+}
+
+// cutAtRow cuts the cache file at path short (to nothing) when the n-th
+// row is read, as another program might under a query; the cut says
+// what c told of the fault (OnReadFault) and how many rows were read.
+func cutAtRow(t *testing.T, c *SQLiteCache, path string, n int) *cut {
+	t.Helper()
+	x := &cut{}
+	c.OnReadFault = func(err error) { x.told = append(x.told, err.Error()) }
+	afterRow = func() {
+		if x.rows++; x.rows == n {
+			if err := os.Truncate(path, 0); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(func() { afterRow = nil })
+	return x
+}
+
+type cut struct {
+	told []string
+	rows int
 }
 
 // perAddress hides the batched lookups of a cache: the enricher asks it

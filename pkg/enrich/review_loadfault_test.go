@@ -2,7 +2,6 @@ package enrich
 
 import (
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 )
@@ -19,17 +18,7 @@ func TestCacheTruncatedUnderLoad(t *testing.T) {
 	if c.pages > preloadPages {
 		t.Fatalf("%d pages: the test needs a cache loaded whole (at most %d)", c.pages, preloadPages)
 	}
-	var told []string
-	c.OnReadFault = func(err error) { told = append(told, err.Error()) }
-	rows := 0
-	afterRow = func() {
-		if rows++; rows == 10 {
-			if err := os.Truncate(path, 0); err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	defer func() { afterRow = nil }()
+	cut := cutAtRow(t, c, path, 10)
 	ask := make([]netip.Addr, 500)
 	for i := range ask {
 		ask[i] = bigAddr(i * 5)
@@ -45,12 +34,12 @@ func TestCacheTruncatedUnderLoad(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the lookup hangs after the fault")
 	}
-	t.Logf("rows %d, broken %v, told %q", rows, c.broken.Load(), told)
-	if len(told) != 1 {
-		t.Errorf("told of the fault %d times: %q; want once", len(told), told)
+	t.Logf("rows %d, broken %v, told %q", cut.rows, c.broken.Load(), cut.told)
+	if len(cut.told) != 1 {
+		t.Errorf("told of the fault %d times: %q; want once", len(cut.told), cut.told)
 	}
-	if rows > 10 {
-		t.Errorf("%d rows read: the connection was used again after the fault at row 10", rows)
+	if cut.rows > 10 {
+		t.Errorf("%d rows read: the connection was used again after the fault at row 10", cut.rows)
 	}
 	c.Close()
 }
