@@ -1,7 +1,6 @@
 package reportcmd
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -91,21 +90,7 @@ func TestBlockKeys(t *testing.T) {
 // SQLite state with them, closed at the test's end.
 func autoBlockState(t *testing.T, ini string) (*ReportFlags, *statecmd.State) {
 	t.Helper()
-	cfg := loadINI(t, ini)
-	var f ReportFlags
-	if err := cfg.Fill(&f); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Rule(cfg); err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: filepath.Join(t.TempDir(), "state.db")}, cfg, &cli.Logger{Prog: "loganom", W: &stderr}, false, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return &f, st
+	return autoBlockStateAt(t, ini, filepath.Join(t.TempDir(), "state.db"))
 }
 
 // Block: an alert that passes blocks its account (by loganom
