@@ -259,20 +259,26 @@ func TestDetectors(t *testing.T) {
 			[]string{"new country PT, Lisbon (3 days in the logs read: none)", "new country BR, São Paulo (3 days in the logs read: none)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			v := judge(c.cfg, nil, c.evs)
-			if v.Severity != c.sev {
-				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
-			}
-			text := v.String()
-			for _, w := range c.want {
-				i := strings.Index(text, w)
-				if i < 0 {
-					t.Errorf("verdict lacks %q: %s", w, text)
-					continue
-				}
-				text = text[i+len(w):]
-			}
+			checkVerdict(t, judge(c.cfg, nil, c.evs), c.sev, c.want)
 		})
+	}
+}
+
+// checkVerdict: v has the severity sev, and its text holds the pieces
+// want, in that order.
+func checkVerdict(t *testing.T, v Verdict, sev Severity, want []string) {
+	t.Helper()
+	if v.Severity != sev {
+		t.Errorf("severity %s, want %s: %s", v.Severity, sev, v)
+	}
+	text := v.String()
+	for _, w := range want {
+		i := strings.Index(text, w)
+		if i < 0 {
+			t.Errorf("verdict lacks %q: %s", w, text)
+			continue
+		}
+		text = text[i+len(w):]
 	}
 }
 
@@ -593,19 +599,7 @@ func TestSharedMailbox(t *testing.T) {
 			[]string{"Lisbon, PT → São Paulo, BR, 7,950 km in 10 min"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			v := judge(Config{}, nil, c.evs)
-			if v.Severity != c.sev {
-				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
-			}
-			text := v.String()
-			for _, w := range c.want {
-				i := strings.Index(text, w)
-				if i < 0 {
-					t.Errorf("verdict lacks %q: %s", w, text)
-					continue
-				}
-				text = text[i+len(w):]
-			}
+			checkVerdict(t, judge(Config{}, nil, c.evs), c.sev, c.want)
 		})
 	}
 }
