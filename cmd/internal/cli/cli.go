@@ -31,6 +31,11 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// TuneBatch, when set (the process's own environment: OS), is called
+	// by a batch run with the size of its input, before it reads it: it
+	// may change the process's settings for the run (TuneBatch). Tests
+	// that run commands in-process leave it nil.
+	TuneBatch func(inputBytes int64)
 }
 
 // Logger prints messages on stderr, prefixed with the program name.
@@ -184,7 +189,8 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 
 // OS returns the Env of this process.
 func OS() Env {
-	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		TuneBatch: func(n int64) { TuneBatch(n, os.Getenv) }}
 }
 
 // Plural is "1 one" or "N many".

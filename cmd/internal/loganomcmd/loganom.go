@@ -305,6 +305,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		}
 		return code
 	}
+	if env.TuneBatch != nil {
+		env.TuneBatch(cli.InputBytes(src.Names))
+	}
 	rep := report.New(rule)
 	src.Opts.OnFailure = rep.Failure
 	// The filter and the report keep no record once it has passed them
