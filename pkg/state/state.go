@@ -79,8 +79,10 @@ type Store interface {
 	RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error)
 	Blocks(ctx context.Context, now time.Time) ([]Block, error)
 	// BlockAudit returns the changes to the blocks made at since or
-	// later (zero: all), newest first: each AddBlock and each
-	// RemoveBlock that removed one is recorded, in its transaction.
+	// later (zero: all), in the order they took effect, the latest
+	// first (their times are their callers', and may be out of that
+	// order): each AddBlock and each RemoveBlock that removed one is
+	// recorded, in its transaction.
 	BlockAudit(ctx context.Context, since time.Time) ([]BlockChange, error)
 
 	// Stats counts what the state holds.

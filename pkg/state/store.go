@@ -483,9 +483,18 @@ WHERE expires IS NULL OR expires > ? ORDER BY created, account`), ns(now))
 	return out, s.wrap(rows.Err())
 }
 
+// BlockAudit lists the changes by id, the order they took effect, not by
+// their times: a change's time is its caller's, taken before its
+// transaction (the API's PUT and DELETE, loganom block, another instance
+// with its own clock), so a PUT whose time was taken before a DELETE's
+// may commit after it, the account left blocked. Each change takes the
+// account's row of blocks before its audit row takes its id (SQLite:
+// one writer at a time, from BEGIN IMMEDIATE; PostgreSQL: the row's
+// lock, or the unique index's, held to the commit), so two changes of
+// one account have their ids in the order they committed.
 func (s *store) BlockAudit(ctx context.Context, since time.Time) ([]BlockChange, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT at, account, action, actor, reason, source, expires FROM block_audit
-WHERE at >= ? ORDER BY at DESC, id DESC`), ns(since))
+WHERE at >= ? ORDER BY id DESC`), ns(since))
 	if err != nil {
 		return nil, s.wrap(err)
 	}
