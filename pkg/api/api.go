@@ -5,7 +5,10 @@
 //
 // Every request needs "Authorization: Bearer TOKEN", a token of the token
 // file (see readTokens), compared in constant time; its name is who made
-// each change, in the state's audit trail ("api:NAME"). It listens on
+// each change, in the state's audit trail ("api:NAME"). A token has a
+// right (Right): read, the GET routes only, or block, every route; a
+// request its token has not the right for is refused (403), with its
+// name logged. It listens on
 // loopback unless TLS is configured, and refuses another address without
 // TLS. Request bodies are limited in size, unknown JSON fields refused.
 package api
@@ -111,19 +114,21 @@ func (l *logLimit) allow(now time.Time) (bool, int) {
 }
 
 // route is one route of the API: the mux has these and no other, and the
-// OpenAPI document describes exactly these (a test checks).
+// OpenAPI document describes exactly these (a test checks), and the
+// right each needs (a 403 where it is more than read).
 type route struct {
 	method, path string
+	need         Right
 	h            func(s *Server, w http.ResponseWriter, r *http.Request, who string)
 }
 
 var routes = []route{
-	{"GET", "/v1/blocks", (*Server).listBlocks},
-	{"PUT", "/v1/blocks/{user}", (*Server).block},
-	{"DELETE", "/v1/blocks/{user}", (*Server).unblock},
-	{"GET", "/v1/accounts/{user}", (*Server).account},
-	{"GET", "/v1/alerts", (*Server).alerts},
-	{"GET", "/v1/openapi.json", (*Server).openapi},
+	{"GET", "/v1/blocks", RightRead, (*Server).listBlocks},
+	{"PUT", "/v1/blocks/{user}", RightBlock, (*Server).block},
+	{"DELETE", "/v1/blocks/{user}", RightBlock, (*Server).unblock},
+	{"GET", "/v1/accounts/{user}", RightRead, (*Server).account},
+	{"GET", "/v1/alerts", RightRead, (*Server).alerts},
+	{"GET", "/v1/openapi.json", RightRead, (*Server).openapi},
 }
 
 //go:embed openapi.json
@@ -161,9 +166,13 @@ func New(cfg Config) (*Server, error) {
 	s.tokens = toks
 	s.mux = http.NewServeMux()
 	for _, rt := range routes {
-		h := rt.h
 		s.mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
-			h(s, w, r, whoFrom(r.Context()))
+			tok := tokenFrom(r.Context())
+			if tok.right < rt.need {
+				s.forbidden(w, r, tok, rt)
+				return
+			}
+			rt.h(s, w, r, tok.name)
 		})
 	}
 	if err := s.setupServer(); err != nil {
@@ -172,9 +181,10 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-type whoKey struct{}
+type tokenKey struct{}
 
-func whoFrom(ctx context.Context) string { w, _ := ctx.Value(whoKey{}).(string); return w }
+// tokenFrom is the request's token (its name and right; no secret).
+func tokenFrom(ctx context.Context) token { t, _ := ctx.Value(tokenKey{}).(token); return t }
 
 // Handler returns the API's handler: authentication, then the routes.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
@@ -184,12 +194,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	who, ok := s.authenticate(w, r)
+	tok, ok := s.authenticate(w, r)
 	if !ok {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	r = r.WithContext(context.WithValue(r.Context(), whoKey{}, who))
+	r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, token{name: tok.name, right: tok.right}))
 	if p := r.URL.Path; p != cleanPath(p) {
 		// the mux would redirect (with an HTML body): refused instead,
 		// a client of this API sends canonical paths
@@ -256,7 +266,7 @@ func (c *captureWriter) Write(p []byte) (int, error) {
 
 // authenticate checks the bearer token; without a valid one it answers
 // 401 (503 while the token file cannot be used) and returns false.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (token, bool) {
 	toks, changed, err := s.tokens.current()
 	if err != nil {
 		if changed {
@@ -268,7 +278,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 			s.log.Error("api: the token file cannot be used: every request is refused until it is fixed", "err", err, "hint", hint)
 		}
 		writeError(w, http.StatusServiceUnavailable, "the server's token file cannot be used: see its log")
-		return "", false
+		return token{}, false
 	}
 	if changed {
 		s.log.Info("api: read the token file again", "file", s.cfg.TokenFile, "tokens", len(toks))
@@ -279,18 +289,29 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	if auth == "" || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="loganom"`)
 		writeError(w, http.StatusUnauthorized, "this needs Authorization: Bearer TOKEN, a token of the server's [API] token_file")
-		return "", false
+		return token{}, false
 	}
-	name, ok := match(toks, secret)
+	tok, ok := match(toks, secret)
 	if !ok {
 		if log, more := s.badLog.allow(time.Now()); log {
 			s.log.Warn("api: a request with a wrong token refused", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "more_unlogged", more)
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="loganom", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "the token is not one of the server's [API] token_file")
-		return "", false
+		return token{}, false
 	}
-	return name, true
+	return tok, true
+}
+
+// forbidden refuses a request that tok has not the right for: 403, with
+// RFC 6750's challenge (error="insufficient_scope", scope: the right
+// wanted), and a line in the log with the token's name. Nothing was read
+// of the request's body, nothing is changed.
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, tok token, rt route) {
+	s.log.Warn("api: a request refused: its token has not the right", "token", tok.name, "right", tok.right.String(), "needs", rt.need.String(),
+		"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="loganom", error="insufficient_scope", scope="%s"`, rt.need))
+	writeError(w, http.StatusForbidden, fmt.Sprintf("the token %s has the right %s: %s %s needs the right %s", tok.name, tok.right, rt.method, rt.path, rt.need))
 }
 
 // Who is how a token's name is written as the author of a change in the

@@ -399,9 +399,9 @@ func TestMatch(t *testing.T) {
 		{"aaaaaaaaaaaaaaaaaaaa", "a"}, {"bbbbbbbbbbbbbbbbbbbb", "b"}, {"cccccccccccccccccccc", "c"},
 		{"", ""}, {"aaaaaaaaaaaaaaaaaaa", ""}, {"dddddddddddddddddddd", ""}, {"aaaaaaaaaaaaaaaaaaaaa", ""},
 	} {
-		name, ok := match(toks, x.secret)
-		if name != x.name || ok != (x.name != "") {
-			t.Errorf("match(%q) = %q, %v; want %q", x.secret, name, ok, x.name)
+		tok, ok := match(toks, x.secret)
+		if name := tok.name; name != x.name || ok != (x.name != "") {
+			t.Errorf("match(%q) = %q, %v; want %q", x.secret, tok.name, ok, x.name)
 		}
 	}
 }
@@ -425,7 +425,7 @@ func TestTokenFile(t *testing.T) {
 		{"empty", "# nothing\n\n", 0o600, "holds no token", "openssl rand -hex 32", nil},
 		{"short", "ops abc\n", 0o600, "line 1 (ops): the token is shorter than 16 characters", "openssl rand -hex 32", nil},
 		{"bad character", "ops " + opsToken + "\"\n", 0o600, `line 1 (ops): the token holds a character other than`, "", nil},
-		{"three fields", "ops " + opsToken + " more\n", 0o600, "line 1: want NAME TOKEN, or a bare TOKEN", "", nil},
+		{"four fields", "ops " + opsToken + " read more\n", 0o600, "line 1: want NAME TOKEN, NAME TOKEN RIGHT, or a bare TOKEN", "", nil},
 		{"bad name", "o'ps " + opsToken + "\n", 0o600, `line 1: the name "o'ps": want 1 to 64 of`, "", nil},
 		{"same name", "ops " + opsToken + "\nops " + deskToken + "\n", 0o600, "line 2: the name ops is on line 1 too", "", nil},
 		{"same token", "ops " + opsToken + "\ndesk " + opsToken + "\n", 0o600, "line 2 (desk): the same token as line 1", "a token of its own", nil},

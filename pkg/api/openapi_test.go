@@ -77,6 +77,16 @@ func TestOpenAPIRoutes(t *testing.T) {
 		if _, ok := o["responses"].(map[string]any)["401"]; !ok {
 			t.Errorf("%s: no 401 response", op)
 		}
+		// a 403 exactly where a token of the right read is refused
+		need := RightBlock
+		for _, r := range routes {
+			if r.method+" "+r.path == op {
+				need = r.need
+			}
+		}
+		if _, ok := o["responses"].(map[string]any)["403"]; ok != (need > RightRead) {
+			t.Errorf("%s: needs %s, and a 403 documented: %v", op, need, ok)
+		}
 		if strings.Contains(path, "{user}") && item["parameters"] == nil {
 			t.Errorf("%s: {user} is not declared", op)
 		}

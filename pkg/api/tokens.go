@@ -35,16 +35,61 @@ func (e *ConfigError) Error() string {
 }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// token is one line of the token file: its name, and the SHA-256 of the
-// secret (every comparison is of 32 bytes, whatever the lengths).
+// token is one line of the token file: its name, its right, and the
+// SHA-256 of the secret (every comparison is of 32 bytes, whatever the
+// lengths).
 type token struct {
-	name string
-	sum  [sha256.Size]byte
+	name  string
+	right Right
+	sum   [sha256.Size]byte
 }
 
-// readTokens reads a token file: one token a line, "NAME TOKEN" (NAME: 1
-// to 64 of A-Z a-z 0-9 . _ @ -), or a bare "TOKEN", named "default";
-// blank lines and lines starting with # are skipped. A token is at least
+// Right is what a token may do: each route needs one (see routes), and a
+// token has one, given by the third field of its line.
+type Right uint8
+
+// The rights, each including the ones before it.
+const (
+	// RightRead: the GET routes only (the blocks, an account, the
+	// alerts, the document): for a SIEM, a dashboard.
+	RightRead Right = iota + 1
+	// RightBlock: every route, PUT and DELETE /v1/blocks/{user} too;
+	// a token without a third field has it.
+	RightBlock
+)
+
+func (r Right) String() string {
+	switch r {
+	case RightRead:
+		return "read"
+	case RightBlock:
+		return "block"
+	}
+	return fmt.Sprintf("Right(%d)", uint8(r))
+}
+
+// parseRight reads the third field of a token's line: read or block,
+// in lower case, as written.
+func parseRight(s string) (Right, bool) {
+	switch s {
+	case "read":
+		return RightRead, true
+	case "block":
+		return RightBlock, true
+	}
+	return 0, false
+}
+
+// rightsHint is the hint of an error in the third field.
+const rightsHint = "the third field of a line is the token's right: read (the GET routes only) or block (every route: block and unblock too); without it, block"
+
+// readTokens reads a token file: one token a line, "NAME TOKEN [RIGHT]"
+// (NAME: 1 to 64 of A-Z a-z 0-9 . _ @ -; RIGHT: read or block, block
+// when left out), or a bare "TOKEN", named "default", of the right
+// block; blank lines and lines starting with # are skipped. A word in
+// the place of RIGHT that is not one refuses the whole file (as any
+// other error in it: a typo must not give a token more, or less, than
+// meant). A token is at least
 // MinTokenLen characters of A-Z a-z 0-9 - . _ ~ + / (RFC 6750's
 // b64token, trailing = allowed). Names and tokens are unique. The file
 // must be a regular file that neither its group nor others may read or
@@ -112,13 +157,33 @@ func readTokens(path string) ([]token, fileID, error) {
 		}
 		fields := strings.Fields(string(line))
 		var name, secret string
+		right := RightBlock
 		switch len(fields) {
 		case 1:
 			name, secret = "default", fields[0]
 		case 2:
 			name, secret = fields[0], fields[1]
+			if _, ok := parseRight(secret); ok {
+				// "TOKEN read": the name would be the token, not to
+				// be shown
+				return fail(fmt.Errorf("line %d: a bare TOKEN has no right: want NAME TOKEN %s", n, secret), rightsHint)
+			}
+		case 3:
+			name, secret = fields[0], fields[1]
+			r, ok := parseRight(fields[2])
+			if !ok {
+				if !validName(name) {
+					return fail(fmt.Errorf("line %d: the name %q: want 1 to 64 of A-Z a-z 0-9 . _ @ -", n, name), "")
+				}
+				if _, swapped := parseRight(secret); swapped || len(fields[2]) >= MinTokenLen {
+					// the token in the third place: not shown
+					return fail(fmt.Errorf("line %d (%s): the third field is not a right, and may be the token (not shown): want NAME TOKEN RIGHT, in that order", n, name), rightsHint)
+				}
+				return fail(fmt.Errorf("line %d (%s): unknown right %q: want read or block", n, name, fields[2]), rightsHint)
+			}
+			right = r
 		default:
-			return fail(fmt.Errorf("line %d: want NAME TOKEN, or a bare TOKEN", n), "")
+			return fail(fmt.Errorf("line %d: want NAME TOKEN, NAME TOKEN RIGHT, or a bare TOKEN", n), "")
 		}
 		if !validName(name) {
 			return fail(fmt.Errorf("line %d: the name %q: want 1 to 64 of A-Z a-z 0-9 . _ @ -", n, name), "")
@@ -137,7 +202,7 @@ func readTokens(path string) ([]token, fileID, error) {
 			return fail(fmt.Errorf("line %d (%s): the same token as line %d", n, name, first), "give each client a token of its own")
 		}
 		names[name], sums[sum] = n, n
-		toks = append(toks, token{name: name, sum: sum})
+		toks = append(toks, token{name: name, right: right, sum: sum})
 	}
 	if err := sc.Err(); err != nil {
 		return fail(err, "")
@@ -177,11 +242,11 @@ func validToken(s string) bool {
 	return true
 }
 
-// match returns the name of the token that secret is, comparing it with
-// every token in constant time: the time taken does not depend on which
-// token matched, nor on how much of one did, nor on the secret's length
-// (it is hashed first).
-func match(toks []token, secret string) (string, bool) {
+// match returns the token that secret is, comparing it with every token
+// in constant time: the time taken does not depend on which token
+// matched, nor on how much of one did, nor on the secret's length (it is
+// hashed first).
+func match(toks []token, secret string) (token, bool) {
 	sum := sha256.Sum256([]byte(secret))
 	found, idx := 0, 0
 	for i := range toks {
@@ -190,9 +255,9 @@ func match(toks []token, secret string) (string, bool) {
 		found |= eq
 	}
 	if found != 1 {
-		return "", false
+		return token{}, false
 	}
-	return toks[idx].name, true
+	return toks[idx], true
 }
 
 // tokenSet is the token file, read again when it changes (a token added
