@@ -15,7 +15,7 @@ import (
 // API embeds them (loganom serve; loganom postfix-sasl --follow can too).
 type APIFlags struct {
 	APIListen    string `name:"api-listen" ini:"API.listen" placeholder:"ADDR" help:"Serve the HTTP API on ADDR: HOST:PORT (like 127.0.0.1:8731) or unix:/PATH ([API] listen; default: no API). Another address than loopback needs --api-cert and --api-key."`
-	APITokenFile string `name:"api-token-file" ini:"API.token_file" placeholder:"FILE" help:"The API's tokens, one a line: NAME TOKEN (or a bare TOKEN, named default); mode 0600, read again when it changes ([API] token_file; required with the API)."`
+	APITokenFile string `name:"api-token-file" ini:"API.token_file" placeholder:"FILE" help:"The API's tokens, one a line: NAME TOKEN [read|block] (read: the GET routes only; block, the default: every route), or a bare TOKEN, named default; mode 0600, read again when it changes ([API] token_file; required with the API)."`
 	APICert      string `name:"api-cert" ini:"API.cert" placeholder:"FILE" help:"Serve HTTPS with this certificate chain, PEM ([API] cert; with --api-key). Read again when it changes."`
 	APIKey       string `name:"api-key" ini:"API.key" placeholder:"FILE" help:"The certificate's private key, PEM ([API] key)."`
 }
