@@ -192,7 +192,7 @@ func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd
 		}
 		logger.Info("api: listening", "addr", apiURL(addr, c.APICert != ""), "tls", c.APICert != "", "token_file", c.APITokenFile, "state", state.Describe(dsn))
 		if !api.Loopback(c.APIListen) {
-			logger.Warn("api: listening on an address other machines may reach (over TLS): whoever holds a token can block and unblock any account", "listen", c.APIListen)
+			logger.Warn("api: listening on an address other machines may reach (over TLS): whoever holds a token of the right block can block and unblock any account", "listen", c.APIListen)
 		}
 	}
 	hup := make(chan os.Signal, 1)
