@@ -1048,6 +1048,17 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 			a.held = append(a.held, h)
 		}
 	}
+	// how long the account's addresses on each network lasted (see
+	// lineNet), in the order first used: a detector started anew (an
+	// hourly run) knows the account's line
+	for i := range known {
+		k := &known[i]
+		if k.Relay || k.First.IsZero() || k.Last.IsZero() || k.ASN == 0 ||
+			site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+			continue
+		}
+		a.holdNet(&k.Where, k.First, k.Last)
+	}
 	// the last login from a place that was not usual, and the trips to it
 	// from the held addresses used before it (see pinOdd): a detector
 	// started anew (an hourly run) judges the owner's next login from

@@ -1063,4 +1063,23 @@ func TestLineNetwork(t *testing.T) {
 			checkVerdict(t, judge(Config{}, nil, c.evs), c.sev, c.want)
 		})
 	}
+	// the line known from the history (an hourly run): its days' addresses
+	// as the state keeps them, each from its first login to its last
+	t.Run("the line from the history, then Osaka", func(t *testing.T) {
+		var known []Known
+		for d := range 5 {
+			at := t0.Add(time.Duration(d) * day)
+			known = append(known, Known{Where: line(d), First: at, Last: at.Add(10 * time.Hour), Count: 2},
+				Known{Where: phone(100 + d), First: at.Add(4 * time.Hour), Last: at.Add(4 * time.Hour), Count: 1})
+		}
+		evs := []ev{{w: line(5), at: after}, {w: osaka, at: after + 20*time.Minute}}
+		checkVerdict(t, judge(Config{}, known, evs), High, []string{"BR → Osaka, JP, 17,070 km in 20 min; 189.100.5.7 (BR) is on the account's line"})
+		// and a phone's carrier in its place, hopping: none
+		for i := range known {
+			if known[i].IP == "189.100.2.7" {
+				known = append(known, Known{Where: line(41), First: known[i].First.Add(time.Hour), Last: known[i].First.Add(time.Hour), Count: 1})
+			}
+		}
+		checkVerdict(t, judge(Config{}, known, evs), Low, []string{"new country JP"})
+	})
 }
