@@ -9,7 +9,9 @@
 //     the time between them (the distance less both locations' accuracy,
 //     over the time), unless both ends are usual places, or one is a
 //     place of a usual country located vaguely (a phone's carrier) whose
-//     address was not held across two new countries (a line);
+//     address was not held across two new countries (a line), nor in
+//     the range of a network where the account's addresses last all day
+//     (its line's: lineNet);
 //   - failures, then success: failed logins from an address, then a
 //     successful one from it, from a new place;
 //   - many places: several new countries or networks within the window,
@@ -117,7 +119,9 @@ type Config struct {
 	Burst int
 	// LineHold: an address of a usual place located vaguely held this
 	// long, just before or after a login from a new place out of its
-	// reach, is a line (default 3h; see pinUsual).
+	// reach, is a line (default 3h; see pinUsual); and a range of a
+	// network whose addresses the account held this long, each, none
+	// giving way to another sooner, is its line (see lineNet).
 	LineHold time.Duration
 	// SharedDays: an account whose own usual places were in use at once,
 	// out of reach of each other, on this many days is shared, and its
