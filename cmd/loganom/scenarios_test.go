@@ -304,6 +304,9 @@ func TestScenarioHourly(t *testing.T) {
 		// (country_ignore = BR): the next hour's run has only whitelisted
 		// logins of the account, and judges the trip from the history
 		{"far-between-home.log", "lucia.ramos"},
+		// the line's address of the day, then Lagos in the same hour: the
+		// next runs know her line from the state's history
+		{"line-of-the-day.log", "marina.teixeira"},
 		{"shared-mailbox.log", ""},
 	} {
 		t.Run(strings.TrimSuffix(c.log, ".log"), func(t *testing.T) {

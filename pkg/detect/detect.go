@@ -9,7 +9,9 @@
 //     the time between them (the distance less both locations' accuracy,
 //     over the time), unless both ends are usual places, or one is a
 //     place of a usual country located vaguely (a phone's carrier) whose
-//     address was not held across two new countries (a line);
+//     address was not held across two new countries (a line), nor in
+//     the range of a network where the account's addresses last all day
+//     (its line's: lineNet);
 //   - failures, then success: failed logins from an address, then a
 //     successful one from it, from a new place;
 //   - many places: several new countries or networks within the window,
@@ -117,7 +119,9 @@ type Config struct {
 	Burst int
 	// LineHold: an address of a usual place located vaguely held this
 	// long, just before or after a login from a new place out of its
-	// reach, is a line (default 3h; see pinUsual).
+	// reach, is a line (default 3h; see pinUsual); and a range of a
+	// network whose addresses the account held this long, each, none
+	// giving way to another sooner, is its line (see lineNet).
 	LineHold time.Duration
 	// SharedDays: an account whose own usual places were in use at once,
 	// out of reach of each other, on this many days is shared, and its
@@ -941,6 +945,9 @@ type Account struct {
 	// account holds (see pinUsual), the most recent few
 	held  []held
 	lines int // how many of them are pinned: lines
+	// nets: per network and address family, how the account's addresses
+	// on it last (see lineNet)
+	nets map[netFam]*netRun
 
 	findings map[string]*finding // by detector and key
 	order    []*finding
@@ -1044,6 +1051,17 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 			h.where.IP = strings.Clone(k.IP)
 			a.held = append(a.held, h)
 		}
+	}
+	// how long the account's addresses on each network lasted (see
+	// lineNet), in the order first used: a detector started anew (an
+	// hourly run) knows the account's line
+	for i := range known {
+		k := &known[i]
+		if k.Relay || k.First.IsZero() || k.Last.IsZero() || k.ASN == 0 ||
+			site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+			continue
+		}
+		a.holdNet(&k.Where, k.First, k.Last)
 	}
 	// the last login from a place that was not usual, and the trips to it
 	// from the held addresses used before it (see pinOdd): a detector
@@ -1249,7 +1267,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.lastHome.checked = true
 		a.travel(&a.lastHome.Where, a.lastHome.at, w, first, false)
 	}
-	if usual && a.end(&cur) && !vague(w) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
+	if usual && a.end(&cur) && (!vague(w) || a.lineNet(w)) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
 		a.lastOdd.checked = true
 		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
 	}
@@ -1316,9 +1334,104 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	switch {
 	case !usual:
 		a.lastOdd = a.last
-	case a.end(&a.last) && !vague(w):
+	case a.end(&a.last) && (!vague(w) || a.lineNet(w)):
 		a.lastHome = a.last
 	}
+	if usual && !exit && w.ASN != 0 {
+		a.holdNet(w, first, last)
+	}
+}
+
+// netFam is a network and a range of its addresses (IPv4 /12, IPv6 /20):
+// a provider's lines and its phones come out of different ranges
+// (Deutsche Telekom's lines out of 79.192.0.0/10 and 2003::/19, its
+// phones out of 80.187.0.0/16 and 2a01:598::/32), and a line's IPv4 and
+// IPv6 addresses last differently.
+type netFam struct {
+	asn uint32
+	pfx netip.Prefix
+}
+
+// netKey is w's netFam.
+func netKey(w *Where) (netFam, bool) {
+	ad, err := netip.ParseAddr(w.IP)
+	if err != nil || w.ASN == 0 {
+		return netFam{}, false
+	}
+	ad = ad.Unmap().WithZone("")
+	bits := 12
+	if ad.Is6() {
+		bits = 20
+	}
+	p, err := ad.Prefix(bits)
+	return netFam{w.ASN, p}, err == nil
+}
+
+// netRun is the account's use of a network (in one address family): the
+// address in use (IPv4, or IPv6 /64) from first to last (held: for
+// Config.LineHold or longer); how many addresses it used there, one after
+// the other, and how many of them it held; hop: it went from one of them
+// to another within LineHold.
+type netRun struct {
+	key          [16]byte
+	first, last  time.Time
+	held, hop    bool
+	addrs, holds int
+}
+
+// holdNet records a login from w (a usual place, not an exit) from first
+// to last, for lineNet.
+func (a *Account) holdNet(w *Where, first, last time.Time) {
+	k, ok := heldKey(w.IP)
+	if !ok {
+		return
+	}
+	f, ok := netKey(w)
+	if !ok {
+		return
+	}
+	r := a.nets[f]
+	if r == nil {
+		if a.nets == nil {
+			a.nets = map[netFam]*netRun{}
+		}
+		r = &netRun{key: k, first: first, last: last, addrs: 1}
+		a.nets[f] = r
+	} else if r.key != k {
+		if first.Sub(r.last) < a.cfg.LineHold {
+			r.hop = true
+		}
+		r.key, r.first, r.last, r.held = k, first, last, false
+		r.addrs++
+	}
+	r.last = later(r.last, last)
+	if !r.held && r.last.Sub(r.first) >= a.cfg.LineHold {
+		r.held = true
+		r.holds++
+	}
+}
+
+// lineNet: w is on a network that is the account's line: of the
+// account's addresses in w's range of it (netFam), two or more, and half of
+// them at least, were each in use for Config.LineHold or longer, and the
+// account never went from one of them to another within LineHold. A
+// phone's carrier gives another address within the hour or two (now and
+// then the same one again, out of its gateway's few); a line keeps its
+// address all day and gets another only at its nightly reconnection. So
+// w, even located vaguely (a home line located to its country only), is
+// no roaming phone but the line, where it is located. A network that the
+// account uses both as its line and as its phone's carrier (a Telekom
+// line and a Telekom phone) hops, and is none.
+func (a *Account) lineNet(w *Where) bool {
+	if len(a.nets) == 0 || w.ASN == 0 {
+		return false
+	}
+	f, ok := netKey(w)
+	if !ok {
+		return false
+	}
+	r := a.nets[f]
+	return r != nil && !r.hop && r.holds >= 2 && 2*r.holds >= r.addrs
 }
 
 // end: the login can be a trip's end: located; not a place of a usual
@@ -1333,7 +1446,7 @@ func (a *Account) end(l *login) bool {
 	}
 	// vague in a usual country too: a new network there located vaguely is
 	// a phone's carrier seen from its gateway, anywhere in the country
-	if vague(&l.Where) && (l.usual || a.countryUsual(l.Country, l.at)) && !a.line(l.IP) {
+	if vague(&l.Where) && (l.usual || a.countryUsual(l.Country, l.at)) && !a.line(l.IP) && !(l.usual && a.lineNet(&l.Where)) {
 		return false
 	}
 	// an exit for the whole of what is known, even before it became
@@ -1636,7 +1749,16 @@ func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) boo
 // travel finds an impossible trip from a (at ta) to b (at tb).
 // The finding names the end that is not usual (y, unless y is usual).
 func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual bool) {
-	a.trip(x, ta, y, tb, yUsual, "")
+	note := ""
+	// an end located vaguely, judged because its network is the
+	// account's line (lineNet): the words say so
+	for _, u := range [2]*Where{x, y} {
+		if vague(u) && a.lineNet(u) && !a.line(u.IP) {
+			note = "; " + u.IP + " (" + placeName(u) + ") is on the account's line, " + a.network(u) + ": its addresses there last all day, a phone's change within hours"
+			break
+		}
+	}
+	a.trip(x, ta, y, tb, yUsual, note)
 }
 
 // trip is travel, with a note to the finding's words when it is new.

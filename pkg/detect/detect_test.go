@@ -1006,3 +1006,80 @@ func TestSharedNearby(t *testing.T) {
 		})
 	}
 }
+
+// A home line located to its country only (as a phone's carrier is), its
+// address changing each night and held all day: the network is the
+// account's line, and its address of the day minutes before a login from
+// Osaka is the owner at home, though it was used for minutes only that day.
+func TestLineNetwork(t *testing.T) {
+	// the line's address on day d (IPv4), located to Brazil only
+	line := func(d int) Where {
+		return Where{IP: fmt.Sprintf("189.100.%d.7", d), Country: "BR", ASN: 28573, Org: "Claro NXT", HasLoc: true, Lat: -10, Lon: -55, AccuracyKM: 500}
+	}
+	// a phone's carrier, located to Brazil only (a roaming phone looks so)
+	phone := func(i int) Where {
+		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+	}
+	// the line's address of the day at 8:00 and 18:00, the phone at noon
+	home := func(days int) []ev {
+		var out []ev
+		for d := range days {
+			at := time.Duration(d) * day
+			out = append(out, ev{w: line(d), at: at}, ev{w: phone(100 + d), at: at + 4*time.Hour}, ev{w: line(d), at: at + 10*time.Hour})
+		}
+		return out
+	}
+	after := 5*day + 12*time.Hour // (26 hours after the line's last use: a flight away)
+	for _, c := range []struct {
+		name string
+		evs  []ev
+		sev  Severity
+		want []string
+	}{
+		{"the line's address of the day, then Osaka 20 minutes later", slices.Concat(home(5),
+			[]ev{{w: line(5), at: after}, {w: line(5), at: after + 10*time.Minute}, {w: osaka, at: after + 30*time.Minute}}), High,
+			[]string{"BR → Osaka, JP, 17,070 km in 20 min; 189.100.5.7 (BR) is on the account's line, AS28573 Claro NXT: its addresses there last all day", "new country JP, Osaka"}},
+		{"Osaka, then the line's address 20 minutes later", slices.Concat(home(5),
+			[]ev{{w: osaka, at: after}, {w: line(5), at: after + 20*time.Minute}}), High,
+			[]string{"Osaka, JP → BR", "in 20 min; 189.100.5.7 (BR) is on the account's line"}},
+		{"the line, the phone, then Osaka: judged from the line", slices.Concat(home(5),
+			[]ev{{w: line(5), at: after}, {w: phone(1), at: after + 20*time.Minute}, {w: osaka, at: after + 30*time.Minute}}), High,
+			[]string{"BR → Osaka, JP", "in 30 min; 189.100.5.7 (BR) is on the account's line"}},
+		{"a roaming phone's carrier, then Osaka: a traveller", slices.Concat(home(5),
+			[]ev{{w: phone(1), at: after}, {w: phone(1), at: after + 10*time.Minute}, {w: osaka, at: after + 30*time.Minute}}), Low,
+			[]string{"new country JP, Osaka"}},
+		{"the line's network hops within minutes (a phone on it too): no line", slices.Concat(home(2),
+			home(3)[6:7], []ev{{w: line(40), at: 2*day + 40*time.Minute}}, home(5)[7:],
+			[]ev{{w: line(5), at: after}, {w: osaka, at: after + 30*time.Minute}}), Low,
+			[]string{"new country JP, Osaka"}},
+		{"never held for hours: no line", slices.Concat([]ev{{w: line(0), at: 0}, {w: line(1), at: day}, {w: line(2), at: 2 * day}, {w: line(3), at: 3 * day}, {w: line(4), at: 4 * day}},
+			[]ev{{w: line(5), at: after}, {w: osaka, at: after + 30*time.Minute}}), Low,
+			[]string{"new country JP, Osaka"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !slices.IsSortedFunc(c.evs, func(x, y ev) int { return cmp.Compare(x.at, y.at) }) {
+				t.Fatal("events out of order")
+			}
+			checkVerdict(t, judge(Config{}, nil, c.evs), c.sev, c.want)
+		})
+	}
+	// the line known from the history (an hourly run): its days' addresses
+	// as the state keeps them, each from its first login to its last
+	t.Run("the line from the history, then Osaka", func(t *testing.T) {
+		var known []Known
+		for d := range 5 {
+			at := t0.Add(time.Duration(d) * day)
+			known = append(known, Known{Where: line(d), First: at, Last: at.Add(10 * time.Hour), Count: 2},
+				Known{Where: phone(100 + d), First: at.Add(4 * time.Hour), Last: at.Add(4 * time.Hour), Count: 1})
+		}
+		evs := []ev{{w: line(5), at: after}, {w: osaka, at: after + 20*time.Minute}}
+		checkVerdict(t, judge(Config{}, known, evs), High, []string{"BR → Osaka, JP, 17,070 km in 20 min; 189.100.5.7 (BR) is on the account's line"})
+		// and a phone's carrier in its place, hopping: none
+		for i := range known {
+			if known[i].IP == "189.100.2.7" {
+				known = append(known, Known{Where: line(41), First: known[i].First.Add(time.Hour), Last: known[i].First.Add(time.Hour), Count: 1})
+			}
+		}
+		checkVerdict(t, judge(Config{}, known, evs), Low, []string{"new country JP"})
+	})
+}

@@ -7,7 +7,7 @@ var scenarios = []func(seed uint64) *scenario{
 	botnet, nightly, hundreds, twoInOneCountry, farAway, forgedPTR,
 	rotatingHome, homeAndOffice, phoneHopping, gmailUser, traveller,
 	vpnAbroad, moved, travellerRoaming, quietAccount, sharedMailbox,
-	farBetweenHome,
+	farBetweenHome, lineOfTheDay,
 }
 
 // An ordinary office worker: the office's link on weekdays, a home
@@ -465,6 +465,31 @@ func farBetweenHome(seed uint64) *scenario {
 	s.send(at(12, 15, 12).Add(s.jitter(time.Minute)), user, home(12), thunderbird, 1)
 	s.send(at(12, 15, 40).Add(s.jitter(time.Minute)), user, none(s.in("27.72.0.0/19")), thunderbird, 1)
 	s.send(at(12, 16, 5).Add(s.jitter(time.Minute)), user, home(12), thunderbird, 1)
+	s.colleagues("ana")
+	return s
+}
+
+// 18. One login from far away minutes after the owner's only use of her
+// line's address of the day: she works from home through a 4G router
+// located vaguely, whose address changes when it reconnects (about daily)
+// and is held all day; on her day off she sends two messages early from
+// the day's new address and goes out; 20 minutes later a phished password
+// is used from Lagos (6,000 km: a night's flight from her last use of the
+// day before), and she sends nothing more that day.
+func lineOfTheDay(seed uint64) *scenario {
+	s := newScenario("line-of-the-day.log", seed)
+	const user = "marina.teixeira@example.test"
+	router := map[int]addr{}
+	home := func(d int) addr {
+		if _, ok := router[d]; !ok {
+			router[d] = none(s.in("179.241.0.0/19"))
+		}
+		return router[d]
+	}
+	s.life(person{user: user, laptop: thunderbird, busyMin: 3, busyMax: 7, home: home, away: func(d int) bool { return d == 13 }})
+	s.send(at(13, 7, 41).Add(s.jitter(time.Minute)), user, home(13), thunderbird, 1)
+	s.send(at(13, 7, 52).Add(s.jitter(time.Minute)), user, home(13), thunderbird, 1)
+	s.send(at(13, 8, 14).Add(s.jitter(time.Minute)), user, none(s.in("105.112.8.0/22")), thunderbird, 1)
 	s.colleagues("ana")
 	return s
 }
