@@ -343,7 +343,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		marks = src.Marks()
 	}
 	run, failed := reportcmd.Remember(log, st, rep, history, marks, expect, notifier, failed)
-	return c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	code := c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	st.PruneAfterRun(log, run) // once the report is out: every [STATE] prune_every
+	return code
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {

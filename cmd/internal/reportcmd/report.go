@@ -317,7 +317,9 @@ func Main(env cli.Env) int {
 	code = cli.RunRecords(env, log, c.Files, &check, rep)
 	check.Warn(log, "the report can tell no country or network")
 	run, failed := Remember(log, st, rep, true, nil, nil, notifier, code != cli.ExitOK)
-	return c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	code = c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	st.PruneAfterRun(log, run) // once the report is out: every [STATE] prune_every
+	return code
 }
 
 // Remember records the run in the state, if any (statecmd.State.Commit),

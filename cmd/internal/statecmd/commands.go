@@ -420,8 +420,16 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 }
 
 func fmtAge(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
+	if d != 0 && d%(24*time.Hour) == 0 {
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
 	}
-	return d.String()
+	// as a config writes it: 6h, 30m, 1h30m (not 6h0m0s)
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }

@@ -40,6 +40,39 @@ func PruneWords(p state.Pruned, before time.Time, keep time.Duration) string {
 		cli.Plural(p.Audit, "change of the block audit", "changes of the block audit"), date(before), fmtAge(keep))
 }
 
+// PruneAfterRun prunes the state after a batch run that wrote it (run:
+// what Commit returned; nil when the run recorded nothing, --dry-run,
+// --no-notify or a state that failed, and a conflict, recorded nothing
+// either), once its report is written and its alerts sent: when the last
+// prune that the state records, by any process (a daemon, another mail
+// server's run, loganom db prune), is [STATE] prune_every old or older, or
+// never was. A cron job needs no loganom db prune. What it pruned is said
+// at debug level only: cron mails whatever a job prints, and a quiet run
+// stays quiet. A prune that fails is an error, with a hint; the run's
+// verdict and exit code stay what they were (the next run tries again).
+func (s *State) PruneAfterRun(log *cli.Logger, run *Run) {
+	if s == nil || run == nil || run.Conflict || s.PruneEvery <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pruneTimeout)
+	defer cancel()
+	now := s.now()
+	before := now.Add(-s.Keep)
+	p, done, err := s.Store.PruneIfDue(ctx, now, before, s.PruneEvery)
+	switch {
+	case err != nil:
+		log.Errorf("prune the state: %v", err)
+		log.Hintf("nothing was pruned, and this run's results are recorded; the next run tries again, or by hand: loganom db prune")
+	case done:
+		log.Debugf("%s", PruneWords(p, before, s.Keep))
+	default:
+		log.Debugf("not pruned: the state was pruned less than %s ago ([STATE] prune_every)", fmtAge(s.PruneEvery))
+	}
+	if s.OnPrune != nil && (done || err != nil) {
+		s.OnPrune(p, err)
+	}
+}
+
 // StartPruning prunes the state in a goroutine of its own, as loganom db
 // prune does: PruneDelay after now (or PruneEvery, if shorter), then every
 // PruneEvery; never when PruneEvery is 0. Each prune is logged (info);
