@@ -242,6 +242,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	// pipes: loganom-filter --explain | loganom-report).
 	flt.Explain = true
 	ctx := context.Background()
+	if err := statecmd.CheckKeep(&c.Flags, cfg); err != nil { // [STATE] keep against [BLOCK] for
+		return statecmd.Fail(log, err)
+	}
 	st, err := statecmd.Open(ctx, &c.Flags, cfg, log, true, c.Resume)
 	if err != nil {
 		log.Errorf("%v", err)

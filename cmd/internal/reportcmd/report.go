@@ -284,6 +284,9 @@ func Main(env cli.Env) int {
 		LogError(log, err)
 		return cli.ExitCodeOf(err)
 	}
+	if err := statecmd.CheckKeep(&c.Flags, cfg); err != nil { // [STATE] keep against [BLOCK] for
+		return statecmd.Fail(log, err)
+	}
 	st, err := statecmd.Open(context.Background(), &c.Flags, cfg, log, false, false)
 	if err != nil {
 		log.Errorf("%v", err)

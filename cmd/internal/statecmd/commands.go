@@ -112,6 +112,10 @@ var ErrSilent = errors.New("")
 func Fail(log *cli.Logger, err error) int {
 	if !errors.Is(err, ErrSilent) {
 		log.Errorf("%v", err)
+		var he *HintError
+		if errors.As(err, &he) && he.Hint != "" {
+			log.Hintf("%s", he.Hint)
+		}
 	}
 	return cli.ExitCodeOf(err)
 }
@@ -388,6 +392,11 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 			fmt.Fprintf(env.Stdout, "%s: schema version %d (was %d)\n", state.Describe(dsn), to, from)
 		}
 		return cli.ExitOK
+	}
+	if command == "prune" {
+		if err := CheckKeep(&Flags{}, cfg); err != nil {
+			return Fail(log, err)
+		}
 	}
 	s, err := openExisting(ctx, &c.Common, cfg, log, false)
 	if err != nil {

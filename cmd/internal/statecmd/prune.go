@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -13,6 +14,65 @@ import (
 // that writes the state (loganom postfix-sasl --follow, loganom-report
 // --follow) prunes it, as loganom db prune does.
 const DefaultPruneEvery = 24 * time.Hour
+
+// DefaultBlockFor is [BLOCK] for's default: how long an automatic block
+// lasts (reportcmd.DefaultBlockFor).
+const DefaultBlockFor = 24 * time.Hour
+
+// HintError is an error with a hint, which Fail prints after it.
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+// CheckKeep refuses a config whose [STATE] keep is shorter than [BLOCK]
+// for while [BLOCK] auto is on (a usage error, with a hint), before the
+// state is opened; with --no-db there is nothing to prune, and nothing to
+// check. What keeps a log read again (a batch run without --resume over
+// mail.log.1, a replay) from blocking again an account that the
+// postmaster unblocked is the record of the unblock and of the incident; a
+// prune deletes both once they are older than keep, yet a login can block
+// until for after it (the block lasts until its last login + for). With
+// keep at least for, whatever is pruned is too old to block anyone; with
+// keep shorter, the same lines read again block the account, and alert,
+// again. A bad value of either key is left to the error that names it.
+func CheckKeep(f *Flags, cfg *config.Config) error {
+	if f.NoDB {
+		return nil
+	}
+	s := &State{}
+	if err := s.settings(cfg); err != nil {
+		return nil
+	}
+	auto, _, err := cfg.Bool("BLOCK", "auto")
+	if err != nil || !auto {
+		return nil
+	}
+	blockFor, set, err := cfg.Duration("BLOCK", "for")
+	if err != nil || set && blockFor < 0 {
+		return nil
+	}
+	forText := "[BLOCK] for " + fmtAge(blockFor)
+	if !set || blockFor == 0 {
+		blockFor = DefaultBlockFor
+		forText = "[BLOCK] for " + fmtAge(blockFor) + " (the default)"
+	}
+	if s.Keep >= blockFor {
+		return nil
+	}
+	keep := "[STATE] keep " + fmtAge(s.Keep)
+	if _, set := cfg.String("STATE", "keep"); !set {
+		keep += " (the default)"
+	}
+	return &HintError{
+		Err: cli.Usagef("%s: %s is shorter than %s, with [BLOCK] auto = true: an unblock and its incident would be pruned while their logins can still block, and a log read again would block the account, and alert, again",
+			cfg.Path, keep, forText),
+		Hint: fmt.Sprintf("make [STATE] keep at least [BLOCK] for (keep = %s), or [BLOCK] for shorter", fmtAge(blockFor)),
+	}
+}
 
 // PruneDelay is how long after its start a daemon prunes the first time
 // (or PruneEvery, when that is shorter): the log is followed at once, and
