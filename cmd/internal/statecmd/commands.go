@@ -425,6 +425,19 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	fmt.Fprintf(w, "alerts:     %d (%d open); deliveries: %d pending, %d given up\n", st.Alerts, st.OpenAlerts, st.Pending, st.GivenUp)
 	fmt.Fprintf(w, "blocks:     %d\n", st.Blocks)
 	fmt.Fprintf(w, "positions:  %s\n", cli.Plural(st.Positions, "log", "logs"))
+	last, err := s.Store.LastPrune(ctx)
+	if err != nil {
+		return Fail(log, err)
+	}
+	every := "not by the runs and daemons: [STATE] prune_every = 0; by hand: loganom db prune"
+	if s.PruneEvery > 0 {
+		every = "every " + fmtAge(s.PruneEvery) + " by the runs and daemons that write it ([STATE] prune_every)"
+	}
+	when := "never"
+	if !last.IsZero() {
+		when = date(last)
+	}
+	fmt.Fprintf(w, "pruned:     %s (%s)\n", when, every)
 	return cli.ExitOK
 }
 
