@@ -44,24 +44,41 @@ type SQLiteCache struct {
 	// stored, at Close, instead of Close returning them as its error: a
 	// cache that cannot store is a warning, not a failed run.
 	OnWriteError func(error)
-	// OnReadFault, when set, is told once that reading the file failed
-	// under a lookup (a fault of the mapped file: cut short by another
-	// program, or a failing disk), after which the lookups are misses.
-	// It is called from the goroutine that was reading.
+	// OnReadFault, when set, is told that reading the file failed under a
+	// lookup (a fault of the mapped file: cut short by another program,
+	// or a failing disk), after which the lookups are misses until the
+	// cache is opened again (reopenAfter later, then twice as long after
+	// each failure, up to reopenMax: a daemon does not run without its
+	// cache until restarted; a batch run, shorter, to its end). It is told
+	// of each fault (at most maxFaulted), and of the last, after which the
+	// cache is not read again. It is called from the goroutine that was
+	// reading.
 	OnReadFault func(error)
+	// OnReadAgain, when set, is told that the cache was opened again
+	// after a fault, and answers again (from the goroutine of a lookup).
+	OnReadAgain func(string)
 
-	db    *sql.DB
-	rd    *sql.Conn // the lookups' connection
-	batch *sql.Stmt // on rd: the rows of a JSON array of addresses
+	dsn   string
+	dbp   atomic.Pointer[sql.DB] // the pool (pool()): another after a reopen
+	rd    *sql.Conn              // the lookups' connection
+	batch *sql.Stmt              // on rd: the rows of a JSON array of addresses
 
 	// rmu serialises the lookups (GetRDNS and getRDNSBatch may be called
 	// from several goroutines): they share rd, batch and mem.
 	rmu    sync.Mutex
 	closed bool        // by Close: the lookups are misses
 	broken atomic.Bool // by a fault reading the mapped file (survive): the same too
-	pages  int64       // the database's pages at the opening
-	puts   chan rdnsRow
-	wg     sync.WaitGroup
+	// After a fault (rmu held): when to open the lookups' connection
+	// again (reopen), how long the wait after the next failure is, and
+	// how many connections were left behind by faults (never closed:
+	// their state is unknown).
+	retryAt   time.Time
+	retryWait time.Duration
+	faulted   int
+	faultedAt time.Time
+	pages     int64 // the database's pages at the opening
+	puts      chan rdnsRow
+	wg        sync.WaitGroup
 	// pmu guards the sends on puts against Close closing it
 	pmu        sync.RWMutex
 	putsClosed bool
@@ -157,15 +174,8 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 	if ttlRDNS <= 0 {
 		ttlRDNS = DefaultTTLRDNS
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
-	}
-	// Made here with mode 0600, which SQLite gives its -wal and -shm
-	// files too. An empty file is an empty database.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
-	} else if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-		os.Chmod(path, fi.Mode().Perm()&^0o077) // made by an older version
+	if err := makeFile(path); err != nil {
+		return nil, err
 	}
 	// The busy timeout is set on every connection of the pool before its
 	// first statement; BEGIN IMMEDIATE makes a writing transaction wait
@@ -194,10 +204,26 @@ func OpenCache(path string, ttlRDNS time.Duration) (*SQLiteCache, error) {
 		db.Close()
 		return nil, cacheError(path, err)
 	}
-	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, db: db, rd: rd, batch: batch, pages: pages, puts: make(chan rdnsRow, 4096)}
+	c := &SQLiteCache{Path: path, TTLRDNS: ttlRDNS, dsn: dsn, rd: rd, batch: batch, pages: pages, puts: make(chan rdnsRow, 4096)}
+	c.dbp.Store(db)
 	c.wg.Add(1)
 	go c.writer()
 	return c, nil
+}
+
+// makeFile makes the cache's file, when missing, with mode 0600, which
+// SQLite gives its -wal and -shm files too (an empty file is an empty
+// database), and its directory.
+func makeFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		os.Chmod(path, fi.Mode().Perm()&^0o077) // made by an older version
+	}
+	return nil
 }
 
 // mmapSize is how much of the database file the lookups' connection
@@ -275,7 +301,7 @@ func (c *SQLiteCache) GetRDNS(ip netip.Addr) (RDNS, bool) {
 func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if c.closed || c.broken.Load() {
+	if c.closed || c.broken.Load() && !c.reopen() {
 		return
 	}
 	c.load.Do(c.loadMem)
@@ -319,8 +345,9 @@ func (c *SQLiteCache) getRDNSBatch(ips []netip.Addr, found []RDNS, ok []bool) {
 // survive recovers from a fault reading the mapped database file: the
 // file was made shorter under the query (by another program: SQLite does
 // not), or the disk failed. What was read before it stands, the lookups
-// are misses from then on, and the connection, whose state is unknown, is
-// never used again (nor closed). Deferred by getRDNSBatch, with rmu held.
+// are misses until the cache is opened again (reopen), and the
+// connection, whose state is unknown, is never used again (nor closed).
+// Deferred by getRDNSBatch, with rmu held.
 func (c *SQLiteCache) survive() {
 	r := recover()
 	if r == nil {
@@ -330,10 +357,132 @@ func (c *SQLiteCache) survive() {
 		panic(r)
 	}
 	c.broken.Store(true)
-	if c.OnReadFault != nil {
-		c.OnReadFault(fmt.Errorf("cache %s: reading the file failed (%v): it is not read again until the next run; the addresses are looked up instead", c.Path, r))
-	}
+	c.faultedAt = c.now()
+	c.fault(fmt.Sprintf("reading the file failed (%v)", r))
 }
+
+// The lookups' connection is opened again reopenAfter after a fault, then
+// twice as long after each failure (a fault again, or a file still
+// damaged), up to reopenMax. Each fault leaves a connection behind (its
+// state unknown, it is not closed): after maxFaulted of them the cache is
+// not read again.
+var (
+	reopenAfter = time.Minute
+	reopenMax   = time.Hour
+)
+
+const maxFaulted = 8
+
+// fault notes a connection left behind by a fault (what says what), tells
+// OnReadFault, and sets when to open it again. Called with rmu held.
+func (c *SQLiteCache) fault(what string) {
+	c.faulted++
+	c.retryWait = nextWait(c.retryWait)
+	c.retryAt = c.now().Add(c.retryWait)
+	if c.OnReadFault == nil {
+		return
+	}
+	if c.faulted >= maxFaulted {
+		c.OnReadFault(fmt.Errorf("cache %s: %s: the addresses are looked up instead; after %d faults, it is not read again until the next run", c.Path, what, c.faulted))
+		return
+	}
+	c.OnReadFault(fmt.Errorf("cache %s: %s: the addresses are looked up instead; it is not read again until it is opened again, in %s", c.Path, what, c.retryWait))
+}
+
+func nextWait(w time.Duration) time.Duration {
+	if w == 0 {
+		return reopenAfter
+	}
+	return min(2*w, reopenMax)
+}
+
+// pool is the database's connections: the one OpenCache made, or the
+// last reopen's.
+func (c *SQLiteCache) pool() *sql.DB { return c.dbp.Load() }
+
+// reopen opens the cache again after a fault, when it is time (retryAt)
+// and not too many connections were left behind, and tells whether it
+// answers again. The file is checked first as OpenCache checks it, on a
+// connection that waits for locks a moment only (a lookup waits for
+// this): a file cut short, whose header promises more pages than it
+// holds, fails; one deleted is made again, empty. Then a new pool (the
+// old one's connections may hold a file deleted meanwhile; they are
+// closed, but for the one left behind) and a new connection for the
+// lookups, which reads the answers whole, under the same guard as a
+// lookup: a fault leaves it behind too. A failure is tried again later
+// (nextWait). Called by getRDNSBatch, with rmu held.
+func (c *SQLiteCache) reopen() (ok bool) {
+	if c.faulted >= maxFaulted || c.now().Before(c.retryAt) {
+		return false
+	}
+	var db *sql.DB
+	var rd *sql.Conn
+	failed := func() bool {
+		if rd != nil {
+			rd.Close()
+		}
+		if db != nil {
+			db.Close()
+		}
+		c.retryWait = nextWait(c.retryWait)
+		c.retryAt = c.now().Add(c.retryWait)
+		return false
+	}
+	if makeFile(c.Path) != nil {
+		return failed()
+	}
+	short := strings.Replace(c.dsn, fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), fmt.Sprintf("busy_timeout(%d)", reopenBusy.Milliseconds()), 1)
+	probe, err := sql.Open("sqlite", short)
+	if err != nil {
+		return failed()
+	}
+	_, err = setUp(probe)
+	probe.Close()
+	if err != nil {
+		return failed()
+	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if _, fault := r.(interface{ Addr() uintptr }); !fault {
+			panic(r)
+		}
+		ok = false
+		c.fault(fmt.Sprintf("reading the file failed again, opened again after the fault of %s (%v)", c.faultedAt.Format(time.DateTime), r))
+		c.faultedAt = c.now()
+		// db stays open: rd, left behind, is one of its connections
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	ctx := context.Background()
+	if db, err = sql.Open("sqlite", c.dsn); err != nil {
+		return failed()
+	}
+	if rd, err = db.Conn(ctx); err != nil {
+		return failed()
+	}
+	rd.ExecContext(ctx, fmt.Sprintf("PRAGMA mmap_size=%d", mmapSize))
+	var rows int64
+	if err := rd.QueryRowContext(ctx, `SELECT count(*) FROM rdns`).Scan(&rows); err != nil {
+		return failed()
+	}
+	batch, err := rd.PrepareContext(ctx, batchQuery)
+	if err != nil {
+		return failed()
+	}
+	// the connection left behind by the fault stays as it is: not closed
+	c.rd, c.batch = rd, batch
+	c.dbp.Swap(db).Close() // its idle connections; the writer's transaction, if any, ends first
+	c.broken.Store(false)
+	if c.OnReadAgain != nil {
+		c.OnReadAgain(fmt.Sprintf("cache %s: opened again after the fault of %s; it answers again (%d answers)", c.Path, c.faultedAt.Format(time.DateTime), rows))
+	}
+	return true
+}
+
+// reopenBusy is how long reopen's check waits for a lock.
+var reopenBusy = 200 * time.Millisecond
 
 // memRDNS answers from memory, without a query or a lock, when the cache
 // was loaded whole and holds an answer for ip that has not expired; else
@@ -502,7 +651,7 @@ func (c *SQLiteCache) commit(batch []rdnsRow) {
 		return
 	}
 	err := func() error {
-		tx, err := c.db.Begin()
+		tx, err := c.pool().Begin()
 		if err != nil {
 			return err
 		}
@@ -538,7 +687,7 @@ func (c *SQLiteCache) writeFailed(err error, n int) {
 func (c *SQLiteCache) GetGeo(source string, ip netip.Addr) (Geo, bool) {
 	var text string
 	var expires int64
-	err := c.db.QueryRow(`SELECT answer, expires FROM geo WHERE source = ? AND ip = ?`, source, ip.String()).Scan(&text, &expires)
+	err := c.pool().QueryRow(`SELECT answer, expires FROM geo WHERE source = ? AND ip = ?`, source, ip.String()).Scan(&text, &expires)
 	if err != nil || expires <= c.now().Unix() {
 		return Geo{}, false
 	}
@@ -552,7 +701,7 @@ func (c *SQLiteCache) GetGeo(source string, ip netip.Addr) (Geo, bool) {
 // PutGeo stores a network provider's answer for TTLGeo.
 func (c *SQLiteCache) PutGeo(source string, ip netip.Addr, g Geo) {
 	text, _ := json.Marshal(g)
-	_, err := c.db.Exec(`INSERT OR REPLACE INTO geo (source, ip, answer, expires) VALUES (?, ?, ?, ?)`,
+	_, err := c.pool().Exec(`INSERT OR REPLACE INTO geo (source, ip, answer, expires) VALUES (?, ?, ?, ?)`,
 		source, ip.String(), string(text), c.now().Add(c.ttlGeo()).Unix())
 	if err != nil {
 		c.writeFailed(err, 1)
@@ -583,7 +732,7 @@ func (c *SQLiteCache) Close() error {
 			c.rd.Close()
 		}
 		c.rmu.Unlock()
-		err := c.db.Close()
+		err := c.pool().Close()
 		if err != nil {
 			err = fmt.Errorf("cache %s: %w", c.Path, err)
 		}
@@ -616,14 +765,14 @@ type CacheStats struct {
 func (c *SQLiteCache) Stats() (CacheStats, error) {
 	s := CacheStats{Path: c.Path}
 	now := c.now().Unix()
-	err := c.db.QueryRow(`SELECT count(*), coalesce(sum(expires <= ?), 0), coalesce(sum(name = ''), 0),
+	err := c.pool().QueryRow(`SELECT count(*), coalesce(sum(expires <= ?), 0), coalesce(sum(name = ''), 0),
 		coalesce(sum(name != '' AND verified = 0), 0), coalesce(sum(name != '' AND verified = ?), 0) FROM rdns`, now, notChecked).
 		Scan(&s.RDNS, &s.Expired, &s.NoPTR, &s.Unconfirmed, &s.NotChecked)
 	if err != nil {
 		return s, err
 	}
 	var geoExpired int64
-	if err := c.db.QueryRow(`SELECT count(*), coalesce(sum(expires <= ?), 0) FROM geo`, now).Scan(&s.Geo, &geoExpired); err != nil {
+	if err := c.pool().QueryRow(`SELECT count(*), coalesce(sum(expires <= ?), 0) FROM geo`, now).Scan(&s.Geo, &geoExpired); err != nil {
 		return s, err
 	}
 	s.Expired += geoExpired
@@ -640,13 +789,13 @@ func (c *SQLiteCache) Prune() (int64, error) {
 	now := c.now().Unix()
 	var n int64
 	for _, table := range []string{"rdns", "geo"} {
-		res, err := c.db.Exec(`DELETE FROM `+table+` WHERE expires <= ?`, now)
+		res, err := c.pool().Exec(`DELETE FROM `+table+` WHERE expires <= ?`, now)
 		if err != nil {
 			return n, err
 		}
 		k, _ := res.RowsAffected()
 		n += k
 	}
-	_, err := c.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	_, err := c.pool().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	return n, err
 }

@@ -205,7 +205,7 @@ func TestCacheSurvivesKill(t *testing.T) {
 	}
 	defer c.Close()
 	var check string
-	if err := c.db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+	if err := c.pool().QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("integrity: %q %v", check, err)
 	}
 	s, _ := c.Stats()

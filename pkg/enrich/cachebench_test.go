@@ -38,7 +38,7 @@ func BenchmarkCacheBatch(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			conn, err := c.db.Conn(ctx)
+			conn, err := c.pool().Conn(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -114,6 +114,16 @@ CREATE TABLE block_audit (
 );
 CREATE INDEX block_audit_at ON block_audit (at);
 `,
+	// 2 -> 3: when the state was last pruned, by any process (a daemon, a
+	// batch run, loganom db prune): one row; 0 = never. The batch runs
+	// prune when it is older than [STATE] prune_every.
+	`
+CREATE TABLE last_prune (
+	one BIGINT NOT NULL PRIMARY KEY CHECK (one = 1),
+	at  BIGINT NOT NULL
+);
+INSERT INTO last_prune (one, at) VALUES (1, 0);
+`,
 }
 
 // SchemaVersion is the newest schema this binary knows.

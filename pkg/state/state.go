@@ -91,7 +91,18 @@ type Store interface {
 	// alerts last changed before it, and the audit trail's changes made
 	// before it, but for the block of each account that was still in
 	// force at before (see BlockAudit).
+	// It records the store's now as the last prune (LastPrune).
 	Prune(ctx context.Context, before time.Time) (Pruned, error)
+	// PruneIfDue prunes as Prune does, in one transaction with the check,
+	// when the last prune (by any process) was made every or longer
+	// before now, or never, or is later than now (a clock stepped back);
+	// never when every <= 0. It records now as the last prune, and
+	// returns whether it pruned. Several processes that call it at once
+	// prune once: the others wait for it (SQLite), or find it under way
+	// and leave it (PostgreSQL), and prune nothing.
+	PruneIfDue(ctx context.Context, now, before time.Time, every time.Duration) (Pruned, bool, error)
+	// LastPrune returns when the state was last pruned; zero: never.
+	LastPrune(ctx context.Context) (time.Time, error)
 
 	// Describe names the database for messages, without a password.
 	Describe() string

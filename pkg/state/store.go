@@ -551,9 +551,84 @@ func (s *store) Stats(ctx context.Context) (Stats, error) {
 
 func (s *store) Prune(ctx context.Context, before time.Time) (Pruned, error) {
 	var p Pruned
-	b := ns(before)
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		p, err = s.prune(ctx, tx, before, s.now())
+		return err
+	})
+	if err != nil {
+		return Pruned{}, s.wrap(err)
+	}
+	return p, nil
+}
+
+func (s *store) PruneIfDue(ctx context.Context, now, before time.Time, every time.Duration) (Pruned, bool, error) {
+	var p Pruned
+	var done bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		p = Pruned{}
+		p, done = Pruned{}, false
+		// PostgreSQL: the row is locked until the prune commits; a process
+		// that finds it locked leaves the prune to the one that holds it
+		// (SKIP LOCKED: no row). SQLite: BEGIN IMMEDIATE serialises.
+		query := `SELECT at FROM last_prune`
+		if s.pg {
+			query += ` FOR UPDATE SKIP LOCKED`
+		}
+		var last int64
+		switch err := tx.QueryRowContext(ctx, query).Scan(&last); {
+		case errors.Is(err, sql.ErrNoRows) && s.pg:
+			return nil // another process is pruning
+		case err != nil:
+			return err
+		}
+		if !pruneDue(fromNS(last), now, every) {
+			return nil
+		}
+		var err error
+		p, err = s.prune(ctx, tx, before, now)
+		done = err == nil
+		return err
+	})
+	if err != nil {
+		return Pruned{}, false, s.wrap(err)
+	}
+	return p, done, nil
+}
+
+// pruneDue tells whether a prune is due at now, the last made at last
+// (zero: never): when it is every or older; or later than now (a clock
+// that was ahead, or stepped back: better a prune too many than none for
+// as long as the clock was ahead). every <= 0: never.
+func pruneDue(last, now time.Time, every time.Duration) bool {
+	if every <= 0 {
+		return false
+	}
+	return last.IsZero() || last.After(now) || !now.Before(last.Add(every))
+}
+
+func (s *store) LastPrune(ctx context.Context) (time.Time, error) {
+	var last int64
+	if err := s.db.QueryRowContext(ctx, `SELECT at FROM last_prune`).Scan(&last); err != nil {
+		return time.Time{}, s.wrap(err)
+	}
+	return fromNS(last), nil
+}
+
+// prune deletes what Prune says in tx, and records now as the last prune.
+func (s *store) prune(ctx context.Context, tx *sql.Tx, before, now time.Time) (Pruned, error) {
+	p, err := s.pruneRows(ctx, tx, before)
+	if err != nil {
+		return Pruned{}, err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE last_prune SET at = ?`), ns(now)); err != nil {
+		return Pruned{}, err
+	}
+	return p, nil
+}
+
+func (s *store) pruneRows(ctx context.Context, tx *sql.Tx, before time.Time) (Pruned, error) {
+	var p Pruned
+	b := ns(before)
+	err := func() error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM history WHERE last_seen < ?`), b)
 		if err != nil {
 			return err
@@ -579,11 +654,8 @@ func (s *store) Prune(ctx context.Context, before time.Time) (Pruned, error) {
 		}
 		p.Audit, err = s.pruneAudit(ctx, tx, b)
 		return err
-	})
-	if err != nil {
-		return Pruned{}, s.wrap(err)
-	}
-	return p, nil
+	}()
+	return p, err
 }
 
 // pruneAudit deletes the changes to the blocks made before before (ns)

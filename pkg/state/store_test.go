@@ -70,10 +70,13 @@ var suite = []struct {
 	{"Deliveries", testDeliveries},
 	{"LockDeliveries", testLockDeliveries},
 	{"Prune", testPrune},
+	{"PruneIfDue", testPruneIfDue},
+	{"PruneIfDueConcurrent", testPruneIfDueConcurrent},
 	{"Blocks", testBlocks},
 	{"BlockAudit", testBlockAudit},
 	{"PruneAudit", testPruneAudit},
 	{"UpgradeFrom1", testUpgradeFrom1},
+	{"UpgradeFrom2", testUpgradeFrom2},
 	{"Stats", testStats},
 }
 
@@ -111,8 +114,8 @@ func testFreshMigrate(t *testing.T, b backend) {
 	dsn := b.dsn(t)
 	from, to, err := Migrate(ctx, dsn)
 	v := SchemaVersion()
-	if err != nil || from != 0 || to != v || to != 2 {
-		t.Fatalf("Migrate = %d, %d, %v; want 0, 2, nil", from, to, err)
+	if err != nil || from != 0 || to != v || to != 3 {
+		t.Fatalf("Migrate = %d, %d, %v; want 0, 3, nil", from, to, err)
 	}
 	from, to, err = Migrate(ctx, dsn)
 	if err != nil || from != v || to != v {
@@ -1043,6 +1046,143 @@ func testPrune(t *testing.T, b backend) {
 	}
 }
 
+// testPruneIfDue: the last prune is recorded in the state, by Prune (the
+// store's clock) and PruneIfDue (its now); PruneIfDue prunes only when it
+// is every old or older, or never was, or is later than now; every 0:
+// never.
+func testPruneIfDue(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := open(t, b.dsn(t))
+	old := func(ip string) {
+		t.Helper()
+		commit(t, s, &Run{Now: at(0), Logins: []Login{{User: "a", IP: ip, Count: 1, Last: at(-400 * day)}}})
+	}
+	rows := func() int64 { t.Helper(); return count(t, s, `SELECT count(*) FROM history`) }
+	last := func() time.Time {
+		t.Helper()
+		l, err := s.LastPrune(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	if l := last(); !l.IsZero() {
+		t.Fatalf("a fresh state was last pruned %s, want never", l)
+	}
+	for _, c := range []struct {
+		name     string
+		now      time.Time
+		every    time.Duration
+		want     bool
+		wantLast time.Time
+	}{
+		{"never pruned: due", at(0), day, true, at(0)},
+		{"every 0: never", at(10 * day), 0, false, at(0)},
+		{"a second short of every", at(day - time.Second), day, false, at(0)},
+		{"every to the nanosecond", at(day), day, true, at(day)},
+		{"every 6h, 6h later", at(day + 6*time.Hour), 6 * time.Hour, true, at(day + 6*time.Hour)},
+		{"the last is later than now (a clock stepped back)", at(-3 * day), day, true, at(-3 * day)},
+	} {
+		old("192.0.2.9")
+		p, done, err := s.PruneIfDue(ctx, c.now, c.now.Add(-180*day), c.every)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if done != c.want {
+			t.Errorf("%s: pruned %v, want %v", c.name, done, c.want)
+		}
+		wantRows, wantP := int64(1), Pruned{}
+		if c.want {
+			wantRows, wantP = 0, Pruned{Addresses: 1}
+		}
+		if n := rows(); n != wantRows || p != wantP {
+			t.Errorf("%s: %+v, %d rows left; want %+v, %d", c.name, p, n, wantP, wantRows)
+		}
+		if l := last(); !l.Equal(c.wantLast) {
+			t.Errorf("%s: last pruned %s, want %s", c.name, l, c.wantLast)
+		}
+	}
+	// loganom db prune (Prune) records the store's clock (t0)
+	if _, err := s.Prune(ctx, at(-180*day)); err != nil {
+		t.Fatal(err)
+	}
+	if l := last(); !l.Equal(t0) {
+		t.Fatalf("after Prune: last pruned %s, want %s", l, t0)
+	}
+	if _, done, err := s.PruneIfDue(ctx, at(time.Hour), at(-180*day), day); err != nil || done {
+		t.Fatalf("an hour after Prune: pruned %v, %v; want not due", done, err)
+	}
+}
+
+// testPruneIfDueConcurrent: processes (stores of their own) that find a
+// prune due at once prune once.
+func testPruneIfDueConcurrent(t *testing.T, b backend) {
+	ctx := context.Background()
+	dsn := b.dsn(t)
+	first := open(t, dsn)
+	commit(t, first, &Run{Now: at(0), Logins: []Login{{User: "a", IP: "192.0.2.1", Count: 1, Last: at(-400 * day)}}})
+	const n = 6
+	stores := []*store{first}
+	for range n - 1 {
+		stores = append(stores, open(t, dsn))
+	}
+	var wg sync.WaitGroup
+	results := make(chan bool, n)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, done, err := stores[i].PruneIfDue(ctx, at(0), at(-180*day), day)
+			if err != nil {
+				errs <- err
+			}
+			results <- done
+		})
+	}
+	wg.Wait()
+	close(results)
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	pruned := 0
+	for done := range results {
+		if done {
+			pruned++
+		}
+	}
+	if pruned != 1 {
+		t.Fatalf("%d of %d processes pruned, want 1", pruned, n)
+	}
+	if rows := count(t, first, `SELECT count(*) FROM history`); rows != 0 {
+		t.Fatalf("%d rows left", rows)
+	}
+}
+
+// testUpgradeFrom2: a database of schema 2 (never pruned as far as it
+// knows) upgrades to one whose first PruneIfDue prunes.
+func testUpgradeFrom2(t *testing.T, b backend) {
+	ctx := context.Background()
+	dsn := b.dsn(t)
+	all := migrations
+	t.Cleanup(func() { migrations = all })
+	migrations = all[:2]
+	s2 := open(t, dsn)
+	commit(t, s2, &Run{Now: at(0), Logins: []Login{{User: "a", IP: "192.0.2.1", Count: 1, Last: at(-400 * day)}}})
+	s2.Close()
+	migrations = all
+	from, to, err := Migrate(ctx, dsn)
+	if err != nil || from != 2 || to != SchemaVersion() {
+		t.Fatalf("Migrate = %d, %d, %v", from, to, err)
+	}
+	s := open(t, dsn)
+	if l, err := s.LastPrune(ctx); err != nil || !l.IsZero() {
+		t.Fatalf("LastPrune after the upgrade = %s, %v; want never", l, err)
+	}
+	if p, done, err := s.PruneIfDue(ctx, at(0), at(-180*day), day); err != nil || !done || p != (Pruned{Addresses: 1}) {
+		t.Fatalf("PruneIfDue after the upgrade = %+v, %v, %v", p, done, err)
+	}
+}
+
 func testBlocks(t *testing.T, b backend) {
 	ctx := context.Background()
 	s := open(t, b.dsn(t))
@@ -1239,7 +1379,7 @@ func testUpgradeFrom1(t *testing.T, b backend) {
 	s1.Close()
 	migrations = all
 	from, to, err := Migrate(ctx, dsn)
-	if err != nil || from != 1 || to != 2 {
+	if err != nil || from != 1 || to != SchemaVersion() {
 		t.Fatalf("Migrate = %d, %d, %v", from, to, err)
 	}
 	s := open(t, dsn)

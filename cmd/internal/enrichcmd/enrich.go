@@ -312,8 +312,9 @@ func (f *EnrichFlags) openCache(log *cli.Logger) *enrich.SQLiteCache {
 	}
 	c.OnReadFault = func(err error) {
 		log.Warnf("%v", err)
-		log.Hintf("the records are complete; check the disk (dmesg) and that nothing else writes %s; a daemon reads it again once restarted", path)
+		log.Hintf("the records are complete; check the disk (dmesg) and that nothing else writes %s; a damaged cache can be deleted (%s and its -wal and -shm), and is made again", path, path)
 	}
+	c.OnReadAgain = func(msg string) { log.Infof("%s", msg) }
 	log.Debugf("cache: %s", path)
 	return c
 }

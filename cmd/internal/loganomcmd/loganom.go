@@ -242,6 +242,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	// pipes: loganom-filter --explain | loganom-report).
 	flt.Explain = true
 	ctx := context.Background()
+	if err := statecmd.CheckKeep(&c.Flags, cfg); err != nil { // [STATE] keep against [BLOCK] for
+		return statecmd.Fail(log, err)
+	}
 	st, err := statecmd.Open(ctx, &c.Flags, cfg, log, true, c.Resume)
 	if err != nil {
 		log.Errorf("%v", err)
@@ -346,7 +349,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		marks = src.Marks()
 	}
 	run, failed := reportcmd.Remember(log, st, rep, history, marks, expect, notifier, failed)
-	return c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	code := c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	st.PruneAfterRun(log, run) // once the report is out: every [STATE] prune_every
+	return code
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {

@@ -19,7 +19,7 @@ import (
 const AutoBlockBy = "loganom auto-block"
 
 // DefaultBlockFor is how long an automatic block lasts without [BLOCK] for.
-const DefaultBlockFor = 24 * time.Hour
+const DefaultBlockFor = statecmd.DefaultBlockFor // [STATE] keep is checked against it
 
 // BlockKeys are the automatic blocks' settings, [BLOCK] in config.ini (no
 // flags): loganom-report and loganom postfix-sasl read the same keys, so

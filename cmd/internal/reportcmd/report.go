@@ -284,6 +284,9 @@ func Main(env cli.Env) int {
 		LogError(log, err)
 		return cli.ExitCodeOf(err)
 	}
+	if err := statecmd.CheckKeep(&c.Flags, cfg); err != nil { // [STATE] keep against [BLOCK] for
+		return statecmd.Fail(log, err)
+	}
 	st, err := statecmd.Open(context.Background(), &c.Flags, cfg, log, false, false)
 	if err != nil {
 		log.Errorf("%v", err)
@@ -317,7 +320,9 @@ func Main(env cli.Env) int {
 	code = cli.RunRecords(env, log, c.Files, &check, rep)
 	check.Warn(log, "the report can tell no country or network")
 	run, failed := Remember(log, st, rep, true, nil, nil, notifier, code != cli.ExitOK)
-	return c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	code = c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
+	st.PruneAfterRun(log, run) // once the report is out: every [STATE] prune_every
+	return code
 }
 
 // Remember records the run in the state, if any (statecmd.State.Commit),

@@ -112,6 +112,10 @@ var ErrSilent = errors.New("")
 func Fail(log *cli.Logger, err error) int {
 	if !errors.Is(err, ErrSilent) {
 		log.Errorf("%v", err)
+		var he *HintError
+		if errors.As(err, &he) && he.Hint != "" {
+			log.Hintf("%s", he.Hint)
+		}
 	}
 	return cli.ExitCodeOf(err)
 }
@@ -389,6 +393,11 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 		}
 		return cli.ExitOK
 	}
+	if command == "prune" {
+		if err := CheckKeep(&Flags{}, cfg); err != nil {
+			return Fail(log, err)
+		}
+	}
 	s, err := openExisting(ctx, &c.Common, cfg, log, false)
 	if err != nil {
 		return Fail(log, err)
@@ -416,12 +425,33 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	fmt.Fprintf(w, "alerts:     %d (%d open); deliveries: %d pending, %d given up\n", st.Alerts, st.OpenAlerts, st.Pending, st.GivenUp)
 	fmt.Fprintf(w, "blocks:     %d\n", st.Blocks)
 	fmt.Fprintf(w, "positions:  %s\n", cli.Plural(st.Positions, "log", "logs"))
+	last, err := s.Store.LastPrune(ctx)
+	if err != nil {
+		return Fail(log, err)
+	}
+	every := "not by the runs and daemons: [STATE] prune_every = 0; by hand: loganom db prune"
+	if s.PruneEvery > 0 {
+		every = "every " + fmtAge(s.PruneEvery) + " by the runs and daemons that write it ([STATE] prune_every)"
+	}
+	when := "never"
+	if !last.IsZero() {
+		when = date(last)
+	}
+	fmt.Fprintf(w, "pruned:     %s (%s)\n", when, every)
 	return cli.ExitOK
 }
 
 func fmtAge(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
+	if d != 0 && d%(24*time.Hour) == 0 {
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
 	}
-	return d.String()
+	// as a config writes it: 6h, 30m, 1h30m (not 6h0m0s)
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }

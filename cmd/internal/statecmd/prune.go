@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -13,6 +14,65 @@ import (
 // that writes the state (loganom postfix-sasl --follow, loganom-report
 // --follow) prunes it, as loganom db prune does.
 const DefaultPruneEvery = 24 * time.Hour
+
+// DefaultBlockFor is [BLOCK] for's default: how long an automatic block
+// lasts (reportcmd.DefaultBlockFor).
+const DefaultBlockFor = 24 * time.Hour
+
+// HintError is an error with a hint, which Fail prints after it.
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+// CheckKeep refuses a config whose [STATE] keep is shorter than [BLOCK]
+// for while [BLOCK] auto is on (a usage error, with a hint), before the
+// state is opened; with --no-db there is nothing to prune, and nothing to
+// check. What keeps a log read again (a batch run without --resume over
+// mail.log.1, a replay) from blocking again an account that the
+// postmaster unblocked is the record of the unblock and of the incident; a
+// prune deletes both once they are older than keep, yet a login can block
+// until for after it (the block lasts until its last login + for). With
+// keep at least for, whatever is pruned is too old to block anyone; with
+// keep shorter, the same lines read again block the account, and alert,
+// again. A bad value of either key is left to the error that names it.
+func CheckKeep(f *Flags, cfg *config.Config) error {
+	if f.NoDB {
+		return nil
+	}
+	s := &State{}
+	if err := s.settings(cfg); err != nil {
+		return nil
+	}
+	auto, _, err := cfg.Bool("BLOCK", "auto")
+	if err != nil || !auto {
+		return nil
+	}
+	blockFor, set, err := cfg.Duration("BLOCK", "for")
+	if err != nil || set && blockFor < 0 {
+		return nil
+	}
+	forText := "[BLOCK] for " + fmtAge(blockFor)
+	if !set || blockFor == 0 {
+		blockFor = DefaultBlockFor
+		forText = "[BLOCK] for " + fmtAge(blockFor) + " (the default)"
+	}
+	if s.Keep >= blockFor {
+		return nil
+	}
+	keep := "[STATE] keep " + fmtAge(s.Keep)
+	if _, set := cfg.String("STATE", "keep"); !set {
+		keep += " (the default)"
+	}
+	return &HintError{
+		Err: cli.Usagef("%s: %s is shorter than %s, with [BLOCK] auto = true: an unblock and its incident would be pruned while their logins can still block, and a log read again would block the account, and alert, again",
+			cfg.Path, keep, forText),
+		Hint: fmt.Sprintf("make [STATE] keep at least [BLOCK] for (keep = %s), or [BLOCK] for shorter", fmtAge(blockFor)),
+	}
+}
 
 // PruneDelay is how long after its start a daemon prunes the first time
 // (or PruneEvery, when that is shorter): the log is followed at once, and
@@ -38,6 +98,39 @@ func PruneWords(p state.Pruned, before time.Time, keep time.Duration) string {
 	return fmt.Sprintf("pruned %s, %s and %s last seen before %s ([STATE] keep = %s)",
 		cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"),
 		cli.Plural(p.Audit, "change of the block audit", "changes of the block audit"), date(before), fmtAge(keep))
+}
+
+// PruneAfterRun prunes the state after a batch run that wrote it (run:
+// what Commit returned; nil when the run recorded nothing, --dry-run,
+// --no-notify or a state that failed, and a conflict, recorded nothing
+// either), once its report is written and its alerts sent: when the last
+// prune that the state records, by any process (a daemon, another mail
+// server's run, loganom db prune), is [STATE] prune_every old or older, or
+// never was. A cron job needs no loganom db prune. What it pruned is said
+// at debug level only: cron mails whatever a job prints, and a quiet run
+// stays quiet. A prune that fails is an error, with a hint; the run's
+// verdict and exit code stay what they were (the next run tries again).
+func (s *State) PruneAfterRun(log *cli.Logger, run *Run) {
+	if s == nil || run == nil || run.Conflict || s.PruneEvery <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pruneTimeout)
+	defer cancel()
+	now := s.now()
+	before := now.Add(-s.Keep)
+	p, done, err := s.Store.PruneIfDue(ctx, now, before, s.PruneEvery)
+	switch {
+	case err != nil:
+		log.Errorf("prune the state: %v", err)
+		log.Hintf("nothing was pruned, and this run's results are recorded; the next run tries again, or by hand: loganom db prune")
+	case done:
+		log.Debugf("%s", PruneWords(p, before, s.Keep))
+	default:
+		log.Debugf("not pruned: the state was pruned less than %s ago ([STATE] prune_every)", fmtAge(s.PruneEvery))
+	}
+	if s.OnPrune != nil && (done || err != nil) {
+		s.OnPrune(p, err)
+	}
 }
 
 // StartPruning prunes the state in a goroutine of its own, as loganom db

@@ -280,3 +280,16 @@ func TestPruneEvery(t *testing.T) {
 		}
 	}
 }
+
+// TestFmtAge: ages as a config writes them, in the prune's messages.
+func TestFmtAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		180 * 24 * time.Hour: "180d", 24 * time.Hour: "1d", time.Hour: "1h", 6 * time.Hour: "6h",
+		90 * time.Minute: "1h30m", 30 * time.Minute: "30m", 2*time.Hour + 10*time.Minute: "2h10m",
+		45 * time.Second: "45s", 90 * time.Second: "1m30s", 0: "0s", 36 * time.Hour: "36h",
+	} {
+		if got := fmtAge(d); got != want {
+			t.Errorf("fmtAge(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -48,7 +48,9 @@ type State struct {
 	GiveUpAfter  time.Duration // [NOTIFY] give_up_after
 	Window       time.Duration // [REPORT] window: how far back the history counts in a verdict
 	// PruneEvery ([STATE] prune_every, default 24h; 0: never) is how
-	// often a daemon that writes the state prunes it (StartPruning).
+	// often a daemon that writes the state prunes it (StartPruning), and
+	// how old the last prune must be for a batch run that wrote it to
+	// prune it (PruneAfterRun).
 	PruneEvery time.Duration
 	Now        func() time.Time
 	// PruneAfter, when set (tests), replaces time.After in StartPruning;
@@ -278,11 +280,6 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 			continue
 		}
 		rep.Mark(user, &report.AlertMark{At: as.Opened, NewAddresses: as.NewAddresses})
-	}
-	if history {
-		if _, err := s.Store.Prune(ctx, now.Add(-s.Keep)); err != nil {
-			return r, fmt.Errorf("prune the history: %w", err)
-		}
 	}
 	return r, nil
 }
