@@ -132,16 +132,7 @@ func TestBatchPrune(t *testing.T) {
 			// a prune that fails (a trigger refuses the delete): an error
 			// with a hint, the exit code of the run, nothing lost; the next
 			// run prunes
-			create, drop := `CREATE TRIGGER no_prune BEFORE DELETE ON history BEGIN SELECT RAISE(ABORT, 'no prune today'); END`, `DROP TRIGGER no_prune`
-			if backend == "postgres" {
-				if _, err := raw.ExecContext(ctx, `CREATE FUNCTION no_prune() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no prune today'; END $$`); err != nil {
-					t.Fatal(err)
-				}
-				create, drop = `CREATE TRIGGER no_prune BEFORE DELETE ON history FOR EACH STATEMENT EXECUTE FUNCTION no_prune()`, `DROP TRIGGER no_prune ON history`
-			}
-			if _, err := raw.ExecContext(ctx, create); err != nil {
-				t.Fatal(err)
-			}
+			allow := pgtest.RefusePrune(t, raw, backend == "postgres")
 			l.part("victim@example.test") // the open incident: exit 0
 			e := batch("--resume, the prune fails", cli.ExitOK, "--resume")
 			for _, want := range []string{"loganom: error: prune the state: state ", "no prune today",
@@ -153,9 +144,7 @@ func TestBatchPrune(t *testing.T) {
 			if n := rows(); n != 12 {
 				t.Fatalf("history after the failed prune: %d logins, want 12 (this run's recorded, none pruned)", n)
 			}
-			if _, err := raw.ExecContext(ctx, drop); err != nil {
-				t.Fatal(err)
-			}
+			allow()
 			l.part()
 			if e := batch("--resume, due after the failure", cli.ExitOK, "--resume"); e != "" {
 				t.Errorf("stderr: %s", e)

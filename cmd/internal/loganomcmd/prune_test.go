@@ -62,16 +62,7 @@ func TestFollowPrunes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer raw.Close()
-			create, drop := `CREATE TRIGGER no_prune BEFORE DELETE ON history BEGIN SELECT RAISE(ABORT, 'no prune today'); END`, `DROP TRIGGER no_prune`
-			if backend == "postgres" {
-				if _, err := raw.ExecContext(ctx, `CREATE FUNCTION no_prune() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no prune today'; END $$`); err != nil {
-					t.Fatal(err)
-				}
-				create, drop = `CREATE TRIGGER no_prune BEFORE DELETE ON history FOR EACH STATEMENT EXECUTE FUNCTION no_prune()`, `DROP TRIGGER no_prune ON history`
-			}
-			if _, err := raw.ExecContext(ctx, create); err != nil {
-				t.Fatal(err)
-			}
+			allow := pgtest.RefusePrune(t, raw, backend == "postgres")
 
 			in, lines, stderr, code := runFollow(t, "-c", cfg, "--db", dsn)
 			waitFor(t, "a prune that fails", func() bool {
@@ -93,9 +84,7 @@ func TestFollowPrunes(t *testing.T) {
 			if a := nextAlert(t, lines); a["user"] != "ana@example.test" {
 				t.Fatalf("alert %v", a)
 			}
-			if _, err := raw.ExecContext(ctx, drop); err != nil {
-				t.Fatal(err)
-			}
+			allow()
 			waitFor(t, "a prune", func() bool {
 				return strings.Contains(stderr.String(), `level=INFO msg="pruned 1 address, 0 closed alerts and 0 changes of the block audit last seen before `)
 			})

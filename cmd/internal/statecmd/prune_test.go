@@ -189,16 +189,7 @@ func TestStartPruning(t *testing.T) {
 				Logins: []state.Login{{User: "older@example.test", IP: "192.0.2.9", Count: 1, First: old, Last: old}}}); err != nil {
 				t.Fatal(err)
 			}
-			create, drop := `CREATE TRIGGER no_prune BEFORE DELETE ON history BEGIN SELECT RAISE(ABORT, 'no prune today'); END`, `DROP TRIGGER no_prune`
-			if backend == "postgres" {
-				if _, err := raw.ExecContext(ctx, `CREATE FUNCTION no_prune() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no prune today'; END $$`); err != nil {
-					t.Fatal(err)
-				}
-				create, drop = `CREATE TRIGGER no_prune BEFORE DELETE ON history FOR EACH STATEMENT EXECUTE FUNCTION no_prune()`, `DROP TRIGGER no_prune ON history`
-			}
-			if _, err := raw.ExecContext(ctx, create); err != nil {
-				t.Fatal(err)
-			}
+			allow := pgtest.RefusePrune(t, raw, backend == "postgres")
 			tick <- now
 			err = result()
 			if err == nil || !strings.Contains(err.Error(), "no prune today") {
@@ -216,9 +207,7 @@ func TestStartPruning(t *testing.T) {
 			}
 			// it goes on: the next tick prunes
 			wait(DefaultPruneEvery)
-			if _, err := raw.ExecContext(ctx, drop); err != nil {
-				t.Fatal(err)
-			}
+			allow()
 			tick <- now
 			if err := result(); err != nil {
 				t.Fatalf("prune after the failure: %v", err)

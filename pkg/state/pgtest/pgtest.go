@@ -75,3 +75,28 @@ func DSN(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// RefusePrune makes every delete from the history table fail with "no
+// prune today" (a trigger, on SQLite or, when postgres is set, on
+// PostgreSQL), through raw, a connection of the test's own to the state:
+// the way the tests make a prune fail. allow drops the trigger.
+func RefusePrune(t testing.TB, raw *sql.DB, postgres bool) (allow func()) {
+	t.Helper()
+	ctx := context.Background()
+	create, drop := `CREATE TRIGGER no_prune BEFORE DELETE ON history BEGIN SELECT RAISE(ABORT, 'no prune today'); END`, `DROP TRIGGER no_prune`
+	if postgres {
+		if _, err := raw.ExecContext(ctx, `CREATE OR REPLACE FUNCTION no_prune() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no prune today'; END $$`); err != nil {
+			t.Fatal(err)
+		}
+		create, drop = `CREATE TRIGGER no_prune BEFORE DELETE ON history FOR EACH STATEMENT EXECUTE FUNCTION no_prune()`, `DROP TRIGGER no_prune ON history`
+	}
+	if _, err := raw.ExecContext(ctx, create); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, drop); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
