@@ -15,9 +15,12 @@ package report
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loganom/loganom/pkg/detect"
@@ -508,15 +511,20 @@ func (rep *Report) Anomalies() []*Account {
 		if len(a.IPs) < r.MinIPs || len(a.Countries) < r.MinCountries || len(a.ASNs) < r.MinASNs {
 			continue
 		}
-		if !r.Original {
-			v := rep.Judge(a)
-			if v.Severity < r.Alert {
-				a.Severity, a.Reasons = "", nil
-				continue
-			}
-			a.Severity, a.Reasons = v.Severity.String(), v.Reasons
-		}
 		out = append(out, a)
+	}
+	if !r.Original {
+		verdicts := rep.judgeAll(out)
+		kept := out[:0]
+		for i, a := range out {
+			if v := verdicts[i]; v.Severity < r.Alert {
+				a.Severity, a.Reasons = "", nil
+			} else {
+				a.Severity, a.Reasons = v.Severity.String(), v.Reasons
+				kept = append(kept, a)
+			}
+		}
+		out = kept
 	}
 	rank := func(a *Account) detect.Severity {
 		s, _ := detect.ParseSeverity(a.Severity)
@@ -565,6 +573,43 @@ func (rep *Report) census() {
 	}
 	rep.site.SetCommon(c.Common(rep.Rule.Detect))
 }
+
+// judgeAll judges the accounts (Judge), on as many goroutines as the
+// process may run at once: at the end of a batch nothing else runs, and
+// the accounts are judged apart (the site, the census's and the
+// failures', is only read from here on).
+func (rep *Report) judgeAll(accounts []*Account) []detect.Verdict {
+	rep.sync()
+	vs := make([]detect.Verdict, len(accounts))
+	workers := min(runtime.GOMAXPROCS(0), len(accounts)/judgeBatch+1)
+	if workers <= 1 {
+		for i, a := range accounts {
+			vs[i] = rep.Judge(a)
+		}
+		return vs
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				end := int(next.Add(judgeBatch))
+				start := end - judgeBatch
+				if start >= len(accounts) {
+					return
+				}
+				for i := start; i < min(end, len(accounts)); i++ {
+					vs[i] = rep.Judge(accounts[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return vs
+}
+
+// judgeBatch is how many accounts a goroutine of judgeAll takes at a time.
+const judgeBatch = 64
 
 // Judge runs the detectors over the account: its history (Know), then
 // its logins in time order, whitelisted ones included.

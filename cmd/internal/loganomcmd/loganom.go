@@ -218,6 +218,11 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 			return code
 		}
 	}
+	if !c.Follow && env.TuneBatch != nil {
+		// before the state, the cache and the databases are read: their
+		// memory is the run's too
+		env.TuneBatch(cli.InputBytes(src.Names))
+	}
 	// Rejects are not this processor's; failures are, for the detectors
 	// (failures then success), by address and time only: they go to the
 	// report straight from the parser (rep.Failure, below).
@@ -307,9 +312,6 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 			code = cli.ExitError
 		}
 		return code
-	}
-	if env.TuneBatch != nil {
-		env.TuneBatch(cli.InputBytes(src.Names))
 	}
 	rep := report.New(rule)
 	src.Opts.OnFailure = rep.Failure
