@@ -76,7 +76,8 @@ type SQLiteCache struct {
 	retryWait time.Duration
 	faulted   int
 	faultedAt time.Time
-	pages     int64 // the database's pages at the opening
+	retired   []*sql.DB // the pools replaced by a reopen (closed by Close)
+	pages     int64     // the database's pages at the opening
 	puts      chan rdnsRow
 	wg        sync.WaitGroup
 	// pmu guards the sends on puts against Close closing it
@@ -473,7 +474,14 @@ func (c *SQLiteCache) reopen() (ok bool) {
 	}
 	// the connection left behind by the fault stays as it is: not closed
 	c.rd, c.batch = rd, batch
-	c.dbp.Swap(db).Close() // its idle connections; the writer's transaction, if any, ends first
+	// The old pool is retired, not closed: the writer, PutGeo, GetGeo,
+	// Stats or Prune may have taken it (pool()) just before the swap, and
+	// a closed pool fails them ("sql: database is closed": answers lost).
+	// Its idle connections are closed now, the others once let go; Close
+	// closes it.
+	old := c.dbp.Swap(db)
+	old.SetMaxIdleConns(0)
+	c.retired = append(c.retired, old)
 	c.broken.Store(false)
 	if c.OnReadAgain != nil {
 		c.OnReadAgain(fmt.Sprintf("cache %s: opened again after the fault of %s; it answers again (%d answers)", c.Path, c.faultedAt.Format(time.DateTime), rows))
@@ -731,8 +739,12 @@ func (c *SQLiteCache) Close() error {
 			c.batch.Close()
 			c.rd.Close()
 		}
+		retired := c.retired
 		c.rmu.Unlock()
 		err := c.pool().Close()
+		for _, db := range retired {
+			db.Close()
+		}
 		if err != nil {
 			err = fmt.Errorf("cache %s: %w", c.Path, err)
 		}
