@@ -227,7 +227,7 @@ var methodNames = [8]string{"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM",
 
 // MethodBit is the bit of a SASL mechanism's name (any case); 0 for "".
 func MethodBit(name string) uint8 {
-	switch strings.ToUpper(name) {
+	switch name {
 	case "":
 		return 0
 	case "PLAIN":
@@ -243,8 +243,11 @@ func MethodBit(name string) uint8 {
 	case "NTLM", "GSSAPI", "GSS-SPNEGO":
 		return MethodNTLM
 	}
-	if strings.HasPrefix(strings.ToUpper(name), "SCRAM-") {
+	if strings.HasPrefix(name, "SCRAM-") {
 		return MethodSCRAM
+	}
+	if u := strings.ToUpper(name); u != name {
+		return MethodBit(u)
 	}
 	return MethodOther
 }
