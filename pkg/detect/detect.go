@@ -17,6 +17,11 @@
 //   - many places: several new countries or networks within the window,
 //     as a botnet on a brand-new account shows.
 //
+// A login from a new place with a SASL mechanism the account never used
+// from its usual places, once those showed its clients' mechanisms for
+// long enough, corroborates the place: a low finding is then medium (see
+// client). A new mechanism alone is no finding.
+//
 // A place is usual once the account has used it for longer than the window
 // (a day by default), so that a thief's country does not become usual
 // while the theft goes on, and a traveller's does within a day; and until
