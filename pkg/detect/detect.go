@@ -17,6 +17,11 @@
 //   - many places: several new countries or networks within the window,
 //     as a botnet on a brand-new account shows.
 //
+// A login from a new place with a SASL mechanism the account never used
+// from its usual places, once those showed its clients' mechanisms for
+// long enough, corroborates the place: a low finding is then medium (see
+// client). A new mechanism alone is no finding.
+//
 // A place is usual once the account has used it for longer than the window
 // (a day by default), so that a thief's country does not become usual
 // while the theft goes on, and a traveller's does within a day; and until
@@ -204,6 +209,69 @@ type Where struct {
 	// cloud) that logs in for the user from wherever it is: no finding,
 	// and not the user's place either (neither usual nor a trip's end).
 	Relay bool
+	// Methods: the SASL mechanisms of the logins (MethodBit; a history
+	// row's: all its logins'); 0 unknown.
+	Methods uint8
+}
+
+// The SASL mechanisms, as bits of Where.Methods: a person's mail client
+// keeps one (Thunderbird and Apple Mail PLAIN, Outlook LOGIN); a thief's
+// tool may use another.
+const (
+	MethodPlain uint8 = 1 << iota
+	MethodLogin
+	MethodCRAMMD5
+	MethodDigestMD5
+	MethodSCRAM // SCRAM-SHA-1, SCRAM-SHA-256, their -PLUS
+	MethodOAuth // XOAUTH2, OAUTHBEARER
+	MethodNTLM  // NTLM, GSSAPI, GSS-SPNEGO
+	MethodOther
+)
+
+var methodNames = [8]string{"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM", "OAUTH", "NTLM/GSSAPI", "other"}
+
+// MethodBit is the bit of a SASL mechanism's name (any case); 0 for "".
+func MethodBit(name string) uint8 {
+	switch name {
+	case "":
+		return 0
+	case "PLAIN":
+		return MethodPlain
+	case "LOGIN":
+		return MethodLogin
+	case "CRAM-MD5":
+		return MethodCRAMMD5
+	case "DIGEST-MD5":
+		return MethodDigestMD5
+	case "XOAUTH2", "OAUTHBEARER":
+		return MethodOAuth
+	case "NTLM", "GSSAPI", "GSS-SPNEGO":
+		return MethodNTLM
+	}
+	if strings.HasPrefix(name, "SCRAM-") {
+		return MethodSCRAM
+	}
+	if u := strings.ToUpper(name); u != name {
+		return MethodBit(u)
+	}
+	return MethodOther
+}
+
+// MethodNames is a mask's mechanisms in words: "PLAIN", "PLAIN and LOGIN".
+func MethodNames(mask uint8) string {
+	var ns []string
+	for i, n := range methodNames {
+		if mask&(1<<i) != 0 {
+			ns = append(ns, n)
+		}
+	}
+	switch len(ns) {
+	case 0:
+		return "none"
+	case 1:
+		return ns[0]
+	}
+	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
 }
 
 // Known is a place from the account's history: an address it used from
@@ -963,7 +1031,19 @@ type Account struct {
 		recent    [4]login // the last logins from the most recent precise usual places
 	}
 	many struct{ countries, networks, scattered int } // the most found in a window (a span)
+	// methods: the SASL mechanisms the account used from its usual
+	// places, since first, in n logins with a known mechanism (see client)
+	methods struct {
+		mask  uint8
+		first time.Time
+		n     int64
+	}
 }
+
+// methodLogins: the least logins with a known SASL mechanism, over the
+// window at least, for an account's mechanisms to say which clients it
+// has (see client).
+const methodLogins = 10
 
 // sharedCount: the days with usual places in use at once, and the first pair.
 type sharedCount struct {
@@ -978,6 +1058,9 @@ type finding struct {
 	// everywhere: an impossible trip to a place out of reach of each of
 	// the places the account was last used from (see shared)
 	everywhere bool
+	// client: the login used a SASL mechanism new to the account, in
+	// words (see client): a low finding is then medium
+	client string
 }
 
 // NewAccount starts judging an account whose history is known (nil: no
@@ -1021,6 +1104,13 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		}
 		if lastK == nil || k.Last.After(lastK.Last) {
 			lastK = k
+		}
+	}
+	// the SASL mechanisms of the history's rows from usual places (a
+	// thief's, from a place new then, never are the account's)
+	for i := range known {
+		if k := &known[i]; k.Methods != 0 && !k.Relay && !k.First.IsZero() && !k.Last.IsZero() && a.usual(&k.Where, k.Last) {
+			a.learnMethods(k.Methods, k.First, k.Count)
 		}
 	}
 	if lastK != nil {
@@ -1292,14 +1382,21 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 			if newCountry {
 				sev, what = High, "new country "+countryCity(w)
 			}
-			a.find(FailuresThenSuccess, w.IP, sev, first, w.IP,
+			fd := a.find(FailuresThenSuccess, w.IP, sev, first, w.IP,
 				fmt.Sprintf("%d failed logins from %s, then a login from there (%s)", f, w.IP, what))
+			if fd.client == "" {
+				fd.client = a.client(w, first)
+			}
 		}
 	}
 	// New place: said before the place is recorded, with the history as it was.
 	if newCountry {
-		if f := a.find(NewPlace, "c "+w.Country, Low, first, w.IP, ""); f.Text == "" {
+		f := a.find(NewPlace, "c "+w.Country, Low, first, w.IP, "")
+		if f.Text == "" {
 			f.Text = "new country " + countryCity(w) + " (" + a.describe(first) + ")"
+		}
+		if f.client == "" {
+			f.client = a.client(w, first)
 		}
 	} else if newNetwork {
 		if f := a.find(NewPlace, "n "+strconv.FormatUint(uint64(w.ASN), 10), None, first, w.IP, ""); f.Text == "" {
@@ -1315,6 +1412,9 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.see(w, first, last, learning)
 	}
 	a.total += int64(n)
+	if usual && w.Methods != 0 {
+		a.learnMethods(w.Methods, first, int64(n))
+	}
 	switch {
 	case newCountry:
 		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate, a.site.unfamiliar(w.ASN))
@@ -1951,9 +2051,45 @@ func (a *Account) sharedBy() string {
 	return c.pair + "; " + plural(c.days, "day", "days")
 }
 
+// learnMethods records n logins from a usual place with the SASL
+// mechanisms mask, the first at t.
+func (a *Account) learnMethods(mask uint8, t time.Time, n int64) {
+	m := &a.methods
+	if m.mask == 0 || t.Before(m.first) {
+		m.first = t
+	}
+	m.mask |= mask
+	m.n += n
+}
+
+// client says, of a login from w at t from a new place, that it used a
+// SASL mechanism the account never used from its usual places, when its
+// logins with a known mechanism have shown its clients' for long enough:
+// over the window at least (a day: a person's laptop and phone both show
+// within one) and in methodLogins logins at least (a one-off login says
+// little). "" otherwise: an unknown mechanism, one the account used, an
+// account too young or too quiet to tell. A person's client keeps its
+// mechanism (Thunderbird and Apple Mail PLAIN, Outlook LOGIN); a thief's
+// tool may use another. A new mechanism alone (a new phone at home) is no
+// finding: this only corroborates a new place's.
+func (a *Account) client(w *Where, t time.Time) string {
+	m := &a.methods
+	if w.Methods == 0 || w.Methods&^m.mask == 0 || m.n < methodLogins || t.Sub(m.first) < a.cfg.Window {
+		return ""
+	}
+	days := int(t.Sub(m.first).Hours() / 24)
+	return fmt.Sprintf("new client: SASL %s, where the account used %s only (%s, %s)",
+		MethodNames(w.Methods&^m.mask), MethodNames(m.mask), plural(days, "day", "days"), thousands(m.n)+" logins")
+}
+
 // severity is a finding's severity as weighed: impossible travel on a
-// shared account is low.
+// shared account is low; a low finding from a login with a SASL
+// mechanism new to the account (client) is medium, unless the account is
+// shared (its people's clients differ).
 func (a *Account) severity(f *finding) Severity {
+	if f.client != "" && f.Severity < Medium && !a.shared() {
+		return Medium
+	}
 	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() && !f.everywhere {
 		return Low
 	}
@@ -2127,7 +2263,10 @@ func (a *Account) Verdict() Verdict {
 		if f.n > 1 && f.Detector == ImpossibleTravel {
 			r.Text += fmt.Sprintf(" (%d times)", f.n)
 		}
-		if sev := a.severity(f); sev != f.Severity {
+		if sev := a.severity(f); f.client != "" && sev > f.Severity {
+			r.Severity = sev
+			r.Text += "; " + f.client
+		} else if sev != f.Severity {
 			r.Severity = sev
 			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s)", a.sharedBy())
 		} else if f.Detector == ImpossibleTravel && a.shared() {

@@ -1083,3 +1083,88 @@ func TestLineNetwork(t *testing.T) {
 		checkVerdict(t, judge(Config{}, known, evs), Low, []string{"new country JP"})
 	})
 }
+
+// A login from a new place with a SASL mechanism the account never used
+// is corroborated: its low finding is medium. A new mechanism alone, an
+// unknown one, a young account's, or a shared account's is not.
+func TestNewClient(t *testing.T) {
+	m := func(w Where, bits uint8) Where { w.Methods = bits; return w }
+	plain := func(evs []ev) []ev {
+		for i := range evs {
+			evs[i].w.Methods |= MethodPlain
+		}
+		return evs
+	}
+	home := plain(daily(saoPaulo, 8)) // 16 logins over 8 days, PLAIN
+	after := 8 * day
+	with := func(evs ...ev) []ev { return append(slices.Clone(home), evs...) }
+	for _, c := range []struct {
+		name  string
+		known []Known
+		evs   []ev
+		sev   Severity
+		want  []string
+	}{
+		{"new country, new mechanism: medium", nil,
+			with(ev{w: m(lisbon, MethodLogin), at: after + 20*time.Hour}), Medium,
+			[]string{"new country PT, Lisbon (8 days in the logs read: BR only); new client: SASL LOGIN, where the account used PLAIN only (8 days, 16 logins)"}},
+		{"two addresses in one foreign country, the second's mechanism new", nil,
+			with(ev{w: m(moscow, MethodPlain), at: after + 20*time.Hour}, ev{w: m(moscow2, MethodLogin), at: after + 21*time.Hour}), Medium,
+			[]string{"new country RU, Moscow", "new client: SASL LOGIN"}},
+		{"new country, the account's mechanism: low", nil,
+			with(ev{w: m(lisbon, MethodPlain), at: after + 20*time.Hour}), Low, []string{"new country PT, Lisbon (8 days in the logs read: BR only)"}},
+		{"new country, mechanism unknown: low", nil,
+			with(ev{w: lisbon, at: after + 20*time.Hour}), Low, []string{"new country PT"}},
+		{"a new mechanism at home (a new phone) is nothing", nil,
+			with(ev{w: m(saoPaulo, MethodLogin), at: after}, ev{w: m(office, MethodLogin), at: after + time.Hour}), None, nil},
+		{"too young an account: low", nil,
+			plain([]ev{{w: saoPaulo}, {w: saoPaulo, at: time.Hour}, {w: m(lisbon, MethodLogin), at: 30 * time.Hour}}), Low, []string{"new country PT"}},
+		{"too few logins with a known mechanism: low", nil,
+			append(plain(daily(saoPaulo, 4)), ev{w: m(lisbon, MethodLogin), at: 5 * day}), Low, []string{"new country PT"}},
+		{"a mechanism the account used at home: low", nil,
+			with(ev{w: m(saoPaulo, MethodLogin), at: after - 2*day}, ev{w: m(lisbon, MethodLogin), at: after + 20*time.Hour}), Low, []string{"new country PT"}},
+		{"the history's mechanisms count", []Known{
+			{Where: m(saoPaulo, MethodPlain), First: t0.Add(-20 * day), Last: t0.Add(-time.Hour), Count: 212},
+			// a thief's earlier login from a place new then teaches nothing
+			{Where: m(moscow, MethodLogin), First: t0.Add(-3 * day), Last: t0.Add(-3 * day), Count: 1}},
+			[]ev{{w: m(lisbon, MethodLogin), at: 20 * time.Hour}}, Medium,
+			[]string{"new country PT, Lisbon (20 days of history: BR only); new client: SASL LOGIN, where the account used PLAIN only (20 days, 212 logins)"}},
+		{"old history rows (mechanism unknown) say nothing", []Known{
+			{Where: saoPaulo, First: t0.Add(-20 * day), Last: t0.Add(-time.Hour), Count: 212}},
+			[]ev{{w: m(lisbon, MethodLogin), at: 20 * time.Hour}}, Low, []string{"new country PT"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(Config{}, c.known, c.evs)
+			if v.Severity != c.sev {
+				t.Fatalf("severity %s, want %s: %s", v.Severity, c.sev, v)
+			}
+			s := v.String()
+			for _, w := range c.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("%q missing from %s", w, s)
+				}
+			}
+			if c.sev < Medium && strings.Contains(s, "new client") {
+				t.Errorf("new client said: %s", s)
+			}
+		})
+	}
+	// A shared account (its people in São Paulo and Lisbon at once) is
+	// not corroborated: its people's clients differ.
+	var evs []ev
+	for d := range 8 {
+		evs = append(evs, ev{w: m(saoPaulo, MethodPlain), at: time.Duration(d) * day}, ev{w: m(lisbon, MethodPlain), at: time.Duration(d)*day + 20*time.Minute})
+	}
+	evs = append(evs, ev{w: m(osaka, MethodLogin), at: 8*day + 12*time.Hour})
+	if v := judge(Config{}, nil, evs); v.Severity != Low || !strings.Contains(v.String(), "new country JP") || strings.Contains(v.String(), "new client") {
+		t.Errorf("shared: %s", v)
+	}
+	if got := MethodNames(MethodPlain | MethodLogin | MethodSCRAM); got != "PLAIN, LOGIN and SCRAM" {
+		t.Errorf("MethodNames: %q", got)
+	}
+	for name, bit := range map[string]uint8{"": 0, "plain": MethodPlain, "LOGIN": MethodLogin, "SCRAM-SHA-256": MethodSCRAM, "XOAUTH2": MethodOAuth, "FOO": MethodOther} {
+		if MethodBit(name) != bit {
+			t.Errorf("MethodBit(%q) = %d, want %d", name, MethodBit(name), bit)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/record"
 )
 
@@ -22,7 +23,8 @@ import (
 type pending struct {
 	sec  int64
 	nsec int32
-	loc  uint32
+	loc  uint16
+	meth uint8 // the SASL mechanism (detect.MethodBit)
 	end  uint32
 	id   uint32
 }
@@ -57,7 +59,7 @@ func (rep *Report) pending(t time.Time, end, id uint32) (e pending, ok bool) {
 		}
 		rep.locs = append(rep.locs, loc)
 	}
-	e.sec, e.nsec, e.loc = t.Unix(), int32(t.Nanosecond()), uint32(i+1)
+	e.sec, e.nsec, e.loc = t.Unix(), int32(t.Nanosecond()), uint16(i+1)
 	return e, rep.when(&e) == t
 }
 
@@ -160,6 +162,7 @@ func (rep *Report) queue(r *record.Record, trusted string) bool {
 	if !ok {
 		return false
 	}
+	e.meth = detect.MethodBit(r.Method)
 	rep.text = append(rep.text, r.User...)
 	rep.pend = append(rep.pend, e)
 	return true
@@ -190,7 +193,7 @@ func (rep *Report) sync() {
 			ip, first = a.addSlot(rep.addrs[e.id].tpl, t)
 			l.a, l.ip = a, ip
 		}
-		rep.counted(a, ip, first, t)
+		rep.counted(a, ip, first, t, e.meth)
 	}
 	rep.pend, rep.text = rep.pend[:0], rep.text[:0]
 }

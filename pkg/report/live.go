@@ -181,16 +181,19 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 		l.restart(la, t)
 	}
 	ip, first := la.acct.add(r, trusted)
+	meth := detect.MethodBit(r.Method)
+	ip.Methods |= meth
 	if first && !la.counted {
 		la.counted = true
 		l.seen.Add(1)
 	}
 	la.last = maxTime(la.last, t)
-	l.note(user, ip, t)
+	l.note(user, ip, t, meth)
 	if la.anomalous && trusted == "" {
 		l.changed[la] = true
 	}
 	w := ip.Where()
+	w.Methods = meth
 	if la.det != nil {
 		la.det.Login(&w, t, t, 1)
 	}
@@ -213,8 +216,9 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 // fast it is read (a backlog read in seconds).
 const TickEvery = 10 * time.Minute
 
-// note adds the login to the history's delta of its address.
-func (l *Live) note(user string, ip *IP, t time.Time) {
+// note adds the login, with the SASL mechanism meth, to the history's
+// delta of its address.
+func (l *Live) note(user string, ip *IP, t time.Time, meth uint8) {
 	k := user + "\x00" + ip.IP
 	d := l.pending[k]
 	if d == nil {
@@ -225,6 +229,7 @@ func (l *Live) note(user string, ip *IP, t time.Time) {
 		l.unrecorded[user] = true
 	}
 	d.IP.Count++
+	d.IP.Methods |= meth
 	if t.Before(d.IP.First) {
 		d.IP.First = t
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -259,5 +260,73 @@ func BenchmarkLive(b *testing.B) {
 			l.TakeDeltas()
 			l.Tick(time.Time{})
 		}
+	}
+}
+
+// TestNewClientLiveAndBatch: a login from a new country with a SASL
+// mechanism the account never used is medium, with the same words, live
+// and in the batch (one by one, and queued by AddrID); the history's rows
+// carry the mechanisms.
+func TestNewClientLiveAndBatch(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	var recs []*record.Record
+	for d := 0; d < 7; d++ {
+		for h := 0; h < 3; h++ {
+			r := loginAt("bob@x.test", home, t0.Add(time.Duration(d)*24*time.Hour+time.Duration(h)*3*time.Hour))
+			r.Method = "PLAIN"
+			recs = append(recs, r)
+		}
+	}
+	// Hanoi, 22 hours after the last login at home: a possible flight
+	thief := loginAt("bob@x.test", thiefs[1], t0.Add(6*24*time.Hour+6*time.Hour+22*time.Hour))
+	thief.Method = "LOGIN"
+	recs = append(recs, thief)
+	// (live, the account's days are "of history": its detector restarts
+	// from the rows of the logins before the window)
+	const want = "; new client: SASL LOGIN, where the account used PLAIN only (7 days, 21 logins)"
+	check := func(what string, a *Account) {
+		t.Helper()
+		if a.Severity != "medium" || len(a.Reasons) == 0 || !strings.HasPrefix(a.Reasons[0].Text, "new country VN, c-VN (7 days ") || !strings.HasSuffix(a.Reasons[0].Text, want) {
+			t.Errorf("%s: %s %+v", what, a.Severity, a.Reasons)
+		}
+	}
+	l := NewLive(Rule{})
+	var alerted []*Account
+	l.OnAlert = func(a *Account) error { alerted = append(alerted, a); return nil }
+	for _, r := range recs {
+		if err := l.Process(r, func(*record.Record) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(alerted) != 1 {
+		t.Fatalf("live alerts: %d", len(alerted))
+	}
+	check("live", alerted[0])
+	methods := map[string]uint8{}
+	for _, d := range l.TakeDeltas() {
+		methods[d.IP.IP] |= d.IP.Methods
+	}
+	if methods[home.ip] != detect.MethodPlain || methods[thiefs[1].ip] != detect.MethodLogin {
+		t.Errorf("deltas' methods: %v", methods)
+	}
+	for _, byID := range []bool{false, true} {
+		rep := New(Rule{})
+		for _, r := range recs {
+			r := *r
+			if byID {
+				r.AddrID = 1
+				if r.IP != home.ip {
+					r.AddrID = 2
+				}
+			}
+			if err := rep.Process(&r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := rep.Anomalies()
+		if len(got) != 1 {
+			t.Fatalf("batch (by id %v): %v", byID, got)
+		}
+		check(fmt.Sprintf("batch (by id %v)", byID), got[0])
 	}
 }

@@ -76,6 +76,9 @@ type IP struct {
 	HasLoc     bool    `json:"-"`
 	Lat, Lon   float64 `json:"-"`
 	AccuracyKM int     `json:"-"`
+	// Methods: the SASL mechanisms of its logins (detect.MethodBit), for
+	// the detectors and the state's history.
+	Methods uint8 `json:"-"`
 }
 
 // Account is one account's logins.
@@ -131,7 +134,8 @@ const stepSpan = time.Hour
 type step struct {
 	first, last int64
 	ip          int32
-	n           int32
+	n           uint16
+	meth        uint8 // the logins' SASL mechanism (detect.MethodBit)
 }
 
 // AlertMark says when an account was already alerted and what is new.
@@ -250,7 +254,7 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	rep.sync() // the logins queued before this one count first
 	a := rep.account(record.CanonicalUser(r.User, rep.Rule.CaseSensitive))
 	ip, first := a.addByID(r, trusted)
-	rep.counted(a, ip, first, r.Time)
+	rep.counted(a, ip, first, r.Time, detect.MethodBit(r.Method))
 	return nil
 }
 
@@ -266,15 +270,17 @@ func (rep *Report) account(user string) *Account {
 
 // counted notes a login from ip at t, counted in a (Account.count said
 // whether it was its first not whitelisted): the account's order, and
-// its steps for the detectors.
-func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time) {
+// its steps for the detectors, with the login's SASL mechanism meth
+// (detect.MethodBit; a step is one mechanism's).
+func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time, meth uint8) {
 	if first {
 		rep.order = append(rep.order, a.User)
 		rep.seen++
 	}
+	ip.Methods |= meth
 	if !t.IsZero() && !rep.Rule.Original {
 		ns := t.UnixNano()
-		if k := len(a.steps) - 1; k >= 0 && ip.step != 0 && a.steps[k].ip == ip.step && ns >= a.steps[k].last && a.steps[k].n < math.MaxInt32 &&
+		if k := len(a.steps) - 1; k >= 0 && ip.step != 0 && a.steps[k].ip == ip.step && a.steps[k].meth == meth && ns >= a.steps[k].last && a.steps[k].n < math.MaxUint16 &&
 			ns-a.steps[k].first <= int64(stepSpan) {
 			a.steps[k].last = ns
 			a.steps[k].n++
@@ -283,7 +289,7 @@ func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time) {
 				a.stepped = append(a.stepped, ip)
 				ip.step = int32(len(a.stepped))
 			}
-			a.steps = append(a.steps, step{ip: ip.step, first: ns, last: ns, n: 1})
+			a.steps = append(a.steps, step{ip: ip.step, first: ns, last: ns, n: 1, meth: meth})
 		}
 	}
 }
@@ -621,6 +627,7 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 	for _, s := range a.steps {
 		ip := a.stepped[s.ip-1]
 		w := ip.Where()
+		w.Methods = s.meth
 		loc := ip.First.Location() // the log's zone, for the reasons' times
 		d.Login(&w, time.Unix(0, s.first).In(loc), time.Unix(0, s.last).In(loc), int(s.n))
 	}
@@ -633,7 +640,7 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 func (ip *IP) Where() detect.Where {
 	return detect.Where{IP: ip.IP, Country: ip.Country, City: ip.City, ASN: ip.ASN, Org: ip.Org,
 		HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
-		Trusted: ip.Trusted != "" && !IsRelay(ip.Trusted), Relay: IsRelay(ip.Trusted)}
+		Trusted: ip.Trusted != "" && !IsRelay(ip.Trusted), Relay: IsRelay(ip.Trusted), Methods: ip.Methods}
 }
 
 // IsRelay tells whether the filter's rule (record.FilteredBy) whitelists a

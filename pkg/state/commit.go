@@ -197,7 +197,8 @@ func mergeLogins(in []Login) []Login {
 func historyMerge(old, run string) string {
 	set := fmt.Sprintf(`logins = %[1]s.logins + %[2]s.logins,
 	first_seen = CASE WHEN %[2]s.first_seen < %[1]s.first_seen THEN %[2]s.first_seen ELSE %[1]s.first_seen END,
-	last_seen = CASE WHEN %[2]s.last_seen > %[1]s.last_seen THEN %[2]s.last_seen ELSE %[1]s.last_seen END`, old, run)
+	last_seen = CASE WHEN %[2]s.last_seen > %[1]s.last_seen THEN %[2]s.last_seen ELSE %[1]s.last_seen END,
+	methods = %[1]s.methods | %[2]s.methods`, old, run)
 	for _, c := range []string{"country", "city", "has_loc", "lat", "lon", "accuracy_km", "asn", "org", "rdns", "rdns_verified"} {
 		set += fmt.Sprintf(",\n\t%s = CASE WHEN %s.last_seen >= %s.last_seen THEN %s.%s ELSE %s.%s END", c, run, old, run, c, old, c)
 	}
@@ -221,14 +222,14 @@ func (s *store) addHistory(ctx context.Context, tx *sql.Tx, conn *sql.Conn, logi
 	if s.pg {
 		return s.addHistoryPG(ctx, tx, conn, logins)
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO history (`+historyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+historyUpsert)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO history (`+historyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+historyUpsert)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	for _, l := range logins {
 		if _, err := st.ExecContext(ctx, l.User, l.IP, l.Count, ns(l.First), ns(l.Last), l.Country, l.City, l.HasLoc, l.Lat, l.Lon,
-			int64(l.AccuracyKM), int64(l.ASN), l.Org, l.RDNS, verified(l.RDNSVerified)); err != nil {
+			int64(l.AccuracyKM), int64(l.ASN), l.Org, l.RDNS, verified(l.RDNSVerified), int64(l.Methods)); err != nil {
 			return err
 		}
 	}
@@ -299,7 +300,7 @@ func (s *store) addHistoryPG(ctx context.Context, tx *sql.Tx, conn *sql.Conn, lo
 		err = copyRows(ctx, conn, "history", historyColumnList, len(fresh), func(i int) ([]any, error) {
 			l := &fresh[i]
 			return []any{l.User, l.IP, l.Count, ns(l.First), ns(l.Last), l.Country, l.City, l.HasLoc, l.Lat, l.Lon,
-				int64(l.AccuracyKM), int64(l.ASN), l.Org, l.RDNS, l.RDNSVerified}, nil
+				int64(l.AccuracyKM), int64(l.ASN), l.Org, l.RDNS, l.RDNSVerified, int64(l.Methods)}, nil
 		})
 		if err != nil {
 			return err
@@ -317,7 +318,7 @@ func (s *store) upsertHistoryPG(ctx context.Context, tx *sql.Tx, logins []Login)
 	}
 	var (
 		user, ip, country, city, org, rdns = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		count, first, last, acc, asn       = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		count, first, last, acc, asn, meth = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		hasLoc                             = make([]bool, n)
 		lat, lon                           = make([]float64, n), make([]float64, n)
 		ver                                = make([]*bool, n)
@@ -325,12 +326,12 @@ func (s *store) upsertHistoryPG(ctx context.Context, tx *sql.Tx, logins []Login)
 	for i, l := range logins {
 		user[i], ip[i], country[i], city[i], org[i], rdns[i] = l.User, l.IP, l.Country, l.City, l.Org, l.RDNS
 		count[i], first[i], last[i], acc[i], asn[i] = l.Count, ns(l.First), ns(l.Last), int64(l.AccuracyKM), int64(l.ASN)
-		hasLoc[i], lat[i], lon[i], ver[i] = l.HasLoc, l.Lat, l.Lon, l.RDNSVerified
+		hasLoc[i], lat[i], lon[i], ver[i], meth[i] = l.HasLoc, l.Lat, l.Lon, l.RDNSVerified, int64(l.Methods)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO history (`+historyColumns+`) SELECT * FROM unnest(
 	$1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::boolean[],
-	$9::float8[], $10::float8[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::boolean[])`+historyUpsert,
-		user, ip, count, first, last, country, city, hasLoc, lat, lon, acc, asn, org, rdns, ver)
+	$9::float8[], $10::float8[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::boolean[], $16::bigint[])`+historyUpsert,
+		user, ip, count, first, last, country, city, hasLoc, lat, lon, acc, asn, org, rdns, ver, meth)
 	return err
 }
 

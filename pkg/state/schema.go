@@ -124,6 +124,11 @@ CREATE TABLE last_prune (
 );
 INSERT INTO last_prune (one, at) VALUES (1, 0);
 `,
+	// 3 -> 4: the SASL mechanisms of a row's logins, a bitmask
+	// (detect.MethodBit; merged by OR); 0 = unknown (rows from before).
+	`
+ALTER TABLE history ADD COLUMN methods BIGINT NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion is the newest schema this binary knows.

@@ -158,6 +158,9 @@ type Login struct {
 	Org           string
 	RDNS          string
 	RDNSVerified  *bool
+	// Methods: the SASL mechanisms of the logins, a bitmask
+	// (detect.MethodBit), OR'd into what is recorded; 0 unknown.
+	Methods uint8
 }
 
 // Anomaly is an account that a run found anomalous.

@@ -242,7 +242,7 @@ WHERE alert_id = ? AND channel = ?`
 	return nil
 }
 
-const historyColumns = `account, ip, logins, first_seen, last_seen, country, city, has_loc, lat, lon, accuracy_km, asn, org, rdns, rdns_verified`
+const historyColumns = `account, ip, logins, first_seen, last_seen, country, city, has_loc, lat, lon, accuracy_km, asn, org, rdns, rdns_verified, methods`
 
 func (s *store) History(ctx context.Context, user string) ([]Address, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+historyColumns+` FROM history WHERE account = ? ORDER BY last_seen DESC, ip`), user)
@@ -300,12 +300,12 @@ func scanAddresses(rows *sql.Rows, out []Address) ([]Address, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var a Address
-		var first, last, asn int64
+		var first, last, asn, methods int64
 		var verified sql.NullBool
-		if err := rows.Scan(&a.User, &a.IP, &a.Count, &first, &last, &a.Country, &a.City, &a.HasLoc, &a.Lat, &a.Lon, &a.AccuracyKM, &asn, &a.Org, &a.RDNS, &verified); err != nil {
+		if err := rows.Scan(&a.User, &a.IP, &a.Count, &first, &last, &a.Country, &a.City, &a.HasLoc, &a.Lat, &a.Lon, &a.AccuracyKM, &asn, &a.Org, &a.RDNS, &verified, &methods); err != nil {
 			return nil, err
 		}
-		a.First, a.Last, a.ASN = fromNS(first), fromNS(last), uint32(asn)
+		a.First, a.Last, a.ASN, a.Methods = fromNS(first), fromNS(last), uint32(asn), uint8(methods)
 		if verified.Valid {
 			a.RDNSVerified = &verified.Bool
 		}

@@ -77,6 +77,7 @@ var suite = []struct {
 	{"PruneAudit", testPruneAudit},
 	{"UpgradeFrom1", testUpgradeFrom1},
 	{"UpgradeFrom2", testUpgradeFrom2},
+	{"UpgradeFrom3", testUpgradeFrom3},
 	{"Stats", testStats},
 }
 
@@ -114,8 +115,8 @@ func testFreshMigrate(t *testing.T, b backend) {
 	dsn := b.dsn(t)
 	from, to, err := Migrate(ctx, dsn)
 	v := SchemaVersion()
-	if err != nil || from != 0 || to != v || to != 3 {
-		t.Fatalf("Migrate = %d, %d, %v; want 0, 3, nil", from, to, err)
+	if err != nil || from != 0 || to != v || to != 4 {
+		t.Fatalf("Migrate = %d, %d, %v; want 0, 4, nil", from, to, err)
 	}
 	from, to, err = Migrate(ctx, dsn)
 	if err != nil || from != v || to != v {
@@ -1167,7 +1168,11 @@ func testUpgradeFrom2(t *testing.T, b backend) {
 	t.Cleanup(func() { migrations = all })
 	migrations = all[:2]
 	s2 := open(t, dsn)
-	commit(t, s2, &Run{Now: at(0), Logins: []Login{{User: "a", IP: "192.0.2.1", Count: 1, Last: at(-400 * day)}}})
+	// as loganom of schema 2 wrote it
+	if _, err := s2.db.Exec(s2.q(`INSERT INTO history (account, ip, logins, first_seen, last_seen, country, city, has_loc, lat, lon, accuracy_km, asn, org, rdns, rdns_verified)
+VALUES ('a', '192.0.2.1', 1, 0, ?, '', '', false, 0, 0, 0, 0, '', '', NULL)`), ns(at(-400*day))); err != nil {
+		t.Fatal(err)
+	}
 	s2.Close()
 	migrations = all
 	from, to, err := Migrate(ctx, dsn)
@@ -1389,5 +1394,65 @@ func testUpgradeFrom1(t *testing.T, b backend) {
 	s.RemoveBlock(ctx, "old", "root", "", at(time.Hour))
 	if a, err := s.BlockAudit(ctx, time.Time{}); err != nil || len(a) != 1 || a[0].Action != "unblock" {
 		t.Fatalf("audit after the upgrade: %v, %v", a, err)
+	}
+}
+
+// testUpgradeFrom3: a database of schema 3 (no SASL mechanisms in the
+// history) upgrades to one whose old rows' mechanisms are unknown (0), and
+// whose rows then gather the mechanisms of the logins added (OR).
+func testUpgradeFrom3(t *testing.T, b backend) {
+	ctx := context.Background()
+	dsn := b.dsn(t)
+	all := migrations
+	t.Cleanup(func() { migrations = all })
+	migrations = all[:3]
+	s3 := open(t, dsn)
+	// as loganom of schema 3 wrote it
+	if _, err := s3.db.Exec(s3.q(`INSERT INTO history (account, ip, logins, first_seen, last_seen, country, city, has_loc, lat, lon, accuracy_km, asn, org, rdns, rdns_verified)
+VALUES ('a', '192.0.2.1', 5, ?, ?, 'DE', '', false, 0, 0, 0, 3320, '', '', NULL)`), ns(at(-2*day)), ns(at(-day))); err != nil {
+		t.Fatal(err)
+	}
+	s3.Close()
+	migrations = all
+	from, to, err := Migrate(ctx, dsn)
+	if err != nil || from != 3 || to != SchemaVersion() {
+		t.Fatalf("Migrate = %d, %d, %v", from, to, err)
+	}
+	s := open(t, dsn)
+	methods := func(want ...uint8) {
+		t.Helper()
+		h, err := s.History(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint8
+		for _, a := range h {
+			got = append(got, a.Methods)
+		}
+		r, err := s.Recent(ctx, map[string]time.Time{"a": {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotR []uint8
+		for _, a := range r {
+			gotR = append(gotR, a.Methods)
+		}
+		if !slices.Equal(got, want) || !slices.Equal(gotR, want) {
+			t.Fatalf("methods: History %v, Recent %v; want %v", got, gotR, want)
+		}
+	}
+	methods(0)
+	// 1 PLAIN, 2 LOGIN (detect.MethodBit): rows gather them, new rows
+	// (COPY on PostgreSQL) and old ones (upsert) alike
+	commit(t, s, &Run{Now: at(0), Logins: []Login{{User: "a", IP: "192.0.2.1", Count: 1, First: at(-time.Hour), Last: at(-time.Hour), Country: "DE", ASN: 3320, Methods: 1}}})
+	methods(1)
+	commit(t, s, &Run{Now: at(time.Hour), Logins: []Login{
+		{User: "a", IP: "192.0.2.1", Count: 1, First: at(time.Hour), Last: at(time.Hour), Country: "DE", ASN: 3320, Methods: 2},
+		{User: "b", IP: "192.0.2.9", Count: 1, First: at(time.Hour), Last: at(time.Hour), Methods: 2}}})
+	methods(3)
+	commit(t, s, &Run{Now: at(2 * time.Hour), Logins: []Login{{User: "a", IP: "192.0.2.1", Count: 1, First: at(2 * time.Hour), Last: at(2 * time.Hour)}}})
+	methods(3)
+	if h, err := s.History(ctx, "b"); err != nil || len(h) != 1 || h[0].Methods != 2 {
+		t.Fatalf("b's history: %+v, %v", h, err)
 	}
 }

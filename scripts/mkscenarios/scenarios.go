@@ -7,7 +7,7 @@ var scenarios = []func(seed uint64) *scenario{
 	botnet, nightly, hundreds, twoInOneCountry, farAway, forgedPTR,
 	rotatingHome, homeAndOffice, phoneHopping, gmailUser, traveller,
 	vpnAbroad, moved, travellerRoaming, quietAccount, sharedMailbox,
-	farBetweenHome, lineOfTheDay,
+	farBetweenHome, lineOfTheDay, farBetweenPhone,
 }
 
 // An ordinary office worker: the office's link on weekdays, a home
@@ -490,6 +490,23 @@ func lineOfTheDay(seed uint64) *scenario {
 	s.send(at(13, 7, 41).Add(s.jitter(time.Minute)), user, home(13), thunderbird, 1)
 	s.send(at(13, 7, 52).Add(s.jitter(time.Minute)), user, home(13), thunderbird, 1)
 	s.send(at(13, 8, 14).Add(s.jitter(time.Minute)), user, none(s.in("105.112.8.0/22")), thunderbird, 1)
+	s.colleagues("ana")
+	return s
+}
+
+// 19. One login from far away between the owner's logins from a mobile
+// network: Sofia works from home on her iPhone and its hotspot (Apple
+// Mail: SASL PLAIN), on TIM's 4G, located to Brazil only, another
+// address at each session. On Wednesday 11 November, between her
+// messages of 14:20 and 15:35, someone who phished her password sends
+// two messages from Hanoi with a mass-mailing tool (SASL LOGIN).
+func farBetweenPhone(seed uint64) *scenario {
+	s := newScenario("far-between-phone.log", seed)
+	const user = "sofia.ribeiro@example.test"
+	s.life(person{user: user, laptop: iphone, busyMin: 3, busyMax: 7, home: func(int) addr { return none(s.in("177.48.0.0/15")) }})
+	s.send(at(11, 14, 20).Add(s.jitter(time.Minute)), user, none(s.in("177.48.0.0/15")), iphone, 1)
+	s.send(at(11, 14, 52).Add(s.jitter(time.Minute)), user, none(s.in("27.72.0.0/19")), spamTool, 2)
+	s.send(at(11, 15, 35).Add(s.jitter(time.Minute)), user, none(s.in("177.48.0.0/15")), iphone, 1)
 	s.colleagues("ana")
 	return s
 }

@@ -309,7 +309,7 @@ func Anomaly(a *report.Account, rule string, now time.Time) (state.Anomaly, erro
 func Login(user string, ip *report.IP) state.Login {
 	return state.Login{User: user, IP: ip.IP, Count: int64(ip.Count), First: ip.First, Last: ip.Last,
 		Country: ip.Country, City: ip.City, HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
-		ASN: ip.ASN, Org: ip.Org, RDNS: ip.RDNS, RDNSVerified: ip.RDNSVerified}
+		ASN: ip.ASN, Org: ip.Org, RDNS: ip.RDNS, RDNSVerified: ip.RDNSVerified, Methods: ip.Methods}
 }
 
 // Known is the history of one account for the detectors, with today's
@@ -342,7 +342,7 @@ func knownOf(h *state.Address, why string) detect.Known {
 	return detect.Known{First: h.First, Last: h.Last, Count: h.Count,
 		Where: detect.Where{IP: h.IP, Country: h.Country, City: h.City, ASN: h.ASN, Org: h.Org,
 			HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM,
-			Trusted: why != "" && !report.IsRelay(why), Relay: report.IsRelay(why)}}
+			Trusted: why != "" && !report.IsRelay(why), Relay: report.IsRelay(why), Methods: h.Methods}}
 }
 
 // Recall gives each account of the run its history from earlier runs.
@@ -416,7 +416,7 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 			continue // whitelisted: not reported; or not within the window
 		}
 		rep.Recall(h.User, &report.IP{IP: h.IP, Count: int(h.Count), First: h.First, Last: h.Last, Country: h.Country, City: h.City,
-			RDNS: h.RDNS, RDNSVerified: h.RDNSVerified, ASN: h.ASN, Org: h.Org, HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM})
+			RDNS: h.RDNS, RDNSVerified: h.RDNSVerified, ASN: h.ASN, Org: h.Org, HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM, Methods: h.Methods})
 	}
 	for user, k := range known {
 		rep.Know(user, k)
