@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/state"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
@@ -227,7 +228,8 @@ func testAPI(t *testing.T, b backend) {
 	yes := true
 	_, err := st.Commit(ctx, &state.Run{Instance: "mx1", Now: t0.Add(-time.Hour), Channels: []string{"webhook"},
 		Logins: []state.Login{
-			{User: "bob@example.test", IP: "192.0.2.10", Count: 3, First: t0.Add(-48 * time.Hour), Last: t0.Add(-47 * time.Hour), Country: "DE", City: "Berlin", HasLoc: true, Lat: 52.5, Lon: 13.4, AccuracyKM: 20, ASN: 64500, Org: "Example Net", RDNS: "pc.example.test", RDNSVerified: &yes},
+			{User: "bob@example.test", IP: "192.0.2.10", Count: 3, First: t0.Add(-48 * time.Hour), Last: t0.Add(-47 * time.Hour), Country: "DE", City: "Berlin", HasLoc: true, Lat: 52.5, Lon: 13.4, AccuracyKM: 20, ASN: 64500, Org: "Example Net", RDNS: "pc.example.test", RDNSVerified: &yes,
+				Methods: detect.MethodPlain | detect.MethodLogin},
 			{User: "bob@example.test", IP: "203.0.113.7", Count: 1, First: t0.Add(-2 * time.Hour), Last: t0.Add(-2 * time.Hour), Country: "BR"},
 		},
 		Anomalies: []state.Anomaly{{User: "bob@example.test", Last: t0.Add(-2 * time.Hour), Rule: "impossible travel", Payload: []byte(`{}`),
@@ -274,7 +276,7 @@ func testAPI(t *testing.T, b backend) {
 	m = check("account", f.do("GET", "/v1/accounts/BOB@example.test", opsToken, ""), 200,
 		`"blocked":{"user":"bob@example.test","reason":"","source":"manual","by":"api:helpdesk"`,
 		`{"ip":"203.0.113.7","count":1,"first":"2026-11-28T12:00:00Z","last":"2026-11-28T12:00:00Z","country":"BR"}`,
-		`{"ip":"192.0.2.10","count":3,"first":"2026-11-26T14:00:00Z","last":"2026-11-26T15:00:00Z","country":"DE","city":"Berlin","lat":52.5,"lon":13.4,"accuracy_km":20,"asn":64500,"org":"Example Net","rdns":"pc.example.test","rdns_verified":true}`)
+		`{"ip":"192.0.2.10","count":3,"first":"2026-11-26T14:00:00Z","last":"2026-11-26T15:00:00Z","country":"DE","city":"Berlin","lat":52.5,"lon":13.4,"accuracy_km":20,"asn":64500,"org":"Example Net","rdns":"pc.example.test","rdns_verified":true,"methods":["PLAIN","LOGIN"]}`)
 	if n := len(m["addresses"].([]any)); n != 2 {
 		t.Errorf("addresses: %d", n)
 	}

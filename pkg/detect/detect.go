@@ -257,14 +257,21 @@ func MethodBit(name string) uint8 {
 	return MethodOther
 }
 
-// MethodNames is a mask's mechanisms in words: "PLAIN", "PLAIN and LOGIN".
-func MethodNames(mask uint8) string {
+// MethodList is a mask's mechanisms, by name, in the order of the bits
+// (nil for 0: unknown).
+func MethodList(mask uint8) []string {
 	var ns []string
 	for i, n := range methodNames {
 		if mask&(1<<i) != 0 {
 			ns = append(ns, n)
 		}
 	}
+	return ns
+}
+
+// MethodNames is a mask's mechanisms in words: "PLAIN", "PLAIN and LOGIN".
+func MethodNames(mask uint8) string {
+	ns := MethodList(mask)
 	switch len(ns) {
 	case 0:
 		return "none"

@@ -18,6 +18,7 @@ import (
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/api/wire"
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -203,6 +204,39 @@ func historyText(w io.Writer, user string, addrs []state.Address) {
 			RDNS: a.RDNS, RDNSVerified: a.RDNSVerified, ASN: a.ASN, Org: a.Org}
 	}
 	report.IPTable(w, ips)
+	if line := methodsLine(addrs); line != "" {
+		fmt.Fprintln(w, line)
+	}
+}
+
+// methodsLine says which SASL mechanisms the account's logins used, and
+// from how many addresses each, naming them when few ("" when none is
+// known): a mechanism that one odd address alone used is a client the
+// account's people do not have (see README, a new client).
+func methodsLine(addrs []state.Address) string {
+	var by [8][]string
+	for _, a := range addrs {
+		for i := range by {
+			if a.Methods&(1<<i) != 0 {
+				by[i] = append(by[i], a.IP)
+			}
+		}
+	}
+	var parts []string
+	for i, ips := range by {
+		if len(ips) == 0 {
+			continue
+		}
+		p := detect.MethodNames(1<<i) + " from " + cli.Plural(int64(len(ips)), "address", "addresses")
+		if len(ips) <= 3 && len(ips) < len(addrs) {
+			p += " (" + strings.Join(ips, ", ") + ")"
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  SASL: " + strings.Join(parts, "; ")
 }
 
 // addressJSON is a history line: the account, then the address as the

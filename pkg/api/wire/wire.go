@@ -7,6 +7,7 @@ package wire
 import (
 	"time"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -47,12 +48,15 @@ type AddressJSON struct {
 	Org          string    `json:"org,omitempty"`
 	RDNS         string    `json:"rdns,omitempty"`
 	RDNSVerified *bool     `json:"rdns_verified,omitempty"`
+	// Methods: the SASL mechanisms of its logins (detect.MethodList);
+	// left out when unknown (logins recorded before schema 4)
+	Methods []string `json:"methods,omitempty"`
 }
 
 // NewAddressJSON is a's JSON form.
 func NewAddressJSON(a state.Address) AddressJSON {
 	j := AddressJSON{IP: a.IP, Count: a.Count, First: a.First, Last: a.Last, Country: a.Country, City: a.City,
-		AccuracyKM: a.AccuracyKM, ASN: a.ASN, Org: a.Org, RDNS: a.RDNS, RDNSVerified: a.RDNSVerified}
+		AccuracyKM: a.AccuracyKM, ASN: a.ASN, Org: a.Org, RDNS: a.RDNS, RDNSVerified: a.RDNSVerified, Methods: detect.MethodList(a.Methods)}
 	if a.HasLoc {
 		lat, lon := a.Lat, a.Lon
 		j.Lat, j.Lon = &lat, &lon
