@@ -335,6 +335,7 @@ func (l *Live) fold(la *live) {
 			k.First = minTime(old.First, k.First)
 			k.Last = maxTime(old.Last, k.Last)
 			k.Count += old.Count
+			k.Methods |= old.Methods // the row's mechanisms, as the state ORs them
 			la.known[i] = k
 			continue
 		}
@@ -522,11 +523,11 @@ func (l *Live) PutBack(ds []Delta) {
 		if have := l.pending[k]; have != nil {
 			have.IP.Count += d.IP.Count
 			have.IP.First = minTime(have.IP.First, d.IP.First)
+			have.IP.Methods |= d.IP.Methods
 			if d.IP.Last.After(have.IP.Last) {
-				c := have.IP.Count
-				first := have.IP.First
+				c, first, methods := have.IP.Count, have.IP.First, have.IP.Methods
 				have.IP = d.IP
-				have.IP.Count, have.IP.First = c, first
+				have.IP.Count, have.IP.First, have.IP.Methods = c, first, methods
 			}
 			continue
 		}

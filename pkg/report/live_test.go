@@ -330,3 +330,58 @@ func TestNewClientLiveAndBatch(t *testing.T) {
 		check(fmt.Sprintf("batch (by id %v)", byID), got[0])
 	}
 }
+
+// TestLiveKeepsMethods: the live reader's detector, started again every
+// window from the account's history rows, keeps the mechanisms the state
+// gave a row when the address is used again (fold ORs them, as the state
+// does): the owner's laptop (LOGIN) abroad, after a day of her phone
+// (PLAIN) at home, is the low new country the batch finds, not a new
+// client; and deltas put back keep theirs.
+func TestLiveKeepsMethods(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	known := []detect.Known{{Where: detect.Where{IP: home.ip, Country: home.cc, ASN: home.asn, HasLoc: true, Lat: home.lat, Lon: home.lon, AccuracyKM: 10,
+		Methods: detect.MethodPlain | detect.MethodLogin}, First: t0.Add(-20 * 24 * time.Hour), Last: t0.Add(-time.Hour), Count: 200}}
+	var recs []*record.Record
+	for h := 0; h < 16; h++ {
+		r := loginAt("bob@x.test", home, t0.Add(time.Duration(h)*3*time.Hour))
+		r.Method = "PLAIN"
+		recs = append(recs, r)
+	}
+	trip := loginAt("bob@x.test", place{"85.240.1.1", "PT", 3243, 38.7, -9.1}, t0.Add(60*time.Hour))
+	trip.Method = "LOGIN"
+	recs = append(recs, trip)
+	l := NewLive(Rule{})
+	l.History = func(string) ([]detect.Known, error) { return known, nil }
+	l.OnAlert = func(a *Account) error { t.Errorf("live: %s %+v", a.Severity, a.Reasons); return nil }
+	for _, r := range recs {
+		if err := l.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := New(Rule{})
+	for _, r := range recs {
+		if err := rep.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep.Know("bob@x.test", known)
+	for _, a := range rep.Anomalies() {
+		t.Errorf("batch: %s %+v", a.Severity, a.Reasons)
+	}
+
+	// put back, older than the logins since from the same address
+	l.OnAlert = nil
+	l.TakeDeltas()
+	r := loginAt("bob@x.test", home, t0.Add(61*time.Hour))
+	r.Method = "LOGIN"
+	if err := l.Process(r, nil); err != nil {
+		t.Fatal(err)
+	}
+	l.PutBack([]Delta{{User: "bob@x.test", IP: IP{IP: "192.0.2.99", Count: 1, First: t0, Last: t0, Methods: detect.MethodCRAMMD5}},
+		{User: "bob@x.test", IP: IP{IP: home.ip, Count: 1, First: t0.Add(60 * time.Hour), Last: t0.Add(60 * time.Hour), Methods: detect.MethodCRAMMD5}}})
+	for _, d := range l.TakeDeltas() {
+		if d.IP.Methods&detect.MethodCRAMMD5 == 0 {
+			t.Errorf("put back: %s's methods %s", d.IP.IP, detect.MethodNames(d.IP.Methods))
+		}
+	}
+}

@@ -166,14 +166,14 @@ func mergeLogins(in []Login) []Login {
 			continue
 		}
 		m := &out[i]
-		count, first := m.Count+l.Count, m.First
+		count, first, methods := m.Count+l.Count, m.First, m.Methods|l.Methods
 		if l.First.Before(first) {
 			first = l.First
 		}
 		if !l.Last.Before(m.Last) {
 			*m = l // the enrichment as last seen
 		}
-		m.Count, m.First = count, first
+		m.Count, m.First, m.Methods = count, first, methods
 	}
 	// Sorted by index: a Login is large to move.
 	order := make([]int32, len(out))
