@@ -1044,6 +1044,10 @@ type Account struct {
 		mask  uint8
 		first time.Time
 		n     int64
+		// unknownUntil: a usual place of the history has logins whose
+		// mechanisms are not known (recorded before the state kept
+		// them): its clients may be any, until the place is forgotten
+		unknownUntil time.Time
 	}
 }
 
@@ -1115,10 +1119,22 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 	}
 	// the SASL mechanisms of the history's rows from usual places (a
 	// thief's, from a place new then, never are the account's)
+	// A usual place's row that knows none (logins recorded before the
+	// state kept them: a state upgraded from schema 3) may hold another
+	// client (the office's laptop): no login is corroborated until that
+	// place is forgotten; used again, its row learns them.
 	for i := range known {
-		if k := &known[i]; k.Methods != 0 && !k.Relay && !k.First.IsZero() && !k.Last.IsZero() && a.usual(&k.Where, k.Last) {
-			a.learnMethods(k.Methods, k.First, k.Count)
+		k := &known[i]
+		if k.Relay || k.First.IsZero() || k.Last.IsZero() || !a.usual(&k.Where, k.Last) {
+			continue
 		}
+		if k.Methods == 0 {
+			if until := k.Last.Add(a.cfg.Learn); until.After(a.methods.unknownUntil) {
+				a.methods.unknownUntil = until
+			}
+			continue
+		}
+		a.learnMethods(k.Methods, k.First, k.Count)
 	}
 	if lastK != nil {
 		a.last = login{Where: lastK.Where, at: lastK.Last, valid: true, gate: site.gate(lastK.IP, time.Time{})}
@@ -2081,7 +2097,7 @@ func (a *Account) learnMethods(mask uint8, t time.Time, n int64) {
 // finding: this only corroborates a new place's.
 func (a *Account) client(w *Where, t time.Time) string {
 	m := &a.methods
-	if w.Methods == 0 || w.Methods&^m.mask == 0 || m.n < methodLogins || t.Sub(m.first) < a.cfg.Window {
+	if w.Methods == 0 || w.Methods&^m.mask == 0 || m.n < methodLogins || t.Sub(m.first) < a.cfg.Window || t.Before(m.unknownUntil) {
 		return ""
 	}
 	days := int(t.Sub(m.first).Hours() / 24)

@@ -1129,6 +1129,17 @@ func TestNewClient(t *testing.T) {
 			{Where: m(moscow, MethodLogin), First: t0.Add(-3 * day), Last: t0.Add(-3 * day), Count: 1}},
 			[]ev{{w: m(lisbon, MethodLogin), at: 20 * time.Hour}}, Medium,
 			[]string{"new country PT, Lisbon (20 days of history: BR only); new client: SASL LOGIN, where the account used PLAIN only (20 days, 212 logins)"}},
+		// a state upgraded from schema 3: the home row learnt PLAIN from
+		// its logins since, the office's laptop (LOGIN, unused since)
+		// knows none: its client may be the traveller's
+		{"a usual place whose mechanisms are unknown holds it back", []Known{
+			{Where: m(saoPaulo, MethodPlain), First: t0.Add(-300 * day), Last: t0.Add(-time.Hour), Count: 5000},
+			{Where: office, First: t0.Add(-200 * day), Last: t0.Add(-2 * day), Count: 3000}},
+			[]ev{{w: m(lisbon, MethodLogin), at: 20 * time.Hour}}, Low, []string{"new country PT"}},
+		{"... until that place is forgotten", []Known{
+			{Where: m(saoPaulo, MethodPlain), First: t0.Add(-300 * day), Last: t0.Add(-time.Hour), Count: 5000},
+			{Where: office, First: t0.Add(-200 * day), Last: t0.Add(-40 * day), Count: 3000}},
+			[]ev{{w: m(lisbon, MethodLogin), at: 20 * time.Hour}}, Medium, []string{"new country PT", "new client: SASL LOGIN"}},
 		{"old history rows (mechanism unknown) say nothing", []Known{
 			{Where: saoPaulo, First: t0.Add(-20 * day), Last: t0.Add(-time.Hour), Count: 212}},
 			[]ev{{w: m(lisbon, MethodLogin), at: 20 * time.Hour}}, Low, []string{"new country PT"}},
