@@ -34,7 +34,9 @@ func TestBatchPrune(t *testing.T) {
 			config := func(keys string) {
 				t.Helper()
 				l.writeConfig("mx1")
-				l.appendConfig("keep = 5d\n" + keys) // the logins are older than keep
+				// the logins are older than keep (and learn as short: a
+				// keep shorter than learn is warned of)
+				l.appendConfig("keep = 5d\n" + keys + "[DETECT]\nlearn = 5d\n")
 			}
 			users := []string{"victim@example.test", "carol@example.test", "dave@example.test"}
 			rows := func() int64 {

@@ -263,6 +263,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	}
 	if st != nil {
 		st.Whitelist = flt.Why
+		if !rule.Original {
+			statecmd.WarnKeepLearn(cfg, rule.Detect.Defaults().Learn, log)
+		}
 	}
 	var expect map[string]state.Position
 	if c.Resume && !c.Journal { // the journal's cursor: journalInput

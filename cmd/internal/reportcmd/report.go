@@ -297,6 +297,9 @@ func Main(env cli.Env) int {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
 	}
+	if st != nil && !rule.Original {
+		statecmd.WarnKeepLearn(cfg, rule.Detect.Defaults().Learn, log)
+	}
 	if st != nil {
 		// The history holds whitelisted logins too: today's whitelist
 		// (the config's [GENERAL], as loganom-filter reads it) says which.

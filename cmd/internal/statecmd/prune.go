@@ -74,6 +74,34 @@ func CheckKeep(f *Flags, cfg *config.Config) error {
 	}
 }
 
+// WarnKeepLearn warns when [STATE] keep is shorter than [DETECT] learn
+// (learn: the detectors' setting, defaults applied): the history forgets
+// an account's places before the detectors would, so a place used
+// between the two ago is new again (a low finding, or more with others).
+// A warning, not a refusal: nothing is lost or done twice, and a site may
+// want the history short.
+//
+// Call it once the state is open: without one, nothing is pruned.
+func WarnKeepLearn(cfg *config.Config, learn time.Duration, log *cli.Logger) {
+	if learn <= 0 {
+		return
+	}
+	s := &State{}
+	if err := s.settings(cfg); err != nil || s.Keep >= learn {
+		return // a bad value: left to the error that names it
+	}
+	keep := "[STATE] keep " + fmtAge(s.Keep)
+	if _, set := cfg.String("STATE", "keep"); !set {
+		keep += " (the default)"
+	}
+	lt := "[DETECT] learn " + fmtAge(learn)
+	if _, set := cfg.String("DETECT", "learn"); !set {
+		lt += " (the default)"
+	}
+	log.Warnf("%s: %s is shorter than %s: the history forgets an account's places before the detectors would, and a place last used between the two ago is new to the account again", cfg.Path, keep, lt)
+	log.Hintf("make [STATE] keep at least [DETECT] learn (keep = %s), or [DETECT] learn shorter", fmtAge(learn))
+}
+
 // PruneDelay is how long after its start a daemon prunes the first time
 // (or PruneEvery, when that is shorter): the log is followed at once, and
 // what the start reads goes first.
