@@ -16,9 +16,10 @@ import (
 // collector free them, for the allocations to come. An error changes
 // nothing but the speed.
 func hugeHeap(n int) {
-	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err != nil || !bytes.Contains(mode, []byte("[madvise]")) {
-		return // "always": nothing to ask; "never", or no THP: nothing to get
+	mode, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	overcommit, _ := os.ReadFile("/proc/sys/vm/overcommit_memory")
+	if !wantHugeHeap(mode, overcommit) {
+		return
 	}
 	size := uintptr(2 << 20)
 	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"); err == nil {
@@ -38,4 +39,15 @@ func hugeHeap(n int) {
 	}
 	region = nil
 	runtime.GC()
+}
+
+// wantHugeHeap says, from the contents of
+// /sys/kernel/mm/transparent_hugepage/enabled and
+// /proc/sys/vm/overcommit_memory, whether hugeHeap should ask: only when
+// huge pages are given on request ("always": nothing to ask; "never", or
+// no THP: nothing to get), and not under strict overcommit (2), where the
+// n bytes, though never touched, count against the commit limit, and a
+// heap the kernel refuses is fatal to a Go program.
+func wantHugeHeap(thp, overcommit []byte) bool {
+	return bytes.Contains(thp, []byte("[madvise]")) && string(bytes.TrimSpace(overcommit)) != "2"
 }
