@@ -63,10 +63,7 @@ func CheckKeep(f *Flags, cfg *config.Config) error {
 	if s.Keep >= blockFor {
 		return nil
 	}
-	keep := "[STATE] keep " + fmtAge(s.Keep)
-	if _, set := cfg.String("STATE", "keep"); !set {
-		keep += " (the default)"
-	}
+	keep := setting(cfg, "STATE", "keep", s.Keep)
 	return &HintError{
 		Err: cli.Usagef("%s: %s is shorter than %s, with [BLOCK] auto = true: an unblock and its incident would be pruned while their logins can still block, and a log read again would block the account, and alert, again",
 			cfg.Path, keep, forText),
@@ -90,16 +87,19 @@ func WarnKeepLearn(cfg *config.Config, learn time.Duration, log *cli.Logger) {
 	if err := s.settings(cfg); err != nil || s.Keep >= learn {
 		return // a bad value: left to the error that names it
 	}
-	keep := "[STATE] keep " + fmtAge(s.Keep)
-	if _, set := cfg.String("STATE", "keep"); !set {
-		keep += " (the default)"
-	}
-	lt := "[DETECT] learn " + fmtAge(learn)
-	if _, set := cfg.String("DETECT", "learn"); !set {
-		lt += " (the default)"
-	}
+	keep, lt := setting(cfg, "STATE", "keep", s.Keep), setting(cfg, "DETECT", "learn", learn)
 	log.Warnf("%s: %s is shorter than %s: the history forgets an account's places before the detectors would, and a place last used between the two ago is new to the account again", cfg.Path, keep, lt)
 	log.Hintf("make [STATE] keep at least [DETECT] learn (keep = %s), or [DETECT] learn shorter", fmtAge(learn))
+}
+
+// setting names a duration key with its value, for a message: "[STATE]
+// keep 7d", with " (the default)" when the config leaves it out.
+func setting(cfg *config.Config, sec, key string, d time.Duration) string {
+	s := "[" + sec + "] " + key + " " + fmtAge(d)
+	if _, set := cfg.String(sec, key); !set {
+		s += " (the default)"
+	}
+	return s
 }
 
 // PruneDelay is how long after its start a daemon prunes the first time
