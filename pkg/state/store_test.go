@@ -1159,22 +1159,28 @@ func testPruneIfDueConcurrent(t *testing.T, b backend) {
 	}
 }
 
+// openAtSchema opens dsn as a loganom of schema n made it (its first n
+// migrations), for a test of the upgrade that follows.
+func openAtSchema(t *testing.T, dsn string, n int) *store {
+	t.Helper()
+	all := migrations
+	defer func() { migrations = all }()
+	migrations = all[:n]
+	return open(t, dsn)
+}
+
 // testUpgradeFrom2: a database of schema 2 (never pruned as far as it
 // knows) upgrades to one whose first PruneIfDue prunes.
 func testUpgradeFrom2(t *testing.T, b backend) {
 	ctx := context.Background()
 	dsn := b.dsn(t)
-	all := migrations
-	t.Cleanup(func() { migrations = all })
-	migrations = all[:2]
-	s2 := open(t, dsn)
+	s2 := openAtSchema(t, dsn, 2)
 	// as loganom of schema 2 wrote it
 	if _, err := s2.db.Exec(s2.q(`INSERT INTO history (account, ip, logins, first_seen, last_seen, country, city, has_loc, lat, lon, accuracy_km, asn, org, rdns, rdns_verified)
 VALUES ('a', '192.0.2.1', 1, 0, ?, '', '', false, 0, 0, 0, 0, '', '', NULL)`), ns(at(-400*day))); err != nil {
 		t.Fatal(err)
 	}
 	s2.Close()
-	migrations = all
 	from, to, err := Migrate(ctx, dsn)
 	if err != nil || from != 2 || to != SchemaVersion() {
 		t.Fatalf("Migrate = %d, %d, %v", from, to, err)
@@ -1373,16 +1379,12 @@ func testPruneAudit(t *testing.T, b backend) {
 func testUpgradeFrom1(t *testing.T, b backend) {
 	ctx := context.Background()
 	dsn := b.dsn(t)
-	all := migrations
-	t.Cleanup(func() { migrations = all })
-	migrations = all[:1]
-	s1 := open(t, dsn)
+	s1 := openAtSchema(t, dsn, 1)
 	// as loganom of schema 1 wrote it
 	if _, err := s1.db.Exec(s1.q(`INSERT INTO blocks (account, reason, source, created_by, created, expires) VALUES ('old', '', 'manual', 'root', ?, NULL)`), ns(at(0))); err != nil {
 		t.Fatal(err)
 	}
 	s1.Close()
-	migrations = all
 	from, to, err := Migrate(ctx, dsn)
 	if err != nil || from != 1 || to != SchemaVersion() {
 		t.Fatalf("Migrate = %d, %d, %v", from, to, err)
@@ -1403,17 +1405,13 @@ func testUpgradeFrom1(t *testing.T, b backend) {
 func testUpgradeFrom3(t *testing.T, b backend) {
 	ctx := context.Background()
 	dsn := b.dsn(t)
-	all := migrations
-	t.Cleanup(func() { migrations = all })
-	migrations = all[:3]
-	s3 := open(t, dsn)
+	s3 := openAtSchema(t, dsn, 3)
 	// as loganom of schema 3 wrote it
 	if _, err := s3.db.Exec(s3.q(`INSERT INTO history (account, ip, logins, first_seen, last_seen, country, city, has_loc, lat, lon, accuracy_km, asn, org, rdns, rdns_verified)
 VALUES ('a', '192.0.2.1', 5, ?, ?, 'DE', '', false, 0, 0, 0, 3320, '', '', NULL)`), ns(at(-2*day)), ns(at(-day))); err != nil {
 		t.Fatal(err)
 	}
 	s3.Close()
-	migrations = all
 	from, to, err := Migrate(ctx, dsn)
 	if err != nil || from != 3 || to != SchemaVersion() {
 		t.Fatalf("Migrate = %d, %d, %v", from, to, err)
