@@ -644,14 +644,16 @@ func afterPrev(path string, at *Piece, prev *tailed, id *Mark) ([]sibling, int) 
 // the file at the path has no bytes yet: a file rotated after prev has
 // some (rotations came faster than prev was read, and the log is quiet
 // since the last). The rotated files are looked into again only when
-// their names, identities or times changed (prev's aside: written to).
+// their names, identities, sizes or times changed (prev's aside: written
+// to). The size counts: a file's mtime comes from a coarse clock, and
+// a write within the same tick leaves it as it was.
 func (f *Follower) movedOn() bool {
 	prev := f.prev
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d/%d", prev.dev, prev.ino)
 	for _, s := range siblings(f.Path, nil) {
 		if !(s.hasID && prev.hasID && s.dev == prev.dev && s.ino == prev.ino) {
-			fmt.Fprintf(&b, " %s %d/%d %d", s.name, s.dev, s.ino, s.mtime.UnixNano())
+			fmt.Fprintf(&b, " %s %d/%d %d %d", s.name, s.dev, s.ino, s.size, s.mtime.UnixNano())
 		}
 	}
 	if b.String() == f.looked {

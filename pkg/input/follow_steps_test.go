@@ -376,3 +376,56 @@ func sequenceError(ns []int, n int) string {
 	}
 	return ""
 }
+
+// A file rotated after prev, empty when the follower looked, then written
+// to within the same tick of the file system's clock (its mtime unchanged:
+// Linux stamps files with a coarse clock, a few milliseconds): the next
+// look reads it all the same. The follower used to remember the rotated
+// files by name, identity and mtime only, and waited for the log's next
+// line, which a quiet log may never write (a stall seen once in
+// TestFollowRealLogrotate).
+func TestFollowMovedOnSameMtime(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	write := func(name string, from, n int) {
+		t.Helper()
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		must(t, err)
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(f, "%d line\n", i)
+		}
+		must(t, f.Close())
+	}
+	write(path, 0, 5)
+	c := &collector{}
+	f := &Follower{Path: path, FromStart: true, OnLines: c.onLines, Warn: c.warn, MaxLine: 4096}
+	f.init()
+	defer f.closeAll()
+	step := func() {
+		t.Helper()
+		if err := f.step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	// Two rotations (create), the writer reopening after each, before it
+	// writes again.
+	must(t, os.Rename(path, path+".1"))
+	write(path, 0, 0)
+	step()
+	must(t, os.Rename(path+".1", path+".2"))
+	must(t, os.Rename(path, path+".1"))
+	write(path, 0, 0)
+	step()
+	// The writer, still at the middle file, writes to it; its mtime is
+	// what it was when the follower looked.
+	fi, err := os.Stat(path + ".1")
+	must(t, err)
+	write(path+".1", 5, 7)
+	must(t, os.Chtimes(path+".1", fi.ModTime(), fi.ModTime()))
+	step()
+	step()
+	if msg := sequenceError(numbers(t, c.data.Bytes()), 12); msg != "" {
+		t.Fatalf("%s (warnings: %q)", msg, c.warns)
+	}
+}

@@ -296,6 +296,7 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 type sibling struct {
 	name     string
 	mtime    time.Time
+	size     int64
 	dev, ino uint64
 	hasID    bool
 	// numbered: path.N[.gz] (N the number of rotations since: the
@@ -385,7 +386,7 @@ func siblings(path string, cur *Piece) []sibling {
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		s.mtime = fi.ModTime()
+		s.mtime, s.size = fi.ModTime(), fi.Size()
 		s.dev, s.ino, s.hasID = identity(fi)
 		if cur != nil && cur.hasID && s.hasID && s.dev == cur.Dev && s.ino == cur.Ino {
 			continue
