@@ -55,7 +55,9 @@ const (
 // Store is what the API needs of the state; a state.Store is one.
 type Store interface {
 	Blocks(ctx context.Context, now time.Time) ([]state.Block, error)
-	AddBlock(ctx context.Context, b state.Block) error
+	// PutBlock writes b and returns the block it replaced, read in the
+	// write's transaction (state.Store.PutBlock).
+	PutBlock(ctx context.Context, b state.Block) (replaced *state.Block, err error)
 	RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error)
 	History(ctx context.Context, user string) ([]state.Address, error)
 	Alerts(ctx context.Context, since time.Time) ([]state.Alert, error)
@@ -586,18 +588,11 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, who string) {
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	var old *state.Block
-	bl, err := s.cfg.Store.Blocks(ctx, now)
+	// the block replaced is the one this write overwrote, read in its
+	// transaction: not one read before, which a PUT, a DELETE or an
+	// automatic block at the same time may have changed since
+	old, err := s.cfg.Store.PutBlock(ctx, b)
 	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	for i := range bl {
-		if bl[i].User == u {
-			old = &bl[i]
-		}
-	}
-	if err := s.cfg.Store.AddBlock(ctx, b); err != nil {
 		s.storeError(w, r, err)
 		return
 	}
