@@ -8,7 +8,8 @@
 // each change, in the state's audit trail ("api:NAME"). A token has a
 // right (Right): read, the GET routes only, or block, every route; a
 // request its token has not the right for is refused (403), with its
-// name logged. It listens on
+// name logged (a line a minute at most per token, with the count of
+// refusals since: refusalLog). It listens on
 // loopback unless TLS is configured, and refuses another address without
 // TLS. Request bodies are limited in size, unknown JSON fields refused.
 package api
@@ -80,6 +81,10 @@ type Config struct {
 	MaxBody            int64            // DefaultMaxBody
 	Logger             *slog.Logger     // nil: discard
 	Now                func() time.Time // nil: time.Now
+
+	// refusalTicks, for tests: when Serve writes the refusals' counts
+	// due (nil: every refusalTick).
+	refusalTicks <-chan time.Time
 }
 
 // Server is the API. Its methods are safe for concurrent use.
@@ -91,6 +96,8 @@ type Server struct {
 	mux    *http.ServeMux
 	srv    *http.Server
 	badLog logLimit
+	// refused limits the log of the 403s, per token
+	refused refusalLog
 }
 
 // logLimit lets a line be logged once a second at most (a client trying
@@ -307,11 +314,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (token, bo
 
 // forbidden refuses a request that tok has not the right for: 403, with
 // RFC 6750's challenge (error="insufficient_scope", scope: the right
-// wanted), and a line in the log with the token's name. Nothing was read
-// of the request's body, nothing is changed.
+// wanted), and a line in the log with the token's name, a minute apart
+// at most per token, with the number refused since the last line (see
+// refusalLog). Nothing was read of the request's body, nothing is
+// changed.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, tok token, rt route) {
-	s.log.Warn("api: a request refused: its token has not the right", "token", tok.name, "right", tok.right.String(), "needs", rt.need.String(),
-		"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+	if log, n, since := s.refused.refuse(tok.name, tok.right, rt.need, r.Method, r.URL.Path, r.RemoteAddr, s.now()); log {
+		args := []any{"token", tok.name, "right", tok.right.String(), "needs", rt.need.String(), "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr}
+		if n > 0 {
+			args = append(args, "more_refused", n, "since", since)
+		}
+		s.log.Warn("api: a request refused: its token has not the right", args...)
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="loganom", error="insufficient_scope", scope="%s"`, rt.need))
 	writeError(w, http.StatusForbidden, fmt.Sprintf("the token %s has the right %s: %s %s needs the right %s", tok.name, tok.right, rt.method, rt.path, rt.need))
 }
