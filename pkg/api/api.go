@@ -8,7 +8,8 @@
 // each change, in the state's audit trail ("api:NAME"). A token has a
 // right (Right): read, the GET routes only, or block, every route; a
 // request its token has not the right for is refused (403), with its
-// name logged. It listens on
+// name logged (a line a minute at most per token, with the count of
+// refusals since: refusalLog). It listens on
 // loopback unless TLS is configured, and refuses another address without
 // TLS. Request bodies are limited in size, unknown JSON fields refused.
 package api
@@ -55,7 +56,9 @@ const (
 // Store is what the API needs of the state; a state.Store is one.
 type Store interface {
 	Blocks(ctx context.Context, now time.Time) ([]state.Block, error)
-	AddBlock(ctx context.Context, b state.Block) error
+	// PutBlock writes b and returns the block it replaced, read in the
+	// write's transaction (state.Store.PutBlock).
+	PutBlock(ctx context.Context, b state.Block) (replaced *state.Block, err error)
 	RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error)
 	History(ctx context.Context, user string) ([]state.Address, error)
 	Alerts(ctx context.Context, since time.Time) ([]state.Alert, error)
@@ -78,6 +81,10 @@ type Config struct {
 	MaxBody            int64            // DefaultMaxBody
 	Logger             *slog.Logger     // nil: discard
 	Now                func() time.Time // nil: time.Now
+
+	// refusalTicks, for tests: when Serve writes the refusals' counts
+	// due (nil: every refusalTick).
+	refusalTicks <-chan time.Time
 }
 
 // Server is the API. Its methods are safe for concurrent use.
@@ -89,6 +96,8 @@ type Server struct {
 	mux    *http.ServeMux
 	srv    *http.Server
 	badLog logLimit
+	// refused limits the log of the 403s, per token
+	refused refusalLog
 }
 
 // logLimit lets a line be logged once a second at most (a client trying
@@ -305,11 +314,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (token, bo
 
 // forbidden refuses a request that tok has not the right for: 403, with
 // RFC 6750's challenge (error="insufficient_scope", scope: the right
-// wanted), and a line in the log with the token's name. Nothing was read
-// of the request's body, nothing is changed.
+// wanted), and a line in the log with the token's name, a minute apart
+// at most per token, with the number refused since the last line (see
+// refusalLog). Nothing was read of the request's body, nothing is
+// changed.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, tok token, rt route) {
-	s.log.Warn("api: a request refused: its token has not the right", "token", tok.name, "right", tok.right.String(), "needs", rt.need.String(),
-		"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+	if log, n, since := s.refused.refuse(tok.name, tok.right, rt.need, r.Method, r.URL.Path, r.RemoteAddr, s.now()); log {
+		args := []any{"token", tok.name, "right", tok.right.String(), "needs", rt.need.String(), "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr}
+		if n > 0 {
+			args = append(args, "more_refused", n, "since", since)
+		}
+		s.log.Warn("api: a request refused: its token has not the right", args...)
+	}
 	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="loganom", error="insufficient_scope", scope="%s"`, rt.need))
 	writeError(w, http.StatusForbidden, fmt.Sprintf("the token %s has the right %s: %s %s needs the right %s", tok.name, tok.right, rt.method, rt.path, rt.need))
 }
@@ -586,18 +602,11 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request, who string) {
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	var old *state.Block
-	bl, err := s.cfg.Store.Blocks(ctx, now)
+	// the block replaced is the one this write overwrote, read in its
+	// transaction: not one read before, which a PUT, a DELETE or an
+	// automatic block at the same time may have changed since
+	old, err := s.cfg.Store.PutBlock(ctx, b)
 	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	for i := range bl {
-		if bl[i].User == u {
-			old = &bl[i]
-		}
-	}
-	if err := s.cfg.Store.AddBlock(ctx, b); err != nil {
 		s.storeError(w, r, err)
 		return
 	}

@@ -19,7 +19,7 @@ func tickClock() func() time.Time {
 	return func() time.Time { return t0.Add(time.Duration(n.Add(1)) * time.Second) }
 }
 
-// heldStore is the real state, with each AddBlock held until the test
+// heldStore is the real state, with each PutBlock held until the test
 // lets it go: a PUT that has taken its time waits there, and a DELETE
 // begun after it commits first.
 type heldStore struct {
@@ -28,10 +28,10 @@ type heldStore struct {
 	release chan struct{}
 }
 
-func (h *heldStore) AddBlock(ctx context.Context, b state.Block) error {
+func (h *heldStore) PutBlock(ctx context.Context, b state.Block) (*state.Block, error) {
 	h.arrived <- struct{}{}
 	<-h.release
-	return h.Store.AddBlock(ctx, b)
+	return h.Store.PutBlock(ctx, b)
 }
 
 // auditOf is user's changes in the audit trail, latest first, as
@@ -87,7 +87,7 @@ func TestAuditRace(t *testing.T) {
 
 // The interleaving that misled the audit, made sure: the PUT takes its
 // time (1s), the DELETE its own (2s) and commits, then the PUT commits.
-// The account ends blocked, by the PUT.
+// The account ends blocked, by the PUT, which replaced nothing.
 func testAuditRaceHeld(t *testing.T, b backend) {
 	st := openState(t, b.dsn(t))
 	ctx := context.Background()
@@ -101,14 +101,16 @@ func testAuditRaceHeld(t *testing.T, b backend) {
 	select {
 	case <-held.arrived:
 	case <-time.After(20 * time.Second):
-		t.Fatal("the PUT never reached AddBlock")
+		t.Fatal("the PUT never reached PutBlock")
 	}
 	if a := f.do("DELETE", "/v1/blocks/bob@example.test", deskToken, ""); a.status != 200 || !strings.Contains(string(a.body), `"at":"2026-11-28T14:00:02Z"`) {
 		t.Fatalf("DELETE: %d %s", a.status, a.body)
 	}
 	close(held.release)
-	if a := <-put; a.status != 200 && a.status != 201 || !strings.Contains(string(a.body), `"created":"2026-11-28T14:00:01Z"`) {
-		t.Fatalf("PUT: %d %s", a.status, a.body)
+	// and the PUT replaced nothing: the DELETE had lifted the block it
+	// found when it began
+	if a := <-put; a.status != 201 || !strings.Contains(string(a.body), `"created":"2026-11-28T14:00:01Z"`) || strings.Contains(string(a.body), `"replaced"`) {
+		t.Fatalf("PUT: %d %s; want 201, nothing replaced", a.status, a.body)
 	}
 	want := []string{"block by api:ops", "unblock by api:helpdesk", "block by root"}
 	if got := auditOf(t, st, "bob@example.test"); strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -48,7 +48,9 @@ func testRights(t *testing.T, b backend) {
 	if err := st.AddBlock(ctx, state.Block{User: "bob@example.test", Reason: "kept", By: "root", Created: t0.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	f := start(t, Config{Store: st, TokenFile: rightsFile(t)})
+	// a clock that moves a minute at each reading: each refusal is logged
+	// (TestRefusalLog: within a minute, one line and a count)
+	f := start(t, Config{Store: st, TokenFile: rightsFile(t), Now: stepClock(RefusalEvery)})
 
 	// read: every GET route
 	for _, p := range []string{"/v1/blocks", "/v1/accounts/bob@example.test", "/v1/alerts?user=bob@example.test", "/v1/openapi.json"} {

@@ -76,6 +76,12 @@ type Store interface {
 	// by by, for reason (may be empty: kept in the audit trail); Blocks
 	// lists the blocks in force at now.
 	AddBlock(ctx context.Context, b Block) error
+	// PutBlock is AddBlock that returns the block it replaced: the one
+	// in force at b.Created (nil: none, or one that had ended by itself),
+	// read in the transaction of the write, so that of changes to one
+	// account made at once each returns the block it overwrote, the one
+	// before it in BlockAudit.
+	PutBlock(ctx context.Context, b Block) (replaced *Block, err error)
 	RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error)
 	Blocks(ctx context.Context, now time.Time) ([]Block, error)
 	// BlockAudit returns the changes to the blocks made at since or

@@ -412,23 +412,92 @@ func (s *store) Ack(ctx context.Context, user, by string, at time.Time) (bool, e
 }
 
 func (s *store) AddBlock(ctx context.Context, b Block) error {
+	_, err := s.PutBlock(ctx, b)
+	return err
+}
+
+// PutBlock writes the block and its audit row, and reads the block it
+// replaces in the same transaction, after taking the account's row:
+// SQLite has one writer at a time (BEGIN IMMEDIATE); PostgreSQL locks the
+// row (FOR UPDATE) to the commit, or, when the account has none, inserts
+// it (a row inserted by another transaction meanwhile is locked and
+// replaced instead). So two changes of one account at once each return
+// the block they overwrote, in the order of BlockAudit.
+func (s *store) PutBlock(ctx context.Context, b Block) (*Block, error) {
 	if b.Source == "" {
 		b.Source = "manual"
 	}
 	if b.Created.IsZero() {
 		b.Created = s.now()
 	}
-	return s.wrap(s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO blocks (account, reason, source, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (account) DO UPDATE SET reason = excluded.reason, source = excluded.source, created_by = excluded.created_by, created = excluded.created, expires = excluded.expires`),
-			b.User, b.Reason, b.Source, b.By, ns(b.Created), nullNS(b.Expires))
-		if err != nil {
-			return err
+	var replaced *Block
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		replaced = nil
+		for i := 0; ; i++ {
+			old, err := s.blockRow(ctx, tx, b.User)
+			if err != nil {
+				return err
+			}
+			if old != nil {
+				if _, err := tx.ExecContext(ctx, s.q(`UPDATE blocks SET reason = ?, source = ?, created_by = ?, created = ?, expires = ? WHERE account = ?`),
+					b.Reason, b.Source, b.By, ns(b.Created), nullNS(b.Expires), b.User); err != nil {
+					return err
+				}
+				// one that had ended by itself was no longer in force:
+				// nothing was replaced (as Blocks and RemoveBlock see it)
+				if old.Expires.IsZero() || old.Expires.After(b.Created) {
+					replaced = old
+				}
+				break
+			}
+			res, err := tx.ExecContext(ctx, s.q(`INSERT INTO blocks (account, reason, source, created_by, created, expires) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account) DO NOTHING`), b.User, b.Reason, b.Source, b.By, ns(b.Created), nullNS(b.Expires))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				break
+			}
+			// (PostgreSQL) another transaction inserted the account's
+			// row since blockRow found none, and has committed: this
+			// statement's snapshot sees it, to lock and replace
+			if i >= 10 { // the row keeps coming and going: try the whole again
+				return errRetry
+			}
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO block_audit (at, account, action, actor, reason, source, expires) VALUES (?, ?, 'block', ?, ?, ?, ?)`),
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO block_audit (at, account, action, actor, reason, source, expires) VALUES (?, ?, 'block', ?, ?, ?, ?)`),
 			ns(b.Created), b.User, b.By, b.Reason, b.Source, nullNS(b.Expires))
 		return err
-	}))
+	})
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return replaced, nil
+}
+
+// blockRow reads user's row of blocks (nil: none), ended or not;
+// PostgreSQL locks it until the transaction ends.
+func (s *store) blockRow(ctx context.Context, tx *sql.Tx, user string) (*Block, error) {
+	query := `SELECT account, reason, source, created_by, created, expires FROM blocks WHERE account = ?`
+	if s.pg {
+		query += ` FOR UPDATE`
+	}
+	var b Block
+	var created int64
+	var expires sql.NullInt64
+	err := tx.QueryRowContext(ctx, s.q(query), user).Scan(&b.User, &b.Reason, &b.Source, &b.By, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.Created, b.Expires = fromNS(created), fromNull(expires)
+	return &b, nil
 }
 
 func (s *store) RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error) {

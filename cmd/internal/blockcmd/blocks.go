@@ -127,15 +127,8 @@ func Block(env cli.Env, log *cli.Logger, c *BlockCmd) int {
 		return statecmd.Fail(log, err)
 	}
 	defer s.Close()
-	var old *state.Block
-	if bl, err := s.Store.Blocks(ctx, now); err == nil {
-		for i := range bl {
-			if bl[i].User == b.User {
-				old = &bl[i]
-			}
-		}
-	}
-	if err := s.Store.AddBlock(ctx, b); err != nil {
+	old, err := s.Store.PutBlock(ctx, b)
+	if err != nil {
 		return statecmd.Fail(log, err)
 	}
 	fmt.Fprintf(env.Stdout, "blocked %s %s", report.Escape(b.User), until(b))

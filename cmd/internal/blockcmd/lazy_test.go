@@ -100,8 +100,9 @@ func TestLazyStoreWaitHasDeadline(t *testing.T) {
 		f    func(ctx context.Context) error
 	}{
 		{"Blocks", func(ctx context.Context) error { _, err := l.Blocks(ctx, now); return err }},
-		{"AddBlock", func(ctx context.Context) error {
-			return l.AddBlock(ctx, state.Block{User: "bob@example.test", By: "api:test", Created: now})
+		{"PutBlock", func(ctx context.Context) error {
+			_, err := l.PutBlock(ctx, state.Block{User: "bob@example.test", By: "api:test", Created: now})
+			return err
 		}},
 		{"RemoveBlock", func(ctx context.Context) error {
 			_, err := l.RemoveBlock(ctx, "bob@example.test", "api:test", "", now)

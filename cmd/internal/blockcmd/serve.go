@@ -338,13 +338,13 @@ func (l *lazyStore) Blocks(ctx context.Context, now time.Time) ([]state.Block, e
 	return st.Blocks(ctx, now)
 }
 
-// AddBlock, RemoveBlock, History and Alerts are api.Store.
-func (l *lazyStore) AddBlock(ctx context.Context, b state.Block) error {
+// PutBlock, RemoveBlock, History and Alerts are api.Store.
+func (l *lazyStore) PutBlock(ctx context.Context, b state.Block) (*state.Block, error) {
 	st, err := l.get(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return st.AddBlock(ctx, b)
+	return st.PutBlock(ctx, b)
 }
 
 func (l *lazyStore) RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error) {
