@@ -170,7 +170,9 @@ func moreSevere(a *report.Account, b state.Block) bool {
 // Block blocks a's account in the state when its alert passes, and marks
 // a (report.Account.Blocked); an account already blocked is marked as it
 // is. An alert whose last login is older than For (a log replayed late)
-// blocks nothing. It returns whether it made a block.
+// blocks nothing. It returns whether it made a block. The block is
+// decided in its write's transaction (state.Store.PutBlockIf): a block by
+// hand, or an unblock, made at the same moment is never overwritten.
 func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Account) (bool, error) {
 	if ab == nil || st == nil || !ab.Passes(a) || ab.whitelisted(a.User) {
 		return false, nil
