@@ -27,7 +27,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -95,31 +94,12 @@ type Server struct {
 	tokens *tokenSet
 	mux    *http.ServeMux
 	srv    *http.Server
-	badLog logLimit
+	// badLog limits the log of the requests with a wrong token (401) to
+	// a line a BadTokenEvery (a client trying tokens does not flood the
+	// log), the others counted, as refused does
+	badLog refusalLog
 	// refused limits the log of the 403s, per token
 	refused refusalLog
-}
-
-// logLimit lets a line be logged once a second at most (a client trying
-// tokens does not flood the log); the lines not logged are counted.
-type logLimit struct {
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-// allow tells whether to log now, and how many were skipped since the
-// last line logged.
-func (l *logLimit) allow(now time.Time) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.last.IsZero() && now.Sub(l.last) < time.Second {
-		l.skipped++
-		return false, 0
-	}
-	n := l.skipped
-	l.last, l.skipped = now, 0
-	return true, n
 }
 
 // route is one route of the API: the mux has these and no other, and the
@@ -158,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, badLog: refusalLog{every: BadTokenEvery}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -302,8 +282,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (token, bo
 	}
 	tok, ok := match(toks, secret)
 	if !ok {
-		if log, more := s.badLog.allow(time.Now()); log {
-			s.log.Warn("api: a request with a wrong token refused", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "more_unlogged", more)
+		if log, n, since := s.badLog.refuse("", 0, 0, r.Method, r.URL.Path, r.RemoteAddr, s.now()); log {
+			args := []any{"remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path}
+			if n > 0 {
+				args = append(args, "more_unlogged", n, "since", since)
+			}
+			s.log.Warn("api: a request with a wrong token refused", args...)
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="loganom", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "the token is not one of the server's [API] token_file")

@@ -927,11 +927,13 @@ func TestStop(t *testing.T) {
 	}
 }
 
+// TestLogLimit: the wrong tokens' limiter logs a line a second at most,
+// with the count of those held since its last line.
 func TestLogLimit(t *testing.T) {
-	var l logLimit
+	l := refusalLog{every: BadTokenEvery}
 	var got []string
 	for _, ms := range []int{0, 10, 500, 999, 1000, 1001, 2500} {
-		ok, n := l.allow(t0.Add(time.Duration(ms) * time.Millisecond))
+		ok, n, _ := l.refuse("", 0, 0, "GET", "/v1/blocks", "127.0.0.1:1", t0.Add(time.Duration(ms)*time.Millisecond))
 		got = append(got, fmt.Sprintf("%d:%v/%d", ms, ok, n))
 	}
 	want := "[0:true/0 10:false/0 500:false/0 999:false/0 1000:true/3 1001:false/0 2500:true/1]"

@@ -163,8 +163,8 @@ func (s *Server) Listen() (net.Listener, error) {
 // Serve serves on ln (HTTPS when configured) until ctx is done, then
 // stops: it closes ln, and gives the requests begun ShutdownTimeout to
 // finish. It returns nil after such a stop. Meanwhile it logs the counts
-// of refusals (403) held back (see refusalLog), and at the stop those
-// left.
+// of refusals (403, and 401 for a wrong token) held back (see
+// refusalLog), and at the stop those left.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop, ticked := make(chan struct{}), make(chan struct{})
 	go func() { defer close(ticked); s.tickRefusals(s.cfg.refusalTicks, stop) }()

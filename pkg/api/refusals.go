@@ -11,8 +11,13 @@ import (
 // of its right (403) are logged.
 const RefusalEvery = time.Minute
 
+// BadTokenEvery is how often, at most, the requests with a wrong token
+// (401) are logged: one line a second, whatever the tokens tried.
+const BadTokenEvery = time.Second
+
 // refusalLog limits the log of the requests refused for want of a right,
-// per token: a token's first refusal is logged at once, with its request;
+// per token (Server.refused), or of those with a wrong token, under one
+// key, "" (Server.badLog, every BadTokenEvery): a token's first refusal is logged at once, with its request;
 // those that follow within RefusalEvery of that line are counted, not
 // logged, and one line says how many were refused since: the next
 // refusal once RefusalEvery has passed (its request's line, with the
@@ -21,8 +26,16 @@ const RefusalEvery = time.Minute
 // and no refusal goes unsaid. Tokens are the token file's, so the map is
 // as small as the file; a token quiet for RefusalEvery is forgotten.
 type refusalLog struct {
+	every  time.Duration // zero: RefusalEvery
 	mu     sync.Mutex
 	tokens map[string]*refusals
+}
+
+func (l *refusalLog) period() time.Duration {
+	if l.every > 0 {
+		return l.every
+	}
+	return RefusalEvery
 }
 
 // refusals is where one token's refusals stand.
@@ -57,9 +70,9 @@ func (l *refusalLog) refuse(token string, right, need Right, method, path, remot
 		l.tokens = map[string]*refusals{}
 	}
 	r := l.tokens[token]
-	// a first refusal, one RefusalEvery after the last line, or a clock
+	// a first refusal, one period after the last line, or a clock
 	// stepped back: logged
-	if r == nil || !now.Before(r.logged.Add(RefusalEvery)) || now.Before(r.logged) {
+	if r == nil || !now.Before(r.logged.Add(l.period())) || now.Before(r.logged) {
 		if r == nil {
 			r = &refusals{}
 			l.tokens[token] = r
@@ -74,15 +87,15 @@ func (l *refusalLog) refuse(token string, right, need Right, method, path, remot
 }
 
 // due returns the lines to write at now: the counts of the tokens with
-// refusals not logged whose last line is RefusalEvery old (all: every
-// count, at the stop), by token name; it forgets the tokens without
-// refusals since RefusalEvery.
+// refusals not logged whose last line is a period (RefusalEvery) old
+// (all: every count, at the stop), by token name; it forgets the tokens
+// without refusals for a period.
 func (l *refusalLog) due(now time.Time, all bool) []refusalCount {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []refusalCount
 	for tok, r := range l.tokens {
-		old := !now.Before(r.logged.Add(RefusalEvery)) || now.Before(r.logged)
+		old := !now.Before(r.logged.Add(l.period())) || now.Before(r.logged)
 		switch {
 		case r.n > 0 && (all || old):
 			out = append(out, refusalCount{token: tok, n: r.n, since: r.logged, right: r.right, need: r.need, method: r.method, path: r.path, remote: r.remote})
@@ -95,16 +108,21 @@ func (l *refusalLog) due(now time.Time, all bool) []refusalCount {
 	return out
 }
 
-// logRefusals writes the counts due at now (all: every one).
+// logRefusals writes the counts due at now (all: every one), of the 403s
+// and of the 401s.
 func (s *Server) logRefusals(now time.Time, all bool) {
 	for _, c := range s.refused.due(now, all) {
 		s.log.Warn("api: more requests refused: their token has not the right", "token", c.token, "right", c.right.String(), "needs", c.need.String(),
 			"more_refused", c.n, "since", c.since, "latest_method", c.method, "latest_path", c.path, "latest_remote", c.remote)
 	}
+	for _, c := range s.badLog.due(now, all) {
+		s.log.Warn("api: more requests with a wrong token refused", "more_unlogged", c.n, "since", c.since,
+			"latest_method", c.method, "latest_path", c.path, "latest_remote", c.remote)
+	}
 }
 
 // refusalTick is how often Serve writes the counts due (each at most
-// RefusalEvery after its token's last line, plus this).
+// RefusalEvery, or BadTokenEvery, after its last line, plus this).
 const refusalTick = 10 * time.Second
 
 // tickRefusals writes the counts due at each tick until stop is closed,

@@ -82,6 +82,16 @@ type Store interface {
 	// account made at once each returns the block it overwrote, the one
 	// before it in BlockAudit.
 	PutBlock(ctx context.Context, b Block) (replaced *Block, err error)
+	// PutBlockIf is PutBlock made only when ok allows it, decided in the
+	// write's transaction: ok is given the account's block in force at
+	// b.Created (nil: none) and its latest change in the audit trail
+	// (nil: none, or pruned), read once the account's row is taken, so
+	// that no other change of the account commits between them and the
+	// write. When ok returns false nothing is written and put is false.
+	// current is the block in force that ok was given (when put, the
+	// block replaced). ok may be called more than once (a transaction
+	// tried again), and must not use the Store.
+	PutBlockIf(ctx context.Context, b Block, ok func(current *Block, latest *BlockChange) bool) (current *Block, put bool, err error)
 	RemoveBlock(ctx context.Context, user, by, reason string, at time.Time) (bool, error)
 	Blocks(ctx context.Context, now time.Time) ([]Block, error)
 	// BlockAudit returns the changes to the blocks made at since or
@@ -291,6 +301,18 @@ type BlockChange struct {
 	Reason  string    // why: a block's reason, or an unblock's
 	Source  string    // a block's: "manual" or "automatic"
 	Expires time.Time // a block's end; zero: until unblocked
+
+	id int64 // its place in the trail (Same)
+}
+
+// Same tells whether c and d are the same change of the audit trail, as
+// read by BlockAudit or given to PutBlockIf's ok (not two changes alike);
+// two nils are the same.
+func (c *BlockChange) Same(d *BlockChange) bool {
+	if c == nil || d == nil {
+		return c == nil && d == nil
+	}
+	return c.id == d.id && c.id != 0
 }
 
 // Stats counts what the state holds.

@@ -424,29 +424,40 @@ func (s *store) AddBlock(ctx context.Context, b Block) error {
 // replaced instead). So two changes of one account at once each return
 // the block they overwrote, in the order of BlockAudit.
 func (s *store) PutBlock(ctx context.Context, b Block) (*Block, error) {
+	old, _, err := s.PutBlockIf(ctx, b, nil)
+	return old, err
+}
+
+// errRefused: PutBlockIf's ok refused the write; its transaction is
+// rolled back (an inserted row goes with it).
+var errRefused = errors.New("refused")
+
+// PutBlockIf is PutBlock, when ok allows it: ok is called once the
+// account's row is taken (locked, or inserted by this transaction), with
+// the block in force at b.Created and the account's latest change in
+// the audit trail, read then; no other change of the account can commit
+// between ok and the write.
+func (s *store) PutBlockIf(ctx context.Context, b Block, ok func(current *Block, latest *BlockChange) bool) (*Block, bool, error) {
 	if b.Source == "" {
 		b.Source = "manual"
 	}
 	if b.Created.IsZero() {
 		b.Created = s.now()
 	}
-	var replaced *Block
+	var current *Block
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		replaced = nil
+		current = nil
+		inserted := false
 		for i := 0; ; i++ {
 			old, err := s.blockRow(ctx, tx, b.User)
 			if err != nil {
 				return err
 			}
 			if old != nil {
-				if _, err := tx.ExecContext(ctx, s.q(`UPDATE blocks SET reason = ?, source = ?, created_by = ?, created = ?, expires = ? WHERE account = ?`),
-					b.Reason, b.Source, b.By, ns(b.Created), nullNS(b.Expires), b.User); err != nil {
-					return err
-				}
 				// one that had ended by itself was no longer in force:
 				// nothing was replaced (as Blocks and RemoveBlock see it)
 				if old.Expires.IsZero() || old.Expires.After(b.Created) {
-					replaced = old
+					current = old
 				}
 				break
 			}
@@ -460,6 +471,7 @@ ON CONFLICT (account) DO NOTHING`), b.User, b.Reason, b.Source, b.By, ns(b.Creat
 				return err
 			}
 			if n == 1 {
+				inserted = true
 				break
 			}
 			// (PostgreSQL) another transaction inserted the account's
@@ -469,14 +481,51 @@ ON CONFLICT (account) DO NOTHING`), b.User, b.Reason, b.Source, b.By, ns(b.Creat
 				return errRetry
 			}
 		}
+		if ok != nil {
+			// read with the row taken: a change of the account that
+			// committed before is seen, none can commit until this one
+			latest, err := s.latestChange(ctx, tx, b.User)
+			if err != nil {
+				return err
+			}
+			if !ok(current, latest) {
+				return errRefused
+			}
+		}
+		if !inserted {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE blocks SET reason = ?, source = ?, created_by = ?, created = ?, expires = ? WHERE account = ?`),
+				b.Reason, b.Source, b.By, ns(b.Created), nullNS(b.Expires), b.User); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO block_audit (at, account, action, actor, reason, source, expires) VALUES (?, ?, 'block', ?, ?, ?, ?)`),
 			ns(b.Created), b.User, b.By, b.Reason, b.Source, nullNS(b.Expires))
 		return err
 	})
-	if err != nil {
-		return nil, s.wrap(err)
+	if errors.Is(err, errRefused) {
+		return current, false, nil
 	}
-	return replaced, nil
+	if err != nil {
+		return nil, false, s.wrap(err)
+	}
+	return current, true, nil
+}
+
+// latestChange reads user's latest change in the audit trail (nil: none).
+func (s *store) latestChange(ctx context.Context, tx *sql.Tx, user string) (*BlockChange, error) {
+	var c BlockChange
+	var at int64
+	var expires sql.NullInt64
+	err := tx.QueryRowContext(ctx, s.q(`SELECT id, at, account, action, actor, reason, source, expires FROM block_audit
+WHERE account = ? ORDER BY id DESC LIMIT 1`), user).Scan(&c.id, &at, &c.User, &c.Action, &c.By, &c.Reason, &c.Source, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.At, c.Expires = fromNS(at), fromNull(expires)
+	return &c, nil
 }
 
 // blockRow reads user's row of blocks (nil: none), ended or not;
@@ -562,7 +611,7 @@ WHERE expires IS NULL OR expires > ? ORDER BY created, account`), ns(now))
 // lock, or the unique index's, held to the commit), so two changes of
 // one account have their ids in the order they committed.
 func (s *store) BlockAudit(ctx context.Context, since time.Time) ([]BlockChange, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT at, account, action, actor, reason, source, expires FROM block_audit
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, at, account, action, actor, reason, source, expires FROM block_audit
 WHERE at >= ? ORDER BY id DESC`), ns(since))
 	if err != nil {
 		return nil, s.wrap(err)
@@ -573,7 +622,7 @@ WHERE at >= ? ORDER BY id DESC`), ns(since))
 		var c BlockChange
 		var at int64
 		var expires sql.NullInt64
-		if err := rows.Scan(&at, &c.User, &c.Action, &c.By, &c.Reason, &c.Source, &expires); err != nil {
+		if err := rows.Scan(&c.id, &at, &c.User, &c.Action, &c.By, &c.Reason, &c.Source, &expires); err != nil {
 			return nil, s.wrap(err)
 		}
 		c.At, c.Expires = fromNS(at), fromNull(expires)

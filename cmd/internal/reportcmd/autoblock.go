@@ -170,7 +170,9 @@ func moreSevere(a *report.Account, b state.Block) bool {
 // Block blocks a's account in the state when its alert passes, and marks
 // a (report.Account.Blocked); an account already blocked is marked as it
 // is. An alert whose last login is older than For (a log replayed late)
-// blocks nothing. It returns whether it made a block.
+// blocks nothing. It returns whether it made a block. The block is
+// decided in its write's transaction (state.Store.PutBlockIf): a block by
+// hand, or an unblock, made at the same moment is never overwritten.
 func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Account) (bool, error) {
 	if ab == nil || st == nil || !ab.Passes(a) || ab.whitelisted(a.User) {
 		return false, nil
@@ -188,34 +190,67 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 	if !until.After(now) {
 		return false, nil
 	}
-	if !a.Last.IsZero() {
-		// a block lifted after these logins: the postmaster has dealt
-		// with them; the same log read again (a replay, a live pipe run
-		// again) does not block again
-		done, err := lifted(ctx, st.Store, a.User, a.Last)
+	b := state.Block{User: a.User, Reason: Reason(a), Source: "automatic", By: AutoBlockBy, Created: now, Expires: until}
+	for try := 1; ; try++ {
+		changes, err := st.Store.BlockAudit(ctx, time.Time{})
 		if err != nil {
 			return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
 		}
-		if done {
+		if !a.Last.IsZero() {
+			// a block lifted after these logins: the postmaster has dealt
+			// with them; the same log read again (a replay, a live pipe
+			// run again) does not block again
+			done, err := lifted(ctx, st.Store, changes, a.User, a.Last)
+			if err != nil {
+				return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
+			}
+			if done {
+				return false, nil
+			}
+		}
+		// the decision, made against the account's row in the write's
+		// transaction: a block in force (by hand, or automatic and as
+		// severe) is left as it is, and a change of the account since
+		// the audit trail was read (an unblock: the incident dealt with)
+		// has it decided again
+		seen := latestChange(changes, a.User)
+		changed := false
+		cur, put, err := st.Store.PutBlockIf(ctx, b, func(cur *state.Block, latest *state.BlockChange) bool {
+			changed = false
+			if cur != nil && !moreSevere(a, *cur) {
+				return false
+			}
+			changed = !latest.Same(seen)
+			return !changed
+		})
+		switch {
+		case err != nil:
+			return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
+		case put:
+			a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, true)
+			return true, nil
+		case !changed && cur != nil:
+			a.Blocked = report.NewBlockMark(a.User, cur.Expires, cur.By, false)
 			return false, nil
+		case try >= maxTries:
+			return false, fmt.Errorf("auto-block %s: its block changed %d times while the block was decided", report.Escape(a.User), try)
 		}
 	}
-	blocks, err := st.Store.Blocks(ctx, now)
-	if err != nil {
-		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
-	}
-	for _, b := range blocks {
-		if b.User == a.User && !moreSevere(a, b) {
-			a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, false)
-			return false, nil
+}
+
+// maxTries is how many times Block decides again when the account's
+// block changed meanwhile.
+const maxTries = 5
+
+// latestChange is user's latest change in changes (BlockAudit's, the
+// latest first); nil: none.
+func latestChange(changes []state.BlockChange, user string) *state.BlockChange {
+	for i := range changes {
+		if changes[i].User == user {
+			return &changes[i]
 		}
 	}
-	b := state.Block{User: a.User, Reason: Reason(a), Source: "automatic", By: AutoBlockBy, Created: now, Expires: until}
-	if err := st.Store.AddBlock(ctx, b); err != nil {
-		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
-	}
-	a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, true)
-	return true, nil
+	return nil
 }
 
 // lifted tells whether a block of user was lifted (loganom unblock, the
@@ -229,14 +264,10 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 // incident the postmaster dealt with; a login later than every incident
 // recorded before the unblock (the thief back) is new, and may block.
 //
-// It reads the audit trail, and the alerts only when user was unblocked
-// before last (the audit trail and the alerts are pruned with [STATE]
-// keep); it runs once per alert that passes the threshold.
-func lifted(ctx context.Context, st state.Store, user string, last time.Time) (bool, error) {
-	changes, err := st.BlockAudit(ctx, time.Time{})
-	if err != nil {
-		return false, err
-	}
+// It is given the audit trail, and reads the alerts only when user was
+// unblocked before last (the audit trail and the alerts are pruned with
+// [STATE] keep); it runs once per alert that passes the threshold.
+func lifted(ctx context.Context, st state.Store, changes []state.BlockChange, user string, last time.Time) (bool, error) {
 	var unblocked time.Time // user's latest unblock
 	for _, c := range changes {
 		if c.User != user || c.Action != "unblock" {

@@ -30,11 +30,11 @@ func (d *downStore) Blocks(ctx context.Context, now time.Time) ([]state.Block, e
 	return d.Store.Blocks(ctx, now)
 }
 
-func (d *downStore) AddBlock(ctx context.Context, b state.Block) error {
+func (d *downStore) PutBlockIf(ctx context.Context, b state.Block, ok func(*state.Block, *state.BlockChange) bool) (*state.Block, bool, error) {
 	if d.down.Load() {
-		return errDown
+		return nil, false, errDown
 	}
-	return d.Store.AddBlock(ctx, b)
+	return d.Store.PutBlockIf(ctx, b, ok)
 }
 
 func (d *downStore) BlockAudit(ctx context.Context, since time.Time) ([]state.BlockChange, error) {
