@@ -1053,8 +1053,13 @@ type Account struct {
 
 // methodLogins: the least logins with a known SASL mechanism, over the
 // window at least, for an account's mechanisms to say which clients it
-// has (see client).
-const methodLogins = 10
+// has (see client). Fewer, and a person whose phone and computer use
+// different mechanisms may not have shown the second yet: on generated
+// populations where every Outlook user's phone uses PLAIN (genlog
+// -two-clients), 5 logins alerted travellers whose other client first
+// showed abroad; 7 alerted none that 10 did not, and corroborates a quiet
+// account's thief (scripts/bench-detect, seeds 1 to 16).
+const methodLogins = 7
 
 // sharedCount: the days with usual places in use at once, and the first pair.
 type sharedCount struct {

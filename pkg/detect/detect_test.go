@@ -1119,8 +1119,11 @@ func TestNewClient(t *testing.T) {
 			with(ev{w: m(saoPaulo, MethodLogin), at: after}, ev{w: m(office, MethodLogin), at: after + time.Hour}), None, nil},
 		{"too young an account: low", nil,
 			plain([]ev{{w: saoPaulo}, {w: saoPaulo, at: time.Hour}, {w: m(lisbon, MethodLogin), at: 30 * time.Hour}}), Low, []string{"new country PT"}},
+		{"a quiet account: 7 logins with a known mechanism over 4 days: medium", nil,
+			append(plain(daily(saoPaulo, 4))[:7], ev{w: m(lisbon, MethodLogin), at: 5 * day}), Medium,
+			[]string{"new country PT, Lisbon (5 days in the logs read: BR only); new client: SASL LOGIN, where the account used PLAIN only (5 days, 7 logins)"}},
 		{"too few logins with a known mechanism: low", nil,
-			append(plain(daily(saoPaulo, 4)), ev{w: m(lisbon, MethodLogin), at: 5 * day}), Low, []string{"new country PT"}},
+			append(plain(daily(saoPaulo, 3)), ev{w: m(lisbon, MethodLogin), at: 5 * day}), Low, []string{"new country PT"}},
 		{"a mechanism the account used at home: low", nil,
 			with(ev{w: m(saoPaulo, MethodLogin), at: after - 2*day}, ev{w: m(lisbon, MethodLogin), at: after + 20*time.Hour}), Low, []string{"new country PT"}},
 		{"the history's mechanisms count", []Known{

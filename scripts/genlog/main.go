@@ -36,6 +36,7 @@ func main() {
 	every := flag.Int("compromised-every", 50, "with -population: one account in N has a stolen password (0: none)")
 	labels := flag.String("labels", "", "with -population: write the truth about each account to FILE (user, label, kind, behaviour; tab-separated)")
 	geodb := flag.String("geodb", "", "with -population: write DIR/genlog-city.mmdb and DIR/genlog-asn.mmdb for the addresses used")
+	twoClients := flag.Float64("two-clients", 0, "with -population: the share of the people whose computer uses SASL LOGIN (Outlook) whose phone uses PLAIN (0: each person keeps one mechanism)")
 	zone := flag.String("tz", "Europe/Berlin", "with -population: the mail server's time zone, in which the log's times are written")
 	flag.Parse()
 	if *population > 0 {
@@ -54,7 +55,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "genlog: error:", err)
 			os.Exit(2)
 		}
-		err = runPopulation(popConfig{accounts: *population, days: *days, start: t0, seed: *seed, compromised: *every,
+		err = runPopulation(popConfig{accounts: *population, days: *days, start: t0, seed: *seed, compromised: *every, twoClients: *twoClients,
 			labels: *labels, geodb: *geodb, serverZone: *zone, out: bufio.NewWriterSize(os.Stdout, 1<<20), statsTo: os.Stderr})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "genlog: error:", err)

@@ -57,11 +57,15 @@ type popConfig struct {
 	start       time.Time
 	seed        uint64
 	compromised int // one account in this many
-	labels      string
-	geodb       string
-	serverZone  string
-	out         *bufio.Writer
-	statsTo     io.Writer
+	// twoClients: the share of the people whose computer's mail program
+	// uses LOGIN (Outlook) whose phone's uses PLAIN (the iPhone's and
+	// Android's mail apps); 0: every person keeps one mechanism
+	twoClients float64
+	labels     string
+	geodb      string
+	serverZone string
+	out        *bufio.Writer
+	statsTo    io.Writer
 }
 
 type session struct {
@@ -73,6 +77,7 @@ type session struct {
 	noUser bool // a failure that names no account (the LOGIN prompt)
 	smtps  bool
 	method string
+	phone  bool // from the person's phone (its carrier, or a wifi)
 	// the truth, for the tests: whose, where that person really was, and
 	// whether a thief sent it
 	who    *person
@@ -95,6 +100,8 @@ type pop struct {
 	used     map[netip.Prefix]usedBlock
 	users    []string
 	accounts []*account
+	// onPhone: the last message's device (address) was the phone
+	onPhone bool
 }
 
 type account struct {
@@ -155,6 +162,7 @@ type person struct {
 	vpnShare      float64
 	rate          float64
 	method        string
+	phoneMethod   string // the phone's, when it differs (twoClients)
 	stays         []*stay
 	move          *move
 	typoDays      map[int]bool
@@ -202,6 +210,7 @@ func (p *pop) generate() {
 		}
 	}
 	p.bots()
+	p.twoClients()
 	kept := p.sessions[:0]
 	for _, s := range p.sessions {
 		if !s.t.Before(p.start) && s.t.Before(p.end) {
@@ -1005,7 +1014,31 @@ func (p *pop) phoneFailure(a *account, pe *person, t time.Time) {
 		return
 	}
 	n, ip := p.phoneAddr(pe, t)
-	p.add(session{t: t, user: a.user, ip: ip, name: p.nameOf(n, ip), fail: true, method: pe.method, smtps: true, who: pe, at: pe.city(t)})
+	p.add(session{t: t, user: a.user, ip: ip, name: p.nameOf(n, ip), fail: true, method: pe.method, smtps: true, who: pe, at: pe.city(t), phone: true})
+}
+
+// twoClients gives a share cfg.twoClients of the people whose computer
+// uses LOGIN a phone that uses PLAIN, and rewrites their phones' logins:
+// drawn from a random source of its own, so that the rest of the log is
+// the same as without it.
+func (p *pop) twoClients() {
+	if p.cfg.twoClients <= 0 {
+		return
+	}
+	rnd := rand.New(rand.NewPCG(p.cfg.seed, 0x636c69))
+	for _, a := range p.accounts {
+		for _, pe := range a.persons {
+			if pe.service == "" && pe.method == "LOGIN" && pe.mobile != nil && rnd.Float64() < p.cfg.twoClients {
+				pe.phoneMethod = "PLAIN"
+				a.traits = append(a.traits, "two-clients(computer LOGIN, phone PLAIN)")
+			}
+		}
+	}
+	for i := range p.sessions {
+		if s := &p.sessions[i]; s.phone && !s.attack && s.who != nil && s.who.phoneMethod != "" {
+			s.method = s.who.phoneMethod
+		}
+	}
 }
 
 func (p *pop) nameOf(n *network, ip netip.Addr) string {
@@ -1023,6 +1056,7 @@ func (p *pop) send(a *account, pe *person, t time.Time) {
 	var n *network
 	var ip netip.Addr
 	laptopHome := false
+	p.onPhone = false
 	if pe.service != "" {
 		n = pe.serviceNet
 		if len(pe.serviceIPs) > 0 {
@@ -1044,19 +1078,21 @@ func (p *pop) send(a *account, pe *person, t time.Time) {
 			}
 		}
 	}
-	p.add(session{t: t, user: a.user, ip: ip, name: p.nameOf(n, ip), method: pe.method, smtps: p.chance(0.25), who: pe, at: pe.city(t)})
+	p.add(session{t: t, user: a.user, ip: ip, name: p.nameOf(n, ip), method: pe.method, smtps: p.chance(0.25), who: pe, at: pe.city(t), phone: p.onPhone})
 	a.logins = append(a.logins, t)
 }
 
 // address: where a person's message comes from. laptopHome says it is the
 // person's computer on the home line (where typos happen).
 func (p *pop) address(pe *person, t time.Time) (*network, netip.Addr, bool) {
+	p.onPhone = false
 	if pe.gmail > 0 && p.chance(pe.gmail) {
 		g := networkByKey["google"]
 		return g, p.anyAddr(g), false
 	}
 	kind, st := pe.where(t)
 	phone := pe.mobile != nil && p.chance(pe.pPhone)
+	p.onPhone = phone
 	if phone && pe.outlookApp { // wherever the phone is
 		m := networkByKey["microsoft"]
 		return m, p.anyAddr(m), false

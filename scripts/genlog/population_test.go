@@ -357,3 +357,55 @@ func TestPopulationLineShapes(t *testing.T) {
 		}
 	}
 }
+
+// -two-clients changes nothing but the mechanism of the phones' logins of
+// the people whose computer uses LOGIN (and the labels that say so): the
+// rest of the log is the same bytes, and without it every person keeps one
+// mechanism.
+func TestPopulationTwoClients(t *testing.T) {
+	gen := func(share float64) *pop {
+		cfg := testConfig(t, 600, 14, 5, io.Discard)
+		cfg.twoClients = share
+		p := newPop(cfg)
+		p.generate()
+		return p
+	}
+	one, two := gen(0), gen(1)
+	if len(one.sessions) != len(two.sessions) {
+		t.Fatalf("%d sessions, %d with two clients", len(one.sessions), len(two.sessions))
+	}
+	changed, phones := 0, 0
+	methods := map[*person]map[string]bool{}
+	for i := range one.sessions {
+		a, b := one.sessions[i], two.sessions[i]
+		if a.who != nil && !a.attack && !a.noUser {
+			if methods[a.who] == nil {
+				methods[a.who] = map[string]bool{}
+			}
+			methods[a.who][a.method] = true
+		}
+		if b.who != nil && b.who.phoneMethod != "" && b.phone && !b.attack {
+			phones++
+		}
+		if a.method == b.method {
+			continue
+		}
+		changed++
+		a.method = b.method
+		a.who, b.who = nil, nil
+		if a != b {
+			t.Fatalf("session %d differs beyond its mechanism:\n%+v\n%+v", i, a, b)
+		}
+		if !b.phone || b.attack || a.method != "PLAIN" || one.sessions[i].method != "LOGIN" {
+			t.Fatalf("session %d: %s became %s (phone %v, attack %v)", i, one.sessions[i].method, b.method, b.phone, b.attack)
+		}
+	}
+	if changed == 0 || changed != phones {
+		t.Fatalf("%d sessions changed, %d phone sessions of two-client people", changed, phones)
+	}
+	for _, ms := range methods {
+		if len(ms) != 1 {
+			t.Errorf("without -two-clients a person used %v", ms)
+		}
+	}
+}
