@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Registry holds the metric families, written sorted by name; the
@@ -132,6 +133,7 @@ func (r *Registry) with(f *family, vs []string) *series {
 	if len(vs) != len(f.labels) {
 		panic(fmt.Sprintf("metrics: %s has %d labels, given %d values", f.name, len(f.labels), len(vs)))
 	}
+	vs = validValues(vs)
 	key := strings.Join(vs, "\xff")
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -214,11 +216,28 @@ func (r *Registry) Value(name string, values ...string) (v float64, ok bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := f.series[strings.Join(values, "\xff")]
+	s := f.series[strings.Join(validValues(values), "\xff")]
 	if s == nil {
 		return 0, false
 	}
 	return s.v, true
+}
+
+// validValues returns vs with the bytes that are not UTF-8 in each value
+// replaced by U+FFFD: the format wants UTF-8, and Prometheus refuses a
+// whole scrape with a label value that is not (a log's file name may be
+// in Latin-1). Values that become alike are one series.
+func validValues(vs []string) []string {
+	for i, v := range vs {
+		if !utf8.ValidString(v) {
+			vs = slices.Clone(vs)
+			for j := i; j < len(vs); j++ {
+				vs[j] = strings.ToValidUTF8(vs[j], "\uFFFD")
+			}
+			return vs
+		}
+	}
+	return vs
 }
 
 // sample is one line of the exposition.
@@ -304,8 +323,12 @@ func (r *Registry) WriteTo(w io.Writer) (int64, error) {
 
 // writeEscaped writes s escaped as the format wants: a backslash and a
 // newline in a help text, and a double quote too in a label value. Any
-// text goes (a log's file name, an error), and cannot end its line.
+// text goes (a log's file name, an error), and cannot end its line; what
+// is not UTF-8 is written as U+FFFD.
 func writeEscaped(b *bytes.Buffer, s string, quote bool) {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\\':

@@ -319,3 +319,31 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// A label value that is not UTF-8 (a log's file name in Latin-1, an
+// error's text) is written as UTF-8, U+FFFD for the bytes that are not:
+// Prometheus refuses the whole scrape else. Two values alike once so
+// written are one series.
+func TestNotUTF8(t *testing.T) {
+	r := New()
+	lag := r.GaugeVec("lag_bytes", "Bytes behind, \xff.", "log")
+	lag.With("/var/log/mail\xe9.log").Set(3)
+	lag.With("/var/log/mail\xe8.log").Set(4)
+	lag.With("/var/log/caf\u00e9.log").Set(5)
+	text := scrape(t, r)
+	fams := parse(t, text)
+	got := map[string]float64{}
+	for _, m := range fams["lag_bytes"].GetMetric() {
+		got[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+	}
+	want := map[string]float64{"/var/log/mail\uFFFD.log": 4, "/var/log/caf\u00e9.log": 5}
+	if len(got) != len(want) || got["/var/log/mail\uFFFD.log"] != 4 || got["/var/log/caf\u00e9.log"] != 5 {
+		t.Errorf("series %v, want %v\n%s", got, want, text)
+	}
+	if v, ok := r.Value("lag_bytes", "/var/log/mail\xe9.log"); !ok || v != 4 {
+		t.Errorf("Value: %v %v", v, ok)
+	}
+	if h := fams["lag_bytes"].GetHelp(); h != "Bytes behind, \uFFFD." {
+		t.Errorf("help %q", h)
+	}
+}
