@@ -1,10 +1,6 @@
 package api
 
 import (
-	"context"
-	"log/slog"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,32 +12,7 @@ import (
 // first has one and the others are counted, said by Serve's tick a second
 // after (no other request needed), and at the stop the count left.
 func TestBadTokenLogServer(t *testing.T) {
-	clock := &setClock{t: t0}
-	ticks := make(chan time.Time)
-	log := &syncBuf{}
-	srv, err := New(Config{Store: openState(t, filepath.Join(t.TempDir(), "state.db")), TokenFile: rightsFile(t), Listen: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(log, nil)), Now: clock.now, refusalTicks: ticks})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	f := &fixture{t: t, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 30 * time.Second}, log: log}
-	tick := func() { // as TestRefusalLogServer's
-		for range 2 {
-			select {
-			case ticks <- time.Time{}:
-			case <-time.After(20 * time.Second):
-				t.Fatal("Serve takes no tick")
-			}
-		}
-	}
+	f, clock, log, tick, stop := tickedServer(t)
 	const wrong = "wrongwrongwrongwrongwrong"
 	bad := func(n int, path string) {
 		t.Helper()
@@ -91,10 +62,7 @@ func TestBadTokenLogServer(t *testing.T) {
 	}
 	// 5 more, said at the stop
 	bad(5, "/v1/blocks")
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if want := more + "more_unlogged=5 since=2026-11-28T14:00:12.000Z latest_method=GET"; count(want) != 1 || count(more) != 2 {
 		t.Fatalf("at the stop, want one line:\n%s\nlog:\n%s", want, log)
 	}

@@ -97,35 +97,7 @@ func TestRefusalLog(t *testing.T) {
 // count refused since; at the stop, the count left. Nothing else is
 // logged of them, and the account's name in the path stays inert.
 func TestRefusalLogServer(t *testing.T) {
-	clock := &setClock{t: t0}
-	ticks := make(chan time.Time)
-	log := &syncBuf{}
-	srv, err := New(Config{Store: openState(t, filepath.Join(t.TempDir(), "state.db")), TokenFile: rightsFile(t), Listen: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(log, nil)), Now: clock.now, refusalTicks: ticks})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	f := &fixture{t: t, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 30 * time.Second}, log: log}
-	// tick makes Serve write the counts due, and waits until it has: the
-	// second tick is taken once the first is done (and finds nothing
-	// more at the same time)
-	tick := func() {
-		for range 2 {
-			select {
-			case ticks <- time.Time{}:
-			case <-time.After(20 * time.Second):
-				t.Fatal("Serve takes no tick")
-			}
-		}
-	}
+	f, clock, log, tick, stop := tickedServer(t)
 	refuse := func(n int, path string) {
 		t.Helper()
 		for i := range n {
@@ -174,10 +146,7 @@ func TestRefusalLogServer(t *testing.T) {
 	if count(more) != 1 {
 		t.Fatalf("before the minute:\n%s", log)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if want := more + "more_refused=5 since=2026-11-28T14:02:00.000Z latest_method=PUT"; count(want) != 1 || count(more) != 2 {
 		t.Fatalf("at the stop, want one line:\n%s\nlog:\n%s", want, log)
 	}
@@ -197,4 +166,52 @@ func containsLine(log, prefix, suffix string) bool {
 		}
 	}
 	return false
+}
+
+// tickedServer serves the API with the token file of rightsFile, on the
+// clock it returns (set to t0), logging to log, its counts of refusals
+// written only at tick: tick makes Serve write those due, and waits until
+// it has (the second tick is taken once the first is done, and finds
+// nothing more at the same time). stop stops it, and fails t on Serve's
+// error.
+func tickedServer(t *testing.T) (f *fixture, clock *setClock, log *syncBuf, tick, stop func()) {
+	t.Helper()
+	clock = &setClock{t: t0}
+	ticks := make(chan time.Time)
+	log = &syncBuf{}
+	srv, err := New(Config{Store: openState(t, filepath.Join(t.TempDir(), "state.db")), TokenFile: rightsFile(t), Listen: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(log, nil)), Now: clock.now, refusalTicks: ticks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(stop)
+	f = &fixture{t: t, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 30 * time.Second}, log: log}
+	tick = func() {
+		for range 2 {
+			select {
+			case ticks <- time.Time{}:
+			case <-time.After(20 * time.Second):
+				t.Fatal("Serve takes no tick")
+			}
+		}
+	}
+	return f, clock, log, tick, stop
 }

@@ -66,6 +66,22 @@ func raceAlert(user, sev string, now time.Time) *report.Account {
 }
 
 // runRace runs the automatic block of alert against change, as mode says,
+
+// raceSetup makes a state on db, at a fixed time now, behind a raceStore,
+// and [BLOCK] auto for a day from medium.
+func raceSetup(t *testing.T, db string) (*AutoBlock, *statecmd.State, *raceStore, time.Time) {
+	t.Helper()
+	f, st := autoBlockStateAt(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = medium\n", db)
+	now := time.Date(2026, 11, 28, 2, 48, 0, 0, time.UTC)
+	st.Now = func() time.Time { return now }
+	if err := f.Apply(st); err != nil {
+		t.Fatal(err)
+	}
+	rs := &raceStore{Store: st.Store}
+	st.Store = rs
+	return f.AutoBlock(), st, rs, now
+}
+
 // and returns what Block returned.
 func runRace(t *testing.T, ab *AutoBlock, st *statecmd.State, rs *raceStore, mode string, a *report.Account, change func() error) (bool, error) {
 	t.Helper()
@@ -106,15 +122,7 @@ func TestAutoBlockManualRace(t *testing.T) {
 		for _, mode := range raceModes {
 			t.Run(be.name+"/"+mode, func(t *testing.T) {
 				ctx := context.Background()
-				f, st := autoBlockStateAt(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = medium\n", be.db(t))
-				now := time.Date(2026, 11, 28, 2, 48, 0, 0, time.UTC)
-				st.Now = func() time.Time { return now }
-				if err := f.Apply(st); err != nil {
-					t.Fatal(err)
-				}
-				ab := f.AutoBlock()
-				rs := &raceStore{Store: st.Store}
-				st.Store = rs
+				ab, st, rs, now := raceSetup(t, be.db(t))
 				for round := range rounds {
 					user := fmt.Sprintf("u%d@example.test", round)
 					seeded := round%2 == 1
@@ -174,15 +182,7 @@ func TestAutoBlockUnblockRace(t *testing.T) {
 		for _, mode := range raceModes {
 			t.Run(be.name+"/"+mode, func(t *testing.T) {
 				ctx := context.Background()
-				f, st := autoBlockStateAt(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = medium\n", be.db(t))
-				now := time.Date(2026, 11, 28, 2, 48, 0, 0, time.UTC)
-				st.Now = func() time.Time { return now }
-				if err := f.Apply(st); err != nil {
-					t.Fatal(err)
-				}
-				ab := f.AutoBlock()
-				rs := &raceStore{Store: st.Store}
-				st.Store = rs
+				ab, st, rs, now := raceSetup(t, be.db(t))
 				for round := range rounds {
 					user := fmt.Sprintf("u%d@example.test", round)
 					if made, err := ab.Block(ctx, st, raceAlert(user, "medium", now.Add(-time.Minute))); err != nil || !made {
