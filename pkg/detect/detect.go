@@ -1008,6 +1008,7 @@ type Account struct {
 	countries map[string]*place
 	networks  map[uint32]*place
 	history   time.Time // when the known history begins (zero: none)
+	relayed   bool      // logins through a relay seen (Where.Relay)
 	learnTill time.Time // first-day learning: logins before it are usual
 	started   bool
 	last      login
@@ -1095,7 +1096,10 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 	slices.SortStableFunc(known, func(x, y Known) int { return cmp.Or(x.First.Compare(y.First), x.Last.Compare(y.Last)) })
 	var lastK *Known
 	for i := range known {
-		if k := &known[i]; !k.First.IsZero() && !k.Relay && (a.history.IsZero() || k.First.Before(a.history)) {
+		// (a relay's too: the account logged in then, through its
+		// provider; a first day that started at the first login not
+		// relayed would take a thief's first login for the owner's)
+		if k := &known[i]; !k.First.IsZero() && (a.history.IsZero() || k.First.Before(a.history)) {
 			a.history = k.First
 		}
 	}
@@ -1106,6 +1110,7 @@ func NewAccount(cfg *Config, known []Known, site *Site) *Account {
 		k := &known[i]
 		if k.Relay {
 			a.total += k.Count
+			a.relayed = true
 		}
 		if k.First.IsZero() || k.Last.IsZero() || k.Relay {
 			continue
@@ -1352,15 +1357,18 @@ func (a *Account) networkUsual(asn uint32, t time.Time) bool {
 // at last (the same time for one): a batch gives a run of logins from one
 // address at once.
 func (a *Account) Login(w *Where, first, last time.Time, n int) {
-	if w.Relay {
-		a.total += int64(n)
-		return
-	}
+	// The first day starts at the account's first login, relayed or not
+	// (NewAccount).
 	if !a.started {
 		a.started = true
 		if a.learnTill.IsZero() {
 			a.learnTill = first.Add(a.cfg.FirstDay)
 		}
+	}
+	if w.Relay {
+		a.total += int64(n)
+		a.relayed = true
+		return
 	}
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
@@ -2313,7 +2321,9 @@ func (a *Account) Verdict() Verdict {
 }
 
 // describe says what the account's usual countries were at t:
-// "30 days of history: BR only", "first day learned: BR", "no history".
+// "30 days of history: BR only", "first day learned: BR", "no history",
+// "4 days in the logs read: through whitelisted providers only" (relays:
+// Gmail's servers, say).
 func (a *Account) describe(t time.Time) string {
 	var cs []string
 	for cc := range a.countries {
@@ -2325,6 +2335,9 @@ func (a *Account) describe(t time.Time) string {
 	where := "none"
 	switch len(cs) {
 	case 0:
+		if a.relayed {
+			where = "through whitelisted providers only"
+		}
 	case 1:
 		where = cs[0] + " only"
 	default:

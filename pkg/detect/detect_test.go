@@ -161,6 +161,14 @@ func TestDetectors(t *testing.T) {
 		{"a relay is not usual either", Config{},
 			[]ev{{w: relay(osaka), at: 0}, {w: relay(osaka), at: 2 * day}, {w: saoPaulo, at: 2*day + time.Hour}, {w: saoPaulo, at: 4 * day}, {w: osaka, at: 4*day + 20*time.Minute}}, High,
 			[]string{"São Paulo, BR → Osaka, JP"}},
+		// (a Gmail-only account: its first login not relayed, days
+		// later, used to start its first day and be learnt as usual)
+		{"the first day starts at the account's first login, a relay's too", Config{},
+			[]ev{{w: relay(vpnUS), at: 0}, {w: relay(vpnUS), at: 2 * day}, {w: lagos, at: 4 * day}}, Low,
+			[]string{"new country NG, Lagos (4 days in the logs read: through whitelisted providers only)"}},
+		{"... and a thief's login after failures, on such an account, is found", Config{},
+			[]ev{{w: relay(vpnUS), at: 0}, {w: relay(vpnUS), at: 2 * day}, {w: lagos, at: 4 * day, fail: 5}}, High,
+			[]string{"5 failed logins from 41.203.64.7, then a login from there (new country NG, Lagos)"}},
 		{"a location known to the country only is too vague for a trip", Config{},
 			// (the phone attached anew abroad: another address than at home)
 			append(daily(roaming, 3), ev{w: lisbon, at: 3*day + 2*time.Hour}, ev{w: roaming2, at: 3*day + 3*time.Hour}), Low,
