@@ -193,7 +193,6 @@ func (r *Registry) CounterFunc(name, help string, fn func() float64) {
 	r.add(name, help, "counter", nil, fn)
 }
 
-
 // Value returns the value of a series, for tests and the daemon's own
 // reports: ok is false when there is none of that name and label values.
 func (r *Registry) Value(name string, values ...string) (v float64, ok bool) {
