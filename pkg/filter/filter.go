@@ -105,6 +105,14 @@ type Filter struct {
 	idWhy   []string          // byID's verdicts (4 bytes an address in byID: it stays in the cache)
 	byName  map[string]int    // the pattern_ip entry that matches, by rdns text; -1: none
 
+	// The reasons of the rules that do not depend on the record, made
+	// once: a record whitelisted by them allocates nothing, and its
+	// filtered_by is one string for all (the report compares it).
+	asnWhy     map[uint32]string
+	countryWhy map[string]string
+	orgWhy     []string
+	patWhy     []string
+
 	Dropped map[string]int // by rule
 	// Unchecked counts the records kept whose reverse name a pattern_ip
 	// entry matches but that carry no rdns_verified: loganom-enrich did
@@ -177,6 +185,20 @@ func New(r Rules, explain bool) (*Filter, error) {
 			f.emails[record.CanonicalUser(e, r.CaseSensitiveUsers)] = true
 		}
 	}
+	f.asnWhy = make(map[uint32]string, len(f.asns))
+	for n := range f.asns {
+		f.asnWhy[n] = "pattern_org: AS" + strconv.FormatUint(uint64(n), 10)
+	}
+	f.countryWhy = make(map[string]string, len(f.country))
+	for c := range f.country {
+		f.countryWhy[c] = "country_ignore: " + c
+	}
+	for _, o := range f.orgs {
+		f.orgWhy = append(f.orgWhy, "pattern_org: "+o)
+	}
+	for i := range f.pats {
+		f.patWhy = append(f.patWhy, "pattern_ip: "+f.pats[i].text)
+	}
 	return f, nil
 }
 
@@ -197,23 +219,31 @@ func (f *Filter) Why(r *record.Record) string {
 		return why
 	}
 	if len(f.pats) > 0 && r.RDNS != "" && (f.rules.TrustUnverified || r.RDNSVerified != nil && *r.RDNSVerified) {
-		if p := f.namePattern(r.RDNS); p != nil {
-			return "pattern_ip: " + p.text
+		if i := f.namePatternIndex(r.RDNS); i >= 0 {
+			return f.patWhy[i]
 		}
 	}
-	if r.ASN != 0 && f.asns[r.ASN] {
-		return "pattern_org: AS" + strconv.FormatUint(uint64(r.ASN), 10)
+	if r.ASN != 0 && len(f.asnWhy) > 0 {
+		if why, ok := f.asnWhy[r.ASN]; ok {
+			return why
+		}
 	}
 	if r.Org != "" && len(f.orgs) > 0 {
 		org := strings.ToLower(r.Org)
-		for _, o := range f.orgs {
+		for i, o := range f.orgs {
 			if strings.Contains(org, o) {
-				return "pattern_org: " + o
+				return f.orgWhy[i]
 			}
 		}
 	}
-	if r.Country != "" && f.country[strings.ToUpper(r.Country)] {
-		return "country_ignore: " + strings.ToUpper(r.Country)
+	if r.Country != "" && len(f.countryWhy) > 0 {
+		why, ok := f.countryWhy[r.Country]
+		if !ok {
+			why, ok = f.countryWhy[strings.ToUpper(r.Country)]
+		}
+		if ok {
+			return why
+		}
 	}
 	return ""
 }
@@ -244,6 +274,14 @@ func PatternsMayMatch(patterns []string) func(name string) bool {
 // namePattern is the first pattern_ip entry that matches a reverse name,
 // or nil; remembered, as names repeat with their addresses.
 func (f *Filter) namePattern(rdns string) *namePattern {
+	if i := f.namePatternIndex(rdns); i >= 0 {
+		return &f.pats[i]
+	}
+	return nil
+}
+
+// namePatternIndex is namePattern's index in f.pats, or -1.
+func (f *Filter) namePatternIndex(rdns string) int {
 	i, ok := f.byName[rdns]
 	if !ok {
 		i = f.matchName(rdns)
@@ -252,10 +290,7 @@ func (f *Filter) namePattern(rdns string) *namePattern {
 		}
 		f.byName[strings.Clone(rdns)] = i
 	}
-	if i < 0 {
-		return nil
-	}
-	return &f.pats[i]
+	return i
 }
 
 // matchName is the index of the first pattern_ip entry that matches a

@@ -3,6 +3,7 @@ package filter
 import (
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/loganom/loganom/pkg/record"
 )
@@ -207,6 +208,49 @@ func TestEmailSkipCase(t *testing.T) {
 		}
 		if got := sensitive.Why(&r); got != c.sensitive {
 			t.Errorf("%q, case-sensitive: %q, want %q", c.user, got, c.sensitive)
+		}
+	}
+}
+
+// A record whitelisted by a rule that does not depend on the record
+// (pattern_org, country_ignore, pattern_ip) is marked without allocating:
+// the reason is made once, and is one string for every such record.
+func TestWhyNoAlloc(t *testing.T) {
+	f, err := New(Rules{PatternOrg: []string{"AS15169", "Example Org"}, CountryIgnore: []string{"de"}, PatternIP: []string{"google.com"}, TrustUnverified: true}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit := func(*record.Record) error { return nil }
+	for _, c := range []struct {
+		r     record.Record
+		want  string
+		alloc bool // lower-casing the organisation, upper-casing a lower-case country
+	}{
+		{record.Record{IP: "8.8.8.8", ASN: 15169}, "pattern_org: AS15169", false},
+		{record.Record{IP: "8.8.8.9", Org: "The EXAMPLE ORG Ltd"}, "pattern_org: example org", true},
+		{record.Record{IP: "8.8.8.10", Country: "DE"}, "country_ignore: DE", false},
+		{record.Record{IP: "8.8.8.11", Country: "de"}, "country_ignore: DE", true},
+		{record.Record{IP: "8.8.8.12", RDNS: "mail-x.google.com"}, "pattern_ip: google.com", false},
+	} {
+		r := c.r
+		if err := f.Process(&r, emit); err != nil {
+			t.Fatal(err)
+		}
+		first := r.FilteredBy
+		if first != c.want {
+			t.Errorf("%+v: filtered_by %q, want %q", c.r, first, c.want)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			r = c.r
+			if err := f.Process(&r, emit); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 && !c.alloc {
+			t.Errorf("%+v: %v allocations a record", c.r, allocs)
+		}
+		if unsafe.StringData(r.FilteredBy) != unsafe.StringData(first) {
+			t.Errorf("%+v: a new string for each record", c.r)
 		}
 	}
 }
