@@ -202,8 +202,16 @@ type Where struct {
 	AccuracyKM int
 	// Trusted: the whitelist covers the address (country_ignore,
 	// ip_ignore, private): a usual place for every account, never a
-	// finding.
+	// finding, but for Home.
 	Trusted bool
+	// Home: Trusted by its country alone (country_ignore: where the
+	// site's people are). The country is usual for every account; its
+	// network is not, by that: a new network there sending far more than
+	// the account ever did (burst), or logging in after failures from its
+	// address, is found as in any usual country (a thief in a data
+	// centre of the home country), whatever the whitelist says of the
+	// country.
+	Home bool
 	// Relay: the whitelist covers the address as a provider's server
 	// (pattern_ip, pattern_org: Gmail's "send mail as", Microsoft's
 	// cloud) that logs in for the user from wherever it is: no finding,
@@ -966,7 +974,8 @@ const familiarSite = 100
 // place is what the account knows of a country or a network.
 type place struct {
 	first, last time.Time
-	trusted     bool // seen from a whitelisted address
+	trusted     bool // seen from a whitelisted address (but Home, for a network)
+	home        bool // a network seen from a Home address
 	learned     bool // used on the account's first day
 	// A new country's logins within the window from its first (burst).
 	burstFrom time.Time
@@ -1290,7 +1299,11 @@ func (a *Account) see(w *Where, first, last time.Time, learned bool) {
 		}
 		a.forget(p, first)
 		p.widen(first, last)
-		p.trusted = p.trusted || w.Trusted
+		if w.Home {
+			p.home = true
+		} else {
+			p.trusted = p.trusted || w.Trusted
+		}
 		p.learned = p.learned || learned
 	}
 }
@@ -1315,6 +1328,12 @@ func (p *place) widen(first, last time.Time) {
 // usualAt: the place was usual at t: trusted, learned on the first day,
 // or used since before the window, and not forgotten.
 func (a *Account) usualAt(p *place, t time.Time) bool {
+	return p != nil && (p.trusted || p.home || a.usedAt(p, t))
+}
+
+// usedAt: the account's own use made p usual at t, whatever the
+// whitelist says.
+func (a *Account) usedAt(p *place, t time.Time) bool {
 	if p == nil {
 		return false
 	}
@@ -1353,6 +1372,13 @@ func (a *Account) networkUsual(asn uint32, t time.Time) bool {
 	return asn == 0 || a.site.commonNetwork(asn, t) && !a.site.exits[asn] || a.usualAt(a.networks[asn], t)
 }
 
+// homeNetwork: w is a Home login (see Where.Home) from a network that is
+// not usual at t but for the whitelist: the account has not used it
+// long, nor on its first day, and it is not common on the site.
+func (a *Account) homeNetwork(w *Where, t time.Time) bool {
+	return w.Trusted && w.Home && w.ASN != 0 && !(a.site.commonNetwork(w.ASN, t) && !a.site.exits[w.ASN]) && !a.usedAt(a.networks[w.ASN], t)
+}
+
 // Login judges n successful logins from w, the first at first and the last
 // at last (the same time for one): a batch gives a run of logins from one
 // address at once.
@@ -1377,6 +1403,9 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
 	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork
+	// whitelisted by its country, and usual for all else, but watched
+	// for a burst and for failures first (Where.Home)
+	homeNew := !learning && a.homeNetwork(w, first)
 
 	// Impossible travel: from the last login to this one, and, across
 	// vague logins in between, from the owner's last precise usual place
@@ -1412,7 +1441,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.pinUsual(&cur, last)
 	}
 	// Failures, then success.
-	if a.failures != nil && !usual && a.cfg.Failures > 0 {
+	if a.failures != nil && (!usual || homeNew) && a.cfg.Failures > 0 {
 		if f := a.failures.Before(w.IP, first); f >= a.cfg.Failures {
 			sev, what := Low, "new network "+a.network(w)
 			if newCountry {
@@ -1454,10 +1483,11 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	switch {
 	case newCountry:
 		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate, a.site.unfamiliar(w.ASN))
-	case newNetwork:
+	case newNetwork || homeNew:
 		// a new network sending far more than the account ever did is
-		// a thief too, in a usual country (a data centre there) or from
-		// an exit's network the account does not use
+		// a thief too, in a usual country (a data centre there, the
+		// whitelisted home country's included) or from an exit's
+		// network the account does not use
 		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate, false)
 	}
 	if !usual || learning {

@@ -1190,3 +1190,60 @@ func TestNewClient(t *testing.T) {
 		}
 	}
 }
+
+// country_ignore whitelists the home country, not what happens there: a
+// new network of the home country sending far more than the account ever
+// did is found (a thief in a data centre there), as it is with no
+// whitelist; a new network there at the account's pace is not, and an
+// address whitelisted otherwise (ip_ignore) is never judged.
+func TestHomeNetworkBurst(t *testing.T) {
+	home := Where{IP: "91.0.0.9", Country: "DE", City: "Munich", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 48.14, Lon: 11.58, AccuracyKM: 20}
+	dc := Where{IP: "51.68.33.65", Country: "DE", City: "Limburg an der Lahn", ASN: 16276, Org: "OVH SAS", HasLoc: true, Lat: 50.38, Lon: 8.06, AccuracyKM: 20}
+	events := func(trust func(*Where), dcLogins, fails int) []ev {
+		h, d := home, dc
+		trust(&h)
+		trust(&d)
+		var evs []ev
+		for day_ := range 5 {
+			for i := range 3 {
+				evs = append(evs, ev{w: h, at: time.Duration(day_)*day + time.Duration(i)*3*time.Hour})
+			}
+		}
+		for i := range dcLogins {
+			e := ev{w: d, at: 6*day + time.Duration(i)*5*time.Minute}
+			if i == 0 {
+				e.fail = fails
+			}
+			evs = append(evs, e)
+		}
+		return evs
+	}
+	none := func(*Where) {}
+	country := func(w *Where) { w.Trusted, w.Home = true, true }
+	address := func(w *Where) { w.Trusted = true }
+	for _, c := range []struct {
+		name           string
+		trust          func(*Where)
+		logins, fails  int
+		sev            Severity
+		want, wantNone string
+	}{
+		{"no whitelist", none, 150, 5, Medium, "new network AS16276 OVH SAS (DE, Limburg an der Lahn): 150 logins", ""},
+		{"country_ignore", country, 150, 5, Medium, "new network AS16276 OVH SAS (DE, Limburg an der Lahn): 150 logins", ""},
+		{"country_ignore, failures only", country, 2, 5, Low, "5 failed logins from 51.68.33.65, then a login from there (new network AS16276 OVH SAS)", "new country"},
+		{"country_ignore, the account's pace", country, 2, 0, None, "", "new network"},
+		{"ip_ignore", address, 150, 5, None, "", "OVH"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := judge(Config{}, nil, events(c.trust, c.logins, c.fails))
+			if v.Severity != c.sev || c.want != "" && !strings.Contains(v.String(), c.want) || c.wantNone != "" && strings.Contains(v.String(), c.wantNone) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
+			}
+			for _, r := range v.Reasons {
+				if r.IP != dc.IP {
+					t.Errorf("a reason names %s: %+v", r.IP, r)
+				}
+			}
+		})
+	}
+}

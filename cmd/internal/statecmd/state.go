@@ -342,7 +342,7 @@ func knownOf(h *state.Address, why string) detect.Known {
 	return detect.Known{First: h.First, Last: h.Last, Count: h.Count,
 		Where: detect.Where{IP: h.IP, Country: h.Country, City: h.City, ASN: h.ASN, Org: h.Org,
 			HasLoc: h.HasLoc, Lat: h.Lat, Lon: h.Lon, AccuracyKM: h.AccuracyKM,
-			Trusted: why != "" && !report.IsRelay(why), Relay: report.IsRelay(why), Methods: h.Methods}}
+			Trusted: why != "" && !report.IsRelay(why), Relay: report.IsRelay(why), Home: report.IsHome(why), Methods: h.Methods}}
 }
 
 // Recall gives each account of the run its history from earlier runs.
