@@ -189,7 +189,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	}
 	la.last = maxTime(la.last, t)
 	l.note(user, ip, t, meth)
-	if la.anomalous && trusted == "" {
+	if la.anomalous && (trusted == "" || slices.Contains(la.acct.IPs, ip)) {
 		l.changed[la] = true
 	}
 	w := ip.Where()
@@ -396,6 +396,10 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 			return nil
 		}
 		v = la.det.Verdict()
+		// addresses whitelisted by their country alone that the
+		// detectors found (a burst from a new network there) are shown
+		// and recorded, as in a batch (Report.reveal)
+		a.revealHome(v.Reasons)
 	}
 	// the thresholds, on the addresses within the window
 	ips := slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return !inWindow(ip) })

@@ -385,3 +385,98 @@ func TestLiveKeepsMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeDataCentreLiveAndBatch: with country_ignore = BR, a thief in a
+// data centre of Brazil (a new network, failures first, then far more
+// mail than the account ever sent) is found, live and in a batch, and
+// the address it logged in from is shown and recorded: the whitelist
+// covers the country, not a burst from a new network there. The owner's
+// own whitelisted addresses stay out of the report; the account was
+// seen from whitelisted addresses only.
+func TestHomeDataCentreLiveAndBatch(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	dc := place{"177.71.200.9", "BR", 16509, -23.5, -46.6}
+	var recs []*record.Record
+	for d := 0; d < 5; d++ {
+		for h := 0; h < 3; h++ {
+			recs = append(recs, loginAt("bob@x.test", home, t0.Add(time.Duration(d)*24*time.Hour+time.Duration(h)*3*time.Hour)))
+		}
+	}
+	attack := t0.Add(6 * 24 * time.Hour)
+	for i := 0; i < 5; i++ {
+		recs = append(recs, &record.Record{Type: record.TypeAuthFailure, IP: dc.ip, Time: attack.Add(time.Duration(i-10) * time.Minute)})
+	}
+	for i := 0; i < 120; i++ {
+		recs = append(recs, loginAt("bob@x.test", dc, attack.Add(time.Duration(i)*5*time.Minute)))
+	}
+	for _, r := range recs {
+		if r.Type == record.TypeLogin {
+			r.FilteredBy = "country_ignore: BR"
+		}
+	}
+	check := func(what string, a *Account) {
+		t.Helper()
+		if a.Severity != "medium" || len(a.Reasons) == 0 || !strings.Contains(a.Reasons[0].Text, "new network AS16509 (BR, c-BR): ") {
+			t.Errorf("%s: %s %+v", what, a.Severity, a.Reasons)
+		}
+		if len(a.IPs) != 1 || a.IPs[0].IP != dc.ip || a.Logins != 120 || len(a.Countries) != 1 || a.Countries[0] != "BR" {
+			t.Errorf("%s: shown %d addresses (%v), %d logins, countries %v", what, len(a.IPs), a.IPs, a.Logins, a.Countries)
+		}
+	}
+	l := NewLive(Rule{})
+	var alerted []*Account
+	l.OnAlert = func(a *Account) error { alerted = append(alerted, a); return nil }
+	for _, r := range recs {
+		r := *r
+		if err := l.Process(&r, func(*record.Record) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(alerted) != 1 {
+		t.Fatalf("live alerts: %d", len(alerted))
+	}
+	if a := alerted[0]; a.Severity != "medium" || len(a.IPs) != 1 || a.IPs[0].IP != dc.ip || a.Logins < 10 {
+		t.Errorf("live: %s, shown %v, %d logins", a.Severity, a.IPs, a.Logins)
+	}
+	l.Tick(time.Time{})
+	changed := l.Changed()
+	if len(changed) != 1 || len(changed[0].IPs) != 1 || changed[0].IPs[0].IP != dc.ip {
+		t.Errorf("live: the state's evidence: %v", changed)
+	}
+	for _, byID := range []bool{false, true} {
+		rep := New(Rule{})
+		for _, r := range recs {
+			r := *r
+			if byID && r.Type == record.TypeLogin {
+				r.AddrID = 1
+				if r.IP != home.ip {
+					r.AddrID = 2
+				}
+			}
+			if err := rep.Process(&r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := rep.Anomalies()
+		if len(got) != 1 {
+			t.Fatalf("batch (by id %v): %v", byID, got)
+		}
+		check(fmt.Sprintf("batch (by id %v)", byID), got[0])
+		n := 0
+		rep.Each(func(a *Account) { n++ })
+		if n != 1 || rep.Accounts() != 1 {
+			t.Errorf("batch (by id %v): Each saw %d accounts, Accounts() = %d", byID, n, rep.Accounts())
+		}
+	}
+	// at the owner's pace, nothing
+	rep := New(Rule{})
+	for _, r := range recs[:15+5+3] {
+		r := *r
+		if err := rep.Process(&r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rep.Anomalies(); len(got) != 0 {
+		t.Errorf("three logins from the data centre: %v", got[0].Reasons)
+	}
+}

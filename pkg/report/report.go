@@ -258,6 +258,54 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	return nil
 }
 
+// reveal moves into a.IPs, shown and recorded as its evidence, the
+// addresses whitelisted by their country alone (detect.Where.Home) that
+// a.Reasons name: the detectors found them (a burst from a new network of
+// the home country), and the report shows what it found. An account seen
+// only from whitelisted addresses until then becomes one of the report's.
+func (rep *Report) reveal(a *Account) {
+	was := a.Logins
+	if !a.revealHome(a.Reasons) {
+		return
+	}
+	if was == 0 {
+		rep.order = append(rep.order, a.User)
+		rep.seen++
+	}
+	a.Logins, a.First, a.Last = 0, time.Time{}, time.Time{}
+	for _, ip := range a.IPs {
+		a.Logins += ip.Count
+		if !ip.First.IsZero() && (a.First.IsZero() || ip.First.Before(a.First)) {
+			a.First = ip.First
+		}
+		if ip.Last.After(a.Last) {
+			a.Last = ip.Last
+		}
+	}
+	a.summarise()
+}
+
+// revealHome moves from a.Trusted to a.IPs the addresses whitelisted by
+// their country alone that reasons name; it tells whether it moved one.
+// (Batch and live: reveal, Live.judge.)
+func (a *Account) revealHome(reasons []detect.Reason) bool {
+	moved := false
+	for _, r := range reasons {
+		if r.IP == "" {
+			continue
+		}
+		a.Trusted = slices.DeleteFunc(a.Trusted, func(ip *IP) bool {
+			if ip.IP != r.IP || !IsHome(ip.Trusted) {
+				return false
+			}
+			a.IPs = append(a.IPs, ip)
+			moved = true
+			return true
+		})
+	}
+	return moved
+}
+
 // account is the account user, made when new.
 func (rep *Report) account(user string) *Account {
 	a := rep.accounts[user]
@@ -503,10 +551,17 @@ func (rep *Report) Anomalies() []*Account {
 	r := rep.Rule
 	if !r.Original {
 		rep.census()
-		logins := []string{} // the addresses that logged in, not whitelisted
-		for _, user := range rep.order {
-			for _, ip := range rep.accounts[user].IPs {
+		// the addresses that logged in, not whitelisted, or whitelisted
+		// by their country alone (detect.Where.Home)
+		logins := []string{}
+		for _, a := range rep.accounts {
+			for _, ip := range a.IPs {
 				logins = append(logins, ip.IP)
+			}
+			for _, ip := range a.Trusted {
+				if IsHome(ip.Trusted) {
+					logins = append(logins, ip.IP)
+				}
 			}
 		}
 		rep.site.Failures.Keep(logins)
@@ -520,6 +575,15 @@ func (rep *Report) Anomalies() []*Account {
 		out = append(out, a)
 	}
 	if !r.Original {
+		// the accounts seen from whitelisted addresses only are judged
+		// too when one of them is whitelisted by its country alone: a
+		// thief in a data centre of the home country (detect.Where.Home)
+		for _, a := range rep.accounts {
+			if a.Logins == 0 && r.MinIPs == 0 && r.MinCountries == 0 && r.MinASNs == 0 && slices.ContainsFunc(a.Trusted, func(ip *IP) bool { return IsHome(ip.Trusted) }) {
+				a.summarise()
+				out = append(out, a)
+			}
+		}
 		verdicts := rep.judgeAll(out)
 		kept := out[:0]
 		for i, a := range out {
@@ -527,6 +591,7 @@ func (rep *Report) Anomalies() []*Account {
 				a.Severity, a.Reasons = "", nil
 			} else {
 				a.Severity, a.Reasons = v.Severity.String(), v.Reasons
+				rep.reveal(a)
 				kept = append(kept, a)
 			}
 		}
@@ -640,8 +705,13 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 func (ip *IP) Where() detect.Where {
 	return detect.Where{IP: ip.IP, Country: ip.Country, City: ip.City, ASN: ip.ASN, Org: ip.Org,
 		HasLoc: ip.HasLoc, Lat: ip.Lat, Lon: ip.Lon, AccuracyKM: ip.AccuracyKM,
-		Trusted: ip.Trusted != "" && !IsRelay(ip.Trusted), Relay: IsRelay(ip.Trusted), Methods: ip.Methods}
+		Trusted: ip.Trusted != "" && !IsRelay(ip.Trusted), Relay: IsRelay(ip.Trusted), Home: IsHome(ip.Trusted), Methods: ip.Methods}
 }
+
+// IsHome tells whether the filter's rule (record.FilteredBy) whitelists
+// the address by its country alone (country_ignore): the detectors still
+// watch its network (detect.Where.Home).
+func IsHome(rule string) bool { return strings.HasPrefix(rule, "country_ignore:") }
 
 // IsRelay tells whether the filter's rule (record.FilteredBy) whitelists a
 // provider's server rather than a place: pattern_ip or pattern_org.
