@@ -480,7 +480,10 @@ func (rep *Report) Failure(ip string, t time.Time) {
 func (rep *Report) Know(user string, known []detect.Known) {
 	rep.sync()
 	a := rep.accounts[user]
-	if a == nil || a.Logins == 0 {
+	// an account seen from whitelisted addresses only is judged when
+	// one is whitelisted by its country alone (Anomalies): with its
+	// history too
+	if a == nil || a.Logins == 0 && (rep.Rule.Original || !slices.ContainsFunc(a.Trusted, func(ip *IP) bool { return IsHome(ip.Trusted) })) {
 		return
 	}
 	rep.fresh = false

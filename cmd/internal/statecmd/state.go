@@ -372,6 +372,13 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 					}
 				}
 				onlyTrusted[a.User] = cmp.Or(last, now).Add(-s.Window)
+				if slices.ContainsFunc(a.Trusted, func(ip *report.IP) bool { return report.IsHome(ip.Trusted) }) {
+					// judged whatever the history holds (a burst from
+					// a new network of the home country:
+					// detect.Where.Home), so with all of it, as above
+					window[a.User] = onlyTrusted[a.User]
+					since[a.User] = time.Time{}
+				}
 			}
 			return
 		}
