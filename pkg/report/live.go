@@ -390,7 +390,9 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 			return nil
 		}
 		if sev <= la.alerted {
-			// nothing more severe: no new alert, the evidence grows
+			// nothing more severe: no new alert, the evidence grows,
+			// with the addresses of the home country it names (below)
+			a.revealHome(la.det.Verdict().Reasons)
 			la.found, la.anomalous = n, true
 			l.changed[la] = true
 			return nil
