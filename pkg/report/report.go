@@ -285,6 +285,19 @@ func (rep *Report) reveal(a *Account) {
 	a.summarise()
 }
 
+// revealed is the account as reveal would make it with reasons, for the
+// thresholds; a is left as it is.
+func revealed(a *Account, reasons []detect.Reason) *Account {
+	v := *a
+	v.IPs, v.Trusted = slices.Clone(a.IPs), slices.Clone(a.Trusted)
+	if !v.revealHome(reasons) {
+		return a
+	}
+	v.Countries, v.ASNs = nil, nil // summarise reuses them: not a's
+	v.summarise()
+	return &v
+}
+
 // revealHome moves from a.Trusted to a.IPs the addresses whitelisted by
 // their country alone that reasons name; it tells whether it moved one.
 // (Batch and live: reveal, Live.judge.)
@@ -569,10 +582,19 @@ func (rep *Report) Anomalies() []*Account {
 		}
 		rep.site.Failures.Keep(logins)
 	}
+	passes := func(a *Account) bool {
+		return len(a.IPs) >= r.MinIPs && len(a.Countries) >= r.MinCountries && len(a.ASNs) >= r.MinASNs
+	}
+	// home: the account has an address whitelisted by its country alone
+	// (detect.Where.Home), that the detectors' findings may name: it is
+	// then shown (reveal), and counts for the thresholds, as live
+	home := func(a *Account) bool {
+		return !r.Original && slices.ContainsFunc(a.Trusted, func(ip *IP) bool { return IsHome(ip.Trusted) })
+	}
 	for _, user := range rep.order {
 		a := rep.accounts[user]
 		a.summarise()
-		if len(a.IPs) < r.MinIPs || len(a.Countries) < r.MinCountries || len(a.ASNs) < r.MinASNs {
+		if !passes(a) && !home(a) {
 			continue
 		}
 		out = append(out, a)
@@ -582,7 +604,7 @@ func (rep *Report) Anomalies() []*Account {
 		// too when one of them is whitelisted by its country alone: a
 		// thief in a data centre of the home country (detect.Where.Home)
 		for _, a := range rep.accounts {
-			if a.Logins == 0 && r.MinIPs == 0 && r.MinCountries == 0 && r.MinASNs == 0 && slices.ContainsFunc(a.Trusted, func(ip *IP) bool { return IsHome(ip.Trusted) }) {
+			if a.Logins == 0 && home(a) {
 				a.summarise()
 				out = append(out, a)
 			}
@@ -590,7 +612,7 @@ func (rep *Report) Anomalies() []*Account {
 		verdicts := rep.judgeAll(out)
 		kept := out[:0]
 		for i, a := range out {
-			if v := verdicts[i]; v.Severity < r.Alert {
+			if v := verdicts[i]; v.Severity < r.Alert || !passes(revealed(a, v.Reasons)) {
 				a.Severity, a.Reasons = "", nil
 			} else {
 				a.Severity, a.Reasons = v.Severity.String(), v.Reasons

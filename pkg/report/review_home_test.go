@@ -88,3 +88,75 @@ func TestHomeSecondDataCentreLive(t *testing.T) {
 		t.Errorf("live: the state's evidence shows %v, want %v (as the batch)", shown, want)
 	}
 }
+
+// TestHomeDataCentreThresholds: the thresholds (min_ips …) count the
+// addresses the report shows, those of the home country the detectors
+// found included, in a batch as live: a data centre's burst in the home
+// country, on an account seen from whitelisted addresses only (min_ips =
+// 1), or with one address abroad besides (min_ips = 2), is reported by
+// both.
+func TestHomeDataCentreThresholds(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	dc := place{"177.71.200.9", "BR", 16509, -23.5, -46.6}
+	attack := t0.Add(6 * 24 * time.Hour)
+	records := func(abroad bool) []*record.Record {
+		var recs []*record.Record
+		for d := 0; d < 5; d++ {
+			for h := 0; h < 3; h++ {
+				r := loginAt("bob@x.test", home, t0.Add(time.Duration(d)*24*time.Hour+time.Duration(h)*3*time.Hour))
+				r.FilteredBy = "country_ignore: BR"
+				recs = append(recs, r)
+			}
+		}
+		if abroad {
+			recs = append(recs, loginAt("bob@x.test", thiefs[0], attack.Add(-2*time.Hour)))
+		}
+		for i := 0; i < 60; i++ {
+			r := loginAt("bob@x.test", dc, attack.Add(time.Duration(i)*time.Minute))
+			r.FilteredBy = "country_ignore: BR"
+			recs = append(recs, r)
+		}
+		return recs
+	}
+	for _, c := range []struct {
+		name   string
+		rule   Rule
+		abroad bool
+		ips    int
+	}{
+		{"min_ips 1, whitelisted only", Rule{MinIPs: 1}, false, 1},
+		{"min_countries 1, whitelisted only", Rule{MinCountries: 1}, false, 1},
+		{"min_ips 2, one address abroad", Rule{MinIPs: 2}, true, 2},
+		{"min_asns 2, one address abroad", Rule{MinASNs: 2}, true, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			recs := records(c.abroad)
+			l := NewLive(c.rule)
+			var live []*Account
+			l.OnAlert = func(a *Account) error { b := *a; live = append(live, &b); return nil }
+			for _, r := range recs {
+				r := *r
+				if err := l.Process(&r, func(*record.Record) error { return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep := New(c.rule)
+			for _, r := range recs {
+				r := *r
+				if err := rep.Process(&r, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			batch := rep.Anomalies()
+			for what, got := range map[string][]*Account{"live": live, "batch": batch} {
+				if len(got) != 1 || len(got[0].IPs) != c.ips || !slices.ContainsFunc(got[0].IPs, func(ip *IP) bool { return ip.IP == dc.ip }) {
+					var shown [][]*IP
+					for _, a := range got {
+						shown = append(shown, a.IPs)
+					}
+					t.Errorf("%s: %d accounts reported %v, want bob with %d addresses, the data centre's among them", what, len(got), shown, c.ips)
+				}
+			}
+		})
+	}
+}
