@@ -2169,7 +2169,10 @@ func (a *Account) severity(f *finding) Severity {
 // a new account has.
 func (a *Account) countMany(t time.Time, w *Where) {
 	from := t.Add(-a.cfg.Window)
-	fresh := func(p *place) bool { return !p.trusted && !p.first.Before(from) }
+	// (a network seen from the whitelisted home country, Where.Home,
+	// is watched for a burst and failures first, not counted here: the
+	// whitelist's places never are)
+	fresh := func(p *place) bool { return !p.trusted && !p.home && !p.first.Before(from) }
 	// (the site's common places, whenever they became common: the
 	// first day of the logs read is no botnet's for the company's country)
 	var cs []string
