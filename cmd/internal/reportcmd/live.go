@@ -2,6 +2,7 @@ package reportcmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -167,14 +168,20 @@ func (lv *Live) alert(a *report.Account) error {
 		return err
 	}
 	if lv.St == nil {
-		c := *a
+		// the alert as it is now, of its own: a's addresses are the
+		// reader's, which goes on counting logins in them while the
+		// alert waits for its channels (as the state's payload is)
+		c, err := ownCopy(a)
+		if err != nil {
+			return err
+		}
 		lv.mu.Lock()
 		if lv.notifier != nil {
 			for _, ch := range lv.notifier.Channels() {
 				if lv.queue == nil {
 					lv.queue = map[string][]*report.Account{}
 				}
-				lv.queue[ch] = append(lv.queue[ch], &c)
+				lv.queue[ch] = append(lv.queue[ch], c)
 			}
 		}
 		lv.mu.Unlock()
@@ -183,6 +190,20 @@ func (lv *Live) alert(a *report.Account) error {
 	}
 	lv.commit(true, false)
 	return nil
+}
+
+// ownCopy is a deep copy of a, as the channels see it (its JSON, as the
+// state keeps an alert's account to send).
+func ownCopy(a *report.Account) (*report.Account, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	var c report.Account
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 func orNone(s, def string) string {
