@@ -516,12 +516,13 @@ func (s *store) incidents(ctx context.Context, tx *sql.Tx, instance string, roun
 		return nil, err
 	}
 	type change struct {
-		id, last int64
-		rule     string
-		payload  []byte
-		setRule  bool
+		id, last, severity int64
+		rule               string
+		payload            []byte
+		setRule            bool
 	}
 	var changes []change
+	var escalated []int64 // open alerts alerted again: more severe
 	for i, a := range round {
 		o, ok := open[a.User]
 		if !ok {
@@ -531,10 +532,16 @@ func (s *store) incidents(ctx context.Context, tx *sql.Tx, instance string, roun
 		for _, e := range rows {
 			evidence, evidenceAlert = append(evidence, e), append(evidenceAlert, o.ID)
 		}
-		st := AlertState{Alert: o.ID, Opened: o.Opened, NewAddresses: added, Known: !a.Last.After(o.Last) && added == 0}
+		more := a.Severity > o.Severity
+		st := AlertState{Alert: o.ID, Opened: o.Opened, NewAddresses: added, Known: !more && !a.Last.After(o.Last) && added == 0, Escalated: more}
 		states[i] = st
-		if a.Last.After(o.Last) || len(rows) > 0 {
-			c := change{id: o.ID, last: max(ns(o.Last), ns(a.Last))}
+		if more {
+			for range channels {
+				escalated = append(escalated, o.ID)
+			}
+		}
+		if more || a.Last.After(o.Last) || len(rows) > 0 {
+			c := change{id: o.ID, last: max(ns(o.Last), ns(a.Last)), severity: int64(max(o.Severity, a.Severity))}
 			if !st.Known && a.Rule != "" { // the newest words and account for a delivery still to make
 				c.setRule, c.rule, c.payload = true, a.Rule, a.Payload
 				if c.payload == nil {
@@ -561,26 +568,45 @@ SELECT id, ch, $3, 0, '', $4 FROM unnest($1::bigint[], $2::text[]) AS v(id, ch)`
 			return nil, err
 		}
 	}
+	if len(escalated) > 0 {
+		// pending again, each a message of its own: a delivery already
+		// made (or given up) starts over, one still pending sends the
+		// newest account; a channel added since gets one
+		chans := make([]string, len(escalated))
+		for i := range chans {
+			chans[i] = channels[i%len(channels)]
+		}
+		err := s.bulk(ctx, tx, len(escalated),
+			`INSERT INTO deliveries AS d (alert_id, channel, status, attempts, err_text, updated, escalation)
+SELECT id, ch, $3, 0, '', $4, 1 FROM unnest($1::bigint[], $2::text[]) AS v(id, ch)
+ON CONFLICT (alert_id, channel) DO UPDATE SET status = excluded.status, attempts = 0, err_text = '', updated = excluded.updated, escalation = d.escalation + 1`,
+			`INSERT INTO deliveries (alert_id, channel, status, attempts, err_text, updated, escalation) VALUES (?1, ?2, ?3, 0, '', ?4, 1)
+ON CONFLICT (alert_id, channel) DO UPDATE SET status = excluded.status, attempts = 0, err_text = '', updated = excluded.updated, escalation = escalation + 1`,
+			escalated, chans, string(DeliveryPending), ns(now))
+		if err != nil {
+			return nil, err
+		}
+	}
 	if len(changes) > 0 {
 		n := len(changes)
-		id, last, set, rule, payload := make([]int64, n), make([]int64, n), make([]bool, n), make([]string, n), make([][]byte, n)
+		id, last, set, rule, payload, sev := make([]int64, n), make([]int64, n), make([]bool, n), make([]string, n), make([][]byte, n), make([]int64, n)
 		for i, c := range changes {
-			id[i], last[i], set[i], rule[i], payload[i] = c.id, c.last, c.setRule, c.rule, c.payload
+			id[i], last[i], set[i], rule[i], payload[i], sev[i] = c.id, c.last, c.setRule, c.rule, c.payload, c.severity
 			if payload[i] == nil {
 				payload[i] = []byte{}
 			}
 		}
 		err := s.bulk(ctx, tx, n,
-			`UPDATE alerts a SET last_seen = v.last, updated = $2,
+			`UPDATE alerts a SET last_seen = v.last, updated = $2, severity = v.sev,
 	rule = CASE WHEN v.set_rule THEN v.rule ELSE a.rule END,
 	payload = CASE WHEN v.set_rule THEN v.payload ELSE a.payload END
-FROM unnest($1::bigint[], $3::bigint[], $4::boolean[], $5::text[], $6::bytea[]) AS v(id, last, set_rule, rule, payload)
+FROM unnest($1::bigint[], $3::bigint[], $4::boolean[], $5::text[], $6::bytea[], $7::bigint[]) AS v(id, last, set_rule, rule, payload, sev)
 WHERE a.id = v.id`,
-			`UPDATE alerts SET last_seen = ?3, updated = ?2,
+			`UPDATE alerts SET last_seen = ?3, updated = ?2, severity = ?7,
 	rule = CASE WHEN ?4 THEN ?5 ELSE rule END,
 	payload = CASE WHEN ?4 THEN ?6 ELSE payload END
 WHERE id = ?1`,
-			id, ns(now), last, set, rule, payload)
+			id, ns(now), last, set, rule, payload, sev)
 		if err != nil {
 			return nil, err
 		}
@@ -658,19 +684,19 @@ func (s *store) insertAlerts(ctx context.Context, tx *sql.Tx, instance string, r
 		return out, nil
 	}
 	n := len(which)
-	users, last, rule, payload := make([]string, n), make([]int64, n), make([]string, n), make([][]byte, n)
+	users, last, rule, payload, sev := make([]string, n), make([]int64, n), make([]string, n), make([][]byte, n), make([]int64, n)
 	for k, i := range which {
 		a := round[i]
-		users[k], last[k], rule[k], payload[k] = a.User, ns(a.Last), a.Rule, a.Payload
+		users[k], last[k], rule[k], payload[k], sev[k] = a.User, ns(a.Last), a.Rule, a.Payload, int64(a.Severity)
 		if payload[k] == nil {
 			payload[k] = []byte{}
 		}
 	}
 	const conflict = ` ON CONFLICT (account) WHERE closed IS NULL DO NOTHING RETURNING id, account`
 	if s.pg {
-		rows, err := tx.QueryContext(ctx, `INSERT INTO alerts (account, instance, opened, updated, last_seen, rule, payload, close_reason, closed_by)
-SELECT u, $2, $3, $3, l, r, p, '', '' FROM unnest($1::text[], $4::bigint[], $5::text[], $6::bytea[]) AS v(u, l, r, p)`+conflict,
-			users, instance, ns(now), last, rule, payload)
+		rows, err := tx.QueryContext(ctx, `INSERT INTO alerts (account, instance, opened, updated, last_seen, rule, payload, close_reason, closed_by, severity)
+SELECT u, $2, $3, $3, l, r, p, '', '', sv FROM unnest($1::text[], $4::bigint[], $5::text[], $6::bytea[], $7::bigint[]) AS v(u, l, r, p, sv)`+conflict,
+			users, instance, ns(now), last, rule, payload, sev)
 		if err != nil {
 			return nil, err
 		}
@@ -685,8 +711,8 @@ SELECT u, $2, $3, $3, l, r, p, '', '' FROM unnest($1::text[], $4::bigint[], $5::
 		}
 		return out, rows.Err()
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (account, instance, opened, updated, last_seen, rule, payload, close_reason, closed_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, '', '')`+conflict)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (account, instance, opened, updated, last_seen, rule, payload, close_reason, closed_by, severity)
+VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?)`+conflict)
 	if err != nil {
 		return nil, err
 	}
@@ -694,7 +720,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, '', '')`+conflict)
 	for k := range users {
 		var id int64
 		var user string
-		err := st.QueryRowContext(ctx, users[k], instance, ns(now), ns(now), last[k], rule[k], payload[k]).Scan(&id, &user)
+		err := st.QueryRowContext(ctx, users[k], instance, ns(now), ns(now), last[k], rule[k], payload[k], sev[k]).Scan(&id, &user)
 		switch {
 		case err == nil:
 			out[user] = id

@@ -129,6 +129,20 @@ INSERT INTO last_prune (one, at) VALUES (1, 0);
 	`
 ALTER TABLE history ADD COLUMN methods BIGINT NOT NULL DEFAULT 0;
 `,
+	// 4 -> 5: the highest severity an alert was delivered with
+	// (detect.Severity; 0: none, the original rule), so that a verdict
+	// grown more severe is alerted again; taken from the rule's words for
+	// the alerts there are. A delivery's escalation: 0 for the alert as
+	// opened, n for the nth time it grew more severe (part of its key).
+	`
+ALTER TABLE alerts ADD COLUMN severity BIGINT NOT NULL DEFAULT 0;
+UPDATE alerts SET severity = CASE
+	WHEN rule LIKE 'severity high:%' THEN 3
+	WHEN rule LIKE 'severity medium:%' THEN 2
+	WHEN rule LIKE 'severity low:%' THEN 1
+	ELSE 0 END;
+ALTER TABLE deliveries ADD COLUMN escalation BIGINT NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion is the newest schema this binary knows.

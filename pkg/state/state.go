@@ -43,8 +43,11 @@ type Store interface {
 	// Error) or GivenUp (errText, when not empty, replaces Error).
 	// Attempts is incremented iff attempted: a send was made (a give-up
 	// after a failed send counts that send; a give-up because the channel
-	// is no longer configured does not).
-	SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string, attempted bool) error
+	// is no longer configured does not). Escalation is the delivery's as
+	// Pending read it: when the alert has grown more severe since (Commit
+	// made the delivery pending again, for a message of its own), nothing
+	// is recorded, and the newer delivery stays pending.
+	SetDelivery(ctx context.Context, alert int64, channel string, escalation int, status DeliveryStatus, errText string, attempted bool) error
 
 	// LockDeliveries waits (until ctx is done) for, and takes, the
 	// exclusive lock on instance's deliveries, so that two runs never
@@ -189,6 +192,10 @@ type Anomaly struct {
 	// Payload is the account as the channels send it (report.Account as
 	// JSON), kept to send again after a failure.
 	Payload []byte
+	// Severity is the verdict's (detect.Severity as a number; 0 with the
+	// original rule): an open incident that an anomaly more severe than
+	// its alerts so far joins is alerted again (AlertState.Escalated).
+	Severity int
 }
 
 // Evidence is one address of an anomaly.
@@ -237,6 +244,10 @@ type AlertState struct {
 	// Known: nothing in the run is later than the incident's evidence,
 	// or than its acknowledgement (a log read again): no new incident.
 	Known bool
+	// Escalated: the anomaly is more severe than what the incident (open)
+	// was alerted with: its deliveries are pending again, with the
+	// incident's newest account, under a key of their own (Delivery.Escalation).
+	Escalated bool
 }
 
 // DeliveryStatus is where one channel's delivery of an alert stands.
@@ -260,6 +271,10 @@ type Delivery struct {
 	Updated   time.Time
 	Payload   []byte // the alert's Anomaly.Payload
 	AlertRule string
+	// Escalation is 0 for the alert as it was opened, n when the nth
+	// anomaly more severe than the alert's made it pending again: a
+	// message of its own (a key of its own), not a resend.
+	Escalation int
 }
 
 // Alert is one incident of one account.
@@ -271,6 +286,9 @@ type Alert struct {
 	Updated  time.Time // when evidence was last added
 	Last     time.Time // log time of its last anomalous login
 	Rule     string
+	// Severity is the highest its deliveries were made for
+	// (detect.Severity as a number; 0 with the original rule).
+	Severity int
 	Closed   time.Time // zero while open
 	// CloseReason: "acknowledged", "unblocked", "quiet" (realert_after).
 	CloseReason string

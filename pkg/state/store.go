@@ -185,7 +185,7 @@ func (s *store) Positions(ctx context.Context, instance string, paths []string) 
 
 func (s *store) Pending(ctx context.Context, instance string) ([]Delivery, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`
-SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule
+SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule, d.escalation
 FROM deliveries d JOIN alerts a ON a.id = d.alert_id
 WHERE d.status = ? AND (? = '' OR a.instance = ?)
 ORDER BY a.opened, d.alert_id, d.channel`), string(DeliveryPending), instance, instance)
@@ -203,7 +203,7 @@ func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
 		var d Delivery
 		var status string
 		var created, updated int64
-		if err := rows.Scan(&d.Alert, &d.User, &d.Channel, &status, &d.Attempts, &d.Error, &created, &updated, &d.Payload, &d.AlertRule); err != nil {
+		if err := rows.Scan(&d.Alert, &d.User, &d.Channel, &status, &d.Attempts, &d.Error, &created, &updated, &d.Payload, &d.AlertRule, &d.Escalation); err != nil {
 			return nil, err
 		}
 		d.Status, d.Created, d.Updated = DeliveryStatus(status), fromNS(created), fromNS(updated)
@@ -212,7 +212,7 @@ func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
 	return out, rows.Err()
 }
 
-func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, status DeliveryStatus, errText string, attempted bool) error {
+func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, escalation int, status DeliveryStatus, errText string, attempted bool) error {
 	switch status {
 	case DeliverySent, DeliveryPending, DeliveryGivenUp:
 	default:
@@ -221,14 +221,14 @@ func (s *store) SetDelivery(ctx context.Context, alert int64, channel string, st
 	// Given up, the last error stays unless a reason is given; sent or
 	// pending, errText is the attempt's (empty when sent).
 	query := `UPDATE deliveries SET status = ?, err_text = CASE WHEN ? AND ? = '' THEN err_text ELSE ? END, updated = ?, attempts = attempts + ?
-WHERE alert_id = ? AND channel = ?`
+WHERE alert_id = ? AND channel = ? AND escalation = ?`
 	n := 0
 	if attempted {
 		n = 1
 	}
 	var res sql.Result
 	err := s.retry(ctx, func() (err error) {
-		res, err = s.db.ExecContext(ctx, s.q(query), string(status), status == DeliveryGivenUp, errText, errText, ns(s.now()), n, alert, channel)
+		res, err = s.db.ExecContext(ctx, s.q(query), string(status), status == DeliveryGivenUp, errText, errText, ns(s.now()), n, alert, channel, escalation)
 		return err
 	})
 	if err != nil {
@@ -236,7 +236,17 @@ WHERE alert_id = ? AND channel = ?`
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return s.wrap(err)
-	} else if n == 0 {
+	} else if n > 0 {
+		return nil
+	}
+	// none: the alert grew more severe meanwhile (its newer delivery stays
+	// pending), or there is no such delivery
+	var newer int
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT count(*) FROM deliveries WHERE alert_id = ? AND channel = ? AND escalation > ?`), alert, channel, escalation).Scan(&newer)
+	if err != nil {
+		return s.wrap(err)
+	}
+	if newer == 0 {
 		return s.wrap(fmt.Errorf("no delivery of alert %d on channel %q", alert, channel))
 	}
 	return nil
@@ -314,13 +324,13 @@ func scanAddresses(rows *sql.Rows, out []Address) ([]Address, error) {
 	return out, rows.Err()
 }
 
-const alertColumns = `id, account, instance, opened, updated, last_seen, rule, closed, close_reason, closed_by`
+const alertColumns = `id, account, instance, opened, updated, last_seen, rule, closed, close_reason, closed_by, severity`
 
 func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
 	var opened, updated, last int64
 	var closed sql.NullInt64
-	err := sc.Scan(&a.ID, &a.User, &a.Instance, &opened, &updated, &last, &a.Rule, &closed, &a.CloseReason, &a.ClosedBy)
+	err := sc.Scan(&a.ID, &a.User, &a.Instance, &opened, &updated, &last, &a.Rule, &closed, &a.CloseReason, &a.ClosedBy, &a.Severity)
 	a.Opened, a.Updated, a.Last, a.Closed = fromNS(opened), fromNS(updated), fromNS(last), fromNull(closed)
 	return a, err
 }
@@ -374,7 +384,7 @@ FROM evidence e JOIN alerts a ON a.id = e.alert_id WHERE `+where+` ORDER BY e.al
 		return nil, s.wrap(err)
 	}
 	rows, err = s.db.QueryContext(ctx, s.q(`
-SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule
+SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule, d.escalation
 FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE `+where+` ORDER BY d.alert_id, d.channel`), args...)
 	if err != nil {
 		return nil, s.wrap(err)

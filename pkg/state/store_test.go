@@ -115,8 +115,8 @@ func testFreshMigrate(t *testing.T, b backend) {
 	dsn := b.dsn(t)
 	from, to, err := Migrate(ctx, dsn)
 	v := SchemaVersion()
-	if err != nil || from != 0 || to != v || to != 4 {
-		t.Fatalf("Migrate = %d, %d, %v; want 0, 4, nil", from, to, err)
+	if err != nil || from != 0 || to != v || to != 5 {
+		t.Fatalf("Migrate = %d, %d, %v; want 0, 5, nil", from, to, err)
 	}
 	from, to, err = Migrate(ctx, dsn)
 	if err != nil || from != v || to != v {
@@ -964,7 +964,7 @@ func testDeliveries(t *testing.T, b backend) {
 		{a2.Alert, "webhook", DeliveryGivenUp, "channel no longer configured", false, 0, "channel no longer configured", 0},
 	}
 	for _, c := range steps {
-		if err := s.SetDelivery(ctx, c.alert, c.channel, c.status, c.errText, c.attempted); err != nil {
+		if err := s.SetDelivery(ctx, c.alert, c.channel, 0, c.status, c.errText, c.attempted); err != nil {
 			t.Fatal(err)
 		}
 		alerts, _ := s.Alerts(ctx, time.Time{})
@@ -992,7 +992,7 @@ func testDeliveries(t *testing.T, b backend) {
 		channel string
 		status  DeliveryStatus
 	}{{a1.Alert + a2.Alert + 100, "mail", DeliverySent}, {a1.Alert, "sms", DeliverySent}, {a1.Alert, "mail", "lost"}} {
-		if err := s.SetDelivery(ctx, bad.alert, bad.channel, bad.status, "", true); err == nil || !strings.Contains(err.Error(), s.Describe()) {
+		if err := s.SetDelivery(ctx, bad.alert, bad.channel, 0, bad.status, "", true); err == nil || !strings.Contains(err.Error(), s.Describe()) {
 			t.Errorf("SetDelivery(%v) = %v", bad, err)
 		}
 	}

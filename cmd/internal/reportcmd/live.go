@@ -326,7 +326,7 @@ func (lv *Live) commit(force, drained bool) {
 	}
 	newAlerts := false
 	for _, as := range out.Alerts {
-		newAlerts = newAlerts || as.New
+		newAlerts = newAlerts || as.New || as.Escalated
 	}
 	lv.Rep.Tick(time.Time{})
 	lv.retryBlocks(ctx)

@@ -387,6 +387,10 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 		ids := make([]string, len(b.deliveries))
 		for i, d := range b.deliveries {
 			ids[i] = strconv.FormatInt(d.Alert, 10)
+			if d.Escalation > 0 {
+				// alerted again, more severe: a message of its own
+				ids[i] += "r" + strconv.Itoa(d.Escalation)
+			}
 		}
 		m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
 			Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}

@@ -19,6 +19,38 @@ import (
 	"github.com/loganom/loganom/pkg/report"
 )
 
+// hookServer is a loopback webhook that records what it was posted:
+// each post's Idempotency-Key and its highest severity.
+type hookServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	posts []hookPost
+}
+
+type hookPost struct{ key, severity string }
+
+func newHookServer(t *testing.T) *hookServer {
+	h := &hookServer{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Severity string `json:"severity"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		json.Unmarshal(b, &body)
+		h.mu.Lock()
+		h.posts = append(h.posts, hookPost{r.Header.Get("Idempotency-Key"), body.Severity})
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *hookServer) got() []hookPost {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]hookPost(nil), h.posts...)
+}
+
 // webhookNotifier is a Notifier with the webhook at url as its one channel.
 func webhookNotifier(t *testing.T, url string) *Notifier {
 	t.Helper()
@@ -50,6 +82,59 @@ func growing(user string, t0 time.Time) []*record.Record {
 		recs = append(recs, rlogin(user, "176.63.95.227", "HU", 6830, 47.5, 19.04, at.Add(time.Duration(i)*5*time.Minute)))
 	}
 	return recs
+}
+
+// TestReviewLiveMoreSevereIsDelivered: the daemon alerts again when an
+// account's verdict grows more severe (README, "Live"): without a state
+// the channels get the second, more severe alert; with a state they must
+// too, and under a key of its own (a receiver that drops duplicates by
+// key must not drop it), and only once.
+func TestReviewLiveMoreSevereIsDelivered(t *testing.T) {
+	for _, withState := range []bool{false, true} {
+		t.Run(fmt.Sprint("state=", withState), func(t *testing.T) {
+			hook := newHookServer(t)
+			stderr := &lockedBuf{}
+			log := &cli.Logger{Prog: "loganom", W: stderr}
+			rep := report.NewLive(report.Rule{Alert: detect.Low})
+			lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, Format: "json", Out: io.Discard, RetryEvery: time.Hour}
+			if withState {
+				st := openState(t)
+				lv.St = st
+				rep.History = func(user string) ([]detect.Known, error) { return st.Known(t.Context(), user) }
+			}
+			lv.SetNotifier(webhookNotifier(t, hook.URL))
+			lv.Start()
+			for _, r := range growing("bob@x.test", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+				if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if lv.Alerts() != 2 {
+				t.Fatalf("%d alerts, want 2 (low, then medium): the premise", lv.Alerts())
+			}
+			medium := func() bool {
+				for _, p := range hook.got() {
+					if p.severity == "medium" {
+						return true
+					}
+				}
+				return false
+			}
+			waitUntil(t, "the medium alert's post", medium)
+			lv.Close()
+			posts := hook.got()
+			keys := map[string]bool{}
+			for _, p := range posts {
+				if p.key != "" && keys[p.key] {
+					t.Errorf("two posts under the key %s: a receiver drops the second as a duplicate", p.key)
+				}
+				keys[p.key] = true
+			}
+			if len(posts) > 2 {
+				t.Errorf("the webhook got %+v; want the low alert and the medium one, once each\n%s", posts, stderr)
+			}
+		})
+	}
 }
 
 // TestReviewLiveNoStateQueuedAlertIsItsOwn: without a state, an alert
@@ -124,5 +209,52 @@ func TestReviewLiveNoStateQueuedAlertIsItsOwn(t *testing.T) {
 	b := bobs()
 	if b[0].Severity != "low" || b[0].Logins != 1 || len(b[0].IPs) != 1 || b[0].IPs[0].Count != 1 {
 		t.Errorf("bob's low alert was sent as %+v; it was made on his first login from abroad (1 login)", b[0])
+	}
+}
+
+// TestReviewBatchMoreSevereIsDelivered: hourly runs with a state
+// (loganom-report --db): the first flags bob medium (a new country, used
+// again and again) and sends it; the next finds him high (from there to
+// Vietnam in five minutes): sent again, under a key of its own, and
+// counted as found (--exit-code's 3); a run that reads the same again
+// sends nothing.
+func TestReviewBatchMoreSevereIsDelivered(t *testing.T) {
+	hook := newHookServer(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.ini")
+	db := filepath.Join(dir, "state.db")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\n", hook.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	recs := growing("bob@x.test", t0)
+	last := recs[len(recs)-1].Time
+	run := func(name string, recs ...*record.Record) int {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		var b []byte
+		for _, r := range recs {
+			b = append(record.AppendJSON(b, r), '\n')
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stderr := &lockedBuf{}
+		code := Main(cli.Env{Args: []string{"-c", cfgPath, "--db", db, "--exit-code", "-q", path}, Stdin: nil, Stdout: io.Discard, Stderr: stderr, Getenv: func(string) string { return "" }})
+		t.Logf("%s: exit %d\n%s", name, code, stderr)
+		return code
+	}
+	if code := run("1.json", recs...); code != cli.ExitAnomalies {
+		t.Fatalf("first run: exit %d, want %d", code, cli.ExitAnomalies)
+	}
+	vn := rlogin("bob@x.test", "118.69.201.136", "VN", 18403, 10.82, 106.63, last.Add(5*time.Minute))
+	code := run("2.json", vn)
+	again := run("3.json", vn)
+	posts := hook.got()
+	if len(posts) != 2 || posts[0].severity != "medium" || posts[1].severity != "high" || posts[0].key == posts[1].key {
+		t.Errorf("the webhook got %+v; want medium, then high under a key of its own", posts)
+	}
+	if code != cli.ExitAnomalies || again != cli.ExitOK {
+		t.Errorf("exit codes %d, %d; want %d (high: sent), %d (read again: nothing new)", code, again, cli.ExitAnomalies, cli.ExitOK)
 	}
 }

@@ -179,7 +179,8 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 // Run is what one run recorded and decided.
 type Run struct {
 	Outcome *state.Outcome
-	// New are the accounts alerted for the first time (new incidents).
+	// New are the accounts alerted: for the first time (new incidents),
+	// or again, more severe than their open incident's alerts.
 	New int
 	// Conflict: another run recorded the same log meanwhile; this one
 	// recorded nothing, and must send nothing.
@@ -275,8 +276,8 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 	}
 	r := &Run{Outcome: out}
 	for user, as := range out.Alerts {
-		if as.New {
-			r.New++
+		if as.New || as.Escalated {
+			r.New++ // sent: new, or more severe than what was sent
 			continue
 		}
 		rep.Mark(user, &report.AlertMark{At: as.Opened, NewAddresses: as.NewAddresses})
@@ -293,6 +294,11 @@ func Anomaly(a *report.Account, rule string, now time.Time) (state.Anomaly, erro
 	}
 	an := state.Anomaly{User: a.User, Last: cmp.Or(a.Last, now), Rule: rule, Payload: payload}
 	if a.Severity != "" {
+		sev, err := detect.ParseSeverity(a.Severity)
+		if err != nil {
+			return state.Anomaly{}, err
+		}
+		an.Severity = int(sev)
 		var why []string
 		for _, r := range a.Reasons {
 			why = append(why, r.Text)
@@ -435,7 +441,7 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 // reported (the delivery will then be tried again: a duplicate, never a
 // loss).
 func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delivery, status state.DeliveryStatus, msg string, attempted bool) bool {
-	if err := s.Store.SetDelivery(ctx, d.Alert, d.Channel, status, msg, attempted); err != nil {
+	if err := s.Store.SetDelivery(ctx, d.Alert, d.Channel, d.Escalation, status, msg, attempted); err != nil {
 		log.Errorf("record the delivery of alert %d on %s: %v", d.Alert, d.Channel, err)
 		return false
 	}
