@@ -390,24 +390,32 @@ func (lv *Live) deliver(host string) {
 	q := lv.queue
 	lv.queue = nil
 	lv.mu.Unlock()
+	n.output(lv.Env)
+	seen := lv.Rep.Accounts()
+	// each channel on its own, at once: one that hangs until its
+	// timeout holds no other up
+	var wg sync.WaitGroup
 	for ch, accounts := range q {
-		ok := n.SendOn(lv.Env, lv.Log, host, accounts, lv.Rep.Accounts(), nil, ch)
-		if lv.OnDelivered != nil {
-			lv.OnDelivered(ch, ok)
-		}
-		if ok {
-			continue
-		}
-		// only this channel tries again: the others have sent
-		lv.fail()
-		lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
-		lv.mu.Lock()
-		if lv.queue == nil {
-			lv.queue = map[string][]*report.Account{}
-		}
-		lv.queue[ch] = append(accounts, lv.queue[ch]...)
-		lv.mu.Unlock()
+		wg.Go(func() {
+			ok := n.SendOn(lv.Env, lv.Log, host, accounts, seen, nil, ch)
+			if lv.OnDelivered != nil {
+				lv.OnDelivered(ch, ok)
+			}
+			if ok {
+				return
+			}
+			// only this channel tries again: the others have sent
+			lv.fail()
+			lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
+			lv.mu.Lock()
+			if lv.queue == nil {
+				lv.queue = map[string][]*report.Account{}
+			}
+			lv.queue[ch] = append(accounts, lv.queue[ch]...)
+			lv.mu.Unlock()
+		})
 	}
+	wg.Wait()
 }
 
 // Close records what is left, makes the last deliveries and stops. An

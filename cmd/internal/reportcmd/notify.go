@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -242,9 +243,7 @@ func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 		}
 		return true
 	}
-	if n.exec != nil {
-		n.exec.Output = env.Stderr
-	}
+	n.output(env)
 	ok := true
 	for _, r := range notify.SendAll(context.Background(), chans, m, n.retry) {
 		n.told(r.Channel, r.Err == nil)
@@ -258,6 +257,14 @@ func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 		}
 	}
 	return ok
+}
+
+// output sends the script's output to env's stderr (once: SendOn may
+// run for several channels at once).
+func (n *Notifier) output(env cli.Env) {
+	if n.exec != nil && n.exec.Output != env.Stderr {
+		n.exec.Output = env.Stderr
+	}
 }
 
 // LogError prints err, and the hint that mends it when it has one (a
@@ -380,59 +387,67 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 		b.deliveries = append(b.deliveries, d)
 		b.accounts = append(b.accounts, &a)
 	}
-	if n.exec != nil {
-		n.exec.Output = env.Stderr
-	}
+	n.output(env)
+	// Each channel on its own, at once: one that hangs until its
+	// timeout, tries after tries, holds no other up. Each records its
+	// deliveries as soon as it is done.
+	var mu sync.Mutex // the log, ok, the metrics
+	var wg sync.WaitGroup
 	for _, b := range batches {
-		ids := make([]string, len(b.deliveries))
-		for i, d := range b.deliveries {
-			ids[i] = strconv.FormatInt(d.Alert, 10)
-			if d.Escalation > 0 {
-				// alerted again, more severe: a message of its own
-				ids[i] += "r" + strconv.Itoa(d.Escalation)
-			}
-		}
-		m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
-			Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}
-		res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
-		n.told(res.Channel, res.Err == nil)
-		failed := map[string]string{} // by user, for the per-account channels
-		var ae notify.AccountErrors
-		if res.Err != nil && errors.As(res.Err, &ae) {
-			for _, e := range ae {
-				failed[e.User] = e.Err.Error()
-			}
-		}
-		for _, d := range b.deliveries {
-			msg, bad := failed[d.User]
-			if res.Err != nil && ae == nil {
-				msg, bad = res.Err.Error(), true
-			}
-			status := state.DeliverySent
-			if bad {
-				status = state.DeliveryPending
-				if now().Sub(d.Created) > st.GiveUpAfter {
-					status = state.DeliveryGivenUp
+		wg.Go(func() {
+			ids := make([]string, len(b.deliveries))
+			for i, d := range b.deliveries {
+				ids[i] = strconv.FormatInt(d.Alert, 10)
+				if d.Escalation > 0 {
+					// alerted again, more severe: a message of its own
+					ids[i] += "r" + strconv.Itoa(d.Escalation)
 				}
 			}
-			ok = st.SetDelivery(ctx, log, d, status, msg, true) && ok
-		}
-		if res.Err != nil {
-			for _, line := range res.Lines() {
-				log.Errorf("notify %s", line)
+			m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
+				Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}
+			res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
+			mu.Lock()
+			defer mu.Unlock()
+			n.told(res.Channel, res.Err == nil)
+			failed := map[string]string{} // by user, for the per-account channels
+			var ae notify.AccountErrors
+			if res.Err != nil && errors.As(res.Err, &ae) {
+				for _, e := range ae {
+					failed[e.User] = e.Err.Error()
+				}
 			}
-			ok = false
-			retry := "the next run tries again"
 			for _, d := range b.deliveries {
-				if now().Sub(d.Created) > st.GiveUpAfter {
-					retry = "alerts older than [NOTIFY] give_up_after were given up; see loganom alerts"
-					break
+				msg, bad := failed[d.User]
+				if res.Err != nil && ae == nil {
+					msg, bad = res.Err.Error(), true
 				}
+				status := state.DeliverySent
+				if bad {
+					status = state.DeliveryPending
+					if now().Sub(d.Created) > st.GiveUpAfter {
+						status = state.DeliveryGivenUp
+					}
+				}
+				ok = st.SetDelivery(ctx, log, d, status, msg, true) && ok
 			}
-			log.Hintf("%s", retry)
-		} else {
-			log.Debugf("notify %s: sent %s", res.Channel, cli.Plural(int64(len(b.deliveries)), "alert", "alerts"))
-		}
+			if res.Err != nil {
+				for _, line := range res.Lines() {
+					log.Errorf("notify %s", line)
+				}
+				ok = false
+				retry := "the next run tries again"
+				for _, d := range b.deliveries {
+					if now().Sub(d.Created) > st.GiveUpAfter {
+						retry = "alerts older than [NOTIFY] give_up_after were given up; see loganom alerts"
+						break
+					}
+				}
+				log.Hintf("%s", retry)
+			} else {
+				log.Debugf("notify %s: sent %s", res.Channel, cli.Plural(int64(len(b.deliveries)), "alert", "alerts"))
+			}
+		})
 	}
+	wg.Wait()
 	return ok
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -256,5 +257,73 @@ func TestReviewBatchMoreSevereIsDelivered(t *testing.T) {
 	}
 	if code != cli.ExitAnomalies || again != cli.ExitOK {
 		t.Errorf("exit codes %d, %d; want %d (high: sent), %d (read again: nothing new)", code, again, cli.ExitAnomalies, cli.ExitOK)
+	}
+}
+
+// TestReviewLiveSlowChannelHoldsNoOther: the daemon's deliveries, with a
+// state and without: Mattermost takes the alert and never answers (its
+// server hangs; [NOTIFY] timeout is long); the webhook must get the alert
+// all the same, not once Mattermost has timed out (with a state the
+// channels were sent one after the other, in the order of their names;
+// without one, in the random order of a map: that case failed about
+// every other run).
+func TestReviewLiveSlowChannelHoldsNoOther(t *testing.T) {
+	for _, withState := range []bool{false, true} {
+		t.Run(fmt.Sprint("state=", withState), func(t *testing.T) {
+			hung := make(chan struct{})
+			var mmPosts atomic.Int32
+			mm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				mmPosts.Add(1)
+				select {
+				case <-hung:
+				case <-r.Context().Done():
+				}
+			}))
+			hook := newHookServer(t)
+			defer mm.Close()
+			var once sync.Once
+			release := func() { once.Do(func() { close(hung) }) }
+			defer release() // before mm.Close, which waits for its handlers
+			cfgPath := filepath.Join(t.TempDir(), "config.ini")
+			ini := fmt.Sprintf("[MATTERMOST]\nenabled = true\nurl = %s\napi_key = k\n\n[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\ntimeout = 1h\n", mm.URL, hook.URL)
+			if err := os.WriteFile(cfgPath, []byte(ini), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.LoadConfig(cfgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := (&NotifyFlags{}).Prepare(cfg, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			stderr := &lockedBuf{}
+			log := &cli.Logger{Prog: "loganom", W: stderr}
+			rep := report.NewLive(report.Rule{})
+			lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, Format: "json", Out: io.Discard, RetryEvery: time.Hour}
+			if withState {
+				st := openState(t)
+				lv.St = st
+				rep.History = func(user string) ([]detect.Known, error) { return st.Known(t.Context(), user) }
+			}
+			lv.SetNotifier(n)
+			lv.Start()
+			feed := func(user string) {
+				t.Helper()
+				for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+					if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			feed("bob@x.test")
+			waitUntil(t, "the webhook's post, Mattermost hanging", func() bool { return len(hook.got()) == 1 })
+			if mmPosts.Load() != 1 {
+				t.Errorf("Mattermost got %d posts, want 1 (hanging)", mmPosts.Load())
+			}
+			release()
+			lv.Close()
+		})
 	}
 }
