@@ -92,8 +92,8 @@ func (r Retry) try(ctx context.Context, send func(context.Context) error) (attem
 	err = r.Policy().Do(ctx, func(ctx context.Context, attempt int) error {
 		attempts = attempt
 		err := send(ctx)
-		if p := (Permanent{}); errors.As(err, &p) {
-			return retry.Permanent(err)
+		if p := (Permanent{}); errors.As(err, &p) || Sent(err) {
+			return retry.Permanent(err) // or sent all the same: not again
 		}
 		return err
 	})

@@ -216,10 +216,24 @@ func (s *SMTP) deliver(ctx context.Context, from string, rcpts []string, msg []b
 	if err := c.Mail(from); err != nil {
 		return fail("MAIL FROM", err)
 	}
+	// A recipient refused for good is left out, and the others get the
+	// mail: one address gone stale in [SMTP] to must not keep the report
+	// from the rest (Refused says it was sent, and to whom not). One
+	// refused for now (4xx) makes the whole try again.
+	var refused Refused
 	for _, rcpt := range rcpts {
 		if err := c.Rcpt(rcpt); err != nil {
-			return fail("RCPT TO "+rcpt, err)
+			err = fail("RCPT TO "+rcpt, err)
+			var p Permanent
+			if !errors.As(err, &p) || len(rcpts) == 1 {
+				return err
+			}
+			refused.Rcpts = append(refused.Rcpts, rcpt)
+			refused.Errs = append(refused.Errs, p.Err)
 		}
+	}
+	if len(refused.Rcpts) == len(rcpts) {
+		return Permanent{errors.New(joinErrs(refused.Errs))}
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -232,7 +246,38 @@ func (s *SMTP) deliver(ctx context.Context, from string, rcpts []string, msg []b
 		return fail("DATA", err)
 	}
 	c.Quit() // the server has the message: see above
+	if refused.Rcpts != nil {
+		return &refused
+	}
 	return nil
+}
+
+// Refused is a mail sent, but not to every recipient: the server refused
+// some of them for good (5xx at RCPT TO). It is reported, and not tried
+// again: the others have the mail.
+type Refused struct {
+	Rcpts []string
+	Errs  []error // each one's refusal, in order
+}
+
+func (r *Refused) Error() string {
+	return fmt.Sprintf("sent, but not to %s: %s", strings.Join(r.Rcpts, ", "), joinErrs(r.Errs))
+}
+
+// joinErrs is errs on one line.
+func joinErrs(errs []error) string {
+	s := make([]string, len(errs))
+	for i, e := range errs {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+// Sent tells that err, a channel's, still means that it was sent (to
+// some recipients: Refused), and must not be sent again.
+func Sent(err error) bool {
+	var r *Refused
+	return errors.As(err, &r)
 }
 
 // Reply is an SMTP server's refusal; its text is inert and cut short.

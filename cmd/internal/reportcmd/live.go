@@ -397,15 +397,17 @@ func (lv *Live) deliver(host string) {
 	var wg sync.WaitGroup
 	for ch, accounts := range q {
 		wg.Go(func() {
-			ok := n.SendOn(lv.Env, lv.Log, host, accounts, seen, nil, ch)
+			ok, resend := n.sendOn(lv.Env, lv.Log, host, accounts, seen, nil, ch)
 			if lv.OnDelivered != nil {
 				lv.OnDelivered(ch, ok)
 			}
-			if ok {
+			if !ok {
+				lv.fail()
+			}
+			if !resend {
 				return
 			}
 			// only this channel tries again: the others have sent
-			lv.fail()
 			lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
 			lv.mu.Lock()
 			if lv.queue == nil {

@@ -208,8 +208,16 @@ func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*
 
 // SendOn is Send on the channel named only ("": all of them).
 func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread, only string) bool {
+	ok, _ := n.sendOn(env, log, host, anomalies, seen, unread, only)
+	return ok
+}
+
+// sendOn is SendOn, and tells whether a channel failed that should be
+// tried again (resend): not one that sent all the same (notify.Sent: a
+// mail that some recipients refused), which must not be sent again.
+func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread, only string) (ok, resend bool) {
 	if n == nil || n.off || len(anomalies) == 0 || len(n.chans) == 0 {
-		return true
+		return true, false
 	}
 	chans := n.chans
 	if only != "" {
@@ -233,7 +241,7 @@ func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 			p, err := ch.Preview(m)
 			if err != nil {
 				log.Errorf("notify %s: %v", ch.Name(), err)
-				return false
+				return false, false
 			}
 			not := "not sent"
 			if _, ok := ch.(*notify.Exec); ok {
@@ -241,22 +249,23 @@ func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 			}
 			fmt.Fprintf(env.Stdout, "\n--- %s (%s: --dry-run) ---\n%s\n", ch.Name(), not, p)
 		}
-		return true
+		return true, false
 	}
 	n.output(env)
-	ok := true
+	ok = true
 	for _, r := range notify.SendAll(context.Background(), chans, m, n.retry) {
-		n.told(r.Channel, r.Err == nil)
+		n.told(r.Channel, r.Err == nil || notify.Sent(r.Err))
 		if r.Err != nil {
 			for _, line := range r.Lines() {
 				log.Errorf("notify %s", line)
 			}
 			ok = false
+			resend = resend || !notify.Sent(r.Err)
 		} else {
 			log.Debugf("notify %s: sent", r.Channel)
 		}
 	}
-	return ok
+	return ok, resend
 }
 
 // output sends the script's output to env's stderr (once: SendOn may
@@ -406,9 +415,10 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 			m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
 				Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}
 			res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
+			sent := notify.Sent(res.Err) // all the same: some recipients refused it
 			mu.Lock()
 			defer mu.Unlock()
-			n.told(res.Channel, res.Err == nil)
+			n.told(res.Channel, res.Err == nil || sent)
 			failed := map[string]string{} // by user, for the per-account channels
 			var ae notify.AccountErrors
 			if res.Err != nil && errors.As(res.Err, &ae) {
@@ -419,7 +429,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 			for _, d := range b.deliveries {
 				msg, bad := failed[d.User]
 				if res.Err != nil && ae == nil {
-					msg, bad = res.Err.Error(), true
+					msg, bad = res.Err.Error(), !sent
 				}
 				status := state.DeliverySent
 				if bad {
@@ -436,7 +446,13 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 				}
 				ok = false
 				retry := "the next run tries again"
+				if sent {
+					retry = "the others got it, and it is not sent again; mend the address in [SMTP] to"
+				}
 				for _, d := range b.deliveries {
+					if sent {
+						break
+					}
 					if now().Sub(d.Created) > st.GiveUpAfter {
 						retry = "alerts older than [NOTIFY] give_up_after were given up; see loganom alerts"
 						break

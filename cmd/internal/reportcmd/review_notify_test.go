@@ -4,15 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	gosmtp "github.com/emersion/go-smtp"
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
 	"github.com/loganom/loganom/pkg/detect"
@@ -326,4 +329,116 @@ func TestReviewLiveSlowChannelHoldsNoOther(t *testing.T) {
 			lv.Close()
 		})
 	}
+}
+
+// refusingSMTP is a real SMTP server (go-smtp) on loopback that refuses
+// gone@example.test for good and keeps each message's recipients.
+type refusingSMTP struct {
+	mu  sync.Mutex
+	got [][]string
+}
+
+func (s *refusingSMTP) NewSession(*gosmtp.Conn) (gosmtp.Session, error) {
+	return &refusingSession{s: s}, nil
+}
+
+type refusingSession struct {
+	s     *refusingSMTP
+	rcpts []string
+}
+
+func (x *refusingSession) Reset()                                 { x.rcpts = nil }
+func (x *refusingSession) Logout() error                          { return nil }
+func (x *refusingSession) Mail(string, *gosmtp.MailOptions) error { return nil }
+func (x *refusingSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	if to == "gone@example.test" {
+		return &gosmtp.SMTPError{Code: 550, Message: "no such user"}
+	}
+	x.rcpts = append(x.rcpts, to)
+	return nil
+}
+func (x *refusingSession) Data(r io.Reader) error {
+	io.Copy(io.Discard, r)
+	x.s.mu.Lock()
+	x.s.got = append(x.s.got, x.rcpts)
+	x.s.mu.Unlock()
+	return nil
+}
+
+func (s *refusingSMTP) messages() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]string(nil), s.got...)
+}
+
+// TestReviewSMTPOneRecipientGone: [SMTP] to names the postmaster and a
+// colleague's address since removed (550): the postmaster gets the alert,
+// once; the run says which address was refused (an error, exit 1); the
+// next runs, and the daemon without a state, do not send it again.
+func TestReviewSMTPOneRecipientGone(t *testing.T) {
+	s := &refusingSMTP{}
+	srv := gosmtp.NewServer(s)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.ini")
+	ini := fmt.Sprintf("[SMTP]\nenabled = true\nfrom = loganom@example.test\nto = postmaster@example.test, gone@example.test\nhost = 127.0.0.1\nport = %d\n\n[NOTIFY]\nattempts = 2\nbackoff = 1ms\n", ln.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(cfgPath, []byte(ini), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("batch", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "state.db")
+		in := filepath.Join(t.TempDir(), "in.json")
+		var b []byte
+		for _, r := range attack("bob@x.test", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+			b = append(record.AppendJSON(b, r), '\n')
+		}
+		if err := os.WriteFile(in, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before := len(s.messages())
+		for i, want := range []int{cli.ExitError, cli.ExitOK} {
+			stderr := &lockedBuf{}
+			code := Main(cli.Env{Args: []string{"-c", cfgPath, "--db", db, "-q", in}, Stdout: io.Discard, Stderr: stderr, Getenv: func(string) string { return "" }})
+			if code != want || i == 0 && !strings.Contains(stderr.String(), "gone@example.test") {
+				t.Errorf("run %d: exit %d, want %d; stderr:\n%s", i+1, code, want, stderr)
+			}
+		}
+		if got := s.messages()[before:]; fmt.Sprint(got) != "[[postmaster@example.test]]" {
+			t.Errorf("messages to %v; want one, to the postmaster", got)
+		}
+	})
+	t.Run("live, no state", func(t *testing.T) {
+		cfg, err := config.LoadConfig(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := (&NotifyFlags{}).Prepare(cfg, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(s.messages())
+		stderr := &lockedBuf{}
+		log := &cli.Logger{Prog: "loganom", W: stderr}
+		lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: report.NewLive(report.Rule{}), Format: "json", Out: io.Discard, RetryEvery: time.Millisecond}
+		lv.SetNotifier(n)
+		lv.Start()
+		for _, r := range attack("carol@x.test", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+			if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitUntil(t, "the alert's mail", func() bool { return len(s.messages()) > before })
+		// a few retry rounds (RetryEvery 1 ms) would send it again
+		waitUntil(t, "the error said", func() bool { return strings.Contains(stderr.String(), "gone@example.test") })
+		lv.Close()
+		if got := s.messages()[before:]; fmt.Sprint(got) != "[[postmaster@example.test]]" {
+			t.Errorf("messages to %v; want one, to the postmaster\n%s", got, stderr)
+		}
+	})
 }
