@@ -397,23 +397,24 @@ func (lv *Live) deliver(host string) {
 	var wg sync.WaitGroup
 	for ch, accounts := range q {
 		wg.Go(func() {
-			ok, resend := n.sendOn(lv.Env, lv.Log, host, accounts, seen, nil, ch)
+			ok, again := n.sendOn(lv.Env, lv.Log, host, accounts, seen, nil, ch)
 			if lv.OnDelivered != nil {
 				lv.OnDelivered(ch, ok)
 			}
 			if !ok {
 				lv.fail()
 			}
-			if !resend {
+			if len(again) == 0 {
 				return
 			}
-			// only this channel tries again: the others have sent
+			// only this channel tries again, for the accounts it failed:
+			// the others have sent
 			lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
 			lv.mu.Lock()
 			if lv.queue == nil {
 				lv.queue = map[string][]*report.Account{}
 			}
-			lv.queue[ch] = append(accounts, lv.queue[ch]...)
+			lv.queue[ch] = append(again, lv.queue[ch]...)
 			lv.mu.Unlock()
 		})
 	}

@@ -212,12 +212,14 @@ func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 	return ok
 }
 
-// sendOn is SendOn, and tells whether a channel failed that should be
-// tried again (resend): not one that sent all the same (notify.Sent: a
-// mail that some recipients refused), which must not be sent again.
-func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread, only string) (ok, resend bool) {
+// sendOn is SendOn, and returns the accounts to send again on the
+// channels that failed: none for one that sent all the same (notify.Sent:
+// a mail that some recipients refused); for a channel that sends per
+// account (the script, the users' notices), only those it failed for, so
+// that the script is never run again for an account it did its work for.
+func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread, only string) (ok bool, again []*report.Account) {
 	if n == nil || n.off || len(anomalies) == 0 || len(n.chans) == 0 {
-		return true, false
+		return true, nil
 	}
 	chans := n.chans
 	if only != "" {
@@ -241,7 +243,7 @@ func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 			p, err := ch.Preview(m)
 			if err != nil {
 				log.Errorf("notify %s: %v", ch.Name(), err)
-				return false, false
+				return false, nil
 			}
 			not := "not sent"
 			if _, ok := ch.(*notify.Exec); ok {
@@ -249,10 +251,11 @@ func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 			}
 			fmt.Fprintf(env.Stdout, "\n--- %s (%s: --dry-run) ---\n%s\n", ch.Name(), not, p)
 		}
-		return true, false
+		return true, nil
 	}
 	n.output(env)
 	ok = true
+	failed := map[*report.Account]bool{}
 	for _, r := range notify.SendAll(context.Background(), chans, m, n.retry) {
 		n.told(r.Channel, r.Err == nil || notify.Sent(r.Err))
 		if r.Err != nil {
@@ -260,12 +263,32 @@ func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 				log.Errorf("notify %s", line)
 			}
 			ok = false
-			resend = resend || !notify.Sent(r.Err)
+			var ae notify.AccountErrors
+			switch {
+			case notify.Sent(r.Err):
+			case errors.As(r.Err, &ae):
+				users := map[string]bool{}
+				for _, e := range ae {
+					users[e.User] = true
+				}
+				for _, a := range anomalies {
+					failed[a] = failed[a] || users[a.User]
+				}
+			default:
+				for _, a := range anomalies {
+					failed[a] = true
+				}
+			}
 		} else {
 			log.Debugf("notify %s: sent", r.Channel)
 		}
 	}
-	return ok, resend
+	for _, a := range anomalies {
+		if failed[a] {
+			again = append(again, a)
+		}
+	}
+	return ok, again
 }
 
 // output sends the script's output to env's stderr (once: SendOn may

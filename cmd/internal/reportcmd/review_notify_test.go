@@ -442,3 +442,66 @@ func TestReviewSMTPOneRecipientGone(t *testing.T) {
 		}
 	})
 }
+
+// TestReviewLiveNoStateScriptNotRunAgain: the daemon without a state runs
+// the script ([EXEC]) per alert; it fails for one account (bad) and
+// succeeds for the other (good), both alerted while the script was busy
+// with a third, so that they go in one round. bad's is tried again; good's
+// must never run again (a script locks the account, opens a ticket).
+func TestReviewLiveNoStateScriptNotRunAgain(t *testing.T) {
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs")
+	gate := filepath.Join(dir, "go")
+	scriptPath := filepath.Join(dir, "script.sh")
+	body := fmt.Sprintf(`#!/bin/sh
+echo "$1" >> %[1]s
+if [ "$1" = alice@x.test ]; then
+	while [ ! -e %[2]s ]; do sleep 0.01; done
+fi
+[ "$1" != bad@x.test ]
+`, runs, gate)
+	if err := os.WriteFile(scriptPath, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "config.ini")
+	if err := os.WriteFile(cfgPath, []byte("[EXEC]\ntimeout = 20s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := (&NotifyFlags{}).Prepare(cfg, scriptPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(user string) int {
+		b, _ := os.ReadFile(runs)
+		return strings.Count(string(b), user+"\n")
+	}
+	stderr := &lockedBuf{}
+	log := &cli.Logger{Prog: "loganom", W: stderr}
+	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: report.NewLive(report.Rule{}), Format: "json", Out: io.Discard, RetryEvery: time.Millisecond}
+	lv.SetNotifier(n)
+	lv.Start()
+	feed := func(user string) {
+		t.Helper()
+		for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+			if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	feed("alice@x.test")
+	waitUntil(t, "the script to run for alice", func() bool { return count("alice@x.test") == 1 })
+	feed("good@x.test")
+	feed("bad@x.test")
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "bad's script tried again", func() bool { return count("bad@x.test") >= 3 })
+	lv.Close()
+	if c := count("good@x.test"); c != 1 || count("alice@x.test") != 1 {
+		t.Errorf("the script ran %d times for good, %d for alice; want once each\n%s", c, count("alice@x.test"), stderr)
+	}
+}
