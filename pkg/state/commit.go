@@ -577,11 +577,11 @@ SELECT id, ch, $3, 0, '', $4 FROM unnest($1::bigint[], $2::text[]) AS v(id, ch)`
 			chans[i] = channels[i%len(channels)]
 		}
 		err := s.bulk(ctx, tx, len(escalated),
-			`INSERT INTO deliveries AS d (alert_id, channel, status, attempts, err_text, updated, escalation)
-SELECT id, ch, $3, 0, '', $4, 1 FROM unnest($1::bigint[], $2::text[]) AS v(id, ch)
-ON CONFLICT (alert_id, channel) DO UPDATE SET status = excluded.status, attempts = 0, err_text = '', updated = excluded.updated, escalation = d.escalation + 1`,
-			`INSERT INTO deliveries (alert_id, channel, status, attempts, err_text, updated, escalation) VALUES (?1, ?2, ?3, 0, '', ?4, 1)
-ON CONFLICT (alert_id, channel) DO UPDATE SET status = excluded.status, attempts = 0, err_text = '', updated = excluded.updated, escalation = escalation + 1`,
+			`INSERT INTO deliveries AS d (alert_id, channel, status, attempts, err_text, updated, escalation, since)
+SELECT id, ch, $3, 0, '', $4, 1, $4 FROM unnest($1::bigint[], $2::text[]) AS v(id, ch)
+ON CONFLICT (alert_id, channel) DO UPDATE SET status = excluded.status, attempts = 0, err_text = '', updated = excluded.updated, escalation = d.escalation + 1, since = excluded.since`,
+			`INSERT INTO deliveries (alert_id, channel, status, attempts, err_text, updated, escalation, since) VALUES (?1, ?2, ?3, 0, '', ?4, 1, ?4)
+ON CONFLICT (alert_id, channel) DO UPDATE SET status = excluded.status, attempts = 0, err_text = '', updated = excluded.updated, escalation = escalation + 1, since = excluded.since`,
 			escalated, chans, string(DeliveryPending), ns(now))
 		if err != nil {
 			return nil, err

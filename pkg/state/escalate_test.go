@@ -60,6 +60,12 @@ func TestIncidentEscalates(t *testing.T) {
 			if len(p) != 2 || p["mail"].Escalation != 1 || p["webhook"].Escalation != 1 || string(p["mail"].Payload) != `{"n":2}` {
 				t.Fatalf("after the rise, pending %+v; want both channels, escalation 1, the medium account", p)
 			}
+			// [NOTIFY] give_up_after counts from the rise, not from the
+			// alert's opening: an old incident's rise is not given up at
+			// its first failure
+			if !first["mail"].Created.Equal(at(0)) || !p["mail"].Created.Equal(at(time.Minute)) {
+				t.Errorf("created %v, then %v; want the opening, then the rise", first["mail"].Created, p["mail"].Created)
+			}
 			send(p["mail"])
 			send(p["webhook"])
 			// as severe, less severe, none: evidence only

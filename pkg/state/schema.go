@@ -133,7 +133,9 @@ ALTER TABLE history ADD COLUMN methods BIGINT NOT NULL DEFAULT 0;
 	// (detect.Severity; 0: none, the original rule), so that a verdict
 	// grown more severe is alerted again; taken from the rule's words for
 	// the alerts there are. A delivery's escalation: 0 for the alert as
-	// opened, n for the nth time it grew more severe (part of its key).
+	// opened, n for the nth time it grew more severe (part of its key);
+	// since when it is pending again then (0: since the alert was
+	// opened), from when [NOTIFY] give_up_after counts.
 	`
 ALTER TABLE alerts ADD COLUMN severity BIGINT NOT NULL DEFAULT 0;
 UPDATE alerts SET severity = CASE
@@ -142,6 +144,7 @@ UPDATE alerts SET severity = CASE
 	WHEN rule LIKE 'severity low:%' THEN 1
 	ELSE 0 END;
 ALTER TABLE deliveries ADD COLUMN escalation BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN since BIGINT NOT NULL DEFAULT 0;
 `,
 }
 

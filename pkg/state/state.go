@@ -267,7 +267,7 @@ type Delivery struct {
 	Status    DeliveryStatus
 	Attempts  int
 	Error     string    // the last attempt's
-	Created   time.Time // when the alert was opened
+	Created   time.Time // when the alert was opened, or alerted again (Escalation): give_up_after counts from then
 	Updated   time.Time
 	Payload   []byte // the alert's Anomaly.Payload
 	AlertRule string

@@ -185,7 +185,7 @@ func (s *store) Positions(ctx context.Context, instance string, paths []string) 
 
 func (s *store) Pending(ctx context.Context, instance string) ([]Delivery, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`
-SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule, d.escalation
+SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, CASE WHEN d.since > a.opened THEN d.since ELSE a.opened END, d.updated, a.payload, a.rule, d.escalation
 FROM deliveries d JOIN alerts a ON a.id = d.alert_id
 WHERE d.status = ? AND (? = '' OR a.instance = ?)
 ORDER BY a.opened, d.alert_id, d.channel`), string(DeliveryPending), instance, instance)
@@ -384,7 +384,7 @@ FROM evidence e JOIN alerts a ON a.id = e.alert_id WHERE `+where+` ORDER BY e.al
 		return nil, s.wrap(err)
 	}
 	rows, err = s.db.QueryContext(ctx, s.q(`
-SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, a.opened, d.updated, a.payload, a.rule, d.escalation
+SELECT d.alert_id, a.account, d.channel, d.status, d.attempts, d.err_text, CASE WHEN d.since > a.opened THEN d.since ELSE a.opened END, d.updated, a.payload, a.rule, d.escalation
 FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE `+where+` ORDER BY d.alert_id, d.channel`), args...)
 	if err != nil {
 		return nil, s.wrap(err)
