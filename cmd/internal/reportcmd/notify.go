@@ -291,6 +291,17 @@ func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 	return ok, again
 }
 
+// deliveryKey is the key of a message of alerts (Message.Key): their
+// numbers, when the first was opened (or alerted again), and the
+// channel: "alert-12-13.mhx2c9k0q1.webhook". The same for each resend of
+// the same alerts; apart from another state's (each numbers its alerts
+// from 1: another mail server's, with its own file, or a state made
+// anew), which a receiver that drops duplicates (by Message-ID, as
+// Gmail does; by Idempotency-Key) would otherwise drop.
+func deliveryKey(ids []string, first time.Time, channel string) string {
+	return "alert-" + strings.Join(ids, "-") + "." + strconv.FormatInt(first.UnixNano(), 36) + "." + channel
+}
+
 // output sends the script's output to env's stderr (once: SendOn may
 // run for several channels at once).
 func (n *Notifier) output(env cli.Env) {
@@ -436,7 +447,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 				}
 			}
 			m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
-				Key: "alert-" + strings.Join(ids, "-") + "." + b.ch.Name()}
+				Key: deliveryKey(ids, b.deliveries[0].Created, b.ch.Name())}
 			res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
 			sent := notify.Sent(res.Err) // all the same: some recipients refused it
 			mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -503,5 +504,84 @@ fi
 	lv.Close()
 	if c := count("good@x.test"); c != 1 || count("alice@x.test") != 1 {
 		t.Errorf("the script ran %d times for good, %d for alice; want once each\n%s", c, count("alice@x.test"), stderr)
+	}
+}
+
+// idSink is a real SMTP server (go-smtp) that keeps each message's
+// Message-ID.
+type idSink struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (s *idSink) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &idSession{s: s}, nil }
+
+type idSession struct{ s *idSink }
+
+func (x *idSession) Reset()                                 {}
+func (x *idSession) Logout() error                          { return nil }
+func (x *idSession) Mail(string, *gosmtp.MailOptions) error { return nil }
+func (x *idSession) Rcpt(string, *gosmtp.RcptOptions) error { return nil }
+func (x *idSession) Data(r io.Reader) error {
+	msg, err := mail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, msg.Body)
+	x.s.mu.Lock()
+	x.s.ids = append(x.s.ids, msg.Header.Get("Message-ID"))
+	x.s.mu.Unlock()
+	return nil
+}
+
+// TestReviewKeysOfTwoStates: two mail servers, each with its own state
+// (the default: an SQLite file), alert on two different accounts and mail
+// the same postmaster, and post to the same webhook. Each state numbers
+// its alerts from 1: the two alerts must not share a Message-ID (a
+// mailbox that drops duplicates, as Gmail does, would drop the second,
+// another account's alert) nor an Idempotency-Key (a receiver that drops
+// duplicates by key, as the key is for, would drop it).
+func TestReviewKeysOfTwoStates(t *testing.T) {
+	sink := &idSink{}
+	srv := gosmtp.NewServer(sink)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	hook := newHookServer(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.ini")
+	ini := fmt.Sprintf("[SMTP]\nenabled = true\nfrom = loganom@example.test\nto = postmaster@example.test\nhost = 127.0.0.1\nport = %d\n\n[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\n",
+		ln.Addr().(*net.TCPAddr).Port, hook.URL)
+	if err := os.WriteFile(cfgPath, []byte(ini), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, user := range []string{"bob@x.test", "carol@x.test"} {
+		in := filepath.Join(dir, fmt.Sprint(i, ".json"))
+		var b []byte
+		for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+			b = append(record.AppendJSON(b, r), '\n')
+		}
+		if err := os.WriteFile(in, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db := filepath.Join(dir, fmt.Sprint("mx", i, ".db")) // a state each
+		stderr := &lockedBuf{}
+		if code := Main(cli.Env{Args: []string{"-c", cfgPath, "--db", db, "-q", in}, Stdout: io.Discard, Stderr: stderr, Getenv: func(string) string { return "" }}); code != cli.ExitOK {
+			t.Fatalf("mx%d: exit %d\n%s", i, code, stderr)
+		}
+	}
+	sink.mu.Lock()
+	ids := sink.ids
+	sink.mu.Unlock()
+	posts := hook.got()
+	if len(ids) != 2 || ids[0] == ids[1] {
+		t.Errorf("the two alerts' Message-IDs: %q; want two, apart", ids)
+	}
+	if len(posts) != 2 || posts[0].key == posts[1].key {
+		t.Errorf("the two alerts' posts: %+v; want two, under keys apart", posts)
 	}
 }
