@@ -32,14 +32,22 @@ func postJSON(ctx context.Context, client *http.Client, u string, body any, key 
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	if client == nil {
-		client = http.DefaultClient
+	c := http.Client{}
+	if client != nil {
+		c = *client
 	}
-	resp, err := client.Do(req)
+	if c.CheckRedirect == nil {
+		c.CheckRedirect = keepPost
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
+		}
+		var rg *redirectedError
+		if errors.As(err, &rg) {
+			return Permanent{rg}
 		}
 		return scrub(err, req.URL)
 	}
@@ -53,6 +61,32 @@ func postJSON(ctx context.Context, client *http.Client, u string, body any, key 
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return Permanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
+}
+
+// keepPost follows a redirect that keeps the POST and its body (307,
+// 308), and refuses one that would make it a GET without the body (301,
+// 302, 303): the page at the other end would answer 200, and the alert
+// would count as sent, never posted.
+func keepPost(req *http.Request, via []*http.Request) error {
+	if req.Method != http.MethodPost {
+		code := 0
+		if req.Response != nil {
+			code = req.Response.StatusCode
+		}
+		return &redirectedError{code}
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
+}
+
+// redirectedError is a redirect that keepPost did not follow. It names
+// neither URL: either may hold a key.
+type redirectedError struct{ code int }
+
+func (e *redirectedError) Error() string {
+	return fmt.Sprintf("HTTP %d: the server redirects the post elsewhere, where it would arrive as a GET without the alert; set the URL to where it redirects (https:// for http://?)", e.code)
 }
 
 // scrub takes the URL's path and query out of an error's text, should a
