@@ -322,10 +322,10 @@ func TestReviewLiveSlowChannelHoldsNoOther(t *testing.T) {
 				}
 			}
 			feed("bob@x.test")
-			waitUntil(t, "the webhook's post, Mattermost hanging", func() bool { return len(hook.got()) == 1 })
-			if mmPosts.Load() != 1 {
-				t.Errorf("Mattermost got %d posts, want 1 (hanging)", mmPosts.Load())
-			}
+			// (both channels start at once: Mattermost's request may reach
+			// its handler after the webhook is done; it never returns
+			// before release)
+			waitUntil(t, "the webhook's post, Mattermost hanging", func() bool { return len(hook.got()) == 1 && mmPosts.Load() == 1 })
 			release()
 			lv.Close()
 		})
