@@ -87,9 +87,16 @@ type Config struct {
 
 // ValidAction checks an action for a blocked account: one line of
 // printable ASCII, at most 450 bytes, that starts with an access(5)
-// action that stops or holds mail: REJECT, DEFER, DEFER_IF_PERMIT,
-// DEFER_IF_REJECT, HOLD, DISCARD, WARN (logs only: a dry run), or a
-// 4NN or 5NN code, each with optional text.
+// action that stops or holds mail: REJECT, DEFER, DEFER_IF_PERMIT, HOLD,
+// DISCARD, WARN (logs only: a dry run), each with optional text, or a 4NN
+// or 5NN code with text.
+//
+// Not DEFER_IF_REJECT: it defers only when a later restriction rejects,
+// and the one after check_policy_service is permit_sasl_authenticated, so
+// the blocked account's mail goes through. Not a code without text:
+// Postfix takes an all-numeric answer ("550") for OK, a permit, and a
+// code followed by spaces only for an unknown restriction (451 4.3.5
+// Server configuration error).
 func ValidAction(a string) error {
 	if a == "" {
 		return errors.New("empty")
@@ -102,15 +109,20 @@ func ValidAction(a string) error {
 			return fmt.Errorf("holds %q: one line of printable ASCII only", a[i:i+1])
 		}
 	}
-	word, _, _ := strings.Cut(a, " ")
+	word, text, _ := strings.Cut(a, " ")
 	switch strings.ToUpper(word) {
-	case "REJECT", "DEFER", "DEFER_IF_PERMIT", "DEFER_IF_REJECT", "HOLD", "DISCARD", "WARN":
+	case "REJECT", "DEFER", "DEFER_IF_PERMIT", "HOLD", "DISCARD", "WARN":
 		return nil
+	case "DEFER_IF_REJECT":
+		return errors.New("DEFER_IF_REJECT does not block: it defers only when a later restriction rejects, and permit_sasl_authenticated lets the account's mail through; want DEFER_IF_PERMIT")
 	}
 	if len(word) == 3 && (word[0] == '4' || word[0] == '5') && word[1] >= '0' && word[1] <= '9' && word[2] >= '0' && word[2] <= '9' {
+		if strings.TrimSpace(text) == "" {
+			return fmt.Errorf("the code %s needs a text after it: Postfix takes a bare number for OK (the mail goes through), like 550 5.7.1 account blocked", word)
+		}
 		return nil
 	}
-	return fmt.Errorf("%q is not an action that blocks: want REJECT, DEFER, DEFER_IF_PERMIT, DEFER_IF_REJECT, HOLD, DISCARD, WARN or a 4NN/5NN code, each with optional text", word)
+	return fmt.Errorf("%q is not an action that blocks: want REJECT, DEFER, DEFER_IF_PERMIT, HOLD, DISCARD, WARN, each with optional text, or a 4NN/5NN code with text", word)
 }
 
 // Stats count what the server did.

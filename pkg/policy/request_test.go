@@ -163,7 +163,18 @@ func TestValidAction(t *testing.T) {
 		{"DEFER_IF_PERMIT try later", true},
 		{"WARN would block", true},
 		{"554 5.7.1 go away", true},
-		{"450", true},
+		{"450 try later", true},
+		{"DEFER try later", true},
+		{"DISCARD", true},
+		// Postfix takes an all-numeric answer for OK: the mail goes through
+		{"450", false},
+		{"550", false},
+		// a code and spaces: an unknown restriction to Postfix (451 4.3.5)
+		{"550 ", false},
+		{"550   ", false},
+		// defers only if a later restriction rejects: permit_sasl_authenticated does not
+		{"DEFER_IF_REJECT try later", false},
+		{"defer_if_reject", false},
 		{"", false},
 		{"OK", false},
 		{"DUNNO", false},
