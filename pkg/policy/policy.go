@@ -27,7 +27,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/loganom/loganom/pkg/record"
@@ -310,7 +309,8 @@ func (s *Server) start() {
 var ErrServerClosed = errors.New("policy: server closed")
 
 // Serve answers the connections of ln until Shutdown (then it returns
-// ErrServerClosed) or an error of ln. The first Serve reads the blocks
+// ErrServerClosed) or until ln is closed by another; an accept that fails
+// otherwise is logged and tried again. The first Serve reads the blocks
 // before it accepts, and starts reading them every Config.Refresh.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
@@ -329,24 +329,30 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
-			// out of file descriptors, or a connection reset before it
-			// was accepted: wait a little and go on (as net/http does)
-			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) || isTimeout(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				if ok, n := s.acceptLog.allow(); ok {
-					s.log.Error("policy: accept failed, waiting", "err", err, "wait", backoff, "suppressed", n)
-				}
-				select {
-				case <-time.After(backoff):
-				case <-s.stop:
-					return ErrServerClosed
-				}
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				// closed under the server: nothing more can come
+				s.mu.Lock()
+				delete(s.lns, ln)
+				s.mu.Unlock()
+				return err
 			}
-			s.mu.Lock()
-			delete(s.lns, ln)
-			s.mu.Unlock()
-			return err
+			// out of file descriptors or memory (EMFILE, ENFILE,
+			// ENOBUFS, ENOMEM), a connection reset or failed before it
+			// was accepted (ECONNABORTED, EPROTO, ENETUNREACH..., which
+			// accept(2) says to retry), a firewall's EPERM: wait a little
+			// and go on. Returning would leave the socket open with no
+			// one to answer: Postfix's requests would wait in its
+			// backlog for smtpd_policy_service_timeout, every mail's.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if ok, n := s.acceptLog.allow(); ok {
+				s.log.Error("policy: accept failed, waiting", "err", err, "wait", backoff, "suppressed", n)
+			}
+			select {
+			case <-time.After(backoff):
+			case <-s.stop:
+				return ErrServerClosed
+			}
+			continue
 		}
 		backoff = 0
 		s.accept(nc)
