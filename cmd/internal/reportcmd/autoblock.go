@@ -238,6 +238,28 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 	}
 }
 
+// Retry is Block for an account alerted by an earlier run (a.Alert, a
+// batch run's account already alerted): the block is made only when that
+// run did not make it, its block having failed (the state down at that
+// moment), that is when the audit trail holds no change of the account
+// since the alert was opened: a block made then (by that run, or by hand)
+// or an unblock says the incident was dealt with, and it is left as it
+// is. Block decides the rest as for a new alert (an incident over by now
+// blocks no one; one lifted by hand stays lifted).
+func (ab *AutoBlock) Retry(ctx context.Context, st *statecmd.State, a *report.Account) (bool, error) {
+	if ab == nil || st == nil || a.Alert == nil || !ab.Passes(a) || ab.whitelisted(a.User) {
+		return false, nil
+	}
+	changes, err := st.Store.BlockAudit(ctx, a.Alert.At)
+	if err != nil {
+		return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
+	}
+	if latestChange(changes, a.User) != nil {
+		return false, nil
+	}
+	return ab.Block(ctx, st, a)
+}
+
 // maxTries is how many times Block decides again when the account's
 // block changed meanwhile.
 const maxTries = 5

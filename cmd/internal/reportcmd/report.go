@@ -215,12 +215,14 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 	}
 	if f.block != nil && st != nil && run != nil && !run.Conflict {
 		// the new alerts' accounts, before the report and the
-		// deliveries say they were blocked
+		// deliveries say they were blocked; those alerted before only
+		// when their block failed then (AutoBlock.Retry)
 		for _, a := range accounts {
+			block := f.block.Block
 			if a.Alert != nil {
-				continue // alerted before: blocked then, if at all
+				block = f.block.Retry
 			}
-			made, err := f.block.Block(context.Background(), st, a)
+			made, err := block(context.Background(), st, a)
 			if err != nil {
 				log.Errorf("%v", err)
 				failed = true
