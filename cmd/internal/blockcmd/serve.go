@@ -113,6 +113,13 @@ func Serve(env cli.Env, log *cli.Logger, c *ServeCmd) int {
 // ServeContext is Serve until ctx is done: the policy service ([POLICY]
 // listen), the HTTP API ([API] listen), or both.
 func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd) int {
+	// SIGHUP (systemctl reload) is taken from the start: one that comes
+	// while the state is opened (a PostgreSQL that does not answer yet)
+	// would kill the process, its default action; it is done once the
+	// service runs
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg, err := statecmd.LoadConfig(c.Config, log, c)
 	if err != nil {
 		return statecmd.Fail(log, err)
@@ -195,9 +202,6 @@ func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd
 			logger.Warn("api: listening on an address other machines may reach (over TLS): whoever holds a token of the right block can block and unblock any account", "listen", c.APIListen)
 		}
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	code := cli.ExitOK
 	for {
 		select {
