@@ -87,6 +87,24 @@ func whoami() string {
 
 const dateFormat = "2006-01-02 15:04"
 
+// stateTimeout bounds a command's work on the state, its open included: a
+// PostgreSQL that accepts and never answers is an error, not a hang.
+var stateTimeout = 30 * time.Second
+
+// stateContext is the context of a command's work on the state.
+func stateContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), stateTimeout)
+}
+
+// timedOut says that the state did not answer in time, when ctx's
+// deadline is why err came.
+func timedOut(ctx context.Context, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the state did not answer within %s: %w", stateTimeout, err)
+	}
+	return err
+}
+
 func date(t time.Time) string { return t.Local().Format(dateFormat) }
 
 func until(b state.Block) string {
@@ -121,15 +139,16 @@ func Block(env cli.Env, log *cli.Logger, c *BlockCmd) int {
 		}
 		b.Expires = now.Add(d)
 	}
-	ctx := context.Background()
+	ctx, cancel := stateContext()
+	defer cancel()
 	s, err := open(ctx, &c.Common, cfg, log, true)
 	if err != nil {
-		return statecmd.Fail(log, err)
+		return statecmd.Fail(log, timedOut(ctx, err))
 	}
 	defer s.Close()
 	old, err := s.Store.PutBlock(ctx, b)
 	if err != nil {
-		return statecmd.Fail(log, err)
+		return statecmd.Fail(log, timedOut(ctx, err))
 	}
 	fmt.Fprintf(env.Stdout, "blocked %s %s", report.Escape(b.User), until(b))
 	if old != nil {
@@ -145,16 +164,17 @@ func Unblock(env cli.Env, log *cli.Logger, c *UnblockCmd) int {
 	if err != nil {
 		return statecmd.Fail(log, err)
 	}
-	ctx := context.Background()
+	ctx, cancel := stateContext()
+	defer cancel()
 	s, err := open(ctx, &c.Common, cfg, log, false)
 	if err != nil {
-		return statecmd.Fail(log, err)
+		return statecmd.Fail(log, timedOut(ctx, err))
 	}
 	defer s.Close()
 	u := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
 	ok, err := s.Store.RemoveBlock(ctx, u, whoami(), c.Reason, time.Now())
 	if err != nil {
-		return statecmd.Fail(log, err)
+		return statecmd.Fail(log, timedOut(ctx, err))
 	}
 	if !ok {
 		log.Errorf("%s is not blocked", report.Escape(u))
@@ -184,19 +204,20 @@ func Blocks(env cli.Env, log *cli.Logger, c *BlocksCmd) int {
 		}
 		since = time.Now().Add(-d)
 	}
-	ctx := context.Background()
+	ctx, cancel := stateContext()
+	defer cancel()
 	s, err := open(ctx, &c.Common, cfg, log, false)
 	if err != nil {
-		return statecmd.Fail(log, err)
+		return statecmd.Fail(log, timedOut(ctx, err))
 	}
 	defer s.Close()
 	now := time.Now()
 	if c.Audit {
-		return audit(env, log, s.Store, c, since)
+		return audit(ctx, env, log, s.Store, c, since)
 	}
 	bl, err := s.Store.Blocks(ctx, now)
 	if err != nil {
-		return statecmd.Fail(log, err)
+		return statecmd.Fail(log, timedOut(ctx, err))
 	}
 	bw := bufio.NewWriter(env.Stdout)
 	switch c.Format {
@@ -317,10 +338,10 @@ type changeJSON struct {
 }
 
 // audit writes the audit trail of the blocks.
-func audit(env cli.Env, log *cli.Logger, st state.Store, c *BlocksCmd, since time.Time) int {
-	changes, err := st.BlockAudit(context.Background(), since)
+func audit(ctx context.Context, env cli.Env, log *cli.Logger, st state.Store, c *BlocksCmd, since time.Time) int {
+	changes, err := st.BlockAudit(ctx, since)
 	if err != nil {
-		return statecmd.Fail(log, err)
+		return statecmd.Fail(log, timedOut(ctx, err))
 	}
 	bw := bufio.NewWriter(env.Stdout)
 	if c.Format == "json" {
