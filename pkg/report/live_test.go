@@ -310,25 +310,34 @@ func TestNewClientLiveAndBatch(t *testing.T) {
 		t.Errorf("deltas' methods: %v", methods)
 	}
 	for _, byID := range []bool{false, true} {
-		rep := New(Rule{})
-		for _, r := range recs {
-			r := *r
-			if byID {
-				r.AddrID = 1
-				if r.IP != home.ip {
-					r.AddrID = 2
-				}
-			}
-			if err := rep.Process(&r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		rep := batchOf(t, recs, byID)
 		got := rep.Anomalies()
 		if len(got) != 1 {
 			t.Fatalf("batch (by id %v): %v", byID, got)
 		}
 		check(fmt.Sprintf("batch (by id %v)", byID), got[0])
 	}
+}
+
+// batchOf is a batch report of recs (copies), by their addresses' text,
+// or by AddrID as the wrapper's enricher gives them (home's 1, any
+// other's 2).
+func batchOf(t *testing.T, recs []*record.Record, byID bool) *Report {
+	t.Helper()
+	rep := New(Rule{})
+	for _, r := range recs {
+		r := *r
+		if byID && r.Type == record.TypeLogin {
+			r.AddrID = 1
+			if r.IP != home.ip {
+				r.AddrID = 2
+			}
+		}
+		if err := rep.Process(&r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rep
 }
 
 // TestLiveKeepsMethods: the live reader's detector, started again every
@@ -444,19 +453,7 @@ func TestHomeDataCentreLiveAndBatch(t *testing.T) {
 		t.Errorf("live: the state's evidence: %v", changed)
 	}
 	for _, byID := range []bool{false, true} {
-		rep := New(Rule{})
-		for _, r := range recs {
-			r := *r
-			if byID && r.Type == record.TypeLogin {
-				r.AddrID = 1
-				if r.IP != home.ip {
-					r.AddrID = 2
-				}
-			}
-			if err := rep.Process(&r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		rep := batchOf(t, recs, byID)
 		got := rep.Anomalies()
 		if len(got) != 1 {
 			t.Fatalf("batch (by id %v): %v", byID, got)

@@ -59,19 +59,64 @@ func (h *hookServer) got() []hookPost {
 // webhookNotifier is a Notifier with the webhook at url as its one channel.
 func webhookNotifier(t *testing.T, url string) *Notifier {
 	t.Helper()
+	return iniNotifier(t, fmt.Sprintf("[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\n", url), "")
+}
+
+// serveSMTP runs a real SMTP server (go-smtp) of backend b on loopback
+// until the test ends; it returns its listener.
+func serveSMTP(t *testing.T, b gosmtp.Backend) net.Listener {
+	t.Helper()
+	srv := gosmtp.NewServer(b)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln
+}
+
+// iniNotifier is the Notifier of the config ini, with the script exec
+// ("": none).
+func iniNotifier(t *testing.T, ini, exec string) *Notifier {
+	t.Helper()
 	cfgPath := filepath.Join(t.TempDir(), "config.ini")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\n", url)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(ini), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.LoadConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := (&NotifyFlags{}).Prepare(cfg, "")
+	n, err := (&NotifyFlags{}).Prepare(cfg, exec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// feedAttack gives lv, as the pipeline's report stage, the logins of
+// attack(user).
+func feedAttack(t *testing.T, lv *Live, user string) {
+	t.Helper()
+	for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+		if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// attackFile writes the records of attack(user) to path, as NDJSON.
+func attackFile(t *testing.T, path, user string) {
+	t.Helper()
+	var b []byte
+	for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+		b = append(record.AppendJSON(b, r), '\n')
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // growing is five days at home, then a thief's address used again and
@@ -289,19 +334,7 @@ func TestReviewLiveSlowChannelHoldsNoOther(t *testing.T) {
 			var once sync.Once
 			release := func() { once.Do(func() { close(hung) }) }
 			defer release() // before mm.Close, which waits for its handlers
-			cfgPath := filepath.Join(t.TempDir(), "config.ini")
-			ini := fmt.Sprintf("[MATTERMOST]\nenabled = true\nurl = %s\napi_key = k\n\n[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\ntimeout = 1h\n", mm.URL, hook.URL)
-			if err := os.WriteFile(cfgPath, []byte(ini), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := config.LoadConfig(cfgPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, err := (&NotifyFlags{}).Prepare(cfg, "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			n := iniNotifier(t, fmt.Sprintf("[MATTERMOST]\nenabled = true\nurl = %s\napi_key = k\n\n[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\ntimeout = 1h\n", mm.URL, hook.URL), "")
 			stderr := &lockedBuf{}
 			log := &cli.Logger{Prog: "loganom", W: stderr}
 			rep := report.NewLive(report.Rule{})
@@ -313,15 +346,7 @@ func TestReviewLiveSlowChannelHoldsNoOther(t *testing.T) {
 			}
 			lv.SetNotifier(n)
 			lv.Start()
-			feed := func(user string) {
-				t.Helper()
-				for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
-					if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			feed("bob@x.test")
+			feedAttack(t, lv, "bob@x.test")
 			// (both channels start at once: Mattermost's request may reach
 			// its handler after the webhook is done; it never returns
 			// before release)
@@ -378,14 +403,7 @@ func (s *refusingSMTP) messages() [][]string {
 // next runs, and the daemon without a state, do not send it again.
 func TestReviewSMTPOneRecipientGone(t *testing.T) {
 	s := &refusingSMTP{}
-	srv := gosmtp.NewServer(s)
-	srv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	ln := serveSMTP(t, s)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.ini")
 	ini := fmt.Sprintf("[SMTP]\nenabled = true\nfrom = loganom@example.test\nto = postmaster@example.test, gone@example.test\nhost = 127.0.0.1\nport = %d\n\n[NOTIFY]\nattempts = 2\nbackoff = 1ms\n", ln.Addr().(*net.TCPAddr).Port)
@@ -395,13 +413,7 @@ func TestReviewSMTPOneRecipientGone(t *testing.T) {
 	t.Run("batch", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "state.db")
 		in := filepath.Join(t.TempDir(), "in.json")
-		var b []byte
-		for _, r := range attack("bob@x.test", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
-			b = append(record.AppendJSON(b, r), '\n')
-		}
-		if err := os.WriteFile(in, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		attackFile(t, in, "bob@x.test")
 		before := len(s.messages())
 		for i, want := range []int{cli.ExitError, cli.ExitOK} {
 			stderr := &lockedBuf{}
@@ -415,25 +427,14 @@ func TestReviewSMTPOneRecipientGone(t *testing.T) {
 		}
 	})
 	t.Run("live, no state", func(t *testing.T) {
-		cfg, err := config.LoadConfig(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := (&NotifyFlags{}).Prepare(cfg, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		n := iniNotifier(t, ini, "")
 		before := len(s.messages())
 		stderr := &lockedBuf{}
 		log := &cli.Logger{Prog: "loganom", W: stderr}
 		lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: report.NewLive(report.Rule{}), Format: "json", Out: io.Discard, RetryEvery: time.Millisecond}
 		lv.SetNotifier(n)
 		lv.Start()
-		for _, r := range attack("carol@x.test", time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
-			if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		feedAttack(t, lv, "carol@x.test")
 		waitUntil(t, "the alert's mail", func() bool { return len(s.messages()) > before })
 		// a few retry rounds (RetryEvery 1 ms) would send it again
 		waitUntil(t, "the error said", func() bool { return strings.Contains(stderr.String(), "gone@example.test") })
@@ -464,18 +465,7 @@ fi
 	if err := os.WriteFile(scriptPath, []byte(body), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfgPath := filepath.Join(dir, "config.ini")
-	if err := os.WriteFile(cfgPath, []byte("[EXEC]\ntimeout = 20s\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := (&NotifyFlags{}).Prepare(cfg, scriptPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := iniNotifier(t, "[EXEC]\ntimeout = 20s\n", scriptPath)
 	count := func(user string) int {
 		b, _ := os.ReadFile(runs)
 		return strings.Count(string(b), user+"\n")
@@ -485,18 +475,10 @@ fi
 	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: report.NewLive(report.Rule{}), Format: "json", Out: io.Discard, RetryEvery: time.Millisecond}
 	lv.SetNotifier(n)
 	lv.Start()
-	feed := func(user string) {
-		t.Helper()
-		for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
-			if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	feed("alice@x.test")
+	feedAttack(t, lv, "alice@x.test")
 	waitUntil(t, "the script to run for alice", func() bool { return count("alice@x.test") == 1 })
-	feed("good@x.test")
-	feed("bad@x.test")
+	feedAttack(t, lv, "good@x.test")
+	feedAttack(t, lv, "bad@x.test")
 	if err := os.WriteFile(gate, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -543,14 +525,7 @@ func (x *idSession) Data(r io.Reader) error {
 // duplicates by key, as the key is for, would drop it).
 func TestReviewKeysOfTwoStates(t *testing.T) {
 	sink := &idSink{}
-	srv := gosmtp.NewServer(sink)
-	srv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	ln := serveSMTP(t, sink)
 	hook := newHookServer(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.ini")
@@ -561,13 +536,7 @@ func TestReviewKeysOfTwoStates(t *testing.T) {
 	}
 	for i, user := range []string{"bob@x.test", "carol@x.test"} {
 		in := filepath.Join(dir, fmt.Sprint(i, ".json"))
-		var b []byte
-		for _, r := range attack(user, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
-			b = append(record.AppendJSON(b, r), '\n')
-		}
-		if err := os.WriteFile(in, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		attackFile(t, in, user)
 		db := filepath.Join(dir, fmt.Sprint("mx", i, ".db")) // a state each
 		stderr := &lockedBuf{}
 		if code := Main(cli.Env{Args: []string{"-c", cfgPath, "--db", db, "-q", in}, Stdout: io.Discard, Stderr: stderr, Getenv: func(string) string { return "" }}); code != cli.ExitOK {
