@@ -282,7 +282,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	if err := statecmd.CheckKeep(&c.Flags, cfg); err != nil { // [STATE] keep against [BLOCK] for
 		return statecmd.Fail(log, err)
 	}
-	st, err := statecmd.Open(ctx, &c.Flags, cfg, log, true, c.Resume)
+	st, err := openState(ctx, c, cfg, log)
 	if err != nil {
 		log.Errorf("%v", err)
 		return cli.ExitCodeOf(err)
@@ -389,6 +389,23 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	code := c.ReportFlags.Finish(env, log, rep, notifier, failed, st, run)
 	st.PruneAfterRun(log, run) // once the report is out: every [STATE] prune_every
 	return code
+}
+
+// stateOpenTimeout bounds opening the state, its migration included: a
+// PostgreSQL that accepts and never answers (a frozen host, a stalled
+// disk) is an error that says so, and the unit's restart tries again; a
+// cron run or the daemon used to wait for ever, saying nothing.
+var stateOpenTimeout = 2 * time.Minute
+
+// openState is statecmd.Open within stateOpenTimeout.
+func openState(ctx context.Context, c *postfixSASLCmd, cfg *config.Config, log *cli.Logger) (*statecmd.State, error) {
+	octx, cancel := context.WithTimeout(ctx, stateOpenTimeout)
+	defer cancel()
+	st, err := statecmd.Open(octx, &c.Flags, cfg, log, true, c.Resume)
+	if err != nil && errors.Is(octx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("the state did not answer within %s: %w", stateOpenTimeout, err)
+	}
+	return st, err
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {

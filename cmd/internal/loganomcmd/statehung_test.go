@@ -1,0 +1,88 @@
+package loganomcmd
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+)
+
+// loganom postfix-sasl, from cron and as the daemon (--follow), on a
+// PostgreSQL state that accepts connections and never answers (a frozen
+// host, a stalled disk): it gives up after stateOpenTimeout with an error
+// that says so and a non-zero exit, for systemd's restart or the next
+// cron run to try again. It used to wait for ever, saying nothing.
+func TestStateOpenHung(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	dsn := "postgres://loganom:x@" + ln.Addr().String() + "/loganom?sslmode=disable"
+	defer func(d time.Duration) { stateOpenTimeout = d }(stateOpenTimeout)
+	stateOpenTimeout = time.Second
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.ini")
+	logf := filepath.Join(dir, "mail.log")
+	if err := os.WriteFile(cfg, []byte("[GENERAL]\ncountry_ignore = BR\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(logf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, follow := range []bool{false, true} {
+		args := []string{"postfix-sasl", "--db", dsn, "--no-cache", "--no-rdns", "-c", cfg, "-l", logf}
+		if follow {
+			args = append(args, "--follow")
+		}
+		name := "cron"
+		if follow {
+			name = "daemon"
+		}
+		t.Run(name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := make(chan int, 1)
+			go func() {
+				code <- Main(cli.Env{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+			}()
+			select {
+			case c := <-code:
+				if c == cli.ExitOK || c == 3 {
+					t.Errorf("exit %d on a state that never answered", c)
+				}
+				if !regexp.MustCompile(`(?m)^loganom: error: the state did not answer within 1s`).MatchString(errb.String()) {
+					t.Errorf("stderr:\n%s", errb.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("still waiting after 30s (stateOpenTimeout 1s)")
+			}
+		})
+	}
+}
