@@ -5,57 +5,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/loganom/loganom/pkg/state"
+	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
-// hungServer is a PostgreSQL that accepts connections and never answers:
-// a TCP listener on loopback. The connections are closed at the test's
-// end (an open still waiting then fails).
-func hungServer(t *testing.T) (dsn string, accepted <-chan struct{}, count func() int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc := make(chan struct{}, 1)
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			select {
-			case acc <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	count = func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(conns)
-	}
-	return "postgres://loganom@" + ln.Addr().String() + "/loganom?sslmode=disable", acc, count
-}
+// hungServer is pgtest.Hung: a PostgreSQL that never answers.
+var hungServer = pgtest.Hung
 
 // within runs f, and fails the test when it has not returned after limit
 // (a call that waits past its deadline waits for ever here: the server

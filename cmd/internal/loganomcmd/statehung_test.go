@@ -2,16 +2,15 @@ package loganomcmd
 
 import (
 	"bytes"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
 // loganom postfix-sasl, from cron and as the daemon (--follow), on a
@@ -20,32 +19,7 @@ import (
 // that says so and a non-zero exit, for systemd's restart or the next
 // cron run to try again. It used to wait for ever, saying nothing.
 func TestStateOpenHung(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // held, never answered
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	dsn := "postgres://loganom:x@" + ln.Addr().String() + "/loganom?sslmode=disable"
+	dsn, _, _ := pgtest.Hung(t)
 	defer func(d time.Duration) { stateOpenTimeout = d }(stateOpenTimeout)
 	stateOpenTimeout = time.Second
 	dir := t.TempDir()

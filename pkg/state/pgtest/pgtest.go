@@ -8,8 +8,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"net"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,4 +101,49 @@ func RefusePrune(t testing.TB, raw *sql.DB, postgres bool) (allow func()) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Hung is a PostgreSQL that accepts connections and never answers (a
+// frozen host, a stalled disk): a TCP listener on loopback. accepted gets
+// a value when a connection comes; count is how many came. The
+// connections are closed at the test's end (an open still waiting then
+// fails).
+func Hung(t testing.TB) (dsn string, accepted <-chan struct{}, count func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := make(chan struct{}, 1)
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			select {
+			case acc <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	count = func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
+	return "postgres://loganom@" + ln.Addr().String() + "/loganom?sslmode=disable", acc, count
 }
