@@ -361,14 +361,7 @@ func (l *Live) forgetOld(la *live, t time.Time) {
 	}
 	a.IPs = slices.DeleteFunc(a.IPs, old)
 	a.Trusted = slices.DeleteFunc(a.Trusted, old)
-	a.Logins, a.First, a.Last = 0, time.Time{}, time.Time{}
-	for _, ip := range a.IPs {
-		a.Logins += ip.Count
-		if a.First.IsZero() || ip.First.Before(a.First) {
-			a.First = ip.First
-		}
-		a.Last = maxTime(a.Last, ip.Last)
-	}
+	a.recount()
 }
 
 // judge tells OnAlert, and emits, when the account's latest login made it
@@ -408,14 +401,7 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 	view := *a
 	view.IPs = ips
 	view.Trusted = nil
-	view.Logins, view.First, view.Last = 0, time.Time{}, time.Time{}
-	for _, ip := range ips {
-		view.Logins += ip.Count
-		if view.First.IsZero() || ip.First.Before(view.First) {
-			view.First = ip.First
-		}
-		view.Last = maxTime(view.Last, ip.Last)
-	}
+	view.recount()
 	view.summarise()
 	if len(view.IPs) < r.MinIPs || len(view.Countries) < r.MinCountries || len(view.ASNs) < r.MinASNs {
 		return nil // not yet: la.found is left, so the next login is judged again
@@ -466,12 +452,7 @@ func (l *Live) snapshot(la *live) *Account {
 		return nil
 	}
 	a.Trusted = nil
-	a.Logins, a.First, a.Last = 0, time.Time{}, time.Time{}
-	for _, ip := range a.IPs {
-		a.Logins += ip.Count
-		a.First = minTime(a.First, ip.First)
-		a.Last = maxTime(a.Last, ip.Last)
-	}
+	a.recount()
 	a.summarise()
 	if la.det != nil {
 		v := la.det.Verdict()

@@ -272,17 +272,25 @@ func (rep *Report) reveal(a *Account) {
 		rep.order = append(rep.order, a.User)
 		rep.seen++
 	}
+	a.recount()
+	a.summarise()
+}
+
+// recount makes a's Logins, First and Last those of a.IPs (the addresses
+// it shows: a live window's, or with addresses revealed).
+func (a *Account) recount() {
 	a.Logins, a.First, a.Last = 0, time.Time{}, time.Time{}
 	for _, ip := range a.IPs {
 		a.Logins += ip.Count
-		if !ip.First.IsZero() && (a.First.IsZero() || ip.First.Before(a.First)) {
-			a.First = ip.First
-		}
-		if ip.Last.After(a.Last) {
-			a.Last = ip.Last
-		}
+		a.First = minTime(a.First, ip.First)
+		a.Last = maxTime(a.Last, ip.Last)
 	}
-	a.summarise()
+}
+
+// hasHome: one of a's whitelisted addresses is whitelisted by its country
+// alone (detect.Where.Home).
+func (a *Account) hasHome() bool {
+	return slices.ContainsFunc(a.Trusted, func(ip *IP) bool { return IsHome(ip.Trusted) })
 }
 
 // revealed is the account as reveal would make it with reasons, for the
@@ -496,7 +504,7 @@ func (rep *Report) Know(user string, known []detect.Known) {
 	// an account seen from whitelisted addresses only is judged when
 	// one is whitelisted by its country alone (Anomalies): with its
 	// history too
-	if a == nil || a.Logins == 0 && (rep.Rule.Original || !slices.ContainsFunc(a.Trusted, func(ip *IP) bool { return IsHome(ip.Trusted) })) {
+	if a == nil || a.Logins == 0 && (rep.Rule.Original || !a.hasHome()) {
 		return
 	}
 	rep.fresh = false
@@ -588,9 +596,7 @@ func (rep *Report) Anomalies() []*Account {
 	// home: the account has an address whitelisted by its country alone
 	// (detect.Where.Home), that the detectors' findings may name: it is
 	// then shown (reveal), and counts for the thresholds, as live
-	home := func(a *Account) bool {
-		return !r.Original && slices.ContainsFunc(a.Trusted, func(ip *IP) bool { return IsHome(ip.Trusted) })
-	}
+	home := func(a *Account) bool { return !r.Original && a.hasHome() }
 	for _, user := range rep.order {
 		a := rep.accounts[user]
 		a.summarise()
