@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -366,7 +368,21 @@ type pipeline struct {
 	// so far end, in the input.
 	base, pos int64
 
-	// The merger's own.
+	// combine: the workers merge (see pump), not scan's goroutine,
+	// which only waits for them and merges what is left at the end.
+	combine bool
+	// merging is held by whoever merges: with combine, a worker that
+	// finished a chunk; else scan's goroutine, throughout.
+	merging sync.Mutex
+	// parsed counts the chunks the workers have finished (combine), for
+	// a worker that leaves the merge to tell whether it left one behind.
+	parsed  atomic.Int64
+	workers sync.WaitGroup
+
+	// The merger's own (with merging held).
+	emit    record.Emit
+	head    *chunk // the next chunk to merge, taken from order, its result not in yet
+	lines   int64  // lines of the input before the next chunk
 	stopErr error  // from downstream, or reading a file chunk
 	out     []byte // an encoded chunk with its line numbers spliced in
 	// held are the slabs of the records emitted that downstream may
@@ -388,12 +404,25 @@ type pipeline struct {
 func (s *Source) scan(name string, lp LineParser, emit record.Emit, base int64, produce func(*pipeline) (int64, error)) (*pipeline, error) {
 	nw := s.workers()
 	pl := s.newPipeline(name, nw)
-	pl.base, pl.pos = base, base
+	pl.base, pl.pos, pl.emit = base, base, emit
+	// Records handed to stages are merged by the workers (pump): a
+	// worker that finishes the chunk next in order emits its records
+	// while they are still in its core's cache, where a merger of its
+	// own would take every record's lines from another core's (the
+	// stages' cost per record, halved) and be woken for every chunk.
+	// Encoded chunks cost the merger a copy: it stays apart.
+	pl.combine = !pl.encode && nw > 1
 	go pl.produce(produce)
+	pl.workers.Add(nw)
 	for i := 0; i < nw; i++ {
 		go (&worker{lp: lp}).run(pl)
 	}
-	return pl, pl.merge(emit)
+	if pl.combine {
+		pl.workers.Wait()
+	}
+	pl.merging.Lock()
+	defer pl.merging.Unlock()
+	return pl, pl.merge()
 }
 
 // newPipeline makes the pipeline of one input, read by nw workers. The
@@ -484,8 +513,59 @@ type worker struct {
 // run parses the chunks sent to the workers until there are no more, and
 // hands each chunk's result to the merger through the chunk.
 func (w *worker) run(pl *pipeline) {
+	defer pl.workers.Done()
 	for c := range pl.jobs {
 		c.res <- w.parse(pl, c)
+		if pl.combine {
+			pl.parsed.Add(1)
+			pl.pump()
+		}
+	}
+}
+
+// pump merges the chunks whose results are in, in order, up to the first
+// still being parsed, unless another worker is merging: that one then
+// merges this worker's chunk too, if it is next. A worker that leaves the
+// merge looks again if a chunk was finished meanwhile, whose worker, not
+// getting the merge, left it to this one.
+func (pl *pipeline) pump() {
+	for {
+		if !pl.merging.TryLock() {
+			return
+		}
+		seen := pl.parsed.Load()
+		pl.mergeReady()
+		pl.merging.Unlock()
+		if pl.parsed.Load() == seen {
+			return
+		}
+	}
+}
+
+// mergeReady merges, in order, the chunks whose results are in, without
+// waiting for any.
+func (pl *pipeline) mergeReady() {
+	for {
+		c := pl.head
+		if c == nil {
+			var ok bool
+			select {
+			case c, ok = <-pl.order:
+				if !ok {
+					return
+				}
+			default:
+				return
+			}
+		}
+		select {
+		case res := <-c.res:
+			pl.head = nil
+			pl.mergeChunk(c, res)
+		default:
+			pl.head = c
+			return
+		}
 	}
 }
 
@@ -554,57 +634,14 @@ func (pl *pipeline) recycle(res *result) {
 // downstream (a downstreamError) or from reading a file chunk, after which
 // it stops the producer and the workers and drains what they had under
 // way; else the producer's read error.
-func (pl *pipeline) merge(emit record.Emit) error {
+func (pl *pipeline) merge() error {
 	s := pl.s
-	var base int64 // lines of the input before the chunk
+	if c := pl.head; c != nil { // (combine) the workers are done: its result is in
+		pl.head = nil
+		pl.mergeChunk(c, <-c.res)
+	}
 	for c := range pl.order {
-		res := <-c.res
-		if c.buf != nil {
-			s.pool <- c.buf
-		}
-		if pl.stopErr != nil {
-			continue // draining after a stop
-		}
-		if res.err != nil {
-			pl.stop(res.err)
-			continue
-		}
-		base += c.skipped
-		s.Stats.Lines += c.skipped
-		s.Stats.TooLong += c.skipped
-		s.Stats.add(res.stats)
-		if s.Opts.Debug != nil {
-			for _, b := range res.bad {
-				s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", pl.name, base+b.line, b.why))
-			}
-		}
-		lines, end := res.stats.Lines, res.end // writeEncoded resets res
-		for _, f := range res.fails {
-			s.Opts.OnFailure(f.ip, f.at)
-		}
-		var err error
-		if pl.encode {
-			err = pl.writeEncoded(res, base)
-		} else {
-			err = emitRecords(res.recs, base, emit)
-		}
-		if err != nil {
-			pl.stop(downstreamError{err})
-			continue
-		}
-		if pl.reuse {
-			pl.giveBack(res)
-		}
-		if !pl.encode {
-			pl.recycle(res)
-		}
-		base += lines
-		switch {
-		case c.f == nil:
-			pl.pos = pl.base + c.at
-		case end > pl.pos:
-			pl.pos = end
-		}
+		pl.mergeChunk(c, <-c.res)
 	}
 	if pl.stopErr != nil {
 		return pl.stopErr
@@ -612,6 +649,58 @@ func (pl *pipeline) merge(emit record.Emit) error {
 	s.Stats.TooLong += pl.tailLong
 	s.Stats.Lines += pl.tailLong
 	return pl.readErr
+}
+
+// mergeChunk merges the chunk c, whose result is res, the chunks before
+// it merged: see merge. The caller holds pl.merging.
+func (pl *pipeline) mergeChunk(c *chunk, res *result) {
+	s := pl.s
+	if c.buf != nil {
+		s.pool <- c.buf
+	}
+	if pl.stopErr != nil {
+		return // draining after a stop
+	}
+	if res.err != nil {
+		pl.stop(res.err)
+		return
+	}
+	base := pl.lines + c.skipped
+	s.Stats.Lines += c.skipped
+	s.Stats.TooLong += c.skipped
+	s.Stats.add(res.stats)
+	if s.Opts.Debug != nil {
+		for _, b := range res.bad {
+			s.Opts.Debug(fmt.Sprintf("%s:%d: malformed line: %s", pl.name, base+b.line, b.why))
+		}
+	}
+	lines, end := res.stats.Lines, res.end // writeEncoded resets res
+	for _, f := range res.fails {
+		s.Opts.OnFailure(f.ip, f.at)
+	}
+	var err error
+	if pl.encode {
+		err = pl.writeEncoded(res, base)
+	} else {
+		err = emitRecords(res.recs, base, pl.emit)
+	}
+	if err != nil {
+		pl.stop(downstreamError{err})
+		return
+	}
+	if pl.reuse {
+		pl.giveBack(res)
+	}
+	if !pl.encode {
+		pl.recycle(res)
+	}
+	pl.lines = base + lines
+	switch {
+	case c.f == nil:
+		pl.pos = pl.base + c.at
+	case end > pl.pos:
+		pl.pos = end
+	}
 }
 
 // giveBack adds the slabs of the records just emitted to those held,

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -532,6 +535,64 @@ func TestIndexPostfix(t *testing.T) {
 			}
 			if got := indexPostfix([]byte(s), from); got != want {
 				t.Errorf("indexPostfix(%q, %d) = %d, want %d", s, from, got, want)
+			}
+		}
+	}
+}
+
+// The workers merge the chunks themselves (pipeline.pump): whichever
+// finishes the chunk next in order emits it, and the chunks after it that
+// are ready. Downstream must still see one record at a time, in the
+// input's order, with the line numbers of one worker's run, however long
+// emit takes (here, now and then, long enough for the other workers to
+// finish several chunks), from a file read by the workers and from a
+// stream; and a stop part way stops them all.
+func TestWorkersMergeInOrder(t *testing.T) {
+	var log bytes.Buffer
+	for i := range 3000 {
+		fmt.Fprintf(&log, "Mar  1 10:%02d:%02d mx postfix/submission/smtpd[%d]: 4F1%05X: client=host[192.0.2.%d]:5%04d, sasl_method=PLAIN, sasl_username=user%d@example.org\n",
+			i/60%60, i%60, 100+i%7, i, 1+i%250, i, i%97)
+	}
+	file := filepath.Join(t.TempDir(), "mail.log")
+	if err := os.WriteFile(file, log.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := chunkSize
+	chunkSize = 4096 // some 150 chunks
+	defer func() { chunkSize = old }()
+	run := func(name string, workers int, stopAt int) ([]string, error) {
+		var got []string
+		var busy atomic.Int32
+		src := &Source{Names: []string{name}, Opts: Options{Loc: time.UTC, Year: 2026, Workers: workers, Stdin: bytes.NewReader(log.Bytes())}}
+		err := src.Run(func(r *record.Record) error {
+			if busy.Add(1) != 1 {
+				t.Errorf("emit called while another call is under way")
+			}
+			defer busy.Add(-1)
+			if len(got)%400 == 7 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			got = append(got, fmt.Sprintf("%d %s %s", r.SrcLine, r.User, r.IP))
+			if len(got) == stopAt {
+				return record.ErrStop
+			}
+			return nil
+		})
+		return got, err
+	}
+	for _, name := range []string{file, "-"} {
+		want, err := run(name, 1, -1)
+		if err != nil || len(want) != 3000 {
+			t.Fatalf("%s, one worker: %d records, %v", name, len(want), err)
+		}
+		for _, workers := range []int{2, 4} {
+			got, err := run(name, workers, -1)
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("%s, %d workers: %v, records differ from one worker's:\n%s", name, workers, err, diff(strings.Join(want, "\n"), strings.Join(got, "\n")))
+			}
+			got, err = run(name, workers, 1234)
+			if !errors.Is(err, record.ErrStop) || !slices.Equal(got, want[:1234]) {
+				t.Errorf("%s, %d workers, stopped at 1234: %d records, %v", name, workers, len(got), err)
 			}
 		}
 	}
