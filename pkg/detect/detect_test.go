@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -1245,5 +1246,52 @@ func TestHomeNetworkBurst(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Reset makes of an account that judged another (the batch report judges
+// its accounts in one each) the account NewAccount makes: nothing of the
+// one before is left, in its fields or in its verdict.
+func TestResetIsNew(t *testing.T) {
+	cfg := Config{}.Defaults()
+	site := NewSite(cfg)
+	home := daily(saoPaulo, 5)
+	after := 5 * day
+	plain := saoPaulo
+	plain.Methods = MethodBit("PLAIN")
+	known := []Known{
+		{Where: plain, First: t0.Add(-20 * day), Last: t0.Add(-10 * time.Minute), Count: 80},
+		{Where: vpnUS, First: t0.Add(-15 * day), Last: t0.Add(-2 * day), Count: 20},
+		{Where: rio, First: t0.Add(-3 * day), Last: t0.Add(-1 * day), Count: 7},
+	}
+	accounts := []struct {
+		known []Known
+		evs   []ev
+	}{
+		{nil, append(home[:len(home):len(home)], ev{w: saoPaulo, at: after}, ev{w: osaka, at: after + 20*time.Minute}, ev{w: moscow, at: after + time.Hour, n: 300, fail: 4})},
+		{known, []ev{{w: osaka, at: 10 * time.Minute}, {w: lisbon, at: 30 * time.Hour}}},
+		{nil, home},
+		{known, []ev{{w: vpnUS}, {w: saoPaulo2, at: time.Hour}}},
+		{nil, append(home[:len(home):len(home)], ev{w: rio, at: after}, ev{w: office, at: after + time.Hour})},
+	}
+	var reused Account
+	for round := range 2 {
+		for i, acc := range accounts {
+			fresh := NewAccount(&cfg, acc.known, site)
+			reused.Reset(&cfg, acc.known, site)
+			if !reflect.DeepEqual(fresh, &reused) {
+				t.Errorf("round %d, account %d: after Reset, before any login: %+v, want %+v", round, i, reused, *fresh)
+			}
+			for _, e := range acc.evs {
+				w := e.w
+				at := t0.Add(e.at)
+				fresh.Login(&w, at, at, max(e.n, 1))
+				w = e.w
+				reused.Login(&w, at, at, max(e.n, 1))
+			}
+			if got, want := reused.Verdict(), fresh.Verdict(); !reflect.DeepEqual(got, want) {
+				t.Errorf("round %d, account %d: verdict %s, want %s", round, i, got, want)
+			}
+		}
 	}
 }

@@ -685,8 +685,9 @@ func (rep *Report) judgeAll(accounts []*Account) []detect.Verdict {
 	vs := make([]detect.Verdict, len(accounts))
 	workers := min(runtime.GOMAXPROCS(0), len(accounts)/judgeBatch+1)
 	if workers <= 1 {
+		var d detect.Account
 		for i, a := range accounts {
-			vs[i] = rep.Judge(a)
+			vs[i] = rep.judge(a, &d)
 		}
 		return vs
 	}
@@ -694,6 +695,7 @@ func (rep *Report) judgeAll(accounts []*Account) []detect.Verdict {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			var d detect.Account // one for all the accounts this goroutine judges (detect.Account.Reset)
 			for {
 				end := int(next.Add(judgeBatch))
 				start := end - judgeBatch
@@ -701,7 +703,7 @@ func (rep *Report) judgeAll(accounts []*Account) []detect.Verdict {
 					return
 				}
 				for i := start; i < min(end, len(accounts)); i++ {
-					vs[i] = rep.Judge(accounts[i])
+					vs[i] = rep.judge(accounts[i], &d)
 				}
 			}
 		})
@@ -716,8 +718,13 @@ const judgeBatch = 64
 // Judge runs the detectors over the account: its history (Know), then
 // its logins in time order, whitelisted ones included.
 func (rep *Report) Judge(a *Account) detect.Verdict {
+	return rep.judge(a, new(detect.Account))
+}
+
+// judge is Judge with d to judge in, whatever it judged before.
+func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 	rep.sync()
-	d := detect.NewAccount(&rep.Rule.Detect, a.known, rep.site)
+	d.Reset(&rep.Rule.Detect, a.known, rep.site)
 	// in time order: rotated logs may have been given newest first
 	slices.SortStableFunc(a.steps, func(x, y step) int { return cmp.Compare(x.first, y.first) })
 	for _, s := range a.steps {
