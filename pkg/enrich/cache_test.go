@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -444,5 +445,58 @@ func TestCacheOddPath(t *testing.T) {
 	}
 	if n := committedRows(path); n != 1 {
 		t.Errorf("%d rows", n)
+	}
+}
+
+// Preload loads a small cache in the background, lookup or not; lookups
+// after it answer from memory, and Close, called while the load is under way, waits for
+// it rather than close the connection under it: the load reads every row
+// or none (Close came first), never part.
+func TestCachePreload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := OpenCache(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := range n {
+		c.PutRDNS(netip.AddrFrom4([4]byte{192, 0, 2 + byte(i/250), byte(i % 250)}), RDNS{Name: fmt.Sprint("h", i)})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var rows atomic.Int32
+	afterRow = func() {
+		rows.Add(1)
+		time.Sleep(100 * time.Microsecond)
+	}
+	t.Cleanup(func() { afterRow = nil })
+	for round := range 20 {
+		rows.Store(0)
+		c, err := OpenCache(path, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Preload()
+		switch round % 3 {
+		case 0: // a lookup waits for the load, then answers from memory
+			if v, ok := c.memRDNS(netip.AddrFrom4([4]byte{192, 0, 2, 7})); !ok || v.Name != "h7" || len(c.mem) != n {
+				t.Fatalf("round %d: %+v %v, %d rows in memory", round, v, ok, len(c.mem))
+			}
+		case 1: // no lookup: the load happens all the same
+			for deadline := time.Now().Add(10 * time.Second); rows.Load() < n; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("round %d: %d rows loaded after 10 s, with no lookup", round, rows.Load())
+				}
+			}
+		case 2:
+			time.Sleep(time.Duration(round) * time.Millisecond / 2)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if r := rows.Load(); r != 0 && r != n {
+			t.Fatalf("round %d: the load read %d of %d rows: Close did not wait for it", round, r, n)
+		}
 	}
 }

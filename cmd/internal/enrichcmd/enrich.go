@@ -24,6 +24,10 @@ import (
 type EnrichFlags struct {
 	// LoginsOnly: enrich.Options.LoginsOnly (the wrapper; no flag).
 	LoginsOnly bool `kong:"-"`
+	// Preload: the cache is loaded at once, in the background
+	// (enrich.SQLiteCache.Preload): a batch run, whose records come
+	// from files (the wrapper without --follow; no flag).
+	Preload bool `kong:"-"`
 	// Confirm: enrich.Options.Confirm, the names to check forward. The
 	// wrapper sets it from its filter (filter.Filter.NeedsConfirmation);
 	// nil: the names that a [GENERAL] pattern_ip entry of the config
@@ -176,6 +180,9 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_
 	if !f.NoCache && (opts.Resolver != nil || opts.IPinfo != nil) {
 		if st.cache = f.openCache(log); st.cache != nil {
 			opts.Cache = st.cache
+			if f.Preload {
+				st.cache.Preload()
+			}
 		}
 	}
 	if log.Debug {

@@ -318,6 +318,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
 	}
 	c.EnrichFlags.Confirm = flt.NeedsConfirmation // the names the whitelist could trust
+	c.EnrichFlags.Preload = !c.Follow
 	enr, err := c.EnrichFlags.Build(cfg, env, log)
 	if err != nil {
 		log.Errorf("%v", err)
