@@ -90,8 +90,8 @@ func TestPolicyRealPostfix(t *testing.T) {
 				t.Errorf("serve: exit %d\n%s", code, log)
 			}
 		}
-		re := regexp.MustCompile(`msg="policy: listening" addr=(\S+)`)
-		reAPI := regexp.MustCompile(`msg="api: listening" addr=(\S+)`)
+		re := regexp.MustCompile(`msg="policy: listening" prog=loganom addr=(\S+)`)
+		reAPI := regexp.MustCompile(`msg="api: listening" prog=loganom addr=(\S+)`)
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			m, ma := re.FindStringSubmatch(log.String()), reAPI.FindStringSubmatch(log.String())

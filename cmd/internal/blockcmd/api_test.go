@@ -46,7 +46,7 @@ func call(t *testing.T, method, url, token, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-var apiListening = regexp.MustCompile(`msg="api: listening" addr=(\S+)`)
+var apiListening = regexp.MustCompile(`msg="api: listening" prog=loganom addr=(\S+)`)
 
 // loganom serve with the policy service and the API from the config: a
 // block through the API is enforced by the policy service, and audited
@@ -60,7 +60,7 @@ func TestServeAPI(t *testing.T) {
 	conf := filepath.Join(dir, "config.ini")
 	os.WriteFile(conf, []byte("[STATE]\ndb = "+db+"\n[POLICY]\nlisten = 127.0.0.1:0\nrefresh = 20ms\n[API]\nlisten = 127.0.0.1:0\ntoken_file = api-tokens\n"), 0o644)
 	base, log, stop := serveUntil(t, &ServeCmd{Config: conf}, apiListening)
-	m := regexp.MustCompile(`msg="policy: listening" addr=(\S+)`).FindStringSubmatch(log.String())
+	m := regexp.MustCompile(`msg="policy: listening" prog=loganom addr=(\S+)`).FindStringSubmatch(log.String())
 	if m == nil {
 		t.Fatalf("no policy service:\n%s", log)
 	}

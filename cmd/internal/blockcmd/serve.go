@@ -144,11 +144,10 @@ func ServeContext(ctx context.Context, env cli.Env, log *cli.Logger, c *ServeCmd
 			return statecmd.Fail(log, fmt.Errorf("%s: the directory %s does not exist", cfg.Origin("STATE", "db", "--db "+dsn), dir))
 		}
 	}
-	level := slog.LevelInfo
-	if cli.DebugFromEnv(env.Getenv) {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	// The daemons' logger, as the live reader's: structured lines that
+	// name the program (prog=loganom), its errors among them. (What is
+	// refused before it serves stays plain lines, with hints.)
+	logger := cli.NewSlog(log.W, log.Prog, cli.DebugFromEnv(env.Getenv))
 	src := &lazyStore{dsn: dsn, log: logger}
 	defer src.Close()
 	// The state is opened now when it can be; when it cannot (PostgreSQL

@@ -34,7 +34,7 @@ func env(args ...string) (cli.Env, *syncBuf, *syncBuf) {
 // returns the address the policy service listens on, and its log.
 func serve(t *testing.T, c *ServeCmd) (string, *syncBuf, func() int) {
 	t.Helper()
-	return serveUntil(t, c, regexp.MustCompile(`msg="policy: listening" addr=(\S+)`))
+	return serveUntil(t, c, regexp.MustCompile(`msg="policy: listening" prog=loganom addr=(\S+)`))
 }
 
 // serveUntil runs loganom serve until it logs re, whose first group it
@@ -146,7 +146,7 @@ func TestServe(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{`msg="policy: stopping`, `msg="policy: stopped" connections=`, `state=` + db} {
+	for _, want := range []string{`msg="policy: stopping`, `msg="policy: stopped" prog=loganom connections=`, `state=` + db} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("the log lacks %q:\n%s", want, log)
 		}
