@@ -405,13 +405,6 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, base int64, 
 	nw := s.workers()
 	pl := s.newPipeline(name, nw)
 	pl.base, pl.pos, pl.emit = base, base, emit
-	// Records handed to stages are merged by the workers (pump): a
-	// worker that finishes the chunk next in order emits its records
-	// while they are still in its core's cache, where a merger of its
-	// own would take every record's lines from another core's (the
-	// stages' cost per record, halved) and be woken for every chunk.
-	// Encoded chunks cost the merger a copy: it stays apart.
-	pl.combine = !pl.encode && nw > 1
 	go pl.produce(produce)
 	pl.workers.Add(nw)
 	for i := 0; i < nw; i++ {
@@ -430,13 +423,34 @@ func (s *Source) scan(name string, lp LineParser, emit record.Emit, base int64, 
 // from one input to the next.
 func (s *Source) newPipeline(name string, nw int) *pipeline {
 	maxBufs := 2*nw + 2
+	// Records handed to stages are merged by the workers (pump): a
+	// worker that finishes the chunk next in order emits its records
+	// while they are still in its core's cache, where a merger of its
+	// own would take every record's lines from another core's (the
+	// stages' cost per record, halved) and be woken for every chunk.
+	// Encoded chunks cost the merger a copy: it stays apart.
+	encode := s.write != nil
+	combine := !encode && nw > 1
+	// window: the chunks in flight, read and not yet merged. A stream's
+	// are bounded by its buffers (maxBufs, of MaxLine bytes each); a
+	// file's hold only their records. Workers that merge need room to
+	// go on parsing while one of them merges a run of chunks: with 6 in
+	// flight, one of the 2 cores of a VM idled for a quarter of the run
+	// (GODEBUG=schedtrace), and the wrapper took 1.43 times loganom-parse
+	// alone on the 300 MB log; with 24, 1.27; 48, 1.22; 96, 1.28
+	// (scripts/benchcmp, 21 rounds), for 1 to 5 MB more. loganom-parse
+	// alone did not change.
+	window := maxBufs
+	if combine {
+		window = max(window, min(combineChunks*nw, 4*combineChunks))
+	}
 	if s.pool == nil {
 		s.pool = make(chan []byte, maxBufs)
-		s.spent = make(chan *result, maxBufs+nw)
+		s.spent = make(chan *result, window+nw)
 	}
-	reuse := s.Opts.Reuse != nil && s.write == nil
+	reuse := s.Opts.Reuse != nil && !encode
 	if reuse && s.slabs == nil {
-		s.slabs = make(chan []record.Record, maxSlabs+4*maxBufs)
+		s.slabs = make(chan []record.Record, maxSlabs+4*window)
 	}
 	if !utf8.ValidString(name) {
 		name = toValidUTF8(name) // as record.Encoder would write it
@@ -444,11 +458,12 @@ func (s *Source) newPipeline(name string, nw int) *pipeline {
 	return &pipeline{
 		s:          s,
 		name:       name,
-		jobs:       make(chan *chunk, maxBufs),
-		order:      make(chan *chunk, maxBufs),
+		jobs:       make(chan *chunk, window),
+		order:      make(chan *chunk, window),
 		done:       make(chan struct{}),
 		maxBufs:    maxBufs,
-		encode:     s.write != nil,
+		encode:     encode,
+		combine:    combine,
 		onlyLogins: s.Opts.OnlyLogins,
 		failures:   s.Opts.OnFailure != nil,
 		reuse:      reuse,
@@ -735,6 +750,10 @@ func (pl *pipeline) giveBack(res *result) {
 	clear(pl.held[m:])
 	pl.held = pl.held[:m]
 }
+
+// combineChunks is the chunks in flight per worker when the workers
+// merge (see newPipeline's window).
+const combineChunks = 24
 
 // maxSlabs bounds the slabs held (beyond those of the chunks in flight):
 // enough for the records an enricher holds while it gathers addresses to
