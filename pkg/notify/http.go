@@ -9,10 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/retry"
 )
 
 // postJSON posts a JSON body; 429 and 5xx are transient, other non-2xx
@@ -58,9 +61,42 @@ func postJSON(ctx context.Context, client *http.Client, u string, body any, key 
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		err := fmt.Errorf("HTTP %d", resp.StatusCode)
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			// the next try no sooner than the server asked (Teams and
+			// Mattermost say how long they throttle a hook)
+			return retry.After(d, err)
+		}
+		return err
 	}
 	return Permanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
+}
+
+// maxRetryAfter is the longest wait a server's Retry-After gets: a run
+// from cron, or the daemon's round, does not wait an hour for one
+// channel; past it, the next try fails as well, and the alert stays due
+// for the next round (with a state, the next run).
+const maxRetryAfter = 2 * time.Minute
+
+// retryAfter reads a Retry-After header (RFC 9110): seconds, or an HTTP
+// date, as a wait from now, at most maxRetryAfter; ok is false when
+// there is none or it does not parse.
+func retryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+		if n > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return min(max(t.Sub(now), 0), maxRetryAfter), true
 }
 
 // keepPost follows a redirect that keeps the POST and its body (307,

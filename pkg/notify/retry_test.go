@@ -3,6 +3,9 @@ package notify
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -85,5 +88,50 @@ func TestRetryCanceled(t *testing.T) {
 	res := SendAll(ctx, []Channel{&Webhook{URL: srv.URL}}, message(), r)
 	if !errors.Is(res[0].Err, context.Canceled) || res[0].Attempts != 1 || len(*bodies) != 1 {
 		t.Errorf("%+v, %d requests", res[0], len(*bodies))
+	}
+}
+
+// A server that throttles says how long with Retry-After (seconds, or a
+// date): the next try waits at least that, at most maxRetryAfter; a
+// header that does not parse leaves the backoff alone. Each of Teams,
+// Mattermost and the webhook (one postJSON).
+func TestRetryAfterHonoured(t *testing.T) {
+	var mu sync.Mutex
+	var afters []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(afters) > 0 {
+			w.Header().Set("Retry-After", afters[0])
+			afters = afters[1:]
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(200)
+	}))
+	t.Cleanup(srv.Close)
+	in90s := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+	for _, ch := range []Channel{&Webhook{URL: srv.URL}, &Teams{URL: srv.URL}, &Mattermost{URL: srv.URL}} {
+		mu.Lock()
+		afters = []string{"30", in90s, "86400", "soon"}
+		mu.Unlock()
+		var w waits
+		res := SendAll(context.Background(), []Channel{ch}, message(), Retry{Attempts: 5, sleep: w.sleep})
+		if res[0].Err != nil || res[0].Attempts != 5 || len(w.d) != 4 {
+			t.Fatalf("%s: %+v, waits %v", ch.Name(), res[0], w.d)
+		}
+		if d := w.d[0]; d != 30*time.Second {
+			t.Errorf("%s: Retry-After 30: waited %v", ch.Name(), d)
+		}
+		if d := w.d[1]; d < 80*time.Second || d > 90*time.Second {
+			t.Errorf("%s: Retry-After in 90 s (a date): waited %v", ch.Name(), d)
+		}
+		if d := w.d[2]; d != maxRetryAfter {
+			t.Errorf("%s: Retry-After a day: waited %v, want %v", ch.Name(), d, maxRetryAfter)
+		}
+		if d := w.d[3]; d > 16*time.Second {
+			t.Errorf("%s: Retry-After that does not parse: waited %v, want the backoff (at most 16 s)", ch.Name(), d)
+		}
 	}
 }
