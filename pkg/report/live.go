@@ -364,6 +364,15 @@ func (l *Live) forgetOld(la *live, t time.Time) {
 	a.recount()
 }
 
+// revealHome is Account.revealHome for la's account, which is then one
+// with logins after the whitelist (Accounts), as in a batch (reveal).
+func (l *Live) revealHome(la *live, reasons []detect.Reason) {
+	if la.acct.revealHome(reasons) && !la.counted {
+		la.counted = true
+		l.seen.Add(1)
+	}
+}
+
 // judge tells OnAlert, and emits, when the account's latest login made it
 // anomalous.
 func (l *Live) judge(la *live, emit record.Emit) error {
@@ -385,7 +394,7 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 		if sev <= la.alerted {
 			// nothing more severe: no new alert, the evidence grows,
 			// with the addresses of the home country it names (below)
-			a.revealHome(la.det.Verdict().Reasons)
+			l.revealHome(la, la.det.Verdict().Reasons)
 			la.found, la.anomalous = n, true
 			l.changed[la] = true
 			return nil
@@ -394,7 +403,7 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 		// addresses whitelisted by their country alone that the
 		// detectors found (a burst from a new network there) are shown
 		// and recorded, as in a batch (Report.reveal)
-		a.revealHome(v.Reasons)
+		l.revealHome(la, v.Reasons)
 	}
 	// the thresholds, on the addresses within the window
 	ips := slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return !inWindow(ip) })

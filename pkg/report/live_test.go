@@ -447,6 +447,9 @@ func TestHomeDataCentreLiveAndBatch(t *testing.T) {
 	if a := alerted[0]; a.Severity != "medium" || len(a.IPs) != 1 || a.IPs[0].IP != dc.ip || a.Logins < 10 {
 		t.Errorf("live: %s, shown %v, %d logins", a.Severity, a.IPs, a.Logins)
 	}
+	if n := l.Accounts(); n != 1 { // as the batch's, below: the account shown counts
+		t.Errorf("live: Accounts() = %d, want 1", n)
+	}
 	l.Tick(time.Time{})
 	changed := l.Changed()
 	if len(changed) != 1 || len(changed[0].IPs) != 1 || changed[0].IPs[0].IP != dc.ip {
