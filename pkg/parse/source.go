@@ -343,8 +343,11 @@ func (s *Source) workers() int {
 // producer (readChunks for a stream, planChunks for a plain regular file)
 // cuts the input into chunks and sends each to the workers and, in the
 // same order, to the merger. The workers (worker.run) parse the chunks in
-// parallel. The merger (pipeline.merge) takes their results in input order
-// and emits the records, or writes them when the workers encoded them.
+// parallel. The merger takes their results in input order and emits the
+// records, or writes them when the workers encoded them: scan's goroutine
+// (pipeline.merge), or, with stages to run (combine), the workers
+// themselves (pipeline.pump), one at a time, and scan's goroutine what is
+// left once they are done.
 type pipeline struct {
 	s          *Source
 	name       string        // the input's name in records, valid UTF-8
@@ -395,7 +398,7 @@ type pipeline struct {
 
 // scan reads one input: produce cuts it into chunks in a goroutine of its
 // own, workers parse them in parallel, and the merger emits their records
-// in input order from this goroutine. produce returns the number of
+// in input order (see pipeline). produce returns the number of
 // overlong lines it dropped at the very end of the input, and the read
 // error, if any. Memory is bounded by the number of chunks in flight.
 //
