@@ -1480,7 +1480,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 			f.Text = "new network " + a.network(w)
 		}
 	}
-	usualRate := a.rate(first)
+	before := a.total // the logins before this one (burst)
 	if exit {
 		seen := *w
 		seen.Country = ""
@@ -1494,13 +1494,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	switch {
 	case newCountry:
-		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, usualRate, a.site.unfamiliar(w.ASN))
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, before, a.site.unfamiliar(w.ASN))
 	case newNetwork || homeNew:
 		// a new network sending far more than the account ever did is
 		// a thief too, in a usual country (a data centre there, the
 		// whitelisted home country's included) or from an exit's
 		// network the account does not use
-		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, usualRate, false)
+		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, before, false)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
@@ -1641,25 +1641,31 @@ func vague(w *Where) bool { return w.City == "" || w.AccuracyKM >= 100 }
 // rate is the account's usual logins in a window, before t: all its
 // logins known over the days since its first.
 func (a *Account) rate(t time.Time) float64 {
+	return a.rateOf(a.total, t)
+}
+
+// rateOf is rate with total logins so far.
+func (a *Account) rateOf(total int64, t time.Time) float64 {
 	origin := a.history
 	if origin.IsZero() {
 		origin = a.learnTill.Add(-a.cfg.FirstDay)
 	}
 	days := max(t.Sub(origin), a.cfg.Window)
-	return float64(a.total) * float64(a.cfg.Window) / float64(days)
+	return float64(total) * float64(a.cfg.Window) / float64(days)
 }
 
 // burst counts the logins from a new place (a country, or a network)
 // within the window from its first; when they reach Config.Burst and five
 // times the account's usual logins in a window, the new place is medium:
 // someone is sending mail from there, far more than the account ever did.
-// key is the place's finding (NewPlace), what its name in words.
+// key is the place's finding (NewPlace), what its name in words; before
+// is the account's logins before t, the history's included.
 //
 // A new country's logins all from networks that no account of the site
 // uses (strange: not a colleague's hotel or a branch, but a thief's) need
 // only reach Config.Burst: someone sends mail from where nobody of the
 // company has been, while the owner's own pace may hide it.
-func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, usual float64, strange bool) {
+func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, before int64, strange bool) {
 	if a.cfg.Burst <= 0 || p == nil {
 		return
 	}
@@ -1671,16 +1677,23 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 		return
 	}
 	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
-		p.burstFrom, p.burstN, p.burstRate, p.strange = t, 0, usual, true
+		p.burstFrom, p.burstN, p.strange = t, 0, true
 		// an earlier run's logins from there within the window count
+		var earlier int64
 		for _, h := range p.hist {
 			if !h.first.Before(t.Add(-a.cfg.Window)) && h.first.Before(t) {
 				p.burstN += int(h.n)
+				earlier += h.n
 				if h.first.Before(p.burstFrom) {
 					p.burstFrom = h.first
 				}
 			}
 		}
+		// the account's pace before the burst: before them too, as one
+		// run over the whole log has it (the history's total holds
+		// them: a thief's first logins, that an hourly run before this
+		// one saw, made his burst the account's usual pace)
+		p.burstRate = a.rateOf(max(before-earlier, 0), p.burstFrom)
 	}
 	p.burstN += n
 	p.strange = p.strange && strange

@@ -1295,3 +1295,32 @@ func TestResetIsNew(t *testing.T) {
 		}
 	}
 }
+
+// A burst whose first logins an earlier run saw (they are in the history)
+// is judged at the account's pace before them, as one run over the whole
+// log judges it: the history's total holds the thief's first logins, and
+// made his burst the account's usual pace (8 logins in an hourly run, 12
+// in the next).
+func TestBurstFromHistory(t *testing.T) {
+	cfg := Config{}.Defaults()
+	dc := Where{IP: "177.66.162.138", Country: "BR", City: "São Paulo", ASN: 28573, Org: "Claro", HasLoc: true, Lat: -23.5, Lon: -46.6, AccuracyKM: 20}
+	T := t0.Add(4 * day)
+	home := Known{Where: saoPaulo, First: t0, Last: t0.Add(2*day + 6*time.Hour), Count: 9}
+	// one run over it all
+	one := NewAccount(&cfg, []Known{home}, nil)
+	w := dc
+	one.Login(&w, T, T.Add(14*time.Minute), 8)
+	w = dc
+	one.Login(&w, T.Add(16*time.Minute), T.Add(38*time.Minute), 12)
+	// the second of two runs
+	two := NewAccount(&cfg, []Known{home, {Where: dc, First: T, Last: T.Add(14 * time.Minute), Count: 8}}, nil)
+	w = dc
+	two.Login(&w, T.Add(16*time.Minute), T.Add(38*time.Minute), 12)
+	v1, v2 := one.Verdict(), two.Verdict()
+	if v1.Severity != Medium || !strings.Contains(v1.String(), "20 logins within 39 min (usually 2.2 in 24 h") {
+		t.Errorf("one run: %s", v1)
+	}
+	if v2.String() != v1.String() {
+		t.Errorf("two runs: %s\nwant, as one run: %s", v2, v1)
+	}
+}
