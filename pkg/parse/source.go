@@ -552,12 +552,33 @@ func (pl *pipeline) pump() {
 			return
 		}
 		seen := pl.parsed.Load()
-		pl.mergeReady()
-		pl.merging.Unlock()
+		pl.mergeHeld()
 		if pl.parsed.Load() == seen {
 			return
 		}
 	}
+}
+
+// errLeft: a callback (emit, Options.OnFailure, Options.Reuse) called on a
+// worker never returned to the merge.
+var errLeft = errors.New("parse: a callback did not return (runtime.Goexit, or a panic)")
+
+// mergeHeld is mergeReady, pl.merging held, and unlocks it. When the merge
+// does not return, a callback having called runtime.Goexit (t.FailNow in a
+// test's emit) or panicked on this worker, it stops the pipeline before
+// unlocking: else the merge stayed locked, the other workers left every
+// chunk to it, and Run waited for ever (a test that failed so hung until
+// the test binary's timeout, its message lost).
+func (pl *pipeline) mergeHeld() {
+	returned := false
+	defer func() {
+		if !returned && pl.stopErr == nil {
+			pl.stop(downstreamError{errLeft})
+		}
+		pl.merging.Unlock()
+	}()
+	pl.mergeReady()
+	returned = true
 }
 
 // mergeReady merges, in order, the chunks whose results are in, without

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -593,6 +594,77 @@ func TestWorkersMergeInOrder(t *testing.T) {
 			got, err = run(name, workers, 1234)
 			if !errors.Is(err, record.ErrStop) || !slices.Equal(got, want[:1234]) {
 				t.Errorf("%s, %d workers, stopped at 1234: %d records, %v", name, workers, len(got), err)
+			}
+		}
+	}
+}
+
+// A callback that never returns to the merge, as t.FailNow in a test's
+// emit does (runtime.Goexit, on the worker goroutine that merges), must
+// not leave the other workers, and Run, waiting for the merge for ever:
+// Run returns an error, and the callbacks are not called again. (Before,
+// TestReuse, failing, hung until the test binary's timeout, its message
+// lost.)
+func TestCallbackGoexitEndsRun(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join(logs, "postfix-3.7-real.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat(real, 60)
+	file := filepath.Join(t.TempDir(), "mail.log")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := chunkSize
+	chunkSize = 1024
+	defer func() { chunkSize = old }()
+	for _, name := range []string{file, "-"} {
+		for _, where := range []string{"emit", "OnFailure", "Reuse"} {
+			for _, workers := range []int{2, 3} {
+				var calls, after atomic.Int32
+				var exited atomic.Bool
+				call := func() {
+					if exited.Load() {
+						after.Add(1)
+						return
+					}
+					if calls.Add(1) == 20 {
+						exited.Store(true)
+						runtime.Goexit() // what t.FailNow does
+					}
+				}
+				opts := Options{Loc: time.UTC, Workers: workers, Stdin: bytes.NewReader(data), OnlyLogins: true,
+					OnFailure: func(string, time.Time) {}}
+				switch where {
+				case "OnFailure":
+					opts.OnFailure = func(string, time.Time) { call() }
+				case "Reuse":
+					opts.Reuse = func() int { call(); return 0 }
+				}
+				src := &Source{Names: []string{name, file}, Opts: opts}
+				// (the callback may run on Run's goroutine too, merging the
+				// last chunks: the goroutine then exits, as before)
+				var err error
+				returned := false
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					err = src.Run(func(*record.Record) error {
+						if where == "emit" {
+							call()
+						}
+						return nil
+					})
+					returned = true
+				}()
+				select {
+				case <-done:
+					if returned && err == nil || after.Load() != 0 {
+						t.Errorf("%s, %s exits, %d workers: Run returned %v, %d calls after the exit", name, where, workers, err, after.Load())
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatalf("%s, %s exits, %d workers: Run did not return", name, where, workers)
+				}
 			}
 		}
 	}
