@@ -156,7 +156,10 @@ type Source struct {
 // OnError, passed on as an input_error record, and the others are still
 // read; Run then returns an *InputsError.
 // When emit returns an error (record.ErrStop included), reading stops and
-// that error is returned.
+// that error is returned. emit, and Options.OnFailure and Options.Reuse,
+// are called one at a time, in input order, but from the workers'
+// goroutines (they merge), not Run's: a callback must return (a test's
+// t.Fatal in one stops the run with an error, see pipeline.mergeHeld).
 func (s *Source) Run(emit record.Emit) error {
 	names := s.Names
 	if len(names) == 0 {
