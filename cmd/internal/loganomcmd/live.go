@@ -287,6 +287,11 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	select {
+	case s := <-c.hup: // while it started: the config is read again now
+		sigs <- s
+	default:
+	}
 	quit := make(chan struct{})
 	defer close(quit)
 	go func() {

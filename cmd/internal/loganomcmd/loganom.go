@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
 	"reflect"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/blockcmd"
@@ -40,6 +42,10 @@ type postfixSASLCmd struct {
 	statecmd.Flags
 	Resume    bool `help:"Read only what was appended to each log since the last run, following logrotate's renames, copies and compression; needs the state. Without it, every line is read and the history is not changed."`
 	rawFilter filtercmd.FilterFlags
+	// hup: the daemon's SIGHUPs from its very start (follow takes them
+	// over): one that came while it started (the state opening, the
+	// databases loading) would have killed it, SIGHUP's default.
+	hup chan os.Signal
 
 	Metrics     string   `name:"metrics" ini:"SERVE.metrics" placeholder:"HOST:PORT" help:"With --follow: serve Prometheus metrics on http://HOST:PORT/metrics ([SERVE] metrics, e.g. 127.0.0.1:9310)."`
 	Journal     bool     `help:"With --follow: follow the systemd journal instead of log files, by running journalctl --follow --output=json (again if it dies); with --resume, from the cursor saved."`
@@ -207,6 +213,11 @@ func logSource(env cli.Env, log *cli.Logger, named []string, f *parsecmd.ParseFl
 // postfixSASL chains parse, enrich, filter and report in one process,
 // with no JSON between them: the same stages the pipe binaries run.
 func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
+	if c.Follow {
+		c.hup = make(chan os.Signal, 1)
+		signal.Notify(c.hup, syscall.SIGHUP)
+		defer signal.Stop(c.hup)
+	}
 	log.Debug = c.Debug || cli.DebugFromEnv(env.Getenv)
 	cfg, err := loadDefaultConfig(c.Config, log)
 	if err != nil {
