@@ -50,9 +50,15 @@ type smtpServer struct {
 	rcptFail int
 	rcptMsg  string // "": "try later"
 	tries    atomic.Int64
+	helo     []string // the names the client gave in EHLO
 }
 
-func (s *smtpServer) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: s}, nil }
+func (s *smtpServer) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	s.mu.Lock()
+	s.helo = append(s.helo, c.Hostname())
+	s.mu.Unlock()
+	return &session{s: s}, nil
+}
 
 type session struct{ s *smtpServer }
 
@@ -499,5 +505,34 @@ func TestHiddenCharacters(t *testing.T) {
 	}
 	if strings.ContainsAny(string(cardText), hiddenRunes) {
 		t.Errorf("teams payload: %s", cardText)
+	}
+}
+
+// The client says who it is in EHLO: the machine's name when it is a
+// domain name, else the address it connects from, as an address literal;
+// never net/smtp's "localhost", which servers that check refuse.
+func TestSMTPHelo(t *testing.T) {
+	for _, tt := range []struct{ host, want string }{
+		{"mail.example.test", "mail.example.test"},
+		{"mail.example.test.", "mail.example.test."},
+		{"mail", "[127.0.0.1]"},
+		{"localhost.localdomain", "[127.0.0.1]"},
+		{"", "[127.0.0.1]"},
+		{"10.1.2.3", "[127.0.0.1]"},
+		{"bad_name.example", "[127.0.0.1]"},
+	} {
+		s := &smtpServer{}
+		host, port := startSMTP(t, s)
+		ch := &SMTP{From: "loganom@example.test", To: []string{"postmaster@example.test"}, Host: host, Port: port}
+		m := message()
+		m.Host = tt.host
+		if res := SendAll(context.Background(), []Channel{ch}, m, fast); res[0].Err != nil {
+			t.Fatal(res[0].Error())
+		}
+		s.mu.Lock()
+		if len(s.helo) != 1 || s.helo[0] != tt.want {
+			t.Errorf("machine %q: EHLO %q, want %q", tt.host, s.helo, tt.want)
+		}
+		s.mu.Unlock()
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
@@ -139,16 +140,17 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 		a, _ := mail.ParseAddress(t)
 		rcpts = append(rcpts, a.Address)
 	}
-	return s.deliver(ctx, from.Address, rcpts, s.build(m))
+	return s.deliver(ctx, m.Host, from.Address, rcpts, s.build(m))
 }
 
-// deliver sends one message over one connection. Once the server has
+// deliver sends one message over one connection, saying in EHLO it comes
+// from host (Message.Host; see heloName). Once the server has
 // accepted it (250 after the data), it is sent: what happens at QUIT (a
 // lost connection, an odd reply) is no failure, since another try would
 // deliver the mail again. A connection lost before that reply is retried,
 // though the server may have taken the message: a mail twice is better
 // than none.
-func (s *SMTP) deliver(ctx context.Context, from string, rcpts []string, msg []byte) error {
+func (s *SMTP) deliver(ctx context.Context, host, from string, rcpts []string, msg []byte) error {
 	tlsConf := s.TLS
 	if tlsConf == nil {
 		tlsConf = &tls.Config{ServerName: s.Host}
@@ -201,6 +203,9 @@ func (s *SMTP) deliver(ctx context.Context, from string, rcpts []string, msg []b
 		return fail("", err)
 	}
 	defer c.Close()
+	if err := c.Hello(heloName(host, conn.LocalAddr())); err != nil {
+		return fail("EHLO", err)
+	}
 	if !s.SSL {
 		if ok, _ := c.Extension("STARTTLS"); ok {
 			if err := c.StartTLS(tlsConf); err != nil {
@@ -324,4 +329,53 @@ func keyPart(key string) string {
 		}
 	}
 	return string(b)
+}
+
+// heloName is the name given in EHLO: the machine's (Message.Host) when it
+// is a domain name (mail.example.com), else the address the connection
+// comes from, as an address literal ([192.0.2.1]), as RFC 5321 asks.
+// net/smtp's default, "localhost", is refused by a server that checks it
+// (Postfix's reject_non_fqdn_helo_hostname, or a relay that rejects
+// "localhost" from elsewhere).
+func heloName(host string, local net.Addr) string {
+	if isDomainName(host) {
+		return host
+	}
+	if a, ok := local.(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			if ip = ip.Unmap(); ip.Is4() {
+				return "[" + ip.String() + "]"
+			}
+			return "[IPv6:" + ip.WithZone("").String() + "]"
+		}
+	}
+	return "localhost"
+}
+
+// isDomainName: host is a fully qualified name in letters, digits and
+// hyphens (two labels at least, none empty, none starting or ending with a
+// hyphen, a name that is not localhost's).
+func isDomainName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if len(host) == 0 || len(host) > 253 {
+		return false
+	}
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 || strings.EqualFold(labels[0], "localhost") {
+		return false
+	}
+	for _, l := range labels {
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	// all digits in the last label: an address, not a name
+	last := labels[len(labels)-1]
+	return strings.Trim(last, "0123456789") != ""
 }

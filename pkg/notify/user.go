@@ -189,7 +189,7 @@ func (u *UserNotice) Send(ctx context.Context, m *Message) error {
 		}
 		htm := "<!DOCTYPE html>\n<html><body><pre>" + html.EscapeString(text) + "</pre></body></html>\n"
 		msg := u.SMTP.compose(u.from(), []string{to}, u.subject(), text, htm, userKey(m.Key, a.User))
-		n, err := u.Retry.try(ctx, func(ctx context.Context) error { return u.SMTP.deliver(ctx, from.Address, []string{to}, msg) })
+		n, err := u.Retry.try(ctx, func(ctx context.Context) error { return u.SMTP.deliver(ctx, m.Host, from.Address, []string{to}, msg) })
 		if err != nil {
 			errs = append(errs, AccountError{User: a.User, Attempts: n, Err: err})
 		}
