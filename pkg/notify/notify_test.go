@@ -536,3 +536,33 @@ func TestSMTPHelo(t *testing.T) {
 		s.mu.Unlock()
 	}
 }
+
+// A display name outside ASCII in [SMTP] from or to goes out encoded
+// (RFC 2047), and reads back as it was; the header lines are ASCII.
+func TestSMTPNonASCIINames(t *testing.T) {
+	s := &smtpServer{}
+	host, port := startSMTP(t, s)
+	ch := &SMTP{From: "Sécurité Réseau <loganom@example.test>", To: []string{"Zoë Müller <zoe@example.test>", `"Ops, Team" <ops@example.test>`}, Host: host, Port: port}
+	if res := SendAll(context.Background(), []Channel{ch}, message(), fast); res[0].Err != nil {
+		t.Fatal(res[0].Error())
+	}
+	raw := s.got[0]
+	head := raw[:strings.Index(raw, "\r\n\r\n")]
+	for _, c := range head {
+		if c > 127 {
+			t.Fatalf("a header holds a raw non-ASCII character:\n%s", head)
+		}
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, err := msg.Header.AddressList("From")
+	if err != nil || len(from) != 1 || from[0].Name != "Sécurité Réseau" || from[0].Address != "loganom@example.test" {
+		t.Errorf("From %q: %v %v", msg.Header.Get("From"), from, err)
+	}
+	to, err := msg.Header.AddressList("To")
+	if err != nil || len(to) != 2 || to[0].Name != "Zoë Müller" || to[1].Name != "Ops, Team" || to[1].Address != "ops@example.test" {
+		t.Errorf("To %q: %v %v", msg.Header.Get("To"), to, err)
+	}
+}

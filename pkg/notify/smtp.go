@@ -99,8 +99,12 @@ func (s *SMTP) compose(from string, to []string, subject, text, htm, key string)
 	boundary := "loganom-" + hex.EncodeToString(id[:6])
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", from)
-	h("To", strings.Join(to, ", "))
+	h("From", headerAddress(from))
+	tos := make([]string, len(to))
+	for i, t := range to {
+		tos[i] = headerAddress(t)
+	}
+	h("To", strings.Join(tos, ", "))
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
 	h("Date", now().Format(time.RFC1123Z))
 	msgID := hex.EncodeToString(id[:])
@@ -378,4 +382,28 @@ func isDomainName(host string) bool {
 	// all digits in the last label: an address, not a name
 	last := labels[len(labels)-1]
 	return strings.Trim(last, "0123456789") != ""
+}
+
+// headerAddress is the address a (as the config gives it: "Name <a@b>")
+// as a header holds it: as written when it is ASCII (it parsed: Check), else
+// with its display name encoded (RFC 2047): a raw 8-bit name, which a
+// server without SMTPUTF8 may refuse or mangle, never goes out.
+func headerAddress(a string) string {
+	if isASCII(a) {
+		return a
+	}
+	p, err := mail.ParseAddress(a)
+	if err != nil {
+		return a
+	}
+	return p.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
