@@ -73,10 +73,12 @@ func postJSON(ctx context.Context, client *http.Client, u string, body any, key 
 }
 
 // maxRetryAfter is the longest wait a server's Retry-After gets: a run
-// from cron, or the daemon's round, does not wait an hour for one
-// channel; past it, the next try fails as well, and the alert stays due
-// for the next round (with a state, the next run).
-const maxRetryAfter = 2 * time.Minute
+// from cron does not wait an hour for one channel, nor does the daemon's
+// round of deliveries, which the other channels' next round waits for (3
+// waits of 30 s at most, as long as the tries' own timeouts); past it,
+// the next try may fail as well, and the alert stays due for the next
+// round (with a state, the next run).
+const maxRetryAfter = 30 * time.Second
 
 // retryAfter reads a Retry-After header (RFC 9110): seconds, or an HTTP
 // date, as a wait from now, at most maxRetryAfter; ok is false when

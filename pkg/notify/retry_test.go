@@ -111,21 +111,21 @@ func TestRetryAfterHonoured(t *testing.T) {
 		w.WriteHeader(200)
 	}))
 	t.Cleanup(srv.Close)
-	in90s := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+	in20s := time.Now().Add(20 * time.Second).UTC().Format(http.TimeFormat)
 	for _, ch := range []Channel{&Webhook{URL: srv.URL}, &Teams{URL: srv.URL}, &Mattermost{URL: srv.URL}} {
 		mu.Lock()
-		afters = []string{"30", in90s, "86400", "soon"}
+		afters = []string{"7", in20s, "86400", "soon"}
 		mu.Unlock()
 		var w waits
 		res := SendAll(context.Background(), []Channel{ch}, message(), Retry{Attempts: 5, sleep: w.sleep})
 		if res[0].Err != nil || res[0].Attempts != 5 || len(w.d) != 4 {
 			t.Fatalf("%s: %+v, waits %v", ch.Name(), res[0], w.d)
 		}
-		if d := w.d[0]; d != 30*time.Second {
-			t.Errorf("%s: Retry-After 30: waited %v", ch.Name(), d)
+		if d := w.d[0]; d != 7*time.Second {
+			t.Errorf("%s: Retry-After 7: waited %v", ch.Name(), d)
 		}
-		if d := w.d[1]; d < 80*time.Second || d > 90*time.Second {
-			t.Errorf("%s: Retry-After in 90 s (a date): waited %v", ch.Name(), d)
+		if d := w.d[1]; d < 10*time.Second || d > 20*time.Second {
+			t.Errorf("%s: Retry-After in 20 s (a date): waited %v", ch.Name(), d)
 		}
 		if d := w.d[2]; d != maxRetryAfter {
 			t.Errorf("%s: Retry-After a day: waited %v, want %v", ch.Name(), d, maxRetryAfter)
