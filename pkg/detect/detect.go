@@ -1010,10 +1010,14 @@ type login struct {
 
 // Account judges one account's logins. Feed them in time order.
 type Account struct {
-	cfg       *Config
-	site      *Site
-	failures  *Failures
-	total     int64 // logins so far, the history's included (burst)
+	cfg      *Config
+	site     *Site
+	failures *Failures
+	total    int64 // logins so far, the history's included (burst)
+	// rows: the history's rows counted in total, their first login and
+	// count, oldest first (burst: the account's pace before a burst that
+	// an earlier run saw begin)
+	rows      []histRow
 	countries map[string]*place
 	networks  map[uint32]*place
 	history   time.Time // when the known history begins (zero: none)
@@ -1132,6 +1136,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		k := &known[i]
 		if k.Relay {
 			a.total += k.Count
+			a.rows = append(a.rows, histRow{k.First, k.Count})
 			a.relayed = true
 		}
 		if k.First.IsZero() || k.Last.IsZero() || k.Relay {
@@ -1139,6 +1144,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		}
 		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
 		a.total += k.Count
+		a.rows = append(a.rows, histRow{k.First, k.Count})
 		if p := a.countries[k.Country]; p != nil {
 			p.hist = append(p.hist, histRow{k.First, k.Count})
 		}
@@ -1654,6 +1660,19 @@ func (a *Account) rateOf(total int64, t time.Time) float64 {
 	return float64(total) * float64(a.cfg.Window) / float64(days)
 }
 
+// historyBefore is the logins of the history's rows first seen before t
+// (a relay's without a time included).
+func (a *Account) historyBefore(t time.Time) int64 {
+	var n int64
+	for _, r := range a.rows {
+		if !r.first.Before(t) {
+			break // oldest first
+		}
+		n += r.n
+	}
+	return n
+}
+
 // burst counts the logins from a new place (a country, or a network)
 // within the window from its first; when they reach Config.Burst and five
 // times the account's usual logins in a window, the new place is medium:
@@ -1692,8 +1711,15 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 		// the account's pace before the burst: before them too, as one
 		// run over the whole log has it (the history's total holds
 		// them: a thief's first logins, that an hourly run before this
-		// one saw, made his burst the account's usual pace)
-		p.burstRate = a.rateOf(max(before-earlier, 0), p.burstFrom)
+		// one saw, made his burst the account's usual pace). Nor the
+		// logins after them, the owner's meanwhile: this run's (all
+		// after the history's rows), and the history's rows first seen
+		// since (a row of an address used before holds all its logins:
+		// they count, as one run would count those before).
+		if earlier > 0 {
+			before = a.historyBefore(p.burstFrom)
+		}
+		p.burstRate = a.rateOf(before, p.burstFrom)
 	}
 	p.burstN += n
 	p.strange = p.strange && strange
