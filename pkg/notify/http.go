@@ -72,13 +72,15 @@ func postJSON(ctx context.Context, client *http.Client, u string, body any, key 
 	return Permanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
 }
 
-// maxRetryAfter is the longest wait a server's Retry-After gets: a run
-// from cron does not wait an hour for one channel, nor does the daemon's
-// round of deliveries, which the other channels' next round waits for (3
-// waits of 30 s at most, as long as the tries' own timeouts); past it,
-// the next try may fail as well, and the alert stays due for the next
-// round (with a state, the next run).
-const maxRetryAfter = 30 * time.Second
+// maxRetryAfter is the longest wait a server's Retry-After gets (the
+// throttling of Teams and Mattermost asks seconds): a run from cron does
+// not wait an hour for one channel, nor does the daemon's round of
+// deliveries, which the other channels' next round waits for, and its
+// last round when it stops, which systemd gives 60 s (TimeoutStopSec)
+// before it kills it: 3 waits of 10 s at most. Past it, the next try may
+// fail as well, and the alert stays due for the next round (with a state,
+// the next run).
+const maxRetryAfter = 10 * time.Second
 
 // retryAfter reads a Retry-After header (RFC 9110): seconds, or an HTTP
 // date, as a wait from now, at most maxRetryAfter; ok is false when
