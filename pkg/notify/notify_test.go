@@ -97,13 +97,7 @@ func startSMTP(t *testing.T, s *smtpServer) (string, int) {
 	srv := gosmtp.NewServer(s)
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+	return serve(t, srv)
 }
 
 func TestSMTP(t *testing.T) {
