@@ -65,7 +65,9 @@ type Lines struct {
 //     left out), then the new file, from its start;
 //   - copytruncate (the file shorter than what was read, or its first
 //     bytes rewritten): the rest of what was read, from the copy, found
-//     by Plan among the rotated siblings, then the file from its start;
+//     by Plan among the rotated siblings, then the file from its start
+//     (a file copied and truncated again before any of it was read is
+//     not looked for: its copy is lost to the follower);
 //   - a file that does not exist (yet, or any more): it is waited for.
 //
 // It watches Path's directory with inotify (fsnotify), and polls every
