@@ -2201,10 +2201,13 @@ func (a *Account) client(w *Where, t time.Time) string {
 
 // severity is a finding's severity as weighed: impossible travel on a
 // shared account is low; a low finding from a login with a SASL
-// mechanism new to the account (client) is medium, unless the account is
-// shared (its people's clients differ).
+// mechanism new to the account (client) is medium, on a shared account
+// too: the mechanisms are learnt from all its usual places, so each of
+// its people's clients that showed from there is known (and an account
+// wrongly taken for shared, one person's home line located to the next
+// town, keeps this evidence).
 func (a *Account) severity(f *finding) Severity {
-	if f.client != "" && f.Severity < Medium && !a.shared() {
+	if f.client != "" && f.Severity < Medium {
 		return Medium
 	}
 	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() && !f.everywhere {

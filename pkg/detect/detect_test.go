@@ -1173,14 +1173,30 @@ func TestNewClient(t *testing.T) {
 		})
 	}
 	// A shared account (its people in São Paulo and Lisbon at once) is
-	// not corroborated: its people's clients differ.
-	var evs []ev
-	for d := range 8 {
-		evs = append(evs, ev{w: m(saoPaulo, MethodPlain), at: time.Duration(d) * day}, ev{w: m(lisbon, MethodPlain), at: time.Duration(d)*day + 20*time.Minute})
-	}
-	evs = append(evs, ev{w: m(osaka, MethodLogin), at: 8*day + 12*time.Hour})
-	if v := judge(Config{}, nil, evs); v.Severity != Low || !strings.Contains(v.String(), "new country JP") || strings.Contains(v.String(), "new client") {
-		t.Errorf("shared: %s", v)
+	// corroborated as any other: each of its people's clients showed from
+	// their usual places. One whose people's clients differ knows both.
+	for _, c := range []struct {
+		lisbon uint8
+		sev    Severity
+	}{{MethodPlain, Medium}, {MethodLogin, Low}} {
+		var evs []ev
+		for d := range 8 {
+			evs = append(evs, ev{w: m(saoPaulo, MethodPlain), at: time.Duration(d) * day}, ev{w: m(lisbon, c.lisbon), at: time.Duration(d)*day + 20*time.Minute})
+		}
+		evs = append(evs, ev{w: m(osaka, MethodLogin), at: 8*day + 12*time.Hour})
+		v := judge(Config{}, nil, evs)
+		s := v.String()
+		if v.Severity != c.sev || !strings.Contains(s, "new country JP") || strings.Contains(s, "new client") != (c.sev == Medium) {
+			t.Errorf("shared, Lisbon's mechanism %s: %s; want %s", MethodNames(c.lisbon), v, c.sev)
+		}
+		cfg := Config{}.Defaults()
+		a := NewAccount(&cfg, nil, nil)
+		for _, e := range evs {
+			a.Login(&e.w, t0.Add(e.at), t0.Add(e.at), 1)
+		}
+		if !a.shared() {
+			t.Errorf("not shared: %s", v)
+		}
 	}
 	if got := MethodNames(MethodPlain | MethodLogin | MethodSCRAM); got != "PLAIN, LOGIN and SCRAM" {
 		t.Errorf("MethodNames: %q", got)
