@@ -337,7 +337,11 @@ func (n *Notifier) Channels() []string {
 // read (the alerts go without the mark: a debug line says why).
 func blocksNow(ctx context.Context, log *cli.Logger, st *statecmd.State, now time.Time) map[string]state.Block {
 	out := map[string]state.Block{}
-	bs, err := st.Store.Blocks(ctx, now)
+	var bs []state.Block
+	err := statecmd.Bound(ctx, statecmd.OpTimeout, func(ctx context.Context) (err error) {
+		bs, err = st.Store.Blocks(ctx, now)
+		return err
+	})
 	if err != nil {
 		log.Debugf("the blocks cannot be read, the alerts will not say who is blocked: %v", err)
 		return out
@@ -357,7 +361,15 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	if n == nil || n.off || n.dryRun {
 		return true
 	}
-	pending, err := st.Store.Pending(ctx, st.Instance)
+	// (each operation on the state bounded: statecmd.OpTimeout)
+	readPending := func() (p []state.Delivery, err error) {
+		err = statecmd.Bound(ctx, statecmd.OpTimeout, func(ctx context.Context) error {
+			p, err = st.Store.Pending(ctx, st.Instance)
+			return err
+		})
+		return p, err
+	}
+	pending, err := readPending()
 	if err != nil {
 		log.Errorf("%v", err)
 		return false
@@ -368,13 +380,17 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	// One run of this mail server delivers at a time: another run may be
 	// sending what was read above. Once the lock is ours, what is still
 	// pending is ours to send.
-	unlock, err := st.Store.LockDeliveries(ctx, st.Instance)
+	var unlock func()
+	err = statecmd.Bound(ctx, statecmd.LockTimeout, func(ctx context.Context) (err error) {
+		unlock, err = st.Store.LockDeliveries(ctx, st.Instance) // held until unlock
+		return err
+	})
 	if err != nil {
 		log.Errorf("%v", err)
 		return false
 	}
 	defer unlock()
-	if pending, err = st.Store.Pending(ctx, st.Instance); err != nil {
+	if pending, err = readPending(); err != nil {
 		log.Errorf("%v", err)
 		return false
 	}

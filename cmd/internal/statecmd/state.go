@@ -318,10 +318,46 @@ func Login(user string, ip *report.IP) state.Login {
 		ASN: ip.ASN, Org: ip.Org, RDNS: ip.RDNS, RDNSVerified: ip.RDNSVerified, Methods: ip.Methods}
 }
 
+// OpTimeout bounds each operation on the state outside a commit (an
+// account's history, what is pending delivery, a delivery's result, the
+// blocks) whose caller set no deadline: a database that stops answering
+// (a PostgreSQL server behind a dead link, a frozen host) makes it fail
+// with an error that says so, and the caller goes on (a live reader
+// judges the account without its history; a delivery is tried again).
+// Without it they waited for ever, the daemon's deliveries with them.
+var OpTimeout = 30 * time.Second
+
+// LockTimeout bounds the wait for another run's deliveries to this mail
+// server (Store.LockDeliveries): a round of them ends within minutes
+// (each channel's tries have timeouts), a wait longer than this is a
+// database that does not answer.
+var LockTimeout = 10 * time.Minute
+
+// Bound runs op with ctx bounded by d (unless it has an earlier
+// deadline): an operation on the state (OpTimeout, LockTimeout). An error
+// that came of d running out says so.
+func Bound(ctx context.Context, d time.Duration, op func(context.Context) error) error {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+		return op(ctx)
+	}
+	bctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	err := op(bctx)
+	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("the state did not answer within %s: %w", d, err)
+	}
+	return err
+}
+
 // Known is the history of one account for the detectors, with today's
 // whitelist applied (Whitelist): nil for an account email_skip leaves out.
+// It takes OpTimeout at most.
 func (s *State) Known(ctx context.Context, user string) ([]detect.Known, error) {
-	addrs, err := s.Store.History(ctx, user)
+	var addrs []state.Address
+	err := Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
+		addrs, err = s.Store.History(ctx, user)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +477,9 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 // reported (the delivery will then be tried again: a duplicate, never a
 // loss).
 func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delivery, status state.DeliveryStatus, msg string, attempted bool) bool {
-	if err := s.Store.SetDelivery(ctx, d.Alert, d.Channel, d.Escalation, status, msg, attempted); err != nil {
+	if err := Bound(ctx, OpTimeout, func(ctx context.Context) error {
+		return s.Store.SetDelivery(ctx, d.Alert, d.Channel, d.Escalation, status, msg, attempted)
+	}); err != nil {
 		log.Errorf("record the delivery of alert %d on %s: %v", d.Alert, d.Channel, err)
 		return false
 	}

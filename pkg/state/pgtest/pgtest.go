@@ -147,3 +147,84 @@ func Hung(t testing.TB) (dsn string, accepted <-chan struct{}, count func() int)
 	}
 	return "postgres://loganom@" + ln.Addr().String() + "/loganom?sslmode=disable", acc, count
 }
+
+// Freezable is the PostgreSQL database dsn (DSN's) behind a TCP relay on
+// loopback: it answers as the server does until freeze, and from then on
+// holds every connection, old and new, open and silent (a host gone
+// quiet, a link that drops everything). It returns the relay's DSN. The
+// connections are closed at the test's end.
+func Freezable(t testing.TB, dsn string) (relayed string, freeze func()) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	frozen := make(chan struct{})
+	var once sync.Once
+	keep := func(c net.Conn) {
+		mu.Lock()
+		defer mu.Unlock()
+		conns = append(conns, c)
+	}
+	// pipe copies from to to until frozen, then reads nothing more
+	pipe := func(to, from net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := from.Read(buf)
+			select {
+			case <-frozen:
+				return // what was read is dropped; from stays open
+			default:
+			}
+			if n > 0 {
+				if _, werr := to.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				to.Close()
+				return
+			}
+		}
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			keep(c)
+			select {
+			case <-frozen:
+				continue // accepted, never answered
+			default:
+			}
+			s, err := net.Dial("tcp", u.Host)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			keep(s)
+			go pipe(s, c)
+			go pipe(c, s)
+		}
+	}()
+	t.Cleanup(func() {
+		once.Do(func() { close(frozen) })
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	r := *u
+	r.Host = ln.Addr().String()
+	return r.String(), func() { once.Do(func() { close(frozen) }) }
+}

@@ -1,0 +1,68 @@
+package reportcmd
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/state/pgtest"
+)
+
+// A PostgreSQL state that goes quiet while a daemon runs (its host
+// frozen, a link that drops everything): reading what is pending delivery
+// and an account's history each fail within statecmd.OpTimeout, with an
+// error that says so, and the daemon goes on (its deliveries are tried
+// again; the account is judged without its history). They used to have
+// no deadline: the daemon's deliveries, and its reader at the next new
+// account, waited for ever.
+func TestStateGoneQuiet(t *testing.T) {
+	dsn, freeze := pgtest.Freezable(t, pgtest.DSN(t))
+	defer func(d time.Duration) { statecmd.OpTimeout = d }(statecmd.OpTimeout)
+	statecmd.OpTimeout = time.Second
+	cfg := loadINI(t, "[GENERAL]\ncountry_ignore = BR\n")
+	stderr := &lockedBuf{}
+	log := &cli.Logger{Prog: "loganom", W: stderr}
+	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, cfg, log, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := webhookNotifier(t, "http://127.0.0.1:9/never")
+	env := cli.Env{Stdout: io.Discard, Stderr: stderr}
+	// answering: nothing pending, no history
+	if _, err := st.Known(context.Background(), "bob@x.test"); err != nil {
+		t.Fatalf("history, the state answering: %v", err)
+	}
+	if !n.Deliver(context.Background(), env, log, "mx", st, 0, nil) {
+		t.Fatalf("deliver, the state answering: %s", stderr)
+	}
+	freeze()
+	done := make(chan struct{})
+	var knownErr error
+	var delivered bool
+	start := time.Now()
+	go func() {
+		defer close(done)
+		_, knownErr = st.Known(context.Background(), "bob@x.test")
+		delivered = n.Deliver(context.Background(), env, log, "mx", st, 0, nil)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still waiting for the quiet state after 30 s (OpTimeout 1s)")
+	}
+	t.Logf("both failed after %v", time.Since(start).Round(time.Millisecond))
+	if knownErr == nil || !strings.Contains(knownErr.Error(), "the state did not answer within 1s") {
+		t.Errorf("history: %v", knownErr)
+	}
+	if delivered {
+		t.Errorf("deliver said all went well")
+	}
+	if !strings.Contains(stderr.String(), "loganom: error: the state did not answer within 1s") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
