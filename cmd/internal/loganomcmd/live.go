@@ -22,7 +22,6 @@ import (
 	"github.com/loganom/loganom/cmd/internal/parsecmd"
 	"github.com/loganom/loganom/cmd/internal/reportcmd"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
-	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/enrich"
 	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/parse"
@@ -144,7 +143,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	}
 	rep := report.NewLive(rule)
 	if st != nil {
-		rep.History = func(user string) ([]detect.Known, error) { return st.Known(context.Background(), user) }
+		rep.History = st.LiveHistory()
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	*onFailure = rep.Failure

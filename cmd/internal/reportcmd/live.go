@@ -13,7 +13,6 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
-	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
@@ -493,7 +492,7 @@ func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *
 	log.Slog = cli.NewSlog(log.W, log.Prog, log.Debug)
 	rep := report.NewLive(rule)
 	if st != nil {
-		rep.History = func(user string) ([]detect.Known, error) { return st.Known(context.Background(), user) }
+		rep.History = st.LiveHistory()
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	lv := &Live{Env: env, Log: log, Rep: rep, St: st, Format: "records", Block: block}

@@ -16,7 +16,8 @@ import (
 // frozen, a link that drops everything): reading what is pending delivery
 // and an account's history each fail within statecmd.OpTimeout, with an
 // error that says so, and the daemon goes on (its deliveries are tried
-// again; the account is judged without its history). They used to have
+// again; the account is judged without its history, and the next ones
+// met within statecmd.HistoryPause too, at once). They used to have
 // no deadline: the daemon's deliveries, and its reader at the next new
 // account, waited for ever.
 func TestStateGoneQuiet(t *testing.T) {
@@ -45,19 +46,33 @@ func TestStateGoneQuiet(t *testing.T) {
 	var knownErr error
 	var delivered bool
 	start := time.Now()
+	history := st.LiveHistory() // a live reader's
+	var liveErr, pausedErr error
+	var paused time.Duration
 	go func() {
 		defer close(done)
 		_, knownErr = st.Known(context.Background(), "bob@x.test")
 		delivered = n.Deliver(context.Background(), env, log, "mx", st, 0, nil)
+		_, liveErr = history("alice@x.test")
+		// the next new account: not asked for, at once
+		at := time.Now()
+		_, pausedErr = history("carol@x.test")
+		paused = time.Since(at)
 	}()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("still waiting for the quiet state after 30 s (OpTimeout 1s)")
 	}
-	t.Logf("both failed after %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("all failed after %v", time.Since(start).Round(time.Millisecond))
 	if knownErr == nil || !strings.Contains(knownErr.Error(), "the state did not answer within 1s") {
 		t.Errorf("history: %v", knownErr)
+	}
+	if liveErr == nil || !strings.Contains(liveErr.Error(), "the state did not answer within 1s") || !strings.Contains(liveErr.Error(), "judged without their history") {
+		t.Errorf("live history: %v", liveErr)
+	}
+	if pausedErr != nil || paused > 200*time.Millisecond {
+		t.Errorf("live history just after a failure: %v after %v; want none, at once", pausedErr, paused)
 	}
 	if delivered {
 		t.Errorf("deliver said all went well")

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
@@ -347,6 +348,34 @@ func Bound(ctx context.Context, d time.Duration, op func(context.Context) error)
 		err = fmt.Errorf("the state did not answer within %s: %w", d, err)
 	}
 	return err
+}
+
+// HistoryPause: after the state failed to give an account's history,
+// a live reader asks for none for this long (LiveHistory).
+var HistoryPause = time.Minute
+
+// LiveHistory is Known for a live reader (report.Live.History): after a
+// failure (the error is returned, once) it asks the state for no history
+// for HistoryPause, and the accounts met meanwhile are judged without
+// theirs. A state that does not answer would otherwise hold the reader
+// OpTimeout at each new account.
+func (s *State) LiveHistory() func(user string) ([]detect.Known, error) {
+	var mu sync.Mutex
+	var failed time.Time
+	return func(user string) ([]detect.Known, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !failed.IsZero() && time.Since(failed) < HistoryPause {
+			return nil, nil
+		}
+		known, err := s.Known(context.Background(), user)
+		if err != nil {
+			failed = time.Now()
+			return nil, fmt.Errorf("%w; the accounts met in the next %s are judged without their history", err, HistoryPause)
+		}
+		failed = time.Time{}
+		return known, nil
+	}
 }
 
 // Known is the history of one account for the detectors, with today's
