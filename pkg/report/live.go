@@ -73,6 +73,9 @@ type Live struct {
 	// again
 	snapshots []*Account
 	seen      atomic.Int64 // read by the deliveries' goroutine
+	// counted: the accounts counted in seen, forgotten since or not (one
+	// met again is not counted again)
+	counted map[string]struct{}
 }
 
 // live is an account as the live report keeps it.
@@ -116,7 +119,8 @@ func NewLive(rule Rule) *Live {
 	return l
 }
 
-// Accounts is the number of accounts seen with logins after the whitelist.
+// Accounts is the number of accounts seen with logins after the whitelist
+// (each once, an account forgotten and met again too).
 func (l *Live) Accounts() int { return int(l.seen.Load()) }
 
 // Tracked is the number of accounts held in memory.
@@ -184,8 +188,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	meth := detect.MethodBit(r.Method)
 	ip.Methods |= meth
 	if first && !la.counted {
-		la.counted = true
-		l.seen.Add(1)
+		l.count(la)
 	}
 	la.last = maxTime(la.last, t)
 	l.note(user, ip, t, meth)
@@ -368,9 +371,22 @@ func (l *Live) forgetOld(la *live, t time.Time) {
 // with logins after the whitelist (Accounts), as in a batch (reveal).
 func (l *Live) revealHome(la *live, reasons []detect.Reason) {
 	if la.acct.revealHome(reasons) && !la.counted {
-		la.counted = true
-		l.seen.Add(1)
+		l.count(la)
 	}
+}
+
+// count counts la's account in Accounts, unless it was before it was
+// forgotten.
+func (l *Live) count(la *live) {
+	la.counted = true
+	if _, ok := l.counted[la.acct.User]; ok {
+		return
+	}
+	if l.counted == nil {
+		l.counted = map[string]struct{}{}
+	}
+	l.counted[la.acct.User] = struct{}{}
+	l.seen.Add(1)
 }
 
 // judge tells OnAlert, and emits, when the account's latest login made it

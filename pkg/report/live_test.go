@@ -480,3 +480,37 @@ func TestHomeDataCentreLiveAndBatch(t *testing.T) {
 		t.Errorf("three logins from the data centre: %v", got[0].Reasons)
 	}
 }
+
+// An account forgotten (idle for longer than the window with a state,
+// its places older than learn without one) and met again is counted once
+// in Accounts, as a batch over the same logins counts it.
+func TestLiveAccountsOnce(t *testing.T) {
+	for _, withState := range []bool{true, false} {
+		t.Run(fmt.Sprint("state=", withState), func(t *testing.T) {
+			l := NewLive(Rule{})
+			if withState {
+				l.History = func(string) ([]detect.Known, error) { return nil, nil }
+			}
+			t0 := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+			login := func(user string, day int) {
+				t.Helper()
+				if err := l.Process(loginAt(user, home, t0.Add(time.Duration(day)*24*time.Hour)), nil); err != nil {
+					t.Fatal(err)
+				}
+				l.TakeDeltas()
+				l.Tick(time.Time{})
+			}
+			login("back@x.test", 0)
+			for day := 1; day <= 60; day++ {
+				login("daily@x.test", day) // the reader's time goes on
+			}
+			if _, held := l.accounts["back@x.test"]; held {
+				t.Fatalf("back@x.test still held after 60 idle days")
+			}
+			login("back@x.test", 61)
+			if n := l.Accounts(); n != 2 {
+				t.Errorf("Accounts() = %d, want 2", n)
+			}
+		})
+	}
+}
