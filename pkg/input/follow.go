@@ -66,8 +66,9 @@ type Lines struct {
 //   - copytruncate (the file shorter than what was read, or its first
 //     bytes rewritten): the rest of what was read, from the copy, found
 //     by Plan among the rotated siblings, then the file from its start
-//     (a file copied and truncated again before any of it was read is
-//     not looked for: its copy is lost to the follower);
+//     (a file copied and truncated twice before any of it was read:
+//     its first copy, found among the rotated files as a content none
+//     of them had when the file was last found empty, whole);
 //   - a file that does not exist (yet, or any more): it is waited for.
 //
 // It watches Path's directory with inotify (fsnotify), and polls every
@@ -110,6 +111,10 @@ type Follower struct {
 	// looked is what movedOn last saw of the rotated files, to look
 	// into them again only when they changed.
 	looked string
+	// contents: the rotated files' fingerprints (rotatedContents), as
+	// they were when listed as contentsOf
+	contents   map[string]bool
+	contentsOf string
 }
 
 // tailed is a file being read.
@@ -131,6 +136,10 @@ type tailed struct {
 	skipping bool   // in a line too long, dropped up to its newline
 	tooLong  int64
 	eof      bool // a compressed piece read to its end
+	// seenEmpty: the contents of the rotated files (their fingerprints)
+	// when the follower last found this file, at the path, with nothing
+	// read from it; nil otherwise (see unreadCopies)
+	seenEmpty map[string]bool
 }
 
 func (t *tailed) close() {
@@ -456,7 +465,23 @@ func (f *Follower) step(ctx context.Context) error {
 			delete(f.warned, "missing")
 			f.cur = t
 		}
+		if f.cur.pos == 0 && (f.cur.piece == nil || f.cur.piece.Kind == Plain) {
+			// Nothing read from it: a copy made since it was last
+			// found so (copytruncate, twice before it was read) holds
+			// lines it never had; looked at before it is read, so
+			// that one made after this look is not taken for known.
+			rotated := f.rotatedContents(f.Path, f.cur)
+			if copies := f.unreadCopies(rotated); len(copies) > 0 {
+				f.cur.seenEmpty = nil
+				f.queue = append(f.queue, copies...)
+				continue
+			}
+			f.cur.seenEmpty = rotated
+		}
 		err := f.drainWarn(ctx, f.cur, false)
+		if f.cur != nil && f.cur.pos > 0 {
+			f.cur.seenEmpty = nil
+		}
 		if err == errRewritten {
 			if err := f.truncated(ctx); err != nil {
 				return err
@@ -489,6 +514,79 @@ func (f *Follower) step(ctx context.Context) error {
 		f.refreshCur()
 	}
 	return nil
+}
+
+// rotatedContents returns the fingerprints of the rotated files of the
+// log at path (as Mark holds them: FPLen, then the hex SHA-256), but
+// cur's file.
+func (f *Follower) rotatedContents(path string, cur *tailed) map[string]bool {
+	// (looked at again only when their names, identities, sizes or
+	// times changed: the log may stay empty for hours, polled)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d", cur.dev, cur.ino)
+	for _, s := range siblings(path, nil) {
+		fmt.Fprintf(&b, " %s %d/%d %d %d", s.name, s.dev, s.ino, s.size, s.mtime.UnixNano())
+	}
+	if b.String() == f.contentsOf && f.contents != nil {
+		return f.contents
+	}
+	out := map[string]bool{}
+	defer func() { f.contentsOf, f.contents = b.String(), out }()
+	for _, s := range openSiblings(path, nil) {
+		if s.p == nil {
+			continue
+		}
+		if !(cur.hasID && s.p.hasID && s.p.Dev == cur.dev && s.p.Ino == cur.ino) {
+			m := s.p.Mark(0)
+			out[fmt.Sprint(m.FPLen, m.FP)] = true
+		}
+		s.p.File.Close()
+	}
+	return out
+}
+
+// unreadCopies returns, opened to be read whole, the rotated files whose
+// content none of the rotated files had when cur was last found at the
+// path with nothing read (seenEmpty), and that are no copy of what cur
+// holds now: copies of cur made then, whose file was truncated since and
+// written again (copytruncate, twice between two looks: the first copy
+// holds lines the follower never saw). Renamed and compressed files keep
+// their content, and are known. None when cur was not found so.
+func (f *Follower) unreadCopies(now map[string]bool) []*tailed {
+	cur := f.cur
+	if cur.seenEmpty == nil {
+		return nil
+	}
+	fresh := false
+	for k := range now {
+		fresh = fresh || !cur.seenEmpty[k]
+	}
+	if !fresh {
+		return nil
+	}
+	var out []*tailed
+	for _, s := range openSiblings(f.Path, nil) {
+		if s.p == nil {
+			continue
+		}
+		m := s.p.Mark(0)
+		if cur.seenEmpty[fmt.Sprint(m.FPLen, m.FP)] || cur.hasID && s.p.hasID && s.p.Dev == cur.dev && s.p.Ino == cur.ino {
+			s.p.File.Close()
+			continue
+		}
+		// a copy of what cur holds now (the copy of this rotation,
+		// cur not truncated yet): read from cur itself
+		if copyOf(s.p.File, cur.f) {
+			s.p.File.Close()
+			continue
+		}
+		if m.FPLen == 0 {
+			s.p.File.Close() // empty: nothing to read
+			continue
+		}
+		out = append(out, fromPiece(s.p))
+	}
+	return out
 }
 
 // drainWarn drains t; a read error is warned about (once) and is no
@@ -776,6 +874,7 @@ func (f *Follower) truncated(ctx context.Context) error {
 		}
 		return nil
 	}
+	queued := len(f.queue)
 	for _, p := range pieces {
 		nt := fromPiece(p)
 		if p.AtPath {
@@ -785,7 +884,28 @@ func (f *Follower) truncated(ctx context.Context) error {
 			f.queue = append(f.queue, nt)
 		}
 	}
+	// The newest rotated file, read whole, may be a copy of what the
+	// file at the path holds now: copied, not truncated yet (two
+	// rotations since the last look, this one half made). It is read
+	// from the file itself, once.
+	if k := len(f.queue) - 1; k >= queued && f.cur != nil && f.queue[k].off == 0 && copyOf(f.queue[k].f, f.cur.f) {
+		f.queue[k].close()
+		f.queue[k] = nil
+		f.queue = f.queue[:k]
+	}
 	return nil
+}
+
+// copyOf says whether the content of the rotated file r (plain or
+// compressed) and that of the log's file cur start alike, over the
+// first FPLen bytes of the shorter: r is a copy of cur (or cur a copy of
+// r's start, written on). Both must have a byte.
+func copyOf(r, cur *os.File) bool {
+	var cb [FPLen]byte
+	n, _ := cur.ReadAt(cb[:], 0)
+	b, _ := head(r, FPLen)
+	k := min(len(b), n)
+	return k > 0 && bytes.Equal(b[:k], cb[:k])
 }
 
 // drainQueue reads the rotated files of the queue to their end.
