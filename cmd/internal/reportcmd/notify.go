@@ -380,13 +380,19 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	// One run of this mail server delivers at a time: another run may be
 	// sending what was read above. Once the lock is ours, what is still
 	// pending is ours to send.
-	var unlock func()
-	err = statecmd.Bound(ctx, statecmd.LockTimeout, func(ctx context.Context) (err error) {
-		unlock, err = st.Store.LockDeliveries(ctx, st.Instance) // held until unlock
-		return err
-	})
+	// The wait is bounded (statecmd.LockTimeout); past it, the lock held
+	// all along says nothing of the state: another run's round may be
+	// long (a script per account, notices with their tries).
+	lctx, cancel := context.WithTimeout(ctx, statecmd.LockTimeout)
+	unlock, err := st.Store.LockDeliveries(lctx, st.Instance) // held until unlock, whatever lctx
+	cancel()
 	if err != nil {
-		log.Errorf("%v", err)
+		if ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+			log.Errorf("waited %s for another loganom run to end its deliveries (or for the state to answer): %v", statecmd.LockTimeout, err)
+			log.Hintf("the alerts stay pending: the next run tries again")
+		} else {
+			log.Errorf("%v", err)
+		}
 		return false
 	}
 	defer unlock()

@@ -329,9 +329,11 @@ func Login(user string, ip *report.IP) state.Login {
 var OpTimeout = 30 * time.Second
 
 // LockTimeout bounds the wait for another run's deliveries to this mail
-// server (Store.LockDeliveries): a round of them ends within minutes
-// (each channel's tries have timeouts), a wait longer than this is a
-// database that does not answer.
+// server (Store.LockDeliveries): a round of them mostly ends within
+// minutes (each channel's tries have timeouts), but a script run per
+// account, or notices to users each with their tries, may take longer;
+// past it, the deliveries are tried again at the next run (Deliver says
+// so: it cannot tell a long round from a database that does not answer).
 var LockTimeout = 10 * time.Minute
 
 // Bound runs op with ctx bounded by d (unless it has an earlier
