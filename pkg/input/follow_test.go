@@ -427,9 +427,9 @@ func TestFollowResumeAfterRotation(t *testing.T) {
 
 // The real logrotate, with create, with copytruncate, and with create,
 // compress and delaycompress, rotating a log being written, five times,
-// without waiting for the follower (under load it lags by a rotation or
-// two: the next rotation compresses the file it still reads): every line
-// once, in order. TestFollowStepRotations tries every moment of the
+// without waiting for the follower once it has started (under load it
+// lags by a rotation or two: the next rotation compresses the file it
+// still reads): every line once, in order. TestFollowStepRotations tries every moment of the
 // follower's looks.
 func TestFollowRealLogrotate(t *testing.T) {
 	bin := logrotateBin(t)
