@@ -576,7 +576,7 @@ func (f *Follower) unreadCopies(now map[string]bool) []*tailed {
 		}
 		// a copy of what cur holds now (the copy of this rotation,
 		// cur not truncated yet): read from cur itself
-		if copyOf(s.p.File, cur.f) {
+		if copyOfFile(s.p.File, cur.f) {
 			s.p.File.Close()
 			continue
 		}
@@ -888,24 +888,12 @@ func (f *Follower) truncated(ctx context.Context) error {
 	// file at the path holds now: copied, not truncated yet (two
 	// rotations since the last look, this one half made). It is read
 	// from the file itself, once.
-	if k := len(f.queue) - 1; k >= queued && f.cur != nil && f.queue[k].off == 0 && copyOf(f.queue[k].f, f.cur.f) {
+	if k := len(f.queue) - 1; k >= queued && f.cur != nil && f.queue[k].off == 0 && copyOfFile(f.queue[k].f, f.cur.f) {
 		f.queue[k].close()
 		f.queue[k] = nil
 		f.queue = f.queue[:k]
 	}
 	return nil
-}
-
-// copyOf says whether the content of the rotated file r (plain or
-// compressed) and that of the log's file cur start alike, over the
-// first FPLen bytes of the shorter: r is a copy of cur (or cur a copy of
-// r's start, written on). Both must have a byte.
-func copyOf(r, cur *os.File) bool {
-	var cb [FPLen]byte
-	n, _ := cur.ReadAt(cb[:], 0)
-	b, _ := head(r, FPLen)
-	k := min(len(b), n)
-	return k > 0 && bytes.Equal(b[:k], cb[:k])
 }
 
 // drainQueue reads the rotated files of the queue to their end.

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -44,6 +45,10 @@ type Mark struct {
 	// content (FPLen = min(that content's length, the package's FPLen)).
 	FP    string
 	FPLen int64
+	// Saved is when the mark was saved (zero: unknown). It tells, of a
+	// log found empty then (FPLen 0: nothing to know it by), the rotated
+	// files made since: copytruncate's copies of lines never read.
+	Saved time.Time
 }
 
 // A Piece is a file to read, from an offset, to resume a log: the rest of
@@ -197,6 +202,11 @@ func (p *Piece) holds(m *Mark) bool {
 //     was still there, plain: logrotate's compress makes the copy, then
 //     unlinks the plain file); nor is a compressed copy being made next
 //     to its plain file (siblings).
+//   - the file read last time empty (nothing to know it by: FPLen 0),
+//     when the mark says when it was saved: the rotated files written
+//     since (copytruncate's copies, or the file itself rotated and
+//     compressed), whole, oldest first, then the file at path (a copy
+//     of what it holds now, copied but not truncated yet, left out);
 //   - the file read last time not found: warn is told, and the file at
 //     path is read from the start.
 //
@@ -222,6 +232,11 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 		}
 		if (cur.sameID(m) || !cur.hasID && m.Dev == 0 && m.Ino == 0) && cur.holds(m) && fpMatch(cur, m) {
 			cur.Offset = m.Offset
+			if m.FPLen == 0 && !m.Saved.IsZero() {
+				// Found empty: its copies made since (copytruncate)
+				// hold lines never read, first.
+				return append(copiedSince(path, cur, m.Saved), cur), nil
+			}
 			return []*Piece{cur}, nil
 		}
 	}
@@ -261,6 +276,18 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 			}
 		}
 	}
+	if oldAt < 0 && m.FPLen == 0 && !m.Saved.IsZero() {
+		// Found empty, and gone since (compressed: another inode):
+		// the rotated files written since hold it, and what came after.
+		pieces := copiedSince(path, cur, m.Saved)
+		if cur != nil {
+			pieces = append(pieces, cur)
+		}
+		if len(pieces) == 0 {
+			return nil, pathErr
+		}
+		return pieces, nil
+	}
 	if oldAt < 0 {
 		if cur == nil {
 			return nil, pathErr
@@ -290,6 +317,44 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 		pieces = append(pieces, cur)
 	}
 	return pieces, nil
+}
+
+// copiedSince returns, opened, the rotated files of the log at path
+// modified after saved, not empty, that are no copy of what cur (the file
+// at path) holds now (copied, not truncated yet): for a mark saved of cur
+// while it was empty, the copies copytruncate made of it since, oldest
+// first. A rotated file keeps its time when renamed, and logrotate gives
+// a compressed one the time of the file it was made from. (A run made
+// between create's rename and the writer's reopen, the new file still
+// empty, leaves the old file, read to its end, open to the writer's last
+// lines: written after the mark, it is read again whole, a double, never
+// a loss. A file written within a few milliseconds of the mark may bear
+// an earlier time, Linux stamping it with its coarse clock.)
+func copiedSince(path string, cur *Piece, saved time.Time) []*Piece {
+	var out []*Piece
+	for _, s := range openSiblings(path, cur) {
+		if s.p == nil {
+			continue
+		}
+		if !s.mtime.After(saved) || s.size == 0 || cur != nil && copyOfFile(s.p.File, cur.File) {
+			s.p.File.Close()
+			continue
+		}
+		out = append(out, s.p)
+	}
+	return out
+}
+
+// copyOfFile says whether the content of the rotated file r (plain or
+// compressed) and that of the log's file cur start alike, over the first
+// FPLen bytes of the shorter: r is a copy of cur (or cur a copy of r's
+// start, written on). Both must have a byte.
+func copyOfFile(r, cur *os.File) bool {
+	var cb [FPLen]byte
+	n, _ := cur.ReadAt(cb[:], 0)
+	b, _ := head(r, FPLen)
+	k := min(len(b), n)
+	return k > 0 && bytes.Equal(b[:k], cb[:k])
 }
 
 // A sibling is a file rotated from a log, by its name.

@@ -262,3 +262,95 @@ func TestPlanCompressionUnderWay(t *testing.T) {
 		})
 	}
 }
+
+// A log found empty when its mark was saved (nothing to know it by) and
+// copytruncated since: the copies made after the mark hold lines never
+// read, and are read first, oldest first; rotated files older than the
+// mark (renamed, or compressed with their times kept, as logrotate does)
+// are not read again, nor is a copy of what the log holds now (copied,
+// not truncated yet).
+func TestPlanEmptyMarkCopytruncate(t *testing.T) {
+	lines := func(from, n int) []byte {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&b, "%08d line\n", i)
+		}
+		return []byte(b.String())
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, c := range []struct {
+		name string
+		// after the mark: the log holds lines 100-119 when it is copied
+		// (copies: how many times), truncated unless copiedOnly, then
+		// lines 200-209
+		copies     int
+		copiedOnly bool
+		compress   bool // the old .1 compressed to .2.gz (delaycompress)
+		noSaved    bool // a mark without its time
+		want       []string
+	}{
+		{"no rotation", 0, false, false, false, []string{"mail.log"}},
+		{"copytruncate", 1, false, false, false, []string{"mail.log.1", "mail.log"}},
+		{"copytruncate, the old copy compressed", 1, false, true, false, []string{"mail.log.1", "mail.log"}},
+		{"copytruncate twice", 2, false, false, false, []string{"mail.log.2", "mail.log.1", "mail.log"}},
+		{"copied, not truncated yet", 1, true, false, false, []string{"mail.log"}},
+		{"a mark without its time: the copy is not looked for", 1, false, false, true, []string{"mail.log"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "mail.log")
+			// read before: the old copy, and the log found empty
+			must(t, os.WriteFile(path+".1", lines(0, 50), 0o644))
+			must(t, os.Chtimes(path+".1", old, old))
+			must(t, os.WriteFile(path, nil, 0o644))
+			fi, err := os.Stat(path)
+			must(t, err)
+			dev, ino, _ := Identity(fi)
+			sum := sha256.Sum256(nil)
+			m := &Mark{Dev: dev, Ino: ino, FP: hex.EncodeToString(sum[:]), Saved: time.Now().Add(-time.Second)}
+			if c.noSaved {
+				m.Saved = time.Time{}
+			}
+			if c.compress {
+				copyFile(t, path+".1", path+".2") // stands for mail.log.2.gz: content and times kept
+				must(t, os.Chtimes(path+".2", old, old))
+				must(t, os.Remove(path+".1"))
+			}
+			next := 100
+			for k := range c.copies {
+				f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+				must(t, err)
+				_, err = f.Write(lines(next, 20))
+				must(t, err)
+				must(t, f.Close())
+				next += 20
+				shift(t, path)
+				copyFile(t, path, path+".1")
+				if c.copiedOnly && k == c.copies-1 {
+					break
+				}
+				must(t, os.Truncate(path, 0))
+			}
+			if !c.copiedOnly {
+				f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+				must(t, err)
+				_, err = f.Write(lines(200, 10))
+				must(t, err)
+				must(t, f.Close())
+			}
+			pieces, err := Plan(path, m, func(w string) { t.Errorf("warning: %s", w) })
+			must(t, err)
+			defer ClosePieces(pieces)
+			var got []string
+			for _, p := range pieces {
+				got = append(got, filepath.Base(p.Name))
+				if p.Offset != 0 {
+					t.Errorf("%s from %d, want its start", p.Name, p.Offset)
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("pieces %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -117,6 +117,19 @@ func TestResumeRealLogrotate(t *testing.T) {
 			rot()
 			l.write(1)
 			want(1) // run 6: a rotation, nothing left in the old file
+			rot()
+			want(0) // run 7: the log just rotated, found empty
+			l.write(2)
+			rot()
+			l.write(3)
+			want(5) // run 8: the file found empty, rotated since, and the new one
+			rot()
+			want(0) // run 9: empty again
+			l.write(1)
+			rot()
+			l.write(2)
+			rot()
+			want(3) // run 10: two rotations since the file was found empty
 			l.check()
 			if len(l.warnings) > 0 {
 				t.Errorf("warnings: %q", l.warnings)

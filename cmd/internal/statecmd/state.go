@@ -230,7 +230,7 @@ func (s *State) Positions(ctx context.Context, names []string) (marks map[string
 	for a, n := range byAbs {
 		marks[n] = nil
 		if p, ok := saved[a]; ok {
-			marks[n] = &input.Mark{Dev: p.Dev, Ino: p.Ino, Offset: p.Offset, Size: p.Size, FP: p.FP, FPLen: p.FPLen}
+			marks[n] = &input.Mark{Dev: p.Dev, Ino: p.Ino, Offset: p.Offset, Size: p.Size, FP: p.FP, FPLen: p.FPLen, Saved: p.Updated}
 			expect[a] = p
 		}
 	}
