@@ -45,9 +45,11 @@ type Mark struct {
 	// content (FPLen = min(that content's length, the package's FPLen)).
 	FP    string
 	FPLen int64
-	// Saved is when the mark was saved (zero: unknown). It tells, of a
-	// log found empty then (FPLen 0: nothing to know it by), the rotated
-	// files made since: copytruncate's copies of lines never read.
+	// Saved is when the log was read, up to the mark (zero: unknown); a
+	// little before, not when the mark was saved, which comes after the
+	// run's report. It tells, of a log found empty then (FPLen 0:
+	// nothing to know it by), the rotated files made since:
+	// copytruncate's copies of lines never read.
 	Saved time.Time
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"time"
 
 	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/record"
@@ -50,6 +51,13 @@ func (s *Source) Marks() map[string]input.Mark {
 // and sets its mark. A file of the log that fails is reported here; the
 // error is then errReported.
 func (s *Source) runResume(name string, emit record.Emit) error {
+	// When the log is read, for its mark's Saved: before Plan opens the
+	// file at the path (a mark of it found empty tells by that time
+	// which rotated files were written after the reading, and the state
+	// saves the mark later, after the report), a little earlier still
+	// for the files' coarse clock (Linux stamps a file with a time up to
+	// a tick behind the time read here).
+	read := time.Now().Add(-readSlack)
 	pieces, err := input.Plan(name, s.Opts.Resume[name], s.Opts.Warn)
 	if err != nil {
 		return err
@@ -65,11 +73,11 @@ func (s *Source) runResume(name string, emit record.Emit) error {
 		pos, err := s.readPiece(p, emit)
 		last := i == len(pieces)-1
 		if _, ok := fromDownstream(err); ok {
-			s.marks[name] = p.Mark(pos)
+			s.marks[name] = readMark(p, pos, read)
 			return err
 		}
 		if last {
-			s.marks[name] = p.Mark(pos)
+			s.marks[name] = readMark(p, pos, read)
 		}
 		if err != nil {
 			failed = true // Run counts the log as failed, once
@@ -85,6 +93,18 @@ func (s *Source) runResume(name string, emit record.Emit) error {
 		return errReported
 	}
 	return nil
+}
+
+// readSlack is how much earlier than the reading of a log its mark says
+// it was read: more than a tick of the kernel's coarse clock, which
+// stamps the files.
+const readSlack = 20 * time.Millisecond
+
+// readMark returns p's mark up to pos, saying it was read at read.
+func readMark(p *input.Piece, pos int64, read time.Time) input.Mark {
+	m := p.Mark(pos)
+	m.Saved = read
+	return m
 }
 
 // readPiece reads p from its offset and returns where the lines it

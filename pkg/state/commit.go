@@ -31,7 +31,8 @@ const (
 //     saved position of (run.Instance, path) is still run.Expect[path],
 //     compared field by field, Updated included (absent: none saved);
 //     else nothing is recorded and the error is ErrConflict. The saved
-//     Updated is run.Now.
+//     Updated is the position's Updated (when its log was read), or
+//     run.Now.
 //   - The history: per (user, address), counts add up, first and last
 //     widen, and the enrichment is replaced by that of a login whose Last
 //     is not before the recorded last.
@@ -121,14 +122,18 @@ func (s *store) savePositions(ctx context.Context, tx *sql.Tx, run *Run, now tim
 	for _, p := range run.Positions {
 		var res sql.Result
 		var err error
+		at := now
+		if !p.Updated.IsZero() {
+			at = p.Updated // when the log was read (input.Mark.Saved)
+		}
 		if exp, ok := run.Expect[p.Path]; !ok {
 			res, err = tx.ExecContext(ctx, s.q(`INSERT INTO positions (instance, path, dev, ino, read_offset, size, fp, fp_len, updated)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance, path) DO NOTHING`),
-				run.Instance, p.Path, int64(p.Dev), int64(p.Ino), p.Offset, p.Size, p.FP, p.FPLen, ns(now))
+				run.Instance, p.Path, int64(p.Dev), int64(p.Ino), p.Offset, p.Size, p.FP, p.FPLen, ns(at))
 		} else {
 			res, err = tx.ExecContext(ctx, s.q(`UPDATE positions SET dev = ?, ino = ?, read_offset = ?, size = ?, fp = ?, fp_len = ?, updated = ?
 WHERE instance = ? AND path = ? AND dev = ? AND ino = ? AND read_offset = ? AND size = ? AND fp = ? AND fp_len = ? AND updated = ?`),
-				int64(p.Dev), int64(p.Ino), p.Offset, p.Size, p.FP, p.FPLen, ns(now),
+				int64(p.Dev), int64(p.Ino), p.Offset, p.Size, p.FP, p.FPLen, ns(at),
 				run.Instance, p.Path, int64(exp.Dev), int64(exp.Ino), exp.Offset, exp.Size, exp.FP, exp.FPLen, ns(exp.Updated))
 		}
 		if err != nil {

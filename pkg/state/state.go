@@ -155,7 +155,8 @@ type Position struct {
 	// compressed it.
 	FP    string
 	FPLen int64
-	// Updated is when the position was saved.
+	// Updated is when the position was saved: when its log was read
+	// (input.Mark.Saved), or the run's time when that is not known.
 	Updated time.Time
 }
 

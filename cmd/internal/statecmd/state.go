@@ -261,7 +261,14 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 		if err != nil {
 			return nil, err
 		}
-		run.Positions = append(run.Positions, state.Position{Path: a, Dev: m.Dev, Ino: m.Ino, Offset: m.Offset, Size: m.Size, FP: m.FP, FPLen: m.FPLen, Updated: now})
+		// Saved when it was read (parse.Source's marks), not now: the
+		// rotated files written after the reading of a log found
+		// empty are read by the next run (input.Plan).
+		saved := m.Saved
+		if saved.IsZero() {
+			saved = now
+		}
+		run.Positions = append(run.Positions, state.Position{Path: a, Dev: m.Dev, Ino: m.Ino, Offset: m.Offset, Size: m.Size, FP: m.FP, FPLen: m.FPLen, Updated: saved})
 	}
 	rule := rep.Rule.String()
 	for _, a := range rep.Anomalies() {
