@@ -256,6 +256,49 @@ var stepVariants = []struct {
 			{"write", func(l *stepLab) { l.write(newLines + oldLines) }},
 		}
 	}, ""},
+	{"copytruncate compress", func(k, newLines, oldLines int) []stepEvent {
+		return []stepEvent{
+			{"shift .N.gz", func(l *stepLab) { l.shiftGz() }},
+			{"copy to .1", func(l *stepLab) {
+				b, err := os.ReadFile(l.path)
+				must(l.t, err)
+				must(l.t, os.WriteFile(l.path+".1", b, 0o600))
+			}},
+			{"truncate", func(l *stepLab) { must(l.t, os.Truncate(l.path, 0)) }},
+			{"gzip .1 started", func(l *stepLab) { l.compressStart(l.path + ".1") }},
+			{"gzip .1 done", func(l *stepLab) { l.compressEnd(l.path + ".1") }},
+			{"unlink .1", func(l *stepLab) { l.unlink(l.path + ".1") }},
+			{"write", func(l *stepLab) { l.write(newLines + oldLines) }},
+		}
+	}, ""},
+	{"copytruncate dateext", func(k, newLines, oldLines int) []stepEvent {
+		return []stepEvent{
+			{"copy to dated", func(l *stepLab) {
+				b, err := os.ReadFile(l.path)
+				must(l.t, err)
+				must(l.t, os.WriteFile(l.dated(k), b, 0o600))
+			}},
+			{"truncate", func(l *stepLab) { must(l.t, os.Truncate(l.path, 0)) }},
+			{"write", func(l *stepLab) { l.write(newLines + oldLines) }},
+		}
+	}, ""},
+	{"create plain", func(k, newLines, oldLines int) []stepEvent {
+		return []stepEvent{
+			{"shift .N", func(l *stepLab) {
+				for n := 9; n >= 1; n-- {
+					from := fmt.Sprintf("%s.%d", l.path, n)
+					if err := os.Rename(from, fmt.Sprintf("%s.%d", l.path, n+1)); err != nil && !os.IsNotExist(err) {
+						l.t.Fatal(err)
+					}
+				}
+			}},
+			{"rename to .1", func(l *stepLab) { must(l.t, os.Rename(l.path, l.path+".1")) }},
+			{"create", func(l *stepLab) { l.create() }},
+			{"write to .1", func(l *stepLab) { l.write(oldLines) }},
+			{"reopen", func(l *stepLab) { l.w.reopen() }},
+			{"write", func(l *stepLab) { l.write(newLines) }},
+		}
+	}, ""},
 	{"delete and recreate", func(k, newLines, oldLines int) []stepEvent {
 		return []stepEvent{
 			{"delete", func(l *stepLab) { l.unlink(l.path) }},

@@ -199,7 +199,9 @@ func (p *Piece) holds(m *Mark) bool {
 //     zstd), by identity when it is still the same plain file, else by
 //     fingerprint; it is read from the offset, then the siblings rotated
 //     after it (never read: two rotations between runs), whole, oldest
-//     first, then the file at path from the start. A copy of the file
+//     first (the newest left out when it is a copy of what the file at
+//     path holds now: copied, not truncated yet), then the file at path
+//     from the start. A copy of the file
 //     read last time among them is not read again (compressed while it
 //     was still there, plain: logrotate's compress makes the copy, then
 //     unlinks the plain file); nor is a compressed copy being made next
@@ -314,6 +316,13 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 			used[oldAt+1+i] = true
 			pieces = append(pieces, s.p)
 		}
+	}
+	if k := len(pieces) - 1; k > 0 && cur != nil && copyOfFile(pieces[k].File, cur.File) {
+		// The newest rotated file is a copy of what the log holds now
+		// (copytruncate, copied, not truncated yet): the log is read,
+		// whole, and the copy not.
+		pieces[k].File.Close()
+		pieces = pieces[:k]
 	}
 	if cur != nil {
 		pieces = append(pieces, cur)

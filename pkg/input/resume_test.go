@@ -354,3 +354,49 @@ func TestPlanEmptyMarkCopytruncate(t *testing.T) {
 		})
 	}
 }
+
+// The log read to its end, then copytruncated, written, and copied again
+// (the second copytruncate half made: not truncated yet) when the next run
+// plans: the rest of the first copy, then the log. The second copy holds
+// what the log holds now: read from the log, once (it was read from both,
+// the lines between the two copies twice).
+func TestPlanCopiedNotTruncatedYet(t *testing.T) {
+	lines := func(from, n int) []byte {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&b, "%08d line\n", i)
+		}
+		return []byte(b.String())
+	}
+	for _, n := range []int{50, 200} { // shorter than FPLen, and longer
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "mail.log")
+			must(t, os.WriteFile(path, lines(0, n), 0o644))
+			p, err := openPiece(path)
+			must(t, err)
+			m := p.Mark(p.Size)
+			p.File.Close()
+			copyFile(t, path, path+".1")
+			must(t, os.Truncate(path, 0))
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			must(t, err)
+			_, err = f.Write(lines(1000, 20))
+			must(t, err)
+			must(t, f.Close())
+			shift(t, path)
+			copyFile(t, path, path+".1") // not truncated yet
+			pieces, err := Plan(path, &m, func(w string) { t.Errorf("warning: %s", w) })
+			must(t, err)
+			defer ClosePieces(pieces)
+			var got []string
+			for _, p := range pieces {
+				got = append(got, fmt.Sprintf("%s@%d", filepath.Base(p.Name), p.Offset))
+			}
+			want := []string{fmt.Sprintf("mail.log.2@%d", m.Offset), "mail.log@0"}
+			if !slices.Equal(got, want) {
+				t.Errorf("pieces %q, want %q", got, want)
+			}
+		})
+	}
+}
