@@ -682,6 +682,9 @@ func (f *Follower) next() {
 				f.Warn(fmt.Sprintf("%s: rotated after %s, but cannot be read: %v", s.name, prev.name, s.err))
 			case prev.is(s.p, &prevID):
 				// Another copy of prev.
+			case isCur(s.p) && at != nil && cur.hasID && at.hasID && at.Dev == cur.dev && at.Ino == cur.ino:
+				// A copy of cur, still at the path (copytruncate, copied,
+				// not truncated yet): cur is read, once, at the path.
 			case isCur(s.p):
 				// cur, renamed (or its copy): read from its descriptor,
 				// once.

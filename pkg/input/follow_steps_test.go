@@ -474,3 +474,56 @@ func TestFollowMovedOnSameMtime(t *testing.T) {
 		t.Fatalf("%s (warnings: %q)", msg, c.warns)
 	}
 }
+
+// A follower started from a mark after a copytruncate: Plan gives it the
+// rest of the copy, then the log, found empty (it waits for it, the copy
+// taken for the file its writer may still write to). The log is written,
+// then copied again, not truncated yet, before the follower looks: the
+// lines written are delivered once (they were delivered from the log's
+// descriptor, then again from the log opened anew: the copy, taken for
+// the log renamed, made the follower read the file at the path twice).
+func TestFollowStartAfterCopytruncate(t *testing.T) {
+	for _, n := range []int{10, 100} { // shorter than FPLen, and longer
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "mail.log")
+			w := &logWriter{t: t, path: path}
+			w.reopen()
+			defer w.f.Close()
+			w.write(n)
+			p, err := openPiece(path)
+			must(t, err)
+			m := p.Mark(p.Size)
+			p.File.Close()
+			copyFile(t, path, path+".1")
+			must(t, os.Truncate(path, 0))
+			c := &collector{}
+			f := &Follower{Path: path, Start: &m, OnLines: c.onLines, Warn: c.warn, MaxLine: 4096}
+			f.init()
+			defer f.closeAll()
+			step := func() {
+				t.Helper()
+				if err := f.step(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			step()
+			w.write(n)
+			shift(t, path)
+			copyFile(t, path, path+".1") // not truncated yet
+			step()
+			step()
+			must(t, os.Truncate(path, 0))
+			w.write(5)
+			step()
+			step()
+			got := numbers(t, c.data.Bytes())
+			for i := range got {
+				got[i] -= n // the first n were read before the mark
+			}
+			if msg := sequenceError(got, n+5); msg != "" {
+				t.Errorf("%s (warnings: %q)", msg, c.warns)
+			}
+		})
+	}
+}
