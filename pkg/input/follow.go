@@ -465,11 +465,15 @@ func (f *Follower) step(ctx context.Context) error {
 			delete(f.warned, "missing")
 			f.cur = t
 		}
-		if f.cur.pos == 0 && (f.cur.piece == nil || f.cur.piece.Kind == Plain) {
+		if f.cur.pos == 0 && (f.cur.piece == nil || f.cur.piece.Kind == Plain) && f.curAtPath() {
 			// Nothing read from it: a copy made since it was last
 			// found so (copytruncate, twice before it was read) holds
 			// lines it never had; looked at before it is read, so
 			// that one made after this look is not taken for known.
+			// Only while it is still at the path: renamed (create),
+			// the files rotated since are cur and those rotated after
+			// it, new contents that are no copies, read after it
+			// (next).
 			rotated := f.rotatedContents(f.Path, f.cur)
 			if copies := f.unreadCopies(rotated); len(copies) > 0 {
 				f.cur.seenEmpty = nil
@@ -514,6 +518,16 @@ func (f *Follower) step(ctx context.Context) error {
 		f.refreshCur()
 	}
 	return nil
+}
+
+// curAtPath says whether f.cur is the file at the path (when files have
+// no identity here, it is taken to be).
+func (f *Follower) curAtPath() bool {
+	if !f.cur.hasID {
+		return true
+	}
+	fi, err := os.Stat(f.Path)
+	return err == nil && f.cur.same(fi)
 }
 
 // rotatedContents returns the fingerprints of the rotated files of the

@@ -32,9 +32,11 @@ func TestFollowStepRotations(t *testing.T) {
 			name     string
 			new, old int  // lines written to the new file, and to the rotated one before the writer reopens
 			pairs    bool // schedules of two looks too (the time they take)
+			empty    bool // the log empty when the follower starts
 		}{
-			{"long", 100, 20, true}, // 1,680 bytes a file: more than FPLen
-			{"short", 3, 2, false},  // 70 bytes
+			{"long", 100, 20, true, false}, // 1,680 bytes a file: more than FPLen
+			{"short", 3, 2, false, false},  // 70 bytes
+			{"long from empty", 100, 20, false, true},
 		} {
 			t.Run(v.name+"/"+lines.name, func(t *testing.T) {
 				root := t.TempDir()
@@ -60,7 +62,11 @@ func TestFollowStepRotations(t *testing.T) {
 					runs++
 					dir := filepath.Join(root, fmt.Sprint(runs))
 					must(t, os.Mkdir(dir, 0o755))
-					if err := runStepSchedule(t, dir, zw, events, sched, lines.new); err != "" {
+					first := lines.new
+					if lines.empty {
+						first = 0
+					}
+					if err := runStepSchedule(t, dir, zw, events, sched, first, -1); err != "" {
 						var at []string
 						for i, e := range events {
 							if sched[i] {
@@ -347,7 +353,11 @@ func stepSchedules(n int, pairs bool) [][]bool {
 // runStepSchedule writes a log in dir, follows it from its start, makes
 // the events with the follower stepping before those sched says, then
 // lets it read the rest; it returns what went wrong ("": nothing).
-func runStepSchedule(t *testing.T, dir string, zw *gzip.Writer, events []stepEvent, sched []bool, first int) string {
+//
+// restart >= 0: before event restart, the follower is stopped, and
+// another started from the mark of the last lines delivered (a restart
+// of the daemon, mid-rotation).
+func runStepSchedule(t *testing.T, dir string, zw *gzip.Writer, events []stepEvent, sched []bool, first, restart int) string {
 	path := filepath.Join(dir, "mail.log")
 	l := &stepLab{t: t, path: path, gz: map[string][]byte{}, zw: zw}
 	l.w = &logWriter{t: t, path: path}
@@ -373,6 +383,13 @@ func runStepSchedule(t *testing.T, dir string, zw *gzip.Writer, events []stepEve
 		return err
 	}
 	for i, e := range events {
+		if i == restart {
+			f.closeAll()
+			m := c.lastMark()
+			f = &Follower{Path: path, Start: &m, OnLines: c.onLines, Warn: c.warn, MaxLine: 4096}
+			f.init()
+			defer f.closeAll()
+		}
 		if sched[i] {
 			if err := step(); err != "" {
 				return err
@@ -525,5 +542,59 @@ func TestFollowStartAfterCopytruncate(t *testing.T) {
 				t.Errorf("%s (warnings: %q)", msg, c.warns)
 			}
 		})
+	}
+}
+
+// The follower restarted from its last mark before any one event of the
+// rotations of TestFollowStepRotations, looking before every event, or
+// before none but the restart's: every line is delivered once, in order,
+// without a warning.
+// (Not delete and recreate: a file deleted before the restart is gone.)
+func TestFollowStepRestart(t *testing.T) {
+	for _, v := range stepVariants {
+		if v.look != "" {
+			continue
+		}
+		for _, lines := range []struct {
+			name     string
+			new, old int
+		}{{"long", 100, 20}, {"short", 3, 2}} {
+			t.Run(v.name+"/"+lines.name, func(t *testing.T) {
+				root := t.TempDir()
+				var events []stepEvent
+				for k := 1; k <= 3; k++ {
+					n := lines.new
+					if k == 3 {
+						n = 0
+					}
+					events = append(events, v.events(k, n, lines.old)...)
+				}
+				zw := gzip.NewWriter(nil)
+				runs, fails, kinds := 0, 0, map[string]bool{}
+				for r := range events {
+					for _, all := range []bool{false, true} {
+						sched := make([]bool, len(events))
+						for i, e := range events {
+							sched[i] = all || i == r || e.name == v.look
+						}
+						runs++
+						dir := filepath.Join(root, fmt.Sprint(runs))
+						must(t, os.Mkdir(dir, 0o755))
+						if err := runStepSchedule(t, dir, zw, events, sched, lines.new, r); err != "" {
+							fails++
+							kind := err[:strings.IndexAny(err+":", ":")]
+							if !kinds[kind] {
+								kinds[kind] = true
+								t.Errorf("%s; restarted before %d:%s, looking before every event: %v", err, r, events[r].name, all)
+							}
+						}
+						must(t, os.RemoveAll(dir))
+					}
+				}
+				if fails > 0 {
+					t.Errorf("%d schedules of %d failed; the events: %q", fails, runs, eventNames(events))
+				}
+			})
+		}
 	}
 }
