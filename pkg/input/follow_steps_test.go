@@ -37,6 +37,7 @@ func TestFollowStepRotations(t *testing.T) {
 			{"long", 100, 20, true, false}, // 1,680 bytes a file: more than FPLen
 			{"short", 3, 2, false, false},  // 70 bytes
 			{"long from empty", 100, 20, false, true},
+			{"short from empty", 3, 2, false, true},
 		} {
 			t.Run(v.name+"/"+lines.name, func(t *testing.T) {
 				root := t.TempDir()
