@@ -462,14 +462,7 @@ func TestFollowMovedOnSameMtime(t *testing.T) {
 	write(path, 0, 5)
 	c := &collector{}
 	f := &Follower{Path: path, FromStart: true, OnLines: c.onLines, Warn: c.warn, MaxLine: 4096}
-	f.init()
-	defer f.closeAll()
-	step := func() {
-		t.Helper()
-		if err := f.step(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	step := stepper(t, f)
 	step()
 	// Two rotations (create), the writer reopening after each, before it
 	// writes again.
@@ -517,14 +510,7 @@ func TestFollowStartAfterCopytruncate(t *testing.T) {
 			must(t, os.Truncate(path, 0))
 			c := &collector{}
 			f := &Follower{Path: path, Start: &m, OnLines: c.onLines, Warn: c.warn, MaxLine: 4096}
-			f.init()
-			defer f.closeAll()
-			step := func() {
-				t.Helper()
-				if err := f.step(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
+			step := stepper(t, f)
 			step()
 			w.write(n)
 			shift(t, path)
@@ -596,6 +582,20 @@ func TestFollowStepRestart(t *testing.T) {
 					t.Errorf("%d schedules of %d failed; the events: %q", fails, runs, eventNames(events))
 				}
 			})
+		}
+	}
+}
+
+// stepper readies f to be stepped by hand (its files closed when the test
+// ends) and returns its step, which fails the test on an error.
+func stepper(t *testing.T, f *Follower) func() {
+	t.Helper()
+	f.init()
+	t.Cleanup(f.closeAll)
+	return func() {
+		t.Helper()
+		if err := f.step(context.Background()); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
