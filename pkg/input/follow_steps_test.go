@@ -41,16 +41,7 @@ func TestFollowStepRotations(t *testing.T) {
 		} {
 			t.Run(v.name+"/"+lines.name, func(t *testing.T) {
 				root := t.TempDir()
-				var events []stepEvent
-				for k := 1; k <= 3; k++ {
-					n := lines.new
-					if k == 3 {
-						// The log quiet after the last rotation: what
-						// was rotated is read all the same.
-						n = 0
-					}
-					events = append(events, v.events(k, n, lines.old)...)
-				}
+				events := threeRotations(v.events, lines.new, lines.old)
 				runs := 0
 				zw := gzip.NewWriter(nil)
 				fails, kinds := 0, map[string]bool{}
@@ -548,14 +539,7 @@ func TestFollowStepRestart(t *testing.T) {
 		}{{"long", 100, 20}, {"short", 3, 2}} {
 			t.Run(v.name+"/"+lines.name, func(t *testing.T) {
 				root := t.TempDir()
-				var events []stepEvent
-				for k := 1; k <= 3; k++ {
-					n := lines.new
-					if k == 3 {
-						n = 0
-					}
-					events = append(events, v.events(k, n, lines.old)...)
-				}
+				events := threeRotations(v.events, lines.new, lines.old)
 				zw := gzip.NewWriter(nil)
 				runs, fails, kinds := 0, 0, map[string]bool{}
 				for r := range events {
@@ -598,4 +582,19 @@ func stepper(t *testing.T, f *Follower) func() {
 			t.Fatal(err)
 		}
 	}
+}
+
+// threeRotations is the events of three rotations of a kind, newLines
+// written after each but the last (the log quiet after it: what was
+// rotated is read all the same), oldLines to the rotated file.
+func threeRotations(events func(k, newLines, oldLines int) []stepEvent, newLines, oldLines int) []stepEvent {
+	var out []stepEvent
+	for k := 1; k <= 3; k++ {
+		n := newLines
+		if k == 3 {
+			n = 0
+		}
+		out = append(out, events(k, n, oldLines)...)
+	}
+	return out
 }
