@@ -891,7 +891,8 @@ func (f *Follower) truncated(ctx context.Context) error {
 		}
 		return nil
 	}
-	queued := len(f.queue)
+	// (Plan leaves out a copy of what the file at the path holds now,
+	// copied, not truncated yet: it is read from the file, once.)
 	for _, p := range pieces {
 		nt := fromPiece(p)
 		if p.AtPath {
@@ -900,15 +901,6 @@ func (f *Follower) truncated(ctx context.Context) error {
 		} else {
 			f.queue = append(f.queue, nt)
 		}
-	}
-	// The newest rotated file, read whole, may be a copy of what the
-	// file at the path holds now: copied, not truncated yet (two
-	// rotations since the last look, this one half made). It is read
-	// from the file itself, once.
-	if k := len(f.queue) - 1; k >= queued && f.cur != nil && f.queue[k].off == 0 && copyOfFile(f.queue[k].f, f.cur.f) {
-		f.queue[k].close()
-		f.queue[k] = nil
-		f.queue = f.queue[:k]
 	}
 	return nil
 }
