@@ -1072,7 +1072,9 @@ type Account struct {
 // populations where every Outlook user's phone uses PLAIN (genlog
 // -two-clients), 5 logins alerted travellers whose other client first
 // showed abroad; 7 alerted none that 10 did not, and corroborates a quiet
-// account's thief (scripts/bench-detect, seeds 1 to 16).
+// account's thief (scripts/bench-detect, seeds 1 to 16). On seeds 1 to
+// 64, 4 caught 3 more thieves and alerted 16 more such travellers (61
+// false alarms, was 45).
 const methodLogins = 7
 
 // sharedCount: the days with usual places in use at once, and the first pair.
