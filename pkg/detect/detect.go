@@ -1044,7 +1044,9 @@ type Account struct {
 	// use at once from farther apart than anyone travels: several people
 	// share it (info@, a team's mailbox), and an impossible trip is weak
 	// evidence on it (see shared)
-	several struct {
+	// declared: the account is shared by the config (SetShared)
+	declared bool
+	several  struct {
 		n int
 		// far: out of reach (impossible travel); near: by road only
 		// (apart)
@@ -2155,10 +2157,18 @@ const sharedDays = 1
 // people use it (a shared mailbox). Then an impossible trip is what one
 // of them travelling while another is at home looks like: it is weighed
 // low. (One more day by road: a home line's addresses of a day may be
-// located to another town of its region.)
+// located to another town of its region.) An account declared shared
+// (SetShared) is so from its first login.
 func (a *Account) shared() bool {
-	return a.several.far.days >= a.cfg.SharedDays || a.several.near.days >= a.cfg.SharedDays+1
+	return a.declared || a.several.far.days >= a.cfg.SharedDays || a.several.near.days >= a.cfg.SharedDays+1
 }
+
+// SetShared declares the account one that several people use ([DETECT]
+// shared: the postmaster knows info@ and the team's mailboxes): its
+// impossible trips are weighed low from its first login, as an account
+// found shared (see shared) has them, but for one out of reach of each of
+// its last places. Call it after NewAccount or Reset, before the logins.
+func (a *Account) SetShared() { a.declared = true }
 
 // sharedBy says which places in use at once made the account shared:
 // "Lisbon, PT ↔ São Paulo, BR, 7,950 km in 17 min; 7 days".
@@ -2393,9 +2403,13 @@ func (a *Account) Verdict() Verdict {
 			r.Text += "; " + f.client
 		} else if sev != f.Severity {
 			r.Severity = sev
-			r.Text += fmt.Sprintf("; weighed low: the account is used from several places at once (%s)", a.sharedBy())
+			r.Text += "; weighed low: " + a.sharedWhy()
 		} else if f.Detector == ImpossibleTravel && a.shared() {
-			r.Text += fmt.Sprintf("; the account is used from several places at once (%s), and none of them was within reach", a.sharedBy())
+			them := "them" // the places at once
+			if a.declared {
+				them = "its last places"
+			}
+			r.Text += "; " + a.sharedWhy() + ", and none of " + them + " was within reach"
 		}
 		v.Reasons = append(v.Reasons, r)
 	}
@@ -2519,4 +2533,13 @@ func Distance(lat1, lon1, lat2, lon2 float64) float64 {
 	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
 	h := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
 	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
+}
+
+// sharedWhy says why the account is taken for shared: declared so, or
+// "the account is used from several places at once (…)".
+func (a *Account) sharedWhy() string {
+	if a.declared {
+		return "the account is shared ([DETECT] shared)"
+	}
+	return "the account is used from several places at once (" + a.sharedBy() + ")"
 }

@@ -613,6 +613,51 @@ func TestSharedMailbox(t *testing.T) {
 	}
 }
 
+// An account the config declares shared (SetShared) is weighed as one
+// found shared, from its first login: one person's trip, high on an
+// account of its own, is low, and says why; a login out of reach of each
+// of its last places is still high; the other detectors are untouched.
+func TestDeclaredShared(t *testing.T) {
+	var one []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		one = append(one, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: saoPaulo, at: at + 15*time.Hour})
+	}
+	trip := []ev{{w: saoPaulo, at: 5*day + 9*time.Hour}, {w: lisbon, at: 5*day + 10*time.Hour}}
+	declared := func(evs []ev) Verdict {
+		cfg := Config{}.Defaults()
+		a := NewAccount(&cfg, nil, NewSite(cfg))
+		a.SetShared()
+		for _, e := range evs {
+			w := e.w
+			a.Login(&w, t0.Add(e.at), t0.Add(e.at), max(e.n, 1))
+		}
+		return a.Verdict()
+	}
+	evs := slices.Concat(one, trip)
+	checkVerdict(t, judge(Config{}, nil, evs), High, []string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h", "new country PT"})
+	checkVerdict(t, declared(evs), Low, []string{"São Paulo, BR → Lisbon, PT, 7,950 km in 1 h; weighed low: the account is shared ([DETECT] shared)", "new country PT"})
+	// out of reach of São Paulo and of Recife, each used minutes before:
+	// nobody of the account could be in Lisbon
+	recife := Where{IP: "177.37.1.1", Country: "BR", City: "Recife", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -8.0476, Lon: -34.877, AccuracyKM: 20}
+	var both []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		both = append(both, ev{w: saoPaulo, at: at + 9*time.Hour}, ev{w: recife, at: at + 15*time.Hour})
+	}
+	everywhere := slices.Concat(both, []ev{{w: saoPaulo, at: 5*day + 9*time.Hour}, {w: recife, at: 5*day + 9*time.Hour + 20*time.Minute}, {w: lisbon, at: 5*day + 9*time.Hour + 30*time.Minute}})
+	v := declared(everywhere)
+	if v.Severity != High || !strings.Contains(v.String(), "Recife, BR → Lisbon, PT, 5,840 km in 10 min; the account is shared ([DETECT] shared), and none of its last places was within reach") {
+		t.Errorf("out of reach of each place: %s", v)
+	}
+	// a botnet on a declared account: many places, as on any
+	var bot []ev
+	for i, w := range []Where{hanoi, lagos, moscow, osaka} {
+		bot = append(bot, ev{w: w, at: 5*day + 9*time.Hour + time.Duration(i)*time.Hour})
+	}
+	checkVerdict(t, declared(slices.Concat(one, bot)), High, []string{"4 new countries (JP NG RU VN) and 4 new networks within 24 h"})
+}
+
 // A corporate VPN's exit abroad on a provider too little used on the site
 // to be a common network: found by its addresses (a /24 that three
 // accounts use, each for days, from another country), it is no trip's

@@ -514,3 +514,71 @@ func TestLiveAccountsOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedLiveAndBatch: [DETECT] shared (Rule.Shared) weighs an
+// account's impossible trip low in the live reader as in the batch, by
+// its address in any case, its domain or its local part; an account not
+// named keeps it high.
+func TestSharedLiveAndBatch(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	var recs []*record.Record
+	for _, u := range []string{"info@x.test", "Bob@X.test"} {
+		for d := 0; d < 5; d++ {
+			recs = append(recs, loginAt(u, home, t0.Add(time.Duration(d)*24*time.Hour)))
+		}
+		// Budapest 30 minutes after home: out of reach
+		recs = append(recs, loginAt(u, home, t0.Add(5*24*time.Hour)), loginAt(u, thiefs[0], t0.Add(5*24*time.Hour+30*time.Minute)))
+	}
+	sev := func(accounts []*Account) map[string]string {
+		out := map[string]string{}
+		for _, a := range accounts {
+			out[a.User] = a.Severity
+			if a.Severity == "low" && (len(a.Reasons) == 0 || !strings.Contains(a.Reasons[0].Text, "weighed low: the account is shared ([DETECT] shared)")) {
+				t.Errorf("%s: %+v", a.User, a.Reasons)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		shared []string
+		want   map[string]string
+	}{
+		{nil, map[string]string{"info@x.test": "high", "bob@x.test": "high"}},
+		{[]string{"info@"}, map[string]string{"info@x.test": "low", "bob@x.test": "high"}},
+		{[]string{"BOB@x.TEST"}, map[string]string{"info@x.test": "high", "bob@x.test": "low"}},
+		{[]string{"@X.test"}, map[string]string{"info@x.test": "low", "bob@x.test": "low"}},
+		{[]string{"bob@", "info@y.test", "@x.tes"}, map[string]string{"info@x.test": "high", "bob@x.test": "low"}},
+	} {
+		rule := Rule{Alert: detect.Low, Shared: c.shared}
+		l := NewLive(rule)
+		var alerted []*Account
+		l.OnAlert = func(a *Account) error { alerted = append(alerted, a); return nil }
+		for _, r := range recs {
+			if err := l.Process(r, func(*record.Record) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// live: the last alert of each account is its verdict
+		last := map[string]*Account{}
+		for _, a := range alerted {
+			last[a.User] = a
+		}
+		var live []*Account
+		for _, a := range last {
+			live = append(live, a)
+		}
+		if got := sev(live); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("shared %q, live: %v, want %v", c.shared, got, c.want)
+		}
+		rep := New(rule)
+		for _, r := range recs {
+			r := *r
+			if err := rep.Process(&r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := sev(rep.Anomalies()); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("shared %q, batch: %v, want %v", c.shared, got, c.want)
+		}
+	}
+}

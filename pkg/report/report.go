@@ -48,6 +48,12 @@ type Rule struct {
 	// they are one account, reported in lower case. The domain, after the
 	// last @, is compared without regard to case either way.
 	CaseSensitive bool
+	// Shared: the accounts several people use ([DETECT] shared: an
+	// address, "@domain" for all of a domain's, "info@" for a local part
+	// in every domain), whose impossible trips are weighed low from their
+	// first login (detect.Account.SetShared).
+	Shared []string
+	shared *accounts
 }
 
 // IP is what an account did from one address.
@@ -213,6 +219,7 @@ func New(rule Rule) *Report {
 		rule.Alert = detect.Medium
 	}
 	rule.Detect = rule.Detect.Defaults()
+	rule.shared = newAccounts(rule.Shared, rule.CaseSensitive)
 	rep := &Report{Rule: rule, accounts: map[string]*Account{}}
 	if !rule.Original {
 		rep.site = detect.NewSite(rule.Detect)
@@ -725,6 +732,9 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 	rep.sync()
 	d.Reset(&rep.Rule.Detect, a.known, rep.site)
+	if rep.Rule.shared.has(a.User) {
+		d.SetShared()
+	}
 	// in time order: rotated logs may have been given newest first
 	slices.SortStableFunc(a.steps, func(x, y step) int { return cmp.Compare(x.first, y.first) })
 	for _, s := range a.steps {

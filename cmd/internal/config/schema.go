@@ -41,7 +41,7 @@ var schema = map[string]map[string]keyKind{
 		"learn": kText, "first_day": kText, "max_speed": kText, "travel_min_km": kText, "failures": kText,
 		"many_countries": kText, "many_networks": kText, "burst": kText, "alert": kText,
 		"line_hold": kText, "shared_days": kText, "familiar_site": kText,
-		"scattered": kText, "scattered_span": kText,
+		"scattered": kText, "scattered_span": kText, "shared": kText,
 	},
 	"SMTP": {
 		"enabled": kText, "from": kText, "to": kText, "host": kText, "port": kText, "ssl": kText,

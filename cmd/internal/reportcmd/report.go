@@ -62,6 +62,7 @@ type DetectKeys struct {
 	FamiliarSite  int           `kong:"-" ini:"DETECT.familiar_site"`
 	Scattered     *int          `kong:"-" ini:"DETECT.scattered"`
 	ScatteredSpan time.Duration `kong:"-" ini:"DETECT.scattered_span"`
+	Shared        []string      `kong:"-" ini:"DETECT.shared"`
 }
 
 // Apply sets what the report's flags say of the state: [REPORT] window;
@@ -111,6 +112,12 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 	r.Detect = detect.Config{Learn: d.Learn, FirstDay: d.FirstDay, Window: f.Window,
 		MaxSpeed: float64(d.MaxSpeed), MinTravelKM: float64(d.TravelMinKM),
 		LineHold: d.LineHold, SharedDays: d.SharedDays, FamiliarSite: d.FamiliarSite, ScatteredSpan: d.ScatteredSpan}
+	for _, e := range d.Shared {
+		if !report.SharedEntryOK(e) {
+			return r, cli.Usagef("%s %q: not an account (bob@example.com), a domain (@example.com) or a local part in every domain (info@); one per line or separated by commas", cfg.Where("DETECT", "shared"), e)
+		}
+	}
+	r.Shared = d.Shared
 	for _, x := range []struct {
 		key string
 		val time.Duration
