@@ -7,7 +7,8 @@ import (
 )
 
 // accounts is a list of accounts ([DETECT] shared) made ready to ask: an
-// address, compared as the report groups accounts (record.CanonicalUser);
+// account, an address or a name without a domain (a SASL backend's local
+// users), compared as the report groups accounts (record.CanonicalUser);
 // "@example.com", every account of a domain; "info@", a local part in
 // every domain.
 type accounts struct {
@@ -16,10 +17,11 @@ type accounts struct {
 	locals  []string // "info@", as canonical as the accounts' local parts
 }
 
-// SharedEntryOK says whether s is one of the forms [DETECT] shared takes.
+// SharedEntryOK says whether s is one of the forms [DETECT] shared takes:
+// not empty, not "@" alone, no blank inside (two entries on a line
+// without their comma).
 func SharedEntryOK(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at >= 0 && len(s) > 1 && !strings.ContainsAny(s, " \t\r\n")
+	return s != "" && s != "@" && !strings.ContainsAny(s, " \t\r\n")
 }
 
 func newAccounts(list []string, caseSensitive bool) *accounts {
@@ -28,6 +30,8 @@ func newAccounts(list []string, caseSensitive bool) *accounts {
 		e = strings.TrimSpace(e)
 		switch at := strings.LastIndexByte(e, '@'); {
 		case !SharedEntryOK(e):
+		case at < 0:
+			s.users[record.CanonicalUser(e, caseSensitive)] = true
 		case at == 0:
 			s.domains = append(s.domains, record.CanonicalUser(e, false))
 		case at == len(e)-1:

@@ -114,7 +114,7 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 		LineHold: d.LineHold, SharedDays: d.SharedDays, FamiliarSite: d.FamiliarSite, ScatteredSpan: d.ScatteredSpan}
 	for _, e := range d.Shared {
 		if !report.SharedEntryOK(e) {
-			return r, cli.Usagef("%s %q: not an account (bob@example.com), a domain (@example.com) or a local part in every domain (info@); one per line or separated by commas", cfg.Where("DETECT", "shared"), e)
+			return r, cli.Usagef("%s %q: not an account (bob@example.com, frontdesk), a domain (@example.com) or a local part in every domain (info@); one per line or separated by commas", cfg.Where("DETECT", "shared"), e)
 		}
 	}
 	r.Shared = d.Shared
