@@ -49,9 +49,10 @@ type Rule struct {
 	// last @, is compared without regard to case either way.
 	CaseSensitive bool
 	// Shared: the accounts several people use ([DETECT] shared: an
-	// address, "@domain" for all of a domain's, "info@" for a local part
-	// in every domain), whose impossible trips are weighed low from their
-	// first login (detect.Account.SetShared).
+	// account, with its domain or without one, "@domain" for all of a
+	// domain's, "info@" for a local part in every domain), whose
+	// impossible trips are weighed low from their first login
+	// (detect.Account.SetShared).
 	Shared []string
 	shared *accounts
 }
