@@ -245,11 +245,7 @@ var stepVariants = []struct {
 			{"gzip .1 done", func(l *stepLab) { l.compressEnd(l.path + ".1") }},
 			{"unlink .1", func(l *stepLab) { l.unlink(l.path + ".1") }},
 			{"shift .N.gz", func(l *stepLab) { l.shiftGz() }},
-			{"copy to .1", func(l *stepLab) {
-				b, err := os.ReadFile(l.path)
-				must(l.t, err)
-				must(l.t, os.WriteFile(l.path+".1", b, 0o600))
-			}},
+			{"copy to .1", func(l *stepLab) { copyFile(l.t, l.path, l.path+".1") }},
 			{"truncate", func(l *stepLab) { must(l.t, os.Truncate(l.path, 0)) }},
 			{"write", func(l *stepLab) { l.write(newLines + oldLines) }},
 		}
@@ -257,11 +253,7 @@ var stepVariants = []struct {
 	{"copytruncate compress", func(k, newLines, oldLines int) []stepEvent {
 		return []stepEvent{
 			{"shift .N.gz", func(l *stepLab) { l.shiftGz() }},
-			{"copy to .1", func(l *stepLab) {
-				b, err := os.ReadFile(l.path)
-				must(l.t, err)
-				must(l.t, os.WriteFile(l.path+".1", b, 0o600))
-			}},
+			{"copy to .1", func(l *stepLab) { copyFile(l.t, l.path, l.path+".1") }},
 			{"truncate", func(l *stepLab) { must(l.t, os.Truncate(l.path, 0)) }},
 			{"gzip .1 started", func(l *stepLab) { l.compressStart(l.path + ".1") }},
 			{"gzip .1 done", func(l *stepLab) { l.compressEnd(l.path + ".1") }},
@@ -271,11 +263,7 @@ var stepVariants = []struct {
 	}, ""},
 	{"copytruncate dateext", func(k, newLines, oldLines int) []stepEvent {
 		return []stepEvent{
-			{"copy to dated", func(l *stepLab) {
-				b, err := os.ReadFile(l.path)
-				must(l.t, err)
-				must(l.t, os.WriteFile(l.dated(k), b, 0o600))
-			}},
+			{"copy to dated", func(l *stepLab) { copyFile(l.t, l.path, l.dated(k)) }},
 			{"truncate", func(l *stepLab) { must(l.t, os.Truncate(l.path, 0)) }},
 			{"write", func(l *stepLab) { l.write(newLines + oldLines) }},
 		}
@@ -493,12 +481,7 @@ func TestFollowStartAfterCopytruncate(t *testing.T) {
 			w.reopen()
 			defer w.f.Close()
 			w.write(n)
-			p, err := openPiece(path)
-			must(t, err)
-			m := p.Mark(p.Size)
-			p.File.Close()
-			copyFile(t, path, path+".1")
-			must(t, os.Truncate(path, 0))
+			m := markThenCopytruncate(t, path)
 			c := &collector{}
 			f := &Follower{Path: path, Start: &m, OnLines: c.onLines, Warn: c.warn, MaxLine: 4096}
 			step := stepper(t, f)

@@ -312,6 +312,20 @@ func copyFile(t *testing.T, from, to string) {
 	must(t, os.WriteFile(to, b, 0o644))
 }
 
+// markThenCopytruncate marks the end of the log at path, as a run that
+// read it all would, then rotates it as copytruncate does: a copy to
+// path.1, and the log emptied.
+func markThenCopytruncate(t *testing.T, path string) Mark {
+	t.Helper()
+	p, err := openPiece(path)
+	must(t, err)
+	m := p.Mark(p.Size)
+	p.File.Close()
+	copyFile(t, path, path+".1")
+	must(t, os.Truncate(path, 0))
+	return m
+}
+
 // Each kind of rotation, five times, while lines are written without a
 // pause, with inotify and with polling alone: every line is delivered
 // once, in order.
