@@ -4,44 +4,66 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"hash/fnv"
 	"sync"
 	"time"
 )
 
-// deliverLockKey is the key of instance's PostgreSQL advisory lock on
-// deliveries: the 64-bit FNV-1a hash of "loganom-deliver:"+instance.
-func deliverLockKey(instance string) int64 {
+// deliverLockKey is the key of a PostgreSQL advisory lock on deliveries:
+// the 64-bit FNV-1a hash of "loganom-deliver:"+instance, the instance's
+// (taken shared: a loganom before per-channel locks took it alone), then
+// "\x00"+channel for the channel's.
+func deliverLockKey(instance string, channel ...string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("loganom-deliver:" + instance))
+	for _, c := range channel {
+		h.Write([]byte("\x00" + c))
+	}
 	return int64(h.Sum64())
 }
 
+// deliverLockFile is the file of the SQLite database at path whose flock
+// is the lock on instance's deliveries on channel: <db>.deliver.<hash>.lock,
+// the hash (FNV-1a, 64 bits, in hex) of the instance and the channel,
+// whose name may be a script's path.
+func deliverLockFile(path, instance, channel string) string {
+	return fmt.Sprintf("%s.deliver.%016x.lock", path, uint64(deliverLockKey(instance, channel)))
+}
+
 // LockDeliveries: see Store.
-func (s *store) LockDeliveries(ctx context.Context, instance string) (func(), error) {
+func (s *store) LockDeliveries(ctx context.Context, instance, channel string) (func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, s.wrap(err)
 	}
 	if s.pg {
-		return s.lockDeliveriesPG(ctx, instance)
+		return s.lockDeliveriesPG(ctx, instance, channel)
 	}
-	unlock, err := lockFile(ctx, s.path+".deliver.lock")
+	// <db>.deliver.lock shared, as a loganom before per-channel locks
+	// took it alone: it waits for that one, and that one for all of these
+	unlockAll, err := lockFile(ctx, s.path+".deliver.lock", false)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	return unlock, nil
+	unlock, err := lockFile(ctx, deliverLockFile(s.path, instance, channel), true)
+	if err != nil {
+		unlockAll()
+		return nil, s.wrap(err)
+	}
+	return func() { unlock(); unlockAll() }, nil
 }
 
-// lockDeliveriesPG takes a session advisory lock on a connection kept
-// until unlock: the server releases it when that connection dies.
-func (s *store) lockDeliveriesPG(ctx context.Context, instance string) (func(), error) {
-	key := deliverLockKey(instance)
+// lockDeliveriesPG takes two session advisory locks on a connection kept
+// until unlock (the server releases them when that connection dies): the
+// instance's, shared (see deliverLockKey), then the channel's.
+func (s *store) lockDeliveriesPG(ctx context.Context, instance, channel string) (func(), error) {
+	all, key := deliverLockKey(instance), deliverLockKey(instance, channel)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
-		// Cancelled while waiting, the lock may have been granted all the
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2)`, all, key); err != nil {
+		// Cancelled while waiting, a lock may have been granted all the
 		// same: the connection is discarded, which releases it.
 		discard(conn)
 		if ctx.Err() != nil {
@@ -54,9 +76,9 @@ func (s *store) lockDeliveriesPG(ctx context.Context, instance string) (func(), 
 		once.Do(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			var ok bool
-			if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, key).Scan(&ok); err != nil || !ok {
-				discard(conn) // closing the session releases it
+			var ok1, ok2 bool
+			if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($2), pg_advisory_unlock_shared($1)`, all, key).Scan(&ok1, &ok2); err != nil || !ok1 || !ok2 {
+				discard(conn) // closing the session releases them
 				return
 			}
 			conn.Close()

@@ -8,6 +8,6 @@ import "context"
 // Plan 9...): loganom's deliveries run from cron or a systemd timer on a
 // Unix mail server; elsewhere two runs at once may both send a pending
 // alert.
-func lockFile(ctx context.Context, path string) (func(), error) {
+func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) {
 	return func() {}, nil
 }

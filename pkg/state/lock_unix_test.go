@@ -29,7 +29,7 @@ func TestLockDeliveriesKilled(t *testing.T) {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
-		if _, err := s.LockDeliveries(context.Background(), "mx1"); err != nil {
+		if _, err := s.LockDeliveries(context.Background(), "mx1", "smtp"); err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
@@ -65,8 +65,10 @@ func TestLockDeliveriesKilled(t *testing.T) {
 	if strings.TrimSpace(line) != "locked" {
 		t.Fatalf("the child said %q, %v", line, err)
 	}
-	if fi, err := os.Stat(db + ".deliver.lock"); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("the lock file: %v, %v", fi, err)
+	for _, f := range []string{db + ".deliver.lock", deliverLockFile(db, "mx1", "smtp")} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("the lock file %s: %v, %v", f, fi, err)
+		}
 	}
 	mustNotLock(t, s, "mx1")
 	waiting := lockAsync(context.Background(), s, "mx1")

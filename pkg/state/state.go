@@ -50,14 +50,18 @@ type Store interface {
 	SetDelivery(ctx context.Context, alert int64, channel string, escalation int, status DeliveryStatus, errText string, attempted bool) error
 
 	// LockDeliveries waits (until ctx is done) for, and takes, the
-	// exclusive lock on instance's deliveries, so that two runs never
-	// send the same pending alert at once. It is held until unlock is
-	// called (once; more calls do nothing) or the process dies, even by
-	// kill -9. SQLite: flock(2) on the file <db>.deliver.lock, one lock
-	// for all the instances of the database (it is on one machine);
-	// PostgreSQL: a session advisory lock per instance, on a connection
-	// of its own. Call unlock before Close.
-	LockDeliveries(ctx context.Context, instance string) (unlock func(), err error)
+	// exclusive lock on instance's deliveries on channel, so that two runs
+	// never send the same pending alert at once, while a channel whose
+	// server hangs holds no other channel's deliveries. It is held until
+	// unlock is called (once; more calls do nothing) or the process dies,
+	// even by kill -9. SQLite: flock(2) on the file
+	// <db>.deliver.<hash of instance and channel>.lock; PostgreSQL: a
+	// session advisory lock, on a connection of its own. Each also takes
+	// the instance's lock of a loganom before per-channel locks
+	// (<db>.deliver.lock, or the instance's advisory lock) shared, so
+	// that such a one, while a new one upgrades, waits for them and they
+	// for it. Call unlock before Close.
+	LockDeliveries(ctx context.Context, instance, channel string) (unlock func(), err error)
 
 	// History returns what the account did from each address, the most
 	// recently seen first. user is the canonical name (record.CanonicalUser).

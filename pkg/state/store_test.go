@@ -69,6 +69,7 @@ var suite = []struct {
 	{"ConcurrentPositions", testConcurrentPositions},
 	{"Deliveries", testDeliveries},
 	{"LockDeliveries", testLockDeliveries},
+	{"LockDeliveriesOld", testLockDeliveriesOld},
 	{"Prune", testPrune},
 	{"PruneIfDue", testPruneIfDue},
 	{"PruneIfDueConcurrent", testPruneIfDueConcurrent},

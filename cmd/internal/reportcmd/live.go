@@ -45,7 +45,9 @@ type Live struct {
 	CommitEvery time.Duration
 	RetryEvery  time.Duration
 	Now         func() time.Time
-	// OnDelivered, when set, is told of each round of deliveries' result.
+	// OnDelivered, when set, is told of each channel's round of
+	// deliveries' result ("" with a state: the round of the channels no
+	// longer configured).
 	OnDelivered func(channel string, ok bool)
 	// OnNotifier, when set, is given each notifier set (SetNotifier).
 	OnNotifier func(*Notifier)
@@ -57,9 +59,13 @@ type Live struct {
 	mu       sync.Mutex
 	notifier *Notifier
 	queue    map[string][]*report.Account // without a state: alerts still to send, by channel
-	kick     chan struct{}
-	done     chan struct{}
-	stopped  chan struct{}
+	// the channels whose round is under way, and those that have
+	// another at its end (startRound)
+	busy, again map[string]bool
+	rounds      sync.WaitGroup
+	kick        chan struct{}
+	done        chan struct{}
+	stopped     chan struct{}
 
 	stopPrune  func() // the state's pruning (statecmd.State.StartPruning)
 	lastCommit time.Time
@@ -352,7 +358,9 @@ func (lv *Live) retryBlocks(ctx context.Context) {
 	lv.unblocked = left
 }
 
-// deliveries sends the alerts, when woken and every RetryEvery.
+// deliveries sends the alerts, when woken and every RetryEvery: each
+// channel in a round of its own (startRound), so that one whose server
+// hangs, tries after tries, holds no other channel's new alerts.
 func (lv *Live) deliveries() {
 	defer close(lv.stopped)
 	t := time.NewTicker(lv.RetryEvery)
@@ -361,7 +369,11 @@ func (lv *Live) deliveries() {
 	for {
 		select {
 		case <-lv.done:
-			lv.deliver(host) // what is pending, one last time
+			// the rounds under way end, then what is pending goes, one
+			// last time
+			lv.rounds.Wait()
+			lv.deliver(host)
+			lv.rounds.Wait()
 			return
 		case <-lv.kick:
 		case <-t.C:
@@ -370,54 +382,101 @@ func (lv *Live) deliveries() {
 	}
 }
 
+// deliver starts a round on each channel (with a state, also one for the
+// alerts pending on channels no longer configured); a channel whose round
+// is under way has another at its end.
 func (lv *Live) deliver(host string) {
 	n := lv.notifierNow()
 	if n == nil || n.off {
 		return
 	}
 	if lv.St != nil {
-		ok := n.Deliver(context.Background(), lv.Env, lv.Log, host, lv.St, lv.Rep.Accounts(), nil)
-		if !ok {
-			lv.fail()
-		}
-		if lv.OnDelivered != nil {
-			lv.OnDelivered("", ok)
+		for _, ch := range n.DeliveryRounds() {
+			lv.startRound(ch, func() {
+				ok := n.DeliverOn(context.Background(), lv.Env, lv.Log, host, lv.St, lv.Rep.Accounts(), nil, ch)
+				if !ok {
+					lv.fail()
+				}
+				if lv.OnDelivered != nil {
+					lv.OnDelivered(ch, ok)
+				}
+			})
 		}
 		return
 	}
 	lv.mu.Lock()
-	q := lv.queue
-	lv.queue = nil
+	var chans []string
+	for ch := range lv.queue {
+		chans = append(chans, ch)
+	}
 	lv.mu.Unlock()
+	for _, ch := range chans {
+		lv.startRound(ch, func() { lv.sendQueued(n, host, ch) })
+	}
+}
+
+// sendQueued sends, without a state, the alerts queued for channel ch;
+// those it failed for are queued again, for this channel only: the others
+// have sent.
+func (lv *Live) sendQueued(n *Notifier, host, ch string) {
+	lv.mu.Lock()
+	accounts := lv.queue[ch]
+	delete(lv.queue, ch)
+	lv.mu.Unlock()
+	if len(accounts) == 0 {
+		return
+	}
 	n.output(lv.Env)
-	seen := lv.Rep.Accounts()
-	// each channel on its own, at once: one that hangs until its
-	// timeout holds no other up
-	var wg sync.WaitGroup
-	for ch, accounts := range q {
-		wg.Go(func() {
-			ok, again := n.sendOn(lv.Env, lv.Log, host, accounts, seen, nil, ch)
-			if lv.OnDelivered != nil {
-				lv.OnDelivered(ch, ok)
-			}
-			if !ok {
-				lv.fail()
-			}
-			if len(again) == 0 {
+	ok, again := n.sendOn(lv.Env, lv.Log, host, accounts, lv.Rep.Accounts(), nil, ch)
+	if lv.OnDelivered != nil {
+		lv.OnDelivered(ch, ok)
+	}
+	if !ok {
+		lv.fail()
+	}
+	if len(again) == 0 {
+		return
+	}
+	lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
+	lv.mu.Lock()
+	if lv.queue == nil {
+		lv.queue = map[string][]*report.Account{}
+	}
+	lv.queue[ch] = append(again, lv.queue[ch]...)
+	lv.mu.Unlock()
+}
+
+// startRound runs round in a goroutine of its own, unless channel ch has
+// one under way: that one then runs round again at its end (for what
+// came meanwhile). One round a channel at a time: no alert goes twice.
+func (lv *Live) startRound(ch string, round func()) {
+	lv.mu.Lock()
+	if lv.busy == nil {
+		lv.busy = map[string]bool{}
+		lv.again = map[string]bool{}
+	}
+	if lv.busy[ch] {
+		lv.again[ch] = true
+		lv.mu.Unlock()
+		return
+	}
+	lv.busy[ch] = true
+	lv.rounds.Add(1)
+	lv.mu.Unlock()
+	go func() {
+		defer lv.rounds.Done()
+		for {
+			round()
+			lv.mu.Lock()
+			if !lv.again[ch] {
+				lv.busy[ch] = false
+				lv.mu.Unlock()
 				return
 			}
-			// only this channel tries again, for the accounts it failed:
-			// the others have sent
-			lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
-			lv.mu.Lock()
-			if lv.queue == nil {
-				lv.queue = map[string][]*report.Account{}
-			}
-			lv.queue[ch] = append(again, lv.queue[ch]...)
+			lv.again[ch] = false
 			lv.mu.Unlock()
-		})
-	}
-	wg.Wait()
+		}
+	}()
 }
 
 // Close records what is left, makes the last deliveries and stops. An

@@ -45,7 +45,7 @@ func TestDeliverLockHeldLong(t *testing.T) {
 		return st
 	}
 	other, st := open(), open()
-	unlock, err := other.Store.LockDeliveries(context.Background(), other.Instance) // another run delivering
+	unlock, err := other.Store.LockDeliveries(context.Background(), other.Instance, "webhook") // another run delivering
 	if err != nil {
 		t.Fatal(err)
 	}

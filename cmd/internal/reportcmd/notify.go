@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -41,6 +42,8 @@ type Notifier struct {
 	// OnResult, when set, is told of each channel's result (a daemon's
 	// metrics).
 	OnResult func(channel string, ok bool)
+
+	logMu sync.Mutex // a channel's error lines go out together
 }
 
 func (n *Notifier) told(channel string, ok bool) {
@@ -305,6 +308,8 @@ func deliveryKey(ids []string, first time.Time, channel string) string {
 // output sends the script's output to env's stderr (once: SendOn may
 // run for several channels at once).
 func (n *Notifier) output(env cli.Env) {
+	n.logMu.Lock() // the channels' rounds may start at once
+	defer n.logMu.Unlock()
 	if n.exec != nil && n.exec.Output != env.Stderr {
 		n.exec.Output = env.Stderr
 	}
@@ -354,12 +359,50 @@ func blocksNow(ctx context.Context, log *cli.Logger, st *statecmd.State, now tim
 
 // Deliver sends, on each channel, the alerts whose delivery the state
 // holds as pending: those this run opened and those earlier runs could
-// not deliver. Each delivery's result is recorded at once: sent, pending
-// again (tried by the next run), or given up when the alert is older than
+// not deliver. The channels go at once, each on its own (DeliverOn): one
+// that hangs until its timeout, tries after tries, holds no other up.
+// Each delivery's result is recorded at once: sent, pending again (tried
+// by the next run), or given up when the alert is older than
 // giveUpAfter. It reports each failure and returns false if any.
 func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, seen int, unread []report.Unread) bool {
 	if n == nil || n.off || n.dryRun {
 		return true
+	}
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for _, ch := range n.DeliveryRounds() {
+		wg.Go(func() {
+			if !n.DeliverOn(ctx, env, log, host, st, seen, unread, ch) {
+				failed.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	return !failed.Load()
+}
+
+// DeliveryRounds names what DeliverOn takes, each on its own: the
+// channels, then "" (the deliveries pending on channels the config no
+// longer enables).
+func (n *Notifier) DeliveryRounds() []string {
+	return append(n.Channels(), "")
+}
+
+// DeliverOn is Deliver on the channel named only; "": the deliveries
+// pending on channels the config no longer enables (each is given up
+// once older than giveUpAfter, and kept until then, in case the config
+// comes back).
+func (n *Notifier) DeliverOn(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, seen int, unread []report.Unread, only string) bool {
+	if n == nil || n.off || n.dryRun {
+		return true
+	}
+	byName := map[string]notify.Channel{}
+	for _, ch := range n.chans {
+		byName[ch.Name()] = ch
+	}
+	ch := byName[only]
+	if ch == nil && only != "" {
+		return true // no longer configured: the round of "" takes its deliveries
 	}
 	// (each operation on the state bounded: statecmd.OpTimeout)
 	readPending := func() (p []state.Delivery, err error) {
@@ -367,7 +410,13 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 			p, err = st.Store.Pending(ctx, st.Instance)
 			return err
 		})
-		return p, err
+		mine := p[:0]
+		for _, d := range p {
+			if d.Channel == only || (only == "" && byName[d.Channel] == nil) {
+				mine = append(mine, d)
+			}
+		}
+		return mine, err
 	}
 	pending, err := readPending()
 	if err != nil {
@@ -377,18 +426,18 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	if len(pending) == 0 {
 		return true
 	}
-	// One run of this mail server delivers at a time: another run may be
-	// sending what was read above. Once the lock is ours, what is still
-	// pending is ours to send.
+	// One run of this mail server delivers on a channel at a time:
+	// another run may be sending what was read above. Once the lock is
+	// ours, what is still pending is ours to send.
 	// The wait is bounded (statecmd.LockTimeout); past it, the lock held
 	// all along says nothing of the state: another run's round may be
 	// long (a script per account, notices with their tries).
 	lctx, cancel := context.WithTimeout(ctx, statecmd.LockTimeout)
-	unlock, err := st.Store.LockDeliveries(lctx, st.Instance) // held until unlock, whatever lctx
+	unlock, err := st.Store.LockDeliveries(lctx, st.Instance, only) // held until unlock, whatever lctx
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
-			log.Errorf("waited %s for another loganom run to end its deliveries (or for the state to answer): %v", statecmd.LockTimeout, err)
+			log.Errorf("waited %s for another loganom run to end its deliveries%s (or for the state to answer): %v", statecmd.LockTimeout, onChannel(only), err)
 			log.Hintf("the alerts stay pending: the next run tries again")
 		} else {
 			log.Errorf("%v", err)
@@ -400,26 +449,13 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 		log.Errorf("%v", err)
 		return false
 	}
-	byName := map[string]notify.Channel{}
-	for _, ch := range n.chans {
-		byName[ch.Name()] = ch
-	}
-	type batch struct {
-		ch         notify.Channel
-		deliveries []state.Delivery
-		accounts   []*report.Account
-	}
-	var batches []*batch
-	byChan := map[string]*batch{}
 	ok := true
 	now := st.Now
 	if now == nil {
 		now = time.Now
 	}
-	var blocked map[string]state.Block // read at the first payload
-	for _, d := range pending {
-		ch := byName[d.Channel]
-		if ch == nil {
+	if ch == nil {
+		for _, d := range pending {
 			// a channel since removed from the config: kept until it is
 			// given up, in case the config comes back
 			if now().Sub(d.Created) > st.GiveUpAfter {
@@ -428,8 +464,13 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 			} else {
 				log.Warnf("alert for %s is pending on %s, which the config no longer enables", report.Escape(d.User), d.Channel)
 			}
-			continue
 		}
+		return ok
+	}
+	var deliveries []state.Delivery
+	var accounts []*report.Account
+	var blocked map[string]state.Block // read at the first payload
+	for _, d := range pending {
 		var a report.Account
 		if err := json.Unmarshal(d.Payload, &a); err != nil {
 			log.Errorf("alert %d for %s: stored payload unreadable: %v", d.Alert, report.Escape(d.User), err)
@@ -443,83 +484,78 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 			// blocked since the alert was recorded: the alert says so
 			a.Blocked = report.NewBlockMark(a.User, b.Expires, b.By, b.Source == "automatic")
 		}
-		b := byChan[d.Channel]
-		if b == nil {
-			b = &batch{ch: ch}
-			byChan[d.Channel] = b
-			batches = append(batches, b)
-		}
-		b.deliveries = append(b.deliveries, d)
-		b.accounts = append(b.accounts, &a)
+		deliveries = append(deliveries, d)
+		accounts = append(accounts, &a)
+	}
+	if len(deliveries) == 0 {
+		return ok
 	}
 	n.output(env)
-	// Each channel on its own, at once: one that hangs until its
-	// timeout, tries after tries, holds no other up. Each records its
-	// deliveries as soon as it is done.
-	var mu sync.Mutex // the log, ok, the metrics
-	var wg sync.WaitGroup
-	for _, b := range batches {
-		wg.Go(func() {
-			ids := make([]string, len(b.deliveries))
-			for i, d := range b.deliveries {
-				ids[i] = strconv.FormatInt(d.Alert, 10)
-				if d.Escalation > 0 {
-					// alerted again, more severe: a message of its own
-					ids[i] += "r" + strconv.Itoa(d.Escalation)
-				}
-			}
-			m := &notify.Message{Host: host, Accounts: b.accounts, Seen: seen, Unread: unread,
-				Key: deliveryKey(ids, b.deliveries[0].Created, b.ch.Name())}
-			res := notify.SendAll(ctx, []notify.Channel{b.ch}, m, n.retry)[0]
-			sent := notify.Sent(res.Err) // all the same: some recipients refused it
-			mu.Lock()
-			defer mu.Unlock()
-			n.told(res.Channel, res.Err == nil || sent)
-			failed := map[string]string{} // by user, for the per-account channels
-			var ae notify.AccountErrors
-			if res.Err != nil && errors.As(res.Err, &ae) {
-				for _, e := range ae {
-					failed[e.User] = e.Err.Error()
-				}
-			}
-			for _, d := range b.deliveries {
-				msg, bad := failed[d.User]
-				if res.Err != nil && ae == nil {
-					msg, bad = res.Err.Error(), !sent
-				}
-				status := state.DeliverySent
-				if bad {
-					status = state.DeliveryPending
-					if now().Sub(d.Created) > st.GiveUpAfter {
-						status = state.DeliveryGivenUp
-					}
-				}
-				ok = st.SetDelivery(ctx, log, d, status, msg, true) && ok
-			}
-			if res.Err != nil {
-				for _, line := range res.Lines() {
-					log.Errorf("notify %s", line)
-				}
-				ok = false
-				retry := "the next run tries again"
-				if sent {
-					retry = "the others got it, and it is not sent again; mend the address in [SMTP] to"
-				}
-				for _, d := range b.deliveries {
-					if sent {
-						break
-					}
-					if now().Sub(d.Created) > st.GiveUpAfter {
-						retry = "alerts older than [NOTIFY] give_up_after were given up; see loganom alerts"
-						break
-					}
-				}
-				log.Hintf("%s", retry)
-			} else {
-				log.Debugf("notify %s: sent %s", res.Channel, cli.Plural(int64(len(b.deliveries)), "alert", "alerts"))
-			}
-		})
+	ids := make([]string, len(deliveries))
+	for i, d := range deliveries {
+		ids[i] = strconv.FormatInt(d.Alert, 10)
+		if d.Escalation > 0 {
+			// alerted again, more severe: a message of its own
+			ids[i] += "r" + strconv.Itoa(d.Escalation)
+		}
 	}
-	wg.Wait()
-	return ok
+	m := &notify.Message{Host: host, Accounts: accounts, Seen: seen, Unread: unread,
+		Key: deliveryKey(ids, deliveries[0].Created, ch.Name())}
+	res := notify.SendAll(ctx, []notify.Channel{ch}, m, n.retry)[0]
+	sent := notify.Sent(res.Err) // all the same: some recipients refused it
+	n.told(res.Channel, res.Err == nil || sent)
+	failed := map[string]string{} // by user, for the per-account channels
+	var ae notify.AccountErrors
+	if res.Err != nil && errors.As(res.Err, &ae) {
+		for _, e := range ae {
+			failed[e.User] = e.Err.Error()
+		}
+	}
+	for _, d := range deliveries {
+		msg, bad := failed[d.User]
+		if res.Err != nil && ae == nil {
+			msg, bad = res.Err.Error(), !sent
+		}
+		status := state.DeliverySent
+		if bad {
+			status = state.DeliveryPending
+			if now().Sub(d.Created) > st.GiveUpAfter {
+				status = state.DeliveryGivenUp
+			}
+		}
+		ok = st.SetDelivery(ctx, log, d, status, msg, true) && ok
+	}
+	if res.Err == nil {
+		log.Debugf("notify %s: sent %s", res.Channel, cli.Plural(int64(len(deliveries)), "alert", "alerts"))
+		return ok
+	}
+	retry := "the next run tries again"
+	if sent {
+		retry = "the others got it, and it is not sent again; mend the address in [SMTP] to"
+	}
+	for _, d := range deliveries {
+		if sent {
+			break
+		}
+		if now().Sub(d.Created) > st.GiveUpAfter {
+			retry = "alerts older than [NOTIFY] give_up_after were given up; see loganom alerts"
+			break
+		}
+	}
+	// a channel's lines together, whatever the others print meanwhile
+	n.logMu.Lock()
+	defer n.logMu.Unlock()
+	for _, line := range res.Lines() {
+		log.Errorf("notify %s", line)
+	}
+	log.Hintf("%s", retry)
+	return false
+}
+
+// onChannel is " on ch" ("": on the channels no longer configured).
+func onChannel(ch string) string {
+	if ch == "" {
+		return " on the channels no longer configured"
+	}
+	return " on " + ch
 }

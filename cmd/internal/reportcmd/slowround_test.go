@@ -1,0 +1,77 @@
+package reportcmd
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/report"
+)
+
+// TestLiveSlowChannelHoldsNoLaterAlert: the daemon's deliveries, with a
+// state and without. Mattermost takes the first alert and does not answer
+// (its server hangs; [NOTIFY] timeout is long). A second account's alert
+// must reach the webhook while Mattermost still hangs, not once its round
+// is over: the rounds of all the channels went together, so a channel
+// that hung (4 tries of 30 s by default) held every other channel's new
+// alerts as long. Once Mattermost answers, it gets the second alert too.
+func TestLiveSlowChannelHoldsNoLaterAlert(t *testing.T) {
+	for _, withState := range []bool{false, true} {
+		t.Run(fmt.Sprint("state=", withState), func(t *testing.T) {
+			hung := make(chan struct{})
+			var mmPosts atomic.Int32
+			mm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				mmPosts.Add(1)
+				select {
+				case <-hung:
+				case <-r.Context().Done():
+				}
+			}))
+			hook := newHookServer(t)
+			defer mm.Close()
+			var once sync.Once
+			release := func() { once.Do(func() { close(hung) }) }
+			defer release() // before mm.Close, which waits for its handlers
+			n := iniNotifier(t, fmt.Sprintf("[MATTERMOST]\nenabled = true\nurl = %s\napi_key = k\n\n[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\ntimeout = 1h\n", mm.URL, hook.URL), "")
+			stderr := &lockedBuf{}
+			log := &cli.Logger{Prog: "loganom", W: stderr}
+			rep := report.NewLive(report.Rule{})
+			lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, Format: "json", Out: io.Discard, RetryEvery: time.Hour}
+			if withState {
+				st := openState(t)
+				lv.St = st
+				rep.History = func(user string) ([]detect.Known, error) { return st.Known(t.Context(), user) }
+			}
+			lv.SetNotifier(n)
+			lv.Start()
+			feedAttack(t, lv, "bob@x.test")
+			waitUntil(t, "the first alert on the webhook, Mattermost hanging", func() bool { return len(hook.got()) == 1 && mmPosts.Load() == 1 })
+
+			feedAttack(t, lv, "carol@x.test")
+			deadline := time.Now().Add(5 * time.Second)
+			for len(hook.got()) < 2 {
+				if time.Now().After(deadline) {
+					t.Fatalf("5 s after the second alert, the webhook has %d posts: it waits for Mattermost's round", len(hook.got()))
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if got := mmPosts.Load(); got != 1 {
+				t.Errorf("Mattermost got %d posts while its first hung; want 1 (one round at a time)", got)
+			}
+			release()
+			waitUntil(t, "the second alert on Mattermost, once it answers", func() bool { return mmPosts.Load() == 2 })
+			lv.Close()
+			if len(hook.got()) != 2 || mmPosts.Load() != 2 {
+				t.Errorf("after Close: webhook %d posts, Mattermost %d; want 2 each (each alert once)", len(hook.got()), mmPosts.Load())
+			}
+		})
+	}
+}
