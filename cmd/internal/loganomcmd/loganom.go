@@ -403,21 +403,9 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	return code
 }
 
-// stateOpenTimeout bounds opening the state, its migration included: a
-// PostgreSQL that accepts and never answers (a frozen host, a stalled
-// disk) is an error that says so, and the unit's restart tries again; a
-// cron run or the daemon used to wait for ever, saying nothing.
-var stateOpenTimeout = 2 * time.Minute
-
-// openState is statecmd.Open within stateOpenTimeout.
+// openState is statecmd.Open (within statecmd.OpenTimeout).
 func openState(ctx context.Context, c *postfixSASLCmd, cfg *config.Config, log *cli.Logger) (*statecmd.State, error) {
-	octx, cancel := context.WithTimeout(ctx, stateOpenTimeout)
-	defer cancel()
-	st, err := statecmd.Open(octx, &c.Flags, cfg, log, true, c.Resume)
-	if err != nil && errors.Is(octx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("the state did not answer within %s: %w", stateOpenTimeout, err)
-	}
-	return st, err
+	return statecmd.Open(ctx, &c.Flags, cfg, log, true, c.Resume)
 }
 
 func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {

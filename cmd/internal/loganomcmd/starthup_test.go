@@ -13,17 +13,18 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
 // A SIGHUP (systemctl reload) that comes while the daemon starts, here
 // while it opens a state that does not answer, does not kill it (SIGHUP's
 // default): the daemon goes on, and gives up on the state after
-// stateOpenTimeout, with its error and exit status 1. It used to die of
+// statecmd.OpenTimeout, with its error and exit status 1. It used to die of
 // the signal, saying nothing.
 func TestDaemonSIGHUPWhileStarting(t *testing.T) {
 	if os.Getenv("LOGANOM_TEST_DAEMON_CHILD") != "" {
-		stateOpenTimeout = 3 * time.Second
+		statecmd.OpenTimeout = 3 * time.Second
 		args := []string{"postfix-sasl", "--follow", "--db", os.Getenv("LOGANOM_TEST_DSN"), "--no-cache", "--no-rdns",
 			"-c", os.Getenv("LOGANOM_TEST_CONF"), "-l", os.Getenv("LOGANOM_TEST_LOG")}
 		os.Exit(Main(cli.Env{Args: args, Stdin: strings.NewReader(""), Stdout: os.Stdout, Stderr: os.Stderr, Getenv: func(string) string { return "" }}))

@@ -10,18 +10,19 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
 // loganom postfix-sasl, from cron and as the daemon (--follow), on a
 // PostgreSQL state that accepts connections and never answers (a frozen
-// host, a stalled disk): it gives up after stateOpenTimeout with an error
+// host, a stalled disk): it gives up after statecmd.OpenTimeout with an error
 // that says so and a non-zero exit, for systemd's restart or the next
 // cron run to try again. It used to wait for ever, saying nothing.
 func TestStateOpenHung(t *testing.T) {
 	dsn, _, _ := pgtest.Hung(t)
-	defer func(d time.Duration) { stateOpenTimeout = d }(stateOpenTimeout)
-	stateOpenTimeout = time.Second
+	defer func(d time.Duration) { statecmd.OpenTimeout = d }(statecmd.OpenTimeout)
+	statecmd.OpenTimeout = time.Second
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.ini")
 	logf := filepath.Join(dir, "mail.log")
@@ -55,7 +56,7 @@ func TestStateOpenHung(t *testing.T) {
 					t.Errorf("stderr:\n%s", errb.String())
 				}
 			case <-time.After(30 * time.Second):
-				t.Fatalf("still waiting after 30s (stateOpenTimeout 1s)")
+				t.Fatalf("still waiting after 30s (statecmd.OpenTimeout 1s)")
 			}
 		})
 	}

@@ -327,7 +327,10 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 		for i := range ps {
 			ps[i].Updated = now
 		}
-		if _, err := st.Store.Commit(context.Background(), &state.Run{Instance: st.Instance, Now: now, Positions: ps, Expect: expect}); err != nil {
+		if err := statecmd.Bound(context.Background(), statecmd.OpTimeout, func(ctx context.Context) error {
+			_, err := st.Store.Commit(ctx, &state.Run{Instance: st.Instance, Now: now, Positions: ps, Expect: expect})
+			return err
+		}); err != nil {
 			return err
 		}
 		for _, p := range ps {

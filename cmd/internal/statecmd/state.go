@@ -145,7 +145,7 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 		}
 		p, err := state.DefaultPath()
 		if err == nil {
-			s.Store, err = state.Open(ctx, p, state.Options{})
+			s.Store, err = openStore(ctx, p)
 		}
 		if err != nil {
 			var tn *state.TooNewError
@@ -165,7 +165,7 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 			return nil, fmt.Errorf("%s: the directory %s does not exist; a new state is made only in an existing directory", cfg.Origin("STATE", "db", "--db "+dsn), dir)
 		}
 	}
-	st, err := state.Open(ctx, dsn, state.Options{})
+	st, err := openStore(ctx, dsn)
 	if err != nil {
 		if state.IsPostgres(dsn) && !errors.As(err, new(*state.TooNewError)) {
 			err = fmt.Errorf("%w\nhint: is PostgreSQL up, and does the URL name its host, port, user and database? (the password: in the URL or ~/.pgpass)", err)
@@ -175,6 +175,15 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 	s.Store = st
 	log.Debugf("state: %s", st.Describe())
 	return s, nil
+}
+
+// openStore opens the state at dsn within OpenTimeout.
+func openStore(ctx context.Context, dsn string) (st state.Store, err error) {
+	err = Bound(ctx, OpenTimeout, func(ctx context.Context) error {
+		st, err = state.Open(ctx, dsn, state.Options{})
+		return err
+	})
+	return st, err
 }
 
 // Run is what one run recorded and decided.
@@ -221,8 +230,11 @@ func (s *State) Positions(ctx context.Context, names []string) (marks map[string
 		abs = append(abs, a)
 		byAbs[a] = n
 	}
-	saved, err := s.Store.Positions(ctx, s.Instance, abs)
-	if err != nil {
+	var saved map[string]state.Position
+	if err := Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
+		saved, err = s.Store.Positions(ctx, s.Instance, abs)
+		return err
+	}); err != nil {
 		return nil, nil, err
 	}
 	marks = map[string]*input.Mark{}
@@ -242,7 +254,8 @@ func (s *State) Positions(ctx context.Context, names []string) (marks map[string
 // history, and marks (from parse.Source.Marks, by the names given) as
 // the new positions; and the report's anomalies as alerts, with a
 // pending delivery on each of channels for a new one. Accounts already
-// alerted are marked in the report (report.AlertMark).
+// alerted are marked in the report (report.AlertMark). It takes
+// RunTimeout at most.
 func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, marks map[string]input.Mark, expect map[string]state.Position, channels []string) (*Run, error) {
 	now := s.now()
 	run := &state.Run{Instance: s.Instance, Now: now, Expect: expect, Channels: channels, RealertAfter: s.RealertAfter}
@@ -278,7 +291,11 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 		}
 		run.Anomalies = append(run.Anomalies, an)
 	}
-	out, err := s.Store.Commit(ctx, run)
+	var out *state.Outcome
+	err := Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
+		out, err = s.Store.Commit(ctx, run)
+		return err
+	})
 	if err != nil {
 		return nil, err // it names the state
 	}
@@ -342,6 +359,21 @@ var OpTimeout = 30 * time.Second
 // past it, the deliveries are tried again at the next run (Deliver says
 // so: it cannot tell a long round from a database that does not answer).
 var LockTimeout = 10 * time.Minute
+
+// OpenTimeout bounds opening the state, its migration included: a
+// PostgreSQL that accepts and never answers (a frozen host, a stalled
+// disk) is an error that says so, and the next cron run or the unit's
+// restart tries again; a run used to wait for ever, saying nothing.
+var OpenTimeout = 2 * time.Minute
+
+// RunTimeout bounds, when their caller set no deadline, what a batch
+// does on the state that may take long: reading the history of its
+// accounts (Recall) and recording the run (Commit: a large log's
+// history). A PostgreSQL server that stopped answering made a run from
+// cron wait for ever, and the next hour's behind it; now it ends with an
+// error that says so (without the state, the run notifies every account
+// it found).
+var RunTimeout = 10 * time.Minute
 
 // Bound runs op with ctx bounded by d (unless it has an earlier
 // deadline): an operation on the state (OpTimeout, LockTimeout). An error
@@ -433,7 +465,13 @@ func knownOf(h *state.Address, why string) detect.Known {
 // before its last login that the run did not see are added to the
 // account, marked as earlier (report.Report.Recall): with the original
 // rule, an attack spread over several runs is judged as a whole.
+//
+// It takes RunTimeout at most.
 func (s *State) Recall(ctx context.Context, rep *report.Report) error {
+	return Bound(ctx, RunTimeout, func(ctx context.Context) error { return s.recall(ctx, rep) })
+}
+
+func (s *State) recall(ctx context.Context, rep *report.Report) error {
 	since := map[string]time.Time{}
 	window := map[string]time.Time{}
 	now := s.now()
