@@ -1202,7 +1202,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			if !ok || slices.ContainsFunc(a.held, func(h held) bool { return h.key == key }) {
 				continue
 			}
-			h := held{key: key, where: k.Where, first: k.First, last: k.Last}
+			h := held{key: key, where: k.Where, first: heldSince(known, k, key), last: k.Last}
 			h.where.IP = strings.Clone(k.IP)
 			a.held = append(a.held, h)
 		}
@@ -1766,6 +1766,14 @@ type held struct {
 	two         bool   // and another one
 	line        bool
 	pend        []trip // impossible trips, should it be a line
+	// gaveWay: since its last use, the account used another address of
+	// its network's range (netFam): at its next use, it is held from
+	// then on. A line's address gives way once, at its nightly
+	// reconnection; a carrier gateway's few come back in turn, so one
+	// seen on two days, others of its range in between, was never held
+	// for days (a phone roaming home-routed, while its owner abroad
+	// used the hotel's line, looked at home all along).
+	gaveWay bool
 }
 
 type trip struct {
@@ -1798,6 +1806,34 @@ func heldKey(ip string) ([16]byte, bool) {
 		ad = p.Addr()
 	}
 	return ad.As16(), true
+}
+
+// heldSince is since when the history's address k (of key) is known to
+// have been held: its first use; or, when another address of its
+// network's range (netFam) was used between its first and its last, its
+// last (see held.gaveWay: a carrier gateway's addresses come back in
+// turn; a row of the history spans all of an address's uses, and says
+// nothing of when it came back).
+func heldSince(known []Known, k *Known, key [16]byte) time.Time {
+	f, ok := netKey(&k.Where)
+	if !ok {
+		return k.First
+	}
+	for i := range known {
+		o := &known[i]
+		if g, ok := netKey(&o.Where); !ok || g != f {
+			continue
+		}
+		if other, valid := heldKey(o.IP); !valid || other == key {
+			continue // (itself)
+		}
+		for _, t := range [2]time.Time{o.First, o.Last} {
+			if t.After(k.First) && t.Before(k.Last) {
+				return k.Last
+			}
+		}
+	}
+	return k.First
 }
 
 // line: ip is a held address pinned as a line.
@@ -1892,6 +1928,18 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		}
 		a.held = append(a.held, held{key: k, first: u.at})
 		h = &a.held[len(a.held)-1]
+	}
+	if f, ok := netKey(&u.Where); ok {
+		for i := range a.held {
+			if o := &a.held[i]; o != h && !o.line && !o.gaveWay {
+				if g, ok := netKey(&o.where); ok && g == f {
+					o.gaveWay = true
+				}
+			}
+		}
+	}
+	if h.gaveWay && !h.line {
+		h.first, h.gaveWay = u.at, false
 	}
 	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}

@@ -1404,3 +1404,63 @@ func TestBurstFromHistory(t *testing.T) {
 		})
 	}
 }
+
+// A phone's carrier gateway has a few addresses that come back in turn:
+// one seen on two days, others of its range in between, was not held for
+// days. A traveller whose phone roams home-routed (located at home) while
+// the laptop uses the hotel's line abroad is no impossible trip; a line's
+// address held for hours next to a far login still is one.
+func TestGatewayComesBack(t *testing.T) {
+	gate := func(i int) Where { // located to Brazil only
+		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+	}
+	var home []ev // the office's line at 8:00 and 18:00, the phone at noon on one of 3 addresses in turn
+	for d := range 5 {
+		at := time.Duration(d) * day
+		home = append(home, ev{w: office, at: at}, ev{w: gate(d % 3), at: at + 4*time.Hour}, ev{w: office, at: at + 10*time.Hour})
+	}
+	abroad := 6*day + 10*time.Hour // (a flight to Osaka and more after the office)
+	trip := slices.Concat(home, []ev{
+		{w: gate(0), at: abroad},                     // the phone, home-routed
+		{w: osaka, at: abroad + 30*time.Minute},      // the laptop on the hotel's line
+		{w: gate(0), at: abroad + time.Hour},         // the phone again
+		{w: osaka, at: abroad + 90*time.Minute},      // the laptop
+		{w: gate(0), at: abroad + 2*time.Hour},       // and the phone
+		{w: osaka, at: abroad + 150*time.Minute + 1}, // (4 h 30 after it was first seen that day: were it held)
+	})
+	checkVerdict(t, judge(Config{}, nil, trip), Low, []string{"new country JP, Osaka"})
+
+	// the same address held for 4 hours on its own (no other of its
+	// range in between), then Osaka: a line, and an impossible trip
+	held := slices.Concat(home, []ev{
+		{w: gate(7), at: abroad},
+		{w: gate(7), at: abroad + 4*time.Hour},
+		{w: osaka, at: abroad + 4*time.Hour + 20*time.Minute},
+	})
+	checkVerdict(t, judge(Config{}, nil, held), High, []string{"BR → Osaka, JP", "new country JP, Osaka"})
+}
+
+// The same from the history (an hourly run): each address's row spans
+// all its uses; the gateway's address that came back was held since the
+// last use of another of its range, not since its first.
+func TestGatewayComesBackHistory(t *testing.T) {
+	gate := func(i int) Where {
+		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+	}
+	abroad := 6*day + 10*time.Hour
+	known := []Known{{Where: office, First: t0, Last: t0.Add(4*day + 10*time.Hour), Count: 10}}
+	for i := range 3 { // the phone's 3 addresses at noon in turn, the first also abroad
+		k := Known{Where: gate(i), First: t0.Add(time.Duration(i)*day + 4*time.Hour), Last: t0.Add(time.Duration(i+3)*day + 4*time.Hour), Count: 2}
+		if i == 0 {
+			k.Last, k.Count = t0.Add(abroad), 3
+		}
+		known = append(known, k)
+	}
+	evs := []ev{
+		{w: osaka, at: abroad + 30*time.Minute},
+		{w: gate(0), at: abroad + time.Hour},
+		{w: osaka, at: abroad + 90*time.Minute},
+		{w: gate(0), at: abroad + 2*time.Hour},
+	}
+	checkVerdict(t, judge(Config{}, known, evs), Low, []string{"new country JP, Osaka"})
+}
