@@ -1204,6 +1204,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			}
 			h := held{key: key, where: k.Where, first: heldSince(known, k, key), last: k.Last}
 			h.where.IP = strings.Clone(k.IP)
+			h.fam, h.famOK = netKey(&k.Where)
 			a.held = append(a.held, h)
 		}
 	}
@@ -1774,6 +1775,8 @@ type held struct {
 	// for days (a phone roaming home-routed, while its owner abroad
 	// used the hotel's line, looked at home all along).
 	gaveWay bool
+	fam     netFam // its network's range (netKey of where), when known
+	famOK   bool
 }
 
 type trip struct {
@@ -1931,12 +1934,11 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 	}
 	if f, ok := netKey(&u.Where); ok {
 		for i := range a.held {
-			if o := &a.held[i]; o != h && !o.line && !o.gaveWay {
-				if g, ok := netKey(&o.where); ok && g == f {
-					o.gaveWay = true
-				}
+			if o := &a.held[i]; o != h && o.famOK && o.fam == f && !o.line {
+				o.gaveWay = true
 			}
 		}
+		h.fam, h.famOK = f, true
 	}
 	if h.gaveWay && !h.line {
 		h.first, h.gaveWay = u.at, false
