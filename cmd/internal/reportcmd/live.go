@@ -60,12 +60,13 @@ type Live struct {
 	notifier *Notifier
 	queue    map[string][]*report.Account // without a state: alerts still to send, by channel
 	// the channels whose round is under way, and those that have
-	// another at its end (startRound)
-	busy, again map[string]bool
-	rounds      sync.WaitGroup
-	kick        chan struct{}
-	done        chan struct{}
-	stopped     chan struct{}
+	// another at its end: the round last asked for (startRound)
+	busy    map[string]bool
+	again   map[string]func()
+	rounds  sync.WaitGroup
+	kick    chan struct{}
+	done    chan struct{}
+	stopped chan struct{}
 
 	stopPrune  func() // the state's pruning (statecmd.State.StartPruning)
 	lastCommit time.Time
@@ -447,16 +448,18 @@ func (lv *Live) sendQueued(n *Notifier, host, ch string) {
 }
 
 // startRound runs round in a goroutine of its own, unless channel ch has
-// one under way: that one then runs round again at its end (for what
-// came meanwhile). One round a channel at a time: no alert goes twice.
+// one under way: round then runs at that one's end (for what came
+// meanwhile; round, not the one under way again: it holds the notifier
+// of when it was asked for, which a SIGHUP may since have replaced). One
+// round a channel at a time: no alert goes twice.
 func (lv *Live) startRound(ch string, round func()) {
 	lv.mu.Lock()
 	if lv.busy == nil {
 		lv.busy = map[string]bool{}
-		lv.again = map[string]bool{}
+		lv.again = map[string]func(){}
 	}
 	if lv.busy[ch] {
-		lv.again[ch] = true
+		lv.again[ch] = round
 		lv.mu.Unlock()
 		return
 	}
@@ -468,12 +471,14 @@ func (lv *Live) startRound(ch string, round func()) {
 		for {
 			round()
 			lv.mu.Lock()
-			if !lv.again[ch] {
+			next := lv.again[ch]
+			if next == nil {
 				lv.busy[ch] = false
 				lv.mu.Unlock()
 				return
 			}
-			lv.again[ch] = false
+			delete(lv.again, ch)
+			round = next
 			lv.mu.Unlock()
 		}
 	}()
