@@ -383,7 +383,11 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 		journal = parsecmd.JournalPath(c.JournalUnit, nil)
 		fs.Journal = &parse.JournalOptions{Command: c.Journalctl, Units: c.JournalUnit}
 		if st != nil {
-			saved, err := st.Store.Positions(context.Background(), st.Instance, []string{journal})
+			var saved map[string]state.Position
+			err := statecmd.Bound(context.Background(), statecmd.OpTimeout, func(ctx context.Context) (err error) {
+				saved, err = st.Store.Positions(ctx, st.Instance, []string{journal})
+				return err
+			})
 			if err != nil {
 				cancel()
 				log.Errorf("%v", err)

@@ -265,7 +265,11 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 		}
 		defer st.Close()
 		if c.Journal {
-			saved, err := st.Store.Positions(context.Background(), st.Instance, []string{jpath})
+			var saved map[string]state.Position
+			err := statecmd.Bound(context.Background(), statecmd.OpTimeout, func(ctx context.Context) (err error) {
+				saved, err = st.Store.Positions(ctx, st.Instance, []string{jpath})
+				return err
+			})
 			if err != nil {
 				log.Errorf("%v", err)
 				return cli.ExitCodeOf(err)
