@@ -2,7 +2,6 @@ package loganomcmd
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/state"
 	"github.com/loganom/loganom/pkg/state/pgtest"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // The daemon on the journal, with a PostgreSQL state that does not
@@ -29,19 +26,7 @@ func TestDaemonJournalPositionQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`LOCK TABLE positions IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.LockTable(t, dsn, "positions")
 	defer func(d time.Duration) { statecmd.OpTimeout = d }(statecmd.OpTimeout)
 	statecmd.OpTimeout = time.Second
 	cfg := filepath.Join(t.TempDir(), "config.ini")

@@ -2,7 +2,6 @@ package parsecmd
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +10,6 @@ import (
 	"github.com/loganom/loganom/cmd/internal/statecmd"
 	"github.com/loganom/loganom/pkg/state"
 	"github.com/loganom/loganom/pkg/state/pgtest"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // loganom-parse --journal --resume on a PostgreSQL state that
@@ -27,19 +24,7 @@ func TestFollowJournalPositionQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback() // the lock goes, whatever the test's end
-	if _, err := tx.Exec(`LOCK TABLE positions IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.LockTable(t, dsn, "positions")
 	defer func(d time.Duration) { statecmd.OpTimeout = d }(statecmd.OpTimeout)
 	statecmd.OpTimeout = time.Second
 

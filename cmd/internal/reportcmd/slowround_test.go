@@ -17,41 +17,21 @@ import (
 
 // TestLiveSlowChannelHoldsNoLaterAlert: the daemon's deliveries, with a
 // state and without. Mattermost takes the first alert and does not answer
-// (its server hangs; [NOTIFY] timeout is long). A second account's alert
-// must reach the webhook while Mattermost still hangs, not once its round
-// is over: the rounds of all the channels went together, so a channel
-// that hung (4 tries of 30 s by default) held every other channel's new
-// alerts as long. Once Mattermost answers, it gets the second alert too.
+// (its server hangs; [NOTIFY] timeout is long). The webhook must get that
+// alert all the same, not once Mattermost has timed out (with a state the
+// channels were once sent one after the other; without one, in the
+// random order of a map). A second account's alert must then reach the
+// webhook while Mattermost still hangs, not once its round is over: the
+// rounds of all the channels went together, so a channel that hung (4
+// tries of 30 s by default) held every other channel's new alerts as
+// long. Once Mattermost answers, it gets the second alert too.
 func TestLiveSlowChannelHoldsNoLaterAlert(t *testing.T) {
 	for _, withState := range []bool{false, true} {
 		t.Run(fmt.Sprint("state=", withState), func(t *testing.T) {
-			hung := make(chan struct{})
-			var mmPosts atomic.Int32
-			mm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
-				mmPosts.Add(1)
-				select {
-				case <-hung:
-				case <-r.Context().Done():
-				}
-			}))
+			mm, mmPosts, release := hangingServer(t, 1<<30)
 			hook := newHookServer(t)
-			defer mm.Close()
-			var once sync.Once
-			release := func() { once.Do(func() { close(hung) }) }
-			defer release() // before mm.Close, which waits for its handlers
 			n := iniNotifier(t, fmt.Sprintf("[MATTERMOST]\nenabled = true\nurl = %s\napi_key = k\n\n[WEBHOOK]\nenabled = true\nurl = %s\n\n[NOTIFY]\nattempts = 1\ntimeout = 1h\n", mm.URL, hook.URL), "")
-			stderr := &lockedBuf{}
-			log := &cli.Logger{Prog: "loganom", W: stderr}
-			rep := report.NewLive(report.Rule{})
-			lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, Format: "json", Out: io.Discard, RetryEvery: time.Hour}
-			if withState {
-				st := openState(t)
-				lv.St = st
-				rep.History = func(user string) ([]detect.Known, error) { return st.Known(t.Context(), user) }
-			}
-			lv.SetNotifier(n)
-			lv.Start()
+			lv := startLive(t, n, withState)
 			feedAttack(t, lv, "bob@x.test")
 			waitUntil(t, "the first alert on the webhook, Mattermost hanging", func() bool { return len(hook.got()) == 1 && mmPosts.Load() == 1 })
 
@@ -74,4 +54,45 @@ func TestLiveSlowChannelHoldsNoLaterAlert(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hangingServer is an HTTP server on loopback that counts the posts it
+// gets and holds each of the first hold of them until release (or until
+// the request ends). It is released, then closed, at the test's end.
+func hangingServer(t *testing.T, hold int32) (srv *httptest.Server, posts *atomic.Int32, release func()) {
+	t.Helper()
+	hung := make(chan struct{})
+	posts = new(atomic.Int32)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if posts.Add(1) <= hold {
+			select {
+			case <-hung:
+			case <-r.Context().Done():
+			}
+		}
+	}))
+	t.Cleanup(srv.Close) // (after release: Close waits for the handlers)
+	var once sync.Once
+	release = func() { once.Do(func() { close(hung) }) }
+	t.Cleanup(release)
+	return srv, posts, release
+}
+
+// startLive starts a daemon's Live end with the channels of n, with a
+// state (SQLite, its history for the detectors) or without.
+func startLive(t *testing.T, n *Notifier, withState bool) *Live {
+	t.Helper()
+	stderr := &lockedBuf{}
+	rep := report.NewLive(report.Rule{})
+	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: &cli.Logger{Prog: "loganom", W: stderr}, Rep: rep,
+		Format: "json", Out: io.Discard, RetryEvery: time.Hour}
+	if withState {
+		st := openState(t)
+		lv.St = st
+		rep.History = func(user string) ([]detect.Known, error) { return st.Known(t.Context(), user) }
+	}
+	lv.SetNotifier(n)
+	lv.Start()
+	return lv
 }

@@ -103,6 +103,27 @@ func RefusePrune(t testing.TB, raw *sql.DB, postgres bool) (allow func()) {
 	}
 }
 
+// LockTable holds table of the database dsn in another session's
+// transaction, in ACCESS EXCLUSIVE mode, until the test ends: a state
+// that answers, but never about that table (as one gone quiet). The
+// table must exist (the state opened once).
+func LockTable(t testing.TB, dsn, table string) {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(); db.Close() }) // the lock goes, whatever the test's end
+	if _, err := tx.Exec(`LOCK TABLE ` + table + ` IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Hung is a PostgreSQL that accepts connections and never answers (a
 // frozen host, a stalled disk): a TCP listener on loopback. accepted gets
 // a value when a connection comes; count is how many came. The
