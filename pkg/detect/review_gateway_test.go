@@ -1,0 +1,73 @@
+package detect
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// judgeHourly judges evs as hourly runs do: each hour's logins by an
+// account made anew from the history of the hours before (a row per
+// address, from its first login to its last, as the state keeps it).
+// It returns the findings of all the runs, the most severe first.
+func judgeHourly(cfg Config, evs []ev) Verdict {
+	cfg = cfg.Defaults()
+	rows := map[string]*Known{}
+	var order []string
+	var out Verdict
+	for i := 0; i < len(evs); {
+		hour := t0.Add(evs[i].at).Truncate(time.Hour)
+		j := i
+		for j < len(evs) && t0.Add(evs[j].at).Truncate(time.Hour).Equal(hour) {
+			j++
+		}
+		var known []Known
+		for _, ip := range order {
+			known = append(known, *rows[ip])
+		}
+		a := NewAccount(&cfg, known, NewSite(cfg))
+		for _, e := range evs[i:j] {
+			w := e.w
+			at := t0.Add(e.at)
+			a.Login(&w, at, at, max(e.n, 1))
+			k := rows[w.IP]
+			if k == nil {
+				k = &Known{First: at}
+				rows[w.IP] = k
+				order = append(order, w.IP)
+			}
+			k.Where, k.Last = w, at
+			k.Count += int64(max(e.n, 1))
+		}
+		v := a.Verdict()
+		out.Severity = max(out.Severity, v.Severity)
+		out.Reasons = append(out.Reasons, v.Reasons...)
+		i = j
+	}
+	slices.SortStableFunc(out.Reasons, func(x, y Reason) int { return int(y.Severity) - int(x.Severity) })
+	return out
+}
+
+// A home line located to its region only, its address the same for
+// days, and the office on the same provider's range, located precisely:
+// the office's logins do not make the line give way in one run (pinUsual
+// sees the usual places located vaguely only), so they do not from the
+// history either; the line is held since the morning, and a login from
+// Hanoi next to it is an impossible trip, in hourly runs as in one.
+func TestLineKeptNextToPreciseOfItsRange(t *testing.T) {
+	officeSP := Where{IP: "187.9.1.1", Country: "BR", City: "São Paulo", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -23.55, Lon: -46.63, AccuracyKM: 20}
+	var evs []ev
+	for d := range 5 { // the line at 8:00 and 20:00, the office at 10:00 and 16:00
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: homeLine, at: at}, ev{w: officeSP, at: at + 2*time.Hour}, ev{w: officeSP, at: at + 8*time.Hour}, ev{w: homeLine, at: at + 12*time.Hour})
+	}
+	// a Saturday at home: the line every hour, Hanoi at 12:20
+	for h := range 5 {
+		evs = append(evs, ev{w: homeLine, at: 5*day + time.Duration(h)*time.Hour})
+	}
+	evs = append(evs, ev{w: hanoi, at: 5*day + 4*time.Hour + 20*time.Minute}, ev{w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute},
+		ev{w: homeLine, at: 5*day + 5*time.Hour + 50*time.Minute})
+	want := []string{"São Paulo, BR → Hanoi, VN", "new country VN, Hanoi"}
+	checkVerdict(t, judge(Config{}, nil, evs), High, want)
+	checkVerdict(t, judgeHourly(Config{}, evs), High, want)
+}
