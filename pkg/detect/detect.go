@@ -1202,7 +1202,8 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			if !ok || slices.ContainsFunc(a.held, func(h held) bool { return h.key == key }) {
 				continue
 			}
-			h := held{key: key, where: k.Where, first: a.heldSince(known, k, key), last: k.Last}
+			h := held{key: key, where: k.Where, last: k.Last}
+			h.first, h.gaveWay = a.heldSince(known, k, key)
 			h.where.IP = strings.Clone(k.IP)
 			h.fam, h.famOK = netKey(&k.Where)
 			a.held = append(a.held, h)
@@ -1816,14 +1817,16 @@ func heldKey(ip string) ([16]byte, bool) {
 // network's range (netFam) was used between its first and its last, its
 // last (see held.gaveWay: a carrier gateway's addresses come back in
 // turn; a row of the history spans all of an address's uses, and says
-// nothing of when it came back). The other addresses count as pinUsual
-// sees them: usual places located vaguely, not exits (an office on the
-// line's provider, located precisely, never makes the line give way in
-// one run).
-func (a *Account) heldSince(known []Known, k *Known, key [16]byte) time.Time {
+// nothing of when it came back). gaveWay: another was used after its
+// last use, so that its next use holds it anew, as in one run. The other
+// addresses count as pinUsual sees them: usual places located vaguely,
+// not exits (an office on the line's provider, located precisely, never
+// makes the line give way in one run).
+func (a *Account) heldSince(known []Known, k *Known, key [16]byte) (since time.Time, gaveWay bool) {
+	since = k.First
 	f, ok := netKey(&k.Where)
 	if !ok {
-		return k.First
+		return since, false
 	}
 	for i := range known {
 		o := &known[i]
@@ -1839,13 +1842,16 @@ func (a *Account) heldSince(known []Known, k *Known, key [16]byte) time.Time {
 		if a.site.exitNet(&o.Where) || a.site.gate(o.IP, time.Time{}) || !a.usual(&o.Where, o.Last) {
 			continue
 		}
+		if o.Last.After(k.Last) {
+			gaveWay = true
+		}
 		for _, t := range [2]time.Time{o.First, o.Last} {
 			if t.After(k.First) && t.Before(k.Last) {
-				return k.Last
+				since = k.Last
 			}
 		}
 	}
-	return k.First
+	return since, gaveWay
 }
 
 // line: ip is a held address pinned as a line.

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -46,6 +47,38 @@ func judgeHourly(cfg Config, evs []ev) Verdict {
 	}
 	slices.SortStableFunc(out.Reasons, func(x, y Reason) int { return int(y.Severity) - int(x.Severity) })
 	return out
+}
+
+// A traveller's phone, roaming home-routed, gets another address of its
+// gateway's range in one hourly run, then, in the next, the one it had
+// used at home the day before: that one gave way (held.gaveWay), as in
+// one run over the whole log, and is held from its use now, not from
+// yesterday's; else it is "in use for 1 day", a line, and the hotel's
+// login next to it an impossible trip.
+func TestGatewayGaveWayBeforeThisRun(t *testing.T) {
+	gate := func(i int) Where { // located to Brazil only
+		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+	}
+	var evs []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		phone := gate(2) // the phone at noon, on the day before on another address
+		if d == 4 {
+			phone = gate(0)
+		}
+		evs = append(evs, ev{w: office, at: at}, ev{w: phone, at: at + 4*time.Hour}, ev{w: office, at: at + 10*time.Hour})
+	}
+	abroad := 5*day + 10*time.Hour
+	evs = append(evs,
+		ev{w: gate(1), at: abroad},                     // the phone, home-routed, attached anew
+		ev{w: osaka, at: abroad + 30*time.Minute},      // the laptop on the hotel's line
+		ev{w: gate(0), at: abroad + time.Hour},         // the phone, on yesterday's address again
+		ev{w: osaka, at: abroad + 90*time.Minute},      // the laptop
+		ev{w: gate(0), at: abroad + 2*time.Hour},       // the phone
+		ev{w: osaka, at: abroad + 150*time.Minute + 1}, // the laptop
+	)
+	checkVerdict(t, judge(Config{}, nil, evs), Low, []string{"new country JP, Osaka"})
+	checkVerdict(t, judgeHourly(Config{}, evs), Low, []string{"new country JP, Osaka"})
 }
 
 // A home line located to its region only, its address the same for
