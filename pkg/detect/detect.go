@@ -1770,7 +1770,8 @@ type held struct {
 	pend        []trip // impossible trips, should it be a line
 	// gaveWay: since its last use, the account used another address of
 	// its network's range (netFam): at its next use, it is held from
-	// then on. A line's address gives way once, at its nightly
+	// then on (the new countries and the trips kept before are
+	// forgotten). A line's address gives way once, at its nightly
 	// reconnection; a carrier gateway's few come back in turn, so one
 	// seen on two days, others of its range in between, was never held
 	// for days (a phone roaming home-routed, while its owner abroad
@@ -1956,7 +1957,11 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		h.fam, h.famOK = f, true
 	}
 	if h.gaveWay && !h.line {
+		// held anew: what was seen while it was held before (the new
+		// countries, the trips kept should it be a line) is not of
+		// this hold
 		h.first, h.gaveWay = u.at, false
+		h.cc, h.two, h.pend = "", false, nil
 	}
 	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}

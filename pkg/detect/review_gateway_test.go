@@ -104,3 +104,41 @@ func TestLineKeptNextToPreciseOfItsRange(t *testing.T) {
 	checkVerdict(t, judge(Config{}, nil, evs), High, want)
 	checkVerdict(t, judgeHourly(Config{}, evs), High, want)
 }
+
+// An address held anew after it gave way (held.gaveWay) starts a new
+// hold: the new countries and the trips kept during the one before are
+// not its. A traveller's phone, roaming home-routed, is on one of its
+// gateway's addresses in Osaka, then on another in Seoul: no address was
+// held across the two countries, no trip is judged (not "Seoul, KR → BR,
+// in 1 h"); and back home a week later, one of them held for 3 h 30 min
+// with no far login near it is no line whose trip from Osaka, days
+// before, is impossible ("in use for 3 h 30 min, after"). One run says
+// so as hourly runs do.
+func TestGatewayHeldAnewForgets(t *testing.T) {
+	gate := func(i int) Where { // located to Brazil only
+		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+	}
+	seoul := Where{IP: "211.234.1.1", Country: "KR", City: "Seoul", ASN: 9644, Org: "SK Telecom", HasLoc: true, Lat: 37.5665, Lon: 126.978, AccuracyKM: 50}
+	var home []ev // the office at 8:00 and 18:00, the phone at noon on one of 3 addresses in turn
+	for d := range 6 {
+		at := time.Duration(d) * day
+		home = append(home, ev{w: office, at: at}, ev{w: gate(d % 3), at: at + 4*time.Hour}, ev{w: office, at: at + 10*time.Hour})
+	}
+	// the office, a flight, the laptop at the hotel in Osaka, the phone
+	japan := []ev{{w: office, at: 6 * day}, {w: osaka, at: 6*day + 20*time.Hour}, {w: gate(0), at: 6*day + 21*time.Hour}}
+	t.Run("two countries, a gateway's address in each", func(t *testing.T) {
+		evs := slices.Concat(home, japan, []ev{{w: seoul, at: 9 * day}, {w: gate(1), at: 9*day + time.Hour}})
+		checkVerdict(t, judge(Config{}, nil, evs), Low, []string{"new country JP, Osaka", "new country KR, Seoul"})
+		checkVerdict(t, judgeHourly(Config{}, evs), Low, []string{"new country JP, Osaka", "new country KR, Seoul"})
+	})
+	t.Run("back home, the address of Osaka held for hours", func(t *testing.T) {
+		var back []ev
+		for d := 12; d < 14; d++ {
+			at := time.Duration(d) * day
+			back = append(back, ev{w: office, at: at}, ev{w: gate(d%2 + 1), at: at + 4*time.Hour}, ev{w: office, at: at + 10*time.Hour})
+		}
+		evs := slices.Concat(home, japan, back, []ev{{w: gate(0), at: 14*day + 4*time.Hour}, {w: gate(0), at: 14*day + 7*time.Hour + 30*time.Minute}})
+		checkVerdict(t, judge(Config{}, nil, evs), Low, []string{"new country JP, Osaka"})
+		checkVerdict(t, judgeHourly(Config{}, evs), Low, []string{"new country JP, Osaka"})
+	})
+}
