@@ -1818,13 +1818,18 @@ func heldKey(ip string) ([16]byte, bool) {
 // network's range (netFam) was used between its first and its last, its
 // last (see held.gaveWay: a carrier gateway's addresses come back in
 // turn; a row of the history spans all of an address's uses, and says
-// nothing of when it came back). gaveWay: another was used after its
+// nothing of when it came back) if that was within two windows of its
+// last, else that other use: one run forgets an address unused for two
+// windows (pinUsual), so one that kept coming back for longer since it
+// gave way (a line that stays, after a friend's line of its provider
+// was used once) was held all along. gaveWay: another was used after its
 // last use, so that its next use holds it anew, as in one run. The other
 // addresses count as pinUsual sees them: usual places located vaguely,
 // not exits (an office on the line's provider, located precisely, never
 // makes the line give way in one run).
 func (a *Account) heldSince(known []Known, k *Known, key [16]byte) (since time.Time, gaveWay bool) {
 	since = k.First
+	var inside time.Time // the latest use of another address of its range within its span
 	f, ok := netKey(&k.Where)
 	if !ok {
 		return since, false
@@ -1847,10 +1852,17 @@ func (a *Account) heldSince(known []Known, k *Known, key [16]byte) (since time.T
 			gaveWay = true
 		}
 		for _, t := range [2]time.Time{o.First, o.Last} {
-			if t.After(k.First) && t.Before(k.Last) {
-				since = k.Last
+			if t.After(k.First) && t.Before(k.Last) && t.After(inside) {
+				inside = t
 			}
 		}
+	}
+	switch {
+	case inside.IsZero():
+	case k.Last.Sub(inside) <= 2*a.cfg.Window:
+		since = k.Last
+	default:
+		since = inside
 	}
 	return since, gaveWay
 }

@@ -142,3 +142,28 @@ func TestGatewayHeldAnewForgets(t *testing.T) {
 		checkVerdict(t, judgeHourly(Config{}, evs), Low, []string{"new country JP, Osaka"})
 	})
 }
+
+// A home line that keeps its address for days, once a friend's line of
+// the same provider's range was used: one run holds it anew at its next
+// use, and it is a line again by the far login days later; hourly runs,
+// from its history's row (which spans both), held it from its last use
+// only, in every run, and the login from Hanoi next to it was low.
+func TestStableLineAfterFriendHourly(t *testing.T) {
+	friend := Where{IP: "187.9.1.1", Country: "BR", City: "São Paulo", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -23.5475, Lon: -46.6361, AccuracyKM: 200}
+	var evs []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: homeLine, at: at}, ev{w: homeLine, at: at + 12*time.Hour})
+		if d == 2 {
+			evs = append(evs, ev{w: friend, at: at + 14*time.Hour})
+		}
+	}
+	for h := range 5 {
+		evs = append(evs, ev{w: homeLine, at: 5*day + time.Duration(h)*time.Hour})
+	}
+	evs = append(evs, ev{w: hanoi, at: 5*day + 4*time.Hour + 20*time.Minute}, ev{w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute},
+		ev{w: homeLine, at: 5*day + 5*time.Hour + 50*time.Minute})
+	want := []string{"São Paulo, BR → Hanoi, VN"}
+	checkVerdict(t, judge(Config{}, nil, evs), High, want)
+	checkVerdict(t, judgeHourly(Config{}, evs), High, want)
+}
