@@ -427,6 +427,16 @@ func (lv *Live) sendQueued(n *Notifier, host, ch string) {
 	if len(accounts) == 0 {
 		return
 	}
+	if !n.enables(ch) {
+		// the config read again (SIGHUP) dropped the channel: nothing
+		// keeps the alert for it without a state
+		for _, a := range accounts {
+			lv.Log.Errorf("the alert for %s was not sent on %s: the config no longer enables it", report.Escape(a.User), ch)
+		}
+		lv.Log.Hintf("with a state (--db), an alert stays pending until its channel is enabled again")
+		lv.fail()
+		return
+	}
 	n.output(lv.Env)
 	ok, again := n.sendOn(lv.Env, lv.Log, host, accounts, lv.Rep.Accounts(), nil, ch)
 	if lv.OnDelivered != nil {

@@ -325,6 +325,16 @@ func LogError(log *cli.Logger, err error) {
 	}
 }
 
+// enables tells whether the config enables the channel named ch.
+func (n *Notifier) enables(ch string) bool {
+	for _, c := range n.chans {
+		if c.Name() == ch {
+			return true
+		}
+	}
+	return false
+}
+
 // Channels names the channels a new alert is delivered on (none with
 // --no-notify or --dry-run).
 func (n *Notifier) Channels() []string {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,4 +92,27 @@ func startLive(t *testing.T, n *Notifier, withState bool) *Live {
 	lv.SetNotifier(n)
 	lv.Start()
 	return lv
+}
+
+// A daemon without a state keeps a failed alert queued for its channel;
+// when the config read again (SIGHUP) no longer enables that channel, the
+// alert cannot go: it is reported as not sent, not dropped without a word.
+func TestLiveNoStateChannelRemoved(t *testing.T) {
+	hook := newHookServer(t)
+	down := webhookNotifier(t, "http://127.0.0.1:9/never") // refused: queued again
+	lv := startLive(t, down, false)
+	stderr := lv.Env.Stderr.(*lockedBuf)
+	feedAttack(t, lv, "bob@x.test")
+	waitUntil(t, "the webhook's failure", func() bool { return strings.Contains(stderr.String(), "tried again") })
+
+	mm := iniNotifier(t, fmt.Sprintf("[MATTERMOST]\nenabled = true\nurl = %s\napi_key = k\n\n[NOTIFY]\nattempts = 1\n", hook.URL), "")
+	lv.SetNotifier(mm) // SIGHUP: the webhook is gone from the config
+	lv.wake()
+	waitUntil(t, "the alert reported as not sent", func() bool {
+		return strings.Contains(stderr.String(), "the alert for bob@x.test was not sent on webhook: the config no longer enables it")
+	})
+	lv.Close()
+	if !lv.Failed() {
+		t.Errorf("the run did not fail; stderr:\n%s", stderr)
+	}
 }
