@@ -383,11 +383,7 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 		journal = parsecmd.JournalPath(c.JournalUnit, nil)
 		fs.Journal = &parse.JournalOptions{Command: c.Journalctl, Units: c.JournalUnit}
 		if st != nil {
-			var saved map[string]state.Position
-			err := statecmd.Bound(context.Background(), statecmd.OpTimeout, func(ctx context.Context) (err error) {
-				saved, err = st.Store.Positions(ctx, st.Instance, []string{journal})
-				return err
-			})
+			saved, err := st.Saved(context.Background(), []string{journal})
 			if err != nil {
 				cancel()
 				log.Errorf("%v", err)

@@ -265,11 +265,7 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 		}
 		defer st.Close()
 		if c.Journal {
-			var saved map[string]state.Position
-			err := statecmd.Bound(context.Background(), statecmd.OpTimeout, func(ctx context.Context) (err error) {
-				saved, err = st.Store.Positions(ctx, st.Instance, []string{jpath})
-				return err
-			})
+			saved, err := st.Saved(context.Background(), []string{jpath})
 			if err != nil {
 				log.Errorf("%v", err)
 				return cli.ExitCodeOf(err)

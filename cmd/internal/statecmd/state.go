@@ -186,6 +186,16 @@ func openStore(ctx context.Context, dsn string) (st state.Store, err error) {
 	return st, err
 }
 
+// Saved is the positions saved for this mail server of the logs at
+// paths (absolute names, or the journal's), within OpTimeout.
+func (s *State) Saved(ctx context.Context, paths []string) (saved map[string]state.Position, err error) {
+	err = Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
+		saved, err = s.Store.Positions(ctx, s.Instance, paths)
+		return err
+	})
+	return saved, err
+}
+
 // Run is what one run recorded and decided.
 type Run struct {
 	Outcome *state.Outcome
@@ -230,11 +240,8 @@ func (s *State) Positions(ctx context.Context, names []string) (marks map[string
 		abs = append(abs, a)
 		byAbs[a] = n
 	}
-	var saved map[string]state.Position
-	if err := Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
-		saved, err = s.Store.Positions(ctx, s.Instance, abs)
-		return err
-	}); err != nil {
+	saved, err := s.Saved(ctx, abs)
+	if err != nil {
 		return nil, nil, err
 	}
 	marks = map[string]*input.Mark{}
