@@ -206,7 +206,8 @@ func (p *Piece) holds(m *Mark) bool {
 //     was still there, plain: logrotate's compress makes the copy, then
 //     unlinks the plain file); nor is a compressed copy being made next
 //     to its plain file (siblings).
-//   - the file read last time empty (nothing to know it by: FPLen 0),
+//   - the file read last time empty (nothing to know it by: FPLen 0,
+//     not even its inode, which may have been given to a newer file),
 //     when the mark says when it was saved: the rotated files written
 //     since (copytruncate's copies, or the file itself rotated and
 //     compressed), whole, oldest first, then the file at path (a copy
@@ -257,10 +258,18 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 	// The file read last time, still plain and under a new name (as
 	// logrotate's delaycompress leaves it, or between its rename and its
 	// compression), is the same inode; its fingerprint guards against an
-	// inode number given again to another file.
-	if m.Dev != 0 || m.Ino != 0 {
+	// inode number given again to another file. A file found empty has
+	// no fingerprint to guard it: the number of the empty log, deleted
+	// once compressed, is given again to the next file made (the next
+	// mail.log, or the .gz of the rotation after), and that file would
+	// pass for it, the files rotated before it skipped, their lines lost.
+	// When the mark says when it was read, the files written since are
+	// found by their times below; without, only a plain file is trusted
+	// (a compressed one is always a new inode).
+	if (m.Dev != 0 || m.Ino != 0) && (m.FPLen > 0 || m.Saved.IsZero()) {
 		for i := len(sibs) - 1; i >= 0 && oldAt < 0; i-- {
-			if p := sibs[i].p; p != nil && p.sameID(m) && fpMatch(p, m) {
+			p := sibs[i].p
+			if p != nil && p.sameID(m) && fpMatch(p, m) && (m.FPLen > 0 || p.Kind == Plain) {
 				oldAt = i
 			}
 		}
@@ -281,8 +290,9 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 		}
 	}
 	if oldAt < 0 && m.FPLen == 0 && !m.Saved.IsZero() {
-		// Found empty, and gone since (compressed: another inode):
-		// the rotated files written since hold it, and what came after.
+		// Found empty, and rotated since (renamed, or compressed into
+		// another inode): the rotated files written since hold it, and
+		// what came after, whatever inode numbers they were given.
 		pieces := copiedSince(path, cur, m.Saved)
 		if cur != nil {
 			pieces = append(pieces, cur)

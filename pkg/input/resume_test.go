@@ -395,3 +395,75 @@ func TestPlanCopiedNotTruncatedYet(t *testing.T) {
 		})
 	}
 }
+
+// A log found empty, then rotated twice before the next run (create,
+// compress): the empty file's inode, deleted once compressed, is given
+// again to a newer file, the next mail.log, its compressed copy, or (with
+// delaycompress) a plain mail.log.1. That file is no sign of where the
+// reading stopped: every file written since the mark is read, oldest
+// first. (A CI run of TestResumeRealLogrotate lost the line of
+// mail.log.2.gz when ext4 gave the number to mail.log.1.gz.)
+func TestPlanEmptyMarkInodeReused(t *testing.T) {
+	old := time.Now().Add(-time.Hour)
+	for _, c := range []struct {
+		name   string
+		plain1 bool   // mail.log.1 left plain (delaycompress)
+		reuse  string // the file given the empty log's inode number
+		saved  bool   // the mark says when the log was read
+		want   []string
+		warned bool
+	}{
+		{"by mail.log.1.gz", false, "mail.log.1.gz", true, []string{"mail.log.2.gz", "mail.log.1.gz", "mail.log"}, false},
+		{"by mail.log.1", true, "mail.log.1", true, []string{"mail.log.2.gz", "mail.log.1", "mail.log"}, false},
+		{"by mail.log", false, "mail.log", true, []string{"mail.log.2.gz", "mail.log.1.gz", "mail.log"}, false},
+		// A mark from before marks had their time: a compressed file is
+		// never the empty log, and nothing tells which files are new.
+		{"by mail.log.1.gz, a mark without its time", false, "mail.log.1.gz", false, []string{"mail.log"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "mail.log")
+			// read before the mark: mail.log.3.gz, and the log found empty
+			must(t, os.WriteFile(path+".3.gz", compress(t, []byte("Nov 27 10:00:00 mail postfix/smtpd[1]: read\n"), Gzip), 0o644))
+			must(t, os.Chtimes(path+".3.gz", old, old))
+			saved := time.Now().Add(-time.Second)
+			// written since: two rotations
+			must(t, os.WriteFile(path+".2.gz", compress(t, []byte("Nov 28 10:00:00 mail postfix/smtpd[2]: u32\n"), Gzip), 0o644))
+			second := []byte("Nov 28 10:00:01 mail postfix/smtpd[3]: u33\nNov 28 10:00:02 mail postfix/smtpd[3]: u34\n")
+			if c.plain1 {
+				must(t, os.WriteFile(path+".1", second, 0o644))
+			} else {
+				must(t, os.WriteFile(path+".1.gz", compress(t, second, Gzip), 0o644))
+			}
+			must(t, os.WriteFile(path, nil, 0o644))
+			fi, err := os.Stat(filepath.Join(dir, c.reuse))
+			must(t, err)
+			dev, ino, ok := Identity(fi)
+			if !ok {
+				t.Skip("no inode numbers here")
+			}
+			sum := sha256.Sum256(nil)
+			m := &Mark{Dev: dev, Ino: ino, FP: hex.EncodeToString(sum[:])}
+			if c.saved {
+				m.Saved = saved
+			}
+			var warned []string
+			pieces, err := Plan(path, m, func(w string) { warned = append(warned, w) })
+			must(t, err)
+			defer ClosePieces(pieces)
+			var got []string
+			for _, p := range pieces {
+				got = append(got, filepath.Base(p.Name))
+				if p.Offset != 0 {
+					t.Errorf("%s from %d, want its start", p.Name, p.Offset)
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("pieces %q, want %q", got, c.want)
+			}
+			if (len(warned) > 0) != c.warned {
+				t.Errorf("warnings %q, want some: %v", warned, c.warned)
+			}
+		})
+	}
+}
