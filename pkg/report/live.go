@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -44,7 +45,12 @@ type Live struct {
 	Rule Rule
 	// History returns what the state remembers of an account the reader
 	// has not seen yet, or has forgotten (nil: no state). An error is
-	// given to OnError, and the account is judged on what is known.
+	// given to OnError (ErrHistoryLater is not), and the account is
+	// judged without its history, as a new account, for now: its logins
+	// are kept (MaxReplay at most), and it is asked for again at the
+	// next login read (of any account) and at the end of the input; once
+	// it comes, the account's logins are judged again with it, and what
+	// that finds more severe than what was alerted is alerted.
 	History func(user string) ([]detect.Known, error)
 	// OnAlert is told of an anomalous account, with its verdict, its
 	// addresses within the window and whether this is the first alert of
@@ -76,7 +82,30 @@ type Live struct {
 	// counted: the accounts counted in seen, forgotten since or not (one
 	// met again is not counted again)
 	counted map[string]struct{}
+	// waiting: the accounts judged without their history, in the order
+	// met; retried: when they were last asked for (the clock); floor:
+	// while an account's logins are judged again, the severity already
+	// alerted (not alerted again)
+	waiting []*live
+	retried time.Time
+	floor   detect.Severity
 }
+
+// ErrHistoryLater is what History returns when it did not ask the state
+// (it gave up asking for a while, after a failure): the account is judged
+// without its history for now, and again with it later. It is not told to
+// OnError.
+var ErrHistoryLater = errors.New("the history is asked for later")
+
+// MaxReplay is how many logins of an account judged without its history
+// the reader keeps, to judge them again once the history comes. Past it,
+// the account is not judged again: its history joins what it learnt, from
+// then on.
+const MaxReplay = 1000
+
+// HistoryRetry is the least time (on the clock) between two rounds of
+// asking the state again for the histories that failed.
+const HistoryRetry = time.Second
 
 // live is an account as the live report keeps it.
 type live struct {
@@ -84,6 +113,16 @@ type live struct {
 	det   *detect.Account
 	since time.Time      // when det started (log time)
 	known []detect.Known // the history before since
+	// loaded: when the account was met (log time); without: it was
+	// judged without its history (History failed), which is still to be
+	// asked for; replay: its logins since, to judge again then (nil
+	// once more than MaxReplay: overflow); highest: the most severe
+	// alert told of it since it was met.
+	loaded   time.Time
+	without  bool
+	overflow bool
+	replay   []*record.Record
+	highest  detect.Severity
 	// found: det's findings at or above the alert when last judged;
 	// alerted: the severity last alerted since det started (an account
 	// is alerted again only when its verdict grows more severe);
@@ -176,12 +215,37 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 		return nil // a login without a time cannot be placed in a window
 	}
 	l.advance(t)
+	if err := l.retryHistory(emit, false); err != nil {
+		return err
+	}
 	user := record.CanonicalUser(r.User, l.Rule.CaseSensitive)
 	la := l.accounts[user]
-	switch {
-	case la == nil:
+	if la == nil {
 		la = l.load(user, t)
-	case la.det == nil && !l.Rule.Original || t.Sub(la.since) > l.Rule.Detect.Window:
+	}
+	if la.without && !la.overflow {
+		if len(la.replay) < MaxReplay {
+			la.replay = append(la.replay, replayOf(r))
+		} else {
+			la.overflow, la.replay = true, nil
+		}
+	}
+	return l.login(la, user, r, trusted, emit, false)
+}
+
+// replayOf is what judging r again needs of it.
+func replayOf(r *record.Record) *record.Record {
+	return &record.Record{Type: r.Type, Time: r.Time, User: r.User, IP: r.IP, Method: r.Method, FilteredBy: r.FilteredBy,
+		RDNS: r.RDNS, RDNSVerified: r.RDNSVerified, Country: r.Country, City: r.City, HasLoc: r.HasLoc, Lat: r.Lat, Lon: r.Lon,
+		AccuracyKM: r.AccuracyKM, ASN: r.ASN, Org: r.Org, AddrID: r.AddrID}
+}
+
+// login judges the login r of la's account (user); again: it is judged
+// again (its history come late), and was recorded and counted the first
+// time.
+func (l *Live) login(la *live, user string, r *record.Record, trusted string, emit record.Emit, again bool) error {
+	t := r.Time
+	if la.det == nil && !l.Rule.Original || t.Sub(la.since) > l.Rule.Detect.Window {
 		l.restart(la, t)
 	}
 	ip, first := la.acct.add(r, trusted)
@@ -191,7 +255,9 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 		l.count(la)
 	}
 	la.last = maxTime(la.last, t)
-	l.note(user, ip, t, meth)
+	if !again {
+		l.note(user, ip, t, meth)
+	}
 	if la.anomalous && (trusted == "" || slices.Contains(la.acct.IPs, ip)) {
 		l.changed[la] = true
 	}
@@ -208,7 +274,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	if err := l.judge(la, emit); err != nil {
 		return err
 	}
-	if l.now.Sub(l.ticked) >= TickEvery && l.clock().Sub(l.tickedAt) >= time.Second {
+	if !again && l.now.Sub(l.ticked) >= TickEvery && l.clock().Sub(l.tickedAt) >= time.Second {
 		l.Tick(time.Time{})
 	}
 	return nil
@@ -246,24 +312,102 @@ func (l *Live) note(user string, ip *IP, t time.Time, meth uint8) {
 
 // load starts an account first seen at t, from its history.
 func (l *Live) load(user string, t time.Time) *live {
-	la := &live{acct: newAccount(user)}
+	la := &live{acct: newAccount(user), loaded: t}
 	l.accounts[la.acct.User] = la
 	if l.History != nil {
 		known, err := l.History(la.acct.User)
-		if err != nil && l.OnError != nil {
-			l.OnError(err)
-		}
-		for _, k := range known {
-			if k.First.Before(t) || k.First.IsZero() {
-				if k.Last.After(t) {
-					k.Last = t
-				}
-				la.known = append(la.known, k)
+		if err != nil {
+			if l.OnError != nil && !errors.Is(err, ErrHistoryLater) {
+				l.OnError(err)
+			}
+			if !l.Rule.Original { // the original's verdicts need none
+				la.without = true
+				l.waiting = append(l.waiting, la)
+				l.retried = l.clock() // just asked
 			}
 		}
+		la.known = knownBefore(known, t)
 	}
 	l.start(la, t)
 	return la
+}
+
+// knownBefore is the history rows of addresses first used before t, as
+// they were at t.
+func knownBefore(known []detect.Known, t time.Time) []detect.Known {
+	var out []detect.Known
+	for _, k := range known {
+		if k.First.Before(t) || k.First.IsZero() {
+			if k.Last.After(t) {
+				k.Last = t
+			}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// retryHistory asks again for the histories of the accounts judged
+// without theirs (at most once every HistoryRetry, unless final: the end
+// of the input), and judges each one's logins again with it; it stops at
+// the first that fails (the state is still down).
+func (l *Live) retryHistory(emit record.Emit, final bool) error {
+	if len(l.waiting) == 0 || !final && l.clock().Sub(l.retried) < HistoryRetry {
+		return nil
+	}
+	l.retried = l.clock()
+	for len(l.waiting) > 0 {
+		la := l.waiting[0]
+		if l.accounts[la.acct.User] != la || !la.without {
+			l.waiting = l.waiting[1:] // forgotten since
+			continue
+		}
+		known, err := l.History(la.acct.User)
+		if err != nil {
+			if l.OnError != nil && !errors.Is(err, ErrHistoryLater) {
+				l.OnError(err)
+			}
+			return nil
+		}
+		l.waiting = l.waiting[1:]
+		if err := l.rejudge(la, known, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rejudge judges again the logins of la's account, met without its
+// history, with it (known); what it finds more severe than what was
+// alerted of the account is alerted. An account whose logins were too many
+// to keep learns its history from now on.
+func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
+	user := la.acct.User
+	la.without = false
+	if la.overflow {
+		la.known = append(knownBefore(known, la.loaded), la.known...)
+		l.restart(la, maxTime(la.last, la.since))
+		return nil
+	}
+	if l.changed[la] {
+		// what the state has not recorded yet of its incident
+		if a := l.snapshot(la); a != nil {
+			l.snapshots = append(l.snapshots, a)
+		}
+		delete(l.changed, la)
+	}
+	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest}
+	again.known = knownBefore(known, la.loaded)
+	l.accounts[user] = again
+	l.start(again, la.loaded)
+	l.floor = la.highest
+	defer func() { l.floor = detect.None }()
+	for _, r := range la.replay {
+		if err := l.login(again, user, r, r.FilteredBy, emit, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // start begins the account's detector at t, from its history.
@@ -439,6 +583,10 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 	}
 	la.found, la.alerted, la.anomalous = n, v.Severity, true
 	l.changed[la] = true
+	if v.Severity <= l.floor && !r.Original {
+		return nil // judged again: alerted already, at this severity or more
+	}
+	la.highest = max(la.highest, v.Severity)
 	if l.OnAlert != nil {
 		if err := l.OnAlert(&view); err != nil {
 			return err
@@ -581,6 +729,9 @@ func (l *Live) Tick(now time.Time) {
 		if !la.last.Before(cut) || l.History != nil && l.unrecorded[user] {
 			continue
 		}
+		if la.without && !la.overflow {
+			continue // to be judged again once its history comes
+		}
 		if l.changed[la] {
 			if a := l.snapshot(la); a != nil {
 				l.snapshots = append(l.snapshots, a)
@@ -634,8 +785,9 @@ func (l *Live) Common() detect.Common {
 	return l.site.Common()
 }
 
-// Flush does nothing: alerts leave as they are found.
-func (l *Live) Flush(record.Emit) error { return nil }
+// Flush asks once more for the histories that failed (see History):
+// other alerts leave as they are found.
+func (l *Live) Flush(emit record.Emit) error { return l.retryHistory(emit, true) }
 
 // AlertRecord is an alert as a record (type alert), for a pipe: the
 // account's user, its last login's time, and the rest of the account

@@ -557,8 +557,10 @@ func (s *Stage) Idle(_ record.Emit, wake func()) (bool, error) {
 // (record.Drainer).
 func (s *Stage) Drained(record.Emit) error { return s.Live.Idle(true) }
 
-// Flush does nothing: Close records the rest.
-func (s *Stage) Flush(record.Emit) error { return nil }
+// Flush judges again, with their histories, the accounts met without
+// them while the state did not answer, if it answers now (report.Live's
+// Flush); Close records the rest.
+func (s *Stage) Flush(emit record.Emit) error { return s.Live.Rep.Flush(emit) }
 
 // follow is loganom-report --follow.
 func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *statecmd.State, n *Notifier, block *AutoBlock) int {

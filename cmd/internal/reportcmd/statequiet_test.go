@@ -2,6 +2,7 @@ package reportcmd
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
@@ -68,11 +70,11 @@ func TestStateGoneQuiet(t *testing.T) {
 	if knownErr == nil || !strings.Contains(knownErr.Error(), "the state did not answer within 1s") {
 		t.Errorf("history: %v", knownErr)
 	}
-	if liveErr == nil || !strings.Contains(liveErr.Error(), "the state did not answer within 1s") || !strings.Contains(liveErr.Error(), "judged without their history") {
+	if liveErr == nil || !strings.Contains(liveErr.Error(), "the state did not answer within 1s") || !strings.Contains(liveErr.Error(), "judged without their history, and again with it once the state answers") {
 		t.Errorf("live history: %v", liveErr)
 	}
-	if pausedErr != nil || paused > 200*time.Millisecond {
-		t.Errorf("live history just after a failure: %v after %v; want none, at once", pausedErr, paused)
+	if !errors.Is(pausedErr, report.ErrHistoryLater) || paused > 200*time.Millisecond {
+		t.Errorf("live history just after a failure: %v after %v; want ErrHistoryLater, at once", pausedErr, paused)
 	}
 	if delivered {
 		t.Errorf("deliver said all went well")

@@ -404,9 +404,10 @@ var HistoryPause = time.Minute
 
 // LiveHistory is Known for a live reader (report.Live.History): after a
 // failure (the error is returned, once) it asks the state for no history
-// for HistoryPause, and the accounts met meanwhile are judged without
-// theirs. A state that does not answer would otherwise hold the reader
-// OpTimeout at each new account.
+// for HistoryPause (it returns report.ErrHistoryLater), and the accounts
+// met meanwhile are judged without theirs until the state answers again:
+// then with it, from their first login (report.Live). A state that does
+// not answer would otherwise hold the reader OpTimeout at each account.
 func (s *State) LiveHistory() func(user string) ([]detect.Known, error) {
 	var mu sync.Mutex
 	var failed time.Time
@@ -414,12 +415,12 @@ func (s *State) LiveHistory() func(user string) ([]detect.Known, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !failed.IsZero() && time.Since(failed) < HistoryPause {
-			return nil, nil
+			return nil, report.ErrHistoryLater
 		}
 		known, err := s.Known(context.Background(), user)
 		if err != nil {
 			failed = time.Now()
-			return nil, fmt.Errorf("%w; the accounts met in the next %s are judged without their history", err, HistoryPause)
+			return nil, fmt.Errorf("%w; the accounts met meanwhile are judged without their history, and again with it once the state answers (asked again in %s)", err, HistoryPause)
 		}
 		failed = time.Time{}
 		return known, nil

@@ -104,10 +104,10 @@ func RefusePrune(t testing.TB, raw *sql.DB, postgres bool) (allow func()) {
 }
 
 // LockTable holds table of the database dsn in another session's
-// transaction, in ACCESS EXCLUSIVE mode, until the test ends: a state
-// that answers, but never about that table (as one gone quiet). The
-// table must exist (the state opened once).
-func LockTable(t testing.TB, dsn, table string) {
+// transaction, in ACCESS EXCLUSIVE mode, until release or the test's end:
+// a state that answers, but never about that table (as one gone quiet).
+// The table must exist (the state opened once).
+func LockTable(t testing.TB, dsn, table string) (release func()) {
 	t.Helper()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -118,10 +118,13 @@ func LockTable(t testing.TB, dsn, table string) {
 		db.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { tx.Rollback(); db.Close() }) // the lock goes, whatever the test's end
+	var once sync.Once
+	release = func() { once.Do(func() { tx.Rollback(); db.Close() }) }
+	t.Cleanup(release) // the lock goes, whatever the test's end
 	if _, err := tx.Exec(`LOCK TABLE ` + table + ` IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
+	return release
 }
 
 // Hung is a PostgreSQL that accepts connections and never answers (a
