@@ -123,6 +123,10 @@ type live struct {
 	overflow bool
 	replay   []*record.Record
 	highest  detect.Severity
+	// replaying: its logins are being judged again (rejudge); its last
+	// is that of the login judged, not of the latest read: a Tick then
+	// (OnAlert's commit calls it) must not take it for idle
+	replaying bool
 	// found: det's findings at or above the alert when last judged;
 	// alerted: the severity last alerted since det started (an account
 	// is alerted again only when its verdict grows more severe);
@@ -401,7 +405,8 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 	l.accounts[user] = again
 	l.start(again, la.loaded)
 	l.floor = la.highest
-	defer func() { l.floor = detect.None }()
+	again.replaying = true
+	defer func() { l.floor, again.replaying = detect.None, false }()
 	for _, r := range la.replay {
 		if err := l.login(again, user, r, r.FilteredBy, emit, true); err != nil {
 			return err
@@ -729,8 +734,8 @@ func (l *Live) Tick(now time.Time) {
 		if !la.last.Before(cut) || l.History != nil && l.unrecorded[user] {
 			continue
 		}
-		if la.without && !la.overflow {
-			continue // to be judged again once its history comes
+		if la.without && !la.overflow || la.replaying {
+			continue // to be judged again once its history comes, or being judged again
 		}
 		if l.changed[la] {
 			if a := l.snapshot(la); a != nil {
