@@ -388,8 +388,9 @@ func (l *Live) retryHistory(emit record.Emit, final bool) error {
 func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 	user := la.acct.User
 	la.without = false
+	known = l.unrecordedSince(la, knownBefore(known, la.loaded))
 	if la.overflow {
-		la.known = append(knownBefore(known, la.loaded), la.known...)
+		la.known = append(known, la.known...)
 		l.restart(la, maxTime(la.last, la.since))
 		return nil
 	}
@@ -401,7 +402,7 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 		delete(l.changed, la)
 	}
 	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest}
-	again.known = knownBefore(known, la.loaded)
+	again.known = known
 	l.accounts[user] = again
 	l.start(again, la.loaded)
 	l.floor = la.highest
@@ -413,6 +414,44 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 		}
 	}
 	return nil
+}
+
+// unrecordedSince returns the history rows known (of addresses used
+// before la's account was met) without the logins since then that the
+// state recorded meanwhile: the commits that record them go on while the
+// history is not asked for (see History), and the rows of those addresses
+// hold them; judged again, they would count twice (its pace, of which a
+// burst must be five times). The logins since are its replay's, or, past
+// MaxReplay, what it learnt and what its addresses counted since; those
+// not recorded are the deltas still pending.
+func (l *Live) unrecordedSince(la *live, known []detect.Known) []detect.Known {
+	since := map[string]int64{}
+	if !la.overflow {
+		for _, r := range la.replay {
+			since[r.IP]++
+		}
+	} else {
+		for _, k := range la.known { // empty when met: folded since
+			since[k.IP] += k.Count
+		}
+		for _, ip := range slices.Concat(la.acct.IPs, la.acct.Trusted) {
+			since[ip.IP] += int64(ip.Count - la.folded[ip])
+		}
+	}
+	out := known[:0]
+	for _, k := range known {
+		n := since[k.IP]
+		if d := l.pending[la.acct.User+"\x00"+k.IP]; d != nil {
+			n -= int64(d.IP.Count)
+		}
+		if n > 0 {
+			if k.Count -= n; k.Count <= 0 {
+				continue // all of it since (First before: not ours)
+			}
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // start begins the account's detector at t, from its history.

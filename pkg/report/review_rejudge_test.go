@@ -2,8 +2,12 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/record"
 )
 
 // The reader's OnAlert, with a state (reportcmd.Live.alert), records at
@@ -59,5 +63,95 @@ func TestLiveHistoryLateTickDuringReplay(t *testing.T) {
 	got := run(true)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("judged again: alerts %q; with the history from the start %q", got, want)
+	}
+}
+
+// record adds the deltas taken to the lab's history, as the state's
+// commit does: counts add up, first and last widen.
+func (h *historyLab) record() {
+	for _, d := range h.l.TakeDeltas() {
+		rows := h.known[d.User]
+		i := slices.IndexFunc(rows, func(k detect.Known) bool { return k.IP == d.IP.IP })
+		if i < 0 {
+			rows = append(rows, detect.Known{Where: d.IP.Where(), First: d.IP.First, Last: d.IP.Last, Count: int64(d.IP.Count)})
+		} else {
+			k := &rows[i]
+			k.Count += int64(d.IP.Count)
+			k.First, k.Last = minTime(k.First, d.IP.First), maxTime(k.Last, d.IP.Last)
+		}
+		h.known[d.User] = rows
+	}
+}
+
+// The state answers again: the daemon's commits, every few seconds, record
+// the logins read meanwhile before the reader asks for the history again
+// (LiveHistory waits HistoryPause after a failure). The history then holds
+// the account's logins being judged again, in the rows of the addresses it
+// used before: they must not count twice. Here the owner sends much mail
+// from home while the state is down, then a new network in his country (a
+// data centre) sends more than five times his usual pace: medium, with
+// the history from the start; judged again with his logins from home
+// counted twice, his pace looks twice as high and the burst is hidden.
+func TestLiveHistoryLateLoginsRecordedMeanwhile(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	dc := place{"191.252.1.10", "BR", 27715, -23.5, -46.6}
+	var bob []*record.Record
+	for i := range 150 {
+		bob = append(bob, loginAt("bob@x.test", home, t0.Add(time.Duration(i)*4*time.Minute)))
+	}
+	for i := range 100 {
+		bob = append(bob, loginAt("bob@x.test", dc, t0.Add(12*time.Hour+time.Duration(i)*30*time.Second)))
+	}
+	run := func(down bool) []string {
+		h := newHistoryLab(t)
+		h.clock = t0.Add(14 * time.Hour)
+		h.known["bob@x.test"] = usualHome(t0)
+		h.down = down
+		for _, r := range bob {
+			h.feed(t, r)
+		}
+		h.down = false
+		h.record() // a commit, once the state answers
+		h.clock = h.clock.Add(2 * HistoryRetry)
+		h.feed(t, loginAt("carol@x.test", office, t0.Add(13*time.Hour)))
+		return h.alerts
+	}
+	want := run(false)
+	if len(want) == 0 {
+		t.Fatalf("with the history from the start: no alert; the test wants a burst")
+	}
+	if got := run(true); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("judged again: alerts %q; with the history from the start %q", got, want)
+	}
+}
+
+// The same past MaxReplay: the account is not judged again but learns its
+// history, which must not count its logins recorded meanwhile twice.
+func TestLiveHistoryLateOverflowRecordedMeanwhile(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	dc := place{"191.252.1.10", "BR", 27715, -23.5, -46.6}
+	run := func(down bool) []string {
+		h := newHistoryLab(t)
+		h.clock = t0.Add(20 * time.Hour)
+		h.known["bob@x.test"] = usualHome(t0)
+		h.down = down
+		for i := range MaxReplay + 100 {
+			h.feed(t, loginAt("bob@x.test", home, t0.Add(time.Duration(i)*time.Minute)))
+		}
+		h.down = false
+		h.record() // a commit, once the state answers
+		h.clock = h.clock.Add(2 * HistoryRetry)
+		h.feed(t, loginAt("carol@x.test", office, t0.Add(19*time.Hour)))
+		for i := range 400 {
+			h.feed(t, loginAt("bob@x.test", dc, t0.Add(19*time.Hour+time.Duration(i)*5*time.Second)))
+		}
+		return h.alerts
+	}
+	want := run(false)
+	if len(want) == 0 {
+		t.Fatalf("with the history from the start: no alert; the test wants a burst")
+	}
+	if got := run(true); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after the history came: alerts %q; with the history from the start %q", got, want)
 	}
 }
