@@ -89,6 +89,10 @@ type Live struct {
 	waiting []*live
 	retried time.Time
 	floor   detect.Severity
+	// answered: how many histories the state gave (load's and
+	// retryHistory's): one that fails again after others came is the
+	// account's own failure, not the state's
+	answered int
 }
 
 // ErrHistoryLater is what History returns when it did not ask the state
@@ -123,6 +127,9 @@ type live struct {
 	overflow bool
 	replay   []*record.Record
 	highest  detect.Severity
+	// failedAt: l.answered when its history last failed, plus one (0:
+	// it did not)
+	failedAt int
 	// replaying: its logins are being judged again (rejudge); its last
 	// is that of the login judged, not of the latest read: a Tick then
 	// (OnAlert's commit calls it) must not take it for idle
@@ -321,14 +328,19 @@ func (l *Live) load(user string, t time.Time) *live {
 	if l.History != nil {
 		known, err := l.History(la.acct.User)
 		if err != nil {
-			if l.OnError != nil && !errors.Is(err, ErrHistoryLater) {
-				l.OnError(err)
+			if !errors.Is(err, ErrHistoryLater) {
+				if l.OnError != nil {
+					l.OnError(err)
+				}
+				la.failedAt = l.answered + 1
 			}
 			if !l.Rule.Original { // the original's verdicts need none
 				la.without = true
 				l.waiting = append(l.waiting, la)
 				l.retried = l.clock() // just asked
 			}
+		} else {
+			l.answered++
 		}
 		la.known = knownBefore(known, t)
 	}
@@ -367,13 +379,30 @@ func (l *Live) retryHistory(emit record.Emit, final bool) error {
 			continue
 		}
 		known, err := l.History(la.acct.User)
-		if err != nil {
-			if l.OnError != nil && !errors.Is(err, ErrHistoryLater) {
-				l.OnError(err)
-			}
+		if errors.Is(err, ErrHistoryLater) {
 			return nil
 		}
 		l.waiting = l.waiting[1:]
+		if err != nil {
+			if l.OnError != nil {
+				l.OnError(err)
+			}
+			if la.failedAt > 0 && l.answered+1 > la.failedAt {
+				// failed again, the state having given others
+				// since: this account's history cannot be read (a
+				// query too slow for it); it stays judged without
+				// it, as the accounts behind it would be
+				la.without, la.replay = false, nil
+			} else {
+				// the others first: one account's failure (the state
+				// then asked for nothing for a while) must not keep
+				// theirs waiting for ever
+				la.failedAt = l.answered + 1
+				l.waiting = append(l.waiting, la)
+			}
+			return nil
+		}
+		l.answered++
 		if err := l.rejudge(la, known, emit); err != nil {
 			return err
 		}
