@@ -442,6 +442,10 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 			return err
 		}
 	}
+	// what was alerted of its window (the same logins, started at the
+	// same times) was alerted: the next login tells only what is more
+	// severe, as it would have judged without its history
+	again.alerted = max(again.alerted, la.alerted)
 	return nil
 }
 

@@ -155,3 +155,55 @@ func TestLiveHistoryLateOverflowRecordedMeanwhile(t *testing.T) {
 		t.Errorf("after the history came: alerts %q; with the history from the start %q", got, want)
 	}
 }
+
+// An account alerted high without its history (three new countries in a
+// day: many places), judged with it as it is (two of them usual: nothing to
+// alert), then, still in that window, two more new countries: many places
+// again. High was told of this account's window already (the state's
+// incident has it, open), as the first judging saw it: not told again.
+func TestLiveHistoryLateAlertedNotAgain(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	de := place{"91.0.0.1", "DE", 3320, 52.5, 13.4}
+	nl := place{"145.0.0.1", "NL", 1136, 52.4, 4.9}
+	be := place{"81.240.0.1", "BE", 5432, 50.8, 4.4}
+	fr := place{"90.0.0.1", "FR", 3215, 48.9, 2.3}
+	it := place{"79.0.0.1", "IT", 3269, 45.5, 9.2}
+	row := func(p place, first, last time.Time) detect.Known {
+		return detect.Known{Where: detect.Where{IP: p.ip, Country: p.cc, ASN: p.asn, HasLoc: true, Lat: p.lat, Lon: p.lon, AccuracyKM: 10},
+			First: first, Last: last, Count: 20}
+	}
+	known := []detect.Known{
+		row(home, t0.Add(-40*24*time.Hour), t0.Add(-5*24*time.Hour)),
+		row(de, t0.Add(-30*24*time.Hour), t0.Add(-4*24*time.Hour)),
+		row(nl, t0.Add(-29*24*time.Hour), t0.Add(-3*24*time.Hour)),
+	}
+	trip := []place{de, nl, be}
+	run := func(down bool) []string {
+		h := newHistoryLab(t)
+		h.clock = t0.Add(20 * time.Hour)
+		h.known["bob@x.test"] = known
+		h.down = down
+		for i, p := range trip {
+			h.feed(t, loginAt("bob@x.test", p, t0.Add(time.Duration(i)*4*time.Hour)))
+		}
+		h.down = false
+		h.clock = h.clock.Add(2 * HistoryRetry)
+		h.feed(t, loginAt("carol@x.test", office, t0.Add(9*time.Hour)))
+		t.Logf("down %v: before the next countries: %q", down, h.alerts)
+		h.feed(t, loginAt("bob@x.test", fr, t0.Add(12*time.Hour)))
+		h.feed(t, loginAt("bob@x.test", it, t0.Add(16*time.Hour)))
+		t.Logf("down %v: %q", down, h.alerts)
+		return h.alerts
+	}
+	want := run(false)
+	got := run(true)
+	n := 0
+	for _, a := range got {
+		if a == "bob@x.test high" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("high told %d times: %q (with the history from the start %q)", n, got, want)
+	}
+}
