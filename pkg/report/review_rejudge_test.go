@@ -207,3 +207,78 @@ func TestLiveHistoryLateAlertedNotAgain(t *testing.T) {
 		t.Errorf("high told %d times: %q (with the history from the start %q)", n, got, want)
 	}
 }
+
+// With the original rule nothing waits for a history, and nothing is
+// judged again: the alerts are those with the history from the start
+// (it needs none), and an idle account is forgotten.
+func TestLiveHistoryLateOriginalUnchanged(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	run := func(down bool) ([]string, *historyLab) {
+		h := newHistoryLab(t)
+		h.l = NewLive(Rule{Original: true})
+		lab := newHistoryLab(t) // its History, OnAlert and clock
+		h.l.Now, h.l.History, h.l.OnError, h.l.OnAlert = lab.l.Now, func(user string) ([]detect.Known, error) {
+			if down {
+				return nil, ErrHistoryLater
+			}
+			return usualHome(t0), nil
+		}, lab.l.OnError, func(a *Account) error { h.alerts = append(h.alerts, a.User); return nil }
+		h.clock = t0.Add(30 * time.Hour)
+		lab.clock = h.clock
+		for i, p := range thiefs {
+			h.feed(t, loginAt("bob@x.test", p, t0.Add(time.Duration(i)*5*time.Minute)))
+		}
+		down = false
+		h.feed(t, loginAt("carol@x.test", office, t0.Add(time.Hour)))
+		if err := h.l.Flush(nil); err != nil {
+			t.Fatal(err)
+		}
+		return h.alerts, h
+	}
+	want, _ := run(false)
+	got, h := run(true)
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(h.l.waiting) != 0 {
+		t.Errorf("original rule, history asked for later: alerts %q, waiting %d; with the history %q", got, len(h.l.waiting), want)
+	}
+	h.l.TakeDeltas()
+	h.l.Tick(t0.Add(26 * time.Hour))
+	if h.l.Tracked() != 0 {
+		t.Errorf("%d accounts held a day later, want none", h.l.Tracked())
+	}
+}
+
+// A replay that spans more than the window records nothing again: the
+// deltas count each login once.
+func TestLiveHistoryLateDeltasOnceAcrossWindows(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	h := newHistoryLab(t)
+	h.clock = t0.Add(50 * time.Hour)
+	h.known["bob@x.test"] = usualHome(t0)
+	h.down = true
+	n := 0
+	for i, at := range []time.Duration{0, 20 * time.Minute, 12 * time.Hour, 25 * time.Hour, 40 * time.Hour, 49 * time.Hour} {
+		p := home
+		if i == 0 {
+			p = thiefs[1]
+		}
+		h.feed(t, loginAt("bob@x.test", p, t0.Add(at)))
+		n++
+		if i == 2 {
+			h.record() // a commit between: its rows hold these logins
+		}
+	}
+	h.down = false
+	h.clock = h.clock.Add(2 * HistoryRetry)
+	h.feed(t, loginAt("carol@x.test", office, t0.Add(49*time.Hour+10*time.Minute)))
+	h.record()
+	var got int64
+	for _, k := range h.known["bob@x.test"] {
+		got += k.Count
+	}
+	if want := usualHome(t0)[0].Count + int64(n); got != want {
+		t.Errorf("bob's history counts %d logins, want %d", got, want)
+	}
+	if fmt.Sprint(h.alerts) != "[bob@x.test high]" {
+		t.Errorf("alerts %q, want bob high once", h.alerts)
+	}
+}

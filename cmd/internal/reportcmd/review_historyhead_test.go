@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,5 +82,93 @@ func TestReviewLiveHistoryOneAccountFails(t *testing.T) {
 	}
 	if lv.Alerts() == 0 {
 		t.Errorf("carol's impossible trip not alerted: her history was not read\n%s", stderr)
+	}
+}
+
+// quietStore is a state that fails, history and commits, while down.
+type quietStore struct {
+	state.Store
+	down *atomic.Bool
+}
+
+func (s quietStore) History(ctx context.Context, user string) ([]state.Address, error) {
+	if s.down.Load() {
+		return nil, errors.New("the state is down")
+	}
+	return s.Store.History(ctx, user)
+}
+
+func (s quietStore) Commit(ctx context.Context, run *state.Run) (*state.Outcome, error) {
+	if s.down.Load() {
+		return nil, errors.New("the state is down")
+	}
+	return s.Store.Commit(ctx, run)
+}
+
+// TestReviewLiveHistoryLatePendingIncident: an account alerted high while
+// the state is down (its incident not recorded: kept to be) is judged again
+// once it answers, and found high again: one incident, one message.
+func TestReviewLiveHistoryLatePendingIncident(t *testing.T) {
+	st := openState(t)
+	var down atomic.Bool
+	st.Store = quietStore{Store: st.Store, down: &down}
+	hook := newHookServer(t)
+	stderr := &lockedBuf{}
+	log := &cli.Logger{Prog: "loganom", W: stderr}
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	clock := t0
+	daemon := func() *Live {
+		rep := report.NewLive(report.Rule{})
+		rep.Now = func() time.Time { return clock }
+		rep.History = st.LiveHistory()
+		lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
+			Format: "json", Out: io.Discard, RetryEvery: 50 * time.Millisecond, Now: func() time.Time { return clock }}
+		lv.SetNotifier(webhookNotifier(t, hook.URL))
+		lv.Start()
+		return lv
+	}
+	process := func(lv *Live, r *record.Record) {
+		t.Helper()
+		if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lv := daemon()
+	for d := 0; d < 7; d++ {
+		clock = t0.Add(time.Duration(d) * 24 * time.Hour)
+		process(lv, rlogin("bob@x.test", "200.158.1.34", "BR", 27699, -23.55, -46.63, clock))
+	}
+	lv.Close()
+
+	defer func(pause time.Duration) { statecmd.HistoryPause = pause }(statecmd.HistoryPause)
+	statecmd.HistoryPause = 0
+	lv = daemon()
+	down.Store(true)
+	at := t0.Add(9 * 24 * time.Hour)
+	clock = at.Add(time.Hour)
+	for i, r := range attack("bob@x.test", t0)[7:] {
+		r.Time = at.Add(time.Duration(i) * 5 * time.Minute)
+		process(lv, r)
+	}
+	for _, p := range [][2]any{{"105.112.9.241", "NG"}, {"36.110.1.1", "CN"}} {
+		process(lv, rlogin("bob@x.test", p[0].(string), p[1].(string), 4134, 10, 10, at.Add(15*time.Minute)))
+	}
+	if lv.Alerts() == 0 {
+		t.Fatalf("no alert without the history\n%s", stderr)
+	}
+	down.Store(false)
+	clock = clock.Add(2 * report.HistoryRetry)
+	process(lv, rlogin("carol@x.test", "187.32.0.10", "BR", 28573, -23.56, -46.65, at.Add(20*time.Minute)))
+	clock = clock.Add(time.Minute)
+	if err := lv.Idle(true); err != nil {
+		t.Fatal(err)
+	}
+	lv.Close()
+	alerts, err := st.Store.Alerts(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 || len(hook.got()) != 1 || lv.Alerts() != 1 {
+		t.Errorf("%d incidents, %d messages %v, %d alerts told; want 1 each\n%s", len(alerts), len(hook.got()), hook.got(), lv.Alerts(), stderr)
 	}
 }
