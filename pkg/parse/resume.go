@@ -68,6 +68,10 @@ func (s *Source) runResume(name string, emit record.Emit) error {
 		s.marks = make(map[string]input.Mark)
 	}
 	failed := false
+	// The rotated file read last, to its end, when the read went well:
+	// the mark of a log found empty after it (below).
+	var prev *input.Piece
+	var prevPos int64
 	for i, p := range pieces {
 		lines := s.Stats.Lines
 		pos, err := s.readPiece(p, emit)
@@ -77,7 +81,24 @@ func (s *Source) runResume(name string, emit record.Emit) error {
 			return err
 		}
 		if last {
-			s.marks[name] = readMark(p, pos, read)
+			m := readMark(p, pos, read)
+			if m.FPLen == 0 && prev != nil {
+				// The log, just rotated, is empty: nothing to know it
+				// by. The rotated file read before it is marked
+				// instead, at its end: the writer, not reopened yet,
+				// may still append to it (between logrotate's create
+				// and postrotate's signal), and the next run reads
+				// that rest, then what was rotated since, then the
+				// log. (The mark of the empty log would make the next
+				// run read the rotated file again whole, written after
+				// the mark: every login in it counted twice.)
+				m = readMark(prev, prevPos, read)
+			}
+			s.marks[name] = m
+		}
+		prev, prevPos = nil, 0
+		if err == nil && !p.AtPath {
+			prev, prevPos = p, pos
 		}
 		if err != nil {
 			failed = true // Run counts the log as failed, once
