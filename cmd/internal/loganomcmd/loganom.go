@@ -320,7 +320,8 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		marks, exp, err := st.Positions(ctx, src.Names)
 		if err != nil {
 			log.Errorf("%v", err)
-			if cli.ExitCodeOf(err) == cli.ExitUsage {
+			if errors.Is(err, statecmd.ErrResumeStdin) || errors.Is(err, statecmd.ErrResumeNotRegular) {
+				// (not for a log named twice: the error says what to do)
 				log.Hintf("journald: pipe journalctl into loganom postfix-sasl -l - without --resume")
 			}
 			return cli.ExitCodeOf(err)

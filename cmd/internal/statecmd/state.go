@@ -207,6 +207,14 @@ type Run struct {
 	Conflict bool
 }
 
+// ErrResumeStdin: --resume was asked of stdin, which has no position to
+// save (Positions).
+var ErrResumeStdin = errors.New("--resume reads files, and stdin cannot be resumed: each run would count its lines again")
+
+// ErrResumeNotRegular: --resume was asked of a log that is no regular
+// file (a pipe: /dev/stdin, a process substitution).
+var ErrResumeNotRegular = errors.New("not a regular file, which --resume cannot resume")
+
 // Positions returns the saved marks of the named logs (absolute names),
 // for parse.Options.Resume, and the positions as saved, to expect at
 // Commit. Stdin ("-") has none.
@@ -217,7 +225,7 @@ func (s *State) Positions(ctx context.Context, names []string) (marks map[string
 	seen := map[id]string{}
 	for _, n := range names {
 		if n == "-" {
-			return nil, nil, cli.UsageError{Err: errors.New("--resume reads files, and stdin cannot be resumed: each run would count its lines again")}
+			return nil, nil, cli.UsageError{Err: ErrResumeStdin}
 		}
 		a, err := filepath.Abs(n)
 		if err != nil {
@@ -228,7 +236,7 @@ func (s *State) Positions(ctx context.Context, names []string) (marks map[string
 		}
 		if fi, err := os.Stat(n); err == nil {
 			if !fi.Mode().IsRegular() {
-				return nil, nil, cli.Usagef("%s: not a regular file, which --resume cannot resume", n)
+				return nil, nil, cli.Usagef("%s: %w", n, ErrResumeNotRegular)
 			}
 			if dev, ino, ok := input.Identity(fi); ok {
 				if other, dup := seen[id{dev, ino}]; dup {
