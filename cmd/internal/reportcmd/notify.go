@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -55,6 +56,18 @@ func (n *Notifier) told(channel string, ok bool) {
 func enabled(cfg *config.Config, sec string) (bool, error) {
 	v, _, err := cfg.Bool(sec, "enabled")
 	return v, err
+}
+
+// checkURL: the url of the section sec is an http:// or https:// URL with a
+// host, or a bad setting (exit 2). A URL without a scheme (a typo) or with
+// another one would fail at each try of each run until give_up_after. The
+// error does not show the URL: its path or query may hold the key.
+func checkURL(cfg *config.Config, sec, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return cli.Usagef("%s: [%s] url: want an http:// or https:// URL", cfg.Path, sec)
+	}
+	return nil
 }
 
 // Prepare reads [SMTP], [MATTERMOST], [TEAMS], [WEBHOOK] (a section counts
@@ -109,6 +122,9 @@ func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, err
 		if m.URL == "" || m.APIKey == "" {
 			return nil, cli.Usagef("%s: [MATTERMOST] needs url and api_key", cfg.Path)
 		}
+		if err := checkURL(cfg, "MATTERMOST", m.URL); err != nil {
+			return nil, err
+		}
 		n.chans = append(n.chans, m)
 	}
 	if on, err := enabled(cfg, "TEAMS"); err != nil {
@@ -118,6 +134,9 @@ func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, err
 		if t.URL == "" {
 			return nil, cli.Usagef("%s: [TEAMS] needs url", cfg.Path)
 		}
+		if err := checkURL(cfg, "TEAMS", t.URL); err != nil {
+			return nil, err
+		}
 		n.chans = append(n.chans, t)
 	}
 	if on, err := enabled(cfg, "WEBHOOK"); err != nil {
@@ -126,6 +145,9 @@ func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, err
 		w := &notify.Webhook{URL: str("WEBHOOK", "url")}
 		if w.URL == "" {
 			return nil, cli.Usagef("%s: [WEBHOOK] needs url", cfg.Path)
+		}
+		if err := checkURL(cfg, "WEBHOOK", w.URL); err != nil {
+			return nil, err
 		}
 		n.chans = append(n.chans, w)
 	}
