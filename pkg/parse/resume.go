@@ -91,8 +91,12 @@ func (s *Source) runResume(name string, emit record.Emit) error {
 				// that rest, then what was rotated since, then the
 				// log. (The mark of the empty log would make the next
 				// run read the rotated file again whole, written after
-				// the mark: every login in it counted twice.)
-				m = readMark(prev, prevPos, read)
+				// the mark: every login in it counted twice.) Not a
+				// rotated file that is empty too: the empty log's mark
+				// then says as much.
+				if pm := readMark(prev, prevPos, read); pm.FPLen > 0 {
+					m = pm
+				}
 			}
 			s.marks[name] = m
 		}

@@ -809,6 +809,18 @@ func TestResumeRunBeforeWriterReopens(t *testing.T) {
 			l.write(1)   // reopened: the new log
 			l.run(false)
 			l.check()
+			// A quiet server: the log rotated empty (ifempty), twice,
+			// a run after each, then a line.
+			for _, date := range []string{"20261128", "20261129"} {
+				if r.rot.date != "" {
+					r.rot.date = date
+				}
+				l.rotate(r.rot)
+				l.run(false)
+			}
+			l.write(1)
+			l.run(false)
+			l.check()
 			if len(l.warnings) > 0 {
 				t.Errorf("warnings: %q", l.warnings)
 			}
