@@ -440,6 +440,32 @@ func rotatedName(base, name string) (s sibling, ok bool) {
 	return s, true
 }
 
+// RotatedFrom says whether the file name is, by its name, one that
+// logrotate makes of the log at path (path.1, path.2.gz, path-20261128
+// and so on, in the log's directory): a sibling that Plan reads after a
+// rotation. Symbolic links to the directories are followed, as Plan
+// follows the log's.
+func RotatedFrom(path, name string) bool {
+	dir := func(p string) string {
+		d := filepath.Dir(p)
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+		return d
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if dir(path) != dir(name) {
+		return false
+	}
+	_, ok := rotatedName(filepath.Base(path), filepath.Base(name))
+	return ok
+}
+
 // siblings returns the regular files rotated from the log at path, the
 // oldest first, leaving out cur (the file now at path) under any name.
 // They are ordered by their names, which logrotate keeps in order

@@ -248,6 +248,16 @@ func (s *State) Positions(ctx context.Context, names []string) (marks map[string
 		abs = append(abs, a)
 		byAbs[a] = n
 	}
+	// A log and one of its rotated files: after the next rotation the
+	// log's rest is read in the rotated file, and the rotated file's name
+	// is another file, read whole again.
+	for _, a := range abs {
+		for _, b := range abs {
+			if a != b && input.RotatedFrom(a, b) {
+				return nil, nil, cli.Usagef("%s is a rotated file of %s, which --resume reads as it needs; name the log alone", byAbs[b], byAbs[a])
+			}
+		}
+	}
 	saved, err := s.Saved(ctx, abs)
 	if err != nil {
 		return nil, nil, err
