@@ -70,8 +70,12 @@ type Live struct {
 
 	stopPrune  func() // the state's pruning (statecmd.State.StartPruning)
 	lastCommit time.Time
-	alerts     int
-	failed     bool
+	// downFails: the commits that failed in a row, the state not
+	// answering, since downSince; downSaid: when that was last said
+	downFails           int
+	downSince, downSaid time.Time
+	alerts              int
+	failed              bool
 	// unblocked are the alerts whose automatic block failed (the state
 	// down): tried again at each commit that succeeds
 	unblocked []*report.Account
@@ -248,6 +252,10 @@ func (lv *Live) print(a *report.Account) error {
 	return nil
 }
 
+// DownSaid is how often the daemon says again that its commits fail,
+// the state not answering.
+const DownSaid = time.Minute
+
 // MinGap is the least time between two commits when the input is idle:
 // what was read is recorded at once, unless a commit was made just now.
 const MinGap = 200 * time.Millisecond
@@ -313,16 +321,32 @@ func (lv *Live) commit(force, drained bool) {
 		Anomalies: changed, Rule: lv.Rep.Rule.String(), Channels: n.Channels()})
 	if err != nil {
 		lv.fail()
-		lv.Log.Errorf("%v", err)
-		if errors.Is(err, state.ErrConflict) {
+		switch {
+		case errors.Is(err, state.ErrConflict):
+			lv.Log.Errorf("%v", err)
 			lv.Log.Hintf("another loganom reads the same log into the same state; stop one of them")
-		} else {
-			lv.Log.Warnf("kept in memory; recorded with the next commit")
+		case lv.downFails == 0:
+			// the state gone: said once, then once every DownSaid
+			// (each commit tries again, every MinGap while the log is
+			// busy: a line each would flood the journal)
+			lv.downSince, lv.downSaid = lv.now(), lv.now()
+			lv.Log.Errorf("%v", err)
+			lv.Log.Warnf("kept in memory; recorded with the next commit (tried every few seconds, said again every %s while the state does not answer)", DownSaid)
+		case lv.now().Sub(lv.downSaid) >= DownSaid:
+			lv.downSaid = lv.now()
+			lv.Log.Errorf("the state still does not answer: %d commits failed since %s, what was read is kept in memory: %v", lv.downFails+1, lv.downSince.Format(time.DateTime), err)
+		}
+		if !errors.Is(err, state.ErrConflict) {
+			lv.downFails++
 		}
 		lv.Rep.PutBack(deltas)
 		lv.Rep.Requeue(changed)
 		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
 		return
+	}
+	if lv.downFails > 0 {
+		lv.Log.Infof("the state answers again: what was kept in memory since %s is recorded (%d commits had failed)", lv.downSince.Format(time.DateTime), lv.downFails)
+		lv.downFails = 0
 	}
 	if lv.Expect == nil {
 		lv.Expect = map[string]state.Position{}

@@ -1,0 +1,194 @@
+package reportcmd
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state/pgtest"
+)
+
+// downable relays a PostgreSQL DSN through a loopback listener that can
+// be taken down (its connections closed, new ones closed at once: the
+// server stopped, a link that refuses) and brought back.
+func downable(t *testing.T, dsn string) (relayed string, down func(bool)) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	target := u.Host
+	var mu sync.Mutex
+	isDown := false
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if isDown {
+				mu.Unlock()
+				c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				mu.Unlock()
+				c.Close()
+				continue
+			}
+			conns = append(conns, c, up)
+			mu.Unlock()
+			go pipe(up, c)
+			go pipe(c, up)
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	u.Host = ln.Addr().String()
+	return u.String(), func(d bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		isDown = d
+		if d {
+			for _, c := range conns {
+				c.Close()
+			}
+			conns = nil
+		}
+	}
+}
+
+// pipe copies from to to, by hand: io.Copy between two TCP connections
+// splices, which hangs on some kernels (a sandbox's).
+func pipe(to, from net.Conn) {
+	defer to.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			if _, err := to.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// A daemon whose state goes away (PostgreSQL stopped: each commit fails
+// at once) tries again at each commit, every MinGap while logins come and
+// every second or so while idle: it said the error, and "kept in
+// memory", at each of them, two lines every 200 ms for as long as the
+// state was down (thousands an hour in the journal, for one problem), and
+// nothing when the state came back. Now the first failure is said, the
+// next ones only once a minute (how many, since when), and the commit that
+// succeeds again says that what was kept is recorded.
+func TestLiveStateDownSaidOnce(t *testing.T) {
+	dsn, down := downable(t, pgtest.DSN(t))
+	cfg := loadINI(t, "[GENERAL]\n")
+	stderr := &lockedBuf{}
+	log := &cli.Logger{Prog: "loganom", W: stderr}
+	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, cfg, log, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clock := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	rep := report.NewLive(report.Rule{})
+	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
+		Format: "json", Out: io.Discard, RetryEvery: time.Hour, Now: func() time.Time { return clock }}
+	n := webhookNotifier(t, "http://127.0.0.1:9/never")
+	var rounds atomic.Int32
+	lv.OnDelivered = func(string, bool) { rounds.Add(1) }
+	lv.SetNotifier(n)
+	lv.Start()
+	// the first rounds of deliveries (nothing pending) read the state
+	// before it goes: their errors are theirs, not the commits'
+	waitUntil(t, "the first deliveries", func() bool { return int(rounds.Load()) >= len(n.DeliveryRounds()) })
+	defer lv.Close()
+	stage := &Stage{Live: lv}
+	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	login := func(i int) {
+		t.Helper()
+		if err := stage.Process(rlogin("bob@x.test", "200.158.1.34", "BR", 27699, -23.55, -46.63, t0.Add(time.Duration(i)*time.Second)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	login(0)
+	clock = clock.Add(time.Second)
+	lv.Idle(true)
+	if s := stderr.String(); strings.Contains(s, "loganom: error: ") {
+		t.Fatalf("the state up:\n%s", s)
+	}
+
+	down(true)
+	for i := 1; i <= 20; i++ { // 20 commits over 10 s, each failing
+		login(i)
+		clock = clock.Add(500 * time.Millisecond)
+		lv.Idle(true)
+	}
+	downLog := stderr.String()
+	if n := strings.Count(downLog, "loganom: error: "); n != 1 {
+		t.Errorf("20 failed commits in 10 s said %d errors, want 1:\n%s", n, downLog)
+	}
+	if n := strings.Count(downLog, "kept in memory"); n != 1 {
+		t.Errorf("20 failed commits in 10 s said %d times what is kept, want 1:\n%s", n, downLog)
+	}
+	// a minute on: said again, once, with how many failed
+	clock = clock.Add(time.Minute)
+	login(21)
+	lv.Idle(true)
+	clock = clock.Add(500 * time.Millisecond)
+	login(22)
+	lv.Idle(true)
+	if again := strings.TrimPrefix(stderr.String(), downLog); strings.Count(again, "still") != 1 || !strings.Contains(again, "21 commits failed") {
+		t.Errorf("a minute on, want the failure said again once, with its count (21):\n%s", again)
+	}
+
+	down(false)
+	clock = clock.Add(500 * time.Millisecond)
+	login(23)
+	lv.Idle(true)
+	if s := stderr.String(); !strings.Contains(s, "the state answers again") {
+		t.Errorf("the state back, nothing said:\n%s", s)
+	}
+	if n := historyLogins(t, st, "bob@x.test"); n != 24 {
+		t.Errorf("the history holds %d logins of bob, want 24", n)
+	}
+}
+
+func historyLogins(t *testing.T, st *statecmd.State, user string) int64 {
+	t.Helper()
+	h, err := st.Store.History(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, a := range h {
+		n += a.Count
+	}
+	return n
+}
