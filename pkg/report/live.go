@@ -54,7 +54,8 @@ type Live struct {
 	History func(user string) ([]detect.Known, error)
 	// OnAlert is told of an anomalous account, with its verdict, its
 	// addresses within the window and whether this is the first alert of
-	// this reader for it. It runs on the pipeline's goroutine, before
+	// this reader for it (ErrAlertedBefore: it was told before this
+	// reader, and is not emitted). It runs on the pipeline's goroutine, before
 	// the next record: a slow OnAlert delays the reading. The account
 	// must not be kept after it returns (copy it, or marshal it).
 	OnAlert func(a *Account) error
@@ -94,6 +95,12 @@ type Live struct {
 	// account's own failure, not the state's
 	answered int
 }
+
+// ErrAlertedBefore is what OnAlert returns for an alert that was told
+// already (the state's incident open for the account, at this severity
+// or more, alerted by an earlier run: a daemon restarted): it is not
+// emitted. It is not an error.
+var ErrAlertedBefore = errors.New("alerted before")
 
 // ErrHistoryLater is what History returns when it did not ask the state
 // (it gave up asking for a while, after a failure): the account is judged
@@ -665,7 +672,9 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 	}
 	la.highest = max(la.highest, v.Severity)
 	if l.OnAlert != nil {
-		if err := l.OnAlert(&view); err != nil {
+		if err := l.OnAlert(&view); errors.Is(err, ErrAlertedBefore) {
+			return nil // an incident open holds it: not emitted again
+		} else if err != nil {
 			return err
 		}
 	}

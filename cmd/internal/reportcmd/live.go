@@ -149,15 +149,14 @@ func (lv *Live) fail() {
 	lv.mu.Unlock()
 }
 
-// alert is report.Live's OnAlert: the alert is printed, recorded at once
-// (with everything read so far), and its deliveries start.
+// alert is report.Live's OnAlert: the account is blocked ([BLOCK] auto),
+// the alert recorded at once (with everything read so far), printed, and
+// its deliveries start. With a state, an alert that the account's open
+// incident already holds at this severity (alerted before this process:
+// a daemon restarted, or a log read again) is not told again
+// (report.ErrAlertedBefore): its logins are added to the incident, as
+// they would be without the restart.
 func (lv *Live) alert(a *report.Account) error {
-	lv.alerts++
-	why := make([]string, 0, len(a.Reasons))
-	for _, r := range a.Reasons {
-		why = append(why, report.ReasonText(r))
-	}
-	lv.Log.Infof("alert: %s: %s: %s", report.Escape(a.User), orNone(a.Severity, "2 or more addresses"), report.Escape(strings.Join(why, "; ")))
 	if lv.Block != nil && lv.St != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		made, err := lv.Block.Block(ctx, lv.St, a)
@@ -174,31 +173,44 @@ func (lv *Live) alert(a *report.Account) error {
 			lv.Log.Infof("auto-block: %s", report.Escape(a.User+": "+a.Blocked.String()))
 		}
 	}
+	if lv.St != nil {
+		if out := lv.commit(true, false); out != nil {
+			if as, ok := out.Alerts[a.User]; ok && !as.New && !as.Escalated {
+				lv.Log.Debugf("%s: added to the open alert #%d (opened %s): not alerted again", report.Escape(a.User), as.Alert, as.Opened.Format(time.DateTime))
+				return report.ErrAlertedBefore
+			}
+		}
+	}
+	lv.alerts++
+	why := make([]string, 0, len(a.Reasons))
+	for _, r := range a.Reasons {
+		why = append(why, report.ReasonText(r))
+	}
+	lv.Log.Infof("alert: %s: %s: %s", report.Escape(a.User), orNone(a.Severity, "2 or more addresses"), report.Escape(strings.Join(why, "; ")))
 	if err := lv.print(a); err != nil {
 		return err
 	}
-	if lv.St == nil {
-		// the alert as it is now, of its own: a's addresses are the
-		// reader's, which goes on counting logins in them while the
-		// alert waits for its channels (as the state's payload is)
-		c, err := ownCopy(a)
-		if err != nil {
-			return err
-		}
-		lv.mu.Lock()
-		if lv.notifier != nil {
-			for _, ch := range lv.notifier.Channels() {
-				if lv.queue == nil {
-					lv.queue = map[string][]*report.Account{}
-				}
-				lv.queue[ch] = append(lv.queue[ch], c)
-			}
-		}
-		lv.mu.Unlock()
-		lv.wake()
+	if lv.St != nil {
 		return nil
 	}
-	lv.commit(true, false)
+	// the alert as it is now, of its own: a's addresses are the
+	// reader's, which goes on counting logins in them while the
+	// alert waits for its channels (as the state's payload is)
+	c, err := ownCopy(a)
+	if err != nil {
+		return err
+	}
+	lv.mu.Lock()
+	if lv.notifier != nil {
+		for _, ch := range lv.notifier.Channels() {
+			if lv.queue == nil {
+				lv.queue = map[string][]*report.Account{}
+			}
+			lv.queue[ch] = append(lv.queue[ch], c)
+		}
+	}
+	lv.mu.Unlock()
+	lv.wake()
 	return nil
 }
 
@@ -290,13 +302,15 @@ func (lv *Live) due() time.Duration {
 // commit records the logins read, the anomalies with new logins and,
 // when every record read has gone through (drained), the positions; an
 // error is printed, and what was not recorded is kept for the next commit.
-func (lv *Live) commit(force, drained bool) {
+// It returns what the state decided of the anomalies (nil: nothing was
+// recorded).
+func (lv *Live) commit(force, drained bool) *state.Outcome {
 	lv.lastCommit = lv.now()
 	if lv.St == nil {
 		lv.Rep.TakeDeltas()
 		lv.Rep.Changed()
 		lv.Rep.Tick(time.Time{})
-		return
+		return nil
 	}
 	// With positions to save, the history goes with them, when every
 	// record read has gone through: recorded without them, a crash would
@@ -312,7 +326,7 @@ func (lv *Live) commit(force, drained bool) {
 	changed := lv.Rep.Changed()
 	if !force && len(deltas) == 0 && len(changed) == 0 && len(marks) == 0 && len(lv.unblocked) == 0 {
 		lv.Rep.Tick(time.Time{})
-		return
+		return nil
 	}
 	n := lv.notifierNow()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -342,7 +356,7 @@ func (lv *Live) commit(force, drained bool) {
 		lv.Rep.PutBack(deltas)
 		lv.Rep.Requeue(changed)
 		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
-		return
+		return nil
 	}
 	if lv.downFails > 0 {
 		lv.Log.Infof("the state answers again: what was kept in memory since %s is recorded (%d commits had failed)", lv.downSince.Format(time.DateTime), lv.downFails)
@@ -363,6 +377,7 @@ func (lv *Live) commit(force, drained bool) {
 	if newAlerts {
 		lv.wake()
 	}
+	return out
 }
 
 // retryBlocks makes the automatic blocks that failed, now that the state
