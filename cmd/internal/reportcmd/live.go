@@ -74,6 +74,7 @@ type Live struct {
 	// answering, since downSince; downSaid: when that was last said
 	downFails           int
 	downSince, downSaid time.Time
+	closing             bool // the last commit (Close)
 	alerts              int
 	failed              bool
 	// unblocked are the alerts whose automatic block failed (the state
@@ -339,6 +340,10 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		case errors.Is(err, state.ErrConflict):
 			lv.Log.Errorf("%v", err)
 			lv.Log.Hintf("another loganom reads the same log into the same state; stop one of them")
+		case lv.closing:
+			// no next commit: said, whenever the last one was
+			lv.Log.Errorf("%v", err)
+			lv.Log.Warnf("stopping with the state not answering: what was read since its last commit is not recorded (a start with --resume reads it again)")
 		case lv.downFails == 0:
 			// the state gone: said once, then once every DownSaid
 			// (each commit tries again, every MinGap while the log is
@@ -539,6 +544,7 @@ func (lv *Live) Close() {
 	if lv.stopPrune != nil {
 		lv.stopPrune()
 	}
+	lv.closing = true
 	lv.commit(false, true)
 	close(lv.done)
 	<-lv.stopped

@@ -192,3 +192,48 @@ func historyLogins(t *testing.T, st *statecmd.State, user string) int64 {
 	}
 	return n
 }
+
+// A daemon stopped while its state does not answer (SIGTERM, the state
+// down): the last commit fails, and there is no next one. It said "kept
+// in memory; recorded with the next commit", which the process exiting
+// made untrue; then, the failure said once a minute, nothing at all when
+// it came within the minute. Now the stop says what is not recorded.
+func TestLiveStateDownAtStop(t *testing.T) {
+	dsn, down := downable(t, pgtest.DSN(t))
+	cfg := loadINI(t, "[GENERAL]\n")
+	stderr := &lockedBuf{}
+	log := &cli.Logger{Prog: "loganom", W: stderr}
+	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, cfg, log, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rep := report.NewLive(report.Rule{})
+	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
+		Format: "json", Out: io.Discard, RetryEvery: time.Hour}
+	n := webhookNotifier(t, "http://127.0.0.1:9/never")
+	var rounds atomic.Int32
+	lv.OnDelivered = func(string, bool) { rounds.Add(1) }
+	lv.SetNotifier(n)
+	lv.Start()
+	waitUntil(t, "the first deliveries", func() bool { return int(rounds.Load()) >= len(n.DeliveryRounds()) })
+	stage := &Stage{Live: lv}
+	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	down(true)
+	for i := 0; i < 2; i++ {
+		if err := stage.Process(rlogin("bob@x.test", "200.158.1.34", "BR", 27699, -23.55, -46.63, t0.Add(time.Duration(i)*time.Second)), nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(MinGap)
+		lv.Idle(true)
+	}
+	before := stderr.String()
+	lv.Close()
+	at := strings.TrimPrefix(stderr.String(), before)
+	if strings.Contains(at, "recorded with the next commit") || !strings.Contains(at, "is not recorded") {
+		t.Errorf("the stop, the state down, said:\n%s\n(before:\n%s)", at, before)
+	}
+	if !lv.Failed() {
+		t.Errorf("the run did not fail")
+	}
+}
