@@ -75,6 +75,7 @@ type Live struct {
 	downFails           int
 	downSince, downSaid time.Time
 	closing             bool // the last commit (Close)
+	holdWake            bool // the deliveries wait (alert's commit, before the block)
 	alerts              int
 	failed              bool
 	// unblocked are the alerts whose automatic block failed (the state
@@ -150,37 +151,59 @@ func (lv *Live) fail() {
 	lv.mu.Unlock()
 }
 
-// alert is report.Live's OnAlert: the account is blocked ([BLOCK] auto),
-// the alert recorded at once (with everything read so far), printed, and
-// its deliveries start. With a state, an alert that the account's open
-// incident already holds at this severity (alerted before this process:
-// a daemon restarted, or a log read again) is not told again
-// (report.ErrAlertedBefore): its logins are added to the incident, as
-// they would be without the restart.
+// alert is report.Live's OnAlert: the alert is recorded at once (with
+// everything read so far), the account blocked ([BLOCK] auto), the alert
+// printed, and its deliveries start. With a state, an alert that the
+// account's open incident already holds at this severity (alerted before
+// this process: a daemon restarted, or a log read again) is not told
+// again (report.ErrAlertedBefore): its logins are added to the incident,
+// as they would be without the restart, and its account is blocked only
+// when the incident's block failed then (AutoBlock.Retry: a block made
+// once per incident, not again once it expired).
 func (lv *Live) alert(a *report.Account) error {
+	var out *state.Outcome
+	if lv.St != nil {
+		// recorded first: the state says whether the account's incident
+		// is open already, which decides the block; the deliveries wait
+		// for the block (they say it)
+		lv.holdWake = true
+		out = lv.commit(true, false)
+		lv.holdWake = false
+	}
+	as, known := alertStateOf(out, a.User)
 	if lv.Block != nil && lv.St != nil {
+		// an incident alerted before (this process restarted, or the
+		// account forgotten since) is blocked only if its block failed
+		// then, as a batch run does (AutoBlock.Retry): its block, expired
+		// since, is not made again
+		block, b := lv.Block.Block, a
+		if known {
+			c := *a
+			c.Alert = &report.AlertMark{At: as.Opened, NewAddresses: as.NewAddresses}
+			block, b = lv.Block.Retry, &c
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		made, err := lv.Block.Block(ctx, lv.St, a)
+		made, err := block(ctx, lv.St, b)
 		cancel()
+		a.Blocked = b.Blocked
 		if err != nil {
 			// the alert goes on: a block that failed is no reason to
 			// keep quiet
 			lv.fail()
 			lv.Log.Errorf("%v", err)
 			lv.Log.Warnf("auto-block: %s not blocked yet: tried again once the state answers", report.Escape(a.User))
-			c := *a
+			c := *b
 			lv.unblocked = append(lv.unblocked, &c)
 		} else if made {
 			lv.Log.Infof("auto-block: %s", report.Escape(a.User+": "+a.Blocked.String()))
 		}
 	}
-	if lv.St != nil {
-		if out := lv.commit(true, false); out != nil {
-			if as, ok := out.Alerts[a.User]; ok && !as.New && !as.Escalated {
-				lv.Log.Debugf("%s: added to the open alert #%d (opened %s): not alerted again", report.Escape(a.User), as.Alert, as.Opened.Format(time.DateTime))
-				return report.ErrAlertedBefore
-			}
-		}
+	if newAlerts(out) {
+		lv.wake() // the deliveries the commit made pending
+	}
+	if known {
+		lv.Log.Debugf("%s: added to the open alert #%d (opened %s): not alerted again", report.Escape(a.User), as.Alert, as.Opened.Format(time.DateTime))
+		return report.ErrAlertedBefore
 	}
 	lv.alerts++
 	why := make([]string, 0, len(a.Reasons))
@@ -373,16 +396,37 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 	for k, p := range saved { // a commit without positions leaves them as they were
 		lv.Expect[k] = p
 	}
-	newAlerts := false
-	for _, as := range out.Alerts {
-		newAlerts = newAlerts || as.New || as.Escalated
-	}
 	lv.Rep.Tick(time.Time{})
 	lv.retryBlocks(ctx)
-	if newAlerts {
+	if newAlerts(out) && !lv.holdWake {
 		lv.wake()
 	}
 	return out
+}
+
+// newAlerts tells whether out made deliveries pending (an alert new or
+// more severe).
+func newAlerts(out *state.Outcome) bool {
+	if out == nil {
+		return false
+	}
+	for _, as := range out.Alerts {
+		if as.New || as.Escalated {
+			return true
+		}
+	}
+	return false
+}
+
+// alertStateOf is what the state decided of user's anomaly in out, and
+// whether it is an incident alerted before (open, neither new nor more
+// severe than what it was sent with); out nil: nothing was recorded.
+func alertStateOf(out *state.Outcome, user string) (state.AlertState, bool) {
+	if out == nil {
+		return state.AlertState{}, false
+	}
+	as, ok := out.Alerts[user]
+	return as, ok && !as.New && !as.Escalated
 }
 
 // retryBlocks makes the automatic blocks that failed, now that the state
@@ -390,7 +434,11 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 func (lv *Live) retryBlocks(ctx context.Context) {
 	left := lv.unblocked[:0]
 	for _, a := range lv.unblocked {
-		made, err := lv.Block.Block(ctx, lv.St, a)
+		block := lv.Block.Block
+		if a.Alert != nil {
+			block = lv.Block.Retry // an incident alerted before (alert)
+		}
+		made, err := block(ctx, lv.St, a)
 		switch {
 		case err != nil:
 			lv.Log.Errorf("%v", err)
