@@ -397,7 +397,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		lv.Expect[k] = p
 	}
 	lv.Rep.Tick(time.Time{})
-	lv.retryBlocks(ctx)
+	lv.retryBlocks(ctx, out)
 	if newAlerts(out) && !lv.holdWake {
 		lv.wake()
 	}
@@ -431,9 +431,14 @@ func alertStateOf(out *state.Outcome, user string) (state.AlertState, bool) {
 
 // retryBlocks makes the automatic blocks that failed, now that the state
 // answers (an incident over by now blocks no one: AutoBlock.Block).
-func (lv *Live) retryBlocks(ctx context.Context) {
+func (lv *Live) retryBlocks(ctx context.Context, out *state.Outcome) {
 	left := lv.unblocked[:0]
 	for _, a := range lv.unblocked {
+		if as, known := alertStateOf(out, a.User); a.Alert == nil && known {
+			// its alert's commit had failed: this one, recording it,
+			// finds its incident alerted before (alert)
+			a.Alert = &report.AlertMark{At: as.Opened, NewAddresses: as.NewAddresses}
+		}
 		block := lv.Block.Block
 		if a.Alert != nil {
 			block = lv.Block.Retry // an incident alerted before (alert)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +148,71 @@ func TestReview2ForgottenExpiredBlockNotMadeAgain(t *testing.T) {
 	}
 	if len(alerts) != 1 {
 		t.Fatalf("alerts %+v, want the one incident\n%s", alerts, stderr)
+	}
+	if n != 1 {
+		t.Errorf("the incident still open was blocked %d times, want once\n%s", n, stderr)
+	}
+}
+
+// The same restart, the state down at the thief's login: the alert is
+// told (the state cannot say its incident is open) and its block fails;
+// once the state answers, the commit that records the login finds the
+// incident open, and its block, expired, is not made again.
+func TestReview2RestartStateDownExpiredBlockNotMadeAgain(t *testing.T) {
+	st := openState(t)
+	ds := &downStore{Store: st.Store}
+	st.Store = ds
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	recs := attack("bob@x.test", t0)
+	clock := recs[len(recs)-1].Time.Add(time.Minute)
+	now := func() time.Time { return clock }
+	st.Now = now
+	daemon := func() (*Live, *lockedBuf) {
+		stderr := &lockedBuf{}
+		rep := report.NewLive(report.Rule{})
+		rep.History = func(user string) ([]detect.Known, error) { return st.Known(context.Background(), user) }
+		lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: &cli.Logger{Prog: "loganom", W: stderr}, Rep: rep, St: st,
+			Format: "json", Out: io.Discard, Now: now, RetryEvery: time.Hour,
+			Block: &AutoBlock{For: time.Hour, MinSeverity: detect.High, Now: now}}
+		lv.Start()
+		return lv, stderr
+	}
+	lv, stderr := daemon()
+	for _, r := range recs {
+		if err := (&Stage{Live: lv}).Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lv.Close()
+	if lv.Alerts() != 1 {
+		t.Fatalf("the first run: %d alerts\n%s", lv.Alerts(), stderr)
+	}
+	clock = clock.Add(2 * time.Hour)
+	lv, stderr = daemon()
+	s := &Stage{Live: lv}
+	// the state's writes gone (downStore reads the history still)
+	ds.down.Store(true)
+	if err := s.Process(rlogin("bob@x.test", "41.203.64.7", "NG", 37148, 6.45, 3.4, clock.Add(-time.Minute)), nil); err != nil {
+		t.Fatal(err)
+	}
+	ds.down.Store(false)
+	if lv.Alerts() != 1 || !strings.Contains(stderr.String(), "not blocked yet") {
+		t.Fatalf("the premise: the alert told, its block failed; %d alerts\n%s", lv.Alerts(), stderr)
+	}
+	clock = clock.Add(3 * time.Second)
+	if err := lv.Idle(true); err != nil {
+		t.Fatal(err)
+	}
+	lv.Close()
+	changes, err := st.Store.BlockAudit(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range changes {
+		if c.User == "bob@x.test" && c.Action == "block" {
+			n++
+		}
 	}
 	if n != 1 {
 		t.Errorf("the incident still open was blocked %d times, want once\n%s", n, stderr)
