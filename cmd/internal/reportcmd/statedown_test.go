@@ -3,10 +3,7 @@ package reportcmd
 import (
 	"context"
 	"io"
-	"net"
-	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,87 +14,6 @@ import (
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
-// downable relays a PostgreSQL DSN through a loopback listener that can
-// be taken down (its connections closed, new ones closed at once: the
-// server stopped, a link that refuses) and brought back.
-func downable(t *testing.T, dsn string) (relayed string, down func(bool)) {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	target := u.Host
-	var mu sync.Mutex
-	isDown := false
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			if isDown {
-				mu.Unlock()
-				c.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				mu.Unlock()
-				c.Close()
-				continue
-			}
-			conns = append(conns, c, up)
-			mu.Unlock()
-			go pipe(up, c)
-			go pipe(c, up)
-		}
-	}()
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	u.Host = ln.Addr().String()
-	return u.String(), func(d bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		isDown = d
-		if d {
-			for _, c := range conns {
-				c.Close()
-			}
-			conns = nil
-		}
-	}
-}
-
-// pipe copies from to to, by hand: io.Copy between two TCP connections
-// splices, which hangs on some kernels (a sandbox's).
-func pipe(to, from net.Conn) {
-	defer to.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := from.Read(buf)
-		if n > 0 {
-			if _, err := to.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 // A daemon whose state goes away (PostgreSQL stopped: each commit fails
 // at once) tries again at each commit, every MinGap while logins come and
 // every second or so while idle: it said the error, and "kept in
@@ -107,7 +23,7 @@ func pipe(to, from net.Conn) {
 // next ones only once a minute (how many, since when), and the commit that
 // succeeds again says that what was kept is recorded.
 func TestLiveStateDownSaidOnce(t *testing.T) {
-	dsn, down := downable(t, pgtest.DSN(t))
+	dsn, down := pgtest.Downable(t, pgtest.DSN(t))
 	cfg := loadINI(t, "[GENERAL]\n")
 	stderr := &lockedBuf{}
 	log := &cli.Logger{Prog: "loganom", W: stderr}
@@ -199,7 +115,7 @@ func historyLogins(t *testing.T, st *statecmd.State, user string) int64 {
 // made untrue; then, the failure said once a minute, nothing at all when
 // it came within the minute. Now the stop says what is not recorded.
 func TestLiveStateDownAtStop(t *testing.T) {
-	dsn, down := downable(t, pgtest.DSN(t))
+	dsn, down := pgtest.Downable(t, pgtest.DSN(t))
 	cfg := loadINI(t, "[GENERAL]\n")
 	stderr := &lockedBuf{}
 	log := &cli.Logger{Prog: "loganom", W: stderr}

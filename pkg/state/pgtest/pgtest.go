@@ -172,6 +172,87 @@ func Hung(t testing.TB) (dsn string, accepted <-chan struct{}, count func() int)
 	return "postgres://loganom@" + ln.Addr().String() + "/loganom?sslmode=disable", acc, count
 }
 
+// Downable relays a PostgreSQL DSN through a loopback listener that can
+// be taken down (its connections closed, new ones closed at once: the
+// server stopped, a link that refuses) and brought back.
+func Downable(t testing.TB, dsn string) (relayed string, down func(bool)) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	target := u.Host
+	var mu sync.Mutex
+	isDown := false
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if isDown {
+				mu.Unlock()
+				c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				mu.Unlock()
+				c.Close()
+				continue
+			}
+			conns = append(conns, c, up)
+			mu.Unlock()
+			go relay(up, c)
+			go relay(c, up)
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	u.Host = ln.Addr().String()
+	return u.String(), func(d bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		isDown = d
+		if d {
+			for _, c := range conns {
+				c.Close()
+			}
+			conns = nil
+		}
+	}
+}
+
+// relay copies from to to, by hand: io.Copy between two TCP connections
+// splices, which hangs on some kernels (a sandbox's).
+func relay(to, from net.Conn) {
+	defer to.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			if _, err := to.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 // Freezable is the PostgreSQL database dsn (DSN's) behind a TCP relay on
 // loopback: it answers as the server does until freeze, and from then on
 // holds every connection, old and new, open and silent (a host gone
