@@ -1,7 +1,6 @@
 package reportcmd
 
 import (
-	"context"
 	"io"
 	"strings"
 	"testing"
@@ -24,14 +23,7 @@ func TestLiveHistoryAfterStateQuiet(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	defer func(op, pause time.Duration) { statecmd.OpTimeout, statecmd.HistoryPause = op, pause }(statecmd.OpTimeout, statecmd.HistoryPause)
 	statecmd.OpTimeout, statecmd.HistoryPause = time.Second, 100*time.Millisecond
-	cfg := loadINI(t, "[GENERAL]\n")
-	stderr := &lockedBuf{}
-	log := &cli.Logger{Prog: "loganom", W: stderr}
-	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, cfg, log, false, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
 	hook := newHookServer(t)
 	daemon := func() *Live {
 		rep := report.NewLive(report.Rule{})

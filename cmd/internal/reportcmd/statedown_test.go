@@ -24,14 +24,7 @@ import (
 // succeeds again says that what was kept is recorded.
 func TestLiveStateDownSaidOnce(t *testing.T) {
 	dsn, down := pgtest.Downable(t, pgtest.DSN(t))
-	cfg := loadINI(t, "[GENERAL]\n")
-	stderr := &lockedBuf{}
-	log := &cli.Logger{Prog: "loganom", W: stderr}
-	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, cfg, log, false, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
 	clock := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 	rep := report.NewLive(report.Rule{})
 	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
@@ -116,14 +109,7 @@ func historyLogins(t *testing.T, st *statecmd.State, user string) int64 {
 // it came within the minute. Now the stop says what is not recorded.
 func TestLiveStateDownAtStop(t *testing.T) {
 	dsn, down := pgtest.Downable(t, pgtest.DSN(t))
-	cfg := loadINI(t, "[GENERAL]\n")
-	stderr := &lockedBuf{}
-	log := &cli.Logger{Prog: "loganom", W: stderr}
-	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, cfg, log, false, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
 	rep := report.NewLive(report.Rule{})
 	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
 		Format: "json", Out: io.Discard, RetryEvery: time.Hour}

@@ -26,14 +26,7 @@ func TestStateGoneQuiet(t *testing.T) {
 	dsn, freeze := pgtest.Freezable(t, pgtest.DSN(t))
 	defer func(d time.Duration) { statecmd.OpTimeout = d }(statecmd.OpTimeout)
 	statecmd.OpTimeout = time.Second
-	cfg := loadINI(t, "[GENERAL]\ncountry_ignore = BR\n")
-	stderr := &lockedBuf{}
-	log := &cli.Logger{Prog: "loganom", W: stderr}
-	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, cfg, log, false, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, stderr, log := openPG(t, dsn, "[GENERAL]\ncountry_ignore = BR\n")
 	n := webhookNotifier(t, "http://127.0.0.1:9/never")
 	env := cli.Env{Stdout: io.Discard, Stderr: stderr}
 	// answering: nothing pending, no history
@@ -82,4 +75,19 @@ func TestStateGoneQuiet(t *testing.T) {
 	if !strings.Contains(stderr.String(), "loganom: error: the state did not answer within 1s") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
+}
+
+// openPG opens the PostgreSQL state dsn as the programs do, with the
+// config ini, for a test: what it says goes to stderr, through log. It is
+// closed at the test's end.
+func openPG(t *testing.T, dsn, ini string) (st *statecmd.State, stderr *lockedBuf, log *cli.Logger) {
+	t.Helper()
+	stderr = &lockedBuf{}
+	log = &cli.Logger{Prog: "loganom", W: stderr}
+	st, err := statecmd.Open(context.Background(), &statecmd.Flags{DB: dsn}, loadINI(t, ini), log, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, stderr, log
 }
