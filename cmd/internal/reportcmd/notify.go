@@ -151,14 +151,8 @@ func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, err
 		}
 		n.chans = append(n.chans, w)
 	}
-	var rerr error
-	if n.retry.Attempts, _, rerr = cfg.Int("NOTIFY", "attempts"); rerr == nil {
-		if n.retry.Backoff, _, rerr = cfg.Duration("NOTIFY", "backoff"); rerr == nil {
-			n.retry.Timeout, _, rerr = cfg.Duration("NOTIFY", "timeout")
-		}
-	}
-	if rerr != nil {
-		return nil, rerr
+	if err := n.retrySettings(cfg); err != nil {
+		return nil, err
 	}
 	if userOn {
 		u := &notify.UserNotice{SMTP: smtp, From: str("NOTIFY_USER", "from"), Subject: str("NOTIFY_USER", "subject"), Retry: n.retry}
@@ -590,4 +584,33 @@ func onChannel(ch string) string {
 		return " on the channels no longer configured"
 	}
 	return " on " + ch
+}
+
+// retrySettings reads [NOTIFY] attempts, backoff and timeout into n.retry.
+// A value of zero or less is refused: it used to fall back silently to the
+// default, so "attempts = 0" (meant as "never try again") tried four times.
+func (n *Notifier) retrySettings(cfg *config.Config) error {
+	a, set, err := cfg.Int("NOTIFY", "attempts")
+	if err != nil {
+		return err
+	}
+	if set && a < 1 {
+		return cli.Usagef("%s: %d: want 1 or more (1: one try, none again within the run)", cfg.Where("NOTIFY", "attempts"), a)
+	}
+	n.retry.Attempts = a
+	for _, x := range []struct {
+		key     string
+		dst     *time.Duration
+		example string
+	}{{"backoff", &n.retry.Backoff, "2s"}, {"timeout", &n.retry.Timeout, "30s"}} {
+		d, set, err := cfg.Duration("NOTIFY", x.key)
+		if err != nil {
+			return err
+		}
+		if set && d <= 0 {
+			return cli.Usagef("%s: %v: want a time above zero, like %s", cfg.Where("NOTIFY", x.key), d, x.example)
+		}
+		*x.dst = d
+	}
+	return nil
 }
