@@ -113,7 +113,9 @@ type Store interface {
 	// Prune deletes the history not seen since before, the closed
 	// alerts last changed before it, and the audit trail's changes made
 	// before it, but for the block of each account that was still in
-	// force at before (see BlockAudit).
+	// force at before (see BlockAudit). It closes as quiet (ClosedQuiet,
+	// at the store's now) the open alerts whose last anomalous login and
+	// last change are before it; they are deleted by a later prune.
 	// It records the store's now as the last prune (LastPrune).
 	Prune(ctx context.Context, before time.Time) (Pruned, error)
 	// PruneIfDue prunes as Prune does, in one transaction with the check,
@@ -355,7 +357,12 @@ type Stats struct {
 }
 
 // Pruned counts what Prune deleted.
-type Pruned struct{ Addresses, Alerts, Audit int64 }
+type Pruned struct {
+	Addresses, Alerts, Audit int64
+	// Quiet counts the open alerts closed as quiet: their last anomalous
+	// login, and last change, before the cutoff.
+	Quiet int64
+}
 
 // Options configure Open.
 type Options struct {

@@ -743,7 +743,7 @@ func (s *store) LastPrune(ctx context.Context) (time.Time, error) {
 
 // prune deletes what Prune says in tx, and records now as the last prune.
 func (s *store) prune(ctx context.Context, tx *sql.Tx, before, now time.Time) (Pruned, error) {
-	p, err := s.pruneRows(ctx, tx, before)
+	p, err := s.pruneRows(ctx, tx, before, now)
 	if err != nil {
 		return Pruned{}, err
 	}
@@ -753,7 +753,7 @@ func (s *store) prune(ctx context.Context, tx *sql.Tx, before, now time.Time) (P
 	return p, nil
 }
 
-func (s *store) pruneRows(ctx context.Context, tx *sql.Tx, before time.Time) (Pruned, error) {
+func (s *store) pruneRows(ctx context.Context, tx *sql.Tx, before, now time.Time) (Pruned, error) {
 	var p Pruned
 	b := ns(before)
 	err := func() error {
@@ -780,8 +780,24 @@ func (s *store) pruneRows(ctx context.Context, tx *sql.Tx, before time.Time) (Pr
 		if p.Alerts, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		p.Audit, err = s.pruneAudit(ctx, tx, b)
-		return err
+		if p.Audit, err = s.pruneAudit(ctx, tx, b); err != nil {
+			return err
+		}
+		// An open alert whose last anomalous login, and last change, are
+		// older than the cutoff is closed as quiet, at now: its account's
+		// next anomaly would close it anyway (keep is longer than
+		// realert_after, as a rule), but an account never flagged again
+		// kept it open, counted and never pruned, for ever. Closed now
+		// (after the deletions above), it is kept for as long again, its
+		// last login the cutoff for a log read again, and pruned then.
+		res, err = tx.ExecContext(ctx, s.q(`UPDATE alerts SET closed = ?, close_reason = ?, closed_by = '' WHERE closed IS NULL AND last_seen < ? AND updated < ?`), ns(now), ClosedQuiet, b, b)
+		if err != nil {
+			return err
+		}
+		if p.Quiet, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return nil
 	}()
 	return p, err
 }

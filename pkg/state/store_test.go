@@ -1018,10 +1018,34 @@ func testPrune(t *testing.T, b backend) {
 	s.Ack(ctx, "recent-ack", "pm", at(-day))
 	recent := mk("recent", -day)
 	s.Ack(ctx, "recent", "pm", at(0))
+	// open, its last anomalous login old, but changed lately (a new
+	// address of that time, read late): not quiet
+	touched := mk("touched", -200*day)
+	commit(t, s, &Run{Now: at(-day), Anomalies: []Anomaly{anomaly("touched", ev("192.0.2.9", 1, -200*day, -200*day, "FR"))}})
 
 	p, err := s.Prune(ctx, at(-180*day))
-	if err != nil || p != (Pruned{Addresses: 2, Alerts: 1}) {
+	if err != nil || p != (Pruned{Addresses: 2, Alerts: 1, Quiet: 1}) {
 		t.Fatalf("Prune = %+v, %v", p, err)
+	}
+	// the open alert quiet for longer than keep is closed, at the
+	// prune's now, not deleted: its last login stays the cutoff of a log
+	// read again, and a later anomaly opens a new incident
+	byID := map[int64]Alert{}
+	all, _ := s.Alerts(ctx, time.Time{})
+	for _, a := range all {
+		byID[a.ID] = a
+	}
+	if a := byID[oldOpen]; !a.Closed.Equal(t0) || a.CloseReason != ClosedQuiet {
+		t.Errorf("old open alert after the prune: closed %v (%q); want %v (%q)", a.Closed, a.CloseReason, t0, ClosedQuiet)
+	}
+	if a := byID[touched]; !a.Closed.IsZero() {
+		t.Errorf("alert changed since the cutoff closed at %v (%q)", a.Closed, a.CloseReason)
+	}
+	if st := commit(t, s, &Run{Now: at(0), Anomalies: []Anomaly{anomaly("old-open", ev("192.0.2.1", 1, -200*day, -200*day, "DE"))}}).Alerts["old-open"]; !st.Known || st.New {
+		t.Errorf("the old incident's logins read again: %+v; want known", st)
+	}
+	if st := commit(t, s, &Run{Now: at(0), Anomalies: []Anomaly{anomaly("old-open", ev("192.0.2.1", 1, 0, 0, "DE"))}}).Alerts["old-open"]; !st.New || st.Alert == oldOpen {
+		t.Errorf("a new anomaly after the quiet close: %+v; want a new incident", st)
 	}
 	if h, _ := s.History(ctx, "a"); len(h) != 1 || h[0].IP != "192.0.2.2" {
 		t.Errorf("history of a: %+v", h)
@@ -1032,19 +1056,28 @@ func testPrune(t *testing.T, b backend) {
 		ids = append(ids, a.ID)
 	}
 	slices.Sort(ids)
-	if want := []int64{oldOpen, recentAck, recent}; !slices.Equal(ids, want) {
+	if want := []int64{oldOpen, recentAck, recent, touched, ids[len(ids)-1]}; len(ids) != 5 || !slices.Equal(ids, want) {
 		t.Errorf("alerts left %v; want %v (pruned %d)", ids, want, oldClosed)
 	}
 	for _, table := range []string{"evidence", "deliveries"} {
 		if n := count(t, s, `SELECT count(*) FROM `+table+` WHERE alert_id = ?`, oldClosed); n != 0 {
 			t.Errorf("%d rows of %s left of the pruned alert", n, table)
 		}
-		if n := count(t, s, `SELECT count(*) FROM `+table); n != 3 {
-			t.Errorf("%d rows of %s; want 3", n, table)
+		// 1 of each of 4 alerts, touched's second address, and the new
+		// incident's address (delivered on no channel)
+		if n, want := count(t, s, `SELECT count(*) FROM `+table), map[string]int64{"evidence": 6, "deliveries": 4}[table]; n != want {
+			t.Errorf("%d rows of %s; want %d", n, table, want)
 		}
 	}
 	if p, _ := s.Prune(ctx, at(-180*day)); p != (Pruned{}) {
 		t.Errorf("Prune again = %+v", p)
+	}
+	// once closed for keep, it goes as the other closed alerts do
+	if p, err := s.Prune(ctx, at(time.Second)); err != nil || p.Alerts != 3 || p.Quiet != 2 {
+		t.Errorf("Prune after the close = %+v, %v; want 3 alerts deleted (old-open, recent-ack, recent), 2 closed (touched, the new one)", p, err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM alerts WHERE id = ?`, oldOpen); n != 0 {
+		t.Errorf("the quiet alert is left after a prune past its close")
 	}
 }
 

@@ -123,9 +123,14 @@ func (s *State) Prune(ctx context.Context) (state.Pruned, time.Time, error) {
 // PruneWords says what a prune deleted, as loganom db prune and the
 // daemons say it.
 func PruneWords(p state.Pruned, before time.Time, keep time.Duration) string {
-	return fmt.Sprintf("pruned %s, %s and %s last seen before %s ([STATE] keep = %s)",
+	s := fmt.Sprintf("pruned %s, %s and %s last seen before %s ([STATE] keep = %s)",
 		cli.Plural(p.Addresses, "address", "addresses"), cli.Plural(p.Alerts, "closed alert", "closed alerts"),
 		cli.Plural(p.Audit, "change of the block audit", "changes of the block audit"), date(before), fmtAge(keep))
+	if p.Quiet > 0 {
+		s += fmt.Sprintf("; %s quiet since then closed (pruned in turn %s from now)",
+			cli.Plural(p.Quiet, "open alert", "open alerts"), fmtAge(keep))
+	}
+	return s
 }
 
 // PruneAfterRun prunes the state after a batch run that wrote it (run:

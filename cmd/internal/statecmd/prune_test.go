@@ -282,3 +282,20 @@ func TestFmtAge(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneWordsQuiet: the open alerts a prune closed as quiet are said,
+// and nothing of them when there were none.
+func TestPruneWordsQuiet(t *testing.T) {
+	before := time.Date(2026, 6, 2, 4, 0, 0, 0, time.Local)
+	got := PruneWords(state.Pruned{Addresses: 120, Alerts: 3, Quiet: 2}, before, DefaultKeep)
+	want := "pruned 120 addresses, 3 closed alerts and 0 changes of the block audit last seen before 2026-06-02 04:00 ([STATE] keep = 180d); 2 open alerts quiet since then closed (pruned in turn 180d from now)"
+	if got != want {
+		t.Errorf("PruneWords =\n%s\nwant\n%s", got, want)
+	}
+	if got := PruneWords(state.Pruned{Quiet: 1}, before, DefaultKeep); !strings.HasSuffix(got, "; 1 open alert quiet since then closed (pruned in turn 180d from now)") {
+		t.Errorf("PruneWords = %s", got)
+	}
+	if got := PruneWords(state.Pruned{Alerts: 1}, before, DefaultKeep); strings.Contains(got, "open") {
+		t.Errorf("PruneWords without quiet alerts = %s", got)
+	}
+}
