@@ -61,3 +61,41 @@ func TestStateOpenHung(t *testing.T) {
 		})
 	}
 }
+
+// The state's commands (loganom db, history, alerts), on the same state:
+// each gives up with an error that says so (statecmd.OpenTimeout for the
+// open; loganom db migrate within statecmd.RunTimeout), where they waited
+// for ever, and a cron job's loganom db prune with them.
+func TestStateCommandsHung(t *testing.T) {
+	dsn, _, _ := pgtest.Hung(t)
+	defer func(o, r time.Duration) { statecmd.OpenTimeout, statecmd.RunTimeout = o, r }(statecmd.OpenTimeout, statecmd.RunTimeout)
+	statecmd.OpenTimeout, statecmd.RunTimeout = time.Second, time.Second
+	cfg := filepath.Join(t.TempDir(), "config.ini")
+	if err := os.WriteFile(cfg, []byte("[GENERAL]\ncountry_ignore = BR\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"db", "stats"}, {"db", "prune"}, {"db", "migrate"}, {"history", "bob@example.test"}, {"alerts"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			args := append(args, "-c", cfg, "--db", dsn)
+			var out, errb bytes.Buffer
+			code := make(chan int, 1)
+			go func() {
+				code <- Main(cli.Env{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+			}()
+			select {
+			case c := <-code:
+				if c != cli.ExitError {
+					t.Errorf("exit %d on a state that never answered, want %d", c, cli.ExitError)
+				}
+				if !regexp.MustCompile(`(?m)^loganom: error: the state did not answer within 1s`).MatchString(errb.String()) {
+					t.Errorf("stderr:\n%s", errb.String())
+				}
+				if out.Len() > 0 {
+					t.Errorf("stdout:\n%s", out.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("still waiting after 30s (timeouts of 1s)")
+			}
+		})
+	}
+}

@@ -98,7 +98,11 @@ func openExisting(ctx context.Context, c *Common, cfg *config.Config, log *cli.L
 			return nil, ErrSilent
 		}
 	}
-	st, err := state.Open(ctx, dsn, state.Options{NoMigrate: !migrate})
+	var st state.Store
+	err := Bound(ctx, OpenTimeout, func(ctx context.Context) (err error) {
+		st, err = state.Open(ctx, dsn, state.Options{NoMigrate: !migrate})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +138,11 @@ func History(env cli.Env, log *cli.Logger, c *HistoryCmd) int {
 	}
 	defer s.Close()
 	user := record.CanonicalUser(c.User, c.CaseSensitiveUsers)
-	addrs, err := s.Store.History(ctx, user)
+	var addrs []state.Address
+	err = Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
+		addrs, err = s.Store.History(ctx, user)
+		return err
+	})
 	if err != nil {
 		return Fail(log, err)
 	}
@@ -284,7 +292,11 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 		if me, err := user.Current(); err == nil {
 			by = me.Username
 		}
-		ok, err := s.Store.Ack(ctx, u, by, time.Now())
+		var ok bool
+		err := Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
+			ok, err = s.Store.Ack(ctx, u, by, time.Now())
+			return err
+		})
 		if err != nil {
 			return Fail(log, err)
 		}
@@ -296,7 +308,11 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 		fmt.Fprintf(env.Stdout, "acknowledged the alert of %s: new anomalous logins will alert again\n", report.Escape(u))
 		return cli.ExitOK
 	}
-	alerts, err := s.Store.Alerts(ctx, since)
+	var alerts []state.Alert
+	err = Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
+		alerts, err = s.Store.Alerts(ctx, since)
+		return err
+	})
 	if err != nil {
 		return Fail(log, err)
 	}
@@ -416,7 +432,11 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 				return Fail(log, err)
 			}
 		}
-		from, to, err := state.Migrate(ctx, dsn)
+		var from, to int
+		err := Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
+			from, to, err = state.Migrate(ctx, dsn)
+			return err
+		})
 		if err != nil {
 			return Fail(log, err)
 		}
@@ -438,14 +458,23 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	}
 	defer s.Close()
 	if command == "prune" {
-		p, before, err := s.Prune(ctx)
+		var p state.Pruned
+		var before time.Time
+		err := Bound(ctx, pruneTimeout, func(ctx context.Context) (err error) {
+			p, before, err = s.Prune(ctx)
+			return err
+		})
 		if err != nil {
 			return Fail(log, err)
 		}
 		fmt.Fprintln(env.Stdout, PruneWords(p, before, s.Keep))
 		return cli.ExitOK
 	}
-	st, err := s.Store.Stats(ctx)
+	var st state.Stats
+	err = Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
+		st, err = s.Store.Stats(ctx)
+		return err
+	})
 	if err != nil {
 		return Fail(log, err)
 	}
@@ -459,7 +488,11 @@ func DB(env cli.Env, log *cli.Logger, c *DBCmd, command string) int {
 	fmt.Fprintf(w, "alerts:     %d (%d open); deliveries: %d pending, %d given up\n", st.Alerts, st.OpenAlerts, st.Pending, st.GivenUp)
 	fmt.Fprintf(w, "blocks:     %d\n", st.Blocks)
 	fmt.Fprintf(w, "positions:  %s\n", cli.Plural(st.Positions, "log", "logs"))
-	last, err := s.Store.LastPrune(ctx)
+	var last time.Time
+	err = Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
+		last, err = s.Store.LastPrune(ctx)
+		return err
+	})
 	if err != nil {
 		return Fail(log, err)
 	}
