@@ -505,12 +505,22 @@ type Site struct {
 	// familiar: the networks that some account used for longer than the
 	// window (nil: not counted, all familiar)
 	familiar map[uint32]bool
+	// familiarBy: of those, the ones that one account alone made
+	// familiar, with that account (Common.FamiliarBy)
+	familiarBy map[uint32]string
 }
 
 // unfamiliar: no account of the site used the network for long (a
 // colleague's hotel, a branch, a customer's site are familiar; a thief's
 // network, used for hours, is not). Unknown (0), or not counted: familiar.
 func (s *Site) unfamiliar(asn uint32) bool { return s.familiar != nil && asn != 0 && !s.familiar[asn] }
+
+// unfamiliarToOthers: no account of the site but user (when it is named)
+// used the network for long: a thief who stays more than the window on
+// his own network does not make it familiar to his victim.
+func (s *Site) unfamiliarToOthers(asn uint32, user string) bool {
+	return s.unfamiliar(asn) || s.familiar != nil && user != "" && asn != 0 && s.familiarBy[asn] == user
+}
 
 // gatePrefix is the prefix of ip that Census counts as one gateway: its
 // /24 (IPv4) or /48 (IPv6): a VPN's or an office's exit addresses are
@@ -593,6 +603,9 @@ type Common struct {
 	// Familiar: the networks that an account used for longer than the
 	// window, not as a botnet's victim (nil: not counted).
 	Familiar []uint32
+	// FamiliarBy: the networks of Familiar that one account alone used
+	// so, and that account's name.
+	FamiliarBy map[uint32]string
 	// Gated: exits that hold gates: their exit is the gates, and their
 	// other addresses are lines of their own country (a provider that
 	// sells a company's VPN its exit in Zurich, and homes and hotels
@@ -621,6 +634,7 @@ func (s *Site) Common() Common {
 	}
 	if s.familiar != nil {
 		c.Familiar = slices.Sorted(maps.Keys(s.familiar))
+		c.FamiliarBy = maps.Clone(s.familiarBy)
 	}
 	c.Gated = slices.Sorted(maps.Keys(s.gated))
 	slices.Sort(c.Countries)
@@ -649,12 +663,13 @@ func (s *Site) SetCommon(c Common) {
 		}
 		s.gated[n] = true
 	}
-	s.familiar = nil
+	s.familiar, s.familiarBy = nil, nil
 	if c.Familiar != nil {
 		s.familiar = make(map[uint32]bool, len(c.Familiar))
 		for _, n := range c.Familiar {
 			s.familiar[n] = true
 		}
+		s.familiarBy = maps.Clone(c.FamiliarBy)
 	}
 }
 
@@ -956,11 +971,22 @@ func (c *Census) familiar(cfg Config, out *Common, byNet map[uint32]map[string]*
 		return n >= cfg.ManyCountries
 	}
 	for asn, users := range byNet {
+		by, n := "", 0
 		for user, u := range users {
 			if u.last.Sub(u.first) > cfg.Window && !many(user, u.first) {
-				out.Familiar = append(out.Familiar, asn)
-				break
+				if by, n = user, n+1; n > 1 {
+					break
+				}
 			}
+		}
+		if n > 0 {
+			out.Familiar = append(out.Familiar, asn)
+		}
+		if n == 1 {
+			if out.FamiliarBy == nil {
+				out.FamiliarBy = map[uint32]string{}
+			}
+			out.FamiliarBy[asn] = by
 		}
 	}
 }
@@ -1046,7 +1072,9 @@ type Account struct {
 	// evidence on it (see shared)
 	// declared: the account is shared by the config (SetShared)
 	declared bool
-	several  struct {
+	// user: the account's name, as the site's census knows it (SetUser)
+	user    string
+	several struct {
 		n int
 		// far: out of reach (impossible travel); near: by road only
 		// (apart)
@@ -1468,8 +1496,15 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	if a.failures != nil && (!usual || homeNew) && a.cfg.Failures > 0 {
 		if f := a.failures.Before(w.IP, first); f >= a.cfg.Failures {
 			sev, what := Low, "new network "+a.network(w)
-			if newCountry {
+			switch {
+			case newCountry:
 				sev, what = High, "new country "+countryCity(w)
+			case a.site.unfamiliarToOthers(w.ASN, a.user):
+				// guessed, then used, from where nobody of the company
+				// logs in (a data centre of the home country), not a
+				// colleague's hotel or a branch, where the owner may
+				// mistype his password
+				sev, what = Medium, what+", that no account of the site uses"
 			}
 			fd := a.find(FailuresThenSuccess, w.IP, sev, first, w.IP,
 				fmt.Sprintf("%d failed logins from %s, then a login from there (%s)", f, w.IP, what))
@@ -2244,6 +2279,11 @@ const sharedDays = 1
 func (a *Account) shared() bool {
 	return a.declared || a.several.far.days >= a.cfg.SharedDays || a.several.near.days >= a.cfg.SharedDays+1
 }
+
+// SetUser names the account as the Census that found the site's common
+// places knows it (after Reset, which forgets it): a network that this
+// account alone used for long is not familiar to it (a thief's stay).
+func (a *Account) SetUser(user string) { a.user = user }
 
 // SetShared declares the account one that several people use ([DETECT]
 // shared: the postmaster knows info@ and the team's mailboxes): its

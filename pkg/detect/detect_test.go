@@ -1310,6 +1310,90 @@ func TestHomeNetworkBurst(t *testing.T) {
 	}
 }
 
+// TestFailuresUnfamiliarNetwork: failures, then a login, from a new
+// network of the home country (country_ignore) is low where colleagues
+// log in from that network (the owner mistypes at a customer's, a hotel),
+// medium where no other account of the site used it for long: a data
+// centre's, guessed and then used. The thief who stays there longer than
+// the window does not make it familiar to his victim.
+func TestFailuresUnfamiliarNetwork(t *testing.T) {
+	home := Where{IP: "91.0.0.9", Country: "DE", City: "Munich", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 48.14, Lon: 11.58, AccuracyKM: 20, Trusted: true, Home: true}
+	dc := Where{IP: "145.239.30.186", Country: "DE", City: "Limburg an der Lahn", ASN: 16276, Org: "OVH SAS", HasLoc: true, Lat: 50.38, Lon: 8.06, AccuracyKM: 20, Trusted: true, Home: true}
+	// the owner's logins, then the thief's: 7 failures, then 30 logins
+	// over 40 hours (fewer than five times the owner's pace)
+	var evs []ev
+	for d := range 6 {
+		for h := range 10 {
+			evs = append(evs, ev{w: home, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
+		}
+	}
+	for i := range 30 {
+		e := ev{w: dc, at: 7*day + time.Duration(i)*80*time.Minute}
+		if i == 0 {
+			e.fail = 7
+		}
+		evs = append(evs, e)
+	}
+	census := func(colleague bool) Common {
+		var c Census
+		for i := range 100 {
+			c.Add(fmt.Sprintf("u%d", i), &home, t0, t0.Add(10*day))
+		}
+		c.Add("victim", &home, t0, t0.Add(6*day))
+		c.Add("victim", &dc, t0.Add(7*day), t0.Add(7*day+40*time.Hour)) // the thief's stay
+		if colleague {
+			c.Add("u7", &dc, t0, t0.Add(9*day)) // a colleague's server there
+		}
+		return c.Common(Config{})
+	}
+	judgeAs := func(com Common, user string) Verdict {
+		cfg := Config{}.Defaults()
+		site := NewSite(cfg)
+		site.SetCommon(com)
+		for _, e := range evs {
+			for i := range e.fail {
+				at := t0.Add(e.at - time.Duration(e.fail-i)*time.Minute)
+				site.Failures.Add(e.w.IP, at, at, 1)
+			}
+		}
+		a := NewAccount(&cfg, nil, site)
+		a.SetUser(user)
+		for _, e := range evs {
+			w := e.w
+			a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+		}
+		return a.Verdict()
+	}
+	alone, shared := census(false), census(true)
+	if alone.FamiliarBy[dc.ASN] != "victim" || shared.FamiliarBy[dc.ASN] != "" || !slices.Contains(shared.Familiar, dc.ASN) {
+		t.Fatalf("familiar by: %v, %v", alone.FamiliarBy, shared.FamiliarBy)
+	}
+	// through Common and back, as the live path gives it
+	var site Site
+	site.SetCommon(alone)
+	if got := site.Common(); got.FamiliarBy[dc.ASN] != "victim" {
+		t.Errorf("SetCommon, then Common: familiar by %v", got.FamiliarBy)
+	}
+	for _, c := range []struct {
+		name string
+		com  Common
+		user string
+		sev  Severity
+		want string
+	}{
+		{"used by the thief alone", alone, "victim", Medium, "7 failed logins from 145.239.30.186, then a login from there (new network AS16276 OVH SAS, that no account of the site uses)"},
+		{"the account not named", alone, "", Low, "(new network AS16276 OVH SAS)"},
+		{"a colleague's network", shared, "victim", Low, "(new network AS16276 OVH SAS)"},
+		{"not counted", Common{}, "victim", Low, "(new network AS16276 OVH SAS)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if v := judgeAs(c.com, c.user); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
+			}
+		})
+	}
+}
+
 // Reset makes of an account that judged another (the batch report judges
 // its accounts in one each) the account NewAccount makes: nothing of the
 // one before is left, in its fields or in its verdict.

@@ -499,6 +499,7 @@ func (l *Live) start(la *live, t time.Time) {
 	la.since, la.found, la.alerted, la.anomalous = t, 0, la.carriedAlerted, false
 	if !l.Rule.Original {
 		la.det = detect.NewAccount(&l.Rule.Detect, la.known, l.site)
+		la.det.SetUser(la.acct.User)
 		if l.Rule.shared.has(la.acct.User) {
 			la.det.SetShared()
 		}

@@ -733,6 +733,7 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 	rep.sync()
 	d.Reset(&rep.Rule.Detect, a.known, rep.site)
+	d.SetUser(a.User)
 	if rep.Rule.shared.has(a.User) {
 		d.SetShared()
 	}
