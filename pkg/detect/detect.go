@@ -1681,6 +1681,12 @@ func (a *Account) end(l *login) bool {
 
 func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equal(m.at) }
 
+// gateway: w is located vaguely, and is not the account's line (see end):
+// it may be a mobile network's gateway, anywhere in its country.
+func (a *Account) gateway(w *Where) bool {
+	return vague(w) && !a.line(w.IP) && !a.lineNet(w)
+}
+
 // vague: the location is known to the country only, or within 100 km or
 // more (GeoLite2's radius for mobile networks' gateways).
 func vague(w *Where) bool { return w.City == "" || w.AccuracyKM >= 100 }
@@ -2063,8 +2069,13 @@ func (a *Account) pinLine(h *held) {
 // impossible: from x (at ta) to y (at tb) is farther than a plane flies
 // (see travel).
 func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) bool {
-	if (x.City == "" || y.City == "") && x.Country == y.Country {
-		return false // a place known to its country only is anywhere in it
+	if x.Country == y.Country && (x.City == "" || y.City == "" || a.gateway(x) || a.gateway(y)) {
+		// a place known to its country only is anywhere in it; and so
+		// is a mobile network's gateway, located vaguely (to its
+		// carrier's seat, or a town of its range), unless the account
+		// proved it a line (a phone in New York on T-Mobile is located
+		// to Seattle)
+		return false
 	}
 	// (a path along the meridian, then along the parallel, is no shorter
 	// than the great circle: nearer than that, no need to compute it)

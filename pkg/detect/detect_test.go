@@ -1394,6 +1394,41 @@ func TestFailuresUnfamiliarNetwork(t *testing.T) {
 	}
 }
 
+// TestGatewayInCountry: within one country, a login located vaguely (a
+// mobile network's gateway, or a line located to its region) is anywhere
+// in it: someone of São Paulo who goes home to New York, whose phone on
+// T-Mobile is located to Seattle an hour after his cable line in New
+// York, made no impossible trip. Located precisely, the same two are one.
+func TestGatewayInCountry(t *testing.T) {
+	newYork := Where{IP: "66.109.105.84", Country: "US", City: "New York", ASN: 12271, Org: "TWC-12271-NYC", HasLoc: true, Lat: 40.7128, Lon: -74.006, AccuracyKM: 200}
+	seattle := Where{IP: "2607:fb90:2f2:5097::1", Country: "US", City: "Seattle", ASN: 21928, Org: "T-MOBILE-AS21928", HasLoc: true, Lat: 47.6062, Lon: -122.3321, AccuracyKM: 100}
+	precise := func(w Where) Where { w.AccuracyKM = 5; return w }
+	home := daily(saoPaulo, 5)
+	after := 6 * day
+	for _, c := range []struct {
+		name   string
+		ny, se Where
+		travel bool
+	}{
+		{"a cable line and a phone, located vaguely", newYork, seattle, false},
+		{"the phone located vaguely", precise(newYork), seattle, false},
+		{"both located precisely", precise(newYork), precise(seattle), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evs := append(home[:len(home):len(home)], ev{w: c.ny, at: after}, ev{w: c.se, at: after + 53*time.Minute})
+			v := judge(Config{}, nil, evs)
+			got := strings.Contains(v.String(), "New York, US → Seattle, US")
+			if got != c.travel {
+				t.Errorf("impossible travel %v, want %v: %s", got, c.travel, v)
+			}
+			// the country is new all the same
+			if !strings.Contains(v.String(), "new country US") {
+				t.Errorf("no new country: %s", v)
+			}
+		})
+	}
+}
+
 // Reset makes of an account that judged another (the batch report judges
 // its accounts in one each) the account NewAccount makes: nothing of the
 // one before is left, in its fields or in its verdict.
