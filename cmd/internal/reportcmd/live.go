@@ -67,6 +67,8 @@ type Live struct {
 	kick    chan struct{}
 	done    chan struct{}
 	stopped chan struct{}
+	// closeDown: the state did not answer the last commit, at Close
+	closeDown bool
 
 	stopPrune  func() // the state's pruning (statecmd.State.StartPruning)
 	lastCommit time.Time
@@ -353,7 +355,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		return nil
 	}
 	n := lv.notifierNow()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), statecmd.OpTimeout)
 	defer cancel()
 	out, saved, err := lv.St.CommitLive(ctx, &statecmd.Live{Deltas: deltas, Marks: marks, Expect: lv.Expect,
 		Anomalies: changed, Rule: lv.Rep.Rule.String(), Channels: n.Channels()})
@@ -364,9 +366,12 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 			lv.Log.Errorf("%v", err)
 			lv.Log.Hintf("another loganom reads the same log into the same state; stop one of them")
 		case lv.closing:
-			// no next commit: said, whenever the last one was
+			// no next commit: said, whenever the last one was; nor a
+			// last round of deliveries, which would wait as long again
+			// for what is pending (systemd's TimeoutStopSec)
+			lv.closeDown = true
 			lv.Log.Errorf("%v", err)
-			lv.Log.Warnf("stopping with the state not answering: what was read since its last commit is not recorded (a start with --resume reads it again)")
+			lv.Log.Warnf("stopping with the state not answering: what was read since its last commit is not recorded (a start with --resume reads it again), and the alerts pending delivery are sent by the next start")
 		case lv.downFails == 0:
 			// the state gone: said once, then once every DownSaid
 			// (each commit tries again, every MinGap while the log is
@@ -380,6 +385,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		}
 		if !errors.Is(err, state.ErrConflict) {
 			lv.downFails++
+			lv.St.NoteDown() // no history asked for meanwhile
 		}
 		lv.Rep.PutBack(deltas)
 		lv.Rep.Requeue(changed)
@@ -389,6 +395,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 	if lv.downFails > 0 {
 		lv.Log.Infof("the state answers again: what was kept in memory since %s is recorded (%d commits had failed)", lv.downSince.Format(time.DateTime), lv.downFails)
 		lv.downFails = 0
+		lv.St.NoteUp() // the histories are asked for again, at once
 	}
 	if lv.Expect == nil {
 		lv.Expect = map[string]state.Position{}
@@ -468,10 +475,13 @@ func (lv *Live) deliveries() {
 		select {
 		case <-lv.done:
 			// the rounds under way end, then what is pending goes, one
-			// last time
+			// last time (unless the state did not answer the last
+			// commit: the next start sends it)
 			lv.rounds.Wait()
-			lv.deliver(host)
-			lv.rounds.Wait()
+			if !lv.closeDown {
+				lv.deliver(host)
+				lv.rounds.Wait()
+			}
 			return
 		case <-lv.kick:
 		case <-t.C:

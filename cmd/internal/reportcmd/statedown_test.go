@@ -10,6 +10,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
@@ -138,4 +139,83 @@ func TestLiveStateDownAtStop(t *testing.T) {
 	if !lv.Failed() {
 		t.Errorf("the run did not fail")
 	}
+}
+
+// A daemon stopped while its state does not answer at all (a frozen
+// host: each operation waits statecmd.OpTimeout, 30 s). The stop used to
+// spend that wait three times over, past systemd's TimeoutStopSec (60 s),
+// which then killed it before it said what was not recorded: reading the
+// history of the accounts met meanwhile (the pause after a failed history
+// read had run out, though every commit since had failed), the last
+// commit, and a last round of deliveries that read what is pending. Now a
+// failed commit pauses the history reads as a failed read does, and no
+// last round follows a last commit that failed: the next start sends what
+// is pending. The stop waits for the last commit alone.
+func TestLiveStateFrozenAtStop(t *testing.T) {
+	dsn, freeze := pgtest.Freezable(t, pgtest.DSN(t))
+	defer func(o, p time.Duration) { statecmd.OpTimeout, statecmd.HistoryPause = o, p }(statecmd.OpTimeout, statecmd.HistoryPause)
+	statecmd.OpTimeout, statecmd.HistoryPause = time.Second, 1500*time.Millisecond
+	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
+	rep := report.NewLive(report.Rule{})
+	var histories, slow atomic.Int32
+	live := st.LiveHistory()
+	rep.History = func(user string) ([]detect.Known, error) {
+		at := time.Now()
+		k, err := live(user)
+		histories.Add(1)
+		if time.Since(at) >= statecmd.OpTimeout/2 {
+			slow.Add(1) // it asked the state, and waited
+		}
+		return k, err
+	}
+	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
+		Format: "json", Out: io.Discard, RetryEvery: time.Hour}
+	n := webhookNotifier(t, "http://127.0.0.1:9/never")
+	var rounds atomic.Int32
+	lv.OnDelivered = func(string, bool) { rounds.Add(1) }
+	lv.SetNotifier(n)
+	lv.Start()
+	waitUntil(t, "the first deliveries", func() bool { return int(rounds.Load()) >= len(n.DeliveryRounds()) })
+	stage := &Stage{Live: lv}
+	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	login := func(user string, i int) {
+		t.Helper()
+		if err := stage.Process(rlogin(user, "200.158.1.34", "BR", 27699, -23.55, -46.63, t0.Add(time.Duration(i)*time.Second)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	login("bob@x.test", 0)
+	lv.Idle(true)
+	freeze()
+	login("carol@x.test", 1) // her history: waits, fails; carol is judged again once it comes
+	if slow.Load() != 1 {
+		t.Fatalf("carol's history: %d slow reads, want 1", slow.Load())
+	}
+	// the pause after that failure runs out while the commits fail
+	for i := 2; i < 5; i++ {
+		time.Sleep(statecmd.HistoryPause / 2)
+		login("bob@x.test", i)
+		lv.Idle(true)
+	}
+	before, slowBefore, roundsBefore := stderr.String(), slow.Load(), rounds.Load()
+	start := time.Now()
+	if err := stage.Flush(nil); err != nil {
+		t.Fatal(err)
+	}
+	lv.Close()
+	took := time.Since(start)
+	at := strings.TrimPrefix(stderr.String(), before)
+	if s := slow.Load() - slowBefore; s != 0 {
+		t.Errorf("the stop read a history from the frozen state (%d reads waited %s)", s, statecmd.OpTimeout)
+	}
+	if r := rounds.Load() - roundsBefore; r != 0 {
+		t.Errorf("the stop made %d last rounds of deliveries on the frozen state", r)
+	}
+	if !strings.Contains(at, "is not recorded") || !strings.Contains(at, "the alerts pending delivery are sent by the next start") {
+		t.Errorf("the stop said:\n%s", at)
+	}
+	if !lv.Failed() {
+		t.Errorf("the run did not fail")
+	}
+	t.Logf("stopped in %v (OpTimeout %v; %d history calls)", took.Round(time.Millisecond), statecmd.OpTimeout, histories.Load())
 }

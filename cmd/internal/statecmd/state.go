@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
@@ -62,7 +63,22 @@ type State struct {
 	// that covers it, or ""): Recall applies today's whitelist to the
 	// history, which holds whitelisted logins too.
 	Whitelist func(*record.Record) string
+
+	// histFailed: when the state last failed a live reader, or a live
+	// commit (LiveHistory, NoteDown); zero: it answers. Unix ns.
+	histFailed atomic.Int64
 }
+
+// NoteDown says the state just failed to answer a live commit: the live
+// reader asks it for no history for HistoryPause (LiveHistory), as after
+// a failed history read; NoteUp, that a commit went through: it asks at
+// once again. A state that went away while the daemon had no new account
+// to read a history for would otherwise cost OpTimeout at the next one,
+// and at the stop (the accounts judged again once their history comes).
+func (s *State) NoteDown() { s.histFailed.Store(time.Now().UnixNano()) }
+
+// NoteUp: see NoteDown.
+func (s *State) NoteUp() { s.histFailed.Store(0) }
 
 // Close closes the store.
 func (s *State) Close() error {
@@ -428,19 +444,18 @@ var HistoryPause = time.Minute
 // not answer would otherwise hold the reader OpTimeout at each account.
 func (s *State) LiveHistory() func(user string) ([]detect.Known, error) {
 	var mu sync.Mutex
-	var failed time.Time
 	return func(user string) ([]detect.Known, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if !failed.IsZero() && time.Since(failed) < HistoryPause {
+		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
 			return nil, report.ErrHistoryLater
 		}
 		known, err := s.Known(context.Background(), user)
 		if err != nil {
-			failed = time.Now()
+			s.NoteDown()
 			return nil, fmt.Errorf("%w; the accounts met meanwhile are judged without their history, and again with it once the state answers (asked again in %s)", err, HistoryPause)
 		}
-		failed = time.Time{}
+		s.NoteUp()
 		return known, nil
 	}
 }
