@@ -385,7 +385,13 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		}
 		if !errors.Is(err, state.ErrConflict) {
 			lv.downFails++
-			lv.St.NoteDown() // no history asked for meanwhile
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// the state does not answer at all: no history asked for
+			// meanwhile, each would wait as long (a state that refuses
+			// at once, or fails a write only, as a full disk, costs
+			// the reads nothing)
+			lv.St.NoteDown()
 		}
 		lv.Rep.PutBack(deltas)
 		lv.Rep.Requeue(changed)
