@@ -129,10 +129,17 @@ type Account struct {
 	stepped []*IP
 }
 
-// stepSpan bounds a step: logins from one address an hour apart are
-// separate steps, so that the failures between them and the window's
-// counts fall where they happened.
+// stepSpan bounds a step: logins from one address in different hours
+// (of the clock, UTC: a grid, not an hour from the step's first login)
+// are separate steps, so that the failures between them and the window's
+// counts fall where they happened. On a grid, the steps do not depend on
+// the order the logs were read in: a run that two logs split (rotated
+// logs given newest first) makes two steps, merged again once sorted
+// (judge), as one run over the logs in time order makes one.
 const stepSpan = time.Hour
+
+// sameStep: logins at ns and ms (Unix ns) may be one step by their times.
+func sameStep(ns, ms int64) bool { return ns/int64(stepSpan) == ms/int64(stepSpan) }
 
 // step is a run of logins from one address (Account.stepped[ip-1]), in
 // the order read; times in Unix nanoseconds (24 bytes a step, without
@@ -358,7 +365,7 @@ func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time, meth uin
 	if !t.IsZero() && !rep.Rule.Original {
 		ns := t.UnixNano()
 		if k := len(a.steps) - 1; k >= 0 && ip.step != 0 && a.steps[k].ip == ip.step && a.steps[k].meth == meth && ns >= a.steps[k].last && a.steps[k].n < math.MaxUint16 &&
-			ns-a.steps[k].first <= int64(stepSpan) {
+			sameStep(ns, a.steps[k].first) {
 			a.steps[k].last = ns
 			a.steps[k].n++
 		} else {
@@ -737,8 +744,11 @@ func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 	if rep.Rule.shared.has(a.User) {
 		d.SetShared()
 	}
-	// in time order: rotated logs may have been given newest first
+	// in time order: rotated logs may have been given newest first; and
+	// a run of one address that two logs split is one step again, as
+	// counted would have made it reading them in time order
 	slices.SortStableFunc(a.steps, func(x, y step) int { return cmp.Compare(x.first, y.first) })
+	a.steps = mergeSteps(a.steps)
 	for _, s := range a.steps {
 		ip := a.stepped[s.ip-1]
 		w := ip.Where()
@@ -747,6 +757,23 @@ func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 		d.Login(&w, time.Unix(0, s.first).In(loc), time.Unix(0, s.last).In(loc), int(s.n))
 	}
 	return d.Verdict()
+}
+
+// mergeSteps merges, in steps sorted by their first login, each step into
+// the one before when counted would have made them one: the same address
+// and mechanism, the same hour, the later from the earlier's last login on.
+func mergeSteps(steps []step) []step {
+	out := steps[:0]
+	for _, s := range steps {
+		if k := len(out) - 1; k >= 0 && out[k].ip == s.ip && out[k].meth == s.meth && s.first >= out[k].last &&
+			sameStep(s.first, out[k].first) && int(out[k].n)+int(s.n) <= math.MaxUint16 {
+			out[k].last = s.last
+			out[k].n += s.n
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // Where is the address as the detectors see it: a whitelisted address
