@@ -115,7 +115,9 @@ type Store interface {
 	// before it, but for the block of each account that was still in
 	// force at before (see BlockAudit). It closes as quiet (ClosedQuiet,
 	// at the store's now) the open alerts whose last anomalous login and
-	// last change are before it; they are deleted by a later prune.
+	// last change are before it, but for one with a delivery pending
+	// that was tried since (kept open until sent or given up); they are
+	// deleted by a later prune.
 	// It records the store's now as the last prune (LastPrune).
 	Prune(ctx context.Context, before time.Time) (Pruned, error)
 	// PruneIfDue prunes as Prune does, in one transaction with the check,

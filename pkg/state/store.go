@@ -790,7 +790,16 @@ func (s *store) pruneRows(ctx context.Context, tx *sql.Tx, before, now time.Time
 		// kept it open, counted and never pruned, for ever. Closed now
 		// (after the deletions above), it is kept for as long again, its
 		// last login the cutoff for a log read again, and pruned then.
-		res, err = tx.ExecContext(ctx, s.q(`UPDATE alerts SET closed = ?, close_reason = ?, closed_by = '' WHERE closed IS NULL AND last_seen < ? AND updated < ?`), ns(now), ClosedQuiet, b, b)
+		// One whose delivery is still being tried (pending, and tried
+		// since the cutoff: a channel down) stays open until it is sent
+		// or given up: closed, the next prune would delete it with its
+		// delivery, never sent nor given up, when keep is shorter than
+		// half of [NOTIFY] give_up_after. A pending delivery that nobody
+		// tries any more (its mail server's runs gone) holds nothing.
+		res, err = tx.ExecContext(ctx, s.q(`UPDATE alerts SET closed = ?, close_reason = ?, closed_by = ''
+WHERE closed IS NULL AND last_seen < ? AND updated < ?
+	AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id AND d.status = ? AND d.updated >= ?)`),
+			ns(now), ClosedQuiet, b, b, string(DeliveryPending), b)
 		if err != nil {
 			return err
 		}
