@@ -223,19 +223,40 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 	if f.block != nil && st != nil && run != nil && !run.Conflict {
 		// the new alerts' accounts, before the report and the
 		// deliveries say they were blocked; those alerted before only
-		// when their block failed then (AutoBlock.Retry)
+		// when their block failed then (AutoBlock.Retry). Each within
+		// statecmd.OpTimeout: a state gone quiet since the commit ends
+		// the run, where it waited for ever; once it did not answer,
+		// the other accounts are not tried (as a block that failed: a
+		// later run that finds the account alerted blocks it, Retry).
+		quiet := 0
 		for _, a := range accounts {
+			if quiet > 0 {
+				if f.block.Passes(a) {
+					quiet++
+				}
+				continue
+			}
 			block := f.block.Block
 			if a.Alert != nil {
 				block = f.block.Retry
 			}
-			made, err := block(context.Background(), st, a)
+			var made bool
+			err := statecmd.Bound(context.Background(), statecmd.OpTimeout, func(ctx context.Context) (err error) {
+				made, err = block(ctx, st, a)
+				if err != nil && ctx.Err() != nil {
+					quiet = 1
+				}
+				return err
+			})
 			if err != nil {
 				log.Errorf("%v", err)
 				failed = true
 			} else if made {
 				log.Infof("auto-block: %s", report.Escape(a.User+": "+a.Blocked.String()))
 			}
+		}
+		if quiet > 1 {
+			log.Warnf("auto-block: %s not blocked: the state did not answer", cli.Plural(int64(quiet-1), "other account", "other accounts"))
 		}
 	}
 	if err := f.Write(env.Stdout, accounts, rep, found); err != nil {
