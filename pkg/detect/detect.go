@@ -1264,7 +1264,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 	}
 	if o := &a.lastOdd; o.valid {
 		for i := range a.held {
-			if h := &a.held[i]; !h.last.After(o.at) && a.impossible(&h.where, h.last, &o.Where, o.at) {
+			if h := &a.held[i]; !h.last.After(o.at) && a.impossibleHeld(&h.where, h.last, &o.Where, o.at, true, false) {
 				h.pend = append(h.pend, trip{x: h.where, ta: h.last, y: o.Where, tb: o.at})
 			}
 		}
@@ -1934,7 +1934,7 @@ func (a *Account) pinOdd(o *login) {
 		if h.last.After(o.at) {
 			continue
 		}
-		if a.impossible(&h.where, h.last, &o.Where, o.at) {
+		if a.impossibleHeld(&h.where, h.last, &o.Where, o.at, true, false) {
 			t := trip{x: h.where, ta: h.last, y: o.Where, tb: o.at}
 			if h.line {
 				// (unless the last login was this line's: judged as such)
@@ -2016,7 +2016,7 @@ func (a *Account) pinUsual(u *login, last time.Time) {
 		h.first, h.gaveWay = u.at, false
 		h.cc, h.two, h.pend = "", false, nil
 	}
-	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossible(&o.Where, o.at, &u.Where, u.at) {
+	if o := &a.lastOdd; o.valid && o.at.After(h.last) && !o.at.After(u.at) && a.end(o) && a.impossibleHeld(&o.Where, o.at, &u.Where, u.at, false, true) {
 		t := trip{x: o.Where, ta: o.at, y: u.Where, tb: u.at, yUsual: true}
 		if h.line {
 			if !o.same(&a.last) { // (else judged as the last login)
@@ -2069,7 +2069,18 @@ func (a *Account) pinLine(h *held) {
 // impossible: from x (at ta) to y (at tb) is farther than a plane flies
 // (see travel).
 func (a *Account) impossible(x *Where, ta time.Time, y *Where, tb time.Time) bool {
-	if x.Country == y.Country && (x.City == "" || y.City == "" || a.gateway(x) || a.gateway(y)) {
+	return a.impossibleHeld(x, ta, y, tb, false, false)
+}
+
+// impossibleHeld is impossible, with x (heldX) or y (heldY) a held
+// address whose trip is kept for when it proves a line (pinOdd, pinUsual):
+// taken for one, as pinLine judges the trip then. Not yet a line, it is
+// a gateway by its location alone (a home line with a fixed address,
+// located to its region, is one until a trip proves it a line): the
+// trip to it from a thief's data centre in the same country would never
+// be kept, and the line never proven.
+func (a *Account) impossibleHeld(x *Where, ta time.Time, y *Where, tb time.Time, heldX, heldY bool) bool {
+	if x.Country == y.Country && (x.City == "" || y.City == "" || !heldX && a.gateway(x) || !heldY && a.gateway(y)) {
 		// a place known to its country only is anywhere in it; and so
 		// is a mobile network's gateway, located vaguely (to its
 		// carrier's seat, or a town of its range), unless the account
