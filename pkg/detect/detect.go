@@ -505,9 +505,8 @@ type Site struct {
 	// familiar: the networks that some account used for longer than the
 	// window (nil: not counted, all familiar)
 	familiar map[uint32]bool
-	// familiarBy: of those, the ones that one account alone made
-	// familiar, with that account (Common.FamiliarBy)
-	familiarBy map[uint32]string
+	// familiarBy: of those, by whom and since when (Common.FamiliarBy)
+	familiarBy map[uint32][]FamiliarUse
 }
 
 // unfamiliar: no account of the site used the network for long (a
@@ -516,10 +515,25 @@ type Site struct {
 func (s *Site) unfamiliar(asn uint32) bool { return s.familiar != nil && asn != 0 && !s.familiar[asn] }
 
 // unfamiliarToOthers: no account of the site but user (when it is named)
-// used the network for long: a thief who stays more than the window on
-// his own network does not make it familiar to his victim.
-func (s *Site) unfamiliarToOthers(asn uint32, user string) bool {
-	return s.unfamiliar(asn) || s.familiar != nil && user != "" && asn != 0 && s.familiarBy[asn] == user
+// had used the network for long at t: a thief who stays more than the
+// window on his own network does not make it familiar to his victim, nor,
+// when a spray found several passwords, to his other victims (live, the
+// census at his first logins knows none of their stays: the batch, whose
+// census holds the whole log, judges as of then too).
+func (s *Site) unfamiliarToOthers(asn uint32, user string, t time.Time) bool {
+	if s.unfamiliar(asn) {
+		return true
+	}
+	uses := s.familiarBy[asn]
+	if s.familiar == nil || asn == 0 || user == "" || len(uses) == 0 {
+		return false
+	}
+	for _, u := range uses {
+		if u.User != user {
+			return t.Before(u.Since)
+		}
+	}
+	return true // this account's alone
 }
 
 // gatePrefix is the prefix of ip that Census counts as one gateway: its
@@ -603,14 +617,21 @@ type Common struct {
 	// Familiar: the networks that an account used for longer than the
 	// window, not as a botnet's victim (nil: not counted).
 	Familiar []uint32
-	// FamiliarBy: the networks of Familiar that one account alone used
-	// so, and that account's name.
-	FamiliarBy map[uint32]string
+	// FamiliarBy: for each network of Familiar, the first two accounts
+	// whose use of it became long, the earliest first.
+	FamiliarBy map[uint32][]FamiliarUse
 	// Gated: exits that hold gates: their exit is the gates, and their
 	// other addresses are lines of their own country (a provider that
 	// sells a company's VPN its exit in Zurich, and homes and hotels
 	// their lines there).
 	Gated []uint32
+}
+
+// FamiliarUse: an account's use of a network became long (longer than
+// the window) at Since: its first login there plus the window.
+type FamiliarUse struct {
+	User  string
+	Since time.Time
 }
 
 func asKey(n uint32) string { return "AS" + strconv.FormatUint(uint64(n), 10) }
@@ -634,7 +655,7 @@ func (s *Site) Common() Common {
 	}
 	if s.familiar != nil {
 		c.Familiar = slices.Sorted(maps.Keys(s.familiar))
-		c.FamiliarBy = maps.Clone(s.familiarBy)
+		c.FamiliarBy = cloneFamiliarBy(s.familiarBy)
 	}
 	c.Gated = slices.Sorted(maps.Keys(s.gated))
 	slices.Sort(c.Countries)
@@ -669,8 +690,19 @@ func (s *Site) SetCommon(c Common) {
 		for _, n := range c.Familiar {
 			s.familiar[n] = true
 		}
-		s.familiarBy = maps.Clone(c.FamiliarBy)
+		s.familiarBy = cloneFamiliarBy(c.FamiliarBy)
 	}
+}
+
+func cloneFamiliarBy(m map[uint32][]FamiliarUse) map[uint32][]FamiliarUse {
+	if m == nil {
+		return nil
+	}
+	out := make(map[uint32][]FamiliarUse, len(m))
+	for n, us := range m {
+		out[n] = slices.Clone(us)
+	}
+	return out
 }
 
 // Census counts the accounts that use each place, for Site.SetCommon: a
@@ -971,20 +1003,18 @@ func (c *Census) familiar(cfg Config, out *Common, byNet map[uint32]map[string]*
 		return n >= cfg.ManyCountries
 	}
 	for asn, users := range byNet {
-		by, n := "", 0
+		var by []FamiliarUse // the first two, the earliest first
 		for user, u := range users {
 			if u.last.Sub(u.first) > cfg.Window && !many(user, u.first) {
-				if by, n = user, n+1; n > 1 {
-					break
-				}
+				by = append(by, FamiliarUse{user, u.first.Add(cfg.Window)})
+				slices.SortFunc(by, func(x, y FamiliarUse) int { return cmp.Or(x.Since.Compare(y.Since), strings.Compare(x.User, y.User)) })
+				by = by[:min(len(by), 2)]
 			}
 		}
-		if n > 0 {
+		if len(by) > 0 {
 			out.Familiar = append(out.Familiar, asn)
-		}
-		if n == 1 {
 			if out.FamiliarBy == nil {
-				out.FamiliarBy = map[uint32]string{}
+				out.FamiliarBy = map[uint32][]FamiliarUse{}
 			}
 			out.FamiliarBy[asn] = by
 		}
@@ -1499,7 +1529,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 			switch {
 			case newCountry:
 				sev, what = High, "new country "+countryCity(w)
-			case a.site.unfamiliarToOthers(w.ASN, a.user):
+			case a.site.unfamiliarToOthers(w.ASN, a.user, first):
 				// guessed, then used, from where nobody of the company
 				// logs in (a data centre of the home country), not a
 				// colleague's hotel or a branch, where the owner may

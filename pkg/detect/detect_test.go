@@ -1365,13 +1365,15 @@ func TestFailuresUnfamiliarNetwork(t *testing.T) {
 		return a.Verdict()
 	}
 	alone, shared := census(false), census(true)
-	if alone.FamiliarBy[dc.ASN] != "victim" || shared.FamiliarBy[dc.ASN] != "" || !slices.Contains(shared.Familiar, dc.ASN) {
+	stay := FamiliarUse{"victim", t0.Add(8 * day)}
+	if fmt.Sprint(alone.FamiliarBy[dc.ASN]) != fmt.Sprint([]FamiliarUse{stay}) ||
+		fmt.Sprint(shared.FamiliarBy[dc.ASN]) != fmt.Sprint([]FamiliarUse{{"u7", t0.Add(day)}, stay}) || !slices.Contains(shared.Familiar, dc.ASN) {
 		t.Fatalf("familiar by: %v, %v", alone.FamiliarBy, shared.FamiliarBy)
 	}
 	// through Common and back, as the live path gives it
 	var site Site
 	site.SetCommon(alone)
-	if got := site.Common(); got.FamiliarBy[dc.ASN] != "victim" {
+	if got := site.Common(); fmt.Sprint(got.FamiliarBy[dc.ASN]) != fmt.Sprint([]FamiliarUse{stay}) {
 		t.Errorf("SetCommon, then Common: familiar by %v", got.FamiliarBy)
 	}
 	for _, c := range []struct {
