@@ -127,7 +127,9 @@ func (s *FollowSource) RunNDJSON(write func([]byte) error) error {
 }
 
 // Run follows the inputs until Context is done (it returns nil) or emit
-// (or OnIdle, OnTick) returns an error, which it returns.
+// (or OnIdle, OnTick) returns an error, which it returns. Once Context is
+// done, what the inputs read meanwhile is emitted, and OnIdle and OnTick
+// are not called again: the caller's last save follows Run.
 func (s *FollowSource) Run(emit record.Emit) error {
 	parent := s.Context
 	if parent == nil {
@@ -186,7 +188,12 @@ func (s *FollowSource) Run(emit record.Emit) error {
 		select {
 		case m, ok = <-msgs:
 		case <-tick:
-			if stopErr == nil {
+			// stopped (Context done): what is left is drained, and
+			// the caller's last save follows; a tick would be one
+			// more (a commit on a state that does not answer takes
+			// 30 s, a tick was picked again and again among the
+			// messages left, and SIGTERM took minutes)
+			if ctx.Err() == nil {
 				if err := s.OnTick(); err != nil {
 					stop(err)
 				}
@@ -215,7 +222,7 @@ func (s *FollowSource) Run(emit record.Emit) error {
 				continue
 			}
 		}
-		if !idleCalled && len(msgs) == 0 && allTrue(idle) && s.OnIdle != nil {
+		if !idleCalled && len(msgs) == 0 && allTrue(idle) && s.OnIdle != nil && ctx.Err() == nil {
 			idleCalled = true
 			if err := s.OnIdle(); err != nil {
 				stop(err)

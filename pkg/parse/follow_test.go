@@ -329,3 +329,46 @@ func BenchmarkFollow(b *testing.B) {
 	}
 	b.ReportMetric(float64(writes*128)/elapsed.Seconds(), "lines/s")
 }
+
+// Once stopped (its Context done), Run drains what the followers sent and
+// returns: it calls neither OnTick nor OnIdle again, the caller's last
+// save or commit follows. The daemon's OnTick is a commit, which takes 30 s
+// (statecmd.OpTimeout) on a frozen PostgreSQL: each tick picked between the
+// messages left (select chooses at random between two ready cases) was
+// another 30 s, and SIGTERM took five minutes, past systemd's
+// TimeoutStopSec, before the daemon's last commit was even tried.
+func TestFollowStopNoTickAfter(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	if err := os.WriteFile(path, []byte(loginLine(1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		var stopped atomic.Bool
+		var after atomic.Int32
+		slow := func() error {
+			if stopped.Load() {
+				after.Add(1)
+				return nil
+			}
+			// the commit under way when SIGTERM comes, on a state
+			// that does not answer: the ticks and the followers'
+			// messages pile up meanwhile
+			stopped.Store(true)
+			cancel()
+			time.Sleep(30 * time.Millisecond)
+			return nil
+		}
+		fs := &FollowSource{Files: []string{path}, FromStart: true, Poll: time.Millisecond, NoNotify: true,
+			Context: ctx, Tick: time.Millisecond, Opts: Options{Loc: time.UTC, Year: 2026}}
+		fs.OnTick, fs.OnIdle = slow, slow
+		if err := fs.Run(func(*record.Record) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if n := after.Load(); n != 0 {
+			t.Fatalf("round %d: stopped, Run still called OnTick or OnIdle %d times", round, n)
+		}
+	}
+}
