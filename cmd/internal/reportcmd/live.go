@@ -69,6 +69,9 @@ type Live struct {
 	stopped chan struct{}
 	// closeDown: the state did not answer the last commit, at Close
 	closeDown bool
+	// frozen: the last commit ran out of time (the state does not
+	// answer at all); an alert then makes no commit of its own first
+	frozen bool
 
 	stopPrune  func() // the state's pruning (statecmd.State.StartPruning)
 	lastCommit time.Time
@@ -164,10 +167,14 @@ func (lv *Live) fail() {
 // once per incident, not again once it expired).
 func (lv *Live) alert(a *report.Account) error {
 	var out *state.Outcome
-	if lv.St != nil {
+	if lv.St != nil && !lv.frozen {
 		// recorded first: the state says whether the account's incident
 		// is open already, which decides the block; the deliveries wait
-		// for the block (they say it)
+		// for the block (they say it). Not when the last commit ran out
+		// of time: this one would wait as long (OpTimeout, 30 s, the
+		// reader held, and the stop if SIGTERM came), and fail as
+		// likely; the alert is told as after a commit that failed, and
+		// recorded with the next commit that goes through.
 		lv.holdWake = true
 		out = lv.commit(true, false)
 		lv.holdWake = false
@@ -386,7 +393,8 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		if !errors.Is(err, state.ErrConflict) {
 			lv.downFails++
 		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		lv.frozen = errors.Is(ctx.Err(), context.DeadlineExceeded)
+		if lv.frozen {
 			// the state does not answer at all: no history asked for
 			// meanwhile, each would wait as long (a state that refuses
 			// at once, or fails a write only, as a full disk, costs
@@ -398,6 +406,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
 		return nil
 	}
+	lv.frozen = false
 	if lv.downFails > 0 {
 		lv.Log.Infof("the state answers again: what was kept in memory since %s is recorded (%d commits had failed)", lv.downSince.Format(time.DateTime), lv.downFails)
 		lv.downFails = 0

@@ -1,0 +1,71 @@
+package reportcmd
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state/pgtest"
+)
+
+// Once a commit ran out of time (a frozen PostgreSQL), an alert does not
+// wait OpTimeout again for the commit it makes first (to learn whether the
+// account's incident is open): it is told at once, as after that commit
+// failed, and recorded with the next commit that goes through. Each alert
+// held the reader 30 s, and the one read after SIGTERM held the stop as
+// long before its last commit: 81 s with systemd's TimeoutStopSec=60s.
+func TestLiveAlertStateFrozen(t *testing.T) {
+	dsn, freeze := pgtest.Freezable(t, pgtest.DSN(t))
+	defer func(o, p time.Duration) { statecmd.OpTimeout, statecmd.HistoryPause = o, p }(statecmd.OpTimeout, statecmd.HistoryPause)
+	statecmd.OpTimeout, statecmd.HistoryPause = 2*time.Second, time.Minute
+	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
+	rep := report.NewLive(report.Rule{})
+	rep.History = st.LiveHistory()
+	stdout := &lockedBuf{}
+	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
+		Format: "json", Out: stdout, RetryEvery: time.Hour}
+	lv.SetNotifier(webhookNotifier(t, "http://127.0.0.1:9/never"))
+	lv.Start()
+	stage := &Stage{Live: lv}
+	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	if err := stage.Process(rlogin("bob@x.test", "200.158.1.34", "BR", 27699, -23.55, -46.63, t0), nil); err != nil {
+		t.Fatal(err)
+	}
+	lv.Idle(true)
+	freeze()
+	if err := stage.Process(rlogin("bob@x.test", "200.158.1.34", "BR", 27699, -23.55, -46.63, t0.Add(time.Minute)), nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	lv.commit(false, true) // times out: the state does not answer
+	if d := time.Since(start); d < statecmd.OpTimeout {
+		t.Fatalf("the commit on the frozen state took %v", d)
+	}
+	// carol (history not asked: paused) is robbed
+	start = time.Now()
+	for i, r := range attack("carol@x.test", t0.Add(time.Hour)) {
+		if err := stage.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+		if lv.Alerts() > 0 {
+			t.Logf("alerted at the %d-th login", i+1)
+			break
+		}
+	}
+	took := time.Since(start)
+	if lv.Alerts() != 1 || !strings.Contains(stdout.String(), "carol@x.test") {
+		t.Fatalf("%d alerts; stdout:\n%s", lv.Alerts(), stdout)
+	}
+	if took >= statecmd.OpTimeout {
+		t.Errorf("carol's alert waited %v for the frozen state (OpTimeout %v)", took, statecmd.OpTimeout)
+	}
+	start = time.Now()
+	lv.Close()
+	if d := time.Since(start); d > statecmd.OpTimeout+statecmd.OpTimeout/2 {
+		t.Errorf("the stop took %v, more than its last commit (OpTimeout %v)", d, statecmd.OpTimeout)
+	}
+}
