@@ -69,6 +69,10 @@ type Live struct {
 	stopped chan struct{}
 	// closeDown: the state did not answer the last commit, at Close
 	closeDown bool
+	// sends: the deliveries' context, with a state; ended at the stop
+	// once StopDeliveries ran out (endSends)
+	sends    context.Context
+	endSends context.CancelFunc
 	// frozen: the last commit ran out of time (the state does not
 	// answer at all); an alert then makes no commit of its own first
 	frozen bool
@@ -123,6 +127,7 @@ func (lv *Live) Start() {
 		lv.RetryEvery = time.Minute
 	}
 	lv.kick = make(chan struct{}, 1)
+	lv.sends, lv.endSends = context.WithCancel(context.Background())
 	lv.done = make(chan struct{})
 	lv.stopped = make(chan struct{})
 	lv.Rep.OnAlert = lv.alert
@@ -491,12 +496,26 @@ func (lv *Live) deliveries() {
 		case <-lv.done:
 			// the rounds under way end, then what is pending goes, one
 			// last time (unless the state did not answer the last
-			// commit: the next start sends it)
+			// commit: the next start sends it). With a state, all of
+			// it within StopDeliveries: a channel that hangs (4 tries
+			// of 30 s, and as long again for the last round) would
+			// outlast systemd's TimeoutStopSec; what is not sent then
+			// stays pending, and the next start sends it. Without
+			// one, nothing would keep it: the stop waits.
+			if lv.St != nil {
+				end := time.AfterFunc(StopDeliveries, lv.endSends)
+				defer end.Stop()
+			}
 			lv.rounds.Wait()
-			if !lv.closeDown {
+			if !lv.closeDown && lv.sends.Err() == nil {
 				lv.deliver(host)
 				lv.rounds.Wait()
 			}
+			if lv.sends.Err() != nil {
+				lv.fail()
+				lv.Log.Warnf("stopping: the deliveries still under way after %s were ended; the alerts not sent are sent by the next start", StopDeliveries)
+			}
+			lv.endSends()
 			return
 		case <-lv.kick:
 		case <-t.C:
@@ -504,6 +523,11 @@ func (lv *Live) deliveries() {
 		lv.deliver(host)
 	}
 }
+
+// StopDeliveries bounds the deliveries at the stop, with a state (see
+// deliveries): with the last commit's OpTimeout, within systemd's
+// TimeoutStopSec=60s.
+var StopDeliveries = 20 * time.Second
 
 // deliver starts a round on each channel (with a state, also one for the
 // alerts pending on channels no longer configured); a channel whose round
@@ -516,7 +540,7 @@ func (lv *Live) deliver(host string) {
 	if lv.St != nil {
 		for _, ch := range n.DeliveryRounds() {
 			lv.startRound(ch, func() {
-				ok := n.DeliverOn(context.Background(), lv.Env, lv.Log, host, lv.St, lv.Rep.Accounts(), nil, ch)
+				ok := n.DeliverOn(lv.sends, lv.Env, lv.Log, host, lv.St, lv.Rep.Accounts(), nil, ch)
 				if !ok {
 					lv.fail()
 				}
