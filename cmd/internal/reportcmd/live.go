@@ -75,7 +75,8 @@ type Live struct {
 	endSends context.CancelFunc
 	// frozen: the last commit ran out of time (the state does not
 	// answer at all); an alert then makes no commit of its own first
-	frozen bool
+	frozen   bool
+	frozenAt time.Time // when it ended
 
 	stopPrune  func() // the state's pruning (statecmd.State.StartPruning)
 	lastCommit time.Time
@@ -400,6 +401,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		}
 		lv.frozen = errors.Is(ctx.Err(), context.DeadlineExceeded)
 		if lv.frozen {
+			lv.frozenAt = lv.now()
 			// the state does not answer at all: no history asked for
 			// meanwhile, each would wait as long (a state that refuses
 			// at once, or fails a write only, as a full disk, costs
@@ -647,7 +649,17 @@ func (lv *Live) Close() {
 		lv.stopPrune()
 	}
 	lv.closing = true
-	lv.commit(false, true)
+	if ago := lv.now().Sub(lv.frozenAt); lv.frozen && ago < statecmd.OpTimeout {
+		// the commit before ran out of time just now (SIGTERM came
+		// while the reader waited for it): another would wait as long,
+		// past systemd's TimeoutStopSec with that one
+		lv.fail()
+		lv.closeDown = true
+		lv.Log.Errorf("the state did not answer the last commit (%s, %s ago): not tried again", statecmd.OpTimeout, ago.Round(time.Second))
+		lv.Log.Warnf("stopping with the state not answering: what was read since its last commit is not recorded (a start with --resume reads it again), and the alerts pending delivery are sent by the next start")
+	} else {
+		lv.commit(false, true)
+	}
 	close(lv.done)
 	<-lv.stopped
 	lv.mu.Lock()
