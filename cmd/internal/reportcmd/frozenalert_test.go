@@ -27,7 +27,7 @@ func TestLiveAlertStateFrozen(t *testing.T) {
 	rep.History = st.LiveHistory()
 	stdout := &lockedBuf{}
 	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
-		Format: "json", Out: stdout, RetryEvery: time.Hour}
+		Format: "json", Out: stdout, RetryEvery: 300 * time.Millisecond}
 	lv.SetNotifier(webhookNotifier(t, "http://127.0.0.1:9/never"))
 	lv.Start()
 	stage := &Stage{Live: lv}

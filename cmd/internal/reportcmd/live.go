@@ -508,12 +508,18 @@ func (lv *Live) deliveries() {
 				end := time.AfterFunc(StopDeliveries, lv.endSends)
 				defer end.Stop()
 			}
+			if lv.closeDown {
+				// the state did not answer the last commit: a round
+				// under way waits on it as long, and can record
+				// nothing; what it did not send stays pending
+				lv.endSends()
+			}
 			lv.rounds.Wait()
 			if !lv.closeDown && lv.sends.Err() == nil {
 				lv.deliver(host)
 				lv.rounds.Wait()
 			}
-			if lv.sends.Err() != nil {
+			if lv.sends.Err() != nil && !lv.closeDown {
 				lv.fail()
 				lv.Log.Warnf("stopping: the deliveries still under way after %s were ended; the alerts not sent are sent by the next start", StopDeliveries)
 			}
