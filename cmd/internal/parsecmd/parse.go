@@ -295,11 +295,13 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 	// save records the positions of what was written out, flushed: a
 	// record is never before its position is saved, nor after.
 	save := func() error {
-		if st == nil {
-			return nil
-		}
+		// flushed first, with a state or not: at the end, what was
+		// read after the stop (Run calls OnIdle no more) goes out too
 		if err := flush(); err != nil {
 			return err
+		}
+		if st == nil {
+			return nil
 		}
 		now := time.Now()
 		var ps []state.Position
