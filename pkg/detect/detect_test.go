@@ -1310,18 +1310,13 @@ func TestHomeNetworkBurst(t *testing.T) {
 	}
 }
 
-// TestFailuresUnfamiliarNetwork: failures, then a login, from a new
-// network of the home country (country_ignore) is low where colleagues
-// log in from that network (the owner mistypes at a customer's, a hotel),
-// medium where no other account of the site used it for long: a data
-// centre's, guessed and then used. The thief who stays there longer than
-// the window does not make it familiar to his victim.
-func TestFailuresUnfamiliarNetwork(t *testing.T) {
-	home := Where{IP: "91.0.0.9", Country: "DE", City: "Munich", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 48.14, Lon: 11.58, AccuracyKM: 20, Trusted: true, Home: true}
-	dc := Where{IP: "145.239.30.186", Country: "DE", City: "Limburg an der Lahn", ASN: 16276, Org: "OVH SAS", HasLoc: true, Lat: 50.38, Lon: 8.06, AccuracyKM: 20, Trusted: true, Home: true}
-	// the owner's logins, then the thief's: 7 failures, then 30 logins
-	// over 40 hours (fewer than five times the owner's pace)
-	var evs []ev
+// dcTheft is an owner's week at home (a line of the home country,
+// whitelisted by its country), then a thief's 7 failed logins from a data
+// centre of that country, and 30 logins from there over 40 hours (fewer
+// than five times the owner's pace).
+func dcTheft() (home, dc Where, evs []ev) {
+	home = Where{IP: "91.0.0.9", Country: "DE", City: "Munich", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 48.14, Lon: 11.58, AccuracyKM: 20, Trusted: true, Home: true}
+	dc = Where{IP: "145.239.30.186", Country: "DE", City: "Limburg an der Lahn", ASN: 16276, Org: "OVH SAS", HasLoc: true, Lat: 50.38, Lon: 8.06, AccuracyKM: 20, Trusted: true, Home: true}
 	for d := range 6 {
 		for h := range 10 {
 			evs = append(evs, ev{w: home, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
@@ -1334,6 +1329,38 @@ func TestFailuresUnfamiliarNetwork(t *testing.T) {
 		}
 		evs = append(evs, e)
 	}
+	return home, dc, evs
+}
+
+// judgeAs is the verdict on the logins evs (and their failures) of the
+// account user of a site whose common places are com.
+func judgeAs(com Common, user string, evs []ev) Verdict {
+	cfg := Config{}.Defaults()
+	site := NewSite(cfg)
+	site.SetCommon(com)
+	for _, e := range evs {
+		for i := range e.fail {
+			at := t0.Add(e.at - time.Duration(e.fail-i)*time.Minute)
+			site.Failures.Add(e.w.IP, at, at, 1)
+		}
+	}
+	a := NewAccount(&cfg, nil, site)
+	a.SetUser(user)
+	for _, e := range evs {
+		w := e.w
+		a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+	}
+	return a.Verdict()
+}
+
+// TestFailuresUnfamiliarNetwork: failures, then a login, from a new
+// network of the home country (country_ignore) is low where colleagues
+// log in from that network (the owner mistypes at a customer's, a hotel),
+// medium where no other account of the site used it for long: a data
+// centre's, guessed and then used. The thief who stays there longer than
+// the window does not make it familiar to his victim.
+func TestFailuresUnfamiliarNetwork(t *testing.T) {
+	home, dc, evs := dcTheft()
 	census := func(colleague bool) Common {
 		var c Census
 		for i := range 100 {
@@ -1345,24 +1372,6 @@ func TestFailuresUnfamiliarNetwork(t *testing.T) {
 			c.Add("u7", &dc, t0, t0.Add(9*day)) // a colleague's server there
 		}
 		return c.Common(Config{})
-	}
-	judgeAs := func(com Common, user string) Verdict {
-		cfg := Config{}.Defaults()
-		site := NewSite(cfg)
-		site.SetCommon(com)
-		for _, e := range evs {
-			for i := range e.fail {
-				at := t0.Add(e.at - time.Duration(e.fail-i)*time.Minute)
-				site.Failures.Add(e.w.IP, at, at, 1)
-			}
-		}
-		a := NewAccount(&cfg, nil, site)
-		a.SetUser(user)
-		for _, e := range evs {
-			w := e.w
-			a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
-		}
-		return a.Verdict()
 	}
 	alone, shared := census(false), census(true)
 	stay := FamiliarUse{"victim", t0.Add(8 * day)}
@@ -1389,7 +1398,7 @@ func TestFailuresUnfamiliarNetwork(t *testing.T) {
 		{"not counted", Common{}, "victim", Low, "(new network AS16276 OVH SAS)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if v := judgeAs(c.com, c.user); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
+			if v := judgeAs(c.com, c.user, evs); v.Severity != c.sev || !strings.Contains(v.String(), c.want) {
 				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
 			}
 		})

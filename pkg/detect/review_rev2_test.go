@@ -39,21 +39,7 @@ func TestGatewayHeldLineSameCountry(t *testing.T) {
 // thief's first login, knew neither. A colleague there for days before
 // makes it low.
 func TestFailuresUnfamiliarAsOfThen(t *testing.T) {
-	home := Where{IP: "91.0.0.9", Country: "DE", City: "Munich", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 48.14, Lon: 11.58, AccuracyKM: 20, Trusted: true, Home: true}
-	dc := Where{IP: "145.239.30.186", Country: "DE", City: "Limburg an der Lahn", ASN: 16276, Org: "OVH SAS", HasLoc: true, Lat: 50.38, Lon: 8.06, AccuracyKM: 20, Trusted: true, Home: true}
-	var evs []ev
-	for d := range 6 {
-		for h := range 10 {
-			evs = append(evs, ev{w: home, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
-		}
-	}
-	for i := range 30 {
-		e := ev{w: dc, at: 7*day + time.Duration(i)*80*time.Minute}
-		if i == 0 {
-			e.fail = 7
-		}
-		evs = append(evs, e)
-	}
+	home, dc, evs := dcTheft()
 	for _, c := range []struct {
 		name  string
 		other func(c *Census)
@@ -71,22 +57,7 @@ func TestFailuresUnfamiliarAsOfThen(t *testing.T) {
 			census.Add("victim", &home, t0, t0.Add(6*day))
 			census.Add("victim", &dc, t0.Add(7*day), t0.Add(7*day+40*time.Hour))
 			c.other(&census)
-			cfg := Config{}.Defaults()
-			site := NewSite(cfg)
-			site.SetCommon(census.Common(Config{}))
-			for _, e := range evs {
-				for i := range e.fail {
-					at := t0.Add(e.at - time.Duration(e.fail-i)*time.Minute)
-					site.Failures.Add(e.w.IP, at, at, 1)
-				}
-			}
-			a := NewAccount(&cfg, nil, site)
-			a.SetUser("victim")
-			for _, e := range evs {
-				w := e.w
-				a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
-			}
-			if v := a.Verdict(); v.Severity != c.sev || !strings.Contains(v.String(), "7 failed logins from 145.239.30.186") {
+			if v := judgeAs(census.Common(Config{}), "victim", evs); v.Severity != c.sev || !strings.Contains(v.String(), "7 failed logins from 145.239.30.186") {
 				t.Errorf("severity %s, want %s: %s", v.Severity, c.sev, v)
 			}
 		})
