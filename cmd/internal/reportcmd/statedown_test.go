@@ -28,16 +28,7 @@ func TestLiveStateDownSaidOnce(t *testing.T) {
 	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
 	clock := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 	rep := report.NewLive(report.Rule{})
-	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
-		Format: "json", Out: io.Discard, RetryEvery: time.Hour, Now: func() time.Time { return clock }}
-	n := webhookNotifier(t, "http://127.0.0.1:9/never")
-	var rounds atomic.Int32
-	lv.OnDelivered = func(string, bool) { rounds.Add(1) }
-	lv.SetNotifier(n)
-	lv.Start()
-	// the first rounds of deliveries (nothing pending) read the state
-	// before it goes: their errors are theirs, not the commits'
-	waitUntil(t, "the first deliveries", func() bool { return int(rounds.Load()) >= len(n.DeliveryRounds()) })
+	lv, _ := startLiveDown(t, st, stderr, log, rep, func() time.Time { return clock })
 	defer lv.Close()
 	stage := &Stage{Live: lv}
 	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
@@ -112,14 +103,7 @@ func TestLiveStateDownAtStop(t *testing.T) {
 	dsn, down := pgtest.Downable(t, pgtest.DSN(t))
 	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
 	rep := report.NewLive(report.Rule{})
-	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
-		Format: "json", Out: io.Discard, RetryEvery: time.Hour}
-	n := webhookNotifier(t, "http://127.0.0.1:9/never")
-	var rounds atomic.Int32
-	lv.OnDelivered = func(string, bool) { rounds.Add(1) }
-	lv.SetNotifier(n)
-	lv.Start()
-	waitUntil(t, "the first deliveries", func() bool { return int(rounds.Load()) >= len(n.DeliveryRounds()) })
+	lv, _ := startLiveDown(t, st, stderr, log, rep, nil)
 	stage := &Stage{Live: lv}
 	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	down(true)
@@ -168,14 +152,7 @@ func TestLiveStateFrozenAtStop(t *testing.T) {
 		}
 		return k, err
 	}
-	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
-		Format: "json", Out: io.Discard, RetryEvery: time.Hour}
-	n := webhookNotifier(t, "http://127.0.0.1:9/never")
-	var rounds atomic.Int32
-	lv.OnDelivered = func(string, bool) { rounds.Add(1) }
-	lv.SetNotifier(n)
-	lv.Start()
-	waitUntil(t, "the first deliveries", func() bool { return int(rounds.Load()) >= len(n.DeliveryRounds()) })
+	lv, rounds := startLiveDown(t, st, stderr, log, rep, nil)
 	stage := &Stage{Live: lv}
 	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	login := func(user string, i int) {
@@ -218,4 +195,22 @@ func TestLiveStateFrozenAtStop(t *testing.T) {
 		t.Errorf("the run did not fail")
 	}
 	t.Logf("stopped in %v (OpTimeout %v; %d history calls)", took.Round(time.Millisecond), statecmd.OpTimeout, histories.Load())
+}
+
+// startLiveDown starts a live report on st whose webhook never answers,
+// with an hour between rounds of deliveries (now: its clock; nil, the
+// real one), once the first rounds (nothing pending) have read the
+// state: their errors are theirs, not the commits'. rounds counts the
+// rounds made.
+func startLiveDown(t *testing.T, st *statecmd.State, stderr *lockedBuf, log *cli.Logger, rep *report.Live, now func() time.Time) (lv *Live, rounds *atomic.Int32) {
+	t.Helper()
+	lv = &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
+		Format: "json", Out: io.Discard, RetryEvery: time.Hour, Now: now}
+	n := webhookNotifier(t, "http://127.0.0.1:9/never")
+	rounds = new(atomic.Int32)
+	lv.OnDelivered = func(string, bool) { rounds.Add(1) }
+	lv.SetNotifier(n)
+	lv.Start()
+	waitUntil(t, "the first deliveries", func() bool { return int(rounds.Load()) >= len(n.DeliveryRounds()) })
+	return lv, rounds
 }
