@@ -177,14 +177,7 @@ func Hung(t testing.TB) (dsn string, accepted <-chan struct{}, count func() int)
 // server stopped, a link that refuses) and brought back.
 func Downable(t testing.TB, dsn string) (relayed string, down func(bool)) {
 	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, ln := relayListener(t, dsn)
 	t.Cleanup(func() { ln.Close() })
 	target := u.Host
 	var mu sync.Mutex
@@ -235,6 +228,21 @@ func Downable(t testing.TB, dsn string) (relayed string, down func(bool)) {
 	}
 }
 
+// relayListener parses dsn and opens the loopback listener of a relay to
+// its server (Downable, Freezable).
+func relayListener(t testing.TB, dsn string) (*url.URL, net.Listener) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, ln
+}
+
 // relay copies from to to, by hand: io.Copy between two TCP connections
 // splices, which hangs on some kernels (a sandbox's).
 func relay(to, from net.Conn) {
@@ -260,14 +268,7 @@ func relay(to, from net.Conn) {
 // connections are closed at the test's end.
 func Freezable(t testing.TB, dsn string) (relayed string, freeze func()) {
 	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, ln := relayListener(t, dsn)
 	var mu sync.Mutex
 	var conns []net.Conn
 	frozen := make(chan struct{})
