@@ -79,3 +79,52 @@ func TestLiveAlertStateFrozen(t *testing.T) {
 		t.Errorf("the run did not fail")
 	}
 }
+
+// When the first call to run out of time after the state froze is a new
+// account's history read (no commit failed yet: the log was quiet), the
+// alert that follows makes no commit of its own either: it waited
+// OpTimeout for the history, then as long again for that commit (60 s
+// before the postmaster heard of a theft).
+func TestLiveAlertHistoryFrozen(t *testing.T) {
+	dsn, freeze := pgtest.Freezable(t, pgtest.DSN(t))
+	defer func(o, p time.Duration) { statecmd.OpTimeout, statecmd.HistoryPause = o, p }(statecmd.OpTimeout, statecmd.HistoryPause)
+	statecmd.OpTimeout, statecmd.HistoryPause = 2*time.Second, time.Minute
+	st, stderr, log := openPG(t, dsn, "[GENERAL]\n")
+	rep := report.NewLive(report.Rule{})
+	rep.History = st.LiveHistory()
+	stdout := &lockedBuf{}
+	lv := &Live{Env: cli.Env{Stdout: io.Discard, Stderr: stderr}, Log: log, Rep: rep, St: st,
+		Format: "json", Out: stdout, RetryEvery: 300 * time.Millisecond}
+	lv.SetNotifier(webhookNotifier(t, "http://127.0.0.1:9/never"))
+	lv.Start()
+	stage := &Stage{Live: lv}
+	t0 := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	if err := stage.Process(rlogin("bob@x.test", "200.158.1.34", "BR", 27699, -23.55, -46.63, t0), nil); err != nil {
+		t.Fatal(err)
+	}
+	lv.Idle(true)
+	freeze()
+	// carol, robbed: her history is asked for (the first call to the
+	// frozen state), and runs out of time
+	start := time.Now()
+	for i, r := range attack("carol@x.test", t0.Add(time.Hour)) {
+		if err := stage.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+		if lv.Alerts() > 0 {
+			t.Logf("alerted at the %d-th login", i+1)
+			break
+		}
+	}
+	took := time.Since(start)
+	if lv.Alerts() != 1 || !strings.Contains(stdout.String(), "carol@x.test") {
+		t.Fatalf("%d alerts; stdout:\n%s", lv.Alerts(), stdout)
+	}
+	if took < statecmd.OpTimeout {
+		t.Fatalf("carol's history was not asked for: %v", took)
+	}
+	if took >= statecmd.OpTimeout*3/2 {
+		t.Errorf("carol's alert waited %v for the frozen state: her history, then a commit (OpTimeout %v)", took, statecmd.OpTimeout)
+	}
+	lv.Close()
+}

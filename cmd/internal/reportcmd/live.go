@@ -173,14 +173,16 @@ func (lv *Live) fail() {
 // once per incident, not again once it expired).
 func (lv *Live) alert(a *report.Account) error {
 	var out *state.Outcome
-	if lv.St != nil && !lv.frozen {
+	if lv.St != nil && !lv.frozen && !lv.St.HistoryFrozen() {
 		// recorded first: the state says whether the account's incident
 		// is open already, which decides the block; the deliveries wait
 		// for the block (they say it). Not when the last commit ran out
-		// of time: this one would wait as long (OpTimeout, 30 s, the
-		// reader held, and the stop if SIGTERM came), and fail as
-		// likely; the alert is told as after a commit that failed, and
-		// recorded with the next commit that goes through.
+		// of time, or the history read for a new account did (as
+		// likely this account's): this one would wait as long
+		// (OpTimeout, 30 s, the reader held, and the stop if SIGTERM
+		// came), and fail as likely; the alert is told as after a
+		// commit that failed, and recorded with the next commit that
+		// goes through.
 		lv.holdWake = true
 		out = lv.commit(true, false)
 		lv.holdWake = false

@@ -67,6 +67,9 @@ type State struct {
 	// histFailed: when the state last failed a live reader, or a live
 	// commit (LiveHistory, NoteDown); zero: it answers. Unix ns.
 	histFailed atomic.Int64
+	// histFrozen: when a live history read last ran out of time (the
+	// state accepted it and did not answer); zero since it answered.
+	histFrozen atomic.Int64
 }
 
 // NoteDown says the state just failed to answer a live commit: the live
@@ -78,7 +81,18 @@ type State struct {
 func (s *State) NoteDown() { s.histFailed.Store(time.Now().UnixNano()) }
 
 // NoteUp: see NoteDown.
-func (s *State) NoteUp() { s.histFailed.Store(0) }
+func (s *State) NoteUp() { s.histFailed.Store(0); s.histFrozen.Store(0) }
+
+// HistoryFrozen says a live history read ran out of time within
+// HistoryPause, and nothing answered since: a commit now would most
+// likely wait as long (OpTimeout) and fail. The live alert then makes
+// no commit of its own (as after a commit that ran out of time): a
+// new account's alert would otherwise wait OpTimeout for its history,
+// then as long again for that commit.
+func (s *State) HistoryFrozen() bool {
+	f := s.histFrozen.Load()
+	return f != 0 && time.Since(time.Unix(0, f)) < HistoryPause
+}
 
 // Close closes the store.
 func (s *State) Close() error {
@@ -427,10 +441,15 @@ func Bound(ctx context.Context, d time.Duration, op func(context.Context) error)
 	defer cancel()
 	err := op(bctx)
 	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("the state did not answer within %s: %w", d, err)
+		err = fmt.Errorf("%w within %s: %w", ErrNoAnswer, d, err)
 	}
 	return err
 }
+
+// ErrNoAnswer is in the error of an operation that Bound ended: the
+// state accepted it and did not answer in time (a frozen host, a stalled
+// disk), as against one that refused it or failed.
+var ErrNoAnswer = errors.New("the state did not answer")
 
 // HistoryPause: after the state failed to give an account's history,
 // a live reader asks for none for this long (LiveHistory).
@@ -453,6 +472,9 @@ func (s *State) LiveHistory() func(user string) ([]detect.Known, error) {
 		known, err := s.Known(context.Background(), user)
 		if err != nil {
 			s.NoteDown()
+			if errors.Is(err, ErrNoAnswer) {
+				s.histFrozen.Store(time.Now().UnixNano())
+			}
 			return nil, fmt.Errorf("%w; the accounts met meanwhile are judged without their history, and again with it once the state answers (asked again in %s)", err, HistoryPause)
 		}
 		s.NoteUp()
