@@ -507,6 +507,19 @@ type Site struct {
 	familiar map[uint32]bool
 	// familiarBy: of those, by whom and since when (Common.FamiliarBy)
 	familiarBy map[uint32][]FamiliarUse
+	// lines: the ranges that the site's accounts use as lines
+	// (Common.Lines)
+	lines map[netFam]bool
+}
+
+// lineRange: w is in a range that the site's accounts use as lines
+// (Common.Lines).
+func (s *Site) lineRange(w *Where) bool {
+	if s == nil || len(s.lines) == 0 {
+		return false
+	}
+	f, ok := netKey(w)
+	return ok && s.lines[f]
 }
 
 // unfamiliar: no account of the site used the network for long (a
@@ -625,6 +638,22 @@ type Common struct {
 	// sells a company's VPN its exit in Zurich, and homes and hotels
 	// their lines there).
 	Gated []uint32
+	// Lines: the ranges of networks (IPv4 /12, IPv6 /20, as Account's
+	// lineNet) that the site's accounts use as lines: three accounts or
+	// more held two addresses there, each for Config.LineHold or longer,
+	// and never went from one to another within LineHold, and at most
+	// one in four of those that used two addresses there did (a phone's
+	// carrier). An address there, located vaguely (a home line's
+	// provider places many of its ranges within 100 or 200 km), is no
+	// roaming phone's, even for an account that logs in too seldom to
+	// show it holds its addresses: a trip from or to it is judged.
+	Lines []LineRange
+}
+
+// LineRange is a range of a network's addresses (Common.Lines).
+type LineRange struct {
+	ASN    uint32
+	Prefix netip.Prefix
 }
 
 // FamiliarUse: an account's use of a network became long (longer than
@@ -658,6 +687,10 @@ func (s *Site) Common() Common {
 		c.FamiliarBy = cloneFamiliarBy(s.familiarBy)
 	}
 	c.Gated = slices.Sorted(maps.Keys(s.gated))
+	for f := range s.lines {
+		c.Lines = append(c.Lines, LineRange{f.asn, f.pfx})
+	}
+	sortLines(c.Lines)
 	slices.Sort(c.Countries)
 	slices.Sort(c.Networks)
 	slices.Sort(c.Exits)
@@ -683,6 +716,13 @@ func (s *Site) SetCommon(c Common) {
 			s.gated = map[uint32]bool{}
 		}
 		s.gated[n] = true
+	}
+	s.lines = nil
+	for _, l := range c.Lines {
+		if s.lines == nil {
+			s.lines = map[netFam]bool{}
+		}
+		s.lines[netFam{l.ASN, l.Prefix}] = true
 	}
 	s.familiar, s.familiarBy = nil, nil
 	if c.Familiar != nil {
@@ -720,6 +760,9 @@ type Census struct {
 	accounts map[string]bool
 	uses     map[censusKey]map[string]*use
 	gates    map[netip.Prefix]*gateUse
+	// addrs: each account's addresses in each range (netFam), from their
+	// first use to their last (Common.Lines)
+	addrs map[netFam]map[string]map[[16]byte]*use
 }
 
 // gateUse: who used a prefix (in the order added: an account's
@@ -773,6 +816,28 @@ func (c *Census) Add(user string, w *Where, first, last time.Time) {
 			g.users[k].widen(first, last)
 		} else {
 			g.users = append(g.users, userUse{user, use{first, last}})
+		}
+	}
+	if f, ok := netKey(w); ok {
+		if key, ok := heldKey(w.IP); ok {
+			if c.addrs == nil {
+				c.addrs = map[netFam]map[string]map[[16]byte]*use{}
+			}
+			byUser := c.addrs[f]
+			if byUser == nil {
+				byUser = map[string]map[[16]byte]*use{}
+				c.addrs[f] = byUser
+			}
+			as := byUser[user]
+			if as == nil {
+				as = map[[16]byte]*use{}
+				byUser[user] = as
+			}
+			if u := as[key]; u != nil {
+				u.widen(first, last)
+			} else {
+				as[key] = &use{first, last}
+			}
 		}
 	}
 	k := censusKey{w.Country, w.ASN}
@@ -959,12 +1024,71 @@ func (c *Census) Common(cfg Config) Common {
 	if out.Familiar != nil {
 		c.familiar(cfg, &out, byNet)
 	}
+	out.Lines = c.lines(cfg)
 	slices.Sort(out.Countries)
 	slices.Sort(out.Networks)
 	slices.Sort(out.Exits)
 	slices.Sort(out.Familiar)
 	slices.Sort(out.Gated)
 	return out
+}
+
+// lines finds the ranges that the site's accounts use as lines
+// (Common.Lines). An account's addresses in a range are taken in the
+// order of their first use; it went from one to another (hopped) when one
+// began less than LineHold after the last use of those before it, or
+// during it (a carrier gateway's addresses come back in turn, and a row
+// of the history spans all of an address's uses).
+func (c *Census) lines(cfg Config) []LineRange {
+	var out []LineRange
+	var spans []use
+	for f, users := range c.addrs {
+		line, hop := 0, 0
+		for _, as := range users {
+			if len(as) < 2 {
+				continue // one address says nothing of the range
+			}
+			spans = spans[:0]
+			for _, u := range as {
+				spans = append(spans, *u)
+			}
+			slices.SortFunc(spans, func(x, y use) int { return x.first.Compare(y.first) })
+			holds, hopped := 0, false
+			var upTo time.Time // the last use of the addresses so far
+			for i, u := range spans {
+				if u.last.Sub(u.first) >= cfg.LineHold {
+					holds++
+				}
+				if i > 0 && u.first.Sub(upTo) < cfg.LineHold {
+					hopped = true
+				}
+				upTo = later(upTo, u.last)
+			}
+			switch {
+			case hopped:
+				hop++
+			case holds >= 2 && 2*holds >= len(spans):
+				line++
+			}
+		}
+		if line >= 3 && 4*hop <= line {
+			out = append(out, LineRange{f.asn, f.pfx})
+		}
+	}
+	sortLines(out)
+	return out
+}
+
+func sortLines(ls []LineRange) {
+	slices.SortFunc(ls, func(x, y LineRange) int {
+		if x.ASN != y.ASN {
+			return cmp.Compare(x.ASN, y.ASN)
+		}
+		if c := x.Prefix.Addr().Compare(y.Prefix.Addr()); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Prefix.Bits(), y.Prefix.Bits())
+	})
 }
 
 // familiar finds the networks familiar to the site (Common.Familiar): used
@@ -1504,7 +1628,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.lastHome.checked = true
 		a.travel(&a.lastHome.Where, a.lastHome.at, w, first, false)
 	}
-	if usual && a.end(&cur) && (!vague(w) || a.lineNet(w)) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
+	if usual && a.end(&cur) && (!vague(w) || a.lineNet(w) || a.siteLine(w)) && a.lastOdd.valid && !a.lastOdd.checked && !a.lastOdd.same(&a.last) && a.end(&a.lastOdd) {
 		a.lastOdd.checked = true
 		a.travel(&a.lastOdd.Where, a.lastOdd.at, w, first, true)
 	}
@@ -1589,7 +1713,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	switch {
 	case !usual:
 		a.lastOdd = a.last
-	case a.end(&a.last) && (!vague(w) || a.lineNet(w)):
+	case a.end(&a.last) && (!vague(w) || a.lineNet(w) || a.siteLine(w)):
 		a.lastHome = a.last
 	}
 	if usual && !exit && w.ASN != 0 {
@@ -1701,7 +1825,7 @@ func (a *Account) end(l *login) bool {
 	}
 	// vague in a usual country too: a new network there located vaguely is
 	// a phone's carrier seen from its gateway, anywhere in the country
-	if vague(&l.Where) && (l.usual || a.countryUsual(l.Country, l.at)) && !a.line(l.IP) && !(l.usual && a.lineNet(&l.Where)) {
+	if vague(&l.Where) && (l.usual || a.countryUsual(l.Country, l.at)) && !a.line(l.IP) && !(l.usual && a.lineNet(&l.Where)) && !a.siteLine(&l.Where) {
 		return false
 	}
 	// an exit for the whole of what is known, even before it became
@@ -1714,7 +1838,20 @@ func (l *login) same(m *login) bool { return m.valid && l.IP == m.IP && l.at.Equ
 // gateway: w is located vaguely, and is not the account's line (see end):
 // it may be a mobile network's gateway, anywhere in its country.
 func (a *Account) gateway(w *Where) bool {
-	return vague(w) && !a.line(w.IP) && !a.lineNet(w)
+	return vague(w) && !a.line(w.IP) && !a.lineNet(w) && !a.siteLine(w)
+}
+
+// siteLine: w is in a range that the site's accounts use as lines
+// (Common.Lines), and the account did not go from one of its addresses
+// there to another within LineHold (its own use says otherwise: a
+// phone).
+func (a *Account) siteLine(w *Where) bool {
+	if !a.site.lineRange(w) {
+		return false
+	}
+	f, _ := netKey(w)
+	r := a.nets[f]
+	return r == nil || !r.hop
 }
 
 // vague: the location is known to the country only, or within 100 km or
@@ -2143,8 +2280,15 @@ func (a *Account) travel(x *Where, ta time.Time, y *Where, tb time.Time, yUsual 
 	// an end located vaguely, judged because its network is the
 	// account's line (lineNet): the words say so
 	for _, u := range [2]*Where{x, y} {
-		if vague(u) && a.lineNet(u) && !a.line(u.IP) {
+		if !vague(u) || a.line(u.IP) {
+			continue
+		}
+		if a.lineNet(u) {
 			note = "; " + u.IP + " (" + placeName(u) + ") is on the account's line, " + a.network(u) + ": its addresses there last all day, a phone's change within hours"
+			break
+		}
+		if a.siteLine(u) {
+			note = "; " + u.IP + " (" + placeName(u) + ") is on a line of " + a.network(u) + ": the site's accounts keep their addresses there all day, a phone's change within hours"
 			break
 		}
 	}
