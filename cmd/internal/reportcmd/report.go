@@ -214,8 +214,12 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 			}
 			return strings.Join(out, " ")
 		}
-		log.Debugf("places common to the accounts (usual for all): countries %s; networks %s (exits %s)",
-			strings.Join(c.Countries, " "), as(c.Networks), as(c.Exits))
+		var lines []string
+		for _, l := range c.Lines {
+			lines = append(lines, "AS"+strconv.FormatUint(uint64(l.ASN), 10)+" "+l.Prefix.String())
+		}
+		log.Debugf("places common to the accounts (usual for all): countries %s; networks %s (exits %s); ranges of lines %s",
+			strings.Join(c.Countries, " "), as(c.Networks), as(c.Exits), strings.Join(lines, ", "))
 	}
 	if st != nil && run != nil {
 		found = run.New > 0
