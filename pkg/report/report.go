@@ -191,8 +191,11 @@ type Report struct {
 	unread   []Unread
 	seen     int          // accounts with logins after the whitelist
 	site     *detect.Site // failed logins by address, common places, for the detectors
-	judged   []*Account   // Anomalies' answer, until something changes
-	fresh    bool
+	// others: the history of the site's accounts that this run did not
+	// see (KnowSite), for the census only
+	others *detect.Census
+	judged []*Account // Anomalies' answer, until something changes
+	fresh  bool
 
 	addrs []addrSlot // by record.Record.AddrID (batch.go)
 	last  []lastUse  // by AddrID too
@@ -669,10 +672,31 @@ func (rep *Report) Common() detect.Common {
 	return rep.site.Common()
 }
 
+// KnowSite gives the census the history of an account that this run did
+// not see: the places common to the site's accounts, the networks
+// familiar to it and its ranges of lines (detect.Common) are counted over
+// all of them, as a run over the whole log counts them, where an hourly
+// run sees the few that logged in within the hour (a traveller's hotel
+// network, where colleagues stayed last week, was "used by no account
+// of the site"). An account of the run is known by Know.
+func (rep *Report) KnowSite(user string, k *detect.Known) {
+	if k.Relay || rep.Rule.Original {
+		return
+	}
+	if rep.others == nil {
+		rep.others = &detect.Census{}
+	}
+	rep.fresh = false
+	rep.others.Add(user, &k.Where, k.First, k.Last)
+}
+
 // census finds the places common to the site's accounts (detect.Census),
-// from this run's logins and the history known.
+// from this run's logins and the history known (KnowSite's too).
 func (rep *Report) census() {
-	var c detect.Census
+	c := rep.others
+	if c == nil {
+		c = &detect.Census{}
+	}
 	for _, a := range rep.accounts {
 		for _, ip := range slices.Concat(a.IPs, a.Trusted) {
 			if ip.Earlier {

@@ -71,6 +71,12 @@ type Store interface {
 	// time: all of them), by user, the most recently seen first. It makes
 	// one query whatever the number of users.
 	Recent(ctx context.Context, since map[string]time.Time) ([]Address, error)
+	// Site calls fn with each row of history of every account, in no
+	// order, in one query: what the site's accounts did, for the places
+	// common to them (detect.Census) when a run sees few of them (an
+	// hourly run). The Address is reused: fn copies what it keeps; an
+	// error from fn ends the read and is returned.
+	Site(ctx context.Context, fn func(*Address) error) error
 	// Alerts returns the alerts opened or added to since since (zero: all),
 	// newest first, with their evidence and deliveries.
 	Alerts(ctx context.Context, since time.Time) ([]Alert, error)

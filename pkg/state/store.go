@@ -306,22 +306,50 @@ JOIN history h ON h.account = s.key AND h.last_seen >= s.value ORDER BY h.accoun
 	return out, s.wrap(err)
 }
 
+func (s *store) Site(ctx context.Context, fn func(*Address) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+historyColumns+` FROM history`)
+	if err != nil {
+		return s.wrap(err)
+	}
+	defer rows.Close()
+	var a Address
+	for rows.Next() {
+		if err := scanAddress(rows, &a); err != nil {
+			return s.wrap(err)
+		}
+		if err := fn(&a); err != nil {
+			return err
+		}
+	}
+	return s.wrap(rows.Err())
+}
+
 func scanAddresses(rows *sql.Rows, out []Address) ([]Address, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var a Address
-		var first, last, asn, methods int64
-		var verified sql.NullBool
-		if err := rows.Scan(&a.User, &a.IP, &a.Count, &first, &last, &a.Country, &a.City, &a.HasLoc, &a.Lat, &a.Lon, &a.AccuracyKM, &asn, &a.Org, &a.RDNS, &verified, &methods); err != nil {
+		if err := scanAddress(rows, &a); err != nil {
 			return nil, err
-		}
-		a.First, a.Last, a.ASN, a.Methods = fromNS(first), fromNS(last), uint32(asn), uint8(methods)
-		if verified.Valid {
-			a.RDNSVerified = &verified.Bool
 		}
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// scanAddress reads a row of historyColumns into a.
+func scanAddress(rows *sql.Rows, a *Address) error {
+	var first, last, asn, methods int64
+	var verified sql.NullBool
+	if err := rows.Scan(&a.User, &a.IP, &a.Count, &first, &last, &a.Country, &a.City, &a.HasLoc, &a.Lat, &a.Lon, &a.AccuracyKM, &asn, &a.Org, &a.RDNS, &verified, &methods); err != nil {
+		return err
+	}
+	a.First, a.Last, a.ASN, a.Methods = fromNS(first), fromNS(last), uint32(asn), uint8(methods)
+	a.RDNSVerified = nil
+	if verified.Valid {
+		v := verified.Bool
+		a.RDNSVerified = &v
+	}
+	return nil
 }
 
 const alertColumns = `id, account, instance, opened, updated, last_seen, rule, closed, close_reason, closed_by, severity`

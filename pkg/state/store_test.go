@@ -401,6 +401,46 @@ func testHistorySums(t *testing.T, b backend) {
 	if got, _ := s.History(ctx, "nobody"); len(got) != 0 {
 		t.Errorf("History(nobody) = %+v", got)
 	}
+	// Site: every account's rows, each as History has it
+	var site []Address
+	if err := s.Site(ctx, func(a *Address) error { site = append(site, *a); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"a", "b", "c"} {
+		h, _ := s.History(ctx, user)
+		var mine []Address
+		for _, a := range site {
+			if a.User == user {
+				mine = append(mine, a)
+			}
+		}
+		slices.SortFunc(mine, func(x, y Address) int { return -x.Last.Compare(y.Last) })
+		if fmt.Sprint(deref(mine)) != fmt.Sprint(deref(h)) {
+			t.Errorf("Site's rows of %s:\n %+v; History:\n %+v", user, deref(mine), deref(h))
+		}
+	}
+	if len(site) != 4 {
+		t.Errorf("Site: %d rows, want 4", len(site))
+	}
+	stop := errors.New("enough")
+	n := 0
+	if err := s.Site(ctx, func(*Address) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("Site with fn failing: %v after %d rows", err, n)
+	}
+}
+
+// deref shows the rows with what RDNSVerified points to.
+func deref(as []Address) []string {
+	var out []string
+	for _, a := range as {
+		v := "nil"
+		if a.RDNSVerified != nil {
+			v = fmt.Sprint(*a.RDNSVerified)
+		}
+		a.RDNSVerified = nil
+		out = append(out, fmt.Sprintf("%+v verified=%s", a, v))
+	}
+	return out
 }
 
 func testPositions(t *testing.T, b backend) {

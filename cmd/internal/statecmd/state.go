@@ -609,7 +609,23 @@ func (s *State) recall(ctx context.Context, rep *report.Report) error {
 	for user, k := range known {
 		rep.Know(user, k)
 	}
-	return nil
+	if rep.Rule.Original {
+		return nil
+	}
+	// the other accounts' history, for the census: an hourly run sees
+	// few of the site's accounts (report.Report.KnowSite)
+	return s.Store.Site(ctx, func(h *state.Address) error {
+		if _, done := since[h.User]; done {
+			return nil
+		}
+		why := s.why(h)
+		if strings.HasPrefix(why, "email_skip:") {
+			return nil
+		}
+		k := knownOf(h, why)
+		rep.KnowSite(h.User, &k)
+		return nil
+	})
 }
 
 // SetDelivery records a delivery's result; a failure to record is
