@@ -1695,7 +1695,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	switch {
 	case newCountry:
-		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, before, a.site.unfamiliar(w.ASN))
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, before, a.site.unfamiliarToOthers(w.ASN, a.user, first))
 	case newNetwork || homeNew:
 		// a new network sending far more than the account ever did is
 		// a thief too, in a usual country (a data centre there, the
@@ -1894,10 +1894,15 @@ func (a *Account) historyBefore(t time.Time) int64 {
 // key is the place's finding (NewPlace), what its name in words; before
 // is the account's logins before t, the history's included.
 //
-// A new country's logins all from networks that no account of the site
-// uses (strange: not a colleague's hotel or a branch, but a thief's) need
-// only reach Config.Burst: someone sends mail from where nobody of the
-// company has been, while the owner's own pace may hide it.
+// A new country's logins all from networks that no other account of the
+// site had used for long by then (strange: not a colleague's hotel or a
+// branch, but a thief's) need only reach Config.Burst and three times the
+// account's usual logins: someone sends more mail than the owner does from
+// where nobody of the company has been. As of then: a census of the whole
+// log made the traveller's own stay, or a colleague's later one,
+// familiar, and hid what the live reader and an hourly run, whose census
+// holds the past only, alerted on (a traveller catches up on mail at his
+// own pace, or twice it, from a hotel's network that nobody else used).
 func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, before int64, strange bool) {
 	if a.cfg.Burst <= 0 || p == nil {
 		return
@@ -1937,7 +1942,7 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 	}
 	p.burstN += n
 	p.strange = p.strange && strange
-	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate && !p.strange {
+	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate && !p.strange || float64(p.burstN) < 3*p.burstRate {
 		return
 	}
 	f := a.find(NewPlace, key, Medium, t, ip, "")
