@@ -1469,10 +1469,13 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			}
 		}
 	}
-	// the owner's last precise usual place, from the history
+	// the owner's last precise usual place, from the history, or one
+	// located vaguely on its line or the site's (lineNet, siteLine), as
+	// Login takes it: the trip from the line of the hour before, across
+	// a phone's login since, is judged as in one run
 	for i := range known {
 		k := &known[i]
-		if k.Relay || k.Last.IsZero() || vague(&k.Where) || a.lastHome.valid && !k.Last.After(a.lastHome.at) {
+		if k.Relay || k.Last.IsZero() || vague(&k.Where) && !a.lineNet(&k.Where) && !a.siteLine(&k.Where) || a.lastHome.valid && !k.Last.After(a.lastHome.at) {
 			continue
 		}
 		if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last), gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {

@@ -1,0 +1,110 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// judgeHourlyCommon is judgeHourly on a site whose common places are com
+// (the census of the site's other accounts).
+func judgeHourlyCommon(cfg Config, com Common, evs []ev) Verdict {
+	cfg = cfg.Defaults()
+	rows := map[string]*Known{}
+	var order []string
+	var out Verdict
+	for i := 0; i < len(evs); {
+		hour := t0.Add(evs[i].at).Truncate(time.Hour)
+		j := i
+		for j < len(evs) && t0.Add(evs[j].at).Truncate(time.Hour).Equal(hour) {
+			j++
+		}
+		var known []Known
+		for _, ip := range order {
+			known = append(known, *rows[ip])
+		}
+		site := NewSite(cfg)
+		site.SetCommon(com)
+		a := NewAccount(&cfg, known, site)
+		for _, e := range evs[i:j] {
+			w := e.w
+			at := t0.Add(e.at)
+			a.Login(&w, at, at, max(e.n, 1))
+			k := rows[w.IP]
+			if k == nil {
+				k = &Known{First: at}
+				rows[w.IP] = k
+				order = append(order, w.IP)
+			}
+			k.Where, k.Last = w, at
+			k.Count += int64(max(e.n, 1))
+		}
+		v := a.Verdict()
+		out.Severity = max(out.Severity, v.Severity)
+		out.Reasons = append(out.Reasons, v.Reasons...)
+		i = j
+	}
+	slices.SortStableFunc(out.Reasons, func(x, y Reason) int { return int(y.Severity) - int(x.Severity) })
+	return out
+}
+
+// siteLinesFixture: TestSiteLines's line and phone, and the census of a
+// site whose three accounts hold their lines all day.
+func siteLinesFixture() (line func(u, d int) Where, phone func(i int) Where, com Common) {
+	line = func(u, d int) Where {
+		return Where{IP: fmt.Sprintf("189.100.%d.%d", d, u), Country: "BR", ASN: 28573, Org: "Claro NXT", HasLoc: true, Lat: -10, Lon: -55, AccuracyKM: 500}
+	}
+	phone = func(i int) Where {
+		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+	}
+	var c Census
+	for u := range 3 {
+		for d := range 5 {
+			at := t0.Add(time.Duration(d) * day)
+			c.Add(fmt.Sprint("line", u), ptr(line(u, d)), at, at.Add(10*time.Hour))
+		}
+	}
+	return line, phone, c.Common(Config{})
+}
+
+// An account that logs in once a day from its line and once from its
+// phone: the line (a site's line), the phone ten minutes later, Osaka
+// fifteen minutes after. One run judges the trip from the line (the
+// owner's last home, lastHome); hourly runs, the line and the phone in
+// the hour before, judged none: the history's last home was its last
+// precise row only, never a line's, located vaguely.
+func TestSiteLineLastHomeHourly(t *testing.T) {
+	line, phone, com := siteLinesFixture()
+	var evs []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: line(50, d), at: at}, ev{w: phone(d % 7), at: at + 4*time.Hour})
+	}
+	after := 5*day + 40*time.Minute // 8:40
+	evs = append(evs, ev{w: line(50, 5), at: after}, ev{w: phone(3), at: after + 10*time.Minute}, ev{w: osaka, at: after + 25*time.Minute})
+	want := []string{"BR → Osaka, JP, 17,070 km in 25 min; 189.100.5.50 (BR) is on a line of AS28573 Claro NXT"}
+	checkVerdict(t, judgeCommon(Config{}.Defaults(), com, evs), High, want)
+	checkVerdict(t, judgeHourlyCommon(Config{}, com, evs), High, want)
+}
+
+// The same on the account's own line (lineNet): the line of the day, the
+// phone ten minutes later, Osaka fifteen minutes after, across an hour.
+func TestLineNetLastHomeHourly(t *testing.T) {
+	line := func(d int) Where {
+		return Where{IP: fmt.Sprintf("189.100.%d.7", d), Country: "BR", ASN: 28573, Org: "Claro NXT", HasLoc: true, Lat: -10, Lon: -55, AccuracyKM: 500}
+	}
+	phone := func(i int) Where {
+		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
+	}
+	var evs []ev
+	for d := range 5 {
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: line(d), at: at}, ev{w: phone(100 + d), at: at + 4*time.Hour}, ev{w: line(d), at: at + 10*time.Hour})
+	}
+	after := 5*day + 12*time.Hour + 40*time.Minute // 20:40
+	evs = append(evs, ev{w: line(5), at: after}, ev{w: phone(1), at: after + 10*time.Minute}, ev{w: osaka, at: after + 25*time.Minute})
+	want := []string{"BR → Osaka, JP, 17,070 km in 25 min; 189.100.5.7 (BR) is on the account's line"}
+	checkVerdict(t, judge(Config{}, nil, evs), High, want)
+	checkVerdict(t, judgeHourly(Config{}, evs), High, want)
+}
