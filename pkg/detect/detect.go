@@ -1423,14 +1423,15 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			}
 		}
 	}
-	// the history's usual places located precisely that were in use at
-	// once, out of reach of each other (their first or last logins): an
-	// account shared (see concurrent), for a detector started anew
+	// the history's usual places located precisely (or on a line, as
+	// Login takes them) that were in use at once, out of reach of each
+	// other (their first or last logins): an account shared (see
+	// concurrent), for a detector started anew
 	if lastK != nil {
 		var ps []*Known
 		for i := range known {
 			k := &known[i]
-			if k.Relay || k.Last.IsZero() || !k.HasLoc || vague(&k.Where) ||
+			if k.Relay || k.Last.IsZero() || !k.HasLoc || vague(&k.Where) && !a.lineNet(&k.Where) && !a.siteLine(&k.Where) ||
 				site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
 				continue
 			}
@@ -1620,7 +1621,11 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	// vague logins in between, from the owner's last precise usual place
 	// to a place not usual, or back.
 	cur := login{Where: *w, at: first, usual: usual, valid: true, gate: gate}
-	if usual && !vague(w) && a.end(&cur) {
+	// (a place located vaguely on a line, the account's or the site's, is
+	// a trip's end where it is located: one person there, as at a precise
+	// place, and a shared mailbox's other person travelling is no trip
+	// from it)
+	if usual && (!vague(w) || a.lineNet(w) || a.siteLine(w)) && a.end(&cur) {
 		a.concurrent(&cur, last)
 	}
 	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.end(&a.last) && a.end(&cur) {
@@ -2344,7 +2349,8 @@ func (a *Account) everywhere(w *Where, t time.Time) bool {
 	return n >= 2
 }
 
-// concurrent notes logins from usual places, located precisely, farther
+// concurrent notes logins from usual places, located precisely (or on a
+// line, the account's or the site's: see Login), farther
 // apart than anyone travels in the time between them: two people using
 // the account at once. u is such a login, its place used until last; it
 // is compared with the last logins from the few precise usual places used

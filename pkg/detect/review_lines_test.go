@@ -108,3 +108,34 @@ func TestLineNetLastHomeHourly(t *testing.T) {
 	checkVerdict(t, judge(Config{}, nil, evs), High, want)
 	checkVerdict(t, judgeHourly(Config{}, evs), High, want)
 }
+
+// A mailbox shared by one person in Brazil, on a line located to the
+// country only, and one in Lisbon, each logging in daily, twenty minutes
+// apart: the account is used from several places at once, as with a
+// precise São Paulo. The line was a trip's end (a site's line, or the
+// account's own) but no place in use at once (concurrent took precise
+// places only): the Lisbon person's trip to Osaka, the line twenty
+// minutes before, was a high impossible trip, where São Paulo's weighs
+// low (the commit's "one more false alarm (a shared mailbox)").
+func TestSharedMailboxOnLine(t *testing.T) {
+	line, _, com := siteLinesFixture()
+	want := []string{"BR → Osaka, JP, 17,070 km in 20 min", "weighed low: the account is used from several places at once ("}
+	// the site's line: the person in Brazil logs in once a day
+	var evs []ev
+	for d := range 6 {
+		at := time.Duration(d)*day + 4*time.Hour
+		evs = append(evs, ev{w: line(60, d), at: at}, ev{w: lisbon, at: at + 20*time.Minute})
+	}
+	evs = append(evs, ev{w: line(60, 6), at: 6*day + 4*time.Hour}, ev{w: osaka, at: 6*day + 4*time.Hour + 20*time.Minute})
+	checkVerdict(t, judgeCommon(Config{}.Defaults(), com, evs), Low, want)
+	checkVerdict(t, judgeHourlyCommon(Config{}, com, evs), Low, want)
+	// the account's own line (lineNet): held from 8:00 to 18:00
+	evs = nil
+	for d := range 6 {
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: line(60, d), at: at}, ev{w: lisbon, at: at + 4*time.Hour}, ev{w: line(60, d), at: at + 4*time.Hour + 20*time.Minute}, ev{w: line(60, d), at: at + 10*time.Hour})
+	}
+	evs = append(evs, ev{w: line(60, 6), at: 6*day + 4*time.Hour}, ev{w: osaka, at: 6*day + 4*time.Hour + 20*time.Minute})
+	checkVerdict(t, judge(Config{}, nil, evs), Low, want)
+	checkVerdict(t, judgeHourly(Config{}, evs), Low, want)
+}
