@@ -640,10 +640,12 @@ type Common struct {
 	Gated []uint32
 	// Lines: the ranges of networks (IPv4 /12, IPv6 /20, as Account's
 	// lineNet) that the site's accounts use as lines: three accounts or
-	// more held two addresses there, each for Config.LineHold or longer,
-	// and never went from one to another within LineHold, and at most
-	// one in four of those that used two addresses there did (a phone's
-	// carrier). An address there, located vaguely (a home line's
+	// more held two addresses there (and half of theirs there at least),
+	// each for Config.LineHold or longer, and never went from one to
+	// another within LineHold; and the accounts that did (a phone's
+	// carrier) are at most one for every four of those (an account that
+	// did neither, logging in seldom, counts for none). An address
+	// there, located vaguely (a home line's
 	// provider places many of its ranges within 100 or 200 km), is no
 	// roaming phone's, even for an account that logs in too seldom to
 	// show it holds its addresses: a trip from or to it is judged.

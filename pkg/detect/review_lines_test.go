@@ -139,3 +139,46 @@ func TestSharedMailboxOnLine(t *testing.T) {
 	checkVerdict(t, judge(Config{}, nil, evs), Low, want)
 	checkVerdict(t, judgeHourly(Config{}, evs), Low, want)
 }
+
+// Common.Lines as its words say: accounts that held their addresses
+// (three at least) against those that hopped, one for every four at
+// most; the accounts that did neither (logging in once a day) count for
+// none (the words said "one in four of those that used two addresses",
+// which three that held and one that hopped are, and which the once-a-day
+// accounts would have diluted).
+func TestSiteLinesRatio(t *testing.T) {
+	line, _, _ := siteLinesFixture()
+	census := func(held, hopped, seldom int) []LineRange {
+		var c Census
+		for u := range held {
+			for d := range 5 {
+				at := t0.Add(time.Duration(d) * day)
+				c.Add(fmt.Sprint("held", u), ptr(line(u, d)), at, at.Add(10*time.Hour))
+			}
+		}
+		for u := range hopped {
+			for h := range 4 {
+				at := t0.Add(time.Duration(h) * time.Hour)
+				c.Add(fmt.Sprint("hop", u), ptr(line(100+u, h)), at, at.Add(20*time.Minute))
+			}
+		}
+		for u := range seldom {
+			for d := range 5 {
+				at := t0.Add(time.Duration(d) * day)
+				c.Add(fmt.Sprint("seldom", u), ptr(line(150+u, d)), at, at)
+			}
+		}
+		return c.Common(Config{}).Lines
+	}
+	for _, c := range []struct {
+		held, hopped, seldom int
+		lines                bool
+	}{
+		{3, 0, 0, true}, {4, 1, 0, true}, {3, 1, 0, false}, {8, 2, 0, true}, {8, 3, 0, false},
+		{3, 0, 20, true}, {4, 2, 20, false},
+	} {
+		if got := census(c.held, c.hopped, c.seldom); (len(got) > 0) != c.lines {
+			t.Errorf("%d held, %d hopped, %d seldom: lines %v, want %v", c.held, c.hopped, c.seldom, got, c.lines)
+		}
+	}
+}
