@@ -1236,6 +1236,12 @@ type Account struct {
 		// (apart)
 		far, near sharedCount
 		recent    [4]login // the last logins from the most recent precise usual places
+		// line: the last login from a usual place located vaguely on a
+		// line (the account's or the site's), compared with the precise
+		// ones (concurrent), never one of recent: a line's address of
+		// a day is located to another town of its region each day, and
+		// would push the precise places out of what everywhere reads
+		line login
 	}
 	many struct{ countries, networks, scattered int } // the most found in a window (a span)
 	// methods: the SASL mechanisms the account used from its usual
@@ -1425,22 +1431,33 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			}
 		}
 	}
-	// the history's usual places located precisely (or on a line, as
-	// Login takes them) that were in use at once, out of reach of each
-	// other (their first or last logins): an account shared (see
-	// concurrent), for a detector started anew
+	// the history's usual places located precisely that were in use at
+	// once, out of reach of each other (their first or last logins), or
+	// with one on a line located vaguely (ls, as Login takes them): an
+	// account shared (see concurrent), for a detector started anew
 	if lastK != nil {
-		var ps []*Known
+		var ps, ls []*Known
 		for i := range known {
 			k := &known[i]
-			if k.Relay || k.Last.IsZero() || !k.HasLoc || vague(&k.Where) && !a.lineNet(&k.Where) && !a.siteLine(&k.Where) ||
+			if k.Relay || k.Last.IsZero() || !k.HasLoc ||
 				site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
 				continue
 			}
-			ps = append(ps, k)
+			switch {
+			case !vague(&k.Where):
+				ps = append(ps, k)
+			case a.lineNet(&k.Where) || a.siteLine(&k.Where):
+				ls = append(ls, k)
+			}
 		}
 		slices.SortStableFunc(ps, func(x, y *Known) int { return y.Last.Compare(x.Last) })
 		ps = ps[:min(len(ps), maxHeld)]
+		slices.SortStableFunc(ls, func(x, y *Known) int { return y.Last.Compare(x.Last) })
+		ls = ls[:min(len(ls), maxHeld)]
+		if len(ls) > 0 {
+			a.several.line = login{Where: ls[0].Where, at: ls[0].Last, usual: true, valid: true}
+			a.several.line.IP = strings.Clone(ls[0].IP)
+		}
 		// the last logins from the most recent of them (see concurrent)
 		r, k := &a.several.recent, 0
 		for _, p := range ps {
@@ -1454,8 +1471,12 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			}
 		}
 	pairs:
-		for i, x := range ps {
-			for _, y := range ps[i+1:] {
+		for i, x := range slices.Concat(ps, ls) {
+			ys := ps[min(i+1, len(ps)):] // (a line's row: with each precise one)
+			if i >= len(ps) {
+				ys = ps
+			}
+			for _, y := range ys {
 				if x.Lat == y.Lat && x.Lon == y.Lon {
 					continue
 				}
@@ -1627,8 +1648,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	// a trip's end where it is located: one person there, as at a precise
 	// place, and a shared mailbox's other person travelling is no trip
 	// from it)
-	if usual && (!vague(w) || a.lineNet(w) || a.siteLine(w)) && a.end(&cur) {
-		a.concurrent(&cur, last)
+	if usual && a.end(&cur) {
+		switch {
+		case !vague(w):
+			a.concurrent(&cur, last, false)
+		case a.lineNet(w) || a.siteLine(w):
+			a.concurrent(&cur, last, true)
+		}
 	}
 	if a.last.valid && a.last.IP != w.IP && !(a.last.usual && usual) && a.end(&a.last) && a.end(&cur) {
 		a.travel(&a.last.Where, a.last.at, w, first, usual)
@@ -2351,15 +2377,29 @@ func (a *Account) everywhere(w *Where, t time.Time) bool {
 	return n >= 2
 }
 
-// concurrent notes logins from usual places, located precisely (or on a
-// line, the account's or the site's: see Login), farther
+// concurrent notes logins from usual places, located precisely, farther
 // apart than anyone travels in the time between them: two people using
 // the account at once. u is such a login, its place used until last; it
 // is compared with the last logins from the few precise usual places used
-// before it (not only the last login: people take turns).
-func (a *Account) concurrent(u *login, last time.Time) {
+// before it (not only the last login: people take turns). A login on a
+// line located vaguely (onLine: the account's or the site's, a trip's end
+// where it is located) is compared with them too, and kept as the last
+// line's (several.line), with which the precise ones are compared.
+func (a *Account) concurrent(u *login, last time.Time, onLine bool) {
 	r := &a.several.recent
 	k := -1
+	check := func(p *login) {
+		dt := u.at.Sub(p.at)
+		// (the farthest any two places are: no need to compute)
+		if dt < 0 || dt.Hours()*a.cfg.MaxSpeed > 20040+float64(p.AccuracyKM+u.AccuracyKM) || p.IP == u.IP {
+			return
+		}
+		far, near := a.impossible(&p.Where, p.at, &u.Where, u.at), a.apart(&p.Where, p.at, &u.Where, u.at)
+		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) {
+			return
+		}
+		a.sharing(&p.Where, p.at, &u.Where, u.at, !far)
+	}
 	for i := range r {
 		p := &r[i]
 		if !p.valid {
@@ -2369,16 +2409,16 @@ func (a *Account) concurrent(u *login, last time.Time) {
 			k = i
 			continue
 		}
-		dt := u.at.Sub(p.at)
-		// (the farthest any two places are: no need to compute)
-		if dt < 0 || dt.Hours()*a.cfg.MaxSpeed > 20040+float64(p.AccuracyKM+u.AccuracyKM) || p.IP == u.IP {
-			continue
-		}
-		far, near := a.impossible(&p.Where, p.at, &u.Where, u.at), a.apart(&p.Where, p.at, &u.Where, u.at)
-		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) {
-			continue
-		}
-		a.sharing(&p.Where, p.at, &u.Where, u.at, !far)
+		check(p)
+	}
+	if onLine {
+		a.several.line = *u
+		a.several.line.at = last
+		a.several.line.IP = strings.Clone(u.IP)
+		return
+	}
+	if l := &a.several.line; l.valid && (l.Lat != u.Lat || l.Lon != u.Lon) {
+		check(l)
 	}
 	// keep it, in place of its place's older login, or of the oldest
 	if k < 0 {

@@ -182,3 +182,53 @@ func TestSiteLinesRatio(t *testing.T) {
 		}
 	}
 }
+
+// A shared mailbox's people on their lines in Brazil, the addresses of a
+// day of each of their four lines (each person's two: IPv4 and IPv6)
+// located to four towns of the region, and one in Lisbon, who flies to
+// Osaka: the lines are compared with the precise places (concurrent), but
+// are none of the places everywhere reads, else the four lines' logins
+// within the hour before would push Lisbon out of them, and Osaka, out of
+// reach of each, would not be weighed low (seed 301 of
+// scripts/bench-detect, sales@, once the lines were first taken as
+// concurrent's places).
+func TestSharedMailboxLinesNotEverywhere(t *testing.T) {
+	towns := []struct {
+		city     string
+		lat, lon float64
+	}{{"Campinas", -22.9, -47.06}, {"Santos", -23.96, -46.33}, {"Sorocaba", -23.5, -47.46}, {"Jundiaí", -23.19, -46.88}}
+	// line i's address on day d: 189.96/12, 189.112/12, … (four ranges,
+	// the site's lines)
+	line := func(i, d int) Where {
+		t := towns[(i+d)%len(towns)]
+		return Where{IP: fmt.Sprintf("189.%d.%d.%d", 96+16*i, d, 70+i), Country: "BR", City: t.city, ASN: 28573, Org: "Claro NXT", HasLoc: true, Lat: t.lat, Lon: t.lon, AccuracyKM: 200}
+	}
+	var c Census
+	for u := range 3 {
+		for i := range 4 {
+			for d := range 5 {
+				at := t0.Add(time.Duration(d) * day)
+				w := line(i, d)
+				w.IP = fmt.Sprintf("189.%d.%d.%d", 96+16*i, d, u)
+				c.Add(fmt.Sprint("line", u), &w, at, at.Add(10*time.Hour))
+			}
+		}
+	}
+	com := c.Common(Config{})
+	if len(com.Lines) != 4 {
+		t.Fatalf("lines %v", com.Lines)
+	}
+	var evs []ev
+	for d := range 3 {
+		at := time.Duration(d)*day + 4*time.Hour
+		evs = append(evs, ev{w: line(0, d), at: at}, ev{w: lisbon, at: at + 20*time.Minute})
+	}
+	// day 3: the four lines from 10:00 to 11:05, Osaka at 11:20
+	at := 3*day + 2*time.Hour
+	evs = append(evs, ev{w: line(0, 3), at: at}, ev{w: line(1, 3), at: at + 5*time.Minute},
+		ev{w: line(2, 3), at: at + time.Hour}, ev{w: line(3, 3), at: at + time.Hour + 5*time.Minute},
+		ev{w: osaka, at: at + time.Hour + 20*time.Minute})
+	want := []string{"→ Osaka, JP", "weighed low: the account is used from several places at once ("}
+	checkVerdict(t, judgeCommon(Config{}.Defaults(), com, evs), Low, want)
+	checkVerdict(t, judgeHourlyCommon(Config{}, com, evs), Low, want)
+}
