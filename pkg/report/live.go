@@ -59,17 +59,30 @@ type Live struct {
 	// the next record: a slow OnAlert delays the reading. The account
 	// must not be kept after it returns (copy it, or marshal it).
 	OnAlert func(a *Account) error
-	// OnError is told of the errors of History.
+	// Site calls add with each row of the history of the site's accounts
+	// (nil: no state; ErrHistoryLater: not asked now), for the census:
+	// the places common to the site's accounts are counted over them
+	// all, as a batch run with a state counts them (Report.KnowSite),
+	// not over the accounts of the window alone. Asked at the first
+	// census, then every SiteEvery (the clock); an error is given to
+	// OnError, and the census goes on with the rows it had.
+	Site func(add func(user string, k *detect.Known)) error
+	// OnError is told of the errors of History and Site.
 	OnError func(error)
 	// Now is the clock (nil: time.Now), for tests.
 	Now func() time.Time
 
 	site     *detect.Site
 	accounts map[string]*live
-	now      time.Time         // the latest log time seen
-	ticked   time.Time         // the log time of the last Tick
-	tickedAt time.Time         // and when it was (the clock)
-	censusAt time.Time         // when the last census was (the clock)
+	now      time.Time // the latest log time seen
+	ticked   time.Time // the log time of the last Tick
+	tickedAt time.Time // and when it was (the clock)
+	censusAt time.Time // when the last census was (the clock)
+	// others: the census of the site's history (Site), and when it was
+	// read (the clock); each census adds the accounts of the window to
+	// it, until it is read again
+	others   *detect.Census
+	othersAt time.Time
 	census   time.Time         // when the common places were last counted (log time)
 	pending  map[string]*Delta // by user and address
 	// unrecorded: the accounts with deltas not taken yet
@@ -791,7 +804,10 @@ func (l *Live) PutBack(ds []Delta) {
 // CensusGap the least time between two counts (on the clock).
 const (
 	CensusEvery = 10 * time.Minute
-	CensusGap   = 10 * time.Second
+	// SiteEvery: how often (the clock) the census reads the site's
+	// history again (Live.Site).
+	SiteEvery = time.Hour
+	CensusGap = 10 * time.Second
 )
 
 // Tick does what is due at the log time now (the latest read when zero):
@@ -846,7 +862,30 @@ func (l *Live) Tick(now time.Time) {
 	// every CensusGap
 	if l.site != nil && (l.census.IsZero() || now.Sub(l.census) >= CensusEvery && l.clock().Sub(l.censusAt) >= CensusGap) {
 		l.census, l.censusAt = now, l.clock()
-		var c detect.Census
+		if l.Site != nil && (l.othersAt.IsZero() || l.clock().Sub(l.othersAt) >= SiteEvery) {
+			var o detect.Census
+			err := l.Site(func(user string, k *detect.Known) {
+				if !k.Relay {
+					o.Add(user, &k.Where, k.First, k.Last)
+				}
+			})
+			switch {
+			case err == nil:
+				l.others, l.othersAt = &o, l.clock()
+			case errors.Is(err, ErrHistoryLater):
+			default:
+				if l.OnError != nil {
+					l.OnError(err)
+				}
+				// asked again in 5 minutes (each try may hold the
+				// reader, on a state that does not answer)
+				l.othersAt = l.clock().Add(5*time.Minute - SiteEvery)
+			}
+		}
+		c := l.others
+		if c == nil {
+			c = &detect.Census{}
+		}
 		for _, la := range l.accounts {
 			for _, ip := range slices.Concat(la.acct.IPs, la.acct.Trusted) {
 				if w := ip.Where(); !w.Relay {

@@ -126,5 +126,19 @@ func TestLiveAlertHistoryFrozen(t *testing.T) {
 	if took >= statecmd.OpTimeout*3/2 {
 		t.Errorf("carol's alert waited %v for the frozen state: her history, then a commit (OpTimeout %v)", took, statecmd.OpTimeout)
 	}
+	// SIGTERM now: the read that ran out of time was just before, and no
+	// commit went through since: no last commit waits as long again
+	// (past TimeoutStopSec with the read)
+	before := stderr.String()
+	start = time.Now()
 	lv.Close()
+	if d := time.Since(start); d >= statecmd.OpTimeout/2 {
+		t.Errorf("the stop took %v, right after a read ran out of time (OpTimeout %v)", d, statecmd.OpTimeout)
+	}
+	if at := strings.TrimPrefix(stderr.String(), before); !strings.Contains(at, "did not answer a read") || !strings.Contains(at, "the alerts pending delivery are sent by the next start") {
+		t.Errorf("the stop said:\n%s", at)
+	}
+	if !lv.Failed() {
+		t.Errorf("the run did not fail")
+	}
 }

@@ -650,6 +650,16 @@ func (lv *Live) startRound(ch string, round func()) {
 	}()
 }
 
+// readFrozen: a live read of the state ran out of time within OpTimeout,
+// and no commit went through since (statecmd.State.ReadFrozenAgo).
+func (lv *Live) readFrozen() (time.Duration, bool) {
+	if lv.St == nil {
+		return 0, false
+	}
+	ago, ok := lv.St.ReadFrozenAgo()
+	return ago, ok && ago < statecmd.OpTimeout
+}
+
 // Close records what is left, makes the last deliveries and stops. An
 // alert still unsent without a state is reported as lost.
 func (lv *Live) Close() {
@@ -664,6 +674,14 @@ func (lv *Live) Close() {
 		lv.fail()
 		lv.closeDown = true
 		lv.Log.Errorf("the state did not answer the last commit (%s, %s ago): not tried again", statecmd.OpTimeout, ago.Round(time.Second))
+		lv.Log.Warnf("stopping with the state not answering: what was read since its last commit is not recorded (a start with --resume reads it again), and the alerts pending delivery are sent by the next start")
+	} else if ago, ok := lv.readFrozen(); ok {
+		// a read (an account's history, the site's) ran out of time just
+		// now, and no commit went through since: the last commit would
+		// wait as long, past TimeoutStopSec with that read
+		lv.fail()
+		lv.closeDown = true
+		lv.Log.Errorf("the state did not answer a read (%s, %s ago): no last commit tried", statecmd.OpTimeout, ago.Round(time.Second))
 		lv.Log.Warnf("stopping with the state not answering: what was read since its last commit is not recorded (a start with --resume reads it again), and the alerts pending delivery are sent by the next start")
 	} else {
 		lv.commit(false, true)
@@ -736,6 +754,7 @@ func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *
 	rep := report.NewLive(rule)
 	if st != nil {
 		rep.History = st.LiveHistory()
+		rep.Site = st.LiveSite()
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	lv := &Live{Env: env, Log: log, Rep: rep, St: st, Format: "records", Block: block}

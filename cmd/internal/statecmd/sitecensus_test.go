@@ -2,12 +2,14 @@ package statecmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
@@ -100,5 +102,39 @@ func TestRecallSiteCensus(t *testing.T) {
 				t.Errorf("the hour of the theft, found %v (want %v): %q", found, c.high, got)
 			}
 		})
+	}
+}
+
+// LiveSite gives the live reader every account's rows, and asks nothing
+// while the history reads are paused after a failure.
+func TestLiveSite(t *testing.T) {
+	ctx := context.Background()
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &State{Store: st, Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow}
+	rep := report.New(report.Rule{})
+	at := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	for i, u := range []string{"a@x.test", "b@x.test", "b@x.test"} {
+		if err := rep.Process(&record.Record{Type: record.TypeLogin, Time: at, User: u, IP: fmt.Sprintf("192.0.2.%d", i), Country: "DE"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	site := s.LiveSite()
+	if err := site(func(user string, k *detect.Known) { got[user+" "+k.IP]++ }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "map[a@x.test 192.0.2.0:1 b@x.test 192.0.2.1:1 b@x.test 192.0.2.2:1]" {
+		t.Errorf("rows: %v", got)
+	}
+	s.NoteDown() // a history read failed just now
+	if err := site(func(string, *detect.Known) { t.Error("asked while paused") }); !errors.Is(err, report.ErrHistoryLater) {
+		t.Errorf("paused: %v", err)
 	}
 }

@@ -94,6 +94,16 @@ func (s *State) HistoryFrozen() bool {
 	return f != 0 && time.Since(time.Unix(0, f)) < HistoryPause
 }
 
+// ReadFrozenAgo is how long ago a live read (a history, the site's)
+// last ran out of time, when nothing answered since; ok false: none did.
+func (s *State) ReadFrozenAgo() (ago time.Duration, ok bool) {
+	f := s.histFrozen.Load()
+	if f == 0 {
+		return 0, false
+	}
+	return time.Since(time.Unix(0, f)), true
+}
+
 // Close closes the store.
 func (s *State) Close() error {
 	if s == nil {
@@ -479,6 +489,38 @@ func (s *State) LiveHistory() func(user string) ([]detect.Known, error) {
 		}
 		s.NoteUp()
 		return known, nil
+	}
+}
+
+// LiveSite is Site for a live reader (report.Live.Site): every account's
+// rows of history, with today's whitelist applied (those email_skip
+// leaves out are not given), within OpTimeout. While the history reads
+// are paused (LiveHistory), it does not ask (report.ErrHistoryLater); a
+// failure pauses them too.
+func (s *State) LiveSite() func(add func(user string, k *detect.Known)) error {
+	return func(add func(user string, k *detect.Known)) error {
+		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
+			return report.ErrHistoryLater
+		}
+		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) error {
+			return s.Store.Site(ctx, func(h *state.Address) error {
+				why := s.why(h)
+				if strings.HasPrefix(why, "email_skip:") {
+					return nil
+				}
+				k := knownOf(h, why)
+				add(h.User, &k)
+				return nil
+			})
+		})
+		if err != nil {
+			s.NoteDown()
+			if errors.Is(err, ErrNoAnswer) {
+				s.histFrozen.Store(time.Now().UnixNano())
+			}
+			return fmt.Errorf("the site's history, for the places its accounts share: %w (asked again later)", err)
+		}
+		return nil
 	}
 }
 
