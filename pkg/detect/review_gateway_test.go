@@ -12,41 +12,7 @@ import (
 // address, from its first login to its last, as the state keeps it).
 // It returns the findings of all the runs, the most severe first.
 func judgeHourly(cfg Config, evs []ev) Verdict {
-	cfg = cfg.Defaults()
-	rows := map[string]*Known{}
-	var order []string
-	var out Verdict
-	for i := 0; i < len(evs); {
-		hour := t0.Add(evs[i].at).Truncate(time.Hour)
-		j := i
-		for j < len(evs) && t0.Add(evs[j].at).Truncate(time.Hour).Equal(hour) {
-			j++
-		}
-		var known []Known
-		for _, ip := range order {
-			known = append(known, *rows[ip])
-		}
-		a := NewAccount(&cfg, known, NewSite(cfg))
-		for _, e := range evs[i:j] {
-			w := e.w
-			at := t0.Add(e.at)
-			a.Login(&w, at, at, max(e.n, 1))
-			k := rows[w.IP]
-			if k == nil {
-				k = &Known{First: at}
-				rows[w.IP] = k
-				order = append(order, w.IP)
-			}
-			k.Where, k.Last = w, at
-			k.Count += int64(max(e.n, 1))
-		}
-		v := a.Verdict()
-		out.Severity = max(out.Severity, v.Severity)
-		out.Reasons = append(out.Reasons, v.Reasons...)
-		i = j
-	}
-	slices.SortStableFunc(out.Reasons, func(x, y Reason) int { return int(y.Severity) - int(x.Severity) })
-	return out
+	return judgeHourlyCommon(cfg, Common{}, evs)
 }
 
 // A traveller's phone, roaming home-routed, gets another address of its
