@@ -67,8 +67,9 @@ type State struct {
 	// histFailed: when the state last failed a live reader, or a live
 	// commit (LiveHistory, NoteDown); zero: it answers. Unix ns.
 	histFailed atomic.Int64
-	// histFrozen: when a live history read last ran out of time (the
-	// state accepted it and did not answer); zero since it answered.
+	// histFrozen: when a live read (an account's history, the site's)
+	// last ran out of time (the state accepted it and did not answer);
+	// zero since a commit went through (NoteUp).
 	histFrozen atomic.Int64
 }
 
@@ -83,8 +84,8 @@ func (s *State) NoteDown() { s.histFailed.Store(time.Now().UnixNano()) }
 // NoteUp: see NoteDown.
 func (s *State) NoteUp() { s.histFailed.Store(0); s.histFrozen.Store(0) }
 
-// HistoryFrozen says a live history read ran out of time within
-// HistoryPause, and nothing answered since: a commit now would most
+// HistoryFrozen says a live read (an account's history, the site's) ran
+// out of time within HistoryPause, and no commit went through since: a commit now would most
 // likely wait as long (OpTimeout) and fail. The live alert then makes
 // no commit of its own (as after a commit that ran out of time): a
 // new account's alert would otherwise wait OpTimeout for its history,
