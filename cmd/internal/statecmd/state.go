@@ -69,7 +69,7 @@ type State struct {
 	histFailed atomic.Int64
 	// histFrozen: when a live read (an account's history, the site's)
 	// last ran out of time (the state accepted it and did not answer);
-	// zero since a commit went through (NoteUp).
+	// zero since the state answered a commit or a read (NoteUp).
 	histFrozen atomic.Int64
 }
 
@@ -85,11 +85,11 @@ func (s *State) NoteDown() { s.histFailed.Store(time.Now().UnixNano()) }
 func (s *State) NoteUp() { s.histFailed.Store(0); s.histFrozen.Store(0) }
 
 // HistoryFrozen says a live read (an account's history, the site's) ran
-// out of time within HistoryPause, and no commit went through since: a commit now would most
-// likely wait as long (OpTimeout) and fail. The live alert then makes
-// no commit of its own (as after a commit that ran out of time): a
-// new account's alert would otherwise wait OpTimeout for its history,
-// then as long again for that commit.
+// out of time within HistoryPause, and the state answered nothing since:
+// a commit now would most likely wait as long (OpTimeout) and fail. The
+// live alert then makes no commit of its own (as after a commit that ran
+// out of time): a new account's alert would otherwise wait OpTimeout for
+// its history, then as long again for that commit.
 func (s *State) HistoryFrozen() bool {
 	f := s.histFrozen.Load()
 	return f != 0 && time.Since(time.Unix(0, f)) < HistoryPause
