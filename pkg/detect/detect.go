@@ -1173,10 +1173,13 @@ type place struct {
 	located  bool
 }
 
-// histRow is a row of the history: its first login and how many.
+// histRow is a row of the history: its first login and how many; asn,
+// its network (a country's rows: whether a burst that an earlier run saw
+// begin was strange, see burst).
 type histRow struct {
 	first time.Time
 	n     int64
+	asn   uint32
 }
 
 // login is the last login, for the travel check.
@@ -1330,7 +1333,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		k := &known[i]
 		if k.Relay {
 			a.total += k.Count
-			a.rows = append(a.rows, histRow{k.First, k.Count})
+			a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
 			a.relayed = true
 		}
 		if k.First.IsZero() || k.Last.IsZero() || k.Relay {
@@ -1338,12 +1341,12 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		}
 		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
 		a.total += k.Count
-		a.rows = append(a.rows, histRow{k.First, k.Count})
+		a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
 		if p := a.countries[k.Country]; p != nil {
-			p.hist = append(p.hist, histRow{k.First, k.Count})
+			p.hist = append(p.hist, histRow{k.First, k.Count, k.ASN})
 		}
 		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
-			p.hist = append(p.hist, histRow{k.First, k.Count})
+			p.hist = append(p.hist, histRow{first: k.First, n: k.Count})
 		}
 		if lastK == nil || k.Last.After(lastK.Last) {
 			lastK = k
@@ -1958,6 +1961,10 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 			if !h.first.Before(t.Add(-a.cfg.Window)) && h.first.Before(t) {
 				p.burstN += int(h.n)
 				earlier += h.n
+				// strange as one run over the whole log judged
+				// these logins: a colleague's hotel an hour ago
+				// is not a thief's network now
+				p.strange = p.strange && a.site.unfamiliarToOthers(h.asn, a.user, h.first)
 				if h.first.Before(p.burstFrom) {
 					p.burstFrom = h.first
 				}
