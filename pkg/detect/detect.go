@@ -1173,13 +1173,13 @@ type place struct {
 	located  bool
 }
 
-// histRow is a row of the history: its first login and how many; asn,
-// its network (a country's rows: whether a burst that an earlier run saw
-// begin was strange, see burst).
+// histRow is a row of the history: its first login and how many; last
+// and asn, its last login and network (a country's rows: whether a burst
+// that an earlier run saw begin was strange, see burst).
 type histRow struct {
-	first time.Time
-	n     int64
-	asn   uint32
+	first, last time.Time
+	n           int64
+	asn         uint32
 }
 
 // login is the last login, for the travel check.
@@ -1343,7 +1343,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		a.total += k.Count
 		a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
 		if p := a.countries[k.Country]; p != nil {
-			p.hist = append(p.hist, histRow{k.First, k.Count, k.ASN})
+			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN})
 		}
 		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
 			p.hist = append(p.hist, histRow{first: k.First, n: k.Count})
@@ -1962,9 +1962,15 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 				p.burstN += int(h.n)
 				earlier += h.n
 				// strange as one run over the whole log judged
-				// these logins: a colleague's hotel an hour ago
-				// is not a thief's network now
-				p.strange = p.strange && a.site.unfamiliarToOthers(h.asn, a.user, h.first)
+				// these logins, each as of its time (the row's
+				// last before t says for all: a network only
+				// becomes familiar): a colleague's hotel an hour
+				// ago is not a thief's network now
+				at := h.last
+				if at.IsZero() || at.After(t) {
+					at = t
+				}
+				p.strange = p.strange && a.site.unfamiliarToOthers(h.asn, a.user, at)
 				if h.first.Before(p.burstFrom) {
 					p.burstFrom = h.first
 				}
