@@ -376,7 +376,11 @@ func Remember(log *cli.Logger, st *statecmd.State, rep *report.Report, history b
 	}
 	if err := st.Recall(context.Background(), rep); err != nil {
 		log.Errorf("%v", err)
-		log.Warnf("the verdict is on this run's logins alone")
+		if errors.Is(err, statecmd.ErrSiteHistory) {
+			log.Warnf("the verdict has each account's history; the places the site's accounts share are counted over this run's accounts alone")
+		} else {
+			log.Warnf("the verdict is on this run's logins alone")
+		}
 		failed = true
 	}
 	if n != nil && (n.dryRun || n.off) {

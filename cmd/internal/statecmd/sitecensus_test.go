@@ -138,3 +138,47 @@ func TestLiveSite(t *testing.T) {
 		t.Errorf("paused: %v", err)
 	}
 }
+
+// failSite is a state whose Site fails.
+type failSite struct{ state.Store }
+
+func (failSite) Site(context.Context, func(*state.Address) error) error {
+	return errors.New("disk I/O error")
+}
+
+// A run whose site history cannot be read (after its accounts' own,
+// which it has) says which part failed (ErrSiteHistory): the run said
+// "the verdict is on this run's logins alone", which was untrue.
+func TestRecallSiteFails(t *testing.T) {
+	ctx := context.Background()
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &State{Store: failSite{st}, Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow}
+	at := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	login := func(ip, cc string, t time.Time) *record.Record {
+		return &record.Record{Type: record.TypeLogin, Time: t, User: "bob@x.test", IP: ip, Country: cc}
+	}
+	rep := report.New(report.Rule{})
+	for d := range 5 {
+		if err := rep.Process(login("192.0.2.1", "DE", at.Add(time.Duration(d)*24*time.Hour)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Recall(ctx, rep); !errors.Is(err, ErrSiteHistory) {
+		t.Fatalf("Recall: %v", err)
+	}
+	if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep = report.New(report.Rule{})
+	if err := rep.Process(login("192.0.2.1", "DE", at.Add(6*24*time.Hour)), nil); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Recall(ctx, rep)
+	if !errors.Is(err, ErrSiteHistory) || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Fatalf("Recall: %v", err)
+	}
+}

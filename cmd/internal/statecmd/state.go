@@ -657,7 +657,7 @@ func (s *State) recall(ctx context.Context, rep *report.Report) error {
 	}
 	// the other accounts' history, for the census: an hourly run sees
 	// few of the site's accounts (report.Report.KnowSite)
-	return s.Store.Site(ctx, func(h *state.Address) error {
+	err = s.Store.Site(ctx, func(h *state.Address) error {
 		if _, done := since[h.User]; done {
 			return nil
 		}
@@ -669,7 +669,17 @@ func (s *State) recall(ctx context.Context, rep *report.Report) error {
 		rep.KnowSite(h.User, &k)
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSiteHistory, err)
+	}
+	return nil
 }
+
+// ErrSiteHistory is in Recall's error when the accounts' histories were
+// read, and the site's (the other accounts', for the places they share)
+// could not be: the verdict has the accounts' own history, and counts
+// the shared places over this run's accounts and their histories only.
+var ErrSiteHistory = errors.New("the other accounts' history, for the places the site's accounts share, could not be read")
 
 // SetDelivery records a delivery's result; a failure to record is
 // reported (the delivery will then be tried again: a duplicate, never a
