@@ -59,12 +59,7 @@ func siteLinesFixture() (line func(u, d int) Where, phone func(i int) Where, com
 		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
 	}
 	var c Census
-	for u := range 3 {
-		for d := range 5 {
-			at := t0.Add(time.Duration(d) * day)
-			c.Add(fmt.Sprint("line", u), ptr(line(u, d)), at, at.Add(10*time.Hour))
-		}
-	}
+	addHeld(&c, line, "line", 0, 3)
 	return line, phone, c.Common(Config{})
 }
 
@@ -150,18 +145,8 @@ func TestSiteLinesRatio(t *testing.T) {
 	line, _, _ := siteLinesFixture()
 	census := func(held, hopped, seldom int) []LineRange {
 		var c Census
-		for u := range held {
-			for d := range 5 {
-				at := t0.Add(time.Duration(d) * day)
-				c.Add(fmt.Sprint("held", u), ptr(line(u, d)), at, at.Add(10*time.Hour))
-			}
-		}
-		for u := range hopped {
-			for h := range 4 {
-				at := t0.Add(time.Duration(h) * time.Hour)
-				c.Add(fmt.Sprint("hop", u), ptr(line(100+u, h)), at, at.Add(20*time.Minute))
-			}
-		}
+		addHeld(&c, line, "held", 0, held)
+		addHopped(&c, line, "hop", 100, hopped)
 		for u := range seldom {
 			for d := range 5 {
 				at := t0.Add(time.Duration(d) * day)

@@ -15,26 +15,14 @@ import (
 // Osaka made no trip. The site's accounts that log in all day show the
 // range is lines (Common.Lines), and the trip is judged.
 func TestSiteLines(t *testing.T) {
-	// account u's line address on day d, located to Brazil only
-	line := func(u, d int) Where {
-		return Where{IP: fmt.Sprintf("189.100.%d.%d", d, u), Country: "BR", ASN: 28573, Org: "Claro NXT", HasLoc: true, Lat: -10, Lon: -55, AccuracyKM: 500}
-	}
-	// a phone's carrier address (IPv4 behind a gateway: shared)
-	phone := func(i int) Where {
-		return Where{IP: fmt.Sprintf("177.79.%d.1", i), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8305, Lon: -43.2192, AccuracyKM: 1000}
-	}
+	line, phone, _ := siteLinesFixture()
 	lineRange := LineRange{28573, netip.MustParsePrefix("189.96.0.0/12")}
 	phoneRange := LineRange{26599, netip.MustParsePrefix("177.64.0.0/12")}
 	// census: users on their lines from 8:00 to 18:00 each day, and on
 	// their phones, an address for an hour or so, several a day
 	census := func(lineUsers, phoneUsers int) Common {
 		var c Census
-		for u := range lineUsers {
-			for d := range 5 {
-				at := t0.Add(time.Duration(d) * day)
-				c.Add(fmt.Sprint("line", u), ptr(line(u, d)), at, at.Add(10*time.Hour))
-			}
-		}
+		addHeld(&c, line, "line", 0, lineUsers)
 		for u := range phoneUsers {
 			for d := range 5 {
 				for h := range 4 {
@@ -55,18 +43,8 @@ func TestSiteLines(t *testing.T) {
 	// a range where more than one in four of those that used two
 	// addresses hopped (a provider's lines and phones in one range)
 	var mixed Census
-	for u := range 4 {
-		for d := range 5 {
-			at := t0.Add(time.Duration(d) * day)
-			mixed.Add(fmt.Sprint("line", u), ptr(line(u, d)), at, at.Add(10*time.Hour))
-		}
-	}
-	for u := range 2 {
-		for h := range 4 {
-			at := t0.Add(time.Duration(h) * time.Hour)
-			mixed.Add(fmt.Sprint("hop", u), ptr(line(100+u, h)), at, at.Add(20*time.Minute))
-		}
-	}
+	addHeld(&mixed, line, "line", 0, 4)
+	addHopped(&mixed, line, "hop", 100, 2)
 	if got := mixed.Common(Config{}).Lines; len(got) != 0 {
 		t.Errorf("a range where two of six hop is lines: %v", got)
 	}
@@ -98,3 +76,26 @@ func TestSiteLines(t *testing.T) {
 }
 
 func ptr(w Where) *Where { return &w }
+
+// addHeld adds to c n accounts (name0, name1, …) on their lines from
+// 8:00 to 18:00 for five days, account u (from first on) on line(u, d)
+// on day d.
+func addHeld(c *Census, line func(u, d int) Where, name string, first, n int) {
+	for u := range n {
+		for d := range 5 {
+			at := t0.Add(time.Duration(d) * day)
+			c.Add(fmt.Sprint(name, u), ptr(line(first+u, d)), at, at.Add(10*time.Hour))
+		}
+	}
+}
+
+// addHopped adds to c n accounts that go from one address of line's
+// range to another each hour, each used for 20 minutes.
+func addHopped(c *Census, line func(u, d int) Where, name string, first, n int) {
+	for u := range n {
+		for h := range 4 {
+			at := t0.Add(time.Duration(h) * time.Hour)
+			c.Add(fmt.Sprint(name, u), ptr(line(first+u, h)), at, at.Add(20*time.Minute))
+		}
+	}
+}
