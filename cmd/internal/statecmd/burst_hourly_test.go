@@ -3,7 +3,6 @@ package statecmd
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
-	"github.com/loganom/loganom/pkg/state"
 )
 
 // A traveller's new country over two hourly runs: an hour on a hotel's
@@ -73,12 +71,7 @@ func TestHourlyBurstStrangeAsBatch(t *testing.T) {
 	}
 	want := severity(batch)
 
-	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), state.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s := &State{Store: st, Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow}
+	s := sqliteState(t, nil)
 	var got string
 	for _, run := range [][]*record.Record{before, hotel, phone} {
 		rep := report.New(report.Rule{})

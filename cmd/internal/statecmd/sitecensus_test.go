@@ -15,6 +15,22 @@ import (
 	"github.com/loganom/loganom/pkg/state"
 )
 
+// sqliteState is a State on a new SQLite state, its store wrapped by
+// wrap (nil: none), closed when the test ends.
+func sqliteState(t *testing.T, wrap func(state.Store) state.Store) *State {
+	t.Helper()
+	st, err := state.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var store state.Store = st
+	if wrap != nil {
+		store = wrap(st)
+	}
+	return &State{Store: store, Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow}
+}
+
 // noSite is a state whose Site gives nothing: the census of a run sees
 // the run's accounts only, as before Site.
 type noSite struct{ state.Store }
@@ -49,12 +65,7 @@ func TestRecallSiteCensus(t *testing.T) {
 		{"the run's accounts only", func(s state.Store) state.Store { return noSite{s} }, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), state.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			s := &State{Store: c.store(st), Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow}
+			s := sqliteState(t, c.store)
 			// the days before, in one run: three colleagues on their lines
 			// from 8:00 to 18:00, an address a day; the robbed account
 			// once a day at 8:00, on its own
@@ -109,12 +120,7 @@ func TestRecallSiteCensus(t *testing.T) {
 // while the history reads are paused after a failure.
 func TestLiveSite(t *testing.T) {
 	ctx := context.Background()
-	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), state.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s := &State{Store: st, Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow}
+	s := sqliteState(t, nil)
 	rep := report.New(report.Rule{})
 	at := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 	for i, u := range []string{"a@x.test", "b@x.test", "b@x.test"} {
@@ -151,12 +157,7 @@ func (failSite) Site(context.Context, func(*state.Address) error) error {
 // "the verdict is on this run's logins alone", which was untrue.
 func TestRecallSiteFails(t *testing.T) {
 	ctx := context.Background()
-	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), state.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s := &State{Store: failSite{st}, Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow}
+	s := sqliteState(t, func(s state.Store) state.Store { return failSite{s} })
 	at := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 	login := func(ip, cc string, t time.Time) *record.Record {
 		return &record.Record{Type: record.TypeLogin, Time: t, User: "bob@x.test", IP: ip, Country: cc}
@@ -177,7 +178,7 @@ func TestRecallSiteFails(t *testing.T) {
 	if err := rep.Process(login("192.0.2.1", "DE", at.Add(6*24*time.Hour)), nil); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Recall(ctx, rep)
+	err := s.Recall(ctx, rep)
 	if !errors.Is(err, ErrSiteHistory) || !strings.Contains(err.Error(), "disk I/O error") {
 		t.Fatalf("Recall: %v", err)
 	}
