@@ -62,6 +62,8 @@ func (s *store) Commit(ctx context.Context, run *Run) (*Outcome, error) {
 		realert = DefaultRealertAfter
 	}
 	logins := mergeLogins(run.Logins)
+	sharing := slices.Clone(run.Sharing)
+	slices.SortStableFunc(sharing, func(a, b Sharing) int { return cmp.Compare(a.User, b.User) })
 	// In the same order in every process: two transactions lock the same
 	// rows in the same order, and do not deadlock.
 	anomalies := slices.Clone(run.Anomalies)
@@ -81,6 +83,9 @@ func (s *store) Commit(ctx context.Context, run *Run) (*Outcome, error) {
 		}
 		if err := s.addHistory(ctx, tx, conn, logins); err != nil {
 			return fmt.Errorf("history: %w", err)
+		}
+		if err := s.addSharing(ctx, tx, sharing); err != nil {
+			return fmt.Errorf("sharing: %w", err)
 		}
 		// In rounds: the first anomaly of each account, then the second
 		// of an account that has two, and so on.
@@ -218,6 +223,40 @@ func verified(v *bool) sql.NullBool {
 		return sql.NullBool{}
 	}
 	return sql.NullBool{Bool: *v, Valid: true}
+}
+
+// addSharing merges what the run's logins showed of several people using
+// each account into the state's (sorted by account: two processes lock
+// the rows in the same order): of each kind, the more days and the later
+// day; the first pair kept.
+func (s *store) addSharing(ctx context.Context, tx *sql.Tx, sharing []Sharing) error {
+	if len(sharing) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, s.q(`INSERT INTO sharing (`+sharingColumns+`, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account) DO UPDATE SET
+	far_days = CASE WHEN excluded.far_days > sharing.far_days THEN excluded.far_days ELSE sharing.far_days END,
+	far_day = CASE WHEN excluded.far_day > sharing.far_day THEN excluded.far_day ELSE sharing.far_day END,
+	far_pair = CASE WHEN sharing.far_pair = '' THEN excluded.far_pair ELSE sharing.far_pair END,
+	near_days = CASE WHEN excluded.near_days > sharing.near_days THEN excluded.near_days ELSE sharing.near_days END,
+	near_day = CASE WHEN excluded.near_day > sharing.near_day THEN excluded.near_day ELSE sharing.near_day END,
+	near_pair = CASE WHEN sharing.near_pair = '' THEN excluded.near_pair ELSE sharing.near_pair END,
+	updated = CASE WHEN excluded.updated > sharing.updated THEN excluded.updated ELSE sharing.updated END`))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, sh := range sharing {
+		if sh.FarDays <= 0 && sh.NearDays <= 0 {
+			continue
+		}
+		// the last day counted, as a log time (Prune)
+		updated := max(sh.FarDay, sh.NearDay) * 86400 * int64(time.Second)
+		if _, err := st.ExecContext(ctx, sh.User, int64(sh.FarDays), sh.FarDay, sh.FarPair, int64(sh.NearDays), sh.NearDay, sh.NearPair, updated); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *store) addHistory(ctx context.Context, tx *sql.Tx, conn *sql.Conn, logins []Login) error {

@@ -146,6 +146,22 @@ UPDATE alerts SET severity = CASE
 ALTER TABLE deliveries ADD COLUMN escalation BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN since BIGINT NOT NULL DEFAULT 0;
 `,
+	// 5 -> 6: what an account's logins showed of several people using
+	// it (detect.Sharing: the days with its usual places in use at once,
+	// which the history's rows, an address's first and last logins, do
+	// not keep), per account; updated: the last day counted (log time).
+	`
+CREATE TABLE sharing (
+	account   TEXT NOT NULL PRIMARY KEY,
+	far_days  BIGINT NOT NULL,
+	far_day   BIGINT NOT NULL,
+	far_pair  TEXT NOT NULL,
+	near_days BIGINT NOT NULL,
+	near_day  BIGINT NOT NULL,
+	near_pair TEXT NOT NULL,
+	updated   BIGINT NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the newest schema this binary knows.

@@ -77,6 +77,10 @@ type Store interface {
 	// hourly run). The Address is reused: fn copies what it keeps; an
 	// error from fn ends the read and is returned.
 	Site(ctx context.Context, fn func(*Address) error) error
+	// SharingOf returns what the accounts' logins showed of several
+	// people using them (Run.Sharing), by user; an account of which
+	// nothing was shown is not in the map. One query.
+	SharingOf(ctx context.Context, users []string) (map[string]Sharing, error)
 	// Alerts returns the alerts opened or added to since since (zero: all),
 	// newest first, with their evidence and deliveries.
 	Alerts(ctx context.Context, since time.Time) ([]Alert, error)
@@ -116,7 +120,9 @@ type Store interface {
 
 	// Stats counts what the state holds.
 	Stats(ctx context.Context) (Stats, error)
-	// Prune deletes the history not seen since before, the closed
+	// Prune deletes the history not seen since before, what the logins
+	// showed of several people using an account (Sharing) last counted
+	// before it, the closed
 	// alerts last changed before it, and the audit trail's changes made
 	// before it, but for the block of each account that was still in
 	// force at before (see BlockAudit). It closes as quiet (ClosedQuiet,
@@ -241,6 +247,21 @@ type Run struct {
 	// this long (log time) is closed, and new anomalous logins open
 	// another. Default 7 days.
 	RealertAfter time.Duration
+	// Sharing is what the run's logins showed of several people using
+	// each account (SharingOf), merged into what the state holds: of
+	// each kind, the more days, the later day, the first pair.
+	Sharing []Sharing
+}
+
+// Sharing is what an account's logins showed of several people using it
+// (detect.Sharing): the days its usual places were in use at once, out of
+// reach of each other (Far) or by road only (Near), the last day counted
+// (Unix days), and the first such pair, in words.
+type Sharing struct {
+	User              string
+	FarDays, NearDays int
+	FarDay, NearDay   int64
+	FarPair, NearPair string
 }
 
 // Outcome is what Commit decided, per anomalous account.

@@ -324,6 +324,44 @@ func (s *store) Site(ctx context.Context, fn func(*Address) error) error {
 	return s.wrap(rows.Err())
 }
 
+const sharingColumns = `account, far_days, far_day, far_pair, near_days, near_day, near_pair`
+
+func (s *store) SharingOf(ctx context.Context, users []string) (map[string]Sharing, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	users = slices.Clone(users)
+	slices.Sort(users)
+	users = slices.Compact(users)
+	var rows *sql.Rows
+	var err error
+	if s.pg {
+		rows, err = s.db.QueryContext(ctx, `SELECT `+sharingColumns+` FROM sharing WHERE account = ANY($1::text[])`, users)
+	} else {
+		// one parameter, a JSON array: no limit on the number of accounts
+		var arg []byte
+		if arg, err = json.Marshal(users); err != nil {
+			return nil, s.wrap(err)
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT `+sharingColumns+` FROM sharing WHERE account IN (SELECT value FROM json_each(?))`, string(arg))
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := map[string]Sharing{}
+	for rows.Next() {
+		var sh Sharing
+		var far, near int64
+		if err := rows.Scan(&sh.User, &far, &sh.FarDay, &sh.FarPair, &near, &sh.NearDay, &sh.NearPair); err != nil {
+			return nil, s.wrap(err)
+		}
+		sh.FarDays, sh.NearDays = int(far), int(near)
+		out[sh.User] = sh
+	}
+	return out, s.wrap(rows.Err())
+}
+
 func scanAddresses(rows *sql.Rows, out []Address) ([]Address, error) {
 	defer rows.Close()
 	for rows.Next() {
@@ -790,6 +828,9 @@ func (s *store) pruneRows(ctx context.Context, tx *sql.Tx, before, now time.Time
 			return err
 		}
 		if p.Addresses, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sharing WHERE updated < ?`), b); err != nil {
 			return err
 		}
 		// An alert closed recently is kept even when its evidence is old:
