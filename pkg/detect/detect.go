@@ -2557,6 +2557,55 @@ func (a *Account) SetUser(user string) { a.user = user }
 // its last places. Call it after NewAccount or Reset, before the logins.
 func (a *Account) SetShared() { a.declared = true }
 
+// Sharing is what an account's logins showed of several people using it
+// (see shared): the days with usual places in use at once, out of reach
+// of each other (Far) or by road only (Near), the last day counted (Unix
+// days), and the first such pair, in words. A run reads the history's
+// rows, which keep each address's first and last logins only, not the
+// logins in between that showed two places in use at once: the state
+// keeps it between runs (KnowSharing), so that hourly runs and the live
+// reader count the days one run over the whole log counts.
+type Sharing struct {
+	FarDays, NearDays int
+	FarDay, NearDay   int64
+	FarPair, NearPair string
+}
+
+// Zero: nothing was shown.
+func (s Sharing) Zero() bool { return s.FarDays == 0 && s.NearDays == 0 }
+
+// Sharing returns what the account's logins showed so far of several
+// people using it, what KnowSharing gave included.
+func (a *Account) Sharing() Sharing {
+	f, n := &a.several.far, &a.several.near
+	return Sharing{FarDays: f.days, NearDays: n.days, FarDay: f.day, NearDay: n.day, FarPair: f.pair, NearPair: n.pair}
+}
+
+// KnowSharing gives the account what earlier runs' logins showed of
+// several people using it (the state's; see Sharing), merged with what
+// Reset found in the history's rows (Merge). Call it after Reset, before
+// the logins.
+func (a *Account) KnowSharing(s Sharing) {
+	m := a.Sharing().Merge(s)
+	a.several.far = sharedCount{days: m.FarDays, day: m.FarDay, pair: strings.Clone(m.FarPair)}
+	a.several.near = sharedCount{days: m.NearDays, day: m.NearDay, pair: strings.Clone(m.NearPair)}
+}
+
+// Merge is what s and o showed together: of each kind, the more days
+// (with that one's pair, or the other's when it has none), and the later
+// day counted.
+func (s Sharing) Merge(o Sharing) Sharing {
+	m := s
+	if o.FarDays > s.FarDays {
+		m.FarDays, m.FarPair = o.FarDays, cmp.Or(o.FarPair, s.FarPair)
+	}
+	if o.NearDays > s.NearDays {
+		m.NearDays, m.NearPair = o.NearDays, cmp.Or(o.NearPair, s.NearPair)
+	}
+	m.FarDay, m.NearDay = max(s.FarDay, o.FarDay), max(s.NearDay, o.NearDay)
+	return m
+}
+
 // sharedBy says which places in use at once made the account shared:
 // "Lisbon, PT ↔ São Paulo, BR, 7,950 km in 17 min; 7 days".
 func (a *Account) sharedBy() string {
