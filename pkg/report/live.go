@@ -67,7 +67,13 @@ type Live struct {
 	// census, then every SiteEvery (the clock); an error is given to
 	// OnError, and the census goes on with the rows it had.
 	Site func(add func(user string, k *detect.Known)) error
-	// OnError is told of the errors of History and Site.
+	// Sharing returns what the state remembers that an account's logins
+	// showed of several people using it (detect.Sharing; nil: no state),
+	// asked with its History, once that answered. An error is given to
+	// OnError (ErrHistoryLater is not), and the account is judged
+	// without it: its days are counted anew.
+	Sharing func(user string) (detect.Sharing, error)
+	// OnError is told of the errors of History, Sharing and Site.
 	OnError func(error)
 	// Now is the clock (nil: time.Now), for tests.
 	Now func() time.Time
@@ -167,9 +173,15 @@ type live struct {
 	// as long as each period is anomalous.
 	carried        []detect.Reason
 	carriedAlerted detect.Severity
-	last           time.Time   // its latest login
-	counted        bool        // counted in Accounts
-	folded         map[*IP]int // the logins of each address already in known
+	last           time.Time // its latest login
+	// sharing: what its logins showed of several people using it
+	// (detect.Sharing) before det started: the state's, and each period's
+	// since, carried across the starts of the detector as the history's
+	// rows are (they do not keep it); recorded: as the state last had it
+	// (TakeSharing)
+	sharing, recorded detect.Sharing
+	counted           bool        // counted in Accounts
+	folded            map[*IP]int // the logins of each address already in known
 }
 
 // Delta is what an account did from one address since the last
@@ -361,11 +373,68 @@ func (l *Live) load(user string, t time.Time) *live {
 			}
 		} else {
 			l.answered++
+			la.sharing = l.sharingOf(la.acct.User)
+			la.recorded = la.sharing
 		}
 		la.known = knownBefore(known, t)
 	}
 	l.start(la, t)
 	return la
+}
+
+// sharingOf asks the state what the account's logins showed of several
+// people using it (Sharing); nothing, on an error.
+func (l *Live) sharingOf(user string) detect.Sharing {
+	if l.Sharing == nil || l.Rule.Original {
+		return detect.Sharing{}
+	}
+	sh, err := l.Sharing(user)
+	if err != nil {
+		if !errors.Is(err, ErrHistoryLater) && l.OnError != nil {
+			l.OnError(err)
+		}
+		return detect.Sharing{}
+	}
+	return sh
+}
+
+// SharingDelta is what an account's logins showed of several people using
+// it, grown since the state last recorded it (TakeSharing).
+type SharingDelta struct {
+	User    string
+	Sharing detect.Sharing
+	was     detect.Sharing
+}
+
+// TakeSharing returns, by user, what the accounts' logins showed of
+// several people using them, where it grew since the state last recorded
+// it (or was told it: Sharing), to record with the deltas (TakeDeltas);
+// taken, it counts as recorded until PutBackSharing.
+func (l *Live) TakeSharing() []SharingDelta {
+	var out []SharingDelta
+	for user, la := range l.accounts {
+		if la.det == nil {
+			continue
+		}
+		sh := la.det.Sharing()
+		if sh.Zero() || sh == la.recorded {
+			continue
+		}
+		out = append(out, SharingDelta{User: user, Sharing: sh, was: la.recorded})
+		la.recorded = sh
+	}
+	slices.SortFunc(out, func(x, y SharingDelta) int { return strings.Compare(x.User, y.User) })
+	return out
+}
+
+// PutBackSharing returns what TakeSharing took and could not be recorded:
+// the next TakeSharing returns it again (grown, perhaps).
+func (l *Live) PutBackSharing(ds []SharingDelta) {
+	for _, d := range ds {
+		if la := l.accounts[d.User]; la != nil && la.recorded == d.Sharing {
+			la.recorded = d.was
+		}
+	}
 }
 
 // knownBefore is the history rows of addresses first used before t, as
@@ -423,6 +492,8 @@ func (l *Live) retryHistory(emit record.Emit, final bool) error {
 			return nil
 		}
 		l.answered++
+		la.sharing = l.sharingOf(la.acct.User)
+		la.recorded = la.sharing
 		if err := l.rejudge(la, known, emit); err != nil {
 			return err
 		}
@@ -450,7 +521,7 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 		}
 		delete(l.changed, la)
 	}
-	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest}
+	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest, sharing: la.sharing, recorded: la.recorded}
 	again.known = known
 	l.accounts[user] = again
 	l.start(again, la.loaded)
@@ -512,6 +583,7 @@ func (l *Live) start(la *live, t time.Time) {
 	la.since, la.found, la.alerted, la.anomalous = t, 0, la.carriedAlerted, false
 	if !l.Rule.Original {
 		la.det = detect.NewAccount(&l.Rule.Detect, la.known, l.site)
+		la.det.KnowSharing(la.sharing)
 		la.det.SetUser(la.acct.User)
 		if l.Rule.shared.has(la.acct.User) {
 			la.det.SetShared()
@@ -530,6 +602,9 @@ func (l *Live) restart(la *live, t time.Time) {
 		delete(l.changed, la)
 	}
 	l.carry(la)
+	if la.det != nil {
+		la.sharing = la.sharing.Merge(la.det.Sharing())
+	}
 	l.fold(la)
 	l.forgetOld(la, t)
 	l.start(la, t)

@@ -124,6 +124,10 @@ type Account struct {
 	byIP  map[string]*IP
 	byID  map[uint32]*IP // byIP's entries by record.Record.AddrID (the batch report in-process)
 	known []detect.Known // the history before the run (Know)
+	// sharingIn: what the state holds of several people using the
+	// account (KnowSharing); sharingOut: that and what its logins showed
+	// when last judged (Sharing)
+	sharingIn, sharingOut detect.Sharing
 	// the addresses of the steps, by step.ip - 1 (steps hold no pointer:
 	// the collector does not scan them)
 	stepped []*IP
@@ -512,6 +516,24 @@ func (rep *Report) Failure(ip string, t time.Time) {
 	}
 }
 
+// KnowSharing gives the detectors what the state holds of several people
+// using the account (detect.Sharing): the days its usual places were in
+// use at once, which its history's rows do not keep.
+func (rep *Report) KnowSharing(user string, s detect.Sharing) {
+	rep.sync()
+	if a := rep.accounts[user]; a != nil {
+		a.sharingIn = s
+		rep.fresh = false
+	}
+}
+
+// Sharing returns what the account's logins showed of several people
+// using it, as of its last judging, what the state held included (see
+// KnowSharing); grew: it is more than the state held, to be recorded.
+func (a *Account) Sharing() (s detect.Sharing, grew bool) {
+	return a.sharingOut, !a.sharingOut.Zero() && a.sharingOut != a.sharingIn
+}
+
 // Know gives the detectors the account's history before this run (from
 // the state): its usual places, and its last login before the run. A row
 // first seen at or after the account's first login of the run is this
@@ -764,10 +786,12 @@ func (rep *Report) Judge(a *Account) detect.Verdict {
 func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 	rep.sync()
 	d.Reset(&rep.Rule.Detect, a.known, rep.site)
+	d.KnowSharing(a.sharingIn)
 	d.SetUser(a.User)
 	if rep.Rule.shared.has(a.User) {
 		d.SetShared()
 	}
+	defer func() { a.sharingOut = d.Sharing() }()
 	// in time order: rotated logs may have been given newest first; and
 	// a run of one address that two logs split is one step again, as
 	// counted would have made it reading them in time order

@@ -144,6 +144,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	rep := report.NewLive(rule)
 	if st != nil {
 		rep.History = st.LiveHistory()
+		rep.Sharing = st.LiveSharing()
 		rep.Site = st.LiveSite()
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }

@@ -357,9 +357,11 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 	// record read has gone through: recorded without them, a crash would
 	// have the next run read and count those logins again.
 	var deltas []report.Delta
+	var sharing []report.SharingDelta
 	var marks map[string]input.Mark
 	if lv.Marks == nil || drained {
 		deltas = lv.Rep.TakeDeltas()
+		sharing = lv.Rep.TakeSharing()
 	}
 	if lv.Marks != nil && drained {
 		marks = lv.Marks()
@@ -372,7 +374,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 	n := lv.notifierNow()
 	ctx, cancel := context.WithTimeout(context.Background(), statecmd.OpTimeout)
 	defer cancel()
-	out, saved, err := lv.St.CommitLive(ctx, &statecmd.Live{Deltas: deltas, Marks: marks, Expect: lv.Expect,
+	out, saved, err := lv.St.CommitLive(ctx, &statecmd.Live{Deltas: deltas, Sharing: sharing, Marks: marks, Expect: lv.Expect,
 		Anomalies: changed, Rule: lv.Rep.Rule.String(), Channels: n.Channels()})
 	if err != nil {
 		lv.fail()
@@ -411,6 +413,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 			lv.St.NoteDown()
 		}
 		lv.Rep.PutBack(deltas)
+		lv.Rep.PutBackSharing(sharing)
 		lv.Rep.Requeue(changed)
 		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
 		return nil
@@ -754,6 +757,7 @@ func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *
 	rep := report.NewLive(rule)
 	if st != nil {
 		rep.History = st.LiveHistory()
+		rep.Sharing = st.LiveSharing()
 		rep.Site = st.LiveSite()
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }

@@ -357,6 +357,14 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 		}
 		run.Anomalies = append(run.Anomalies, an)
 	}
+	if history {
+		// as the accounts were judged (Anomalies)
+		rep.Each(func(a *report.Account) {
+			if sh, grew := a.Sharing(); grew {
+				run.Sharing = append(run.Sharing, SharingRow(a.User, sh))
+			}
+		})
+	}
 	var out *state.Outcome
 	err := Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
 		out, err = s.Store.Commit(ctx, run)
@@ -490,6 +498,36 @@ func (s *State) LiveHistory() func(user string) ([]detect.Known, error) {
 		}
 		s.NoteUp()
 		return known, nil
+	}
+}
+
+// LiveSharing is what the state holds of several people using an account
+// for a live reader (report.Live.Sharing), within OpTimeout. While the
+// history reads are paused (LiveHistory), it does not ask
+// (report.ErrHistoryLater); a failure pauses them too.
+func (s *State) LiveSharing() func(user string) (detect.Sharing, error) {
+	return func(user string) (detect.Sharing, error) {
+		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
+			return detect.Sharing{}, report.ErrHistoryLater
+		}
+		var got map[string]state.Sharing
+		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) error {
+			var err error
+			got, err = s.Store.SharingOf(ctx, []string{user})
+			return err
+		})
+		if err != nil {
+			s.NoteDown()
+			if errors.Is(err, ErrNoAnswer) {
+				s.histFrozen.Store(time.Now().UnixNano())
+			}
+			return detect.Sharing{}, fmt.Errorf("what %s's logins showed of several people using it: %w (its days are counted anew)", user, err)
+		}
+		sh, ok := got[user]
+		if !ok {
+			return detect.Sharing{}, nil
+		}
+		return sharingOf(&sh), nil
 	}
 }
 
@@ -655,6 +693,19 @@ func (s *State) recall(ctx context.Context, rep *report.Report) error {
 	if rep.Rule.Original {
 		return nil
 	}
+	// what the accounts' logins showed in earlier runs of several people
+	// using them: the history's rows do not keep it
+	users := make([]string, 0, len(since))
+	for u := range since {
+		users = append(users, u)
+	}
+	sharing, err := s.Store.SharingOf(ctx, users)
+	if err != nil {
+		return err
+	}
+	for user, sh := range sharing {
+		rep.KnowSharing(user, sharingOf(&sh))
+	}
 	// the other accounts' history, for the census: an hourly run sees
 	// few of the site's accounts (report.Report.KnowSite)
 	err = s.Store.Site(ctx, func(h *state.Address) error {
@@ -700,6 +751,7 @@ func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delive
 // anomalous accounts (new alerts, or evidence added to the open ones).
 type Live struct {
 	Deltas    []report.Delta
+	Sharing   []report.SharingDelta
 	Marks     map[string]input.Mark
 	Expect    map[string]state.Position
 	Anomalies []*report.Account
@@ -716,6 +768,9 @@ func (s *State) CommitLive(ctx context.Context, l *Live) (*state.Outcome, map[st
 	for i := range l.Deltas {
 		d := &l.Deltas[i]
 		run.Logins = append(run.Logins, Login(d.User, &d.IP))
+	}
+	for _, d := range l.Sharing {
+		run.Sharing = append(run.Sharing, SharingRow(d.User, d.Sharing))
 	}
 	saved := map[string]state.Position{}
 	for name, m := range l.Marks {
@@ -742,4 +797,16 @@ func (s *State) CommitLive(ctx context.Context, l *Live) (*state.Outcome, map[st
 		return nil, nil, err
 	}
 	return out, saved, nil
+}
+
+// sharingOf is the state's row of what an account's logins showed of
+// several people using it, for the detectors.
+func sharingOf(sh *state.Sharing) detect.Sharing {
+	return detect.Sharing{FarDays: sh.FarDays, NearDays: sh.NearDays, FarDay: sh.FarDay, NearDay: sh.NearDay, FarPair: sh.FarPair, NearPair: sh.NearPair}
+}
+
+// SharingRow is the state's row of what user's logins showed of several
+// people using the account (state.Run.Sharing).
+func SharingRow(user string, sh detect.Sharing) state.Sharing {
+	return state.Sharing{User: user, FarDays: sh.FarDays, NearDays: sh.NearDays, FarDay: sh.FarDay, NearDay: sh.NearDay, FarPair: sh.FarPair, NearPair: sh.NearPair}
 }
