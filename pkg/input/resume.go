@@ -340,6 +340,44 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 	return pieces, nil
 }
 
+// PlanRotated is Plan for a log read for the first time (no mark) with
+// the files rotated from it: each of them whole, the oldest first, then
+// the file now at path, whole. A rotated file that cannot be opened is
+// told to warn and left out; an empty one, or a copy of what the log
+// holds now (copytruncate, copied, not truncated yet), is left out too.
+// Without a file at path, the rotated ones are all there is (a log just
+// rotated, not made again yet); without either, the error is path's.
+func PlanRotated(path string, warn func(string)) ([]*Piece, error) {
+	if warn == nil {
+		warn = func(string) {}
+	}
+	cur, pathErr := openPiece(path)
+	if pathErr != nil && !errors.Is(pathErr, fs.ErrNotExist) {
+		return nil, pathErr
+	}
+	if cur != nil {
+		cur.AtPath = true
+	}
+	var pieces []*Piece
+	for _, s := range openSiblings(path, cur) {
+		switch {
+		case s.err != nil:
+			warn(fmt.Sprintf("%s: rotated from the log, but cannot be read: %v", s.name, s.err))
+		case s.size == 0 || cur != nil && copyOfFile(s.p.File, cur.File):
+			s.p.File.Close()
+		default:
+			pieces = append(pieces, s.p)
+		}
+	}
+	if cur == nil {
+		if len(pieces) == 0 {
+			return nil, pathErr
+		}
+		return pieces, nil
+	}
+	return append(pieces, cur), nil
+}
+
 // copiedSince returns, opened, the rotated files of the log at path
 // modified after saved, not empty, that are no copy of what cur (the file
 // at path) holds now (copied, not truncated yet): for a mark saved of cur

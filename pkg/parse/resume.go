@@ -58,7 +58,13 @@ func (s *Source) runResume(name string, emit record.Emit) error {
 	// for the files' coarse clock (Linux stamps a file with a time up to
 	// a tick behind the time read here).
 	read := time.Now().Add(-readSlack)
-	pieces, err := input.Plan(name, s.Opts.Resume[name], s.Opts.Warn)
+	var pieces []*input.Piece
+	var err error
+	if m := s.Opts.Resume[name]; m == nil && s.Opts.Rotated {
+		pieces, err = input.PlanRotated(name, s.Opts.Warn)
+	} else {
+		pieces, err = input.Plan(name, m, s.Opts.Warn)
+	}
 	if err != nil {
 		return err
 	}

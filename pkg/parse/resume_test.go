@@ -39,6 +39,8 @@ type logSim struct {
 	// beforeSave, when set, is done between a run's reading and the
 	// saving of its mark (the state's commit, after the report).
 	beforeSave func()
+	// rotated: Options.Rotated (a first run reads the rotated files too)
+	rotated bool
 }
 
 func newLogSim(t *testing.T) *logSim {
@@ -88,7 +90,7 @@ func (l *logSim) run(ndjson bool) *Source {
 	// earlier than it was (readSlack), for the files' coarse clock.
 	time.Sleep(readSlack + 10*time.Millisecond)
 	src := &Source{Names: []string{l.path}, Opts: Options{
-		Loc: time.UTC, Year: 2026, Resume: l.marks, Workers: 2,
+		Loc: time.UTC, Year: 2026, Resume: l.marks, Rotated: l.rotated, Workers: 2,
 		Warn:    func(w string) { l.warnings = append(l.warnings, w) },
 		OnError: func(err error) { l.t.Errorf("run %d: %v", l.runs, err) },
 	}}
@@ -821,6 +823,55 @@ func TestResumeRunBeforeWriterReopens(t *testing.T) {
 			l.write(1)
 			l.run(false)
 			l.check()
+			if len(l.warnings) > 0 {
+				t.Errorf("warnings: %q", l.warnings)
+			}
+		})
+	}
+}
+
+// A log read for the first time with Options.Rotated: the files rotated
+// from it (delaycompress: mail.log.3.gz, mail.log.2.gz, mail.log.1), each
+// whole, the oldest first, then the log; then only what is new, across
+// the next rotation. Without it the first run read the log alone: the
+// weeks on disk taught the detectors nothing.
+func TestResumeFirstRunRotated(t *testing.T) {
+	for _, rotated := range []bool{true, false} {
+		t.Run(fmt.Sprint("rotated=", rotated), func(t *testing.T) {
+			l := newLogSim(t)
+			l.rotated = rotated
+			gz := compressors[0]
+			for range 3 {
+				l.write(40)
+				l.rotate(rotation{comp: &gz, delay: true})
+			}
+			l.write(5)
+			l.run(false)
+			var users []string
+			for _, r := range l.lastRecs {
+				users = append(users, r.User)
+			}
+			want := []string{}
+			from := 120
+			if rotated {
+				from = 0
+			}
+			for i := from; i < 125; i++ {
+				want = append(want, fmt.Sprintf("u%d@example.test", i))
+			}
+			if !slices.Equal(users, want) {
+				t.Fatalf("first run read %d logins (%v … ), want %d, in order", len(users), users[:min(3, len(users))], len(want))
+			}
+			l.write(3)
+			l.rotate(rotation{comp: &gz, delay: true})
+			l.write(2)
+			l.run(false)
+			if n := l.last.Stats.Logins; n != 5 {
+				t.Errorf("second run read %d logins, want 5", n)
+			}
+			if rotated {
+				l.check()
+			}
 			if len(l.warnings) > 0 {
 				t.Errorf("warnings: %q", l.warnings)
 			}

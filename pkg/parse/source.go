@@ -85,6 +85,11 @@ type Options struct {
 	// what is not a regular file are read whole, as without Resume, and
 	// get no mark.
 	Resume map[string]*input.Mark
+	// Rotated: with Resume, a log without a mark (read for the first
+	// time) is read with the files rotated from it, the oldest first,
+	// each whole, then the log (input.PlanRotated): the weeks already on
+	// disk, which the detectors learn the accounts' usual places from.
+	Rotated bool
 	// Warn is told of what a resumed reading could not follow (the rest
 	// of a rotated log not found, and so on); nil: nobody.
 	Warn func(string)

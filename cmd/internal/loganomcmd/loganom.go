@@ -327,6 +327,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 			return cli.ExitCodeOf(err)
 		}
 		src.Opts.Resume, expect = marks, exp
+		src.Opts.Rotated = true // a log read for the first time: the weeks on disk too
 		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
 	}
 	c.EnrichFlags.Confirm = flt.NeedsConfirmation // the names the whitelist could trust

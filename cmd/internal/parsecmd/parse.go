@@ -96,6 +96,7 @@ func Main(env cli.Env) int {
 			return cli.ExitCodeOf(err)
 		}
 		src.Opts.Resume, expect = marks, exp
+		src.Opts.Rotated = true // a log read for the first time: the weeks on disk too
 		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
 	}
 	// No stage follows the parser here, so its workers encode the records
