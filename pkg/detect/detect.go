@@ -1277,6 +1277,10 @@ type sharedCount struct {
 	days int
 	day  int64 // the last day counted (Unix days)
 	pair string
+	// known: the last day that earlier runs counted (KnowSharing): a
+	// pair of that day or before is in their days already (a log read
+	// again), not a day more
+	known int64
 }
 
 type finding struct {
@@ -2505,7 +2509,7 @@ func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time, near b
 		c = &a.several.near
 	}
 	a.several.n++
-	if d := later(ta, tb).Unix() / 86400; d != c.day {
+	if d := later(ta, tb).Unix() / 86400; d != c.day && d > c.known {
 		c.day = d
 		c.days++
 	}
@@ -2587,8 +2591,8 @@ func (a *Account) Sharing() Sharing {
 // the logins.
 func (a *Account) KnowSharing(s Sharing) {
 	m := a.Sharing().Merge(s)
-	a.several.far = sharedCount{days: m.FarDays, day: m.FarDay, pair: strings.Clone(m.FarPair)}
-	a.several.near = sharedCount{days: m.NearDays, day: m.NearDay, pair: strings.Clone(m.NearPair)}
+	a.several.far = sharedCount{days: m.FarDays, day: m.FarDay, pair: strings.Clone(m.FarPair), known: s.FarDay}
+	a.several.near = sharedCount{days: m.NearDays, day: m.NearDay, pair: strings.Clone(m.NearPair), known: s.NearDay}
 }
 
 // Merge is what s and o showed together: of each kind, the more days
