@@ -2587,26 +2587,29 @@ func (a *Account) Sharing() Sharing {
 
 // KnowSharing gives the account what earlier runs' logins showed of
 // several people using it (the state's; see Sharing), merged with what
-// Reset found in the history's rows (Merge). Call it after Reset, before
-// the logins.
+// Reset found in the history's rows (Merge: the state's, unless the rows
+// show more days). Call it after Reset, before the logins.
 func (a *Account) KnowSharing(s Sharing) {
-	m := a.Sharing().Merge(s)
+	m := s.Merge(a.Sharing())
 	a.several.far = sharedCount{days: m.FarDays, day: m.FarDay, pair: strings.Clone(m.FarPair), known: s.FarDay}
 	a.several.near = sharedCount{days: m.NearDays, day: m.NearDay, pair: strings.Clone(m.NearPair), known: s.NearDay}
 }
 
-// Merge is what s and o showed together: of each kind, the more days
-// (with that one's pair, or the other's when it has none), and the later
-// day counted.
+// Merge is what s and o showed together: of each kind, the one with more
+// days (s on a tie), with its last day counted, and its pair (the other's
+// when it has none). Not the later day of either: days counted up to one
+// day, and a later day from a count of fewer, would take the days between
+// for counted (rows of the history that a live reader cut at its start
+// all end then, as if their places were in use at once that day).
 func (s Sharing) Merge(o Sharing) Sharing {
 	m := s
 	if o.FarDays > s.FarDays {
-		m.FarDays, m.FarPair = o.FarDays, cmp.Or(o.FarPair, s.FarPair)
+		m.FarDays, m.FarDay, m.FarPair = o.FarDays, o.FarDay, cmp.Or(o.FarPair, s.FarPair)
 	}
 	if o.NearDays > s.NearDays {
-		m.NearDays, m.NearPair = o.NearDays, cmp.Or(o.NearPair, s.NearPair)
+		m.NearDays, m.NearDay, m.NearPair = o.NearDays, o.NearDay, cmp.Or(o.NearPair, s.NearPair)
 	}
-	m.FarDay, m.NearDay = max(s.FarDay, o.FarDay), max(s.NearDay, o.NearDay)
+	m.FarPair, m.NearPair = cmp.Or(m.FarPair, o.FarPair), cmp.Or(m.NearPair, o.NearPair)
 	return m
 }
 

@@ -413,7 +413,10 @@ type SharingDelta struct {
 func (l *Live) TakeSharing() []SharingDelta {
 	var out []SharingDelta
 	for user, la := range l.accounts {
-		if la.det == nil {
+		// (judged without its history: without the state's days too,
+		// which the rejudge gives it; merged with them, its own would
+		// have the state take its last day for counted)
+		if la.det == nil || la.without {
 			continue
 		}
 		sh := la.det.Sharing()

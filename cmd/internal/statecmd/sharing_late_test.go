@@ -1,0 +1,111 @@
+package statecmd
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// historyDown is a state whose History fails while down.
+type historyDown struct {
+	state.Store
+	down bool
+}
+
+func (h *historyDown) History(ctx context.Context, user string) ([]state.Address, error) {
+	if h.down {
+		return nil, errors.New("the history is down")
+	}
+	return h.Store.History(ctx, user)
+}
+
+// A daemon that met a team's mailbox while its history could not be read
+// judges its logins without it, and again with it once it comes
+// (report.Live's rejudge). What those logins showed without the state's
+// days is not what the state lacks: recorded meanwhile (the commits go
+// through), it was merged as one day, last counted today, with the
+// state's day before: the state then held one day, last counted today,
+// the rejudge, given it, took today for counted, and the trip of one of
+// the two people the next day alerted high where one reader over the
+// days says nothing.
+func TestLiveSharingHistoryLate(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	const day = 24 * time.Hour
+	const team = "team@example.org"
+	at := func(ip, cc, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
+		return func(t time.Time) *record.Record {
+			return &record.Record{Type: record.TypeLogin, Time: t, User: team, IP: ip, Country: cc, City: city, ASN: asn, Org: "AS",
+				HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
+		}
+	}
+	munich := at("79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
+	augsburg := at("188.174.20.2", "DE", "Augsburg", 8767, 48.3705, 10.8978)
+	lisbon := at("85.240.1.3", "PT", "Lisbon", 3243, 38.7223, -9.1393)
+	morning := func(a time.Time) []*record.Record {
+		return []*record.Record{munich(a.Add(7 * time.Hour)), augsburg(a.Add(10 * time.Hour)), munich(a.Add(10*time.Hour + 10*time.Minute)),
+			augsburg(a.Add(10*time.Hour + 20*time.Minute)), augsburg(a.Add(12 * time.Hour)), munich(a.Add(18 * time.Hour))}
+	}
+	trip := t0.Add(2 * day)
+	last := []*record.Record{munich(trip.Add(10 * time.Hour)), lisbon(trip.Add(10*time.Hour + 30*time.Minute))}
+	h := &historyDown{}
+	s := sqliteState(t, func(st state.Store) state.Store { h.Store = st; return h })
+	var alerts []string
+	reader := func() *report.Live {
+		l := report.NewLive(report.Rule{})
+		l.History, l.Sharing = s.LiveHistory(), s.LiveSharing()
+		l.OnError = func(err error) {}
+		l.OnAlert = func(a *report.Account) error {
+			alerts = append(alerts, a.Severity)
+			return nil
+		}
+		return l
+	}
+	process := func(l *report.Live, rs []*record.Record) {
+		for _, r := range rs {
+			if err := l.Process(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	commit := func(l *report.Live) {
+		if _, _, err := s.CommitLive(ctx, &Live{Deltas: l.TakeDeltas(), Sharing: l.TakeSharing(), Anomalies: l.Changed(), Rule: l.Rule.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one := report.NewLive(report.Rule{})
+	one.OnAlert = func(a *report.Account) error {
+		t.Fatalf("one reader over the days, without a state: alerted %s", a.Severity)
+		return nil
+	}
+	process(one, append(append(morning(t0), morning(t0.Add(day))...), last...))
+	// one reader over the first day
+	l := reader()
+	process(l, morning(t0))
+	commit(l)
+	// restarted on the second: the history does not answer, the commits go through
+	h.down = true
+	l = reader()
+	process(l, morning(t0.Add(day)))
+	commit(l)
+	// it answers again: the account is judged again with it
+	h.down = false
+	s.NoteUp()
+	if err := l.Flush(nil); err != nil {
+		t.Fatal(err)
+	}
+	commit(l)
+	got, err := s.Store.SharingOf(ctx, []string{team})
+	if err != nil || got[team].NearDays != 2 {
+		t.Errorf("the state holds %+v, %v; want 2 days by road", got[team], err)
+	}
+	process(l, last)
+	if len(alerts) != 0 {
+		t.Errorf("alerted %v; want none, as one reader over the days", alerts)
+	}
+}
