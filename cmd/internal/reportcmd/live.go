@@ -367,7 +367,9 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		marks = lv.Marks()
 	}
 	changed := lv.Rep.Changed()
-	if !force && len(deltas) == 0 && len(changed) == 0 && len(marks) == 0 && len(lv.unblocked) == 0 {
+	// (sharing alone: what an account judged again with its history come
+	// late showed, its logins recorded before)
+	if !force && len(deltas) == 0 && len(sharing) == 0 && len(changed) == 0 && len(marks) == 0 && len(lv.unblocked) == 0 {
 		lv.Rep.Tick(time.Time{})
 		return nil
 	}
