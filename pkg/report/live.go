@@ -416,18 +416,26 @@ func (l *Live) TakeSharing() []SharingDelta {
 		// (judged without its history: without the state's days too,
 		// which the rejudge gives it; merged with them, its own would
 		// have the state take its last day for counted)
-		if la.det == nil || la.without {
+		if !unrecordedSharing(la) {
 			continue
 		}
 		sh := la.det.Sharing()
-		if sh.Zero() || sh == la.recorded {
-			continue
-		}
 		out = append(out, SharingDelta{User: user, Sharing: sh, was: la.recorded})
 		la.recorded = sh
 	}
 	slices.SortFunc(out, func(x, y SharingDelta) int { return strings.Compare(x.User, y.User) })
 	return out
+}
+
+// unrecordedSharing: what la's logins showed of several people using it
+// grew since the state last recorded it (TakeSharing takes it): judged
+// again with its history come late, after its logins were recorded.
+func unrecordedSharing(la *live) bool {
+	if la.det == nil || la.without {
+		return false
+	}
+	sh := la.det.Sharing()
+	return !sh.Zero() && sh != la.recorded
 }
 
 // PutBackSharing returns what TakeSharing took and could not be recorded:
@@ -907,7 +915,7 @@ func (l *Live) Tick(now time.Time) {
 	// an account whose logins the state has not recorded yet stays: read
 	// back from the state, its history would miss them
 	for user, la := range l.accounts {
-		if !la.last.Before(cut) || l.History != nil && l.unrecorded[user] {
+		if !la.last.Before(cut) || l.History != nil && (l.unrecorded[user] || unrecordedSharing(la)) {
 			continue
 		}
 		if la.without && !la.overflow || la.replaying {
