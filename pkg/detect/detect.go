@@ -1490,7 +1490,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 				for _, ta := range [2]time.Time{x.First, x.Last} {
 					for _, tb := range [2]time.Time{y.First, y.Last} {
 						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near {
-							a.sharing(&x.Where, ta, &y.Where, tb, !far)
+							a.sharing(&x.Where, ta, &y.Where, tb, !far, false)
 							if a.shared() {
 								break pairs
 							}
@@ -2415,7 +2415,7 @@ func (a *Account) concurrent(u *login, last time.Time, onLine bool) {
 		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) {
 			return
 		}
-		a.sharing(&p.Where, p.at, &u.Where, u.at, !far)
+		a.sharing(&p.Where, p.at, &u.Where, u.at, !far, true)
 	}
 	for i := range r {
 		p := &r[i]
@@ -2502,14 +2502,17 @@ func later(x, y time.Time) time.Time {
 }
 
 // sharing counts a pair of usual places in use at once, out of reach (near:
-// out of reach by road only, see apart).
-func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time, near bool) {
+// out of reach by road only, see apart). onward: the pairs come in the
+// order of the logins (Login's), and a pair of a day before the last day
+// counted is of a day counted (a line read late), not a day more; the
+// history's rows (Reset) give theirs in no order of time.
+func (a *Account) sharing(x *Where, ta time.Time, y *Where, tb time.Time, near, onward bool) {
 	c := &a.several.far
 	if near {
 		c = &a.several.near
 	}
 	a.several.n++
-	if d := later(ta, tb).Unix() / 86400; d != c.day && d > c.known {
+	if d := later(ta, tb).Unix() / 86400; d != c.day && d > c.known && (!onward || d > c.day) {
 		c.day = d
 		c.days++
 	}
