@@ -936,6 +936,9 @@ func (l *Live) Tick(now time.Time) {
 		// learns its first day again: a state remembers it longer)
 		l.fold(la)
 		l.forgetOld(la, now)
+		if la.det != nil { // (what its logins showed, as restart carries it)
+			la.sharing = la.sharing.Merge(la.det.Sharing())
+		}
 		la.det = nil
 		learn := now.Add(-l.Rule.Detect.Learn)
 		la.known = slices.DeleteFunc(la.known, func(k detect.Known) bool { return k.Last.Before(learn) })
