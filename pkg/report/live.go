@@ -69,9 +69,9 @@ type Live struct {
 	Site func(add func(user string, k *detect.Known)) error
 	// Sharing returns what the state remembers that an account's logins
 	// showed of several people using it (detect.Sharing; nil: no state),
-	// asked with its History, once that answered. An error is given to
-	// OnError (ErrHistoryLater is not), and the account is judged
-	// without it: its days are counted anew.
+	// asked with its History, once that answered. An error is taken as
+	// History's: the account is judged without both, and again with them
+	// once they come.
 	Sharing func(user string) (detect.Sharing, error)
 	// OnError is told of the errors of History, Sharing and Site.
 	OnError func(error)
@@ -359,6 +359,14 @@ func (l *Live) load(user string, t time.Time) *live {
 	l.accounts[la.acct.User] = la
 	if l.History != nil {
 		known, err := l.History(la.acct.User)
+		if err == nil {
+			// (its sharing, asked with it: an account judged without
+			// the state's days is judged again with them, as without
+			// its history)
+			if la.sharing, err = l.sharingOf(la.acct.User); err != nil {
+				known = nil
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrHistoryLater) {
 				if l.OnError != nil {
@@ -373,7 +381,6 @@ func (l *Live) load(user string, t time.Time) *live {
 			}
 		} else {
 			l.answered++
-			la.sharing = l.sharingOf(la.acct.User)
 			la.recorded = la.sharing
 		}
 		la.known = knownBefore(known, t)
@@ -383,19 +390,13 @@ func (l *Live) load(user string, t time.Time) *live {
 }
 
 // sharingOf asks the state what the account's logins showed of several
-// people using it (Sharing); nothing, on an error.
-func (l *Live) sharingOf(user string) detect.Sharing {
+// people using it (Sharing), for load and retryHistory, which take an
+// error as History's.
+func (l *Live) sharingOf(user string) (detect.Sharing, error) {
 	if l.Sharing == nil || l.Rule.Original {
-		return detect.Sharing{}
+		return detect.Sharing{}, nil
 	}
-	sh, err := l.Sharing(user)
-	if err != nil {
-		if !errors.Is(err, ErrHistoryLater) && l.OnError != nil {
-			l.OnError(err)
-		}
-		return detect.Sharing{}
-	}
-	return sh
+	return l.Sharing(user)
 }
 
 // SharingDelta is what an account's logins showed of several people using
@@ -479,6 +480,10 @@ func (l *Live) retryHistory(emit record.Emit, final bool) error {
 			continue
 		}
 		known, err := l.History(la.acct.User)
+		var sh detect.Sharing
+		if err == nil {
+			sh, err = l.sharingOf(la.acct.User)
+		}
 		if errors.Is(err, ErrHistoryLater) {
 			return nil
 		}
@@ -503,8 +508,7 @@ func (l *Live) retryHistory(emit record.Emit, final bool) error {
 			return nil
 		}
 		l.answered++
-		la.sharing = l.sharingOf(la.acct.User)
-		la.recorded = la.sharing
+		la.sharing, la.recorded = sh, sh
 		if err := l.rejudge(la, known, emit); err != nil {
 			return err
 		}

@@ -521,7 +521,7 @@ func (s *State) LiveSharing() func(user string) (detect.Sharing, error) {
 			if errors.Is(err, ErrNoAnswer) {
 				s.histFrozen.Store(time.Now().UnixNano())
 			}
-			return detect.Sharing{}, fmt.Errorf("what %s's logins showed of several people using it: %w (its days are counted anew)", user, err)
+			return detect.Sharing{}, fmt.Errorf("what %s's logins showed of several people using it: %w (it is judged again with it once the state answers)", user, err)
 		}
 		sh, ok := got[user]
 		if !ok {
