@@ -126,8 +126,9 @@ type Account struct {
 	known []detect.Known // the history before the run (Know)
 	// sharingIn: what the state holds of several people using the
 	// account (KnowSharing); sharingOut: that and what its logins showed
-	// when last judged (Sharing)
+	// when last judged (Sharing); sharingKnown: KnowSharing told it
 	sharingIn, sharingOut detect.Sharing
+	sharingKnown          bool
 	// the addresses of the steps, by step.ip - 1 (steps hold no pointer:
 	// the collector does not scan them)
 	stepped []*IP
@@ -518,11 +519,13 @@ func (rep *Report) Failure(ip string, t time.Time) {
 
 // KnowSharing gives the detectors what the state holds of several people
 // using the account (detect.Sharing): the days its usual places were in
-// use at once, which its history's rows do not keep.
+// use at once, which its history's rows do not keep. Call it for each
+// account the state was asked of (nothing held: zero): one it was not
+// told of has nothing to record (Sharing).
 func (rep *Report) KnowSharing(user string, s detect.Sharing) {
 	rep.sync()
 	if a := rep.accounts[user]; a != nil {
-		a.sharingIn = s
+		a.sharingIn, a.sharingKnown = s, true
 		rep.fresh = false
 	}
 }
@@ -530,8 +533,10 @@ func (rep *Report) KnowSharing(user string, s detect.Sharing) {
 // Sharing returns what the account's logins showed of several people
 // using it, as of its last judging, what the state held included (see
 // KnowSharing); grew: it is more than the state held, to be recorded.
+// Not grown when the state's was not told (KnowSharing): counted from
+// none, it would have the state take its last day for counted.
 func (a *Account) Sharing() (s detect.Sharing, grew bool) {
-	return a.sharingOut, !a.sharingOut.Zero() && a.sharingOut != a.sharingIn
+	return a.sharingOut, a.sharingKnown && !a.sharingOut.Zero() && a.sharingOut != a.sharingIn
 }
 
 // Know gives the detectors the account's history before this run (from

@@ -703,7 +703,8 @@ func (s *State) recall(ctx context.Context, rep *report.Report) error {
 	if err != nil {
 		return err
 	}
-	for user, sh := range sharing {
+	for _, user := range users {
+		sh := sharing[user] // (none held: zero)
 		rep.KnowSharing(user, sharingOf(&sh))
 	}
 	// the other accounts' history, for the census: an hourly run sees
