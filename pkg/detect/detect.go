@@ -295,6 +295,11 @@ type Known struct {
 	Where
 	First, Last time.Time
 	Count       int64
+	// Cut: the row is the history as it was at Last, a time its address
+	// was in use through, not a login (the history read as of a run's or
+	// a reader's start, of an address used since): two such rows end at
+	// the same time, and their places were not in use at once then
+	Cut bool
 }
 
 // Reason is one detector's finding, in words.
@@ -1191,6 +1196,9 @@ type login struct {
 	gate  bool // its address is an exit's (Site.gate)
 	// checked: a trip from it across vague logins was judged
 	checked bool
+	// cut: at is a cut row's end (Known.Cut), not a login: no place is
+	// in use at once with it (concurrent)
+	cut bool
 }
 
 // Account judges one account's logins. Feed them in time order.
@@ -1462,7 +1470,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		slices.SortStableFunc(ls, func(x, y *Known) int { return y.Last.Compare(x.Last) })
 		ls = ls[:min(len(ls), maxHeld)]
 		if len(ls) > 0 {
-			a.several.line = login{Where: ls[0].Where, at: ls[0].Last, usual: true, valid: true}
+			a.several.line = login{Where: ls[0].Where, at: ls[0].Last, usual: true, valid: true, cut: ls[0].Cut}
 			a.several.line.IP = strings.Clone(ls[0].IP)
 		}
 		// the last logins from the most recent of them (see concurrent)
@@ -1472,7 +1480,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 				break
 			}
 			if !slices.ContainsFunc(r[:k], func(l login) bool { return l.Lat == p.Lat && l.Lon == p.Lon }) {
-				r[k] = login{Where: p.Where, at: p.Last, usual: true, valid: true}
+				r[k] = login{Where: p.Where, at: p.Last, usual: true, valid: true, cut: p.Cut}
 				r[k].IP = strings.Clone(p.IP)
 				k++
 			}
@@ -1487,8 +1495,10 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 				if x.Lat == y.Lat && x.Lon == y.Lon {
 					continue
 				}
-				for _, ta := range [2]time.Time{x.First, x.Last} {
-					for _, tb := range [2]time.Time{y.First, y.Last} {
+				// (a row cut: its first login only)
+				tx, ty := [2]time.Time{x.First, x.Last}, [2]time.Time{y.First, y.Last}
+				for _, ta := range tx[:2-b2i(x.Cut)] {
+					for _, tb := range ty[:2-b2i(y.Cut)] {
 						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near {
 							a.sharing(&x.Where, ta, &y.Where, tb, !far, false)
 							if a.shared() {
@@ -2426,7 +2436,9 @@ func (a *Account) concurrent(u *login, last time.Time, onLine bool) {
 			k = i
 			continue
 		}
-		check(p)
+		if !p.cut {
+			check(p)
+		}
 	}
 	if onLine {
 		a.several.line = *u
@@ -2434,7 +2446,7 @@ func (a *Account) concurrent(u *login, last time.Time, onLine bool) {
 		a.several.line.IP = strings.Clone(u.IP)
 		return
 	}
-	if l := &a.several.line; l.valid && (l.Lat != u.Lat || l.Lon != u.Lon) {
+	if l := &a.several.line; l.valid && !l.cut && (l.Lat != u.Lat || l.Lon != u.Lon) {
 		check(l)
 	}
 	// keep it, in place of its place's older login, or of the oldest
@@ -2492,6 +2504,14 @@ func (a *Account) apart(x *Where, ta time.Time, y *Where, tb time.Time) bool {
 		return false
 	}
 	return dt.Hours() <= 0 || eff/dt.Hours() > groundSpeed
+}
+
+// b2i is 1 for true.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func later(x, y time.Time) time.Time {

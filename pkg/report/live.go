@@ -456,7 +456,7 @@ func knownBefore(known []detect.Known, t time.Time) []detect.Known {
 	for _, k := range known {
 		if k.First.Before(t) || k.First.IsZero() {
 			if k.Last.After(t) {
-				k.Last = t
+				k.Last, k.Cut = t, true
 			}
 			out = append(out, k)
 		}

@@ -559,7 +559,7 @@ func (rep *Report) Know(user string, known []detect.Known) {
 			continue
 		}
 		if !start.IsZero() && k.Last.After(start) {
-			k.Last = start
+			k.Last, k.Cut = start, true
 		}
 		a.known = append(a.known, k)
 	}
