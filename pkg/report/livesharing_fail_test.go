@@ -18,16 +18,7 @@ import (
 func TestLiveSharingReadFails(t *testing.T) {
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	const day = 24 * time.Hour
-	const team = "team@example.org"
-	at := func(user, ip, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
-		return func(t time.Time) *record.Record {
-			return &record.Record{Type: record.TypeLogin, Time: t, User: user, IP: ip, Country: "DE", City: city, ASN: asn, Org: "AS",
-				HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
-		}
-	}
-	munich := at(team, "79.192.10.1", "Munich", 3320, 48.1374, 11.5755)
-	augsburg := at(team, "188.174.20.2", "Augsburg", 8767, 48.3705, 10.8978)
-	other := at("bob@example.org", "91.0.0.1", "Berlin", 3320, 52.52, 13.405)
+	other := placeOf("bob@example.org", "91.0.0.1", "DE", "Berlin", 3320, 52.52, 13.405)
 	d1 := t0.Add(day)
 	kept := detect.Sharing{NearDays: 1, NearDay: t0.Unix() / 86400, NearPair: "Augsburg, DE ↔ Munich, DE, 60 km in 10 min"}
 	clock := d1.Add(12 * time.Hour)
@@ -42,7 +33,7 @@ func TestLiveSharingReadFails(t *testing.T) {
 		return kept, nil
 	}
 	l.OnError = func(error) {}
-	for _, r := range []*record.Record{munich(d1.Add(10 * time.Hour)), augsburg(d1.Add(10*time.Hour + 5*time.Minute))} {
+	for _, r := range []*record.Record{teamMunich(d1.Add(10 * time.Hour)), teamAugsburg(d1.Add(10*time.Hour + 5*time.Minute))} {
 		if err := l.Process(r, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -18,16 +18,7 @@ import (
 // unrecorded, keep an account (see Tick).
 func TestLiveSharingNotForgotten(t *testing.T) {
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-	const team = "team@example.org"
-	at := func(user, ip, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
-		return func(t time.Time) *record.Record {
-			return &record.Record{Type: record.TypeLogin, Time: t, User: user, IP: ip, Country: "DE", City: city, ASN: asn, Org: "AS",
-				HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
-		}
-	}
-	munich := at(team, "79.192.10.1", "Munich", 3320, 48.1374, 11.5755)
-	augsburg := at(team, "188.174.20.2", "Augsburg", 8767, 48.3705, 10.8978)
-	other := at("bob@example.org", "91.0.0.1", "Berlin", 3320, 52.52, 13.405)
+	other := placeOf("bob@example.org", "91.0.0.1", "DE", "Berlin", 3320, 52.52, 13.405)
 	clock := t0.Add(3 * 24 * time.Hour)
 	down := true
 	l := NewLive(Rule{})
@@ -40,8 +31,8 @@ func TestLiveSharingNotForgotten(t *testing.T) {
 	}
 	l.Sharing = func(string) (detect.Sharing, error) { return detect.Sharing{}, nil }
 	l.OnError = func(error) {}
-	for _, r := range []*record.Record{munich(t0.Add(7 * time.Hour)), augsburg(t0.Add(10 * time.Hour)), munich(t0.Add(10*time.Hour + 10*time.Minute)),
-		augsburg(t0.Add(10*time.Hour + 20*time.Minute)), augsburg(t0.Add(12 * time.Hour)), munich(t0.Add(18 * time.Hour))} {
+	for _, r := range []*record.Record{teamMunich(t0.Add(7 * time.Hour)), teamAugsburg(t0.Add(10 * time.Hour)), teamMunich(t0.Add(10*time.Hour + 10*time.Minute)),
+		teamAugsburg(t0.Add(10*time.Hour + 20*time.Minute)), teamAugsburg(t0.Add(12 * time.Hour)), teamMunich(t0.Add(18 * time.Hour))} {
 		if err := l.Process(r, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -18,30 +18,17 @@ import (
 func TestLiveSharing(t *testing.T) {
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	const day = 24 * time.Hour
-	const team = "team@example.org"
-	munich := func(at time.Time) *record.Record {
-		return &record.Record{Type: record.TypeLogin, Time: at, User: team, IP: "79.192.10.1", Country: "DE", City: "Munich", ASN: 3320, Org: "Deutsche Telekom AG",
-			HasLoc: true, Lat: 48.1374, Lon: 11.5755, AccuracyKM: 5}
-	}
-	augsburg := func(at time.Time) *record.Record {
-		return &record.Record{Type: record.TypeLogin, Time: at, User: team, IP: "188.174.20.2", Country: "DE", City: "Augsburg", ASN: 8767, Org: "M-net Telekommunikations GmbH",
-			HasLoc: true, Lat: 48.3705, Lon: 10.8978, AccuracyKM: 5}
-	}
 	var week []*record.Record
 	for d := range 5 {
-		at := t0.Add(time.Duration(d) * day)
-		week = append(week, munich(at.Add(7*time.Hour)), augsburg(at.Add(10*time.Hour)), munich(at.Add(10*time.Hour+10*time.Minute)),
-			augsburg(at.Add(10*time.Hour+20*time.Minute)), augsburg(at.Add(12*time.Hour)), munich(at.Add(18*time.Hour)))
+		week = append(week, teamDay(t0.Add(time.Duration(d)*day))...)
 	}
 	trip := t0.Add(5 * day)
-	lisbon := &record.Record{Type: record.TypeLogin, Time: trip.Add(10*time.Hour + 30*time.Minute), User: team, IP: "85.240.1.3", Country: "PT", City: "Lisbon",
-		ASN: 3243, Org: "MEO", HasLoc: true, Lat: 38.7223, Lon: -9.1393, AccuracyKM: 5}
-	last := []*record.Record{munich(trip.Add(10 * time.Hour)), lisbon}
+	last := []*record.Record{teamMunich(trip.Add(10 * time.Hour)), teamLisbon(trip.Add(10*time.Hour + 30*time.Minute))}
 	// the week as the state holds it: a row per address, and what the
 	// logins showed
 	rows := func() []detect.Known {
 		var ks []detect.Known
-		for _, r := range []*record.Record{munich(t0), augsburg(t0)} {
+		for _, r := range []*record.Record{teamMunich(t0), teamAugsburg(t0)} {
 			k := detect.Known{Where: detect.Where{IP: r.IP, Country: r.Country, City: r.City, ASN: r.ASN, Org: r.Org, HasLoc: true, Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM}, Count: 15}
 			for _, w := range week {
 				if w.IP == r.IP {

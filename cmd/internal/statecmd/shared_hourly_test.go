@@ -2,8 +2,6 @@ package statecmd
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,41 +21,11 @@ func TestHourlySharedAsBatch(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	const day = 24 * time.Hour
-	const team = "team@example.org"
-	munich := func(at time.Time) *record.Record {
-		return &record.Record{Type: record.TypeLogin, Time: at, User: team, IP: "79.192.10.1", Country: "DE", City: "Munich", ASN: 3320, Org: "Deutsche Telekom AG",
-			HasLoc: true, Lat: 48.1374, Lon: 11.5755, AccuracyKM: 5}
-	}
-	augsburg := func(at time.Time) *record.Record {
-		return &record.Record{Type: record.TypeLogin, Time: at, User: team, IP: "188.174.20.2", Country: "DE", City: "Augsburg", ASN: 8767, Org: "M-net Telekommunikations GmbH",
-			HasLoc: true, Lat: 48.3705, Lon: 10.8978, AccuracyKM: 5}
-	}
-	lisbon := func(at time.Time) *record.Record {
-		return &record.Record{Type: record.TypeLogin, Time: at, User: team, IP: "85.240.1.3", Country: "PT", City: "Lisbon", ASN: 3243, Org: "MEO",
-			HasLoc: true, Lat: 38.7223, Lon: -9.1393, AccuracyKM: 5}
-	}
 	var days [][]*record.Record
 	for d := range 5 {
-		at := t0.Add(time.Duration(d) * day)
-		// the first and last logins of each address hours apart from
-		// the other's: the rows show no two places in use at once
-		days = append(days, []*record.Record{munich(at.Add(7 * time.Hour)), augsburg(at.Add(10 * time.Hour)), munich(at.Add(10*time.Hour + 10*time.Minute)),
-			augsburg(at.Add(10*time.Hour + 20*time.Minute)), augsburg(at.Add(12 * time.Hour)), munich(at.Add(18 * time.Hour))})
+		days = append(days, teamDay(t0.Add(time.Duration(d)*day)))
 	}
-	trip := t0.Add(5 * day)
-	days = append(days, []*record.Record{munich(trip.Add(10 * time.Hour)), lisbon(trip.Add(10*time.Hour + 30*time.Minute))})
-	verdict := func(rep *report.Report) string {
-		for _, a := range rep.Anomalies() {
-			if a.User == team {
-				var rs []string
-				for _, r := range a.Reasons {
-					rs = append(rs, report.ReasonText(r))
-				}
-				return a.Severity + ": " + strings.Join(rs, "; ")
-			}
-		}
-		return "none"
-	}
+	days = append(days, teamTrip(t0.Add(5*day)))
 	batch := report.New(report.Rule{})
 	for _, run := range days {
 		for _, r := range run {
@@ -66,7 +34,7 @@ func TestHourlySharedAsBatch(t *testing.T) {
 			}
 		}
 	}
-	if want := verdict(batch); want != "none" {
+	if want := verdictOf(batch, team); want != "none" {
 		t.Fatalf("one run over the week: %s; want no alert (the account is shared)", want)
 	}
 	s := sqliteState(t, nil)
@@ -84,7 +52,7 @@ func TestHourlySharedAsBatch(t *testing.T) {
 		if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got := verdict(rep); got != "none" {
+		if got := verdictOf(rep, team); got != "none" {
 			t.Errorf("the run of day %d: %s; want no alert, as one run over the week", i+1, got)
 		}
 	}
@@ -99,24 +67,11 @@ func TestLiveSharingState(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	const day = 24 * time.Hour
-	const team = "team@example.org"
-	at := func(ip, cc, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
-		return func(t time.Time) *record.Record {
-			return &record.Record{Type: record.TypeLogin, Time: t, User: team, IP: ip, Country: cc, City: city, ASN: asn, Org: fmt.Sprint("AS", asn),
-				HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
-		}
-	}
-	munich := at("79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
-	augsburg := at("188.174.20.2", "DE", "Augsburg", 8767, 48.3705, 10.8978)
-	lisbon := at("85.240.1.3", "PT", "Lisbon", 3243, 38.7223, -9.1393)
 	var week []*record.Record
 	for d := range 5 {
-		a := t0.Add(time.Duration(d) * day)
-		week = append(week, munich(a.Add(7*time.Hour)), augsburg(a.Add(10*time.Hour)), munich(a.Add(10*time.Hour+10*time.Minute)),
-			augsburg(a.Add(10*time.Hour+20*time.Minute)), augsburg(a.Add(12*time.Hour)), munich(a.Add(18*time.Hour)))
+		week = append(week, teamDay(t0.Add(time.Duration(d)*day))...)
 	}
-	trip := t0.Add(5 * day)
-	last := []*record.Record{munich(trip.Add(10 * time.Hour)), lisbon(trip.Add(10*time.Hour + 30*time.Minute))}
+	last := teamTrip(t0.Add(5 * day))
 	s := sqliteState(t, nil)
 	reader := func(rs []*record.Record) (*report.Live, []string) {
 		l := report.NewLive(report.Rule{})

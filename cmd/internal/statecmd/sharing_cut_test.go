@@ -22,14 +22,8 @@ func TestLiveSharingNotFromCutRows(t *testing.T) {
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	const day = 24 * time.Hour
 	const user = "ana@example.org"
-	at := func(ip, cc, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
-		return func(t time.Time) *record.Record {
-			return &record.Record{Type: record.TypeLogin, Time: t, User: user, IP: ip, Country: cc, City: city, ASN: asn, Org: "AS",
-				HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
-		}
-	}
-	munich := at("79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
-	madrid := at("81.32.1.1", "ES", "Madrid", 3352, 40.4168, -3.7038)
+	munich := placeOf(user, "79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
+	madrid := placeOf(user, "81.32.1.1", "ES", "Madrid", 3352, 40.4168, -3.7038)
 	h := &historyDown{}
 	s := sqliteState(t, func(st state.Store) state.Store { h.Store = st; return h })
 	reader := func() *report.Live {

@@ -37,22 +37,7 @@ func TestLiveSharingHistoryLate(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	const day = 24 * time.Hour
-	const team = "team@example.org"
-	at := func(ip, cc, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
-		return func(t time.Time) *record.Record {
-			return &record.Record{Type: record.TypeLogin, Time: t, User: team, IP: ip, Country: cc, City: city, ASN: asn, Org: "AS",
-				HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
-		}
-	}
-	munich := at("79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
-	augsburg := at("188.174.20.2", "DE", "Augsburg", 8767, 48.3705, 10.8978)
-	lisbon := at("85.240.1.3", "PT", "Lisbon", 3243, 38.7223, -9.1393)
-	morning := func(a time.Time) []*record.Record {
-		return []*record.Record{munich(a.Add(7 * time.Hour)), augsburg(a.Add(10 * time.Hour)), munich(a.Add(10*time.Hour + 10*time.Minute)),
-			augsburg(a.Add(10*time.Hour + 20*time.Minute)), augsburg(a.Add(12 * time.Hour)), munich(a.Add(18 * time.Hour))}
-	}
-	trip := t0.Add(2 * day)
-	last := []*record.Record{munich(trip.Add(10 * time.Hour)), lisbon(trip.Add(10*time.Hour + 30*time.Minute))}
+	last := teamTrip(t0.Add(2 * day))
 	h := &historyDown{}
 	s := sqliteState(t, func(st state.Store) state.Store { h.Store = st; return h })
 	var alerts []string
@@ -83,15 +68,15 @@ func TestLiveSharingHistoryLate(t *testing.T) {
 		t.Fatalf("one reader over the days, without a state: alerted %s", a.Severity)
 		return nil
 	}
-	process(one, append(append(morning(t0), morning(t0.Add(day))...), last...))
+	process(one, append(append(teamDay(t0), teamDay(t0.Add(day))...), last...))
 	// one reader over the first day
 	l := reader()
-	process(l, morning(t0))
+	process(l, teamDay(t0))
 	commit(l)
 	// restarted on the second: the history does not answer, the commits go through
 	h.down = true
 	l = reader()
-	process(l, morning(t0.Add(day)))
+	process(l, teamDay(t0.Add(day)))
 	commit(l)
 	// it answers again: the account is judged again with it
 	h.down = false

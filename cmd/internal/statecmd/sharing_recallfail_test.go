@@ -33,23 +33,8 @@ func TestSharingRecallFailed(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	const day = 24 * time.Hour
-	const team = "team@example.org"
-	at := func(ip, cc, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
-		return func(t time.Time) *record.Record {
-			return &record.Record{Type: record.TypeLogin, Time: t, User: team, IP: ip, Country: cc, City: city, ASN: asn, Org: "AS",
-				HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
-		}
-	}
-	munich := at("79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
-	augsburg := at("188.174.20.2", "DE", "Augsburg", 8767, 48.3705, 10.8978)
 	pair := func(a time.Time) []*record.Record {
-		return []*record.Record{munich(a), augsburg(a.Add(5 * time.Minute))}
-	}
-	// the first day: the rows (each address's first and last logins)
-	// show no two places in use at once
-	morning := func(a time.Time) []*record.Record {
-		return []*record.Record{munich(a.Add(7 * time.Hour)), augsburg(a.Add(10 * time.Hour)), munich(a.Add(10*time.Hour + 10*time.Minute)),
-			augsburg(a.Add(10*time.Hour + 20*time.Minute)), augsburg(a.Add(12 * time.Hour)), munich(a.Add(18 * time.Hour))}
+		return []*record.Record{teamMunich(a), teamAugsburg(a.Add(5 * time.Minute))}
 	}
 	h := &sharingDown{}
 	s := sqliteState(t, func(st state.Store) state.Store { h.Store = st; return h })
@@ -65,9 +50,9 @@ func TestSharingRecallFailed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run(morning(t0))
+	run(teamDay(t0)) // (the rows, each address's first and last logins, show no two places in use at once)
 	h.down = true
-	run(morning(t0.Add(day)))
+	run(teamDay(t0.Add(day)))
 	h.down = false
 	run(pair(t0.Add(day + 20*time.Hour)))
 	got, err := s.Store.SharingOf(ctx, []string{team})

@@ -1,0 +1,35 @@
+package report
+
+import (
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// The sharing tests' mailbox: two people on one account, in Munich and in
+// Augsburg (55 km apart), in use at once every morning; then one of them
+// in Lisbon.
+const team = "team@example.org"
+
+// placeOf makes user's logins from one address, located precisely.
+func placeOf(user, ip, cc, city string, asn uint32, lat, lon float64) func(time.Time) *record.Record {
+	return func(t time.Time) *record.Record {
+		return &record.Record{Type: record.TypeLogin, Time: t, User: user, IP: ip, Country: cc, City: city, ASN: asn, Org: "AS",
+			HasLoc: true, Lat: lat, Lon: lon, AccuracyKM: 5}
+	}
+}
+
+var (
+	teamMunich   = placeOf(team, "79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
+	teamAugsburg = placeOf(team, "188.174.20.2", "DE", "Augsburg", 8767, 48.3705, 10.8978)
+	teamLisbon   = placeOf(team, "85.240.1.3", "PT", "Lisbon", 3243, 38.7223, -9.1393)
+)
+
+// teamDay is the team's logins of the day that starts at a: Munich and
+// Augsburg minutes apart mid-morning (in use at once), each address's
+// first and last logins hours apart from the other's (the history's rows,
+// which keep those, show no two places in use at once).
+func teamDay(a time.Time) []*record.Record {
+	return []*record.Record{teamMunich(a.Add(7 * time.Hour)), teamAugsburg(a.Add(10 * time.Hour)), teamMunich(a.Add(10*time.Hour + 10*time.Minute)),
+		teamAugsburg(a.Add(10*time.Hour + 20*time.Minute)), teamAugsburg(a.Add(12 * time.Hour)), teamMunich(a.Add(18 * time.Hour))}
+}
