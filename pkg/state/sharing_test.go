@@ -55,3 +55,28 @@ func TestSharing(t *testing.T) {
 		})
 	}
 }
+
+// A state of schema 5 (before the sharing table) upgrades to one that
+// holds none, and keeps what the next run records.
+func TestSharingUpgradeFrom5(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := b.dsn(t)
+			openAtSchema(t, dsn, 5).Close()
+			from, to, err := Migrate(ctx, dsn)
+			if err != nil || from != 5 || to != SchemaVersion() {
+				t.Fatalf("Migrate = %d, %d, %v", from, to, err)
+			}
+			s := open(t, dsn)
+			if got, err := s.SharingOf(ctx, []string{"team"}); err != nil || len(got) != 0 {
+				t.Fatalf("SharingOf after the upgrade = %v, %v; want none", got, err)
+			}
+			d0 := at(0).Unix() / 86400
+			commit(t, s, &Run{Instance: "mx1", Now: at(0), Sharing: []Sharing{{User: "team", NearDays: 2, NearDay: d0, NearPair: "Munich, DE ↔ Augsburg, DE, 60 km in 10 min"}}})
+			if got, err := s.SharingOf(ctx, []string{"team"}); err != nil || got["team"].NearDays != 2 {
+				t.Fatalf("SharingOf = %v, %v; want team's 2 days", got, err)
+			}
+		})
+	}
+}
