@@ -796,7 +796,6 @@ func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 	if rep.Rule.shared.has(a.User) {
 		d.SetShared()
 	}
-	defer func() { a.sharingOut = d.Sharing() }()
 	// in time order: rotated logs may have been given newest first; and
 	// a run of one address that two logs split is one step again, as
 	// counted would have made it reading them in time order
@@ -809,6 +808,7 @@ func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 		loc := ip.First.Location() // the log's zone, for the reasons' times
 		d.Login(&w, time.Unix(0, s.first).In(loc), time.Unix(0, s.last).In(loc), int(s.n))
 	}
+	a.sharingOut = d.Sharing()
 	return d.Verdict()
 }
 

@@ -82,14 +82,8 @@ func TestLiveSharingState(t *testing.T) {
 			alerts = append(alerts, a.Severity)
 			return nil
 		}
-		for _, r := range rs {
-			if err := l.Process(r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, _, err := s.CommitLive(ctx, &Live{Deltas: l.TakeDeltas(), Sharing: l.TakeSharing(), Anomalies: l.Changed(), Rule: l.Rule.String()}); err != nil {
-			t.Fatal(err)
-		}
+		feedLive(t, l, rs...)
+		commitLive(t, s, l)
 		return l, alerts
 	}
 	if _, alerts := reader(week); len(alerts) != 0 {

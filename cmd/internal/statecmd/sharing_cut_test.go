@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 )
@@ -32,33 +31,21 @@ func TestLiveSharingNotFromCutRows(t *testing.T) {
 		l.OnError = func(err error) {}
 		return l
 	}
-	process := func(l *report.Live, rs ...*record.Record) {
-		for _, r := range rs {
-			if err := l.Process(r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	commit := func(l *report.Live) {
-		if _, _, err := s.CommitLive(ctx, &Live{Deltas: l.TakeDeltas(), Sharing: l.TakeSharing(), Anomalies: l.Changed(), Rule: l.Rule.String()}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// the first day (learnt): Munich in the morning, Madrid in the evening
 	l := reader()
-	process(l, munich(t0.Add(8*time.Hour)), madrid(t0.Add(20*time.Hour)))
-	commit(l)
+	feedLive(t, l, munich(t0.Add(8*time.Hour)), madrid(t0.Add(20*time.Hour)))
+	commitLive(t, s, l)
 	// the next day, again, the history not answering
 	h.down = true
 	l = reader()
-	process(l, munich(t0.Add(day+8*time.Hour)), madrid(t0.Add(day+20*time.Hour)))
-	commit(l)
+	feedLive(t, l, munich(t0.Add(day+8*time.Hour)), madrid(t0.Add(day+20*time.Hour)))
+	commitLive(t, s, l)
 	h.down = false
 	s.NoteUp()
 	if err := l.Flush(nil); err != nil {
 		t.Fatal(err)
 	}
-	commit(l)
+	commitLive(t, s, l)
 	got, err := s.Store.SharingOf(ctx, []string{user})
 	if err != nil || got[user].FarDays != 0 || got[user].NearDays != 0 {
 		t.Errorf("the state holds %+v, %v; want nothing: no two places were in use at once", got[user], err)

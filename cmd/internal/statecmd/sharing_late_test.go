@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 )
@@ -51,45 +50,33 @@ func TestLiveSharingHistoryLate(t *testing.T) {
 		}
 		return l
 	}
-	process := func(l *report.Live, rs []*record.Record) {
-		for _, r := range rs {
-			if err := l.Process(r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	commit := func(l *report.Live) {
-		if _, _, err := s.CommitLive(ctx, &Live{Deltas: l.TakeDeltas(), Sharing: l.TakeSharing(), Anomalies: l.Changed(), Rule: l.Rule.String()}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	one := report.NewLive(report.Rule{})
 	one.OnAlert = func(a *report.Account) error {
 		t.Fatalf("one reader over the days, without a state: alerted %s", a.Severity)
 		return nil
 	}
-	process(one, append(append(teamDay(t0), teamDay(t0.Add(day))...), last...))
+	feedLive(t, one, append(append(teamDay(t0), teamDay(t0.Add(day))...), last...)...)
 	// one reader over the first day
 	l := reader()
-	process(l, teamDay(t0))
-	commit(l)
+	feedLive(t, l, teamDay(t0)...)
+	commitLive(t, s, l)
 	// restarted on the second: the history does not answer, the commits go through
 	h.down = true
 	l = reader()
-	process(l, teamDay(t0.Add(day)))
-	commit(l)
+	feedLive(t, l, teamDay(t0.Add(day))...)
+	commitLive(t, s, l)
 	// it answers again: the account is judged again with it
 	h.down = false
 	s.NoteUp()
 	if err := l.Flush(nil); err != nil {
 		t.Fatal(err)
 	}
-	commit(l)
+	commitLive(t, s, l)
 	got, err := s.Store.SharingOf(ctx, []string{team})
 	if err != nil || got[team].NearDays != 2 {
 		t.Errorf("the state holds %+v, %v; want 2 days by road", got[team], err)
 	}
-	process(l, last)
+	feedLive(t, l, last...)
 	if len(alerts) != 0 {
 		t.Errorf("alerted %v; want none, as one reader over the days", alerts)
 	}

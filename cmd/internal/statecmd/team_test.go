@@ -1,7 +1,9 @@
 package statecmd
 
 import (
+	"context"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/loganom/loganom/pkg/record"
@@ -55,4 +57,23 @@ func verdictOf(rep *report.Report, user string) string {
 		}
 	}
 	return "none"
+}
+
+// feedLive has the live reader l read rs.
+func feedLive(t *testing.T, l *report.Live, rs ...*record.Record) {
+	t.Helper()
+	for _, r := range rs {
+		if err := l.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// commitLive records in s what the live reader l read since its last
+// commit, as the daemon's commit does.
+func commitLive(t *testing.T, s *State, l *report.Live) {
+	t.Helper()
+	if _, _, err := s.CommitLive(context.Background(), &Live{Deltas: l.TakeDeltas(), Sharing: l.TakeSharing(), Anomalies: l.Changed(), Rule: l.Rule.String()}); err != nil {
+		t.Fatal(err)
+	}
 }
