@@ -84,6 +84,11 @@ type Follower struct {
 	// later is read from its start.
 	Start     *Mark
 	FromStart bool
+	// Rotated, with no Start (a log followed for the first time, its
+	// history wanted), reads first the files rotated from Path, each
+	// whole, oldest first, then the file at Path from its start, as
+	// PlanRotated finds them; then follows it.
+	Rotated bool
 	// Poll is the polling interval (default 1s).
 	Poll time.Duration
 	// NoNotify polls only, without inotify.
@@ -319,16 +324,25 @@ func (f *Follower) closeAll() {
 	}
 }
 
-// begin opens what to read first: the pieces Plan finds from Start, or
-// the file at Path from its end (or start).
+// begin opens what to read first: the pieces Plan finds from Start (or
+// PlanRotated, with Rotated), or the file at Path from its end (or
+// start).
 func (f *Follower) begin() error {
-	if f.Start != nil {
-		pieces, err := Plan(f.Path, f.Start, f.Warn)
+	if f.Start != nil || f.Rotated {
+		var pieces []*Piece
+		var err error
+		missing := "%s: does not exist, and neither does the rest of the file read last time: waiting for it"
+		if f.Start != nil {
+			pieces, err = Plan(f.Path, f.Start, f.Warn)
+		} else {
+			pieces, err = PlanRotated(f.Path, f.Warn)
+			missing = "%s: does not exist, and no file rotated from it does: waiting for it"
+		}
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
-			f.warnOnce("missing", fmt.Sprintf("%s: does not exist, and neither does the rest of the file read last time: waiting for it", f.Path))
+			f.warnOnce("missing", fmt.Sprintf(missing, f.Path))
 			return nil
 		}
 		for i, p := range pieces {
@@ -337,8 +351,9 @@ func (f *Follower) begin() error {
 				t.modTime = time.Time{}
 				f.cur = t
 				if k := len(f.queue) - 1; k >= 0 && f.queue[k].piece.Kind == Plain {
-					// The file read last time, renamed: its writer
-					// may not have reopened the log yet.
+					// The file read last time (with Rotated: the
+					// last one rotated), renamed: its writer may not
+					// have reopened the log yet.
 					f.prev = f.queue[k]
 					f.prev.modTime = time.Time{}
 					f.queue = f.queue[:k]

@@ -132,6 +132,7 @@ type collector struct {
 	data    bytes.Buffer
 	lines   int
 	marks   []Mark
+	counts  []int // the lines delivered up to each mark
 	files   []string
 	tooLong int64
 	idle    int
@@ -147,6 +148,7 @@ func (c *collector) onLines(l Lines) error {
 	c.data.Write(l.Data)
 	c.lines += bytes.Count(l.Data, []byte{'\n'})
 	c.marks = append(c.marks, l.Mark)
+	c.counts = append(c.counts, c.lines)
 	c.files = append(c.files, l.File)
 	c.tooLong += l.TooLong
 	return nil

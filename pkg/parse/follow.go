@@ -48,12 +48,13 @@ type FollowSource struct {
 	// Files are the logs to follow, by name. Opts.Resume gives, by the
 	// same names, the mark to start each from (across the rotations made
 	// since, as input.Plan finds them); a log without one starts at its
-	// end, or at its start with FromStart.
+	// end, or at its start with FromStart, or with Opts.Rotated at the
+	// start of the files rotated from it (input.PlanRotated).
 	Files []string
 	// Journal, when set, follows the journal too.
 	Journal *JournalOptions
-	// Opts: Loc, Year, OnlyLogins, OnFailure, Debug, Warn, Now and
-	// Resume are used; Workers, Stdin and OnError are not.
+	// Opts: Loc, Year, OnlyLogins, OnFailure, Debug, Warn, Now, Resume
+	// and Rotated are used; Workers, Stdin and OnError are not.
 	Opts      Options
 	FromStart bool
 	// Poll is the polling interval of the files (default 1s), NoNotify
@@ -340,7 +341,7 @@ func validName(name string) string {
 // followFile follows the log name, the input i.
 func (s *FollowSource) followFile(ctx context.Context, i int, name string, msgs chan<- followMsg) {
 	p := s.newParser()
-	f := &input.Follower{Path: name, Start: s.Opts.Resume[name], FromStart: s.FromStart, Poll: s.Poll,
+	f := &input.Follower{Path: name, Start: s.Opts.Resume[name], FromStart: s.FromStart, Rotated: s.Opts.Rotated, Poll: s.Poll,
 		NoNotify: s.NoNotify, MaxLine: maxLine, Warn: s.Opts.Warn,
 		OnLines: func(l input.Lines) error { return send(ctx, msgs, p.parse(i, name, l)) },
 		OnIdle:  func() error { return send(ctx, msgs, followMsg{input: i, idle: true}) },

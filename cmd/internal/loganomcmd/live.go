@@ -117,6 +117,9 @@ type liveInput struct {
 	// policy: the policy service in this process, and whether its
 	// logins are judged (or are the only input: policyOnlyInput)
 	policy policyPlan
+	// fresh: the logs that --resume found no position for, read from
+	// the oldest file rotated from them before they are followed
+	fresh []string
 }
 
 // follow runs the live pipeline: parse (following), enrich, filter and
@@ -324,6 +327,9 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	if in.policy.noLog {
 		what = "the policy service's logins (no log read)"
 	}
+	if len(in.fresh) > 0 {
+		what += ", from the oldest file rotated from " + strings.Join(in.fresh, ", ") + " (no position saved yet)"
+	}
 	log.Infof("following %s; %s", what, stateWords(st))
 	err := in.src.Run(emit)
 	if errors.Is(err, record.ErrStop) {
@@ -368,7 +374,8 @@ func stateWords(st *statecmd.State) string {
 
 // followInput is the input of --follow: the logs named, followed (from
 // where each ends when the daemon says it follows, or with --resume from
-// the positions saved, src.Opts.Resume), or the journal; or stdin, read
+// the positions saved, src.Opts.Resume, and a log without one from the
+// oldest file rotated from it, src.Opts.Rotated), or the journal; or stdin, read
 // as it comes until it ends. With a state, the positions saved are what
 // the first commit expects to replace (expect).
 func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *statecmd.State, expect map[string]state.Position) (liveInput, map[string]state.Position, int) {
@@ -380,6 +387,7 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 	ctx, cancel := context.WithCancel(context.Background())
 	fs := &parse.FollowSource{Opts: src.Opts, Context: ctx, Tick: time.Second}
 	fs.Opts.Resume = map[string]*input.Mark{}
+	var fresh []string
 	journal := ""
 	if c.Journal {
 		journal = parsecmd.JournalPath(c.JournalUnit, nil)
@@ -418,17 +426,24 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 		for _, n := range src.Names {
 			m := src.Opts.Resume[n]
 			if m == nil {
-				var err error
-				if m, err = endMark(n); err != nil {
+				end, err := endMark(n) // (and a compressed log refused)
+				if err != nil {
 					cancel()
 					log.Errorf("%v", err)
 					return liveInput{}, nil, cli.ExitError
+				}
+				if c.Resume {
+					// Never read: the weeks on disk first, as a
+					// batch --resume run reads them (src.Opts.Rotated).
+					fresh = append(fresh, n)
+				} else {
+					m = end
 				}
 			}
 			fs.Opts.Resume[n] = m
 		}
 	}
-	in := liveInput{src: fs, stop: cancel, stats: func() parse.Stats { return fs.Stats },
+	in := liveInput{src: fs, stop: cancel, stats: func() parse.Stats { return fs.Stats }, fresh: fresh,
 		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) {
 			// caught up, and every second: what was read is recorded
 			fs.OnIdle, fs.OnTick = settle, settle

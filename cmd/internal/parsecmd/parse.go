@@ -282,6 +282,7 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 				return cli.ExitCodeOf(err)
 			}
 			fs.Opts.Resume, expect = marks, exp
+			fs.Opts.Rotated = true // a log never read: the weeks on disk first, as without --follow
 		}
 	}
 	out := bufio.NewWriterSize(env.Stdout, 64<<10)
