@@ -23,8 +23,11 @@ type JournalOptions struct {
 	// Args are more arguments for journalctl.
 	Args []string
 	// Cursor, when set, resumes after that entry (a FollowSource's
-	// Cursor saved earlier).
-	Cursor string
+	// Cursor saved earlier). Without one, FromStart reads the journal
+	// from its start (what it still holds), then follows it; else it
+	// starts at its end.
+	Cursor    string
+	FromStart bool
 	// MinBackoff and MaxBackoff bound the pause before a journalctl that
 	// died is started again (defaults 1s and 1m).
 	MinBackoff, MaxBackoff time.Duration
@@ -358,7 +361,7 @@ func (s *FollowSource) followJournal(ctx context.Context, i int, msgs chan<- fol
 	p := s.newParser()
 	o := s.Journal
 	j := &input.Journal{Command: o.Command, Units: o.Units, Identifiers: o.Identifiers, Args: o.Args,
-		Cursor: o.Cursor, FromStart: s.FromStart, MaxLine: maxLine, MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff,
+		Cursor: o.Cursor, FromStart: s.FromStart || o.FromStart, MaxLine: maxLine, MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff,
 		Warn:    s.Opts.Warn,
 		OnLines: func(l input.Lines) error { return send(ctx, msgs, p.parse(i, "", l)) },
 		OnIdle:  func() error { return send(ctx, msgs, followMsg{input: i, idle: true}) },

@@ -200,7 +200,7 @@ func TestFollowJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := filepath.Join(dir, "journalctl")
-	body := "#!/bin/sh\necho \"$@\" >> " + dir + "/args\ncase \"$*\" in *--after-cursor*) ;; *) cat " + dir + "/entries ;; esac\nexec sleep 600\n"
+	body := "#!/bin/sh\necho \"$@\" >> " + dir + "/args\ncase \"$*\" in *--after-cursor*|*--lines=0*) ;; *) cat " + dir + "/entries ;; esac\nexec sleep 600\n"
 	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +231,9 @@ func TestFollowJournal(t *testing.T) {
 	}
 	stderr, code, stdout := run()
 	waitFor(t, "the alert", func() bool { return strings.Contains(stdout.String(), `"user":"ana@example.test"`) })
+	if !strings.Contains(stderr.String(), "following the journal (postfix*), from its start (no position saved yet)") {
+		t.Errorf("the first start does not say it reads the journal from its start:\n%s", stderr)
+	}
 	host, _ := os.Hostname()
 	waitFor(t, "the cursor saved", func() bool {
 		st, err := state.Open(context.Background(), db, state.Options{})
@@ -250,8 +253,8 @@ func TestFollowJournal(t *testing.T) {
 	stop(stderr, code)
 	b, _ := os.ReadFile(filepath.Join(dir, "args"))
 	args := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if !strings.Contains(args[0], "--follow --output=json") || !strings.Contains(args[0], "--unit=postfix*") || !strings.Contains(args[0], "--lines=0") {
-		t.Errorf("first journalctl: %s", args[0])
+	if !strings.Contains(args[0], "--follow --output=json") || !strings.Contains(args[0], "--unit=postfix*") || !strings.Contains(args[0], "--no-tail") {
+		t.Errorf("first journalctl (--resume, no cursor saved: from the journal's start): %s", args[0])
 	}
 	if !strings.Contains(args[1], "--after-cursor=s=abc;i=5") {
 		t.Errorf("journalctl after --resume: %s, want --after-cursor=s=abc;i=5", args[1])

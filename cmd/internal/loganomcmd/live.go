@@ -117,9 +117,9 @@ type liveInput struct {
 	// policy: the policy service in this process, and whether its
 	// logins are judged (or are the only input: policyOnlyInput)
 	policy policyPlan
-	// fresh: the logs that --resume found no position for, read from
-	// the oldest file rotated from them before they are followed
-	fresh []string
+	// fresh says where the inputs that --resume found no position for
+	// are read from ("": none)
+	fresh string
 }
 
 // follow runs the live pipeline: parse (following), enrich, filter and
@@ -327,9 +327,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 	if in.policy.noLog {
 		what = "the policy service's logins (no log read)"
 	}
-	if len(in.fresh) > 0 {
-		what += ", from the oldest file rotated from " + strings.Join(in.fresh, ", ") + " (no position saved yet)"
-	}
+	what += in.fresh
 	log.Infof("following %s; %s", what, stateWords(st))
 	err := in.src.Run(emit)
 	if errors.Is(err, record.ErrStop) {
@@ -387,7 +385,7 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 	ctx, cancel := context.WithCancel(context.Background())
 	fs := &parse.FollowSource{Opts: src.Opts, Context: ctx, Tick: time.Second}
 	fs.Opts.Resume = map[string]*input.Mark{}
-	var fresh []string
+	fresh := ""
 	journal := ""
 	if c.Journal {
 		journal = parsecmd.JournalPath(c.JournalUnit, nil)
@@ -402,6 +400,11 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 			expect = saved
 			if p, ok := saved[journal]; ok && c.Resume {
 				fs.Journal.Cursor = p.FP
+			} else if c.Resume {
+				// never read: what the journal holds first, as
+				// loganom-parse --journal --resume reads it
+				fs.Journal.FromStart = true
+				fresh = ", from its start (no position saved yet)"
 			}
 		}
 	} else {
@@ -423,6 +426,7 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 			expect = exp
 		}
 		fs.Files = src.Names
+		var never []string
 		for _, n := range src.Names {
 			m := src.Opts.Resume[n]
 			if m == nil {
@@ -435,12 +439,15 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 				if c.Resume {
 					// Never read: the weeks on disk first, as a
 					// batch --resume run reads them (src.Opts.Rotated).
-					fresh = append(fresh, n)
+					never = append(never, n)
 				} else {
 					m = end
 				}
 			}
 			fs.Opts.Resume[n] = m
+		}
+		if len(never) > 0 {
+			fresh = ", from the oldest file rotated from " + strings.Join(never, ", ") + " (no position saved yet)"
 		}
 	}
 	in := liveInput{src: fs, stop: cancel, stats: func() parse.Stats { return fs.Stats }, fresh: fresh,

@@ -48,12 +48,12 @@ type postfixSASLCmd struct {
 	hup chan os.Signal
 
 	Metrics     string   `name:"metrics" ini:"SERVE.metrics" placeholder:"HOST:PORT" help:"With --follow: serve Prometheus metrics on http://HOST:PORT/metrics ([SERVE] metrics, e.g. 127.0.0.1:9310)."`
-	Journal     bool     `help:"With --follow: follow the systemd journal instead of log files, by running journalctl --follow --output=json (again if it dies); with --resume, from the cursor saved."`
+	Journal     bool     `help:"With --follow: follow the systemd journal instead of log files, by running journalctl --follow --output=json (again if it dies); with --resume, after the cursor saved, or from the journal's start when none was."`
 	Journalctl  string   `name:"journalctl" default:"journalctl" placeholder:"PATH" help:"With --journal: the journalctl program (default ${default}, from PATH)."`
 	JournalUnit []string `name:"journal-unit" default:"postfix*" placeholder:"UNIT" help:"With --journal: the units whose entries are read (default ${default}: postfix.service and postfix@-.service); repeat for several."`
 	PolicyKeys
 	blockcmd.APIFlags
-	Follow bool `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
+	Follow bool `help:"Run as a daemon: follow each log as Postfix writes it (as tail -F does, across rotations; from its end, or with --resume from where the last run stopped, a log never read from the oldest file rotated from it) and alert as soon as a login makes an account anomalous. With -l -, judge the stream the same way until it ends. SIGHUP reads the config again; SIGTERM stops."`
 }
 
 type quotaHighCmd struct {

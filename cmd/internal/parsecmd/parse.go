@@ -44,8 +44,8 @@ type parseCLI struct {
 
 // FollowFlags are the flags of following, live.
 type FollowFlags struct {
-	Follow             bool          `help:"Follow the files as they are written, like tail -F (across logrotate's rename+create, copytruncate, delete+recreate), from their end, or from where the last run left them with --resume; records are written as lines come. SIGTERM or SIGINT stops, saving the positions."`
-	Journal            bool          `help:"Follow the systemd journal instead of files, running journalctl --follow --output=json (started again if it dies), from its end, or after the last entry read with --resume."`
+	Follow             bool          `help:"Follow the files as they are written, like tail -F (across logrotate's rename+create, copytruncate, delete+recreate), from their end, or from where the last run left them with --resume (a file never read: from the oldest file rotated from it); records are written as lines come. SIGTERM or SIGINT stops, saving the positions."`
+	Journal            bool          `help:"Follow the systemd journal instead of files, running journalctl --follow --output=json (started again if it dies), from its end; with --resume after the last entry read, or from its start when none was."`
 	JournalUnit        []string      `name:"journal-unit" placeholder:"UNIT" help:"With --journal: the entries of this unit (a glob; repeatable; default postfix*, which matches postfix@-.service)."`
 	JournalIdentifier  []string      `name:"journal-identifier" placeholder:"ID" help:"With --journal: the entries of this syslog identifier, e.g. postfix/smtpd (repeatable; instead of the unit)."`
 	Journalctl         string        `name:"journalctl" default:"journalctl" placeholder:"PATH" help:"With --journal: the journalctl program."`
@@ -274,6 +274,8 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 			if p, ok := saved[jpath]; ok {
 				fs.Journal.Cursor = p.FP
 				expect[jpath] = p
+			} else {
+				fs.Journal.FromStart = true // never read: what it holds first
 			}
 		} else {
 			marks, exp, err := st.Positions(context.Background(), c.Files)
