@@ -1392,27 +1392,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 	// anew (an hourly run, the live reader's next window) knows since
 	// when its line has been in use
 	if lastK != nil {
-		var hs []*Known
-		for i := range known {
-			k := &known[i]
-			if k.Relay || k.Last.IsZero() || !k.HasLoc || !vague(&k.Where) || k.Last.Before(lastK.Last.Add(-2*cfg.Window)) ||
-				site.exitNet(&k.Where) || site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
-				continue
-			}
-			hs = append(hs, k)
-		}
-		slices.SortStableFunc(hs, func(x, y *Known) int { return y.Last.Compare(x.Last) })
-		for _, k := range hs[:min(len(hs), maxHeld)] {
-			key, ok := heldKey(k.IP)
-			if !ok || slices.ContainsFunc(a.held, func(h held) bool { return h.key == key }) {
-				continue
-			}
-			h := held{key: key, where: k.Where, last: k.Last}
-			h.first, h.gaveWay = a.heldSince(known, k, key)
-			h.where.IP = strings.Clone(k.IP)
-			h.fam, h.famOK = netKey(&k.Where)
-			a.held = append(a.held, h)
-		}
+		a.recallHeld(known)
 	}
 	// how long the account's addresses on each network lasted (see
 	// lineNet), in the order first used: a detector started anew (an
@@ -2087,6 +2067,71 @@ func heldKey(ip string) ([16]byte, bool) {
 		ad = p.Addr()
 	}
 	return ad.As16(), true
+}
+
+// recallHeld gives a detector started anew the addresses of usual places
+// located vaguely that the history holds (see pinUsual), as one run over
+// the whole log would hold them now: an address (an IPv6 /64: the rows
+// of its privacy addresses together) is forgotten once another was first
+// used when it had been unused for two windows; a hold starts again at
+// its first use after that. known is sorted by First.
+func (a *Account) recallHeld(known []Known) {
+	type hold struct {
+		key         [16]byte
+		first, last time.Time
+		k           *Known // its row last used
+	}
+	var rows []*Known
+	var keys [][16]byte
+	for i := range known {
+		k := &known[i]
+		if k.Relay || k.First.IsZero() || k.Last.IsZero() || !k.HasLoc || !vague(&k.Where) ||
+			a.site.exitNet(&k.Where) || a.site.gate(k.IP, time.Time{}) || !a.usual(&k.Where, k.Last) {
+			continue
+		}
+		key, ok := heldKey(k.IP)
+		if !ok {
+			continue
+		}
+		rows, keys = append(rows, k), append(keys, key)
+	}
+	// forgot: another address first used in (from, to]
+	forgot := func(key [16]byte, from, to time.Time) bool {
+		for i, k := range rows {
+			if keys[i] != key && k.First.After(from) && !k.First.After(to) {
+				return true
+			}
+		}
+		return false
+	}
+	far := time.Unix(1<<40, 0)
+	var holds []hold
+	for i, k := range rows { // by First
+		j := slices.IndexFunc(holds, func(h hold) bool { return h.key == keys[i] })
+		if j < 0 {
+			holds = append(holds, hold{key: keys[i], first: k.First, last: k.Last, k: k})
+			continue
+		}
+		h := &holds[j]
+		if forgot(h.key, h.last.Add(2*a.cfg.Window), k.First) {
+			h.first = k.First // forgotten meanwhile: held anew
+		}
+		if !k.Last.Before(h.last) {
+			h.last, h.k = k.Last, k
+		}
+	}
+	// those still held: not forgotten since their last use
+	holds = slices.DeleteFunc(holds, func(h hold) bool { return forgot(h.key, h.last.Add(2*a.cfg.Window), far) })
+	slices.SortStableFunc(holds, func(x, y hold) int { return y.last.Compare(x.last) })
+	for _, hd := range holds[:min(len(holds), maxHeld)] {
+		k := *hd.k
+		k.First, k.Last = hd.first, hd.last
+		h := held{key: hd.key, where: k.Where, last: k.Last}
+		h.first, h.gaveWay = a.heldSince(known, &k, hd.key)
+		h.where.IP = strings.Clone(k.IP)
+		h.fam, h.famOK = netKey(&k.Where)
+		a.held = append(a.held, h)
+	}
 }
 
 // heldSince is since when the history's address k (of key) is known to

@@ -855,15 +855,17 @@ func TestHistoryHeldAndShared(t *testing.T) {
 		sev   Severity
 		want  string
 	}{
-		{"the line held since the morning, Hanoi between its uses",
+		// (two rows of one address: as one run over their logins, the
+		// line held since its first, nothing having made it forget it)
+		{"the line held for days, Hanoi between its uses",
 			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)}},
 			[]ev{{w: hanoi, at: 5*day + 4*time.Hour + 20*time.Minute}, {w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute}}, High,
-			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h, before (2 times)"},
+			"meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before (2 times)"},
 		{"an hourly run: the line and Hanoi in the last run, the line again in this one",
 			[]Known{{Where: homeLine, First: t0, Last: t0.Add(4 * day)}, {Where: homeLine, First: t0.Add(5 * day), Last: t0.Add(5*day + 4*time.Hour)},
 				{Where: hanoi, First: t0.Add(5*day + 4*time.Hour + 20*time.Minute), Last: t0.Add(5*day + 4*time.Hour + 20*time.Minute)}},
 			[]ev{{w: homeLine, at: 5*day + 4*time.Hour + 50*time.Minute}}, High,
-			"São Paulo, BR → Hanoi, VN, 17,180 km in 20 min; meanwhile 187.8.20.30 (São Paulo, BR), in use for 4 h 50 min, before and after"},
+			"São Paulo, BR → Hanoi, VN, 17,180 km in 20 min; meanwhile 187.8.20.30 (São Paulo, BR), in use for 5 days, before and after"},
 		{"usual places in use at once in the history: a trip is weighed low",
 			[]Known{{Where: saoPaulo, First: t0, Last: t0.Add(4 * day)}, {Where: recife, First: t0.Add(3 * time.Hour), Last: t0.Add(4*day + 20*time.Minute)}},
 			[]ev{{w: saoPaulo, at: 5 * day}, {w: lisbon, at: 5*day + time.Hour}}, Low,
