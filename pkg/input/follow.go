@@ -369,6 +369,7 @@ func (f *Follower) begin() error {
 			}
 			f.queue = append(f.queue, t)
 		}
+		f.unread(pieces)
 		return nil
 	}
 	t, err := openTailed(f.Path)
@@ -493,6 +494,7 @@ func (f *Follower) step(ctx context.Context) error {
 			if copies := f.unreadCopies(rotated); len(copies) > 0 {
 				f.cur.seenEmpty = nil
 				f.queue = append(f.queue, copies...)
+				f.unread(nil) // the copies read first
 				continue
 			}
 			f.cur.seenEmpty = rotated
@@ -747,6 +749,7 @@ func (f *Follower) next() {
 	if f.cur != nil {
 		f.cur.modTime = time.Time{}
 	}
+	f.unread(nil)
 	if k := len(after) - 1; k >= 0 && after[k].piece.Kind == Plain {
 		// The last rotated: its writer may not have reopened the log
 		// yet, and write to it still.
@@ -917,7 +920,40 @@ func (f *Follower) truncated(ctx context.Context) error {
 			f.queue = append(f.queue, nt)
 		}
 	}
+	f.unread(pieces)
 	return nil
+}
+
+// unread readies cur, the file at the path, when nothing is read from it
+// yet and other files are read first (pieces, the rotated files before
+// it; the files rotated after prev): a copytruncate made meanwhile
+// copies lines of it that it holds no more. The rotated files known now
+// (seenEmpty) are those listed but the copies of what cur holds now
+// (read from cur while it holds them), and pieces; one made later is
+// found by unreadCopies.
+func (f *Follower) unread(pieces []*Piece) {
+	c := f.cur
+	if c == nil || c.pos != 0 || c.piece != nil && c.piece.Kind != Plain || !f.curAtPath() {
+		return
+	}
+	known := map[string]bool{}
+	for _, p := range pieces {
+		if !p.AtPath {
+			m := p.Mark(0)
+			known[fmt.Sprint(m.FPLen, m.FP)] = true
+		}
+	}
+	for _, s := range openSiblings(f.Path, nil) {
+		if s.p == nil {
+			continue
+		}
+		if !(c.hasID && s.p.hasID && s.p.Dev == c.dev && s.p.Ino == c.ino) && !copyOfFile(s.p.File, c.f) {
+			m := s.p.Mark(0)
+			known[fmt.Sprint(m.FPLen, m.FP)] = true
+		}
+		s.p.File.Close()
+	}
+	c.seenEmpty = known
 }
 
 // drainQueue reads the rotated files of the queue to their end.
