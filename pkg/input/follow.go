@@ -132,6 +132,9 @@ type tailed struct {
 	dev, ino uint64
 	hasID    bool
 	modTime  time.Time // set for a file no longer at the path
+	// byMtime: dated by its modification time as of each delivery (a
+	// rotated file read whole that its writer may still write to)
+	byMtime bool
 	// off is where the lines delivered end; pos where reading goes on
 	// (after a line not yet whole, or a too long line being skipped).
 	off, pos int64
@@ -356,6 +359,11 @@ func (f *Follower) begin() error {
 					// have reopened the log yet.
 					f.prev = f.queue[k]
 					f.prev.modTime = time.Time{}
+					// With Rotated, read whole: its lines may be
+					// older than a year (a quiet log), dated by its
+					// time, as Plan's reader dates them; the lines
+					// its writer adds, by the time it has then.
+					f.prev.byMtime = f.Start == nil
 					f.queue = f.queue[:k]
 				}
 				continue
@@ -364,6 +372,7 @@ func (f *Follower) begin() error {
 				// The rest of the file read last time, and no file
 				// at the path: it may still be written to.
 				t.modTime = time.Time{}
+				t.byMtime = f.Start == nil
 				f.cur = t
 				continue
 			}
@@ -1133,6 +1142,11 @@ func (f *Follower) deliver(t *tailed, final bool) error {
 func (f *Follower) send(t *tailed, lines []byte, consumed int64) error {
 	t.off += consumed
 	l := Lines{Data: lines, File: t.name, First: t.first, Mark: t.mark(t.off), TooLong: t.tooLong, ModTime: t.modTime}
+	if t.byMtime {
+		if fi, err := t.f.Stat(); err == nil {
+			l.ModTime = fi.ModTime()
+		}
+	}
 	t.first = false
 	t.tooLong = 0
 	if err := f.OnLines(l); err != nil {
