@@ -18,8 +18,8 @@ import (
 // --resume run reads them: ana's and lucas's days at home, in
 // mail.log.2.gz and mail.log.1, are their history, ana's impossible trip
 // in mail.log, written before the start, is alerted, and every login is
-// recorded once. A restart reads nothing again. Without --resume, the
-// daemon starts at the log's end.
+// recorded once; it says when it has caught up. A restart reads nothing
+// again. Without --resume, the daemon starts at the log's end.
 func TestFollowFirstStartRotated(t *testing.T) {
 	dir := t.TempDir()
 	logf := filepath.Join(dir, "mail.log")
@@ -91,6 +91,9 @@ func TestFollowFirstStartRotated(t *testing.T) {
 			return n
 		}
 		waitFor(t, "every login recorded", func() bool { return count() >= int64(written) })
+		waitFor(t, "the catch-up said done", func() bool {
+			return strings.Contains(stderr.String(), "caught up: 8 lines read, 8 logins; following what comes")
+		})
 		if c := stopDaemon(t, stderr, code); c != 0 {
 			t.Fatalf("exit %d\n%s", c, stderr)
 		}
@@ -103,6 +106,7 @@ func TestFollowFirstStartRotated(t *testing.T) {
 		if strings.Contains(stderr.String(), "rotated") {
 			t.Errorf("the restart reads the rotated files again:\n%s", stderr)
 		}
+
 		f, err := os.OpenFile(logf, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -113,6 +117,9 @@ func TestFollowFirstStartRotated(t *testing.T) {
 		waitFor(t, "the new login recorded", func() bool { return count() >= int64(written) })
 		if c := stopDaemon(t, stderr, code); c != 0 {
 			t.Fatalf("exit %d\n%s", c, stderr)
+		}
+		if strings.Contains(stderr.String(), "caught up") {
+			t.Errorf("the restart says it caught up with the files on disk:\n%s", stderr)
 		}
 		if n := count(); n != int64(written) {
 			t.Errorf("history counts %d logins, %d written", n, written)

@@ -454,6 +454,19 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 		setIdle: func(_ func() (<-chan struct{}, error), settle func() error) {
 			// caught up, and every second: what was read is recorded
 			fs.OnIdle, fs.OnTick = settle, settle
+			if fresh != "" {
+				// a first start reads the weeks on disk (minutes):
+				// say when that is done, and what it held
+				said := false
+				fs.OnIdle = func() error {
+					if err := settle(); err != nil || said {
+						return err
+					}
+					said = true
+					log.Infof("caught up: %d lines read, %d logins; following what comes", fs.Stats.Lines, fs.Stats.Logins)
+					return nil
+				}
+			}
 		}}
 	if st != nil {
 		in.marks = func() map[string]input.Mark {
