@@ -2095,10 +2095,17 @@ func (a *Account) recallHeld(known []Known) {
 		}
 		rows, keys = append(rows, k), append(keys, key)
 	}
-	// forgot: another address first used in (from, to]
+	// forgot: another address first used in (from, to] (rows are by
+	// First: from the first after from, the first of another key)
 	forgot := func(key [16]byte, from, to time.Time) bool {
-		for i, k := range rows {
-			if keys[i] != key && k.First.After(from) && !k.First.After(to) {
+		i, _ := slices.BinarySearchFunc(rows, from, func(k *Known, t time.Time) int {
+			if k.First.After(t) {
+				return 1
+			}
+			return -1
+		})
+		for ; i < len(rows) && !rows[i].First.After(to); i++ {
+			if keys[i] != key {
 				return true
 			}
 		}
@@ -2106,9 +2113,12 @@ func (a *Account) recallHeld(known []Known) {
 	}
 	far := time.Unix(1<<40, 0)
 	var holds []hold
-	for i, k := range rows { // by First
-		j := slices.IndexFunc(holds, func(h hold) bool { return h.key == keys[i] })
-		if j < 0 {
+	at := make(map[[16]byte]int, len(rows)) // a key's hold in holds
+	// the rows by First
+	for i, k := range rows {
+		j, ok := at[keys[i]]
+		if !ok {
+			at[keys[i]] = len(holds)
 			holds = append(holds, hold{key: keys[i], first: k.First, last: k.Last, k: k})
 			continue
 		}

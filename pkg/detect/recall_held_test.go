@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -34,4 +35,27 @@ func TestHeldFromHistoryAsOneRun(t *testing.T) {
 	want := []string{"São Paulo, BR → Hanoi, VN", "in use for 11 days, before"}
 	checkVerdict(t, judge(Config{}, nil, evs), High, want)
 	checkVerdict(t, judgeHourly(Config{}, evs), High, want)
+}
+
+// BenchmarkResetPhoneHistory: a detector started anew (each hourly run,
+// per account) from a heavy phone user's half year of history: 4,000
+// rows of carrier addresses located vaguely (each a held address, see
+// recallHeld), a home line and the office.
+func BenchmarkResetPhoneHistory(b *testing.B) {
+	cfg := Config{}.Defaults()
+	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	var known []Known
+	for i := range 4000 {
+		at := t0.Add(time.Duration(i) * (180 * 24 * time.Hour / 4000))
+		w := Where{IP: fmt.Sprintf("177.79.%d.%d", i/250, i%250+1), Country: "BR", ASN: 26599, Org: "TELEFONICA BRASIL S.A", HasLoc: true, Lat: -22.8, Lon: -43.2, AccuracyKM: 1000}
+		known = append(known, Known{Where: w, First: at, Last: at.Add(20 * time.Minute), Count: 2})
+	}
+	known = append(known, Known{Where: homeLine, First: t0, Last: t0.Add(180 * 24 * time.Hour), Count: 900},
+		Known{Where: office, First: t0, Last: t0.Add(179 * 24 * time.Hour), Count: 1200})
+	site := NewSite(cfg)
+	var a Account
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Reset(&cfg, known, site)
+	}
 }
