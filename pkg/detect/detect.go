@@ -1590,6 +1590,20 @@ func (a *Account) usual(w *Where, t time.Time) bool {
 	return a.countryUsual(w.Country, t) && a.networkUsual(w.ASN, t)
 }
 
+// homeCountry: cc is unknown, or a country the account has used for a
+// week or more by t (or from its first day, or whitelisted): its phone's
+// carrier's country, whose addresses a phone roaming home-routed keeps
+// abroad. A country usual for a stay of days (a holiday's hotel), or
+// common on the site only, is not: an address of its networks places
+// the device there.
+func (a *Account) homeCountry(cc string, t time.Time) bool {
+	if cc == "" {
+		return true
+	}
+	p := a.countries[cc]
+	return p != nil && (p.trusted || p.home || p.learned || p.first.Before(t.Add(-7*24*time.Hour)) && a.usedAt(p, t))
+}
+
 // countryUsual: the country was usual at t, or common on the site, or
 // unknown ("").
 func (a *Account) countryUsual(cc string, t time.Time) bool {
@@ -1858,7 +1872,7 @@ func (a *Account) end(l *login) bool {
 	}
 	// vague in a usual country too: a new network there located vaguely is
 	// a phone's carrier seen from its gateway, anywhere in the country
-	if vague(&l.Where) && (l.usual || a.countryUsual(l.Country, l.at)) && !a.line(l.IP) && !(l.usual && a.lineNet(&l.Where)) && !a.siteLine(&l.Where) {
+	if vague(&l.Where) && (l.Trusted || a.homeCountry(l.Country, l.at)) && !a.line(l.IP) && !(l.usual && a.lineNet(&l.Where)) && !a.siteLine(&l.Where) {
 		return false
 	}
 	// an exit for the whole of what is known, even before it became
