@@ -2109,17 +2109,21 @@ func (a *Account) recallHeld(known []Known) {
 		}
 		rows, keys = append(rows, k), append(keys, key)
 	}
-	// forgot: another address first used in (from, to] (rows are by
-	// First: from the first after from, the first of another key)
+	// news: the rows (by First) whose key was not held at their first
+	// use, which make one run forget the others (pinUsual); a row of a
+	// /64 held then (a new privacy address of a line in use) is none
+	var news []int
+	// forgot: another address first used in (from, to] (from the first
+	// news after from, the first of another key)
 	forgot := func(key [16]byte, from, to time.Time) bool {
-		i, _ := slices.BinarySearchFunc(rows, from, func(k *Known, t time.Time) int {
-			if k.First.After(t) {
+		i, _ := slices.BinarySearchFunc(news, from, func(n int, t time.Time) int {
+			if rows[n].First.After(t) {
 				return 1
 			}
 			return -1
 		})
-		for ; i < len(rows) && !rows[i].First.After(to); i++ {
-			if keys[i] != key {
+		for ; i < len(news) && !rows[news[i]].First.After(to); i++ {
+			if keys[news[i]] != key {
 				return true
 			}
 		}
@@ -2134,11 +2138,13 @@ func (a *Account) recallHeld(known []Known) {
 		if !ok {
 			at[keys[i]] = len(holds)
 			holds = append(holds, hold{key: keys[i], first: k.First, last: k.Last, k: k})
+			news = append(news, i)
 			continue
 		}
 		h := &holds[j]
 		if forgot(h.key, h.last.Add(2*a.cfg.Window), k.First) {
 			h.first = k.First // forgotten meanwhile: held anew
+			news = append(news, i)
 		}
 		if !k.Last.Before(h.last) {
 			h.last, h.k = k.Last, k

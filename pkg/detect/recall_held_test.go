@@ -59,3 +59,30 @@ func BenchmarkResetPhoneHistory(b *testing.B) {
 		a.Reset(&cfg, known, site)
 	}
 }
+
+// A home line on both families: its IPv6 /64 every evening, a new
+// privacy address each day (a row each), and its IPv4 address, used by
+// one old device, on the first morning only and eleven days on, at
+// 13:05; Hanoi at 13:35. One run holds the IPv4 address since the first
+// day: the /64's new privacy addresses are no address first used (the
+// /64 is held all along), so nothing made it forget the IPv4 one, and
+// the trip is judged. Hourly runs took each privacy address's row as the
+// /64's first use, forgot the IPv4 address two days after its use, held
+// it from 13:05 only, and the thief's login was low.
+func TestHeldNotForgotByItsPrivacyAddresses(t *testing.T) {
+	v4 := Where{IP: "189.100.4.7", Country: "BR", City: "São Paulo", ASN: 28573, Org: "Claro NXT", HasLoc: true, Lat: -23.5, Lon: -46.6, AccuracyKM: 200}
+	v6 := func(d int) Where {
+		w := v4
+		w.IP = fmt.Sprintf("2804:14c:8a:1f00::%x", 0x100+d)
+		return w
+	}
+	evs := []ev{{w: v4, at: 8 * time.Hour}}
+	for d := range 11 {
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: office, at: at + 10*time.Hour}, ev{w: office, at: at + 16*time.Hour}, ev{w: v6(d), at: at + 20*time.Hour})
+	}
+	evs = append(evs, ev{w: v4, at: 11*day + 13*time.Hour + 5*time.Minute}, ev{w: hanoi, at: 11*day + 13*time.Hour + 35*time.Minute})
+	want := []string{"São Paulo, BR → Hanoi, VN", "in use for 11 days, before"}
+	checkVerdict(t, judge(Config{}, nil, evs), High, want)
+	checkVerdict(t, judgeHourly(Config{}, evs), High, want)
+}
