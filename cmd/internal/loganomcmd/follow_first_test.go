@@ -78,18 +78,7 @@ func TestFollowFirstStartRotated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		count := func() (n int64) {
-			for _, u := range []string{"ana@example.test", "lucas@example.test"} {
-				h, err := st.History(context.Background(), u)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, a := range h {
-					n += a.Count
-				}
-			}
-			return n
-		}
+		count := func() int64 { return historyCount(t, st, "ana@example.test", "lucas@example.test") }
 		waitFor(t, "every login recorded", func() bool { return count() >= int64(written) })
 		waitFor(t, "the catch-up said done", func() bool {
 			return strings.Contains(stderr.String(), "caught up: 8 lines read, 8 logins; following what comes")

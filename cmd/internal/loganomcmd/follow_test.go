@@ -150,19 +150,7 @@ func TestFollowFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	count := func() int64 {
-		var n int64
-		for _, u := range []string{"ana@example.test", "lucas@example.test"} {
-			h, err := st.History(context.Background(), u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, a := range h {
-				n += a.Count
-			}
-		}
-		return n
-	}
+	count := func() int64 { return historyCount(t, st, "ana@example.test", "lucas@example.test") }
 	waitFor(t, "every login recorded", func() bool { return count() >= int64(written) })
 	stop(stderr, code)
 	if n := count(); n != int64(written) {
@@ -171,6 +159,21 @@ func TestFollowFile(t *testing.T) {
 	for l := range lines {
 		t.Errorf("another alert after the restart: %s", l)
 	}
+}
+
+// historyCount is how many logins the state's history counts for users.
+func historyCount(t *testing.T, st state.Store, users ...string) (n int64) {
+	t.Helper()
+	for _, u := range users {
+		h, err := st.History(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range h {
+			n += a.Count
+		}
+	}
+	return n
 }
 
 // TestFollowJournal: --follow --journal runs journalctl (here a recorded
