@@ -31,14 +31,8 @@ var errLabStop = errors.New("stopped")
 // deliveries would have made, and another started from the mark.
 func runRotatedSchedule(t *testing.T, dir string, zw *gzip.Writer, v func(k, newLines, oldLines int) []stepEvent, newLines, oldLines, d0, per int, all, restart, emptyLog bool) (string, int) {
 	path := filepath.Join(dir, "mail.log")
-	l := &stepLab{t: t, path: path, gz: map[string][]byte{}, zw: zw}
-	l.w = &logWriter{t: t, path: path}
-	l.w.reopen()
-	defer func() {
-		if l.w.f != nil {
-			l.w.f.Close()
-		}
-	}()
+	l := newStepLab(t, path, zw)
+	defer l.close()
 	l.write(newLines)
 	for _, e := range rotationsFrom(v, 0, 3, newLines, oldLines) {
 		e.do(l)

@@ -99,6 +99,21 @@ func eventNames(events []stepEvent) []string {
 	return s
 }
 
+// newStepLab is a lab for the log at path, its writer open.
+func newStepLab(t *testing.T, path string, zw *gzip.Writer) *stepLab {
+	l := &stepLab{t: t, path: path, gz: map[string][]byte{}, zw: zw}
+	l.w = &logWriter{t: t, path: path}
+	l.w.reopen()
+	return l
+}
+
+// close closes the lab's writer.
+func (l *stepLab) close() {
+	if l.w.f != nil {
+		l.w.f.Close()
+	}
+}
+
 // stepLab is the log's directory, its writer, and a compression in
 // progress.
 type stepLab struct {
@@ -339,14 +354,8 @@ func stepSchedules(n int, pairs bool) [][]bool {
 // of the daemon, mid-rotation).
 func runStepSchedule(t *testing.T, dir string, zw *gzip.Writer, events []stepEvent, sched []bool, first, restart int) string {
 	path := filepath.Join(dir, "mail.log")
-	l := &stepLab{t: t, path: path, gz: map[string][]byte{}, zw: zw}
-	l.w = &logWriter{t: t, path: path}
-	l.w.reopen()
-	defer func() {
-		if l.w.f != nil {
-			l.w.f.Close()
-		}
-	}()
+	l := newStepLab(t, path, zw)
+	defer l.close()
 	l.write(first)
 	c := &collector{}
 	f := &Follower{Path: path, FromStart: true, OnLines: c.onLines, Warn: c.warn, MaxLine: 4096}

@@ -59,6 +59,14 @@ func followRotatedDatedAsBatch(t *testing.T, withLog bool) {
 		Opts: Options{Loc: loc, Now: func() time.Time { return now }, Resume: map[string]*input.Mark{path: nil}, Rotated: true}}
 	r := runFollow(t, fs, true)
 	want := Source{Names: []string{path}, Opts: Options{Loc: loc, Resume: map[string]*input.Mark{path: nil}, Rotated: true}}
+	followedAsWhole(t, r, &want)
+}
+
+// followedAsWhole waits until the follower r has written as many records
+// as want (a Source reading the same files whole) writes, stops it, and
+// checks that it wrote the same NDJSON, byte for byte.
+func followedAsWhole(t *testing.T, r *followRun, want *Source) {
+	t.Helper()
 	var wantOut bytes.Buffer
 	if err := want.RunNDJSON(func(b []byte) error { wantOut.Write(b); return nil }); err != nil {
 		t.Fatal(err)

@@ -130,17 +130,7 @@ func TestFollowSameAsBatch(t *testing.T) {
 		pollUntil(t, "idle after a part", func() bool { return r.idle.Load() > idle })
 	}
 	want := Source{Names: []string{path}, Opts: Options{Loc: loc, Year: 2026}}
-	var wantOut bytes.Buffer
-	if err := want.RunNDJSON(func(b []byte) error { wantOut.Write(b); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	pollUntil(t, "every record", func() bool { return r.len() >= bytes.Count(wantOut.Bytes(), []byte{'\n'}) })
-	if err := r.stop(); err != nil {
-		t.Fatal(err)
-	}
-	if r.out.String() != wantOut.String() {
-		t.Errorf("followed:\n%s\nread whole:\n%s", r.out.String(), wantOut.String())
-	}
+	followedAsWhole(t, r, &want)
 	ws, fs2 := want.Stats, fs.Stats
 	ws.Inputs, fs2.Inputs = 0, 0
 	if fs2.Lines != ws.Lines || fs2.Logins != ws.Logins || fs2.AuthFailures != ws.AuthFailures || fs2.Rejects != ws.Rejects || fs2.Malformed != ws.Malformed {
