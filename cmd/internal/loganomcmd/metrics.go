@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
@@ -50,7 +49,7 @@ func newMetrics() *metrics {
 	m.failures = r.CounterVec("loganom_lookup_failures_total", "Lookups that failed, by kind (e.g. \"rdns: timeout\").", "kind")
 	m.alerts = r.Counter("loganom_alerts_total", "Alerts found (an account that became anomalous, or more severe).")
 	m.deliveries = r.CounterVec("loganom_deliveries_total", "Alert deliveries attempted, by channel and result (sent, failed).", "channel", "result")
-	m.lag = r.GaugeVec("loganom_lag_bytes", "Bytes between the end of each log followed and the position read (as of the last idle moment).", "log")
+	m.lag = r.GaugeVec("loganom_lag_bytes", "Bytes of each log followed not read yet: the rest of the file being read, the files rotated from the log after it (compressed ones as stored) and the log (as of the last idle moment, or second).", "log")
 	m.accounts = r.Gauge("loganom_accounts_tracked", "Accounts held in memory (those with logins within the window).")
 	r.Runtime()
 	return m
@@ -83,10 +82,11 @@ func (m *metrics) sync(ps parse.Stats, es enrich.Stats, alerts, accounts int, ma
 	m.last.alert = alerts
 	m.accounts.Set(float64(accounts))
 	for name, mk := range marks {
-		if fi, err := os.Stat(name); err == nil {
-			if dev, ino, ok := input.Identity(fi); !ok || dev == mk.Dev && ino == mk.Ino {
-				m.lag.With(name).Set(float64(max(fi.Size()-mk.Offset, 0)))
-			}
+		// a mark in a rotated file (a first start's catch-up, a
+		// rotation not yet followed) counts what is left of it, the
+		// files rotated after it and the log
+		if n, ok := input.Behind(name, mk); ok {
+			m.lag.With(name).Set(float64(n))
 		}
 	}
 }
