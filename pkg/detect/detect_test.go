@@ -609,6 +609,7 @@ func TestSharedMailbox(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			checkVerdict(t, judge(Config{}, nil, c.evs), c.sev, c.want)
+			checkVerdict(t, judgeHourly(Config{}, c.evs), c.sev, c.want)
 		})
 	}
 }

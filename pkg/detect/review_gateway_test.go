@@ -9,8 +9,9 @@ import (
 
 // judgeHourly judges evs as hourly runs do: each hour's logins by an
 // account made anew from the history of the hours before (a row per
-// address, from its first login to its last, as the state keeps it).
-// It returns the findings of all the runs, the most severe first.
+// address, from its first login to its last, as the state keeps it),
+// knowing what the hours before showed of several people sharing it
+// (KnowSharing, as the report gives it from the state). It returns the findings of all the runs, the most severe first.
 func judgeHourly(cfg Config, evs []ev) Verdict {
 	return judgeHourlyCommon(cfg, Common{}, evs)
 }

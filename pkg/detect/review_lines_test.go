@@ -14,6 +14,7 @@ func judgeHourlyCommon(cfg Config, com Common, evs []ev) Verdict {
 	rows := map[string]*Known{}
 	var order []string
 	var out Verdict
+	var sh Sharing // what the state keeps of the account's sharing between runs
 	for i := 0; i < len(evs); {
 		hour := t0.Add(evs[i].at).Truncate(time.Hour)
 		j := i
@@ -27,6 +28,7 @@ func judgeHourlyCommon(cfg Config, com Common, evs []ev) Verdict {
 		site := NewSite(cfg)
 		site.SetCommon(com)
 		a := NewAccount(&cfg, known, site)
+		a.KnowSharing(sh)
 		for _, e := range evs[i:j] {
 			w := e.w
 			at := t0.Add(e.at)
@@ -40,6 +42,7 @@ func judgeHourlyCommon(cfg Config, com Common, evs []ev) Verdict {
 			k.Where, k.Last = w, at
 			k.Count += int64(max(e.n, 1))
 		}
+		sh = sh.Merge(a.Sharing())
 		v := a.Verdict()
 		out.Severity = max(out.Severity, v.Severity)
 		out.Reasons = append(out.Reasons, v.Reasons...)
