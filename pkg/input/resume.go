@@ -302,6 +302,27 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 		}
 		return pieces, nil
 	}
+	if oldAt < 0 && !m.Saved.IsZero() {
+		// The file read last time is gone: deleted by logrotate's
+		// rotate count while no run read (a server down for days), or
+		// clobbered when logrotate's configuration changed (a plain
+		// mail.log.1 renamed over by a compressing one's). What it held
+		// after the mark is lost; the rotated files written since the
+		// mark was read hold the rest, and are read first.
+		pieces := copiedSince(path, cur, m.Saved)
+		if cur != nil {
+			pieces = append(pieces, cur)
+		}
+		if len(pieces) == 0 {
+			return nil, pathErr
+		}
+		if n := len(pieces) - b2i(cur != nil); n > 0 {
+			warn(fmt.Sprintf("%s: the rest of the rotated log was not found among its siblings; reading the %s rotated from it since, then %s from the start", path, plural(n, "file", "files"), path))
+		} else {
+			warn(fmt.Sprintf("%s: the rest of the rotated log was not found among its siblings; reading %s from the start", path, path))
+		}
+		return pieces, nil
+	}
 	if oldAt < 0 {
 		if cur == nil {
 			return nil, pathErr
@@ -313,8 +334,23 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 	used[oldAt] = true
 	old.Offset = m.Offset
 	pieces := []*Piece{old}
-	for i, s := range sibs[oldAt+1:] {
+	for i, s := range sibs {
+		// What was written since: the files rotated after the one read
+		// last time (all made after it: renamed and compressed, they
+		// keep their times). When the mark says when it was read, by
+		// their times: a file last written before sorts after it only
+		// when logrotate's configuration changed and left the old
+		// kind's files (a plain mail.log.2 next to compressed ones), or
+		// one was put there by hand, and holds nothing new; a file
+		// written since sorts before it when the new kind's numbers ran
+		// apart from the old's (mail.log.4.gz, written since, and
+		// mail.log.2, plain, read last time), and holds only new lines.
+		since := i > oldAt
+		if !m.Saved.IsZero() {
+			since = i != oldAt && s.mtime.After(m.Saved)
+		}
 		switch {
+		case !since:
 		case s.err != nil:
 			warn(fmt.Sprintf("%s: rotated after the part of the log read last time, but cannot be read: %v", s.name, s.err))
 		case m.FPLen > 0 && fpMatch(s.p, m):
@@ -323,7 +359,7 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 			// by its inode: the number of a file deleted since is given
 			// to the next file made, mail.log.)
 		default:
-			used[oldAt+1+i] = true
+			used[i] = true
 			pieces = append(pieces, s.p)
 		}
 	}
@@ -551,14 +587,16 @@ func siblings(path string, cur *Piece) []sibling {
 	// A compressed file next to the plain file of its name is being
 	// made from it (logrotate's compress unlinks the plain file once the
 	// copy is whole, and gives it the plain file's times): the plain file
-	// holds all of it, the copy perhaps half.
+	// holds all of it, the copy perhaps half. Unless they start apart:
+	// a plain mail.log.2 left by logrotate's configuration before
+	// compress was set, next to the mail.log.2.gz of another rotation.
 	plain := map[string]bool{}
 	for _, s := range sibs {
 		plain[s.name] = true
 	}
 	kept := sibs[:0]
 	for _, s := range sibs {
-		if ext := filepath.Ext(s.name); slices.Contains(compressedExts, ext) && plain[strings.TrimSuffix(s.name, ext)] {
+		if ext := filepath.Ext(s.name); slices.Contains(compressedExts, ext) && plain[strings.TrimSuffix(s.name, ext)] && beingMade(s.name, strings.TrimSuffix(s.name, ext)) {
 			continue
 		}
 		kept = append(kept, s)
@@ -578,6 +616,31 @@ func siblings(path string, cur *Piece) []sibling {
 		return a.name < b.name
 	})
 	return sibs
+}
+
+// beingMade says whether the compressed file z may be a copy of the
+// plain file named as it is without its extension, being made: nothing
+// of it can be read yet, or it starts as the plain file does. A plain
+// file that cannot be read, or is empty, makes nothing.
+func beingMade(z, plain string) bool {
+	pf, err := os.Open(plain)
+	if err != nil {
+		return false
+	}
+	defer pf.Close()
+	var pb [FPLen]byte
+	n, _ := pf.ReadAt(pb[:], 0)
+	if n == 0 {
+		return false
+	}
+	zf, err := os.Open(z)
+	if err != nil {
+		return true // gone: it does not matter
+	}
+	defer zf.Close()
+	zb, _ := head(zf, FPLen)
+	k := min(len(zb), n)
+	return k == 0 || bytes.Equal(zb[:k], pb[:k])
 }
 
 // openSiblings returns the siblings of the log at path (as siblings
@@ -616,3 +679,18 @@ func openSiblings(path string, cur *Piece) []sibling {
 
 // Identity returns a file's device and inode, where the system has them.
 func Identity(fi os.FileInfo) (dev, ino uint64, ok bool) { return identity(fi) }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// plural is n and the word for it: "1 file", "2 files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
