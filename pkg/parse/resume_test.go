@@ -210,6 +210,15 @@ func (c compressor) compress(t *testing.T, src, dst string) {
 			t.Fatal(err)
 		}
 	}
+	// as logrotate does: the compressed file gets the times of the file
+	// it was made from
+	fi, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(dst, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Remove(src); err != nil {
 		t.Fatal(err)
 	}
