@@ -87,8 +87,12 @@ func (e *Stage) Report(stats bool) {
 	}
 	if sum := s.Summary(); sum != "" {
 		e.log.Warnf("%d lookups failed (%s); those records carry enrich_errors", total(s.Errors), report.Escape(sum))
-		if n := s.Errors["rdns: timeout"]; n > 0 && !e.gaveUpDNS {
-			if int64(n) < s.Lookups {
+		// Unanswered: timed out, or refused (nothing listens on the
+		// server's port). Only a server that answered some of its
+		// queries is a busy one; one that answered none may be down.
+		timeouts := s.Errors["rdns: timeout"]
+		if n := timeouts + s.Errors["rdns: connection refused"]; n > 0 && !e.gaveUpDNS {
+			if timeouts > 0 && int64(n) < s.Lookups {
 				e.log.Hintf("%s answered some queries and not others: a busy or rate-limiting resolver drops them; try fewer --workers or a longer --timeout", e.Enricher.Resolver())
 			} else {
 				e.log.Hintf("is the DNS server %s reachable? --dns names another, --timeout waits longer", e.Enricher.Resolver())

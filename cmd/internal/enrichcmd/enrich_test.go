@@ -128,3 +128,37 @@ func TestEnrichDeadDNS(t *testing.T) {
 		t.Errorf("%d records skipped", n)
 	}
 }
+
+// A DNS server that refuses every query (nothing listens on its port: the
+// resolver in resolv.conf is down) gets the hint that asks whether it is
+// reachable, not that it answered some queries: it answered none.
+func TestEnrichRefusedDNS(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nothing listens there now: ICMP port unreachable
+	var in strings.Builder
+	for i := 0; i < 5; i++ {
+		fmt.Fprintf(&in, `{"type":"login","user":"a","ip":"198.18.0.%d"}`+"\n", 1+i)
+	}
+	var stdout, stderr bytes.Buffer
+	env := cli.Env{
+		Args:   []string{"--dns", addr, "--timeout", "100ms", "--no-cache"},
+		Stdin:  strings.NewReader(in.String()),
+		Stdout: &stdout,
+		Stderr: &stderr,
+		Getenv: func(string) string { return "" },
+	}
+	if code := Main(env); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	errs := stderr.String()
+	if !strings.Contains(errs, "lookups failed (rdns: connection refused ×") {
+		t.Skipf("no connection refused here (a firewall that drops?):\n%s", errs)
+	}
+	if want := "loganom-enrich: hint: is the DNS server " + addr + " reachable?"; !strings.Contains(errs, want) || strings.Contains(errs, "answered some") {
+		t.Errorf("stderr:\n%s\nwant the hint %q", errs, want)
+	}
+}
