@@ -20,13 +20,16 @@ import (
 // Config is the INI file the original tool used ([GENERAL], [SMTP],
 // [MATTERMOST], [TEAMS]) plus loganom's sections ([ENRICH] …), read the
 // way Python's configparser reads it: key names in any case, values that
-// continue on indented lines, and no inline comments (a '#' in a password
-// stays part of it).
+// continue on lines indented more than their key (comment and empty lines
+// among them skipped), quotes and backslashes as written, and no inline
+// comments (a '#' in a password stays part of it). gopkg.in/ini.v1 reads
+// the values, from the file as layout lays it out for it.
 type Config struct {
 	Path   string
 	f      *ini.File
 	filled map[string]bool // "SECTION.key" that Fill set a field from
-	text   []byte          // the file as read, for Check's line numbers
+	text   []byte          // the file as layout laid it out, for Check
+	lines  []int           // the file's line of each line of text
 }
 
 // LoadConfig reads an INI file; "" gives an empty configuration.
@@ -40,17 +43,23 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	laid, lines, err := layout(path, text)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	f, err := ini.LoadSources(ini.LoadOptions{
 		Insensitive:                false,
 		InsensitiveKeys:            true,
 		AllowPythonMultilineValues: true,
 		IgnoreInlineComment:        true,
+		IgnoreContinuation:         true,
+		PreserveSurroundedQuote:    true,
 		SkipUnrecognizableLines:    false,
-	}, text)
+	}, laid)
 	if err != nil {
 		return nil, fmt.Errorf("config: %s: %s", path, strings.TrimSpace(err.Error())) // ini ends some with a new line
 	}
-	c.f, c.text = f, text
+	c.f, c.text, c.lines = f, laid, lines
 	return c, nil
 }
 
@@ -70,7 +79,17 @@ func (c *Config) raw(section, key string) (string, bool) {
 	if err != nil || !s.HasKey(key) {
 		return "", false
 	}
-	return strings.TrimSpace(s.Key(key).String()), true
+	// configparser strips each line of a value (ini.v1 keeps the
+	// indentation of the lines that go on it)
+	v := strings.TrimSpace(s.Key(key).String())
+	if strings.Contains(v, "\n") {
+		ls := strings.Split(v, "\n")
+		for i, l := range ls {
+			ls[i] = strings.TrimSpace(l)
+		}
+		v = strings.Join(ls, "\n")
+	}
+	return v, true
 }
 
 // resolve makes a relative file name relative to the config's directory.

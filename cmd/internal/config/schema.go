@@ -77,7 +77,7 @@ func (c *Config) Check(log *cli.Logger) {
 	if c.Path == "" {
 		return
 	}
-	for _, w := range checkINI(c.Path, c.text) {
+	for _, w := range checkINI(c.Path, c.text, c.lines) {
 		log.Warnf("%s", w.msg)
 		if w.hint != "" {
 			log.Hintf("%s", w.hint)
@@ -87,9 +87,14 @@ func (c *Config) Check(log *cli.Logger) {
 
 type iniWarning struct{ msg, hint string }
 
-func checkINI(path string, b []byte) []iniWarning {
+// checkINI checks b, an INI file laid out by layout; lines maps its lines
+// to the file's, for the warnings (nil: the same).
+func checkINI(path string, b []byte, lines []int) []iniWarning {
 	var out []iniWarning
 	warn := func(line int, format string, args ...any) {
+		if line-1 < len(lines) {
+			line = lines[line-1]
+		}
 		out = append(out, iniWarning{msg: fmt.Sprintf("%s:%d: ", path, line) + fmt.Sprintf(format, args...)})
 	}
 	hint := func(h string) { out[len(out)-1].hint = h }
