@@ -328,8 +328,10 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		}
 		src.Opts.Resume, expect = marks, exp
 		src.Opts.Rotated = true // a log read for the first time: the weeks on disk too
-		src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
 	}
+	// what the reading cannot do (a log followed that does not exist
+	// yet, a rotated file that cannot be read), said as it happens
+	src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
 	c.EnrichFlags.Confirm = flt.NeedsConfirmation // the names the whitelist could trust
 	c.EnrichFlags.Preload = !c.Follow
 	enr, err := c.EnrichFlags.Build(cfg, env, log)
