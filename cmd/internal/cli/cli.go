@@ -6,6 +6,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -177,7 +178,7 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 		}
 		if ctx, err = parser.Parse(env.Args); err != nil {
 			log.Errorf("%s", err)
-			log.Hintf("see '%s --help'", log.Prog)
+			log.Hintf("see '%s --help'", helpOf(log.Prog, err))
 			exited = &exitPanic{ExitUsage}
 		}
 	}()
@@ -185,6 +186,23 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 		return nil, exited.code, true
 	}
 	return ctx, 0, false
+}
+
+// helpOf names the command whose --help explains err: the subcommand
+// the error is in ("loganom postfix-sasl"), else the program.
+func helpOf(prog string, err error) string {
+	var pe *kong.ParseError
+	if !errors.As(err, &pe) || pe.Context == nil {
+		return prog
+	}
+	name := prog
+	for _, w := range strings.Fields(pe.Context.Command()) {
+		if strings.HasPrefix(w, "<") {
+			break
+		}
+		name += " " + w
+	}
+	return name
 }
 
 // OS returns the Env of this process.
