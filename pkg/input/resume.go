@@ -338,7 +338,8 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 		// What was written since: the files rotated after the one read
 		// last time (all made after it: renamed and compressed, they
 		// keep their times). When the mark says when it was read, by
-		// their times: a file last written before sorts after it only
+		// their times too: a file last written before the mark was read
+		// and before the file read last time was sorts after it only
 		// when logrotate's configuration changed and left the old
 		// kind's files (a plain mail.log.2 next to compressed ones), or
 		// one was put there by hand, and holds nothing new; a file
@@ -346,8 +347,16 @@ func Plan(path string, m *Mark, warn func(string)) ([]*Piece, error) {
 		// apart from the old's (mail.log.4.gz, written since, and
 		// mail.log.2, plain, read last time), and holds only new lines.
 		since := i > oldAt
-		if !m.Saved.IsZero() {
-			since = i != oldAt && s.mtime.After(m.Saved)
+		if !m.Saved.IsZero() && i != oldAt {
+			if i > oldAt {
+				// (and before the file read last time was: a mark
+				// taken while a daemon caught up, or saved with the
+				// time of its commit, may be later than files
+				// rotated after it and not read yet)
+				since = s.mtime.After(m.Saved) || !s.mtime.Before(sibs[oldAt].mtime)
+			} else {
+				since = s.mtime.After(m.Saved)
+			}
 		}
 		switch {
 		case !since:

@@ -18,7 +18,9 @@ import (
 //     the mail.log.2.gz of the new (they start apart: not a compression
 //     under way);
 //   - a file that sorts after the one read last time but was last
-//     written before the mark was read is not read again;
+//     written before the mark was read, and before that file, is not
+//     read again (one written after that file is: a daemon catching up
+//     saves marks later than the files it has not read yet);
 //   - a file written since that sorts before it (the new kind's numbers
 //     ran apart from the old's) is read;
 //   - the file read last time deleted (clobbered, or past the rotate
@@ -34,7 +36,7 @@ func TestPlanReconfiguredLogrotate(t *testing.T) {
 	}
 	A, B, O, G, F := lines("read", 5), lines("after the mark", 3), lines("old", 4), lines("since", 6), lines("new log", 2)
 	saved := time.Now().Add(-time.Hour).Truncate(time.Second)
-	before, since := saved.Add(-30*time.Minute), saved.Add(10*time.Minute)
+	older, before, since := saved.Add(-40*time.Minute), saved.Add(-30*time.Minute), saved.Add(10*time.Minute)
 
 	type file struct {
 		name  string
@@ -82,6 +84,18 @@ func TestPlanReconfiguredLogrotate(t *testing.T) {
 				{"mail.log", F, false, since, false},
 			},
 			want: []string{"mail.log.2@" + fmt.Sprint(len(A)), "mail.log.4.gz@0", "mail.log@0"},
+		},
+		{
+			// not a change of configuration: a daemon that caught up
+			// saves marks later than what it has not read yet
+			name: "a file rotated after the one read last time, written before the mark was saved",
+			mark: "mail.log.2",
+			files: []file{
+				{"mail.log.2", A, false, older, true},
+				{"mail.log.1", G, false, before, false},
+				{"mail.log", F, false, since, false},
+			},
+			want: []string{"mail.log.2@" + fmt.Sprint(len(A)), "mail.log.1@0", "mail.log@0"},
 		},
 		{
 			name: "the file read last time deleted, one rotated since",
