@@ -6,6 +6,7 @@ import (
 	"html"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/detect"
@@ -182,24 +183,71 @@ func mdEscape(s string) string {
 	return b.String()
 }
 
+// mmEscape makes a value inert in Mattermost's Markdown, as mdEscape
+// does, and keeps it from notifying anyone: Mattermost's server looks for
+// mentions (@channel, @all, @here, @name) in the post's text with
+// Markdown's escapes undone (an escaped \@ is an @ to it), in words split
+// at any character but letters, digits and : . - _ @, and not in code
+// spans. So a value where an @ starts such a word (a SASL user name
+// "@channel", a PTR name "\@here\;.evil.example") is shown as a code
+// span, verbatim but for what neutral escapes; in a table cell (cell), its
+// | escaped still, since GFM's tables split a row at every | that is not.
+// An address, bob@example.test, is escaped as before: its @ starts no
+// word.
+func mmEscape(s string, cell bool) string {
+	n := neutral(s)
+	mention := false
+	prev := ' '
+	for _, r := range n {
+		if r == '@' && !unicode.IsLetter(prev) && !unicode.IsNumber(prev) {
+			mention = true
+			break
+		}
+		prev = r
+	}
+	if !mention {
+		return mdEscape(s)
+	}
+	if cell {
+		n = strings.ReplaceAll(n, "|", `\|`)
+	}
+	// fenced by a run of backticks longer than any in it, and apart
+	// from it by a space (which CommonMark strips)
+	run, longest := 0, 0
+	for _, r := range n {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 {
+		return fence + " " + n + " " + fence
+	}
+	return fence + n + fence
+}
+
 // Markdown is the report for chat (Mattermost): a table per account,
-// at most MaxRows rows each.
+// at most MaxRows rows each. No name from the network can notify the
+// channel (mmEscape).
 func Markdown(m *Message) string {
 	var b strings.Builder
-	b.WriteString("#### " + mdEscape(Subject(m)) + "\n")
+	b.WriteString("#### " + mmEscape(Subject(m), false) + "\n")
 	for _, a := range m.Accounts {
-		fmt.Fprintf(&b, "\n**%s**: %s\n\n", mdEscape(a.User), mdEscape(summary(a)))
+		fmt.Fprintf(&b, "\n**%s**: %s\n\n", mmEscape(a.User, false), mdEscape(summary(a)))
 		if a.Severity != "" {
 			b.WriteString(because("**"+mdEscape(a.Severity)+"**", len(a.Reasons)) + "\n\n")
 			for _, r := range a.Reasons {
-				b.WriteString("- " + mdEscape(report.ReasonText(r)) + "\n")
+				b.WriteString("- " + mmEscape(report.ReasonText(r), false) + "\n")
 			}
 			if len(a.Reasons) > 0 {
 				b.WriteString("\n")
 			}
 		}
 		if a.Blocked != nil {
-			b.WriteString("**" + mdEscape(blockedLine(a.Blocked)) + "**\n\n")
+			b.WriteString("**" + mmEscape(blockedLine(a.Blocked), false) + "**\n\n")
 		}
 		b.WriteString("| IP | Country | City | rDNS | AS / organisation | Logins | Last |\n|---|---|---|---|---|---|---|\n")
 		for i, ip := range a.IPs {
@@ -207,8 +255,8 @@ func Markdown(m *Message) string {
 				fmt.Fprintf(&b, "\n_… and %d more addresses_\n", len(a.IPs)-MaxRows)
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", mdEscape(ip.IP), mdEscape(ip.Country), mdEscape(ip.City),
-				mdEscape(rdns(ip)), mdEscape(asOrg(ip)), ip.Count, ip.Last.Format("2006-01-02 15:04"))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", mmEscape(ip.IP, true), mmEscape(ip.Country, true), mmEscape(ip.City, true),
+				mmEscape(rdns(ip), true), mmEscape(asOrg(ip), true), ip.Count, ip.Last.Format("2006-01-02 15:04"))
 		}
 	}
 	return b.String()
