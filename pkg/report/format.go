@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/loganom/loganom/pkg/detect"
@@ -183,12 +185,23 @@ func dash(s string) string {
 // JSON writes one JSON object per anomalous account and line. When inputs
 // could not be read, a first line says so:
 // {"incomplete":true,"unread":[{"input":"FILE","lines_read":N,"error":"..."}]}.
+//
+// Names from the network are inert in it (InertJSON), on a terminal too.
 func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
 	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
+	encode := func(v any) error {
+		line.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(InertJSON(line.Bytes()))
+		return err
+	}
 	if len(unread) > 0 {
-		if err := enc.Encode(struct {
+		if err := encode(struct {
 			Incomplete bool     `json:"incomplete"`
 			Unread     []Unread `json:"unread"`
 		}{true, unread}); err != nil {
@@ -196,9 +209,49 @@ func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
 		}
 	}
 	for _, a := range accounts {
-		if err := enc.Encode(a); err != nil {
+		if err := encode(a); err != nil {
 			return err
 		}
 	}
 	return bw.Flush()
+}
+
+// InertJSON escapes in JSON text (as encoding/json writes it: valid
+// UTF-8) the characters that Escape escapes and the encoder leaves raw:
+// the C1 controls (U+009B is a CSI to a terminal, as ESC [ is), the bidi
+// controls, the zero-width and other format characters (U+E0041, a tag,
+// as a pair of \u escapes), the line and paragraph separators. They can
+// only be in strings, where \u escapes mean the same: a decoder reads
+// the same values. Text without any is returned as it is.
+func InertJSON(b []byte) []byte {
+	i := 0
+	for i < len(b) {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if Suspicious(r) {
+			break
+		}
+		i += n
+	}
+	if i == len(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, b[:i]...)
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		if r < utf8.RuneSelf || !Suspicious(r) {
+			out = append(out, b[i:i+n]...)
+		} else if r > 0xffff {
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += n
+	}
+	return out
 }

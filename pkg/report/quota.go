@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -97,11 +98,17 @@ func QuotaText(w io.Writer, over []*Sender, limit int, incomplete bool) error {
 	return nil
 }
 
-// QuotaJSON writes one JSON object per sender over quota and line.
+// QuotaJSON writes one JSON object per sender over quota and line, the
+// senders' addresses inert (InertJSON).
 func QuotaJSON(w io.Writer, over []*Sender) error {
-	enc := json.NewEncoder(w)
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
 	for _, s := range over {
+		line.Reset()
 		if err := enc.Encode(s); err != nil {
+			return err
+		}
+		if _, err := w.Write(InertJSON(line.Bytes())); err != nil {
 			return err
 		}
 	}
