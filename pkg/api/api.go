@@ -15,6 +15,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/loganom/loganom/pkg/api/wire"
 	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -325,9 +327,13 @@ func Who(name string) string { return "api:" + name }
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
+	// the C1, bidi and zero-width characters too, which the encoder
+	// leaves raw, as \u escapes: inert on the terminal of a curl
+	w.Write(report.InertJSON(b.Bytes()))
 }
 
 type errorJSON struct {
