@@ -111,7 +111,7 @@ func AccountText(w io.Writer, a *Account) error {
 func accountText(bw *bufio.Writer, a *Account) {
 	fmt.Fprintf(bw, "%s: %s, %s (%s), %s, %s, %s to %s\n", Escape(a.User),
 		plural(len(a.IPs), "address", "addresses"), plural(len(a.Countries), "country", "countries"),
-		strings.Join(a.Countries, " "), plural(len(a.ASNs), "network", "networks"),
+		Escape(strings.Join(a.Countries, " ")), plural(len(a.ASNs), "network", "networks"),
 		plural(a.Logins, "login", "logins"), when(a.First), when(a.Last))
 	if a.Alert != nil {
 		fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)
@@ -164,12 +164,12 @@ func ipTable(w io.Writer, ips []*IP) (earlier bool) {
 		if ip.ASN != 0 {
 			as = "AS" + strconv.FormatUint(uint64(ip.ASN), 10) + " " + Escape(ip.Org)
 		}
-		addr := ip.IP
+		addr := Escape(ip.IP) // a record's, whoever wrote it
 		if ip.Earlier {
 			addr += "*"
 			earlier = true
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", addr, dash(ip.Country), dash(Escape(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", addr, dash(Escape(ip.Country)), dash(Escape(ip.City)), rdns, as, ip.Count, when(ip.First), when(ip.Last))
 	}
 	tw.Flush()
 	return earlier

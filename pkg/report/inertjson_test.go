@@ -70,3 +70,19 @@ func TestQuotaJSONInert(t *testing.T) {
 		t.Errorf("decoded %+q, %v", s.From, err)
 	}
 }
+
+// loganom-report reads records that other programs may have written: an
+// address or a country that is not one (a control character in it) is
+// shown escaped in the text, as the names are, not raw on the terminal.
+func TestTextAddressCountryEscaped(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	a := &Account{User: "x@example.test", Logins: 1, First: t0, Last: t0, Countries: []string{"B\x1bA"},
+		IPs: []*IP{{IP: "1.2.3.4\x1b[2J", Count: 1, First: t0, Last: t0, Country: "B\x1bA", City: "C\u009bity"}}}
+	var b bytes.Buffer
+	if err := Text(&b, []*Account{a}, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(b.String(), "\x1b\u009b") {
+		t.Errorf("raw control characters in the text:\n%+q", b.String())
+	}
+}
