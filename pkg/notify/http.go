@@ -281,10 +281,12 @@ func (w *Webhook) payload(m *Message) map[string]any {
 	return p
 }
 
-// Preview shows the payload.
+// Preview shows the payload, on a terminal: with the C1, bidi and
+// zero-width characters of the accounts' names escaped (report.InertJSON;
+// the post itself carries them as they are).
 func (w *Webhook) Preview(m *Message) (string, error) {
 	b, err := json.MarshalIndent(w.payload(m), "", "  ")
-	return "webhook:\n" + string(b), err
+	return "webhook:\n" + string(report.InertJSON(b)), err
 }
 
 // Send posts it.
