@@ -258,7 +258,8 @@ func (t *Teams) Send(ctx context.Context, m *Message) error {
 	return postJSON(ctx, t.Client, t.URL, t.payload(m), m.Key)
 }
 
-// Webhook posts generic JSON: "text" (plain, as Slack takes it), the
+// Webhook posts generic JSON: "text" (plain, as Slack takes it: &, <
+// and > as &amp;, &lt; and &gt;), the
 // accounts as loganom-report --format json writes them (with each one's
 // severity and reasons), and "severity", the highest of them (absent with
 // the original rule).
@@ -271,7 +272,7 @@ type Webhook struct {
 func (w *Webhook) Name() string { return "webhook" }
 
 func (w *Webhook) payload(m *Message) map[string]any {
-	p := map[string]any{"text": Plain(m), "host": m.Host, "accounts": m.Accounts}
+	p := map[string]any{"text": slackText(Plain(m)), "host": m.Host, "accounts": m.Accounts}
 	if h := Highest(m); h > detect.None {
 		p["severity"] = h // the highest of the accounts'; none with the original rule
 	}
@@ -280,6 +281,12 @@ func (w *Webhook) payload(m *Message) map[string]any {
 	}
 	return p
 }
+
+// slackText is plain text as Slack takes it: its control characters &,
+// < and > written &amp;, &lt; and &gt;, so that a name from the network
+// ("<!channel>", a PTR name "<https://evil.example|reset>.example") can
+// neither notify a channel nor make a link (Slack: "Escaping text").
+var slackText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
 // Preview shows the payload, on a terminal: with the C1, bidi and
 // zero-width characters of the accounts' names escaped (report.InertJSON;
