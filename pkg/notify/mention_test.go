@@ -23,6 +23,9 @@ import (
 // It is coarser than Mattermost's parser (all but code spans is text):
 // it finds every mention Mattermost would find.
 func mattermostMentions(md string) []string {
+	// an incoming webhook's text is Slack's first: <!channel> is @channel
+	// to Mattermost (ProcessSlackText, expandAnnouncement)
+	md = strings.NewReplacer("<!channel>", "@channel", "<!here>", "@here", "<!all>", "@all").Replace(md)
 	var text strings.Builder
 	for i := 0; i < len(md); {
 		switch c := md[i]; {
@@ -141,6 +144,8 @@ func TestMattermostMentionsModel(t *testing.T) {
 		{"`@channel` and ``a`@all``", 0},
 		{"| host\\\\\\@here\\.evil\\.example |", 1},
 		{"a+@bob", 1},
+		{"<!channel>", 1},
+		{"\\<\\!channel\\>", 0},
 	} {
 		if got := mattermostMentions(tc.md); len(got) != tc.want {
 			t.Errorf("%q: %q, want %d", tc.md, got, tc.want)
@@ -157,7 +162,7 @@ func TestMattermostMentionsModel(t *testing.T) {
 // for mentions.
 func TestMarkdownNoMentions(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	hostile := []string{"@channel @all @here", "x.@all", "a+@here@example.test", "-@channel", "@bob", "ev\u202e@all"}
+	hostile := []string{"@channel @all @here", "x.@all", "a+@here@example.test", "-@channel", "@bob", "ev\u202e@all", "<!channel>", "<!here> @x"}
 	m := &Message{Host: "mail.example.test", Seen: len(hostile) + 1}
 	for _, u := range append(hostile, "bob@example.test") {
 		m.Accounts = append(m.Accounts, &report.Account{User: u, Logins: 1, First: t0, Last: t0, Countries: []string{"JP"}, ASNs: []uint32{64500},
