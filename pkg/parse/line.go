@@ -188,6 +188,14 @@ func (p *LineParser) Parse(line []byte, r *record.Record) (res Result, why strin
 		*r = record.Record{}
 		return Malformed, tooLongEvent
 	}
+	if bytes.IndexByte(line, 0) >= 0 {
+		// Postfix writes a NUL as '?': this line was written by
+		// something else, and a NUL in a name is refused by
+		// PostgreSQL's text (every run after would fail to record)
+		p.borrow = borrow
+		*r = record.Record{}
+		return Malformed, "NUL byte in an event line (Postfix writes none)"
+	}
 	r.Time = h.t
 	r.Host = p.host.get(p, h.host, p.internText)
 	r.Service = p.svc.get(p, h.prog, p.internText)

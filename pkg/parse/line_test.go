@@ -173,6 +173,9 @@ func TestMalformed(t *testing.T) {
 		"<22>1 2026-11-27T10:29:38Z mail postfix 5753 - - 5A1C2E0B1C: client=h[999.1.2.3], sasl_method=PLAIN, sasl_username=a",
 		"Nov 27 10:32:16 mail postfix[1]: NOQUEUE: reject: RCPT from h[192.0.2.1 550 oops",
 		"Nov 27 10:32:16 mail postfix[1]: warning: h[nonsense]: SASL LOGIN authentication failed: x",
+		// a NUL, which Postfix writes as '?' (PostgreSQL's text refuses it)
+		"Nov 27 10:32:16 mail postfix/smtpd[1]: CEED5BA1AA: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=nul\x00x@example.test",
+		"Nov 27 10:32:16 mail postfix/smtpd[1]: warning: h[192.0.2.1]: SASL LOGIN authentication failed: x, sasl_username=nul\x00x",
 	} {
 		res, why, _ := parseOne(t, line)
 		if res == Malformed && why == "" {
