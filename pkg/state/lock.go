@@ -86,6 +86,52 @@ func (s *store) lockDeliveriesPG(ctx context.Context, instance, channel string) 
 	}, nil
 }
 
+// runLockKey is the key of the PostgreSQL advisory lock of LockRun.
+func runLockKey() int64 {
+	h := fnv.New64a()
+	h.Write([]byte("loganom-run"))
+	return int64(h.Sum64())
+}
+
+// LockRun: see Store.
+func (s *store) LockRun(ctx context.Context) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	if !s.pg {
+		unlock, err := lockFile(ctx, s.path+".run.lock", true)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		return unlock, nil
+	}
+	key := runLockKey()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		discard(conn) // a lock granted as the wait was cancelled goes with it
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, s.wrap(err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var ok bool
+			if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, key).Scan(&ok); err != nil || !ok {
+				discard(conn) // closing the session releases it
+				return
+			}
+			conn.Close()
+		})
+	}, nil
+}
+
 // discard closes conn's connection instead of returning it to the pool.
 func discard(conn *sql.Conn) {
 	conn.Raw(func(any) error { return driver.ErrBadConn })

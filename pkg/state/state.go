@@ -62,6 +62,17 @@ type Store interface {
 	// that such a one, while a new one upgrades, waits for them and they
 	// for it. Call unlock before Close.
 	LockDeliveries(ctx context.Context, instance, channel string) (unlock func(), err error)
+	// LockRun waits (until ctx is done) for, and takes, the lock that a
+	// batch run holds from the reading of its accounts' history to the
+	// record of its logins, so that the runs of the mail servers sharing
+	// the state (or of several logs on one) take turns there: the second
+	// judges its accounts with the first's logins, an attack spread over
+	// the servers is seen whole, however their runs overlap. It is held
+	// until unlock is called (once; more calls do nothing) or the process
+	// dies. SQLite: flock(2) on the file <db>.run.lock; PostgreSQL: a
+	// session advisory lock, on a connection of its own. Call unlock
+	// before Close.
+	LockRun(ctx context.Context) (unlock func(), err error)
 
 	// History returns what the account did from each address, the most
 	// recently seen first. user is the canonical name (record.CanonicalUser).

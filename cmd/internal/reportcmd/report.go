@@ -374,6 +374,13 @@ func Remember(log *cli.Logger, st *statecmd.State, rep *report.Report, history b
 	if st == nil {
 		return nil, failed
 	}
+	// the runs sharing the state take turns from the history to the
+	// record: each judges its accounts with the others' logins
+	if unlock, err := st.LockRun(context.Background()); err != nil {
+		log.Warnf("%v: another run may record meanwhile; its logins are not in this run's verdict", err)
+	} else {
+		defer unlock()
+	}
 	if err := st.Recall(context.Background(), rep); err != nil {
 		log.Errorf("%v", err)
 		if errors.Is(err, statecmd.ErrSiteHistory) {

@@ -449,6 +449,20 @@ var OpenTimeout = 2 * time.Minute
 // it found).
 var RunTimeout = 10 * time.Minute
 
+// LockRun takes the lock that a batch run holds from the reading of its
+// accounts' history (Recall) to its record (Commit), so that the runs of
+// the mail servers sharing the state take turns there (state.Store.LockRun):
+// two hourly runs started at the same moment on two servers judged each
+// its own logins alone, and an account whose theft only both servers'
+// logins together showed was never alerted. It waits RunTimeout at most.
+func (s *State) LockRun(ctx context.Context) (unlock func(), err error) {
+	err = Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
+		unlock, err = s.Store.LockRun(ctx)
+		return err
+	})
+	return unlock, err
+}
+
 // Bound runs op with ctx bounded by d (unless it has an earlier
 // deadline): an operation on the state (OpTimeout, LockTimeout). An error
 // that came of d running out says so.
