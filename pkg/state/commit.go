@@ -586,7 +586,11 @@ func (s *store) incidents(ctx context.Context, tx *sql.Tx, instance string, roun
 		}
 		if more || a.Last.After(o.Last) || len(rows) > 0 {
 			c := change{id: o.ID, last: max(ns(o.Last), ns(a.Last)), severity: int64(max(o.Severity, a.Severity))}
-			if !st.Known && a.Rule != "" { // the newest words and account for a delivery still to make
+			// the newest words and account for a delivery still to make,
+			// unless less severe than the incident: a high alert's words
+			// and account stay the high ones ("why" in loganom alerts, and
+			// what a delivery still pending sends)
+			if !st.Known && a.Rule != "" && a.Severity >= o.Severity {
 				c.setRule, c.rule, c.payload = true, a.Rule, a.Payload
 				if c.payload == nil {
 					c.payload = []byte{}
