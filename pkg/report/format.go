@@ -216,6 +216,24 @@ func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
 	return bw.Flush()
 }
 
+// InertEncoder returns a function that writes values to w as JSON
+// lines (encoding/json's, HTML left unescaped), made inert by InertJSON:
+// what the commands print with --format json, on a terminal as often as
+// in a pipe.
+func InertEncoder(w io.Writer) func(v any) error {
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false)
+	return func(v any) error {
+		line.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := w.Write(InertJSON(line.Bytes()))
+		return err
+	}
+}
+
 // InertJSON escapes in JSON text (as encoding/json writes it: valid
 // UTF-8) the characters that Escape escapes and the encoder leaves raw:
 // the C1 controls (U+009B is a CSI to a terminal, as ESC [ is), the bidi

@@ -5,9 +5,7 @@ package blockcmd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -260,30 +258,13 @@ func dash(s string) string {
 }
 
 func blocksJSON(w io.Writer, bl []state.Block) error {
-	enc := inertEncoder(w)
+	enc := report.InertEncoder(w)
 	for _, b := range bl {
 		if err := enc(wire.NewBlockJSON(b)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// inertEncoder writes values as JSON lines, with the C1, bidi and
-// zero-width characters that encoding/json leaves raw escaped
-// (report.InertJSON): inert on a terminal, as the text is.
-func inertEncoder(w io.Writer) func(v any) error {
-	var line bytes.Buffer
-	enc := json.NewEncoder(&line)
-	enc.SetEscapeHTML(false)
-	return func(v any) error {
-		line.Reset()
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		_, err := w.Write(report.InertJSON(line.Bytes()))
-		return err
-	}
 }
 
 // PostmapText is the reject text of a block without a reason.
@@ -362,7 +343,7 @@ func audit(ctx context.Context, env cli.Env, log *cli.Logger, st state.Store, c 
 	}
 	bw := bufio.NewWriter(env.Stdout)
 	if c.Format == "json" {
-		enc := inertEncoder(bw)
+		enc := report.InertEncoder(bw)
 		for _, ch := range changes {
 			j := changeJSON{At: ch.At, Action: ch.Action, User: ch.User, By: ch.By, Reason: ch.Reason, Source: ch.Source}
 			if !ch.Expires.IsZero() {

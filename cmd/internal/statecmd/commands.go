@@ -3,7 +3,6 @@ package statecmd
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -255,10 +254,9 @@ type addressJSON struct {
 }
 
 func historyJSON(w io.Writer, addrs []state.Address) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := report.InertEncoder(w) // names from the network, inert on a terminal
 	for _, a := range addrs {
-		if err := enc.Encode(addressJSON{a.User, wire.NewAddressJSON(a)}); err != nil {
+		if err := enc(addressJSON{a.User, wire.NewAddressJSON(a)}); err != nil {
 			return err
 		}
 	}
@@ -408,10 +406,9 @@ func deliveryText(d state.Delivery) string {
 }
 
 func alertsJSON(w io.Writer, alerts []state.Alert) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := report.InertEncoder(w) // names from the network, inert on a terminal
 	for _, a := range alerts {
-		if err := enc.Encode(wire.NewAlertJSON(a)); err != nil {
+		if err := enc(wire.NewAlertJSON(a)); err != nil {
 			return err
 		}
 	}

@@ -535,7 +535,7 @@ func (s *State) LiveSharing() func(user string) (detect.Sharing, error) {
 			if errors.Is(err, ErrNoAnswer) {
 				s.histFrozen.Store(time.Now().UnixNano())
 			}
-			return detect.Sharing{}, fmt.Errorf("what %s's logins showed of several people using it: %w (it is judged again with it once the state answers)", user, err)
+			return detect.Sharing{}, fmt.Errorf("what %s's logins showed of several people using it: %w (it is judged again with it once the state answers)", report.Escape(user), err)
 		}
 		sh, ok := got[user]
 		if !ok {
