@@ -296,7 +296,9 @@ type reportCLI struct {
 }
 
 const reportDesc = `Group the logins per account and report the accounts that look compromised:
-by default those that logged in from two or more distinct addresses, as the
+by default those the detectors find (a new country, impossible travel,
+failures then success, many places), each with its reasons; with --rule
+original, those that logged in from two or more distinct addresses, as the
 original tool did. Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code)
 an account looks compromised.`
 

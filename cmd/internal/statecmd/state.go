@@ -29,7 +29,7 @@ import (
 
 // Flags name the state.
 type Flags struct {
-	DB   string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state: an SQLite file, or postgres://user@host/dbname for one that several mail servers share ([STATE] db; default $XDG_STATE_HOME/loganom/state.db, else /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db)."`
+	DB   string `name:"db" ini:"STATE.db" placeholder:"PATH|URL" help:"The state: an SQLite file, or postgres://user@host/dbname for one that several mail servers share ([STATE] db). loganom postfix-sasl keeps one by default, in $XDG_STATE_HOME/loganom/state.db, else /var/lib/loganom/state.db as root, else ~/.local/state/loganom/state.db; loganom-report only when it is named."`
 	NoDB bool   `name:"no-db" help:"Keep no state: remember nothing between runs, alert on every run."`
 }
 
