@@ -124,6 +124,11 @@ type Account struct {
 	byIP  map[string]*IP
 	byID  map[uint32]*IP // byIP's entries by record.Record.AddrID (the batch report in-process)
 	known []detect.Known // the history before the run (Know)
+	// later: the history's rows first seen after the run's first login,
+	// of addresses the run did not see: another mail server's logins
+	// (recorded by its run before this one), judged with the run's in
+	// time order, as one run over both servers' logs would judge them
+	later []detect.Known
 	// sharingIn: what the state holds of several people using the
 	// account (KnowSharing); sharingOut: that and what its logins showed
 	// when last judged (Sharing); sharingKnown: KnowSharing told it
@@ -556,6 +561,11 @@ func (rep *Report) Know(user string, known []detect.Known) {
 	start := a.start
 	for _, k := range known {
 		if !start.IsZero() && !k.First.Before(start) {
+			// this run's own logins read again, or, of an address the
+			// run did not see, another mail server's later ones
+			if ip := a.byIP[k.IP]; ip == nil || ip.Earlier {
+				a.later = append(a.later, k)
+			}
 			continue
 		}
 		if !start.IsZero() && k.Last.After(start) {
@@ -801,12 +811,29 @@ func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 	// counted would have made it reading them in time order
 	slices.SortStableFunc(a.steps, func(x, y step) int { return cmp.Compare(x.first, y.first) })
 	a.steps = mergeSteps(a.steps)
+	// another server's later logins (Know), each row as one step, among
+	// the run's in time order
+	slices.SortStableFunc(a.later, func(x, y detect.Known) int { return x.First.Compare(y.First) })
+	later := a.later
+	var loc *time.Location
 	for _, s := range a.steps {
 		ip := a.stepped[s.ip-1]
+		loc = ip.First.Location() // the log's zone, for the reasons' times
+		for len(later) > 0 && later[0].First.UnixNano() < s.first {
+			k := &later[0]
+			d.Login(&k.Where, k.First.In(loc), k.Last.In(loc), int(max(k.Count, 1)))
+			later = later[1:]
+		}
 		w := ip.Where()
 		w.Methods = s.meth
-		loc := ip.First.Location() // the log's zone, for the reasons' times
 		d.Login(&w, time.Unix(0, s.first).In(loc), time.Unix(0, s.last).In(loc), int(s.n))
+	}
+	for i := range later {
+		k := &later[i]
+		if loc == nil {
+			loc = k.First.Location()
+		}
+		d.Login(&k.Where, k.First.In(loc), k.Last.In(loc), int(max(k.Count, 1)))
 	}
 	a.sharingOut = d.Sharing()
 	return d.Verdict()
