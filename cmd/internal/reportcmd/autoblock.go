@@ -3,6 +3,7 @@ package reportcmd
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -200,7 +201,7 @@ func (ab *AutoBlock) Block(ctx context.Context, st *statecmd.State, a *report.Ac
 			// a block lifted after these logins: the postmaster has dealt
 			// with them; the same log read again (a replay, a live pipe
 			// run again) does not block again
-			done, err := lifted(ctx, st.Store, changes, a.User, a.Last)
+			done, err := lifted(ctx, st.Store, changes, a.User, anomalousLast(a))
 			if err != nil {
 				return false, fmt.Errorf("auto-block %s: %w", report.Escape(a.User), err)
 			}
@@ -273,6 +274,36 @@ func latestChange(changes []state.BlockChange, user string) *state.BlockChange {
 		}
 	}
 	return nil
+}
+
+// anomalousLast is the last use of the addresses a's reasons name (the
+// thief's), else a's last login: the owner's first login at home after
+// an unblock makes an impossible trip with the thief's login before it,
+// which the postmaster dealt with; that is no new incident to block
+// again for, while the thief back on one of them is.
+func anomalousLast(a *report.Account) time.Time {
+	var last time.Time
+	for _, r := range a.Reasons {
+		if r.IP == "" {
+			return a.Last
+		}
+		i := slices.IndexFunc(a.IPs, func(ip *report.IP) bool { return ip.IP == r.IP })
+		if i < 0 || a.IPs[i].Last.IsZero() {
+			return a.Last
+		}
+		last = maxTime(last, a.IPs[i].Last)
+	}
+	if last.IsZero() {
+		return a.Last
+	}
+	return last
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // lifted tells whether a block of user was lifted (loganom unblock, the

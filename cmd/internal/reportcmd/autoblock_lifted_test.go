@@ -9,6 +9,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
@@ -136,9 +137,48 @@ func TestAutoBlockUnblockedNotRedone(t *testing.T) {
 	}
 }
 
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+// After an unblock, the owner's first login at home makes an impossible
+// trip with the thief's login from before it: the same incident, which
+// the postmaster dealt with, and the owner is not blocked again; the
+// thief back on that address after the unblock is. (A helper driving two
+// mail servers on one state saw alice blocked again by her next login.)
+func TestAutoBlockOwnerAfterUnblockNotBlocked(t *testing.T) {
+	ctx := context.Background()
+	f, st := autoBlockStateAt(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = high\n", filepath.Join(t.TempDir(), "state.db"))
+	now := time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)
+	st.Now = func() time.Time { return now }
+	if err := f.Apply(st); err != nil {
+		t.Fatal(err)
 	}
-	return b
+	ab := f.AutoBlock()
+	thief := now.Add(-time.Minute)
+	alert := func(thiefLast, home time.Time) *report.Account {
+		return &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: maxTime(thiefLast, home),
+			IPs: []*report.IP{
+				{IP: "181.0.150.84", Count: 1, First: thief, Last: thiefLast, Country: "AR"},
+				{IP: "79.192.10.1", Count: 3, First: thief.Add(-48 * time.Hour), Last: home, Country: "DE"},
+			},
+			Reasons: []detect.Reason{{Detector: detect.ImpossibleTravel, Severity: detect.High, Text: "Munich, DE → Buenos Aires, AR", At: maxTime(thiefLast, home), IP: "181.0.150.84"}}}
+	}
+	first := alert(thief, thief.Add(-20*time.Minute))
+	if made, err := ab.Block(ctx, st, first); err != nil || !made {
+		t.Fatalf("the thief's login: made %v, err %v; want a block", made, err)
+	}
+	if _, _, err := st.CommitLive(ctx, &statecmd.Live{Anomalies: []*report.Account{first}, Rule: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(5 * time.Minute)
+	if ok, err := st.Store.RemoveBlock(ctx, "alice@example.test", "root", "password changed", now); err != nil || !ok {
+		t.Fatalf("unblock: %v %v", ok, err)
+	}
+	// alice at home, after the unblock: the trip from the thief's login
+	now = now.Add(time.Minute)
+	if made, err := ab.Block(ctx, st, alert(thief, now)); err != nil || made {
+		t.Fatalf("the owner at home after the unblock: made %v, err %v; want no block", made, err)
+	}
+	// the thief back on that address after the unblock
+	now = now.Add(time.Minute)
+	if made, err := ab.Block(ctx, st, alert(now, now.Add(-time.Minute))); err != nil || !made {
+		t.Fatalf("the thief back after the unblock: made %v, err %v; want a block", made, err)
+	}
 }
