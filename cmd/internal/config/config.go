@@ -55,6 +55,10 @@ func LoadConfig(path string) (*Config, error) {
 		IgnoreContinuation:         true,
 		PreserveSurroundedQuote:    true,
 		SkipUnrecognizableLines:    false,
+		// ini.v1 finds the lines that go on a value within its
+		// reader's buffer only (4 KiB by default): the rest of a
+		// longer list would be read as keys.
+		ReaderBufferSize: len(laid) + 1,
 	}, laid)
 	if err != nil {
 		return nil, fmt.Errorf("config: %s: %s", path, strings.TrimSpace(err.Error())) // ini ends some with a new line

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -66,6 +67,14 @@ func TestConfigparserValues(t *testing.T) {
 			"GENERAL.pattern_ip": {"google.com", "outlook.com"},
 			"SMTP.to":            {"a@example.com", "b@example.com"},
 		},
+	}, {
+		// A list longer than ini.v1's 4 KiB reader buffer: its lines
+		// past the buffer were read as keys, and the config refused
+		// ("key-value delimiter not found").
+		name:  "long list",
+		text:  "[GENERAL]\nemail_skip = " + strings.Repeat("someone.with.a.long.name@example.com\n    ", 200) + "last@example.com\ncountry_ignore = BR\n",
+		want:  map[string]string{"GENERAL.country_ignore": "BR"},
+		lists: map[string][]string{"GENERAL.email_skip": append(slices.Repeat([]string{"someone.with.a.long.name@example.com"}, 200), "last@example.com")},
 	}, {
 		name: "hash in a value",
 		text: "[SMTP]\npass = se#cret ;1\n",
