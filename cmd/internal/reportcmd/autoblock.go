@@ -281,6 +281,11 @@ func latestChange(changes []state.BlockChange, user string) *state.BlockChange {
 // an unblock makes an impossible trip with the thief's login before it,
 // which the postmaster dealt with; that is no new incident to block
 // again for, while the thief back on one of them is.
+//
+// An address at the place or on the network of one named counts too: a
+// detector keeps one finding per place (or network), naming the first
+// address, and the thief back after the unblock from another address
+// there (a dynamic address changed) adds no reason, yet is a new incident.
 func anomalousLast(a *report.Account) time.Time {
 	var last time.Time
 	for _, r := range a.Reasons {
@@ -291,7 +296,12 @@ func anomalousLast(a *report.Account) time.Time {
 		if i < 0 || a.IPs[i].Last.IsZero() {
 			return a.Last
 		}
-		last = maxTime(last, a.IPs[i].Last)
+		named := a.IPs[i]
+		for _, ip := range a.IPs {
+			if ip == named || ip.Country != "" && ip.Country == named.Country && ip.City == named.City || ip.ASN != 0 && ip.ASN == named.ASN {
+				last = maxTime(last, ip.Last)
+			}
+		}
 	}
 	if last.IsZero() {
 		return a.Last

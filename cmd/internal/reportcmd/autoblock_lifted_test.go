@@ -182,3 +182,50 @@ func TestAutoBlockOwnerAfterUnblockNotBlocked(t *testing.T) {
 		t.Fatalf("the thief back after the unblock: made %v, err %v; want a block", made, err)
 	}
 }
+
+// The thief back after the unblock from another address at the place the
+// alert's reason names (a dynamic address changed): the detector keeps
+// one finding per pair of places, naming the first address, and the
+// thief's new one adds no reason; it is a new incident all the same, and
+// blocks. (anomalousLast took the last use of the named address alone:
+// before the unblock, so the block counted as lifted and none was made.)
+func TestAutoBlockThiefBackFromAnotherAddressBlocked(t *testing.T) {
+	ctx := context.Background()
+	f, st := autoBlockStateAt(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = high\n", filepath.Join(t.TempDir(), "state.db"))
+	now := time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)
+	st.Now = func() time.Time { return now }
+	if err := f.Apply(st); err != nil {
+		t.Fatal(err)
+	}
+	ab := f.AutoBlock()
+	thief := now.Add(-time.Minute)
+	home := thief.Add(-20 * time.Minute)
+	reasons := []detect.Reason{{Detector: detect.ImpossibleTravel, Severity: detect.High, Text: "Munich, DE → Buenos Aires, AR", At: thief, IP: "181.0.150.84"}}
+	first := &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: thief,
+		IPs: []*report.IP{
+			{IP: "181.0.150.84", Count: 1, First: thief, Last: thief, Country: "AR", City: "Buenos Aires", ASN: 7303},
+			{IP: "79.192.10.1", Count: 3, First: home.Add(-48 * time.Hour), Last: home, Country: "DE", City: "Munich", ASN: 3320},
+		},
+		Reasons: reasons}
+	if made, err := ab.Block(ctx, st, first); err != nil || !made {
+		t.Fatalf("the thief's login: made %v, err %v; want a block", made, err)
+	}
+	if _, _, err := st.CommitLive(ctx, &statecmd.Live{Anomalies: []*report.Account{first}, Rule: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(5 * time.Minute)
+	if ok, err := st.Store.RemoveBlock(ctx, "alice@example.test", "root", "password changed", now); err != nil || !ok {
+		t.Fatalf("unblock: %v %v", ok, err)
+	}
+	now = now.Add(time.Minute)
+	back := &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: now,
+		IPs: []*report.IP{
+			{IP: "181.0.150.84", Count: 1, First: thief, Last: thief, Country: "AR", City: "Buenos Aires", ASN: 7303},
+			{IP: "79.192.10.1", Count: 3, First: home.Add(-48 * time.Hour), Last: home, Country: "DE", City: "Munich", ASN: 3320},
+			{IP: "181.0.151.7", Count: 2, First: now.Add(-30 * time.Second), Last: now, Country: "AR", City: "Buenos Aires", ASN: 7303},
+		},
+		Reasons: reasons}
+	if made, err := ab.Block(ctx, st, back); err != nil || !made {
+		t.Fatalf("the thief back from another address after the unblock: made %v, err %v; want a block", made, err)
+	}
+}
