@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -137,30 +138,23 @@ func TestAutoBlockUnblockedNotRedone(t *testing.T) {
 	}
 }
 
-// After an unblock, the owner's first login at home makes an impossible
-// trip with the thief's login from before it: the same incident, which
-// the postmaster dealt with, and the owner is not blocked again; the
-// thief back on that address after the unblock is. (A helper driving two
-// mail servers on one state saw alice blocked again by her next login.)
-func TestAutoBlockOwnerAfterUnblockNotBlocked(t *testing.T) {
+// unblockStart is when blockThenUnblock's thief is blocked.
+var unblockStart = time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)
+
+// blockThenUnblock: first (alice's alert for the thief's login) blocks
+// her at unblockStart, the alert is recorded, and the postmaster
+// unblocks her 5 minutes later. It returns the auto-blocker and the
+// state, whose clock *now reads a minute after the unblock.
+func blockThenUnblock(t *testing.T, first *report.Account) (*AutoBlock, *statecmd.State, *time.Time) {
+	t.Helper()
 	ctx := context.Background()
 	f, st := autoBlockStateAt(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = high\n", filepath.Join(t.TempDir(), "state.db"))
-	now := time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)
+	now := unblockStart
 	st.Now = func() time.Time { return now }
 	if err := f.Apply(st); err != nil {
 		t.Fatal(err)
 	}
 	ab := f.AutoBlock()
-	thief := now.Add(-time.Minute)
-	alert := func(thiefLast, home time.Time) *report.Account {
-		return &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: maxTime(thiefLast, home),
-			IPs: []*report.IP{
-				{IP: "181.0.150.84", Count: 1, First: thief, Last: thiefLast, Country: "AR"},
-				{IP: "79.192.10.1", Count: 3, First: thief.Add(-48 * time.Hour), Last: home, Country: "DE"},
-			},
-			Reasons: []detect.Reason{{Detector: detect.ImpossibleTravel, Severity: detect.High, Text: "Munich, DE → Buenos Aires, AR", At: maxTime(thiefLast, home), IP: "181.0.150.84"}}}
-	}
-	first := alert(thief, thief.Add(-20*time.Minute))
 	if made, err := ab.Block(ctx, st, first); err != nil || !made {
 		t.Fatalf("the thief's login: made %v, err %v; want a block", made, err)
 	}
@@ -171,14 +165,34 @@ func TestAutoBlockOwnerAfterUnblockNotBlocked(t *testing.T) {
 	if ok, err := st.Store.RemoveBlock(ctx, "alice@example.test", "root", "password changed", now); err != nil || !ok {
 		t.Fatalf("unblock: %v %v", ok, err)
 	}
-	// alice at home, after the unblock: the trip from the thief's login
 	now = now.Add(time.Minute)
-	if made, err := ab.Block(ctx, st, alert(thief, now)); err != nil || made {
+	return ab, st, &now
+}
+
+// After an unblock, the owner's first login at home makes an impossible
+// trip with the thief's login from before it: the same incident, which
+// the postmaster dealt with, and the owner is not blocked again; the
+// thief back on that address after the unblock is. (A helper driving two
+// mail servers on one state saw alice blocked again by her next login.)
+func TestAutoBlockOwnerAfterUnblockNotBlocked(t *testing.T) {
+	ctx := context.Background()
+	thief := unblockStart.Add(-time.Minute)
+	alert := func(thiefLast, home time.Time) *report.Account {
+		return &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: maxTime(thiefLast, home),
+			IPs: []*report.IP{
+				{IP: "181.0.150.84", Count: 1, First: thief, Last: thiefLast, Country: "AR"},
+				{IP: "79.192.10.1", Count: 3, First: thief.Add(-48 * time.Hour), Last: home, Country: "DE"},
+			},
+			Reasons: []detect.Reason{{Detector: detect.ImpossibleTravel, Severity: detect.High, Text: "Munich, DE → Buenos Aires, AR", At: maxTime(thiefLast, home), IP: "181.0.150.84"}}}
+	}
+	ab, st, now := blockThenUnblock(t, alert(thief, thief.Add(-20*time.Minute)))
+	// alice at home, after the unblock: the trip from the thief's login
+	if made, err := ab.Block(ctx, st, alert(thief, *now)); err != nil || made {
 		t.Fatalf("the owner at home after the unblock: made %v, err %v; want no block", made, err)
 	}
 	// the thief back on that address after the unblock
-	now = now.Add(time.Minute)
-	if made, err := ab.Block(ctx, st, alert(now, now.Add(-time.Minute))); err != nil || !made {
+	*now = now.Add(time.Minute)
+	if made, err := ab.Block(ctx, st, alert(*now, now.Add(-time.Minute))); err != nil || !made {
 		t.Fatalf("the thief back after the unblock: made %v, err %v; want a block", made, err)
 	}
 }
@@ -190,42 +204,19 @@ func TestAutoBlockOwnerAfterUnblockNotBlocked(t *testing.T) {
 // blocks. (anomalousLast took the last use of the named address alone:
 // before the unblock, so the block counted as lifted and none was made.)
 func TestAutoBlockThiefBackFromAnotherAddressBlocked(t *testing.T) {
-	ctx := context.Background()
-	f, st := autoBlockStateAt(t, "[BLOCK]\nauto = true\nfor = 24h\nmin_severity = high\n", filepath.Join(t.TempDir(), "state.db"))
-	now := time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)
-	st.Now = func() time.Time { return now }
-	if err := f.Apply(st); err != nil {
-		t.Fatal(err)
-	}
-	ab := f.AutoBlock()
-	thief := now.Add(-time.Minute)
+	thief := unblockStart.Add(-time.Minute)
 	home := thief.Add(-20 * time.Minute)
 	reasons := []detect.Reason{{Detector: detect.ImpossibleTravel, Severity: detect.High, Text: "Munich, DE → Buenos Aires, AR", At: thief, IP: "181.0.150.84"}}
-	first := &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: thief,
-		IPs: []*report.IP{
-			{IP: "181.0.150.84", Count: 1, First: thief, Last: thief, Country: "AR", City: "Buenos Aires", ASN: 7303},
-			{IP: "79.192.10.1", Count: 3, First: home.Add(-48 * time.Hour), Last: home, Country: "DE", City: "Munich", ASN: 3320},
-		},
+	ips := []*report.IP{
+		{IP: "181.0.150.84", Count: 1, First: thief, Last: thief, Country: "AR", City: "Buenos Aires", ASN: 7303},
+		{IP: "79.192.10.1", Count: 3, First: home.Add(-48 * time.Hour), Last: home, Country: "DE", City: "Munich", ASN: 3320},
+	}
+	first := &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: thief, IPs: ips, Reasons: reasons}
+	ab, st, now := blockThenUnblock(t, first)
+	back := &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: *now,
+		IPs:     append(slices.Clone(ips), &report.IP{IP: "181.0.151.7", Count: 2, First: now.Add(-30 * time.Second), Last: *now, Country: "AR", City: "Buenos Aires", ASN: 7303}),
 		Reasons: reasons}
-	if made, err := ab.Block(ctx, st, first); err != nil || !made {
-		t.Fatalf("the thief's login: made %v, err %v; want a block", made, err)
-	}
-	if _, _, err := st.CommitLive(ctx, &statecmd.Live{Anomalies: []*report.Account{first}, Rule: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(5 * time.Minute)
-	if ok, err := st.Store.RemoveBlock(ctx, "alice@example.test", "root", "password changed", now); err != nil || !ok {
-		t.Fatalf("unblock: %v %v", ok, err)
-	}
-	now = now.Add(time.Minute)
-	back := &report.Account{User: "alice@example.test", Severity: "high", Countries: []string{"AR", "DE"}, Last: now,
-		IPs: []*report.IP{
-			{IP: "181.0.150.84", Count: 1, First: thief, Last: thief, Country: "AR", City: "Buenos Aires", ASN: 7303},
-			{IP: "79.192.10.1", Count: 3, First: home.Add(-48 * time.Hour), Last: home, Country: "DE", City: "Munich", ASN: 3320},
-			{IP: "181.0.151.7", Count: 2, First: now.Add(-30 * time.Second), Last: now, Country: "AR", City: "Buenos Aires", ASN: 7303},
-		},
-		Reasons: reasons}
-	if made, err := ab.Block(ctx, st, back); err != nil || !made {
+	if made, err := ab.Block(context.Background(), st, back); err != nil || !made {
 		t.Fatalf("the thief back from another address after the unblock: made %v, err %v; want a block", made, err)
 	}
 }
