@@ -208,7 +208,8 @@ func historyMerge(old, run string) string {
 	set := fmt.Sprintf(`logins = %[1]s.logins + %[2]s.logins,
 	first_seen = CASE WHEN %[2]s.first_seen < %[1]s.first_seen THEN %[2]s.first_seen ELSE %[1]s.first_seen END,
 	last_seen = CASE WHEN %[2]s.last_seen > %[1]s.last_seen THEN %[2]s.last_seen ELSE %[1]s.last_seen END,
-	methods = %[1]s.methods | %[2]s.methods`, old, run)
+	methods = %[1]s.methods | %[2]s.methods,
+	recorded = %[2]s.recorded`, old, run)
 	for _, c := range []string{"country", "city", "has_loc", "lat", "lon", "accuracy_km", "asn", "org", "rdns", "rdns_verified"} {
 		set += fmt.Sprintf(",\n\t%s = CASE WHEN %s.last_seen >= %s.last_seen THEN %s.%s ELSE %s.%s END", c, run, old, run, c, old, c)
 	}
@@ -266,14 +267,17 @@ func (s *store) addHistory(ctx context.Context, tx *sql.Tx, conn *sql.Conn, logi
 	if s.pg {
 		return s.addHistoryPG(ctx, tx, conn, logins)
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO history (`+historyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+historyUpsert)
+	// (recorded: this machine's clock; in PostgreSQL, the server's, the
+	// column's default)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO history (`+historyColumns+`, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+historyUpsert)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	recorded := ns(s.now())
 	for _, l := range logins {
 		if _, err := st.ExecContext(ctx, l.User, l.IP, l.Count, ns(l.First), ns(l.Last), l.Country, l.City, l.HasLoc, l.Lat, l.Lon,
-			int64(l.AccuracyKM), int64(l.ASN), l.Org, l.RDNS, verified(l.RDNSVerified), int64(l.Methods)); err != nil {
+			int64(l.AccuracyKM), int64(l.ASN), l.Org, l.RDNS, verified(l.RDNSVerified), int64(l.Methods), recorded); err != nil {
 			return err
 		}
 	}

@@ -88,6 +88,17 @@ type Store interface {
 	// hourly run). The Address is reused: fn copies what it keeps; an
 	// error from fn ends the read and is returned.
 	Site(ctx context.Context, fn func(*Address) error) error
+	// HistorySince calls fn with each row of history written (made, or
+	// added to) at since or later, by any process, in no order, and
+	// returns the store's clock as the query began: a daemon asks, with
+	// that time less a margin, for the rows written since it last asked
+	// (the other mail servers' logins, and its own). A write is dated as
+	// its statement began, and seen once its transaction commits: ask
+	// from earlier than the last answer, by the longest a commit takes.
+	// PostgreSQL: the server's clock, whatever the mail servers' say;
+	// SQLite: this machine's. The Address is reused: fn copies what it
+	// keeps; an error from fn ends the read and is returned.
+	HistorySince(ctx context.Context, since time.Time, fn func(*Address) error) (asked time.Time, err error)
 	// SharingOf returns what the accounts' logins showed of several
 	// people using them (Run.Sharing), by user; an account of which
 	// nothing was shown is not in the map. One query.

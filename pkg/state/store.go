@@ -324,6 +324,35 @@ func (s *store) Site(ctx context.Context, fn func(*Address) error) error {
 	return s.wrap(rows.Err())
 }
 
+func (s *store) HistorySince(ctx context.Context, since time.Time, fn func(*Address) error) (time.Time, error) {
+	asked := s.now()
+	if s.pg {
+		var n int64
+		if err := s.db.QueryRowContext(ctx, `SELECT `+pgNow).Scan(&n); err != nil {
+			return time.Time{}, s.wrap(err)
+		}
+		asked = fromNS(n)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+historyColumns+` FROM history WHERE recorded >= ?`), ns(since))
+	if err != nil {
+		return time.Time{}, s.wrap(err)
+	}
+	defer rows.Close()
+	var a Address
+	for rows.Next() {
+		if err := scanAddress(rows, &a); err != nil {
+			return time.Time{}, s.wrap(err)
+		}
+		if err := fn(&a); err != nil {
+			return time.Time{}, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, s.wrap(err)
+	}
+	return asked, nil
+}
+
 const sharingColumns = `account, far_days, far_day, far_pair, near_days, near_day, near_pair`
 
 func (s *store) SharingOf(ctx context.Context, users []string) (map[string]Sharing, error) {
