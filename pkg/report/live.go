@@ -73,7 +73,17 @@ type Live struct {
 	// History's: the account is judged without both, and again with them
 	// once they come.
 	Sharing func(user string) (detect.Sharing, error)
-	// OnError is told of the errors of History, Sharing and Site.
+	// Recent calls add with each row of history written since it was last
+	// called (nil: no state; ErrHistoryLater: not asked now), by any
+	// process, with the whitelist's rule that covers its address
+	// (trusted; "": none): each row grown by more than this reader's own
+	// logins holds another mail server's, or a batch run's, which the
+	// account, held in memory since its history was read, is judged with
+	// too, among its own, as a batch run with a state judges them
+	// (Report.Know). Asked every RecentEvery (the clock) at most, before a
+	// login is judged and when the input is idle (Poll).
+	Recent func(add func(user, trusted string, k *detect.Known)) error
+	// OnError is told of the errors of History, Sharing, Site and Recent.
 	OnError func(error)
 	// Now is the clock (nil: time.Now), for tests.
 	Now func() time.Time
@@ -90,6 +100,7 @@ type Live struct {
 	others   *detect.Census
 	othersAt time.Time
 	census   time.Time         // when the common places were last counted (log time)
+	recentAt time.Time         // when Recent was last asked (the clock)
 	pending  map[string]*Delta // by user and address
 	// unrecorded: the accounts with deltas not taken yet
 	unrecorded map[string]bool
@@ -182,7 +193,24 @@ type live struct {
 	sharing, recorded detect.Sharing
 	counted           bool        // counted in Accounts
 	folded            map[*IP]int // the logins of each address already in known
+	// inState: by address, the row of history as the state holds it
+	// (its logins and last) once what this reader told it is recorded:
+	// as read with the account's history, with its logins since (note)
+	// and the other processes' (Recent); nil while its history was not
+	// read
+	inState map[string]stateRow
 }
+
+// stateRow is a row of an account's history as the state holds it
+// (live.inState).
+type stateRow struct {
+	n    int64
+	last time.Time
+}
+
+// RecentEvery is how often (the clock) the live report asks the state for
+// the rows of history written since (Live.Recent); a variable for tests.
+var RecentEvery = 30 * time.Second
 
 // Delta is what an account did from one address since the last
 // TakeDeltas: a row to add to the history.
@@ -261,6 +289,9 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	if err := l.retryHistory(emit, false); err != nil {
 		return err
 	}
+	if err := l.fromOthers(emit, false); err != nil {
+		return err
+	}
 	user := record.CanonicalUser(r.User, l.Rule.CaseSensitive)
 	la := l.accounts[user]
 	if la == nil {
@@ -300,6 +331,7 @@ func (l *Live) login(la *live, user string, r *record.Record, trusted string, em
 	la.last = maxTime(la.last, t)
 	if !again {
 		l.note(user, ip, t, meth)
+		la.told(ip.IP, t)
 	}
 	if la.anomalous && (trusted == "" || slices.Contains(la.acct.IPs, ip)) {
 		l.changed[la] = true
@@ -382,6 +414,7 @@ func (l *Live) load(user string, t time.Time) *live {
 		} else {
 			l.answered++
 			la.recorded = la.sharing
+			l.readState(la, known)
 		}
 		la.known = knownBefore(known, t)
 	}
@@ -523,6 +556,7 @@ func (l *Live) retryHistory(emit record.Emit, final bool) error {
 func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 	user := la.acct.User
 	la.without = false
+	l.readState(la, known)
 	known = l.unrecordedSince(la, knownBefore(known, la.loaded))
 	if la.overflow {
 		la.known = append(known, la.known...)
@@ -536,7 +570,7 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 		}
 		delete(l.changed, la)
 	}
-	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest, sharing: la.sharing, recorded: la.recorded}
+	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest, sharing: la.sharing, recorded: la.recorded, inState: la.inState}
 	again.known = known
 	l.accounts[user] = again
 	l.start(again, la.loaded)
@@ -1006,7 +1040,156 @@ func (l *Live) Common() detect.Common {
 
 // Flush asks once more for the histories that failed (see History):
 // other alerts leave as they are found.
-func (l *Live) Flush(emit record.Emit) error { return l.retryHistory(emit, true) }
+func (l *Live) Flush(emit record.Emit) error {
+	if err := l.retryHistory(emit, true); err != nil {
+		return err
+	}
+	return l.fromOthers(emit, true)
+}
+
+// Poll does what is due while the input is idle: the accounts judged
+// without their history are judged again with it, if the state answers
+// now, and those held in memory with the logins the other mail servers
+// recorded since (Recent).
+func (l *Live) Poll(emit record.Emit) error {
+	if err := l.retryHistory(emit, false); err != nil {
+		return err
+	}
+	return l.fromOthers(emit, false)
+}
+
+// readState notes the rows of la's history as the state holds them
+// (known, read from it), with what this reader told it that is not
+// recorded yet (its pending deltas).
+func (l *Live) readState(la *live, known []detect.Known) {
+	la.inState = make(map[string]stateRow, len(known))
+	for _, k := range known {
+		r := stateRow{n: k.Count, last: k.Last}
+		if d := l.pending[la.acct.User+"\x00"+k.IP]; d != nil {
+			r.n += int64(d.IP.Count)
+			r.last = maxTime(r.last, d.IP.Last)
+		}
+		la.inState[k.IP] = r
+	}
+	// (the pending deltas of the addresses the state has no row of yet)
+	if !l.unrecorded[la.acct.User] {
+		return
+	}
+	for _, d := range l.deltas {
+		if d.User == la.acct.User {
+			if _, ok := la.inState[d.IP.IP]; !ok {
+				la.inState[d.IP.IP] = stateRow{n: int64(d.IP.Count), last: d.IP.Last}
+			}
+		}
+	}
+}
+
+// told counts in la's rows of history a login from ip at t that this
+// reader tells the state (note).
+func (la *live) told(ip string, t time.Time) {
+	if la.inState == nil {
+		return
+	}
+	r := la.inState[ip]
+	r.n++
+	r.last = maxTime(r.last, t)
+	la.inState[ip] = r
+}
+
+// fromOthers judges the accounts held in memory with the logins that the
+// state recorded of them since it was last asked (Recent) and that this
+// reader did not read: another mail server's, a batch run's. Each row
+// grown by more than this reader told is that many logins from its
+// address, between the last the reader knew of it and the row's last;
+// the rows are judged in the order of their last logins, each among the
+// account's own logins (ahead of the next one read; one older than the
+// latest read is judged after it, as a late report of where the account
+// was). At most every RecentEvery unless now.
+func (l *Live) fromOthers(emit record.Emit, now bool) error {
+	if l.Recent == nil || l.Rule.Original || !now && !l.recentAt.IsZero() && l.clock().Sub(l.recentAt) < RecentEvery {
+		return nil
+	}
+	l.recentAt = l.clock()
+	type row struct {
+		la      *live
+		trusted string
+		k       detect.Known
+	}
+	var rows []row
+	err := l.Recent(func(user, trusted string, k *detect.Known) {
+		la := l.accounts[user]
+		if la == nil || la.inState == nil {
+			return // not held, or its history not read yet: read with it
+		}
+		if r := la.inState[k.IP]; k.Count > r.n || k.First.After(r.last) && !r.last.IsZero() {
+			rows = append(rows, row{la, trusted, *k})
+		}
+	})
+	if err != nil && !errors.Is(err, ErrHistoryLater) && l.OnError != nil {
+		l.OnError(err)
+	}
+	slices.SortStableFunc(rows, func(x, y row) int { return x.k.Last.Compare(y.k.Last) })
+	for _, r := range rows {
+		if l.accounts[r.la.acct.User] != r.la {
+			continue // forgotten, or judged again, meanwhile
+		}
+		if err := l.other(r.la, r.trusted, &r.k, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// other judges la's account with the logins that the row k of its history
+// holds and that la's rows of history did not (fromOthers).
+func (l *Live) other(la *live, trusted string, k *detect.Known, emit record.Emit) error {
+	was := la.inState[k.IP]
+	n, first := k.Count-was.n, k.First
+	switch {
+	case k.First.After(was.last) && !was.last.IsZero():
+		n = k.Count // a row made again (pruned, then used again)
+	case was.n > 0:
+		first = maxTime(first, was.last)
+	}
+	if n <= 0 {
+		return nil
+	}
+	if n == 1 {
+		first = k.Last
+	}
+	la.inState[k.IP] = stateRow{n: k.Count, last: maxTime(was.last, k.Last)}
+	if k.Last.Before(la.last.Add(-l.Rule.Detect.Window)) {
+		// older than the window of its latest login: its history, for
+		// its detector's next start
+		la.known = append(la.known, detect.Known{Where: k.Where, First: first, Last: k.Last, Count: n})
+		return nil
+	}
+	// (one older than the detector's start, started again by a login
+	// read since, is judged with it: a late word of where the account
+	// was minutes before)
+	if k.Last.Sub(la.since) > l.Rule.Detect.Window {
+		l.restart(la, first)
+	}
+	r := &record.Record{Type: record.TypeLogin, Time: first, User: la.acct.User, IP: k.IP, Country: k.Country, City: k.City,
+		HasLoc: k.HasLoc, Lat: k.Lat, Lon: k.Lon, AccuracyKM: k.AccuracyKM, ASN: k.ASN, Org: k.Org}
+	ip, _ := la.acct.add(r, trusted)
+	if n > 1 {
+		la.acct.count(ip, k.Last)
+		ip.Count += int(n - 2)
+		if ip.Trusted == "" {
+			la.acct.Logins += int(n - 2)
+		}
+	}
+	ip.Methods |= k.Methods
+	la.last = maxTime(la.last, k.Last)
+	if la.anomalous && (trusted == "" || slices.Contains(la.acct.IPs, ip)) {
+		l.changed[la] = true
+	}
+	w := ip.Where()
+	w.Methods = k.Methods
+	la.det.Login(&w, first, k.Last, int(n))
+	return l.judge(la, emit)
+}
 
 // AlertRecord is an alert as a record (type alert), for a pipe: the
 // account's user, its last login's time, and the rest of the account

@@ -149,6 +149,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		rep.History = st.LiveHistory()
 		rep.Sharing = st.LiveSharing()
 		rep.Site = st.LiveSite()
+		rep.Recent = st.LiveRecent()
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	*onFailure = rep.Failure

@@ -743,9 +743,15 @@ func (s *Stage) Idle(_ record.Emit, wake func()) (bool, error) {
 	return true, nil
 }
 
-// Drained records what is due: every record read has gone through
-// (record.Drainer).
-func (s *Stage) Drained(record.Emit) error { return s.Live.Idle(true) }
+// Drained judges what is due (report.Live's Poll: the accounts in memory
+// with the other mail servers' logins) and records it: every record read
+// has gone through (record.Drainer).
+func (s *Stage) Drained(emit record.Emit) error {
+	if err := s.Live.Rep.Poll(emit); err != nil {
+		return err
+	}
+	return s.Live.Idle(true)
+}
 
 // Flush judges again, with their histories, the accounts met without
 // them while the state did not answer, if it answers now (report.Live's
@@ -761,6 +767,7 @@ func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *
 		rep.History = st.LiveHistory()
 		rep.Sharing = st.LiveSharing()
 		rep.Site = st.LiveSite()
+		rep.Recent = st.LiveRecent()
 	}
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	lv := &Live{Env: env, Log: log, Rep: rep, St: st, Format: "records", Block: block}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -573,6 +574,54 @@ func (s *State) LiveSite() func(add func(user string, k *detect.Known)) error {
 			}
 			return fmt.Errorf("the site's history, for the places its accounts share: %w (asked again later)", err)
 		}
+		return nil
+	}
+}
+
+// RecentSlack is how much earlier than the state's last answer a live
+// reader asks again for the rows of history written since (LiveRecent):
+// a write is dated as its statement began, and seen once its transaction
+// commits, a daemon's within OpTimeout, a batch run's (a first run over
+// a large log) later perhaps. A row read again is no login told twice:
+// report.Live counts what each row grew by.
+var RecentSlack = 5 * time.Minute
+
+// LiveRecent is Recent for a live reader (report.Live.Recent): the rows of
+// history written since it was last called (by the other mail servers
+// sharing the state, by batch runs, by this daemon), with today's
+// whitelist applied (those email_skip leaves out are not given), within
+// OpTimeout. Its first call gives none: the accounts the reader loads
+// then get their whole history. While the history reads are paused
+// (LiveHistory), it does not ask (report.ErrHistoryLater); a failure
+// pauses them too, and the next call asks from where the last one that
+// answered left off.
+func (s *State) LiveRecent() func(add func(user, trusted string, k *detect.Known)) error {
+	since := time.Unix(0, math.MaxInt64) // the first call: none
+	return func(add func(user, trusted string, k *detect.Known)) error {
+		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
+			return report.ErrHistoryLater
+		}
+		var asked time.Time
+		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) (err error) {
+			asked, err = s.Store.HistorySince(ctx, since, func(h *state.Address) error {
+				why := s.why(h)
+				if strings.HasPrefix(why, "email_skip:") {
+					return nil
+				}
+				k := knownOf(h, why)
+				add(h.User, why, &k)
+				return nil
+			})
+			return err
+		})
+		if err != nil {
+			s.NoteDown()
+			if errors.Is(err, ErrNoAnswer) {
+				s.histFrozen.Store(time.Now().UnixNano())
+			}
+			return fmt.Errorf("the history written lately, for the other mail servers' logins of the accounts in memory: %w (asked again later)", err)
+		}
+		since = asked.Add(-RecentSlack)
 		return nil
 	}
 }

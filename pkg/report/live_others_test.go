@@ -1,0 +1,155 @@
+package report
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/detect"
+)
+
+// othersLab is a historyLab whose state also holds rows that other mail
+// servers wrote (Recent gives every row it holds, each time: a row read
+// again tells nothing new).
+type othersLab struct {
+	*historyLab
+	rows    []detect.Known // by user "ana"
+	reasons []string
+}
+
+func newOthersLab(t *testing.T) *othersLab {
+	o := &othersLab{historyLab: newHistoryLab(t)}
+	o.l.Recent = func(add func(user, trusted string, k *detect.Known)) error {
+		for i := range o.rows {
+			add("ana", "", &o.rows[i])
+		}
+		return nil
+	}
+	o.l.OnAlert = func(a *Account) error {
+		o.alerts = append(o.alerts, a.User+" "+a.Severity)
+		for _, r := range a.Reasons {
+			o.reasons = append(o.reasons, r.Detector+": "+r.Text)
+		}
+		return nil
+	}
+	return o
+}
+
+// row is a row of history from p: n logins, the last at last.
+func row(p place, first, last time.Time, n int64) detect.Known {
+	return detect.Known{Where: detect.Where{IP: p.ip, Country: p.cc, City: "c-" + p.cc, ASN: p.asn, HasLoc: true, Lat: p.lat, Lon: p.lon, AccuracyKM: 10},
+		First: first, Last: last, Count: n}
+}
+
+// A live reader holds ana since her history was read; a thief's login that
+// another mail server recorded since (Recent) is judged among hers: after
+// hers at home at 8:00 and before hers at 10:20, it is an impossible trip,
+// alerted once, whether the reader learns of it before her 10:20 login is
+// read or after.
+func TestLiveOtherServersLogins(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	hu := thiefs[0] // Budapest: 9,800 km from São Paulo
+	for _, order := range []string{"learnt before", "learnt after"} {
+		t.Run(order, func(t *testing.T) {
+			o := newOthersLab(t)
+			o.known["ana"] = usualHome(t0)
+			o.feed(t, loginAt("ana", home, t0))
+			if len(o.alerts) != 0 {
+				t.Fatalf("alerts at home: %v", o.alerts)
+			}
+			// the state as this reader's commits left it: the rows read
+			// again tell nothing
+			o.rows = []detect.Known{row(home, t0.Add(-20*24*time.Hour), t0, 201)}
+			o.clock = o.clock.Add(RecentEvery)
+			if err := o.l.Poll(nil); err != nil {
+				t.Fatal(err)
+			}
+			if n := o.l.accounts["ana"].acct.Logins; len(o.alerts) != 0 || n != 1 {
+				t.Fatalf("its own row read again: alerts %v, %d logins; want none, 1", o.alerts, n)
+			}
+			// the thief, through another mail server, at 10:00
+			thief := t0.Add(2 * time.Hour)
+			o.rows = append(o.rows, row(hu, thief, thief, 1))
+			if order == "learnt before" {
+				o.clock = o.clock.Add(RecentEvery)
+				if err := o.l.Poll(nil); err != nil {
+					t.Fatal(err)
+				}
+				// from home at 8:00: the trip is impossible at once
+				if !slices.Equal(o.alerts, []string{"ana high"}) {
+					t.Fatalf("learnt at 10:00: alerts %v; want ana high", o.alerts)
+				}
+			}
+			// ana at home at 10:20, read before the reader asks again
+			o.feed(t, loginAt("ana", home, thief.Add(20*time.Minute)))
+			o.rows[0].Count++
+			o.rows[0].Last = thief.Add(20 * time.Minute)
+			o.clock = o.clock.Add(RecentEvery)
+			if err := o.l.Poll(nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(o.alerts, []string{"ana high"}) {
+				t.Fatalf("alerts %v; want ana high", o.alerts)
+			}
+			if !strings.HasPrefix(o.reasons[0], "impossible_travel: ") || !strings.Contains(o.reasons[0], "c-HU") {
+				t.Errorf("reasons %q; want the trip with the thief's place", o.reasons)
+			}
+			a := o.l.accounts["ana"].acct
+			if a.Logins != 3 || a.byIP[hu.ip] == nil || a.byIP[hu.ip].Count != 1 {
+				t.Errorf("ana counts %d logins (want 3), the thief's address %+v (want 1 login)", a.Logins, a.byIP[hu.ip])
+			}
+			// the other server's logins are not the reader's to record
+			for _, d := range o.l.TakeDeltas() {
+				if d.IP.IP == hu.ip {
+					t.Errorf("the thief's login is in the reader's deltas: %+v", d)
+				}
+			}
+			// and read again, the rows tell nothing more
+			o.clock = o.clock.Add(RecentEvery)
+			if err := o.l.Poll(nil); err != nil {
+				t.Fatal(err)
+			}
+			if a := o.l.accounts["ana"].acct; len(o.alerts) != 1 || a.Logins != 3 {
+				t.Errorf("read again: alerts %v, %d logins; want 1, 3", o.alerts, a.Logins)
+			}
+		})
+	}
+}
+
+// The rows are asked for every RecentEvery at most; an account the reader
+// does not hold is left to its history, read when it is met; a row of
+// logins older than the window of the account's latest is history only.
+func TestLiveOtherServersLoginsAsked(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	o := newOthersLab(t)
+	asked := 0
+	recent := o.l.Recent
+	o.l.Recent = func(add func(user, trusted string, k *detect.Known)) error {
+		asked++
+		return recent(add)
+	}
+	o.rows = []detect.Known{row(thiefs[1], t0, t0, 3)}
+	if err := o.l.Poll(nil); err != nil || asked != 1 {
+		t.Fatalf("Poll: %v, asked %d times; want once", err, asked)
+	}
+	if o.l.Tracked() != 0 {
+		t.Fatalf("an account the reader does not hold was loaded by its row")
+	}
+	o.known["ana"] = usualHome(t0)
+	o.feed(t, loginAt("ana", home, t0.Add(3*24*time.Hour)))
+	if asked != 1 {
+		t.Fatalf("asked again %d times within RecentEvery", asked-1)
+	}
+	o.clock = o.clock.Add(RecentEvery)
+	if err := o.l.Poll(nil); err != nil || asked != 2 {
+		t.Fatalf("Poll after RecentEvery: %v, asked %d times; want 2", err, asked)
+	}
+	la := o.l.accounts["ana"]
+	if len(o.alerts) != 0 || la.acct.byIP[thiefs[1].ip] != nil {
+		t.Errorf("a row three days older than her latest login: alerts %v, in her addresses: %v", o.alerts, la.acct.byIP[thiefs[1].ip] != nil)
+	}
+	if !slices.ContainsFunc(la.known, func(k detect.Known) bool { return k.IP == thiefs[1].ip && k.Count == 3 }) {
+		t.Errorf("the old row is not in her history: %+v", la.known)
+	}
+}
