@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strings"
 	"time"
 	"unsafe"
 
@@ -209,4 +210,36 @@ func (a *Account) addSlot(tpl *IP, t time.Time) (ip *IP, first bool) {
 		a.keep(ip)
 	}
 	return ip, a.count(ip, t)
+}
+
+// geoFailed counts the logins after the whitelist whose country and
+// network lookups failed ("geo: …" in enrich_errors), and their distinct
+// addresses. A failed reverse lookup is not counted: it only keeps
+// pattern_ip from trusting the address, so the report sees more logins,
+// never fewer.
+type geoFailed struct {
+	logins int
+	addrs  map[string]struct{}
+}
+
+// note counts the login r when one of its lookups that failed is a geo one.
+func (g *geoFailed) note(r *record.Record) {
+	for _, e := range r.EnrichErrors {
+		if strings.HasPrefix(e, "geo: ") {
+			g.logins++
+			if _, ok := g.addrs[r.IP]; !ok {
+				if g.addrs == nil {
+					g.addrs = map[string]struct{}{}
+				}
+				g.addrs[strings.Clone(r.IP)] = struct{}{}
+			}
+			return
+		}
+	}
+}
+
+// Gaps returns what the report could not see: the inputs not read in
+// full, and the logins whose geo lookups failed.
+func (rep *Report) Gaps() Gaps {
+	return Gaps{Unread: rep.unread, Geo: GeoFailed{Logins: rep.geo.logins, Addresses: len(rep.geo.addrs)}}
 }

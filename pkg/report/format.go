@@ -59,6 +59,27 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
+// Gaps is what a report could not see: inputs not read in full
+// (Unread), and logins after the whitelist whose geo lookups failed
+// (Geo). Either makes a report that found nothing no all-clear.
+type Gaps struct {
+	Unread []Unread
+	Geo    GeoFailed
+}
+
+// GeoFailed counts the logins after the whitelist whose country and
+// network lookups failed (enrich_errors "geo: …": ipinfo.io unreachable,
+// a database unreadable), and their addresses. An address without a
+// country is unknown, never foreign: a thief's logins from such addresses
+// look like nothing.
+type GeoFailed struct {
+	Logins    int `json:"logins"`
+	Addresses int `json:"addresses"`
+}
+
+// None tells whether the report saw everything.
+func (g Gaps) None() bool { return len(g.Unread) == 0 && g.Geo.Logins == 0 }
+
 // Text writes the report as a readable table, one block per account, in
 // the original's column order (IP, country, city, rDNS, AS and
 // organisation) with logins and first and last time per address.
@@ -67,7 +88,14 @@ func plural(n int, one, many string) string {
 // nothing found, does not say that no account looks compromised: what was
 // not read may hold one.
 func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
+	return TextGaps(w, accounts, seen, Gaps{Unread: unread})
+}
+
+// TextGaps is Text, which also says, before the accounts, how many logins'
+// geo lookups failed (g.Geo), and then gives no all-clear either.
+func TextGaps(w io.Writer, accounts []*Account, seen int, g Gaps) error {
 	bw := bufio.NewWriter(w)
+	unread := g.Unread
 	if len(unread) > 0 {
 		fmt.Fprintf(bw, "INCOMPLETE: %s could not be read in full; accounts in %s may be missing from this report:\n",
 			plural(len(unread), "input", "inputs"), map[bool]string{true: "it", false: "them"}[len(unread) == 1])
@@ -80,12 +108,21 @@ func Text(w io.Writer, accounts []*Account, seen int, unread []Unread) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	if g.Geo.Logins > 0 {
+		fmt.Fprintf(bw, "INCOMPLETE: the geo lookups (country, network) failed for %s from %s; accounts that logged in from them may look safer than they are:\n",
+			plural(g.Geo.Logins, "login", "logins"), plural(g.Geo.Addresses, "address", "addresses"))
+		fmt.Fprintln(bw, "  an address without a country counts as unknown, never foreign; the errors are in the warning on stderr and the records' enrich_errors")
+		fmt.Fprintln(bw)
+	}
 	after := plural(seen, "account", "accounts") + " with logins after the whitelist"
 	switch len(accounts) {
 	case 0:
-		if len(unread) > 0 {
+		switch {
+		case len(unread) > 0:
 			fmt.Fprintf(bw, "Nothing found in what was read (%s), but this is no all-clear: see above.\n", after)
-		} else {
+		case !g.None():
+			fmt.Fprintf(bw, "Nothing found (%s), but this is no all-clear: see above.\n", after)
+		default:
 			fmt.Fprintf(bw, "No account looks compromised (%s).\n", after)
 		}
 		return bw.Flush()
@@ -188,23 +225,25 @@ func dash(s string) string {
 //
 // Names from the network are inert in it (InertJSON), on a terminal too.
 func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
+	return JSONGaps(w, accounts, Gaps{Unread: unread})
+}
+
+// JSONGaps is JSON, whose first line also counts, when some failed, the
+// logins whose geo lookups did: {"incomplete":true,"unread":[],
+// "geo_lookups_failed":{"logins":N,"addresses":M}}.
+func JSONGaps(w io.Writer, accounts []*Account, g Gaps) error {
 	bw := bufio.NewWriter(w)
-	var line bytes.Buffer
-	enc := json.NewEncoder(&line)
-	enc.SetEscapeHTML(false)
-	encode := func(v any) error {
-		line.Reset()
-		if err := enc.Encode(v); err != nil {
-			return err
+	encode := InertEncoder(bw)
+	if !g.None() {
+		unread := g.Unread
+		if unread == nil {
+			unread = []Unread{}
 		}
-		_, err := bw.Write(InertJSON(line.Bytes()))
-		return err
-	}
-	if len(unread) > 0 {
 		if err := encode(struct {
-			Incomplete bool     `json:"incomplete"`
-			Unread     []Unread `json:"unread"`
-		}{true, unread}); err != nil {
+			Incomplete bool      `json:"incomplete"`
+			Unread     []Unread  `json:"unread"`
+			Geo        GeoFailed `json:"geo_lookups_failed,omitzero"`
+		}{true, unread, g.Geo}); err != nil {
 			return err
 		}
 	}

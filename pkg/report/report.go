@@ -199,6 +199,7 @@ type Report struct {
 	accounts map[string]*Account
 	order    []string
 	unread   []Unread
+	geo      geoFailed    // logins after the whitelist whose geo lookups failed (batch.go)
 	seen     int          // accounts with logins after the whitelist
 	site     *detect.Site // failed logins by address, common places, for the detectors
 	// others: the history of the site's accounts that this run did not
@@ -276,6 +277,9 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 		return nil
 	}
 	rep.fresh = false
+	if trusted == "" && len(r.EnrichErrors) > 0 {
+		rep.geo.note(r)
+	}
 	if rep.queue(r, trusted) {
 		return nil
 	}

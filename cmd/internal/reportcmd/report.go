@@ -173,16 +173,18 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 }
 
 // Write prints the report: nothing with --quiet when nothing new was
-// found (found) and every input was read.
+// found (found), every input was read and no geo lookup failed (a report
+// with gaps is no all-clear: it says so).
 func (f *ReportFlags) Write(w io.Writer, accounts []*report.Account, rep *report.Report, found bool) error {
-	if f.Quiet && !found && len(rep.Unread()) == 0 {
+	gaps := rep.Gaps()
+	if f.Quiet && !found && gaps.None() {
 		return nil
 	}
 	var err error
 	if f.Format == "json" {
-		err = report.JSON(w, accounts, rep.Unread())
+		err = report.JSONGaps(w, accounts, gaps)
 	} else {
-		err = report.Text(w, accounts, rep.Accounts(), rep.Unread())
+		err = report.TextGaps(w, accounts, rep.Accounts(), gaps)
 	}
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)
