@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,7 +165,7 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_
 	if token != "" && !f.NoIPinfo {
 		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: f.IPinfoURL}
 	}
-	if st.geo, err = f.openGeo(env, log, opts.IPinfo != nil); err != nil {
+	if st.geo, err = f.openGeo(cfg, env, log, opts.IPinfo != nil); err != nil {
 		return nil, err
 	}
 	if st.geo != nil {
@@ -233,10 +235,18 @@ func durationOr0(d *time.Duration) time.Duration {
 
 // openGeo opens the geo databases: --geoip and --asn-csv, else the
 // default ones of the data directory. It returns nil when there are none.
-func (f *EnrichFlags) openGeo(env cli.Env, log *cli.Logger, ipinfo bool) (*enrich.GeoSet, error) {
+// A database that cannot be opened is an error naming the file and, in a
+// hint, where it was named (dbError).
+func (f *EnrichFlags) openGeo(cfg *config.Config, env cli.Env, log *cli.Logger, ipinfo bool) (*enrich.GeoSet, error) {
 	geoip, csvs := f.GeoIP, f.ASNCSV
+	var dir string // the data directory they come from, if they do
+	named := func(key string) string {
+		if dir != "" {
+			return "found in the data directory " + dir + ": replace it (scripts/fetch-geodb) or move it aside"
+		}
+		return "named by " + cfg.Origin("ENRICH", key, "--"+strings.ReplaceAll(key, "_", "-"))
+	}
 	if len(geoip)+len(csvs) == 0 {
-		var dir string
 		geoip, csvs, dir = defaultDatabases(env.Getenv)
 		switch {
 		case dir != "":
@@ -253,7 +263,7 @@ func (f *EnrichFlags) openGeo(env cli.Env, log *cli.Logger, ipinfo bool) (*enric
 		db, err := enrich.OpenGeoDB(p)
 		if err != nil {
 			set.Close()
-			return nil, err
+			return nil, dbError("geoip database", p, err, named("geoip"))
 		}
 		v4 := ""
 		if db.IPv4Only {
@@ -268,7 +278,11 @@ func (f *EnrichFlags) openGeo(env cli.Env, log *cli.Logger, ipinfo bool) (*enric
 		r, srcs, err := enrich.OpenASNCSV(csvs, enrich.ASNOptions{})
 		if err != nil {
 			set.Close()
-			return nil, err
+			var pe *fs.PathError
+			if errors.As(err, &pe) && slices.Contains(csvs, pe.Path) { // the CSV itself, not its compiled table
+				return nil, dbError("asn_csv file", pe.Path, err, named("asn_csv"))
+			}
+			return nil, err // names the file and line
 		}
 		set.ASN = r
 		for _, src := range srcs {
@@ -284,6 +298,29 @@ func (f *EnrichFlags) openGeo(env cli.Env, log *cli.Logger, ipinfo bool) (*enric
 	}
 	return set, nil
 }
+
+// dbError is the error of a database (what) at path that could not be
+// opened: "geoip database PATH: no such file or directory (hint: …)",
+// the file named once, and err still unwrapped by errors.Is and As.
+func dbError(what, path string, err error, hint string) error {
+	msg := err.Error()
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe) && pe.Path == path:
+		msg = path + ": " + pe.Err.Error() // not "open PATH: …"
+	case !strings.HasPrefix(msg, path):
+		msg = path + ": " + msg
+	}
+	return &openError{msg: what + " " + msg + " (hint: " + hint + ")", err: err}
+}
+
+type openError struct {
+	msg string
+	err error
+}
+
+func (e *openError) Error() string { return e.msg }
+func (e *openError) Unwrap() error { return e.err }
 
 // openCache opens the cache: --cache, else the default one. The cache
 // only saves lookups: a run goes on without it (nil), with a warning, and
