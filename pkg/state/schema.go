@@ -170,10 +170,13 @@ CREATE TABLE sharing (
 	// column's default, which the writes leave to it), so that the mail
 	// servers' clocks need not agree; SQLite: the writer's (one
 	// machine). 0: written before.
+	// And the audit trail by account: the latest change of one account
+	// (PutBlockIf) read without a scan of the whole trail.
 	`
 ALTER TABLE history ADD COLUMN recorded BIGINT NOT NULL DEFAULT 0;
 {{RECORDED_DEFAULT}}
 CREATE INDEX history_recorded ON history (recorded);
+CREATE INDEX block_audit_account ON block_audit (account, id);
 `,
 }
 
