@@ -46,29 +46,7 @@ func TestFollowFile(t *testing.T) {
 	start := func() (<-chan string, *syncBuffer, <-chan int) {
 		outR, outW := io.Pipe()
 		stderr := &syncBuffer{}
-		lines := make(chan string, 100)
-		go func() {
-			buf := make([]byte, 64<<10)
-			var acc strings.Builder
-			for {
-				n, err := outR.Read(buf)
-				acc.Write(buf[:n])
-				for {
-					s := acc.String()
-					i := strings.IndexByte(s, '\n')
-					if i < 0 {
-						break
-					}
-					lines <- s[:i]
-					acc.Reset()
-					acc.WriteString(s[i+1:])
-				}
-				if err != nil {
-					close(lines)
-					return
-				}
-			}
-		}()
+		lines := outputLines(outR)
 		code := make(chan int, 1)
 		args := []string{"postfix-sasl", "--follow", "--resume", "-c", cfg, "-l", logf, "--db", db, "--no-cache", "--no-rdns",
 			"--year", "2026", "--tz", "UTC", "--format", "json", "--metrics", "127.0.0.1:0"}
@@ -159,6 +137,35 @@ func TestFollowFile(t *testing.T) {
 	for l := range lines {
 		t.Errorf("another alert after the restart: %s", l)
 	}
+}
+
+// outputLines sends each line read from r, as soon as it is whole, and
+// closes the channel at the end (or an error).
+func outputLines(r io.Reader) <-chan string {
+	lines := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 64<<10)
+		var acc strings.Builder
+		for {
+			n, err := r.Read(buf)
+			acc.Write(buf[:n])
+			for {
+				s := acc.String()
+				i := strings.IndexByte(s, '\n')
+				if i < 0 {
+					break
+				}
+				lines <- s[:i]
+				acc.Reset()
+				acc.WriteString(s[i+1:])
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	return lines
 }
 
 // historyCount is how many logins the state's history counts for users.

@@ -64,29 +64,7 @@ func TestFollowLearnsOtherServersLogins(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer outR.Close()
-			lines := make(chan string, 100)
-			go func() {
-				b := make([]byte, 1<<16)
-				var acc strings.Builder
-				for {
-					n, err := outR.Read(b)
-					acc.Write(b[:n])
-					for {
-						s := acc.String()
-						i := strings.IndexByte(s, '\n')
-						if i < 0 {
-							break
-						}
-						lines <- s[:i]
-						acc.Reset()
-						acc.WriteString(s[i+1:])
-					}
-					if err != nil {
-						close(lines)
-						return
-					}
-				}
-			}()
+			lines := outputLines(outR)
 			stderr := &syncBuffer{}
 			code := make(chan int, 1)
 			go func() {
