@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 )
@@ -57,14 +58,23 @@ func (s *store) LockDeliveries(ctx context.Context, instance, channel string) (f
 // until unlock (the server releases them when that connection dies): the
 // instance's, shared (see deliverLockKey), then the channel's.
 func (s *store) lockDeliveriesPG(ctx context.Context, instance, channel string) (func(), error) {
-	all, key := deliverLockKey(instance), deliverLockKey(instance, channel)
+	return s.sessionLock(ctx, `SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2)`,
+		`SELECT pg_advisory_unlock($2), pg_advisory_unlock_shared($1)`, 2, deliverLockKey(instance), deliverLockKey(instance, channel))
+}
+
+// sessionLock takes PostgreSQL session advisory locks (lock, with args) on
+// a connection of its own, kept until the unlock it returns (once; more
+// calls do nothing) runs unlock, with the same args, which selects n
+// booleans, one per lock released; when one is false, or it fails, the
+// connection is closed instead, which releases them. A wait cancelled
+// (ctx) may have had a lock granted all the same: the connection is
+// discarded then too.
+func (s *store) sessionLock(ctx context.Context, lock, unlock string, n int, args ...any) (func(), error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2)`, all, key); err != nil {
-		// Cancelled while waiting, a lock may have been granted all the
-		// same: the connection is discarded, which releases it.
+	if _, err := conn.ExecContext(ctx, lock, args...); err != nil {
 		discard(conn)
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -76,8 +86,12 @@ func (s *store) lockDeliveriesPG(ctx context.Context, instance, channel string) 
 		once.Do(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			var ok1, ok2 bool
-			if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($2), pg_advisory_unlock_shared($1)`, all, key).Scan(&ok1, &ok2); err != nil || !ok1 || !ok2 {
+			ok := make([]bool, n)
+			dest := make([]any, n)
+			for i := range ok {
+				dest[i] = &ok[i]
+			}
+			if err := conn.QueryRowContext(ctx, unlock, args...).Scan(dest...); err != nil || slices.Contains(ok, false) {
 				discard(conn) // closing the session releases them
 				return
 			}
@@ -105,31 +119,7 @@ func (s *store) LockRun(ctx context.Context) (func(), error) {
 		}
 		return unlock, nil
 	}
-	key := runLockKey()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
-		discard(conn) // a lock granted as the wait was cancelled goes with it
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, s.wrap(err)
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			var ok bool
-			if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, key).Scan(&ok); err != nil || !ok {
-				discard(conn) // closing the session releases it
-				return
-			}
-			conn.Close()
-		})
-	}, nil
+	return s.sessionLock(ctx, `SELECT pg_advisory_lock($1)`, `SELECT pg_advisory_unlock($1)`, 1, runLockKey())
 }
 
 // discard closes conn's connection instead of returning it to the pool.
