@@ -145,12 +145,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		log.Infof("metrics on http://%s/metrics", addr)
 	}
 	rep := report.NewLive(rule)
-	if st != nil {
-		rep.History = st.LiveHistory()
-		rep.Sharing = st.LiveSharing()
-		rep.Site = st.LiveSite()
-		rep.Recent = st.LiveRecent()
-	}
+	st.FeedLive(rep)
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	*onFailure = rep.Failure
 	out := bufio.NewWriter(env.Stdout)

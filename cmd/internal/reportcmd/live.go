@@ -763,12 +763,7 @@ func follow(env cli.Env, log *cli.Logger, files []string, rule report.Rule, st *
 	log.W = &cli.LockedWriter{W: env.Stderr}
 	log.Slog = cli.NewSlog(log.W, log.Prog, log.Debug)
 	rep := report.NewLive(rule)
-	if st != nil {
-		rep.History = st.LiveHistory()
-		rep.Sharing = st.LiveSharing()
-		rep.Site = st.LiveSite()
-		rep.Recent = st.LiveRecent()
-	}
+	st.FeedLive(rep)
 	rep.OnError = func(err error) { log.Errorf("%v", err) }
 	lv := &Live{Env: env, Log: log, Rep: rep, St: st, Format: "records", Block: block}
 	lv.SetNotifier(n)
