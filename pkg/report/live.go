@@ -1084,6 +1084,15 @@ func (l *Live) readState(la *live, known []detect.Known) {
 	}
 }
 
+// pendingOf is how many logins of user from ip this reader told the state
+// that it has not recorded yet (its pending deltas).
+func (l *Live) pendingOf(user, ip string) int64 {
+	if d := l.pending[user+"\x00"+ip]; d != nil {
+		return int64(d.IP.Count)
+	}
+	return 0
+}
+
 // told counts in la's rows of history a login from ip at t that this
 // reader tells the state (note).
 func (la *live) told(ip string, t time.Time) {
@@ -1114,6 +1123,7 @@ func (l *Live) fromOthers(emit record.Emit, now bool) error {
 		la      *live
 		trusted string
 		k       detect.Known
+		mine    int64 // this reader's logins of the row not recorded yet
 	}
 	var rows []row
 	err := l.Recent(func(user, trusted string, k *detect.Known) {
@@ -1121,8 +1131,11 @@ func (l *Live) fromOthers(emit record.Emit, now bool) error {
 		if la == nil || la.inState == nil {
 			return // not held, or its history not read yet: read with it
 		}
-		if r := la.inState[k.IP]; k.Count > r.n || k.First.After(r.last) && !r.last.IsZero() {
-			rows = append(rows, row{la, trusted, *k})
+		// (the row as the state will hold it once this reader's pending
+		// logins are recorded too: inState counts them)
+		mine := l.pendingOf(user, k.IP)
+		if r := la.inState[k.IP]; k.Count+mine > r.n || k.First.After(r.last) && !r.last.IsZero() {
+			rows = append(rows, row{la, trusted, *k, mine})
 		}
 	})
 	if err != nil && !errors.Is(err, ErrHistoryLater) && l.OnError != nil {
@@ -1133,7 +1146,7 @@ func (l *Live) fromOthers(emit record.Emit, now bool) error {
 		if l.accounts[r.la.acct.User] != r.la {
 			continue // forgotten, or judged again, meanwhile
 		}
-		if err := l.other(r.la, r.trusted, &r.k, emit); err != nil {
+		if err := l.other(r.la, r.trusted, &r.k, r.mine, emit); err != nil {
 			return err
 		}
 	}
@@ -1141,10 +1154,12 @@ func (l *Live) fromOthers(emit record.Emit, now bool) error {
 }
 
 // other judges la's account with the logins that the row k of its history
-// holds and that la's rows of history did not (fromOthers).
-func (l *Live) other(la *live, trusted string, k *detect.Known, emit record.Emit) error {
+// holds and that la's rows of history did not (fromOthers); mine: this
+// reader's logins of that row that the state has not recorded yet (they
+// are not in k, and are in la's rows).
+func (l *Live) other(la *live, trusted string, k *detect.Known, mine int64, emit record.Emit) error {
 	was := la.inState[k.IP]
-	n, first := k.Count-was.n, k.First
+	n, first := k.Count+mine-was.n, k.First
 	switch {
 	case k.First.After(was.last) && !was.last.IsZero():
 		n = k.Count // a row made again (pruned, then used again)
@@ -1157,7 +1172,7 @@ func (l *Live) other(la *live, trusted string, k *detect.Known, emit record.Emit
 	if n == 1 {
 		first = k.Last
 	}
-	la.inState[k.IP] = stateRow{n: k.Count, last: maxTime(was.last, k.Last)}
+	la.inState[k.IP] = stateRow{n: k.Count + mine, last: maxTime(was.last, k.Last)}
 	if k.Last.Before(la.last.Add(-l.Rule.Detect.Window)) {
 		// older than the window of its latest login: its history, for
 		// its detector's next start
