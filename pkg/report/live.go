@@ -99,9 +99,12 @@ type Live struct {
 	// it, until it is read again
 	others   *detect.Census
 	othersAt time.Time
-	census   time.Time         // when the common places were last counted (log time)
-	recentAt time.Time         // when Recent was last asked (the clock)
-	pending  map[string]*Delta // by user and address
+	census   time.Time // when the common places were last counted (log time)
+	recentAt time.Time // when Recent was last asked (the clock)
+	// withLater: the accounts given rows to judge later (live.later),
+	// judged with them all when the input is idle (Poll)
+	withLater []*live
+	pending   map[string]*Delta // by user and address
 	// unrecorded: the accounts with deltas not taken yet
 	unrecorded map[string]bool
 	deltas     []*Delta
@@ -199,6 +202,19 @@ type live struct {
 	// and the other processes' (Recent); nil while its history was not
 	// read
 	inState map[string]stateRow
+	// later: the rows of its history first seen after it was met (or, its
+	// history read late, after its first login judged again): the logins
+	// of other processes, read with its history, that this reader did not
+	// tell, to judge among its own in time order (as Report.Know's later
+	// for a batch run), by their first login
+	later []laterRow
+}
+
+// laterRow is a row of history of live.later: the logins of other
+// processes (Count) from its address, and the whitelist's rule of it.
+type laterRow struct {
+	trusted string
+	k       detect.Known
 }
 
 // stateRow is a row of an account's history as the state holds it
@@ -319,6 +335,11 @@ func replayOf(r *record.Record) *record.Record {
 // time.
 func (l *Live) login(la *live, user string, r *record.Record, trusted string, emit record.Emit, again bool) error {
 	t := r.Time
+	if len(la.later) > 0 {
+		if err := l.judgeLater(la, t, emit); err != nil {
+			return err
+		}
+	}
 	if la.det == nil && !l.Rule.Original || t.Sub(la.since) > l.Rule.Detect.Window {
 		l.restart(la, t)
 	}
@@ -414,11 +435,14 @@ func (l *Live) load(user string, t time.Time) *live {
 		} else {
 			l.answered++
 			la.recorded = la.sharing
-			l.readState(la, known)
+			l.readState(la, known, t, nil)
 		}
 		la.known = knownBefore(known, t)
 	}
 	l.start(la, t)
+	if len(la.later) > 0 {
+		l.withLater = append(l.withLater, la)
+	}
 	return la
 }
 
@@ -556,11 +580,15 @@ func (l *Live) retryHistory(emit record.Emit, final bool) error {
 func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 	user := la.acct.User
 	la.without = false
-	l.readState(la, known)
-	known = l.unrecordedSince(la, knownBefore(known, la.loaded))
+	told := l.toldSince(la)
+	l.readState(la, known, la.loaded, told)
+	known = l.unrecordedSince(la, told, knownBefore(known, la.loaded))
 	if la.overflow {
 		la.known = append(known, la.known...)
 		l.restart(la, maxTime(la.last, la.since))
+		if len(la.later) > 0 {
+			l.withLater = append(l.withLater, la)
+		}
 		return nil
 	}
 	if l.changed[la] {
@@ -570,7 +598,11 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 		}
 		delete(l.changed, la)
 	}
-	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest, sharing: la.sharing, recorded: la.recorded, inState: la.inState}
+	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest, sharing: la.sharing, recorded: la.recorded, inState: la.inState,
+		later: la.later}
+	if len(again.later) > 0 {
+		l.withLater = append(l.withLater, again)
+	}
 	again.known = known
 	l.accounts[user] = again
 	l.start(again, la.loaded)
@@ -597,20 +629,7 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 // burst must be five times). The logins since are its replay's, or, past
 // MaxReplay, what it learnt and what its addresses counted since; those
 // not recorded are the deltas still pending.
-func (l *Live) unrecordedSince(la *live, known []detect.Known) []detect.Known {
-	since := map[string]int64{}
-	if !la.overflow {
-		for _, r := range la.replay {
-			since[r.IP]++
-		}
-	} else {
-		for _, k := range la.known { // empty when met: folded since
-			since[k.IP] += k.Count
-		}
-		for _, ip := range slices.Concat(la.acct.IPs, la.acct.Trusted) {
-			since[ip.IP] += int64(ip.Count - la.folded[ip])
-		}
-	}
+func (l *Live) unrecordedSince(la *live, since map[string]int64, known []detect.Known) []detect.Known {
 	out := known[:0]
 	for _, k := range known {
 		n := since[k.IP]
@@ -625,6 +644,26 @@ func (l *Live) unrecordedSince(la *live, known []detect.Known) []detect.Known {
 		out = append(out, k)
 	}
 	return out
+}
+
+// toldSince is, by address, how many logins of la's account this reader
+// told the state since it was met (unrecordedSince): its replay's, or,
+// past MaxReplay, what it learnt and what its addresses counted since.
+func (l *Live) toldSince(la *live) map[string]int64 {
+	since := map[string]int64{}
+	if !la.overflow {
+		for _, r := range la.replay {
+			since[r.IP]++
+		}
+	} else {
+		for _, k := range la.known { // empty when met: folded since
+			since[k.IP] += k.Count
+		}
+		for _, ip := range slices.Concat(la.acct.IPs, la.acct.Trusted) {
+			since[ip.IP] += int64(ip.Count - la.folded[ip])
+		}
+	}
+	return since
 }
 
 // start begins the account's detector at t, from its history.
@@ -956,8 +995,11 @@ func (l *Live) Tick(now time.Time) {
 		if !la.last.Before(cut) || l.History != nil && (l.unrecorded[user] || unrecordedSharing(la)) {
 			continue
 		}
-		if la.without && !la.overflow || la.replaying {
-			continue // to be judged again once its history comes, or being judged again
+		if la.without && !la.overflow || la.replaying || len(la.later) > 0 {
+			// to be judged again once its history comes, or being
+			// judged again, or with the other processes' logins its
+			// history held (Poll)
+			continue
 		}
 		if l.changed[la] {
 			if a := l.snapshot(la); a != nil {
@@ -1044,6 +1086,9 @@ func (l *Live) Flush(emit record.Emit) error {
 	if err := l.retryHistory(emit, true); err != nil {
 		return err
 	}
+	if err := l.judgeAllLater(emit); err != nil {
+		return err
+	}
 	return l.fromOthers(emit, true)
 }
 
@@ -1055,22 +1100,75 @@ func (l *Live) Poll(emit record.Emit) error {
 	if err := l.retryHistory(emit, false); err != nil {
 		return err
 	}
+	if err := l.judgeAllLater(emit); err != nil {
+		return err
+	}
 	return l.fromOthers(emit, false)
+}
+
+// judgeAllLater judges the accounts with the other processes' logins
+// their histories held after they were met (live.later) that no login of
+// theirs read since came after: the input is idle, every login read.
+func (l *Live) judgeAllLater(emit record.Emit) error {
+	for len(l.withLater) > 0 {
+		la := l.withLater[0]
+		l.withLater = l.withLater[1:]
+		if l.accounts[la.acct.User] != la {
+			continue // forgotten, or judged again, meanwhile
+		}
+		if err := l.judgeLater(la, time.Time{}, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// judgeLater judges la's account with the rows of live.later first seen
+// before t (zero: all), in time order, among its own logins: before its
+// login at t, as a batch run judges another mail server's later logins
+// among its own (Report.judge).
+func (l *Live) judgeLater(la *live, t time.Time, emit record.Emit) error {
+	for len(la.later) > 0 && (t.IsZero() || la.later[0].k.First.Before(t)) {
+		r := la.later[0]
+		if la.later = la.later[1:]; len(la.later) == 0 {
+			la.later = nil
+		}
+		if err := l.feed(la, r.trusted, &r.k, r.k.First, r.k.Count, emit); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readState notes the rows of la's history as the state holds them
 // (known, read from it), with what this reader told it that is not
-// recorded yet (its pending deltas).
-func (l *Live) readState(la *live, known []detect.Known) {
+// recorded yet (its pending deltas). The rows first seen at t (when the
+// account was met) or later hold other processes' logins, but for those
+// this reader told since t (told; nil: none but the pending ones): they
+// are left to judge among its own (live.later), as a batch run judges
+// them (Report.Know); its history is the rows before t (knownBefore).
+func (l *Live) readState(la *live, known []detect.Known, t time.Time, told map[string]int64) {
 	la.inState = make(map[string]stateRow, len(known))
+	la.later = nil
 	for _, k := range known {
 		r := stateRow{n: k.Count, last: k.Last}
+		mine := int64(0) // its pending logins
 		if d := l.pending[la.acct.User+"\x00"+k.IP]; d != nil {
-			r.n += int64(d.IP.Count)
+			mine = int64(d.IP.Count)
+			r.n += mine
 			r.last = maxTime(r.last, d.IP.Last)
 		}
 		la.inState[k.IP] = r
+		if l.Rule.Original || k.First.IsZero() || k.First.Before(t) {
+			continue
+		}
+		// (told since t: the pending ones and those recorded, in k)
+		if n := r.n - max(told[k.IP], mine); n > 0 {
+			k.Count = n
+			la.later = append(la.later, laterRow{trusted: ruleOf(&k.Where), k: k})
+		}
 	}
+	slices.SortStableFunc(la.later, func(x, y laterRow) int { return x.k.First.Compare(y.k.First) })
 	// (the pending deltas of the addresses the state has no row of yet)
 	if !l.unrecorded[la.acct.User] {
 		return
@@ -1173,6 +1271,13 @@ func (l *Live) other(la *live, trusted string, k *detect.Known, mine int64, emit
 		first = k.Last
 	}
 	la.inState[k.IP] = stateRow{n: k.Count + mine, last: maxTime(was.last, k.Last)}
+	return l.feed(la, trusted, k, first, n, emit)
+}
+
+// feed judges la's account with n logins of another process from the
+// address of the row k, the first at first, the last at k.Last (other,
+// judgeLater).
+func (l *Live) feed(la *live, trusted string, k *detect.Known, first time.Time, n int64, emit record.Emit) error {
 	if k.Last.Before(la.last.Add(-l.Rule.Detect.Window)) {
 		// older than the window of its latest login: its history, for
 		// its detector's next start
@@ -1204,6 +1309,21 @@ func (l *Live) other(la *live, trusted string, k *detect.Known, mine int64, emit
 	w.Methods = k.Methods
 	la.det.Login(&w, first, k.Last, int(n))
 	return l.judge(la, emit)
+}
+
+// ruleOf is a whitelist's rule of the kind that gives a row of history
+// its marks (the state's rows are given the marks, not the rule): what
+// the account's addresses and the detectors read of it (IP.Where).
+func ruleOf(w *detect.Where) string {
+	switch {
+	case w.Relay:
+		return "pattern_ip:(history)"
+	case w.Home:
+		return "country_ignore:(history)"
+	case w.Trusted:
+		return "(history)"
+	}
+	return ""
 }
 
 // AlertRecord is an alert as a record (type alert), for a pipe: the
