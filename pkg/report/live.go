@@ -1231,8 +1231,10 @@ func (l *Live) fromOthers(emit record.Emit, now bool) error {
 		}
 		// (the row as the state will hold it once this reader's pending
 		// logins are recorded too: inState counts them)
+		// (fewer: a row deleted, pruned or forgotten, and made again
+		// since: counted from there)
 		mine := l.pendingOf(user, k.IP)
-		if r := la.inState[k.IP]; k.Count+mine > r.n || k.First.After(r.last) && !r.last.IsZero() {
+		if r := la.inState[k.IP]; k.Count+mine != r.n || k.First.After(r.last) && !r.last.IsZero() {
 			rows = append(rows, row{la, trusted, *k, mine})
 		}
 	})
@@ -1261,6 +1263,14 @@ func (l *Live) other(la *live, trusted string, k *detect.Known, mine int64, emit
 	switch {
 	case k.First.After(was.last) && !was.last.IsZero():
 		n = k.Count // a row made again (pruned, then used again)
+	case n < 0:
+		// fewer logins than this reader counted in it: the row was
+		// deleted ([STATE] keep, db forget) and made again by this
+		// reader's logins, which it holds (and perhaps others', which
+		// cannot be told from them): the logins added to it from now
+		// on are counted
+		la.inState[k.IP] = stateRow{n: k.Count + mine, last: maxTime(was.last, k.Last)}
+		return nil
 	case was.n > 0:
 		first = maxTime(first, was.last)
 	}

@@ -39,3 +39,37 @@ func TestLiveOtherServersLoginsWithOwnPending(t *testing.T) {
 		t.Errorf("after her login is recorded: %d logins from home; want 4", ip.Count)
 	}
 }
+
+// A row of ana's history pruned ([STATE] keep) while the reader holds her
+// and made again by her own login is read with fewer logins than the
+// reader counted in it: the logins another mail server adds to it after
+// are hers too, and judged.
+func TestLiveOtherServersLoginsRowPruned(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	o := newOthersLab(t)
+	old := row(office, t0.Add(-200*24*time.Hour), t0.Add(-179*24*time.Hour), 5)
+	o.known["ana"] = append(usualHome(t0), old)
+	o.feed(t, loginAt("ana", home, t0))
+	o.l.TakeDeltas()
+	// pruned, then used again by her, through this reader: recorded
+	back := t0.Add(time.Hour)
+	o.feed(t, loginAt("ana", office, back))
+	o.l.TakeDeltas()
+	o.rows = []detect.Known{row(home, t0.Add(-20*24*time.Hour), t0, 201), row(office, back, back, 1)}
+	o.clock = o.clock.Add(RecentEvery)
+	if err := o.l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	if ip := o.l.accounts["ana"].acct.byIP[office.ip]; ip.Count != 1 {
+		t.Fatalf("her own login read back: %d logins from the office; want 1", ip.Count)
+	}
+	// mx2: two logins from the office
+	o.rows[1].Count, o.rows[1].Last = 3, back.Add(time.Hour)
+	o.clock = o.clock.Add(RecentEvery)
+	if err := o.l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	if ip := o.l.accounts["ana"].acct.byIP[office.ip]; ip.Count != 3 {
+		t.Errorf("after mx2's two logins: %d logins from the office; want 3", ip.Count)
+	}
+}
