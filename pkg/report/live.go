@@ -102,8 +102,10 @@ type Live struct {
 	census   time.Time // when the common places were last counted (log time)
 	recentAt time.Time // when Recent was last asked (the clock)
 	// withLater: the accounts given rows to judge later (live.later),
-	// judged with them all when the input is idle (Poll)
+	// judged with them when the input is idle (Poll); readAt: when a
+	// login was last read (the clock: caughtUp)
 	withLater []*live
+	readAt    time.Time
 	pending   map[string]*Delta // by user and address
 	// unrecorded: the accounts with deltas not taken yet
 	unrecorded map[string]bool
@@ -202,12 +204,15 @@ type live struct {
 	// and the other processes' (Recent); nil while its history was not
 	// read
 	inState map[string]stateRow
-	// later: the rows of its history first seen after it was met (or, its
-	// history read late, after its first login judged again): the logins
-	// of other processes, read with its history, that this reader did not
+	// later: the logins of other processes that this reader did not
 	// tell, to judge among its own in time order (as Report.Know's later
-	// for a batch run), by their first login
-	later []laterRow
+	// for a batch run), by their last login: the rows of its history first
+	// seen after it was met (or, its history read late, after its first
+	// login judged again), and the rows grown (Recent) ahead of the log
+	// read, while it is read behind the clock (a backlog); queued: it is
+	// in Live.withLater
+	later  []laterRow
+	queued bool
 }
 
 // laterRow is a row of history of live.later: the logins of other
@@ -302,6 +307,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 		return nil // a login without a time cannot be placed in a window
 	}
 	l.advance(t)
+	l.readAt = l.clock()
 	if err := l.retryHistory(emit, false); err != nil {
 		return err
 	}
@@ -440,9 +446,7 @@ func (l *Live) load(user string, t time.Time) *live {
 		la.known = knownBefore(known, t)
 	}
 	l.start(la, t)
-	if len(la.later) > 0 {
-		l.withLater = append(l.withLater, la)
-	}
+	l.queue(la)
 	return la
 }
 
@@ -586,9 +590,7 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 	if la.overflow {
 		la.known = append(known, la.known...)
 		l.restart(la, maxTime(la.last, la.since))
-		if len(la.later) > 0 {
-			l.withLater = append(l.withLater, la)
-		}
+		l.queue(la)
 		return nil
 	}
 	if l.changed[la] {
@@ -600,9 +602,7 @@ func (l *Live) rejudge(la *live, known []detect.Known, emit record.Emit) error {
 	}
 	again := &live{acct: newAccount(user), loaded: la.loaded, counted: la.counted, highest: la.highest, sharing: la.sharing, recorded: la.recorded, inState: la.inState,
 		later: la.later}
-	if len(again.later) > 0 {
-		l.withLater = append(l.withLater, again)
-	}
+	l.queue(again)
 	again.known = known
 	l.accounts[user] = again
 	l.start(again, la.loaded)
@@ -1086,7 +1086,7 @@ func (l *Live) Flush(emit record.Emit) error {
 	if err := l.retryHistory(emit, true); err != nil {
 		return err
 	}
-	if err := l.judgeAllLater(emit); err != nil {
+	if err := l.judgeAllLater(emit, true); err != nil {
 		return err
 	}
 	return l.fromOthers(emit, true)
@@ -1100,35 +1100,81 @@ func (l *Live) Poll(emit record.Emit) error {
 	if err := l.retryHistory(emit, false); err != nil {
 		return err
 	}
-	if err := l.judgeAllLater(emit); err != nil {
+	if err := l.judgeAllLater(emit, false); err != nil {
 		return err
 	}
 	return l.fromOthers(emit, false)
 }
 
-// judgeAllLater judges the accounts with the other processes' logins
-// their histories held after they were met (live.later) that no login of
-// theirs read since came after: the input is idle, every login read.
-func (l *Live) judgeAllLater(emit record.Emit) error {
-	for len(l.withLater) > 0 {
-		la := l.withLater[0]
-		l.withLater = l.withLater[1:]
+// CaughtUp: a reader whose latest login read is this close to the clock,
+// or that read none for as long, is taken for caught up with its log
+// (caughtUp).
+const CaughtUp = 30 * time.Second
+
+// caughtUp tells whether the reader reads its log as it is written: not
+// a backlog (a first start reading the weeks on disk, a restart the hours
+// it was down), where the logins read are far behind the clock, and the
+// other processes' logins of today, ahead of them, wait for the log read
+// to reach them (live.later): judged at once, they would be the account's
+// latest, and its logins read after them, older than its window, left
+// out of its alert and of its incident's evidence.
+func (l *Live) caughtUp() bool {
+	now := l.clock()
+	return l.now.IsZero() || now.Sub(l.now) < CaughtUp || now.Sub(l.readAt) >= CaughtUp
+}
+
+// queue notes that la has rows to judge later (live.later), for Poll.
+func (l *Live) queue(la *live) {
+	if len(la.later) > 0 && !la.queued {
+		la.queued = true
+		l.withLater = append(l.withLater, la)
+	}
+}
+
+// later adds to la's rows to judge later (live.later), in the order of
+// their last logins.
+func (l *Live) later(la *live, r laterRow) {
+	i := len(la.later)
+	for i > 0 && la.later[i-1].k.Last.After(r.k.Last) {
+		i--
+	}
+	la.later = slices.Insert(la.later, i, r)
+	l.queue(la)
+}
+
+// judgeAllLater judges the accounts with the other processes' logins they
+// hold to judge later (live.later) that the log read has reached, or all
+// of them when the reader is caught up with its log (caughtUp) or at the
+// end of the input (final).
+func (l *Live) judgeAllLater(emit record.Emit, final bool) error {
+	till := time.Time{} // all
+	if !final && !l.caughtUp() {
+		till = l.now.Add(time.Nanosecond)
+	}
+	ws := l.withLater
+	l.withLater = nil
+	for i, la := range ws {
+		la.queued = false
 		if l.accounts[la.acct.User] != la {
 			continue // forgotten, or judged again, meanwhile
 		}
-		if err := l.judgeLater(la, time.Time{}, emit); err != nil {
+		if err := l.judgeLater(la, till, emit); err != nil {
+			for _, la := range ws[i:] {
+				l.queue(la)
+			}
 			return err
 		}
+		l.queue(la)
 	}
 	return nil
 }
 
-// judgeLater judges la's account with the rows of live.later first seen
-// before t (zero: all), in time order, among its own logins: before its
-// login at t, as a batch run judges another mail server's later logins
-// among its own (Report.judge).
+// judgeLater judges la's account with the rows of live.later whose last
+// login is before t (zero: all), in time order, among its own logins:
+// before its login at t, as a batch run judges another mail server's
+// later logins among its own (Report.judge).
 func (l *Live) judgeLater(la *live, t time.Time, emit record.Emit) error {
-	for len(la.later) > 0 && (t.IsZero() || la.later[0].k.First.Before(t)) {
+	for len(la.later) > 0 && (t.IsZero() || la.later[0].k.Last.Before(t)) {
 		r := la.later[0]
 		if la.later = la.later[1:]; len(la.later) == 0 {
 			la.later = nil
@@ -1168,7 +1214,7 @@ func (l *Live) readState(la *live, known []detect.Known, t time.Time, told map[s
 			la.later = append(la.later, laterRow{trusted: ruleOf(&k.Where), k: k})
 		}
 	}
-	slices.SortStableFunc(la.later, func(x, y laterRow) int { return x.k.First.Compare(y.k.First) })
+	slices.SortStableFunc(la.later, func(x, y laterRow) int { return x.k.Last.Compare(y.k.Last) })
 	// (the pending deltas of the addresses the state has no row of yet)
 	if !l.unrecorded[la.acct.User] {
 		return
@@ -1281,6 +1327,13 @@ func (l *Live) other(la *live, trusted string, k *detect.Known, mine int64, emit
 		first = k.Last
 	}
 	la.inState[k.IP] = stateRow{n: k.Count + mine, last: maxTime(was.last, k.Last)}
+	if k.Last.After(l.now) && !l.caughtUp() {
+		// ahead of the log read (a backlog): when it reaches them
+		r := laterRow{trusted: trusted, k: *k}
+		r.k.First, r.k.Count = first, n
+		l.later(la, r)
+		return nil
+	}
 	return l.feed(la, trusted, k, first, n, emit)
 }
 
