@@ -116,3 +116,29 @@ func TestLiveOtherServersLoginHistoryLateSharedAddress(t *testing.T) {
 		t.Errorf("alerts %v", o.alerts)
 	}
 }
+
+// An account whose history holds another server's logins after it was
+// met is not forgotten (Tick) before they are judged: ana met at 8:00 in
+// a backlog, her history holding the thief's login of 10:00, the log read
+// on for two days without her; caught up, the reader judges the trip
+// from her 8:00 login, as a batch run over the log would.
+func TestLiveOtherServersLoginAfterLoadKeptTillJudged(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	hu := thiefs[0]
+	thief := t0.Add(2 * time.Hour)
+	o := newOthersLab(t)
+	o.clock = t0.Add(3 * 24 * time.Hour)
+	o.known["ana"] = append(usualHome(t0), row(hu, thief, thief, 1))
+	o.feed(t, loginAt("ana", home, t0))
+	o.l.TakeDeltas()
+	o.feed(t, loginAt("bob", office, t0.Add(2*24*time.Hour)))
+	o.l.TakeDeltas()
+	o.l.Tick(time.Time{})
+	o.clock = o.clock.Add(time.Minute) // caught up
+	if err := o.l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.alerts, []string{"ana high"}) {
+		t.Errorf("alerts %v; want ana high", o.alerts)
+	}
+}
