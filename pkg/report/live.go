@@ -115,6 +115,8 @@ type Live struct {
 	// again
 	snapshots []*Account
 	seen      atomic.Int64 // read by the deliveries' goroutine
+	// fromOthers: the logins of other processes judged (OtherLogins)
+	fromOthersN atomic.Int64
 	// counted: the accounts counted in seen, forgotten since or not (one
 	// met again is not counted again)
 	counted map[string]struct{}
@@ -256,6 +258,11 @@ func (l *Live) Accounts() int { return int(l.seen.Load()) }
 
 // Tracked is the number of accounts held in memory.
 func (l *Live) Tracked() int { return len(l.accounts) }
+
+// OtherLogins is how many logins of the accounts it held the reader
+// learnt from the state that other processes recorded (the other mail
+// servers', batch runs'), and judged.
+func (l *Live) OtherLogins() int64 { return l.fromOthersN.Load() }
 
 // Failure records a failed login from ip at t, for the detectors.
 func (l *Live) Failure(ip string, t time.Time) {
@@ -1365,6 +1372,7 @@ func (l *Live) feed(la *live, trusted string, k *detect.Known, first time.Time, 
 	}
 	ip.Methods |= k.Methods
 	la.last = maxTime(la.last, k.Last)
+	l.fromOthersN.Add(n)
 	if la.anomalous && (trusted == "" || slices.Contains(la.acct.IPs, ip)) {
 		l.changed[la] = true
 	}

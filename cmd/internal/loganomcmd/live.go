@@ -267,7 +267,7 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		if in.marks != nil {
 			marks = in.marks()
 		}
-		met.sync(in.stats(), enrStats(), lv.Alerts(), rep.Tracked(), marks)
+		met.sync(in.stats(), enrStats(), lv.Alerts(), rep.Tracked(), rep.OtherLogins(), marks)
 	}
 	if in.setIdle != nil {
 		in.setIdle(func() (<-chan struct{}, error) {

@@ -30,11 +30,13 @@ type metrics struct {
 	deliveries pm.CounterVec
 	lag        pm.GaugeVec
 	accounts   pm.Gauge
+	others     pm.Counter
 
 	last struct {
-		parse parse.Stats
-		enr   enrich.Stats
-		alert int
+		parse  parse.Stats
+		enr    enrich.Stats
+		alert  int
+		others int64
 	}
 }
 
@@ -51,12 +53,13 @@ func newMetrics() *metrics {
 	m.deliveries = r.CounterVec("loganom_deliveries_total", "Alert deliveries attempted, by channel and result (sent, failed).", "channel", "result")
 	m.lag = r.GaugeVec("loganom_lag_bytes", "Bytes of each log followed not read yet: the rest of the file being read, the files rotated from the log after it (compressed ones as stored) and the log (as of the last idle moment, or second).", "log")
 	m.accounts = r.Gauge("loganom_accounts_tracked", "Accounts held in memory (those with logins within the window).")
+	m.others = r.Counter("loganom_other_logins_total", "Logins of the accounts held in memory that other mail servers (or batch runs) recorded in the shared state, learnt from it and judged.")
 	r.Runtime()
 	return m
 }
 
 // sync adds what the stages counted since the last sync.
-func (m *metrics) sync(ps parse.Stats, es enrich.Stats, alerts, accounts int, marks map[string]input.Mark) {
+func (m *metrics) sync(ps parse.Stats, es enrich.Stats, alerts, accounts int, others int64, marks map[string]input.Mark) {
 	if m == nil {
 		return
 	}
@@ -81,6 +84,8 @@ func (m *metrics) sync(ps parse.Stats, es enrich.Stats, alerts, accounts int, ma
 	add(m.alerts, int64(alerts), int64(m.last.alert))
 	m.last.alert = alerts
 	m.accounts.Set(float64(accounts))
+	add(m.others, others, m.last.others)
+	m.last.others = others
 	for name, mk := range marks {
 		// a mark in a rotated file (a first start's catch-up, a
 		// rotation not yet followed) counts what is left of it, the

@@ -46,7 +46,7 @@ func TestLagDuringCatchUp(t *testing.T) {
 		{"catching up, in mail.log.1", mark(logf+".1", int64(len(line))), len(old)},
 		{"caught up", mark(logf, int64(len(line))), 0},
 	} {
-		m.sync(parse.Stats{}, enrich.Stats{}, 0, 0, map[string]input.Mark{logf: c.mk})
+		m.sync(parse.Stats{}, enrich.Stats{}, 0, 0, 0, map[string]input.Mark{logf: c.mk})
 		got, ok := m.reg.Value("loganom_lag_bytes", logf)
 		if !ok || got != float64(c.want) {
 			t.Errorf("%s: loganom_lag_bytes %v (set: %v), want %d", c.what, got, ok, c.want)

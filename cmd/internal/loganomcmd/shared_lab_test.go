@@ -70,10 +70,10 @@ func (s *twoServers) batch(mx string) string {
 	return out.String()
 }
 
-// daemon starts mx's daemon (--follow --resume) on its log; it returns
-// the lines of its stdout and its stderr. It is stopped (SIGTERM) at the
-// end of the test, and must exit 0.
-func (s *twoServers) daemon(mx string) (<-chan string, *syncBuffer) {
+// daemon starts mx's daemon (--follow --resume, and extra) on its log; it
+// returns the lines of its stdout and its stderr. It is stopped (SIGTERM)
+// at the end of the test, and must exit 0.
+func (s *twoServers) daemon(mx string, extra ...string) (<-chan string, *syncBuffer) {
 	s.t.Helper()
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *twoServers) daemon(mx string) (<-chan string, *syncBuffer) {
 	stderr := &syncBuffer{}
 	code := make(chan int, 1)
 	go func() {
-		code <- Main(cli.Env{Args: s.args(mx, "--follow"), Stdin: strings.NewReader(""), Stdout: outW, Stderr: stderr, Getenv: func(string) string { return "" }})
+		code <- Main(cli.Env{Args: s.args(mx, append([]string{"--follow"}, extra...)...), Stdin: strings.NewReader(""), Stdout: outW, Stderr: stderr, Getenv: func(string) string { return "" }})
 		outW.Close()
 	}()
 	waitFor(s.t, "the daemon to start", func() bool { return strings.Contains(stderr.String(), "following") })

@@ -2,6 +2,9 @@ package loganomcmd
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +28,7 @@ func TestFollowLearnsOtherServersLogins(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			s := newTwoServers(t, backend)
-			lines, stderr := s.daemon("mx1")
+			lines, stderr := s.daemon("mx1", "--metrics", "127.0.0.1:0")
 			st, err := state.Open(context.Background(), s.db, state.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -61,6 +64,20 @@ func TestFollowLearnsOtherServersLogins(t *testing.T) {
 			if !strings.Contains(a.Reasons[0].Text, "Osaka") {
 				t.Errorf("the trip does not name the thief's place: %s", a.Reasons[0].Text)
 			}
+			// the metrics count the login learnt from mx2
+			m := regexp.MustCompile(`metrics on http://([^/ ]+)/metrics`).FindStringSubmatch(stderr.String())
+			if m == nil {
+				t.Fatalf("no metrics address\n%s", stderr)
+			}
+			waitFor(t, "loganom_other_logins_total 1", func() bool {
+				resp, err := http.Get("http://" + m[1] + "/metrics")
+				if err != nil {
+					return false
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				return strings.Contains(string(body), "\nloganom_other_logins_total 1\n")
+			})
 			// her logins are recorded once each: mx2's row is not told again
 			waitFor(t, "mx1's last login recorded", func() bool { return historyCount(t, st, ana) == 8 })
 			time.Sleep(200 * time.Millisecond)
