@@ -591,12 +591,19 @@ var RecentSlack = 5 * time.Minute
 // sharing the state, by batch runs, by this daemon), with today's
 // whitelist applied (those email_skip leaves out are not given), within
 // OpTimeout. Its first call gives none: the accounts the reader loads
-// then get their whole history. While the history reads are paused
+// then get their whole history (a first call that fails: the next that
+// answers gives none, and the one after, the rows written since the
+// reader started). While the history reads are paused
 // (LiveHistory), it does not ask (report.ErrHistoryLater); a failure
 // pauses them too, and the next call asks from where the last one that
 // answered left off.
 func (s *State) LiveRecent() func(add func(user, trusted string, k *detect.Known)) error {
-	since := time.Unix(0, math.MaxInt64) // the first call: none
+	// The first call that answers gives none, and dates the next from
+	// when the reader started (the state's clock, less the time since):
+	// the accounts met before it got their whole history, and those
+	// met since it failed, if it did, theirs.
+	since := time.Unix(0, math.MaxInt64)
+	started := time.Now()
 	return func(add func(user, trusted string, k *detect.Known)) error {
 		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
 			return report.ErrHistoryLater
@@ -620,6 +627,10 @@ func (s *State) LiveRecent() func(add func(user, trusted string, k *detect.Known
 				s.histFrozen.Store(time.Now().UnixNano())
 			}
 			return fmt.Errorf("the history written lately, for the other mail servers' logins of the accounts in memory: %w (asked again later)", err)
+		}
+		if since.UnixNano() == math.MaxInt64 {
+			since = asked.Add(-time.Since(started) - RecentSlack)
+			return nil
 		}
 		since = asked.Add(-RecentSlack)
 		return nil
