@@ -101,6 +101,10 @@ type Live struct {
 	othersAt time.Time
 	census   time.Time // when the common places were last counted (log time)
 	recentAt time.Time // when Recent was last asked (the clock)
+	// zone: the log's, that of the last login read, in which the other
+	// processes' logins (Recent, later rows) are judged and shown, as a
+	// batch run judges them (Report.judge; nil: the state's times' own)
+	zone *time.Location
 	// withLater: the accounts given rows to judge later (live.later),
 	// judged with them when the input is idle (Poll); readAt: when a
 	// login was last read (the clock: caughtUp)
@@ -314,6 +318,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 		return nil // a login without a time cannot be placed in a window
 	}
 	l.advance(t)
+	l.zone = t.Location()
 	l.readAt = l.clock()
 	if err := l.retryHistory(emit, false); err != nil {
 		return err
@@ -1348,6 +1353,12 @@ func (l *Live) other(la *live, trusted string, k *detect.Known, mine int64, emit
 // address of the row k, the first at first, the last at k.Last (other,
 // judgeLater).
 func (l *Live) feed(la *live, trusted string, k *detect.Known, first time.Time, n int64, emit record.Emit) error {
+	if l.zone != nil {
+		// the state's times, in the machine's zone: in the log's
+		in := *k
+		in.First, in.Last, first = k.First.In(l.zone), k.Last.In(l.zone), first.In(l.zone)
+		k = &in
+	}
 	if k.Last.Before(la.last.Add(-l.Rule.Detect.Window)) {
 		// older than the window of its latest login: its history, for
 		// its detector's next start

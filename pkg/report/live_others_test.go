@@ -155,3 +155,78 @@ func TestLiveOtherServersLoginsAsked(t *testing.T) {
 		t.Errorf("the old row is not in her history: %+v", la.known)
 	}
 }
+
+// A row that another mail server made while this reader's logins from the
+// same address were not recorded yet holds the other server's logins
+// alone: once this reader's are recorded too, the row grown by them tells
+// nothing more. (It was taken for a row made again, pruned then used
+// anew, and this reader's own logins, when recorded, for more of the
+// other server's: counted twice, in the alert's evidence too.)
+func TestLiveOtherServersRowBeforeOwnRecorded(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	o := newOthersLab(t)
+	o.known["ana"] = usualHome(t0)
+	o.feed(t, loginAt("ana", home, t0))
+	// ana at the office at 9:00 through this reader, 3 times, not
+	// recorded yet
+	for i := range 3 {
+		o.feed(t, loginAt("ana", office, t0.Add(time.Hour+time.Duration(i)*time.Minute)))
+	}
+	// at 9:05 through another mail server, whose commit made the row
+	o.rows = []detect.Known{row(office, t0.Add(65*time.Minute), t0.Add(65*time.Minute), 1)}
+	o.clock = o.clock.Add(RecentEvery)
+	if err := o.l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := o.l.accounts["ana"].acct.byIP[office.ip].Count; c != 4 {
+		t.Fatalf("the other server's row read: %d logins from the office; want 4", c)
+	}
+	// this reader's three recorded (its deltas taken, and committed):
+	// the row holds all four
+	o.l.TakeDeltas()
+	o.rows[0] = row(office, t0.Add(time.Hour), t0.Add(65*time.Minute), 4)
+	o.clock = o.clock.Add(RecentEvery)
+	if err := o.l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	a := o.l.accounts["ana"].acct
+	if c := a.byIP[office.ip].Count; c != 4 || a.Logins != 5 {
+		t.Errorf("the row read again with this reader's logins: %d logins from the office, %d in all; want 4, 5", c, a.Logins)
+	}
+	if len(o.alerts) != 0 {
+		t.Errorf("alerts %v; want none (home and office)", o.alerts)
+	}
+}
+
+// Another server's logins are shown in the log's zone (--tz), as a batch
+// run shows them (Report.Know), not in the zone the state's times come in
+// (the machine's): a thief's login at 10:00 in Berlin through mx2 is not
+// 09:00 in the alert among the owner's logins read at 08:00 and 10:20.
+func TestLiveOtherServersLoginsInLogZone(t *testing.T) {
+	berlin := time.FixedZone("CET", 3600)
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, berlin)
+	hu := thiefs[0]
+	o := newOthersLab(t)
+	o.known["ana"] = usualHome(t0)
+	o.feed(t, loginAt("ana", home, t0))
+	thief := t0.Add(2 * time.Hour).UTC() // as the state gives it
+	o.rows = []detect.Known{row(hu, thief, thief, 2)}
+	o.clock = o.clock.Add(RecentEvery)
+	if err := o.l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	o.feed(t, loginAt("ana", home, t0.Add(140*time.Minute)))
+	if !slices.Equal(o.alerts, []string{"ana high"}) {
+		t.Fatalf("alerts %v; want ana high", o.alerts)
+	}
+	a := o.l.accounts["ana"].acct
+	ip := a.byIP[hu.ip]
+	if ip == nil {
+		t.Fatalf("the thief's address is not in ana's")
+	}
+	for what, tm := range map[string]time.Time{"first": ip.First, "last": ip.Last} {
+		if tm.Location() != berlin {
+			t.Errorf("the thief's address's %s login %s; want it in the log's zone, %s", what, tm, thief.In(berlin))
+		}
+	}
+}
