@@ -841,8 +841,10 @@ func (l *Live) judge(la *live, emit record.Emit) error {
 		// and recorded, as in a batch (Report.reveal)
 		l.revealHome(la, v.Reasons)
 	}
-	// the thresholds, on the addresses within the window
+	// the thresholds, on the addresses within the window, those the
+	// history holds that this reader did not see included
 	ips := slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return !inWindow(ip) })
+	ips = append(ips, l.earlier(la, la.last.Add(-r.Detect.Window))...)
 	view := *a
 	view.IPs = ips
 	view.Trusted = nil
@@ -899,6 +901,7 @@ func (l *Live) snapshot(la *live) *Account {
 	a := *la.acct
 	cut := la.last.Add(-l.Rule.Detect.Window)
 	a.IPs = slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return ip.Last.Before(cut) })
+	a.IPs = append(a.IPs, l.earlier(la, cut)...)
 	if len(a.IPs) == 0 {
 		return nil
 	}
@@ -1391,6 +1394,32 @@ func (l *Live) feed(la *live, trusted string, k *detect.Known, first time.Time, 
 	w.Methods = k.Methods
 	la.det.Login(&w, first, k.Last, int(n))
 	return l.judge(la, emit)
+}
+
+// earlier is the addresses of la's account that its history holds (the
+// rows read when the account was met, or learnt since, and those of its
+// earlier periods) and that its logins read since do not: not whitelisted,
+// last used at cut or later, marked Earlier, in the log's zone. The alert
+// and the incident's evidence show them with the account's own, as a batch
+// run with a state shows them (Report.Recall): a thief's logins that
+// another mail server read, the owner's login at home that makes the trip
+// whitelisted, is no alert of no address.
+func (l *Live) earlier(la *live, cut time.Time) []*IP {
+	var out []*IP
+	for i := range la.known {
+		k := &la.known[i]
+		if k.Trusted || k.Relay || k.Last.Before(cut) || la.acct.byIP[k.IP] != nil ||
+			slices.ContainsFunc(out, func(ip *IP) bool { return ip.IP == k.IP }) {
+			continue
+		}
+		first, last := k.First, k.Last
+		if l.zone != nil {
+			first, last = first.In(l.zone), last.In(l.zone)
+		}
+		out = append(out, &IP{IP: k.IP, Count: int(k.Count), First: first, Last: last, Country: k.Country, City: k.City,
+			ASN: k.ASN, Org: k.Org, HasLoc: k.HasLoc, Lat: k.Lat, Lon: k.Lon, AccuracyKM: k.AccuracyKM, Methods: k.Methods, Earlier: true})
+	}
+	return out
 }
 
 // ruleOf is a whitelist's rule of the kind that gives a row of history

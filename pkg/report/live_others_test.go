@@ -230,3 +230,39 @@ func TestLiveOtherServersLoginsInLogZone(t *testing.T) {
 		}
 	}
 }
+
+// An account met again, its thief's logins read by another mail server and
+// only in its history, alerted by the owner's login at home (whitelisted
+// by its country): the alert and the incident's evidence show the thief's
+// address, marked earlier, as a batch run shows it (Report.Recall). Before,
+// the alert had no address and no login.
+func TestLiveAlertShowsHistorysAddresses(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	hu := thiefs[0]
+	o := newOthersLab(t)
+	var shown []*Account
+	o.l.OnAlert = func(a *Account) error {
+		o.alerts = append(o.alerts, a.User+" "+a.Severity)
+		c := *a
+		c.IPs = slices.Clone(a.IPs)
+		shown = append(shown, &c)
+		return nil
+	}
+	homeRow := usualHome(t0)
+	homeRow[0].Trusted, homeRow[0].Home = true, true // country_ignore = BR
+	o.known["ana"] = append(homeRow, row(hu, t0.Add(2*time.Hour), t0.Add(2*time.Hour+10*time.Minute), 8))
+	r := loginAt("ana", home, t0.Add(2*time.Hour+30*time.Minute))
+	r.FilteredBy = "country_ignore:BR"
+	o.feed(t, r)
+	if !slices.Equal(o.alerts, []string{"ana high"}) {
+		t.Fatalf("alerts %v; want ana high", o.alerts)
+	}
+	a := shown[0]
+	if len(a.IPs) != 1 || a.IPs[0].IP != hu.ip || !a.IPs[0].Earlier || a.IPs[0].Count != 8 || a.Logins != 8 {
+		t.Fatalf("the alert shows %d logins from %+v; want the thief's 8, earlier", a.Logins, a.IPs)
+	}
+	ch := o.l.Changed()
+	if len(ch) != 1 || len(ch[0].IPs) != 1 || ch[0].IPs[0].IP != hu.ip {
+		t.Errorf("the incident's evidence %+v; want the thief's address", ch)
+	}
+}
