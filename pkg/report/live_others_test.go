@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/record"
 )
 
 // othersLab is a historyLab whose state also holds rows that other mail
@@ -264,5 +265,20 @@ func TestLiveAlertShowsHistorysAddresses(t *testing.T) {
 	ch := o.l.Changed()
 	if len(ch) != 1 || len(ch[0].IPs) != 1 || ch[0].IPs[0].IP != hu.ip {
 		t.Errorf("the incident's evidence %+v; want the thief's address", ch)
+	}
+}
+
+// A batch run's earlier addresses (Recall, from the state, whose times come
+// in the machine's zone) are shown in the log's zone, as its own logins
+// are.
+func TestRecallInLogZone(t *testing.T) {
+	berlin := time.FixedZone("CET", 3600)
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, berlin)
+	rep := batchOf(t, []*record.Record{loginAt("ana", home, t0)}, false)
+	thief := t0.Add(-time.Hour).UTC()
+	ip := &IP{IP: thiefs[0].ip, Count: 2, First: thief, Last: thief, Country: "HU"}
+	rep.Recall("ana", ip)
+	if ip.First.Location() != berlin || ip.Last.Location() != berlin || !ip.First.Equal(thief) {
+		t.Errorf("the earlier address's logins %s to %s; want %s, in the log's zone", ip.First, ip.Last, thief.In(berlin))
 	}
 }

@@ -501,6 +501,14 @@ func (rep *Report) Recall(user string, ip *IP) {
 	}
 	rep.fresh = false
 	ip.Earlier = true
+	// in the log's zone, as the run's logins are (the state's times
+	// come in the machine's)
+	for _, own := range slices.Concat(a.IPs, a.Trusted) {
+		if !own.First.IsZero() {
+			ip.First, ip.Last = ip.First.In(own.First.Location()), ip.Last.In(own.First.Location())
+			break
+		}
+	}
 	a.byIP[ip.IP] = ip
 	a.IPs = append(a.IPs, ip)
 	if a.Logins == 0 && ip.Count > 0 {
