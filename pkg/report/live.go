@@ -219,6 +219,11 @@ type live struct {
 	// in Live.withLater
 	later  []laterRow
 	queued bool
+	// givenEarlier: by address, the history's row that an incident's
+	// evidence was given as an earlier address (snapshot); read since,
+	// the address is given with it, so that the evidence does not take
+	// its logins read for those it counted (state: Commit's evidence)
+	givenEarlier map[string]detect.Known
 }
 
 // laterRow is a row of history of live.later: the logins of other
@@ -901,7 +906,21 @@ func (l *Live) snapshot(la *live) *Account {
 	a := *la.acct
 	cut := la.last.Add(-l.Rule.Detect.Window)
 	a.IPs = slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return ip.Last.Before(cut) })
-	a.IPs = append(a.IPs, l.earlier(la, cut)...)
+	// an address given as earlier before, read since: its logins read
+	// and the history's, from the history's first, as the evidence holds
+	// it (its count grows by what comes after its last, else the larger
+	// stays: the logins read, from after it, would be taken for those it
+	// counted)
+	for i, ip := range a.IPs {
+		if k, ok := la.givenEarlier[ip.IP]; ok {
+			c := *ip
+			c.Count += int(k.Count)
+			c.First = minTime(k.First, c.First)
+			a.IPs[i] = &c
+		}
+	}
+	earlier := l.earlier(la, cut)
+	a.IPs = append(a.IPs, earlier...)
 	if len(a.IPs) == 0 {
 		return nil
 	}
@@ -919,6 +938,12 @@ func (l *Live) snapshot(la *live) *Account {
 			sev = max(sev, r.Severity)
 		}
 		a.Severity = sev.String()
+	}
+	for _, ip := range earlier {
+		if la.givenEarlier == nil {
+			la.givenEarlier = map[string]detect.Known{}
+		}
+		la.givenEarlier[ip.IP] = detect.Known{First: ip.First, Count: int64(ip.Count)}
 	}
 	return &a
 }

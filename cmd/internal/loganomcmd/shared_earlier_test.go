@@ -1,0 +1,93 @@
+package loganomcmd
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
+)
+
+// TestFollowEarlierAddressReadAgainEvidence: mx1's daemon meets ana after
+// her thief's login from Osaka through mx2 (recorded by mx2's batch run);
+// her login at home makes the impossible trip, and the alert, and the
+// incident's evidence, show Osaka as an earlier address (1 login). The
+// thief then logs in twice from Osaka through mx1, each login recorded by
+// a commit of its own: the incident's evidence counts 3 logins from Osaka,
+// the one through mx2 and these two. The address, read by mx1 now, is no
+// longer given as the history's row (1 login, from 10:00) but as mx1's
+// logins (1, then 2, from 10:30): the second commit's 2 was taken for the
+// logins already counted (its first not after the evidence's last), and
+// the evidence stayed at 2.
+func TestFollowEarlierAddressReadAgainEvidence(t *testing.T) {
+	defer func(e time.Duration) { report.RecentEvery = e }(report.RecentEvery)
+	report.RecentEvery = 50 * time.Millisecond
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			s := newTwoServers(t, backend)
+			st, err := state.Open(context.Background(), s.db, state.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			ana := "ana@example.test"
+			day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			var b strings.Builder
+			for d := 0; d < 5; d++ {
+				b.WriteString(liveLine(day.Add(time.Duration(d)*24*time.Hour), ana, saoPaulo))
+			}
+			evening := day.Add(4*24*time.Hour + 8*time.Hour)
+			b.WriteString(liveLine(evening, ana, saoPaulo))
+			thief := evening.Add(21 * time.Hour)
+			b.WriteString(liveLine(thief, ana, osaka))
+			s.append(s.log("mx2"), b.String())
+			if out := s.batch("mx2"); strings.Contains(out, `"severity"`) {
+				t.Fatalf("mx2's run alerted on its own:\n%s", out)
+			}
+			lines, stderr := s.daemon("mx1")
+
+			// ana at home through mx1, 20 minutes after the thief
+			s.append(s.log("mx1"), liveLine(thief.Add(20*time.Minute), ana, saoPaulo))
+			a := nextSharedAlert(t, lines, stderr)
+			if a.User != ana || a.Severity != "high" {
+				t.Fatalf("alert %+v", a)
+			}
+			waitFor(t, "ana's login at home recorded", func() bool { return historyCount(t, st, ana) == 8 })
+			if n := evidenceOf(t, st, ana, osaka); n != 1 {
+				t.Fatalf("the incident's evidence counts %d logins from Osaka; want 1 (through mx2)", n)
+			}
+			// the thief through mx1, twice, each recorded on its own
+			s.append(s.log("mx1"), liveLine(thief.Add(30*time.Minute), ana, osaka))
+			waitFor(t, "the thief's first login through mx1 recorded", func() bool { return evidenceOf(t, st, ana, osaka) >= 2 })
+			s.append(s.log("mx1"), liveLine(thief.Add(40*time.Minute), ana, osaka))
+			waitFor(t, "the thief's second login through mx1 recorded", func() bool { return historyCount(t, st, ana) == 10 })
+			// (the evidence with the same commit as the history)
+			time.Sleep(200 * time.Millisecond)
+			if n := evidenceOf(t, st, ana, osaka); n != 3 {
+				t.Errorf("the incident's evidence counts %d logins from Osaka; want 3 (1 through mx2, 2 through mx1)", n)
+			}
+		})
+	}
+}
+
+// evidenceOf is the logins from ip that user's open incident counts.
+func evidenceOf(t *testing.T, st state.Store, user, ip string) int64 {
+	t.Helper()
+	alerts, err := st.Alerts(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		if a.User != user || !a.Closed.IsZero() {
+			continue
+		}
+		for _, e := range a.Evidence {
+			if e.IP == ip {
+				return e.Count
+			}
+		}
+	}
+	return 0
+}
