@@ -27,9 +27,7 @@ func TestFollowBacklogLearnsOtherServersLogins(t *testing.T) {
 			// mx1: five days at home, recorded by a run (its daemon's
 			// position, for --resume)
 			var b strings.Builder
-			for d := 0; d < 5; d++ {
-				b.WriteString(liveLine(day.Add(time.Duration(d)*24*time.Hour), ana, saoPaulo))
-			}
+			b.WriteString(homeDays(ana, day, 5))
 			s.append(s.log("mx1"), b.String())
 			if out := s.batch("mx1"); strings.Contains(out, `"severity"`) {
 				t.Fatalf("mx1's history alone alerted:\n%s", out)

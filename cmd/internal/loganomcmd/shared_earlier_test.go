@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -22,8 +21,7 @@ import (
 // logins already counted (its first not after the evidence's last), and
 // the evidence stayed at 2.
 func TestFollowEarlierAddressReadAgainEvidence(t *testing.T) {
-	defer func(e time.Duration) { report.RecentEvery = e }(report.RecentEvery)
-	report.RecentEvery = 50 * time.Millisecond
+	pollFast(t)
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			s := newTwoServers(t, backend)
@@ -35,9 +33,7 @@ func TestFollowEarlierAddressReadAgainEvidence(t *testing.T) {
 			ana := "ana@example.test"
 			day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			var b strings.Builder
-			for d := 0; d < 5; d++ {
-				b.WriteString(liveLine(day.Add(time.Duration(d)*24*time.Hour), ana, saoPaulo))
-			}
+			b.WriteString(homeDays(ana, day, 5))
 			evening := day.Add(4*24*time.Hour + 8*time.Hour)
 			b.WriteString(liveLine(evening, ana, saoPaulo))
 			thief := evening.Add(21 * time.Hour)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
@@ -117,4 +118,22 @@ func nextSharedAlert(t *testing.T, lines <-chan string, stderr *syncBuffer) shar
 		t.Fatalf("no alert from the daemon\n%s", stderr)
 	}
 	return a
+}
+
+// homeDays is user's logins from home (São Paulo) at day's hour on n days
+// in a row.
+func homeDays(user string, day time.Time, n int) string {
+	var b strings.Builder
+	for d := 0; d < n; d++ {
+		b.WriteString(liveLine(day.Add(time.Duration(d)*24*time.Hour), user, saoPaulo))
+	}
+	return b.String()
+}
+
+// pollFast has the daemons ask the state for the rows written since every
+// 50 ms (report.RecentEvery), until the test ends.
+func pollFast(t *testing.T) {
+	e := report.RecentEvery
+	report.RecentEvery = 50 * time.Millisecond
+	t.Cleanup(func() { report.RecentEvery = e })
 }

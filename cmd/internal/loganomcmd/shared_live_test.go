@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -23,8 +22,7 @@ import (
 // which has read the rows mx2 recorded since it loaded her history, alerts
 // with it. Before, it judged her with what it had read at her first login.
 func TestFollowLearnsOtherServersLogins(t *testing.T) {
-	defer func(e time.Duration) { report.RecentEvery = e }(report.RecentEvery)
-	report.RecentEvery = 50 * time.Millisecond
+	pollFast(t)
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			s := newTwoServers(t, backend)
@@ -37,9 +35,7 @@ func TestFollowLearnsOtherServersLogins(t *testing.T) {
 			ana := "ana@example.test"
 			day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			var b strings.Builder
-			for d := 0; d < 5; d++ {
-				b.WriteString(liveLine(day.Add(time.Duration(d)*24*time.Hour), ana, saoPaulo))
-			}
+			b.WriteString(homeDays(ana, day, 5))
 			evening := day.Add(4*24*time.Hour + 8*time.Hour) // 17:00 of the fifth day
 			b.WriteString(liveLine(evening, ana, saoPaulo))
 			s.append(s.log("mx1"), b.String())
