@@ -1171,6 +1171,14 @@ type place struct {
 	strange   bool     // the burst's logins all from networks unfamiliar to the site
 	burst     *finding // found
 	burstDesc string
+	// the burst's address ranges (turnRange), the last one's and its
+	// last login, and how often a login came from one of them within
+	// quickTurn of another's (turns): two clients at once (see burst)
+	ranges    []netip.Prefix
+	lastRange [2]netip.Prefix // IPv4's, IPv6's
+	lastAt    [2]time.Time
+	turns     int
+	inTurn    bool      // found for its turns
 	hist      []histRow // the history's rows of a country
 	// a country's location: its first login's since it was new (see
 	// countScattered)
@@ -1185,6 +1193,7 @@ type histRow struct {
 	first, last time.Time
 	n           int64
 	asn         uint32
+	ip          string // a country's rows: for the burst's turns
 }
 
 // login is the last login, for the travel check.
@@ -1355,7 +1364,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		a.total += k.Count
 		a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
 		if p := a.countries[k.Country]; p != nil {
-			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN})
+			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN, ip: k.IP})
 		}
 		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
 			p.hist = append(p.hist, histRow{first: k.First, n: k.Count})
@@ -1957,18 +1966,25 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 	if p.burst != nil { // found: the count goes on within the window
 		if t.Sub(p.burstFrom) <= a.cfg.Window {
 			p.burstN += n
+			p.turn(ip, t, last)
 			p.burst.Text = a.burstText(what, p, last)
 		}
 		return
 	}
 	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
 		p.burstFrom, p.burstN, p.strange = t, 0, true
+		p.ranges, p.lastRange, p.lastAt, p.turns = p.ranges[:0], [2]netip.Prefix{}, [2]time.Time{}, 0
 		// an earlier run's logins from there within the window count
 		var earlier int64
+		var seen []turnAt
 		for _, h := range p.hist {
 			if !h.first.Before(t.Add(-a.cfg.Window)) && h.first.Before(t) {
 				p.burstN += int(h.n)
 				earlier += h.n
+				seen = append(seen, turnAt{h.first, h.ip})
+				if h.n > 1 && h.last.After(h.first) && h.last.Before(t) {
+					seen = append(seen, turnAt{h.last, h.ip})
+				}
 				// strange as one run over the whole log judged
 				// these logins, each as of its time (the row's
 				// last before t says for all: a network only
@@ -1996,15 +2012,36 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 			before = a.historyBefore(p.burstFrom)
 		}
 		p.burstRate = a.rateOf(before, p.burstFrom)
+		// and their turns, as their rows' first and last logins in time
+		// order took them: as many as one run would count, or fewer
+		// (the logins between a row's first and last are not known)
+		slices.SortStableFunc(seen, func(x, y turnAt) int { return x.at.Compare(y.at) })
+		for _, s := range seen {
+			p.turn(s.ip, s.at, s.at)
+		}
 	}
 	p.burstN += n
 	p.strange = p.strange && strange
-	if p.burstN < a.cfg.Burst || float64(p.burstN) < 5*p.burstRate && !p.strange || float64(p.burstN) < 3*p.burstRate {
+	p.turn(ip, t, last)
+	need := 5.0
+	if p.strange {
+		need = 3
+	}
+	// two clients at once, taking turns in a new country, sending twice
+	// the account's pace: not one traveller, who goes from the hotel's
+	// line to a conference's and back in more than minutes, but a thief's
+	// bots, each behind its own line; shared mailboxes have several
+	// people, who may travel together
+	inTurn := strings.HasPrefix(key, "c ") && p.turns >= burstTurns && !a.shared() && float64(p.burstN) < need*p.burstRate
+	if inTurn {
+		need = 2
+	}
+	if p.burstN < a.cfg.Burst || float64(p.burstN) < need*p.burstRate {
 		return
 	}
 	f := a.find(NewPlace, key, Medium, t, ip, "")
 	f.Severity = Medium
-	p.burst, p.burstDesc = f, a.describe(p.burstFrom)
+	p.burst, p.burstDesc, p.inTurn = f, a.describe(p.burstFrom), inTurn
 	f.Text = a.burstText(what, p, last)
 }
 
@@ -2012,10 +2049,73 @@ func (a *Account) burstText(what string, p *place, last time.Time) string {
 	s := fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
 		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(p.burstRate, 'f', 1, 64),
 		span(a.cfg.Window), p.burstDesc)
-	if p.strange && float64(p.burstN) < 5*p.burstRate {
+	switch {
+	case p.inTurn:
+		s += fmt.Sprintf(", from %d address ranges taking turns (%d times within %s of another's login: two clients at once)", len(p.ranges), p.turns, span(quickTurn))
+	case p.strange && float64(p.burstN) < 5*p.burstRate:
 		s += ", from networks no account of the site uses"
 	}
 	return s
+}
+
+// turnAt is a history's login, for the burst's turns.
+type turnAt struct {
+	at time.Time
+	ip string
+}
+
+// turn notes a login from ip, from first to last, in the burst's ranges
+// and turns.
+func (p *place) turn(ip string, first, last time.Time) {
+	r, ok := turnRange(ip)
+	if !ok {
+		return
+	}
+	fam := b2i(r.Addr().Is6())
+	switch {
+	case r == p.lastRange[fam]:
+	case slices.Contains(p.ranges, r):
+		if first.Sub(p.lastAt[fam]) < quickTurn {
+			p.turns++
+		}
+	case len(p.ranges) < maxRanges:
+		p.ranges = append(p.ranges, r)
+	}
+	p.lastRange[fam], p.lastAt[fam] = r, last
+}
+
+// burstTurns: the turns that show two clients at once in a new country
+// (see burst), a turn being a login from a range used before within
+// quickTurn of another range's login. A traveller goes from the hotel's
+// line to a conference's, and back, and takes more than minutes each
+// time; bots behind two lines take turns all day.
+const burstTurns = 3
+
+// quickTurn: a login from one range this soon after another's is a turn.
+const quickTurn = 15 * time.Minute
+
+// maxRanges: the ranges of a burst remembered (turns between the first
+// ones tell enough).
+const maxRanges = 8
+
+// turnRange is the range an address is in for the turns of a burst: its
+// /24 (IPv4), its /48 (IPv6, a site's). A hotel behind a few addresses,
+// or a carrier's NAT, gives addresses of one range; a dual-stack line's
+// IPv4 and IPv6 addresses are two ranges of one client, and so IPv6
+// ranges are only compared with IPv6 ranges (see burst: a turn is from
+// the last range of the address's family).
+func turnRange(ip string) (netip.Prefix, bool) {
+	ad, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	ad = ad.Unmap().WithZone("")
+	bits := 24
+	if ad.Is6() {
+		bits = 48
+	}
+	pfx, err := ad.Prefix(bits)
+	return pfx, err == nil
 }
 
 // held is an address (an IPv4 address, or an IPv6 /64) of a usual place

@@ -767,12 +767,24 @@ func TestBurstUnfamiliar(t *testing.T) {
 			evs = append(evs, ev{w: saoPaulo, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
 		}
 	}
+	home := len(evs)
+	// two networks in Moscow, one after the other (a hotel's, a
+	// conference's): no turns
+	skynet := Where{IP: "5.18.1.1", Country: "RU", City: "Moscow", ASN: 35807, Org: "SkyNet Ltd.", HasLoc: true, Lat: 55.7558, Lon: 37.6173, AccuracyKM: 20}
 	for i := range 24 {
 		w := moscow
-		if i%2 == 1 {
-			w = Where{IP: "5.18.1.1", Country: "RU", City: "Moscow", ASN: 35807, Org: "SkyNet Ltd.", HasLoc: true, Lat: 55.7558, Lon: 37.6173, AccuracyKM: 20}
+		if i >= 12 {
+			w = skynet
 		}
 		evs = append(evs, ev{w: w, at: 7*day + time.Duration(i)*10*time.Minute})
+	}
+	// the same logins taking turns: two clients at once
+	turns := slices.Clone(evs)
+	for i := range 24 {
+		turns[home+i].w = moscow
+		if i%2 == 1 {
+			turns[home+i].w = skynet
+		}
 	}
 	var c Census
 	for i := range 99 {
@@ -817,6 +829,14 @@ func TestBurstUnfamiliar(t *testing.T) {
 				t.Errorf("severity %s, want %s with %q: %s", v.Severity, c.sev, c.want, v)
 			}
 		})
+	}
+	// taking turns, a colleague's network or not: twice the account's pace
+	// will do (found at the 14th login, its 12th turn)
+	for _, com := range []Common{familiar, {}} {
+		want := "new country RU, Moscow: 24 logins within 3 h 51 min (usually 6.9 in 24 h; 7 days in the logs read: BR only), from 2 address ranges taking turns (22 times within 15 min of another's login: two clients at once)"
+		if v := judgeCommon(cfg, com, turns); v.Severity != Medium || !strings.Contains(v.String(), want) {
+			t.Errorf("in turn: severity %s, want medium with %q: %s", v.Severity, want, v)
+		}
 	}
 }
 

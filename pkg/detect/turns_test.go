@@ -1,0 +1,85 @@
+package detect
+
+import (
+	"testing"
+	"time"
+)
+
+// A thief's two bots in one foreign country, each behind its own line,
+// taking turns: the account's owner (4 logins a day at home in São
+// Paulo for a week) is away; then 14 logins in 2 hours from Moscow, from
+// two lines of one provider, each 10 minutes after the other's. Less
+// than five times the owner's pace (a traveller catching up on mail from
+// a hotel sends as much), but twice it, taking turns: medium, in one run
+// as in hourly runs (whose history holds a row per address, its first
+// and last login).
+//
+// Not so for one client: a hotel behind a few addresses of one range,
+// a dual-stack line's IPv4 and IPv6 addresses, two networks one after
+// the other (a hotel's, then a conference's), or a traveller going from
+// the one to the other and back, 40 minutes each time; nor for a shared
+// mailbox, whose people may travel together.
+func TestBurstInTurn(t *testing.T) {
+	var owner []ev
+	for d := range 7 {
+		for _, h := range []time.Duration{4, 7, 10, 13} { // 12:00 to 21:00 UTC
+			owner = append(owner, ev{w: saoPaulo, at: time.Duration(d)*day + h*time.Hour})
+		}
+	}
+	sameRange := moscow
+	sameRange.IP = "95.165.1.77"
+	v6 := moscow
+	v6.IP = "2a02:2698:20:1::5"
+	thief := func(a, b Where, inTurn bool, every time.Duration) []ev {
+		evs := append([]ev(nil), owner...)
+		for i := range 14 {
+			w := a
+			if inTurn && i%2 == 1 || !inTurn && i >= 7 {
+				w = b
+			}
+			evs = append(evs, ev{w: w, at: 8*day - 4*time.Hour + time.Duration(i)*every})
+		}
+		return evs
+	}
+	turns := thief(moscow, moscow2, true, 10*time.Minute)
+	want := []string{"new country RU, Moscow: 14 logins within 2 h 11 min (usually 3.7 in 24 h; 7 days in the logs read: BR only), from 2 address ranges taking turns (12 times within 15 min of another's login: two clients at once)"}
+	checkVerdict(t, judge(Config{}, nil, turns), Medium, want)
+	// hourly: the turns of the hours before, from their rows
+	checkVerdict(t, judgeHourly(Config{}, turns), Medium, []string{"new country RU, Moscow:", "from 2 address ranges taking turns"})
+	// three logins an hour, ten minutes apart, for five hours: an hour's
+	// run alone sees one turn; with its rows' (each address's first and
+	// last login), the fourth hour's sees three
+	hourly := append([]ev(nil), owner...)
+	for h := range 5 {
+		for i, w := range []Where{moscow, moscow2, moscow} {
+			hourly = append(hourly, ev{w: w, at: 8*day - 4*time.Hour + time.Duration(h)*time.Hour + time.Duration(i)*10*time.Minute})
+		}
+	}
+	checkVerdict(t, judge(Config{}, nil, hourly), Medium, []string{"new country RU, Moscow: 15 logins within 4 h 21 min", "from 2 address ranges taking turns (9 times"})
+	checkVerdict(t, judgeHourly(Config{}, hourly), Medium, []string{"new country RU, Moscow: 12 logins within 3 h 21 min", "from 2 address ranges taking turns (3 times"})
+
+	for _, c := range []struct {
+		name string
+		evs  []ev
+	}{
+		{"one range", thief(moscow, sameRange, true, 10*time.Minute)},
+		{"dual-stack", thief(moscow, v6, true, 10*time.Minute)},
+		{"one after the other", thief(moscow, moscow2, false, 10*time.Minute)},
+		{"a traveller going back and forth", thief(moscow, moscow2, true, 40*time.Minute)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkVerdict(t, judge(Config{}, nil, c.evs), Low, []string{"new country RU, Moscow (7 days in the logs read: BR only)"})
+			checkVerdict(t, judgeHourly(Config{}, c.evs), Low, []string{"new country RU, Moscow"})
+		})
+	}
+	t.Run("shared", func(t *testing.T) {
+		cfg := Config{}.Defaults()
+		a := NewAccount(&cfg, nil, nil)
+		a.SetShared()
+		for _, e := range turns {
+			w := e.w
+			a.Login(&w, t0.Add(e.at), t0.Add(e.at), 1)
+		}
+		checkVerdict(t, a.Verdict(), Low, []string{"new country RU, Moscow (7 days"})
+	})
+}
