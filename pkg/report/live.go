@@ -221,8 +221,9 @@ type live struct {
 	queued bool
 	// givenEarlier: by address, the history's row that an incident's
 	// evidence was given as an earlier address (snapshot); read since,
-	// the address is given with it, so that the evidence does not take
-	// its logins read for those it counted (state: Commit's evidence)
+	// the address is given with it, from the history's first login, as a
+	// batch run gives it (and the state's evidence, counting on from the
+	// same first login, adds the logins read: Commit's mergeEvidence)
 	givenEarlier map[string]detect.Known
 }
 
@@ -908,9 +909,7 @@ func (l *Live) snapshot(la *live) *Account {
 	a.IPs = slices.DeleteFunc(slices.Clone(a.IPs), func(ip *IP) bool { return ip.Last.Before(cut) })
 	// an address given as earlier before, read since: its logins read
 	// and the history's, from the history's first, as the evidence holds
-	// it (its count grows by what comes after its last, else the larger
-	// stays: the logins read, from after it, would be taken for those it
-	// counted)
+	// it and as a batch run shows it
 	for i, ip := range a.IPs {
 		if k, ok := la.givenEarlier[ip.IP]; ok {
 			c := *ip

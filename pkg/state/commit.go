@@ -525,7 +525,7 @@ func (s *store) incidents(ctx context.Context, tx *sql.Tx, instance string, roun
 	if err != nil {
 		return nil, err
 	}
-	var evidence []Evidence // to write, and their alerts
+	var evidence []evidenceRow // to write, and their alerts
 	var evidenceAlert []int64
 	var deliveries []int64
 	var raced []string // another process opened one meanwhile
@@ -785,57 +785,63 @@ VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?)`+conflict)
 
 // evidenceOf returns the evidence of the alerts of open, by alert and
 // address.
-func (s *store) evidenceOf(ctx context.Context, tx *sql.Tx, open map[string]*Alert) (map[int64]map[string]Evidence, error) {
-	out := make(map[int64]map[string]Evidence, len(open))
+func (s *store) evidenceOf(ctx context.Context, tx *sql.Tx, open map[string]*Alert) (map[int64]map[string]evidenceRow, error) {
+	out := make(map[int64]map[string]evidenceRow, len(open))
 	if len(open) == 0 {
 		return out, nil
 	}
 	ids := make([]int64, 0, len(open))
 	for _, a := range open {
 		ids = append(ids, a.ID)
-		out[a.ID] = map[string]Evidence{}
+		out[a.ID] = map[string]evidenceRow{}
 	}
 	slices.Sort(ids)
 	arg, err := list(s, ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT alert_id, ip, logins, first_seen, last_seen, country, asn, org FROM evidence WHERE `+s.in("alert_id", "bigint")), arg)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT alert_id, ip, logins, first_seen, last_seen, country, asn, org, sent_first, sent_logins FROM evidence WHERE `+s.in("alert_id", "bigint")), arg)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e Evidence
-		var id, first, last, asn int64
-		if err := rows.Scan(&id, &e.IP, &e.Count, &first, &last, &e.Country, &asn, &e.Org); err != nil {
+		var e evidenceRow
+		var id, first, last, asn, sent int64
+		if err := rows.Scan(&id, &e.IP, &e.Count, &first, &last, &e.Country, &asn, &e.Org, &sent, &e.sentCount); err != nil {
 			return nil, err
 		}
 		e.First, e.Last, e.ASN = fromNS(first), fromNS(last), uint32(asn)
+		if sent != 0 {
+			e.sentFirst = fromNS(sent)
+		}
 		out[id][e.IP] = e
 	}
 	return out, rows.Err()
 }
 
 // writeEvidence writes rows of evidence (of alert[i]), new or changed.
-func (s *store) writeEvidence(ctx context.Context, tx *sql.Tx, alert []int64, rows []Evidence) error {
+func (s *store) writeEvidence(ctx context.Context, tx *sql.Tx, alert []int64, rows []evidenceRow) error {
 	n := len(rows)
 	if n == 0 {
 		return nil
 	}
 	ip, country, org := make([]string, n), make([]string, n), make([]string, n)
 	count, first, last, asn := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	sentFirst, sentCount := make([]int64, n), make([]int64, n)
 	for i, e := range rows {
 		ip[i], country[i], org[i] = e.IP, e.Country, e.Org
 		count[i], first[i], last[i], asn[i] = e.Count, ns(e.First), ns(e.Last), int64(e.ASN)
+		sentFirst[i], sentCount[i] = ns(e.sentFirst), e.sentCount
 	}
 	const upsert = ` ON CONFLICT (alert_id, ip) DO UPDATE SET logins = excluded.logins, first_seen = excluded.first_seen,
-	last_seen = excluded.last_seen, country = excluded.country, asn = excluded.asn, org = excluded.org`
+	last_seen = excluded.last_seen, country = excluded.country, asn = excluded.asn, org = excluded.org,
+	sent_first = excluded.sent_first, sent_logins = excluded.sent_logins`
 	return s.bulk(ctx, tx, n,
-		`INSERT INTO evidence (alert_id, ip, logins, first_seen, last_seen, country, asn, org)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::text[])`+upsert,
-		`INSERT INTO evidence (alert_id, ip, logins, first_seen, last_seen, country, asn, org) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`+upsert,
-		alert, ip, count, first, last, country, asn, org)
+		`INSERT INTO evidence (alert_id, ip, logins, first_seen, last_seen, country, asn, org, sent_first, sent_logins)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])`+upsert,
+		`INSERT INTO evidence (alert_id, ip, logins, first_seen, last_seen, country, asn, org, sent_first, sent_logins) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`+upsert,
+		alert, ip, count, first, last, country, asn, org, sentFirst, sentCount)
 }
 
 // errRetry is a conflict with another process that the retry resolves.
@@ -845,15 +851,33 @@ type retryError struct{}
 
 func (*retryError) Error() string { return "conflict with another process" }
 
+// evidenceRow is a row of evidence as recorded, with the count last
+// merged into it as its sender counted it (see mergeEvidence).
+type evidenceRow struct {
+	Evidence
+	sentFirst time.Time // that count's first login (zero: none)
+	sentCount int64
+}
+
 // mergeEvidence adds addrs to have, the evidence of one alert by address
 // (nil: none yet): a new address is added; a known one widens its dates,
-// and its count grows by the new logins when they all came after the
-// recorded ones (else they were partly counted already: the larger count
-// stays). It returns the rows to write (new or changed), and the number
-// of new addresses.
-func mergeEvidence(have map[string]Evidence, addrs []Evidence) (write []Evidence, added int) {
+// and its count grows
+//
+//   - by all its logins, when they all came after the recorded ones;
+//   - by the logins counted since, when its sender counts on from the
+//     same first login as the count last merged (a daemon's memory of
+//     the address, that sends it grown; a batch run's rows from their
+//     first login): the logins of an address used again after the
+//     daemon forgot it, or given first as an earlier address from the
+//     history, are counted once each;
+//   - else, they were partly counted already (a log read again, another
+//     process's count): the larger count stays.
+//
+// It returns the rows to write (new or changed), and the number of new
+// addresses.
+func mergeEvidence(have map[string]evidenceRow, addrs []Evidence) (write []evidenceRow, added int) {
 	if have == nil {
-		have = map[string]Evidence{}
+		have = map[string]evidenceRow{}
 	}
 	inserted := map[string]bool{}
 	dirty := map[string]bool{}
@@ -867,17 +891,25 @@ func mergeEvidence(have map[string]Evidence, addrs []Evidence) (write []Evidence
 		}
 		old, ok := have[e.IP]
 		if !ok {
-			have[e.IP] = e
+			have[e.IP] = evidenceRow{Evidence: e, sentFirst: e.First, sentCount: e.Count}
 			inserted[e.IP] = true
 			order = append(order, e.IP)
 			added++
 			continue
 		}
 		m := old
-		if e.First.After(old.Last) {
+		switch {
+		case e.First.After(old.Last):
 			m.Count = old.Count + e.Count
-		} else {
-			m.Count = max(old.Count, e.Count)
+			m.sentFirst, m.sentCount = e.First, e.Count
+		case !old.sentFirst.IsZero() && e.First.Equal(old.sentFirst):
+			if e.Count > old.sentCount {
+				m.Count = old.Count + e.Count - old.sentCount
+				m.sentCount = e.Count
+			}
+		case e.Count > old.Count:
+			m.Count = e.Count
+			m.sentFirst, m.sentCount = e.First, e.Count
 		}
 		if e.First.Before(m.First) {
 			m.First = e.First

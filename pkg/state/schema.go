@@ -178,6 +178,16 @@ ALTER TABLE history ADD COLUMN recorded BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX history_recorded ON history (recorded);
 CREATE INDEX block_audit_account ON block_audit (account, id);
 `,
+	// 7 -> 8: an incident's evidence keeps, by address, the last count
+	// merged into it as its sender counted it (sent_first: that count's
+	// first login; sent_logins: the count): a sender counting on from the
+	// same first login (a daemon's memory of the address, a batch run's
+	// rows) adds what it counted since, where the larger count kept a
+	// login of an address used again (mergeEvidence). 0: none yet.
+	`
+ALTER TABLE evidence ADD COLUMN sent_first BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE evidence ADD COLUMN sent_logins BIGINT NOT NULL DEFAULT 0;
+`,
 }
 
 // pgNow is the PostgreSQL server's clock as the statement started, in
