@@ -104,8 +104,8 @@ func TestEvidenceUpgradeFrom7(t *testing.T) {
 					t.Errorf("after %v: %d; want %d", e, got, want)
 				}
 			}
-			step(7*time.Hour, ev("192.0.2.1", 5, 0, 5*time.Hour, "RU"), 7)                       // the larger
-			step(8*time.Hour, ev("192.0.2.1", 1, 7*time.Hour, 7*time.Hour, "RU"), 8)             // after: added
+			step(7*time.Hour, ev("192.0.2.1", 5, 0, 5*time.Hour, "RU"), 7)                        // the larger
+			step(8*time.Hour, ev("192.0.2.1", 1, 7*time.Hour, 7*time.Hour, "RU"), 8)              // after: added
 			step(9*time.Hour, ev("192.0.2.1", 3, 7*time.Hour, 8*time.Hour+time.Minute, "RU"), 10) // counted on
 		})
 	}
