@@ -68,6 +68,54 @@ func TestFollowEarlierAddressReadAgainEvidence(t *testing.T) {
 	}
 }
 
+// TestFollowReusedAddressEvidence: a daemon alerts on ana (Osaka, then
+// home 20 minutes later); the thief logs in from Osaka again 10 minutes
+// later. Two days on, the incident still open, the daemon has forgotten
+// Osaka (older than its window), and the thief uses it twice more, each
+// login recorded on its own: the daemon counts it anew from its new first
+// login (1, then 2), and the incident's evidence counts all 4. It counted
+// 3: the second count was taken for logins already counted (its first
+// not after the evidence's last), and the larger kept.
+func TestFollowReusedAddressEvidence(t *testing.T) {
+	pollFast(t)
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			s := newTwoServers(t, backend)
+			st, err := state.Open(context.Background(), s.db, state.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			ana := "ana@example.test"
+			day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			evening := day.Add(4*24*time.Hour + 8*time.Hour)
+			lines, stderr := s.daemon("mx1")
+			s.append(s.log("mx1"), homeDays(ana, day, 5)+liveLine(evening, ana, saoPaulo))
+			waitFor(t, "ana's days at home recorded", func() bool { return historyCount(t, st, ana) == 6 })
+			thief := evening.Add(21 * time.Hour)
+			s.append(s.log("mx1"), liveLine(thief, ana, osaka)+liveLine(thief.Add(20*time.Minute), ana, saoPaulo))
+			if a := nextSharedAlert(t, lines, stderr); a.User != ana || a.Severity != "high" {
+				t.Fatalf("alert %+v", a)
+			}
+			s.append(s.log("mx1"), liveLine(thief.Add(30*time.Minute), ana, osaka))
+			waitFor(t, "the thief's second login recorded", func() bool { return historyCount(t, st, ana) == 9 })
+			waitFor(t, "its evidence", func() bool { return evidenceOf(t, st, ana, osaka) == 2 })
+
+			later := thief.Add(48 * time.Hour)
+			s.append(s.log("mx1"), liveLine(later, ana, saoPaulo)+liveLine(later.Add(10*time.Minute), ana, osaka))
+			waitFor(t, "the thief's third login recorded", func() bool { return historyCount(t, st, ana) == 11 })
+			waitFor(t, "its evidence", func() bool { return evidenceOf(t, st, ana, osaka) >= 3 })
+			s.append(s.log("mx1"), liveLine(later.Add(20*time.Minute), ana, osaka))
+			waitFor(t, "the thief's fourth login recorded", func() bool { return historyCount(t, st, ana) == 12 })
+			// (the evidence with the same commit as the history)
+			time.Sleep(200 * time.Millisecond)
+			if n := evidenceOf(t, st, ana, osaka); n != 4 {
+				t.Errorf("the incident's evidence counts %d logins from Osaka; want 4", n)
+			}
+		})
+	}
+}
+
 // evidenceOf is the logins from ip that user's open incident counts.
 func evidenceOf(t *testing.T, st state.Store, user, ip string) int64 {
 	t.Helper()
