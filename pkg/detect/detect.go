@@ -1177,6 +1177,7 @@ type place struct {
 	ranges    []netip.Prefix
 	lastRange [2]netip.Prefix // IPv4's, IPv6's
 	lastAt    [2]time.Time
+	lastFirst [2]time.Time // its first (a login given as first and last)
 	turns     int
 	inTurn    bool      // found for its turns
 	hist      []histRow // the history's rows of a country
@@ -1973,7 +1974,7 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 	}
 	if p.burstFrom.IsZero() || t.Sub(p.burstFrom) > a.cfg.Window {
 		p.burstFrom, p.burstN, p.strange = t, 0, true
-		p.ranges, p.lastRange, p.lastAt, p.turns = p.ranges[:0], [2]netip.Prefix{}, [2]time.Time{}, 0
+		p.ranges, p.lastRange, p.lastAt, p.lastFirst, p.turns = p.ranges[:0], [2]netip.Prefix{}, [2]time.Time{}, [2]time.Time{}, 0
 		// an earlier run's logins from there within the window count
 		var earlier int64
 		var seen []turnAt
@@ -2066,6 +2067,12 @@ type turnAt struct {
 
 // turn notes a login from ip, from first to last, in the burst's ranges
 // and turns.
+//
+// The last range's logins may end after first: logins given as their
+// first and last (another server's row, a batch run's step of one log
+// among others) whose span holds this one. Its login before first is
+// then somewhere from that login's first to first: a turn only when that
+// first is within quickTurn (as many turns as the logins took, or fewer).
 func (p *place) turn(ip string, first, last time.Time) {
 	r, ok := turnRange(ip)
 	if !ok {
@@ -2075,13 +2082,17 @@ func (p *place) turn(ip string, first, last time.Time) {
 	switch {
 	case r == p.lastRange[fam]:
 	case slices.Contains(p.ranges, r):
-		if first.Sub(p.lastAt[fam]) < quickTurn {
+		prev := p.lastAt[fam]
+		if first.Before(prev) {
+			prev = p.lastFirst[fam]
+		}
+		if !first.Before(prev) && first.Sub(prev) < quickTurn {
 			p.turns++
 		}
 	case len(p.ranges) < maxRanges:
 		p.ranges = append(p.ranges, r)
 	}
-	p.lastRange[fam], p.lastAt[fam] = r, last
+	p.lastRange[fam], p.lastAt[fam], p.lastFirst[fam] = r, last, first
 }
 
 // burstTurns: the turns that show two clients at once in a new country
