@@ -1195,6 +1195,7 @@ type histRow struct {
 	n           int64
 	asn         uint32
 	ip          string // a country's rows: for the burst's turns
+	cut         bool   // last is no login (Known.Cut)
 }
 
 // login is the last login, for the travel check.
@@ -1365,7 +1366,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		a.total += k.Count
 		a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
 		if p := a.countries[k.Country]; p != nil {
-			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN, ip: k.IP})
+			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN, ip: k.IP, cut: k.Cut})
 		}
 		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
 			p.hist = append(p.hist, histRow{first: k.First, n: k.Count})
@@ -1983,7 +1984,9 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 				p.burstN += int(h.n)
 				earlier += h.n
 				seen = append(seen, turnAt{h.first, h.ip})
-				if h.n > 1 && h.last.After(h.first) && h.last.Before(t) {
+				// (a cut row's last is when the history was read,
+				// not a login: rows cut together would take turns)
+				if h.n > 1 && !h.cut && h.last.After(h.first) && h.last.Before(t) {
 					seen = append(seen, turnAt{h.last, h.ip})
 				}
 				// strange as one run over the whole log judged
