@@ -1366,7 +1366,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		a.total += k.Count
 		a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
 		if p := a.countries[k.Country]; p != nil {
-			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN, ip: k.IP, cut: k.Cut})
+			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN, ip: turnIP(&k.Where), cut: k.Cut})
 		}
 		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
 			p.hist = append(p.hist, histRow{first: k.First, n: k.Count})
@@ -1753,13 +1753,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	switch {
 	case newCountry:
-		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w.IP, first, last, n, before, a.site.unfamiliarToOthers(w.ASN, a.user, first))
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), turnIP(w), first, last, n, before, a.site.unfamiliarToOthers(w.ASN, a.user, first))
 	case newNetwork || homeNew:
 		// a new network sending far more than the account ever did is
 		// a thief too, in a usual country (a data centre there, the
 		// whitelisted home country's included) or from an exit's
 		// network the account does not use
-		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w.IP, first, last, n, before, false)
+		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", turnIP(w), first, last, n, before, false)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
@@ -2060,6 +2060,17 @@ func (a *Account) burstText(what string, p *place, last time.Time) string {
 		s += ", from networks no account of the site uses"
 	}
 	return s
+}
+
+// turnIP is w's address for the burst's turns: none ("") when w is
+// located vaguely, a carrier's address (a phone going from the hotel's
+// Wi-Fi to its mobile data and back is one client, and a carrier's NAT
+// gives it addresses out of ranges it may come back to within minutes).
+func turnIP(w *Where) string {
+	if vague(w) {
+		return ""
+	}
+	return w.IP
 }
 
 // turnAt is a history's login, for the burst's turns.

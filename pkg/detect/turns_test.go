@@ -17,8 +17,10 @@ import (
 // Not so for one client: a hotel behind a few addresses of one range,
 // a dual-stack line's IPv4 and IPv6 addresses, two networks one after
 // the other (a hotel's, then a conference's), or a traveller going from
-// the one to the other and back, 40 minutes each time; nor for a shared
-// mailbox, whose people may travel together.
+// the one to the other and back, 40 minutes each time, or a phone going
+// from the hotel's Wi-Fi to its mobile data and back (a carrier's address,
+// located vaguely, takes no turns); nor for a shared mailbox, whose people
+// may travel together.
 func TestBurstInTurn(t *testing.T) {
 	var owner []ev
 	for d := range 7 {
@@ -66,6 +68,9 @@ func TestBurstInTurn(t *testing.T) {
 		{"dual-stack", thief(moscow, v6, true, 10*time.Minute)},
 		{"one after the other", thief(moscow, moscow2, false, 10*time.Minute)},
 		{"a traveller going back and forth", thief(moscow, moscow2, true, 40*time.Minute)},
+		// a phone on the hotel's Wi-Fi, then on a local SIM's mobile data
+		// (located to the country only), and back, minutes apart
+		{"the hotel's Wi-Fi and a carrier's", thief(moscow, Where{IP: "217.118.64.5", Country: "RU", ASN: 3216, Org: "PJSC Vimpelcom", HasLoc: true, Lat: 55.7386, Lon: 37.6068, AccuracyKM: 1000}, true, 10*time.Minute)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			checkVerdict(t, judge(Config{}, nil, c.evs), Low, []string{"new country RU, Moscow (7 days in the logs read: BR only)"})
