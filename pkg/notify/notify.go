@@ -20,8 +20,11 @@ import (
 type Message struct {
 	Host     string // the mail server, for subjects and titles
 	Accounts []*report.Account
-	Seen     int             // accounts with logins after the whitelist
-	Unread   []report.Unread // inputs that could not be read in full
+	Seen     int // accounts with logins after the whitelist
+	// Gaps is what the report could not see: the inputs not read in
+	// full, the logins whose geo lookups failed. Each format says so
+	// first (INCOMPLETE), as the report on stdout does.
+	Gaps report.Gaps
 	// Key, when set, names what is sent for good (the state's alert
 	// numbers and the channel): sent again after a crash, the same
 	// alerts carry the same key, so that the receiver can tell a

@@ -37,7 +37,7 @@ func Subject(m *Message) string {
 // text field).
 func Plain(m *Message) string {
 	var b bytes.Buffer
-	report.Text(&b, m.Accounts, m.Seen, m.Unread)
+	report.Text(&b, m.Accounts, m.Seen, m.Gaps.Unread)
 	return b.String()
 }
 

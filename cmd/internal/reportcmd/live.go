@@ -555,7 +555,10 @@ func (lv *Live) deliver(host string) {
 	if lv.St != nil {
 		for _, ch := range n.DeliveryRounds() {
 			lv.startRound(ch, func() {
-				ok := n.DeliverOn(lv.sends, lv.Env, lv.Log, host, lv.St, lv.Rep.Accounts(), nil, ch)
+				// no gaps: the daemon's report counts the failed geo
+				// lookups of its whole life, which would mark every
+				// alert after one outage of ipinfo.io as incomplete
+				ok := n.DeliverOn(lv.sends, lv.Env, lv.Log, host, lv.St, lv.Rep.Accounts(), report.Gaps{}, ch)
 				if !ok {
 					lv.fail()
 				}
@@ -599,7 +602,7 @@ func (lv *Live) sendQueued(n *Notifier, host, ch string) {
 		return
 	}
 	n.output(lv.Env)
-	ok, again := n.sendOn(lv.Env, lv.Log, host, accounts, lv.Rep.Accounts(), nil, ch)
+	ok, again := n.sendOn(lv.Env, lv.Log, host, accounts, lv.Rep.Accounts(), report.Gaps{}, ch) // no gaps: see deliver
 	if lv.OnDelivered != nil {
 		lv.OnDelivered(ch, ok)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/report"
 )
 
 // TestDeliverLockHeldLong: another run holds the delivery lock longer
@@ -53,7 +54,7 @@ func TestDeliverLockHeldLong(t *testing.T) {
 	defer func(d time.Duration) { statecmd.LockTimeout = d }(statecmd.LockTimeout)
 	statecmd.LockTimeout = 300 * time.Millisecond
 	n := webhookNotifier(t, "http://127.0.0.1:9/never")
-	if n.Deliver(context.Background(), cli.Env{Stdout: io.Discard, Stderr: stderr}, log, "mx", st, 0, nil) {
+	if n.Deliver(context.Background(), cli.Env{Stdout: io.Discard, Stderr: stderr}, log, "mx", st, 0, report.Gaps{}) {
 		t.Fatalf("deliver said all went well, the lock held by another run")
 	}
 	out := stderr.String()

@@ -217,17 +217,17 @@ func (f *NotifyFlags) Prepare(cfg *config.Config, script string) (*Notifier, err
 // when an account looks compromised. It reports each failure and returns
 // false if any.
 func (n *Notifier) Notify(env cli.Env, log *cli.Logger, host string, rep *report.Report) bool {
-	return n.Send(env, log, host, rep.Anomalies(), rep.Accounts(), rep.Unread())
+	return n.Send(env, log, host, rep.Anomalies(), rep.Accounts(), rep.Gaps())
 }
 
 // Send is Notify for the anomalous accounts given, of seen accounts.
-func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread) bool {
-	return n.SendOn(env, log, host, anomalies, seen, unread, "")
+func (n *Notifier) Send(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, gaps report.Gaps) bool {
+	return n.SendOn(env, log, host, anomalies, seen, gaps, "")
 }
 
 // SendOn is Send on the channel named only ("": all of them).
-func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread, only string) bool {
-	ok, _ := n.sendOn(env, log, host, anomalies, seen, unread, only)
+func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, gaps report.Gaps, only string) bool {
+	ok, _ := n.sendOn(env, log, host, anomalies, seen, gaps, only)
 	return ok
 }
 
@@ -236,7 +236,7 @@ func (n *Notifier) SendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 // a mail that some recipients refused); for a channel that sends per
 // account (the script, the users' notices), only those it failed for, so
 // that the script is never run again for an account it did its work for.
-func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, unread []report.Unread, only string) (ok bool, again []*report.Account) {
+func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies []*report.Account, seen int, gaps report.Gaps, only string) (ok bool, again []*report.Account) {
 	if n == nil || n.off || len(anomalies) == 0 || len(n.chans) == 0 {
 		return true, nil
 	}
@@ -249,7 +249,7 @@ func (n *Notifier) sendOn(env cli.Env, log *cli.Logger, host string, anomalies [
 			}
 		}
 	}
-	m := &notify.Message{Host: host, Accounts: anomalies, Seen: seen, Unread: unread}
+	m := &notify.Message{Host: host, Accounts: anomalies, Seen: seen, Gaps: gaps}
 	if n.user != nil {
 		for _, a := range anomalies {
 			if _, ok := notify.UserAddress(a.User); !ok {
@@ -390,7 +390,13 @@ func blocksNow(ctx context.Context, log *cli.Logger, st *statecmd.State, now tim
 // Each delivery's result is recorded at once: sent, pending again (tried
 // by the next run), or given up when the alert is older than
 // giveUpAfter. It reports each failure and returns false if any.
-func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, seen int, unread []report.Unread) bool {
+//
+// seen and gaps are this run's, as in its report on stdout: each message
+// says what this run could not see (inputs unread, failed geo lookups),
+// which may hide accounts besides those it carries. The state keeps no
+// gaps with an alert: one that an earlier run could not deliver goes now
+// with this run's gaps, not the earlier run's (its report said those).
+func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, seen int, gaps report.Gaps) bool {
 	if n == nil || n.off || n.dryRun {
 		return true
 	}
@@ -398,7 +404,7 @@ func (n *Notifier) Deliver(ctx context.Context, env cli.Env, log *cli.Logger, ho
 	var wg sync.WaitGroup
 	for _, ch := range n.DeliveryRounds() {
 		wg.Go(func() {
-			if !n.DeliverOn(ctx, env, log, host, st, seen, unread, ch) {
+			if !n.DeliverOn(ctx, env, log, host, st, seen, gaps, ch) {
 				failed.Store(true)
 			}
 		})
@@ -418,7 +424,7 @@ func (n *Notifier) DeliveryRounds() []string {
 // pending on channels the config no longer enables (each is given up
 // once older than giveUpAfter, and kept until then, in case the config
 // comes back).
-func (n *Notifier) DeliverOn(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, seen int, unread []report.Unread, only string) bool {
+func (n *Notifier) DeliverOn(ctx context.Context, env cli.Env, log *cli.Logger, host string, st *statecmd.State, seen int, gaps report.Gaps, only string) bool {
 	if n == nil || n.off || n.dryRun {
 		return true
 	}
@@ -525,7 +531,7 @@ func (n *Notifier) DeliverOn(ctx context.Context, env cli.Env, log *cli.Logger, 
 			ids[i] += "r" + strconv.Itoa(d.Escalation)
 		}
 	}
-	m := &notify.Message{Host: host, Accounts: accounts, Seen: seen, Unread: unread,
+	m := &notify.Message{Host: host, Accounts: accounts, Seen: seen, Gaps: gaps,
 		Key: deliveryKey(ids, deliveries[0].Created, ch.Name())}
 	res := notify.SendAll(ctx, []notify.Channel{ch}, m, n.retry)[0]
 	sent := notify.Sent(res.Err) // all the same: some recipients refused it

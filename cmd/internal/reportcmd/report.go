@@ -271,7 +271,7 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 	}
 	host, _ := os.Hostname()
 	if st != nil && run != nil {
-		if !run.Conflict && !n.Deliver(context.Background(), env, log, host, st, rep.Accounts(), rep.Unread()) {
+		if !run.Conflict && !n.Deliver(context.Background(), env, log, host, st, rep.Accounts(), rep.Gaps()) {
 			failed = true
 		}
 	} else if !n.Notify(env, log, host, rep) {

@@ -33,7 +33,7 @@ func TestStateGoneQuiet(t *testing.T) {
 	if _, err := st.Known(context.Background(), "bob@x.test"); err != nil {
 		t.Fatalf("history, the state answering: %v", err)
 	}
-	if !n.Deliver(context.Background(), env, log, "mx", st, 0, nil) {
+	if !n.Deliver(context.Background(), env, log, "mx", st, 0, report.Gaps{}) {
 		t.Fatalf("deliver, the state answering: %s", stderr)
 	}
 	freeze()
@@ -47,7 +47,7 @@ func TestStateGoneQuiet(t *testing.T) {
 	go func() {
 		defer close(done)
 		_, knownErr = st.Known(context.Background(), "bob@x.test")
-		delivered = n.Deliver(context.Background(), env, log, "mx", st, 0, nil)
+		delivered = n.Deliver(context.Background(), env, log, "mx", st, 0, report.Gaps{})
 		_, liveErr = history("alice@x.test")
 		// the next new account: not asked for, at once
 		at := time.Now()
