@@ -192,6 +192,18 @@ func (t *Teams) payload(m *Message) map[string]any {
 		title = Subject(m)
 	}
 	body := []any{map[string]any{"type": "TextBlock", "text": mdEscape(title), "weight": "Bolder", "size": "Medium", "wrap": true}}
+	for _, g := range gaps(m.Gaps) {
+		body = append(body, map[string]any{"type": "TextBlock", "text": "**INCOMPLETE:** " + mdEscape(g.head), "color": "Attention", "wrap": true})
+		if len(g.details) > 0 {
+			// a list, as the reasons are
+			d := chatDetails(g.details)
+			items := make([]string, len(d))
+			for i, s := range d {
+				items[i] = "- " + mdEscape(s)
+			}
+			body = append(body, map[string]any{"type": "TextBlock", "text": strings.Join(items, "\r"), "wrap": true, "spacing": "Small"})
+		}
+	}
 	for _, a := range m.Accounts {
 		body = append(body, map[string]any{"type": "TextBlock", "text": mdEscape(a.User), "weight": "Bolder", "wrap": true, "separator": true},
 			map[string]any{"type": "TextBlock", "text": mdEscape(summary(a)), "wrap": true})
@@ -262,7 +274,10 @@ func (t *Teams) Send(ctx context.Context, m *Message) error {
 // and > as &amp;, &lt; and &gt;), the
 // accounts as loganom-report --format json writes them (with each one's
 // severity and reasons), and "severity", the highest of them (absent with
-// the original rule).
+// the original rule). When the report could not see everything, it says
+// so as the JSON report's first line does: "incomplete": true, "unread"
+// (the inputs not read in full) and, when some failed,
+// "geo_lookups_failed" ({"logins": N, "addresses": M}).
 type Webhook struct {
 	URL    string
 	Client *http.Client
@@ -278,6 +293,17 @@ func (w *Webhook) payload(m *Message) map[string]any {
 	}
 	if m.Key != "" {
 		p["key"] = m.Key
+	}
+	if !m.Gaps.None() {
+		// as the first line of loganom-report --format json
+		unread := m.Gaps.Unread
+		if unread == nil {
+			unread = []report.Unread{}
+		}
+		p["incomplete"], p["unread"] = true, unread
+		if m.Gaps.Geo.Logins > 0 {
+			p["geo_lookups_failed"] = m.Gaps.Geo
+		}
 	}
 	return p
 }

@@ -34,11 +34,50 @@ func Subject(m *Message) string {
 }
 
 // Plain is the report as plain text (the mail's text part, the webhook's
-// text field).
+// text field), gaps first, as on stdout (report.TextGaps).
 func Plain(m *Message) string {
 	var b bytes.Buffer
-	report.Text(&b, m.Accounts, m.Seen, m.Gaps.Unread)
+	report.TextGaps(&b, m.Accounts, m.Seen, m.Gaps)
 	return b.String()
+}
+
+// gap is one thing the report could not see, in report.TextGaps' words:
+// its line after "INCOMPLETE: " (head), and the lines under it (the
+// inputs not read, what a failed geo lookup means), names from the
+// network escaped by report.Escape (quoted, with any line break or
+// control character as \n and the like: one line each). The caller makes
+// them inert for its format.
+type gap struct {
+	head    string
+	details []string
+}
+
+// gaps are g as report.TextGaps says it, before the accounts: none when
+// the report saw everything.
+func gaps(g report.Gaps) []gap {
+	if g.None() {
+		return nil
+	}
+	var b bytes.Buffer
+	report.TextGaps(&b, nil, 0, g)
+	var out []gap
+	for _, line := range strings.Split(b.String(), "\n") {
+		if head, ok := strings.CutPrefix(line, "INCOMPLETE: "); ok {
+			out = append(out, gap{head: head})
+		} else if d, ok := strings.CutPrefix(line, "  "); ok && len(out) > 0 {
+			out[len(out)-1].details = append(out[len(out)-1].details, d)
+		}
+	}
+	return out
+}
+
+// chatDetails are a gap's details for a chat message: MaxRows at most,
+// as its tables have, the rest counted.
+func chatDetails(d []string) []string {
+	if len(d) <= MaxRows {
+		return d
+	}
+	return append(d[:MaxRows:MaxRows], fmt.Sprintf("… and %d more", len(d)-MaxRows))
 }
 
 // Highest is the highest severity among the message's accounts: None
@@ -88,12 +127,19 @@ func summary(a *report.Account) string {
 		len(a.IPs), len(a.Countries), strings.Join(a.Countries, " "), len(a.ASNs), a.Logins)
 }
 
-// HTML is the report as an HTML document (the mail's HTML part); every
-// value is escaped.
+// HTML is the report as an HTML document (the mail's HTML part), gaps
+// first; every value is escaped.
 func HTML(m *Message) string {
 	var b strings.Builder
 	e := func(s string) string { return html.EscapeString(neutral(s)) }
 	b.WriteString("<!DOCTYPE html>\n<html><body>\n<h2>" + e(Subject(m)) + "</h2>\n")
+	for _, g := range gaps(m.Gaps) {
+		fmt.Fprintf(&b, "<p><strong>INCOMPLETE:</strong> %s</p>\n<ul>\n", e(g.head))
+		for _, d := range g.details {
+			fmt.Fprintf(&b, "<li>%s</li>\n", e(d))
+		}
+		b.WriteString("</ul>\n")
+	}
 	for _, a := range m.Accounts {
 		fmt.Fprintf(&b, "<h3>%s</h3>\n<p>%s</p>\n", e(a.User), e(summary(a)))
 		if a.Severity != "" {
@@ -229,12 +275,18 @@ func mmEscape(s string, cell bool) string {
 	return fence + n + fence
 }
 
-// Markdown is the report for chat (Mattermost): a table per account,
-// at most MaxRows rows each. No name from the network can notify the
-// channel (mmEscape).
+// Markdown is the report for chat (Mattermost): gaps first, then a table
+// per account, at most MaxRows rows each. No name from the network can
+// notify the channel (mmEscape).
 func Markdown(m *Message) string {
 	var b strings.Builder
 	b.WriteString("#### " + mmEscape(Subject(m), false) + "\n")
+	for _, g := range gaps(m.Gaps) {
+		b.WriteString("\n**INCOMPLETE:** " + mdEscape(g.head) + "\n\n")
+		for _, d := range chatDetails(g.details) {
+			b.WriteString("- " + mmEscape(d, false) + "\n")
+		}
+	}
 	for _, a := range m.Accounts {
 		fmt.Fprintf(&b, "\n**%s**: %s\n\n", mmEscape(a.User, false), mdEscape(summary(a)))
 		if a.Severity != "" {

@@ -1,0 +1,272 @@
+package notify
+
+import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/loganom/loganom/pkg/report"
+)
+
+// hostileInput is an input's name as an attacker who may name files
+// (a log rotated by a script of theirs, a path in a config) would: HTML, a
+// Markdown link and heading on a line of their own, a mention, a bidi
+// control. Its error holds HTML and a mention too.
+const (
+	hostileInput      = "/var/log/@channel <img src=x onerror=alert(1)>\n# head [x](http://evil.test/)\u202e.log"
+	hostileInputError = "read: <b>input/output</b> error @here"
+)
+
+// The words report.TextGaps heads each gap with, after "INCOMPLETE: ".
+const (
+	unreadHead = "1 input could not be read in full; accounts in it may be missing from this report:"
+	geoHead    = "the geo lookups (country, network) failed for 7 logins from 3 addresses; accounts that logged in from them may look safer than they are:"
+)
+
+// gapCases are detected()'s account, with an input read in part, with
+// logins whose geo lookups failed, and with both.
+func gapCases() []struct {
+	name        string
+	gaps        report.Gaps
+	unread, geo bool
+} {
+	unread := []report.Unread{{Input: hostileInput, Lines: 1200, Error: hostileInputError}}
+	geo := report.GeoFailed{Logins: 7, Addresses: 3}
+	return []struct {
+		name        string
+		gaps        report.Gaps
+		unread, geo bool
+	}{
+		{"unread", report.Gaps{Unread: unread}, true, false},
+		{"geo", report.Gaps{Geo: geo}, false, true},
+		{"both", report.Gaps{Unread: unread, Geo: geo}, true, true},
+	}
+}
+
+// The text part (and the webhook's text) is the report as stdout has it,
+// gaps and all: the geo lookups' failure too, in report.TextGaps' words.
+func TestGapsPlain(t *testing.T) {
+	for _, tc := range gapCases() {
+		m := detected()
+		m.Gaps = tc.gaps
+		var want bytes.Buffer
+		report.TextGaps(&want, m.Accounts, m.Seen, m.Gaps)
+		if got := Plain(m); got != want.String() {
+			t.Errorf("%s: got\n%s\nwant\n%s", tc.name, got, want.String())
+		}
+		got := Plain(m)
+		if there := strings.HasPrefix(got, "INCOMPLETE: "+geoHead+"\n") || strings.Contains(got, "\nINCOMPLETE: "+geoHead+"\n"); there != tc.geo {
+			t.Errorf("%s: the geo block there: %v, want %v:\n%s", tc.name, there, tc.geo, got)
+		}
+	}
+}
+
+// The mail's HTML part, which most mail clients show, says first what the
+// report could not see, the names from the network escaped.
+func TestGapsHTML(t *testing.T) {
+	for _, tc := range gapCases() {
+		m := detected()
+		m.Gaps = tc.gaps
+		out := HTML(m)
+		top, _, ok := strings.Cut(out, "<h3>")
+		if !ok {
+			t.Fatalf("%s: no account:\n%s", tc.name, out)
+		}
+		for _, x := range []struct {
+			want bool
+			head string
+		}{{tc.unread, unreadHead}, {tc.geo, geoHead}} {
+			if got := strings.Contains(top, "<p><strong>INCOMPLETE:</strong> "+html.EscapeString(x.head)+"</p>\n"); got != x.want {
+				t.Errorf("%s: notice %q before the accounts: %v, want %v:\n%s", tc.name, x.head, got, x.want, out)
+			}
+		}
+		if tc.unread {
+			name := "<li>" + html.EscapeString(report.Escape(hostileInput)) + " (read up to line 1200): " + html.EscapeString(hostileInputError) + "</li>\n"
+			if !strings.Contains(top, name) {
+				t.Errorf("%s: no %q:\n%s", tc.name, name, out)
+			}
+		}
+		if hidden(out) || strings.Contains(out, "<img") || strings.Contains(out, "<b>") {
+			t.Errorf("%s: a name went through raw:\n%+q", tc.name, out)
+		}
+	}
+}
+
+// Mattermost's post says it first too; no name in it can notify anyone,
+// nor make a heading, a link or a line.
+func TestGapsMarkdown(t *testing.T) {
+	for _, tc := range gapCases() {
+		m := detected()
+		m.Gaps = tc.gaps
+		var p map[string]string
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Mattermost{}).Preview(m)), "Mattermost /hooks/…:\n")), &p); err != nil {
+			t.Fatal(err)
+		}
+		md := p["text"]
+		top, _, ok := strings.Cut(md, "\n**bob")
+		if !ok {
+			t.Fatalf("%s: no account:\n%s", tc.name, md)
+		}
+		for _, x := range []struct {
+			want bool
+			head string
+		}{{tc.unread, unreadHead}, {tc.geo, geoHead}} {
+			if got := strings.Contains(top, "\n**INCOMPLETE:** "+mdEscape(x.head)+"\n"); got != x.want {
+				t.Errorf("%s: notice %q before the accounts: %v, want %v:\n%s", tc.name, x.head, got, x.want, md)
+			}
+		}
+		if got := mattermostMentions(md); len(got) > 0 {
+			t.Errorf("%s: Mattermost would read the mentions %q in:\n%s", tc.name, got, md)
+		}
+		items := items(top, "\n", "- ")
+		if want := map[bool]int{true: 1}[tc.unread] + map[bool]int{true: 1}[tc.geo]; len(items) != want {
+			t.Errorf("%s: %d items, want %d:\n%s", tc.name, len(items), want, md)
+		}
+		for _, it := range items {
+			code := len(it) > 2 && it[0] == '`' && it[len(it)-1] == '`'
+			if !mdInert(it) && !code {
+				t.Errorf("%s: item not inert: %q", tc.name, it)
+			}
+		}
+		if tc.unread && !strings.Contains(top, "- `"+report.Escape(hostileInput)+" (read up to line 1200): "+hostileInputError+"`\n") {
+			t.Errorf("%s: the input is not there, as code:\n%s", tc.name, md)
+		}
+		if hidden(md) || strings.Contains(md, "\n# ") {
+			t.Errorf("%s: a name went through raw:\n%+q", tc.name, md)
+		}
+	}
+}
+
+// The Teams card says it first, in red, each detail escaped.
+func TestGapsTeams(t *testing.T) {
+	for _, tc := range gapCases() {
+		m := detected()
+		m.Gaps = tc.gaps
+		var card struct {
+			Attachments []struct {
+				Content struct {
+					Body []map[string]any `json:"body"`
+				} `json:"content"`
+			} `json:"attachments"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Teams{}).Preview(m)), "Teams webhook:\n")), &card); err != nil {
+			t.Fatal(err)
+		}
+		var top []map[string]any // the blocks before the account's
+		for _, b := range card.Attachments[0].Content.Body[1:] {
+			if b["text"] == mdEscape("bob@example.test") {
+				break
+			}
+			top = append(top, b)
+		}
+		var heads, details []string
+		for _, b := range top {
+			s, _ := b["text"].(string)
+			if rest, ok := strings.CutPrefix(s, "**INCOMPLETE:** "); ok {
+				heads = append(heads, rest)
+				if b["color"] != "Attention" {
+					t.Errorf("%s: notice in %v, want Attention", tc.name, b["color"])
+				}
+				continue
+			}
+			for _, it := range strings.Split(s, "\r") {
+				if !strings.HasPrefix(it, "- ") || !mdInert(it[2:]) {
+					t.Errorf("%s: detail not an inert item: %q", tc.name, it)
+				}
+				details = append(details, it[2:])
+			}
+		}
+		var want, wantDetails []string
+		if tc.unread {
+			want = append(want, mdEscape(unreadHead))
+			wantDetails = append(wantDetails, mdEscape(report.Escape(hostileInput)+" (read up to line 1200): "+hostileInputError))
+		}
+		if tc.geo {
+			want = append(want, mdEscape(geoHead))
+			wantDetails = append(wantDetails, mdEscape("an address without a country counts as unknown, never foreign; the errors are in the warning on stderr and the records' enrich_errors"))
+		}
+		if !reflect.DeepEqual(heads, want) || !reflect.DeepEqual(details, wantDetails) {
+			t.Errorf("%s: before the account:\n%q\n%q\nwant\n%q\n%q", tc.name, heads, details, want, wantDetails)
+		}
+	}
+}
+
+// The webhook's JSON says it as data, as loganom-report --format json's
+// first line does: "incomplete", "unread", "geo_lookups_failed".
+func TestGapsWebhook(t *testing.T) {
+	for _, tc := range append(gapCases(), struct {
+		name        string
+		gaps        report.Gaps
+		unread, geo bool
+	}{"none", report.Gaps{}, false, false}) {
+		m := detected()
+		m.Gaps = tc.gaps
+		var p map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Webhook{}).Preview(m)), "webhook:\n")), &p); err != nil {
+			t.Fatal(err)
+		}
+		if !tc.unread && !tc.geo {
+			for _, k := range []string{"incomplete", "unread", "geo_lookups_failed"} {
+				if _, ok := p[k]; ok {
+					t.Errorf("%s: %q in a complete report's payload", tc.name, k)
+				}
+			}
+			continue
+		}
+		var first bytes.Buffer
+		report.JSONGaps(&first, nil, m.Gaps)
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal(first.Bytes(), &want); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want {
+			var a, b any
+			json.Unmarshal(v, &a)
+			json.Unmarshal(p[k], &b)
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s: %q is %s, want %s (as the JSON report's first line)", tc.name, k, p[k], v)
+			}
+		}
+		if _, ok := p["geo_lookups_failed"]; ok != tc.geo {
+			t.Errorf("%s: geo_lookups_failed there: %v", tc.name, ok)
+		}
+		var text string
+		json.Unmarshal(p["text"], &text)
+		if tc.geo && !strings.Contains(text, "INCOMPLETE: "+geoHead) {
+			t.Errorf("%s: the text does not say the geo lookups failed:\n%s", tc.name, text)
+		}
+	}
+}
+
+// A report that saw everything has no notice in any format.
+func TestGapsNone(t *testing.T) {
+	for name, out := range renders(t, detected()) {
+		if strings.Contains(out, "INCOMPLETE") || strings.Contains(out, "incomplete") {
+			t.Errorf("%s: a notice without gaps:\n%s", name, out)
+		}
+	}
+}
+
+// A chat message lists MaxRows inputs not read at most, as it lists
+// addresses, and counts the rest; the mail lists them all.
+func TestGapsManyInputs(t *testing.T) {
+	m := detected()
+	for i := range MaxRows + 2 {
+		m.Gaps.Unread = append(m.Gaps.Unread, report.Unread{Input: "/var/log/mail.log." + strconv.Itoa(i), Error: "permission denied"})
+	}
+	md := Markdown(m)
+	if n := strings.Count(md, "\n- /var/log/mail"); n != MaxRows || !strings.Contains(md, "\n- … and 2 more\n") {
+		t.Errorf("Markdown: %d inputs listed, want %d and the rest counted:\n%s", n, MaxRows, md)
+	}
+	teams := must((&Teams{}).Preview(m))
+	if n := strings.Count(teams, "- /var/log/mail"); n != MaxRows || !strings.Contains(teams, `\r- … and 2 more"`) {
+		t.Errorf("Teams: %d inputs listed, want %d and the rest counted:\n%s", n, MaxRows, teams)
+	}
+	if n := strings.Count(HTML(m), "<li>/var/log/mail"); n != MaxRows+2 {
+		t.Errorf("HTML: %d inputs listed, want %d", n, MaxRows+2)
+	}
+}
