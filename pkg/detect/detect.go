@@ -556,7 +556,11 @@ func (s *Site) unfamiliarToOthers(asn uint32, user string, t time.Time) bool {
 
 // gatePrefix is the prefix of ip that Census counts as one gateway: its
 // /24 (IPv4) or /48 (IPv6): a VPN's or an office's exit addresses are
-// next to each other.
+// next to each other. It is also the range of a burst's turns (see turn):
+// a hotel behind a few addresses, or a site's IPv6 addresses, are of one
+// range; a dual-stack line's IPv4 and IPv6 addresses are two ranges of
+// one client, and so IPv6 ranges are only compared with IPv6 ranges (a
+// turn is from the last range of the address's family).
 func gatePrefix(ip string) (netip.Prefix, bool) {
 	ad, err := netip.ParseAddr(ip)
 	if err != nil {
@@ -1171,7 +1175,7 @@ type place struct {
 	strange   bool     // the burst's logins all from networks unfamiliar to the site
 	burst     *finding // found
 	burstDesc string
-	// the burst's address ranges (turnRange), the last one's and its
+	// the burst's address ranges (gatePrefix), the last one's and its
 	// last login, and how often a login came from one of them within
 	// quickTurn of another's (turns): two clients at once (see burst)
 	ranges    []netip.Prefix
@@ -2088,7 +2092,7 @@ type turnAt struct {
 // then somewhere from that login's first to first: a turn only when that
 // first is within quickTurn (as many turns as the logins took, or fewer).
 func (p *place) turn(ip string, first, last time.Time) {
-	r, ok := turnRange(ip)
+	r, ok := gatePrefix(ip)
 	if !ok {
 		return
 	}
@@ -2122,26 +2126,6 @@ const quickTurn = 15 * time.Minute
 // maxRanges: the ranges of a burst remembered (turns between the first
 // ones tell enough).
 const maxRanges = 8
-
-// turnRange is the range an address is in for the turns of a burst: its
-// /24 (IPv4), its /48 (IPv6, a site's). A hotel behind a few addresses,
-// or a carrier's NAT, gives addresses of one range; a dual-stack line's
-// IPv4 and IPv6 addresses are two ranges of one client, and so IPv6
-// ranges are only compared with IPv6 ranges (see burst: a turn is from
-// the last range of the address's family).
-func turnRange(ip string) (netip.Prefix, bool) {
-	ad, err := netip.ParseAddr(ip)
-	if err != nil {
-		return netip.Prefix{}, false
-	}
-	ad = ad.Unmap().WithZone("")
-	bits := 24
-	if ad.Is6() {
-		bits = 48
-	}
-	pfx, err := ad.Prefix(bits)
-	return pfx, err == nil
-}
 
 // held is an address (an IPv4 address, or an IPv6 /64) of a usual place
 // located vaguely, as the account used it from first to last.
