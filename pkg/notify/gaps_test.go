@@ -146,18 +146,8 @@ func TestGapsTeams(t *testing.T) {
 	for _, tc := range gapCases() {
 		m := detected()
 		m.Gaps = tc.gaps
-		var card struct {
-			Attachments []struct {
-				Content struct {
-					Body []map[string]any `json:"body"`
-				} `json:"content"`
-			} `json:"attachments"`
-		}
-		if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Teams{}).Preview(m)), "Teams webhook:\n")), &card); err != nil {
-			t.Fatal(err)
-		}
 		var top []map[string]any // the blocks before the account's
-		for _, b := range card.Attachments[0].Content.Body[1:] {
+		for _, b := range teamsBody(t, m)[1:] {
 			if b["text"] == mdEscape("bob@example.test") {
 				break
 			}

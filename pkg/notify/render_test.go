@@ -204,19 +204,9 @@ func TestReasonsHostile(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Mattermost{}).Preview(m)), "Mattermost /hooks/…:\n")), &mm); err != nil {
 		t.Fatal(err)
 	}
-	var card struct {
-		Attachments []struct {
-			Content struct {
-				Body []map[string]any `json:"body"`
-			} `json:"content"`
-		} `json:"attachments"`
-	}
-	if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Teams{}).Preview(m)), "Teams webhook:\n")), &card); err != nil {
-		t.Fatal(err)
-	}
 	var teamsText []string
 	teamsReasons := ""
-	for _, b := range card.Attachments[0].Content.Body {
+	for _, b := range teamsBody(t, m) {
 		s, _ := b["text"].(string)
 		teamsText = append(teamsText, s)
 		if strings.HasPrefix(s, "- ") {
@@ -298,4 +288,20 @@ func must(s string, err error) string {
 		panic(err)
 	}
 	return s
+}
+
+// teamsBody is the body of the Teams card that Preview shows for m.
+func teamsBody(t *testing.T, m *Message) []map[string]any {
+	t.Helper()
+	var card struct {
+		Attachments []struct {
+			Content struct {
+				Body []map[string]any `json:"body"`
+			} `json:"content"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Teams{}).Preview(m)), "Teams webhook:\n")), &card); err != nil {
+		t.Fatal(err)
+	}
+	return card.Attachments[0].Content.Body
 }

@@ -1,12 +1,9 @@
 package loganomcmd
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/loganom/loganom/pkg/state"
 )
 
 // TestFollowBacklogLearnsOtherServersLogins: two mail servers share a
@@ -47,11 +44,7 @@ func TestFollowBacklogLearnsOtherServersLogins(t *testing.T) {
 				t.Fatalf("alert %+v", a)
 			}
 			// her logins are recorded once each, the thief's not again
-			st, err := state.Open(context.Background(), s.db, state.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := s.store()
 			waitFor(t, "mx1's backlog recorded", func() bool { return historyCount(t, st, ana) == 8 })
 		})
 	}

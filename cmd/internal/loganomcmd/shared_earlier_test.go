@@ -25,11 +25,7 @@ func TestFollowEarlierAddressReadAgainEvidence(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			s := newTwoServers(t, backend)
-			st, err := state.Open(context.Background(), s.db, state.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := s.store()
 			ana := "ana@example.test"
 			day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			var b strings.Builder
@@ -81,11 +77,7 @@ func TestFollowReusedAddressEvidence(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			s := newTwoServers(t, backend)
-			st, err := state.Open(context.Background(), s.db, state.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := s.store()
 			ana := "ana@example.test"
 			day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			evening := day.Add(4*24*time.Hour + 8*time.Hour)

@@ -1,6 +1,7 @@
 package loganomcmd
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/report"
+	"github.com/loganom/loganom/pkg/state"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
 
@@ -37,6 +39,17 @@ func newTwoServers(t *testing.T, backend string) *twoServers {
 		s.append(s.log(mx), "")
 	}
 	return s
+}
+
+// store opens the shared state, for the test to read; closed when the
+// test ends.
+func (s *twoServers) store() state.Store {
+	st, err := state.Open(context.Background(), s.db, state.Options{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // log is mx's log file.

@@ -1,15 +1,12 @@
 package loganomcmd
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/loganom/loganom/pkg/state"
 )
 
 // TestFollowLearnsOtherServersLogins: two mail servers share a state. Ana
@@ -27,11 +24,7 @@ func TestFollowLearnsOtherServersLogins(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			s := newTwoServers(t, backend)
 			lines, stderr := s.daemon("mx1", "--metrics", "127.0.0.1:0")
-			st, err := state.Open(context.Background(), s.db, state.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := s.store()
 			ana := "ana@example.test"
 			day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			var b strings.Builder
