@@ -1757,13 +1757,13 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	switch {
 	case newCountry:
-		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), turnIP(w), first, last, n, before, a.site.unfamiliarToOthers(w.ASN, a.user, first))
+		a.burst(a.countries[w.Country], "c "+w.Country, "new country "+countryCity(w), w, first, last, n, before, a.site.unfamiliarToOthers(w.ASN, a.user, first))
 	case newNetwork || homeNew:
 		// a new network sending far more than the account ever did is
 		// a thief too, in a usual country (a data centre there, the
 		// whitelisted home country's included) or from an exit's
 		// network the account does not use
-		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", turnIP(w), first, last, n, before, false)
+		a.burst(a.networks[w.ASN], "n "+strconv.FormatUint(uint64(w.ASN), 10), "new network "+a.network(w)+" ("+countryCity(w)+")", w, first, last, n, before, false)
 	}
 	if !usual || learning {
 		a.countMany(first, w)
@@ -1953,8 +1953,10 @@ func (a *Account) historyBefore(t time.Time) int64 {
 // within the window from its first; when they reach Config.Burst and five
 // times the account's usual logins in a window, the new place is medium:
 // someone is sending mail from there, far more than the account ever did.
-// key is the place's finding (NewPlace), what its name in words; before
-// is the account's logins before t, the history's included.
+// key is the place's finding (NewPlace), what its name in words, w the
+// login's address (the finding names it; the turns leave it out when it
+// is located vaguely: turnIP); before is the account's logins before t,
+// the history's included.
 //
 // A new country's logins all from networks that no other account of the
 // site had used for long by then (strange: not a colleague's hotel or a
@@ -1965,14 +1967,16 @@ func (a *Account) historyBefore(t time.Time) int64 {
 // familiar, and hid what the live reader and an hourly run, whose census
 // holds the past only, alerted on (a traveller catches up on mail at his
 // own pace, or twice it, from a hotel's network that nobody else used).
-func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int, before int64, strange bool) {
+func (a *Account) burst(p *place, key, what string, w *Where, t, last time.Time, n int, before int64, strange bool) {
 	if a.cfg.Burst <= 0 || p == nil {
 		return
 	}
+	// the turns leave out an address located vaguely (turnIP)
+	turnAddr := turnIP(w)
 	if p.burst != nil { // found: the count goes on within the window
 		if t.Sub(p.burstFrom) <= a.cfg.Window {
 			p.burstN += n
-			p.turn(ip, t, last)
+			p.turn(turnAddr, t, last)
 			p.burst.Text = a.burstText(what, p, last)
 		}
 		return
@@ -2030,7 +2034,7 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 	}
 	p.burstN += n
 	p.strange = p.strange && strange
-	p.turn(ip, t, last)
+	p.turn(turnAddr, t, last)
 	need := 5.0
 	if p.strange {
 		need = 3
@@ -2047,7 +2051,7 @@ func (a *Account) burst(p *place, key, what, ip string, t, last time.Time, n int
 	if p.burstN < a.cfg.Burst || float64(p.burstN) < need*p.burstRate {
 		return
 	}
-	f := a.find(NewPlace, key, Medium, t, ip, "")
+	f := a.find(NewPlace, key, Medium, t, w.IP, "")
 	f.Severity = Medium
 	p.burst, p.burstDesc, p.inTurn = f, a.describe(p.burstFrom), inTurn
 	f.Text = a.burstText(what, p, last)

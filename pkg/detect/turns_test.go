@@ -88,3 +88,29 @@ func TestBurstInTurn(t *testing.T) {
 		checkVerdict(t, a.Verdict(), Low, []string{"new country RU, Moscow (7 days"})
 	})
 }
+
+// A burst's finding names the login's address, located vaguely or not:
+// only the turns leave a carrier's address out. A thief's data centre in
+// the whitelisted home country, which GeoIP locates to the country only,
+// sending far more than the owner does: the new network's finding (made
+// by the burst itself: no other finding names the network) names it.
+func TestBurstVagueNamesAddress(t *testing.T) {
+	home, _, _ := dcTheft()
+	dc := Where{IP: "145.239.30.186", Country: "DE", ASN: 16276, Org: "OVH SAS", Trusted: true, Home: true}
+	var evs []ev
+	for d := range 6 {
+		for h := range 10 {
+			evs = append(evs, ev{w: home, at: time.Duration(d)*day + time.Duration(h)*time.Hour})
+		}
+	}
+	for i := range 60 {
+		evs = append(evs, ev{w: dc, at: 7*day + time.Duration(i)*2*time.Minute})
+	}
+	v := judge(Config{}, nil, evs)
+	checkVerdict(t, v, Medium, []string{"new network AS16276 OVH SAS"})
+	for _, r := range v.Reasons {
+		if r.IP != dc.IP {
+			t.Errorf("a reason names %q, want %s: %+v", r.IP, dc.IP, r)
+		}
+	}
+}
