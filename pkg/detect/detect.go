@@ -1189,6 +1189,11 @@ type place struct {
 	// countScattered)
 	lat, lon float64
 	located  bool
+	// back: a new country's, the owner's last login from a usual place
+	// located precisely (lastHome) before the country's first login: the
+	// owner was back there in between, when it came after the country
+	// before's last (see countScattered)
+	back login
 }
 
 // histRow is a row of the history: its first login and how many; last
@@ -1518,6 +1523,24 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			a.lastHome = l
 		}
 	}
+	// and, for each new country of the history, the last such login
+	// before its first (place.back), as Login records it: an hourly run
+	// chains the countries of a thief's nights as one run does
+	for _, p := range a.countries {
+		if p.learned || p.trusted || !p.located {
+			continue
+		}
+		for i := range known {
+			k := &known[i]
+			if k.Relay || k.Last.IsZero() || !k.Last.Before(p.first) || p.back.valid && !k.Last.After(p.back.at) ||
+				vague(&k.Where) && !a.lineNet(&k.Where) && !a.siteLine(&k.Where) {
+				continue
+			}
+			if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last), gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
+				p.back = l
+			}
+		}
+	}
 }
 
 // see records that the account used w's places from first to last.
@@ -1754,6 +1777,9 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	a.total += int64(n)
 	if usual && w.Methods != 0 {
 		a.learnMethods(w.Methods, first, int64(n))
+	}
+	if p := a.countries[w.Country]; newCountry && p != nil && p.first.Equal(first) {
+		p.back = a.lastHome
 	}
 	switch {
 	case newCountry:
@@ -2966,11 +2992,19 @@ func (a *Account) countScattered(t time.Time, w *Where) {
 	slices.SortFunc(cs, func(x, y newCountry) int { return cmp.Or(x.p.first.Compare(y.p.first), cmp.Compare(x.cc, y.cc)) })
 	chain := cs[:1:1]
 	km := 0.0
+	backs := 0
 	for _, c := range cs[1:] {
 		prev := chain[len(chain)-1].p
-		if d := Distance(prev.lat, prev.lon, c.p.lat, c.p.lon); d >= scatterKM {
+		lat, lon, back := prev.lat, prev.lon, false
+		// the owner was back at a usual place in between: the thief's
+		// next country is as far from there as from the one before
+		if b := &c.p.back; b.valid && b.at.After(prev.last) && b.at.Before(c.p.first) {
+			lat, lon, back = b.Lat, b.Lon, true
+		}
+		if d := Distance(lat, lon, c.p.lat, c.p.lon); d >= scatterKM {
 			chain = append(chain, c)
 			km += d
+			backs += b2i(back)
 		}
 	}
 	if len(chain) < need || len(chain) <= a.many.scattered {
@@ -2982,9 +3016,13 @@ func (a *Account) countScattered(t time.Time, w *Where) {
 		names[i] = c.cc
 	}
 	days := chain[len(chain)-1].p.first.Sub(chain[0].p.first)
+	before := "the one before"
+	if backs > 0 {
+		before = fmt.Sprintf("the one before (%d of them: from the usual place the account was back at in between, and their km counted from there)", backs)
+	}
 	a.find(ManyPlaces, "scattered", Medium, t, w.IP, "").Text = fmt.Sprintf(
-		"%d new countries in %s (%s, %s km between them in all), each used for less than %s and each %s km or more from the one before: no journey's stops",
-		len(chain), span(days), strings.Join(names, " → "), thousands(int64(math.Round(km/10)*10)), span(a.cfg.Window), thousands(scatterKM))
+		"%d new countries in %s (%s, %s km between them in all), each used for less than %s and each %s km or more from %s: no journey's stops",
+		len(chain), span(days), strings.Join(names, " → "), thousands(int64(math.Round(km/10)*10)), span(a.cfg.Window), thousands(scatterKM), before)
 }
 
 // find records a finding, and returns it; the same one again is counted.
