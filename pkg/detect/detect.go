@@ -2997,8 +2997,10 @@ func (a *Account) countScattered(t time.Time, w *Where) {
 		prev := chain[len(chain)-1].p
 		lat, lon, back := prev.lat, prev.lon, false
 		// the owner was back at a usual place in between: the thief's
-		// next country is as far from there as from the one before
-		if b := &c.p.back; b.valid && b.at.After(prev.last) && b.at.Before(c.p.first) {
+		// next country is as far from there as from the one before (not
+		// on an account several people use: the login between may be
+		// another's, at home while one travels)
+		if b := &c.p.back; !a.shared() && b.valid && b.at.After(prev.last) && b.at.Before(c.p.first) {
 			lat, lon, back = b.Lat, b.Lon, true
 		}
 		if d := Distance(lat, lon, c.p.lat, c.p.lon); d >= scatterKM {
