@@ -1946,6 +1946,12 @@ func (a *Account) siteLine(w *Where) bool {
 // more (GeoLite2's radius for mobile networks' gateways).
 func vague(w *Where) bool { return w.City == "" || w.AccuracyKM >= 100 }
 
+// paceLogins: the least logins known for the account's pace to be its
+// own (burst); fewer are as if there were this many. Three: with none
+// seen over some days, three over them is what the "rule of three" (a
+// 95 % upper bound) allows.
+const paceLogins = 3
+
 // rate is the account's usual logins in a window, before t: all its
 // logins known over the days since its first.
 func (a *Account) rate(t time.Time) float64 {
@@ -2061,6 +2067,9 @@ func (a *Account) burst(p *place, key, what string, w *Where, t, last time.Time,
 	p.burstN += n
 	p.strange = p.strange && strange
 	p.turn(turnAddr, t, last)
+	// the pace of fewer than paceLogins logins says little (a first day
+	// that happened to be quiet): as if paceLogins were known
+	pace := max(p.burstRate, a.rateOf(paceLogins, p.burstFrom))
 	need := 5.0
 	if p.strange {
 		need = 3
@@ -2070,11 +2079,11 @@ func (a *Account) burst(p *place, key, what string, w *Where, t, last time.Time,
 	// line to a conference's and back in more than minutes, but a thief's
 	// bots, each behind its own line; shared mailboxes have several
 	// people, who may travel together
-	inTurn := strings.HasPrefix(key, "c ") && p.turns >= burstTurns && !a.shared() && float64(p.burstN) < need*p.burstRate
+	inTurn := strings.HasPrefix(key, "c ") && p.turns >= burstTurns && !a.shared() && float64(p.burstN) < need*pace
 	if inTurn {
 		need = 2
 	}
-	if p.burstN < a.cfg.Burst || float64(p.burstN) < need*p.burstRate {
+	if p.burstN < a.cfg.Burst || float64(p.burstN) < need*pace {
 		return
 	}
 	f := a.find(NewPlace, key, Medium, t, w.IP, "")
