@@ -1525,18 +1525,27 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 	}
 	// and, for each new country of the history, the last such login
 	// before its first (place.back), as Login records it: an hourly run
-	// chains the countries of a thief's nights as one run does
+	// chains the countries of a thief's nights as one run does, as far
+	// as the rows tell. A row is an address's first and last login; of
+	// an address in use across the country's first login, its first.
+	// (Of one used before and after the thief's nights, an office's
+	// fixed address, the rows do not say which nights the owner was
+	// back between: the chain is then measured from the country before.)
 	for _, p := range a.countries {
 		if p.learned || p.trusted || !p.located {
 			continue
 		}
 		for i := range known {
 			k := &known[i]
-			if k.Relay || k.Last.IsZero() || !k.Last.Before(p.first) || p.back.valid && !k.Last.After(p.back.at) ||
+			at := k.Last
+			if !at.Before(p.first) {
+				at = k.First
+			}
+			if k.Relay || at.IsZero() || !at.Before(p.first) || p.back.valid && !at.After(p.back.at) ||
 				vague(&k.Where) && !a.lineNet(&k.Where) && !a.siteLine(&k.Where) {
 				continue
 			}
-			if l := (login{Where: k.Where, at: k.Last, valid: true, usual: a.usual(&k.Where, k.Last), gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
+			if l := (login{Where: k.Where, at: at, valid: true, usual: a.usual(&k.Where, at), gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
 				p.back = l
 			}
 		}

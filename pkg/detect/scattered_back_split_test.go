@@ -83,6 +83,21 @@ func TestScatteredBackSplit(t *testing.T) {
 	t.Run("each login", func(t *testing.T) { splitRuns(t, nights(saoPaulo), true) })
 	// the home logins whitelisted (country_ignore = BR)
 	t.Run("trusted home", func(t *testing.T) { splitRuns(t, nights(trusted(saoPaulo)), true) })
+	// as the state keeps it, a row per address, of a home line whose
+	// address changes every other day: each address is in use across a
+	// night, and its row's first login is the owner's return before it
+	t.Run("a row per address, a new one every other day", func(t *testing.T) {
+		evs := daily(saoPaulo, 5)
+		for k, w := range []Where{lagos, accra, moscow, lisbon} {
+			at := time.Duration(5+2*k)*day + 2*time.Hour - 8*time.Hour
+			evs = append(evs, ev{w: w, at: at}, ev{w: w, at: at + 20*time.Minute})
+			home := saoPaulo
+			home.IP = "187.45.12." + itoa(10+(k+1)/2)
+			evs = append(evs, ev{w: home, at: time.Duration(6+2*k)*day + 4*time.Hour})
+		}
+		slices.SortStableFunc(evs, func(x, y ev) int { return cmp.Compare(x.at, y.at) })
+		splitRuns(t, evs, false)
+	})
 	// (Not as the state keeps the history, a row per address, where the
 	// owner uses one fixed address: its row's first and last login do not
 	// say which nights he was back between, and an hourly run measures
