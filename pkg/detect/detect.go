@@ -1499,7 +1499,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 				tx, ty := [2]time.Time{x.First, x.Last}, [2]time.Time{y.First, y.Last}
 				for _, ta := range tx[:2-b2i(x.Cut)] {
 					for _, tb := range ty[:2-b2i(y.Cut)] {
-						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near {
+						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near && !a.oneNetwork(&x.Where, &y.Where) && !a.oneNetwork(&y.Where, &x.Where) {
 							a.sharing(&x.Where, ta, &y.Where, tb, !far, false)
 							if a.shared() {
 								break pairs
@@ -1853,6 +1853,15 @@ type netRun struct {
 	first, last  time.Time
 	held, hop    bool
 	addrs, holds int
+	// towns: where the account's addresses there were located
+	// precisely, the first few (see oneNetwork)
+	towns  [4]town
+	ntowns int
+}
+
+type town struct {
+	lat, lon float64
+	acc      int
 }
 
 // holdNet records a login from w (a usual place, not an exit) from first
@@ -1885,6 +1894,38 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 		r.held = true
 		r.holds++
 	}
+	if w.HasLoc && !vague(w) && r.ntowns < len(r.towns) &&
+		!slices.ContainsFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon }) {
+		r.towns[r.ntowns] = town{w.Lat, w.Lon, w.AccuracyKM}
+		r.ntowns++
+	}
+}
+
+// oneNetwork: x and y, in use apart by road (apart), are on two networks,
+// and the account's addresses on x's (netKey) were located where y is
+// too: a line's address of a day located to another town of its region
+// (GeoLite2 puts a Hamburg line's addresses in Hanover on some days), and
+// the owner going from home to the office, not two people. (Two
+// colleagues on one provider's line in two towns are on one network:
+// still two places.)
+func (a *Account) oneNetwork(x, y *Where) bool {
+	f, ok := netKey(x)
+	if !ok {
+		return false
+	}
+	if g, ok := netKey(y); ok && g == f {
+		return false
+	}
+	r := a.nets[f]
+	if r == nil {
+		return false
+	}
+	for _, t := range r.towns[:r.ntowns] {
+		if Distance(t.lat, t.lon, y.Lat, y.Lon)-float64(t.acc+y.AccuracyKM) < apartKM {
+			return true
+		}
+	}
+	return false
 }
 
 // lineNet: w is on a network that is the account's line: of the
@@ -2654,7 +2695,8 @@ func (a *Account) concurrent(u *login, last time.Time, onLine bool) {
 			return
 		}
 		far, near := a.impossible(&p.Where, p.at, &u.Where, u.at), a.apart(&p.Where, p.at, &u.Where, u.at)
-		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) {
+		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) ||
+			!far && (a.oneNetwork(&p.Where, &u.Where) || a.oneNetwork(&u.Where, &p.Where)) {
 			return
 		}
 		a.sharing(&p.Where, p.at, &u.Where, u.at, !far, true)

@@ -1,0 +1,67 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A home line whose address of a day is located to Hamburg on most days
+// and to Hanover (130 km away) on some, as GeoLite2 does with Deutsche
+// Telekom's lines, and the office in Hamburg 40 minutes after home: one
+// person going to work, not two people sharing the account. A thief's
+// login from Shanghai minutes after the line's is an impossible trip,
+// high, not "weighed low" (seed 513 of scripts/bench-detect:
+// pierre.meyer). Two colleagues on that provider's lines in the two towns
+// are on one network: they still share the account.
+func TestApartOneNetwork(t *testing.T) {
+	line := func(day int, city string) Where {
+		w := Where{Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
+		w.IP = fmt.Sprintf("79.226.%d.%d", 100+day, 10+day)
+		if city == "Hanover" {
+			w.City, w.Lat, w.Lon = "Hanover", 52.3759, 9.732
+			w.IP = fmt.Sprintf("79.233.%d.%d", 100+day, 10+day)
+		}
+		return w
+	}
+	officeHH := Where{IP: "80.146.112.1", Country: "DE", City: "Hamburg", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
+	shanghai := Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
+	// seven days: the line at 7:35 and 19:00, the office at 8:15 and 16:00
+	// (t0 is 8:00); on days 2 and 5 the line is located to Hanover
+	var evs []ev
+	for d := range 7 {
+		city := "Hamburg"
+		if d%3 == 2 {
+			city = "Hanover"
+		}
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: line(d, city), at: at - 25*time.Minute}, ev{w: officeHH, at: at + 15*time.Minute},
+			ev{w: officeHH, at: at + 8*time.Hour}, ev{w: line(d, city), at: at + 11*time.Hour})
+	}
+	// day 7: at home, located to Hanover; Shanghai 4 minutes later
+	at := 7*day + 3*time.Hour
+	thief := append(evs[:len(evs):len(evs)], ev{w: line(7, "Hanover"), at: at}, ev{w: shanghai, at: at + 4*time.Minute},
+		ev{w: line(7, "Hanover"), at: at + 9*time.Minute})
+	want := "Hanover, DE → Shanghai, CN, 8,610 km in 4 min"
+	v := judge(Config{}, nil, thief)
+	if v.Severity != High || !strings.Contains(v.String(), want) || strings.Contains(v.String(), "weighed low") {
+		t.Errorf("one person, one line located to two towns: %s\nwant high with %q", v, want)
+	}
+	if v := judgeHourly(Config{}, thief); v.Severity != High || strings.Contains(v.String(), "weighed low") {
+		t.Errorf("hourly: %s\nwant high", v)
+	}
+
+	// two colleagues on Deutsche Telekom's lines, one in Hamburg, one in
+	// Hanover, 40 minutes apart every day: the account is shared, and one
+	// of them in Shanghai while the other is at home is weighed low
+	var two []ev
+	for d := range 7 {
+		at := time.Duration(d) * day
+		two = append(two, ev{w: line(d, "Hamburg"), at: at}, ev{w: line(d, "Hanover"), at: at + 40*time.Minute})
+	}
+	two = append(two, ev{w: line(7, "Hamburg"), at: 7 * day}, ev{w: shanghai, at: 7*day + 4*time.Minute})
+	if v := judge(Config{}, nil, two); !strings.Contains(v.String(), "weighed low: the account is used from several places at once") {
+		t.Errorf("two colleagues on one provider: %s\nwant weighed low", v)
+	}
+}
