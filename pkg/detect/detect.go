@@ -2117,9 +2117,7 @@ func (a *Account) burst(p *place, key, what string, w *Where, t, last time.Time,
 	p.burstN += n
 	p.strange = p.strange && strange
 	p.turn(turnAddr, t, last)
-	// the pace of fewer than paceLogins logins says little (a first day
-	// that happened to be quiet): as if paceLogins were known
-	pace := max(p.burstRate, a.rateOf(paceLogins, p.burstFrom))
+	pace := a.pace(p)
 	need := 5.0
 	if p.strange {
 		need = 3
@@ -2142,6 +2140,13 @@ func (a *Account) burst(p *place, key, what string, w *Where, t, last time.Time,
 	f.Text = a.burstText(what, p, last)
 }
 
+// pace is the account's pace that p's burst is judged by: the pace of
+// fewer than paceLogins logins says little (a first day that happened to
+// be quiet), as if paceLogins were known.
+func (a *Account) pace(p *place) float64 {
+	return max(p.burstRate, a.rateOf(paceLogins, p.burstFrom))
+}
+
 func (a *Account) burstText(what string, p *place, last time.Time) string {
 	s := fmt.Sprintf("%s: %d logins within %s (usually %s in %s; %s)", what, p.burstN,
 		span(last.Sub(p.burstFrom).Truncate(time.Minute)+time.Minute), strconv.FormatFloat(p.burstRate, 'f', 1, 64),
@@ -2149,7 +2154,7 @@ func (a *Account) burstText(what string, p *place, last time.Time) string {
 	switch {
 	case p.inTurn:
 		s += fmt.Sprintf(", from %d address ranges taking turns (%d times within %s of another's login: two clients at once)", len(p.ranges), p.turns, span(quickTurn))
-	case p.strange && float64(p.burstN) < 5*p.burstRate:
+	case p.strange && float64(p.burstN) < 5*a.pace(p):
 		s += ", from networks no account of the site uses"
 	}
 	return s
