@@ -1537,19 +1537,60 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		}
 		for i := range known {
 			k := &known[i]
-			at := k.Last
+			at, across := k.Last, false
 			if !at.Before(p.first) {
-				at = k.First
+				at, across = k.First, true
 			}
 			if k.Relay || at.IsZero() || !at.Before(p.first) || p.back.valid && !at.After(p.back.at) ||
 				vague(&k.Where) && !a.lineNet(&k.Where) && !a.siteLine(&k.Where) {
 				continue
 			}
-			if l := (login{Where: k.Where, at: at, valid: true, usual: a.usual(&k.Where, at), gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
+			usual := a.usual(&k.Where, at)
+			if usual && across {
+				usual = a.usualBefore(&k.Where, at, known)
+			}
+			if l := (login{Where: k.Where, at: at, valid: true, usual: usual, gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
 				p.back = l
 			}
 		}
 	}
+}
+
+// usualBefore is usual for the history's login from w at t, its row's
+// first, with w's country and network as the rows before t left them: a
+// place's last login is then its rows' last before t (or their first,
+// for a row in use across t). usual takes the places as the whole
+// history left them, and a network used once days before, then from this
+// row on, was usual at t for it, not for one run (which had not seen the
+// row's later logins yet).
+func (a *Account) usualBefore(w *Where, t time.Time, known []Known) bool {
+	if w.Trusted || a.site.exit(w, t) || a.site.gate(w.IP, t) {
+		return a.usual(w, t)
+	}
+	then := func(p *place, match func(k *Known) bool) *place {
+		if p == nil {
+			return nil
+		}
+		q := *p
+		q.last = time.Time{}
+		for i := range known {
+			k := &known[i]
+			if k.Relay || k.First.IsZero() || !k.First.Before(t) || !match(k) {
+				continue
+			}
+			at := k.Last
+			if !at.Before(t) {
+				at = k.First
+			}
+			q.last = later(q.last, at)
+		}
+		return &q
+	}
+	cc := w.Country == "" || a.site.commonCountry(w.Country, t) ||
+		a.usualAt(then(a.countries[w.Country], func(k *Known) bool { return k.Country == w.Country }), t)
+	asn := w.ASN == 0 || a.site.commonNetwork(w.ASN, t) && !a.site.exits[w.ASN] ||
+		a.usualAt(then(a.networks[w.ASN], func(k *Known) bool { return k.ASN == w.ASN }), t)
+	return cc && asn
 }
 
 // see records that the account used w's places from first to last.
