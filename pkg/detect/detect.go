@@ -1499,7 +1499,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 				tx, ty := [2]time.Time{x.First, x.Last}, [2]time.Time{y.First, y.Last}
 				for _, ta := range tx[:2-b2i(x.Cut)] {
 					for _, tb := range ty[:2-b2i(y.Cut)] {
-						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near && !a.oneNetwork(&x.Where, &y.Where) && !a.oneNetwork(&y.Where, &x.Where) {
+						if far, near := a.impossible(&x.Where, ta, &y.Where, tb), a.apart(&x.Where, ta, &y.Where, tb); far || near && !a.oneNetwork(&x.Where, &y.Where, later(ta, tb)) && !a.oneNetwork(&y.Where, &x.Where, later(ta, tb)) {
 							a.sharing(&x.Where, ta, &y.Where, tb, !far, false)
 							if a.shared() {
 								break pairs
@@ -1895,7 +1895,8 @@ type netRun struct {
 	held, hop    bool
 	addrs, holds int
 	// towns: where the account's addresses there were located
-	// precisely, the first few (see oneNetwork)
+	// precisely, the first few, each with its first login (see
+	// oneNetwork)
 	towns  [4]town
 	ntowns int
 }
@@ -1903,6 +1904,7 @@ type netRun struct {
 type town struct {
 	lat, lon float64
 	acc      int
+	at       time.Time
 }
 
 // holdNet records a login from w (a usual place, not an exit) from first
@@ -1937,7 +1939,7 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 	}
 	if w.HasLoc && !vague(w) && r.ntowns < len(r.towns) &&
 		!slices.ContainsFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon }) {
-		r.towns[r.ntowns] = town{w.Lat, w.Lon, w.AccuracyKM}
+		r.towns[r.ntowns] = town{w.Lat, w.Lon, w.AccuracyKM, first}
 		r.ntowns++
 	}
 }
@@ -1948,8 +1950,11 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 // (GeoLite2 puts a Hamburg line's addresses in Hanover on some days), and
 // the owner going from home to the office, not two people. (Two
 // colleagues on one provider's line in two towns are on one network:
-// still two places.)
-func (a *Account) oneNetwork(x, y *Where) bool {
+// still two places.) Only the towns located by the pair's later login
+// (by) count: Reset records the whole history's before it judges its
+// pairs, and a town the line was located to only days later is no
+// evidence one run had of that pair.
+func (a *Account) oneNetwork(x, y *Where, by time.Time) bool {
 	f, ok := netKey(x)
 	if !ok {
 		return false
@@ -1962,7 +1967,7 @@ func (a *Account) oneNetwork(x, y *Where) bool {
 		return false
 	}
 	for _, t := range r.towns[:r.ntowns] {
-		if Distance(t.lat, t.lon, y.Lat, y.Lon)-float64(t.acc+y.AccuracyKM) < apartKM {
+		if !t.at.After(by) && Distance(t.lat, t.lon, y.Lat, y.Lon)-float64(t.acc+y.AccuracyKM) < apartKM {
 			return true
 		}
 	}
@@ -2742,7 +2747,7 @@ func (a *Account) concurrent(u *login, last time.Time, onLine bool) {
 		}
 		far, near := a.impossible(&p.Where, p.at, &u.Where, u.at), a.apart(&p.Where, p.at, &u.Where, u.at)
 		if !far && !near || a.flagged(&p.Where) || a.flagged(&u.Where) ||
-			!far && (a.oneNetwork(&p.Where, &u.Where) || a.oneNetwork(&u.Where, &p.Where)) {
+			!far && (a.oneNetwork(&p.Where, &u.Where, u.at) || a.oneNetwork(&u.Where, &p.Where, u.at)) {
 			return
 		}
 		a.sharing(&p.Where, p.at, &u.Where, u.at, !far, true)

@@ -60,3 +60,39 @@ func TestScatteredBackFirstNotUsualThen(t *testing.T) {
 		t.Errorf("hourly: %s\none run: none", got)
 	}
 }
+
+// Two colleagues, in São Paulo and in Campinas (80 km), each on her own
+// provider and a new address each day, logging in 10 minutes apart on two
+// days: the account is shared. Days later, the Campinas colleague's
+// provider locates one of her addresses to São Paulo. One run had not
+// seen that when it counted the two days, and a run that rebuilds them
+// from the history's rows (Reset, with no sharing kept by the state) must
+// not take it for evidence either: Lisbon, then São Paulo an hour later,
+// is one colleague travelling while the other is at home, weighed low.
+func TestApartTownLocatedLater(t *testing.T) {
+	campinas := Where{Country: "BR", City: "Campinas", ASN: 28126, Org: "BRISANET", HasLoc: true, Lat: -22.9056, Lon: -47.0608, AccuracyKM: 20}
+	var evs []ev
+	for d := range 6 {
+		at := time.Duration(d) * day
+		sp, cp := saoPaulo, campinas
+		sp.IP = fmt.Sprintf("187.45.%d.9", 20+d)
+		cp.IP = fmt.Sprintf("177.37.%d.1", 20+d)
+		cpAt := at + 20*time.Hour
+		if d < 2 {
+			cpAt = at + 9*time.Hour + 10*time.Minute
+		}
+		evs = append(evs, ev{w: sp, at: at + 9*time.Hour}, ev{w: sp, at: at + 15*time.Hour}, ev{w: cp, at: cpAt})
+	}
+	inSP := campinas
+	inSP.IP, inSP.City, inSP.Lat, inSP.Lon = "177.37.44.1", "São Paulo", -23.5475, -46.6361
+	evs = append(evs, ev{w: inSP, at: 4*day + 20*time.Hour + 30*time.Minute})
+	slices.SortStableFunc(evs, func(x, y ev) int { return cmp.Compare(x.at, y.at) })
+	holiday := []ev{{w: lisbon, at: 6*day + 9*time.Hour}, {w: saoPaulo, at: 6*day + 10*time.Hour}}
+	want := "weighed low: the account is used from several places at once (São Paulo, BR ↔ Campinas, BR, 80 km in 10 min; 2 days)"
+	if v := judge(Config{}, nil, slices.Concat(evs, holiday)); !strings.Contains(v.String(), want) {
+		t.Fatalf("one run: %s\nwant %q", v, want)
+	}
+	if v := judge(Config{}, rowsOf(evs, false), holiday); !strings.Contains(v.String(), want) {
+		t.Errorf("from the history's rows: %s\nwant %q", v, want)
+	}
+}
