@@ -1904,8 +1904,16 @@ type netRun struct {
 type town struct {
 	lat, lon float64
 	acc      int
-	at       time.Time
+	// n: the addresses located there, one after the other; at: the
+	// first login of the townAddrs-th
+	n  int
+	at time.Time
 }
+
+// townAddrs: the least addresses of a network located to a town for the
+// account's line to be there (oneNetwork): a line's address of one day
+// located to a colleague's town says little.
+const townAddrs = 2
 
 // holdNet records a login from w (a usual place, not an exit) from first
 // to last, for lineNet.
@@ -1919,6 +1927,7 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 		return
 	}
 	r := a.nets[f]
+	newAddr := r == nil || r.key != k
 	if r == nil {
 		if a.nets == nil {
 			a.nets = map[netFam]*netRun{}
@@ -1937,10 +1946,20 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 		r.held = true
 		r.holds++
 	}
-	if w.HasLoc && !vague(w) && r.ntowns < len(r.towns) &&
-		!slices.ContainsFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon }) {
-		r.towns[r.ntowns] = town{w.Lat, w.Lon, w.AccuracyKM, first}
+	if !newAddr || !w.HasLoc || vague(w) {
+		return
+	}
+	i := slices.IndexFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon })
+	if i < 0 && r.ntowns < len(r.towns) {
+		i = r.ntowns
+		r.towns[i] = town{lat: w.Lat, lon: w.Lon, acc: w.AccuracyKM}
 		r.ntowns++
+	}
+	if i >= 0 {
+		if t := &r.towns[i]; t.n < townAddrs {
+			t.n++
+			t.at = first
+		}
 	}
 }
 
@@ -1950,8 +1969,9 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 // (GeoLite2 puts a Hamburg line's addresses in Hanover on some days), and
 // the owner going from home to the office, not two people. (Two
 // colleagues on one provider's line in two towns are on one network:
-// still two places.) Only the towns located by the pair's later login
-// (by) count: Reset records the whole history's before it judges its
+// still two places.) A town counts once townAddrs addresses were
+// located there (the line's, not a day's mistake), and only as of the
+// pair's later login (by): Reset records the whole history's before it judges its
 // pairs, and a town the line was located to only days later is no
 // evidence one run had of that pair.
 func (a *Account) oneNetwork(x, y *Where, by time.Time) bool {
@@ -1967,7 +1987,7 @@ func (a *Account) oneNetwork(x, y *Where, by time.Time) bool {
 		return false
 	}
 	for _, t := range r.towns[:r.ntowns] {
-		if !t.at.After(by) && Distance(t.lat, t.lon, y.Lat, y.Lon)-float64(t.acc+y.AccuracyKM) < apartKM {
+		if t.n >= townAddrs && !t.at.After(by) && Distance(t.lat, t.lon, y.Lat, y.Lon)-float64(t.acc+y.AccuracyKM) < apartKM {
 			return true
 		}
 	}

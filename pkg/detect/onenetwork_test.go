@@ -64,4 +64,24 @@ func TestApartOneNetwork(t *testing.T) {
 	if v := judge(Config{}, nil, two); !strings.Contains(v.String(), "weighed low: the account is used from several places at once") {
 		t.Errorf("two colleagues on one provider: %s\nwant weighed low", v)
 	}
+	// two colleagues on two providers, one on Deutsche Telekom's line in
+	// Hamburg, one on Vodafone's in Hanover; the first's line located to
+	// Hanover on its first day only: a day's mistake, and still two
+	// people
+	hanoverVF := Where{Country: "DE", City: "Hanover", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 52.3759, Lon: 9.732, AccuracyKM: 10}
+	var other []ev
+	for d := range 7 {
+		at := time.Duration(d) * day
+		city := "Hamburg"
+		if d == 0 {
+			city = "Hanover"
+		}
+		b := hanoverVF
+		b.IP = fmt.Sprintf("88.64.%d.%d", 100+d, 10+d)
+		other = append(other, ev{w: line(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
+	}
+	other = append(other, ev{w: line(7, "Hamburg"), at: 7 * day}, ev{w: shanghai, at: 7*day + 4*time.Minute})
+	if v := judge(Config{}, nil, other); !strings.Contains(v.String(), "weighed low: the account is used from several places at once") {
+		t.Errorf("two colleagues, one line located once to the other's town: %s\nwant weighed low", v)
+	}
 }
