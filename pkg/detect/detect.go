@@ -1250,6 +1250,9 @@ type Account struct {
 	// nets: per network and address family, how the account's addresses
 	// on it last (see lineNet)
 	nets map[netFam]*netRun
+	// towns: per network and address family, where the account's
+	// addresses on it were located (see oneNetwork)
+	towns map[townFam]*townRun
 
 	findings map[string]*finding // by detector and key
 	order    []*finding
@@ -1424,6 +1427,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			continue
 		}
 		a.holdNet(&k.Where, k.First, k.Last)
+		a.locate(&k.Where, k.First)
 	}
 	// the last login from a place that was not usual, and the trips to it
 	// from the held addresses used before it (see pinOdd): a detector
@@ -1747,6 +1751,11 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	// a trip's end where it is located: one person there, as at a precise
 	// place, and a shared mailbox's other person travelling is no trip
 	// from it)
+	// (where its network's addresses were located, this one's included:
+	// as Reset has it from the history's rows)
+	if usual && !exit && w.ASN != 0 {
+		a.locate(w, first)
+	}
 	if usual && a.end(&cur) {
 		switch {
 		case !vague(w):
@@ -1894,26 +1903,93 @@ type netRun struct {
 	first, last  time.Time
 	held, hop    bool
 	addrs, holds int
-	// towns: where the account's addresses there were located
-	// precisely, the first few, each with its first login (see
-	// oneNetwork)
-	towns  [4]town
+}
+
+// townFam is a network and an address family (townKey).
+type townFam struct {
+	asn uint32
+	v6  bool
+}
+
+// townKey is w's townFam: its network, the whole of it (a provider's
+// lines in a region come out of several of its ranges, a /12 each).
+func townKey(w *Where) (townFam, bool) {
+	ad, err := netip.ParseAddr(w.IP)
+	if err != nil || w.ASN == 0 {
+		return townFam{}, false
+	}
+	return townFam{w.ASN, !ad.Unmap().Is4()}, true
+}
+
+// townRun: where the account's addresses on a network were located
+// precisely, per address family (townKey), the first few towns (see
+// oneNetwork); key: the last address.
+type townRun struct {
+	key    [16]byte
+	towns  [8]town
 	ntowns int
 }
 
+// town: a place that n of the addresses were located to, one after the
+// other (counted up to townAddrs), and their first logins (ats).
 type town struct {
 	lat, lon float64
 	acc      int
-	// n: the addresses located there, one after the other; at: the
-	// first login of the townAddrs-th
-	n  int
-	at time.Time
+	n        int
+	ats      [townAddrs]time.Time
 }
 
-// townAddrs: the least addresses of a network located to a town for the
-// account's line to be there (oneNetwork): a line's address of one day
-// located to a colleague's town says little.
-const townAddrs = 2
+// count is how many of t's addresses were first used by then.
+func (t *town) count(by time.Time) int {
+	c := 0
+	for _, at := range t.ats[:min(t.n, len(t.ats))] {
+		if !at.After(by) {
+			c++
+		}
+	}
+	return c
+}
+
+// locate records where w, a usual place's address (not an exit's), was
+// located, when first: each address once, as it comes after another.
+func (a *Account) locate(w *Where, first time.Time) {
+	if !w.HasLoc || vague(w) {
+		return
+	}
+	k, ok := heldKey(w.IP)
+	if !ok {
+		return
+	}
+	f, ok := townKey(w)
+	if !ok {
+		return
+	}
+	r := a.towns[f]
+	switch {
+	case r == nil:
+		if a.towns == nil {
+			a.towns = map[townFam]*townRun{}
+		}
+		r = &townRun{}
+		a.towns[f] = r
+	case r.key == k:
+		return
+	}
+	r.key = k
+	i := slices.IndexFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon })
+	if i < 0 {
+		if r.ntowns == len(r.towns) {
+			return
+		}
+		i = r.ntowns
+		r.towns[i] = town{lat: w.Lat, lon: w.Lon, acc: w.AccuracyKM}
+		r.ntowns++
+	}
+	if t := &r.towns[i]; t.n < len(t.ats) {
+		t.ats[t.n] = first
+		t.n++
+	}
+}
 
 // holdNet records a login from w (a usual place, not an exit) from first
 // to last, for lineNet.
@@ -1927,7 +2003,6 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 		return
 	}
 	r := a.nets[f]
-	newAddr := r == nil || r.key != k
 	if r == nil {
 		if a.nets == nil {
 			a.nets = map[netFam]*netRun{}
@@ -1946,53 +2021,40 @@ func (a *Account) holdNet(w *Where, first, last time.Time) {
 		r.held = true
 		r.holds++
 	}
-	if !newAddr || !w.HasLoc || vague(w) {
-		return
-	}
-	i := slices.IndexFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon })
-	if i < 0 && r.ntowns < len(r.towns) {
-		i = r.ntowns
-		r.towns[i] = town{lat: w.Lat, lon: w.Lon, acc: w.AccuracyKM}
-		r.ntowns++
-	}
-	if i >= 0 {
-		if t := &r.towns[i]; t.n < townAddrs {
-			t.n++
-			t.at = first
-		}
-	}
 }
 
 // oneNetwork: x and y, in use apart by road (apart), are on two networks,
-// and the account's addresses on x's (netKey) were located where y is
+// and the account's addresses on x's (townKey) were located where y is
 // too: a line's address of a day located to another town of its region
 // (GeoLite2 puts a Hamburg line's addresses in Hanover on some days), and
-// the owner going from home to the office, not two people. (Two
-// colleagues on one provider's line in two towns are on one network:
-// still two places.) A town counts once townAddrs addresses were
-// located there (the line's, not a day's mistake), and only as of the
-// pair's later login (by): Reset records the whole history's before it judges its
-// pairs, and a town the line was located to only days later is no
-// evidence one run had of that pair.
+// the owner going from home to the office, not two people. A town counts
+// once townAddrs of the addresses were located there (the line's, not a
+// day's mistake: two colleagues on two providers' lines in two towns,
+// the first's located once to the other's town, are still two people),
+// and as of the pair's later login (by; Reset records the whole
+// history's towns before it judges its pairs: a town located later is no
+// evidence one run had). Two colleagues on one provider's lines in two
+// towns are on one network: still two places.
 func (a *Account) oneNetwork(x, y *Where, by time.Time) bool {
-	f, ok := netKey(x)
-	if !ok {
+	f, ok := townKey(x)
+	if !ok || x.ASN == y.ASN {
 		return false
 	}
-	if g, ok := netKey(y); ok && g == f {
-		return false
-	}
-	r := a.nets[f]
+	r := a.towns[f]
 	if r == nil {
 		return false
 	}
-	for _, t := range r.towns[:r.ntowns] {
-		if t.n >= townAddrs && !t.at.After(by) && Distance(t.lat, t.lon, y.Lat, y.Lon)-float64(t.acc+y.AccuracyKM) < apartKM {
+	for i := range r.towns[:r.ntowns] {
+		if t := &r.towns[i]; t.count(by) >= townAddrs && Distance(t.lat, t.lon, y.Lat, y.Lon)-float64(t.acc+y.AccuracyKM) < apartKM {
 			return true
 		}
 	}
 	return false
 }
+
+// townAddrs: the least addresses of a network located to a town for it
+// to be the account's line's (oneNetwork).
+const townAddrs = 2
 
 // lineNet: w is on a network that is the account's line: of the
 // account's addresses in w's range of it (netFam), two or more, and half of
