@@ -52,6 +52,19 @@ func TestApartOneNetwork(t *testing.T) {
 		t.Errorf("hourly: %s\nwant high", v)
 	}
 
+	// the line's addresses of the days located to Hamburg out of another
+	// of the provider's ranges (91.0.0.0/12, not 79.224.0.0/12)
+	var ranges []ev
+	for _, e := range thief {
+		if e.w.City == "Hamburg" && e.w.ASN == 3320 {
+			e.w.IP = strings.Replace(e.w.IP, "79.226.", "91.9.", 1)
+		}
+		ranges = append(ranges, e)
+	}
+	if v := judge(Config{}, nil, ranges); v.Severity != High || strings.Contains(v.String(), "weighed low") {
+		t.Errorf("the line's towns out of two ranges: %s\nwant high", v)
+	}
+
 	// two colleagues on Deutsche Telekom's lines, one in Hamburg, one in
 	// Hanover, 40 minutes apart every day: the account is shared, and one
 	// of them in Shanghai while the other is at home is weighed low
