@@ -1923,19 +1923,20 @@ func townKey(w *Where) (townFam, bool) {
 
 // townRun: where the account's addresses on a network were located
 // precisely, per address family (townKey), the first few towns (see
-// oneNetwork); key: the last address.
+// oneNetwork).
 type townRun struct {
-	key    [16]byte
 	towns  [8]town
 	ntowns int
 }
 
-// town: a place that n of the addresses were located to, one after the
-// other (counted up to townAddrs), and their first logins (ats).
+// town: a place that n of the addresses were located to (counted up to
+// townAddrs), each once however often it is used (keys), and their
+// first logins (ats).
 type town struct {
 	lat, lon float64
 	acc      int
 	n        int
+	keys     [townAddrs][16]byte
 	ats      [townAddrs]time.Time
 }
 
@@ -1951,7 +1952,9 @@ func (t *town) count(by time.Time) int {
 }
 
 // locate records where w, a usual place's address (not an exit's), was
-// located, when first: each address once, as it comes after another.
+// located, when first: each address once per town, however often it is
+// used and whatever comes between (Reset reads a row per address: an
+// address used, another, then the first again is one address there too).
 func (a *Account) locate(w *Where, first time.Time) {
 	if !w.HasLoc || vague(w) {
 		return
@@ -1965,17 +1968,13 @@ func (a *Account) locate(w *Where, first time.Time) {
 		return
 	}
 	r := a.towns[f]
-	switch {
-	case r == nil:
+	if r == nil {
 		if a.towns == nil {
 			a.towns = map[townFam]*townRun{}
 		}
 		r = &townRun{}
 		a.towns[f] = r
-	case r.key == k:
-		return
 	}
-	r.key = k
 	i := slices.IndexFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon })
 	if i < 0 {
 		if r.ntowns == len(r.towns) {
@@ -1985,8 +1984,8 @@ func (a *Account) locate(w *Where, first time.Time) {
 		r.towns[i] = town{lat: w.Lat, lon: w.Lon, acc: w.AccuracyKM}
 		r.ntowns++
 	}
-	if t := &r.towns[i]; t.n < len(t.ats) {
-		t.ats[t.n] = first
+	if t := &r.towns[i]; t.n < len(t.ats) && !slices.Contains(t.keys[:t.n], k) {
+		t.keys[t.n], t.ats[t.n] = k, first
 		t.n++
 	}
 }

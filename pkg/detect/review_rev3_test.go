@@ -1,0 +1,57 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestApartOneNetwork's two colleagues on two providers, the first's
+// Deutsche Telekom line located to Hanover on its first day only, and
+// that day, between the line's morning and evening logins from that one
+// address, a login from the office, also on Deutsche Telekom (located to
+// Hamburg). One address located to Hanover is a day's mistake, however
+// often it is used and whatever came between: the account is still
+// shared, in one run as from the history's rows (a row per address,
+// which Reset reads once) and in hourly runs.
+func TestOneNetworkAddressOnce(t *testing.T) {
+	line := func(d int, city string) Where {
+		w := Where{Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
+		w.IP = fmt.Sprintf("79.226.%d.%d", 100+d, 10+d)
+		if city == "Hanover" {
+			w.City, w.Lat, w.Lon = "Hanover", 52.3759, 9.732
+			w.IP = fmt.Sprintf("79.233.%d.%d", 100+d, 10+d)
+		}
+		return w
+	}
+	officeDT := Where{IP: "217.6.12.1", Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
+	hanoverVF := Where{Country: "DE", City: "Hanover", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 52.3759, Lon: 9.732, AccuracyKM: 10}
+	shanghai := Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
+	var evs []ev
+	for d := range 7 {
+		at := time.Duration(d) * day
+		city := "Hamburg"
+		if d == 0 {
+			city = "Hanover"
+		}
+		b := hanoverVF
+		b.IP = fmt.Sprintf("88.64.%d.%d", 100+d, 10+d)
+		evs = append(evs, ev{w: line(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
+		if d == 0 {
+			evs = append(evs, ev{w: officeDT, at: at + 3*time.Hour}, ev{w: line(d, city), at: at + 10*time.Hour})
+		}
+	}
+	thief := []ev{{w: line(7, "Hamburg"), at: 7 * day}, {w: shanghai, at: 7*day + 4*time.Minute}}
+	want := "weighed low: the account is used from several places at once"
+	if v := judge(Config{}, rowsOf(evs, false), thief); !strings.Contains(v.String(), want) {
+		t.Fatalf("from the history's rows: %s\nwant %q", v, want)
+	}
+	all := append(evs[:len(evs):len(evs)], thief...)
+	if v := judge(Config{}, nil, all); !strings.Contains(v.String(), want) {
+		t.Errorf("one run: %s\nwant %q", v, want)
+	}
+	if v := judgeHourly(Config{}, all); !strings.Contains(v.String(), want) {
+		t.Errorf("hourly: %s\nwant %q", v, want)
+	}
+}
