@@ -1929,9 +1929,9 @@ type townRun struct {
 	ntowns int
 }
 
-// town: a place that n of the addresses were located to (counted up to
-// townAddrs), each once however often it is used (keys), and their
-// first logins (ats).
+// town: a place (see locate) that n of the addresses were located to
+// (counted up to townAddrs), each once however often it is used (keys),
+// and their first logins (ats).
 type town struct {
 	lat, lon float64
 	acc      int
@@ -1975,7 +1975,13 @@ func (a *Account) locate(w *Where, first time.Time) {
 		r = &townRun{}
 		a.towns[f] = r
 	}
-	i := slices.IndexFunc(r.towns[:r.ntowns], func(t town) bool { return t.lat == w.Lat && t.lon == w.Lon })
+	// (a town: the place its first address was located to, and those
+	// apart never tells from it, nearer than apartKM after the radii: a
+	// provider's blocks in one town are located each to its postal
+	// area, a kilometre or two from the others)
+	i := slices.IndexFunc(r.towns[:r.ntowns], func(t town) bool {
+		return t.lat == w.Lat && t.lon == w.Lon || Distance(t.lat, t.lon, w.Lat, w.Lon)-float64(t.acc+w.AccuracyKM) < apartKM
+	})
 	if i < 0 {
 		if r.ntowns == len(r.towns) {
 			return

@@ -55,3 +55,39 @@ func TestOneNetworkAddressOnce(t *testing.T) {
 		t.Errorf("hourly: %s\nwant %q", v, want)
 	}
 }
+
+// TestApartOneNetwork's line and office, the line's address of each day
+// located to Hamburg but, as GeoLite2 places each of a provider's blocks
+// at its postal area, to other coordinates each day (a kilometre or two
+// apart, well within the radius), and to Hanover on days 2 and 5: one
+// town, the line's, however its addresses' coordinates differ, and the
+// thief's trip from the line is high.
+func TestOneNetworkTownCoordinates(t *testing.T) {
+	line := func(d int, city string) Where {
+		w := Where{Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511 + 0.01*float64(d), Lon: 9.9937 - 0.01*float64(d), AccuracyKM: 10}
+		w.IP = fmt.Sprintf("79.226.%d.%d", 100+d, 10+d)
+		if city == "Hanover" {
+			w.City, w.Lat, w.Lon = "Hanover", 52.3759, 9.732
+			w.IP = fmt.Sprintf("79.233.%d.%d", 100+d, 10+d)
+		}
+		return w
+	}
+	officeHH := Where{IP: "80.146.112.1", Country: "DE", City: "Hamburg", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
+	shanghai := Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
+	var evs []ev
+	for d := range 7 {
+		city := "Hamburg"
+		if d%3 == 2 {
+			city = "Hanover"
+		}
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: line(d, city), at: at - 25*time.Minute}, ev{w: officeHH, at: at + 15*time.Minute},
+			ev{w: officeHH, at: at + 8*time.Hour}, ev{w: line(d, city), at: at + 11*time.Hour})
+	}
+	at := 7*day + 3*time.Hour
+	thief := append(evs[:len(evs):len(evs)], ev{w: line(7, "Hanover"), at: at}, ev{w: shanghai, at: at + 4*time.Minute},
+		ev{w: line(7, "Hanover"), at: at + 9*time.Minute})
+	if v := judge(Config{}, nil, thief); v.Severity != High || strings.Contains(v.String(), "weighed low") {
+		t.Errorf("the line's addresses at coordinates of their postal areas: %s\nwant high", v)
+	}
+}
