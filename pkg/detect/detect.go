@@ -1959,14 +1959,12 @@ func (a *Account) locate(w *Where, first time.Time) {
 	if !w.HasLoc || vague(w) {
 		return
 	}
-	k, ok := heldKey(w.IP)
-	if !ok {
+	ad, err := netip.ParseAddr(w.IP)
+	if err != nil || w.ASN == 0 {
 		return
 	}
-	f, ok := townKey(w)
-	if !ok {
-		return
-	}
+	ad = ad.Unmap()
+	f, k := townFam{w.ASN, !ad.Is4()}, addrKey(ad)
 	r := a.towns[f]
 	if r == nil {
 		if a.towns == nil {
@@ -1979,9 +1977,13 @@ func (a *Account) locate(w *Where, first time.Time) {
 	// apart never tells from it, nearer than apartKM after the radii: a
 	// provider's blocks in one town are located each to its postal
 	// area, a kilometre or two from the others)
-	i := slices.IndexFunc(r.towns[:r.ntowns], func(t town) bool {
-		return t.lat == w.Lat && t.lon == w.Lon || Distance(t.lat, t.lon, w.Lat, w.Lon)-float64(t.acc+w.AccuracyKM) < apartKM
-	})
+	i := -1
+	for j := range r.towns[:r.ntowns] {
+		if t := &r.towns[j]; t.lat == w.Lat && t.lon == w.Lon || Distance(t.lat, t.lon, w.Lat, w.Lon)-float64(t.acc+w.AccuracyKM) < apartKM {
+			i = j
+			break
+		}
+	}
 	if i < 0 {
 		if r.ntowns == len(r.towns) {
 			return
@@ -2411,12 +2413,17 @@ func heldKey(ip string) ([16]byte, bool) {
 	if err != nil {
 		return [16]byte{}, false
 	}
+	return addrKey(ad), true
+}
+
+// addrKey is heldKey of a parsed address.
+func addrKey(ad netip.Addr) [16]byte {
 	ad = ad.Unmap().WithZone("")
 	if ad.Is6() {
 		p, _ := ad.Prefix(64)
 		ad = p.Addr()
 	}
-	return ad.As16(), true
+	return ad.As16()
 }
 
 // recallHeld gives a detector started anew the addresses of usual places
