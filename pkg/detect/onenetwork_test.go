@@ -7,6 +7,23 @@ import (
 	"time"
 )
 
+// dtLine is a Deutsche Telekom home line's address of day d, in
+// Hamburg's range located to Hamburg, or in another located to Hanover.
+func dtLine(d int, city string) Where {
+	w := Where{Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
+	w.IP = fmt.Sprintf("79.226.%d.%d", 100+d, 10+d)
+	if city == "Hanover" {
+		w.City, w.Lat, w.Lon = "Hanover", 52.3759, 9.732
+		w.IP = fmt.Sprintf("79.233.%d.%d", 100+d, 10+d)
+	}
+	return w
+}
+
+var (
+	officeHH = Where{IP: "80.146.112.1", Country: "DE", City: "Hamburg", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
+	shanghai = Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
+)
+
 // A home line whose address of a day is located to Hamburg on most days
 // and to Hanover (130 km away) on some, as GeoLite2 does with Deutsche
 // Telekom's lines, and the office in Hamburg 40 minutes after home: one
@@ -16,17 +33,6 @@ import (
 // pierre.meyer). Two colleagues on that provider's lines in the two towns
 // are on one network: they still share the account.
 func TestApartOneNetwork(t *testing.T) {
-	line := func(day int, city string) Where {
-		w := Where{Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
-		w.IP = fmt.Sprintf("79.226.%d.%d", 100+day, 10+day)
-		if city == "Hanover" {
-			w.City, w.Lat, w.Lon = "Hanover", 52.3759, 9.732
-			w.IP = fmt.Sprintf("79.233.%d.%d", 100+day, 10+day)
-		}
-		return w
-	}
-	officeHH := Where{IP: "80.146.112.1", Country: "DE", City: "Hamburg", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
-	shanghai := Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
 	// seven days: the line at 7:35 and 19:00, the office at 8:15 and 16:00
 	// (t0 is 8:00); on days 2 and 5 the line is located to Hanover
 	var evs []ev
@@ -36,13 +42,13 @@ func TestApartOneNetwork(t *testing.T) {
 			city = "Hanover"
 		}
 		at := time.Duration(d) * day
-		evs = append(evs, ev{w: line(d, city), at: at - 25*time.Minute}, ev{w: officeHH, at: at + 15*time.Minute},
-			ev{w: officeHH, at: at + 8*time.Hour}, ev{w: line(d, city), at: at + 11*time.Hour})
+		evs = append(evs, ev{w: dtLine(d, city), at: at - 25*time.Minute}, ev{w: officeHH, at: at + 15*time.Minute},
+			ev{w: officeHH, at: at + 8*time.Hour}, ev{w: dtLine(d, city), at: at + 11*time.Hour})
 	}
 	// day 7: at home, located to Hanover; Shanghai 4 minutes later
 	at := 7*day + 3*time.Hour
-	thief := append(evs[:len(evs):len(evs)], ev{w: line(7, "Hanover"), at: at}, ev{w: shanghai, at: at + 4*time.Minute},
-		ev{w: line(7, "Hanover"), at: at + 9*time.Minute})
+	thief := append(evs[:len(evs):len(evs)], ev{w: dtLine(7, "Hanover"), at: at}, ev{w: shanghai, at: at + 4*time.Minute},
+		ev{w: dtLine(7, "Hanover"), at: at + 9*time.Minute})
 	want := "Hanover, DE → Shanghai, CN, 8,610 km in 4 min"
 	v := judge(Config{}, nil, thief)
 	if v.Severity != High || !strings.Contains(v.String(), want) || strings.Contains(v.String(), "weighed low") {
@@ -71,9 +77,9 @@ func TestApartOneNetwork(t *testing.T) {
 	var two []ev
 	for d := range 7 {
 		at := time.Duration(d) * day
-		two = append(two, ev{w: line(d, "Hamburg"), at: at}, ev{w: line(d, "Hanover"), at: at + 40*time.Minute})
+		two = append(two, ev{w: dtLine(d, "Hamburg"), at: at}, ev{w: dtLine(d, "Hanover"), at: at + 40*time.Minute})
 	}
-	two = append(two, ev{w: line(7, "Hamburg"), at: 7 * day}, ev{w: shanghai, at: 7*day + 4*time.Minute})
+	two = append(two, ev{w: dtLine(7, "Hamburg"), at: 7 * day}, ev{w: shanghai, at: 7*day + 4*time.Minute})
 	if v := judge(Config{}, nil, two); !strings.Contains(v.String(), "weighed low: the account is used from several places at once") {
 		t.Errorf("two colleagues on one provider: %s\nwant weighed low", v)
 	}
@@ -91,9 +97,9 @@ func TestApartOneNetwork(t *testing.T) {
 		}
 		b := hanoverVF
 		b.IP = fmt.Sprintf("88.64.%d.%d", 100+d, 10+d)
-		other = append(other, ev{w: line(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
+		other = append(other, ev{w: dtLine(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
 	}
-	other = append(other, ev{w: line(7, "Hamburg"), at: 7 * day}, ev{w: shanghai, at: 7*day + 4*time.Minute})
+	other = append(other, ev{w: dtLine(7, "Hamburg"), at: 7 * day}, ev{w: shanghai, at: 7*day + 4*time.Minute})
 	if v := judge(Config{}, nil, other); !strings.Contains(v.String(), "weighed low: the account is used from several places at once") {
 		t.Errorf("two colleagues, one line located once to the other's town: %s\nwant weighed low", v)
 	}

@@ -16,18 +16,8 @@ import (
 // shared, in one run as from the history's rows (a row per address,
 // which Reset reads once) and in hourly runs.
 func TestOneNetworkAddressOnce(t *testing.T) {
-	line := func(d int, city string) Where {
-		w := Where{Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
-		w.IP = fmt.Sprintf("79.226.%d.%d", 100+d, 10+d)
-		if city == "Hanover" {
-			w.City, w.Lat, w.Lon = "Hanover", 52.3759, 9.732
-			w.IP = fmt.Sprintf("79.233.%d.%d", 100+d, 10+d)
-		}
-		return w
-	}
 	officeDT := Where{IP: "217.6.12.1", Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
 	hanoverVF := Where{Country: "DE", City: "Hanover", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 52.3759, Lon: 9.732, AccuracyKM: 10}
-	shanghai := Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
 	var evs []ev
 	for d := range 7 {
 		at := time.Duration(d) * day
@@ -37,12 +27,12 @@ func TestOneNetworkAddressOnce(t *testing.T) {
 		}
 		b := hanoverVF
 		b.IP = fmt.Sprintf("88.64.%d.%d", 100+d, 10+d)
-		evs = append(evs, ev{w: line(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
+		evs = append(evs, ev{w: dtLine(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
 		if d == 0 {
-			evs = append(evs, ev{w: officeDT, at: at + 3*time.Hour}, ev{w: line(d, city), at: at + 10*time.Hour})
+			evs = append(evs, ev{w: officeDT, at: at + 3*time.Hour}, ev{w: dtLine(d, city), at: at + 10*time.Hour})
 		}
 	}
-	thief := []ev{{w: line(7, "Hamburg"), at: 7 * day}, {w: shanghai, at: 7*day + 4*time.Minute}}
+	thief := []ev{{w: dtLine(7, "Hamburg"), at: 7 * day}, {w: shanghai, at: 7*day + 4*time.Minute}}
 	want := "weighed low: the account is used from several places at once"
 	if v := judge(Config{}, rowsOf(evs, false), thief); !strings.Contains(v.String(), want) {
 		t.Fatalf("from the history's rows: %s\nwant %q", v, want)
@@ -64,16 +54,12 @@ func TestOneNetworkAddressOnce(t *testing.T) {
 // thief's trip from the line is high.
 func TestOneNetworkTownCoordinates(t *testing.T) {
 	line := func(d int, city string) Where {
-		w := Where{Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511 + 0.01*float64(d), Lon: 9.9937 - 0.01*float64(d), AccuracyKM: 10}
-		w.IP = fmt.Sprintf("79.226.%d.%d", 100+d, 10+d)
-		if city == "Hanover" {
-			w.City, w.Lat, w.Lon = "Hanover", 52.3759, 9.732
-			w.IP = fmt.Sprintf("79.233.%d.%d", 100+d, 10+d)
+		w := dtLine(d, city)
+		if city == "Hamburg" {
+			w.Lat, w.Lon = w.Lat+0.01*float64(d), w.Lon-0.01*float64(d)
 		}
 		return w
 	}
-	officeHH := Where{IP: "80.146.112.1", Country: "DE", City: "Hamburg", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
-	shanghai := Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
 	var evs []ev
 	for d := range 7 {
 		city := "Hamburg"
