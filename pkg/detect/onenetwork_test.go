@@ -24,6 +24,26 @@ var (
 	shanghai = Where{IP: "58.208.54.165", Country: "CN", City: "Shanghai", ASN: 4134, Org: "CHINANET-BACKBONE", HasLoc: true, Lat: 31.2304, Lon: 121.4737, AccuracyKM: 20}
 )
 
+// commuteThief: seven days of the line (line) at 7:35 and 19:00 and the
+// office in Hamburg at 8:15 and 16:00 (t0 is 8:00), the line located to
+// Hanover on days 2 and 5; on day 7, at home, located to Hanover, and
+// Shanghai 4 minutes later.
+func commuteThief(line func(d int, city string) Where) []ev {
+	var evs []ev
+	for d := range 7 {
+		city := "Hamburg"
+		if d%3 == 2 {
+			city = "Hanover"
+		}
+		at := time.Duration(d) * day
+		evs = append(evs, ev{w: line(d, city), at: at - 25*time.Minute}, ev{w: officeHH, at: at + 15*time.Minute},
+			ev{w: officeHH, at: at + 8*time.Hour}, ev{w: line(d, city), at: at + 11*time.Hour})
+	}
+	at := 7*day + 3*time.Hour
+	return append(evs, ev{w: line(7, "Hanover"), at: at}, ev{w: shanghai, at: at + 4*time.Minute},
+		ev{w: line(7, "Hanover"), at: at + 9*time.Minute})
+}
+
 // A home line whose address of a day is located to Hamburg on most days
 // and to Hanover (130 km away) on some, as GeoLite2 does with Deutsche
 // Telekom's lines, and the office in Hamburg 40 minutes after home: one
@@ -33,22 +53,7 @@ var (
 // pierre.meyer). Two colleagues on that provider's lines in the two towns
 // are on one network: they still share the account.
 func TestApartOneNetwork(t *testing.T) {
-	// seven days: the line at 7:35 and 19:00, the office at 8:15 and 16:00
-	// (t0 is 8:00); on days 2 and 5 the line is located to Hanover
-	var evs []ev
-	for d := range 7 {
-		city := "Hamburg"
-		if d%3 == 2 {
-			city = "Hanover"
-		}
-		at := time.Duration(d) * day
-		evs = append(evs, ev{w: dtLine(d, city), at: at - 25*time.Minute}, ev{w: officeHH, at: at + 15*time.Minute},
-			ev{w: officeHH, at: at + 8*time.Hour}, ev{w: dtLine(d, city), at: at + 11*time.Hour})
-	}
-	// day 7: at home, located to Hanover; Shanghai 4 minutes later
-	at := 7*day + 3*time.Hour
-	thief := append(evs[:len(evs):len(evs)], ev{w: dtLine(7, "Hanover"), at: at}, ev{w: shanghai, at: at + 4*time.Minute},
-		ev{w: dtLine(7, "Hanover"), at: at + 9*time.Minute})
+	thief := commuteThief(dtLine)
 	want := "Hanover, DE → Shanghai, CN, 8,610 km in 4 min"
 	v := judge(Config{}, nil, thief)
 	if v.Severity != High || !strings.Contains(v.String(), want) || strings.Contains(v.String(), "weighed low") {

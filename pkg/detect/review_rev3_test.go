@@ -60,19 +60,7 @@ func TestOneNetworkTownCoordinates(t *testing.T) {
 		}
 		return w
 	}
-	var evs []ev
-	for d := range 7 {
-		city := "Hamburg"
-		if d%3 == 2 {
-			city = "Hanover"
-		}
-		at := time.Duration(d) * day
-		evs = append(evs, ev{w: line(d, city), at: at - 25*time.Minute}, ev{w: officeHH, at: at + 15*time.Minute},
-			ev{w: officeHH, at: at + 8*time.Hour}, ev{w: line(d, city), at: at + 11*time.Hour})
-	}
-	at := 7*day + 3*time.Hour
-	thief := append(evs[:len(evs):len(evs)], ev{w: line(7, "Hanover"), at: at}, ev{w: shanghai, at: at + 4*time.Minute},
-		ev{w: line(7, "Hanover"), at: at + 9*time.Minute})
+	thief := commuteThief(line)
 	if v := judge(Config{}, nil, thief); v.Severity != High || strings.Contains(v.String(), "weighed low") {
 		t.Errorf("the line's addresses at coordinates of their postal areas: %s\nwant high", v)
 	}
