@@ -44,6 +44,25 @@ func commuteThief(line func(d int, city string) Where) []ev {
 		ev{w: line(7, "Hanover"), at: at + 9*time.Minute})
 }
 
+// twoProviders: two colleagues a week, one on Deutsche Telekom's line in
+// Hamburg, one on Vodafone's in Hanover 40 minutes later each day; the
+// first's line located to Hanover on day 0.
+func twoProviders() []ev {
+	hanoverVF := Where{Country: "DE", City: "Hanover", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 52.3759, Lon: 9.732, AccuracyKM: 10}
+	var evs []ev
+	for d := range 7 {
+		at := time.Duration(d) * day
+		city := "Hamburg"
+		if d == 0 {
+			city = "Hanover"
+		}
+		b := hanoverVF
+		b.IP = fmt.Sprintf("88.64.%d.%d", 100+d, 10+d)
+		evs = append(evs, ev{w: dtLine(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
+	}
+	return evs
+}
+
 // A home line whose address of a day is located to Hamburg on most days
 // and to Hanover (130 km away) on some, as GeoLite2 does with Deutsche
 // Telekom's lines, and the office in Hamburg 40 minutes after home: one
@@ -92,18 +111,7 @@ func TestApartOneNetwork(t *testing.T) {
 	// Hamburg, one on Vodafone's in Hanover; the first's line located to
 	// Hanover on its first day only: a day's mistake, and still two
 	// people
-	hanoverVF := Where{Country: "DE", City: "Hanover", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 52.3759, Lon: 9.732, AccuracyKM: 10}
-	var other []ev
-	for d := range 7 {
-		at := time.Duration(d) * day
-		city := "Hamburg"
-		if d == 0 {
-			city = "Hanover"
-		}
-		b := hanoverVF
-		b.IP = fmt.Sprintf("88.64.%d.%d", 100+d, 10+d)
-		other = append(other, ev{w: dtLine(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
-	}
+	other := twoProviders()
 	other = append(other, ev{w: dtLine(7, "Hamburg"), at: 7 * day}, ev{w: shanghai, at: 7*day + 4*time.Minute})
 	if v := judge(Config{}, nil, other); !strings.Contains(v.String(), "weighed low: the account is used from several places at once") {
 		t.Errorf("two colleagues, one line located once to the other's town: %s\nwant weighed low", v)

@@ -1,7 +1,8 @@
 package detect
 
 import (
-	"fmt"
+	"cmp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,21 +18,9 @@ import (
 // which Reset reads once) and in hourly runs.
 func TestOneNetworkAddressOnce(t *testing.T) {
 	officeDT := Where{IP: "217.6.12.1", Country: "DE", City: "Hamburg", ASN: 3320, Org: "Deutsche Telekom AG", HasLoc: true, Lat: 53.5511, Lon: 9.9937, AccuracyKM: 10}
-	hanoverVF := Where{Country: "DE", City: "Hanover", ASN: 3209, Org: "Vodafone GmbH", HasLoc: true, Lat: 52.3759, Lon: 9.732, AccuracyKM: 10}
-	var evs []ev
-	for d := range 7 {
-		at := time.Duration(d) * day
-		city := "Hamburg"
-		if d == 0 {
-			city = "Hanover"
-		}
-		b := hanoverVF
-		b.IP = fmt.Sprintf("88.64.%d.%d", 100+d, 10+d)
-		evs = append(evs, ev{w: dtLine(d, city), at: at}, ev{w: b, at: at + 40*time.Minute})
-		if d == 0 {
-			evs = append(evs, ev{w: officeDT, at: at + 3*time.Hour}, ev{w: dtLine(d, city), at: at + 10*time.Hour})
-		}
-	}
+	evs := twoProviders()
+	evs = append(evs, ev{w: officeDT, at: 3 * time.Hour}, ev{w: dtLine(0, "Hanover"), at: 10 * time.Hour})
+	slices.SortStableFunc(evs, func(x, y ev) int { return cmp.Compare(x.at, y.at) })
 	thief := []ev{{w: dtLine(7, "Hamburg"), at: 7 * day}, {w: shanghai, at: 7*day + 4*time.Minute}}
 	want := "weighed low: the account is used from several places at once"
 	if v := judge(Config{}, rowsOf(evs, false), thief); !strings.Contains(v.String(), want) {
