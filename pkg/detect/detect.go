@@ -1192,8 +1192,15 @@ type place struct {
 	// back: a new country's, the owner's last login from a usual place
 	// located precisely (lastHome) before the country's first login: the
 	// owner was back there in between, when it came after the country
-	// before's last (see countScattered)
-	back login
+	// before's last (see countScattered): when, and where (not the
+	// login's strings, which a country would keep alive)
+	back backHome
+}
+
+type backHome struct {
+	at       time.Time
+	lat, lon float64
+	valid    bool
 }
 
 // histRow is a row of the history: its first login and how many; last
@@ -1554,7 +1561,7 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 				usual = a.usualBefore(&k.Where, at, known)
 			}
 			if l := (login{Where: k.Where, at: at, valid: true, usual: usual, gate: site.gate(k.IP, time.Time{})}); l.usual && a.end(&l) {
-				p.back = l
+				p.back = backHome{l.at, l.Lat, l.Lon, true}
 			}
 		}
 	}
@@ -1838,7 +1845,9 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.learnMethods(w.Methods, first, int64(n))
 	}
 	if p := a.countries[w.Country]; newCountry && p != nil && p.first.Equal(first) {
-		p.back = a.lastHome
+		if h := &a.lastHome; h.valid {
+			p.back = backHome{h.at, h.Lat, h.Lon, true}
+		}
 	}
 	switch {
 	case newCountry:
@@ -3206,7 +3215,7 @@ func (a *Account) countScattered(t time.Time, w *Where) {
 		// on an account several people use: the login between may be
 		// another's, at home while one travels)
 		if b := &c.p.back; !a.shared() && b.valid && b.at.After(prev.last) && b.at.Before(c.p.first) {
-			lat, lon, back = b.Lat, b.Lon, true
+			lat, lon, back = b.lat, b.lon, true
 		}
 		if d := Distance(lat, lon, c.p.lat, c.p.lon); d >= scatterKM {
 			chain = append(chain, c)
