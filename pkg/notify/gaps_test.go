@@ -27,20 +27,35 @@ const (
 	geoHead    = "the geo lookups (country, network) failed for 7 logins from 3 addresses; accounts that logged in from them may look safer than they are:"
 )
 
-// gapCases are detected()'s account, with an input read in part, with
-// logins whose geo lookups failed, and with both.
-func gapCases() []struct {
+// gapCase is a report's gaps, and whether they are an input read in part
+// (unread) and failed geo lookups (geo).
+type gapCase struct {
 	name        string
 	gaps        report.Gaps
 	unread, geo bool
-} {
+}
+
+// checkNotices checks that top, what a format writes before the
+// accounts (of all of it, out), has notice(head) for each of tc's gaps,
+// and not for the others.
+func checkNotices(t *testing.T, tc gapCase, top, out string, notice func(head string) string) {
+	t.Helper()
+	for _, x := range []struct {
+		want bool
+		head string
+	}{{tc.unread, unreadHead}, {tc.geo, geoHead}} {
+		if got := strings.Contains(top, notice(x.head)); got != x.want {
+			t.Errorf("%s: notice %q before the accounts: %v, want %v:\n%s", tc.name, x.head, got, x.want, out)
+		}
+	}
+}
+
+// gapCases are detected()'s account, with an input read in part, with
+// logins whose geo lookups failed, and with both.
+func gapCases() []gapCase {
 	unread := []report.Unread{{Input: hostileInput, Lines: 1200, Error: hostileInputError}}
 	geo := report.GeoFailed{Logins: 7, Addresses: 3}
-	return []struct {
-		name        string
-		gaps        report.Gaps
-		unread, geo bool
-	}{
+	return []gapCase{
 		{"unread", report.Gaps{Unread: unread}, true, false},
 		{"geo", report.Gaps{Geo: geo}, false, true},
 		{"both", report.Gaps{Unread: unread, Geo: geo}, true, true},
@@ -76,14 +91,9 @@ func TestGapsHTML(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: no account:\n%s", tc.name, out)
 		}
-		for _, x := range []struct {
-			want bool
-			head string
-		}{{tc.unread, unreadHead}, {tc.geo, geoHead}} {
-			if got := strings.Contains(top, "<p><strong>INCOMPLETE:</strong> "+html.EscapeString(x.head)+"</p>\n"); got != x.want {
-				t.Errorf("%s: notice %q before the accounts: %v, want %v:\n%s", tc.name, x.head, got, x.want, out)
-			}
-		}
+		checkNotices(t, tc, top, out, func(head string) string {
+			return "<p><strong>INCOMPLETE:</strong> " + html.EscapeString(head) + "</p>\n"
+		})
 		if tc.unread {
 			name := "<li>" + html.EscapeString(report.Escape(hostileInput)) + " (read up to line 1200): " + html.EscapeString(hostileInputError) + "</li>\n"
 			if !strings.Contains(top, name) {
@@ -111,14 +121,7 @@ func TestGapsMarkdown(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: no account:\n%s", tc.name, md)
 		}
-		for _, x := range []struct {
-			want bool
-			head string
-		}{{tc.unread, unreadHead}, {tc.geo, geoHead}} {
-			if got := strings.Contains(top, "\n**INCOMPLETE:** "+mdEscape(x.head)+"\n"); got != x.want {
-				t.Errorf("%s: notice %q before the accounts: %v, want %v:\n%s", tc.name, x.head, got, x.want, md)
-			}
-		}
+		checkNotices(t, tc, top, md, func(head string) string { return "\n**INCOMPLETE:** " + mdEscape(head) + "\n" })
 		if got := mattermostMentions(md); len(got) > 0 {
 			t.Errorf("%s: Mattermost would read the mentions %q in:\n%s", tc.name, got, md)
 		}
@@ -188,11 +191,7 @@ func TestGapsTeams(t *testing.T) {
 // The webhook's JSON says it as data, as loganom-report --format json's
 // first line does: "incomplete", "unread", "geo_lookups_failed".
 func TestGapsWebhook(t *testing.T) {
-	for _, tc := range append(gapCases(), struct {
-		name        string
-		gaps        report.Gaps
-		unread, geo bool
-	}{"none", report.Gaps{}, false, false}) {
+	for _, tc := range append(gapCases(), gapCase{"none", report.Gaps{}, false, false}) {
 		m := detected()
 		m.Gaps = tc.gaps
 		var p map[string]json.RawMessage
