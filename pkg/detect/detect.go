@@ -2146,13 +2146,8 @@ func vague(w *Where) bool { return w.City == "" || w.AccuracyKM >= 100 }
 // 95 % upper bound) allows.
 const paceLogins = 3
 
-// rate is the account's usual logins in a window, before t: all its
-// logins known over the days since its first.
-func (a *Account) rate(t time.Time) float64 {
-	return a.rateOf(a.total, t)
-}
-
-// rateOf is rate with total logins so far.
+// rateOf is the account's usual logins in a window, before t, with
+// total logins known over the days since its first.
 func (a *Account) rateOf(total int64, t time.Time) float64 {
 	origin := a.history
 	if origin.IsZero() {
