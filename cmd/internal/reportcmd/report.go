@@ -34,8 +34,8 @@ type ReportFlags struct {
 	MinASNs      *int   `name:"min-asns" ini:"REPORT.min_asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
 	DetectKeys
 	BlockKeys
-	ExitCode bool `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error)."`
-	Quiet    bool `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints)."`
+	ExitCode bool `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error); with a state, only for a new alert, or one sent again more severe."`
+	Quiet    bool `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints); with a state, when no alert is new (or sent again, more severe)."`
 
 	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
 	// Window: how far back, with a state, the history of an account
