@@ -184,7 +184,17 @@ func (f *ParseFlags) Report(src *parse.Source, log *cli.Logger) {
 	}
 	if len(skipped) > 0 && !log.Debug {
 		log.Warnf("skipped %s", strings.Join(skipped, " and "))
-		log.Hintf("run with --debug to see where they are")
+		// --debug names each malformed line, and of the lines too long
+		// only the input (each input's counts): they are skipped as
+		// they are read, before a line is numbered
+		switch {
+		case s.TooLong == 0:
+			log.Hintf("run with --debug to see where they are")
+		case s.Malformed == 0:
+			log.Hintf("run with --debug to see which inputs they are in (no Postfix line is that long: an input that is no log?)")
+		default:
+			log.Hintf("run with --debug to see where the malformed ones are, and which inputs the long ones are in")
+		}
 	}
 }
 
