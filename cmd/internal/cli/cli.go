@@ -107,13 +107,13 @@ type versionFlags struct {
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }
 
-// Version is the version of the binary: the module version it was built
-// from (go install …@vX), or the commit and date of the checkout, or
-// "(devel)".
-func Version() string {
+// Version is the version of the binary prog: the module version it was
+// built from (go install …@vX), or the commit and date of the checkout,
+// or "(devel)".
+func Version(prog string) string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "loganom (devel)"
+		return prog + " (devel)"
 	}
 	v := bi.Main.Version
 	var rev, date, dirty string
@@ -138,7 +138,7 @@ func Version() string {
 	if v == "" {
 		v = "(devel)"
 	}
-	return "loganom " + strings.TrimSpace(v) + " (" + bi.GoVersion + ")"
+	return prog + " " + strings.TrimSpace(v) + " (" + bi.GoVersion + ")"
 }
 
 // ParseArgs parses env.Args into grammar. It returns done=true with an exit
@@ -170,7 +170,7 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 			kong.Exit(func(code int) { panic(exitPanic{code}) }),
 			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 			kong.Embed(&versionFlags{}),
-			kong.Vars{"version": Version()},
+			kong.Vars{"version": Version(log.Prog)},
 		}, opts...)
 		parser, err := kong.New(grammar, opts...)
 		if err != nil {
