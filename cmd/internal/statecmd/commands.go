@@ -40,8 +40,8 @@ type HistoryCmd struct {
 // AlertsCmd is loganom alerts.
 type AlertsCmd struct {
 	Common
-	Since  string   `placeholder:"AGE" help:"Only the alerts opened or added to in the last AGE, like 7d or 12h (default: all)."`
-	Format string   `enum:"text,json" default:"text" help:"text, or json: one object per alert and line."`
+	Since  string   `placeholder:"AGE" help:"List only the alerts opened or added to in the last AGE, like 7d or 12h (default: all; not with ack)."`
+	Format string   `enum:"text,json" default:"text" help:"List as text, or json: one object per alert and line (not with ack)."`
 	List   struct{} `cmd:"" default:"1" help:"List the alerts, newest first, with their evidence and each channel's delivery (the default)."`
 	Ack    struct {
 		User string `arg:"" help:"The account whose open alert is closed: new anomalous logins open another and notify again."`
@@ -265,6 +265,9 @@ func historyJSON(w io.Writer, addrs []state.Address) error {
 
 // Alerts runs loganom alerts and loganom alerts ack.
 func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
+	if ack && (c.Since != "" || c.Format != "text") {
+		return Fail(log, cli.Usagef("--since and --format choose what loganom alerts lists: ack takes neither"))
+	}
 	cfg, err := LoadConfig(c.Config, log, c)
 	if err != nil {
 		return Fail(log, err)
