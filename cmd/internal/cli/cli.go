@@ -75,8 +75,18 @@ func (l *Logger) print(kind, format string, args ...any) {
 	}
 }
 
-// Errorf prints "prog: error: …".
-func (l *Logger) Errorf(format string, args ...any) { l.print("error: ", format, args...) }
+// Errorf prints "prog: error: …", and then "prog: hint: …" when one of
+// args is an error that holds a UsageError with a Hint.
+func (l *Logger) Errorf(format string, args ...any) {
+	l.print("error: ", format, args...)
+	for _, a := range args {
+		var ue UsageError
+		if err, ok := a.(error); ok && errors.As(err, &ue) && ue.Hint != "" {
+			l.print("hint: ", "%s", ue.Hint)
+			return
+		}
+	}
+}
 
 // Warnf prints "prog: warning: …".
 func (l *Logger) Warnf(format string, args ...any) { l.print("warning: ", format, args...) }
@@ -171,6 +181,7 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 			kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 			kong.Embed(&versionFlags{}),
 			kong.Vars{"version": Version(log.Prog)},
+			DurationMapper,
 		}, opts...)
 		parser, err := kong.New(grammar, opts...)
 		if err != nil {
@@ -178,7 +189,9 @@ func ParseCommand(env Env, log *Logger, grammar any, desc string, opts ...kong.O
 		}
 		if ctx, err = parser.Parse(env.Args); err != nil {
 			log.Errorf("%s", err)
-			log.Hintf("see '%s --help'", helpOf(log.Prog, err))
+			if ue := (UsageError{}); !errors.As(err, &ue) || ue.Hint == "" { // else Errorf gave its hint
+				log.Hintf("see '%s --help'", helpOf(log.Prog, err))
+			}
 			exited = &exitPanic{ExitUsage}
 		}
 	}()

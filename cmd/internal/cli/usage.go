@@ -11,7 +11,11 @@ const ExitAnomalies = 3
 
 // UsageError is a bad flag or configuration value, found before any input
 // is read: the command exits with ExitUsage (2), not ExitError (1).
-type UsageError struct{ Err error }
+// Hint, when set, is printed after it (Logger.Errorf).
+type UsageError struct {
+	Err  error
+	Hint string
+}
 
 func (e UsageError) Error() string { return e.Err.Error() }
 func (e UsageError) Unwrap() error { return e.Err }
@@ -21,7 +25,7 @@ func (e UsageError) ExitCode() int { return ExitUsage }
 
 // Usagef is a UsageError with a formatted message (%w wraps).
 func Usagef(format string, args ...any) error {
-	return UsageError{fmt.Errorf(format, args...)}
+	return UsageError{Err: fmt.Errorf(format, args...)}
 }
 
 // ExitCodeOf is the exit code for an error that stops a command before its

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -162,32 +163,38 @@ func (c *Config) Int(section, key string) (v int, set bool, err error) {
 	return n, true, nil
 }
 
-// Duration reads "2s", "36h", "30d", or a number of seconds.
+// Duration reads a time key (kTime, kTimeOff in the schema): "2s",
+// "36h", "30d". A bare number is refused, with a hint, rather than taken
+// as seconds ("window = 24" is not 24 s); so is a negative time, and zero
+// but where it means off (kTimeOff). Each error is a usage error naming
+// "FILE: [SECTION] key".
 func (c *Config) Duration(section, key string) (v time.Duration, set bool, err error) {
+	k := kind(section, key)
+	if k != kTime && k != kTimeOff {
+		panic(fmt.Sprintf("config: [%s] %s is not a time in the schema", section, key))
+	}
 	s, ok := c.String(section, key)
 	if !ok || s == "" {
 		return 0, false, nil
 	}
 	d, err := ParseDuration(s)
-	if err != nil {
+	switch {
+	case errors.Is(err, cli.ErrNoUnit):
+		return 0, false, cli.UsageError{Err: fmt.Errorf("%s: %q %w", c.where(section, key), s, cli.ErrNoUnit), Hint: cli.NoUnitHint(s)}
+	case err != nil:
 		return 0, false, cli.Usagef("%s: %q is not a duration (like 2s, 36h, 30d)", c.where(section, key), s)
+	case d < 0 && k == kTimeOff:
+		return 0, false, cli.Usagef("%s: %q is negative: want a time, like 24h, or 0 (off)", c.where(section, key), s)
+	case d <= 0 && k == kTime:
+		return 0, false, cli.Usagef("%s: %q is not above zero: want a time, like 2s, 36h or 30d", c.where(section, key), s)
 	}
 	return d, true, nil
 }
 
 // ParseDuration reads a duration as the config writes them: "2s", "36h",
-// "30d" (days), or a number of seconds. Flags that take an age use it too.
-func ParseDuration(s string) (time.Duration, error) {
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		if f, err := strconv.ParseFloat(n, 64); err == nil {
-			return time.Duration(f * 24 * float64(time.Hour)), nil
-		}
-	}
-	return time.ParseDuration(s)
-}
+// "30d" (days); "0" is zero, another bare number cli.ErrNoUnit. Flags
+// that take an age use it too.
+func ParseDuration(s string) (time.Duration, error) { return cli.ParseDuration(s) }
 
 // Start is how a stage command begins: parse the flags into grammar, turn
 // on debug output (the flag or LOGLEVEL=DEBUG), load the config, warn

@@ -44,8 +44,12 @@ func (c *Config) fill(v reflect.Value) error {
 			continue
 		}
 		section, key, negate := ParseTag(tag)
-		if _, known := schema[section][key]; !known {
+		k, known := schema[section][key]
+		if !known {
 			panic(fmt.Sprintf("config: %s.%s: [%s] %s is not in the schema", t.Name(), sf.Name, section, key))
+		}
+		if isTime := k == kTime || k == kTimeOff; isTime != (sf.Type == durationType || sf.Type == reflect.PointerTo(durationType)) {
+			panic(fmt.Sprintf("config: %s.%s: [%s] %s: a time key needs a time.Duration field, and only it", t.Name(), sf.Name, section, key))
 		}
 		if !fv.IsZero() {
 			continue // the flag was given

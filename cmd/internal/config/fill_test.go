@@ -37,7 +37,7 @@ func TestFill(t *testing.T) {
 	path := filepath.Join(dir, "c.ini")
 	ini := `[ENRICH]
 workers = 8
-timeout = 1.5
+timeout = 1500ms
 ttl_rdns = 2d
 dns = 127.0.0.1:53
 cache = cache.db
@@ -108,6 +108,9 @@ func TestFillErrors(t *testing.T) {
 	for _, tc := range []struct{ ini, want string }{
 		{"[ENRICH]\nworkers = many\n", `c.ini: [ENRICH] workers: "many" is not a whole number`},
 		{"[ENRICH]\ntimeout = soon\n", `c.ini: [ENRICH] timeout: "soon" is not a duration (like 2s, 36h, 30d)`},
+		{"[ENRICH]\ntimeout = 24\n", `c.ini: [ENRICH] timeout: "24" has no unit`},
+		{"[ENRICH]\nttl_rdns = -1d\n", `c.ini: [ENRICH] ttl_rdns: "-1d" is not above zero: want a time, like 2s, 36h or 30d`},
+		{"[ENRICH]\nttl_rdns = 0\n", `c.ini: [ENRICH] ttl_rdns: "0" is not above zero: want a time, like 2s, 36h or 30d`},
 		{"[ENRICH]\nrdns = maybe\n", `c.ini: [ENRICH] rdns: "maybe" is not true or false`},
 		{"[FILTER]\nkeep_private = 2\n", `c.ini: [FILTER] keep_private: "2" is not true or false`},
 		{"[ENRICH]\nworkers =\ntimeout =\n", ""},

@@ -14,11 +14,13 @@ import (
 type keyKind uint8
 
 const (
-	kText   keyKind = iota
-	kSecret         // a password, token or a URL holding a key: never echoed
-	kPath           // a file name: relative names resolve from the config's directory
-	kPaths          // a list of file names
-	kDSN            // a database: a file name (resolved as kPath) or a URL, which may hold a password
+	kText    keyKind = iota
+	kSecret          // a password, token or a URL holding a key: never echoed
+	kPath            // a file name: relative names resolve from the config's directory
+	kPaths           // a list of file names
+	kDSN             // a database: a file name (resolved as kPath) or a URL, which may hold a password
+	kTime            // a time above zero, with its unit: 2s, 36h, 30d (Duration)
+	kTimeOff         // a time, or 0 (off: [STATE] prune_every's "never")
 )
 
 // schema is every section and key loganom reads. The original tool's file
@@ -32,16 +34,16 @@ var schema = map[string]map[string]keyKind{
 	},
 	"ENRICH": {
 		"geoip": kPaths, "asn_csv": kPaths, "dns": kText, "rdns": kText, "cache": kPath,
-		"workers": kText, "timeout": kText, "ttl_rdns": kText, "ipinfo": kText, "ttl_geo": kText,
+		"workers": kText, "timeout": kTime, "ttl_rdns": kTime, "ipinfo": kText, "ttl_geo": kTime,
 		"ipinfo_url": kText, "confirm_all": kText,
 	},
 	"FILTER": {"trust_unverified_rdns": kText, "keep_private": kText, "pattern_ip_substring": kText},
-	"REPORT": {"min_ips": kText, "min_countries": kText, "min_asns": kText, "case_sensitive_users": kText, "window": kText, "rule": kText},
+	"REPORT": {"min_ips": kText, "min_countries": kText, "min_asns": kText, "case_sensitive_users": kText, "window": kTime, "rule": kText},
 	"DETECT": {
-		"learn": kText, "first_day": kText, "max_speed": kText, "travel_min_km": kText, "failures": kText,
+		"learn": kTime, "first_day": kTime, "max_speed": kText, "travel_min_km": kText, "failures": kText,
 		"many_countries": kText, "many_networks": kText, "burst": kText, "alert": kText,
-		"line_hold": kText, "shared_days": kText, "familiar_site": kText,
-		"scattered": kText, "scattered_span": kText, "shared": kText,
+		"line_hold": kTime, "shared_days": kText, "familiar_site": kText,
+		"scattered": kText, "scattered_span": kTime, "shared": kText,
 	},
 	"SMTP": {
 		"enabled": kText, "from": kText, "to": kText, "host": kText, "port": kText, "ssl": kText,
@@ -52,13 +54,13 @@ var schema = map[string]map[string]keyKind{
 	},
 	"TEAMS":       {"enabled": kText, "url": kSecret, "title": kText, "button_caption": kText, "button_url": kText},
 	"WEBHOOK":     {"enabled": kText, "url": kSecret},
-	"EXEC":        {"script": kPath, "timeout": kText},
+	"EXEC":        {"script": kPath, "timeout": kTime},
 	"NOTIFY_USER": {"enabled": kText, "template": kPath, "subject": kText, "from": kText},
-	"NOTIFY":      {"attempts": kText, "backoff": kText, "timeout": kText, "give_up_after": kText},
-	"STATE":       {"db": kDSN, "keep": kText, "prune_every": kText, "realert_after": kText, "instance": kText},
+	"NOTIFY":      {"attempts": kText, "backoff": kTime, "timeout": kTime, "give_up_after": kTime},
+	"STATE":       {"db": kDSN, "keep": kTime, "prune_every": kTimeOff, "realert_after": kTime, "instance": kText},
 	"SERVE":       {"metrics": kText},
-	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kText, "logins": kText},
-	"BLOCK":       {"auto": kText, "for": kText, "min_severity": kText, "min_countries": kText},
+	"POLICY":      {"listen": kText, "action": kText, "on_error": kText, "max_connections": kText, "refresh": kTime, "logins": kText},
+	"BLOCK":       {"auto": kText, "for": kTime, "min_severity": kText, "min_countries": kText},
 	"API":         {"listen": kText, "token_file": kPath, "cert": kPath, "key": kPath},
 }
 

@@ -237,7 +237,8 @@ func TestPruneEvery(t *testing.T) {
 		{"prune_every = 6h\n", 6 * time.Hour, ""},
 		{"prune_every = 2d\n", 48 * time.Hour, ""},
 		{"prune_every = 0\n", 0, ""},
-		{"prune_every = -1h\n", 0, "want a time, like 24h, or 0 (never)"},
+		{"prune_every = -1h\n", 0, `"-1h" is negative: want a time, like 24h, or 0 (off)`},
+		{"prune_every = 6\n", 0, `"6" has no unit`},
 		{"prune_every = daily\n", 0, "is not a duration"},
 	} {
 		path := filepath.Join(t.TempDir(), "config.ini")
