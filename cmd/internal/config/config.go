@@ -207,7 +207,7 @@ func Start(env cli.Env, log *cli.Logger, grammar any, desc string, debug *bool, 
 	cfg, err := LoadConfig(*config)
 	if err != nil {
 		log.Errorf("%v", err)
-		return nil, cli.ExitError, true
+		return nil, cli.ExitCodeOf(err), true // 1, or 2 for a usage error (a key given twice)
 	}
 	cfg.Check(log)
 	CheckSecrets(cfg, log)

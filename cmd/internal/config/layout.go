@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
 )
 
 // layout rewrites an INI file in the layout in which gopkg.in/ini.v1
@@ -30,6 +32,14 @@ import (
 // lines[i] is the line of the file that line i+1 of text comes from. A
 // line that is none of a section, a key and a line of a value is an
 // error naming the file and line, as configparser's ParsingError.
+//
+// A section given twice, or a key twice in a section, is a usage error
+// naming both lines, as configparser (strict, its default, which the
+// original used) raises DuplicateSectionError and DuplicateOptionError:
+// ini.v1 would merge the sections and keep the last value. Key names
+// compare in any case (configparser lowercases them), section names
+// as written. [DEFAULT] may be given again, as configparser allows, but
+// a key not twice in it.
 func layout(path string, b []byte) (text []byte, lines []int, err error) {
 	var out strings.Builder
 	emit := func(n int, s string) {
@@ -39,6 +49,9 @@ func layout(path string, b []byte) (text []byte, lines []int, err error) {
 	}
 	src := strings.TrimPrefix(string(b), "\ufeff")
 	inValue, keyIndent := false, 0
+	section := ""                       // "": before any section
+	sections := map[string]int{}        // the line of each section
+	keys := map[string]map[string]int{} // the line of each key of each section
 	for i, line := range strings.Split(src, "\n") {
 		n := i + 1
 		line = strings.TrimSuffix(line, "\r")
@@ -54,7 +67,17 @@ func layout(path string, b []byte) (text []byte, lines []int, err error) {
 		inValue, keyIndent = false, indent
 		if s[0] == '[' {
 			if j := strings.LastIndexByte(s, ']'); j > 1 {
-				emit(n, "["+strings.TrimSpace(s[1:j])+"]")
+				section = strings.TrimSpace(s[1:j])
+				if first, ok := sections[section]; ok && section != "DEFAULT" {
+					return nil, nil, cli.UsageError{
+						Err:  fmt.Errorf("%s:%d: [%s] is given twice, on lines %d and %d", path, n, section, first, n),
+						Hint: "put the keys of [" + section + "] under one [" + section + "]",
+					}
+				}
+				if _, ok := sections[section]; !ok {
+					sections[section], keys[section] = n, map[string]int{}
+				}
+				emit(n, "["+section+"]")
 				continue
 			}
 		}
@@ -63,6 +86,16 @@ func layout(path string, b []byte) (text []byte, lines []int, err error) {
 			return nil, nil, fmt.Errorf("%s:%d: %q is not a [SECTION], a key = value, or a line of the value above (indented more than its key)", path, n, s)
 		}
 		key, value := strings.TrimSpace(s[:j]), strings.TrimSpace(s[j+1:])
+		if section != "" { // keys before any section are not read (checkINI warns)
+			name := strings.ToLower(key)
+			if first, ok := keys[section][name]; ok {
+				return nil, nil, cli.UsageError{
+					Err:  fmt.Errorf("%s:%d: [%s] %s is given twice, on lines %d and %d", path, n, section, name, first, n),
+					Hint: "keep one; a list goes on over the lines below its key, indented",
+				}
+			}
+			keys[section][name] = n
+		}
 		if strings.HasPrefix(key, `"`) || strings.HasPrefix(key, "`") {
 			key = "`" + strings.ReplaceAll(key, "`", "") + "`" // not ini.v1's quoted key
 		}

@@ -1,12 +1,15 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/loganom/loganom/cmd/internal/cli"
 )
 
 // The original tool read its config.ini with Python's configparser; a file
@@ -142,5 +145,77 @@ func TestCheckLaidOut(t *testing.T) {
 	}
 	if got := c.List("GENERAL", "pattern_ip"); !reflect.DeepEqual(got, []string{"google.com", "yahoo.com"}) {
 		t.Errorf("pattern_ip = %q", got)
+	}
+}
+
+// A key given twice in a section, or a section given twice, is a usage
+// error naming both lines, as configparser (strict, which the original
+// used) raised DuplicateOptionError and DuplicateSectionError; ini.v1
+// kept the last value and merged the sections, silently. Key names
+// compare in any case, section names as written; [DEFAULT] may come
+// again, its keys not.
+func TestConfigDuplicates(t *testing.T) {
+	for _, tc := range []struct {
+		name, text, err, hint string // err "": none
+	}{{
+		name: "key twice",
+		text: "[GENERAL]\nemail_skip = a@example.com\ncountry_ignore = BR\nemail_skip = b@example.com\n",
+		err:  "c.ini:4: [GENERAL] email_skip is given twice, on lines 2 and 4",
+		hint: "keep one; a list goes on over the lines below its key, indented",
+	}, {
+		name: "key twice, in another case",
+		text: "[SMTP]\nPass = one\n# the new one\nPASS = two\n",
+		err:  "c.ini:4: [SMTP] pass is given twice, on lines 2 and 4",
+		hint: "keep one; a list goes on over the lines below its key, indented",
+	}, {
+		name: "key twice, indented alike",
+		text: "[SMTP]\n  host = a\n  host = b\n",
+		err:  "c.ini:3: [SMTP] host is given twice, on lines 2 and 3",
+		hint: "keep one; a list goes on over the lines below its key, indented",
+	}, {
+		name: "section twice",
+		text: "[GENERAL]\ncountry_ignore = BR\n[SMTP]\nhost = h\n\n[GENERAL]\nemail_skip = a@example.com\n",
+		err:  "c.ini:6: [GENERAL] is given twice, on lines 1 and 6",
+		hint: "put the keys of [GENERAL] under one [GENERAL]",
+	}, {
+		// loganom reads "[ GENERAL ]" as [GENERAL] (configparser as
+		// " GENERAL ", which the original never read): merged, it
+		// would change [GENERAL] silently.
+		name: "section twice, its name spaced",
+		text: "[GENERAL]\n[ GENERAL ]\n",
+		err:  "c.ini:2: [GENERAL] is given twice, on lines 1 and 2",
+		hint: "put the keys of [GENERAL] under one [GENERAL]",
+	}, {
+		name: "default twice, a key twice in it",
+		text: "[DEFAULT]\na = 1\n[GENERAL]\n[DEFAULT]\nA = 2\n",
+		err:  "c.ini:5: [DEFAULT] a is given twice, on lines 2 and 5",
+		hint: "keep one; a list goes on over the lines below its key, indented",
+	}, {
+		name: "the same key in two sections; sections in another case; default again",
+		text: "[SMTP]\nenabled = true\n[TEAMS]\nenabled = true\n[general]\n[GENERAL]\n[DEFAULT]\na = 1\n[DEFAULT]\nb = 2\n",
+	}, {
+		name: "a list over lines, a value that holds its key's name",
+		text: "[GENERAL]\nemail_skip = a@example.com\n    email_skip = b@example.com\n",
+	}, {
+		name: "keys before any section (not read; a warning)",
+		text: "a = 1\na = 2\n[GENERAL]\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.ini")
+			if err := os.WriteFile(path, []byte(tc.text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadConfig(path)
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ue cli.UsageError
+			if err == nil || err.Error() != "config: "+filepath.Dir(path)+"/"+tc.err || !errors.As(err, &ue) || ue.Hint != tc.hint || cli.ExitCodeOf(err) != cli.ExitUsage {
+				t.Fatalf("LoadConfig: %v (hint %q, exit %d), want the usage error config: %s/%s (hint %q)", err, ue.Hint, cli.ExitCodeOf(err), filepath.Dir(path), tc.err, tc.hint)
+			}
+		})
 	}
 }

@@ -222,7 +222,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	cfg, err := loadDefaultConfig(c.Config, log)
 	if err != nil {
 		log.Errorf("%v", err)
-		return cli.ExitError
+		return cli.ExitCodeOf(err) // 1, or 2 for a usage error (a key given twice)
 	}
 	config.CheckSecrets(cfg, log)
 	notifier, err := c.NotifyFlags.Prepare(cfg, c.Exec)
