@@ -333,9 +333,13 @@ func Alerts(env cli.Env, log *cli.Logger, c *AlertsCmd, ack bool) int {
 }
 
 // ParseAge reads an age above zero, as the config writes durations:
-// "7d", "12h", "90m" (config.ParseDuration).
+// "7d", "12h", "90m" (config.ParseDuration); a bare number other than 0
+// is refused as having no unit.
 func ParseAge(s string) (time.Duration, error) {
 	d, err := config.ParseDuration(s)
+	if errors.Is(err, cli.ErrNoUnit) {
+		return 0, errors.New("has no unit: want an age like 7d, 12h or 90m")
+	}
 	if err != nil || d <= 0 {
 		return 0, errors.New("want an age above zero, like 7d, 12h or 90m")
 	}
