@@ -197,7 +197,8 @@ func (f *ReportFlags) Write(w io.Writer, accounts []*report.Account, rep *report
 // account found gives cli.ExitAnomalies whatever else went wrong (an input not
 // read, a channel down: each was printed on stderr), so that a finding is
 // never hidden behind an error; otherwise an error (failed: one during the
-// run) gives ExitError.
+// run) gives ExitError, and so does a report with gaps (report.Gaps: it
+// says INCOMPLETE, and is no all-clear).
 //
 // With a state (st, and run, what Commit recorded), "found" means a new
 // alert: an account already alerted is still in the report, marked, but
@@ -275,6 +276,12 @@ func (f *ReportFlags) Finish(env cli.Env, log *cli.Logger, rep *report.Report, n
 			failed = true
 		}
 	} else if !n.Notify(env, log, host, rep) {
+		failed = true
+	}
+	if !rep.Gaps().None() {
+		// an INCOMPLETE report (an input not read, logins not located)
+		// is no success: 1, as an error, unless --exit-code has found
+		// something
 		failed = true
 	}
 	switch {
