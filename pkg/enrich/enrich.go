@@ -71,7 +71,19 @@ type Options struct {
 	// bots by the thousand) on in order without looking them up: for a
 	// reader that needs only their address and time.
 	LoginsOnly bool
+	// MarkNoGeo, with neither Geo nor IPinfo, marks each record from a
+	// public address with NoGeoSource in enrich_errors: it was not
+	// located because nothing could locate it, and a report must not
+	// take it for a known place (the commands set it; a library user
+	// who wants only reverse names leaves it off). It is not counted as
+	// a failed lookup in Stats.
+	MarkNoGeo bool
 }
+
+// NoGeoSource is what enrich_errors says of a record from a public
+// address when no geo source (a database, an ipinfo.io token) was
+// configured (Options.MarkNoGeo): record.NoGeoSource.
+const NoGeoSource = record.NoGeoSource
 
 // Answer is what was found out about one address.
 type Answer struct {
@@ -498,6 +510,9 @@ func (e *Enricher) answerFor(s string) *answer {
 		}
 	}
 	public := ip.IsGlobalUnicast() // not loopback, link-local, multicast …
+	if e.opts.MarkNoGeo && e.opts.Geo == nil && e.opts.IPinfo == nil && public && !ip.IsPrivate() {
+		a.errs = append(a.errs, NoGeoSource)
+	}
 	needRDNS := e.opts.Resolver != nil && public
 	needIPinfo := e.opts.IPinfo != nil && public && !ip.IsPrivate() && (a.geo.Country == "" || a.geo.ASN == 0)
 	if needIPinfo {

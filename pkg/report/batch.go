@@ -222,24 +222,45 @@ type geoFailed struct {
 	addrs  map[string]struct{}
 }
 
-// note counts the login r when one of its lookups that failed is a geo one.
-func (g *geoFailed) note(r *record.Record) {
+// noteGeo counts the login r when one of its lookups that failed is a geo
+// one: in rep.noGeo when no geo source was configured
+// (record.NoGeoSource), else in rep.geo.
+func (rep *Report) noteGeo(r *record.Record) {
 	for _, e := range r.EnrichErrors {
-		if strings.HasPrefix(e, "geo: ") {
-			g.logins++
-			if _, ok := g.addrs[r.IP]; !ok {
-				if g.addrs == nil {
-					g.addrs = map[string]struct{}{}
-				}
-				g.addrs[strings.Clone(r.IP)] = struct{}{}
-			}
+		switch {
+		case e == record.NoGeoSource:
+			rep.noGeo.add(r.IP)
+			return
+		case strings.HasPrefix(e, "geo: "):
+			rep.geo.add(r.IP)
 			return
 		}
 	}
 }
 
+// add counts a login from ip.
+func (g *geoFailed) add(ip string) {
+	g.logins++
+	if _, ok := g.addrs[ip]; !ok {
+		if g.addrs == nil {
+			g.addrs = map[string]struct{}{}
+		}
+		g.addrs[strings.Clone(ip)] = struct{}{}
+	}
+}
+
+func (g *geoFailed) counts() GeoFailed {
+	return GeoFailed{Logins: g.logins, Addresses: len(g.addrs)}
+}
+
 // Gaps returns what the report could not see: the inputs not read in
-// full, and the logins whose geo lookups failed.
+// full, the logins whose geo lookups failed, and those not located for
+// want of a geo source. The last are no gap to the original rule without
+// min_countries and min_asns: it counts addresses only.
 func (rep *Report) Gaps() Gaps {
-	return Gaps{Unread: rep.unread, Geo: GeoFailed{Logins: rep.geo.logins, Addresses: len(rep.geo.addrs)}}
+	g := Gaps{Unread: rep.unread, Geo: rep.geo.counts(), NoGeo: rep.noGeo.counts()}
+	if rep.Rule.Original && rep.Rule.MinCountries == 0 && rep.Rule.MinASNs == 0 {
+		g.NoGeo = GeoFailed{}
+	}
+	return g
 }

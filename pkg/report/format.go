@@ -60,11 +60,14 @@ func plural(n int, one, many string) string {
 }
 
 // Gaps is what a report could not see: inputs not read in full
-// (Unread), and logins after the whitelist whose geo lookups failed
-// (Geo). Either makes a report that found nothing no all-clear.
+// (Unread), logins after the whitelist whose geo lookups failed (Geo),
+// and those that were not located because no geo source was configured
+// (NoGeo: enrich_errors record.NoGeoSource). Any makes a report that
+// found nothing no all-clear.
 type Gaps struct {
 	Unread []Unread
 	Geo    GeoFailed
+	NoGeo  GeoFailed
 }
 
 // GeoFailed counts the logins after the whitelist whose country and
@@ -78,7 +81,7 @@ type GeoFailed struct {
 }
 
 // None tells whether the report saw everything.
-func (g Gaps) None() bool { return len(g.Unread) == 0 && g.Geo.Logins == 0 }
+func (g Gaps) None() bool { return len(g.Unread) == 0 && g.Geo.Logins == 0 && g.NoGeo.Logins == 0 }
 
 // Text writes the report as a readable table, one block per account, in
 // the original's column order (IP, country, city, rDNS, AS and
@@ -112,6 +115,13 @@ func TextGaps(w io.Writer, accounts []*Account, seen int, g Gaps) error {
 		fmt.Fprintf(bw, "INCOMPLETE: the geo lookups (country, network) failed for %s from %s; accounts that logged in from them may look safer than they are:\n",
 			plural(g.Geo.Logins, "login", "logins"), plural(g.Geo.Addresses, "address", "addresses"))
 		fmt.Fprintln(bw, "  an address without a country counts as unknown, never foreign; the errors are in the warning on stderr and the records' enrich_errors")
+		fmt.Fprintln(bw)
+	}
+	if g.NoGeo.Logins > 0 {
+		fmt.Fprintf(bw, "INCOMPLETE: no geo database or ipinfo token is configured: %s from %s have no country and no network; accounts that logged in from them may look safer than they are:\n",
+			plural(g.NoGeo.Logins, "login", "logins"), plural(g.NoGeo.Addresses, "address", "addresses"))
+		fmt.Fprintln(bw, "  an address without a country counts as unknown, never foreign")
+		fmt.Fprintln(bw, "  scripts/fetch-geodb downloads free databases; or name yours with --geoip or [ENRICH] geoip, or give [GENERAL] ipinfo_token")
 		fmt.Fprintln(bw)
 	}
 	after := plural(seen, "account", "accounts") + " with logins after the whitelist"
@@ -230,7 +240,8 @@ func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
 
 // JSONGaps is JSON, whose first line also counts, when some failed, the
 // logins whose geo lookups did: {"incomplete":true,"unread":[],
-// "geo_lookups_failed":{"logins":N,"addresses":M}}.
+// "geo_lookups_failed":{"logins":N,"addresses":M}}; and those not
+// located for want of a geo source: "geo_not_configured":{…}.
 func JSONGaps(w io.Writer, accounts []*Account, g Gaps) error {
 	bw := bufio.NewWriter(w)
 	encode := InertEncoder(bw)
@@ -243,7 +254,8 @@ func JSONGaps(w io.Writer, accounts []*Account, g Gaps) error {
 			Incomplete bool      `json:"incomplete"`
 			Unread     []Unread  `json:"unread"`
 			Geo        GeoFailed `json:"geo_lookups_failed,omitzero"`
-		}{true, unread, g.Geo}); err != nil {
+			NoGeo      GeoFailed `json:"geo_not_configured,omitzero"`
+		}{true, unread, g.Geo, g.NoGeo}); err != nil {
 			return err
 		}
 	}

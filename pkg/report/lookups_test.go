@@ -144,3 +144,59 @@ func TestGeoLookupsFailedWithFinding(t *testing.T) {
 		t.Errorf("text:\n%s", text.String())
 	}
 }
+
+// Logins not located because no geo source was configured
+// (record.NoGeoSource) are counted apart from failed lookups, and the
+// report says why and what to do, and gives no all-clear; to the original
+// rule they are no gap unless it counts countries or networks.
+func TestNoGeoSource(t *testing.T) {
+	tm := time.Date(2026, 11, 27, 10, 32, 17, 0, time.UTC)
+	run := func(rule Rule) *Report {
+		rep := New(rule)
+		for i, ip := range []string{"92.36.10.20", "188.76.17.119", "176.63.195.207"} {
+			r := &record.Record{Type: record.TypeLogin, User: "bob@example.test", IP: ip, Time: tm.Add(time.Duration(i) * time.Second),
+				EnrichErrors: []string{record.NoGeoSource}, AddrID: uint32(i + 1)}
+			if err := rep.Process(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// whitelisted: not counted
+		if err := rep.Process(&record.Record{Type: record.TypeLogin, User: "alice@example.test", IP: "209.85.218.52", Time: tm,
+			EnrichErrors: []string{record.NoGeoSource}, FilteredBy: "pattern_ip: google.com"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := run(Rule{})
+	g := rep.Gaps()
+	if g.NoGeo != (GeoFailed{Logins: 3, Addresses: 3}) || g.Geo != (GeoFailed{}) || g.None() {
+		t.Fatalf("gaps %+v: want 3 logins from 3 addresses not located, no failed lookup", g)
+	}
+	var text bytes.Buffer
+	if err := TextGaps(&text, rep.Anomalies(), rep.Accounts(), g); err != nil {
+		t.Fatal(err)
+	}
+	want := `INCOMPLETE: no geo database or ipinfo token is configured: 3 logins from 3 addresses have no country and no network; accounts that logged in from them may look safer than they are:
+  an address without a country counts as unknown, never foreign
+  scripts/fetch-geodb downloads free databases; or name yours with --geoip or [ENRICH] geoip, or give [GENERAL] ipinfo_token
+
+Nothing found (1 account with logins after the whitelist), but this is no all-clear: see above.
+`
+	if text.String() != want {
+		t.Errorf("text:\n%s\nwant:\n%s", text.String(), want)
+	}
+	var js bytes.Buffer
+	if err := JSONGaps(&js, rep.Anomalies(), g); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"incomplete":true,"unread":[],"geo_not_configured":{"logins":3,"addresses":3}}` + "\n"; js.String() != want {
+		t.Errorf("json %q, want %q", js.String(), want)
+	}
+
+	if g := run(Rule{Original: true}).Gaps(); !g.None() {
+		t.Errorf("original rule, addresses only: gaps %+v, want none", g)
+	}
+	if g := run(Rule{Original: true, MinCountries: 2}).Gaps(); g.NoGeo.Logins != 3 {
+		t.Errorf("original rule with min_countries: gaps %+v, want 3 logins not located", g)
+	}
+}

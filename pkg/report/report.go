@@ -200,6 +200,7 @@ type Report struct {
 	order    []string
 	unread   []Unread
 	geo      geoFailed    // logins after the whitelist whose geo lookups failed (batch.go)
+	noGeo    geoFailed    // those not located: no geo source was configured
 	seen     int          // accounts with logins after the whitelist
 	site     *detect.Site // failed logins by address, common places, for the detectors
 	// others: the history of the site's accounts that this run did not
@@ -278,7 +279,7 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	}
 	rep.fresh = false
 	if trusted == "" && len(r.EnrichErrors) > 0 {
-		rep.geo.note(r)
+		rep.noteGeo(r)
 	}
 	if rep.queue(r, trusted) {
 		return nil

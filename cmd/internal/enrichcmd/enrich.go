@@ -160,7 +160,9 @@ func (f *EnrichFlags) Build(cfg *config.Config, env cli.Env, log *cli.Logger) (_
 			st.Close()
 		}
 	}()
-	opts := enrich.Options{LoginsOnly: f.LoginsOnly}
+	// MarkNoGeo: without databases or a token, each record from a public
+	// address says so in enrich_errors, and the report gives no all-clear
+	opts := enrich.Options{LoginsOnly: f.LoginsOnly, MarkNoGeo: true}
 	token := cmp.Or(f.IPinfoToken, env.Getenv("IPINFO_TOKEN"))
 	if token != "" && !f.NoIPinfo {
 		opts.IPinfo = &enrich.IPinfo{Token: token, BaseURL: f.IPinfoURL}

@@ -106,7 +106,9 @@ func TestEnrichDeadDNS(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	env := cli.Env{
-		Args:   []string{"--dns", addr, "--timeout", "100ms", "--workers", "4", "--no-cache"},
+		// a geo database: without one, each record would also say that
+		// no geo source is configured
+		Args:   []string{"--dns", addr, "--timeout", "100ms", "--workers", "4", "--no-cache", "--geoip", "../../../testdata/geo/example-city.mmdb"},
 		Stdin:  strings.NewReader(in.String()),
 		Stdout: &stdout,
 		Stderr: &stderr,
