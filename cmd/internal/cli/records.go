@@ -22,6 +22,7 @@ type recordFiles struct {
 	log       *Logger
 	malformed int
 	failed    int
+	read      int64 // records and malformed lines of the input being read
 	// idle is called when a stream (a pipe, a terminal) has nothing
 	// ready: see record.IdleReader. Regular files are never idle.
 	idle func() (<-chan struct{}, error)
@@ -40,6 +41,7 @@ func (s *recordFiles) Run(emit record.Emit) error {
 		names = []string{"-"}
 	}
 	for _, name := range names {
+		s.read = 0
 		err := s.one(name, emit)
 		if errors.Is(err, record.ErrStop) {
 			return err
@@ -50,12 +52,38 @@ func (s *recordFiles) Run(emit record.Emit) error {
 		}
 		if err != nil {
 			s.failed++
-			if err != errNotRecords {
+			reason := err.Error()
+			if err == errNotRecords {
+				reason = "this is a log, not loganom records (NDJSON)"
+			} else {
 				s.log.Errorf("%v", err)
+			}
+			// as loganom-parse does: the stages after, and a report at
+			// the end of the pipe, know what was not read
+			if err := s.inputError(name, s.read, reason, emit); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// inputError passes on, as a record of type input_error
+// (record.TypeInputError), that the input name could not be read in full,
+// after lines records: a report names it and gives no all-clear.
+func (s *recordFiles) inputError(name string, lines int64, reason string, emit record.Emit) error {
+	if name == "-" {
+		name = "stdin"
+	}
+	err := emit(&record.Record{Type: record.TypeInputError, SrcFile: name, SrcLine: lines, Reason: reason})
+	if err == nil {
+		return nil
+	}
+	var ee downstreamErr
+	if errors.As(err, &ee) {
+		return ee.err
+	}
+	return err
 }
 
 // downstreamErr is an error that a stage after the source returned (an
@@ -135,8 +163,14 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 		s.log.Hintf("put loganom-parse in front: loganom-parse LOG | %s", s.log.Prog)
 		return errNotRecords
 	}
+	malformed := 0 // in this input
+	var first *record.LineError
 	src := record.ReaderSource{R: record.NewReader(br, display), OnError: func(le *record.LineError) {
 		s.malformed++
+		s.read++
+		if malformed++; first == nil {
+			first = le
+		}
 		if s.malformed <= 10 || s.log.Debug {
 			s.log.Errorf("%v", le)
 		}
@@ -147,6 +181,7 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 		src.Partial, src.Workers = s.partial, s.workers
 	}
 	err = src.Run(func(r *record.Record) error {
+		s.read++
 		if err := emit(r); err != nil {
 			return downstreamErr{err}
 		}
@@ -158,6 +193,17 @@ func (s *recordFiles) one(name string, emit record.Emit) error {
 			return record.ErrStop
 		}
 		return ee
+	}
+	if err == nil && malformed > 0 {
+		// read to its end, but the records skipped may have been
+		// logins: the report must not give an all-clear without them
+		reason := fmt.Sprintf("%s skipped (the first: %v)", Plural(int64(malformed), "malformed record", "malformed records"), first)
+		if err := s.inputError(name, s.read, reason, emit); err != nil {
+			if errors.Is(err, record.ErrStop) {
+				return record.ErrStop
+			}
+			return downstreamErr{err}
+		}
 	}
 	return err
 }
