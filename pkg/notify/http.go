@@ -304,6 +304,9 @@ func (w *Webhook) payload(m *Message) map[string]any {
 		if m.Gaps.Geo.Logins > 0 {
 			p["geo_lookups_failed"] = m.Gaps.Geo
 		}
+		if len(m.Gaps.Empty) > 0 {
+			p["empty"] = m.Gaps.Empty
+		}
 		if m.Gaps.NoGeo.Logins > 0 {
 			p["geo_not_configured"] = m.Gaps.NoGeo
 		}

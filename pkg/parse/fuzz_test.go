@@ -169,7 +169,12 @@ func FuzzSource(f *testing.F) {
 				return &Source{Names: []string{name}, Opts: Options{Loc: time.UTC, Stdin: bytes.NewReader(data),
 					Workers: 1 + int(workers)%3, Now: func() time.Time { return ref }}}
 			}
-			wantName := strings.ReplaceAll(want.String(), `"src":"IN:`, `"src":"`+map[string]string{"-": "stdin", file: file}[name]+`:`)
+			display := map[string]string{"-": "stdin", file: file}[name]
+			wantName := strings.ReplaceAll(want.String(), `"src":"IN:`, `"src":"`+display+`:`)
+			if wantLines == 0 {
+				// no line at all: passed on as an empty input
+				wantName += string(record.AppendJSON(nil, &record.Record{Type: record.TypeInputError, SrcFile: display, Reason: record.EmptyInput})) + "\n"
+			}
 			var got bytes.Buffer
 			w := record.NewWriter(&got)
 			s := src()

@@ -141,6 +141,12 @@ type Source struct {
 	Names []string
 	Opts  Options
 	Stats Stats
+	// Empty names, after Run, the inputs that had no line at all when no
+	// input had one (a log not resumed, read from its start): a wrong
+	// path, or a log just rotated. Each is passed on as an input_error
+	// record whose reason is record.EmptyInput, and a report gives no
+	// all-clear; an empty input beside one with lines is not named.
+	Empty []string
 
 	pool  chan []byte
 	alloc int
@@ -170,10 +176,12 @@ func (s *Source) Run(emit record.Emit) error {
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
+	s.Empty = nil
 	for _, name := range names {
 		lines := s.Stats.Lines
 		var err error
-		if s.resumes(name) {
+		resumed := s.resumes(name)
+		if resumed {
 			err = s.runResume(name, emit)
 		} else {
 			err = s.runOne(name, emit)
@@ -193,6 +201,16 @@ func (s *Source) Run(emit record.Emit) error {
 			if err := s.inputError(name, s.Stats.Lines-lines, err, emit); err != nil {
 				return err
 			}
+		} else if !resumed && s.Stats.Lines == lines {
+			s.Empty = append(s.Empty, displayName(name))
+		}
+	}
+	if s.Stats.Lines > 0 {
+		s.Empty = nil // an input with lines: the run saw a log
+	}
+	for _, name := range s.Empty {
+		if err := s.inputError(name, 0, errEmpty, emit); err != nil {
+			return err
 		}
 	}
 	if s.Stats.Failed > 0 {
@@ -206,15 +224,26 @@ func (s *Source) Run(emit record.Emit) error {
 // naming the input, the lines read before the error and the error, so
 // that a report at the end of a pipe knows what it did not see.
 func (s *Source) inputError(name string, lines int64, err error, emit record.Emit) error {
-	if name == "-" {
-		name = "stdin"
-	}
+	name = displayName(name)
 	r := &record.Record{Type: record.TypeInputError, SrcFile: name, SrcLine: lines, Reason: err.Error()}
 	if s.write != nil {
 		return s.write(append(record.AppendJSON(nil, r), '\n'))
 	}
 	return emit(r)
 }
+
+// displayName is how an input is named in records and messages: stdin
+// for "-".
+func displayName(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	return name
+}
+
+// errEmpty is the reason of the input_error record of an empty input
+// (Source.Empty): record.EmptyInput.
+var errEmpty = errors.New(record.EmptyInput)
 
 // RunNDJSON reads every input, like Run, and writes the events as NDJSON
 // (the same bytes record.Writer would write) to write, a chunk at a time.

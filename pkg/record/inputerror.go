@@ -7,3 +7,9 @@ package record
 // other stages untouched, so that loganom-report, piped or in-process,
 // names what was not read instead of giving an all-clear.
 const TypeInputError = "input_error"
+
+// EmptyInput is the reason of the input_error record that loganom-parse
+// writes for an input with no line at all, when no input had one (an
+// empty log: a wrong path, a log just rotated). The report names it and
+// gives no all-clear: nothing was seen.
+const EmptyInput = "empty: no line at all"

@@ -254,11 +254,11 @@ func (g *geoFailed) counts() GeoFailed {
 }
 
 // Gaps returns what the report could not see: the inputs not read in
-// full, the logins whose geo lookups failed, and those not located for
-// want of a geo source. The last are no gap to the original rule without
+// full, the empty inputs when no input had a line, the logins whose geo
+// lookups failed, and those not located for want of a geo source. The last are no gap to the original rule without
 // min_countries and min_asns: it counts addresses only.
 func (rep *Report) Gaps() Gaps {
-	g := Gaps{Unread: rep.unread, Geo: rep.geo.counts(), NoGeo: rep.noGeo.counts()}
+	g := Gaps{Unread: rep.unread, Empty: rep.empty, Geo: rep.geo.counts(), NoGeo: rep.noGeo.counts()}
 	if rep.Rule.Original && rep.Rule.MinCountries == 0 && rep.Rule.MinASNs == 0 {
 		g.NoGeo = GeoFailed{}
 	}

@@ -66,8 +66,11 @@ func plural(n int, one, many string) string {
 // found nothing no all-clear.
 type Gaps struct {
 	Unread []Unread
-	Geo    GeoFailed
-	NoGeo  GeoFailed
+	// Empty names the inputs that had no line at all, when no input had
+	// one (record.EmptyInput): nothing was seen.
+	Empty []string
+	Geo   GeoFailed
+	NoGeo GeoFailed
 }
 
 // GeoFailed counts the logins after the whitelist whose country and
@@ -81,7 +84,9 @@ type GeoFailed struct {
 }
 
 // None tells whether the report saw everything.
-func (g Gaps) None() bool { return len(g.Unread) == 0 && g.Geo.Logins == 0 && g.NoGeo.Logins == 0 }
+func (g Gaps) None() bool {
+	return len(g.Unread) == 0 && len(g.Empty) == 0 && g.Geo.Logins == 0 && g.NoGeo.Logins == 0
+}
 
 // Text writes the report as a readable table, one block per account, in
 // the original's column order (IP, country, city, rDNS, AS and
@@ -108,6 +113,14 @@ func TextGaps(w io.Writer, accounts []*Account, seen int, g Gaps) error {
 				after = "read up to line " + strconv.FormatInt(u.Lines, 10)
 			}
 			fmt.Fprintf(bw, "  %s (%s): %s\n", Escape(u.Input), after, Escape(u.Error))
+		}
+		fmt.Fprintln(bw)
+	}
+	if len(g.Empty) > 0 {
+		fmt.Fprintf(bw, "INCOMPLETE: no log line was read: %s empty; check the path, and whether the log was just rotated (its lines are then in the one before):\n",
+			map[bool]string{true: "the input is", false: "the inputs are"}[len(g.Empty) == 1])
+		for _, e := range g.Empty {
+			fmt.Fprintf(bw, "  %s\n", Escape(e))
 		}
 		fmt.Fprintln(bw)
 	}
@@ -241,7 +254,8 @@ func JSON(w io.Writer, accounts []*Account, unread []Unread) error {
 // JSONGaps is JSON, whose first line also counts, when some failed, the
 // logins whose geo lookups did: {"incomplete":true,"unread":[],
 // "geo_lookups_failed":{"logins":N,"addresses":M}}; and those not
-// located for want of a geo source: "geo_not_configured":{…}.
+// located for want of a geo source: "geo_not_configured":{…}; and the
+// inputs, all empty: "empty":["FILE"].
 func JSONGaps(w io.Writer, accounts []*Account, g Gaps) error {
 	bw := bufio.NewWriter(w)
 	encode := InertEncoder(bw)
@@ -253,9 +267,10 @@ func JSONGaps(w io.Writer, accounts []*Account, g Gaps) error {
 		if err := encode(struct {
 			Incomplete bool      `json:"incomplete"`
 			Unread     []Unread  `json:"unread"`
+			Empty      []string  `json:"empty,omitempty"`
 			Geo        GeoFailed `json:"geo_lookups_failed,omitzero"`
 			NoGeo      GeoFailed `json:"geo_not_configured,omitzero"`
-		}{true, unread, g.Geo, g.NoGeo}); err != nil {
+		}{true, unread, g.Empty, g.Geo, g.NoGeo}); err != nil {
 			return err
 		}
 	}

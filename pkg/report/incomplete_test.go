@@ -62,3 +62,31 @@ Nothing found in what was read (1 account with logins after the whitelist), but 
 		t.Errorf("complete run: text %q, json %q", text.String(), js.String())
 	}
 }
+
+// An input_error record of an empty input (record.EmptyInput, which
+// loganom-parse writes when no input had a line) is no input not read:
+// the report says that nothing was read, and gives no all-clear.
+func TestEmptyInput(t *testing.T) {
+	rep := New(Rule{})
+	if err := rep.Process(&record.Record{Type: record.TypeInputError, SrcFile: "mail.log", Reason: record.EmptyInput}, nil); err != nil {
+		t.Fatal(err)
+	}
+	g := rep.Gaps()
+	if len(g.Unread) != 0 || len(g.Empty) != 1 || g.Empty[0] != "mail.log" {
+		t.Fatalf("gaps %+v: want mail.log empty, nothing unread", g)
+	}
+	var text, js bytes.Buffer
+	TextGaps(&text, rep.Anomalies(), rep.Accounts(), g)
+	want := `INCOMPLETE: no log line was read: the input is empty; check the path, and whether the log was just rotated (its lines are then in the one before):
+  mail.log
+
+Nothing found (0 accounts with logins after the whitelist), but this is no all-clear: see above.
+`
+	if text.String() != want {
+		t.Errorf("text:\n%s\nwant:\n%s", text.String(), want)
+	}
+	JSONGaps(&js, rep.Anomalies(), g)
+	if want := `{"incomplete":true,"unread":[],"empty":["mail.log"]}` + "\n"; js.String() != want {
+		t.Errorf("json %q, want %q", js.String(), want)
+	}
+}

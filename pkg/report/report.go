@@ -199,6 +199,7 @@ type Report struct {
 	accounts map[string]*Account
 	order    []string
 	unread   []Unread
+	empty    []string     // inputs with no line at all, when none had one (record.EmptyInput)
 	geo      geoFailed    // logins after the whitelist whose geo lookups failed (batch.go)
 	noGeo    geoFailed    // those not located: no geo source was configured
 	seen     int          // accounts with logins after the whitelist
@@ -262,6 +263,10 @@ func (rep *Report) Process(r *record.Record, emit record.Emit) error {
 	switch r.Type {
 	case record.TypeLogin:
 	case record.TypeInputError:
+		if r.Reason == record.EmptyInput {
+			rep.empty = append(rep.empty, strings.Clone(r.SrcFile))
+			return nil
+		}
 		rep.Incomplete(r.SrcFile, r.SrcLine, r.Reason)
 		return nil
 	case record.TypeAuthFailure:

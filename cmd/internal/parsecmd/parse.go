@@ -178,6 +178,18 @@ func (f *ParseFlags) Report(src *parse.Source, log *cli.Logger) {
 	if s.TooLong > 0 {
 		skipped = append(skipped, cli.Plural(s.TooLong, "line of 1 MiB or more", "lines of 1 MiB or more"))
 	}
+	if len(src.Empty) > 0 {
+		names := make([]string, len(src.Empty))
+		for i, n := range src.Empty {
+			names[i] = report.Escape(n)
+		}
+		log.Warnf("no line was read: %s empty", strings.Join(names, ", ")+map[bool]string{true: " is", false: " are"}[len(names) == 1])
+		if len(src.Empty) == 1 && src.Empty[0] == "stdin" {
+			log.Hintf("check what is piped in; the report gives no all-clear")
+		} else {
+			log.Hintf("check the path, and whether the log was just rotated (its lines are then in the one before); the report gives no all-clear")
+		}
+	}
 	if s.Lines > 0 && s.MailLines == 0 {
 		log.Warnf("none of the %s read looks like a Postfix log line", cli.Plural(s.Lines, "line", "lines"))
 		log.Hintf("is this the mail log? Postfix writes to /var/log/maillog or /var/log/mail.log, or to the journal, which can be piped in: journalctl -u postfix -o json")
