@@ -259,3 +259,36 @@ func TestGapsManyInputs(t *testing.T) {
 		t.Errorf("HTML: %d inputs listed, want %d", n, MaxRows+2)
 	}
 }
+
+// Logins not located for want of a geo source, and inputs all empty, are
+// in the webhook's JSON as in loganom-report --format json's first line:
+// "geo_not_configured", "empty"; and its text says both.
+func TestGapsWebhookNoGeoEmpty(t *testing.T) {
+	m := detected()
+	m.Gaps = report.Gaps{Empty: []string{"mail.log"}, NoGeo: report.GeoFailed{Logins: 4, Addresses: 2}}
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(must((&Webhook{}).Preview(m)), "webhook:\n")), &p); err != nil {
+		t.Fatal(err)
+	}
+	var first bytes.Buffer
+	report.JSONGaps(&first, nil, m.Gaps)
+	var want map[string]json.RawMessage
+	if err := json.Unmarshal(first.Bytes(), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"incomplete", "unread", "empty", "geo_not_configured"} {
+		var a, b any
+		json.Unmarshal(want[k], &a)
+		json.Unmarshal(p[k], &b)
+		if want[k] == nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("%q is %s, want %s (as the JSON report's first line)", k, p[k], want[k])
+		}
+	}
+	var text string
+	json.Unmarshal(p["text"], &text)
+	for _, head := range []string{"INCOMPLETE: no log line was read", "INCOMPLETE: no geo database or ipinfo token is configured"} {
+		if !strings.Contains(text, head) {
+			t.Errorf("the text does not say %q:\n%s", head, text)
+		}
+	}
+}
