@@ -84,7 +84,8 @@ type loganomCLI struct {
 }
 
 const loganomDesc = `loganom finds mail accounts whose password was stolen, from the Postfix log.
-Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code) something was found.`
+Exit codes: 0 ok, 1 error or an INCOMPLETE report, 2 usage, 3 (with --exit-code) something
+was found.`
 
 // Main runs the loganom command.
 func Main(env cli.Env) int {

@@ -34,7 +34,7 @@ type ReportFlags struct {
 	MinASNs      *int   `name:"min-asns" ini:"REPORT.min_asns" placeholder:"N" help:"... and from N or more networks (default 0: any; [REPORT] min_asns)."`
 	DetectKeys
 	BlockKeys
-	ExitCode bool `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error); with a state, only for a new alert, or one sent again more severe."`
+	ExitCode bool `name:"exit-code" help:"Exit with 3 when an account looks compromised, even if errors were also printed (0 when none does, 1 on an error or an INCOMPLETE report); with a state, only for a new alert, or one sent again more severe."`
 	Quiet    bool `short:"q" help:"Print nothing on stdout when nothing was found and every input was read (the cron convention: cron mails what a job prints); with a state, when no alert is new (or sent again, more severe)."`
 
 	// CaseSensitiveUsers: report.Rule.CaseSensitive (also [REPORT] case_sensitive_users).
@@ -308,8 +308,9 @@ const reportDesc = `Group the logins per account and report the accounts that lo
 by default those the detectors find (a new country, impossible travel,
 failures then success, many places), each with its reasons; with --rule
 original, those that logged in from two or more distinct addresses, as the
-original tool did. Exit codes: 0 ok, 1 error, 2 usage, 3 (with --exit-code)
-an account looks compromised.`
+original tool did. Exit codes: 0 ok, 1 error or an INCOMPLETE report (an
+input not read, logins not located), 2 usage, 3 (with --exit-code) an
+account looks compromised.`
 
 // Main runs loganom-report.
 func Main(env cli.Env) int {
