@@ -150,15 +150,36 @@ func TextGaps(w io.Writer, accounts []*Account, seen int, g Gaps) error {
 		}
 		return bw.Flush()
 	case 1:
-		fmt.Fprintf(bw, "1 account looks compromised (of %s):\n", after)
+		fmt.Fprintf(bw, "1 account looks compromised (of %s)%s:\n", after, alerted(accounts))
 	default:
-		fmt.Fprintf(bw, "%d accounts look compromised (of %s):\n", len(accounts), after)
+		fmt.Fprintf(bw, "%d accounts look compromised (of %s)%s:\n", len(accounts), after, alerted(accounts))
 	}
 	for _, a := range accounts {
 		fmt.Fprintln(bw)
 		accountText(bw, a)
 	}
 	return bw.Flush()
+}
+
+// alerted is what the headline says of the accounts already alerted
+// (marked, with a state: not notified again), so that a run that found
+// one new account among many old ones does not read as many new ones.
+func alerted(accounts []*Account) string {
+	n := 0
+	for _, a := range accounts {
+		if a.Alert != nil {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return ""
+	case n == len(accounts) && n == 1:
+		return ", already alerted"
+	case n == len(accounts):
+		return ", all already alerted"
+	}
+	return ", " + strconv.Itoa(n) + " of them already alerted"
 }
 
 // AccountText writes one account's block of Text.

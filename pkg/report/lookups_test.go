@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,41 @@ Nothing found (1 account with logins after the whitelist), but this is no all-cl
 	}
 	if g := run(Rule{Original: true, MinCountries: 2}).Gaps(); g.NoGeo.Logins != 3 {
 		t.Errorf("original rule with min_countries: gaps %+v, want 3 logins not located", g)
+	}
+}
+
+// With a state, the headline says how many of the accounts found were
+// already alerted: a run with one new account among old ones does not
+// read as all new.
+func TestHeadlineAlreadyAlerted(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 40, 0, 0, time.UTC)
+	acct := func(user string, mark bool) *Account {
+		a := &Account{User: user, Logins: 1, First: at, Last: at}
+		if mark {
+			a.Alert = &AlertMark{At: at}
+		}
+		return a
+	}
+	for _, c := range []struct {
+		marks []bool
+		want  string
+	}{
+		{[]bool{false}, "1 account looks compromised (of 9 accounts with logins after the whitelist):\n"},
+		{[]bool{true}, "1 account looks compromised (of 9 accounts with logins after the whitelist), already alerted:\n"},
+		{[]bool{true, false, true}, "3 accounts look compromised (of 9 accounts with logins after the whitelist), 2 of them already alerted:\n"},
+		{[]bool{true, true}, "2 accounts look compromised (of 9 accounts with logins after the whitelist), all already alerted:\n"},
+		{[]bool{false, false}, "2 accounts look compromised (of 9 accounts with logins after the whitelist):\n"},
+	} {
+		var accounts []*Account
+		for i, m := range c.marks {
+			accounts = append(accounts, acct(fmt.Sprintf("u%d@example.test", i), m))
+		}
+		var text bytes.Buffer
+		if err := TextGaps(&text, accounts, 9, Gaps{}); err != nil {
+			t.Fatal(err)
+		}
+		if first, _, _ := strings.Cut(text.String(), "\n"); first+"\n" != c.want {
+			t.Errorf("marks %v: headline %q, want %q", c.marks, first, c.want)
+		}
 	}
 }
