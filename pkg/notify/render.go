@@ -123,8 +123,12 @@ func asOrg(ip *report.IP) string {
 }
 
 func summary(a *report.Account) string {
-	return fmt.Sprintf("%d addresses, %d countries (%s), %d networks, %d logins",
-		len(a.IPs), len(a.Countries), strings.Join(a.Countries, " "), len(a.ASNs), a.Logins)
+	countries := ""
+	if len(a.Countries) > 0 {
+		countries = " (" + strings.Join(a.Countries, " ") + ")"
+	}
+	return fmt.Sprintf("%d addresses, %d countries%s, %d networks, %d logins",
+		len(a.IPs), len(a.Countries), countries, len(a.ASNs), a.Logins)
 }
 
 // HTML is the report as an HTML document (the mail's HTML part), gaps

@@ -190,9 +190,12 @@ func AccountText(w io.Writer, a *Account) error {
 }
 
 func accountText(bw *bufio.Writer, a *Account) {
-	fmt.Fprintf(bw, "%s: %s, %s (%s), %s, %s, %s to %s\n", Escape(a.User),
-		plural(len(a.IPs), "address", "addresses"), plural(len(a.Countries), "country", "countries"),
-		Escape(strings.Join(a.Countries, " ")), plural(len(a.ASNs), "network", "networks"),
+	countries := plural(len(a.Countries), "country", "countries")
+	if len(a.Countries) > 0 {
+		countries += " (" + Escape(strings.Join(a.Countries, " ")) + ")"
+	}
+	fmt.Fprintf(bw, "%s: %s, %s, %s, %s, %s to %s\n", Escape(a.User),
+		plural(len(a.IPs), "address", "addresses"), countries, plural(len(a.ASNs), "network", "networks"),
 		plural(a.Logins, "login", "logins"), when(a.First), when(a.Last))
 	if a.Alert != nil {
 		fmt.Fprintf(bw, "  (%s: not notified again)\n", a.Alert)

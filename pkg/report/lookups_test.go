@@ -237,3 +237,23 @@ func TestHeadlineAlreadyAlerted(t *testing.T) {
 		}
 	}
 }
+
+// An account whose addresses have no country says "0 countries", not
+// "0 countries ()".
+func TestTextNoCountries(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 40, 0, 0, time.UTC)
+	var text bytes.Buffer
+	if err := AccountText(&text, &Account{User: "u@example.test", IPs: []*IP{{IP: "192.0.2.1", Count: 2, First: at, Last: at}, {IP: "192.0.2.2", Count: 1, First: at, Last: at}}, Logins: 3, First: at, Last: at}); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(text.String(), "\n"); !strings.HasPrefix(first, "u@example.test: 2 addresses, 0 countries, 0 networks, 3 logins, ") {
+		t.Errorf("first line %q", first)
+	}
+	text.Reset()
+	if err := AccountText(&text, &Account{User: "u@example.test", Countries: []string{"BR", "PT"}, Logins: 3, First: at, Last: at}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), ", 2 countries (BR PT), ") {
+		t.Errorf("text %q", text.String())
+	}
+}
