@@ -76,11 +76,11 @@ func (q *Quota) Over() []*Sender {
 }
 
 // QuotaText writes the senders over quota (Over) as text, with the limit
-// they passed. When an input could not be read (incomplete), it does not
+// they passed. When an input could not be read, or no input had a line (incomplete), it does not
 // say that no sender is over the quota.
 func QuotaText(w io.Writer, over []*Sender, limit int, incomplete bool) error {
 	if len(over) == 0 && incomplete {
-		_, err := fmt.Fprintf(w, "INCOMPLETE: an input could not be read (see the errors); no sender is over the quota (more than %d rejects) in what was read, but this is no all-clear.\n", limit)
+		_, err := fmt.Fprintf(w, "INCOMPLETE: an input could not be read, or no input had a line (see stderr); no sender is over the quota (more than %d rejects) in what was read, but this is no all-clear.\n", limit)
 		return err
 	}
 	if len(over) == 0 {

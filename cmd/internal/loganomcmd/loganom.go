@@ -426,7 +426,9 @@ func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
 	q := report.NewQuota(c.QuotaLimit, c.QuotaMessage)
 	err := record.Run(src, func(*record.Record) error { return nil }, q)
 	c.ParseFlags.Report(src, log)
-	failed := err != nil
+	// an input not read, or no line read at all (src.Empty: its warning
+	// says there is no all-clear): INCOMPLETE, exit 1
+	failed := err != nil || len(src.Empty) > 0
 	over := q.Over()
 	if !c.Quiet || len(over) > 0 || failed {
 		var werr error
