@@ -258,7 +258,14 @@ func (g *geoFailed) counts() GeoFailed {
 // lookups failed, and those not located for want of a geo source. The last are no gap to the original rule without
 // min_countries and min_asns: it counts addresses only.
 func (rep *Report) Gaps() Gaps {
-	g := Gaps{Unread: rep.unread, Empty: rep.empty, Geo: rep.geo.counts(), NoGeo: rep.noGeo.counts()}
+	g := Gaps{Unread: rep.unread, Geo: rep.geo.counts(), NoGeo: rep.noGeo.counts()}
+	if !rep.lines {
+		// loganom-parse names its empty inputs when none of them had a
+		// line; a report that read the records of another parse's
+		// lines (several files of records, two parses piped in) saw a
+		// log all the same
+		g.Empty = rep.empty
+	}
 	if rep.Rule.Original && rep.Rule.MinCountries == 0 && rep.Rule.MinASNs == 0 {
 		g.NoGeo = GeoFailed{}
 	}

@@ -90,3 +90,30 @@ Nothing found (0 accounts with logins after the whitelist), but this is no all-c
 		t.Errorf("json %q, want %q", js.String(), want)
 	}
 }
+
+// An empty input's record is no gap in a report that read records of
+// log lines besides it: loganom-parse writes it when none of its own
+// inputs had a line, but a report may read the output of several
+// (loganom-report day1.ndjson day2.ndjson, or two parses piped in one
+// after the other), and what the others read was seen. "No log line was
+// read" would be false there, and exit 1 for nothing.
+func TestEmptyInputBesideRecords(t *testing.T) {
+	tm := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	login := &record.Record{Type: record.TypeLogin, User: "alice@example.test", IP: "187.45.12.9", Country: "BR", Time: tm}
+	empty := &record.Record{Type: record.TypeInputError, SrcFile: "mail.log", Reason: record.EmptyInput}
+	for name, recs := range map[string][]*record.Record{
+		"empty first": {empty, login},
+		"empty last":  {login, empty},
+	} {
+		rep := New(Rule{})
+		for _, r := range recs {
+			c := *r
+			if err := rep.Process(&c, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if g := rep.Gaps(); !g.None() {
+			t.Errorf("%s: gaps %+v: want none, a login was read", name, g)
+		}
+	}
+}

@@ -200,6 +200,7 @@ type Report struct {
 	order    []string
 	unread   []Unread
 	empty    []string     // inputs with no line at all, when none had one (record.EmptyInput)
+	lines    bool         // a record of a log line was read: empty is no gap (Gaps)
 	geo      geoFailed    // logins after the whitelist whose geo lookups failed (batch.go)
 	noGeo    geoFailed    // those not located: no geo source was configured
 	seen     int          // accounts with logins after the whitelist
@@ -260,6 +261,9 @@ func New(rule Rule) *Report {
 // failed login is remembered by address for the detectors. Other records
 // are ignored.
 func (rep *Report) Process(r *record.Record, emit record.Emit) error {
+	if r.Type != record.TypeInputError {
+		rep.lines = true
+	}
 	switch r.Type {
 	case record.TypeLogin:
 	case record.TypeInputError:
