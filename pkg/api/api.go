@@ -382,9 +382,11 @@ func CheckReason(r string) error {
 	return nil
 }
 
-// ParseFor reads a block's length as loganom block --for does: a Go
-// duration ("36h", "90m"), days ("7d", "1.5d") or seconds ("3600"); above
-// zero and at most MaxFor.
+// ParseFor reads a block's length: a Go duration ("36h", "90m"), days
+// ("7d", "1.5d") or seconds ("3600"); above zero and at most MaxFor.
+// Unlike loganom block --for and the config's times, which refuse a bare
+// number as having no unit, it takes one as seconds, as the README
+// documents the API's "for" (its clients send them).
 func ParseFor(s string) (time.Duration, error) {
 	bad := fmt.Errorf("%q: want a time above zero, like 24h, 90m or 7d", s)
 	s = strings.TrimSpace(s)
