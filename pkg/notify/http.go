@@ -235,6 +235,9 @@ func (t *Teams) payload(m *Message) map[string]any {
 		}
 		body = append(body, map[string]any{"type": "FactSet", "facts": facts})
 	}
+	if len(m.Accounts) > 0 {
+		body = append(body, map[string]any{"type": "TextBlock", "text": "**What to do:** " + mdEscape(report.WhatToDo), "wrap": true, "separator": true})
+	}
 	card := map[string]any{"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4", "body": body}
 	if t.ButtonURL != "" {
 		caption := t.ButtonCaption

@@ -167,6 +167,9 @@ func HTML(m *Message) string {
 		}
 		b.WriteString("</table>\n")
 	}
+	if len(m.Accounts) > 0 {
+		b.WriteString("<p><strong>What to do:</strong> " + html.EscapeString(report.WhatToDo) + "</p>\n")
+	}
 	b.WriteString("</body></html>\n")
 	return b.String()
 }
@@ -314,6 +317,9 @@ func Markdown(m *Message) string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d | %s |\n", mmEscape(ip.IP, true), mmEscape(ip.Country, true), mmEscape(ip.City, true),
 				mmEscape(rdns(ip), true), mmEscape(asOrg(ip), true), ip.Count, ip.Last.Format("2006-01-02 15:04"))
 		}
+	}
+	if len(m.Accounts) > 0 {
+		b.WriteString("\n**What to do:** " + mdEscape(report.WhatToDo) + "\n")
 	}
 	return b.String()
 }

@@ -158,7 +158,31 @@ func TextGaps(w io.Writer, accounts []*Account, seen int, g Gaps) error {
 		fmt.Fprintln(bw)
 		accountText(bw, a)
 	}
+	fmt.Fprintln(bw)
+	for _, l := range wrap("What to do: "+WhatToDo, 100) {
+		fmt.Fprintln(bw, l)
+	}
 	return bw.Flush()
+}
+
+// WhatToDo closes a report that found accounts, in every format, after
+// "What to do: ": what the postmaster does next.
+const WhatToDo = "ask each account's owner whether these logins were theirs. If not, change the password " +
+	"now and look at what the account sent; loganom block USER stops its mail meanwhile (where Postfix asks " +
+	"loganom serve, its policy service), and loganom alerts ack USER closes its alert when it is dealt with."
+
+// wrap cuts s into lines of at most width bytes, at spaces.
+func wrap(s string, width int) []string {
+	var out []string
+	for len(s) > width {
+		i := strings.LastIndexByte(s[:width+1], ' ')
+		if i <= 0 {
+			break
+		}
+		out = append(out, s[:i])
+		s = s[i+1:]
+	}
+	return append(out, s)
 }
 
 // alerted is what the headline says of the accounts already alerted
