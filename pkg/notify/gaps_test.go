@@ -286,7 +286,7 @@ func TestGapsWebhookNoGeoEmpty(t *testing.T) {
 	}
 	var text string
 	json.Unmarshal(p["text"], &text)
-	for _, head := range []string{"INCOMPLETE: no log line was read", "INCOMPLETE: no geo database or ipinfo token is configured"} {
+	for _, head := range []string{"INCOMPLETE: no log line was read", "INCOMPLETE: no geo database is configured, and ipinfo.io is not in use"} {
 		if !strings.Contains(text, head) {
 			t.Errorf("the text does not say %q:\n%s", head, text)
 		}

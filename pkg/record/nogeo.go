@@ -5,4 +5,4 @@ package record
 // ipinfo.io token) was configured: the address was not located because
 // nothing could locate it. It starts with "geo: " as a failed geo lookup
 // does; the report counts it apart, to say why and what to do.
-const NoGeoSource = "geo: no source: no geo database or ipinfo token configured"
+const NoGeoSource = "geo: no source: no geo database configured, and ipinfo.io not in use"

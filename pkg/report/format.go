@@ -131,7 +131,7 @@ func TextGaps(w io.Writer, accounts []*Account, seen int, g Gaps) error {
 		fmt.Fprintln(bw)
 	}
 	if g.NoGeo.Logins > 0 {
-		fmt.Fprintf(bw, "INCOMPLETE: no geo database or ipinfo token is configured: %s from %s have no country and no network; accounts that logged in from them may look safer than they are:\n",
+		fmt.Fprintf(bw, "INCOMPLETE: no geo database is configured, and ipinfo.io is not in use: %s from %s have no country and no network; accounts that logged in from them may look safer than they are:\n",
 			plural(g.NoGeo.Logins, "login", "logins"), plural(g.NoGeo.Addresses, "address", "addresses"))
 		fmt.Fprintln(bw, "  an address without a country counts as unknown, never foreign")
 		fmt.Fprintln(bw, "  scripts/fetch-geodb downloads free databases; or name yours with --geoip or [ENRICH] geoip, or give [GENERAL] ipinfo_token")

@@ -177,7 +177,7 @@ func TestNoGeoSource(t *testing.T) {
 	if err := TextGaps(&text, rep.Anomalies(), rep.Accounts(), g); err != nil {
 		t.Fatal(err)
 	}
-	want := `INCOMPLETE: no geo database or ipinfo token is configured: 3 logins from 3 addresses have no country and no network; accounts that logged in from them may look safer than they are:
+	want := `INCOMPLETE: no geo database is configured, and ipinfo.io is not in use: 3 logins from 3 addresses have no country and no network; accounts that logged in from them may look safer than they are:
   an address without a country counts as unknown, never foreign
   scripts/fetch-geodb downloads free databases; or name yours with --geoip or [ENRICH] geoip, or give [GENERAL] ipinfo_token
 
