@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -28,7 +29,12 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		if f, err := strconv.ParseFloat(n, 64); err == nil {
-			return time.Duration(f * 24 * float64(time.Hour)), nil
+			// (NaN, the infinities and more days than a Duration
+			// holds have no duration: converting them is undefined)
+			if d := f * 24 * float64(time.Hour); !math.IsNaN(d) && math.Abs(d) < math.MaxInt64 {
+				return time.Duration(d), nil
+			}
+			return 0, fmt.Errorf("%q: not a number of days a time can hold", s)
 		}
 	}
 	return time.ParseDuration(s)

@@ -40,3 +40,16 @@ func TestDurationFlag(t *testing.T) {
 		}
 	}
 }
+
+// Days that no time.Duration holds (NaN, the infinities, more than some
+// 292 years) are an error, not whatever converting them gives.
+func TestParseDurationDaysOutOfRange(t *testing.T) {
+	for _, s := range []string{"nand", "infd", "-infd", "200000d", "-200000d"} {
+		if d, err := ParseDuration(s); err == nil {
+			t.Errorf("%s: %v, want an error", s, d)
+		}
+	}
+	if d, err := ParseDuration("1.5d"); err != nil || d != 36*time.Hour {
+		t.Errorf("1.5d: %v, %v", d, err)
+	}
+}
