@@ -255,8 +255,9 @@ func (g *geoFailed) counts() GeoFailed {
 
 // Gaps returns what the report could not see: the inputs not read in
 // full, the empty inputs when no input had a line, the logins whose geo
-// lookups failed, and those not located for want of a geo source. The last are no gap to the original rule without
-// min_countries and min_asns: it counts addresses only.
+// lookups failed, and those not located for want of a geo source. The
+// last are no gap to the original rule without min_countries and
+// min_asns: it counts addresses only.
 func (rep *Report) Gaps() Gaps {
 	g := Gaps{Unread: rep.unread, Geo: rep.geo.counts(), NoGeo: rep.noGeo.counts()}
 	if !rep.lines {
