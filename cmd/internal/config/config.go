@@ -28,9 +28,10 @@ import (
 type Config struct {
 	Path   string
 	f      *ini.File
-	filled map[string]bool // "SECTION.key" that Fill set a field from
-	text   []byte          // the file as layout laid it out, for Check
-	lines  []int           // the file's line of each line of text
+	filled map[string]bool           // "SECTION.key" that Fill set a field from
+	text   []byte                    // the file as layout laid it out, for Check
+	lines  []int                     // the file's line of each line of text
+	keys   map[string]map[string]int // the file's line of each key of each section (where)
 }
 
 // LoadConfig reads an INI file; "" gives an empty configuration.
@@ -44,7 +45,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	laid, lines, err := layout(path, text)
+	laid, lines, keys, err := layout(path, text)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -64,7 +65,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %s: %s", path, strings.TrimSpace(err.Error())) // ini ends some with a new line
 	}
-	c.f, c.text, c.lines = f, laid, lines
+	c.f, c.text, c.lines, c.keys = f, laid, lines, keys
 	return c, nil
 }
 
@@ -128,10 +129,15 @@ func (c *Config) List(section, key string) []string {
 	return out
 }
 
-// Where names a key for messages: "config.ini: [ENRICH] geoip".
+// Where names a key for messages: "config.ini:12: [ENRICH] geoip", with
+// the line the key is on in its section; without a line when the file
+// does not give the key there (a default, or no file).
 func (c *Config) Where(section, key string) string { return c.where(section, key) }
 
 func (c *Config) where(section, key string) string {
+	if n, ok := c.keys[section][strings.ToLower(key)]; ok {
+		return fmt.Sprintf("%s:%d: [%s] %s", c.Path, n, section, key)
+	}
 	return fmt.Sprintf("%s: [%s] %s", c.Path, section, key)
 }
 

@@ -77,7 +77,7 @@ func TestDurationKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			d, set, err := cfg.Duration(section, key)
-			where := path + ": [" + section + "] " + key + ": "
+			where := path + ":2: [" + section + "] " + key + ": "
 			if tc.err == "" {
 				if err != nil || !set || d != tc.want {
 					t.Errorf("%s = %s: got %v, %v, %v; want %v", sk, tc.value, d, set, err, tc.want)

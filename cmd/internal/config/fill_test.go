@@ -106,13 +106,13 @@ min_ips = 3
 // file, section and key; an empty value or a missing key leaves the field.
 func TestFillErrors(t *testing.T) {
 	for _, tc := range []struct{ ini, want string }{
-		{"[ENRICH]\nworkers = many\n", `c.ini: [ENRICH] workers: "many" is not a whole number`},
-		{"[ENRICH]\ntimeout = soon\n", `c.ini: [ENRICH] timeout: "soon" is not a duration (like 2s, 36h, 30d)`},
-		{"[ENRICH]\ntimeout = 24\n", `c.ini: [ENRICH] timeout: "24" has no unit`},
-		{"[ENRICH]\nttl_rdns = -1d\n", `c.ini: [ENRICH] ttl_rdns: "-1d" is not above zero: want a time, like 2s, 36h or 30d`},
-		{"[ENRICH]\nttl_rdns = 0\n", `c.ini: [ENRICH] ttl_rdns: "0" is not above zero: want a time, like 2s, 36h or 30d`},
-		{"[ENRICH]\nrdns = maybe\n", `c.ini: [ENRICH] rdns: "maybe" is not true or false`},
-		{"[FILTER]\nkeep_private = 2\n", `c.ini: [FILTER] keep_private: "2" is not true or false`},
+		{"[ENRICH]\nworkers = many\n", `c.ini:2: [ENRICH] workers: "many" is not a whole number`},
+		{"[ENRICH]\ntimeout = soon\n", `c.ini:2: [ENRICH] timeout: "soon" is not a duration (like 2s, 36h, 30d)`},
+		{"[ENRICH]\ntimeout = 24\n", `c.ini:2: [ENRICH] timeout: "24" has no unit`},
+		{"[ENRICH]\nttl_rdns = -1d\n", `c.ini:2: [ENRICH] ttl_rdns: "-1d" is not above zero: want a time, like 2s, 36h or 30d`},
+		{"[ENRICH]\nttl_rdns = 0\n", `c.ini:2: [ENRICH] ttl_rdns: "0" is not above zero: want a time, like 2s, 36h or 30d`},
+		{"[ENRICH]\nrdns = maybe\n", `c.ini:2: [ENRICH] rdns: "maybe" is not true or false`},
+		{"[FILTER]\nkeep_private = 2\n", `c.ini:2: [FILTER] keep_private: "2" is not true or false`},
 		{"[ENRICH]\nworkers =\ntimeout =\n", ""},
 	} {
 		path := filepath.Join(t.TempDir(), "c.ini")
@@ -133,5 +133,49 @@ func TestFillErrors(t *testing.T) {
 		case tc.want != "" && (err == nil || err.Error() != filepath.Dir(path)+"/"+tc.want || cli.ExitCodeOf(err) != cli.ExitUsage):
 			t.Errorf("%q: got %v (exit %d), want %s", tc.ini, err, cli.ExitCodeOf(err), tc.want)
 		}
+	}
+}
+
+// An error about a value names the line of its key in its section; the
+// line counts the comments, empty lines and lines of values above it. A
+// key the file does not give there (a default) is named without a line:
+// loganom reads no key from [DEFAULT] (checkINI warns of it).
+func TestWhereNamesTheLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.ini")
+	text := "# loganom\n" + // 1
+		"[DEFAULT]\n" + // 2
+		"timeout = soon\n" + // 3
+		"\n" + // 4
+		"[GENERAL]\n" + // 5
+		"pattern_ip = 10.\n" + // 6
+		"    192.168.\n" + // 7
+		"; a comment\n" + // 8
+		"[ENRICH]\n" + // 9
+		"  # indented comment\n" + // 10
+		"Workers = many\n" // 11
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ section, key, want string }{
+		{"ENRICH", "workers", path + ":11: [ENRICH] workers"},
+		{"GENERAL", "pattern_ip", path + ":6: [GENERAL] pattern_ip"},
+		{"ENRICH", "timeout", path + ": [ENRICH] timeout"},
+		{"REPORT", "window", path + ": [REPORT] window"},
+	} {
+		if got := cfg.Where(tc.section, tc.key); got != tc.want {
+			t.Errorf("Where(%s, %s) = %q, want %q", tc.section, tc.key, got, tc.want)
+		}
+	}
+	var got fillTarget
+	err = cfg.Fill(&got)
+	if want := path + ":11: [ENRICH] workers: \"many\" is not a whole number"; err == nil || err.Error() != want {
+		t.Errorf("Fill: %v, want %s", err, want)
+	}
+	if _, set, err := cfg.Duration("ENRICH", "timeout"); set || err != nil {
+		t.Errorf("Duration of a key in [DEFAULT] only: %v, %v", set, err)
 	}
 }

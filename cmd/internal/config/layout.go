@@ -40,7 +40,10 @@ import (
 // compare in any case (configparser lowercases them), section names
 // as written. [DEFAULT] may be given again, as configparser allows, but
 // a key not twice in it.
-func layout(path string, b []byte) (text []byte, lines []int, err error) {
+//
+// keys holds the line of each key of each section (key names in lower
+// case), for messages about a value (Config.where).
+func layout(path string, b []byte) (text []byte, lines []int, keys map[string]map[string]int, err error) {
 	var out strings.Builder
 	emit := func(n int, s string) {
 		out.WriteString(s)
@@ -49,9 +52,9 @@ func layout(path string, b []byte) (text []byte, lines []int, err error) {
 	}
 	src := strings.TrimPrefix(string(b), "\ufeff")
 	inValue, keyIndent := false, 0
-	section := ""                       // "": before any section
-	sections := map[string]int{}        // the line of each section
-	keys := map[string]map[string]int{} // the line of each key of each section
+	section := ""                      // "": before any section
+	sections := map[string]int{}       // the line of each section
+	keys = map[string]map[string]int{} // the line of each key of each section
 	for i, line := range strings.Split(src, "\n") {
 		n := i + 1
 		line = strings.TrimSuffix(line, "\r")
@@ -69,7 +72,7 @@ func layout(path string, b []byte) (text []byte, lines []int, err error) {
 			if j := strings.LastIndexByte(s, ']'); j > 1 {
 				section = strings.TrimSpace(s[1:j])
 				if first, ok := sections[section]; ok && section != "DEFAULT" {
-					return nil, nil, cli.UsageError{
+					return nil, nil, nil, cli.UsageError{
 						Err:  fmt.Errorf("%s:%d: [%s] is given twice, on lines %d and %d", path, n, section, first, n),
 						Hint: "put the keys of [" + section + "] under one [" + section + "]",
 					}
@@ -83,13 +86,13 @@ func layout(path string, b []byte) (text []byte, lines []int, err error) {
 		}
 		j := strings.IndexAny(s, "=:")
 		if j < 0 || strings.TrimSpace(s[:j]) == "" {
-			return nil, nil, fmt.Errorf("%s:%d: %q is not a [SECTION], a key = value, or a line of the value above (indented more than its key)", path, n, s)
+			return nil, nil, nil, fmt.Errorf("%s:%d: %q is not a [SECTION], a key = value, or a line of the value above (indented more than its key)", path, n, s)
 		}
 		key, value := strings.TrimSpace(s[:j]), strings.TrimSpace(s[j+1:])
 		if section != "" { // keys before any section are not read (checkINI warns)
 			name := strings.ToLower(key)
 			if first, ok := keys[section][name]; ok {
-				return nil, nil, cli.UsageError{
+				return nil, nil, nil, cli.UsageError{
 					Err:  fmt.Errorf("%s:%d: [%s] %s is given twice, on lines %d and %d", path, n, section, name, first, n),
 					Hint: "keep one; a list goes on over the lines below its key, indented",
 				}
@@ -105,5 +108,5 @@ func layout(path string, b []byte) (text []byte, lines []int, err error) {
 		emit(n, key+" = "+value)
 		inValue = true
 	}
-	return []byte(out.String()), lines, nil
+	return []byte(out.String()), lines, keys, nil
 }
