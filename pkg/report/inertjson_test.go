@@ -59,7 +59,7 @@ func TestJSONInert(t *testing.T) {
 func TestQuotaJSONInert(t *testing.T) {
 	from := "csi\u009b2J\u202e@example.test"
 	var b bytes.Buffer
-	if err := QuotaJSON(&b, []*Sender{{From: from, Rejects: 200}}); err != nil {
+	if err := QuotaJSON(&b, []*Sender{{From: from, Rejects: 200}}, false, Gaps{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.ContainsAny(b.String(), "\u009b\u202e") {

@@ -21,6 +21,7 @@ type Quota struct {
 	Limit   int
 	Message string
 	senders map[string]*Sender
+	gaps    Gaps // the inputs not read (input_error records), for QuotaJSON
 }
 
 // Sender is one sender's quota rejects.
@@ -36,8 +37,17 @@ func NewQuota(limit int, message string) *Quota {
 	return &Quota{Limit: limit, Message: strings.ToLower(message), senders: map[string]*Sender{}}
 }
 
-// Process counts a matching reject.
+// Process counts a matching reject, and notes the inputs not read in full
+// or empty (record.TypeInputError; Gaps).
 func (q *Quota) Process(r *record.Record, emit record.Emit) error {
+	if r.Type == record.TypeInputError {
+		if r.Reason == record.EmptyInput {
+			q.gaps.Empty = append(q.gaps.Empty, strings.Clone(r.SrcFile))
+		} else {
+			q.gaps.Unread = append(q.gaps.Unread, Unread{Input: strings.Clone(r.SrcFile), Lines: r.SrcLine, Error: strings.Clone(r.Reason)})
+		}
+		return nil
+	}
 	if r.Type != record.TypeReject || r.From == nil || *r.From == "" || !strings.Contains(strings.ToLower(r.Reason), q.Message) {
 		return nil
 	}
@@ -60,6 +70,10 @@ func (q *Quota) Process(r *record.Record, emit record.Emit) error {
 
 // Flush does nothing.
 func (q *Quota) Flush(record.Emit) error { return nil }
+
+// Gaps are the inputs the stage was told were not read in full, or had
+// no line at all (input_error records).
+func (q *Quota) Gaps() Gaps { return q.gaps }
 
 // Over returns the senders over the limit, most rejects first.
 func (q *Quota) Over() []*Sender {
@@ -99,10 +113,30 @@ func QuotaText(w io.Writer, over []*Sender, limit int, incomplete bool) error {
 }
 
 // QuotaJSON writes one JSON object per sender over quota and line, the
-// senders' addresses inert (InertJSON).
-func QuotaJSON(w io.Writer, over []*Sender) error {
+// senders' addresses inert (InertJSON). When inputs could not be read or
+// had no line at all (incomplete), a first line says so, as JSONGaps's
+// does: {"incomplete":true,"unread":[…],"empty":["FILE"]}; g names them
+// (an input not read that no input_error record named is left out of
+// unread, its error on stderr).
+func QuotaJSON(w io.Writer, over []*Sender, incomplete bool, g Gaps) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
+	if incomplete {
+		unread := g.Unread
+		if unread == nil {
+			unread = []Unread{}
+		}
+		if err := enc.Encode(struct {
+			Incomplete bool     `json:"incomplete"`
+			Unread     []Unread `json:"unread"`
+			Empty      []string `json:"empty,omitempty"`
+		}{true, unread, g.Empty}); err != nil {
+			return err
+		}
+		if _, err := w.Write(InertJSON(line.Bytes())); err != nil {
+			return err
+		}
+	}
 	for _, s := range over {
 		line.Reset()
 		if err := enc.Encode(s); err != nil {

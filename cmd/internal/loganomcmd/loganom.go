@@ -433,7 +433,7 @@ func quotaHigh(env cli.Env, log *cli.Logger, c *quotaHighCmd) int {
 	if !c.Quiet || len(over) > 0 || failed {
 		var werr error
 		if c.Format == "json" {
-			werr = report.QuotaJSON(env.Stdout, over)
+			werr = report.QuotaJSON(env.Stdout, over, failed, q.Gaps())
 		} else {
 			werr = report.QuotaText(env.Stdout, over, c.QuotaLimit, failed)
 		}
