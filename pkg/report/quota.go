@@ -105,7 +105,7 @@ func QuotaText(w io.Writer, over []*Sender, limit int, incomplete bool) error {
 		return err
 	}
 	for _, s := range over {
-		if _, err := fmt.Fprintf(w, "  %s: %d rejects, %s to %s\n", Escape(s.From), s.Rejects, s.First.Format("2006-01-02 15:04:05"), s.Last.Format("2006-01-02 15:04:05")); err != nil {
+		if _, err := fmt.Fprintf(w, "  %s: %s, %s to %s\n", Escape(s.From), plural(s.Rejects, "reject", "rejects"), s.First.Format("2006-01-02 15:04:05"), s.Last.Format("2006-01-02 15:04:05")); err != nil {
 			return err
 		}
 	}
