@@ -84,10 +84,15 @@ type Live struct {
 	// answering, since downSince; downSaid: when that was last said
 	downFails           int
 	downSince, downSaid time.Time
-	closing             bool // the last commit (Close)
-	holdWake            bool // the deliveries wait (alert's commit, before the block)
-	alerts              int
-	failed              bool
+	// conflicts: the commits refused in a row because another loganom
+	// moved the positions (state.ErrConflict), since conflictSince;
+	// conflictSaid: when that was last said
+	conflicts                   int
+	conflictSince, conflictSaid time.Time
+	closing                     bool // the last commit (Close)
+	holdWake                    bool // the deliveries wait (alert's commit, before the block)
+	alerts                      int
+	failed                      bool
 	// unblocked are the alerts whose automatic block failed (the state
 	// down): tried again at each commit that succeeds
 	unblocked []*report.Account
@@ -382,8 +387,19 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		lv.fail()
 		switch {
 		case errors.Is(err, state.ErrConflict):
-			lv.Log.Errorf("%v", err)
-			lv.Log.Hintf("another loganom reads the same log into the same state; stop one of them")
+			// refused at every commit for as long as the other runs:
+			// said once, then once every DownSaid, as a state down is,
+			// and at the stop (the last commit)
+			lv.conflicts++
+			switch {
+			case lv.conflicts == 1 || lv.closing:
+				lv.conflictSince, lv.conflictSaid = lv.now(), lv.now()
+				lv.Log.Errorf("%v", err)
+				lv.Log.Hintf("another loganom reads the same log into the same state; stop one of them")
+			case lv.now().Sub(lv.conflictSaid) >= DownSaid:
+				lv.conflictSaid = lv.now()
+				lv.Log.Errorf("%d commits refused since %s: %v", lv.conflicts, lv.conflictSince.Format(time.DateTime), err)
+			}
 		case lv.closing:
 			// no next commit: said, whenever the last one was; nor a
 			// last round of deliveries, which would wait as long again
@@ -421,6 +437,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		return nil
 	}
 	lv.frozen = false
+	lv.conflicts = 0
 	if lv.downFails > 0 {
 		lv.Log.Infof("the state answers again: what was kept in memory since %s is recorded (%d commits had failed)", lv.downSince.Format(time.DateTime), lv.downFails)
 		lv.downFails = 0
