@@ -70,8 +70,14 @@ func (l *Logger) print(kind, format string, args ...any) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, line := range strings.Split(msg, "\n") {
-		fmt.Fprintf(l.W, "%s: %s%s\n", l.Prog, kind, line)
+	for i, line := range strings.Split(msg, "\n") {
+		k := kind
+		if i > 0 && strings.HasPrefix(line, "hint: ") {
+			// an error's hint on a line of its own: a hint, not
+			// "error: hint: …"
+			k, line = "hint: ", strings.TrimPrefix(line, "hint: ")
+		}
+		fmt.Fprintf(l.W, "%s: %s%s\n", l.Prog, k, line)
 	}
 }
 
