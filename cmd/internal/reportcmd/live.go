@@ -101,6 +101,15 @@ type Live struct {
 // SetNotifier sets the channels (at the start, and when the config is
 // read again).
 func (lv *Live) SetNotifier(n *Notifier) {
+	if n != nil {
+		every := lv.RetryEvery
+		if every <= 0 {
+			every = time.Minute // Start's default
+		}
+		// a failed delivery's hint: the daemon's next round, not a
+		// next run
+		n.again = fmt.Sprintf("tried again in %s (and by the next start, if it stops first)", every)
+	}
 	if lv.OnNotifier != nil && n != nil {
 		lv.OnNotifier(n)
 	}

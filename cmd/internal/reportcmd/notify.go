@@ -43,6 +43,10 @@ type Notifier struct {
 	// OnResult, when set, is told of each channel's result (a daemon's
 	// metrics).
 	OnResult func(channel string, ok bool)
+	// again says, after a channel failed with a state, when its alerts
+	// are tried again ("": the batch run's "the next run tries again";
+	// a daemon sets its own, Live.SetNotifier).
+	again string
 
 	logMu sync.Mutex // a channel's error lines go out together
 }
@@ -562,6 +566,9 @@ func (n *Notifier) DeliverOn(ctx context.Context, env cli.Env, log *cli.Logger, 
 		return ok
 	}
 	retry := "the next run tries again"
+	if n.again != "" {
+		retry = n.again
+	}
 	if sent {
 		retry = "the others got it, and it is not sent again; mend the address in [SMTP] to"
 	}
