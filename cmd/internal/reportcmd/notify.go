@@ -562,7 +562,20 @@ func (n *Notifier) DeliverOn(ctx context.Context, env cli.Env, log *cli.Logger, 
 		ok = st.SetDelivery(ctx, log, d, status, msg, true) && ok
 	}
 	if res.Err == nil {
-		log.Debugf("notify %s: sent %s", res.Channel, cli.Plural(int64(len(deliveries)), "alert", "alerts"))
+		late := 0 // tried before, and failed: their errors were said
+		for _, d := range deliveries {
+			if d.Attempts > 0 {
+				late++
+			}
+		}
+		if late > 0 && n.again != "" {
+			// a daemon: its journal said the failures, and says the
+			// end of them (a batch run's output, mailed by cron, stays
+			// quiet)
+			log.Infof("notify %s: sent %s, %d of them after failed tries", res.Channel, cli.Plural(int64(len(deliveries)), "alert", "alerts"), late)
+		} else {
+			log.Debugf("notify %s: sent %s", res.Channel, cli.Plural(int64(len(deliveries)), "alert", "alerts"))
+		}
 		return ok
 	}
 	retry := "the next run tries again"
