@@ -108,7 +108,7 @@ func (lv *Live) SetNotifier(n *Notifier) {
 		}
 		// a failed delivery's hint: the daemon's next round, not a
 		// next run
-		n.again = fmt.Sprintf("tried again in %s (and by the next start, if it stops first)", every)
+		n.again = fmt.Sprintf("tried again in %s", every)
 	}
 	if lv.OnNotifier != nil && n != nil {
 		lv.OnNotifier(n)
@@ -549,6 +549,11 @@ func (lv *Live) deliveries() {
 			}
 			lv.rounds.Wait()
 			if !lv.closeDown && lv.sends.Err() == nil {
+				if n := lv.notifierNow(); n != nil && n.again != "" {
+					// the last round: what fails in it waits for the
+					// next start (no round runs now to read again)
+					n.again = "the next start tries again"
+				}
 				lv.deliver(host)
 				lv.rounds.Wait()
 			}

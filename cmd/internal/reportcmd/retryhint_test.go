@@ -18,7 +18,6 @@ import (
 func TestLiveRetryHint(t *testing.T) {
 	st, stderr, log := openPG(t, filepath.Join(t.TempDir(), "state.db"), "[GENERAL]\n")
 	lv, _ := startLiveDown(t, st, stderr, log, report.NewLive(report.Rule{Original: true}), nil) // a webhook that refuses
-	defer lv.Close()
 	stage := &Stage{Live: lv}
 	t0 := time.Now().Add(-time.Minute)
 	for i, ip := range []string{"200.158.1.34", "85.10.0.1"} { // two addresses: an alert (rule original)
@@ -33,5 +32,11 @@ func TestLiveRetryHint(t *testing.T) {
 	s := stderr.String()
 	if strings.Contains(s, "the next run tries again") || !strings.Contains(s, "tried again in 1h0m0s") {
 		t.Errorf("the daemon's hint after a failed delivery:\n%s", s)
+	}
+	// the stop's last round fails too: no "again in", it is stopping
+	lv.Close()
+	last := strings.TrimPrefix(stderr.String(), s)
+	if !strings.Contains(last, "notify webhook") || !strings.Contains(last, "hint: the next start tries again") || strings.Contains(last, "tried again in") {
+		t.Errorf("the stop's last round, failed, said:\n%s", last)
 	}
 }
