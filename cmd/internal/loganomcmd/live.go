@@ -345,10 +345,18 @@ func follow(env cli.Env, log *cli.Logger, c *postfixSASLCmd, in liveInput, enr r
 		log.Errorf("write output: %v", ferr)
 		failed = true
 	}
-	log.Infof("stopped: %s, %s", cli.Plural(int64(rep.Accounts()), "account", "accounts"), cli.Plural(int64(lv.Alerts()), "alert", "alerts"))
+	stopped := fmt.Sprintf("stopped: %s, %s", cli.Plural(int64(rep.Accounts()), "account", "accounts"), cli.Plural(int64(lv.Alerts()), "alert", "alerts"))
 	if failed || lv.Failed() {
+		// the error may be far up in the journal, and over since (a
+		// state down for a while, a channel that answers again)
+		why := "for the error said above"
+		if at := lv.FirstFailure(); !at.IsZero() {
+			why = "for the errors said while it ran, the first at " + at.Local().Format(time.DateTime) + " (some may be mended since)"
+		}
+		log.Infof("%s; exit status 1, %s", stopped, why)
 		return cli.ExitError
 	}
+	log.Infof("%s", stopped)
 	return cli.ExitOK
 }
 

@@ -93,6 +93,7 @@ type Live struct {
 	holdWake                    bool // the deliveries wait (alert's commit, before the block)
 	alerts                      int
 	failed                      bool
+	failedAt                    time.Time // the first fail
 	// unblocked are the alerts whose automatic block failed (the state
 	// down): tried again at each commit that succeeds
 	unblocked []*report.Account
@@ -172,8 +173,19 @@ func (lv *Live) Failed() bool {
 
 func (lv *Live) fail() {
 	lv.mu.Lock()
+	if !lv.failed {
+		lv.failedAt = lv.now()
+	}
 	lv.failed = true
 	lv.mu.Unlock()
+}
+
+// FirstFailure is when the first error that makes the exit status 1 was
+// met (zero: none).
+func (lv *Live) FirstFailure() time.Time {
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	return lv.failedAt
 }
 
 // alert is report.Live's OnAlert: the alert is recorded at once (with
