@@ -66,6 +66,11 @@ func TestLiveConflictSaidOnce(t *testing.T) {
 	if n := strings.Count(said, "hint: another loganom reads the same log"); n != 1 {
 		t.Errorf("20 refused commits in 10 s gave the hint %d times, want 1:\n%s", n, said)
 	}
+	// the other may be a batch run, over by now: this daemon's positions
+	// stay refused until it is restarted, which the hint must say
+	if !strings.Contains(said, "restart this one") {
+		t.Errorf("the hint does not say to restart this daemon:\n%s", said)
+	}
 	clock = clock.Add(time.Minute)
 	login(second, "bob@x.test", 21)
 	second.Idle(true)

@@ -416,7 +416,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 			case lv.conflicts == 1 || lv.closing:
 				lv.conflictSince, lv.conflictSaid = lv.now(), lv.now()
 				lv.Log.Errorf("%v", err)
-				lv.Log.Hintf("another loganom reads the same log into the same state; stop one of them")
+				lv.Log.Hintf("another loganom reads the same log into the same state (a daemon, or a batch run with --resume); stop it, and restart this one: until then it records neither the logins it reads nor how far it read, only its alerts (a start with --resume reads again what was not recorded)")
 			case lv.now().Sub(lv.conflictSaid) >= DownSaid:
 				lv.conflictSaid = lv.now()
 				lv.Log.Errorf("%d commits refused since %s: %v", lv.conflicts, lv.conflictSince.Format(time.DateTime), err)
@@ -458,7 +458,11 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		return nil
 	}
 	lv.frozen = false
-	lv.conflicts = 0
+	if len(marks) > 0 {
+		// the positions were taken (an alert's commit carries none,
+		// and succeeds all the same)
+		lv.conflicts = 0
+	}
 	if lv.downFails > 0 {
 		lv.Log.Infof("the state answers again: what was kept in memory since %s is recorded (%d commits had failed)", lv.downSince.Format(time.DateTime), lv.downFails)
 		lv.downFails = 0
