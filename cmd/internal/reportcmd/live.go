@@ -659,7 +659,12 @@ func (lv *Live) sendQueued(n *Notifier, host, ch string) {
 	if len(again) == 0 {
 		return
 	}
-	lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
+	select {
+	case <-lv.done:
+		// the stop's last round: Close says what was not sent
+	default:
+		lv.Log.Hintf("%s: tried again in %s", ch, lv.RetryEvery)
+	}
 	lv.mu.Lock()
 	if lv.queue == nil {
 		lv.queue = map[string][]*report.Account{}
