@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -236,7 +237,6 @@ func TestPolicyRealPostfix(t *testing.T) {
 	// the start: DEFER_IF_PERMIT, then permit_sasl_authenticated: 450
 	sock := filepath.Join(dir, "policy.sock")
 	_, _, log, stop = serve(db, blockcmd.PolicyFlags{Listen: "unix:" + sock, OnError: "defer", Refresh: 200 * time.Millisecond}, blockcmd.APIFlags{})
-	defer stop()
 	usePolicy("unix:" + sock)
 	expect("alice", regexp.MustCompile(`(?m)^<\*\* +450 4\.3\.0 <friend@example\.net>: Recipient address rejected: account check temporarily unavailable`))
 	sqlExec(t, db, `ALTER TABLE blocks_away RENAME TO blocks`)
@@ -257,6 +257,34 @@ func TestPolicyRealPostfix(t *testing.T) {
 	}
 	if strings.Contains(string(maillog), "warning: problem talking to server") {
 		t.Errorf("Postfix had trouble with the service:\n%s", maillog)
+	}
+	stop()
+
+	// The unix socket as the README and the unit's comment set it up for
+	// an smtpd chrooted in the queue directory (Debian's master.cf): in a
+	// directory of its own under the queue directory, named in main.cf
+	// relative to it, which smtpd's working directory is, chrooted or not
+	// (this lab's smtpd is not).
+	spool := filepath.Join(lab, "queue", "loganom")
+	if err := os.Mkdir(spool, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	// install -d -g postfix -m 0750: Postfix may enter it, other users not
+	grp, err := user.LookupGroup("postfix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := strconv.Atoi(grp.Gid)
+	if err := os.Chown(spool, -1, gid); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, stop = serve(db, blockcmd.PolicyFlags{Listen: "unix:" + filepath.Join(spool, "policy"), Refresh: 200 * time.Millisecond}, blockcmd.APIFlags{})
+	defer stop()
+	usePolicy("unix:loganom/policy")
+	expect("alice", accepted)
+	expect("bob", regexp.MustCompile(`(?m)^<\*\* +554 5\.7\.1 <friend@example\.net>: Recipient address rejected: account temporarily blocked`))
+	if maillog, _ := os.ReadFile(filepath.Join(lab, "maillog")); strings.Contains(string(maillog), "warning: problem talking to server") || strings.Contains(string(maillog), "connect to loganom/policy") {
+		t.Errorf("Postfix had trouble with the service on loganom/policy:\n%s", maillog)
 	}
 }
 

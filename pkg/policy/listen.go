@@ -18,7 +18,7 @@ import (
 func Listen(addr string) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		if path == "" {
-			return nil, errors.New("unix: needs a path, like unix:/run/loganom/policy")
+			return nil, errors.New("unix: needs a path, like unix:/var/spool/postfix/loganom/policy")
 		}
 		if fi, err := os.Lstat(path); err == nil {
 			if fi.Mode().Type() != fs.ModeSocket {
