@@ -103,6 +103,11 @@ func openExisting(ctx context.Context, c *Common, cfg *config.Config, log *cli.L
 		return err
 	})
 	if err != nil {
+		if h := ""; !state.IsPostgres(dsn) && !errors.As(err, new(*state.TooNewError)) {
+			if h = accessHint(dsn); h != "" {
+				return nil, &HintError{Err: err, Hint: h}
+			}
+		}
 		return nil, err
 	}
 	s.Store = st

@@ -191,10 +191,20 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 		}
 		if err != nil {
 			var tn *state.TooNewError
+			h := ""
+			if !errors.As(err, &tn) && p != "" {
+				h = accessHint(p)
+			}
 			if errors.As(err, &tn) || need {
+				if h != "" {
+					err = fmt.Errorf("%w\nhint: %s", err, h)
+				}
 				return nil, err
 			}
 			log.Warnf("no state: %v; nothing is remembered, so every run alerts again", err)
+			if h != "" {
+				log.Hintf("%s", h)
+			}
 			log.Hintf("name a state with --db PATH (or [STATE] db), or run with --no-db")
 			return nil, nil
 		}
@@ -211,6 +221,8 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 	if err != nil {
 		if state.IsPostgres(dsn) && !errors.As(err, new(*state.TooNewError)) {
 			err = fmt.Errorf("%w\nhint: is PostgreSQL up, and does the URL name its host, port, user and database? (the password: in the URL or ~/.pgpass)", err)
+		} else if h := accessHint(dsn); h != "" && !errors.As(err, new(*state.TooNewError)) {
+			err = fmt.Errorf("%w\nhint: %s", err, h)
 		}
 		return nil, err
 	}
