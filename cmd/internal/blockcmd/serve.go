@@ -322,7 +322,7 @@ func (l *lazyStore) open(ctx context.Context, done chan struct{}) (state.Store, 
 	l.opening = nil
 	close(done)
 	if err != nil {
-		return nil, fmt.Errorf("open the state %s: %w", state.Describe(l.dsn), err)
+		return nil, fmt.Errorf("open the state: %w", err) // err names it
 	}
 	if l.closed { // Close came meanwhile
 		st.Close()

@@ -179,7 +179,7 @@ func TestServeStateUnreachable(t *testing.T) {
 		if got := ask(t, addr, ""); got != "action=DUNNO" {
 			t.Errorf("unauthenticated: %q", got)
 		}
-		if !strings.Contains(log.String(), "cannot read the state") || !strings.Contains(log.String(), "open the state postgres://loganom@127.0.0.1:") {
+		if !strings.Contains(log.String(), "cannot read the state") || !strings.Contains(log.String(), "open the state: state postgres://loganom@127.0.0.1:") {
 			t.Errorf("log:\n%s", log)
 		}
 		if code := stop(); code != 0 {

@@ -467,7 +467,7 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 						return err
 					}
 					said = true
-					log.Infof("caught up: %d lines read, %d logins; following what comes", fs.Stats.Lines, fs.Stats.Logins)
+					log.Infof("caught up: %s read, %s; following what comes", cli.Plural(fs.Stats.Lines, "line", "lines"), cli.Plural(fs.Stats.Logins, "login", "logins"))
 					return nil
 				}
 			}
