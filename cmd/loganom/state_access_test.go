@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,6 +89,27 @@ func TestStateNotWritableHint(t *testing.T) {
 	stderr, code := asNobody("alerts", "--db", db)
 	if want := "loganom: hint: " + stateDir + " belongs to root (mode 0700), and this user may not write it;"; code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("alerts as nobody, the directory closed: exit %d\n%s\nwant %s", code, stderr, want)
+	}
+	// a state whose owner has no name here (a uid from another
+	// machine's passwd, a restored backup): sudo -u takes a uid as #N
+	if err := os.Chmod(stateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	uid := 4321
+	for ; ; uid++ {
+		if _, err := user.LookupId(strconv.Itoa(uid)); err != nil {
+			break
+		}
+	}
+	if err := os.Chown(db, uid, -1); err != nil {
+		t.Fatal(err)
+	}
+	stderr, code = asNobody("alerts", "--db", db)
+	if want := fmt.Sprintf("loganom: hint: %s belongs to uid %d (mode 0644), and this user may not write it; loganom writes the state (and the -wal and -shm files beside it) even to read it: run as uid %d (sudo -u '#%d' loganom …) or as root\n", db, uid, uid, uid); code != 1 || !strings.HasSuffix(stderr, want) {
+		t.Errorf("alerts as nobody, the state a nameless uid's: exit %d\n%s\nwant %s", code, stderr, want)
+	}
+	if err := os.Chown(db, 0, -1); err != nil {
+		t.Fatal(err)
 	}
 	// root may: no hint
 	var out bytes.Buffer

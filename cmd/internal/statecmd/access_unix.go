@@ -30,13 +30,16 @@ func accessHint(path string) string {
 		case !errors.Is(err, syscall.EACCES) && !errors.Is(err, syscall.EPERM):
 			continue // not made yet: made by the open, whose error says what failed
 		}
-		owner, mode := "", os.FileMode(0)
+		// owner: the user's name, or "uid N" when it has none here (sudo
+		// -u then takes "#N")
+		owner, sudo, mode := "", "", os.FileMode(0)
 		for _, q := range []string{p, filepath.Dir(p)} {
 			if fi, err := os.Stat(q); err == nil {
 				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-					owner = strconv.FormatUint(uint64(st.Uid), 10)
-					if u, err := user.LookupId(owner); err == nil {
-						owner = u.Username
+					uid := strconv.FormatUint(uint64(st.Uid), 10)
+					owner, sudo = "uid "+uid, "'#"+uid+"'"
+					if u, err := user.LookupId(uid); err == nil {
+						owner, sudo = u.Username, u.Username
 					}
 					p, mode = q, fi.Mode().Perm()
 				}
@@ -48,7 +51,7 @@ func accessHint(path string) string {
 		}
 		as := "run as root"
 		if owner != "root" {
-			as = "run as " + owner + " (sudo -u " + owner + " loganom …) or as root"
+			as = "run as " + owner + " (sudo -u " + sudo + " loganom …) or as root"
 		}
 		return fmt.Sprintf("%s belongs to %s (mode %04o), and this user may not write it; loganom writes the state (and the -wal and -shm files beside it) even to read it: %s", p, owner, mode, as)
 	}
