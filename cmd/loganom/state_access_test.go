@@ -111,6 +111,22 @@ func TestStateNotWritableHint(t *testing.T) {
 	if err := os.Chown(db, 0, -1); err != nil {
 		t.Fatal(err)
 	}
+	// a state on a read-only mount (a bind mount ro, a snapshot): no
+	// user may write it, root no more than this one
+	ro := filepath.Join(top, "ro")
+	if err := os.Mkdir(ro, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-o", "bind,ro", stateDir, ro).CombinedOutput(); err != nil {
+		t.Logf("no read-only bind mount here (%v: %s): not checked", err, out)
+	} else {
+		t.Cleanup(func() { exec.Command("umount", ro).Run() })
+		rodb := filepath.Join(ro, "state.db")
+		stderr, code := asNobody("alerts", "--db", rodb)
+		if want := "loganom: hint: " + rodb + " is on a read-only file system;"; code != 1 || !strings.Contains(stderr, want) || strings.Contains(stderr, "run as root") {
+			t.Errorf("alerts as nobody, the state on a read-only mount: exit %d\n%s\nwant %s", code, stderr, want)
+		}
+	}
 	// root may: no hint
 	var out bytes.Buffer
 	errb.Reset()
