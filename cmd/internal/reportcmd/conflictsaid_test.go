@@ -32,7 +32,6 @@ func TestLiveConflictSaidOnce(t *testing.T) {
 	first.Marks = func() map[string]input.Mark { return map[string]input.Mark{logPath: {Offset: 100, Size: 100}} }
 	first.Expect = none
 	second, _ := startLiveDown(t, st, stderr, log, report.NewLive(report.Rule{}), now)
-	defer second.Close()
 	var off int64 = 100
 	second.Marks = func() map[string]input.Mark {
 		off += 10
@@ -79,5 +78,14 @@ func TestLiveConflictSaidOnce(t *testing.T) {
 	second.Idle(true)
 	if again := strings.TrimPrefix(stderr.String(), said); strings.Count(again, "loganom: error: ") != 1 || !strings.Contains(again, "21 commits refused") {
 		t.Errorf("a minute on, want the conflict said again once, with its count (21):\n%s", again)
+	}
+	// the stop's last commit, refused too: said with the count since
+	// the first, not as if the conflict began at the stop
+	before := stderr.String()
+	clock = clock.Add(time.Second)
+	login(second, "bob@x.test", 23)
+	second.Close()
+	if last := strings.TrimPrefix(stderr.String(), before); !strings.Contains(last, "23 commits refused since "+time.Date(2026, 11, 30, 1, 0, 1, 0, time.UTC).Format(time.DateTime)) {
+		t.Errorf("the stop, refused, said:\n%s", last)
 	}
 }

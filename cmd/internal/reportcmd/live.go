@@ -414,8 +414,13 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 			lv.conflicts++
 			switch {
 			case lv.conflicts == 1 || lv.closing:
-				lv.conflictSince, lv.conflictSaid = lv.now(), lv.now()
-				lv.Log.Errorf("%v", err)
+				if lv.conflicts == 1 {
+					lv.conflictSince = lv.now()
+					lv.Log.Errorf("%v", err)
+				} else { // the stop: since when, not as if it began now
+					lv.Log.Errorf("%d commits refused since %s: %v", lv.conflicts, lv.conflictSince.Format(time.DateTime), err)
+				}
+				lv.conflictSaid = lv.now()
 				lv.Log.Hintf("another loganom reads the same log into the same state (a daemon, or a batch run with --resume); stop it, and restart this one: until then it records neither the logins it reads nor how far it read, only its alerts (a start with --resume reads again what was not recorded)")
 			case lv.now().Sub(lv.conflictSaid) >= DownSaid:
 				lv.conflictSaid = lv.now()
