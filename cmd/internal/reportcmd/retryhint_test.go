@@ -18,13 +18,7 @@ import (
 func TestLiveRetryHint(t *testing.T) {
 	st, stderr, log := openPG(t, filepath.Join(t.TempDir(), "state.db"), "[GENERAL]\n")
 	lv, _ := startLiveDown(t, st, stderr, log, report.NewLive(report.Rule{Original: true}), nil) // a webhook that refuses
-	stage := &Stage{Live: lv}
-	t0 := time.Now().Add(-time.Minute)
-	for i, ip := range []string{"200.158.1.34", "85.10.0.1"} { // two addresses: an alert (rule original)
-		if err := stage.Process(rlogin("bob@x.test", ip, "BR", 27699, -23.55, -46.63, t0.Add(time.Duration(i)*time.Second)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bobAlert(t, lv)
 	time.Sleep(MinGap)
 	lv.Idle(true)
 	waitUntil(t, "the webhook's failure said", func() bool { return strings.Contains(stderr.String(), "notify webhook") })
@@ -38,5 +32,18 @@ func TestLiveRetryHint(t *testing.T) {
 	last := strings.TrimPrefix(stderr.String(), s)
 	if !strings.Contains(last, "notify webhook") || !strings.Contains(last, "hint: the next start tries again") || strings.Contains(last, "tried again in") {
 		t.Errorf("the stop's last round, failed, said:\n%s", last)
+	}
+}
+
+// bobAlert feeds lv two logins of bob from two addresses a second apart,
+// a minute ago: an alert under the original rule.
+func bobAlert(t *testing.T, lv *Live) {
+	t.Helper()
+	stage := &Stage{Live: lv}
+	t0 := time.Now().Add(-time.Minute)
+	for i, ip := range []string{"200.158.1.34", "85.10.0.1"} {
+		if err := stage.Process(rlogin("bob@x.test", ip, "BR", 27699, -23.55, -46.63, t0.Add(time.Duration(i)*time.Second)), nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

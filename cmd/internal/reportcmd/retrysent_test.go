@@ -34,13 +34,7 @@ func TestLiveRetrySentSaid(t *testing.T) {
 	lv.SetNotifier(webhookNotifier(t, srv.URL))
 	lv.Start()
 	defer lv.Close()
-	stage := &Stage{Live: lv}
-	t0 := time.Now().Add(-time.Minute)
-	for i, ip := range []string{"200.158.1.34", "85.10.0.1"} { // two addresses: an alert (rule original)
-		if err := stage.Process(rlogin("bob@x.test", ip, "BR", 27699, -23.55, -46.63, t0.Add(time.Duration(i)*time.Second)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bobAlert(t, lv)
 	time.Sleep(MinGap)
 	lv.Idle(true)
 	waitUntil(t, "the webhook's second request", func() bool { return hits.Load() >= 2 })

@@ -22,13 +22,7 @@ func TestLiveNoStateStopHint(t *testing.T) {
 		Format: "json", Out: io.Discard, RetryEvery: time.Hour}
 	lv.SetNotifier(webhookNotifier(t, "http://127.0.0.1:9/never"))
 	lv.Start()
-	stage := &Stage{Live: lv}
-	t0 := time.Now().Add(-time.Minute)
-	for i, ip := range []string{"200.158.1.34", "85.10.0.1"} { // two addresses: an alert (rule original)
-		if err := stage.Process(rlogin("bob@x.test", ip, "BR", 27699, -23.55, -46.63, t0.Add(time.Duration(i)*time.Second)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bobAlert(t, lv)
 	waitUntil(t, "the first round's failure", func() bool { return strings.Contains(stderr.String(), "tried again in") })
 	before := stderr.String()
 	lv.Close()
