@@ -308,17 +308,7 @@ func JSONGaps(w io.Writer, accounts []*Account, g Gaps) error {
 	bw := bufio.NewWriter(w)
 	encode := InertEncoder(bw)
 	if !g.None() {
-		unread := g.Unread
-		if unread == nil {
-			unread = []Unread{}
-		}
-		if err := encode(struct {
-			Incomplete bool      `json:"incomplete"`
-			Unread     []Unread  `json:"unread"`
-			Empty      []string  `json:"empty,omitempty"`
-			Geo        GeoFailed `json:"geo_lookups_failed,omitzero"`
-			NoGeo      GeoFailed `json:"geo_not_configured,omitzero"`
-		}{true, unread, g.Empty, g.Geo, g.NoGeo}); err != nil {
+		if err := encode(g.header()); err != nil {
 			return err
 		}
 	}
@@ -328,6 +318,22 @@ func JSONGaps(w io.Writer, accounts []*Account, g Gaps) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// header is the first line of a JSON report that did not see everything:
+// {"incomplete":true,"unread":[…]} and what else g holds.
+func (g Gaps) header() any {
+	unread := g.Unread
+	if unread == nil {
+		unread = []Unread{}
+	}
+	return struct {
+		Incomplete bool      `json:"incomplete"`
+		Unread     []Unread  `json:"unread"`
+		Empty      []string  `json:"empty,omitempty"`
+		Geo        GeoFailed `json:"geo_lookups_failed,omitzero"`
+		NoGeo      GeoFailed `json:"geo_not_configured,omitzero"`
+	}{true, unread, g.Empty, g.Geo, g.NoGeo}
 }
 
 // InertEncoder returns a function that writes values to w as JSON

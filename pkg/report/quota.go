@@ -121,25 +121,16 @@ func QuotaText(w io.Writer, over []*Sender, limit int, incomplete bool) error {
 func QuotaJSON(w io.Writer, over []*Sender, incomplete bool, g Gaps) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
+	lines := make([]any, 0, len(over)+1)
 	if incomplete {
-		unread := g.Unread
-		if unread == nil {
-			unread = []Unread{}
-		}
-		if err := enc.Encode(struct {
-			Incomplete bool     `json:"incomplete"`
-			Unread     []Unread `json:"unread"`
-			Empty      []string `json:"empty,omitempty"`
-		}{true, unread, g.Empty}); err != nil {
-			return err
-		}
-		if _, err := w.Write(InertJSON(line.Bytes())); err != nil {
-			return err
-		}
+		lines = append(lines, g.header())
 	}
 	for _, s := range over {
+		lines = append(lines, s)
+	}
+	for _, v := range lines {
 		line.Reset()
-		if err := enc.Encode(s); err != nil {
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
 		if _, err := w.Write(InertJSON(line.Bytes())); err != nil {

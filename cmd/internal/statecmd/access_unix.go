@@ -25,14 +25,13 @@ func accessHint(path string) string {
 		switch {
 		case err == nil:
 			continue
-		case errors.Is(err, syscall.EROFS):
+		case errors.Is(err, syscall.EROFS),
+			// a user the modes do not let write is told EACCES on a
+			// read-only mount, not EROFS: root could not write it either
+			(errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)) && (readOnlyFS(p) || readOnlyFS(filepath.Dir(p))):
 			return fmt.Sprintf("%s is on a read-only file system; loganom writes the state (and the -wal and -shm files beside it) even to read it", p)
 		case !errors.Is(err, syscall.EACCES) && !errors.Is(err, syscall.EPERM):
 			continue // not made yet: made by the open, whose error says what failed
-		case readOnlyFS(p) || readOnlyFS(filepath.Dir(p)):
-			// a user the modes do not let write is told EACCES on a
-			// read-only mount, not EROFS: root could not write it either
-			return fmt.Sprintf("%s is on a read-only file system; loganom writes the state (and the -wal and -shm files beside it) even to read it", p)
 		}
 		// owner: the user's name, or "uid N" when it has none here (sudo
 		// -u then takes "#N")

@@ -103,10 +103,8 @@ func openExisting(ctx context.Context, c *Common, cfg *config.Config, log *cli.L
 		return err
 	})
 	if err != nil {
-		if h := ""; !state.IsPostgres(dsn) && !errors.As(err, new(*state.TooNewError)) {
-			if h = accessHint(dsn); h != "" {
-				return nil, &HintError{Err: err, Hint: h}
-			}
+		if h := openHint(dsn, err); h != "" {
+			return nil, &HintError{Err: err, Hint: h}
 		}
 		return nil, err
 	}

@@ -191,10 +191,7 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 		}
 		if err != nil {
 			var tn *state.TooNewError
-			h := ""
-			if !errors.As(err, &tn) && p != "" {
-				h = accessHint(p)
-			}
+			h := openHint(p, err)
 			if errors.As(err, &tn) || need {
 				if h != "" {
 					err = fmt.Errorf("%w\nhint: %s", err, h)
@@ -221,7 +218,7 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 	if err != nil {
 		if state.IsPostgres(dsn) && !errors.As(err, new(*state.TooNewError)) {
 			err = fmt.Errorf("%w\nhint: is PostgreSQL up, and does the URL name its host, port, user and database? (the password: in the URL or ~/.pgpass)", err)
-		} else if h := accessHint(dsn); h != "" && !errors.As(err, new(*state.TooNewError)) {
+		} else if h := openHint(dsn, err); h != "" {
 			err = fmt.Errorf("%w\nhint: %s", err, h)
 		}
 		return nil, err
@@ -229,6 +226,16 @@ func Open(ctx context.Context, f *Flags, cfg *config.Config, log *cli.Logger, by
 	s.Store = st
 	log.Debugf("state: %s", st.Describe())
 	return s, nil
+}
+
+// openHint is the hint for err, from opening the SQLite state at dsn,
+// when this user may not write it (accessHint); "" for another error, or
+// PostgreSQL.
+func openHint(dsn string, err error) string {
+	if dsn == "" || state.IsPostgres(dsn) || errors.As(err, new(*state.TooNewError)) {
+		return ""
+	}
+	return accessHint(dsn)
 }
 
 // openStore opens the state at dsn within OpenTimeout.
