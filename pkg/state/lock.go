@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -126,4 +128,144 @@ func (s *store) LockRun(ctx context.Context) (func(), error) {
 func discard(conn *sql.Conn) {
 	conn.Raw(func(any) error { return driver.ErrBadConn })
 	conn.Close()
+}
+
+// LogBusyError: another process holds the lock on a log (LockLogs).
+type LogBusyError struct {
+	Path string
+	// Holder is how the other process named itself ("loganom
+	// postfix-sasl --follow, pid 812 on mail1"); "" when unknown.
+	Holder string
+	// Since is when it took the lock; zero when unknown.
+	Since time.Time
+}
+
+func (e *LogBusyError) Error() string {
+	who := e.Holder
+	if who == "" {
+		who = "another loganom"
+	}
+	s := e.Path + " is being read by " + who
+	if !e.Since.IsZero() {
+		s += " since " + e.Since.Local().Format("2006-01-02 15:04:05 MST")
+	}
+	return s
+}
+
+// Daemon tells whether the holder follows the log (its name has
+// --follow, as loganom names a daemon in Holder): it holds the lock for
+// as long as it runs.
+func (e *LogBusyError) Daemon() bool { return strings.Contains(e.Holder, "--follow") }
+
+// logLockKey is the key of the PostgreSQL advisory lock on instance's
+// log at path: the 64-bit FNV-1a hash of "loganom-log:", the instance,
+// "\x00" and the path.
+func logLockKey(instance, path string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("loganom-log:" + instance + "\x00" + path))
+	return int64(h.Sum64())
+}
+
+// maxHolder caps Holder as kept: PostgreSQL's application_name keeps 63
+// bytes.
+const maxHolder = 63
+
+// LockLogs: see Store.
+func (s *store) LockLogs(ctx context.Context, instance string, paths []string, holder string) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	holder = cutHolder(holder)
+	paths = slices.Clone(paths)
+	slices.Sort(paths) // the same order in every process
+	paths = slices.Compact(paths)
+	var unlocks []func()
+	unlockAll := func() {
+		for _, u := range slices.Backward(unlocks) {
+			u()
+		}
+	}
+	for _, p := range paths {
+		var unlock func()
+		var busy *LogBusyError
+		var err error
+		if s.pg {
+			unlock, busy, err = s.tryLockLogPG(ctx, logLockKey(instance, p), holder)
+		} else {
+			file := fmt.Sprintf("%s.log.%016x.lock", s.path, uint64(logLockKey(instance, p)))
+			unlock, busy, err = tryLockLogFile(file, holder, time.Now())
+		}
+		if err != nil {
+			unlockAll()
+			return nil, s.wrap(err)
+		}
+		if busy != nil {
+			unlockAll()
+			busy.Path = p
+			return nil, busy
+		}
+		unlocks = append(unlocks, unlock)
+	}
+	var once sync.Once
+	return func() { once.Do(unlockAll) }, nil
+}
+
+// cutHolder keeps h as PostgreSQL keeps an application_name: printable
+// ASCII (another byte becomes '?'), at most maxHolder bytes.
+func cutHolder(h string) string {
+	b := []byte(strings.ToValidUTF8(h, "?"))
+	out := make([]byte, 0, min(len(b), maxHolder))
+	for _, r := range string(b) {
+		if len(out) == maxHolder {
+			break
+		}
+		if r < 0x20 || r > 0x7e {
+			r = '?'
+		}
+		out = append(out, byte(r))
+	}
+	return string(out)
+}
+
+// tryLockLogPG tries the session advisory lock key on a connection of
+// its own, named holder (application_name), kept until unlock, which
+// closes it (the server releases the lock then). When another session
+// holds it, busy names that session, as far as pg_stat_activity tells
+// this user.
+func (s *store) tryLockLogPG(ctx context.Context, key int64, holder string) (unlock func(), busy *LogBusyError, err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false)`, holder); err != nil {
+		discard(conn)
+		return nil, nil, err
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+		discard(conn)
+		return nil, nil, err
+	}
+	if ok {
+		var once sync.Once
+		return func() { once.Do(func() { discard(conn) }) }, nil, nil
+	}
+	defer discard(conn)
+	busy = &LogBusyError{}
+	var name sql.NullString
+	var since sql.NullTime
+	// the bigint key is classid (its high half) and objid (its low one),
+	// objsubid 1; since: the holder ran nothing after taking it
+	err = conn.QueryRowContext(ctx, `SELECT a.application_name, a.query_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
+AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1`,
+		int64(uint64(key)>>32), int64(uint64(key)&0xffffffff)).Scan(&name, &since)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, err
+	}
+	busy.Holder = name.String
+	if since.Valid {
+		busy.Since = since.Time
+	}
+	return nil, busy, nil
 }

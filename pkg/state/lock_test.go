@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -154,4 +155,63 @@ func testLockDeliveriesOld(t *testing.T, b backend) {
 		t.Fatalf("the old lock, the channel's unlocked: %v", err)
 	}
 	unlockOld()
+}
+
+// Two Stores on one database: while the first holds a log's lock, the
+// second cannot take it, nor any set of logs that has it, and is told
+// who holds it and since when; another log, or another mail server's
+// same log, is free; unlocked, it is free again.
+func testLockLogs(t *testing.T, b backend) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dsn := b.dsn(t)
+	s1, s2 := open(t, dsn), open(t, dsn)
+	before := time.Now().Add(-time.Second)
+	holder := "loganom postfix-sasl --follow, pid 812 on mail1"
+	unlock1, err := s1.LockLogs(ctx, "mx1", []string{"/var/log/mail.log", "/var/log/other.log"}, holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, paths := range [][]string{{"/var/log/mail.log"}, {"/var/log/a.log", "/var/log/other.log"}} {
+		u, err := s2.LockLogs(ctx, "mx1", paths, "loganom postfix-sasl --resume, pid 9 on mail1")
+		var busy *LogBusyError
+		if !errors.As(err, &busy) {
+			if u != nil {
+				u()
+			}
+			t.Fatalf("LockLogs(%q) while held = %v; want a *LogBusyError", paths, err)
+		}
+		if busy.Holder != holder || busy.Since.Before(before) || busy.Since.After(time.Now().Add(time.Second)) || !busy.Daemon() {
+			t.Errorf("LockLogs(%q): busy = %+v; want holder %q, since now", paths, busy, holder)
+		}
+		if want := paths[len(paths)-1]; busy.Path != want && busy.Path != paths[0] {
+			t.Errorf("busy.Path = %q; want one of %q", busy.Path, paths)
+		}
+		if !strings.Contains(err.Error(), "is being read by "+holder+" since ") {
+			t.Errorf("error %q does not name the holder and since when", err)
+		}
+	}
+	// a.log was free: the failed try above must not keep it
+	u, err := s2.LockLogs(ctx, "mx1", []string{"/var/log/a.log"}, "x")
+	if err != nil {
+		t.Fatalf("a.log after a failed try of a set with it: %v", err)
+	}
+	u()
+	u, err = s2.LockLogs(ctx, "mx2", []string{"/var/log/mail.log"}, "x")
+	if err != nil {
+		t.Fatalf("another mail server's log of the same name: %v", err)
+	}
+	u()
+	unlock1()
+	unlock1() // once only
+	u, err = s2.LockLogs(ctx, "mx1", []string{"/var/log/mail.log", "/var/log/other.log"}, "mail\x1b[31m "+strings.Repeat("é", 60))
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	_, err = s1.LockLogs(ctx, "mx1", []string{"/var/log/mail.log"}, "y")
+	var busy *LogBusyError
+	if want := "mail?[31m " + strings.Repeat("?", 53); !errors.As(err, &busy) || busy.Holder != want {
+		t.Fatalf("held by a long name: %v (%+v); want %q: printable ASCII, 63 bytes", err, busy, want)
+	}
+	u()
 }

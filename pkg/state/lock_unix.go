@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,4 +51,54 @@ func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) 
 			f.Close()
 		})
 	}, nil
+}
+
+// tryLockLogFile tries flock(2)'s exclusive lock on path (made, mode
+// 0600, when missing) without waiting. Taken, the file says holder and
+// since (now), for another process to name it; else busy is what the
+// file says of the process that holds it.
+func tryLockLogFile(path, holder string, now time.Time) (unlock func(), busy *LogBusyError, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		defer f.Close()
+		return nil, holderOf(f), nil
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, &os.PathError{Op: "flock", Path: path, Err: err}
+	}
+	// what another process reads: whole, as one write after the truncation
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(holder+"\n"+now.UTC().Format(time.RFC3339)+"\n"), 0)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			unix.Flock(int(f.Fd()), unix.LOCK_UN)
+			f.Close()
+		})
+	}, nil, nil
+}
+
+// holderOf reads what the holder of a log's lock file wrote: its name,
+// and since when it holds it.
+func holderOf(f *os.File) *LogBusyError {
+	b := make([]byte, 4*maxHolder+64)
+	n, _ := f.ReadAt(b, 0)
+	lines := strings.SplitN(string(b[:n]), "\n", 3)
+	busy := &LogBusyError{}
+	if len(lines) >= 2 {
+		busy.Holder = cutHolder(lines[0])
+		busy.Since, _ = time.Parse(time.RFC3339, lines[1])
+	}
+	return busy
 }

@@ -73,6 +73,19 @@ type Store interface {
 	// session advisory lock, on a connection of its own. Call unlock
 	// before Close.
 	LockRun(ctx context.Context) (unlock func(), err error)
+	// LockLogs takes, without waiting, the lock on each of instance's
+	// logs at paths that a run holds from reading its saved position to
+	// its last Commit: a daemon that follows a log holds it for as long
+	// as it runs. When another process holds one, it takes none and the
+	// error is a *LogBusyError, which names that process as it named
+	// itself (holder: at most 63 bytes are kept). A run that found a log
+	// held and read it all the same failed at its Commit (ErrConflict),
+	// after the work; and a daemon so overtaken recorded nothing more.
+	// SQLite: flock(2) on the file <db>.log.<hash of instance and
+	// path>.lock, which says the holder; PostgreSQL: a session advisory
+	// lock, on a connection of its own named holder (application_name).
+	// Call unlock (once; more calls do nothing) before Close.
+	LockLogs(ctx context.Context, instance string, paths []string, holder string) (unlock func(), err error)
 
 	// History returns what the account did from each address, the most
 	// recently seen first. user is the canonical name (record.CanonicalUser).

@@ -70,6 +70,7 @@ var suite = []struct {
 	{"Deliveries", testDeliveries},
 	{"LockDeliveries", testLockDeliveries},
 	{"LockDeliveriesOld", testLockDeliveriesOld},
+	{"LockLogs", testLockLogs},
 	{"Prune", testPrune},
 	{"PruneIfDue", testPruneIfDue},
 	{"PruneIfDueConcurrent", testPruneIfDueConcurrent},

@@ -90,9 +90,11 @@ func Main(env cli.Env) int {
 			return cli.ExitError
 		}
 		defer st.Close()
+		statecmd.HoldAs(st, log, "loganom-parse", false)
 		marks, exp, err := st.Positions(context.Background(), src.Names)
 		if err != nil {
 			log.Errorf("%v", err)
+			statecmd.BusyHint(log, err, "loganom-parse")
 			return cli.ExitCodeOf(err)
 		}
 		src.Opts.Resume, expect = marks, exp
@@ -287,8 +289,9 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 			return cli.ExitError
 		}
 		defer st.Close()
+		statecmd.HoldAs(st, log, "loganom-parse", true)
 		if c.Journal {
-			saved, err := st.Saved(context.Background(), []string{jpath})
+			saved, err := st.Saved(ctx, []string{jpath})
 			if err != nil {
 				log.Errorf("%v", err)
 				return cli.ExitCodeOf(err)
@@ -300,7 +303,7 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 				fs.Journal.FromStart = true // never read: what it holds first
 			}
 		} else {
-			marks, exp, err := st.Positions(context.Background(), c.Files)
+			marks, exp, err := st.Positions(ctx, c.Files)
 			if err != nil {
 				log.Errorf("%v", err)
 				return cli.ExitCodeOf(err)

@@ -64,6 +64,20 @@ type State struct {
 	// that covers it, or ""): Recall applies today's whitelist to the
 	// history, which holds whitelisted logins too.
 	Whitelist func(*record.Record) string
+	// Holder is how this process names itself in the lock it takes on
+	// the logs whose positions it reads (Saved), for another run that
+	// finds them held: "loganom postfix-sasl --follow"; loganom adds its
+	// pid and the host. A Holder with --follow is a daemon, which holds
+	// them as long as it runs.
+	Holder string
+	// Wait: when another process holds a log's lock, Saved waits for it
+	// (a daemon: a cron run ends soon), telling OnWait once; else Saved
+	// fails at once with the *state.LogBusyError (a batch run: the next
+	// one reads on from where that one stops).
+	Wait   bool
+	OnWait func(*state.LogBusyError)
+	// unlockLogs releases the logs' locks (Saved); Close calls it.
+	unlockLogs []func()
 
 	// histFailed: when the state last failed a live reader, or a live
 	// commit (LiveHistory, NoteDown); zero: it answers. Unix ns.
@@ -111,6 +125,10 @@ func (s *State) Close() error {
 	if s == nil {
 		return nil
 	}
+	for _, u := range s.unlockLogs {
+		u()
+	}
+	s.unlockLogs = nil
 	return s.Store.Close()
 }
 
@@ -248,13 +266,89 @@ func openStore(ctx context.Context, dsn string) (st state.Store, err error) {
 }
 
 // Saved is the positions saved for this mail server of the logs at
-// paths (absolute names, or the journal's), within OpTimeout.
+// paths (absolute names, or the journal's), within OpTimeout, once it
+// holds their locks (state.Store.LockLogs, until Close): another run
+// that reads one of them from its position meanwhile would read the
+// same lines, and one of the two record nothing. When another process
+// holds one, Saved waits for it (s.Wait), or fails with the
+// *state.LogBusyError.
 func (s *State) Saved(ctx context.Context, paths []string) (saved map[string]state.Position, err error) {
+	if err := s.lockLogs(ctx, paths); err != nil {
+		return nil, err
+	}
 	err = Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
 		saved, err = s.Store.Positions(ctx, s.Instance, paths)
 		return err
 	})
 	return saved, err
+}
+
+// HoldAs names the process in the locks of the logs it reads (Saved):
+// prog, with --follow for a daemon (follow), which waits for another
+// run that holds one, and says so once.
+func HoldAs(s *State, log *cli.Logger, prog string, follow bool) {
+	s.Holder, s.Wait = prog+" --resume", follow
+	if follow {
+		s.Holder = prog + " --follow"
+	}
+	s.OnWait = func(busy *state.LogBusyError) {
+		log.Warnf("%v; waiting for it to stop", busy)
+	}
+}
+
+// BusyHint says, when err is a *state.LogBusyError, what to do: a daemon
+// holds the log for as long as it runs, a batch run until it ends.
+// oneOff is the command that reads the log without the state.
+func BusyHint(log *cli.Logger, err error, oneOff string) {
+	var busy *state.LogBusyError
+	if !errors.As(err, &busy) {
+		return
+	}
+	if busy.Daemon() {
+		log.Hintf("that daemon reads this log and records what it finds (loganom alerts lists it); this run read nothing")
+		log.Hintf("to look at the log without the state: %s -l %s; to read it by hand with the state, stop the daemon first", oneOff, busy.Path)
+		return
+	}
+	log.Hintf("runs on the same log must not overlap; this run read nothing: the next one reads on from where that one stops")
+}
+
+// LockPoll is how often Saved tries again a log's lock that another
+// process holds (s.Wait).
+var LockPoll = time.Second
+
+// lockLogs takes the locks of the logs at paths (Saved).
+func (s *State) lockLogs(ctx context.Context, paths []string) error {
+	holder := s.Holder
+	if holder == "" {
+		holder = "loganom"
+	}
+	host, _ := os.Hostname()
+	holder = fmt.Sprintf("%s, pid %d on %s", holder, os.Getpid(), host)
+	told := false
+	for {
+		var unlock func()
+		err := Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
+			unlock, err = s.Store.LockLogs(ctx, s.Instance, paths, holder)
+			return err
+		})
+		if err == nil {
+			s.unlockLogs = append(s.unlockLogs, unlock)
+			return nil
+		}
+		var busy *state.LogBusyError
+		if !s.Wait || !errors.As(err, &busy) {
+			return err
+		}
+		if !told && s.OnWait != nil {
+			s.OnWait(busy)
+		}
+		told = true
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(LockPoll):
+		}
+	}
 }
 
 // Run is what one run recorded and decided.
