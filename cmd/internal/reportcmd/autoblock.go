@@ -84,7 +84,11 @@ func (k *BlockKeys) autoBlock(cfg *config.Config, rule report.Rule) (*AutoBlock,
 		}
 		ab.MinSeverity = detect.None
 	case ab.MinSeverity < alert:
-		return nil, cli.Usagef("%s %s is below the alert's severity ([DETECT] alert %s): an account is blocked only for an alert", cfg.Where("BLOCK", "min_severity"), ab.MinSeverity, alert)
+		from := "[DETECT] alert " + alert.String() + ", the default"
+		if rule.Alert != detect.None {
+			from = cfg.Origin("DETECT", "alert", "--alert") + " " + alert.String()
+		}
+		return nil, cli.Usagef("%s %s is below the alert's severity (%s): an account is blocked only for an alert", cfg.Where("BLOCK", "min_severity"), ab.MinSeverity, from)
 	}
 	return ab, nil
 }

@@ -37,6 +37,7 @@ func TestBlockKeys(t *testing.T) {
 	for _, c := range []struct {
 		name, ini string
 		want      string // "" : fine
+		alert     string // --alert
 		sev       detect.Severity
 		forD      time.Duration
 		countries int
@@ -45,8 +46,9 @@ func TestBlockKeys(t *testing.T) {
 		{name: "off", ini: "[BLOCK]\nfor = 2h\n", off: true},
 		{name: "defaults", ini: "[BLOCK]\nauto = true\n", sev: detect.High, forD: 24 * time.Hour},
 		{name: "medium", ini: "[BLOCK]\nauto = true\nmin_severity = medium\nfor = 2d\nmin_countries = 3\n", sev: detect.Medium, forD: 48 * time.Hour, countries: 3},
-		{name: "below the alert", ini: "[DETECT]\nalert = high\n[BLOCK]\nauto = true\nmin_severity = medium\n", want: "[BLOCK] min_severity medium is below the alert's severity ([DETECT] alert high)"},
-		{name: "below the default alert", ini: "[BLOCK]\nauto = true\nmin_severity = low\n", want: "below the alert's severity ([DETECT] alert medium)"},
+		{name: "below the alert", ini: "[DETECT]\nalert = high\n[BLOCK]\nauto = true\nmin_severity = medium\n", want: "config.ini:2: [DETECT] alert high): an account is blocked only for an alert"},
+		{name: "below the default alert", ini: "[BLOCK]\nauto = true\nmin_severity = low\n", want: "below the alert's severity ([DETECT] alert medium, the default)"},
+		{name: "below --alert", ini: "[DETECT]\nalert = low\n[BLOCK]\nauto = true\nmin_severity = medium\n", alert: "high", want: "below the alert's severity (--alert high)"},
 		{name: "bad severity", ini: "[BLOCK]\nauto = true\nmin_severity = huge\n", want: `[BLOCK] min_severity "huge": must be low, medium or high`},
 		{name: "negative countries", ini: "[BLOCK]\nauto = true\nmin_countries = -1\n", want: "[BLOCK] min_countries -1: must not be negative"},
 		{name: "original without countries", ini: "[REPORT]\nrule = original\n[BLOCK]\nauto = true\n", want: "needs [BLOCK] min_countries of 2 or more"},
@@ -54,7 +56,7 @@ func TestBlockKeys(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := loadINI(t, c.ini)
-			var f ReportFlags
+			f := ReportFlags{Alert: c.alert}
 			if err := cfg.Fill(&f); err != nil {
 				t.Fatal(err)
 			}
