@@ -98,6 +98,10 @@ type Follower struct {
 	// Warn is told of what could not be followed, once per problem;
 	// nil: nobody.
 	Warn func(string)
+	// Note is told of each rotation followed: another file at the path
+	// (the log renamed, or deleted, and made anew), or the file
+	// truncated (copytruncate); nil: nobody.
+	Note func(string)
 	// OnLines gets the lines read, with their position, in order. An
 	// error stops Run, which returns it.
 	OnLines func(Lines) error
@@ -303,6 +307,12 @@ func rotatedFrom(names map[string]bool, name string) bool {
 		}
 	}
 	return false
+}
+
+func (f *Follower) note(msg string) {
+	if f.Note != nil {
+		f.Note(msg)
+	}
 }
 
 func (f *Follower) warnOnce(key, msg string) {
@@ -540,6 +550,7 @@ func (f *Follower) step(ctx context.Context) error {
 			continue
 		}
 		// Another file at the path: the one read was renamed or deleted.
+		f.note(fmt.Sprintf("%s: rotated (another file at its name): the rest of the one read is read, then the new one", f.Path))
 		f.prev, f.cur = f.cur, nil
 		f.refreshCur()
 	}
@@ -920,6 +931,17 @@ func (f *Follower) truncated(ctx context.Context) error {
 	}
 	// (Plan leaves out a copy of what the file at the path holds now,
 	// copied, not truncated yet: it is read from the file, once.)
+	var copies []string
+	for _, p := range pieces {
+		if !p.AtPath {
+			copies = append(copies, p.Name)
+		}
+	}
+	if len(copies) > 0 {
+		f.note(fmt.Sprintf("%s: truncated (copytruncate): the rest of what it held is read from %s, then it from its start", f.Path, strings.Join(copies, ", ")))
+	} else {
+		f.note(fmt.Sprintf("%s: truncated (copytruncate): read from its start", f.Path))
+	}
 	for _, p := range pieces {
 		nt := fromPiece(p)
 		if p.AtPath {

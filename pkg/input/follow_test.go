@@ -137,6 +137,7 @@ type collector struct {
 	tooLong int64
 	idle    int
 	warns   []string
+	notes   []string
 }
 
 func (c *collector) onLines(l Lines) error {
@@ -220,6 +221,11 @@ func follow(t *testing.T, f *Follower) (*collector, func()) {
 	c := &collector{}
 	f.OnLines = c.onLines
 	f.Warn = c.warn
+	f.Note = func(msg string) {
+		c.mu.Lock()
+		c.notes = append(c.notes, msg)
+		c.mu.Unlock()
+	}
 	f.OnIdle = func() error {
 		c.mu.Lock()
 		c.idle++
@@ -386,6 +392,19 @@ func TestFollowRotations(t *testing.T) {
 				}
 				if c.idle == 0 {
 					t.Error("OnIdle never called")
+				}
+				// each rotation said once, as what it is
+				want := path + ": rotated (another file at its name)"
+				if rot.name == "copytruncate" {
+					want = path + ": truncated (copytruncate): the rest of what it held is read from " + path + ".1, then it from its start"
+				}
+				if len(c.notes) != 5 {
+					t.Errorf("%d notes of 5 rotations: %q", len(c.notes), c.notes)
+				}
+				for _, n := range c.notes {
+					if !strings.HasPrefix(n, want) {
+						t.Errorf("note %q; want %q…", n, want)
+					}
 				}
 			})
 		}

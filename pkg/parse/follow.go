@@ -345,7 +345,7 @@ func validName(name string) string {
 func (s *FollowSource) followFile(ctx context.Context, i int, name string, msgs chan<- followMsg) {
 	p := s.newParser()
 	f := &input.Follower{Path: name, Start: s.Opts.Resume[name], FromStart: s.FromStart, Rotated: s.Opts.Rotated, Poll: s.Poll,
-		NoNotify: s.NoNotify, MaxLine: maxLine, Warn: s.Opts.Warn,
+		NoNotify: s.NoNotify, MaxLine: maxLine, Warn: s.Opts.Warn, Note: s.Opts.Note,
 		OnLines: func(l input.Lines) error { return send(ctx, msgs, p.parse(i, name, l)) },
 		OnIdle:  func() error { return send(ctx, msgs, followMsg{input: i, idle: true}) },
 	}

@@ -93,6 +93,9 @@ type Options struct {
 	// Warn is told of what a resumed reading could not follow (the rest
 	// of a rotated log not found, and so on); nil: nobody.
 	Warn func(string)
+	// Note is told of each rotation a follower follows (input.Follower's
+	// Note); nil: nobody.
+	Note func(string)
 }
 
 // Stats counts what a Source read.

@@ -130,6 +130,19 @@ func TestFollowFile(t *testing.T) {
 	defer st.Close()
 	count := func() int64 { return historyCount(t, st, "ana@example.test", "lucas@example.test") }
 	waitFor(t, "every login recorded", func() bool { return count() >= int64(written) })
+	// rotated again while it follows: said once, for the journal (a
+	// daemon used to say none)
+	for _, r := range [][2]string{{logf + ".1", logf + ".2"}, {logf, logf + ".1"}} {
+		if err := os.Rename(r[0], r[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendLog(liveLine(at.Add(3*time.Hour), "lucas@example.test", saoPaulo))
+	written++
+	waitFor(t, "every login recorded", func() bool { return count() >= int64(written) })
+	if n := strings.Count(stderr.String(), logf+": rotated (another file at its name)"); n != 1 {
+		t.Errorf("the rotation said %d times:\n%s", n, stderr)
+	}
 	stop(stderr, code)
 	if n := count(); n != int64(written) {
 		t.Errorf("history counts %d logins, %d written", n, written)

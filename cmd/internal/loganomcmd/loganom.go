@@ -335,6 +335,8 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 	// what the reading cannot do (a log followed that does not exist
 	// yet, a rotated file that cannot be read), said as it happens
 	src.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
+	// the rotations a daemon follows, said as it follows them
+	src.Opts.Note = func(msg string) { log.Infof("%s", msg) }
 	c.EnrichFlags.Confirm = flt.NeedsConfirmation // the names the whitelist could trust
 	c.EnrichFlags.Preload = !c.Follow
 	enr, err := c.EnrichFlags.Build(cfg, env, log)

@@ -273,6 +273,7 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 	defer stop()
 	fs := &parse.FollowSource{Opts: src.Opts, Context: ctx, Poll: c.FollowPollInterval}
 	fs.Opts.Warn = func(msg string) { log.Warnf("%s", msg) }
+	fs.Opts.Note = func(msg string) { log.Debugf("%s", msg) } // a stage says its rotations with --debug
 	jpath := JournalPath(units, ids)
 	if c.Journal {
 		fs.Journal = &parse.JournalOptions{Command: c.Journalctl, Units: units, Identifiers: ids}
