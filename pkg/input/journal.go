@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -104,7 +105,7 @@ func (j *Journal) Run(ctx context.Context) error {
 	backoff := minB
 	for {
 		start := time.Now()
-		delivered, err := j.runOnce(ctx, &cursor)
+		delivered, stderr, err := j.runOnce(ctx, &cursor)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -112,7 +113,20 @@ func (j *Journal) Run(ctx context.Context) error {
 			return unwrapCallback(err)
 		}
 		if j.started.IsZero() {
+			// Its first start: one that cannot be started, or that
+			// exits by itself at once, before a line (a cursor it cannot seek
+			// to, an option it does not know, a journal it may not
+			// read) would do the same each time: an error, not a
+			// warning every minute for ever. (Killed by a signal, it
+			// is started again: the stop of the service may reach
+			// it first.)
+			if !delivered && !bySignal(err) && time.Since(start) < startGrace {
+				return j.startError(err, stderr)
+			}
 			j.started = start
+		}
+		if stderr != "" {
+			j.Warn(fmt.Sprintf("%s: %s", j.Command, stderr))
 		}
 		if delivered || time.Since(start) > 10*maxB {
 			backoff = minB // it ran well for a while: not a crash loop
@@ -129,21 +143,60 @@ func (j *Journal) Run(ctx context.Context) error {
 	}
 }
 
+// startGrace: a journalctl that exits by itself this soon after its first
+// start, before a line, failed to start (see Run).
+const startGrace = 5 * time.Second
+
+// bySignal tells whether err is the exit of a process killed by a signal.
+func bySignal(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled()
+}
+
+// startError is the error of a journalctl that failed at its first start:
+// why, what it said on stderr, and the cursor it was given.
+func (j *Journal) startError(err error, stderr string) error {
+	var (
+		ee *exec.ExitError
+		pe *fs.PathError
+		ne *exec.Error
+	)
+	switch {
+	case errors.As(err, &ee):
+		err = fmt.Errorf("%s exited at its start (%v)", j.Command, err)
+	case errors.As(err, &pe), errors.As(err, &ne):
+		// not started: the error names it
+	default:
+		err = fmt.Errorf("%s: %w", j.Command, err)
+	}
+	if stderr != "" {
+		err = fmt.Errorf("%w: %s", err, stderr)
+	}
+	if j.Cursor != "" {
+		err = fmt.Errorf("%w (it was started after the cursor saved, %q)", err, j.Cursor)
+	}
+	return err
+}
+
 // runOnce runs journalctl once, until it exits or ctx is done, and
-// delivers its lines. It says whether it delivered any, and why it
-// stopped.
-func (j *Journal) runOnce(ctx context.Context, cursor *string) (delivered bool, err error) {
+// delivers its lines. It says whether it delivered any, the last line
+// journalctl wrote on stderr, and why it stopped.
+func (j *Journal) runOnce(ctx context.Context, cursor *string) (delivered bool, stderrLine string, err error) {
 	cmd := exec.CommandContext(ctx, j.Command, j.args(*cursor)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 4096}
 	if err := cmd.Start(); err != nil {
-		return false, err
+		return false, "", err
 	}
 	j.n = 0
 	first := true
@@ -202,20 +255,17 @@ func (j *Journal) runOnce(ctx context.Context, cursor *string) (delivered bool, 
 	if isCallback(readErr) {
 		cmd.Cancel()
 		cmd.Wait()
-		return delivered, readErr
+		return delivered, "", readErr
 	}
 	werr := cmd.Wait()
-	msg := strings.TrimSpace(stderr.String())
-	if msg != "" {
-		j.Warn(fmt.Sprintf("%s: %s", j.Command, lastLine(msg)))
-	}
+	msg := lastLine(strings.TrimSpace(stderr.String()))
 	switch {
 	case werr != nil:
-		return delivered, werr
+		return delivered, msg, werr
 	case readErr != nil && readErr != io.EOF:
-		return delivered, readErr
+		return delivered, msg, readErr
 	}
-	return delivered, errors.New("exited")
+	return delivered, msg, errors.New("exited")
 }
 
 // lastLine returns the last line of s.

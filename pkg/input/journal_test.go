@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 // to. It notes its arguments in DIR/args; it starts after the entry of
 // --after-cursor, at the end with --lines=0, or at the start; and, when
 // DIR/die holds a number N, it prints N lines, removes the file and
-// exits with status 3, as a journalctl that crashed.
+// exits with status 3, as a journalctl that crashed; when DIR/fail
+// exists, it writes it on stderr and exits with status 1 at once.
 func fakeJournalctl(dir string, args []string) int {
 	die := -1
 	if b, err := os.ReadFile(filepath.Join(dir, "die")); err == nil {
@@ -44,6 +45,12 @@ func fakeJournalctl(dir string, args []string) int {
 			s = ""
 		}
 		return strings.SplitAfter(s, "\n")[:strings.Count(s, "\n")]
+	}
+	// DIR/fail: said on stderr, and exit status 1 at once, as journalctl
+	// does with a cursor it cannot seek to
+	if b, err := os.ReadFile(filepath.Join(dir, "fail")); err == nil {
+		os.Stderr.Write(b)
+		return 1
 	}
 	next := 0
 	for _, arg := range args {
@@ -200,5 +207,45 @@ func TestCursorOf(t *testing.T) {
 		if got := cursorOf([]byte(c.line)); got != c.want {
 			t.Errorf("cursorOf(%s) = %q, want %q", c.line, got, c.want)
 		}
+	}
+}
+
+// A journalctl that cannot be started, or that exits at its first start
+// before it gives a line (a cursor saved that it cannot seek to: "Failed
+// to seek to cursor: Invalid argument", status 1, each time), stops Run
+// with an error that says why, instead of being started again for ever
+// with warnings only.
+func TestJournalFailsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("LOGANOM_FAKE_JOURNALCTL", dir)
+	self, err := os.Executable()
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "fail"), []byte("Failed to seek to cursor: Invalid argument\n"), 0o644))
+	for _, c := range []struct {
+		name, command, cursor string
+		want                  []string
+	}{
+		{"missing", filepath.Join(dir, "no-journalctl"), "", []string{"no-journalctl", "no such file"}},
+		{"bad cursor", self, "garbage", []string{"exit status 1", "Failed to seek to cursor: Invalid argument", `"garbage"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var warns []string
+			var mu sync.Mutex
+			j := &Journal{Command: c.command, Cursor: c.cursor, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+				Warn:    func(s string) { mu.Lock(); warns = append(warns, s); mu.Unlock() },
+				OnLines: func(Lines) error { return nil }}
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			err := j.Run(ctx)
+			if err == nil {
+				mu.Lock()
+				t.Fatalf("Run: nil, want an error; %d warnings, the first %q", len(warns), warns[:min(len(warns), 2)])
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Run: %v; want it to say %q", err, w)
+				}
+			}
+		})
 	}
 }
