@@ -188,6 +188,7 @@ func (j *Journal) startError(err error, stderr string) error {
 func (j *Journal) runOnce(ctx context.Context, cursor *string) (delivered bool, stderrLine string, err error) {
 	cmd := exec.CommandContext(ctx, j.Command, j.args(*cursor)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	defer dieWithParent(cmd)()
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {

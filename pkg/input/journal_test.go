@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -21,6 +24,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("LOGANOM_FAKE_JOURNALCTL"); dir != "" {
 		os.Exit(fakeJournalctl(dir, os.Args[1:]))
 	}
+	if dir := os.Getenv("LOGANOM_JOURNAL_PARENT"); dir != "" {
+		os.Exit(journalParent(dir))
+	}
 	os.Exit(m.Run())
 }
 
@@ -29,7 +35,8 @@ func TestMain(m *testing.M) {
 // to. It notes its arguments in DIR/args; it starts after the entry of
 // --after-cursor, at the end with --lines=0, or at the start; and, when
 // DIR/die holds a number N, it prints N lines, removes the file and
-// exits with status 3, as a journalctl that crashed; when DIR/fail
+// exits with status 3, as a journalctl that crashed; its pid is in
+// DIR/pid. When DIR/fail
 // exists, it writes it on stderr and exits with status 1 at once.
 func fakeJournalctl(dir string, args []string) int {
 	die := -1
@@ -51,6 +58,10 @@ func fakeJournalctl(dir string, args []string) int {
 	if b, err := os.ReadFile(filepath.Join(dir, "fail")); err == nil {
 		os.Stderr.Write(b)
 		return 1
+	}
+	// DIR/pid: its process id, for a test that looks at it
+	if err := os.WriteFile(filepath.Join(dir, "pid.new"), []byte(strconv.Itoa(os.Getpid())), 0o644); err == nil {
+		os.Rename(filepath.Join(dir, "pid.new"), filepath.Join(dir, "pid"))
 	}
 	next := 0
 	for _, arg := range args {
@@ -247,5 +258,59 @@ func TestJournalFailsAtStart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// journalParent is the test binary run as a process that follows the
+// journal (a fake journalctl over DIR) until it is killed.
+func journalParent(dir string) int {
+	self, err := os.Executable()
+	if err != nil {
+		return 1
+	}
+	os.Setenv("LOGANOM_FAKE_JOURNALCTL", dir) // for the child only
+	j := &Journal{Command: self, OnLines: func(Lines) error { return nil }}
+	j.Run(context.Background())
+	return 1
+}
+
+// A loganom that dies without stopping journalctl (SIGPIPE once `| head`
+// is gone, SIGKILL) takes it along: journalctl --follow is not left
+// behind, orphaned, until it next writes (hours on a quiet journal).
+func TestJournalctlDiesWithParent(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the signal at the parent's death is Linux's")
+	}
+	dir := t.TempDir()
+	self, err := os.Executable()
+	must(t, err)
+	parent := exec.Command(self)
+	parent.Env = append(os.Environ(), "LOGANOM_JOURNAL_PARENT="+dir)
+	must(t, parent.Start())
+	pidFile := filepath.Join(dir, "pid")
+	waitFor(t, "journalctl started", func() bool { _, err := os.Stat(pidFile); return err == nil })
+	b, err := os.ReadFile(pidFile)
+	must(t, err)
+	pid, err := strconv.Atoi(string(b))
+	must(t, err)
+	// killed as SIGPIPE kills it when head is gone (a SIGPIPE sent by
+	// kill is ignored by a Go program: only one from a write kills it)
+	must(t, parent.Process.Kill())
+	parent.Wait()
+	// gone, or a zombie its new parent has not reaped
+	alive := func() bool {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return false
+		}
+		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+	}
+	for deadline := time.Now().Add(10 * time.Second); alive(); {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("journalctl (pid %d) still runs 10 s after its parent died", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
