@@ -80,20 +80,35 @@ func (s *Server) setupServer() error {
 	if _, err := cs.load(); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(s.cfg.KeyFile); err == nil && fi.Mode().Perm()&0o007 != 0 {
-		s.log.Warn("api: others may read the TLS key", "key", s.cfg.KeyFile, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()), "hint", "chmod 600 "+s.cfg.KeyFile)
-	}
+	s.warnKeyMode()
 	s.srv.TLSConfig = &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			c, err := cs.get()
-			if err != nil {
+			c, changed, err := cs.get()
+			switch {
+			case err != nil:
 				s.log.Error("api: the TLS certificate cannot be read again: serving the one read before", "err", err)
+			case changed:
+				// said, so that a renewal whose cert came before its key
+				// (an error, above, meanwhile) is seen to have ended well
+				args := []any{"cert", s.cfg.CertFile}
+				if c.Leaf != nil {
+					args = append(args, "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter.UTC().Format(time.RFC3339))
+				}
+				s.log.Info("api: TLS certificate read again", args...)
+				s.warnKeyMode()
 			}
 			return c, nil
 		},
 	}
 	return nil
+}
+
+// warnKeyMode warns when others may read the TLS key.
+func (s *Server) warnKeyMode() {
+	if fi, err := os.Stat(s.cfg.KeyFile); err == nil && fi.Mode().Perm()&0o007 != 0 {
+		s.log.Warn("api: others may read the TLS key", "key", s.cfg.KeyFile, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()), "hint", "chmod 600 "+s.cfg.KeyFile)
+	}
 }
 
 // certSet is the TLS pair, read again when either file changes (a renewed
@@ -105,6 +120,7 @@ type certSet struct {
 	ids       [2]fileID
 	c         *tls.Certificate
 	failed    [2]fileID // the files that failed last, not to log each handshake
+	hasFailed bool      // failed is set (both files gone is a zero failed)
 }
 
 func stat(path string) fileID {
@@ -125,22 +141,22 @@ func (c *certSet) load() (*tls.Certificate, error) {
 	return c.c, nil
 }
 
-// get returns the pair, read again when a file changed; err says that the
-// new files could not be read (once per change), and the old pair is
-// returned.
-func (c *certSet) get() (*tls.Certificate, error) {
+// get returns the pair, read again when a file changed (changed: it was,
+// and is served from now on); err says that the new files could not be
+// read (once per change), and the old pair is returned.
+func (c *certSet) get() (pair *tls.Certificate, changed bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ids := [2]fileID{stat(c.cert), stat(c.key)}
-	if ids == c.ids || ids == c.failed {
-		return c.c, nil
+	if ids == c.ids || c.hasFailed && ids == c.failed {
+		return c.c, false, nil
 	}
 	old := c.c
 	if _, err := c.load(); err != nil {
-		c.failed = ids
-		return old, err
+		c.failed, c.hasFailed = ids, true
+		return old, false, err
 	}
-	return c.c, nil
+	return c.c, true, nil
 }
 
 // Listen listens on the configured address: HOST:PORT, or unix:/PATH (a

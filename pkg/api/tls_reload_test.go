@@ -1,0 +1,87 @@
+package api
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// replace puts the content of from at to as certbot or a deploy hook
+// does: written beside it, then renamed over it.
+func replace(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, to+".new", string(b), mode)
+	if err := os.Rename(to+".new", to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A renewal that replaces the certificate first and the key a moment
+// later: between the two, the old pair is served, with an error; once
+// the key comes, the new pair is served, and the log says so (else the
+// error is the last word on the renewal, and it looks failed). A key
+// that others may read is warned of at a reload too, as at the start.
+func TestTLSRenewalLogged(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir, "127.0.0.1")
+	f := start(t, Config{CertFile: cert, KeyFile: key})
+	cert2, key2 := selfSigned(t, t.TempDir(), "127.0.0.1")
+	oldPool, newPool := pool(t, cert), pool(t, cert2)
+	trust := func(p *x509.CertPool) {
+		f.client.CloseIdleConnections()
+		f.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p}}
+	}
+	trust(oldPool)
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 200 {
+		t.Fatalf("before: %d %s", a.status, a.body)
+	}
+	replace(t, cert2, cert, 0o644) // the certificate first
+	trust(oldPool)                 // the old one, still served
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 200 {
+		t.Fatalf("between the two: %d %s", a.status, a.body)
+	}
+	if !strings.Contains(f.log.String(), "private key does not match public key") {
+		t.Errorf("between the two, log:\n%s", f.log)
+	}
+	replace(t, key2, key, 0o644) // then the key, readable by others
+	trust(newPool)
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 200 {
+		t.Fatalf("after: %d %s", a.status, a.body)
+	}
+	log := f.log.String()
+	if !strings.Contains(log, `msg="api: TLS certificate read again"`) || !strings.Contains(log, "not_after=") {
+		t.Errorf("after the renewal, log:\n%s", log)
+	}
+	if !strings.Contains(log, "others may read the TLS key") {
+		t.Errorf("a key mode 0644 read again: no warning; log:\n%s", log)
+	}
+}
+
+// Both files gone (their directory moved away): the old pair is still
+// served, and the log says that the files cannot be read.
+func TestTLSBothFilesGone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tls")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cert, key := selfSigned(t, dir, "127.0.0.1")
+	f := start(t, Config{CertFile: cert, KeyFile: key})
+	f.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(t, cert)}}
+	if err := os.Rename(dir, dir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 200 {
+		t.Fatalf("files gone: %d %s", a.status, a.body)
+	}
+	if !strings.Contains(f.log.String(), "the TLS certificate cannot be read again") || !strings.Contains(f.log.String(), "no such file") {
+		t.Errorf("files gone, log:\n%s", f.log)
+	}
+}
