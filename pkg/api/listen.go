@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,7 +72,7 @@ func (s *Server) setupServer() error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(serverLog{s.log}, "", 0),
 	}
 	if !s.TLS() {
 		return nil
@@ -109,6 +110,22 @@ func (s *Server) warnKeyMode() {
 	if fi, err := os.Stat(s.cfg.KeyFile); err == nil && fi.Mode().Perm()&0o007 != 0 {
 		s.log.Warn("api: others may read the TLS key", "key", s.cfg.KeyFile, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()), "hint", "chmod 600 "+s.cfg.KeyFile)
 	}
+}
+
+// serverLog is the http.Server's ErrorLog: its lines are warnings, but for
+// the TLS handshakes that fail (a port scan, a TCP health check, a client
+// that speaks plain HTTP or refuses the certificate: the client's
+// business, all day long on a port others reach), debug lines.
+type serverLog struct{ l *slog.Logger }
+
+func (w serverLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelWarn
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.l.Log(context.Background(), level, msg)
+	return len(p), nil
 }
 
 // certSet is the TLS pair, read again when either file changes (a renewed

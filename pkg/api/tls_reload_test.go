@@ -3,11 +3,13 @@ package api
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // replace puts the content of from at to as certbot or a deploy hook
@@ -83,5 +85,37 @@ func TestTLSBothFilesGone(t *testing.T) {
 	}
 	if !strings.Contains(f.log.String(), "the TLS certificate cannot be read again") || !strings.Contains(f.log.String(), "no such file") {
 		t.Errorf("files gone, log:\n%s", f.log)
+	}
+}
+
+// Connections that end before a TLS handshake (a port scan, a load
+// balancer's TCP check, a client that speaks plain HTTP, one that refuses
+// the certificate) are the client's business: the API's port reachable
+// from the network gets them all day, and a warning each would bury the
+// log. They are debug lines.
+func TestTLSHandshakeFailuresNotWarned(t *testing.T) {
+	cert, key := selfSigned(t, t.TempDir(), "127.0.0.1")
+	f := start(t, Config{CertFile: cert, KeyFile: key})
+	addr := strings.TrimPrefix(f.base, "https://")
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	if resp, err := http.Get("http://" + addr + "/v1/blocks"); err == nil {
+		resp.Body.Close()
+	}
+	if _, err := f.client.Get(f.base + "/v1/blocks"); err == nil { // refuses the certificate
+		t.Fatal("an untrusted certificate accepted")
+	}
+	f.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(t, cert)}}
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 200 {
+		t.Fatalf("GET: %d %s", a.status, a.body)
+	}
+	time.Sleep(100 * time.Millisecond) // the server logs after the client has gone
+	if log := f.log.String(); strings.Contains(log, "handshake") {
+		t.Errorf("log:\n%s", log)
 	}
 }
