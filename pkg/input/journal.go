@@ -125,6 +125,19 @@ func (j *Journal) Run(ctx context.Context) error {
 			}
 			j.started = start
 		}
+		if stoppedWith(err) {
+			// the signal of a stop that reaches every process of the
+			// service (systemctl stop, Ctrl-C) may kill journalctl a
+			// moment before this process hears of it: wait for that,
+			// not to warn of a stop as of a crash
+			t := time.NewTimer(stopGrace)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
 		if stderr != "" {
 			j.Warn(fmt.Sprintf("%s: %s", j.Command, stderr))
 		}
@@ -155,6 +168,28 @@ func bySignal(err error) bool {
 	}
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	return ok && ws.Signaled()
+}
+
+// stopGrace: how long a journalctl killed by the signal of a stop waits for
+// the stop to reach this process before it is taken as a crash.
+const stopGrace = 500 * time.Millisecond
+
+// stoppedWith tells whether err is the exit of a process killed by
+// SIGTERM, SIGINT or SIGHUP: the signals of a stop.
+func stoppedWith(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return false
+	}
+	switch ws.Signal() {
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP:
+		return true
+	}
+	return false
 }
 
 // startError is the error of a journalctl that failed at its first start:

@@ -59,6 +59,15 @@ func fakeJournalctl(dir string, args []string) int {
 		os.Stderr.Write(b)
 		return 1
 	}
+	// DIR/term: it dies of SIGTERM at once (noted in DIR/dying first), as
+	// at a stop that signals every process of the service
+	if _, err := os.Stat(filepath.Join(dir, "term")); err == nil {
+		os.WriteFile(filepath.Join(dir, "dying"), nil, 0o644)
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Signal(syscall.SIGTERM)
+		}
+		time.Sleep(time.Minute)
+	}
 	// DIR/pid: its process id, for a test that looks at it
 	if err := os.WriteFile(filepath.Join(dir, "pid.new"), []byte(strconv.Itoa(os.Getpid())), 0o644); err == nil {
 		os.Rename(filepath.Join(dir, "pid.new"), filepath.Join(dir, "pid"))
@@ -308,9 +317,42 @@ func TestJournalctlDiesWithParent(t *testing.T) {
 	}
 	for deadline := time.Now().Add(10 * time.Second); alive(); {
 		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Kill()
+			}
 			t.Fatalf("journalctl (pid %d) still runs 10 s after its parent died", pid)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A stop that signals every process of the service at once (systemctl
+// stop, Ctrl-C in a terminal) may kill journalctl a moment before loganom
+// hears of it: that is the stop, not a journalctl to start again with a
+// warning ("signal: terminated; starting it again in 1s").
+func TestJournalKilledAtTheStop(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("LOGANOM_FAKE_JOURNALCTL", dir)
+	self, err := os.Executable()
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "term"), nil, 0o644))
+	var mu sync.Mutex
+	var warns []string
+	j := &Journal{Command: self, MinBackoff: time.Second, MaxBackoff: time.Second,
+		Warn:    func(s string) { mu.Lock(); warns = append(warns, s); mu.Unlock() },
+		OnLines: func(Lines) error { return nil }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- j.Run(ctx) }()
+	waitFor(t, "journalctl dying", func() bool { _, err := os.Stat(filepath.Join(dir, "dying")); return err == nil })
+	time.Sleep(30 * time.Millisecond) // the signal reaches loganom a moment later
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warns) > 0 {
+		t.Errorf("warnings at the stop: %q", warns)
 	}
 }
