@@ -82,6 +82,7 @@ func (s *Server) setupServer() error {
 		return err
 	}
 	s.warnKeyMode()
+	s.warnDates(cs.c)
 	s.srv.TLSConfig = &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -98,11 +99,25 @@ func (s *Server) setupServer() error {
 				}
 				s.log.Info("api: TLS certificate read again", args...)
 				s.warnKeyMode()
+				s.warnDates(c)
 			}
 			return c, nil
 		},
 	}
 	return nil
+}
+
+// warnDates warns when the certificate is out of its dates (by the clock,
+// as clients judge it): it is served, being all there is, but refused.
+func (s *Server) warnDates(c *tls.Certificate) {
+	if c == nil || c.Leaf == nil {
+		return
+	}
+	now := time.Now()
+	if now.After(c.Leaf.NotAfter) || now.Before(c.Leaf.NotBefore) {
+		s.log.Warn("api: the TLS certificate is out of its dates: clients will refuse it", "cert", s.cfg.CertFile,
+			"not_before", c.Leaf.NotBefore.UTC().Format(time.RFC3339), "not_after", c.Leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
 }
 
 // warnKeyMode warns when others may read the TLS key.

@@ -1,8 +1,12 @@
 package api
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -117,5 +121,51 @@ func TestTLSHandshakeFailuresNotWarned(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the server logs after the client has gone
 	if log := f.log.String(); strings.Contains(log, "handshake") {
 		t.Errorf("log:\n%s", log)
+	}
+}
+
+// A certificate out of its dates (a renewal that failed, a copy of the
+// old one) is served, since it is all there is, but warned of: clients
+// refuse it, and the log says why, at the start and at a reload.
+func TestTLSExpiredWarned(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir, "127.0.0.1")
+	b, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	k, err := x509.ParseECPrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(cert)
+	writeFile(t, cert, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), 0o644)
+	f := start(t, Config{CertFile: cert, KeyFile: key})
+	if log := f.log.String(); !strings.Contains(log, "api: the TLS certificate is out of its dates") || !strings.Contains(log, "not_after=") {
+		t.Errorf("an expired certificate at the start, log:\n%s", log)
+	}
+	// a good one, then the expired one back: warned of at the reload
+	writeFile(t, cert+".good", string(good), 0o644)
+	replace(t, cert+".good", cert, 0o644)
+	f.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool(t, cert)}}
+	if a := f.do("GET", "/v1/blocks", opsToken, ""); a.status != 200 {
+		t.Fatalf("GET: %d %s", a.status, a.body)
+	}
+	n := strings.Count(f.log.String(), "out of its dates")
+	writeFile(t, cert+".old", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), 0o644)
+	replace(t, cert+".old", cert, 0o644)
+	f.client.CloseIdleConnections()
+	f.client.Get(f.base + "/v1/blocks") // refused by the client: expired
+	if got := strings.Count(f.log.String(), "out of its dates"); got != n+1 {
+		t.Errorf("the expired certificate read again: %d warnings, want %d; log:\n%s", got, n+1, f.log)
 	}
 }
