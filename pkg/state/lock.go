@@ -229,9 +229,9 @@ func cutHolder(h string) string {
 
 // tryLockLogPG tries the session advisory lock key on a connection of
 // its own, named holder (application_name), kept until unlock, which
-// closes it (the server releases the lock then). When another session
-// holds it, busy names that session, as far as pg_stat_activity tells
-// this user.
+// releases it and closes the connection (which releases it too, a
+// moment later, when the unlock failed). When another session holds it,
+// busy names that session, as far as pg_stat_activity tells this user.
 func (s *store) tryLockLogPG(ctx context.Context, key int64, holder string) (unlock func(), busy *LogBusyError, err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -248,7 +248,17 @@ func (s *store) tryLockLogPG(ctx context.Context, key int64, holder string) (unl
 	}
 	if ok {
 		var once sync.Once
-		return func() { once.Do(func() { discard(conn) }) }, nil, nil
+		return func() {
+			once.Do(func() {
+				// released here, not when the server sees the connection
+				// closed, a moment later: a run that starts right after
+				// this one would find the log held by a process gone
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, key)
+				discard(conn) // (and its application_name with it)
+			})
+		}, nil, nil
 	}
 	defer discard(conn)
 	busy = &LogBusyError{}

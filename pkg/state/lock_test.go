@@ -215,3 +215,25 @@ func testLockLogs(t *testing.T, b backend) {
 	}
 	u()
 }
+
+// A log's lock is free as soon as unlock returns: a run that starts
+// right after another on the same log (two in a script, a daemon
+// restarted) must not be told that the one that ended reads it.
+func testLockLogsReleased(t *testing.T, b backend) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dsn := b.dsn(t)
+	s1, s2 := open(t, dsn), open(t, dsn)
+	for i := range 50 {
+		u1, err := s1.LockLogs(ctx, "mx1", []string{"/var/log/mail.log"}, "first")
+		if err != nil {
+			t.Fatalf("round %d: first: %v", i, err)
+		}
+		u1()
+		u2, err := s2.LockLogs(ctx, "mx1", []string{"/var/log/mail.log"}, "second")
+		if err != nil {
+			t.Fatalf("round %d: right after the first unlocked: %v", i, err)
+		}
+		u2()
+	}
+}

@@ -71,6 +71,7 @@ var suite = []struct {
 	{"LockDeliveries", testLockDeliveries},
 	{"LockDeliveriesOld", testLockDeliveriesOld},
 	{"LockLogs", testLockLogs},
+	{"LockLogsReleased", testLockLogsReleased},
 	{"Prune", testPrune},
 	{"PruneIfDue", testPruneIfDue},
 	{"PruneIfDueConcurrent", testPruneIfDueConcurrent},
