@@ -44,11 +44,11 @@ func (s *store) LockDeliveries(ctx context.Context, instance, channel string) (f
 	}
 	// <db>.deliver.lock shared, as a loganom before per-channel locks
 	// took it alone: it waits for that one, and that one for all of these
-	unlockAll, err := lockFile(ctx, s.path+".deliver.lock", false)
+	unlockAll, err := lockFile(ctx, s.path+".deliver.lock", s.path, false)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	unlock, err := lockFile(ctx, deliverLockFile(s.path, instance, channel), true)
+	unlock, err := lockFile(ctx, deliverLockFile(s.path, instance, channel), s.path, true)
 	if err != nil {
 		unlockAll()
 		return nil, s.wrap(err)
@@ -115,7 +115,7 @@ func (s *store) LockRun(ctx context.Context) (func(), error) {
 		return nil, s.wrap(err)
 	}
 	if !s.pg {
-		unlock, err := lockFile(ctx, s.path+".run.lock", true)
+		unlock, err := lockFile(ctx, s.path+".run.lock", s.path, true)
 		if err != nil {
 			return nil, s.wrap(err)
 		}
@@ -193,7 +193,7 @@ func (s *store) LockLogs(ctx context.Context, instance string, paths []string, h
 			unlock, busy, err = s.tryLockLogPG(ctx, logLockKey(instance, p), holder)
 		} else {
 			file := fmt.Sprintf("%s.log.%016x.lock", s.path, uint64(logLockKey(instance, p)))
-			unlock, busy, err = tryLockLogFile(file, holder, time.Now())
+			unlock, busy, err = tryLockLogFile(file, s.path, holder, time.Now())
 		}
 		if err != nil {
 			unlockAll()

@@ -11,12 +11,12 @@ import (
 // Plan 9...): loganom's deliveries run from cron or a systemd timer on a
 // Unix mail server; elsewhere two runs at once may both send a pending
 // alert.
-func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) {
+func lockFile(ctx context.Context, path, db string, exclusive bool) (func(), error) {
 	return func() {}, nil
 }
 
 // tryLockLogFile takes nothing where flock(2) is missing: two runs on one
 // log there end in ErrConflict at the second's commit, as before.
-func tryLockLogFile(path, holder string, now time.Time) (func(), *LogBusyError, error) {
+func tryLockLogFile(path, db, holder string, now time.Time) (func(), *LogBusyError, error) {
 	return func() {}, nil, nil
 }

@@ -111,7 +111,7 @@ func testLockDeliveries(t *testing.T, b backend) {
 // advisory lock.
 func oldLock(ctx context.Context, s *store, instance string) (func(), error) {
 	if !s.pg {
-		return lockFile(ctx, s.path+".deliver.lock", true)
+		return lockFile(ctx, s.path+".deliver.lock", s.path, true)
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

@@ -8,17 +8,41 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
+// openLockFile opens the lock file at path, made, mode 0600, when
+// missing. Made by root, it is given to the owner of the database at db,
+// as SQLite gives it its -wal and -shm files: the units run loganom as a
+// user of its own, which could not open a lock file that a run by root
+// made, and failed.
+func openLockFile(path, db string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil || os.Geteuid() != 0 {
+		return f, err
+	}
+	dbi, err1 := os.Stat(db)
+	fi, err2 := f.Stat()
+	if err1 != nil || err2 != nil {
+		return f, nil
+	}
+	want, ok1 := dbi.Sys().(*syscall.Stat_t)
+	have, ok2 := fi.Sys().(*syscall.Stat_t)
+	if ok1 && ok2 && (have.Uid != want.Uid || have.Gid != want.Gid) {
+		f.Chown(int(want.Uid), int(want.Gid))
+	}
+	return f, nil
+}
+
 // lockFile takes flock(2)'s lock on path, exclusive or shared (made, mode
-// 0600, when missing), trying again until ctx is done: a blocking flock could not be
+// 0600, when missing: openLockFile, db), trying again until ctx is done: a blocking flock could not be
 // cancelled. The kernel releases it when the process dies. Each call opens
 // the file anew: two Stores of one process exclude each other too.
-func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+func lockFile(ctx context.Context, path, db string, exclusive bool) (func(), error) {
+	f, err := openLockFile(path, db)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +78,11 @@ func lockFile(ctx context.Context, path string, exclusive bool) (func(), error) 
 }
 
 // tryLockLogFile tries flock(2)'s exclusive lock on path (made, mode
-// 0600, when missing) without waiting. Taken, the file says holder and
+// 0600, when missing: openLockFile, db) without waiting. Taken, the file says holder and
 // since (now), for another process to name it; else busy is what the
 // file says of the process that holds it.
-func tryLockLogFile(path, holder string, now time.Time) (unlock func(), busy *LogBusyError, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+func tryLockLogFile(path, db, holder string, now time.Time) (unlock func(), busy *LogBusyError, err error) {
+	f, err := openLockFile(path, db)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -89,3 +89,47 @@ func TestLockDeliveriesKilled(t *testing.T) {
 		t.Fatal("the lock of the killed process was not released")
 	}
 }
+
+// The lock files a run by root makes belong to the database's owner, as
+// SQLite's -wal and -shm files do: a daemon that runs as that user (the
+// units' loganom) could not open them, and failed to start.
+func TestLockFilesOwnedAsDB(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	const uid, gid = 65534, 65534 // nobody, nogroup
+	db := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, db)
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Chown(f, uid, gid); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	unlock, err := s.LockLogs(ctx, "mx1", []string{"/var/log/mail.log"}, "loganom postfix-sasl --resume, pid 1 on mx1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if unlock, err = s.LockRun(ctx); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if unlock, err = s.LockDeliveries(ctx, "mx1", "smtp"); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	locks, _ := filepath.Glob(db + ".*lock")
+	if len(locks) != 4 {
+		t.Fatalf("lock files %q; want the log's, the run's and the deliveries' two", locks)
+	}
+	for _, f := range locks {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+			t.Errorf("%s is owned by %d:%d; want the database's owner, %d:%d", filepath.Base(f), st.Uid, st.Gid, uid, gid)
+		}
+	}
+}
