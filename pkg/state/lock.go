@@ -230,26 +230,28 @@ func cutHolder(h string) string {
 // tryLockLogPG tries the session advisory lock key on a connection of
 // its own, named holder (application_name), kept until unlock, which
 // releases it and closes the connection (which releases it too, a
-// moment later, when the unlock failed). When another session holds it,
+// moment later, when the unlock failed); meanwhile keepLogPG takes it
+// again when that connection is lost. When another session holds it,
 // busy names that session, as far as pg_stat_activity tells this user.
 func (s *store) tryLockLogPG(ctx context.Context, key int64, holder string) (unlock func(), busy *LogBusyError, err error) {
-	conn, err := s.db.Conn(ctx)
+	conn, pid, ok, err := s.takeLogPG(ctx, key, holder)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false)`, holder); err != nil {
-		discard(conn)
-		return nil, nil, err
-	}
-	var ok bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
-		discard(conn)
-		return nil, nil, err
-	}
 	if ok {
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			conn, pid = s.keepLogPG(stop, conn, pid, key, holder)
+		}()
 		var once sync.Once
 		return func() {
 			once.Do(func() {
+				close(stop)
+				<-done
+				if conn == nil {
+					return
+				}
 				// released here, not when the server sees the connection
 				// closed, a moment later: a run that starts right after
 				// this one would find the log held by a process gone
@@ -279,3 +281,60 @@ AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()
 	}
 	return nil, busy, nil
 }
+
+// takeLogPG tries the lock key on a connection of its own, named holder,
+// which it returns with its backend's pid: kept when it took the lock
+// (ok), else for the caller to discard.
+func (s *store) takeLogPG(ctx context.Context, key int64, holder string) (conn *sql.Conn, pid int64, ok bool, err error) {
+	conn, err = s.db.Conn(ctx)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('application_name', $1, false)`, holder); err != nil {
+		discard(conn)
+		return nil, 0, false, err
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1), pg_backend_pid()`, key).Scan(&ok, &pid); err != nil {
+		discard(conn)
+		return nil, 0, false, err
+	}
+	return conn, pid, ok, nil
+}
+
+// keepLogPG checks, every LogLockCheck until stop, that the session pid
+// still holds the lock key, from another connection (a query on conn
+// would change its query_start, which says since when it holds it).
+// When the session is gone (the server restarted, the session was
+// ended), it takes the lock again on a new connection, as soon as the
+// server answers and no other process took it meanwhile. It returns the
+// connection that holds the lock, or nil.
+func (s *store) keepLogPG(stop <-chan struct{}, conn *sql.Conn, pid, key int64, holder string) (*sql.Conn, int64) {
+	hi, lo := int64(uint64(key)>>32), int64(uint64(key)&0xffffffff)
+	for {
+		select {
+		case <-stop:
+			return conn, pid
+		case <-time.After(LogLockCheck):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		held := false
+		err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1
+AND objsubid = 1 AND classid = $2::bigint::oid AND objid = $3::bigint::oid)`, pid, hi, lo).Scan(&held)
+		if err == nil && !held {
+			if conn != nil {
+				discard(conn)
+				conn = nil
+			}
+			if c, p, ok, err := s.takeLogPG(ctx, key, holder); err == nil && ok {
+				conn, pid = c, p
+			} else if err == nil {
+				discard(c)
+			}
+		}
+		cancel()
+	}
+}
+
+// LogLockCheck is how often a PostgreSQL log lock is checked, from
+// another connection, and taken again when its connection was lost.
+var LogLockCheck = time.Second

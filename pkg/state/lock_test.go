@@ -237,3 +237,64 @@ func testLockLogsReleased(t *testing.T, b backend) {
 		u2()
 	}
 }
+
+// PostgreSQL: a log's lock lives as long as its connection. When that
+// connection is lost (the server restarted, the session ended by an
+// administrator or idle_session_timeout) while a daemon holds the lock,
+// the daemon takes it again: else a batch run read the log beside it,
+// and the daemon, overtaken, recorded nothing more until restarted.
+func testLockLogsLost(t *testing.T, b backend) {
+	if b.name != "postgres" {
+		t.Skip("flock(2) is held by the process's file")
+	}
+	defer func(d time.Duration) { LogLockCheck = d }(LogLockCheck)
+	LogLockCheck = 100 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dsn := b.dsn(t)
+	s1, s2 := open(t, dsn), open(t, dsn)
+	holder := "loganom postfix-sasl --follow, pid 812 on mail1"
+	unlock, err := s1.LockLogs(ctx, "mx1", []string{"/var/log/mail.log"}, holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	holders := func() (pids []int64) {
+		rows, err := s2.db.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, holder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pid int64
+			rows.Scan(&pid)
+			pids = append(pids, pid)
+		}
+		return pids
+	}
+	was := holders()
+	if len(was) != 1 {
+		t.Fatalf("sessions named %q: %v; want one", holder, was)
+	}
+	if _, err := s2.db.ExecContext(ctx, `SELECT pg_terminate_backend($1)`, was[0]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if now := holders(); len(now) == 1 && now[0] != was[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("its session ended, the lock was not taken again")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	u, err := s2.LockLogs(ctx, "mx1", []string{"/var/log/mail.log"}, "loganom postfix-sasl --resume, pid 9 on mail1")
+	var busy *LogBusyError
+	if !errors.As(err, &busy) || busy.Holder != holder {
+		if u != nil {
+			u()
+		}
+		t.Fatalf("a batch run once the daemon's session ended: %v; want held by %q", err, holder)
+	}
+}

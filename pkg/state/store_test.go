@@ -72,6 +72,7 @@ var suite = []struct {
 	{"LockDeliveriesOld", testLockDeliveriesOld},
 	{"LockLogs", testLockLogs},
 	{"LockLogsReleased", testLockLogsReleased},
+	{"LockLogsLost", testLockLogsLost},
 	{"Prune", testPrune},
 	{"PruneIfDue", testPruneIfDue},
 	{"PruneIfDueConcurrent", testPruneIfDueConcurrent},
