@@ -324,11 +324,25 @@ func (s *State) lockLogs(ctx context.Context, paths []string) error {
 	}
 	host, _ := os.Hostname()
 	holder = fmt.Sprintf("%s, pid %d on %s", holder, os.Getpid(), host)
+	// A log named through a symlink is the same log: locked by both
+	// names, its own and the one given (which stays when the symlink is
+	// moved to another file, a log rotated by date).
+	keys := slices.Clone(paths)
+	named := map[string]string{}
+	for _, p := range paths {
+		named[p] = p
+		if real, err := filepath.EvalSymlinks(p); err == nil && real != p {
+			if _, ok := named[real]; !ok {
+				named[real] = p
+				keys = append(keys, real)
+			}
+		}
+	}
 	told := false
 	for {
 		var unlock func()
 		err := Bound(ctx, OpTimeout, func(ctx context.Context) (err error) {
-			unlock, err = s.Store.LockLogs(ctx, s.Instance, paths, holder)
+			unlock, err = s.Store.LockLogs(ctx, s.Instance, keys, holder)
 			return err
 		})
 		if err == nil {
@@ -336,7 +350,10 @@ func (s *State) lockLogs(ctx context.Context, paths []string) error {
 			return nil
 		}
 		var busy *state.LogBusyError
-		if !s.Wait || !errors.As(err, &busy) {
+		if errors.As(err, &busy) && named[busy.Path] != "" {
+			busy.Path = named[busy.Path] // as it was named
+		}
+		if !s.Wait || busy == nil {
 			return err
 		}
 		if !told && s.OnWait != nil {
