@@ -322,7 +322,7 @@ func postfixSASL(env cli.Env, log *cli.Logger, c *postfixSASLCmd) int {
 		marks, exp, err := st.Positions(ctx, src.Names)
 		if err != nil {
 			log.Errorf("%v", err)
-			statecmd.BusyHint(log, err, "loganom postfix-sasl --no-db")
+			statecmd.BusyHint(log, err, "loganom postfix-sasl --no-db -l %s")
 			if errors.Is(err, statecmd.ErrResumeStdin) || errors.Is(err, statecmd.ErrResumeNotRegular) {
 				// (not for a log named twice: the error says what to do)
 				log.Hintf("journald: pipe journalctl into loganom postfix-sasl -l - without --resume")

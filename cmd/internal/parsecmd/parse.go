@@ -94,7 +94,7 @@ func Main(env cli.Env) int {
 		marks, exp, err := st.Positions(context.Background(), src.Names)
 		if err != nil {
 			log.Errorf("%v", err)
-			statecmd.BusyHint(log, err, "loganom-parse")
+			statecmd.BusyHint(log, err, "loganom-parse %s")
 			return cli.ExitCodeOf(err)
 		}
 		src.Opts.Resume, expect = marks, exp

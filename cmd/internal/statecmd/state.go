@@ -298,7 +298,8 @@ func HoldAs(s *State, log *cli.Logger, prog string, follow bool) {
 
 // BusyHint says, when err is a *state.LogBusyError, what to do: a daemon
 // holds the log for as long as it runs, a batch run until it ends.
-// oneOff is the command that reads the log without the state.
+// oneOff is the command that reads the log without the state, with %s
+// for the log's name ("loganom-parse %s": it has no -l).
 func BusyHint(log *cli.Logger, err error, oneOff string) {
 	var busy *state.LogBusyError
 	if !errors.As(err, &busy) {
@@ -306,7 +307,7 @@ func BusyHint(log *cli.Logger, err error, oneOff string) {
 	}
 	if busy.Daemon() {
 		log.Hintf("that daemon reads this log and records what it finds (loganom alerts lists it); this run read nothing")
-		log.Hintf("to look at the log without the state: %s -l %s; to read it by hand with the state, stop the daemon first", oneOff, busy.Path)
+		log.Hintf("to look at the log without the state: %s; to read it by hand with the state, stop the daemon first", fmt.Sprintf(oneOff, busy.Path))
 		return
 	}
 	log.Hintf("runs on the same log must not overlap; this run read nothing: the next one reads on from where that one stops")
