@@ -2,10 +2,14 @@ package parsecmd
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/pkg/state"
@@ -40,5 +44,69 @@ func TestResumeHeldHint(t *testing.T) {
 	}
 	if want := "without the state: loganom-parse " + logf + ";"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr:\n%s\nwant a hint with %q", stderr.String(), want)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// loganom-parse --follow --resume stopped (SIGTERM) while it waits for
+// the log another process holds stops as it does when following: exit
+// 0, no error. It exited 1 with "error:" and the holder again, which
+// systemd records as a failure.
+func TestFollowStoppedWhileWaiting(t *testing.T) {
+	dir := t.TempDir()
+	logf, db := filepath.Join(dir, "mail.log"), filepath.Join(dir, "state.db")
+	if err := os.WriteFile(logf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(context.Background(), db, state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	host, _ := os.Hostname()
+	unlock, err := st.LockLogs(context.Background(), host, []string{logf}, "loganom postfix-sasl --resume, pid 4242 on "+host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	stderr := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(cli.Env{Args: []string{"--follow", "--resume", "--db", db, logf}, Stdin: strings.NewReader(""),
+			Stdout: io.Discard, Stderr: stderr, Getenv: func(string) string { return "" }})
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "waiting for it to stop") {
+		if time.Now().After(deadline) {
+			t.Fatalf("it did not say it waits:\n%s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != cli.ExitOK || strings.Contains(stderr.String(), "error") {
+			t.Errorf("stopped while waiting: exit %d; want 0 and no error; stderr:\n%s", code, stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("SIGTERM did not stop it:\n%s", stderr)
 	}
 }

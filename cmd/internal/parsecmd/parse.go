@@ -293,6 +293,9 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 		statecmd.HoldAs(st, log, "loganom-parse", true)
 		if c.Journal {
 			saved, err := st.Saved(ctx, []string{jpath})
+			if err != nil && ctx.Err() != nil {
+				return cli.ExitOK // stopped while it waited for the journal's lock
+			}
 			if err != nil {
 				log.Errorf("%v", err)
 				return cli.ExitCodeOf(err)
@@ -305,6 +308,9 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 			}
 		} else {
 			marks, exp, err := st.Positions(ctx, c.Files)
+			if err != nil && ctx.Err() != nil {
+				return cli.ExitOK // stopped while it waited for a log's lock
+			}
 			if err != nil {
 				log.Errorf("%v", err)
 				return cli.ExitCodeOf(err)
