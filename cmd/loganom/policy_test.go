@@ -279,13 +279,25 @@ func TestPolicyRealPostfix(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, _, stop = serve(db, blockcmd.PolicyFlags{Listen: "unix:" + filepath.Join(spool, "policy"), Refresh: 200 * time.Millisecond}, blockcmd.APIFlags{})
-	defer stop()
 	usePolicy("unix:loganom/policy")
 	expect("alice", accepted)
 	expect("bob", regexp.MustCompile(`(?m)^<\*\* +554 5\.7\.1 <friend@example\.net>: Recipient address rejected: account temporarily blocked`))
 	if maillog, _ := os.ReadFile(filepath.Join(lab, "maillog")); strings.Contains(string(maillog), "warning: problem talking to server") || strings.Contains(string(maillog), "connect to loganom/policy") {
 		t.Errorf("Postfix had trouble with the service on loganom/policy:\n%s", maillog)
 	}
+
+	// The service gone (stopped for a restart or an upgrade, a daemon
+	// that waits for its log): Postfix's own default defers every
+	// authenticated mail (451 4.3.5); with the README's default_action =
+	// DUNNO, mail flows, as with on_error = dunno while the state cannot
+	// be read.
+	stop()
+	expect("alice", regexp.MustCompile(`(?m)^<\*\* +451 4\.3\.5 `))
+	usePolicy("{ unix:loganom/policy, default_action=DUNNO }")
+	expect("alice", accepted)
+	_, _, _, stop = serve(db, blockcmd.PolicyFlags{Listen: "unix:" + filepath.Join(spool, "policy"), Refresh: 200 * time.Millisecond}, blockcmd.APIFlags{})
+	defer stop()
+	expect("bob", regexp.MustCompile(`(?m)^<\*\* +554 5\.7\.1 <friend@example\.net>: Recipient address rejected: account temporarily blocked`))
 }
 
 func sqlExec(t *testing.T, db, q string) {
