@@ -40,6 +40,11 @@ func TestLockLogsSymlink(t *testing.T) {
 	if _, err := daemon.Saved(ctx, []string{logf}); err != nil {
 		t.Fatal(err)
 	}
+	// the same process asks again (a lock is not reentrant): its own
+	// lock is no other's
+	if _, err := daemon.Saved(ctx, []string{logf, link}); err != nil {
+		t.Fatalf("Saved again by the process that holds the lock: %v", err)
+	}
 	_, err := open("loganom postfix-sasl --resume").Saved(ctx, []string{link})
 	var busy *state.LogBusyError
 	if !errors.As(err, &busy) || busy.Path != link || !busy.Daemon() {

@@ -77,7 +77,10 @@ type State struct {
 	Wait   bool
 	OnWait func(*state.LogBusyError)
 	// unlockLogs releases the logs' locks (Saved); Close calls it.
+	// held: the names locked (a lock is not reentrant: this process
+	// would find its own)
 	unlockLogs []func()
+	held       map[string]bool
 
 	// histFailed: when the state last failed a live reader, or a live
 	// commit (LiveHistory, NoteDown); zero: it answers. Unix ns.
@@ -128,7 +131,7 @@ func (s *State) Close() error {
 	for _, u := range s.unlockLogs {
 		u()
 	}
-	s.unlockLogs = nil
+	s.unlockLogs, s.held = nil, nil
 	return s.Store.Close()
 }
 
@@ -339,6 +342,10 @@ func (s *State) lockLogs(ctx context.Context, paths []string) error {
 			}
 		}
 	}
+	keys = slices.DeleteFunc(keys, func(k string) bool { return s.held[k] })
+	if len(keys) == 0 {
+		return nil
+	}
 	told := false
 	for {
 		var unlock func()
@@ -348,6 +355,12 @@ func (s *State) lockLogs(ctx context.Context, paths []string) error {
 		})
 		if err == nil {
 			s.unlockLogs = append(s.unlockLogs, unlock)
+			if s.held == nil {
+				s.held = map[string]bool{}
+			}
+			for _, k := range keys {
+				s.held[k] = true
+			}
 			return nil
 		}
 		var busy *state.LogBusyError
