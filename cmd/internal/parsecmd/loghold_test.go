@@ -20,22 +20,7 @@ import (
 // takes the log as an argument (it has no -l; the hint said
 // "loganom-parse -l /var/log/mail.log", which fails with "unknown flag -l").
 func TestResumeHeldHint(t *testing.T) {
-	dir := t.TempDir()
-	logf, db := filepath.Join(dir, "mail.log"), filepath.Join(dir, "state.db")
-	if err := os.WriteFile(logf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(context.Background(), db, state.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	host, _ := os.Hostname()
-	unlock, err := st.LockLogs(context.Background(), host, []string{logf}, "loganom postfix-sasl --follow, pid 812 on "+host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	logf, db := heldLog(t, "loganom postfix-sasl --follow, pid 812")
 	var stdout, stderr strings.Builder
 	code := Main(cli.Env{Args: []string{"--resume", "--db", db, logf}, Stdin: strings.NewReader(""),
 		Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
@@ -45,6 +30,30 @@ func TestResumeHeldHint(t *testing.T) {
 	if want := "without the state: loganom-parse " + logf + ";"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr:\n%s\nwant a hint with %q", stderr.String(), want)
 	}
+}
+
+// heldLog makes an empty log and a state in a temporary directory, and
+// holds the log's lock there as holder ("on HOST" added) until the test
+// ends.
+func heldLog(t *testing.T, holder string) (logf, db string) {
+	t.Helper()
+	dir := t.TempDir()
+	logf, db = filepath.Join(dir, "mail.log"), filepath.Join(dir, "state.db")
+	if err := os.WriteFile(logf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(context.Background(), db, state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	host, _ := os.Hostname()
+	unlock, err := st.LockLogs(context.Background(), host, []string{logf}, holder+" on "+host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unlock)
+	return logf, db
 }
 
 type lockedBuffer struct {
@@ -69,22 +78,7 @@ func (b *lockedBuffer) String() string {
 // 0, no error. It exited 1 with "error:" and the holder again, which
 // systemd records as a failure.
 func TestFollowStoppedWhileWaiting(t *testing.T) {
-	dir := t.TempDir()
-	logf, db := filepath.Join(dir, "mail.log"), filepath.Join(dir, "state.db")
-	if err := os.WriteFile(logf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(context.Background(), db, state.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	host, _ := os.Hostname()
-	unlock, err := st.LockLogs(context.Background(), host, []string{logf}, "loganom postfix-sasl --resume, pid 4242 on "+host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	logf, db := heldLog(t, "loganom postfix-sasl --resume, pid 4242")
 	stderr := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
