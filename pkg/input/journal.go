@@ -35,6 +35,12 @@ type Journal struct {
 	// the start of the journal with FromStart (--no-tail).
 	Cursor    string
 	FromStart bool
+	// CursorTime, when set, is when Cursor was saved: a cursor that
+	// journalctl cannot seek to at its first start ("Failed to seek to
+	// cursor": damaged, or of another journal) is then left for the
+	// entries since that time (--since), with a warning, rather than an
+	// error. (A cursor whose entry was vacuumed it seeks to the nearest.)
+	CursorTime time.Time
 	// MaxLine bounds the lines delivered (default DefaultMaxLine).
 	MaxLine int
 	// MinBackoff and MaxBackoff bound the pause before journalctl is
@@ -53,6 +59,7 @@ type Journal struct {
 	buf     []byte
 	n       int
 	started time.Time
+	since   time.Time // CursorTime, once the cursor could not be sought
 }
 
 // args returns journalctl's arguments, to resume after cursor ("": to
@@ -68,6 +75,8 @@ func (j *Journal) args(cursor string) []string {
 	switch {
 	case cursor != "":
 		a = append(a, "--after-cursor="+cursor)
+	case !j.since.IsZero(): // (nothing delivered since)
+		a = append(a, fmt.Sprintf("--since=@%d", j.since.Unix()))
 	case j.FromStart:
 		a = append(a, "--no-tail")
 	case !j.started.IsZero():
@@ -121,6 +130,15 @@ func (j *Journal) Run(ctx context.Context) error {
 			// is started again: the stop of the service may reach
 			// it first.)
 			if !delivered && !bySignal(err) && time.Since(start) < startGrace {
+				if cursor != "" && !j.CursorTime.IsZero() && strings.Contains(strings.ToLower(stderr), "cursor") {
+					// a cursor it cannot seek to (damaged, of another
+					// journal): what came since the cursor was saved
+					// (an entry of that second may come twice)
+					j.Warn(fmt.Sprintf("%s: %s: it cannot seek to the cursor saved; reading the entries since it was saved, %s, instead",
+						j.Command, stderr, j.CursorTime.Local().Format("2006-01-02 15:04:05 MST")))
+					cursor, j.since = "", j.CursorTime
+					continue
+				}
 				return j.startError(err, stderr)
 			}
 			j.started = start

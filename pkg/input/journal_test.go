@@ -77,10 +77,17 @@ func fakeJournalctl(dir string, args []string) int {
 		switch {
 		case strings.HasPrefix(arg, "--after-cursor="):
 			c := strings.TrimPrefix(arg, "--after-cursor=")
+			found := false
 			for i, l := range read() {
 				if cursorOf([]byte(l)) == c {
-					next = i + 1
+					next, found = i+1, true
 				}
+			}
+			// DIR/strict: a cursor not in the stream fails, as
+			// journalctl's does when its entry was vacuumed
+			if _, err := os.Stat(filepath.Join(dir, "strict")); err == nil && !found {
+				fmt.Fprintln(os.Stderr, "Failed to seek to cursor: Invalid argument")
+				return 1
 			}
 		case arg == "--lines=0":
 			next = len(read())
@@ -354,5 +361,51 @@ func TestJournalKilledAtTheStop(t *testing.T) {
 	defer mu.Unlock()
 	if len(warns) > 0 {
 		t.Errorf("warnings at the stop: %q", warns)
+	}
+}
+
+// A cursor saved that journalctl cannot seek to ("Failed to seek to
+// cursor": damaged, or of another journal) makes it exit at once.
+// With the time the cursor was saved, the entries since then are read
+// instead (--since), with a warning; without it, it is the error of
+// TestJournalFailsAtStart. A daemon with --resume used to stop on it at
+// every start, and only a run without --resume could get past it.
+func TestJournalCursorGone(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("LOGANOM_FAKE_JOURNALCTL", dir)
+	self, err := os.Executable()
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "strict"), nil, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "stream.json"), []byte(journalLine(1)+journalLine(2)), 0o644))
+	saved := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	var warns []string
+	got := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	j := &Journal{Command: self, Cursor: "s=gone;i=1", CursorTime: saved, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Warn: func(s string) { mu.Lock(); warns = append(warns, s); mu.Unlock() },
+		OnLines: func(l Lines) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if got += bytes.Count(l.Data, []byte("\n")); got >= 2 {
+				cancel()
+			}
+			return nil
+		}}
+	if err := j.Run(ctx); err != nil {
+		t.Fatalf("Run: %v; want the entries since the cursor was saved", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got != 2 {
+		t.Errorf("%d entries delivered, want 2", got)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "Failed to seek to cursor") || !strings.Contains(warns[0], "reading the entries since it was saved") {
+		t.Errorf("warnings %q; want one that says the entries since the cursor was saved are read", warns)
+	}
+	args, _ := os.ReadFile(filepath.Join(dir, "args"))
+	if want := fmt.Sprintf(`"--since=@%d"`, saved.Unix()); !strings.Contains(string(args), want) {
+		t.Errorf("journalctl's arguments:\n%s\nwant %s", args, want)
 	}
 }

@@ -26,8 +26,10 @@ type JournalOptions struct {
 	// Cursor saved earlier). Without one, FromStart reads the journal
 	// from its start (what it still holds), then follows it; else it
 	// starts at its end.
-	Cursor    string
-	FromStart bool
+	Cursor string
+	// CursorTime is when Cursor was saved (input.Journal's).
+	CursorTime time.Time
+	FromStart  bool
 	// MinBackoff and MaxBackoff bound the pause before a journalctl that
 	// died is started again (defaults 1s and 1m).
 	MinBackoff, MaxBackoff time.Duration
@@ -361,7 +363,7 @@ func (s *FollowSource) followJournal(ctx context.Context, i int, msgs chan<- fol
 	p := s.newParser()
 	o := s.Journal
 	j := &input.Journal{Command: o.Command, Units: o.Units, Identifiers: o.Identifiers, Args: o.Args,
-		Cursor: o.Cursor, FromStart: s.FromStart || o.FromStart, MaxLine: maxLine, MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff,
+		Cursor: o.Cursor, CursorTime: o.CursorTime, FromStart: s.FromStart || o.FromStart, MaxLine: maxLine, MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff,
 		Warn:    s.Opts.Warn,
 		OnLines: func(l input.Lines) error { return send(ctx, msgs, p.parse(i, "", l)) },
 		OnIdle:  func() error { return send(ctx, msgs, followMsg{input: i, idle: true}) },

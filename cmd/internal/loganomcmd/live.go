@@ -403,7 +403,7 @@ func followInput(log *cli.Logger, c *postfixSASLCmd, src *parse.Source, st *stat
 			}
 			expect = saved
 			if p, ok := saved[journal]; ok && c.Resume {
-				fs.Journal.Cursor = p.FP
+				fs.Journal.Cursor, fs.Journal.CursorTime = p.FP, p.Updated
 			} else if c.Resume {
 				// never read: what the journal holds first, as
 				// loganom-parse --journal --resume reads it

@@ -301,7 +301,7 @@ func follow(env cli.Env, log *cli.Logger, c *parseCLI) int {
 				return cli.ExitCodeOf(err)
 			}
 			if p, ok := saved[jpath]; ok {
-				fs.Journal.Cursor = p.FP
+				fs.Journal.Cursor, fs.Journal.CursorTime = p.FP, p.Updated
 				expect[jpath] = p
 			} else {
 				fs.Journal.FromStart = true // never read: what it holds first
