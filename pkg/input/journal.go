@@ -180,12 +180,22 @@ const startGrace = 5 * time.Second
 
 // bySignal tells whether err is the exit of a process killed by a signal.
 func bySignal(err error) bool {
+	_, ok := exitSignal(err)
+	return ok
+}
+
+// exitSignal returns the signal that killed the process whose exit err
+// is; ok false when err is no such exit.
+func exitSignal(err error) (sig syscall.Signal, ok bool) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		return false
+		return 0, false
 	}
 	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled()
+	if !ok || !ws.Signaled() {
+		return 0, false
+	}
+	return ws.Signal(), true
 }
 
 // stopGrace: how long a journalctl killed by the signal of a stop waits for
@@ -195,19 +205,8 @@ const stopGrace = 500 * time.Millisecond
 // stoppedWith tells whether err is the exit of a process killed by
 // SIGTERM, SIGINT or SIGHUP: the signals of a stop.
 func stoppedWith(err error) bool {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() {
-		return false
-	}
-	switch ws.Signal() {
-	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP:
-		return true
-	}
-	return false
+	sig, ok := exitSignal(err)
+	return ok && (sig == syscall.SIGTERM || sig == syscall.SIGINT || sig == syscall.SIGHUP)
 }
 
 // startError is the error of a journalctl that failed at its first start:

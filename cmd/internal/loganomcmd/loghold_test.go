@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,16 +50,8 @@ func TestLogHeldByDaemon(t *testing.T) {
 	}
 	stop := func(stderr *syncBuffer, code <-chan int) {
 		t.Helper()
-		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case c := <-code:
-			if c != 0 {
-				t.Fatalf("daemon exit %d\n%s", c, stderr)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatalf("SIGTERM did not stop it\n%s", stderr)
+		if c := stopDaemon(t, stderr, code); c != 0 {
+			t.Fatalf("daemon exit %d\n%s", c, stderr)
 		}
 	}
 
