@@ -141,6 +141,11 @@ type Config struct {
 	// countScattered). ScatteredSpan: default 7 days.
 	Scattered     int
 	ScatteredSpan time.Duration
+	// LoneFar in km: a login from a new country this far or farther from
+	// the account's login from a usual country just before, and the only
+	// one from there for the window after, is medium (default 5000; -1
+	// turns it off; see maybeLone).
+	LoneFar float64
 }
 
 // Defaults fills the fields left zero.
@@ -186,6 +191,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.ScatteredSpan <= 0 {
 		c.ScatteredSpan = scatteredSpan
+	}
+	if c.LoneFar == 0 {
+		c.LoneFar = loneFarKM
 	}
 	return c
 }
@@ -1285,6 +1293,10 @@ type Account struct {
 		line login
 	}
 	many struct{ countries, networks, scattered int } // the most found in a window (a span)
+	// lastUsual: the last login from a usual country, located (a phone's
+	// too); lone: the lone far logins pending (see maybeLone)
+	lastUsual login
+	lone      []lonely
 	// methods: the SASL mechanisms the account used from its usual
 	// places, since first, in n logins with a known mechanism (see client)
 	methods struct {
@@ -1330,6 +1342,9 @@ type finding struct {
 	// client: the login used a SASL mechanism new to the account, in
 	// words (see client): a low finding is then medium
 	client string
+	// lone: the country's only login, far from the one from a usual
+	// country just before it, in words (see maybeLone): medium
+	lone string
 }
 
 // NewAccount starts judging an account whose history is known (nil: no
@@ -1565,6 +1580,8 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 			}
 		}
 	}
+	// the lone far logins the history leaves pending
+	a.recallLone(known)
 }
 
 // usualBefore is usual for the history's login from w at t, its row's
@@ -1735,10 +1752,12 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		}
 	}
 	if w.Relay {
+		a.settleLone(nil, first)
 		a.total += int64(n)
 		a.relayed = true
 		return
 	}
+	a.settleLone(w, first)
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
 	gate := a.site.gate(w.IP, time.Time{})
@@ -1827,6 +1846,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		if f.client == "" {
 			f.client = a.client(w, first)
 		}
+		a.maybeLone(f, w, first, n)
 	} else if newNetwork {
 		if f := a.find(NewPlace, "n "+strconv.FormatUint(uint64(w.ASN), 10), None, first, w.IP, ""); f.Text == "" {
 			f.Text = "new network " + a.network(w)
@@ -1864,6 +1884,9 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	if newCountry {
 		a.countScattered(first, w)
+	}
+	if !exit && w.Country != "" && (w.Trusted || a.countryUsual(w.Country, first)) {
+		a.noteUsual(w, last)
 	}
 	a.last = login{Where: *w, at: last, usual: usual, valid: true, gate: gate}
 	switch {
@@ -3108,7 +3131,7 @@ func (a *Account) client(w *Where, t time.Time) string {
 // wrongly taken for shared, one person's home line located to the next
 // town, keeps this evidence).
 func (a *Account) severity(f *finding) Severity {
-	if f.client != "" && f.Severity < Medium {
+	if (f.client != "" || f.lone != "") && f.Severity < Medium {
 		return Medium
 	}
 	if f.Detector == ImpossibleTravel && f.Severity > Low && a.shared() && !f.everywhere {
@@ -3301,9 +3324,13 @@ func (a *Account) Verdict() Verdict {
 		if f.n > 1 && f.Detector == ImpossibleTravel {
 			r.Text += fmt.Sprintf(" (%d times)", f.n)
 		}
-		if sev := a.severity(f); f.client != "" && sev > f.Severity {
+		if sev := a.severity(f); (f.client != "" || f.lone != "") && sev > f.Severity {
 			r.Severity = sev
-			r.Text += "; " + f.client
+			for _, s := range []string{f.lone, f.client} {
+				if s != "" {
+					r.Text += "; " + s
+				}
+			}
 		} else if sev != f.Severity {
 			r.Severity = sev
 			r.Text += "; weighed low: " + a.sharedWhy()
