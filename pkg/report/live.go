@@ -131,6 +131,10 @@ type Live struct {
 	waiting []*live
 	retried time.Time
 	floor   detect.Severity
+	// due: the accounts idle for the window whose verdicts that wait
+	// (detect's Account.Until) Tick decided, to judge with the next emit
+	// (judgeDue) before they are forgotten
+	due []*live
 	// answered: how many histories the state gave (load's and
 	// retryHistory's): one that fails again after others came is the
 	// account's own failure, not the state's
@@ -326,6 +330,9 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	l.advance(t)
 	l.zone = t.Location()
 	l.readAt = l.clock()
+	if err := l.judgeDue(emit); err != nil {
+		return err
+	}
 	if err := l.retryHistory(emit, false); err != nil {
 		return err
 	}
@@ -361,6 +368,14 @@ func (l *Live) login(la *live, user string, r *record.Record, trusted string, em
 	t := r.Time
 	if len(la.later) > 0 {
 		if err := l.judgeLater(la, t, emit); err != nil {
+			return err
+		}
+	}
+	if la.det != nil && la.det.Waiting() && t.Sub(la.since) > l.Rule.Detect.Window {
+		// what waited for the window to pass is judged before the
+		// detector starts again (and forgets it)
+		la.det.Until(t)
+		if err := l.judge(la, emit); err != nil {
 			return err
 		}
 	}
@@ -1040,6 +1055,13 @@ func (l *Live) Tick(now time.Time) {
 			// history held (Poll)
 			continue
 		}
+		if la.det != nil && la.det.Waiting() {
+			// its verdict waited for the window, passed now: judged
+			// (judgeDue), then forgotten at a Tick after
+			la.det.Until(now)
+			l.due = append(l.due, la)
+			continue
+		}
 		if l.changed[la] {
 			if a := l.snapshot(la); a != nil {
 				l.snapshots = append(l.snapshots, a)
@@ -1122,6 +1144,20 @@ func (l *Live) Common() detect.Common {
 // Flush asks once more for the histories that failed (see History):
 // other alerts leave as they are found.
 func (l *Live) Flush(emit record.Emit) error {
+	// the end of the logins read: what waited for the window is judged
+	// as a batch judges it at its last login read
+	if !l.now.IsZero() {
+		for _, la := range l.accounts {
+			if la.det != nil && la.det.Waiting() && !la.without && !la.replaying {
+				la.det.Until(l.now)
+				l.due = append(l.due, la)
+			}
+		}
+		slices.SortFunc(l.due, func(x, y *live) int { return strings.Compare(x.acct.User, y.acct.User) })
+	}
+	if err := l.judgeDue(emit); err != nil {
+		return err
+	}
 	if err := l.retryHistory(emit, true); err != nil {
 		return err
 	}
@@ -1136,6 +1172,9 @@ func (l *Live) Flush(emit record.Emit) error {
 // now, and those held in memory with the logins the other mail servers
 // recorded since (Recent).
 func (l *Live) Poll(emit record.Emit) error {
+	if err := l.judgeDue(emit); err != nil {
+		return err
+	}
 	if err := l.retryHistory(emit, false); err != nil {
 		return err
 	}
@@ -1143,6 +1182,23 @@ func (l *Live) Poll(emit record.Emit) error {
 		return err
 	}
 	return l.fromOthers(emit, false)
+}
+
+// judgeDue judges the accounts whose verdicts that waited Tick decided
+// (due).
+func (l *Live) judgeDue(emit record.Emit) error {
+	for len(l.due) > 0 {
+		la := l.due[0]
+		l.due = l.due[1:]
+		if l.accounts[la.acct.User] != la || la.det == nil {
+			continue
+		}
+		if err := l.judge(la, emit); err != nil {
+			return err
+		}
+	}
+	l.due = nil
+	return nil
 }
 
 // CaughtUp: a reader whose latest login read is this close to the clock,

@@ -210,6 +210,10 @@ type Report struct {
 	others *detect.Census
 	judged []*Account // Anomalies' answer, until something changes
 	fresh  bool
+	// until: the latest login or failure read, whitelisted or not: the
+	// time the logs read reach, for the verdicts that wait (detect's
+	// Account.Until)
+	until time.Time
 
 	addrs []addrSlot // by record.Record.AddrID (batch.go)
 	last  []lastUse  // by AddrID too
@@ -389,6 +393,9 @@ func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time, meth uin
 		rep.seen++
 	}
 	ip.Methods |= meth
+	if t.After(rep.until) {
+		rep.until = t
+	}
 	if !t.IsZero() && !rep.Rule.Original {
 		ns := t.UnixNano()
 		if k := len(a.steps) - 1; k >= 0 && ip.step != 0 && a.steps[k].ip == ip.step && a.steps[k].meth == meth && ns >= a.steps[k].last && a.steps[k].n < math.MaxUint16 &&
@@ -541,6 +548,9 @@ func (rep *Report) Failure(ip string, t time.Time) {
 	if rep.site != nil && ip != "" && !t.IsZero() {
 		rep.site.Failures.Add(ip, t, t, 1)
 		rep.fresh = false
+	}
+	if t.After(rep.until) {
+		rep.until = t
 	}
 }
 
@@ -857,6 +867,13 @@ func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 		}
 		d.Login(&k.Where, k.First.In(loc), k.Last.In(loc), int(max(k.Count, 1)))
 	}
+	until := rep.until
+	for i := range a.later {
+		if l := a.later[i].Last; l.After(until) {
+			until = l
+		}
+	}
+	d.Until(until)
 	a.sharingOut = d.Sharing()
 	return d.Verdict()
 }
