@@ -43,7 +43,7 @@ var schema = map[string]map[string]keyKind{
 		"learn": kTime, "first_day": kTime, "max_speed": kText, "travel_min_km": kText, "failures": kText,
 		"many_countries": kText, "many_networks": kText, "burst": kText, "alert": kText,
 		"line_hold": kTime, "shared_days": kText, "familiar_site": kText,
-		"scattered": kText, "scattered_span": kTime, "shared": kText,
+		"scattered": kText, "scattered_span": kTime, "shared": kText, "lone_far": kText,
 	},
 	"SMTP": {
 		"enabled": kText, "from": kText, "to": kText, "host": kText, "port": kText, "ssl": kText,

@@ -62,6 +62,7 @@ type DetectKeys struct {
 	FamiliarSite  int           `kong:"-" ini:"DETECT.familiar_site"`
 	Scattered     *int          `kong:"-" ini:"DETECT.scattered"`
 	ScatteredSpan time.Duration `kong:"-" ini:"DETECT.scattered_span"`
+	LoneFar       *int          `kong:"-" ini:"DETECT.lone_far"`
 	Shared        []string      `kong:"-" ini:"DETECT.shared"`
 }
 
@@ -134,11 +135,12 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 			return r, cli.Usagef("%s %d: must not be negative", cfg.Where("DETECT", x.key), x.val)
 		}
 	}
+	var loneFar int
 	for _, x := range []struct {
 		key string
 		val *int
 		dst *int
-	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}, {"burst", d.Burst, &r.Detect.Burst}, {"failures", d.Failures, &r.Detect.Failures}, {"scattered", d.Scattered, &r.Detect.Scattered}} {
+	}{{"many_countries", d.ManyCountries, &r.Detect.ManyCountries}, {"many_networks", d.ManyNetworks, &r.Detect.ManyNetworks}, {"burst", d.Burst, &r.Detect.Burst}, {"failures", d.Failures, &r.Detect.Failures}, {"scattered", d.Scattered, &r.Detect.Scattered}, {"lone_far", d.LoneFar, &loneFar}} {
 		switch {
 		case x.val == nil:
 		case *x.val < 0:
@@ -149,6 +151,7 @@ func (f *ReportFlags) Rule(cfg *config.Config) (report.Rule, error) {
 			*x.dst = *x.val
 		}
 	}
+	r.Detect.LoneFar = float64(loneFar)
 	for _, x := range []struct {
 		key   string
 		val   *int
