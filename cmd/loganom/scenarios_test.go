@@ -310,6 +310,10 @@ func TestScenarioHourly(t *testing.T) {
 		// Hanoi with a SASL mechanism she never used: the runs after
 		// the first know her mechanisms from the state's history
 		{"far-between-phone.log", "sofia.ribeiro"},
+		// one login from Hanoi, then none from there for a day: the
+		// first run with her logins after that day finds it in the
+		// state's history (the checker's row, her phone's before it)
+		{"checked-once.log", "beatriz.lima"},
 		{"shared-mailbox.log", ""},
 	} {
 		t.Run(strings.TrimSuffix(c.log, ".log"), func(t *testing.T) {

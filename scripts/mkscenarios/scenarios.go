@@ -7,7 +7,7 @@ var scenarios = []func(seed uint64) *scenario{
 	botnet, nightly, hundreds, twoInOneCountry, farAway, forgedPTR,
 	rotatingHome, homeAndOffice, phoneHopping, gmailUser, traveller,
 	vpnAbroad, moved, travellerRoaming, quietAccount, sharedMailbox,
-	farBetweenHome, lineOfTheDay, farBetweenPhone,
+	farBetweenHome, lineOfTheDay, farBetweenPhone, checkedOnce,
 }
 
 // An ordinary office worker: the office's link on weekdays, a home
@@ -508,5 +508,21 @@ func farBetweenPhone(seed uint64) *scenario {
 	s.send(at(11, 14, 52).Add(s.jitter(time.Minute)), user, none(s.in("27.72.0.0/19")), spamTool, 2)
 	s.send(at(11, 15, 35).Add(s.jitter(time.Minute)), user, none(s.in("177.48.0.0/15")), iphone, 1)
 	s.colleagues("ana")
+	return s
+}
+
+// 20. A password checked once: Beatriz, like Sofia, works from home on
+// her iPhone (Apple Mail, SASL PLAIN) on TIM's 4G, located to Brazil
+// only. On Tuesday 10 November, 17 minutes after her message of 10:05,
+// one login from Hanoi sends one message, with a tool that also uses
+// PLAIN: the buyer of a phished list checking that the password works.
+// Nothing comes from there again; she goes on as every day.
+func checkedOnce(seed uint64) *scenario {
+	s := newScenario("checked-once.log", seed)
+	const user = "beatriz.lima@example.test"
+	s.life(person{user: user, laptop: iphone, busyMin: 3, busyMax: 7, home: func(int) addr { return none(s.in("177.48.0.0/15")) }})
+	s.send(at(10, 10, 5).Add(s.jitter(time.Minute)), user, none(s.in("177.48.0.0/15")), iphone, 1)
+	s.send(at(10, 10, 22).Add(s.jitter(time.Minute)), user, none(s.in("27.72.0.0/19")), iphone, 1)
+	s.colleagues("pedro")
 	return s
 }
