@@ -186,6 +186,10 @@ type live struct {
 	// is that of the login judged, not of the latest read: a Tick then
 	// (OnAlert's commit calls it) must not take it for idle
 	replaying bool
+	// due: it is in Live.due, its verdict that waited decided and not
+	// judged yet: a Tick before judgeDue (a commit's, which an alert
+	// makes) must not forget it
+	due bool
 	// found: det's findings at or above the alert when last judged;
 	// alerted: the severity last alerted since det started (an account
 	// is alerted again only when its verdict grows more severe);
@@ -1043,13 +1047,14 @@ func (l *Live) Tick(now time.Time) {
 		l.site.Failures.Forget(now)
 	}
 	cut := now.Add(-l.Rule.Detect.Window)
+	due := len(l.due)
 	// an account whose logins the state has not recorded yet stays: read
 	// back from the state, its history would miss them
 	for user, la := range l.accounts {
 		if !la.last.Before(cut) || l.History != nil && (l.unrecorded[user] || unrecordedSharing(la)) {
 			continue
 		}
-		if la.without && !la.overflow || la.replaying || len(la.later) > 0 {
+		if la.without && !la.overflow || la.replaying || len(la.later) > 0 || la.due {
 			// to be judged again once its history comes, or being
 			// judged again, or with the other processes' logins its
 			// history held (Poll)
@@ -1059,7 +1064,7 @@ func (l *Live) Tick(now time.Time) {
 			// its verdict waited for the window, passed now: judged
 			// (judgeDue), then forgotten at a Tick after
 			la.det.Until(now)
-			l.due = append(l.due, la)
+			l.markDue(la)
 			continue
 		}
 		if l.changed[la] {
@@ -1087,6 +1092,8 @@ func (l *Live) Tick(now time.Time) {
 			delete(l.accounts, user)
 		}
 	}
+	// (judged in the order of their names, not the map's)
+	slices.SortFunc(l.due[due:], func(x, y *live) int { return strings.Compare(x.acct.User, y.acct.User) })
 	// the census costs a step per account and place: every CensusEvery
 	// of log time, and, for a backlog read at speed, no more than once
 	// every CensusGap
@@ -1150,7 +1157,7 @@ func (l *Live) Flush(emit record.Emit) error {
 		for _, la := range l.accounts {
 			if la.det != nil && la.det.Waiting() && !la.without && !la.replaying {
 				la.det.Until(l.now)
-				l.due = append(l.due, la)
+				l.markDue(la)
 			}
 		}
 		slices.SortFunc(l.due, func(x, y *live) int { return strings.Compare(x.acct.User, y.acct.User) })
@@ -1184,12 +1191,21 @@ func (l *Live) Poll(emit record.Emit) error {
 	return l.fromOthers(emit, false)
 }
 
+// markDue adds la to the accounts to judge (due), once.
+func (l *Live) markDue(la *live) {
+	if !la.due {
+		la.due = true
+		l.due = append(l.due, la)
+	}
+}
+
 // judgeDue judges the accounts whose verdicts that waited Tick decided
 // (due).
 func (l *Live) judgeDue(emit record.Emit) error {
 	for len(l.due) > 0 {
 		la := l.due[0]
 		l.due = l.due[1:]
+		la.due = false
 		if l.accounts[la.acct.User] != la || la.det == nil {
 			continue
 		}

@@ -1,0 +1,146 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/detect"
+	"github.com/loganom/loganom/pkg/record"
+)
+
+// loneLab is a live reader with a state as the wrapper has it: each
+// alert is recorded at once (a commit: TakeDeltas, Changed, then Tick),
+// the deltas go into the history that History gives an account loaded
+// again; state: false for a reader without one (no History).
+type loneLab struct {
+	l      *Live
+	clock  time.Time
+	rows   map[string]map[string]*detect.Known
+	alerts []string
+	every  bool // a commit after each login read (a quiet log)
+}
+
+func newLoneLab(state bool) *loneLab {
+	h := &loneLab{rows: map[string]map[string]*detect.Known{}}
+	h.l = NewLive(Rule{})
+	h.l.Now = func() time.Time { return h.clock }
+	if state {
+		h.l.History = func(user string) ([]detect.Known, error) {
+			var out []detect.Known
+			for _, k := range h.rows[user] {
+				out = append(out, *k)
+			}
+			slices.SortFunc(out, func(x, y detect.Known) int { return x.First.Compare(y.First) })
+			return out, nil
+		}
+	}
+	h.l.OnAlert = func(a *Account) error {
+		h.alerts = append(h.alerts, a.User+" "+a.Severity)
+		h.commit()
+		return nil
+	}
+	return h
+}
+
+// commit is the wrapper's: the deltas recorded, then a Tick.
+func (h *loneLab) commit() {
+	for _, d := range h.l.TakeDeltas() {
+		m := h.rows[d.User]
+		if m == nil {
+			m = map[string]*detect.Known{}
+			h.rows[d.User] = m
+		}
+		k := m[d.IP.IP]
+		if k == nil {
+			k = &detect.Known{Where: d.IP.Where(), First: d.IP.First, Last: d.IP.Last}
+			m[d.IP.IP] = k
+		}
+		k.Count += int64(d.IP.Count)
+		k.First, k.Last = minTime(k.First, d.IP.First), maxTime(k.Last, d.IP.Last)
+	}
+	h.l.Changed()
+	h.l.Tick(time.Time{})
+}
+
+func (h *loneLab) feed(t *testing.T, r *record.Record) {
+	t.Helper()
+	h.clock = r.Time.Add(time.Minute)
+	if err := h.l.Process(r, nil); err != nil {
+		t.Fatal(err)
+	}
+	if h.every {
+		h.commit()
+	}
+}
+
+// loneWeek is a week of users' logins at home and on their phone (located
+// to Brazil only), then each one's phone and, 10 minutes later, a login
+// from Vietnam: a password checked once each.
+func loneWeek(t0 time.Time, users ...string) []*record.Record {
+	phone := func(i int) *record.Record {
+		r := loginAt("", place{fmt.Sprintf("177.79.%d.10", i), "BR", 26599, -14.24, -51.93}, time.Time{})
+		r.City, r.AccuracyKM = "", 1000
+		return r
+	}
+	at := func(r *record.Record, user string, t time.Time) *record.Record {
+		c := *r
+		c.User, c.Time = user, t
+		return &c
+	}
+	var recs []*record.Record
+	for d := range 7 {
+		day := t0.Add(time.Duration(d) * 24 * time.Hour)
+		for i, u := range users {
+			off := time.Duration(i) * time.Minute
+			recs = append(recs, loginAt(u, home, day.Add(off)), at(phone(d), u, day.Add(5*time.Hour+off)))
+		}
+		recs = append(recs, loginAt("ana@x.test", home, day.Add(time.Hour)))
+	}
+	check := t0.Add(7*24*time.Hour + 5*time.Hour)
+	for i, u := range users {
+		off := time.Duration(i) * time.Minute
+		recs = append(recs, at(phone(7), u, check.Add(off)), loginAt(u, thiefs[1], check.Add(10*time.Minute+off)))
+	}
+	// ana, every 20 minutes for two days: the log's time goes on
+	for at := check.Add(time.Hour); at.Before(check.Add(48 * time.Hour)); at = at.Add(20 * time.Minute) {
+		recs = append(recs, loginAt("ana@x.test", home, at))
+	}
+	return recs
+}
+
+// TestLoneDueKeptTillJudged: passwords checked once, their day over at
+// the same Tick: each is alerted, once. An alert is recorded at once (the
+// wrapper's commit, which ends with a Tick), and a quiet log is recorded
+// after each login read: that Tick must not forget an account due and not
+// judged yet.
+func TestLoneDueKeptTillJudged(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		state, every bool
+		users        []string
+	}{
+		{false, false, []string{"bob@x.test", "cat@x.test"}},
+		{true, false, []string{"bob@x.test", "cat@x.test"}},
+		{true, true, []string{"bob@x.test"}},
+	} {
+		t.Run(fmt.Sprintf("state %v, a commit after each login %v, %d accounts", c.state, c.every, len(c.users)), func(t *testing.T) {
+			h := newLoneLab(c.state)
+			h.every = c.every
+			for _, r := range loneWeek(t0, c.users...) {
+				h.feed(t, r)
+			}
+			if err := h.l.Flush(nil); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, u := range c.users {
+				want = append(want, u+" medium")
+			}
+			if !slices.Equal(h.alerts, want) {
+				t.Errorf("alerts %q, want %q", h.alerts, want)
+			}
+		})
+	}
+}
