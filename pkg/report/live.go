@@ -190,6 +190,10 @@ type live struct {
 	// judged yet: a Tick before judgeDue (a commit's, which an alert
 	// makes) must not forget it
 	due bool
+	// judging: its verdict that waited is judged before its detector
+	// starts again (login), its last login not yet the one read: a Tick
+	// then (OnAlert's commit calls it) must not take it for idle
+	judging bool
 	// found: det's findings at or above the alert when last judged;
 	// alerted: the severity last alerted since det started (an account
 	// is alerted again only when its verdict grows more severe);
@@ -379,7 +383,10 @@ func (l *Live) login(la *live, user string, r *record.Record, trusted string, em
 		// what waited for the window to pass is judged before the
 		// detector starts again (and forgets it)
 		la.det.Until(t)
-		if err := l.judge(la, emit); err != nil {
+		la.judging = true
+		err := l.judge(la, emit)
+		la.judging = false
+		if err != nil {
 			return err
 		}
 	}
@@ -1054,7 +1061,7 @@ func (l *Live) Tick(now time.Time) {
 		if !la.last.Before(cut) || l.History != nil && (l.unrecorded[user] || unrecordedSharing(la)) {
 			continue
 		}
-		if la.without && !la.overflow || la.replaying || len(la.later) > 0 || la.due {
+		if la.without && !la.overflow || la.replaying || len(la.later) > 0 || la.due || la.judging {
 			// to be judged again once its history comes, or being
 			// judged again, or with the other processes' logins its
 			// history held (Poll)

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,6 +141,44 @@ func TestLoneDueKeptTillJudged(t *testing.T) {
 			}
 			if !slices.Equal(h.alerts, want) {
 				t.Errorf("alerts %q, want %q", h.alerts, want)
+			}
+		})
+	}
+}
+
+// TestLoneOnceAcrossRestart: a password checked once, decided at the
+// account's next login a day later, when its detector starts again (the
+// window passed): told once, in one reason; the period that starts then
+// does not find it again from the rows of the one before.
+func TestLoneOnceAcrossRestart(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	var recs []*record.Record
+	for _, r := range loneWeek(t0, "bob@x.test") {
+		if r.User == "bob@x.test" {
+			recs = append(recs, r)
+		}
+	}
+	next := recs[len(recs)-1].Time.Add(30 * time.Hour)
+	recs = append(recs, loginAt("bob@x.test", home, next), loginAt("bob@x.test", home, next.Add(time.Hour)))
+	for _, state := range []bool{false, true} {
+		t.Run(fmt.Sprintf("state %v", state), func(t *testing.T) {
+			h := newLoneLab(state)
+			var reasons []string
+			for _, r := range recs {
+				h.feed(t, r)
+				for _, a := range h.l.Changed() {
+					for _, why := range a.Reasons {
+						if strings.Contains(why.Text, "its only login") && !slices.Contains(reasons, why.Text) {
+							reasons = append(reasons, why.Text)
+						}
+					}
+				}
+			}
+			if want := []string{"bob@x.test medium"}; !slices.Equal(h.alerts, want) {
+				t.Errorf("alerts %q, want %q", h.alerts, want)
+			}
+			if len(reasons) != 1 {
+				t.Errorf("the lone far login told in %d reasons, want 1:\n%s", len(reasons), strings.Join(reasons, "\n"))
 			}
 		})
 	}
