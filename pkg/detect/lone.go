@@ -193,6 +193,24 @@ func (a *Account) raiseLone(l *lonely) {
 		l.why, thousands(loneNearKM), span(a.cfg.Window))
 }
 
+// Reached tells the account, started again from its history's rows, that
+// the logins read before (by the same reader) reached t: a lone far login
+// that the rows leave pending (recallLone), its window passed by then, was
+// judged then (Until), and is not again at the next login.
+func (a *Account) Reached(t time.Time) {
+	if len(a.lone) == 0 || t.IsZero() {
+		return
+	}
+	keep := a.lone[:0]
+	for _, l := range a.lone {
+		if l.f != nil || t.Before(l.at.Add(a.cfg.Window)) {
+			keep = append(keep, l)
+		}
+	}
+	clear(a.lone[len(keep):])
+	a.lone = keep
+}
+
 // Waiting tells whether a verdict waits for the window to pass (Until).
 func (a *Account) Waiting() bool { return len(a.lone) > 0 }
 

@@ -135,6 +135,9 @@ type Live struct {
 	// (detect's Account.Until) Tick decided, to judge with the next emit
 	// (judgeDue) before they are forgotten
 	due []*live
+	// reached: live.reached of the accounts forgotten (Tick), by user,
+	// for when they are met again (load); forgotten after [DETECT] learn
+	reached map[string]time.Time
 	// answered: how many histories the state gave (load's and
 	// retryHistory's): one that fails again after others came is the
 	// account's own failure, not the state's
@@ -194,6 +197,11 @@ type live struct {
 	// starts again (login), its last login not yet the one read: a Tick
 	// then (OnAlert's commit calls it) must not take it for idle
 	judging bool
+	// reached: the latest time its verdicts that wait were judged at
+	// (detect's Account.Until): its detector started again, from the
+	// rows of the logins judged so, is told (Reached), and does not
+	// judge them again
+	reached time.Time
 	// found: det's findings at or above the alert when last judged;
 	// alerted: the severity last alerted since det started (an account
 	// is alerted again only when its verdict grows more severe);
@@ -382,7 +390,7 @@ func (l *Live) login(la *live, user string, r *record.Record, trusted string, em
 	if la.det != nil && la.det.Waiting() && t.Sub(la.since) > l.Rule.Detect.Window {
 		// what waited for the window to pass is judged before the
 		// detector starts again (and forgets it)
-		la.det.Until(t)
+		l.until(la, t)
 		la.judging = true
 		err := l.judge(la, emit)
 		la.judging = false
@@ -460,6 +468,10 @@ func (l *Live) note(user string, ip *IP, t time.Time, meth uint8) {
 func (l *Live) load(user string, t time.Time) *live {
 	la := &live{acct: newAccount(user), loaded: t}
 	l.accounts[la.acct.User] = la
+	if r, ok := l.reached[la.acct.User]; ok {
+		la.reached = r
+		delete(l.reached, la.acct.User)
+	}
 	if l.History != nil {
 		known, err := l.History(la.acct.User)
 		if err == nil {
@@ -720,6 +732,7 @@ func (l *Live) start(la *live, t time.Time) {
 		if l.Rule.shared.has(la.acct.User) {
 			la.det.SetShared()
 		}
+		la.det.Reached(la.reached)
 	}
 }
 
@@ -1070,7 +1083,7 @@ func (l *Live) Tick(now time.Time) {
 		if la.det != nil && la.det.Waiting() {
 			// its verdict waited for the window, passed now: judged
 			// (judgeDue), then forgotten at a Tick after
-			la.det.Until(now)
+			l.until(la, now)
 			l.markDue(la)
 			continue
 		}
@@ -1081,6 +1094,14 @@ func (l *Live) Tick(now time.Time) {
 			delete(l.changed, la)
 		}
 		if l.History != nil || l.Rule.Original {
+			if !la.reached.IsZero() {
+				// read again from the state, at its next login: what
+				// was judged then is not again
+				if l.reached == nil {
+					l.reached = map[string]time.Time{}
+				}
+				l.reached[user] = la.reached
+			}
 			delete(l.accounts, user)
 			continue
 		}
@@ -1101,6 +1122,11 @@ func (l *Live) Tick(now time.Time) {
 	}
 	// (judged in the order of their names, not the map's)
 	slices.SortFunc(l.due[due:], func(x, y *live) int { return strings.Compare(x.acct.User, y.acct.User) })
+	for user, r := range l.reached {
+		if r.Before(now.Add(-l.Rule.Detect.Learn)) {
+			delete(l.reached, user)
+		}
+	}
 	// the census costs a step per account and place: every CensusEvery
 	// of log time, and, for a backlog read at speed, no more than once
 	// every CensusGap
@@ -1163,7 +1189,7 @@ func (l *Live) Flush(emit record.Emit) error {
 	if !l.now.IsZero() {
 		for _, la := range l.accounts {
 			if la.det != nil && la.det.Waiting() && !la.without && !la.replaying {
-				la.det.Until(l.now)
+				l.until(la, l.now)
 				l.markDue(la)
 			}
 		}
@@ -1196,6 +1222,12 @@ func (l *Live) Poll(emit record.Emit) error {
 		return err
 	}
 	return l.fromOthers(emit, false)
+}
+
+// until judges la's verdicts that wait at t (detect's Account.Until).
+func (l *Live) until(la *live, t time.Time) {
+	la.det.Until(t)
+	la.reached = maxTime(la.reached, t)
 }
 
 // markDue adds la to the accounts to judge (due), once.

@@ -21,6 +21,8 @@ type loneLab struct {
 	rows   map[string]map[string]*detect.Known
 	alerts []string
 	every  bool // a commit after each login read (a quiet log)
+	// changed: what the commits recorded of the incidents (Changed)
+	changed []*Account
 }
 
 func newLoneLab(state bool) *loneLab {
@@ -61,7 +63,7 @@ func (h *loneLab) commit() {
 		k.Count += int64(d.IP.Count)
 		k.First, k.Last = minTime(k.First, d.IP.First), maxTime(k.Last, d.IP.Last)
 	}
-	h.l.Changed()
+	h.changed = append(h.changed, h.l.Changed()...)
 	h.l.Tick(time.Time{})
 }
 
@@ -166,11 +168,12 @@ func TestLoneOnceAcrossRestart(t *testing.T) {
 			var reasons []string
 			for _, r := range recs {
 				h.feed(t, r)
-				for _, a := range h.l.Changed() {
-					for _, why := range a.Reasons {
-						if strings.Contains(why.Text, "its only login") && !slices.Contains(reasons, why.Text) {
-							reasons = append(reasons, why.Text)
-						}
+			}
+			h.commit()
+			for _, a := range h.changed {
+				for _, why := range a.Reasons {
+					if strings.Contains(why.Text, "its only login") && !slices.Contains(reasons, why.Text) {
+						reasons = append(reasons, why.Text)
 					}
 				}
 			}
@@ -179,6 +182,36 @@ func TestLoneOnceAcrossRestart(t *testing.T) {
 			}
 			if len(reasons) != 1 {
 				t.Errorf("the lone far login told in %d reasons, want 1:\n%s", len(reasons), strings.Join(reasons, "\n"))
+			}
+		})
+	}
+}
+
+// TestLoneAlertedOnce: a password checked once, alerted when its day is
+// over (Tick), is not alerted again at the account's next login, a few
+// days later: the detector started again from the rows of its history
+// (the state's, or the reader's own without one) must not find it
+// pending again.
+func TestLoneAlertedOnce(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	for _, state := range []bool{false, true} {
+		t.Run(fmt.Sprintf("state %v", state), func(t *testing.T) {
+			h := newLoneLab(state)
+			h.every = state
+			for _, r := range loneWeek(t0, "bob@x.test") {
+				h.feed(t, r)
+			}
+			want := []string{"bob@x.test medium"}
+			if !slices.Equal(h.alerts, want) {
+				t.Fatalf("alerts %q, want %q", h.alerts, want)
+			}
+			h.feed(t, loginAt("bob@x.test", home, t0.Add(10*24*time.Hour)))
+			h.feed(t, loginAt("bob@x.test", home, t0.Add(10*24*time.Hour+time.Hour)))
+			if err := h.l.Flush(nil); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(h.alerts, want) {
+				t.Errorf("alerts %q, want %q", h.alerts, want)
 			}
 		})
 	}
