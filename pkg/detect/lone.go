@@ -108,9 +108,11 @@ func (a *Account) recallLone(known []Known) {
 	if a.cfg.LoneFar <= 0 {
 		return
 	}
+	// (a relay's rows too: its logins are the account's, and judge what
+	// waits as any other does: Login)
 	var latest time.Time
 	for i := range known {
-		if k := &known[i]; !k.Relay && k.Last.After(latest) {
+		if k := &known[i]; k.Last.After(latest) {
 			latest = k.Last
 		}
 	}

@@ -109,3 +109,17 @@ func TestLoneFar(t *testing.T) {
 		})
 	}
 }
+
+// A lone far login decided in an hourly run by the account's next login,
+// a relayed one (webmail), is not found pending again in the run after,
+// from the history's rows: the relay's row is a login of the account too.
+func TestLoneDecidedByRelayOnce(t *testing.T) {
+	check := 7*day + 5*time.Hour
+	relay := Where{IP: "10.9.9.9", Relay: true}
+	evs := append(weekHome(), ev{w: o2Phone(7), at: check}, ev{w: delhi, at: check + 10*time.Minute},
+		ev{w: relay, at: check + 30*time.Hour}, ev{w: dtLine(10, "Hamburg"), at: 10*day + 11*time.Hour})
+	v := judgeHourly(Config{}, evs)
+	if n := strings.Count(v.String(), "its only login"); v.Severity != Medium || n != 1 {
+		t.Errorf("hourly: got %s\nwant medium, its only login told once (%d)", v, n)
+	}
+}
