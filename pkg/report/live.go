@@ -1184,17 +1184,6 @@ func (l *Live) Common() detect.Common {
 // Flush asks once more for the histories that failed (see History):
 // other alerts leave as they are found.
 func (l *Live) Flush(emit record.Emit) error {
-	// the end of the logins read: what waited for the window is judged
-	// as a batch judges it at its last login read
-	if !l.now.IsZero() {
-		for _, la := range l.accounts {
-			if la.det != nil && la.det.Waiting() && !la.without && !la.replaying {
-				l.until(la, l.now)
-				l.markDue(la)
-			}
-		}
-		slices.SortFunc(l.due, func(x, y *live) int { return strings.Compare(x.acct.User, y.acct.User) })
-	}
 	if err := l.judgeDue(emit); err != nil {
 		return err
 	}
@@ -1204,7 +1193,24 @@ func (l *Live) Flush(emit record.Emit) error {
 	if err := l.judgeAllLater(emit, true); err != nil {
 		return err
 	}
-	return l.fromOthers(emit, true)
+	if err := l.fromOthers(emit, true); err != nil {
+		return err
+	}
+	// the end of the logins read: what waited for the window is judged
+	// as a batch judges it at its last login read, after the other
+	// processes' logins (a batch judges them among the account's: Know)
+	if !l.now.IsZero() {
+		for _, la := range l.accounts {
+			// (not one with rows of other processes left to judge:
+			// fromOthers' ahead of the log read)
+			if la.det != nil && la.det.Waiting() && !la.without && !la.replaying && len(la.later) == 0 {
+				l.until(la, l.now)
+				l.markDue(la)
+			}
+		}
+		slices.SortFunc(l.due, func(x, y *live) int { return strings.Compare(x.acct.User, y.acct.User) })
+	}
+	return l.judgeDue(emit)
 }
 
 // Poll does what is due while the input is idle: the accounts judged

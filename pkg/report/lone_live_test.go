@@ -216,3 +216,64 @@ func TestLoneAlertedOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestLoneFlushAfterOthersLogins: a daemon reads a backlog; the state
+// holds bob's login from Vietnam again 5 hours after the one read, made
+// through another mail server (a row first seen after bob was met: judged
+// among his logins, live.later, as a batch judges it: Report.Know). At
+// the end of the input the lone far login is no lone one: the other
+// server's login is judged before what waits is decided (Until), as the
+// batch judges it, and nothing is alerted.
+func TestLoneFlushAfterOthersLogins(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	ph := place{"177.79.1.10", "BR", 26599, -14.24, -51.93}
+	phone := func(at time.Time) *record.Record {
+		r := loginAt("bob@x.test", ph, at)
+		r.City, r.AccuracyKM = "", 1000
+		return r
+	}
+	// the phone on another address each day, the week before
+	var phones []detect.Known
+	for d := 2; d <= 8; d++ {
+		at := t0.Add(-time.Duration(d) * 24 * time.Hour)
+		r := row(place{fmt.Sprintf("177.79.%d.10", d), "BR", 26599, -14.24, -51.93}, at, at, 1)
+		r.City, r.AccuracyKM = "", 1000
+		phones = append(phones, r)
+	}
+	check := t0.Add(5 * time.Hour)
+	vn2 := place{"118.69.201.200", "VN", 18403, 10.82, 106.63}
+	known := append([]detect.Known{row(home, t0.Add(-20*24*time.Hour), t0.Add(-48*time.Hour), 200), row(vn2, check.Add(5*time.Hour), check.Add(5*time.Hour), 1)}, phones...)
+	recs := []*record.Record{phone(check), loginAt("bob@x.test", thiefs[1], check.Add(10*time.Minute))}
+	for at := check.Add(time.Hour); at.Before(check.Add(30 * time.Hour)); at = at.Add(20 * time.Minute) {
+		recs = append(recs, loginAt("ana@x.test", home, at))
+	}
+
+	for _, other := range []bool{false, true} {
+		rep := New(Rule{})
+		feed(rep, recs...)
+		if other {
+			rep.Know("bob@x.test", known)
+		} else {
+			rep.Know("bob@x.test", slices.DeleteFunc(slices.Clone(known), func(k detect.Known) bool { return k.IP == vn2.ip }))
+		}
+		got := rep.Anomalies()
+		if other && len(got) != 0 || !other && (len(got) != 1 || got[0].Severity != "medium") {
+			t.Fatalf("batch, the other server's login %v: %d anomalies; want none with it, bob medium without (the test's premise)", other, len(got))
+		}
+	}
+
+	h := newLoneLab(true)
+	h.rows["bob@x.test"] = map[string]*detect.Known{}
+	for i := range known {
+		h.rows["bob@x.test"][known[i].IP] = &known[i]
+	}
+	for _, r := range recs {
+		h.feed(t, r)
+	}
+	if err := h.l.Flush(nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.alerts) != 0 {
+		t.Errorf("live alerts %q; want none, as the batch", h.alerts)
+	}
+}
