@@ -91,6 +91,9 @@ type Live struct {
 	site     *detect.Site
 	accounts map[string]*live
 	now      time.Time // the latest log time seen
+	// failedTo: the latest failed login's time (Failure), which the
+	// logs read reach at their end too (Flush), as a batch's (until)
+	failedTo time.Time
 	ticked   time.Time // the log time of the last Tick
 	tickedAt time.Time // and when it was (the clock)
 	censusAt time.Time // when the last census was (the clock)
@@ -300,6 +303,10 @@ func (l *Live) Failure(ip string, t time.Time) {
 		// not the reader's time: a parser's failures may come ahead of
 		// the logins still being looked up
 		l.site.Failures.Add(ip, t, t, 1)
+	}
+	// (how far the logs read reach, for Flush only: as a batch's until)
+	if t.After(l.failedTo) && t.Before(l.clock().Add(24*time.Hour)) {
+		l.failedTo = t
 	}
 }
 
@@ -1199,12 +1206,12 @@ func (l *Live) Flush(emit record.Emit) error {
 	// the end of the logins read: what waited for the window is judged
 	// as a batch judges it at its last login read, after the other
 	// processes' logins (a batch judges them among the account's: Know)
-	if !l.now.IsZero() {
+	if reach := maxTime(l.now, l.failedTo); !reach.IsZero() {
 		for _, la := range l.accounts {
 			// (not one with rows of other processes left to judge:
 			// fromOthers' ahead of the log read)
 			if la.det != nil && la.det.Waiting() && !la.without && !la.replaying && len(la.later) == 0 {
-				l.until(la, l.now)
+				l.until(la, reach)
 				l.markDue(la)
 			}
 		}

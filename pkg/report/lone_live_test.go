@@ -277,3 +277,31 @@ func TestLoneFlushAfterOthersLogins(t *testing.T) {
 		t.Errorf("live alerts %q; want none, as the batch", h.alerts)
 	}
 }
+
+// TestLoneFlushReachesFailures: the logs read end with failed logins a
+// day after a password checked once: the batch decides it at the latest
+// login or failure read (Report.until); the live reader at the end of
+// its input (Flush) does the same, and alerts it.
+func TestLoneFlushReachesFailures(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	recs := loneWeek(t0, "bob@x.test")
+	check := t0.Add(7*24*time.Hour + 5*time.Hour)
+	recs = slices.DeleteFunc(recs, func(r *record.Record) bool { return r.Time.After(check.Add(2 * time.Hour)) })
+	for at := check.Add(3 * time.Hour); at.Before(check.Add(30 * time.Hour)); at = at.Add(time.Hour) {
+		recs = append(recs, &record.Record{Type: record.TypeAuthFailure, IP: "45.9.20.1", User: "carl@x.test", Time: at})
+	}
+	rep := batchOf(t, recs, false)
+	if got := rep.Anomalies(); len(got) != 1 || got[0].Severity != "medium" {
+		t.Fatalf("batch: %d anomalies; want bob medium (the test's premise)", len(got))
+	}
+	h := newLoneLab(false)
+	for _, r := range recs {
+		h.feed(t, r)
+	}
+	if err := h.l.Flush(nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"bob@x.test medium"}; !slices.Equal(h.alerts, want) {
+		t.Errorf("live alerts %q, want %q, as the batch", h.alerts, want)
+	}
+}
