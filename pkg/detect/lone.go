@@ -109,11 +109,17 @@ func (a *Account) recallLone(known []Known) {
 		return
 	}
 	// (a relay's rows too: its logins are the account's, and judge what
-	// waits as any other does: Login)
+	// waits as any other does: Login; of a row cut, its first login: its
+	// last is this run's time, not a login an earlier one read)
 	var latest time.Time
 	for i := range known {
-		if k := &known[i]; k.Last.After(latest) {
-			latest = k.Last
+		k := &known[i]
+		last := k.Last
+		if k.Cut {
+			last = k.First
+		}
+		if last.After(latest) {
+			latest = last
 		}
 	}
 	usualRow := func(k *Known, t time.Time) bool {

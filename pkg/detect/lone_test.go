@@ -123,3 +123,24 @@ func TestLoneDecidedByRelayOnce(t *testing.T) {
 		t.Errorf("hourly: got %s\nwant medium, its only login told once (%d)", v, n)
 	}
 }
+
+// A run (hourly, --resume) whose history has a row in use since before
+// this run's first login of the account (another mail server's logins,
+// cut there: Report.Know, knownBefore) still finds the lone far login of
+// an earlier run pending: the cut is this run's time, not a login an
+// earlier run read past the window; this run's first login, the next day,
+// decides it.
+func TestLoneRecalledPastCutRow(t *testing.T) {
+	cfg := Config{}.Defaults()
+	check := 7*day + 5*time.Hour
+	evs := append(weekHome(), ev{w: o2Phone(7), at: check}, ev{w: delhi, at: check + 10*time.Minute})
+	start := t0.Add(9 * day)
+	other := Where{IP: "80.187.1.1", Country: "DE", ASN: 3320, Org: "Deutsche Telekom", HasLoc: true, Lat: 53.55, Lon: 10.0, AccuracyKM: 20}
+	known := append(rowsOf(evs, false), Known{Where: other, First: t0.Add(6 * day), Last: start, Count: 9, Cut: true})
+	a := NewAccount(&cfg, known, NewSite(cfg))
+	w := dtLine(9, "Hamburg")
+	a.Login(&w, start, start, 1)
+	if v := a.Verdict(); v.Severity != Medium || !strings.Contains(v.String(), "its only login") {
+		t.Errorf("got %s\nwant medium, its only login", v)
+	}
+}
