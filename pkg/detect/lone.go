@@ -127,8 +127,13 @@ func (a *Account) recallLone(known []Known) {
 			(k.Trusted || a.countryUsual(k.Country, t))
 	}
 	for i := range known {
-		if k := &known[i]; usualRow(k, k.Last) && (!a.lastUsual.valid || k.Last.After(a.lastUsual.at)) {
-			a.noteUsual(&k.Where, k.Last)
+		k := &known[i]
+		last := k.Last
+		if k.Cut {
+			last = k.First // (its cut is this run's time, no login)
+		}
+		if usualRow(k, last) && (!a.lastUsual.valid || last.After(a.lastUsual.at)) {
+			a.noteUsual(&k.Where, last)
 		}
 	}
 rows:

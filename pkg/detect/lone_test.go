@@ -144,3 +144,20 @@ func TestLoneRecalledPastCutRow(t *testing.T) {
 		t.Errorf("got %s\nwant medium, its only login", v)
 	}
 }
+
+// A row cut at this run's first login of the account (Report.Know,
+// knownBefore) is no login from a usual country at that time: the run's
+// first login, from far, is no lone far login after it.
+func TestLoneNotAfterCutRow(t *testing.T) {
+	cfg := Config{}.Defaults()
+	start := t0.Add(9 * day)
+	other := Where{IP: "80.187.1.1", Country: "DE", ASN: 3320, Org: "Deutsche Telekom", HasLoc: true, Lat: 53.55, Lon: 10.0, AccuracyKM: 20}
+	known := append(rowsOf(weekHome(), false), Known{Where: other, First: t0.Add(6 * day), Last: start, Count: 9, Cut: true})
+	a := NewAccount(&cfg, known, NewSite(cfg))
+	w := delhi
+	a.Login(&w, start, start, 1)
+	a.Until(start.Add(2 * day))
+	if v := a.Verdict(); strings.Contains(v.String(), "its only login") {
+		t.Errorf("got %s\nwant no lone far login", v)
+	}
+}
