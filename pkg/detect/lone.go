@@ -31,9 +31,10 @@ import (
 // accounts instead of 2; without the login from home just before, 126
 // (holiday makers log in once from the hotel).
 //
-// The verdict waits for the window to pass: a batch decides it at its last
-// login read, a live reader on its clock (Until), a later login of the
-// account at once.
+// The verdict waits for the window to pass: a later login of the account
+// decides it (Login; in a later run, from the history's rows: recallLone),
+// and, without a state, the end of what a batch read or a live reader's
+// clock (Until).
 
 // loneBefore: the login from a usual country that a lone far login follows
 // within this; loneNearKM: a login within this of a lone far login's

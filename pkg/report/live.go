@@ -1087,9 +1087,12 @@ func (l *Live) Tick(now time.Time) {
 			// history held (Poll)
 			continue
 		}
-		if la.det != nil && la.det.Waiting() {
+		if l.History == nil && la.det != nil && la.det.Waiting() {
 			// its verdict waited for the window, passed now: judged
-			// (judgeDue), then forgotten at a Tick after
+			// (judgeDue), then forgotten at a Tick after. (With a
+			// state, it is forgotten, and its next login, its history
+			// read again, judges it: the rows do not say that the
+			// reader's clock judged it, and that login would again.)
 			l.until(la, now)
 			l.markDue(la)
 			continue
@@ -1206,7 +1209,8 @@ func (l *Live) Flush(emit record.Emit) error {
 	// the end of the logins read: what waited for the window is judged
 	// as a batch judges it at its last login read, after the other
 	// processes' logins (a batch judges them among the account's: Know)
-	if reach := maxTime(l.now, l.failedTo); !reach.IsZero() {
+	// (with a state, as Tick: the account's next login judges it)
+	if reach := maxTime(l.now, l.failedTo); !reach.IsZero() && l.History == nil {
 		for _, la := range l.accounts {
 			// (not one with rows of other processes left to judge:
 			// fromOthers' ahead of the log read)

@@ -117,7 +117,8 @@ func loneWeek(t0 time.Time, users ...string) []*record.Record {
 // the same Tick: each is alerted, once. An alert is recorded at once (the
 // wrapper's commit, which ends with a Tick), and a quiet log is recorded
 // after each login read: that Tick must not forget an account due and not
-// judged yet.
+// judged yet. With a state, the Tick judges nothing: each account's next
+// login, days later, its history read again, does.
 func TestLoneDueKeptTillJudged(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
@@ -134,12 +135,18 @@ func TestLoneDueKeptTillJudged(t *testing.T) {
 			for _, r := range loneWeek(t0, c.users...) {
 				h.feed(t, r)
 			}
-			if err := h.l.Flush(nil); err != nil {
-				t.Fatal(err)
-			}
 			var want []string
 			for _, u := range c.users {
 				want = append(want, u+" medium")
+			}
+			if before := want[:len(want)*b2i(!c.state)]; !slices.Equal(h.alerts, before) {
+				t.Errorf("alerts %q at the Ticks, want %q", h.alerts, before)
+			}
+			for i, u := range c.users {
+				h.feed(t, loginAt(u, home, t0.Add(10*24*time.Hour+time.Duration(i)*time.Minute)))
+			}
+			if err := h.l.Flush(nil); err != nil {
+				t.Fatal(err)
 			}
 			if !slices.Equal(h.alerts, want) {
 				t.Errorf("alerts %q, want %q", h.alerts, want)
@@ -190,8 +197,8 @@ func TestLoneOnceAcrossRestart(t *testing.T) {
 // TestLoneAlertedOnce: a password checked once, alerted when its day is
 // over (Tick), is not alerted again at the account's next login, a few
 // days later: the detector started again from the rows of its history
-// (the state's, or the reader's own without one) must not find it
-// pending again.
+// (the reader's own, without a state) must not find it pending again.
+// With a state, that login alerts it (Tick judged nothing), once.
 func TestLoneAlertedOnce(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	for _, state := range []bool{false, true} {
@@ -202,8 +209,8 @@ func TestLoneAlertedOnce(t *testing.T) {
 				h.feed(t, r)
 			}
 			want := []string{"bob@x.test medium"}
-			if !slices.Equal(h.alerts, want) {
-				t.Fatalf("alerts %q, want %q", h.alerts, want)
+			if before := want[:b2i(!state)]; !slices.Equal(h.alerts, before) {
+				t.Fatalf("alerts %q, want %q", h.alerts, before)
 			}
 			h.feed(t, loginAt("bob@x.test", home, t0.Add(10*24*time.Hour)))
 			h.feed(t, loginAt("bob@x.test", home, t0.Add(10*24*time.Hour+time.Hour)))
@@ -303,5 +310,69 @@ func TestLoneFlushReachesFailures(t *testing.T) {
 	}
 	if want := []string{"bob@x.test medium"}; !slices.Equal(h.alerts, want) {
 		t.Errorf("live alerts %q, want %q, as the batch", h.alerts, want)
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestLoneBatchWithState: batch runs with a state (KnowSharing: the state
+// was asked of the account) leave a password checked once to the
+// account's own next login, however far the run read (ana's logins, two
+// days past it): the history's rows do not say how far a run read, and a
+// verdict given at its end would be given again at that login, in the
+// next run. That run alerts it (its rows: the check, the phone before
+// it), and the run after does not again.
+func TestLoneBatchWithState(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	rows := map[string]*detect.Known{} // bob's history
+	run := func(recs []*record.Record) []string {
+		t.Helper()
+		rep := New(Rule{})
+		for _, r := range recs {
+			if err := rep.Process(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var known []detect.Known
+		for _, k := range rows {
+			known = append(known, *k)
+		}
+		slices.SortFunc(known, func(x, y detect.Known) int { return x.First.Compare(y.First) })
+		rep.Know("bob@x.test", known)
+		rep.KnowSharing("bob@x.test", detect.Sharing{})
+		rep.KnowSharing("ana@x.test", detect.Sharing{})
+		var got []string
+		for _, a := range rep.Anomalies() {
+			got = append(got, a.User+" "+a.Severity)
+		}
+		for _, r := range recs {
+			if r.User != "bob@x.test" {
+				continue
+			}
+			k := rows[r.IP]
+			if k == nil {
+				ip := IP{IP: r.IP, Country: r.Country, City: r.City, ASN: r.ASN, HasLoc: r.HasLoc, Lat: r.Lat, Lon: r.Lon, AccuracyKM: r.AccuracyKM}
+				k = &detect.Known{Where: ip.Where(), First: r.Time}
+				rows[r.IP] = k
+			}
+			k.Last = r.Time
+			k.Count++
+		}
+		return got
+	}
+	if got := run(loneWeek(t0, "bob@x.test")); len(got) != 0 {
+		t.Errorf("first run: %q, want none (bob's next login judges it)", got)
+	}
+	next := t0.Add(10 * 24 * time.Hour)
+	if got := run([]*record.Record{loginAt("bob@x.test", home, next)}); !slices.Equal(got, []string{"bob@x.test medium"}) {
+		t.Errorf("second run: %q, want bob medium", got)
+	}
+	if got := run([]*record.Record{loginAt("bob@x.test", home, next.Add(24*time.Hour))}); len(got) != 0 {
+		t.Errorf("third run: %q, want none", got)
 	}
 }

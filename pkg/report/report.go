@@ -867,13 +867,21 @@ func (rep *Report) judge(a *Account, d *detect.Account) detect.Verdict {
 		}
 		d.Login(&k.Where, k.First.In(loc), k.Last.In(loc), int(max(k.Count, 1)))
 	}
-	until := rep.until
-	for i := range a.later {
-		if l := a.later[i].Last; l.After(until) {
-			until = l
+	// what waits for the window (a lone far login) is judged at the
+	// latest login or failure read; not with a state (the state was asked
+	// of the account: KnowSharing): there the account's own next login
+	// judges it, in a later run if need be, from the history's rows,
+	// which say nothing of how far an earlier run read: judged at its
+	// end, it would be judged again at that login
+	if !a.sharingKnown {
+		until := rep.until
+		for i := range a.later {
+			if l := a.later[i].Last; l.After(until) {
+				until = l
+			}
 		}
+		d.Until(until)
 	}
-	d.Until(until)
 	a.sharingOut = d.Sharing()
 	return d.Verdict()
 }
