@@ -1885,7 +1885,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	if newCountry {
 		a.countScattered(first, w)
 	}
-	if !exit && w.Country != "" && (w.Trusted || a.countryUsual(w.Country, first)) {
+	if a.cfg.LoneFar > 0 && w.HasLoc && !exit && w.Country != "" && (w.Trusted || a.countryUsual(w.Country, first)) {
 		a.noteUsual(w, last)
 	}
 	a.last = login{Where: *w, at: last, usual: usual, valid: true, gate: gate}
