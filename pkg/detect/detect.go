@@ -1295,8 +1295,8 @@ type Account struct {
 	many struct{ countries, networks, scattered int } // the most found in a window (a span)
 	// lastUsual: the last login from a usual country, located (a phone's
 	// too); lone: the lone far logins pending (see maybeLone)
-	lastUsual login
-	lone      []lonely
+	lastUsual, lastRelay login
+	lone                 []lonely
 	// methods: the SASL mechanisms the account used from its usual
 	// places, since first, in n logins with a known mechanism (see client)
 	methods struct {
@@ -1753,6 +1753,7 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 	}
 	if w.Relay {
 		a.settleLone(nil, first)
+		a.noteRelay(w, last)
 		a.total += int64(n)
 		a.relayed = true
 		return

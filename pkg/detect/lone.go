@@ -68,27 +68,53 @@ func (a *Account) noteUsual(w *Where, last time.Time) {
 	a.lastUsual = login{Where: *w, at: last, valid: true}
 }
 
+// noteRelay remembers a login through a relay (Where.Relay: a provider's
+// servers, the Outlook app's through Microsoft's): the owner's, from
+// wherever he is; a lone far login's login before, far from the account's
+// last place.
+func (a *Account) noteRelay(w *Where, last time.Time) {
+	if a.cfg.LoneFar > 0 {
+		a.lastRelay = login{Where: *w, at: last, valid: true}
+	}
+}
+
+// justBefore: l is a valid login loneBefore or less before t.
+func justBefore(l *login, t time.Time) bool {
+	return l.valid && !t.Before(l.at) && t.Sub(l.at) <= loneBefore
+}
+
 // maybeLone takes the first login from a new country (its finding f) as a
 // lone far login, pending, when the account's last login from a usual
 // country came loneBefore or less before it, from LoneFar km or more away
-// (beyond both accuracy radii).
+// (beyond both accuracy radii); or when one through a relay did, and that
+// last login from a usual country, whenever it was, is as far.
 func (a *Account) maybeLone(f *finding, w *Where, first time.Time, n int) {
 	u := &a.lastUsual
-	if a.cfg.LoneFar <= 0 || n != 1 || f.n != 1 || !w.HasLoc || w.Country == "" || !u.valid || first.Before(u.at) || first.Sub(u.at) > loneBefore {
+	if a.cfg.LoneFar <= 0 || n != 1 || f.n != 1 || !w.HasLoc || w.Country == "" || !u.valid {
 		return
+	}
+	by := u
+	if !justBefore(u, first) {
+		if by = &a.lastRelay; !justBefore(by, first) {
+			return
+		}
 	}
 	if !a.far(&u.Where, w) {
 		return
 	}
-	a.lone = append(a.lone, a.lonely(f, w, first, &u.Where, u.at))
+	a.lone = append(a.lone, a.lonely(f, w, first, &u.Where, &by.Where, by.at))
 }
 
 // lonely is the pending lone far login from w at t, after one from u at
-// ut.
-func (a *Account) lonely(f *finding, w *Where, t time.Time, u *Where, ut time.Time) lonely {
-	km := Distance(u.Lat, u.Lon, w.Lat, w.Lon)
-	return lonely{f: f, at: t, ip: strings.Clone(w.IP), where: countryCity(w), cc: strings.Clone(w.Country), lat: w.Lat, lon: w.Lon, acc: float64(w.AccuracyKM),
-		why: fmt.Sprintf("%s after one from %s (%s), %s km away", span(t.Sub(ut)), placeName(u), a.network(u), thousands(int64(math.Round(km/10)*10)))}
+// ut; or, by a relay's (byAt), with u the account's last place.
+func (a *Account) lonely(f *finding, w *Where, t time.Time, u, by *Where, at time.Time) lonely {
+	km := thousands(int64(math.Round(Distance(u.Lat, u.Lon, w.Lat, w.Lon)/10) * 10))
+	why := fmt.Sprintf("%s after one from %s (%s), %s km away", span(t.Sub(at)), placeName(u), a.network(u), km)
+	if by.Relay {
+		why = fmt.Sprintf("%s after one through %s (a provider's servers, which do not say where the owner is), %s km from the account's last place, %s (%s)",
+			span(t.Sub(at)), a.network(by), km, placeName(u), a.network(u))
+	}
+	return lonely{f: f, at: t, ip: strings.Clone(w.IP), where: countryCity(w), cc: strings.Clone(w.Country), lat: w.Lat, lon: w.Lon, acc: float64(w.AccuracyKM), why: why}
 }
 
 // far: w is LoneFar km or more from u, beyond both accuracy radii.
@@ -100,11 +126,12 @@ func (a *Account) far(u, w *Where) bool {
 // earlier run (an hourly one, the live reader's window before) left
 // pending, as far as the rows tell: a row of one login, the first of its
 // country, not whitelisted; a row of a usual country whose first or last
-// login came loneBefore or less before it, far enough; no row of that
+// login came loneBefore or less before it, far enough (or a relay's, and
+// the last row of a usual country before it far enough); no row of that
 // country, or near it, in use in the window after; and no row in use
 // past that window (a run that read such a login judged it then). And
-// the last login from a usual country (lastUsual), for a lone far login
-// in the logins fed next.
+// the last login from a usual country (lastUsual), and through a relay
+// (lastRelay), for a lone far login in the logins fed next.
 func (a *Account) recallLone(known []Known) {
 	if a.cfg.LoneFar <= 0 {
 		return
@@ -136,6 +163,9 @@ func (a *Account) recallLone(known []Known) {
 		if usualRow(k, last) && (!a.lastUsual.valid || last.After(a.lastUsual.at)) {
 			a.noteUsual(&k.Where, last)
 		}
+		if k.Relay && (!a.lastRelay.valid || last.After(a.lastRelay.at)) {
+			a.noteRelay(&k.Where, last)
+		}
 	}
 rows:
 	for i := range known {
@@ -146,8 +176,8 @@ rows:
 			t.Before(a.learnTill) || !latest.Before(end) || a.site.exit(&c.Where, t) || a.site.gate(c.IP, t) || a.site.commonCountry(c.Country, t) {
 			continue
 		}
-		var u *Known
-		var ut time.Time
+		var u, ref, relay *Known // just before; the last place before; a relay's just before
+		var ut, refAt, relayAt time.Time
 		for j := range known {
 			k := &known[j]
 			if j == i {
@@ -159,17 +189,35 @@ rows:
 			if k.Last.After(t) && !k.First.After(end) && (k.Country == c.Country || k.HasLoc && Distance(c.Lat, c.Lon, k.Lat, k.Lon)-float64(c.AccuracyKM)-float64(k.AccuracyKM) < loneNearKM) {
 				continue rows // back there within the window
 			}
+			last := k.Last
+			if k.Cut {
+				last = k.First
+			}
+			if k.Relay {
+				for _, at := range [2]time.Time{k.First, last} {
+					if !at.After(t) && t.Sub(at) <= loneBefore && at.After(relayAt) {
+						relay, relayAt = k, at
+					}
+				}
+				continue
+			}
 			if !usualRow(k, t) {
 				continue
 			}
-			for _, at := range [2]time.Time{k.First, k.Last} {
+			for _, at := range [2]time.Time{k.First, last} {
+				if !at.After(t) && at.After(refAt) {
+					ref, refAt = k, at
+				}
 				if !at.After(t) && t.Sub(at) <= loneBefore && at.After(ut) {
 					u, ut = k, at
 				}
 			}
 		}
-		if u != nil && a.far(&u.Where, &c.Where) {
-			a.lone = append(a.lone, a.lonely(nil, &c.Where, t, &u.Where, ut))
+		switch {
+		case u != nil && a.far(&u.Where, &c.Where):
+			a.lone = append(a.lone, a.lonely(nil, &c.Where, t, &u.Where, &u.Where, ut))
+		case u == nil && relay != nil && ref != nil && a.far(&ref.Where, &c.Where):
+			a.lone = append(a.lone, a.lonely(nil, &c.Where, t, &ref.Where, &relay.Where, relayAt))
 		}
 	}
 }

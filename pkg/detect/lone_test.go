@@ -19,7 +19,10 @@ var (
 	delhi   = Where{IP: "122.160.222.220", Country: "IN", City: "Delhi", ASN: 24560, Org: "Bharti Airtel", HasLoc: true, Lat: 28.6139, Lon: 77.209, AccuracyKM: 20}
 	delhi2  = Where{IP: "122.161.3.7", Country: "IN", City: "Delhi", ASN: 24560, Org: "Bharti Airtel", HasLoc: true, Lat: 28.6139, Lon: 77.209, AccuracyKM: 20}
 	colombo = Where{IP: "112.134.5.9", Country: "LK", City: "Colombo", ASN: 9329, Org: "Sri Lanka Telecom", HasLoc: true, Lat: 6.9271, Lon: 79.8612, AccuracyKM: 20}
-	istanbl = Where{IP: "88.230.1.2", Country: "TR", City: "Istanbul", ASN: 9121, Org: "Turk Telekom", HasLoc: true, Lat: 41.0082, Lon: 28.9784, AccuracyKM: 20}
+	// the Outlook app's logins come from Microsoft's servers (pattern_org:
+	// a relay), wherever its owner is
+	outlookApp = Where{IP: "40.99.1.2", Country: "US", ASN: 8075, Org: "Microsoft Corporation", HasLoc: true, Lat: 47.6, Lon: -122.3, AccuracyKM: 1000, Relay: true}
+	istanbl    = Where{IP: "88.230.1.2", Country: "TR", City: "Istanbul", ASN: 9121, Org: "Turk Telekom", HasLoc: true, Lat: 41.0082, Lon: 28.9784, AccuracyKM: 20}
 )
 
 // weekHome: a week of the home line in Hamburg at 7:35 and 19:00 and the
@@ -73,6 +76,11 @@ func TestLoneFar(t *testing.T) {
 		{"2 h after home", Config{}, with(ev{w: delhi, at: check + 2*time.Hour}, ev{w: dtLine(9, "Hamburg"), at: 9*day + 11*time.Hour}), 12 * day, Low, "new country IN", true},
 		{"checked in the hour after the phone's", Config{}, with(ev{w: o2Phone(8), at: check + 40*time.Minute}, ev{w: delhi, at: check + 70*time.Minute},
 			ev{w: dtLine(9, "Hamburg"), at: 9*day + 11*time.Hour}), 0, Medium, "its only login from there, 30 min after", true},
+		{"checked once, 10 min after the Outlook app's login through Microsoft", Config{}, with(ev{w: outlookApp, at: check + 4*time.Hour},
+			ev{w: delhi, at: check + 4*time.Hour + 10*time.Minute}, ev{w: dtLine(9, "Hamburg"), at: 9*day + 11*time.Hour}), 0, Medium,
+			"its only login from there, 10 min after one through AS8075 Microsoft Corporation (a provider's servers, which do not say where the owner is), 6,050 km from the account's last place, DE (AS6805 Telefonica Germany)", true},
+		{"a traveller, 10 min after the Outlook app's, again from there", Config{}, with(ev{w: outlookApp, at: check + 4*time.Hour},
+			ev{w: delhi, at: check + 4*time.Hour + 10*time.Minute}, ev{w: delhi2, at: check + 20*time.Hour}, ev{w: dtLine(9, "Hamburg"), at: 9*day + 11*time.Hour}), 0, Low, "new country IN", true},
 		{"turned off", Config{LoneFar: -1}, with(ev{w: delhi, at: check + 10*time.Minute}), 12 * day, Low, "new country IN", false},
 		{"1,000 km set", Config{LoneFar: 1000}, with(ev{w: istanbl, at: check + 10*time.Minute}), 12 * day, Medium, "its only login from there", false},
 	} {
