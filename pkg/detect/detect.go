@@ -1294,7 +1294,8 @@ type Account struct {
 	}
 	many struct{ countries, networks, scattered int } // the most found in a window (a span)
 	// lastUsual: the last login from a usual country, located (a phone's
-	// too); lone: the lone far logins pending (see maybeLone)
+	// too); lastRelay: the last through a relay; lone: the lone far logins
+	// pending (see maybeLone)
 	lastUsual, lastRelay login
 	lone                 []lonely
 	// methods: the SASL mechanisms the account used from its usual
@@ -1343,7 +1344,8 @@ type finding struct {
 	// words (see client): a low finding is then medium
 	client string
 	// lone: the country's only login, far from the one from a usual
-	// country just before it, in words (see maybeLone): medium
+	// country (or through a relay) just before it, in words (see
+	// maybeLone): medium
 	lone string
 }
 

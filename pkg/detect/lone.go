@@ -106,8 +106,8 @@ func (a *Account) maybeLone(f *finding, w *Where, first time.Time, n int) {
 	a.lone = append(a.lone, a.lonely(f, w, first, &u.Where, &by.Where, by.at))
 }
 
-// lonely is the pending lone far login from w at t, after one from u at
-// ut; or, by a relay's (byAt), with u the account's last place.
+// lonely is the pending lone far login from w at t, after the login by
+// at: u's own, or a relay's (by.Relay), u then the account's last place.
 func (a *Account) lonely(f *finding, w *Where, t time.Time, u, by *Where, at time.Time) lonely {
 	km := thousands(int64(math.Round(Distance(u.Lat, u.Lon, w.Lat, w.Lon)/10) * 10))
 	why := fmt.Sprintf("%s after one from %s (%s), %s km away", span(t.Sub(at)), placeName(u), a.network(u), km)
