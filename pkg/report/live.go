@@ -1206,10 +1206,11 @@ func (l *Live) Flush(emit record.Emit) error {
 	if err := l.fromOthers(emit, true); err != nil {
 		return err
 	}
-	// the end of the logins read: what waited for the window is judged
-	// as a batch judges it at its last login read, after the other
-	// processes' logins (a batch judges them among the account's: Know)
-	// (with a state, as Tick: the account's next login judges it)
+	// the end of what was read: what waited for the window is judged as
+	// a batch without a state judges it, at its latest login or failure
+	// read, after the other processes' logins (a batch judges them among
+	// the account's: Know); with a state, as at a Tick, not here: the
+	// account's next login judges it
 	if reach := maxTime(l.now, l.failedTo); !reach.IsZero() && l.History == nil {
 		for _, la := range l.accounts {
 			// (not one with rows of other processes left to judge:
