@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
 
 // loganomParseExe is this test binary under the name loganom-parse:
@@ -26,24 +27,6 @@ func loganomParseExe(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return exe
-}
-
-// syncBuffer is a bytes.Buffer for a process's output read meanwhile.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // loganom-parse --follow --resume, stopped with SIGTERM while lines are
@@ -125,7 +108,7 @@ func TestFollowSIGTERMResume(t *testing.T) {
 	count(string(out))
 	for round := range 3 {
 		cmd := exec.Command(exe, "--follow", "--resume", "--db", db, log)
-		var stdout, stderr syncBuffer
+		var stdout, stderr syncbuf.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

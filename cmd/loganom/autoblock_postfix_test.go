@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/postfixlab"
 )
 
@@ -56,7 +57,7 @@ for = 1h
 	// at its policy listener, and has bob send from abroad
 	run := func(t *testing.T, db string, logArgs ...string) string {
 
-		var stdout, stderr lockedBuffer
+		var stdout, stderr syncbuf.Buffer
 		args := append([]string{"postfix-sasl", "--follow"}, logArgs...)
 		cmd := exec.Command(bin, append(args, "--db", db, "-c", config, "--no-cache", "--format", "json")...)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr

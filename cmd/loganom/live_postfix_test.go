@@ -25,28 +25,11 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/loganomcmd"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 	"github.com/loganom/loganom/pkg/postfixlab"
 	"github.com/loganom/loganom/pkg/state"
 )
-
-// lockedBuffer is a bytes.Buffer that goroutines may write and read.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // logWatch polls a log by its name, as it grows and across rotations,
 // and tells when each login (by client address) first appeared in it.
@@ -209,7 +192,7 @@ url = %[3]s
 	}
 
 	// the daemon
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd := exec.Command(bin, "postfix-sasl", "--follow", "-l", maillog, "--db", db, "-c", config, "--no-cache", "--format", "json")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

@@ -2,42 +2,23 @@ package enrichcmd
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 )
 
-// syncBuffer is a stderr that the test may read while Main writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // stream runs a command's Main on pipes: it returns stdin's writer, the
 // lines of stdout as they come, and the exit code once Main returns.
-func stream(t *testing.T, main func(cli.Env) int, args ...string) (io.WriteCloser, <-chan string, <-chan int, *syncBuffer) {
+func stream(t *testing.T, main func(cli.Env) int, args ...string) (io.WriteCloser, <-chan string, <-chan int, *syncbuf.Buffer) {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	env := cli.Env{Args: args, Stdin: inR, Stdout: outW, Stderr: stderr, Getenv: func(string) string { return "" }}
 	code := make(chan int, 1)
 	go func() {
@@ -58,7 +39,7 @@ func stream(t *testing.T, main func(cli.Env) int, args ...string) (io.WriteClose
 
 // next waits for a line of stdout, failing the test after a long deadline
 // rather than hanging it.
-func next(t *testing.T, lines <-chan string, stderr *syncBuffer) string {
+func next(t *testing.T, lines <-chan string, stderr *syncbuf.Buffer) string {
 	t.Helper()
 	select {
 	case l := <-lines:

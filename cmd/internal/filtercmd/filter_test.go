@@ -2,35 +2,16 @@ package filtercmd
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
-
-// syncBuffer is a stderr that the test may read while Main writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // loganom-filter streams: each record written on its stdin comes out (or
 // is dropped) at once, with stdin left open, as in
@@ -40,7 +21,7 @@ func TestFilterStreams(t *testing.T) {
 	os.WriteFile(conf, []byte("[GENERAL]\npattern_ip = google.com\ncountry_ignore = US\n"), 0o600)
 	inR, in := io.Pipe()
 	outR, outW := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	env := cli.Env{Args: []string{"-c", conf, "--explain"}, Stdin: inR, Stdout: outW, Stderr: stderr, Getenv: func(string) string { return "" }}
 	code := make(chan int, 1)
 	go func() {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
 
 var apiListenRE = regexp.MustCompile(`api: listening on ([0-9.:]+)`)
@@ -82,7 +83,7 @@ func TestFollowAPI(t *testing.T) {
 	if c := stopDaemon(t, stderr, code); c != 0 {
 		t.Fatalf("exit %d\n%s", c, stderr)
 	}
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	if c := Main(cli.Env{Args: []string{"blocks", "--db", db, "--audit"}, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}); c != 0 {
 		t.Fatalf("blocks --audit: %d %s", c, &errb)
 	}
@@ -103,7 +104,7 @@ func TestFollowAPINoState(t *testing.T) {
 	f.Close()
 	log := filepath.Join(dir, "maillog")
 	os.WriteFile(log, nil, 0o644)
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	c := Main(cli.Env{Args: []string{"postfix-sasl", "--follow", "--no-db", "--no-cache", "--no-rdns", "-c", cfg, "-l", log},
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 	if c != cli.ExitUsage || !strings.Contains(errb.String(), `msg="api: [API] listen needs the state`) || !strings.Contains(errb.String(), "hint:") {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -43,9 +44,9 @@ func TestFollowFile(t *testing.T) {
 		}
 		f.Close()
 	}
-	start := func() (<-chan string, *syncBuffer, <-chan int) {
+	start := func() (<-chan string, *syncbuf.Buffer, <-chan int) {
 		outR, outW := io.Pipe()
-		stderr := &syncBuffer{}
+		stderr := &syncbuf.Buffer{}
 		lines := outputLines(outR)
 		code := make(chan int, 1)
 		args := []string{"postfix-sasl", "--follow", "--resume", "-c", cfg, "-l", logf, "--db", db, "--no-cache", "--no-rdns",
@@ -58,7 +59,7 @@ func TestFollowFile(t *testing.T) {
 		waitFor(t, "the daemon to start", func() bool { return strings.Contains(stderr.String(), "following") })
 		return lines, stderr, code
 	}
-	stop := func(stderr *syncBuffer, code <-chan int) {
+	stop := func(stderr *syncbuf.Buffer, code <-chan int) {
 		t.Helper()
 		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 			t.Fatal(err)
@@ -227,8 +228,8 @@ func TestFollowJournal(t *testing.T) {
 	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	run := func() (*syncBuffer, <-chan int, *syncBuffer) {
-		stderr, stdout := &syncBuffer{}, &syncBuffer{}
+	run := func() (*syncbuf.Buffer, <-chan int, *syncbuf.Buffer) {
+		stderr, stdout := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 		code := make(chan int, 1)
 		args := []string{"postfix-sasl", "--follow", "--journal", "--journalctl", script, "--resume", "-c", cfg, "--db", db,
 			"--no-cache", "--no-rdns", "--format", "json"}
@@ -238,7 +239,7 @@ func TestFollowJournal(t *testing.T) {
 		waitFor(t, "the daemon to start", func() bool { return strings.Contains(stderr.String(), "following the journal") })
 		return stderr, code, stdout
 	}
-	stop := func(stderr *syncBuffer, code <-chan int) {
+	stop := func(stderr *syncbuf.Buffer, code <-chan int) {
 		t.Helper()
 		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/state"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 )
@@ -32,12 +33,12 @@ func TestDaemonJournalPositionQuiet(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.ini")
 	liveConfig(t, cfg, "BR", "")
 
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	args := []string{"postfix-sasl", "--follow", "--journal", "--journalctl", "/bin/false", "--resume", "-c", cfg, "--db", dsn,
 		"--no-cache", "--no-rdns", "--format", "json"}
 	go func() {
-		done <- Main(cli.Env{Args: args, Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: stderr, Getenv: func(string) string { return "" }})
+		done <- Main(cli.Env{Args: args, Stdin: strings.NewReader(""), Stdout: &syncbuf.Buffer{}, Stderr: stderr, Getenv: func(string) string { return "" }})
 	}()
 	select {
 	case code := <-done:

@@ -2,7 +2,6 @@ package loganomcmd
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,25 +16,8 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer that goroutines may write and read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitFor polls until cond holds, or fails the test after a while.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -81,11 +63,11 @@ func liveConfig(t *testing.T, path, countries, webhook string) {
 // runFollow starts loganom postfix-sasl --follow -l - on a pipe and
 // returns its stdin, its stdout's lines as they come, its stderr and
 // the channel of its exit code.
-func runFollow(t *testing.T, args ...string) (io.WriteCloser, <-chan string, *syncBuffer, <-chan int) {
+func runFollow(t *testing.T, args ...string) (io.WriteCloser, <-chan string, *syncbuf.Buffer, <-chan int) {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	lines := make(chan string, 100)
 	go func() {
 		sc := bufio.NewScanner(outR)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -39,8 +40,8 @@ func TestLogHeldByDaemon(t *testing.T) {
 			Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
 		return code, stdout.String(), stderr.String()
 	}
-	daemon := func() (*syncBuffer, <-chan int) {
-		stderr := &syncBuffer{}
+	daemon := func() (*syncbuf.Buffer, <-chan int) {
+		stderr := &syncbuf.Buffer{}
 		code := make(chan int, 1)
 		go func() {
 			code <- Main(cli.Env{Args: append([]string{"postfix-sasl", "--follow", "--resume"}, common...), Stdin: strings.NewReader(""),
@@ -48,7 +49,7 @@ func TestLogHeldByDaemon(t *testing.T) {
 		}()
 		return stderr, code
 	}
-	stop := func(stderr *syncBuffer, code <-chan int) {
+	stop := func(stderr *syncbuf.Buffer, code <-chan int) {
 		t.Helper()
 		if c := stopDaemon(t, stderr, code); c != 0 {
 			t.Fatalf("daemon exit %d\n%s", c, stderr)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
 
 // botnet are addresses of the bundled example databases in six countries
@@ -64,10 +65,10 @@ var listenRE = regexp.MustCompile(`policy: listening on ([0-9.:]+);`)
 
 // startDaemon runs loganom postfix-sasl --follow with args, and returns its
 // stdout's lines, stderr and exit code's channel once it follows.
-func startDaemon(t *testing.T, args ...string) (<-chan string, *syncBuffer, <-chan int) {
+func startDaemon(t *testing.T, args ...string) (<-chan string, *syncbuf.Buffer, <-chan int) {
 	t.Helper()
 	outR, outW := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	lines := make(chan string, 100)
 	go func() {
 		sc := bufio.NewScanner(outR)
@@ -94,7 +95,7 @@ func startDaemon(t *testing.T, args ...string) (<-chan string, *syncBuffer, <-ch
 	return lines, stderr, code
 }
 
-func stopDaemon(t *testing.T, stderr *syncBuffer, code <-chan int) int {
+func stopDaemon(t *testing.T, stderr *syncbuf.Buffer, code <-chan int) int {
 	t.Helper()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -190,7 +191,7 @@ func TestFollowPolicyOnlyAutoBlock(t *testing.T) {
 		t.Errorf("no log line for the block:\n%s", stderr)
 	}
 	// the block is in the state, with its audit
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	if c := Main(cli.Env{Args: []string{"blocks", "--db", db, "--audit"}, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}); c != 0 {
 		t.Fatalf("blocks --audit: %d %s", c, &errb)
 	}
@@ -257,7 +258,7 @@ func TestFollowPolicyLoginsWithLog(t *testing.T) {
 	// the log's logins read and recorded, before the service's
 	db := filepath.Join(dir, "state.db")
 	waitFor(t, "the log's logins recorded", func() bool {
-		var out, errb syncBuffer
+		var out, errb syncbuf.Buffer
 		Main(cli.Env{Args: []string{"history", "bob@example.test", "--db", db, "--format", "json"}, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 		return strings.Contains(out.String(), `"count":4`)
 	})

@@ -13,16 +13,17 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/enrich/dnstest"
 )
 
 // startFollow starts loganom with args (stdin a pipe) and returns its
 // stdin, its stdout's lines, its stderr and the channel of its exit code.
-func startFollow(t *testing.T, args ...string) (io.WriteCloser, <-chan string, *syncBuffer, <-chan int) {
+func startFollow(t *testing.T, args ...string) (io.WriteCloser, <-chan string, *syncbuf.Buffer, <-chan int) {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	lines := make(chan string, 100)
 	go func() {
 		sc := bufio.NewScanner(outR)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/blockcmd"
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
 
 // The policy logins dropped because the pipeline is behind (the bounded
@@ -16,7 +17,7 @@ import (
 // alert on. So are the requests answered per on_error (the state
 // unreadable).
 func TestReviewPolicyDroppedInMetrics(t *testing.T) {
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	log := &cli.Logger{Prog: "loganom", W: &stderr}
 	log.Slog = cli.NewSlog(log.W, log.Prog, false)
 	k := &PolicyKeys{PolicyFlags: blockcmd.PolicyFlags{Listen: "127.0.0.1:0"}}

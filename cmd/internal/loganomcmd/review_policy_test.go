@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
 
 // In the policy-only mode (no log read), the service's logins are
@@ -39,7 +40,7 @@ func TestReviewPolicyOnlyLoginsRecordedWhileRunning(t *testing.T) {
 		}
 	}
 	waitFor(t, "alice's two logins recorded while the daemon runs", func() bool {
-		var out, errb syncBuffer
+		var out, errb syncbuf.Buffer
 		Main(cli.Env{Args: []string{"history", "alice@example.test", "--db", db, "--format", "json"}, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 		return strings.Contains(out.String(), `"count":2`)
 	})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 )
 
 // The lift command says "loganom unblock -- -NAME" for a name with a
@@ -13,7 +14,7 @@ import (
 func TestReviewUnblockDashName(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "state.db")
 	run := func(args ...string) (int, string) {
-		var out, errb syncBuffer
+		var out, errb syncbuf.Buffer
 		c := Main(cli.Env{Args: args, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 		return c, out.String() + errb.String()
 	}

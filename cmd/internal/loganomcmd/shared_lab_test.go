@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/report"
 	"github.com/loganom/loganom/pkg/state"
 	"github.com/loganom/loganom/pkg/state/pgtest"
@@ -87,7 +88,7 @@ func (s *twoServers) batch(mx string) string {
 // daemon starts mx's daemon (--follow --resume, and extra) on its log; it
 // returns the lines of its stdout and its stderr. It is stopped (SIGTERM)
 // at the end of the test, and must exit 0.
-func (s *twoServers) daemon(mx string, extra ...string) (<-chan string, *syncBuffer) {
+func (s *twoServers) daemon(mx string, extra ...string) (<-chan string, *syncbuf.Buffer) {
 	s.t.Helper()
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -95,7 +96,7 @@ func (s *twoServers) daemon(mx string, extra ...string) (<-chan string, *syncBuf
 	}
 	s.t.Cleanup(func() { outR.Close() })
 	lines := outputLines(outR)
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	code := make(chan int, 1)
 	go func() {
 		code <- Main(cli.Env{Args: s.args(mx, append([]string{"--follow"}, extra...)...), Stdin: strings.NewReader(""), Stdout: outW, Stderr: stderr, Getenv: func(string) string { return "" }})
@@ -119,7 +120,7 @@ type sharedAlert struct {
 
 // nextSharedAlert returns the next alert the daemon prints, or fails after
 // 20 seconds.
-func nextSharedAlert(t *testing.T, lines <-chan string, stderr *syncBuffer) sharedAlert {
+func nextSharedAlert(t *testing.T, lines <-chan string, stderr *syncbuf.Buffer) sharedAlert {
 	t.Helper()
 	var a sharedAlert
 	select {

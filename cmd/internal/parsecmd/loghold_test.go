@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/loganom/loganom/cmd/internal/cli"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/state"
 )
 
@@ -56,30 +56,13 @@ func heldLog(t *testing.T, holder string) (logf, db string) {
 	return logf, db
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // loganom-parse --follow --resume stopped (SIGTERM) while it waits for
 // the log another process holds stops as it does when following: exit
 // 0, no error. It exited 1 with "error:" and the holder again, which
 // systemd records as a failure.
 func TestFollowStoppedWhileWaiting(t *testing.T) {
 	logf, db := heldLog(t, "loganom postfix-sasl --resume, pid 4242")
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(cli.Env{Args: []string{"--follow", "--resume", "--db", db, logf}, Stdin: strings.NewReader(""),

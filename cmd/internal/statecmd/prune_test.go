@@ -1,7 +1,6 @@
 package statecmd
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"os"
@@ -13,28 +12,12 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/config"
+	"github.com/loganom/loganom/cmd/internal/syncbuf"
 	"github.com/loganom/loganom/pkg/state"
 	"github.com/loganom/loganom/pkg/state/pgtest"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the test's trigger
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // seedOld records, as of now, an address last seen 200 days ago and one
 // seen yesterday; an alert opened and acknowledged 200 days ago and one
@@ -102,7 +85,7 @@ func TestStartPruning(t *testing.T) {
 			results := make(chan error, 10)
 			var pruned []state.Pruned
 			var mu sync.Mutex
-			logs := &lockedBuffer{}
+			logs := &syncbuf.Buffer{}
 			log := &cli.Logger{Prog: "loganom", W: logs}
 			s := &State{Store: st, Instance: "mx1", Keep: DefaultKeep, RealertAfter: DefaultRealertAfter, Window: DefaultWindow,
 				PruneEvery: DefaultPruneEvery, Now: func() time.Time { return now },
@@ -263,7 +246,7 @@ func TestPruneEvery(t *testing.T) {
 		if c.want == 0 {
 			asked := false
 			s.PruneAfter = func(time.Duration) <-chan time.Time { asked = true; return nil }
-			s.StartPruning(&cli.Logger{Prog: "loganom", W: &lockedBuffer{}})()
+			s.StartPruning(&cli.Logger{Prog: "loganom", W: &syncbuf.Buffer{}})()
 			if asked {
 				t.Errorf("%q: the pruner started", c.ini)
 			}
