@@ -1398,10 +1398,16 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		if k.First.IsZero() || k.Last.IsZero() || k.Relay {
 			continue
 		}
-		a.see(&k.Where, k.First, k.Last, k.First.Before(a.learnTill))
+		// an exit's country says nothing of the account's (as Login sees
+		// it): an exit by now, it was by the row's end, or soon after
+		seen := k.Where
+		if a.site.exitNet(&k.Where) || a.site.gate(k.IP, time.Time{}) {
+			seen.Country = ""
+		}
+		a.see(&seen, k.First, k.Last, k.First.Before(a.learnTill))
 		a.total += k.Count
 		a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
-		if p := a.countries[k.Country]; p != nil {
+		if p := a.countries[seen.Country]; p != nil {
 			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN, ip: turnIP(&k.Where), cut: k.Cut})
 		}
 		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
