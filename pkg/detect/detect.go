@@ -3236,15 +3236,19 @@ func (a *Account) countScattered(t time.Time, w *Where) {
 	backs := 0
 	for _, c := range cs[1:] {
 		prev := chain[len(chain)-1].p
-		lat, lon, back := prev.lat, prev.lon, false
+		d, back := Distance(prev.lat, prev.lon, c.p.lat, c.p.lon), false
 		// the owner was back at a usual place in between: the thief's
-		// next country is as far from there as from the one before (not
-		// on an account several people use: the login between may be
-		// another's, at home while one travels)
+		// next country is no stop of a journey from the one before, and
+		// counts when it is as far from there (not on an account several
+		// people use: the login between may be another's, at home while
+		// one travels); or, near home, when it is far from the one
+		// before, as without a login between
 		if b := &c.p.back; !a.shared() && b.valid && b.at.After(prev.last) && b.at.Before(c.p.first) {
-			lat, lon, back = b.lat, b.lon, true
+			if db := Distance(b.lat, b.lon, c.p.lat, c.p.lon); db >= scatterKM {
+				d, back = db, true
+			}
 		}
-		if d := Distance(lat, lon, c.p.lat, c.p.lon); d >= scatterKM {
+		if d >= scatterKM {
 			chain = append(chain, c)
 			km += d
 			backs += b2i(back)

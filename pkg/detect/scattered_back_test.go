@@ -59,3 +59,24 @@ func TestScatteredBackHome(t *testing.T) {
 		t.Errorf("from the history: %s\nwant medium with %q", v, want)
 	}
 }
+
+// Back at home in between, a thief's next country near home still counts
+// when it is far from the one before: Buenos Aires is 1,700 km from the
+// owner's São Paulo, but 7,900 from Lagos, two nights before; measured
+// from home alone, the chain lost it (and Asunción after Moscow). (Seed 804 of scripts/bench-detect:
+// IN, RU, CN, UA, TR a night each while the owner was at the office in
+// Berlin every day; Kyiv is 1,200 km from Berlin, 7,000 from Nanjing.)
+func TestScatteredBackHomeNear(t *testing.T) {
+	buenosAires := Where{IP: "181.0.1.1", Country: "AR", City: "Buenos Aires", ASN: 7303, Org: "Telecom Argentina S.A.", HasLoc: true, Lat: -34.6037, Lon: -58.3816, AccuracyKM: 20}
+	asuncion := Where{IP: "181.120.1.1", Country: "PY", City: "Asunción", ASN: 23201, Org: "Telecel S.A.", HasLoc: true, Lat: -25.2637, Lon: -57.5759, AccuracyKM: 20}
+	evs := daily(saoPaulo, 5)
+	for k, w := range []Where{lagos, buenosAires, moscow, asuncion} {
+		at := time.Duration(5+2*k)*day + 2*time.Hour - 8*time.Hour // 2:00 (t0 is 8:00)
+		evs = append(evs, ev{w: w, at: at}, ev{w: w, at: at + 20*time.Minute}, ev{w: saoPaulo, at: time.Duration(6+2*k)*day + 4*time.Hour})
+	}
+	slices.SortStableFunc(evs, func(x, y ev) int { return cmp.Compare(x.at, y.at) })
+	const want = "4 new countries in 6 days (NG → AR → RU → PY, "
+	if v := judge(Config{}, nil, evs); v.Severity != Medium || !strings.Contains(v.String(), want) || !strings.Contains(v.String(), "(1 of them: from the usual place") {
+		t.Errorf("%s\nwant medium with %q, 1 of them from home", v, want)
+	}
+}
