@@ -1398,16 +1398,23 @@ func (a *Account) Reset(cfg *Config, known []Known, site *Site) {
 		if k.First.IsZero() || k.Last.IsZero() || k.Relay {
 			continue
 		}
-		// an exit's country says nothing of the account's (as Login sees
-		// it): an exit by now, it was by the row's end, or soon after
-		seen := k.Where
-		if a.site.exitNet(&k.Where) || a.site.gate(k.IP, time.Time{}) {
+		// an exit's country says nothing of the account's, as Login
+		// takes each login: through the exit from the row's first login
+		// on, none of its country; from a later one only (its network
+		// became common since), the country's as far as the row tells
+		// (its first login, the only one known to be before)
+		seen, cc := k.Where, k.Country
+		if a.site.exit(&k.Where, k.First) || a.site.gate(k.IP, time.Time{}) {
+			seen.Country, cc = "", ""
+		} else if a.site.exit(&k.Where, k.Last) {
 			seen.Country = ""
+			before := Where{Country: k.Country, Lat: k.Lat, Lon: k.Lon, HasLoc: k.HasLoc, Trusted: k.Trusted}
+			a.see(&before, k.First, k.First, k.First.Before(a.learnTill))
 		}
 		a.see(&seen, k.First, k.Last, k.First.Before(a.learnTill))
 		a.total += k.Count
 		a.rows = append(a.rows, histRow{first: k.First, n: k.Count})
-		if p := a.countries[seen.Country]; p != nil {
+		if p := a.countries[cc]; p != nil {
 			p.hist = append(p.hist, histRow{first: k.First, last: k.Last, n: k.Count, asn: k.ASN, ip: turnIP(&k.Where), cut: k.Cut})
 		}
 		if p := a.networks[k.ASN]; p != nil && k.ASN != 0 {
