@@ -178,8 +178,8 @@ rows:
 		t := c.First
 		end := t.Add(a.cfg.Window)
 		if c.Relay || c.Trusted || c.Cut || !c.HasLoc || c.Country == "" || c.Count != 1 || !c.Last.Equal(t) ||
-			t.Before(a.learnTill) || !latest.Before(end) || a.site.exit(&c.Where, t) || a.site.gate(c.IP, t) || a.site.commonCountry(c.Country, t) {
-			continue
+			t.Before(a.learnTill) || !latest.Before(end) || a.site.exit(&c.Where, t) || a.site.gate(c.IP, time.Time{}) || a.site.commonCountry(c.Country, t) {
+			continue // (a gate's address: an exit whenever it became one, as Login takes it)
 		}
 		var u, ref, relay *Known // just before; the last place before; a relay's just before
 		var ut, refAt, relayAt time.Time
