@@ -188,7 +188,10 @@ rows:
 			if j == i {
 				continue
 			}
-			if k.Country == c.Country && k.First.Before(t) {
+			// (an exit's logins, as Login takes them, say nothing of
+			// the country: a row through it from its first login on is
+			// none of the country's)
+			if k.Country == c.Country && k.First.Before(t) && (k.Relay || !a.site.exit(&k.Where, k.First) && !a.site.gate(k.IP, time.Time{})) {
 				continue rows // not the country's first
 			}
 			if k.Last.After(t) && !k.First.After(end) && (k.Country == c.Country || k.HasLoc && Distance(c.Lat, c.Lon, k.Lat, k.Lon)-float64(c.AccuracyKM)-float64(k.AccuracyKM) < loneNearKM) {
