@@ -1773,11 +1773,17 @@ func (a *Account) Login(w *Where, first, last time.Time, n int) {
 		a.relayed = true
 		return
 	}
-	a.settleLone(w, first)
 	learning := first.Before(a.learnTill)
 	// an exit's country says nothing of the account's: its network does
 	gate := a.site.gate(w.IP, time.Time{})
 	exit := a.site.exit(w, first) || gate
+	if exit {
+		// nor of where the owner is, as a relay's: no return to a
+		// lone far login's place
+		a.settleLone(nil, first)
+	} else {
+		a.settleLone(w, first)
+	}
 	newCountry := !w.Trusted && !exit && !learning && !a.countryUsual(w.Country, first)
 	newNetwork := !w.Trusted && !learning && !a.networkUsual(w.ASN, first)
 	usual := w.Trusted || learning || !newCountry && !newNetwork

@@ -188,13 +188,15 @@ rows:
 			if j == i {
 				continue
 			}
-			// (an exit's logins, as Login takes them, say nothing of
-			// the country: a row through it from its first login on is
-			// none of the country's)
-			if k.Country == c.Country && k.First.Before(t) && (k.Relay || !a.site.exit(&k.Where, k.First) && !a.site.gate(k.IP, time.Time{})) {
+			// (a relay's and an exit's logins, as Login takes them, say
+			// nothing of where the owner is: a relay's row, or an
+			// exit's from its first login on, is none of the country's
+			// logins, nor a return there)
+			via := k.Relay || a.site.exit(&k.Where, k.First) || a.site.gate(k.IP, time.Time{})
+			if k.Country == c.Country && k.First.Before(t) && !via {
 				continue rows // not the country's first
 			}
-			if k.Last.After(t) && !k.First.After(end) && (k.Country == c.Country || k.HasLoc && Distance(c.Lat, c.Lon, k.Lat, k.Lon)-float64(c.AccuracyKM)-float64(k.AccuracyKM) < loneNearKM) {
+			if k.Last.After(t) && !k.First.After(end) && !via && (k.Country == c.Country || k.HasLoc && Distance(c.Lat, c.Lon, k.Lat, k.Lon)-float64(c.AccuracyKM)-float64(k.AccuracyKM) < loneNearKM) {
 				continue rows // back there within the window
 			}
 			last := k.Last
