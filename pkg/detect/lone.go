@@ -189,14 +189,18 @@ rows:
 				continue
 			}
 			// (a relay's and an exit's logins, as Login takes them, say
-			// nothing of where the owner is: a relay's row, or an
-			// exit's from its first login on, is none of the country's
-			// logins, nor a return there)
-			via := k.Relay || a.site.exit(&k.Where, k.First) || a.site.gate(k.IP, time.Time{})
-			if k.Country == c.Country && k.First.Before(t) && !via {
+			// nothing of where the owner is: a relay's row, or a gate's,
+			// is none of the country's logins, nor a return there; an
+			// exit's row is none of the country's logins when its first
+			// was through the exit, and no return when its logins after
+			// t were: the network an exit's at t, or at the row's first
+			// login if later)
+			via := k.Relay || a.site.gate(k.IP, time.Time{})
+			if k.Country == c.Country && k.First.Before(t) && !via && !a.site.exit(&k.Where, k.First) {
 				continue rows // not the country's first
 			}
-			if k.Last.After(t) && !k.First.After(end) && !via && (k.Country == c.Country || k.HasLoc && Distance(c.Lat, c.Lon, k.Lat, k.Lon)-float64(c.AccuracyKM)-float64(k.AccuracyKM) < loneNearKM) {
+			if k.Last.After(t) && !k.First.After(end) && !via && !a.site.exit(&k.Where, later(k.First, t)) &&
+				(k.Country == c.Country || k.HasLoc && Distance(c.Lat, c.Lon, k.Lat, k.Lon)-float64(c.AccuracyKM)-float64(k.AccuracyKM) < loneNearKM) {
 				continue rows // back there within the window
 			}
 			last := k.Last
