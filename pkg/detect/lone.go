@@ -155,8 +155,10 @@ func (a *Account) recallLone(known []Known) {
 			latest = last
 		}
 	}
-	usualRow := func(k *Known, t time.Time) bool {
-		return !k.Relay && k.HasLoc && k.Country != "" && !a.site.exit(&k.Where, t) && !a.site.gate(k.IP, t) &&
+	// (as Login takes a login at at: through the exit, at at, or a
+	// gate's address, whenever it became one, none from a usual country)
+	usualRow := func(k *Known, at, t time.Time) bool {
+		return !k.Relay && k.HasLoc && k.Country != "" && !a.site.exit(&k.Where, at) && !a.site.gate(k.IP, time.Time{}) &&
 			(k.Trusted || a.countryUsual(k.Country, t))
 	}
 	for i := range known {
@@ -165,7 +167,7 @@ func (a *Account) recallLone(known []Known) {
 		if k.Cut {
 			last = k.First // (its cut is this run's time, no login)
 		}
-		if usualRow(k, last) && (!a.lastUsual.valid || last.After(a.lastUsual.at)) {
+		if usualRow(k, last, last) && (!a.lastUsual.valid || last.After(a.lastUsual.at)) {
 			a.noteUsual(&k.Where, last)
 		}
 		if k.Relay && (!a.lastRelay.valid || last.After(a.lastRelay.at)) {
@@ -215,10 +217,10 @@ rows:
 				}
 				continue
 			}
-			if !usualRow(k, t) {
-				continue
-			}
 			for _, at := range [2]time.Time{k.First, last} {
+				if !usualRow(k, at, t) {
+					continue
+				}
 				if !at.After(t) && at.After(refAt) {
 					ref, refAt = k, at
 				}
