@@ -87,6 +87,9 @@ func (s *store) Commit(ctx context.Context, run *Run) (*Outcome, error) {
 		if err := s.addSharing(ctx, tx, sharing); err != nil {
 			return fmt.Errorf("sharing: %w", err)
 		}
+		if err := s.addFailures(ctx, tx, run); err != nil {
+			return fmt.Errorf("failures: %w", err)
+		}
 		// In rounds: the first anomaly of each account, then the second
 		// of an account that has two, and so on.
 		for rest := anomalies; len(rest) > 0; {
@@ -224,6 +227,47 @@ func verified(v *bool) sql.NullBool {
 		return sql.NullBool{}
 	}
 	return sql.NullBool{Bool: *v, Valid: true}
+}
+
+// addFailures merges the run's runs of failed logins into the state's
+// (sorted: two processes lock the rows in the same order): the same run
+// read again (a run whose commit failed, a log given again) keeps the
+// later last failure and the larger count; and drops those before
+// FailuresBefore.
+func (s *store) addFailures(ctx context.Context, tx *sql.Tx, run *Run) error {
+	if len(run.Failures) == 0 {
+		return nil
+	}
+	fs := slices.Clone(run.Failures)
+	slices.SortFunc(fs, func(a, b Failure) int {
+		return cmp.Or(cmp.Compare(a.IP, b.IP), a.First.Compare(b.First))
+	})
+	st, err := tx.PrepareContext(ctx, s.q(`INSERT INTO failures (instance, ip, first_seen, last_seen, failures) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (instance, ip, first_seen) DO UPDATE SET
+	last_seen = CASE WHEN excluded.last_seen > failures.last_seen THEN excluded.last_seen ELSE failures.last_seen END,
+	failures = CASE WHEN excluded.failures > failures.failures THEN excluded.failures ELSE failures.failures END`))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, f := range fs {
+		if f.IP == "" || f.First.IsZero() || f.Count <= 0 {
+			continue
+		}
+		last := f.Last
+		if last.Before(f.First) {
+			last = f.First
+		}
+		if _, err := st.ExecContext(ctx, run.Instance, f.IP, ns(f.First), ns(last), int64(f.Count)); err != nil {
+			return err
+		}
+	}
+	if !run.FailuresBefore.IsZero() {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM failures WHERE last_seen < ?`), ns(run.FailuresBefore)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addSharing merges what the run's logins showed of several people using

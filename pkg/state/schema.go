@@ -188,6 +188,23 @@ CREATE INDEX block_audit_account ON block_audit (account, id);
 ALTER TABLE evidence ADD COLUMN sent_first BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE evidence ADD COLUMN sent_logins BIGINT NOT NULL DEFAULT 0;
 `,
+	// 8 -> 9: the failed logins by address, as runs (detect.FailureRun:
+	// failures each within minutes of the one before), by the instance
+	// whose log they were read from: a batch run pairs them with a login
+	// from the address that a later run reads (failures, then success).
+	// Kept for the window: each Commit that writes some drops those
+	// older (Run.FailuresBefore), and Prune what it prunes.
+	`
+CREATE TABLE failures (
+	instance   TEXT NOT NULL,
+	ip         TEXT NOT NULL,
+	first_seen BIGINT NOT NULL,
+	last_seen  BIGINT NOT NULL,
+	failures   BIGINT NOT NULL,
+	PRIMARY KEY (instance, ip, first_seen)
+);
+CREATE INDEX failures_last_seen ON failures (last_seen);
+`,
 }
 
 // pgNow is the PostgreSQL server's clock as the statement started, in

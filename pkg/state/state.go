@@ -116,6 +116,10 @@ type Store interface {
 	// people using them (Run.Sharing), by user; an account of which
 	// nothing was shown is not in the map. One query.
 	SharingOf(ctx context.Context, users []string) (map[string]Sharing, error)
+	// Failures returns the runs of failed logins (Run.Failures) whose
+	// last failure is at or after since, of every instance, ordered by
+	// address and first failure. One query.
+	Failures(ctx context.Context, since time.Time) ([]Failure, error)
 	// Alerts returns the alerts opened or added to since since (zero: all),
 	// newest first, with their evidence and deliveries.
 	Alerts(ctx context.Context, since time.Time) ([]Alert, error)
@@ -286,6 +290,22 @@ type Run struct {
 	// each account (SharingOf), merged into what the state holds: of
 	// each kind, the more days, the later day, the first pair.
 	Sharing []Sharing
+	// Failures are the runs of failed logins the run read (all addresses:
+	// any may log in in a later run), merged into the state's by
+	// instance, address and first failure; those whose last failure is
+	// before FailuresBefore (non-zero) are deleted then, of every
+	// instance: they are out of every later run's window.
+	Failures       []Failure
+	FailuresBefore time.Time
+}
+
+// Failure is a run of failed logins from an address, each within minutes
+// of the one before (detect.FailureRun), read from Instance's log.
+type Failure struct {
+	Instance    string
+	IP          string
+	First, Last time.Time
+	Count       int
 }
 
 // Sharing is what an account's logins showed of several people using it
@@ -423,6 +443,8 @@ type Stats struct {
 // Pruned counts what Prune deleted.
 type Pruned struct {
 	Addresses, Alerts, Audit int64
+	// Failures counts the runs of failed logins deleted.
+	Failures int64
 	// Quiet counts the open alerts closed as quiet: their last anomalous
 	// login, and last change, before the cutoff.
 	Quiet int64

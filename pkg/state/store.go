@@ -391,6 +391,26 @@ func (s *store) SharingOf(ctx context.Context, users []string) (map[string]Shari
 	return out, s.wrap(rows.Err())
 }
 
+func (s *store) Failures(ctx context.Context, since time.Time) ([]Failure, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT instance, ip, first_seen, last_seen, failures FROM failures WHERE last_seen >= ?
+ORDER BY ip, first_seen, instance`), ns(since))
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Failure
+	for rows.Next() {
+		var f Failure
+		var first, last, n int64
+		if err := rows.Scan(&f.Instance, &f.IP, &first, &last, &n); err != nil {
+			return nil, s.wrap(err)
+		}
+		f.First, f.Last, f.Count = fromNS(first), fromNS(last), int(n)
+		out = append(out, f)
+	}
+	return out, s.wrap(rows.Err())
+}
+
 func scanAddresses(rows *sql.Rows, out []Address) ([]Address, error) {
 	defer rows.Close()
 	for rows.Next() {
@@ -860,6 +880,13 @@ func (s *store) pruneRows(ctx context.Context, tx *sql.Tx, before, now time.Time
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sharing WHERE updated < ?`), b); err != nil {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, s.q(`DELETE FROM failures WHERE last_seen < ?`), b)
+		if err != nil {
+			return err
+		}
+		if p.Failures, err = res.RowsAffected(); err != nil {
 			return err
 		}
 		// An alert closed recently is kept even when its evidence is old:

@@ -119,8 +119,8 @@ func testFreshMigrate(t *testing.T, b backend) {
 	dsn := b.dsn(t)
 	from, to, err := Migrate(ctx, dsn)
 	v := SchemaVersion()
-	if err != nil || from != 0 || to != v || to != 8 {
-		t.Fatalf("Migrate = %d, %d, %v; want 0, 8, nil", from, to, err)
+	if err != nil || from != 0 || to != v || to != 9 {
+		t.Fatalf("Migrate = %d, %d, %v; want 0, 9, nil", from, to, err)
 	}
 	from, to, err = Migrate(ctx, dsn)
 	if err != nil || from != v || to != v {
