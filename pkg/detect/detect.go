@@ -359,6 +359,19 @@ type Failures struct {
 	Deferred bool
 	pending  [][]failure // in blocks of 4096: no copying as they grow
 	loc      *time.Location
+	// Record: Keep also keeps the runs of all the failures noted (Noted),
+	// of every address, for a state to remember: an address that did
+	// not log in yet may in a later run's logs.
+	Record bool
+	noted  []FailureRun
+}
+
+// FailureRun is a run of failed logins from an address, each within
+// minutes of the one before: what a state keeps of them (Noted, Known).
+type FailureRun struct {
+	IP          string
+	First, Last time.Time
+	N           int
 }
 
 type failure struct {
@@ -430,12 +443,60 @@ func (f *Failures) Keep(ips []string) {
 	}
 	blocks := f.pending
 	f.pending = nil
+	if f.Record {
+		f.note(blocks)
+	}
 	for _, b := range blocks {
 		for _, p := range b {
 			if want == nil || want[p.addr] {
 				f.add(netip.AddrFrom16(p.addr).Unmap().String(), time.Unix(0, p.first).In(f.loc), time.Unix(0, p.last).In(f.loc), int(p.n))
 			}
 		}
+	}
+}
+
+// note keeps the runs of the failures noted in blocks, by address, in
+// the order noted (Noted).
+func (f *Failures) note(blocks [][]failure) {
+	gap := int64(min(f.window, failGap))
+	last := map[[16]byte]int{} // an address's last run in noted
+	for _, b := range blocks {
+		for _, p := range b {
+			if k, ok := last[p.addr]; ok {
+				r := &f.noted[k]
+				if l := r.Last.UnixNano(); p.first >= l && p.first-l <= gap {
+					if p.last > l {
+						r.Last = time.Unix(0, p.last).In(f.loc)
+					}
+					r.N += int(p.n)
+					continue
+				}
+			}
+			last[p.addr] = len(f.noted)
+			f.noted = append(f.noted, FailureRun{IP: netip.AddrFrom16(p.addr).Unmap().String(),
+				First: time.Unix(0, p.first).In(f.loc), Last: time.Unix(0, p.last).In(f.loc), N: int(p.n)})
+		}
+	}
+}
+
+// Noted returns the runs of the failures that Add noted (Deferred) of
+// every address, once Keep filed them, when Record was set before: the
+// failures read, for a state to remember. Not those Known gave.
+func (f *Failures) Noted() []FailureRun { return f.noted }
+
+// Known files the failures a state remembers from earlier runs (Noted
+// then), whatever Deferred: failures before the logins read, to pair
+// with them (failures, then success).
+func (f *Failures) Known(runs []FailureRun) {
+	for _, r := range runs {
+		if r.IP == "" || r.N <= 0 || r.First.IsZero() {
+			continue
+		}
+		last := r.Last
+		if last.Before(r.First) {
+			last = r.First
+		}
+		f.add(r.IP, r.First, last, r.N)
 	}
 }
 

@@ -214,6 +214,8 @@ type Report struct {
 	// time the logs read reach, for the verdicts that wait (detect's
 	// Account.Until)
 	until time.Time
+	// from: the earliest login or failure read (Start)
+	from time.Time
 
 	addrs []addrSlot // by record.Record.AddrID (batch.go)
 	last  []lastUse  // by AddrID too
@@ -396,6 +398,9 @@ func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time, meth uin
 	if t.After(rep.until) {
 		rep.until = t
 	}
+	if !t.IsZero() && (rep.from.IsZero() || t.Before(rep.from)) {
+		rep.from = t
+	}
 	if !t.IsZero() && !rep.Rule.Original {
 		ns := t.UnixNano()
 		if k := len(a.steps) - 1; k >= 0 && ip.step != 0 && a.steps[k].ip == ip.step && a.steps[k].meth == meth && ns >= a.steps[k].last && a.steps[k].n < math.MaxUint16 &&
@@ -551,6 +556,9 @@ func (rep *Report) Failure(ip string, t time.Time) {
 	}
 	if t.After(rep.until) {
 		rep.until = t
+	}
+	if !t.IsZero() && (rep.from.IsZero() || t.Before(rep.from)) {
+		rep.from = t
 	}
 }
 
@@ -757,6 +765,39 @@ func (rep *Report) KnowSite(user string, k *detect.Known) {
 	}
 	rep.fresh = false
 	rep.others.Add(user, &k.Where, k.First, k.Last)
+}
+
+// Start is the time of the earliest login or failure read (zero: none).
+func (rep *Report) Start() time.Time { return rep.from }
+
+// KnowFailures gives the detectors the failed logins a state remembers
+// from earlier runs (FailuresRead then): failures from an address in an
+// hourly run, and its login in the next, are failures then success, as
+// in one run over both hours. With the original rule, nothing.
+func (rep *Report) KnowFailures(runs []detect.FailureRun) {
+	if rep.site == nil || len(runs) == 0 {
+		return
+	}
+	rep.site.Failures.Known(runs)
+	rep.fresh = false
+}
+
+// RecordFailures asks the report to keep the failed logins read, of every
+// address, for FailuresRead: call it before the verdicts (Anomalies).
+func (rep *Report) RecordFailures() {
+	if rep.site != nil {
+		rep.site.Failures.Record = true
+	}
+}
+
+// FailuresRead returns the failed logins read, as runs by address, once
+// the verdicts were given (Anomalies), when RecordFailures was called
+// before: for a state to remember. KnowFailures' are not among them.
+func (rep *Report) FailuresRead() []detect.FailureRun {
+	if rep.site == nil {
+		return nil
+	}
+	return rep.site.Failures.Noted()
 }
 
 // census finds the places common to the site's accounts (detect.Census),

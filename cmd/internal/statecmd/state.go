@@ -509,6 +509,15 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 				run.Sharing = append(run.Sharing, SharingRow(a.User, sh))
 			}
 		})
+		// the failed logins read, for a later run's logins from their
+		// addresses (recallFailures); those out of every later run's
+		// window dropped
+		for _, f := range rep.FailuresRead() {
+			run.Failures = append(run.Failures, state.Failure{Instance: s.Instance, IP: f.IP, First: f.First, Last: f.Last, Count: f.N})
+		}
+		if start := rep.Start(); len(run.Failures) > 0 && !start.IsZero() {
+			run.FailuresBefore = start.Add(-s.Window)
+		}
 	}
 	var out *state.Outcome
 	err := Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
@@ -834,6 +843,12 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 }
 
 func (s *State) recall(ctx context.Context, rep *report.Report) error {
+	if !rep.Rule.Original {
+		// (a run of failures alone too: its failures are recorded)
+		if err := s.recallFailures(ctx, rep); err != nil {
+			return err
+		}
+	}
 	since := map[string]time.Time{}
 	window := map[string]time.Time{}
 	now := s.now()
@@ -942,6 +957,33 @@ func (s *State) recall(ctx context.Context, rep *report.Report) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSiteHistory, err)
 	}
+	return nil
+}
+
+// recallFailures gives the detectors the failed logins that earlier runs
+// read within the window before this run's first login or failure, of
+// every instance sharing the state (failures on one mail server, the
+// password's success on another); not this instance's from this run's
+// first on (its log read again: counted once). And asks the report to
+// keep the failures it read, for Commit.
+func (s *State) recallFailures(ctx context.Context, rep *report.Report) error {
+	rep.RecordFailures()
+	start := rep.Start()
+	if start.IsZero() {
+		return nil
+	}
+	rows, err := s.Store.Failures(ctx, start.Add(-s.Window))
+	if err != nil {
+		return fmt.Errorf("failed logins of earlier runs: %w", err)
+	}
+	known := make([]detect.FailureRun, 0, len(rows))
+	for _, f := range rows {
+		if f.Instance == s.Instance && !f.First.Before(start) {
+			continue
+		}
+		known = append(known, detect.FailureRun{IP: f.IP, First: f.First.In(start.Location()), Last: f.Last.In(start.Location()), N: f.Count})
+	}
+	rep.KnowFailures(known)
 	return nil
 }
 

@@ -1,0 +1,113 @@
+package statecmd
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loganom/loganom/pkg/record"
+	"github.com/loganom/loganom/pkg/report"
+)
+
+// Failed logins from an address in one hourly run, and the password's
+// success from it in the next: failures then success, as one run over
+// both hours says (the state keeps the failures read: Commit, Recall).
+// The same failures read again by the same mail server count once; another
+// mail server's, sharing the state, count with this one's.
+func TestHourlyFailuresThenSuccess(t *testing.T) {
+	ctx := context.Background()
+	const user = "ana@example.org"
+	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	home := placeOf(user, "79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
+	thief := placeOf(user, "203.0.113.7", "RU", "Moscow", 12389, 55.7558, 37.6173)
+	fail := func(at time.Time) *record.Record {
+		return &record.Record{Type: record.TypeAuthFailure, Time: at, IP: "203.0.113.7", User: user}
+	}
+	var week []*record.Record
+	for d := range 4 {
+		day := t0.Add(time.Duration(d) * 24 * time.Hour)
+		week = append(week, home(day.Add(7*time.Hour)), home(day.Add(17*time.Hour)))
+	}
+	at := t0.Add(4*24*time.Hour + 10*time.Hour) // day 5, 10:00
+	morning := home(at.Add(-3 * time.Hour))
+	hour10 := func(n int) []*record.Record {
+		var rs []*record.Record
+		for i := range n {
+			rs = append(rs, fail(at.Add(time.Duration(40+5*i)*time.Minute)))
+		}
+		return rs
+	}
+	success := thief(at.Add(65 * time.Minute)) // 11:05
+
+	judge := func(s *State, rs []*record.Record) string {
+		t.Helper()
+		rep := report.New(report.Rule{})
+		for _, r := range rs {
+			if err := rep.Process(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s != nil {
+			if err := s.Recall(ctx, rep); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return verdictOf(rep, user)
+	}
+	cat := func(parts ...[]*record.Record) []*record.Record {
+		var out []*record.Record
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	high := func(v string) bool {
+		return strings.HasPrefix(v, "high") && strings.Contains(v, "failed logins")
+	}
+
+	// one run over all of it: 3 failures, then the login
+	one := judge(nil, cat(week, []*record.Record{morning}, hour10(3), []*record.Record{success}))
+	if !high(one) {
+		t.Fatalf("one run: %s; want high, failures then success", one)
+	}
+	if two := judge(nil, cat(week, []*record.Record{morning}, hour10(2), []*record.Record{success})); high(two) {
+		t.Fatalf("one run, 2 failures: %s; want no failures then success ([DETECT] failures = 3)", two)
+	}
+
+	t.Run("hourly", func(t *testing.T) {
+		s := sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		judge(s, hour10(3))
+		// (the same words, but where the account's days were seen)
+		got := judge(s, []*record.Record{success})
+		if strings.Replace(got, "days of history", "days in the logs read", 1) != one {
+			t.Errorf("the run of 11:00: %s; want as one run: %s", got, one)
+		}
+	})
+	t.Run("read again", func(t *testing.T) {
+		// 2 failures at 10:00, recorded; the same hour read again with
+		// the login (a log given again): 2 failures, not 4
+		s := sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		judge(s, hour10(2))
+		if got := judge(s, cat(hour10(2), []*record.Record{success})); high(got) {
+			t.Errorf("10:00 read again with 11:00: %s; want no failures then success (2 failures)", got)
+		}
+	})
+	t.Run("two mail servers", func(t *testing.T) {
+		// mx2 saw 2 failures at 10:40 and 10:45; mx1 one at 10:50, and the
+		// login: 3 failures from the address, as one run over both logs
+		s := sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		mx2 := &State{Store: s.Store, Instance: "mx2", Keep: s.Keep, RealertAfter: s.RealertAfter, Window: s.Window}
+		h := hour10(3)
+		judge(mx2, h[:2])
+		if got := judge(s, []*record.Record{h[2], success}); !high(got) {
+			t.Errorf("mx1's run after mx2's: %s; want high, failures then success", got)
+		}
+	})
+}
