@@ -393,6 +393,9 @@ type failRun struct {
 // seconds apart): memory grows with the runs, not the failures.
 const failGap = 5 * time.Minute
 
+// FailGap is the most time between two failures of one run (FailureRun).
+const FailGap = failGap
+
 // NewFailures makes the failures' memory for cfg's window.
 func NewFailures(cfg Config) *Failures {
 	cfg = cfg.Defaults()

@@ -83,7 +83,14 @@ type Live struct {
 	// (Report.Know). Asked every RecentEvery (the clock) at most, before a
 	// login is judged and when the input is idle (Poll).
 	Recent func(add func(user, trusted string, k *detect.Known)) error
-	// OnError is told of the errors of History, Sharing, Site and Recent.
+	// Failures returns the failed logins that the state holds (earlier
+	// runs', this reader's before a restart, the other mail servers'
+	// batch runs') within the window before start, the time of the first
+	// login or failure read (nil: no state). Asked once, then; the
+	// failures read are kept for the state (TakeFailures).
+	Failures func(start time.Time) ([]detect.FailureRun, error)
+	// OnError is told of the errors of History, Sharing, Site, Recent and
+	// Failures.
 	OnError func(error)
 	// Now is the clock (nil: time.Now), for tests.
 	Now func() time.Time
@@ -121,7 +128,13 @@ type Live struct {
 	// snapshots: such accounts as they were before their detector started
 	// again
 	snapshots []*Account
-	seen      atomic.Int64 // read by the deliveries' goroutine
+	// failuresAsked: Failures was asked; fails: the failed logins read
+	// since TakeFailures, as runs (failLast: an address's last run there)
+	failuresAsked bool
+	fails         []detect.FailureRun
+	failLast      map[string]int
+
+	seen atomic.Int64 // read by the deliveries' goroutine
 	// fromOthers: the logins of other processes judged (OtherLogins)
 	fromOthersN atomic.Int64
 	// counted: the accounts counted in seen, forgotten since or not (one
@@ -300,13 +313,76 @@ func (l *Live) OtherLogins() int64 { return l.fromOthersN.Load() }
 // Failure records a failed login from ip at t, for the detectors.
 func (l *Live) Failure(ip string, t time.Time) {
 	if l.site != nil && ip != "" && !t.IsZero() {
+		l.askFailures(t)
 		// not the reader's time: a parser's failures may come ahead of
 		// the logins still being looked up
 		l.site.Failures.Add(ip, t, t, 1)
+		if l.Failures != nil {
+			l.noteFailure(detect.FailureRun{IP: ip, First: t, Last: t, N: 1})
+		}
 	}
 	// (how far the logs read reach, for Flush only: as a batch's until)
 	if t.After(l.failedTo) && t.Before(l.clock().Add(24*time.Hour)) {
 		l.failedTo = t
+	}
+}
+
+// askFailures gives the detectors, at the first login or failure read
+// (at t), the failures the state holds within the window before
+// (Failures): a thief's failures before a restart, or read by a batch
+// run before this reader started, then his login.
+func (l *Live) askFailures(t time.Time) {
+	if l.failuresAsked || l.Failures == nil || l.site == nil {
+		return
+	}
+	l.failuresAsked = true
+	runs, err := l.Failures(t)
+	if err != nil {
+		if l.OnError != nil {
+			l.OnError(err)
+		}
+		return
+	}
+	l.site.Failures.Known(runs)
+}
+
+// noteFailure keeps a failed login read, for the state (TakeFailures):
+// runs by address, each failure within the detectors' gap of the one
+// before (a bot's attempts seconds apart: one run).
+func (l *Live) noteFailure(f detect.FailureRun) {
+	if l.failLast == nil {
+		l.failLast = map[string]int{}
+	}
+	if k, ok := l.failLast[f.IP]; ok {
+		r := &l.fails[k]
+		if !f.First.Before(r.Last) && f.First.Sub(r.Last) <= detect.FailGap {
+			r.Last = maxTime(r.Last, f.Last)
+			r.N += f.N
+			return
+		}
+	}
+	f.IP = strings.Clone(f.IP)
+	l.failLast[f.IP] = len(l.fails)
+	l.fails = append(l.fails, f)
+}
+
+// TakeFailures returns the failed logins read since the last call, as
+// runs by address, for the state (recorded with the deltas: TakeDeltas).
+func (l *Live) TakeFailures() []detect.FailureRun {
+	out := l.fails
+	l.fails = nil
+	clear(l.failLast)
+	return out
+}
+
+// PutBackFailures returns what TakeFailures took and could not be
+// recorded: the next TakeFailures returns it again.
+func (l *Live) PutBackFailures(fs []detect.FailureRun) {
+	taken := l.fails
+	l.fails = nil
+	clear(l.failLast)
+	for _, f := range slices.Concat(fs, taken) {
+		l.noteFailure(f)
 	}
 }
 
@@ -350,6 +426,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	if t.IsZero() {
 		return nil // a login without a time cannot be placed in a window
 	}
+	l.askFailures(t)
 	l.advance(t)
 	l.zone = t.Location()
 	l.readAt = l.clock()
@@ -993,10 +1070,10 @@ func (l *Live) snapshot(la *live) *Account {
 	return &a
 }
 
-// Unrecorded tells whether logins or anomalies wait to be taken
-// (TakeDeltas, Changed).
+// Unrecorded tells whether logins, anomalies or failed logins wait to be
+// taken (TakeDeltas, Changed, TakeFailures).
 func (l *Live) Unrecorded() bool {
-	return len(l.deltas) > 0 || len(l.changed) > 0 || len(l.snapshots) > 0
+	return len(l.deltas) > 0 || len(l.changed) > 0 || len(l.snapshots) > 0 || len(l.fails) > 0
 }
 
 // Requeue marks accounts that Changed returned, and that could not be

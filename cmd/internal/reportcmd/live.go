@@ -13,6 +13,7 @@ import (
 
 	"github.com/loganom/loganom/cmd/internal/cli"
 	"github.com/loganom/loganom/cmd/internal/statecmd"
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/input"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
@@ -375,6 +376,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 	lv.lastCommit = lv.now()
 	if lv.St == nil {
 		lv.Rep.TakeDeltas()
+		lv.Rep.TakeFailures()
 		lv.Rep.Changed()
 		lv.Rep.Tick(time.Time{})
 		return nil
@@ -384,10 +386,12 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 	// have the next run read and count those logins again.
 	var deltas []report.Delta
 	var sharing []report.SharingDelta
+	var failures []detect.FailureRun
 	var marks map[string]input.Mark
 	if lv.Marks == nil || drained {
 		deltas = lv.Rep.TakeDeltas()
 		sharing = lv.Rep.TakeSharing()
+		failures = lv.Rep.TakeFailures()
 	}
 	if lv.Marks != nil && drained {
 		marks = lv.Marks()
@@ -395,14 +399,14 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 	changed := lv.Rep.Changed()
 	// (sharing alone: what an account judged again with its history come
 	// late showed, its logins recorded before)
-	if !force && len(deltas) == 0 && len(sharing) == 0 && len(changed) == 0 && len(marks) == 0 && len(lv.unblocked) == 0 {
+	if !force && len(deltas) == 0 && len(sharing) == 0 && len(failures) == 0 && len(changed) == 0 && len(marks) == 0 && len(lv.unblocked) == 0 {
 		lv.Rep.Tick(time.Time{})
 		return nil
 	}
 	n := lv.notifierNow()
 	ctx, cancel := context.WithTimeout(context.Background(), statecmd.OpTimeout)
 	defer cancel()
-	out, saved, err := lv.St.CommitLive(ctx, &statecmd.Live{Deltas: deltas, Sharing: sharing, Marks: marks, Expect: lv.Expect,
+	out, saved, err := lv.St.CommitLive(ctx, &statecmd.Live{Deltas: deltas, Sharing: sharing, Failures: failures, Marks: marks, Expect: lv.Expect,
 		Anomalies: changed, Rule: lv.Rep.Rule.String(), Channels: n.Channels()})
 	if err != nil {
 		lv.fail()
@@ -458,6 +462,7 @@ func (lv *Live) commit(force, drained bool) *state.Outcome {
 		}
 		lv.Rep.PutBack(deltas)
 		lv.Rep.PutBackSharing(sharing)
+		lv.Rep.PutBackFailures(failures)
 		lv.Rep.Requeue(changed)
 		lv.Rep.Tick(time.Time{}) // memory stays bounded while the state is down
 		return nil

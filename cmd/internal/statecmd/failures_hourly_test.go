@@ -111,3 +111,79 @@ func TestHourlyFailuresThenSuccess(t *testing.T) {
 		}
 	})
 }
+
+// The daemon records the failed logins it reads (CommitLive), and a
+// daemon started again, or after a batch run, pairs the state's with the
+// login it reads: failures then success, as one reader over all of it.
+func TestLiveFailuresThenSuccess(t *testing.T) {
+	const user = "ana@example.org"
+	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	home := placeOf(user, "79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
+	thief := placeOf(user, "203.0.113.7", "RU", "Moscow", 12389, 55.7558, 37.6173)
+	var before []*record.Record
+	for d := range 4 {
+		day := t0.Add(time.Duration(d) * 24 * time.Hour)
+		before = append(before, home(day.Add(7*time.Hour)), home(day.Add(17*time.Hour)))
+	}
+	at := t0.Add(4*24*time.Hour + 10*time.Hour)
+	before = append(before, home(at.Add(-3*time.Hour)))
+	for i := range 3 {
+		before = append(before, &record.Record{Type: record.TypeAuthFailure, Time: at.Add(time.Duration(40+5*i) * time.Minute), IP: "203.0.113.7", User: user})
+	}
+	success := thief(at.Add(65 * time.Minute))
+
+	reader := func(s *State, rs ...*record.Record) []string {
+		t.Helper()
+		l := report.NewLive(report.Rule{})
+		s.FeedLive(l)
+		l.OnError = func(err error) { t.Error(err) }
+		var alerts []string
+		l.OnAlert = func(a *report.Account) error {
+			var rs []string
+			for _, r := range a.Reasons {
+				rs = append(rs, report.ReasonText(r))
+			}
+			alerts = append(alerts, a.Severity+": "+strings.Join(rs, "; "))
+			return nil
+		}
+		feedLive(t, l, rs...)
+		if s != nil {
+			commitLive(t, s, l)
+		}
+		return alerts
+	}
+	high := func(alerts []string) bool {
+		return len(alerts) == 1 && strings.HasPrefix(alerts[0], "high") && strings.Contains(alerts[0], "3 failed logins from 203.0.113.7")
+	}
+	if one := reader(nil, append(before, success)...); !high(one) {
+		t.Fatalf("one reader over all of it: %v; want high, failures then success", one)
+	}
+	t.Run("restart", func(t *testing.T) {
+		s := sqliteState(t, nil)
+		if got := reader(s, before...); len(got) != 0 {
+			t.Fatalf("before the login: %v", got)
+		}
+		if got := reader(s, success); !high(got) {
+			t.Errorf("the daemon started again: %v; want high, failures then success", got)
+		}
+	})
+	t.Run("after a batch run", func(t *testing.T) {
+		s := sqliteState(t, nil)
+		rep := report.New(report.Rule{})
+		for _, r := range before {
+			if err := rep.Process(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx := context.Background()
+		if err := s.Recall(ctx, rep); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := reader(s, success); !high(got) {
+			t.Errorf("the daemon after the batch run: %v; want high, failures then success", got)
+		}
+	})
+}

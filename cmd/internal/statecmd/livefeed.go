@@ -5,8 +5,9 @@ import "github.com/loganom/loganom/pkg/report"
 // FeedLive gives a live report what it reads of the state: each account's
 // history and what it showed of several people using it when the account
 // is met, the site's history for the census, and the rows written since
-// by the other mail servers (LiveHistory, LiveSharing, LiveSite,
-// LiveRecent). A nil State gives none: the report judges without a state.
+// by the other mail servers, and the failed logins of the window before
+// its first line (LiveHistory, LiveSharing, LiveSite, LiveRecent,
+// LiveFailures). A nil State gives none: the report judges without a state.
 func (s *State) FeedLive(rep *report.Live) {
 	if s == nil {
 		return
@@ -15,4 +16,5 @@ func (s *State) FeedLive(rep *report.Live) {
 	rep.Sharing = s.LiveSharing()
 	rep.Site = s.LiveSite()
 	rep.Recent = s.LiveRecent()
+	rep.Failures = s.LiveFailures()
 }

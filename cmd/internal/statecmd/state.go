@@ -512,12 +512,7 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 		// the failed logins read, for a later run's logins from their
 		// addresses (recallFailures); those out of every later run's
 		// window dropped
-		for _, f := range rep.FailuresRead() {
-			run.Failures = append(run.Failures, state.Failure{Instance: s.Instance, IP: f.IP, First: f.First, Last: f.Last, Count: f.N})
-		}
-		if start := rep.Start(); len(run.Failures) > 0 && !start.IsZero() {
-			run.FailuresBefore = start.Add(-s.Window)
-		}
+		run.Failures, run.FailuresBefore = s.failureRows(rep.FailuresRead())
 	}
 	var out *state.Outcome
 	err := Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
@@ -972,9 +967,21 @@ func (s *State) recallFailures(ctx context.Context, rep *report.Report) error {
 	if start.IsZero() {
 		return nil
 	}
+	known, err := s.failuresBefore(ctx, start)
+	if err != nil {
+		return err
+	}
+	rep.KnowFailures(known)
+	return nil
+}
+
+// failuresBefore returns the failed logins the state holds within the
+// window before start, the first login or failure a run read: of every
+// instance, but this one's from start on (its log read again).
+func (s *State) failuresBefore(ctx context.Context, start time.Time) ([]detect.FailureRun, error) {
 	rows, err := s.Store.Failures(ctx, start.Add(-s.Window))
 	if err != nil {
-		return fmt.Errorf("failed logins of earlier runs: %w", err)
+		return nil, fmt.Errorf("failed logins of earlier runs: %w", err)
 	}
 	known := make([]detect.FailureRun, 0, len(rows))
 	for _, f := range rows {
@@ -983,8 +990,42 @@ func (s *State) recallFailures(ctx context.Context, rep *report.Report) error {
 		}
 		known = append(known, detect.FailureRun{IP: f.IP, First: f.First.In(start.Location()), Last: f.Last.In(start.Location()), N: f.Count})
 	}
-	rep.KnowFailures(known)
-	return nil
+	return known, nil
+}
+
+// LiveFailures is the failed logins the state holds within the window
+// before a live reader's first login or failure read (report.Live.Failures),
+// within OpTimeout.
+func (s *State) LiveFailures() func(start time.Time) ([]detect.FailureRun, error) {
+	return func(start time.Time) ([]detect.FailureRun, error) {
+		var known []detect.FailureRun
+		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) (err error) {
+			known, err = s.failuresBefore(ctx, start)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w (judged without them)", err)
+		}
+		return known, nil
+	}
+}
+
+// failureRows are a run's failed logins (runs by address), for the state,
+// and the time before which the state's are out of every later run's
+// window: the window before the first of them.
+func (s *State) failureRows(fs []detect.FailureRun) ([]state.Failure, time.Time) {
+	var out []state.Failure
+	var first time.Time
+	for _, f := range fs {
+		out = append(out, state.Failure{Instance: s.Instance, IP: f.IP, First: f.First, Last: f.Last, Count: f.N})
+		if first.IsZero() || f.First.Before(first) {
+			first = f.First
+		}
+	}
+	if first.IsZero() {
+		return out, time.Time{}
+	}
+	return out, first.Add(-s.Window)
 }
 
 // ErrSiteHistory is in Recall's error when the accounts' histories were
@@ -1013,6 +1054,7 @@ func (s *State) SetDelivery(ctx context.Context, log *cli.Logger, d state.Delive
 type Live struct {
 	Deltas    []report.Delta
 	Sharing   []report.SharingDelta
+	Failures  []detect.FailureRun
 	Marks     map[string]input.Mark
 	Expect    map[string]state.Position
 	Anomalies []*report.Account
@@ -1033,6 +1075,7 @@ func (s *State) CommitLive(ctx context.Context, l *Live) (*state.Outcome, map[st
 	for _, d := range l.Sharing {
 		run.Sharing = append(run.Sharing, SharingRow(d.User, d.Sharing))
 	}
+	run.Failures, run.FailuresBefore = s.failureRows(l.Failures)
 	saved := map[string]state.Position{}
 	for name, m := range l.Marks {
 		a := name

@@ -73,7 +73,7 @@ func feedLive(t *testing.T, l *report.Live, rs ...*record.Record) {
 // commit, as the daemon's commit does.
 func commitLive(t *testing.T, s *State, l *report.Live) {
 	t.Helper()
-	if _, _, err := s.CommitLive(context.Background(), &Live{Deltas: l.TakeDeltas(), Sharing: l.TakeSharing(), Anomalies: l.Changed(), Rule: l.Rule.String()}); err != nil {
+	if _, _, err := s.CommitLive(context.Background(), &Live{Deltas: l.TakeDeltas(), Sharing: l.TakeSharing(), Failures: l.TakeFailures(), Anomalies: l.Changed(), Rule: l.Rule.String()}); err != nil {
 		t.Fatal(err)
 	}
 }
