@@ -231,39 +231,71 @@ func verified(v *bool) sql.NullBool {
 
 // addFailures merges the run's runs of failed logins into the state's
 // (sorted: two processes lock the rows in the same order): the same run
-// read again (a run whose commit failed, a log given again) keeps the
-// later last failure and the larger count; and drops those before
-// FailuresBefore.
+// read again (a run whose commit failed, a log given again, a live
+// reader's run sent again as it grows) keeps the later last failure and
+// the larger count; and drops the instance's own that end before
+// FailuresBefore (another mail server's log may lag behind this one's:
+// its rows are its own runs' to drop, and Prune's). In PostgreSQL, one
+// statement per pgChunk rows, with an array per column.
 func (s *store) addFailures(ctx context.Context, tx *sql.Tx, run *Run) error {
-	if len(run.Failures) == 0 {
-		return nil
-	}
-	fs := slices.Clone(run.Failures)
-	slices.SortFunc(fs, func(a, b Failure) int {
-		return cmp.Or(cmp.Compare(a.IP, b.IP), a.First.Compare(b.First))
-	})
-	st, err := tx.PrepareContext(ctx, s.q(`INSERT INTO failures (instance, ip, first_seen, last_seen, failures) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (instance, ip, first_seen) DO UPDATE SET
-	last_seen = CASE WHEN excluded.last_seen > failures.last_seen THEN excluded.last_seen ELSE failures.last_seen END,
-	failures = CASE WHEN excluded.failures > failures.failures THEN excluded.failures ELSE failures.failures END`))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, f := range fs {
+	fs := make([]Failure, 0, len(run.Failures))
+	for _, f := range run.Failures {
 		if f.IP == "" || f.First.IsZero() || f.Count <= 0 {
 			continue
 		}
-		last := f.Last
-		if last.Before(f.First) {
-			last = f.First
+		if f.Last.Before(f.First) {
+			f.Last = f.First
 		}
-		if _, err := st.ExecContext(ctx, run.Instance, f.IP, ns(f.First), ns(last), int64(f.Count)); err != nil {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b Failure) int {
+		return cmp.Or(cmp.Compare(a.IP, b.IP), a.First.Compare(b.First))
+	})
+	// a statement may not update a row twice (PostgreSQL's ON
+	// CONFLICT): one row per address and first failure
+	merged := fs[:0]
+	for _, f := range fs {
+		if k := len(merged) - 1; k >= 0 && merged[k].IP == f.IP && merged[k].First.Equal(f.First) {
+			if f.Last.After(merged[k].Last) {
+				merged[k].Last = f.Last
+			}
+			merged[k].Count = max(merged[k].Count, f.Count)
+			continue
+		}
+		merged = append(merged, f)
+	}
+	fs = merged
+	const upsert = ` ON CONFLICT (instance, ip, first_seen) DO UPDATE SET
+	last_seen = CASE WHEN excluded.last_seen > failures.last_seen THEN excluded.last_seen ELSE failures.last_seen END,
+	failures = CASE WHEN excluded.failures > failures.failures THEN excluded.failures ELSE failures.failures END`
+	if s.pg {
+		for len(fs) > 0 {
+			part := fs[:min(len(fs), pgChunk)]
+			fs = fs[len(part):]
+			ip, first, last, n := make([]string, len(part)), make([]int64, len(part)), make([]int64, len(part)), make([]int64, len(part))
+			for i, f := range part {
+				ip[i], first[i], last[i], n[i] = f.IP, ns(f.First), ns(f.Last), int64(f.Count)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO failures (instance, ip, first_seen, last_seen, failures)
+SELECT $1, ip, f, l, n FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS v(ip, f, l, n)`+upsert,
+				run.Instance, ip, first, last, n); err != nil {
+				return err
+			}
+		}
+	} else if len(fs) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO failures (instance, ip, first_seen, last_seen, failures) VALUES (?, ?, ?, ?, ?)`+upsert)
+		if err != nil {
 			return err
+		}
+		defer st.Close()
+		for _, f := range fs {
+			if _, err := st.ExecContext(ctx, run.Instance, f.IP, ns(f.First), ns(f.Last), int64(f.Count)); err != nil {
+				return err
+			}
 		}
 	}
 	if !run.FailuresBefore.IsZero() {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM failures WHERE last_seen < ?`), ns(run.FailuresBefore)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM failures WHERE instance = ? AND last_seen < ?`), run.Instance, ns(run.FailuresBefore)); err != nil {
 			return err
 		}
 	}

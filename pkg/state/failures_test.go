@@ -9,8 +9,8 @@ import (
 
 // The failed logins a run read are kept for the next runs: read back from
 // a time on, of every instance; the same run recorded again (its log read
-// again) counted once; those out of every later run's window dropped by
-// the commit that writes newer ones, and by a prune.
+// again) counted once; those out of the instance's later runs' window
+// dropped by its commit that writes newer ones, and all by a prune.
 func TestFailures(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -49,18 +49,30 @@ func TestFailures(t *testing.T) {
 			if got, err := s.Failures(ctx, at(-3*day)); err != nil || len(got) != 3 {
 				t.Errorf("Failures from 3 days before = %s, %v; want 3", show(got), err)
 			}
-			// a commit that writes failures drops those before its
-			// FailuresBefore, whichever instance's
+			// a commit that writes failures drops its own instance's
+			// before its FailuresBefore, not another's (its log may lag
+			// behind: mx1's run of -2 days is for mx1's runs to drop)
 			commit(t, s, &Run{Instance: "mx2", Now: at(day), FailuresBefore: at(-day),
-				Failures: []Failure{fail("192.0.2.9", day-min, day-min, 1)}})
-			if got, err := s.Failures(ctx, time.Time{}); err != nil || len(got) != 3 {
-				t.Errorf("after FailuresBefore -1 day: %s, %v; want 3 runs (the one of -2 days dropped)", show(got), err)
+				Failures: []Failure{fail("192.0.2.9", day-min, day-min, 1), fail("192.0.2.8", -3*day, -3*day, 1)}})
+			if got, err := s.Failures(ctx, time.Time{}); err != nil || len(got) != 4 {
+				t.Errorf("after mx2's FailuresBefore -1 day: %s, %v; want 4 runs (mx2's of -3 days dropped)", show(got), err)
+			}
+			commit(t, s, &Run{Instance: "mx1", Now: at(day), FailuresBefore: at(-day),
+				Failures: []Failure{fail("192.0.2.10", day-min, day-min, 1)}})
+			if got, err := s.Failures(ctx, time.Time{}); err != nil || len(got) != 4 {
+				t.Errorf("after mx1's FailuresBefore -1 day: %s, %v; want 4 runs (mx1's of -2 days dropped)", show(got), err)
+			}
+			// the same run twice in one commit (a live reader's, taken
+			// again as it grew): one row, the larger count
+			commit(t, s, &Run{Instance: "mx1", Now: at(day), Failures: []Failure{fail("192.0.2.10", day-min, day-min, 1), fail("192.0.2.10", day-min, day, 3)}})
+			if got, err := s.Failures(ctx, at(day-min)); err != nil || show(got) != "mx1 192.0.2.10 23h59m0s..24h0m0s 3; mx2 192.0.2.9 23h59m0s..23h59m0s 1; " {
+				t.Errorf("a run twice in one commit: %s, %v", show(got), err)
 			}
 			p, err := s.Prune(ctx, at(0))
 			if err != nil || p.Failures != 2 {
 				t.Fatalf("Prune = %+v, %v; want 2 runs of failures deleted", p, err)
 			}
-			if got, err := s.Failures(ctx, time.Time{}); err != nil || show(got) != "mx2 192.0.2.9 23h59m0s..23h59m0s 1; " {
+			if got, err := s.Failures(ctx, time.Time{}); err != nil || show(got) != "mx1 192.0.2.10 23h59m0s..24h0m0s 3; mx2 192.0.2.9 23h59m0s..23h59m0s 1; " {
 				t.Errorf("after a prune: %s, %v", show(got), err)
 			}
 		})

@@ -292,9 +292,10 @@ type Run struct {
 	Sharing []Sharing
 	// Failures are the runs of failed logins the run read (all addresses:
 	// any may log in in a later run), merged into the state's by
-	// instance, address and first failure; those whose last failure is
-	// before FailuresBefore (non-zero) are deleted then, of every
-	// instance: they are out of every later run's window.
+	// instance, address and first failure; the instance's own whose
+	// last failure is before FailuresBefore (non-zero) are deleted then:
+	// they are out of its later runs' window (another instance's log may
+	// lag behind: its rows are left to its runs, and to Prune).
 	Failures       []Failure
 	FailuresBefore time.Time
 }
