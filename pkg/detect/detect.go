@@ -165,7 +165,7 @@ func (c Config) Defaults() Config {
 	if c.MinTravelKM <= 0 {
 		c.MinTravelKM = 500
 	}
-	if c.Failures <= 0 {
+	if c.Failures == 0 {
 		c.Failures = 3
 	}
 	if c.ManyCountries == 0 {
@@ -364,7 +364,15 @@ type Failures struct {
 	// not log in yet may in a later run's logs.
 	Record bool
 	noted  []FailureRun
+	// own: the runs that this reader's mail server recorded in earlier
+	// runs (KnownOwn), by address: a failure read again within one (a
+	// log read again, or read from a point before the last run's end) is
+	// counted once, and not recorded again
+	own map[[16]byte][]failSpan
 }
+
+// failSpan is a stored run's first and last failure, in Unix nanoseconds.
+type failSpan struct{ first, last int64 }
 
 // FailureRun is a run of failed logins from an address, each within
 // minutes of the one before: what a state keeps of them (Noted, Known).
@@ -405,8 +413,15 @@ func NewFailures(cfg Config) *Failures {
 // Add records n failed logins from ip, the first at first and the last at
 // last (the same time for one).
 func (f *Failures) Add(ip string, first, last time.Time, n int) {
-	if f.Deferred {
+	if f.Deferred || len(f.own) > 0 {
 		if a, err := netip.ParseAddr(ip); err == nil {
+			if f.covered(a.As16(), first.UnixNano(), last.UnixNano()) {
+				return
+			}
+			if !f.Deferred {
+				f.add(ip, first, last, n)
+				return
+			}
 			f.loc = first.Location()
 			if k := len(f.pending) - 1; k < 0 || len(f.pending[k]) == cap(f.pending[k]) {
 				f.pending = append(f.pending, make([]failure, 0, 4096))
@@ -446,6 +461,11 @@ func (f *Failures) Keep(ips []string) {
 	}
 	blocks := f.pending
 	f.pending = nil
+	if len(f.own) > 0 {
+		for i, b := range blocks {
+			blocks[i] = slices.DeleteFunc(b, func(p failure) bool { return f.covered(p.addr, p.first, p.last) })
+		}
+	}
 	if f.Record {
 		f.note(blocks)
 	}
@@ -501,6 +521,43 @@ func (f *Failures) Known(runs []FailureRun) {
 		}
 		f.add(r.IP, r.First, last, r.N)
 	}
+}
+
+// KnownOwn files, as Known, the failures that this reader's own mail
+// server recorded in earlier runs, and remembers them: a failure read
+// now that lies within one of them, from the same address, is one read
+// again (the log given again, or read from before where the last run
+// ended), neither counted again nor recorded (Noted). Call it before the
+// failures are filed (Keep).
+func (f *Failures) KnownOwn(runs []FailureRun) {
+	f.Known(runs)
+	for _, r := range runs {
+		a, err := netip.ParseAddr(r.IP)
+		if err != nil || r.N <= 0 || r.First.IsZero() {
+			continue
+		}
+		if f.own == nil {
+			f.own = map[[16]byte][]failSpan{}
+		}
+		k := a.As16()
+		f.own[k] = append(f.own[k], failSpan{r.First.UnixNano(), max(r.Last.UnixNano(), r.First.UnixNano())})
+	}
+}
+
+// covered tells whether failures from addr between first and last (Unix
+// nanoseconds) lie within a run the mail server recorded before (KnownOwn).
+func (f *Failures) covered(addr [16]byte, first, last int64) bool {
+	if len(f.own) == 0 {
+		return false
+	}
+	// (As16 of an IPv4 address is its IPv4-mapped form: 1.2.3.4 and
+	// ::ffff:1.2.3.4 are one key)
+	for _, sp := range f.own[addr] {
+		if first >= sp.first && last <= sp.last {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *Failures) add(ip string, first, last time.Time, n int) {

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -128,11 +129,23 @@ type Live struct {
 	// snapshots: such accounts as they were before their detector started
 	// again
 	snapshots []*Account
-	// failuresAsked: Failures was asked; fails: the failed logins read
-	// since TakeFailures, as runs (failLast: an address's last run there)
+	// failuresAsked: Failures answered; failStart: the time of the first
+	// login or failure read, what it is asked for; failAskedAt: when it
+	// was last asked (the clock), again at most every HistoryRetry
 	failuresAsked bool
-	fails         []detect.FailureRun
-	failLast      map[string]int
+	failStart     time.Time
+	failAskedAt   time.Time
+	// fails: the failed logins read, as runs by address, within the
+	// window (Tick drops the older): a run goes on across TakeFailures,
+	// and is taken whole again as it grows (the state keeps a run's
+	// larger count: a run split by a commit would lose or double its
+	// failures); failLast: an address's last run there; failAt: a run
+	// by address and first failure (PutBackFailures); failDirty: how
+	// many are to be taken
+	fails     []failNote
+	failLast  map[string]int
+	failAt    map[failKey]int
+	failDirty int
 
 	seen atomic.Int64 // read by the deliveries' goroutine
 	// fromOthers: the logins of other processes judged (OtherLogins)
@@ -327,62 +340,148 @@ func (l *Live) Failure(ip string, t time.Time) {
 	}
 }
 
-// askFailures gives the detectors, at the first login or failure read
-// (at t), the failures the state holds within the window before
-// (Failures): a thief's failures before a restart, or read by a batch
-// run before this reader started, then his login.
+// askFailures gives the detectors the failures the state holds within
+// the window before the first login or failure read (Failures): a
+// thief's failures before a restart, or read by a batch run before this
+// reader started, then his login. t is the time of a login or failure
+// read (zero: none, asked again only). Asked at the first, and again, at
+// most every HistoryRetry, until the state answers (logins judged
+// meanwhile are paired with the failures read).
 func (l *Live) askFailures(t time.Time) {
 	if l.failuresAsked || l.Failures == nil || l.site == nil {
 		return
 	}
-	l.failuresAsked = true
-	runs, err := l.Failures(t)
+	if l.failStart.IsZero() {
+		l.failStart = t
+	}
+	if l.failStart.IsZero() || !l.failAskedAt.IsZero() && l.clock().Sub(l.failAskedAt) < HistoryRetry {
+		return
+	}
+	l.failAskedAt = l.clock()
+	runs, err := l.Failures(l.failStart)
+	if errors.Is(err, ErrHistoryLater) {
+		return
+	}
 	if err != nil {
 		if l.OnError != nil {
 			l.OnError(err)
 		}
 		return
 	}
+	l.failuresAsked = true
 	l.site.Failures.Known(runs)
+}
+
+// failNote is a run of failed logins read (Live.fails).
+type failNote struct {
+	run   detect.FailureRun
+	dirty bool // to be taken (TakeFailures)
+}
+
+type failKey struct {
+	ip    string
+	first int64
 }
 
 // noteFailure keeps a failed login read, for the state (TakeFailures):
 // runs by address, each failure within the detectors' gap of the one
 // before (a bot's attempts seconds apart: one run).
 func (l *Live) noteFailure(f detect.FailureRun) {
-	if l.failLast == nil {
-		l.failLast = map[string]int{}
+	if a, err := netip.ParseAddr(f.IP); err == nil {
+		f.IP = a.Unmap().String() // (as the detectors and the batch write it)
 	}
 	if k, ok := l.failLast[f.IP]; ok {
 		r := &l.fails[k]
-		if !f.First.Before(r.Last) && f.First.Sub(r.Last) <= detect.FailGap {
-			r.Last = maxTime(r.Last, f.Last)
-			r.N += f.N
+		if !f.First.Before(r.run.Last) && f.First.Sub(r.run.Last) <= detect.FailGap {
+			r.run.Last = maxTime(r.run.Last, f.Last)
+			r.run.N += f.N
+			l.dirty(r)
 			return
 		}
 	}
 	f.IP = strings.Clone(f.IP)
-	l.failLast[f.IP] = len(l.fails)
-	l.fails = append(l.fails, f)
+	l.addFailNote(f, true)
 }
 
-// TakeFailures returns the failed logins read since the last call, as
-// runs by address, for the state (recorded with the deltas: TakeDeltas).
+// addFailNote adds a run to fails, to be taken, as its address's last
+// (noteFailure) or not.
+func (l *Live) addFailNote(f detect.FailureRun, last bool) {
+	if l.failLast == nil {
+		l.failLast, l.failAt = map[string]int{}, map[failKey]int{}
+	}
+	if _, ok := l.failLast[f.IP]; last || !ok {
+		l.failLast[f.IP] = len(l.fails)
+	}
+	l.failAt[failKey{f.IP, f.First.UnixNano()}] = len(l.fails)
+	l.fails = append(l.fails, failNote{run: f, dirty: true})
+	l.failDirty++
+}
+
+func (l *Live) dirty(r *failNote) {
+	if !r.dirty {
+		r.dirty = true
+		l.failDirty++
+	}
+}
+
+// TakeFailures returns the runs of failed logins read that grew since the
+// last call, whole, for the state (recorded with the deltas: TakeDeltas).
 func (l *Live) TakeFailures() []detect.FailureRun {
-	out := l.fails
-	l.fails = nil
-	clear(l.failLast)
+	if l.failDirty == 0 {
+		return nil
+	}
+	out := make([]detect.FailureRun, 0, l.failDirty)
+	for i := range l.fails {
+		if r := &l.fails[i]; r.dirty {
+			out = append(out, r.run)
+			r.dirty = false
+		}
+	}
+	l.failDirty = 0
 	return out
 }
 
 // PutBackFailures returns what TakeFailures took and could not be
-// recorded: the next TakeFailures returns it again.
+// recorded: the next TakeFailures returns it again, grown since or not
+// (a run and its taken self are one: the larger count).
 func (l *Live) PutBackFailures(fs []detect.FailureRun) {
-	taken := l.fails
-	l.fails = nil
+	for _, f := range fs {
+		if k, ok := l.failAt[failKey{f.IP, f.First.UnixNano()}]; ok {
+			r := &l.fails[k]
+			r.run.Last = maxTime(r.run.Last, f.Last)
+			r.run.N = max(r.run.N, f.N)
+			l.dirty(r)
+			continue
+		}
+		l.addFailNote(f, false) // (dropped since by Tick: taken once more)
+	}
+}
+
+// forgetFailures drops the runs of failed logins read that end before
+// cut, taken or not: they are out of every later login's window (memory
+// stays bounded while the state is down).
+func (l *Live) forgetFailures(cut time.Time) {
+	k := 0
+	for _, r := range l.fails {
+		if r.run.Last.Before(cut) {
+			if r.dirty {
+				l.failDirty--
+			}
+			continue
+		}
+		l.fails[k] = r
+		k++
+	}
+	if k == len(l.fails) {
+		return
+	}
+	clear(l.fails[k:])
+	l.fails = l.fails[:k]
 	clear(l.failLast)
-	for _, f := range slices.Concat(fs, taken) {
-		l.noteFailure(f)
+	clear(l.failAt)
+	for i, r := range l.fails {
+		l.failLast[r.run.IP] = i // (in the order added: the last is the last)
+		l.failAt[failKey{r.run.IP, r.run.First.UnixNano()}] = i
 	}
 }
 
@@ -1073,7 +1172,7 @@ func (l *Live) snapshot(la *live) *Account {
 // Unrecorded tells whether logins, anomalies or failed logins wait to be
 // taken (TakeDeltas, Changed, TakeFailures).
 func (l *Live) Unrecorded() bool {
-	return len(l.deltas) > 0 || len(l.changed) > 0 || len(l.snapshots) > 0 || len(l.fails) > 0
+	return len(l.deltas) > 0 || len(l.changed) > 0 || len(l.snapshots) > 0 || l.failDirty > 0
 }
 
 // Requeue marks accounts that Changed returned, and that could not be
@@ -1151,6 +1250,7 @@ func (l *Live) Tick(now time.Time) {
 		l.site.Failures.Forget(now)
 	}
 	cut := now.Add(-l.Rule.Detect.Window)
+	l.forgetFailures(cut)
 	due := len(l.due)
 	// an account whose logins the state has not recorded yet stays: read
 	// back from the state, its history would miss them
@@ -1305,8 +1405,10 @@ func (l *Live) Flush(emit record.Emit) error {
 // Poll does what is due while the input is idle: the accounts judged
 // without their history are judged again with it, if the state answers
 // now, and those held in memory with the logins the other mail servers
-// recorded since (Recent).
+// recorded since (Recent); and the failed logins of earlier runs are
+// asked for again, if the state did not give them (Failures).
 func (l *Live) Poll(emit record.Emit) error {
+	l.askFailures(time.Time{}) // (if the state did not answer before)
 	if err := l.judgeDue(emit); err != nil {
 		return err
 	}

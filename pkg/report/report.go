@@ -768,17 +768,24 @@ func (rep *Report) KnowSite(user string, k *detect.Known) {
 }
 
 // Start is the time of the earliest login or failure read (zero: none).
-func (rep *Report) Start() time.Time { return rep.from }
+func (rep *Report) Start() time.Time {
+	rep.sync() // (the logins queued are counted: from is among them)
+	return rep.from
+}
 
 // KnowFailures gives the detectors the failed logins a state remembers
 // from earlier runs (FailuresRead then): failures from an address in an
 // hourly run, and its login in the next, are failures then success, as
-// in one run over both hours. With the original rule, nothing.
-func (rep *Report) KnowFailures(runs []detect.FailureRun) {
-	if rep.site == nil || len(runs) == 0 {
+// in one run over both hours. own are those this mail server's earlier
+// runs recorded: a failure read again within one of them (the log given
+// again) counts once, and is not recorded again (FailuresRead). With the
+// original rule, nothing.
+func (rep *Report) KnowFailures(runs, own []detect.FailureRun) {
+	if rep.site == nil || len(runs)+len(own) == 0 {
 		return
 	}
 	rep.site.Failures.Known(runs)
+	rep.site.Failures.KnownOwn(own)
 	rep.fresh = false
 }
 
@@ -792,12 +799,26 @@ func (rep *Report) RecordFailures() {
 
 // FailuresRead returns the failed logins read, as runs by address, once
 // the verdicts were given (Anomalies), when RecordFailures was called
-// before: for a state to remember. KnowFailures' are not among them.
+// before: for a state to remember. KnowFailures' are not among them, nor
+// those that end more than the window before the last login or failure
+// read: no later run pairs them with a login (a first run over weeks of
+// logs records its last window's, not weeks of bots).
 func (rep *Report) FailuresRead() []detect.FailureRun {
 	if rep.site == nil {
 		return nil
 	}
-	return rep.site.Failures.Noted()
+	runs := rep.site.Failures.Noted()
+	if rep.until.IsZero() {
+		return runs
+	}
+	from := rep.until.Add(-rep.Rule.Detect.Defaults().Window)
+	out := runs[:0:0]
+	for _, r := range runs {
+		if !r.Last.Before(from) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // census finds the places common to the site's accounts (detect.Census),

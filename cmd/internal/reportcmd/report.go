@@ -397,10 +397,22 @@ func Remember(log *cli.Logger, st *statecmd.State, rep *report.Report, history b
 		defer unlock()
 	}
 	if err := st.Recall(context.Background(), rep); err != nil {
-		log.Errorf("%v", err)
-		if errors.Is(err, statecmd.ErrSiteHistory) {
+		errs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap() // (each on its line)
+		}
+		for _, e := range errs {
+			log.Errorf("%v", e)
+		}
+		switch {
+		case errors.Is(err, statecmd.ErrSiteHistory):
 			log.Warnf("the verdict has each account's history; the places the site's accounts share are counted over this run's accounts alone")
-		} else {
+			if errors.Is(err, statecmd.ErrFailuresRead) {
+				log.Warnf("failed logins are those this run read: an earlier run's are not paired with this run's logins")
+			}
+		case errors.Is(err, statecmd.ErrFailuresRead):
+			log.Warnf("the verdict has each account's history; failed logins are those this run read: an earlier run's are not paired with this run's logins")
+		default:
 			log.Warnf("the verdict is on this run's logins alone")
 		}
 		failed = true

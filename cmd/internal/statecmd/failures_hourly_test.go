@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loganom/loganom/pkg/detect"
 	"github.com/loganom/loganom/pkg/record"
 	"github.com/loganom/loganom/pkg/report"
 )
@@ -78,6 +79,16 @@ func TestHourlyFailuresThenSuccess(t *testing.T) {
 		t.Fatalf("one run, 2 failures: %s; want no failures then success ([DETECT] failures = 3)", two)
 	}
 
+	off := report.New(report.Rule{Detect: detect.Config{Failures: -1}}) // ([DETECT] failures = 0)
+	for _, r := range cat(week, []*record.Record{morning}, hour10(5), []*record.Record{success}) {
+		if err := off.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := verdictOf(off, user); strings.Contains(v, "failed logins") {
+		t.Errorf("failures = 0: %s; want failures then success off", v)
+	}
+
 	t.Run("hourly", func(t *testing.T) {
 		s := sqliteState(t, nil)
 		judge(s, cat(week, []*record.Record{morning}))
@@ -96,6 +107,45 @@ func TestHourlyFailuresThenSuccess(t *testing.T) {
 		judge(s, hour10(2))
 		if got := judge(s, cat(hour10(2), []*record.Record{success})); high(got) {
 			t.Errorf("10:00 read again with 11:00: %s; want no failures then success (2 failures)", got)
+		}
+	})
+	t.Run("read again from within a run", func(t *testing.T) {
+		// 2 failures at 10:40 and 10:45, recorded; read again from the
+		// second (a run that starts where the last one ended), with the
+		// login: 2 failures, not 3
+		s := sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		h := hour10(2)
+		judge(s, h)
+		if got := judge(s, []*record.Record{h[1], success}); high(got) {
+			t.Errorf("10:45 read again with 11:05: %s; want no failures then success (2 failures)", got)
+		}
+	})
+	t.Run("earlier lines read later", func(t *testing.T) {
+		// the 10:50 failure recorded first; then a log of earlier lines
+		// (10:40, 10:45) with the login: its first line is before the
+		// recorded run, which this run does not read again: 3 failures
+		s := sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		h := hour10(3)
+		judge(s, h[2:])
+		if got := judge(s, cat(h[:2], []*record.Record{success})); !high(got) {
+			t.Errorf("10:40-10:45 read after 10:50, with 11:05: %s; want high, failures then success", got)
+		}
+	})
+	t.Run("a mail server behind", func(t *testing.T) {
+		// mx2 read 2 failures; mx1, its log two days ahead, records its
+		// own and drops its own old ones, not mx2's: mx2's next run, the
+		// third failure and the login, says failures then success
+		s := sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		mx2 := &State{Store: s.Store, Instance: "mx2", Keep: s.Keep, RealertAfter: s.RealertAfter, Window: s.Window}
+		h := hour10(3)
+		judge(mx2, h[:2])
+		later := at.Add(48 * time.Hour)
+		judge(s, []*record.Record{{Type: record.TypeAuthFailure, Time: later, IP: "198.51.100.9", User: "bot@example.org"}})
+		if got := judge(mx2, []*record.Record{h[2], success}); !high(got) {
+			t.Errorf("mx2's run after mx1's two days ahead: %s; want high, failures then success", got)
 		}
 	})
 	t.Run("two mail servers", func(t *testing.T) {
@@ -163,6 +213,24 @@ func TestLiveFailuresThenSuccess(t *testing.T) {
 		if got := reader(s, before...); len(got) != 0 {
 			t.Fatalf("before the login: %v", got)
 		}
+		if got := reader(s, success); !high(got) {
+			t.Errorf("the daemon started again: %v; want high, failures then success", got)
+		}
+	})
+	t.Run("a run split by commits", func(t *testing.T) {
+		// the first failure committed alone, then one more in the same
+		// second and the third: the state's run holds 3, not the larger
+		// of 1 and 2
+		s := sqliteState(t, nil)
+		l := report.NewLive(report.Rule{})
+		s.FeedLive(l)
+		l.OnError = func(err error) { t.Error(err) }
+		n := len(before)
+		feedLive(t, l, before[:n-2]...)
+		commitLive(t, s, l)
+		again := *before[n-3]
+		feedLive(t, l, &again, before[n-1])
+		commitLive(t, s, l)
 		if got := reader(s, success); !high(got) {
 			t.Errorf("the daemon started again: %v; want high, failures then success", got)
 		}

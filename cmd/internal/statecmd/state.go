@@ -838,12 +838,30 @@ func (s *State) Recall(ctx context.Context, rep *report.Report) error {
 }
 
 func (s *State) recall(ctx context.Context, rep *report.Report) error {
+	var ferr error
 	if !rep.Rule.Original {
 		// (a run of failures alone too: its failures are recorded)
 		if err := s.recallFailures(ctx, rep); err != nil {
-			return err
+			ferr = fmt.Errorf("%w: %w", ErrFailuresRead, err)
 		}
 	}
+	err := s.recallHistory(ctx, rep)
+	switch {
+	case err == nil:
+		return ferr
+	case errors.Is(err, ErrSiteHistory) && ferr != nil:
+		// the accounts' histories were read: both are told
+		return errors.Join(err, ferr)
+	}
+	return err // (the verdict is on this run's logins alone)
+}
+
+// ErrFailuresRead is in Recall's error when the failed logins of earlier
+// runs could not be read: the verdict has the accounts' histories, and
+// pairs with their logins only the failures this run read.
+var ErrFailuresRead = errors.New("the failed logins of earlier runs could not be read")
+
+func (s *State) recallHistory(ctx context.Context, rep *report.Report) error {
 	since := map[string]time.Time{}
 	window := map[string]time.Time{}
 	now := s.now()
@@ -958,30 +976,41 @@ func (s *State) recall(ctx context.Context, rep *report.Report) error {
 // recallFailures gives the detectors the failed logins that earlier runs
 // read within the window before this run's first login or failure, of
 // every instance sharing the state (failures on one mail server, the
-// password's success on another); not this instance's from this run's
-// first on (its log read again: counted once). And asks the report to
-// keep the failures it read, for Commit.
+// password's success on another). This instance's own are its log's:
+// a failure read again within one of them (the log given again, or read
+// from before the last run's end) counts once (report.KnowFailures). And
+// asks the report to keep the failures it read, for Commit.
 func (s *State) recallFailures(ctx context.Context, rep *report.Report) error {
 	rep.RecordFailures()
 	start := rep.Start()
 	if start.IsZero() {
 		return nil
 	}
-	known, err := s.failuresBefore(ctx, start)
+	rows, err := s.Store.Failures(ctx, start.Add(-s.Window))
 	if err != nil {
 		return err
 	}
-	rep.KnowFailures(known)
+	var others, own []detect.FailureRun
+	for _, f := range rows {
+		r := detect.FailureRun{IP: f.IP, First: f.First.In(start.Location()), Last: f.Last.In(start.Location()), N: f.Count}
+		if f.Instance == s.Instance {
+			own = append(own, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	rep.KnowFailures(others, own)
 	return nil
 }
 
-// failuresBefore returns the failed logins the state holds within the
-// window before start, the first login or failure a run read: of every
-// instance, but this one's from start on (its log read again).
+// failuresBefore returns, for a live reader, the failed logins the state
+// holds within the window before start, the first login or failure it
+// read: of every instance, but this one's from start on (its own,
+// recorded since it started: it has them).
 func (s *State) failuresBefore(ctx context.Context, start time.Time) ([]detect.FailureRun, error) {
 	rows, err := s.Store.Failures(ctx, start.Add(-s.Window))
 	if err != nil {
-		return nil, fmt.Errorf("failed logins of earlier runs: %w", err)
+		return nil, err
 	}
 	known := make([]detect.FailureRun, 0, len(rows))
 	for _, f := range rows {
@@ -995,16 +1024,25 @@ func (s *State) failuresBefore(ctx context.Context, start time.Time) ([]detect.F
 
 // LiveFailures is the failed logins the state holds within the window
 // before a live reader's first login or failure read (report.Live.Failures),
-// within OpTimeout.
+// within OpTimeout. While the history reads are paused (LiveHistory), it
+// does not ask (report.ErrHistoryLater); a failure pauses them too, and
+// the reader asks again later.
 func (s *State) LiveFailures() func(start time.Time) ([]detect.FailureRun, error) {
 	return func(start time.Time) ([]detect.FailureRun, error) {
+		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
+			return nil, report.ErrHistoryLater
+		}
 		var known []detect.FailureRun
 		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) (err error) {
 			known, err = s.failuresBefore(ctx, start)
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%w (judged without them)", err)
+			s.NoteDown()
+			if errors.Is(err, ErrNoAnswer) {
+				s.histFrozen.Store(time.Now().UnixNano())
+			}
+			return nil, fmt.Errorf("the failed logins of earlier runs: %w (the logins read meanwhile are paired with the failures this reader read; asked again once the state answers)", err)
 		}
 		return known, nil
 	}
