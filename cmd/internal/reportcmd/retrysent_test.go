@@ -42,6 +42,11 @@ func TestLiveRetrySentSaid(t *testing.T) {
 		p, err := st.Store.Pending(t.Context(), st.Instance)
 		return err == nil && len(p) == 0
 	})
+	// (said just after the delivery is recorded: waited for too)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "notify webhook: sent 1 alert") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	s := stderr.String()
 	if !strings.Contains(s, "notify webhook: HTTP 500") {
 		t.Fatalf("the failure not said:\n%s", s)
