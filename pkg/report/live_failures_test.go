@@ -128,11 +128,7 @@ func TestLiveFailuresAskedAgain(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("alerts %d, want 1", len(got))
 	}
-	found := false
-	for _, r := range got[0].Reasons {
-		found = found || r.Detector == detect.FailuresThenSuccess
-	}
-	if !found {
+	if !hasReason(got[0], detect.FailuresThenSuccess) {
 		t.Errorf("reasons %v: no failures_then_success (the state's failures, given late)", got[0].Reasons)
 	}
 }

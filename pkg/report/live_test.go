@@ -230,13 +230,19 @@ func TestLiveFailuresThenSuccess(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("alerts %d, want 1", len(got))
 	}
-	found := false
-	for _, r := range got[0].Reasons {
-		found = found || r.Detector == detect.FailuresThenSuccess
-	}
-	if !found {
+	if !hasReason(got[0], detect.FailuresThenSuccess) {
 		t.Errorf("reasons %v: no failures_then_success", got[0].Reasons)
 	}
+}
+
+// hasReason tells whether the detector is among a's reasons.
+func hasReason(a *Account, detector string) bool {
+	for _, r := range a.Reasons {
+		if r.Detector == detector {
+			return true
+		}
+	}
+	return false
 }
 
 // BenchmarkLive: the cost of a login on the live path.
