@@ -380,6 +380,10 @@ type FailureRun struct {
 	IP          string
 	First, Last time.Time
 	N           int
+	// Source: the instance that recorded the run, when a state gave it
+	// ("": this reader's); the detectors do not read it, a reader that
+	// asks the state again tells a run grown from a new one by it
+	Source string
 }
 
 type failure struct {

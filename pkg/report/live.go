@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -90,8 +91,17 @@ type Live struct {
 	// login or failure read (nil: no state). Asked once, then; the
 	// failures read are kept for the state (TakeFailures).
 	Failures func(start time.Time) ([]detect.FailureRun, error)
-	// OnError is told of the errors of History, Sharing, Site, Recent and
-	// Failures.
+	// OthersFailures returns the failed logins that the other instances
+	// sharing the state (the other mail servers' daemons and batch runs)
+	// recorded, whose last failure is at since or later (nil: no state;
+	// ErrHistoryLater: not asked now): a thief's guesses read on one mail
+	// server, then his login on this one. Asked once Failures answered,
+	// every RecentEvery at most (the clock), before a login is judged and
+	// when the input is idle (Poll); a run given again, grown, adds the
+	// failures it gained only.
+	OthersFailures func(since time.Time) ([]detect.FailureRun, error)
+	// OnError is told of the errors of History, Sharing, Site, Recent,
+	// Failures and OthersFailures.
 	OnError func(error)
 	// Now is the clock (nil: time.Now), for tests.
 	Now func() time.Time
@@ -146,6 +156,16 @@ type Live struct {
 	failLast  map[string]int
 	failAt    map[failKey]int
 	failDirty int
+	// stateFails: the runs of failed logins the state gave (Failures,
+	// OthersFailures), by instance, address and first failure, with how
+	// far and how many of each the detectors have; failOthersAt: when
+	// OthersFailures was last asked (the clock), failFullAt: last asked
+	// for the whole window; failReach: how far the logs read reached at
+	// the last answer
+	stateFails   map[stateFailKey]stateFail
+	failOthersAt time.Time
+	failFullAt   time.Time
+	failReach    time.Time
 
 	seen atomic.Int64 // read by the deliveries' goroutine
 	// fromOthers: the logins of other processes judged (OtherLogins)
@@ -369,7 +389,99 @@ func (l *Live) askFailures(t time.Time) {
 		return
 	}
 	l.failuresAsked = true
-	l.site.Failures.Known(runs)
+	// (the other instances' runs of the window, as of now: asked again
+	// from here, OthersFailures)
+	l.failOthersAt, l.failFullAt, l.failReach = l.failAskedAt, l.failAskedAt, l.failStart
+	l.knowFailures(runs)
+}
+
+// OthersLag: a run of failed logins that another instance recorded is
+// asked for again (OthersFailures) while its last failure is within this
+// of how far the logs read reached when last asked; OthersFullEvery (the
+// clock), all runs of the window are: those of a mail server whose log
+// lags further behind.
+const (
+	OthersLag       = time.Hour
+	OthersFullEvery = 10 * time.Minute
+)
+
+// othersFailures gives the detectors the failed logins that the other
+// instances recorded since Failures answered (OthersFailures): at most
+// every RecentEvery unless now.
+func (l *Live) othersFailures(now bool) {
+	if !l.failuresAsked || l.OthersFailures == nil || l.site == nil || l.Rule.Detect.Failures < 0 {
+		return // (< 0: [DETECT] failures = 0, off)
+	}
+	clock := l.clock()
+	if !now && !l.failOthersAt.IsZero() && clock.Sub(l.failOthersAt) < RecentEvery {
+		return
+	}
+	reach := maxTime(l.now, l.failedTo)
+	if reach.IsZero() {
+		return
+	}
+	l.failOthersAt = clock
+	since, full := reach.Add(-l.Rule.Detect.Window), true
+	if !l.failFullAt.IsZero() && clock.Sub(l.failFullAt) < OthersFullEvery {
+		since, full = maxTime(since, l.failReach.Add(-OthersLag)), false
+	}
+	runs, err := l.OthersFailures(since)
+	if errors.Is(err, ErrHistoryLater) {
+		return
+	}
+	if err != nil {
+		if l.OnError != nil {
+			l.OnError(err)
+		}
+		return
+	}
+	if full {
+		l.failFullAt = clock
+	}
+	l.failReach = reach
+	l.knowFailures(runs)
+}
+
+type stateFailKey struct {
+	source, ip string
+	first      int64
+}
+
+type stateFail struct {
+	last time.Time
+	n    int
+}
+
+// knowFailures files the runs of failed logins the state gave (Failures,
+// OthersFailures) with the detectors: a run given before, grown since
+// (another mail server's run goes on), adds the failures it gained, from
+// its last failure known; one given again as it was, none.
+func (l *Live) knowFailures(runs []detect.FailureRun) {
+	if l.stateFails == nil {
+		l.stateFails = map[stateFailKey]stateFail{}
+	}
+	for _, r := range runs {
+		if r.IP == "" || r.N <= 0 || r.First.IsZero() {
+			continue
+		}
+		ip := r.IP
+		if a, err := netip.ParseAddr(ip); err == nil {
+			ip = a.Unmap().String()
+		}
+		k := stateFailKey{r.Source, ip, r.First.UnixNano()}
+		last := maxTime(r.Last, r.First)
+		was, ok := l.stateFails[k]
+		switch {
+		case !ok:
+			l.site.Failures.Known([]detect.FailureRun{{IP: ip, First: r.First, Last: last, N: r.N}})
+		case r.N > was.n:
+			l.site.Failures.Known([]detect.FailureRun{{IP: ip, First: was.last, Last: maxTime(last, was.last), N: r.N - was.n}})
+		default:
+			continue
+		}
+		k.source, k.ip = strings.Clone(k.source), strings.Clone(k.ip)
+		l.stateFails[k] = stateFail{maxTime(last, was.last), max(r.N, was.n)}
+	}
 }
 
 // failNote is a run of failed logins read (Live.fails).
@@ -461,6 +573,7 @@ func (l *Live) PutBackFailures(fs []detect.FailureRun) {
 // cut, taken or not: they are out of every later login's window (memory
 // stays bounded while the state is down).
 func (l *Live) forgetFailures(cut time.Time) {
+	maps.DeleteFunc(l.stateFails, func(_ stateFailKey, f stateFail) bool { return f.last.Before(cut) })
 	k := 0
 	for _, r := range l.fails {
 		if r.run.Last.Before(cut) {
@@ -527,6 +640,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	}
 	l.askFailures(t)
 	l.advance(t)
+	l.othersFailures(false)
 	l.zone = t.Location()
 	l.readAt = l.clock()
 	if err := l.judgeDue(emit); err != nil {
@@ -1406,9 +1520,11 @@ func (l *Live) Flush(emit record.Emit) error {
 // without their history are judged again with it, if the state answers
 // now, and those held in memory with the logins the other mail servers
 // recorded since (Recent); and the failed logins of earlier runs are
-// asked for again, if the state did not give them (Failures).
+// asked for again, if the state did not give them (Failures), and those
+// the other mail servers recorded since (OthersFailures).
 func (l *Live) Poll(emit record.Emit) error {
 	l.askFailures(time.Time{}) // (if the state did not answer before)
+	l.othersFailures(false)
 	if err := l.judgeDue(emit); err != nil {
 		return err
 	}

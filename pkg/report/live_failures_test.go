@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,5 +131,98 @@ func TestLiveFailuresAskedAgain(t *testing.T) {
 	}
 	if !hasReason(got[0], detect.FailuresThenSuccess) {
 		t.Errorf("reasons %v: no failures_then_success (the state's failures, given late)", got[0].Reasons)
+	}
+}
+
+// Another mail server's daemon records the failed logins it reads as it
+// goes: this reader asks for them again (OthersFailures, every
+// RecentEvery at most) and pairs them with a login read later, counting
+// a run given again, grown, once. Before, it knew only the runs the state
+// held at its first line.
+func TestLiveOthersFailures(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	at := t0.Add(5*24*time.Hour + 12*time.Hour)
+	clock := at // (the clock: the reader's time may not pass it by a day)
+	l := NewLive(Rule{})
+	l.Now = func() time.Time { return clock }
+	x := thiefs[3].ip
+	// mx2's run from x, as the state held it at this reader's first line,
+	// and as it grew since
+	run := detect.FailureRun{IP: x, First: at.Add(-3 * time.Hour), Last: at.Add(-3 * time.Hour), N: 2, Source: "mx2"}
+	l.Failures = func(time.Time) ([]detect.FailureRun, error) { return []detect.FailureRun{run}, nil }
+	grown := run
+	grown.Last, grown.N = at.Add(-170*time.Minute), 5
+	var asked []time.Time
+	answer := []detect.FailureRun{grown}
+	var askErr error
+	l.OthersFailures = func(since time.Time) ([]detect.FailureRun, error) {
+		asked = append(asked, since)
+		return answer, askErr
+	}
+	var errs []error
+	l.OnError = func(err error) { errs = append(errs, err) }
+	var got []*Account
+	l.OnAlert = func(a *Account) error { got = append(got, a); return nil }
+	for d := range 5 {
+		if err := l.Process(loginAt("d@x.test", home, t0.Add(time.Duration(d)*24*time.Hour)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(asked) != 0 {
+		t.Fatalf("asked %d times within RecentEvery of the first line's answer, want none", len(asked))
+	}
+	// the state down: told, the login judged with what is known
+	clock = clock.Add(RecentEvery)
+	askErr, answer = errors.New("the state is down"), nil
+	if err := l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 1 || len(errs) != 1 {
+		t.Fatalf("asked %d times, %d errors told; want 1 and 1", len(asked), len(errs))
+	}
+	// answered: the run grown to 5 counts 5, not 2 + 5
+	clock = clock.Add(RecentEvery)
+	askErr, answer = nil, []detect.FailureRun{grown}
+	if err := l.Process(loginAt("d@x.test", thiefs[3], at), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 2 || !asked[1].Equal(at.Add(-24*time.Hour)) {
+		t.Fatalf("asked %v; want a second time, for the window before the login read (%s)", asked, at.Add(-24*time.Hour))
+	}
+	if len(got) != 1 || !hasReason(got[0], detect.FailuresThenSuccess) {
+		t.Fatalf("alerts %d (%v), want 1 with failures_then_success", len(got), got)
+	}
+	for _, r := range got[0].Reasons {
+		if r.Detector == detect.FailuresThenSuccess && !strings.HasPrefix(r.Text, "5 failed logins") {
+			t.Errorf("reason %q, want the run's 5 failed logins counted once", r.Text)
+		}
+	}
+	// given again as it was, and asked for once more: nothing added
+	clock = clock.Add(RecentEvery)
+	if err := l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 3 {
+		t.Fatalf("asked %d times, want 3", len(asked))
+	}
+	if n := l.site.Failures.Before(x, at.Add(time.Minute)); n != 5 {
+		t.Errorf("%d failures from %s known, want 5", n, x)
+	}
+	// within OthersFullEvery of the first answer, only the runs that end
+	// within OthersLag of how far the logs reached are asked for; past
+	// it, the whole window again
+	clock = clock.Add(RecentEvery)
+	if err := l.Process(loginAt("d@x.test", home, at.Add(20*time.Hour)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Add(-OthersLag); len(asked) != 4 || !asked[3].Equal(want) {
+		t.Fatalf("asked %v; want the fourth since %s", asked, want)
+	}
+	clock = clock.Add(OthersFullEvery)
+	if err := l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Add(-4 * time.Hour); len(asked) != 5 || !asked[4].Equal(want) {
+		t.Fatalf("asked %v; want the fifth for the whole window, since %s", asked, want)
 	}
 }

@@ -1017,9 +1017,26 @@ func (s *State) failuresBefore(ctx context.Context, start time.Time) ([]detect.F
 		if f.Instance == s.Instance && !f.First.Before(start) {
 			continue
 		}
-		known = append(known, detect.FailureRun{IP: f.IP, First: f.First.In(start.Location()), Last: f.Last.In(start.Location()), N: f.Count})
+		known = append(known, detect.FailureRun{IP: f.IP, First: f.First.In(start.Location()), Last: f.Last.In(start.Location()), N: f.Count, Source: f.Instance})
 	}
 	return known, nil
+}
+
+// othersFailures returns, for a live reader, the failed logins that the
+// other instances sharing the state recorded, whose last failure is at
+// since or later (report.Live.OthersFailures).
+func (s *State) othersFailures(ctx context.Context, since time.Time) ([]detect.FailureRun, error) {
+	rows, err := s.Store.Failures(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	var out []detect.FailureRun
+	for _, f := range rows {
+		if f.Instance != s.Instance {
+			out = append(out, detect.FailureRun{IP: f.IP, First: f.First.In(since.Location()), Last: f.Last.In(since.Location()), N: f.Count, Source: f.Instance})
+		}
+	}
+	return out, nil
 }
 
 // LiveFailures is the failed logins the state holds within the window
@@ -1045,6 +1062,31 @@ func (s *State) LiveFailures() func(start time.Time) ([]detect.FailureRun, error
 			return nil, fmt.Errorf("the failed logins of earlier runs: %w (the logins read meanwhile are paired with the failures this reader read; asked again once the state answers)", err)
 		}
 		return known, nil
+	}
+}
+
+// LiveOthersFailures is the failed logins that the other mail servers
+// (their daemons, their batch runs) recorded since, for a live reader
+// (report.Live.OthersFailures), within OpTimeout; paused with the
+// history reads, as LiveFailures.
+func (s *State) LiveOthersFailures() func(since time.Time) ([]detect.FailureRun, error) {
+	return func(since time.Time) ([]detect.FailureRun, error) {
+		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
+			return nil, report.ErrHistoryLater
+		}
+		var runs []detect.FailureRun
+		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) (err error) {
+			runs, err = s.othersFailures(ctx, since)
+			return err
+		})
+		if err != nil {
+			s.NoteDown()
+			if errors.Is(err, ErrNoAnswer) {
+				s.histFrozen.Store(time.Now().UnixNano())
+			}
+			return nil, fmt.Errorf("the failed logins the other mail servers recorded: %w (asked again once the state answers)", err)
+		}
+		return runs, nil
 	}
 }
 
