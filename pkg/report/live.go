@@ -407,16 +407,18 @@ const (
 
 // othersFailures gives the detectors the failed logins that the other
 // instances recorded since Failures answered (OthersFailures): at most
-// every RecentEvery unless now.
-func (l *Live) othersFailures(now bool) {
+// every RecentEvery.
+func (l *Live) othersFailures() {
 	if !l.failuresAsked || l.OthersFailures == nil || l.site == nil || l.Rule.Detect.Failures < 0 {
 		return // (< 0: [DETECT] failures = 0, off)
 	}
 	clock := l.clock()
-	if !now && !l.failOthersAt.IsZero() && clock.Sub(l.failOthersAt) < RecentEvery {
+	if !l.failOthersAt.IsZero() && clock.Sub(l.failOthersAt) < RecentEvery {
 		return
 	}
-	reach := maxTime(l.now, l.failedTo)
+	// (the logins read: a failure's line dated ahead, which Failure
+	// takes up to a day past the clock, would move since past the runs)
+	reach := l.now
 	if reach.IsZero() {
 		return
 	}
@@ -573,7 +575,12 @@ func (l *Live) PutBackFailures(fs []detect.FailureRun) {
 // cut, taken or not: they are out of every later login's window (memory
 // stays bounded while the state is down).
 func (l *Live) forgetFailures(cut time.Time) {
-	maps.DeleteFunc(l.stateFails, func(_ stateFailKey, f stateFail) bool { return f.last.Before(cut) })
+	// (a run the state gave is remembered a window longer than the
+	// detectors need it: merged there with this reader's own failures,
+	// it may outlive the cut, and another server's run that grows late
+	// would come back unknown, counted again whole)
+	old := cut.Add(-l.Rule.Detect.Window)
+	maps.DeleteFunc(l.stateFails, func(_ stateFailKey, f stateFail) bool { return f.last.Before(old) })
 	k := 0
 	for _, r := range l.fails {
 		if r.run.Last.Before(cut) {
@@ -640,7 +647,7 @@ func (l *Live) Process(r *record.Record, emit record.Emit) error {
 	}
 	l.askFailures(t)
 	l.advance(t)
-	l.othersFailures(false)
+	l.othersFailures()
 	l.zone = t.Location()
 	l.readAt = l.clock()
 	if err := l.judgeDue(emit); err != nil {
@@ -1524,7 +1531,7 @@ func (l *Live) Flush(emit record.Emit) error {
 // the other mail servers recorded since (OthersFailures).
 func (l *Live) Poll(emit record.Emit) error {
 	l.askFailures(time.Time{}) // (if the state did not answer before)
-	l.othersFailures(false)
+	l.othersFailures()
 	if err := l.judgeDue(emit); err != nil {
 		return err
 	}

@@ -226,3 +226,67 @@ func TestLiveOthersFailures(t *testing.T) {
 		t.Fatalf("asked %v; want the fifth for the whole window, since %s", asked, want)
 	}
 }
+
+// A run another mail server recorded, merged in the detectors with this
+// reader's own failure from the address, outlives the window's cut
+// there; given again grown (that server's log a day behind), it adds
+// what it gained, not its whole count a second time.
+func TestLiveOthersFailuresLateGrowth(t *testing.T) {
+	l1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	clock := l1.Add(48 * time.Hour)
+	l := NewLive(Rule{})
+	w := l.Rule.Detect.Window
+	l.Now = func() time.Time { return clock }
+	x := thiefs[3].ip
+	run := detect.FailureRun{IP: x, First: l1.Add(-2 * time.Minute), Last: l1, N: 3, Source: "mx2"}
+	l.Failures = func(time.Time) ([]detect.FailureRun, error) { return []detect.FailureRun{run}, nil }
+	grown := run
+	grown.Last, grown.N = l1.Add(4*time.Minute), 4
+	l.OthersFailures = func(time.Time) ([]detect.FailureRun, error) { return []detect.FailureRun{grown}, nil }
+	for _, r := range []*record.Record{
+		loginAt("a@x.test", home, l1.Add(-time.Hour)),
+		{Type: record.TypeAuthFailure, IP: x, Time: l1.Add(2 * time.Minute)}, // this reader's own
+		loginAt("b@x.test", home, l1.Add(w+time.Minute)),
+	} {
+		if err := l.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Tick(time.Time{})
+	clock = clock.Add(OthersFullEvery)
+	if err := l.Poll(nil); err != nil {
+		t.Fatal(err)
+	}
+	// mx2's 3, this reader's 1, mx2's 1 gained
+	if n := l.site.Failures.Before(x, l1.Add(w+time.Minute)); n != 5 {
+		t.Errorf("%d failures from %s known, want 5", n, x)
+	}
+}
+
+// A failed login's line dated ahead of the clock (by less than a day: a
+// bad line) does not move what the other servers' runs are asked from
+// past them all.
+func TestLiveOthersFailuresLineAhead(t *testing.T) {
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	clock := at
+	l := NewLive(Rule{})
+	l.Now = func() time.Time { return clock }
+	l.Failures = func(time.Time) ([]detect.FailureRun, error) { return nil, nil }
+	var asked []time.Time
+	l.OthersFailures = func(since time.Time) ([]detect.FailureRun, error) { asked = append(asked, since); return nil, nil }
+	if err := l.Process(loginAt("a@x.test", home, at), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Process(&record.Record{Type: record.TypeAuthFailure, IP: "198.51.100.7", Time: at.Add(20 * time.Hour)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 4; i++ {
+		clock = clock.Add(RecentEvery)
+		if err := l.Process(loginAt("a@x.test", home, at.Add(time.Duration(i)*time.Second)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(asked) != 4 || asked[3].After(at) {
+		t.Errorf("asked since %v; want 4 asks, none after the logins read (%s)", asked, at)
+	}
+}
