@@ -395,9 +395,7 @@ func (rep *Report) counted(a *Account, ip *IP, first bool, t time.Time, meth uin
 		rep.seen++
 	}
 	ip.Methods |= meth
-	if t.After(rep.until) {
-		rep.until = t
-	}
+	rep.reach(t)
 	if !t.IsZero() && (rep.from.IsZero() || t.Before(rep.from)) {
 		rep.from = t
 	}
@@ -547,6 +545,17 @@ func (rep *Report) Recall(user string, ip *IP) {
 	}
 }
 
+// reach moves until, how far the logs read reach, on to t, a login's or
+// a failure's time; not to a time more than a day ahead of the clock (a
+// line dated wrong): it would judge the verdicts that wait for the
+// window at once, and leave the failures read before it unrecorded
+// (FailuresRead).
+func (rep *Report) reach(t time.Time) {
+	if t.After(rep.until) && t.Before(time.Now().Add(24*time.Hour)) {
+		rep.until = t
+	}
+}
+
 // Failure records a failed login from ip at t, for the detectors
 // (failures then success); with the original rule, nothing.
 func (rep *Report) Failure(ip string, t time.Time) {
@@ -554,9 +563,7 @@ func (rep *Report) Failure(ip string, t time.Time) {
 		rep.site.Failures.Add(ip, t, t, 1)
 		rep.fresh = false
 	}
-	if t.After(rep.until) {
-		rep.until = t
-	}
+	rep.reach(t)
 	if !t.IsZero() && (rep.from.IsZero() || t.Before(rep.from)) {
 		rep.from = t
 	}

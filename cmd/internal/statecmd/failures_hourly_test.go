@@ -148,6 +148,27 @@ func TestHourlyFailuresThenSuccess(t *testing.T) {
 			t.Errorf("mx2's run after mx1's two days ahead: %s; want high, failures then success", got)
 		}
 	})
+	t.Run("a line dated ahead", func(t *testing.T) {
+		// a failure's line dated a year ahead (RFC 3339, from a host whose
+		// clock is wrong) among the bot's 3 of 10:00: recorded with them,
+		// it does not drop them (as older than its window), nor this
+		// server's rows before them; the login of 11:00 pairs with them
+		s := sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		bad := &record.Record{Type: record.TypeAuthFailure, Time: at.Add(365 * 24 * time.Hour), IP: "198.51.100.9", User: "bot@example.org"}
+		judge(s, append(hour10(3), bad))
+		if got := judge(s, []*record.Record{success}); !high(got) {
+			t.Errorf("after a run with a line dated ahead: %s; want high, failures then success", got)
+		}
+		// and a run of that line alone leaves the 3 where they are
+		s = sqliteState(t, nil)
+		judge(s, cat(week, []*record.Record{morning}))
+		judge(s, hour10(3))
+		judge(s, []*record.Record{bad})
+		if got := judge(s, []*record.Record{success}); !high(got) {
+			t.Errorf("after a run of a line dated ahead alone: %s; want high, failures then success", got)
+		}
+	})
 	t.Run("two mail servers", func(t *testing.T) {
 		// mx2 saw 2 failures at 10:40 and 10:45; mx1 one at 10:50, and the
 		// login: 3 failures from the address, as one run over both logs

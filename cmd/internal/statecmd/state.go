@@ -512,7 +512,7 @@ func (s *State) Commit(ctx context.Context, rep *report.Report, history bool, ma
 		// the failed logins read, for a later run's logins from their
 		// addresses (recallFailures); those out of every later run's
 		// window dropped
-		run.Failures, run.FailuresBefore = s.failureRows(rep.FailuresRead())
+		run.Failures, run.FailuresBefore = s.failureRows(rep.FailuresRead(), run.Now)
 	}
 	var out *state.Outcome
 	err := Bound(ctx, RunTimeout, func(ctx context.Context) (err error) {
@@ -1092,11 +1092,16 @@ func (s *State) LiveOthersFailures() func(since time.Time) ([]detect.FailureRun,
 
 // failureRows are a run's failed logins (runs by address), for the state,
 // and the time before which the state's are out of every later run's
-// window: the window before the first of them.
-func (s *State) failureRows(fs []detect.FailureRun) ([]state.Failure, time.Time) {
+// window: the window before the first of them. Not those more than a day
+// ahead of now (lines dated wrong): kept, they would drop this server's
+// rows before them.
+func (s *State) failureRows(fs []detect.FailureRun, now time.Time) ([]state.Failure, time.Time) {
 	var out []state.Failure
 	var first time.Time
 	for _, f := range fs {
+		if !now.IsZero() && f.First.After(now.Add(24*time.Hour)) {
+			continue
+		}
 		out = append(out, state.Failure{Instance: s.Instance, IP: f.IP, First: f.First, Last: f.Last, Count: f.N})
 		if first.IsZero() || f.First.Before(first) {
 			first = f.First
@@ -1155,7 +1160,7 @@ func (s *State) CommitLive(ctx context.Context, l *Live) (*state.Outcome, map[st
 	for _, d := range l.Sharing {
 		run.Sharing = append(run.Sharing, SharingRow(d.User, d.Sharing))
 	}
-	run.Failures, run.FailuresBefore = s.failureRows(l.Failures)
+	run.Failures, run.FailuresBefore = s.failureRows(l.Failures, run.Now)
 	saved := map[string]state.Position{}
 	for name, m := range l.Marks {
 		a := name
