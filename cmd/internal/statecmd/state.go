@@ -899,15 +899,45 @@ func (s *State) recallHistory(ctx context.Context, rep *report.Report) error {
 			since[a.User] = time.Time{}
 		}
 	})
-	if len(onlyTrusted) > 0 {
-		recent, err := s.Store.Recent(ctx, onlyTrusted)
+	// Nor when a password checked once (detect's lone far login: a
+	// row of one login, not whitelisted, within the window before the
+	// history's last) waits for the account's next login after the
+	// window, which this run holds: an owner whose mail goes out through
+	// Gmail ("send mail as") logs in through relays only for days.
+	lone := !rep.Rule.Original && rep.Rule.Detect.Defaults().LoneFar > 0
+	probe := map[string]time.Time{}
+	for u, t := range onlyTrusted {
+		if _, done := since[u]; done {
+			continue
+		}
+		if probe[u] = t; lone {
+			probe[u] = time.Time{} // (the history's last is not known yet)
+		}
+	}
+	if len(probe) > 0 {
+		recent, err := s.Store.Recent(ctx, probe)
 		if err != nil {
 			return err
 		}
+		latest := map[string]time.Time{}
 		for _, h := range recent {
-			if _, done := since[h.User]; !done && s.why(&h) == "" {
+			if h.Last.After(latest[h.User]) {
+				latest[h.User] = h.Last
+			}
+		}
+		for _, h := range recent {
+			if _, done := since[h.User]; done || s.why(&h) != "" {
+				continue
+			}
+			switch {
+			case !h.Last.Before(onlyTrusted[h.User]):
 				window[h.User] = onlyTrusted[h.User]
 				since[h.User] = time.Time{} // all of it, as above
+			case lone && h.Count == 1 && h.Last.Equal(h.First) && !h.Last.Before(latest[h.User].Add(-s.Window)):
+				// (its login shown with the run's, as a run within the
+				// window after it shows it: the account is judged)
+				window[h.User] = h.Last
+				since[h.User] = time.Time{}
 			}
 		}
 	}
