@@ -934,9 +934,10 @@ func (s *State) recallHistory(ctx context.Context, rep *report.Report) error {
 				window[h.User] = onlyTrusted[h.User]
 				since[h.User] = time.Time{} // all of it, as above
 			case lone && h.Count == 1 && h.Last.Equal(h.First) && !h.Last.Before(latest[h.User].Add(-s.Window)):
-				// (its login shown with the run's, as a run within the
-				// window after it shows it: the account is judged)
-				window[h.User] = h.Last
+				// (its login shown with the run's, and the others a run
+				// within the window after the history's last shows: the
+				// account is judged; every such row is within it)
+				window[h.User] = latest[h.User].Add(-s.Window)
 				since[h.User] = time.Time{}
 			}
 		}
