@@ -379,13 +379,7 @@ func (l *Live) askFailures(t time.Time) {
 	}
 	l.failAskedAt = l.clock()
 	runs, err := l.Failures(l.failStart)
-	if errors.Is(err, ErrHistoryLater) {
-		return
-	}
-	if err != nil {
-		if l.OnError != nil {
-			l.OnError(err)
-		}
+	if !l.failuresAnswered(err) {
 		return
 	}
 	l.failuresAsked = true
@@ -393,6 +387,16 @@ func (l *Live) askFailures(t time.Time) {
 	// from here, OthersFailures)
 	l.failOthersAt, l.failFullAt, l.failReach = l.failAskedAt, l.failAskedAt, l.failStart
 	l.knowFailures(runs)
+}
+
+// failuresAnswered tells whether the state answered a question for the
+// failed logins (err nil); an error is told (OnError), but not
+// ErrHistoryLater: not asked now.
+func (l *Live) failuresAnswered(err error) bool {
+	if err != nil && !errors.Is(err, ErrHistoryLater) && l.OnError != nil {
+		l.OnError(err)
+	}
+	return err == nil
 }
 
 // OthersLag: a run of failed logins that another instance recorded is
@@ -428,13 +432,7 @@ func (l *Live) othersFailures() {
 		since, full = maxTime(since, l.failReach.Add(-OthersLag)), false
 	}
 	runs, err := l.OthersFailures(since)
-	if errors.Is(err, ErrHistoryLater) {
-		return
-	}
-	if err != nil {
-		if l.OnError != nil {
-			l.OnError(err)
-		}
+	if !l.failuresAnswered(err) {
 		return
 	}
 	if full {

@@ -17,7 +17,6 @@ import (
 // The same failures read again by the same mail server count once; another
 // mail server's, sharing the state, count with this one's.
 func TestHourlyFailuresThenSuccess(t *testing.T) {
-	ctx := context.Background()
 	const user = "ana@example.org"
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	home := placeOf(user, "79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
@@ -43,21 +42,7 @@ func TestHourlyFailuresThenSuccess(t *testing.T) {
 
 	judge := func(s *State, rs []*record.Record) string {
 		t.Helper()
-		rep := report.New(report.Rule{})
-		for _, r := range rs {
-			if err := rep.Process(r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if s != nil {
-			if err := s.Recall(ctx, rep); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return verdictOf(rep, user)
+		return verdictOf(batchRun(t, s, rs), user)
 	}
 	cat := func(parts ...[]*record.Record) []*record.Record {
 		var out []*record.Record
@@ -181,6 +166,28 @@ func TestHourlyFailuresThenSuccess(t *testing.T) {
 			t.Errorf("mx1's run after mx2's: %s; want high, failures then success", got)
 		}
 	})
+}
+
+// batchRun judges rs as a batch run does: with the state s (nil: none),
+// its history recalled first and the run recorded after.
+func batchRun(t *testing.T, s *State, rs []*record.Record) *report.Report {
+	t.Helper()
+	ctx := context.Background()
+	rep := report.New(report.Rule{})
+	for _, r := range rs {
+		if err := rep.Process(r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s != nil {
+		if err := s.Recall(ctx, rep); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rep
 }
 
 // The daemon records the failed logins it reads (CommitLive), and a

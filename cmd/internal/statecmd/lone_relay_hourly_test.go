@@ -1,7 +1,6 @@
 package statecmd
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/loganom/loganom/pkg/record"
-	"github.com/loganom/loganom/pkg/report"
 )
 
 // A password checked once (one login from Jakarta, ten minutes after the
@@ -22,7 +20,6 @@ import (
 // The run that holds the first login after it now judges it, and the
 // runs after do not again.
 func TestHourlyLoneThroughRelays(t *testing.T) {
-	ctx := context.Background()
 	const user = "bob@example.org"
 	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	home := placeOf(user, "79.192.10.1", "DE", "Munich", 3320, 48.1374, 11.5755)
@@ -62,28 +59,13 @@ func TestHourlyLoneThroughRelays(t *testing.T) {
 	var shown []string // the addresses of bob's alert, at the last judge
 	judge := func(s *State, rs []*record.Record) string {
 		t.Helper()
-		rep := report.New(report.Rule{})
-		defer func() {
-			shown = nil
-			for _, a := range rep.Anomalies() {
-				for _, ip := range a.IPs {
-					if a.User == user {
-						shown = append(shown, ip.IP)
-					}
+		rep := batchRun(t, s, rs)
+		shown = nil
+		for _, a := range rep.Anomalies() {
+			for _, ip := range a.IPs {
+				if a.User == user {
+					shown = append(shown, ip.IP)
 				}
-			}
-		}()
-		for _, r := range rs {
-			if err := rep.Process(r, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if s != nil {
-			if err := s.Recall(ctx, rep); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Commit(ctx, rep, true, nil, nil, nil); err != nil {
-				t.Fatal(err)
 			}
 		}
 		return verdictOf(rep, user)
