@@ -214,6 +214,9 @@ type Report struct {
 	// time the logs read reach, for the verdicts that wait (detect's
 	// Account.Until)
 	until time.Time
+	// ahead: a day past the clock when the report was made, that until
+	// does not reach (a line dated wrong: reach)
+	ahead time.Time
 	// from: the earliest login or failure read (Start)
 	from time.Time
 
@@ -251,7 +254,7 @@ func New(rule Rule) *Report {
 	}
 	rule.Detect = rule.Detect.Defaults()
 	rule.shared = newAccounts(rule.Shared, rule.CaseSensitive)
-	rep := &Report{Rule: rule, accounts: map[string]*Account{}}
+	rep := &Report{Rule: rule, accounts: map[string]*Account{}, ahead: time.Now().Add(24 * time.Hour)}
 	if !rule.Original {
 		rep.site = detect.NewSite(rule.Detect)
 		rep.site.Failures.Deferred = true // filed in Anomalies, for the addresses that logged in
@@ -551,7 +554,7 @@ func (rep *Report) Recall(user string, ip *IP) {
 // window at once, and leave the failures read before it unrecorded
 // (FailuresRead).
 func (rep *Report) reach(t time.Time) {
-	if t.After(rep.until) && t.Before(time.Now().Add(24*time.Hour)) {
+	if t.After(rep.until) && t.Before(rep.ahead) {
 		rep.until = t
 	}
 }
