@@ -7,7 +7,8 @@ import "github.com/loganom/loganom/pkg/report"
 // is met, the site's history for the census, and the rows written since
 // by the other mail servers, the failed logins of the window before its
 // first line and those the other mail servers record since (LiveHistory,
-// LiveSharing, LiveSite, LiveRecent, LiveFailures, LiveOthersFailures). A nil State gives none: the report judges without a state.
+// LiveSharing, LiveSite, LiveRecent, LiveFailures, LiveOthersFailures).
+// A nil State gives none: the report judges without a state.
 func (s *State) FeedLive(rep *report.Live) {
 	if s == nil {
 		return
