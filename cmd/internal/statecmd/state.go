@@ -1077,22 +1077,8 @@ func (s *State) othersFailures(ctx context.Context, since time.Time) ([]detect.F
 // the reader asks again later.
 func (s *State) LiveFailures() func(start time.Time) ([]detect.FailureRun, error) {
 	return func(start time.Time) ([]detect.FailureRun, error) {
-		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
-			return nil, report.ErrHistoryLater
-		}
-		var known []detect.FailureRun
-		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) (err error) {
-			known, err = s.failuresBefore(ctx, start)
-			return err
-		})
-		if err != nil {
-			s.NoteDown()
-			if errors.Is(err, ErrNoAnswer) {
-				s.histFrozen.Store(time.Now().UnixNano())
-			}
-			return nil, fmt.Errorf("the failed logins of earlier runs: %w (the logins read meanwhile are paired with the failures this reader read; asked again once the state answers)", err)
-		}
-		return known, nil
+		return s.liveFailures(func(ctx context.Context) ([]detect.FailureRun, error) { return s.failuresBefore(ctx, start) },
+			"the failed logins of earlier runs: %w (the logins read meanwhile are paired with the failures this reader read; asked again once the state answers)")
 	}
 }
 
@@ -1102,23 +1088,31 @@ func (s *State) LiveFailures() func(start time.Time) ([]detect.FailureRun, error
 // history reads, as LiveFailures.
 func (s *State) LiveOthersFailures() func(since time.Time) ([]detect.FailureRun, error) {
 	return func(since time.Time) ([]detect.FailureRun, error) {
-		if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
-			return nil, report.ErrHistoryLater
-		}
-		var runs []detect.FailureRun
-		err := Bound(context.Background(), OpTimeout, func(ctx context.Context) (err error) {
-			runs, err = s.othersFailures(ctx, since)
-			return err
-		})
-		if err != nil {
-			s.NoteDown()
-			if errors.Is(err, ErrNoAnswer) {
-				s.histFrozen.Store(time.Now().UnixNano())
-			}
-			return nil, fmt.Errorf("the failed logins the other mail servers recorded: %w (asked again once the state answers)", err)
-		}
-		return runs, nil
+		return s.liveFailures(func(ctx context.Context) ([]detect.FailureRun, error) { return s.othersFailures(ctx, since) },
+			"the failed logins the other mail servers recorded: %w (asked again once the state answers)")
 	}
+}
+
+// liveFailures asks read for a live reader, within OpTimeout, unless the
+// history reads are paused (report.ErrHistoryLater); a failure pauses
+// them, and is said with format (its %w the error).
+func (s *State) liveFailures(read func(context.Context) ([]detect.FailureRun, error), format string) ([]detect.FailureRun, error) {
+	if f := s.histFailed.Load(); f != 0 && time.Since(time.Unix(0, f)) < HistoryPause {
+		return nil, report.ErrHistoryLater
+	}
+	var runs []detect.FailureRun
+	err := Bound(context.Background(), OpTimeout, func(ctx context.Context) (err error) {
+		runs, err = read(ctx)
+		return err
+	})
+	if err != nil {
+		s.NoteDown()
+		if errors.Is(err, ErrNoAnswer) {
+			s.histFrozen.Store(time.Now().UnixNano())
+		}
+		return nil, fmt.Errorf(format, err)
+	}
+	return runs, nil
 }
 
 // failureRows are a run's failed logins (runs by address), for the state,
